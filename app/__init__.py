@@ -1,0 +1,79 @@
+"""Ankieta: survey collection and telephone interviewing for social-economy monitoring."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, current_app, session
+
+from app.config import ConfigError, load_config
+from app.db import utcnow
+
+__all__ = ["ConfigError", "create_app"]
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the application: configuration, database, extensions, blueprints, errors."""
+    instance_path = Path(
+        (test_config or {}).get("INSTANCE_PATH")
+        or Path(__file__).resolve().parent.parent / "instance"
+    )
+    app = Flask(__name__, instance_path=str(instance_path), instance_relative_config=True)
+    app.config.update(load_config(instance_path, test_config))
+    app.config.setdefault("CLOCK", utcnow)
+    register_extensions(app)
+    register_blueprints(app)
+    register_errors(app)
+    register_templating(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from app.auth.services import load_user
+    from app.extensions import babel, csrf, init_database, login_manager
+    from app.security import enforce_access
+
+    init_database(app)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.user_loader(load_user)
+    login_manager.session_protection = "strong"
+    babel.init_app(app, locale_selector=select_locale)
+    app.before_request(enforce_access)
+
+
+def select_locale() -> str:
+    """The language the user chose (kept in the session), else Polish."""
+    chosen = session.get("lang")
+    if chosen in current_app.config["LANGUAGES"]:
+        return chosen
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def register_blueprints(app: Flask) -> None:
+    from app.admin.routes import bp as admin_bp
+    from app.auth.routes import bp as auth_bp
+    from app.main.routes import bp as main_bp
+    from app.surveys.routes import bp as surveys_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(admin_bp)
+    app.register_blueprint(surveys_bp)
+
+    from app.cli import register_commands
+
+    register_commands(app)
+
+
+def register_errors(app: Flask) -> None:
+    from app.main.errors import register
+
+    register(app)
+
+
+def register_templating(app: Flask) -> None:
+    from app.main.templating import register
+
+    register(app)

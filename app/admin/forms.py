@@ -1,0 +1,39 @@
+"""Forms for managing user accounts."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, SelectField, StringField
+from wtforms.validators import DataRequired, Length, Regexp
+
+from app.models.users import Role
+from app.web import ROLE_LABELS
+
+
+def role_choices() -> list[tuple[str, str]]:
+    return [(role.value, ROLE_LABELS[role]) for role in Role]
+
+
+class CreateUserForm(FlaskForm):
+    username = StringField(
+        _l("User name"),
+        validators=[
+            DataRequired(),
+            Length(max=64),
+            Regexp(
+                r"^[A-Za-z0-9._-]+$",
+                message=_l("Use letters without accents, digits, dots, dashes and _."),
+            ),
+        ],
+    )
+    full_name = StringField(_l("Full name"), validators=[Length(max=200)])
+    role = SelectField(_l("Role"), choices=role_choices, validators=[DataRequired()])
+
+
+class EditUserForm(FlaskForm):
+    full_name = StringField(_l("Full name"), validators=[Length(max=200)])
+    role = SelectField(_l("Role"), choices=role_choices, validators=[DataRequired()])
+    active = BooleanField(_l("Account active"))
+
+
+class ConfirmForm(FlaskForm):
+    """A button that only needs the CSRF token."""

@@ -1,0 +1,33 @@
+"""Messages from the domain core that a person will read, kept translatable.
+
+The core does not know the reader's language. It marks each message id with ``N_`` (so
+Babel extracts it into the catalogues) and returns a ``Message``; the web layer or the
+command line renders it with the reader's translations.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+
+def N_(msgid: str) -> str:  # noqa: N802 - the conventional name Babel looks for
+    """Mark ``msgid`` for extraction; it is translated where it is shown."""
+    return msgid
+
+
+@dataclass(frozen=True)
+class Message:
+    """A translatable message id (English, ``%(name)s`` placeholders) and its values."""
+
+    msgid: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    def render(self, gettext: Callable[[str], str] | None = None) -> str:
+        """The message in the reader's language (``gettext``), or in English."""
+        text = gettext(self.msgid) if gettext else self.msgid
+        return text % dict(self.params) if self.params else text
+
+    def __str__(self) -> str:
+        return self.render()

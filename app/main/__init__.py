@@ -1,0 +1,1 @@
+"""The home pages, the language switch, the health check and the error pages."""

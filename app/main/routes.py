@@ -1,0 +1,45 @@
+"""Home page per role, language switch and health check."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask_login import current_user
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from app.extensions import db_session, get_db
+from app.main import services
+from app.models.users import Role
+from app.security import public, roles
+from app.web import safe_next
+
+bp = Blueprint("main", __name__)
+
+
+@bp.route("/")
+@roles(*Role)
+def index():
+    return render_template(
+        "main/home.html", home=services.home_for(db_session(), current_user.role_enum)
+    )
+
+
+@bp.route("/language", methods=["POST"])
+@public
+def set_language():
+    lang = request.form.get("lang", "")
+    if lang in current_app.config["LANGUAGES"]:
+        session["lang"] = lang
+    return redirect(safe_next(request.form.get("next")) or url_for("main.index"))
+
+
+@bp.route("/healthz")
+@public
+def healthz():
+    try:
+        with get_db().engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except SQLAlchemyError as exc:
+        current_app.logger.error("health check: database unreachable: %s", exc.__class__.__name__)
+        return {"status": "error", "database": "unreachable"}, 503
+    return {"status": "ok", "database": "ok"}, 200

@@ -1,0 +1,84 @@
+"""Who may open which route: every view declares its access rule, enforced before each request.
+
+A view without a declared rule is refused (and a test fails), so a new route cannot be
+left open by accident. Admins may open every route that any role may open.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from flask import Flask, abort, current_app, redirect, request, url_for
+from flask_login import current_user
+
+from app.models.users import Role
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+# Endpoints that Flask itself registers, with their rule.
+BUILTIN_PUBLIC_ENDPOINTS = frozenset({"static"})
+
+
+@dataclass(frozen=True)
+class Access:
+    """A route's rule: public, or the roles that may open it."""
+
+    roles: frozenset[Role] | None  # None: anyone, logged in or not
+    while_password_change_due: bool = False  # reachable before a forced password change
+
+    def allows(self, role: Role | None) -> bool:
+        if self.roles is None:
+            return True
+        return role is not None and (role is Role.ADMIN or role in self.roles)
+
+
+def _declare(rule: Access) -> Callable[[F], F]:
+    def decorator(view: F) -> F:
+        view.access = rule  # type: ignore[attr-defined]
+        return view
+
+    return decorator
+
+
+def public(view: F) -> F:
+    """Anyone may open this route, logged in or not."""
+    return _declare(Access(roles=None, while_password_change_due=True))(view)
+
+
+def roles(*allowed: Role, while_password_change_due: bool = False) -> Callable[[F], F]:
+    """Only users with one of ``allowed`` (or admins) may open this route."""
+    return _declare(Access(frozenset(allowed), while_password_change_due))
+
+
+def any_role(view: F) -> F:
+    """Any logged-in user may open this route."""
+    return _declare(Access(frozenset(Role)))(view)
+
+
+def access_rule(app: Flask, endpoint: str) -> Access | None:
+    """The declared rule of ``endpoint`` (None if it has none)."""
+    if endpoint in BUILTIN_PUBLIC_ENDPOINTS:
+        return Access(roles=None, while_password_change_due=True)
+    view = app.view_functions.get(endpoint)
+    return getattr(view, "access", None)
+
+
+def enforce_access() -> Any:
+    """before_request: refuse what the current user may not open."""
+    if request.endpoint is None:  # no route matched: Flask answers 404 / 405 itself
+        return None
+    rule = access_rule(current_app, request.endpoint)
+    if rule is None:
+        current_app.logger.error("route %s declares no access rule; refused", request.endpoint)
+        abort(403)
+    if rule.roles is None:
+        return None
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+    if current_user.must_change_password and not rule.while_password_change_due:
+        return redirect(url_for("auth.change_password"))
+    if not rule.allows(current_user.role_enum):
+        abort(403)
+    return None

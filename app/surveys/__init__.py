@@ -1,0 +1,1 @@
+"""Surveys: loading definitions as immutable versions, listing and showing them."""

@@ -1,0 +1,17 @@
+"""The definition upload form."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField, FileRequired
+
+MAX_DEFINITION_BYTES = 5 * 1024 * 1024
+
+
+class UploadDefinitionForm(FlaskForm):
+    definition = FileField(
+        _l("Definition file (YAML or XLSForm .xlsx)"),
+        validators=[
+            FileRequired(_l("Choose a file.")),
+            FileAllowed(["yaml", "yml", "xlsx"], _l("Only .yaml, .yml and .xlsx files.")),
+        ],
+    )

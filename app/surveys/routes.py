@@ -1,0 +1,101 @@
+"""Survey pages: the list, loading a definition from a file, one survey's versions."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from app.extensions import db_session
+from app.models.surveys import Survey, SurveyVersion
+from app.models.users import Role
+from app.security import roles
+from app.surveys import services
+from app.surveys.forms import MAX_DEFINITION_BYTES, UploadDefinitionForm
+
+bp = Blueprint("surveys", __name__, url_prefix="/surveys")
+
+
+@bp.route("/")
+@roles(Role.ANALYST)
+def index():
+    return render_template(
+        "surveys/index.html", rows=services.list_surveys(db_session()), form=UploadDefinitionForm()
+    )
+
+
+@bp.route("/", methods=["POST"])
+@roles(Role.ANALYST)
+def upload():
+    form = UploadDefinitionForm()
+    problems = []
+    if form.validate_on_submit():
+        upload = form.definition.data
+        data = upload.read(MAX_DEFINITION_BYTES + 1)
+        if len(data) > MAX_DEFINITION_BYTES:
+            form.definition.errors.append(_("The file is larger than 5 MB."))
+        else:
+            outcome = services.load_bytes(db_session(), data, _safe_name(upload.filename))
+            if outcome.ok and outcome.survey and outcome.version:
+                if outcome.status == "unchanged":
+                    flash(
+                        _(
+                            "This definition is already stored as version %(n)d.",
+                            n=outcome.version.number,
+                        ),
+                        "info",
+                    )
+                else:
+                    flash(_("Loaded as version %(n)d.", n=outcome.version.number), "success")
+                return redirect(url_for("surveys.detail", survey_id=outcome.survey.id))
+            problems = [problem.render(_) for problem in outcome.problems]
+            form.definition.errors.append(_("The definition has errors; nothing was stored."))
+    rows = services.list_surveys(db_session())
+    return render_template("surveys/index.html", rows=rows, form=form, problems=problems), 400
+
+
+def _safe_name(filename: str | None) -> str:
+    """The upload's base name, for messages and the stored source name."""
+    name = (filename or "definition").replace("\\", "/").rsplit("/", 1)[-1]
+    return name[:200] or "definition"
+
+
+@bp.route("/<int:survey_id>")
+@roles(Role.ANALYST)
+def detail(survey_id: int):
+    survey = db_session().get(Survey, survey_id)
+    if survey is None or survey.latest is None:
+        abort(404)
+    questionnaire = services.questionnaire_of(survey.latest)
+    return render_template("surveys/detail.html", survey=survey, questionnaire=questionnaire)
+
+
+@bp.route("/<int:survey_id>/versions/<int:number>/source")
+@roles(Role.ANALYST)
+def source(survey_id: int, number: int):
+    version = db_session().scalar(
+        select(SurveyVersion).where(
+            SurveyVersion.survey_id == survey_id, SurveyVersion.number == number
+        )
+    )
+    if version is None:
+        abort(404)
+    mimetype = (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        if version.source_format == "xlsform"
+        else "application/yaml"
+    )
+
+    return Response(
+        version.source,
+        mimetype=mimetype,
+        headers={
+            "Content-Disposition": f'attachment; filename="{_download_name(version)}"',
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
+def _download_name(version: SurveyVersion) -> str:
+    suffix = ".xlsx" if version.source_format == "xlsform" else ".yaml"
+    return f"{version.survey.code}_v{version.number}{suffix}"

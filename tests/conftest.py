@@ -1,0 +1,218 @@
+"""Shared fixtures: the app on every database backend, clients, users and an injected clock.
+
+Every test that uses the ``app`` fixture runs twice: on SQLite and on PostgreSQL (a scratch
+database created for this run on the local server and dropped afterwards). Without a
+PostgreSQL server those runs are skipped, except under CI=true, where they fail.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from itsdangerous import URLSafeTimedSerializer
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from app import create_app, migrate
+from app.auth.services import create_user
+from app.db import Base
+from app.models.users import Role, User
+
+POSTGRES_SERVER = os.environ.get(
+    "ANKIETA_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+BACKENDS = ["sqlite", "postgresql"]
+TEST_PASSWORD = "correct-horse-battery"
+
+
+class FakeClock:
+    """An injectable clock: starts at a fixed moment and moves only when told."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+# --- databases ------------------------------------------------------------------------------
+
+
+def _unavailable(reason: str) -> None:
+    if IN_CI:
+        pytest.fail(f"{reason} (CI=true: PostgreSQL is required)", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A scratch PostgreSQL database for this test run, migrated to head; dropped at the end."""
+    server = make_url(POSTGRES_SERVER)
+    admin_engine = create_engine(server, isolation_level="AUTOCOMMIT")
+    name = f"ankieta_test_{os.getpid()}_{secrets.token_hex(3)}"
+    try:
+        with admin_engine.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # noqa: BLE001 - any failure means "no server here"
+        admin_engine.dispose()
+        _unavailable(f"PostgreSQL at {server.render_as_string()} is not available: {exc}")
+    url = server.set(database=name).render_as_string(hide_password=False)
+    try:
+        migrate.upgrade(url)
+        yield url
+    finally:
+        with admin_engine.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin_engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated to head once; each test gets a copy."""
+    path = tmp_path_factory.mktemp("sqlite-template") / "template.db"
+    migrate.upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty, migrated database on each backend in turn."""
+    if request.param == "sqlite":
+        path = tmp_path / "ankieta.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite:///{path}"
+        return
+    url = request.getfixturevalue("postgres_url")
+    yield url
+    _truncate_all(url)
+
+
+def _truncate_all(url: str) -> None:
+    engine = create_engine(url)
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+# --- the application --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(datetime(2026, 3, 16, 9, 30, tzinfo=UTC))  # a Monday morning
+
+
+@pytest.fixture
+def app(database_url: str, tmp_path: Path, clock: FakeClock) -> Iterator[Flask]:
+    instance = tmp_path / "instance"
+    instance.mkdir()
+    application = create_app(
+        {
+            "TESTING": True,
+            "INSTANCE_PATH": str(instance),
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": "test-secret-" + "x" * 32,
+            "CLOCK": clock,
+        }
+    )
+    application.test_client_class = CSRFClient
+    yield application
+    application.extensions["ankieta.db"].dispose()
+
+
+class CSRFClient(FlaskClient):
+    """A test client whose form posts carry a valid CSRF token unless ``csrf=False``."""
+
+    def open(self, *args, csrf: bool = True, **kwargs):  # type: ignore[override]
+        method = (kwargs.get("method") or "GET").upper()
+        if csrf and method == "POST" and isinstance(kwargs.get("data"), dict):
+            kwargs["data"] = {"csrf_token": self.csrf_token(), **kwargs["data"]}
+        return super().open(*args, **kwargs)
+
+    def csrf_token(self) -> str:
+        """A signed token for the raw token kept in this client's session (made if missing)."""
+        with self.session_transaction() as session:
+            raw = session.setdefault("csrf_token", secrets.token_hex(20))
+        secret = self.application.config["SECRET_KEY"]
+        return URLSafeTimedSerializer(secret, salt="wtf-csrf-token").dumps(raw)
+
+
+@pytest.fixture
+def client(app: Flask) -> CSRFClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def make_user(app: Flask) -> Callable[..., User]:
+    """Create a user (role, name, password) directly in the database."""
+
+    def factory(
+        username: str = "user",
+        role: Role | str = Role.ANALYST,
+        *,
+        password: str = TEST_PASSWORD,
+        must_change_password: bool = False,
+        active: bool = True,
+    ) -> User:
+        with app.extensions["ankieta.db"].session() as session:
+            user, _ = create_user(
+                session,
+                username,
+                role,
+                password=password,
+                must_change_password=must_change_password,
+            )
+            user.active = active
+        return user
+
+    return factory
+
+
+class Auth:
+    """Logs a test client in and out through the real login form."""
+
+    def __init__(self, client: CSRFClient) -> None:
+        self.client = client
+
+    def login(self, username: str, password: str = TEST_PASSWORD):
+        return self.client.post("/login", data={"username": username, "password": password})
+
+    def logout(self):
+        return self.client.post("/logout", data={})
+
+
+@pytest.fixture
+def auth(client: CSRFClient) -> Auth:
+    return Auth(client)
+
+
+@pytest.fixture
+def login_as(make_user: Callable[..., User], auth: Auth) -> Callable[[Role | str], User]:
+    """Create a user with ``role`` and log the client in as that user."""
+
+    def go(role: Role | str) -> User:
+        role = Role(role)
+        user = make_user(f"{role.value}1", role)
+        response = auth.login(user.username)
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return user
+
+    return go

@@ -1,0 +1,76 @@
+"""The route x role matrix: every route answers each role (and anonymous) as intended.
+
+Each route of the application must appear in EXPECTED; a new route without a row here
+(or without a declared access rule) makes these tests fail.
+"""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+
+from app.models.users import Role
+from app.security import access_rule
+
+ANON = "anonymous"
+EVERYONE = {ANON, *Role}
+STAFF = set(Role)
+ADMIN_ONLY = {Role.ADMIN}
+ANALYSTS = {Role.ADMIN, Role.ANALYST}
+
+# endpoint -> (method, url, who may open it)
+EXPECTED: dict[str, tuple[str, str, set]] = {
+    "static": ("GET", "/static/css/app.css", EVERYONE),
+    "main.healthz": ("GET", "/healthz", EVERYONE),
+    "main.set_language": ("POST", "/language", EVERYONE),
+    "main.index": ("GET", "/", STAFF),
+    "auth.login": ("GET", "/login", EVERYONE),
+    "auth.logout": ("POST", "/logout", STAFF),
+    "auth.change_password": ("GET", "/password", STAFF),
+    "admin.users": ("GET", "/admin/users", ADMIN_ONLY),
+    "admin.create_user": ("POST", "/admin/users", ADMIN_ONLY),
+    "admin.edit_user": ("GET", "/admin/users/1", ADMIN_ONLY),
+    "admin.reset_password": ("POST", "/admin/users/1/reset-password", ADMIN_ONLY),
+    "surveys.index": ("GET", "/surveys/", ANALYSTS),
+    "surveys.upload": ("POST", "/surveys/", ANALYSTS),
+    "surveys.detail": ("GET", "/surveys/1", ANALYSTS),
+    "surveys.source": ("GET", "/surveys/1/versions/1/source", ANALYSTS),
+}
+
+
+def test_every_route_is_in_the_matrix_and_declares_a_rule(app: Flask) -> None:
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    assert endpoints == set(EXPECTED), "update EXPECTED for new or removed routes"
+    undeclared = [e for e in endpoints if access_rule(app, e) is None]
+    assert undeclared == []
+
+
+def test_a_view_without_a_rule_is_refused(app: Flask, client) -> None:
+    app.add_url_rule("/undeclared", "undeclared", lambda: "secret")
+    response = client.get("/undeclared")
+    assert response.status_code == 403
+    assert "secret" not in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("who", [ANON, *Role], ids=lambda w: str(w))
+def test_route_role_matrix(app: Flask, client, make_user, auth, who) -> None:
+    # something for the id-bearing URLs to point at
+    target = make_user("target", Role.INTERVIEWER)
+    assert target.id == 1
+    if who != ANON:
+        make_user("me", who)
+        assert auth.login("me").status_code == 302
+    for endpoint, (method, url, allowed) in EXPECTED.items():
+        response = client.open(url, method=method, data={} if method == "POST" else None)
+        code = response.status_code
+        response.close()
+        if who in allowed:
+            assert code not in (401, 403), f"{who} refused at {endpoint}: {code}"
+            if endpoint != "auth.logout":  # logging out ends at the login page by design
+                assert not (code == 302 and "/login" in response.location), f"{who} to login"
+        elif who == ANON:
+            assert code == 302 and "/login" in response.location, f"anonymous at {endpoint}: {code}"
+        else:
+            assert code == 403, f"{who} at {endpoint}: {code}"
+        if endpoint == "auth.logout" and who in allowed:
+            assert auth.login("me").status_code == 302  # log back in for the next rows
