@@ -1,0 +1,410 @@
+/*
+ * Ankieta expressions in the browser: evaluates the JSON trees that the server's parser
+ * (app/domain/expressions.py) produces, with the same XLSForm/XPath semantics, so skip
+ * logic and constraints behave the same while a respondent types.
+ *
+ *   AnkietaExpr.evaluate(tree, ctx)      -> number | string | boolean | null
+ *       (dates as 'YYYY-MM-DD'; null for an empty result: '', NaN or +-Infinity)
+ *   AnkietaExpr.evaluateBool(tree, ctx)  -> boolean (XPath boolean())
+ *
+ * ctx = {values: {name: answer}, current: answer, sample: {name: value},
+ *        choice: {column: value}, today: 'YYYY-MM-DD' (default: the local date)}
+ * An answer is null/undefined/'' (empty), a string, a number, a boolean, an array of codes
+ * (select_multiple) or a Date (its local calendar date). A date answer may simply be its
+ * 'YYYY-MM-DD' string: such strings count as dates wherever a number is needed.
+ *
+ * The server validates trees, so this file trusts their shape. One known difference:
+ * regex() runs the browser's RegExp, where \d and \w match ASCII only (the server's
+ * engine matches any Unicode digit or letter); write [0-9] and explicit letter classes.
+ * Patterns are compiled once and cached; the server refuses syntax RegExp cannot read.
+ */
+(function (root) {
+  "use strict";
+
+  var DAY_MS = 86400000;
+  var MIN_DAY = -719162; // 0001-01-01
+  var MAX_DAY = 2932896; // 9999-12-31
+  var ROUND_DIGITS_LIMIT = 350;
+  var XPATH_NUMBER = /^-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)$/;
+  var ISO_DATE = /^([0-9]{4})-([0-9]{2})-([0-9]{2})$/;
+  var XML_SPACE_EDGES = /^[ \t\r\n]+|[ \t\r\n]+$/g;
+  var XML_SPACE = /[ \t\r\n]+/;
+
+  /** A calendar date, held as its day count since 1970-01-01. */
+  function XDate(days) {
+    this.days = days;
+  }
+  XDate.prototype.iso = function () {
+    var d = new Date(this.days * DAY_MS);
+    return (
+      pad(d.getUTCFullYear(), 4) + "-" + pad(d.getUTCMonth() + 1, 2) + "-" + pad(d.getUTCDate(), 2)
+    );
+  };
+
+  function pad(number, width) {
+    var text = String(number);
+    while (text.length < width) text = "0" + text;
+    return text;
+  }
+
+  /** Days since 1970-01-01 of a valid year-month-day, else null. */
+  function dayCount(year, month, day) {
+    if (year < 1 || month < 1 || month > 12 || day < 1) return null;
+    var d = new Date(0);
+    d.setUTCFullYear(year, month - 1, day); // not Date.UTC: it maps years 0-99 to 1900s
+    if (d.getUTCFullYear() !== year || d.getUTCMonth() !== month - 1 || d.getUTCDate() !== day) {
+      return null;
+    }
+    return Math.round(d.getTime() / DAY_MS);
+  }
+
+  function parseIsoDate(text) {
+    var match = ISO_DATE.exec(text);
+    if (!match) return null;
+    var days = dayCount(Number(match[1]), Number(match[2]), Number(match[3]));
+    return days === null ? null : new XDate(days);
+  }
+
+  function strip(text) {
+    return text.replace(XML_SPACE_EDGES, "");
+  }
+
+  /** An answer, sample value or choice column as an expression value. */
+  function answer(value) {
+    if (value === null || value === undefined) return "";
+    if (typeof value === "string" || typeof value === "number" || typeof value === "boolean") {
+      return value;
+    }
+    if (value instanceof XDate) return value;
+    if (value instanceof Date) {
+      return new XDate(dayCount(value.getFullYear(), value.getMonth() + 1, value.getDate()));
+    }
+    if (Array.isArray(value)) return value.map(String).join(" ");
+    return String(value);
+  }
+
+  /** XPath number(), plus day counts for dates and 'YYYY-MM-DD' strings. */
+  function toNumber(value) {
+    if (typeof value === "number") return value;
+    if (typeof value === "string") {
+      var text = strip(value);
+      if (XPATH_NUMBER.test(text)) return parseFloat(text);
+      var date = parseIsoDate(text);
+      return date === null ? NaN : date.days;
+    }
+    if (typeof value === "boolean") return value ? 1 : 0;
+    return value.days;
+  }
+
+  function toStr(value) {
+    if (typeof value === "string") return value;
+    if (typeof value === "number") return formatNumber(value);
+    if (typeof value === "boolean") return value ? "true" : "false";
+    return value.iso();
+  }
+
+  function toBool(value) {
+    if (typeof value === "boolean") return value;
+    if (typeof value === "number") return value === value && value !== 0;
+    if (typeof value === "string") return value !== "";
+    return true;
+  }
+
+  /** A number written out in full, its digits those of the shortest round-trip form. */
+  function formatNumber(number) {
+    if (number !== number) return "NaN";
+    if (number === Infinity) return "Infinity";
+    if (number === -Infinity) return "-Infinity";
+    if (number === 0) return "0";
+    var sign = number < 0 ? "-" : "";
+    var text = String(Math.abs(number));
+    var e = text.indexOf("e");
+    if (e < 0) return sign + text;
+    var mantissa = text.slice(0, e);
+    var dot = mantissa.indexOf(".");
+    var digits = mantissa.replace(".", "");
+    var point = (dot < 0 ? mantissa.length : dot) + Number(text.slice(e + 1));
+    if (point <= 0) return sign + "0." + "0".repeat(-point) + digits;
+    if (point >= digits.length) return sign + digits + "0".repeat(point - digits.length);
+    return sign + digits.slice(0, point) + "." + digits.slice(point);
+  }
+
+  function isEmpty(value) {
+    return value === "" || (typeof value === "number" && value !== value);
+  }
+
+  function equal(left, right) {
+    if (typeof left === "boolean" || typeof right === "boolean") {
+      return toBool(left) === toBool(right);
+    }
+    if (typeof left === "string" && typeof right === "string") return left === right;
+    return toNumber(left) === toNumber(right);
+  }
+
+  function signedZero(result, source) {
+    return result === 0 ? (source < 0 || Object.is(source, -0) ? -0 : 0) : result;
+  }
+
+  /** Adds one to a string of decimal digits ("" counts as 0). */
+  function increment(digits) {
+    var out = digits.split("");
+    for (var i = out.length - 1; i >= 0; i--) {
+      if (out[i] !== "9") {
+        out[i] = String(Number(out[i]) + 1);
+        return out.join("");
+      }
+      out[i] = "0";
+    }
+    return "1" + out.join("");
+  }
+
+  /** round(x, places): the shortest decimal form of x rounded half away from zero. */
+  function round(number, places) {
+    if (number !== number || !isFinite(number) || places !== places) {
+      return places === places ? number : NaN;
+    }
+    places = Math.trunc(Math.max(-ROUND_DIGITS_LIMIT, Math.min(ROUND_DIGITS_LIMIT, places)));
+    var text = formatNumber(Math.abs(number));
+    var dot = text.indexOf(".");
+    var whole = dot < 0 ? text : text.slice(0, dot);
+    var digits = whole + (dot < 0 ? "" : text.slice(dot + 1));
+    var keep = whole.length + places;
+    if (keep >= digits.length) return number;
+    var kept = keep > 0 ? digits.slice(0, keep) : "";
+    var next = keep >= 0 ? digits.charAt(keep) : "0";
+    if (next >= "5") kept = increment(kept);
+    var magnitude = kept === "" ? 0 : parseFloat(kept + "e" + -places);
+    return signedZero(number < 0 ? -magnitude : magnitude, number);
+  }
+
+  function integral(value, rounding) {
+    var number = toNumber(value);
+    if (number !== number || !isFinite(number)) return number;
+    return signedZero(rounding(number), number);
+  }
+
+  function toDate(value) {
+    if (value instanceof XDate) return value;
+    if (typeof value === "string") {
+      var date = parseIsoDate(strip(value));
+      if (date !== null) return date;
+    }
+    var number = toNumber(value);
+    if (number !== number || !isFinite(number)) return NaN;
+    var days = Math.floor(number);
+    return days < MIN_DAY || days > MAX_DAY ? NaN : new XDate(days);
+  }
+
+  function codes(value) {
+    return toStr(value)
+      .split(XML_SPACE)
+      .filter(function (code) {
+        return code !== "";
+      });
+  }
+
+  function numbers(values) {
+    return values.map(toNumber);
+  }
+
+  function sum() {
+    var total = 0;
+    for (var i = 0; i < arguments.length; i++) total += toNumber(arguments[i]);
+    return total;
+  }
+
+  var FUNCTIONS = {
+    selected: function (value, code) {
+      return codes(value).indexOf(strip(toStr(code))) >= 0;
+    },
+    "count-selected": function (value) {
+      return codes(value).length;
+    },
+    coalesce: function (first, second) {
+      return isEmpty(first) ? second : first;
+    },
+    concat: function () {
+      return Array.prototype.map.call(arguments, toStr).join("");
+    },
+    "string-length": function (value) {
+      return Array.from(toStr(value)).length; // code points, as the server counts
+    },
+    int: function (value) {
+      return integral(value, Math.trunc);
+    },
+    number: toNumber,
+    round: function (value, places) {
+      return round(toNumber(value), places === undefined ? 0 : toNumber(places));
+    },
+    sum: sum,
+    not: function (value) {
+      return !toBool(value);
+    },
+    true: function () {
+      return true;
+    },
+    false: function () {
+      return false;
+    },
+    string: toStr,
+    contains: function (text, part) {
+      return toStr(text).indexOf(toStr(part)) >= 0;
+    },
+    "starts-with": function (text, start) {
+      return toStr(text).indexOf(toStr(start)) === 0;
+    },
+    boolean: toBool,
+    min: function () {
+      return Math.min.apply(null, numbers(Array.from(arguments)));
+    },
+    max: function () {
+      return Math.max.apply(null, numbers(Array.from(arguments)));
+    },
+    abs: function (value) {
+      return Math.abs(toNumber(value));
+    },
+    floor: function (value) {
+      return integral(value, Math.floor);
+    },
+    ceiling: function (value) {
+      return integral(value, Math.ceil);
+    },
+    pow: function (base, exponent) {
+      return Math.pow(toNumber(base), toNumber(exponent));
+    },
+    date: toDate,
+  };
+
+  var ARITHMETIC = {
+    "+": function (a, b) {
+      return a + b;
+    },
+    "-": function (a, b) {
+      return a - b;
+    },
+    "*": function (a, b) {
+      return a * b;
+    },
+    div: function (a, b) {
+      return a / b;
+    },
+    mod: function (a, b) {
+      return a % b;
+    },
+  };
+
+  var RELATIONAL = {
+    "<": function (a, b) {
+      return a < b;
+    },
+    "<=": function (a, b) {
+      return a <= b;
+    },
+    ">": function (a, b) {
+      return a > b;
+    },
+    ">=": function (a, b) {
+      return a >= b;
+    },
+  };
+
+  var patterns = new Map();
+
+  function regexMatches(text, pattern) {
+    if (!patterns.has(pattern)) {
+      var compiled = null;
+      try {
+        compiled = new RegExp(pattern);
+      } catch (error) {
+        compiled = null; // a pattern this browser cannot read matches nothing
+      }
+      patterns.set(pattern, compiled);
+    }
+    var regex = patterns.get(pattern);
+    return regex !== null && regex.test(text);
+  }
+
+  function today(ctx) {
+    if (ctx.today !== undefined && ctx.today !== null) {
+      return typeof ctx.today === "string" ? parseIsoDate(ctx.today) : answer(ctx.today);
+    }
+    return answer(new Date());
+  }
+
+  function lookup(mapping, name) {
+    var own = mapping && Object.prototype.hasOwnProperty.call(mapping, name);
+    return answer(own ? mapping[name] : null);
+  }
+
+  /** The value of ``node`` in ``ctx``. */
+  function value(node, ctx) {
+    switch (node.type) {
+      case "number":
+      case "string":
+        return node.value;
+      case "ref":
+        return lookup(ctx.values, node.name);
+      case "sample":
+        return lookup(ctx.sample, node.name);
+      case "column":
+        return lookup(ctx.choice, node.name);
+      case "current":
+        return answer(ctx.current);
+      case "neg":
+        return -toNumber(value(node.operand, ctx));
+      case "binary":
+        return binary(node, ctx);
+      default:
+        return call(node, ctx);
+    }
+  }
+
+  function binary(node, ctx) {
+    var op = node.op;
+    if (op === "and") return toBool(value(node.left, ctx)) && toBool(value(node.right, ctx));
+    if (op === "or") return toBool(value(node.left, ctx)) || toBool(value(node.right, ctx));
+    var left = value(node.left, ctx);
+    var right = value(node.right, ctx);
+    if (op === "=") return equal(left, right);
+    if (op === "!=") return !equal(left, right);
+    if (RELATIONAL.hasOwnProperty(op)) return RELATIONAL[op](toNumber(left), toNumber(right));
+    return ARITHMETIC[op](toNumber(left), toNumber(right));
+  }
+
+  function call(node, ctx) {
+    var args = node.args;
+    if (node.name === "if") {
+      return toBool(value(args[0], ctx)) ? value(args[1], ctx) : value(args[2], ctx);
+    }
+    if (node.name === "today") return today(ctx);
+    if (node.name === "regex") return regexMatches(toStr(value(args[0], ctx)), args[1].value);
+    var values = args.map(function (arg) {
+      return value(arg, ctx);
+    });
+    return FUNCTIONS[node.name].apply(null, values);
+  }
+
+  /** An evaluation result for the page: integral numbers exact, empty as null. */
+  function result(value) {
+    if (typeof value === "number") {
+      if (!isFinite(value)) return null;
+      return value === 0 ? 0 : value;
+    }
+    if (value === "") return null;
+    if (value instanceof XDate) return value.iso();
+    return value;
+  }
+
+  var api = {
+    evaluate: function (tree, ctx) {
+      return result(value(tree, ctx || {}));
+    },
+    evaluateBool: function (tree, ctx) {
+      return toBool(value(tree, ctx || {}));
+    },
+    formatNumber: formatNumber,
+  };
+
+  root.AnkietaExpr = api;
+  if (typeof module === "object" && module.exports) module.exports = api;
+})(typeof window !== "undefined" ? window : globalThis);

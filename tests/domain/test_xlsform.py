@@ -1,0 +1,318 @@
+"""XLSForm workbooks load into the same model as their YAML twin; the rest is refused cleanly."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from openpyxl import Workbook
+
+from app.domain.definition import load_definition
+from app.domain.expressions import Expression
+from app.domain.questionnaire import Questionnaire, Text
+
+PL, EN = "label::Polski (pl)", "label::English (en)"
+SURVEY = [
+    {"type": "begin group", "name": "a", PL: "A. Uczestnicy", EN: "A. Participants",
+     "appearance": "field-list"},
+    {"type": "integer", "name": "a1", PL: "Liczba uczestników", EN: "Number of participants",
+     "hint::Polski (pl)": "Stan na 31 grudnia", "hint::English (en)": "As at 31 December",
+     "required": "yes", "constraint": ". >= 0 and . <= 10000",
+     "constraint_message::Polski (pl)": "Od 0 do 10000",
+     "constraint_message::English (en)": "From 0 to 10000"},
+    {"type": "select_one tak_nie", "name": "a2", PL: "Czy współpracuje?", EN: "Cooperates?",
+     "relevant": "${a1} > 0"},
+    {"type": "select_multiple forma or_other", "name": "a3", PL: "Z kim?", EN: "With whom?",
+     "relevant": "${a2} = '1'", "constraint": "count-selected(.) <= 2"},
+    {"type": "calculate", "name": "razem", "calculation": "${a1} * 2"},
+    {"type": "end group"},
+    {},  # an empty row between pages, as people leave them
+    {"type": "begin_group", "name": "b", PL: "B. Inne", EN: "B. Other"},
+    {"type": "note", "name": "b_intro", PL: "Razem: ${razem}", EN: "Total: ${razem}"},
+    {"type": "text", "name": "b1", PL: "Nazwa", EN: "Name", "default": "abc",
+     "appearance": "multiline", "relevant": "selected(${a3}, 'spoldzielnia')"},
+    {"type": "date", "name": "b2", PL: "Data", EN: "Date", "constraint": ". <= today()"},
+    {"type": "select_one gmina", "name": "b3", PL: "Gmina", EN: "Municipality",
+     "choice_filter": "subregion = 'poludniowy'"},
+    {"type": "decimal", "name": "b4", PL: "Kwota", EN: "Amount", "required": "${a1} > 10"},
+    {"type": "end_group"},
+]  # fmt: skip
+CHOICES = [
+    {"list_name": "tak_nie", "name": "1", PL: "Tak", EN: "Yes"},
+    {"list_name": "tak_nie", "name": "2", PL: "Nie", EN: "No"},
+    {"list_name": "forma", "name": "spoldzielnia", PL: "Spółdzielnia", EN: "Cooperative"},
+    {"list_name": "forma", "name": "fundacja", PL: "Fundacja", EN: "Foundation"},
+    {"list_name": "gmina", "name": "246101", PL: "Bielsko-Biała", EN: "Bielsko-Biała",
+     "subregion": "poludniowy"},
+    {"list_name": "gmina", "name": "246601", PL: "Gliwice", EN: "Gliwice",
+     "subregion": "zachodni"},
+]  # fmt: skip
+SETTINGS = [
+    {"form_title": "Monitoring", "form_id": "monitoring", "version": "2026.1",
+     "default_language": "Polski (pl)"},
+]  # fmt: skip
+
+YAML_TWIN = """\
+settings:
+  id: monitoring
+  title: {pl: Monitoring, en: Monitoring}
+  version: "2026.1"
+  default_language: pl
+  languages: [pl, en]
+choices:
+  tak_nie:
+    - {name: "1", label: {pl: Tak, en: "Yes"}}
+    - {name: "2", label: {pl: Nie, en: "No"}}
+  forma:
+    - {name: spoldzielnia, label: {pl: Spółdzielnia, en: Cooperative}}
+    - {name: fundacja, label: {pl: Fundacja, en: Foundation}}
+    - {name: other, label: {pl: Other, en: Other}, other: yes}
+  gmina:
+    - {name: "246101", label: {pl: Bielsko-Biała, en: Bielsko-Biała}, subregion: poludniowy}
+    - {name: "246601", label: {pl: Gliwice, en: Gliwice}, subregion: zachodni}
+survey:
+  - type: group
+    name: a
+    label: {pl: A. Uczestnicy, en: A. Participants}
+    appearance: field-list
+    children:
+      - type: integer
+        name: a1
+        label: {pl: Liczba uczestników, en: Number of participants}
+        hint: {pl: Stan na 31 grudnia, en: As at 31 December}
+        required: yes
+        constraint: ". >= 0 and . <= 10000"
+        constraint_message: {pl: Od 0 do 10000, en: From 0 to 10000}
+      - type: select_one tak_nie
+        name: a2
+        label: {pl: "Czy współpracuje?", en: "Cooperates?"}
+        relevant: "${a1} > 0"
+      - type: select_multiple forma
+        name: a3
+        label: {pl: "Z kim?", en: "With whom?"}
+        relevant: "${a2} = '1'"
+        constraint: "count-selected(.) <= 2"
+      - {type: calculate, name: razem, calculation: "${a1} * 2"}
+  - type: group
+    name: b
+    label: {pl: B. Inne, en: B. Other}
+    children:
+      - {type: note, name: b_intro, label: {pl: "Razem: ${razem}", en: "Total: ${razem}"}}
+      - type: text
+        name: b1
+        label: {pl: Nazwa, en: Name}
+        default: abc
+        appearance: multiline
+        relevant: "selected(${a3}, 'spoldzielnia')"
+      - {type: date, name: b2, label: {pl: Data, en: Date}, constraint: ". <= today()"}
+      - type: select_one gmina
+        name: b3
+        label: {pl: Gmina, en: Municipality}
+        choice_filter: "subregion = 'poludniowy'"
+      - {type: decimal, name: b4, label: {pl: Kwota, en: Amount}, required: "${a1} > 10"}
+"""
+
+
+def _workbook(
+    survey: list[dict[str, Any]],
+    choices: list[dict[str, Any]] | None = None,
+    settings_rows: list[dict[str, Any]] | None = None,
+) -> bytes:
+    """An .xlsx file with these sheets, each row a mapping of column to value."""
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    for title, rows in (("survey", survey), ("choices", choices), ("settings", settings_rows)):
+        if rows is None:
+            continue
+        sheet = workbook.create_sheet(title)
+        columns = list(dict.fromkeys(key for row in rows for key in row))
+        sheet.append(columns)
+        for row in rows:
+            sheet.append([row.get(column) for column in columns])
+    stream = io.BytesIO()
+    workbook.save(stream)
+    return stream.getvalue()
+
+
+def _texts(text: Text | None) -> dict[str, str] | None:
+    return dict(text.by_language) if text is not None else None
+
+
+def _source(value: object) -> object:
+    return value.source if isinstance(value, Expression) else value
+
+
+def _shape(questionnaire: Questionnaire) -> dict[str, Any]:
+    """Everything a questionnaire declares, without where it was written."""
+    settings = questionnaire.settings
+    return {
+        "settings": (
+            settings.id,
+            _texts(settings.title),
+            settings.version,
+            settings.default_language,
+            settings.languages,
+            settings.paging,
+        ),
+        "choices": {
+            name: [(c.name, _texts(c.label), c.other, dict(c.extra)) for c in choice_list.choices]
+            for name, choice_list in questionnaire.choices.items()
+        },
+        "items": [
+            {
+                "type": item.type,
+                "name": item.name,
+                "parent": item.parent.name if item.parent else None,
+                "list": item.list_name,
+                "texts": [
+                    _texts(item.label),
+                    _texts(item.hint),
+                    _texts(item.required_message),
+                    _texts(item.constraint_message),
+                ],
+                "logic": [
+                    _source(item.required),
+                    _source(item.relevant),
+                    _source(item.constraint),
+                    _source(item.calculation),
+                    _source(item.choice_filter),
+                ],
+                "other": (item.default, item.appearance, item.read_only),
+            }
+            for item in questionnaire.walk()
+        ],
+    }
+
+
+def test_multi_page_multi_language_workbook_equals_its_yaml_twin() -> None:
+    workbook = load_definition(_workbook(SURVEY, CHOICES, SETTINGS), "monitoring.xlsx")
+    twin = load_definition(YAML_TWIN.encode(), "monitoring.yaml")
+    assert twin.problems == []
+    assert workbook.problems == []
+    assert workbook.questionnaire is not None and twin.questionnaire is not None
+    assert _shape(workbook.questionnaire) == _shape(twin.questionnaire)
+
+
+def test_workbook_items_are_compiled_and_point_at_their_rows() -> None:
+    result = load_definition(_workbook(SURVEY, CHOICES, SETTINGS), "monitoring.xlsx")
+    questionnaire = result.questionnaire
+    assert questionnaire is not None
+    a3 = questionnaire.item("a3")
+    assert isinstance(a3.relevant, Expression) and a3.relevant.references == {"a2"}
+    assert a3.parent is questionnaire.item("a")
+    assert str(a3.location) == "monitoring.xlsx:survey:5"
+    assert [page.name for page in questionnaire.items] == ["a", "b"]
+    assert isinstance(questionnaire.item("b4").required, Expression)
+
+
+def test_or_other_marks_pyxforms_other_choice_and_drops_its_generated_question() -> None:
+    questionnaire = load_definition(_workbook(SURVEY, CHOICES, SETTINGS), "m.xlsx").questionnaire
+    assert questionnaire is not None
+    other = questionnaire.choices["forma"].get("other")
+    assert other is not None and other.other
+    assert "a3_other" not in [item.name for item in questionnaire.walk()]
+
+
+def test_unsupported_types_are_refused_with_sheet_and_row() -> None:
+    survey = [
+        {"type": "integer", "name": "a", "label": "A"},
+        {"type": "begin repeat", "name": "osoby", "label": "Osoby"},
+        {"type": "geopoint", "name": "miejsce", "label": "Gdzie?"},
+        {"type": "end repeat"},
+        {"type": "image", "name": "zdjecie", "label": "Zdjęcie"},
+        {"type": "barcode", "name": "kod", "label": "Kod"},
+        {"type": "range", "name": "zakres", "label": "Zakres", "parameters": "start=0 end=5"},
+        {"type": "start", "name": "start"},
+    ]
+    result = load_definition(_workbook(survey, None, [{"form_id": "f"}]), "f.xlsx")
+    assert [str(problem) for problem in result.problems] == [
+        "f.xlsx:survey:3: item osoby: The type begin repeat is not supported.",
+        "f.xlsx:survey:4: item miejsce: The type geopoint is not supported.",
+        "f.xlsx:survey:6: item zdjecie: The type image is not supported.",
+        "f.xlsx:survey:7: item kod: The type barcode is not supported.",
+        "f.xlsx:survey:8: item zakres: The type range is not supported.",
+        "f.xlsx:survey:9: item start: warning: XLSForm metadata (start) is not collected; "
+        "the row is left out.",
+    ]
+    assert result.questionnaire is None
+
+
+def test_unsupported_columns_are_refused_not_dropped() -> None:
+    survey = [{"type": "text", "name": "a", "label": "A", "media::image": "a.png"}]
+    result = load_definition(_workbook(survey, None, [{"form_id": "f"}]), "f.xlsx")
+    assert [str(problem) for problem in result.problems] == [
+        "f.xlsx:survey:2: item a: Images, audio and video are not supported."
+    ]
+
+
+def test_our_checks_apply_to_workbooks_with_rows() -> None:
+    survey = [
+        {"type": "integer", "name": "a", "label": "A", "relevant": "${b} > 0"},
+        {"type": "integer", "name": "b", "label": "B"},
+        {"type": "text", "name": "c", "label": "C", "relevant": "selected(${a}, '1')"},
+    ]
+    result = load_definition(_workbook(survey, None, [{"form_id": "f"}]), "f.xlsx")
+    assert [str(problem) for problem in result.problems] == [
+        "f.xlsx:survey:2: item a: relevant refers to ${b}, which comes later in the questionnaire.",
+        "f.xlsx:survey:4: item c: selected() is used on ${a}, which is not a select question.",
+    ]
+
+
+def test_a_missing_translation_in_a_workbook_is_reported_at_its_row() -> None:
+    survey = [{"type": "integer", "name": "a", PL: "Liczba", EN: "Number"},
+              {"type": "integer", "name": "b", PL: "Liczba"}]  # fmt: skip
+    result = load_definition(_workbook(survey, None, [{"form_id": "f"}]), "f.xlsx")
+    assert [str(problem) for problem in result.problems] == [
+        "f.xlsx:survey:3: item b: label has no text in en."
+    ]
+
+
+def test_a_language_without_a_code_is_refused() -> None:
+    survey = [{"type": "integer", "name": "a", "label::Polski": "Liczba"}]
+    result = load_definition(_workbook(survey, None, [{"form_id": "f"}]), "f.xlsx")
+    assert [str(problem) for problem in result.problems][0] == (
+        "f.xlsx:survey:1: The language Polski has no code: name it like label::Polski (pl)."
+    )
+
+
+def test_a_workbook_without_form_id_is_refused() -> None:
+    result = load_definition(_workbook([{"type": "integer", "name": "a", "label": "A"}]), "f.xlsx")
+    assert [str(problem) for problem in result.problems] == [
+        "f.xlsx:settings:2: The settings have no id."
+    ]
+
+
+def test_pyxforms_structural_errors_keep_their_row() -> None:
+    survey = [{"type": "integer", "name": "a", "label": "A"}, {"type": "end group"}]
+    result = load_definition(_workbook(survey, None, [{"form_id": "f"}]), "f.xlsx")
+    [problem] = result.problems
+    assert str(problem).startswith("f.xlsx:survey:3: XLSForm: ")
+    assert result.questionnaire is None
+
+
+def test_a_file_that_is_not_a_workbook_is_a_clean_problem() -> None:
+    result = load_definition(b"this is not a zip file", "broken.xlsx")
+    assert [str(problem) for problem in result.problems] == [
+        "broken.xlsx: The file is not an .xlsx workbook that can be read."
+    ]
+
+
+def test_a_zip_that_is_not_a_workbook_is_a_clean_problem() -> None:
+    stream = io.BytesIO()
+    with zipfile.ZipFile(stream, "w") as archive:
+        archive.writestr("xl/workbook.xml", "<not really>")
+    result = load_definition(stream.getvalue(), "broken.xlsx")
+    assert [str(problem) for problem in result.problems] == [
+        "broken.xlsx: The file is not an .xlsx workbook that can be read."
+    ]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.binary(max_size=2000))
+def test_random_bytes_as_a_workbook_never_raise(data: bytes) -> None:
+    result = load_definition(b"PK\x03\x04" + data, "random.xlsx")
+    assert result.questionnaire is None
+    assert result.errors
