@@ -54,13 +54,17 @@ def select_locale() -> str:
 def register_blueprints(app: Flask) -> None:
     from app.admin.routes import bp as admin_bp
     from app.auth.routes import bp as auth_bp
+    from app.fieldwork.routes import bp as fieldwork_bp
     from app.main.routes import bp as main_bp
+    from app.respond.routes import bp as respond_bp
     from app.surveys.routes import bp as surveys_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(surveys_bp)
+    app.register_blueprint(fieldwork_bp)
+    app.register_blueprint(respond_bp)
 
     from app.cli import register_commands
 

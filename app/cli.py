@@ -7,6 +7,7 @@ can be printed in Polish with ``--lang pl``. The web interface is Polish first.
 from __future__ import annotations
 
 import sys
+from datetime import date, datetime
 from pathlib import Path
 
 import click
@@ -49,6 +50,9 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(users_group)
     app.cli.add_command(surveys_group)
     app.cli.add_command(demo_command)
+    app.cli.add_command(fieldwork_group)
+    app.cli.add_command(sample_group)
+    app.cli.add_command(invitations_group)
 
 
 def _database_url() -> str:
@@ -243,6 +247,156 @@ def surveys_list() -> None:
                 f"{row.survey.id}\t{row.survey.code}\t{row.survey.title}\t"
                 f"versions: {row.versions}\titems: {items}\tlatest: {loaded}"
             )
+
+
+# --- fieldwork ----------------------------------------------------------------------------
+
+
+def _parse_date(value: str | None) -> date | None:
+    """A date given as YYYY-MM-DD or DD.MM.YYYY (None stays None)."""
+    if value is None:
+        return None
+    for fmt in ("%Y-%m-%d", "%d.%m.%Y"):
+        try:
+            return datetime.strptime(value, fmt).date()
+        except ValueError:
+            continue
+    raise click.BadParameter(f"{value!r} is not a date; use YYYY-MM-DD or DD.MM.YYYY")
+
+
+@click.group("fieldwork", cls=AppGroup)
+def fieldwork_group() -> None:
+    """Fieldworks: a survey version in the field for a period."""
+
+
+@fieldwork_group.command("create")
+@click.argument("survey")
+@click.option("--title", required=True, help="e.g. 'Monitoring KIS 2026'")
+@click.option("--opens", default=None, help="opening date (YYYY-MM-DD or DD.MM.YYYY)")
+@click.option("--closes", default=None, help="closing date (YYYY-MM-DD or DD.MM.YYYY)")
+@click.option("--open-link", is_flag=True, help="also make an open link for anonymous answers")
+def fieldwork_create(
+    survey: str, title: str, opens: str | None, closes: str | None, open_link: bool
+) -> None:
+    """Create a draft fieldwork of SURVEY's latest version; prints the new fieldwork's id."""
+    from app.extensions import get_db
+    from app.fieldwork import services
+
+    try:
+        with get_db().session() as session:
+            fieldwork = services.create_fieldwork(
+                session,
+                survey,
+                title,
+                opens_on=_parse_date(opens),
+                closes_on=_parse_date(closes),
+                open_link=open_link,
+            )
+            fieldwork_id = fieldwork.id
+    except services.FieldworkError as exc:
+        raise click.ClickException(exc.message.render()) from None
+    click.echo(fieldwork_id)
+
+
+@fieldwork_group.command("open")
+@click.argument("fieldwork_id", type=int)
+def fieldwork_open(fieldwork_id: int) -> None:
+    """Open a fieldwork: it starts accepting answers."""
+    _change_state(fieldwork_id, "open")
+
+
+@fieldwork_group.command("close")
+@click.argument("fieldwork_id", type=int)
+def fieldwork_close(fieldwork_id: int) -> None:
+    """Close a fieldwork: it keeps everything and accepts no more answers."""
+    _change_state(fieldwork_id, "close")
+
+
+def _change_state(fieldwork_id: int, action: str) -> None:
+    from app.extensions import get_db
+    from app.fieldwork import services
+
+    try:
+        with get_db().session() as session:
+            fieldwork = services.get_fieldwork(session, fieldwork_id)
+            services.change_state(session, fieldwork, action, current_app.config["CLOCK"]())
+            state = fieldwork.state
+    except services.FieldworkError as exc:
+        raise click.ClickException(exc.message.render()) from None
+    click.echo(f"Fieldwork {fieldwork_id} is {state}.")
+
+
+@fieldwork_group.command("list")
+def fieldwork_list() -> None:
+    """List fieldworks with their sample size and response counts."""
+    from app.extensions import get_db
+    from app.fieldwork import services
+
+    with get_db().session() as session:
+        rows = services.list_fieldworks(session)
+        if not rows:
+            click.echo("No fieldwork.")
+        for row in rows:
+            fw = row.fieldwork
+            closes = fw.closes_on.strftime("%d.%m.%Y") if fw.closes_on else "-"
+            click.echo(
+                f"{fw.id}\t{fw.title}\t{fw.survey.code} v{fw.survey_version.number}\t{fw.state}\t"
+                f"closes: {closes}\tsample: {row.sample_size}\tpartial: {row.partial}\t"
+                f"complete: {row.complete}"
+            )
+
+
+@click.group("sample", cls=AppGroup)
+def sample_group() -> None:
+    """The institutions sampled for a fieldwork."""
+
+
+@sample_group.command("import")
+@click.argument("fieldwork_id", type=int)
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def sample_import(fieldwork_id: int, path: Path) -> None:
+    """Import a sample file (.xlsx or .csv); a file with any bad row imports nothing."""
+    from app.extensions import get_db
+    from app.fieldwork import services
+
+    try:
+        with get_db().session() as session:
+            fieldwork = services.get_fieldwork(session, fieldwork_id)
+            outcome = services.import_sample(session, fieldwork, path.read_bytes(), path.name)
+    except services.FieldworkError as exc:
+        raise click.ClickException(exc.message.render()) from None
+    if not outcome.ok:
+        click.echo(f"{path}: refused, nothing imported:", err=True)
+        for problem in outcome.problems:
+            click.echo(f"  {problem.render()}", err=True)
+        sys.exit(1)
+    click.echo(f"{outcome.imported} institutions imported into fieldwork {fieldwork_id}.")
+
+
+@click.group("invitations", cls=AppGroup)
+def invitations_group() -> None:
+    """Personal links for the sampled institutions."""
+
+
+@invitations_group.command("export")
+@click.argument("fieldwork_id", type=int)
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--base-url", default=None, help="the site's public address (default: BASE_URL)")
+def invitations_export(fieldwork_id: int, output: Path, base_url: str | None) -> None:
+    """Write the personal links as CSV (UTF-8, ';'-separated, opens in Excel) for mail merge."""
+    from app.extensions import get_db
+    from app.fieldwork import services
+
+    try:
+        with get_db().session() as session:
+            fieldwork = services.get_fieldwork(session, fieldwork_id)
+            data = services.invitation_links_csv(
+                session, fieldwork, base_url or current_app.config["BASE_URL"]
+            )
+    except services.FieldworkError as exc:
+        raise click.ClickException(exc.message.render()) from None
+    output.write_bytes(data)
+    click.echo(f"Links written to {output}.")
 
 
 # --- demo ---------------------------------------------------------------------------------

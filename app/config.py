@@ -31,6 +31,7 @@ DEFAULTS: dict[str, Any] = {
     "LOGIN_MAX_FAILURES": 5,  # wrong passwords in a row before the login is throttled
     "LOGIN_LOCK_MINUTES": 15,
     "SURVEYS_DIR": None,  # None: surveys/ beside the app package
+    "BASE_URL": "http://127.0.0.1:5000",  # the public address, for links made on the command line
 }
 
 # Environment values arrive as strings; these keys are converted to their default's type.

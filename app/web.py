@@ -30,3 +30,25 @@ ROLE_LABELS = {
 def role_label(role: Role | str) -> str:
     """The role's name in the user's language."""
     return str(ROLE_LABELS[Role(role)])
+
+
+STATE_LABELS = {
+    "draft": _l("draft"),
+    "open": _l("open"),
+    "closed": _l("closed"),
+}
+STATUS_LABELS = {
+    "not_started": _l("not started"),
+    "in_progress": _l("in progress"),
+    "complete": _l("complete"),
+}
+
+
+def state_label(state: str) -> str:
+    """A fieldwork state in the user's language."""
+    return str(STATE_LABELS.get(state, state))
+
+
+def status_label(status: str) -> str:
+    """A response status in the user's language."""
+    return str(STATUS_LABELS.get(status, status))

@@ -216,3 +216,82 @@ def login_as(make_user: Callable[..., User], auth: Auth) -> Callable[[Role | str
         return user
 
     return go
+
+
+# --- fieldwork ----------------------------------------------------------------------------
+
+SHIPPED = Path(__file__).resolve().parent.parent / "surveys"
+
+
+@pytest.fixture
+def make_fieldwork(app: Flask, clock: FakeClock):
+    """Load a shipped survey (by file stem), create a fieldwork with a sample, optionally open.
+
+    Returns the fieldwork id; ``units`` rows are (external_id, name, extra columns dict).
+    """
+    from app.fieldwork import services as fieldwork_services
+    from app.surveys import services as survey_services
+
+    def factory(
+        survey: str = "monitoring_cis_kis",
+        *,
+        units: list[tuple[str, str, dict]] | None = None,
+        state: str = "open",
+        open_link: bool = False,
+        title: str = "Monitoring 2026",
+    ) -> int:
+        database = app.extensions["ankieta.db"]
+        with database.session() as session:
+            outcome = survey_services.load_file(session, SHIPPED / f"{survey}.yaml")
+            assert outcome.ok, [str(p) for p in outcome.problems]
+            fieldwork = fieldwork_services.create_fieldwork(
+                session, outcome.survey.code, title, open_link=open_link
+            )
+            rows = (
+                units
+                if units is not None
+                else [
+                    ("K-01", "Klub Integracji Społecznej w Żorach", {"entity_type": "KIS"}),
+                    ("C-02", "Centrum Integracji Społecznej w Gliwicach", {"entity_type": "CIS"}),
+                ]
+            )
+            header = ["external_id", "name", "entity_type", "subregion", "gmina", "phone"]
+            lines = [";".join(header)]
+            for external_id, name, extra in rows:
+                lines.append(
+                    ";".join(
+                        [
+                            external_id,
+                            name,
+                            extra.get("entity_type", "CIS"),
+                            extra.get("subregion", "południowy"),
+                            extra.get("gmina", "Żory"),
+                            extra.get("phone", "032 123 45 67"),
+                        ]
+                    )
+                )
+            imported = fieldwork_services.import_sample(
+                session, fieldwork, "\n".join(lines).encode("utf-8"), "sample.csv"
+            )
+            assert imported.ok, [p.render() for p in imported.problems]
+            if state in ("open", "closed"):
+                fieldwork.open(clock())
+            if state == "closed":
+                fieldwork.close(clock())
+            return fieldwork.id
+
+    return factory
+
+
+def unit_token(app: Flask, fieldwork_id: int, external_id: str) -> str:
+    """The personal-link token of one sampled institution."""
+    from sqlalchemy import select
+
+    from app.models.fieldwork import SampleUnit
+
+    with app.extensions["ankieta.db"].session() as session:
+        return session.scalar(
+            select(SampleUnit.token).where(
+                SampleUnit.fieldwork_id == fieldwork_id, SampleUnit.external_id == external_id
+            )
+        )

@@ -28,6 +28,12 @@ def register(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         title, message = _describe(error.code or 500)
+        if error.code == 404 and error.description == "link":
+            title = _("This link does not work")
+            message = _(
+                "The address is not a valid questionnaire link. Copy the whole link from your "
+                "invitation, or ask the sender for a new one."
+            )
         return render_template(
             "errors/error.html", code=error.code, title=title, message=message
         ), (error.code or 500)

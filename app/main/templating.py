@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from app.models.users import Role
-from app.web import role_label
+from app.web import role_label, state_label, status_label
 
 WARSAW = ZoneInfo("Europe/Warsaw")
 LANGUAGE_NAMES = {"pl": "Polski", "en": "English"}
@@ -20,6 +20,7 @@ LANGUAGE_NAMES = {"pl": "Polski", "en": "English"}
 NAVIGATION = [
     ("main.index", _l("Home"), set(Role)),
     ("surveys.index", _l("Surveys"), {Role.ANALYST}),
+    ("fieldwork.index", _l("Fieldwork"), {Role.ANALYST}),
     ("admin.users", _l("Users"), set()),
 ]
 
@@ -35,6 +36,8 @@ def register(app: Flask) -> None:
             "navigation": navigation(),
             "request_path": request.full_path.rstrip("?") if request else "/",
             "role_label": role_label,
+            "state_label": state_label,
+            "status_label": status_label,
         }
 
     app.add_template_filter(format_date, "date")

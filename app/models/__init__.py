@@ -1,6 +1,27 @@
 """The database models, split by aggregate. Importing this module registers them all."""
 
+from app.models.fieldwork import (
+    ContactPhone,
+    Fieldwork,
+    FieldworkState,
+    Response,
+    ResponseChange,
+    ResponseStatus,
+    SampleUnit,
+)
 from app.models.surveys import Survey, SurveyVersion
 from app.models.users import Role, User
 
-__all__ = ["Role", "Survey", "SurveyVersion", "User"]
+__all__ = [
+    "ContactPhone",
+    "Fieldwork",
+    "FieldworkState",
+    "Response",
+    "ResponseChange",
+    "ResponseStatus",
+    "Role",
+    "SampleUnit",
+    "Survey",
+    "SurveyVersion",
+    "User",
+]

@@ -35,6 +35,24 @@ EXPECTED: dict[str, tuple[str, str, set]] = {
     "surveys.upload": ("POST", "/surveys/", ANALYSTS),
     "surveys.detail": ("GET", "/surveys/1", ANALYSTS),
     "surveys.source": ("GET", "/surveys/1/versions/1/source", ANALYSTS),
+    "fieldwork.index": ("GET", "/fieldwork/", ANALYSTS),
+    "fieldwork.create": ("POST", "/fieldwork/", ANALYSTS),
+    "fieldwork.detail": ("GET", "/fieldwork/1", ANALYSTS),
+    "fieldwork.change_state": ("POST", "/fieldwork/1/state", ANALYSTS),
+    "fieldwork.import_sample": ("POST", "/fieldwork/1/sample", ANALYSTS),
+    "fieldwork.sample_template": ("GET", "/fieldwork/sample-template.xlsx", ANALYSTS),
+    "fieldwork.links": ("GET", "/fieldwork/1/links.csv", ANALYSTS),
+    "fieldwork.response": ("GET", "/fieldwork/1/responses/1", ANALYSTS),
+    "fieldwork.reopen_response": ("POST", "/fieldwork/1/responses/1/reopen", ANALYSTS),
+    # the respondent's pages: the unguessable token in the URL is the credential
+    "respond.start": ("GET", "/r/unknown-token-0000000000", EVERYONE),
+    "respond.begin": ("POST", "/r/unknown-token-0000000000/start", EVERYONE),
+    "respond.begin_resume": ("GET", "/r/unknown-token-0000000000/resume", EVERYONE),
+    "respond.page": ("GET", "/r/unknown-token-0000000000/p/a", EVERYONE),
+    "respond.submit_page": ("POST", "/r/unknown-token-0000000000/p/a", EVERYONE),
+    "respond.done": ("GET", "/r/unknown-token-0000000000/done", EVERYONE),
+    "respond.open_start": ("GET", "/o/unknown-token-0000000000", EVERYONE),
+    "respond.open_begin": ("POST", "/o/unknown-token-0000000000", EVERYONE),
 }
 
 

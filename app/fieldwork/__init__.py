@@ -1,0 +1,1 @@
+"""Fieldwork set-up: creating a fieldwork, its state, the sample and the personal links."""

@@ -1,0 +1,44 @@
+"""Forms for setting up a fieldwork."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField, FileRequired
+from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+
+class FieldworkForm(FlaskForm):
+    survey = SelectField(_l("Survey"), validators=[DataRequired()])
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=300)])
+    opens_on = DateField(_l("Opens on"), validators=[Optional()])
+    closes_on = DateField(_l("Closes on"), validators=[Optional()])
+    open_link = BooleanField(_l("Also an open link for anonymous respondents"))
+
+
+class SampleUploadForm(FlaskForm):
+    sample = FileField(
+        _l("Sample file (.xlsx or .csv)"),
+        validators=[
+            FileRequired(_l("Choose a file.")),
+            FileAllowed(["xlsx", "csv"], _l("Only .xlsx and .csv files.")),
+        ],
+    )
+
+
+class StateForm(FlaskForm):
+    """Open or close: only the CSRF token and the button's value."""
+
+
+class ReopenForm(FlaskForm):
+    reason = TextAreaField(
+        _l("Reason for the correction"), validators=[DataRequired(), Length(max=2000)]
+    )
+
+
+class UnitFilterForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET filter, changes nothing
+
+    subregion = SelectField(_l("Subregion"), validators=[Optional()], validate_choice=False)
+    entity_type = SelectField(_l("Entity type"), validators=[Optional()], validate_choice=False)
+    status = SelectField(_l("Status"), validators=[Optional()], validate_choice=False)

@@ -1,0 +1,276 @@
+"""Fieldwork pages for analysts: create, open/close, sample, links, institutions, responses."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from app.domain.sample import sample_template_csv, sample_template_xlsx
+from app.extensions import db_session, now
+from app.fieldwork import services
+from app.fieldwork.forms import (
+    FieldworkForm,
+    ReopenForm,
+    SampleUploadForm,
+    StateForm,
+    UnitFilterForm,
+)
+from app.models.fieldwork import Fieldwork
+from app.models.fieldwork import Response as SurveyResponse
+from app.models.users import Role
+from app.respond.services import Interview, NotAccepting, reopen
+from app.respond.views import PageBuilder
+from app.security import roles
+from app.surveys.services import list_surveys
+
+bp = Blueprint("fieldwork", __name__, url_prefix="/fieldwork")
+
+MAX_SAMPLE_BYTES = 20 * 1024 * 1024
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _fieldwork_or_404(fieldwork_id: int) -> Fieldwork:
+    fieldwork = db_session().get(Fieldwork, fieldwork_id)
+    if fieldwork is None:
+        abort(404)
+    return fieldwork
+
+
+def _create_form() -> FieldworkForm:
+    form = FieldworkForm()
+    form.survey.choices = [
+        (row.survey.code, f"{row.survey.title} ({row.survey.code})")
+        for row in list_surveys(db_session())
+    ]
+    return form
+
+
+@bp.route("/")
+@roles(Role.ANALYST)
+def index():
+    return render_template(
+        "fieldwork/index.html",
+        rows=services.list_fieldworks(db_session()),
+        form=_create_form(),
+    )
+
+
+@bp.route("/", methods=["POST"])
+@roles(Role.ANALYST)
+def create():
+    form = _create_form()
+    if form.validate_on_submit():
+        try:
+            fieldwork = services.create_fieldwork(
+                db_session(),
+                form.survey.data,
+                form.title.data or "",
+                opens_on=form.opens_on.data,
+                closes_on=form.closes_on.data,
+                open_link=form.open_link.data,
+            )
+        except services.FieldworkError as exc:
+            form.title.errors.append(exc.message.render(_))
+        else:
+            flash(_("Fieldwork created as a draft. Import the sample, then open it."), "success")
+            return redirect(url_for("fieldwork.detail", fieldwork_id=fieldwork.id))
+    rows = services.list_fieldworks(db_session())
+    return render_template("fieldwork/index.html", rows=rows, form=form), 400
+
+
+@bp.route("/<int:fieldwork_id>")
+@roles(Role.ANALYST)
+def detail(fieldwork_id: int):
+    fieldwork = _fieldwork_or_404(fieldwork_id)
+    return _detail_page(fieldwork, SampleUploadForm())
+
+
+def _detail_page(fieldwork: Fieldwork, upload: SampleUploadForm, problems=None, status=200):
+    session = db_session()
+    subregions, types = services.sample_facets(session, fieldwork)
+    filters = UnitFilterForm(request.args)
+    filters.subregion.choices = [("", _("all"))] + [(s, s) for s in subregions]
+    filters.entity_type.choices = [("", _("all"))] + [(t, t) for t in types]
+    filters.status.choices = [
+        ("", _("all")),
+        ("not_started", _("not started")),
+        ("in_progress", _("in progress")),
+        ("complete", _("complete")),
+    ]
+    units = services.units_with_status(
+        session,
+        fieldwork,
+        subregion=filters.subregion.data or "",
+        entity_type=filters.entity_type.data or "",
+        status=filters.status.data or "",
+    )
+    summary = next(s for s in services.list_fieldworks(session) if s.fieldwork.id == fieldwork.id)
+    return (
+        render_template(
+            "fieldwork/detail.html",
+            fieldwork=fieldwork,
+            summary=summary,
+            units=units,
+            filters=filters,
+            upload=upload,
+            state_form=StateForm(),
+            problems=problems or [],
+            base_url=request.host_url.rstrip("/"),
+        ),
+        status,
+    )
+
+
+@bp.route("/<int:fieldwork_id>/state", methods=["POST"])
+@roles(Role.ANALYST)
+def change_state(fieldwork_id: int):
+    fieldwork = _fieldwork_or_404(fieldwork_id)
+    StateForm().validate_on_submit()
+    try:
+        services.change_state(db_session(), fieldwork, request.form.get("action", ""), now())
+    except services.FieldworkError as exc:
+        flash(exc.message.render(_), "error")
+    else:
+        flash(
+            _("The fieldwork is open.") if fieldwork.is_open else _("The fieldwork is closed."),
+            "success",
+        )
+    return redirect(url_for("fieldwork.detail", fieldwork_id=fieldwork.id))
+
+
+@bp.route("/<int:fieldwork_id>/sample", methods=["POST"])
+@roles(Role.ANALYST)
+def import_sample(fieldwork_id: int):
+    fieldwork = _fieldwork_or_404(fieldwork_id)
+    form = SampleUploadForm()
+    if not form.validate_on_submit():
+        return _detail_page(fieldwork, form, status=400)
+    upload = form.sample.data
+    data = upload.read(MAX_SAMPLE_BYTES + 1)
+    if len(data) > MAX_SAMPLE_BYTES:
+        form.sample.errors.append(_("The file is larger than 20 MB."))
+        return _detail_page(fieldwork, form, status=400)
+    outcome = services.import_sample(db_session(), fieldwork, data, upload.filename or "sample")
+    if not outcome.ok:
+        form.sample.errors.append(_("The file has errors; nothing was imported."))
+        problems = [p.render(_) for p in outcome.problems]
+        return _detail_page(fieldwork, form, problems, status=400)
+    flash(
+        _("%(n)d institutions imported.", n=outcome.imported),
+        "success",
+    )
+    return redirect(url_for("fieldwork.detail", fieldwork_id=fieldwork.id))
+
+
+@bp.route("/sample-template.<fmt>")
+@roles(Role.ANALYST)
+def sample_template(fmt: str):
+    if fmt == "xlsx":
+        return _download(sample_template_xlsx(), "proba-wzor.xlsx", XLSX_MIME)
+    if fmt == "csv":
+        return _download(sample_template_csv(), "proba-wzor.csv", "text/csv; charset=utf-8")
+    abort(404)
+
+
+@bp.route("/<int:fieldwork_id>/links.csv")
+@roles(Role.ANALYST)
+def links(fieldwork_id: int):
+    fieldwork = _fieldwork_or_404(fieldwork_id)
+    data = services.invitation_links_csv(db_session(), fieldwork, request.host_url)
+    return _download(data, f"linki-badanie-{fieldwork.id}.csv", "text/csv; charset=utf-8")
+
+
+def _download(data: bytes, filename: str, mimetype: str) -> Response:
+    return Response(
+        data,
+        mimetype=mimetype,
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+def _response_or_404(fieldwork: Fieldwork, response_id: int) -> SurveyResponse:
+    response = db_session().get(SurveyResponse, response_id)
+    if response is None or response.fieldwork_id != fieldwork.id:
+        abort(404)
+    return response
+
+
+@bp.route("/<int:fieldwork_id>/responses/<int:response_id>")
+@roles(Role.ANALYST)
+def response(fieldwork_id: int, response_id: int):
+    fieldwork = _fieldwork_or_404(fieldwork_id)
+    answer = _response_or_404(fieldwork, response_id)
+    return _response_page(fieldwork, answer, ReopenForm())
+
+
+def _response_page(fieldwork, answer, form, status=200):
+    interview = Interview.of(answer, now())
+    flow = interview.flow
+    state = interview.state()
+    settings = interview.questionnaire.settings
+    from flask_babel import get_locale
+
+    language = str(get_locale())
+    if language not in settings.languages:
+        language = settings.default_language
+    pages = []
+    for page in flow.pages("web"):
+        if not flow.is_shown(page, state, "web"):
+            continue
+        builder = PageBuilder(
+            flow,
+            state,
+            language=language,
+            mode="web",
+            gettext=_,
+            values=flow.form_values(page, state),
+            errors={},
+            read_only=True,
+        )
+        label = builder.text(page.group.label) if page.group else ""
+        pages.append((label, builder.page(page)))
+    return (
+        render_template(
+            "fieldwork/response.html",
+            fieldwork=fieldwork,
+            answer=answer,
+            pages=pages,
+            form=form,
+            title=settings.title.get(language),
+        ),
+        status,
+    )
+
+
+@bp.route("/<int:fieldwork_id>/responses/<int:response_id>/reopen", methods=["POST"])
+@roles(Role.ANALYST)
+def reopen_response(fieldwork_id: int, response_id: int):
+    fieldwork = _fieldwork_or_404(fieldwork_id)
+    answer = _response_or_404(fieldwork, response_id)
+    form = ReopenForm()
+    if not form.validate_on_submit():
+        return _response_page(fieldwork, answer, form, status=400)
+    try:
+        reopen(db_session(), answer, current_user.id, form.reason.data or "", now())
+    except NotAccepting:
+        flash(_("This response is not complete; there is nothing to re-open."), "error")
+    else:
+        flash(
+            _("The response is open for correction; the respondent's link works again."),
+            "success",
+        )
+    return redirect(url_for("fieldwork.response", fieldwork_id=fieldwork.id, response_id=answer.id))

@@ -1,0 +1,292 @@
+"""Create and run fieldworks, import their samples, and hand out personal links."""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import secrets
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.domain.messages import N_, Message
+from app.domain.sample import SampleProblem, SampleRow, parse_sample
+from app.models.fieldwork import (
+    ContactPhone,
+    Fieldwork,
+    FieldworkState,
+    InvalidTransition,
+    Response,
+    ResponseStatus,
+    SampleUnit,
+)
+from app.models.surveys import Survey
+
+log = logging.getLogger(__name__)
+
+TOKEN_BYTES = 24  # 192 bits: personal links cannot be guessed
+
+
+class FieldworkError(Exception):
+    """A refused fieldwork operation, with a message for the person who asked."""
+
+    def __init__(self, message: Message) -> None:
+        super().__init__(message.render())
+        self.message = message
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(TOKEN_BYTES)
+
+
+def find_survey(session: Session, survey_ref: str) -> Survey | None:
+    """The survey with this code (settings.id) or numeric id."""
+    survey = session.scalar(select(Survey).where(Survey.code == survey_ref))
+    if survey is None and survey_ref.isdigit():
+        survey = session.get(Survey, int(survey_ref))
+    return survey
+
+
+def create_fieldwork(
+    session: Session,
+    survey_ref: str,
+    title: str,
+    *,
+    opens_on: date | None = None,
+    closes_on: date | None = None,
+    open_link: bool = False,
+) -> Fieldwork:
+    """A draft fieldwork of the survey's latest version."""
+    survey = find_survey(session, survey_ref)
+    if survey is None or survey.latest is None:
+        raise FieldworkError(Message(N_("There is no survey %(ref)s."), {"ref": survey_ref}))
+    title = title.strip()
+    if not title:
+        raise FieldworkError(Message(N_("A fieldwork needs a title.")))
+    if opens_on and closes_on and closes_on < opens_on:
+        raise FieldworkError(Message(N_("The closing date is before the opening date.")))
+    fieldwork = Fieldwork(
+        survey_id=survey.id,
+        survey_version_id=survey.latest.id,
+        title=title[:300],
+        opens_on=opens_on,
+        closes_on=closes_on,
+        open_link_token=new_token() if open_link else None,
+    )
+    session.add(fieldwork)
+    session.flush()
+    log.info("fieldwork %d created for %s", fieldwork.id, survey.code)
+    return fieldwork
+
+
+def get_fieldwork(session: Session, fieldwork_id: int) -> Fieldwork:
+    fieldwork = session.get(Fieldwork, fieldwork_id)
+    if fieldwork is None:
+        raise FieldworkError(Message(N_("There is no fieldwork %(id)s."), {"id": fieldwork_id}))
+    return fieldwork
+
+
+def change_state(session: Session, fieldwork: Fieldwork, action: str, now: datetime) -> None:
+    """Open or close ``fieldwork`` (FieldworkError if that is not possible now)."""
+    try:
+        if action == "open":
+            fieldwork.open(now)
+        elif action == "close":
+            fieldwork.close(now)
+        else:
+            raise FieldworkError(Message(N_("Unknown action %(action)s."), {"action": action}))
+    except InvalidTransition:
+        if action == "open":
+            message = Message(N_("The fieldwork is already open."))
+        else:
+            message = Message(N_("Only an open fieldwork can be closed."))
+        raise FieldworkError(message) from None
+    session.flush()
+    log.info("fieldwork %d: %s", fieldwork.id, fieldwork.state)
+
+
+@dataclass
+class FieldworkSummary:
+    fieldwork: Fieldwork
+    sample_size: int = 0
+    opened: int = 0  # responses started (any status)
+    partial: int = 0  # started, not complete
+    complete: int = 0
+
+
+def list_fieldworks(session: Session) -> list[FieldworkSummary]:
+    """Every fieldwork with its sample size and response counts, newest first."""
+    fieldworks = session.scalars(select(Fieldwork).order_by(Fieldwork.id.desc())).all()
+    sizes = dict(
+        session.execute(
+            select(SampleUnit.fieldwork_id, func.count()).group_by(SampleUnit.fieldwork_id)
+        ).all()
+    )
+    counts: dict[tuple[int, str], int] = {
+        (fid, status): n
+        for fid, status, n in session.execute(
+            select(Response.fieldwork_id, Response.status, func.count()).group_by(
+                Response.fieldwork_id, Response.status
+            )
+        ).all()
+    }
+    summaries = []
+    for fw in fieldworks:
+        complete = counts.get((fw.id, ResponseStatus.COMPLETE.value), 0)
+        partial = counts.get((fw.id, ResponseStatus.IN_PROGRESS.value), 0)
+        summaries.append(
+            FieldworkSummary(fw, sizes.get(fw.id, 0), complete + partial, partial, complete)
+        )
+    return summaries
+
+
+@dataclass
+class ImportOutcome:
+    imported: int = 0
+    problems: list[SampleProblem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def import_sample(
+    session: Session, fieldwork: Fieldwork, data: bytes, filename: str
+) -> ImportOutcome:
+    """Add the institutions in a sample file; a file with any bad row adds nothing."""
+    if fieldwork.state == FieldworkState.CLOSED:
+        problem = SampleProblem(None, None, Message(N_("The fieldwork is closed.")))
+        return ImportOutcome(problems=[problem])
+    parsed = parse_sample(data, filename)
+    if not parsed.ok:
+        return ImportOutcome(problems=parsed.problems)
+    existing = set(
+        session.scalars(
+            select(SampleUnit.external_id).where(SampleUnit.fieldwork_id == fieldwork.id)
+        )
+    )
+    clashes = [
+        SampleProblem(
+            row.row,
+            "external_id",
+            Message(
+                N_("external id %(id)s is already in this fieldwork's sample"),
+                {"id": row.external_id},
+            ),
+        )
+        for row in parsed.rows
+        if row.external_id in existing
+    ]
+    if clashes:
+        return ImportOutcome(problems=clashes)
+    for row in parsed.rows:
+        session.add(_unit_from_row(fieldwork, row))
+    session.flush()
+    log.info("fieldwork %d: %d sample rows imported", fieldwork.id, len(parsed.rows))
+    return ImportOutcome(imported=len(parsed.rows))
+
+
+def _unit_from_row(fieldwork: Fieldwork, row: SampleRow) -> SampleUnit:
+    return SampleUnit(
+        fieldwork_id=fieldwork.id,
+        external_id=row.external_id,
+        name=row.name,
+        entity_type=row.entity_type,
+        subregion=row.subregion,
+        powiat=row.powiat,
+        gmina=row.gmina,
+        contact_person=row.contact_person,
+        email=row.email,
+        variables=dict(row.variables),
+        token=new_token(),
+        phones=[
+            ContactPhone(position=i, number=number) for i, number in enumerate(row.phones, start=1)
+        ],
+    )
+
+
+def invitation_links_csv(session: Session, fieldwork: Fieldwork, base_url: str) -> bytes:
+    """A CSV for mail merge: one row per institution with its personal link (UTF-8 with BOM)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer.writerow(["external_id", "name", "entity_type", "contact_person", "email", "link"])
+    units = session.scalars(
+        select(SampleUnit).where(SampleUnit.fieldwork_id == fieldwork.id).order_by(SampleUnit.id)
+    )
+    for unit in units:
+        writer.writerow(
+            [
+                _csv_safe(unit.external_id),
+                _csv_safe(unit.name),
+                _csv_safe(unit.entity_type),
+                _csv_safe(unit.contact_person),
+                _csv_safe(unit.email),
+                f"{base_url.rstrip('/')}/r/{unit.token}",
+            ]
+        )
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def _csv_safe(value: str) -> str:
+    """Text that a spreadsheet will not run as a formula."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+UNIT_STATUSES = ("not_started", "in_progress", "complete")
+
+
+@dataclass
+class UnitRow:
+    unit: SampleUnit
+    status: str  # one of UNIT_STATUSES
+    response_id: int | None
+    updated_at: datetime | None
+
+
+def units_with_status(
+    session: Session,
+    fieldwork: Fieldwork,
+    *,
+    subregion: str = "",
+    entity_type: str = "",
+    status: str = "",
+) -> list[UnitRow]:
+    """The fieldwork's institutions with their response status, filtered as asked."""
+    query = (
+        select(SampleUnit, Response.id, Response.status, Response.updated_at)
+        .join(Response, Response.sample_unit_id == SampleUnit.id, isouter=True)
+        .where(SampleUnit.fieldwork_id == fieldwork.id)
+        .order_by(SampleUnit.name, SampleUnit.id)
+    )
+    if subregion:
+        query = query.where(SampleUnit.subregion == subregion)
+    if entity_type:
+        query = query.where(SampleUnit.entity_type == entity_type)
+    if status == "not_started":
+        query = query.where(Response.id.is_(None))
+    elif status in (ResponseStatus.IN_PROGRESS.value, ResponseStatus.COMPLETE.value):
+        query = query.where(Response.status == status)
+    rows = []
+    for unit, response_id, response_status, updated_at in session.execute(query).all():
+        rows.append(UnitRow(unit, response_status or "not_started", response_id, updated_at))
+    return rows
+
+
+def sample_facets(session: Session, fieldwork: Fieldwork) -> tuple[list[str], list[str]]:
+    """The subregions and entity types present in the sample (for filters)."""
+    subregions = session.scalars(
+        select(SampleUnit.subregion)
+        .where(SampleUnit.fieldwork_id == fieldwork.id, SampleUnit.subregion != "")
+        .distinct()
+        .order_by(SampleUnit.subregion)
+    ).all()
+    types = session.scalars(
+        select(SampleUnit.entity_type)
+        .where(SampleUnit.fieldwork_id == fieldwork.id, SampleUnit.entity_type != "")
+        .distinct()
+        .order_by(SampleUnit.entity_type)
+    ).all()
+    return list(subregions), list(types)

@@ -1,0 +1,334 @@
+"""The respondent's form, opened from a personal link without an account."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import get_locale
+from flask_babel import gettext as _
+
+from app.domain.flow import Page, State
+from app.extensions import db_session, now
+from app.models.fieldwork import Fieldwork
+from app.respond import services
+from app.respond.services import Interview, Link, NotAccepting, StaleForm
+from app.respond.views import PageBuilder, summary
+from app.security import public
+
+bp = Blueprint("respond", __name__)
+
+MODE = "web"
+CONTROL_FIELDS = ("csrf_token", "action", "revision")
+
+
+@bp.after_request
+def private_pages(response: Response) -> Response:
+    # The URL holds the personal token: never send it on as a referrer, never cache the page.
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _link_or_404(token: str) -> Link:
+    link = services.resolve(db_session(), token)
+    if link is None:
+        abort(404, description="link")
+    return link
+
+
+def _language(interview_or_fieldwork: Interview | Fieldwork) -> str:
+    """The questionnaire language to show: the chosen one if the definition has it."""
+    if isinstance(interview_or_fieldwork, Interview):
+        settings = interview_or_fieldwork.questionnaire.settings
+    else:
+        from app.surveys.services import questionnaire_of
+
+        settings = questionnaire_of(interview_or_fieldwork.survey_version).settings
+    chosen = str(get_locale() or "")
+    return chosen if chosen in settings.languages else settings.default_language
+
+
+@bp.route("/r/<token>")
+@public
+def start(token: str):
+    link = _link_or_404(token)
+    if link.response is not None and link.response.is_complete:
+        return redirect(url_for("respond.done", token=token))
+    from app.surveys.services import questionnaire_of
+
+    questionnaire = questionnaire_of(link.fieldwork.survey_version)
+    language = _language(link.fieldwork)
+    return render_template(
+        "respond/start.html",
+        link=link,
+        title=questionnaire.settings.title.get(language),
+        accepting=link.fieldwork.is_open,
+    )
+
+
+@bp.route("/r/<token>/start", methods=["POST"])
+@public
+def begin(token: str):
+    link = _link_or_404(token)
+    try:
+        services.check_accepting(link.fieldwork, link.response)
+    except NotAccepting:
+        return redirect(url_for("respond.start", token=token))
+    response = services.start_response(db_session(), link, now())
+    interview = Interview.of(response, now())
+    page = interview.flow.resume_page(interview.state(), MODE, response.last_page)
+    if page is None:
+        page = interview.flow.pages(MODE)[-1]
+    return redirect(url_for("respond.page", token=token, page_id=page.id))
+
+
+def _interview(link: Link) -> Interview | None:
+    if link.response is None:
+        return None
+    return Interview.of(link.response, now())
+
+
+def _find_page(interview: Interview, page_id: str) -> Page:
+    try:
+        return interview.flow.page(MODE, page_id)
+    except KeyError:
+        abort(404)
+
+
+@bp.route("/r/<token>/p/<page_id>", methods=["GET"])
+@public
+def page(token: str, page_id: str):
+    link = _link_or_404(token)
+    interview = _interview(link)
+    if interview is None:
+        return redirect(url_for("respond.start", token=token))
+    if interview.response.is_complete:
+        return redirect(url_for("respond.done", token=token))
+    shown = _find_page(interview, page_id)
+    state = interview.state()
+    if not interview.flow.is_shown(shown, state, MODE):
+        target = interview.flow.next_page(state, MODE, shown.id)
+        if target is None:
+            target = interview.flow.previous_page(state, MODE, shown.id)
+        if target is None:
+            abort(404)
+        return redirect(url_for("respond.page", token=token, page_id=target.id))
+    values = interview.flow.form_values(shown, state)
+    return _render_page(link, interview, shown, state, values, {})
+
+
+def _render_page(link, interview, shown, state: State, values, errors, *, status=200, notice=None):
+    language = _language(interview)
+    flow = interview.flow
+    builder = PageBuilder(
+        flow, state, language=language, mode=MODE, gettext=_, values=values, errors=errors
+    )
+    pages = [p for p in flow.pages(MODE) if flow.is_shown(p, state, MODE)]
+    position = next((i for i, p in enumerate(pages) if p.id == shown.id), 0)
+    is_last = flow.next_page(state, MODE, shown.id) is None
+    answers_json = {
+        name: value
+        for name, value in interview.flow.clean_answers(state).items()
+        if not isinstance(value, tuple | list) or True
+    }
+    return (
+        render_template(
+            "respond/page.html",
+            link=link,
+            interview=interview,
+            page=shown,
+            items=builder.page(shown),
+            group_label=builder.text(shown.group.label) if shown.group else "",
+            title=interview.questionnaire.settings.title.get(language),
+            position=position + 1,
+            total=len(pages),
+            is_first=flow.previous_page(state, MODE, shown.id) is None,
+            is_last=is_last,
+            revision=interview.response.revision,
+            error_count=len(errors),
+            notice=notice,
+            known_answers=_expression_values(answers_json),
+            sample=interview.sample,
+        ),
+        status,
+    )
+
+
+def _expression_values(answers: dict) -> dict:
+    """Answers as the browser's expression evaluator sees them (JSON scalars and lists)."""
+    from app.domain.flow import Missing
+
+    result = {}
+    for name, value in answers.items():
+        if isinstance(value, Missing):
+            result[name] = ""
+        elif isinstance(value, tuple):
+            result[name] = list(value)
+        elif hasattr(value, "isoformat"):
+            result[name] = value.isoformat()
+        elif isinstance(value, int | str):
+            result[name] = value
+        else:
+            result[name] = str(value)
+    return result
+
+
+@bp.route("/r/<token>/p/<page_id>", methods=["POST"])
+@public
+def submit_page(token: str, page_id: str):
+    link = _link_or_404(token)
+    interview = _interview(link)
+    if interview is None:
+        return redirect(url_for("respond.start", token=token))
+    try:
+        services.check_accepting(link.fieldwork, link.response)
+    except NotAccepting as exc:
+        if exc.reason == "complete":
+            flash(_("This questionnaire has already been sent; it cannot be changed."), "info")
+            return redirect(url_for("respond.done", token=token))
+        return redirect(url_for("respond.start", token=token))
+    shown = _find_page(interview, page_id)
+    action = request.form.get("action", "next")
+    if action not in ("next", "back", "later", "submit"):
+        action = "next"
+    try:
+        revision = int(request.form.get("revision", ""))
+    except ValueError:
+        abort(400)
+    fields = request.form.copy()
+    for name in CONTROL_FIELDS:
+        fields.poplist(name)
+    result = interview.validate(shown, fields, MODE)
+    if result.unknown_fields:
+        current_app.logger.warning(
+            "response %d page %s: fields not on the page ignored: %s",
+            interview.response.id,
+            shown.id,
+            ", ".join(sorted(result.unknown_fields))[:500],
+        )
+    merged = result.apply(interview.answers)
+    blocking = action in ("next", "submit") and not result.ok
+    if blocking:
+        state = interview.state(merged)
+        return _render_page(
+            link, interview, shown, state, fields.to_dict(flat=False), result.errors
+        )
+    try:
+        services.save_page(
+            db_session(),
+            interview,
+            merged,
+            expected_revision=revision,
+            last_page=shown.id if action in ("next", "submit") else None,
+            now=now(),
+        )
+    except StaleForm:
+        return _stale(link, token, shown)
+    state = interview.state()
+    flow = interview.flow
+    if action == "back":
+        target = flow.previous_page(state, MODE, shown.id) or shown
+        return redirect(url_for("respond.page", token=token, page_id=target.id))
+    if action == "later":
+        return render_template("respond/saved.html", link=link, token=token)
+    following = flow.next_page(state, MODE, shown.id)
+    if following is not None and action == "next":
+        return redirect(url_for("respond.page", token=token, page_id=following.id))
+    if services.submit(db_session(), interview, expected_revision=revision + 1, now=now()):
+        return redirect(url_for("respond.done", token=token))
+    flash(_("Some required answers are still missing. Please complete this page."), "error")
+    target = flow.resume_page(state, MODE, None) or shown
+    return redirect(url_for("respond.page", token=token, page_id=target.id))
+
+
+def _stale(link: Link, token: str, shown: Page):
+    """The form was older than what is stored: show what is stored and say so."""
+    session = db_session()
+    session.expire_all()
+    fresh = services.resolve(session, token)
+    if fresh is None or fresh.response is None:
+        abort(404)
+    if fresh.response.is_complete:
+        flash(_("This questionnaire has already been sent; it cannot be changed."), "info")
+        return redirect(url_for("respond.done", token=token))
+    interview = Interview.of(fresh.response, now())
+    state = interview.state()
+    values = interview.flow.form_values(shown, state)
+    notice = _(
+        "These answers were changed in another window or on another device after this page "
+        "was opened. Below are the answers saved most recently; your last changes on this page "
+        "were not saved. Check them and continue."
+    )
+    return _render_page(fresh, interview, shown, state, values, {}, status=409, notice=notice)
+
+
+@bp.route("/r/<token>/done")
+@public
+def done(token: str):
+    link = _link_or_404(token)
+    if link.response is None or not link.response.is_complete:
+        return redirect(url_for("respond.start", token=token))
+    interview = Interview.of(link.response, now())
+    language = _language(interview)
+    return render_template(
+        "respond/done.html",
+        link=link,
+        title=interview.questionnaire.settings.title.get(language),
+        rows=summary(interview.flow, interview.state(), language),
+    )
+
+
+@bp.route("/o/<token>")
+@public
+def open_start(token: str):
+    fieldwork = services.open_survey(db_session(), token)
+    if fieldwork is None:
+        abort(404, description="link")
+    from app.surveys.services import questionnaire_of
+
+    settings = questionnaire_of(fieldwork.survey_version).settings
+    return render_template(
+        "respond/start.html",
+        link=None,
+        open_fieldwork=fieldwork,
+        token=token,
+        title=settings.title.get(_language(fieldwork)),
+        accepting=fieldwork.is_open,
+    )
+
+
+@bp.route("/o/<token>", methods=["POST"])
+@public
+def open_begin(token: str):
+    fieldwork = services.open_survey(db_session(), token)
+    if fieldwork is None:
+        abort(404, description="link")
+    if not fieldwork.is_open:
+        return redirect(url_for("respond.open_start", token=token))
+    response = services.start_open_response(db_session(), fieldwork, now())
+    return redirect(url_for("respond.begin_resume", token=response.open_token))
+
+
+@bp.route("/r/<token>/resume")
+@public
+def begin_resume(token: str):
+    """Continue where the respondent stopped (the page after the last one saved)."""
+    link = _link_or_404(token)
+    interview = _interview(link)
+    if interview is None:
+        return redirect(url_for("respond.start", token=token))
+    if interview.response.is_complete:
+        return redirect(url_for("respond.done", token=token))
+    flow = interview.flow
+    target = flow.resume_page(interview.state(), MODE, interview.response.last_page)
+    target = target or flow.pages(MODE)[-1]
+    return redirect(url_for("respond.page", token=token, page_id=target.id))

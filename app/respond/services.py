@@ -1,0 +1,284 @@
+"""The respondent's side: resolving a link, resuming, saving a page, submitting once."""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app.domain.flow import Flow, Mode, Page, PageResult, State, answers_from_json, answers_to_json
+from app.domain.questionnaire import Questionnaire
+from app.fieldwork.services import new_token
+from app.models.fieldwork import (
+    Fieldwork,
+    Response,
+    ResponseChange,
+    ResponseStatus,
+    SampleUnit,
+)
+from app.surveys.services import flow_of, questionnaire_of
+
+log = logging.getLogger(__name__)
+
+WARSAW = ZoneInfo("Europe/Warsaw")
+TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{16,64}\Z")
+
+
+class StaleForm(Exception):
+    """The page was saved from elsewhere (another tab or device) after this form was shown."""
+
+
+class NotAccepting(Exception):
+    """The response cannot take answers: its fieldwork is not open, or it is complete."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason  # "closed", "draft" or "complete"
+
+
+def local_today(now: datetime) -> date:
+    """Today's date in Warsaw (what ``today()`` means in a questionnaire)."""
+    return now.astimezone(WARSAW).date()
+
+
+@dataclass
+class Link:
+    """What a personal (or open-survey) link leads to."""
+
+    token: str
+    fieldwork: Fieldwork
+    unit: SampleUnit | None
+    response: Response | None
+
+
+def resolve(session: Session, token: str) -> Link | None:
+    """The sampled institution or open-link response behind ``token`` (None if unknown)."""
+    if not TOKEN_PATTERN.match(token):
+        return None
+    unit = session.scalar(select(SampleUnit).where(SampleUnit.token == token))
+    if unit is not None:
+        response = session.scalar(select(Response).where(Response.sample_unit_id == unit.id))
+        return Link(token, unit.fieldwork, unit, response)
+    response = session.scalar(select(Response).where(Response.open_token == token))
+    if response is not None:
+        return Link(token, response.fieldwork, None, response)
+    return None
+
+
+def open_survey(session: Session, token: str) -> Fieldwork | None:
+    """The fieldwork whose open (anonymous) link is ``token``."""
+    if not TOKEN_PATTERN.match(token):
+        return None
+    return session.scalar(select(Fieldwork).where(Fieldwork.open_link_token == token))
+
+
+def check_accepting(fieldwork: Fieldwork, response: Response | None) -> None:
+    """NotAccepting unless answers may be saved now."""
+    if response is not None and response.is_complete:
+        raise NotAccepting("complete")
+    if not fieldwork.is_open:
+        raise NotAccepting(fieldwork.state)
+
+
+def start_response(session: Session, link: Link, now: datetime, *, mode: Mode = "web") -> Response:
+    """The link's response, created on first use; two simultaneous first uses get one."""
+    if link.response is not None:
+        return link.response
+    assert link.unit is not None  # noqa: S101 - open-link responses are created with their token
+    response = Response(
+        fieldwork_id=link.fieldwork.id,
+        sample_unit_id=link.unit.id,
+        survey_version_id=link.fieldwork.survey_version_id,
+        started_at=now,
+        updated_at=now,
+    )
+    try:
+        with session.begin_nested():
+            session.add(response)
+    except IntegrityError:  # the other tab created it a moment ago
+        response = session.scalar(select(Response).where(Response.sample_unit_id == link.unit.id))
+        assert response is not None  # noqa: S101 - the unique constraint says it exists
+    link.response = response
+    return response
+
+
+def start_open_response(session: Session, fieldwork: Fieldwork, now: datetime) -> Response:
+    """A new anonymous response of an open-link fieldwork, with its own resumable token."""
+    response = Response(
+        fieldwork_id=fieldwork.id,
+        open_token=new_token(),
+        survey_version_id=fieldwork.survey_version_id,
+        started_at=now,
+        updated_at=now,
+    )
+    session.add(response)
+    session.flush()
+    return response
+
+
+@dataclass
+class Interview:
+    """A response together with its questionnaire and flow, for showing and saving pages."""
+
+    response: Response
+    questionnaire: Questionnaire
+    flow: Flow
+    sample: dict[str, Any]
+    today: date
+    answers: dict[str, Any]
+
+    @classmethod
+    def of(cls, response: Response, now: datetime) -> Interview:
+        questionnaire = questionnaire_of(response.survey_version)
+        unit = response.sample_unit
+        return cls(
+            response=response,
+            questionnaire=questionnaire,
+            flow=flow_of(response.survey_version),
+            sample=unit.sample_variables() if unit else {},
+            today=local_today(now),
+            answers=answers_from_json(questionnaire, response.answers or {}),
+        )
+
+    def state(self, answers: dict[str, Any] | None = None) -> State:
+        return self.flow.state(
+            self.answers if answers is None else answers, sample=self.sample, today=self.today
+        )
+
+    def validate(self, page: Page, form: Any, mode: Mode) -> PageResult:
+        return self.flow.validate_page(
+            page, form, self.answers, mode=mode, sample=self.sample, today=self.today
+        )
+
+
+def save_page(
+    session: Session,
+    interview: Interview,
+    answers: dict[str, Any],
+    *,
+    expected_revision: int,
+    last_page: str | None,
+    now: datetime,
+    mode: Mode = "web",
+) -> None:
+    """Store ``answers`` if nobody saved since the form was shown (StaleForm otherwise)."""
+    response = interview.response
+    stored = answers_to_json(interview.questionnaire, answers)
+    values: dict[str, Any] = {
+        "answers": stored,
+        "revision": Response.revision + 1,
+        "updated_at": now,
+    }
+    if last_page is not None:
+        values["last_page"] = last_page
+    values["via_web" if mode == "web" else "via_phone"] = True
+    result = session.execute(
+        update(Response)
+        .where(
+            Response.id == response.id,
+            Response.revision == expected_revision,
+            Response.status == ResponseStatus.IN_PROGRESS.value,
+        )
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        session.expire(response)
+        raise StaleForm()
+    session.expire(response)
+    interview.answers = answers
+
+
+def submit(
+    session: Session, interview: Interview, *, expected_revision: int, now: datetime
+) -> bool:
+    """Mark the response complete if every relevant required question is answered.
+
+    Returns False (and changes nothing) when something is still missing. A response that
+    an analyst re-opened gets each changed answer logged against what it was before.
+    """
+    if not interview.flow.is_complete(interview.state()):
+        return False
+    response = interview.response
+    result = session.execute(
+        update(Response)
+        .where(
+            Response.id == response.id,
+            Response.revision == expected_revision,
+            Response.status == ResponseStatus.IN_PROGRESS.value,
+        )
+        .values(
+            status=ResponseStatus.COMPLETE.value,
+            completed_at=now,
+            updated_at=now,
+            revision=Response.revision + 1,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        session.expire(response)
+        raise StaleForm()
+    _log_corrections(session, interview, now)
+    session.expire(response)
+    log.info("response %d complete", response.id)
+    return True
+
+
+def _log_corrections(session: Session, interview: Interview, now: datetime) -> None:
+    """After a re-opened response is submitted again, log every answer that changed."""
+    reopened = session.scalar(
+        select(ResponseChange)
+        .where(
+            ResponseChange.response_id == interview.response.id,
+            ResponseChange.action == "reopened",
+        )
+        .order_by(ResponseChange.id.desc())
+        .limit(1)
+    )
+    if reopened is None or not isinstance(reopened.old_value, dict):
+        return
+    before = reopened.old_value
+    after = answers_to_json(interview.questionnaire, interview.answers)
+    for name in sorted(set(before) | set(after)):
+        if before.get(name) != after.get(name):
+            session.add(
+                ResponseChange(
+                    response_id=interview.response.id,
+                    user_id=reopened.user_id,
+                    at=now,
+                    action="changed",
+                    variable=name,
+                    old_value=before.get(name),
+                    new_value=after.get(name),
+                    reason=reopened.reason,
+                )
+            )
+
+
+def reopen(session: Session, response: Response, user_id: int, reason: str, now: datetime) -> None:
+    """Let a completed response be corrected again; the reason and the answers are logged."""
+    if not response.is_complete:
+        raise NotAccepting("in_progress")
+    session.add(
+        ResponseChange(
+            response_id=response.id,
+            user_id=user_id,
+            at=now,
+            action="reopened",
+            old_value=dict(response.answers or {}),
+            reason=reason.strip(),
+        )
+    )
+    response.status = ResponseStatus.IN_PROGRESS.value
+    response.completed_at = None
+    response.revision += 1
+    response.updated_at = now
+    session.flush()
+    log.info("response %d re-opened by user %d", response.id, user_id)

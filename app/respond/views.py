@@ -1,0 +1,247 @@
+"""What a questionnaire page shows: items turned into plain view objects for the templates."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask_babel import gettext as _
+
+from app.domain.flow import (
+    DONT_KNOW,
+    DONT_KNOW_FIELD_VALUE,
+    REFUSED,
+    REFUSED_FIELD_VALUE,
+    Flow,
+    Mode,
+    Page,
+    State,
+    VariableKind,
+)
+from app.domain.messages import Message
+from app.domain.questionnaire import Availability, Item, ItemType, Text
+
+Gettext = Callable[[str], str]
+
+
+@dataclass
+class ChoiceView:
+    code: str
+    label: str
+    other: bool = False
+    offered: bool = True  # False: hidden by the item's choice_filter for the current answers
+    columns: str | None = None  # JSON of the choice's columns, for the live choice_filter
+
+
+@dataclass
+class RowView:
+    """A matrix row: its own variable, label, chosen code and error."""
+
+    name: str
+    label: str
+    value: str
+    error: str | None
+
+
+@dataclass
+class ItemView:
+    """One item as the page shows it."""
+
+    name: str
+    type: str
+    label: str
+    hint: str
+    interviewer_note: str
+    required: bool
+    relevant: bool
+    relevance_tree: str | None  # JSON expression tree for live skip logic, or None
+    filter_tree: str | None = None  # JSON tree of the choice_filter, evaluated per choice
+    values: list[str] = field(default_factory=list)
+    error: str | None = None
+    choices: list[ChoiceView] = field(default_factory=list)
+    rows: list[RowView] = field(default_factory=list)
+    other_name: str | None = None  # the variable of the `other` text, if the list has one
+    other_value: str = ""
+    other_error: str | None = None
+    allow_dont_know: bool = False
+    allow_refused: bool = False
+    read_only: bool = False
+    children: list[ItemView] = field(default_factory=list)
+
+    @property
+    def missing(self) -> str | None:
+        """ "dk" or "rf" when the stored answer is an explicit non-answer."""
+        if DONT_KNOW_FIELD_VALUE in self.values:
+            return "dk"
+        if REFUSED_FIELD_VALUE in self.values:
+            return "rf"
+        return None
+
+    @property
+    def has_error(self) -> bool:
+        return bool(self.error or self.other_error or any(r.error for r in self.rows))
+
+
+def problem_text(problem: Message | Text | None, language: str, gettext: Gettext) -> str | None:
+    """A flow problem in the reader's language (a definition's own message, or ours)."""
+    if problem is None:
+        return None
+    if isinstance(problem, Text):
+        return problem.get(language)
+    return problem.render(gettext)
+
+
+def _allowed(availability: Availability, mode: Mode) -> bool:
+    return availability is Availability.YES or (
+        mode == "phone" and availability is Availability.PHONE
+    )
+
+
+class PageBuilder:
+    """Builds the view objects of one page for one state, language and mode."""
+
+    def __init__(
+        self,
+        flow: Flow,
+        state: State,
+        *,
+        language: str,
+        mode: Mode,
+        gettext: Gettext,
+        values: Mapping[str, list[str]],
+        errors: Mapping[str, Message | Text],
+        read_only: bool = False,
+    ) -> None:
+        self.flow = flow
+        self.state = state
+        self.language = language
+        self.mode = mode
+        self.gettext = gettext
+        self.values = values
+        self.errors = errors
+        self.settings = flow.questionnaire.settings
+        self.read_only = read_only  # every field shown but not editable (the response viewer)
+
+    def page(self, page: Page) -> list[ItemView]:
+        return [self.item(item) for item in page.items if item.type is not ItemType.CALCULATE]
+
+    def text(self, text: Text | None) -> str:
+        return self.flow.render_text(text, self.language, self.state) if text else ""
+
+    def error(self, name: str) -> str | None:
+        return problem_text(self.errors.get(name), self.language, self.gettext)
+
+    def item(self, item: Item) -> ItemView:
+        view = ItemView(
+            name=item.name,
+            type=item.type.value,
+            label=self.text(item.label),
+            hint=self.text(item.hint),
+            interviewer_note=self.text(item.interviewer_note) if self.mode == "phone" else "",
+            required=item.required is True
+            or (item.required not in (False, None) and self._required_now(item)),
+            relevant=self.state.is_relevant(item.name),
+            relevance_tree=json.dumps(item.relevant.to_json()) if item.relevant else None,
+            read_only=item.read_only or self.read_only,
+        )
+        if item.type is ItemType.GROUP:
+            view.children = [
+                self.item(c) for c in item.children if c.type is not ItemType.CALCULATE
+            ]
+            return view
+        if not item.type.is_question:
+            return view
+        view.allow_dont_know = _allowed(item.dont_know or self.settings.dont_know, self.mode)
+        view.allow_refused = _allowed(item.refused or self.settings.refused, self.mode)
+        if item.type.uses_choices:
+            view.choices = self._choices(item)
+            if item.choice_filter is not None:
+                view.filter_tree = json.dumps(item.choice_filter.to_json())
+        for var in self.flow.variables_of(item):
+            if var.kind is VariableKind.ROW:
+                row = next(r for r in item.rows if f"{item.name}_{r.name}" == var.name)
+                view.rows.append(
+                    RowView(
+                        var.name,
+                        row.label.get(self.language, self.settings.default_language),
+                        (self.values.get(var.name) or [""])[0],
+                        self.error(var.name),
+                    )
+                )
+            elif var.kind is VariableKind.OTHER:
+                view.other_name = var.name
+                view.other_value = (self.values.get(var.name) or [""])[0]
+                view.other_error = self.error(var.name)
+            else:
+                view.values = list(self.values.get(var.name, []))
+                view.error = self.error(var.name)
+        return view
+
+    def _choices(self, item: Item) -> list[ChoiceView]:
+        """Every choice of the list; those the choice_filter leaves out now are marked, so the
+        browser can offer them as soon as an answer on the same page lets it."""
+        choice_list = self.flow.questionnaire.choice_list(item)
+        if choice_list is None:
+            return []
+        offered = {c.name for c in self.flow.choices_for(item, self.state)}
+        language, default = self.language, self.settings.default_language
+        return [
+            ChoiceView(
+                c.name,
+                c.label.get(language, default),
+                c.other,
+                offered=c.name in offered,
+                columns=json.dumps({"name": c.name, **c.extra}) if item.choice_filter else None,
+            )
+            for c in choice_list.choices
+        ]
+
+    def _required_now(self, item: Item) -> bool:
+        required = item.required
+        if isinstance(required, bool):
+            return required
+        return required.evaluate_bool(self.state.context())
+
+
+def summary(flow: Flow, state: State, language: str) -> list[tuple[str, str]]:
+    """(question, answer) pairs of the relevant answered questions, in order, for print."""
+    settings = flow.questionnaire.settings
+    clean = flow.clean_answers(state)
+    rows: list[tuple[str, str]] = []
+    for item in flow.questionnaire.walk():
+        if not item.type.is_question:
+            continue
+        label = flow.render_text(item.label, language, state) if item.label else item.name
+        for var in flow.variables_of(item):
+            if var.name not in clean:
+                continue
+            value = clean[var.name]
+            if var.kind is VariableKind.ROW:
+                row = next(r for r in item.rows if f"{item.name}_{r.name}" == var.name)
+                question = f"{label} — {row.label.get(language, settings.default_language)}"
+            elif var.kind is VariableKind.OTHER:
+                question = f"{label} — ({var.name})"
+            else:
+                question = label
+            rows.append((question, _answer_text(flow, item, var.kind, value, language)))
+    return rows
+
+
+def _answer_text(flow: Flow, item: Item, kind: VariableKind, value: Any, language: str) -> str:
+    if value is DONT_KNOW:
+        return _("Don't know")
+    if value is REFUSED:
+        return _("Refused")
+    choices = flow.questionnaire.choice_list(item)
+    if choices and kind in (VariableKind.ANSWER, VariableKind.ROW):
+        codes = value if isinstance(value, tuple) else (value,)
+        labels = []
+        for code in codes:
+            choice = choices.get(str(code))
+            labels.append(choice.label.get(language) if choice else str(code))
+        return ", ".join(labels)
+    if hasattr(value, "strftime"):
+        return value.strftime("%d.%m.%Y")
+    return str(value)

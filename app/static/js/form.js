@@ -1,0 +1,122 @@
+/*
+ * The questionnaire page, live: shows and hides items as answers change (the same
+ * relevance trees the server evaluates, through AnkietaExpr), and moves focus to the
+ * error summary. Without this script the form still works page by page: the server
+ * decides what is relevant when the page is sent.
+ */
+(function () {
+  "use strict";
+
+  function readJSON(id) {
+    var node = document.getElementById(id);
+    if (!node) return {};
+    try {
+      return JSON.parse(node.textContent || "{}");
+    } catch (e) {
+      return {};
+    }
+  }
+
+  function fieldValues(form) {
+    var values = {};
+    var multiple = {};
+    Array.prototype.forEach.call(form.elements, function (el) {
+      if (!el.name || el.disabled || el.type === "hidden" || el.type === "submit") return;
+      if (el.type === "checkbox") {
+        if (!(el.name in multiple)) multiple[el.name] = [];
+        if (el.checked) multiple[el.name].push(el.value);
+        return;
+      }
+      if (el.type === "radio") {
+        if (el.checked) values[el.name] = el.value;
+        else if (!(el.name in values)) values[el.name] = "";
+        return;
+      }
+      values[el.name] = el.value;
+    });
+    Object.keys(multiple).forEach(function (name) {
+      values[name] = multiple[name];
+    });
+    Object.keys(values).forEach(function (name) {
+      var v = values[name];
+      // don't know / refused behave as empty in expressions, as on the server
+      if (v === "__dk__" || v === "__rf__") values[name] = "";
+      else if (Array.isArray(v)) {
+        values[name] = v.filter(function (code) {
+          return code !== "__dk__" && code !== "__rf__";
+        });
+      } else if (typeof v === "string") {
+        var polishNumber = v.replace(/\s/g, "").replace(",", ".");
+        if (/^-?[0-9]+(\.[0-9]+)?$/.test(polishNumber)) values[name] = Number(polishNumber);
+        var polishDate = /^([0-9]{1,2})\.([0-9]{1,2})\.([0-9]{4})$/.exec(v.trim());
+        if (polishDate) {
+          values[name] =
+            polishDate[3] + "-" + ("0" + polishDate[2]).slice(-2) + "-" + ("0" + polishDate[1]).slice(-2);
+        }
+      }
+    });
+    return values;
+  }
+
+  function setShown(item, shown) {
+    if (item.hidden === !shown) return;
+    item.hidden = !shown;
+    // hidden answers are not sent: the server would ignore them anyway
+    Array.prototype.forEach.call(item.querySelectorAll("input, select, textarea"), function (el) {
+      if (!el.hasAttribute("data-readonly")) el.disabled = !shown;
+    });
+  }
+
+  function refresh(form, known, sample) {
+    var values = Object.assign({}, known, fieldValues(form));
+    var ctx = { values: values, sample: sample };
+    Array.prototype.forEach.call(form.querySelectorAll("[data-relevant]"), function (item) {
+      var tree;
+      try {
+        tree = JSON.parse(item.getAttribute("data-relevant"));
+      } catch (e) {
+        return;
+      }
+      setShown(item, window.AnkietaExpr.evaluateBool(tree, ctx));
+    });
+    Array.prototype.forEach.call(form.querySelectorAll("[data-filter]"), function (fieldset) {
+      var filter = JSON.parse(fieldset.getAttribute("data-filter"));
+      Array.prototype.forEach.call(fieldset.querySelectorAll("[data-choice]"), function (choice) {
+        var columns = JSON.parse(choice.getAttribute("data-choice"));
+        var offered = window.AnkietaExpr.evaluateBool(filter, {
+          values: values,
+          sample: sample,
+          choice: columns,
+        });
+        choice.hidden = !offered;
+        var input = choice.querySelector("input");
+        if (input) {
+          input.disabled = !offered;
+          if (!offered) input.checked = false;
+        }
+      });
+    });
+    Array.prototype.forEach.call(form.querySelectorAll("input[data-other]"), function (choice) {
+      var box = document.getElementById("item-" + choice.getAttribute("data-other"));
+      if (box) {
+        var chosen = form.querySelector('input[data-other="' + choice.getAttribute("data-other") + '"]:checked');
+        box.hidden = !chosen;
+      }
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var summary = document.getElementById("error-summary");
+    if (summary) summary.focus();
+    var form = document.getElementById("questionnaire");
+    if (!form || !window.AnkietaExpr) return;
+    var known = readJSON("known-answers");
+    var sample = readJSON("sample-values");
+    var update = function () {
+      refresh(form, known, sample);
+    };
+    form.addEventListener("input", update);
+    form.addEventListener("change", update);
+    update();
+  });
+})();

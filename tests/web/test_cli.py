@@ -1,0 +1,100 @@
+"""The `ankieta` command line, through Flask's CLI runner on each database backend."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from app.models.surveys import Survey, SurveyVersion
+from app.models.users import User
+
+MINIMAL = """\
+settings:
+  id: proba
+  title: Próba
+survey:
+  - type: integer
+    name: liczba
+    label: Ile?
+"""
+
+
+def _count(app, model) -> int:
+    with app.extensions["ankieta.db"].session() as session:
+        return session.scalar(select(func.count()).select_from(model))
+
+
+def test_users_create_prints_a_one_time_password(app, runner) -> None:
+    result = runner.invoke(args=["users", "create", "Kowalska", "--role", "supervisor"])
+    assert result.exit_code == 0, result.output
+    assert "Created kowalska (supervisor)." in result.output
+    assert "Password (shown once" in result.output
+    with app.extensions["ankieta.db"].session() as session:
+        user = session.scalar(select(User).where(User.username == "kowalska"))
+        assert user.must_change_password and user.role == "supervisor"
+
+
+def test_users_create_with_an_unknown_role_is_one_line_and_changes_nothing(app, runner) -> None:
+    result = runner.invoke(args=["users", "create", "x", "--role", "superuser"])
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == [
+        "Error: Unknown role superuser; choose one of: admin, analyst, supervisor, interviewer."
+    ]
+    assert _count(app, User) == 0
+
+
+def test_users_create_refuses_a_duplicate(runner) -> None:
+    runner.invoke(args=["users", "create", "ala", "--role", "analyst"])
+    result = runner.invoke(args=["users", "create", "ALA", "--role", "admin"])
+    assert result.exit_code == 1
+    assert "User ala already exists." in result.output
+
+
+def test_demo_accounts_are_created_once_and_work(app, runner, client, auth) -> None:
+    first = runner.invoke(args=["demo"])
+    second = runner.invoke(args=["demo"])
+    assert first.exit_code == 0 and second.exit_code == 0
+    assert _count(app, User) == 4
+    for username in ("admin", "analityk", "koordynator", "ankieter"):
+        assert username in first.output
+        assert auth.login(username, "ankieta-demo").status_code == 302
+        assert client.get("/").status_code == 200
+        auth.logout()
+
+
+def test_surveys_load_stores_versions_by_content(app, runner, tmp_path: Path) -> None:
+    path = tmp_path / "proba.yaml"
+    path.write_text(MINIMAL, encoding="utf-8")
+    first = runner.invoke(args=["surveys", "load", str(path)])
+    assert first.exit_code == 0, first.output
+    assert "loaded proba version 1" in first.output
+    again = runner.invoke(args=["surveys", "load", str(path)])
+    assert "unchanged (proba version 1)" in again.output
+    path.write_text(MINIMAL.replace("Ile?", "Ile osób?"), encoding="utf-8")
+    changed = runner.invoke(args=["surveys", "load", str(path)])
+    assert "loaded proba version 2" in changed.output
+    assert _count(app, Survey) == 1 and _count(app, SurveyVersion) == 2
+    listing = runner.invoke(args=["surveys", "list"])
+    assert "proba\tPróba\tversions: 2\titems: 1" in listing.output
+
+
+def test_surveys_load_refuses_a_broken_definition_and_stores_nothing(app, runner, tmp_path):
+    path = tmp_path / "zla.yaml"
+    path.write_text(MINIMAL.replace("type: integer", "type: integr"), encoding="utf-8")
+    result = runner.invoke(args=["surveys", "load", str(path)])
+    assert result.exit_code == 1
+    assert "zla.yaml: refused, nothing stored:" in result.output
+    assert "integr" in result.output
+    assert _count(app, Survey) == 0
+
+
+def test_init_migrates_and_loads_every_shipped_survey(app, runner) -> None:
+    shipped = sorted(Path(app.config["SURVEYS_DIR"]).glob("*.yaml"))
+    result = runner.invoke(args=["init"])
+    assert result.exit_code == 0, result.output
+    assert _count(app, Survey) == len(shipped) >= 4
+    again = runner.invoke(args=["init"])
+    assert again.exit_code == 0
+    assert again.output.count("unchanged") == len(shipped)
+    assert _count(app, SurveyVersion) == len(shipped)
