@@ -405,12 +405,18 @@ def invitations_export(fieldwork_id: int, output: Path, base_url: str | None) ->
 @click.command("demo")
 @with_appcontext
 def demo_command() -> None:
-    """Create the demo accounts (one per role) if they do not exist; print their logins."""
-    from app.demo import ensure_demo_accounts
+    """Create the demo accounts (one per role) and an open demo fieldwork; print how to start."""
+    from app.demo import ensure_demo_accounts, ensure_demo_fieldwork
     from app.extensions import get_db
 
     with get_db().session() as session:
         accounts = ensure_demo_accounts(session)
+        demo = ensure_demo_fieldwork(session, current_app.config["CLOCK"]())
     click.echo("Demo accounts (user name, password, role):")
     for username, password, role in accounts:
         click.echo(f"  {username:<12} {password:<16} {role}")
+    if demo is not None:
+        base = current_app.config["BASE_URL"].rstrip("/")
+        click.echo(f"Demo fieldwork {demo.id}: {demo.title}; personal links, e.g.:")
+        for name, path in demo.links[:3]:
+            click.echo(f"  {base}{path}  ({name})")

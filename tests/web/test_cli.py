@@ -98,3 +98,19 @@ def test_init_migrates_and_loads_every_shipped_survey(app, runner) -> None:
     assert again.exit_code == 0
     assert again.output.count("unchanged") == len(shipped)
     assert _count(app, SurveyVersion) == len(shipped)
+
+
+def test_demo_sets_up_an_open_fieldwork_once_after_init(app, runner, client) -> None:
+    from app.models.fieldwork import Fieldwork, SampleUnit
+
+    assert runner.invoke(args=["init"]).exit_code == 0
+    first = runner.invoke(args=["demo"])
+    second = runner.invoke(args=["demo"])
+    assert first.exit_code == 0 and second.exit_code == 0, first.output
+    assert _count(app, Fieldwork) == 1
+    assert _count(app, SampleUnit) == 10
+    link = next(line.split()[0] for line in first.output.splitlines() if "/r/" in line)
+    path = link[link.index("/r/") :]
+    start = client.get(path)
+    assert start.status_code == 200
+    assert "Centrum Integracji Społecznej w Rybniku" in start.get_data(as_text=True)
