@@ -29,7 +29,7 @@ extract-messages: $(STAMP)
 
 run: install
 	$(BIN)/ankieta init
-	$(BIN)/ankieta demo
+	ANKIETA_BASE_URL=http://$(HOST):$(PORT) $(BIN)/ankieta demo
 	@echo ""
 	@echo "Ankieta is starting at http://$(HOST):$(PORT)/  (log in with an account above; Ctrl+C stops it)"
 	$(BIN)/ankieta run --host $(HOST) --port $(PORT)

@@ -362,7 +362,9 @@ def sample_import(fieldwork_id: int, path: Path) -> None:
     try:
         with get_db().session() as session:
             fieldwork = services.get_fieldwork(session, fieldwork_id)
-            outcome = services.import_sample(session, fieldwork, path.read_bytes(), path.name)
+            outcome = services.import_sample(
+                session, fieldwork, path.read_bytes(), path.name, now=current_app.config["CLOCK"]()
+            )
     except services.FieldworkError as exc:
         raise click.ClickException(exc.message.render()) from None
     if not outcome.ok:

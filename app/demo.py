@@ -66,7 +66,7 @@ def ensure_demo_fieldwork(session: Session, now: datetime) -> DemoFieldwork | No
             closes_on=date(now.year, 12, 31),
         )
         outcome = fieldwork_services.import_sample(
-            session, fieldwork, DEMO_SAMPLE_FILE.read_bytes(), DEMO_SAMPLE_FILE.name
+            session, fieldwork, DEMO_SAMPLE_FILE.read_bytes(), DEMO_SAMPLE_FILE.name, now=now
         )
         if not outcome.ok:  # the demo sample is ours: a problem here is a bug
             raise RuntimeError("; ".join(p.render() for p in outcome.problems))

@@ -271,7 +271,7 @@ def make_fieldwork(app: Flask, clock: FakeClock):
                     )
                 )
             imported = fieldwork_services.import_sample(
-                session, fieldwork, "\n".join(lines).encode("utf-8"), "sample.csv"
+                session, fieldwork, "\n".join(lines).encode("utf-8"), "sample.csv", now=clock()
             )
             assert imported.ok, [p.render() for p in imported.problems]
             if state in ("open", "closed"):

@@ -160,7 +160,9 @@ def import_sample(fieldwork_id: int):
     if len(data) > MAX_SAMPLE_BYTES:
         form.sample.errors.append(_("The file is larger than 20 MB."))
         return _detail_page(fieldwork, form, status=400)
-    outcome = services.import_sample(db_session(), fieldwork, data, upload.filename or "sample")
+    outcome = services.import_sample(
+        db_session(), fieldwork, data, upload.filename or "sample", now=now()
+    )
     if not outcome.ok:
         form.sample.errors.append(_("The file has errors; nothing was imported."))
         problems = [p.render(_) for p in outcome.problems]

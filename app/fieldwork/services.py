@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from app.domain.messages import N_, Message
 from app.domain.sample import SampleProblem, SampleRow, parse_sample
+from app.models.cati import Case
 from app.models.fieldwork import (
     ContactPhone,
     Fieldwork,
@@ -154,7 +155,7 @@ class ImportOutcome:
 
 
 def import_sample(
-    session: Session, fieldwork: Fieldwork, data: bytes, filename: str
+    session: Session, fieldwork: Fieldwork, data: bytes, filename: str, *, now: datetime
 ) -> ImportOutcome:
     """Add the institutions in a sample file; a file with any bad row adds nothing."""
     if fieldwork.state == FieldworkState.CLOSED:
@@ -183,7 +184,10 @@ def import_sample(
     if clashes:
         return ImportOutcome(problems=clashes)
     for row in parsed.rows:
-        session.add(_unit_from_row(fieldwork, row))
+        unit = _unit_from_row(fieldwork, row)
+        session.add(unit)
+        # every sampled institution is also a case of the call queue, callable at once
+        session.add(Case(fieldwork_id=fieldwork.id, sample_unit=unit, next_callable_at=now))
     session.flush()
     log.info("fieldwork %d: %d sample rows imported", fieldwork.id, len(parsed.rows))
     return ImportOutcome(imported=len(parsed.rows))

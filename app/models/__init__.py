@@ -1,5 +1,6 @@
 """The database models, split by aggregate. Importing this module registers them all."""
 
+from app.models.cati import Appointment, Call, Case, Outcome, SupervisorAction
 from app.models.fieldwork import (
     ContactPhone,
     Fieldwork,
@@ -13,6 +14,11 @@ from app.models.surveys import Survey, SurveyVersion
 from app.models.users import Role, User
 
 __all__ = [
+    "Appointment",
+    "Call",
+    "Case",
+    "Outcome",
+    "SupervisorAction",
     "ContactPhone",
     "Fieldwork",
     "FieldworkState",

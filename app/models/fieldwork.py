@@ -45,6 +45,13 @@ class Fieldwork(Base):
     closes_on: Mapped[date | None] = mapped_column(default=None)
     state: Mapped[str] = mapped_column(String(10), default=FieldworkState.DRAFT.value)
     open_link_token: Mapped[str | None] = mapped_column(String(64), unique=True, default=None)
+    # telephone fieldwork settings (the supervisor's)
+    calling_hours: Mapped[str] = mapped_column(
+        String(200), default="pn-pt 8:00-16:00", server_default="pn-pt 8:00-16:00"
+    )
+    attempt_limit: Mapped[int] = mapped_column(default=10, server_default="10")
+    claim_timeout_minutes: Mapped[int] = mapped_column(default=30, server_default="30")
+    aapor_e: Mapped[float | None] = mapped_column(default=None)  # None: estimated from the cases
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     opened_at: Mapped[datetime | None] = mapped_column(default=None)
     closed_at: Mapped[datetime | None] = mapped_column(default=None)
