@@ -114,3 +114,83 @@ def test_demo_sets_up_an_open_fieldwork_once_after_init(app, runner, client) -> 
     start = client.get(path)
     assert start.status_code == 200
     assert "Centrum Integracji Społecznej w Rybniku" in start.get_data(as_text=True)
+
+
+def _load_shipped(runner, name: str = "owes_polroczne") -> None:
+    from tests.conftest import SHIPPED
+
+    assert runner.invoke(args=["surveys", "load", str(SHIPPED / f"{name}.yaml")]).exit_code == 0
+
+
+def test_fieldwork_create_open_close_and_list(app, runner) -> None:
+    _load_shipped(runner)
+    created = runner.invoke(
+        args=[
+            "fieldwork",
+            "create",
+            "owes_polroczne",
+            "--title",
+            "OWES I półrocze 2026",
+            "--closes",
+            "31.07.2026",
+        ]
+    )
+    assert created.exit_code == 0, created.output
+    fieldwork_id = created.output.strip()
+    assert fieldwork_id.isdigit()
+    listing = runner.invoke(args=["fieldwork", "list"])
+    assert "OWES I półrocze 2026" in listing.output and "draft" in listing.output
+    assert "closes: 31.07.2026" in listing.output
+    assert "is open" in runner.invoke(args=["fieldwork", "open", fieldwork_id]).output
+    again = runner.invoke(args=["fieldwork", "open", fieldwork_id])
+    assert again.exit_code == 1 and "already open" in again.output
+    assert "is closed" in runner.invoke(args=["fieldwork", "close", fieldwork_id]).output
+    missing = runner.invoke(args=["fieldwork", "close", "999"])
+    assert missing.exit_code == 1 and "There is no fieldwork 999." in missing.output
+    unknown_survey = runner.invoke(args=["fieldwork", "create", "nope", "--title", "x"])
+    assert unknown_survey.exit_code == 1 and "There is no survey nope." in unknown_survey.output
+    bad_date = runner.invoke(
+        args=["fieldwork", "create", "owes_polroczne", "--title", "x", "--closes", "jutro"]
+    )
+    assert bad_date.exit_code == 2 and "is not a date" in bad_date.output
+
+
+def test_sample_import_all_or_nothing_and_links_export(app, runner, tmp_path: Path) -> None:
+    from app.models.fieldwork import SampleUnit
+
+    _load_shipped(runner)
+    fieldwork_id = runner.invoke(
+        args=["fieldwork", "create", "owes_polroczne", "--title", "OWES"]
+    ).output.strip()
+    bad = tmp_path / "zla.csv"
+    bad.write_text("id;nazwa;e-mail\nA1;OWES Rybnik;biuro@owes.pl\nA2;;nie-adres\n", "utf-8")
+    refused = runner.invoke(args=["sample", "import", fieldwork_id, str(bad)])
+    assert refused.exit_code == 1
+    assert "refused, nothing imported" in refused.output
+    assert "row 3" in refused.output
+    assert _count(app, SampleUnit) == 0
+    good = tmp_path / "dobra.csv"
+    good.write_text(
+        "id;nazwa;telefon\nA1;OWES Rybnik;032 123 45 67\nA2;OWES Żywiec;+48 33 111 22 33\n", "utf-8"
+    )
+    imported = runner.invoke(args=["sample", "import", fieldwork_id, str(good)])
+    assert imported.exit_code == 0, imported.output
+    assert "2 institutions imported" in imported.output
+    out = tmp_path / "linki.csv"
+    exported = runner.invoke(
+        args=[
+            "invitations",
+            "export",
+            fieldwork_id,
+            "-o",
+            str(out),
+            "--base-url",
+            "https://ankieta.example.pl",
+        ]
+    )
+    assert exported.exit_code == 0, exported.output
+    text = out.read_bytes().decode("utf-8")
+    assert text.startswith("\ufeffexternal_id;name;")
+    rows = text.strip().splitlines()[1:]
+    assert len(rows) == 2 and "OWES Żywiec" in text
+    assert all(";https://ankieta.example.pl/r/" in row for row in rows)
