@@ -210,6 +210,12 @@ _CSV_DATE = re.compile(r"([0-9]{2})\.([0-9]{2})\.([0-9]{4})")
 _CSV_BOOLEANS = {"true": 1, "false": 0, "prawda": 1, "fałsz": 0, "falsz": 0}
 _MAX_EXACT_INT = 2**53  # beyond it a float's integral value is not exact
 _REASON_LENGTH = 200
+_NO_RESULT = N_(
+    "the formula here has no saved result; open the file in Excel or LibreOffice, "
+    "let it calculate and save it again"
+)
+_SCAN_CHUNK = 1024 * 1024
+_FORMULA_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?f[\s/>]")
 
 
 # --- results ---------------------------------------------------------------------------
@@ -266,8 +272,8 @@ class SampleProblem:
 class SampleParseResult:
     """The rows of a sample file and every problem in it."""
 
-    rows: list[SampleRow]
-    problems: list[SampleProblem]
+    rows: list[SampleRow]  # the rows without a problem of their own (all of them when ok)
+    problems: list[SampleProblem]  # in file order: the file, the header, then row by row
     variable_names: list[str] = field(default_factory=list)  # the extra columns, in order
 
     @property
@@ -502,13 +508,18 @@ def _decode_csv(data: bytes) -> str | None:
     return None
 
 
+def _has_content(field_text: str) -> bool:
+    return bool(field_text.strip(" \t;,"))
+
+
 def _csv_delimiter(text: str) -> str:
     """The delimiter that splits the header (the first non-empty record) into most fields."""
     best, best_count = _CSV_DELIMITERS[0], 0
     for delimiter in _CSV_DELIMITERS:
         try:
             records = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-            header = next((record for record in records if any(record)), [])
+            # A line of nothing but delimiters and spaces (";;;") is no header under any.
+            header = next((record for record in records if any(map(_has_content, record))), [])
         except csv.Error:
             continue
         if len(header) > best_count:
@@ -518,20 +529,8 @@ def _csv_delimiter(text: str) -> str:
 
 def _read_csv(data: bytes) -> _Table:
     table = _Table()
-    text = _decode_csv(data)
-    if text is None:
-        table.problems.append(
-            _problem(
-                None,
-                None,
-                N_(
-                    "the file is neither UTF-8 nor Windows-1250 text; "
-                    'in Excel save it as "CSV UTF-8 (comma delimited)"'
-                ),
-            )
-        )
-        return table
-    if "\x00" in text:
+    utf16 = data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+    if not utf16 and b"\x00" in data:
         # A workbook or other binary file named .csv: reading it as text would only
         # produce noise problems.
         table.problems.append(
@@ -541,6 +540,19 @@ def _read_csv(data: bytes) -> _Table:
                 N_(
                     "the file holds binary data, not CSV text; "
                     "if it is an Excel workbook, name it .xlsx"
+                ),
+            )
+        )
+        return table
+    text = _decode_csv(data)
+    if text is None:
+        table.problems.append(
+            _problem(
+                None,
+                None,
+                N_(
+                    "the file is neither UTF-8 nor Windows-1250 text; "
+                    'in Excel save it as "CSV UTF-8 (comma delimited)"'
                 ),
             )
         )
@@ -608,42 +620,52 @@ def _local_name(tag: str) -> str:
     return tag.rpartition("}")[2]
 
 
+def _has_formulas(archive: zipfile.ZipFile, path: str) -> bool:
+    """Whether a sheet's XML has an ``<f>`` (formula) element, read in chunks, cheaply."""
+    overlap = b""
+    with archive.open(path) as source:
+        while chunk := source.read(_SCAN_CHUNK):
+            if _FORMULA_TAG.search(overlap + chunk):
+                return True
+            overlap = chunk[-64:]  # a tag cut between two chunks
+    return False
+
+
 def _formulas_without_values(archive: zipfile.ZipFile, path: str) -> dict[int, set[int]]:
     """Row -> 1-based columns of formula cells saved without a result, in one sheet's XML.
 
     openpyxl's ``data_only`` reading shows such a cell as empty, so the sheet is scanned
     for ``<c>`` elements with an ``<f>`` and no usable ``<v>``. An empty ``<v>`` is a saved
-    empty text only in a string-typed cell (``=IF(A1="";"";...)``).
+    empty text only in a string-typed cell (``=IF(A1="";"";...)``). Most samples have no
+    formulas, and a quick byte scan spares them the XML parse.
     """
     missing: dict[int, set[int]] = {}
-    row_number = column = 0
+    if not _has_formulas(archive, path):
+        return missing
+    row_number = 0
     with archive.open(path) as source:
         # defusedxml refuses entity declarations, so a hostile sheet cannot blow up here.
-        events = iterparse(source, events=("start", "end"))
-        for event, element in events:
-            name = _local_name(element.tag)
-            if event == "start":
-                if name == "row":
-                    reference = element.get("r")
-                    row_number = int(reference) if reference else row_number + 1
-                    column = 0
+        for _event, element in iterparse(source, events=("end",)):
+            if _local_name(element.tag) != "row":
                 continue
-            if name == "c":
-                reference = element.get("r")
+            reference = element.get("r")
+            row_number = int(reference) if reference else row_number + 1
+            column = 0
+            for cell in element:
+                if _local_name(cell.tag) != "c":
+                    continue
+                reference = cell.get("r")
                 if reference:
                     column = column_index_from_string(coordinate_from_string(reference)[0])
                 else:
                     column += 1
-                children = {_local_name(child.tag): child for child in element}
-                value = children.get("v")
-                if "f" in children and (
-                    value is None
-                    or (not value.text and element.get("t") not in ("str", "inlineStr"))
+                parts = {_local_name(part.tag): part for part in cell}
+                value = parts.get("v")
+                if "f" in parts and (
+                    value is None or (not value.text and cell.get("t") not in ("str", "inlineStr"))
                 ):
                     missing.setdefault(row_number, set()).add(column)
-                element.clear()
-            elif name == "row":
-                element.clear()
+            element.clear()
     return missing
 
 
@@ -753,13 +775,17 @@ class _Column:
 def _read_header(
     header_number: int, header: tuple[Cell, ...], used: set[int], problems: list[SampleProblem]
 ) -> list[_Column]:
-    """The columns a header row names; ``used`` are the columns with data below."""
+    """The columns a header row names; ``used``: the headerless columns with data below."""
     columns: list[_Column] = []
     taken: dict[str, _Column] = {}
     width = max([len(header), *(index + 1 for index in used)])
     for index in range(width):
         letter = get_column_letter(index + 1)
-        text = _cell_text(header[index]) if index < len(header) else ""
+        cell = header[index] if index < len(header) else None
+        if isinstance(cell, _NoCachedValue):
+            problems.append(_problem(header_number, letter, _NO_RESULT))
+            continue
+        text = _cell_text(cell)
         if not text:
             if index in used:
                 problems.append(
@@ -845,6 +871,7 @@ class _RowReader:
         self.has_required = all(
             any(column.standard == name for column in columns) for name in REQUIRED_COLUMNS
         )
+        self.headers = {column.standard: column.header for column in columns if column.standard}
         self.first_row_of_id: dict[str, int] = {}
         self.problems: list[SampleProblem] = []
         self.rows: list[SampleRow] = []
@@ -861,10 +888,7 @@ class _RowReader:
                     _problem(
                         number,
                         column.header,
-                        N_(
-                            "the formula here has no saved result; open the file in Excel or "
-                            "LibreOffice, let it calculate and save it again"
-                        ),
+                        _NO_RESULT,
                     )
                 )
                 continue
@@ -942,7 +966,7 @@ class _RowReader:
         self, number: int, standard: dict[str, str], problems: list[SampleProblem]
     ) -> None:
         """external_id and name present, external_id not seen in an earlier row."""
-        headers = {column.standard: column.header for column in self.columns}
+        headers = self.headers
         reported = {problem.column for problem in problems}
         for name in REQUIRED_COLUMNS:
             header = headers[name]
@@ -966,6 +990,22 @@ class _RowReader:
             )
 
 
+def _headerless_columns_with_data(
+    header: tuple[Cell, ...], data: list[tuple[int, tuple[Cell, ...]]]
+) -> set[int]:
+    """The 0-based columns without a header text that have data in some row."""
+    blank = [index for index, cell in enumerate(header) if not _cell_text(cell)]
+    used: set[int] = set()
+    for _number, cells in data:
+        used.update(index for index in blank if index < len(cells) and not _is_empty(cells[index]))
+        # Rows are trimmed, so a row longer than the header has data past it.
+        if len(cells) > len(header):
+            used.update(
+                index for index in range(len(header), len(cells)) if not _is_empty(cells[index])
+            )
+    return used
+
+
 def _build(table: _Table, typed: bool) -> SampleParseResult:
     """Sample rows from a table of cells: header, then every data row checked."""
     if table.problems:
@@ -973,9 +1013,7 @@ def _build(table: _Table, typed: bool) -> SampleParseResult:
     if not table.rows:
         return SampleParseResult([], [_problem(None, None, N_("the file is empty"))])
     (header_number, header), data = table.rows[0], table.rows[1:]
-    used = {
-        index for _number, cells in data for index, cell in enumerate(cells) if not _is_empty(cell)
-    }
+    used = _headerless_columns_with_data(header, data)
     problems: list[SampleProblem] = []
     columns = _read_header(header_number, header, used, problems)
     if not data:

@@ -21,7 +21,6 @@ def _extract(tmp_path: Path):
         [
             str(Path(sys.executable).with_name("pybabel")),
             "extract",
-            "-q",
             "-F",
             "babel.cfg",
             "-k",
