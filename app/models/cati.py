@@ -60,13 +60,18 @@ class Case(Base):
 
     __tablename__ = "cati_case"
     __table_args__ = (
+        # the queue's order for cases without an appointment (app.domain.calling):
+        # priority first (queue_rank = -priority), fresh before retried, then due time
         Index(
             "ix_cati_case_queue",
             "fieldwork_id",
             "is_final",
-            "priority",
+            "queue_rank",
+            "retried",
             "next_callable_at",
+            "id",
         ),
+        Index("ix_cati_case_appointment", "fieldwork_id", "appointment_start"),
         Index("ix_cati_case_claimed_by", "claimed_by_id"),
     )
 
@@ -75,13 +80,15 @@ class Case(Base):
     sample_unit_id: Mapped[int] = mapped_column(
         ForeignKey("sample_unit.id", ondelete="CASCADE"), unique=True
     )
-    priority: Mapped[int] = mapped_column(default=0)
+    priority: Mapped[int] = mapped_column(default=0)  # higher is called sooner
+    queue_rank: Mapped[int] = mapped_column(default=0)  # -priority: one ascending index serves
     assigned_interviewer_id: Mapped[int | None] = mapped_column(
         ForeignKey("user_account.id"), default=None
     )
     claimed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), default=None)
     claimed_at: Mapped[datetime | None] = mapped_column(default=None)
     attempts: Mapped[int] = mapped_column(default=0)
+    retried: Mapped[bool] = mapped_column(default=False)  # attempts > 0: fresh cases go first
     next_callable_at: Mapped[datetime | None] = mapped_column(default=None)
     is_final: Mapped[bool] = mapped_column(default=False)
     excluded: Mapped[bool] = mapped_column(default=False)
@@ -105,6 +112,14 @@ class Case(Base):
     calls: Mapped[list[Call]] = relationship(
         back_populates="case", order_by="Call.started_at", cascade="all, delete-orphan"
     )
+
+    def set_priority(self, priority: int) -> None:
+        self.priority = priority
+        self.queue_rank = -priority
+
+    def set_attempts(self, attempts: int) -> None:
+        self.attempts = attempts
+        self.retried = attempts > 0
 
 
 class Appointment(Base):

@@ -1,8 +1,8 @@
 """Telephone interviewing: outcomes, cases, calls, appointments, supervisor actions.
 
-Revision ID: 12c8f80295ec
+Revision ID: 9086ed56dff6
 Revises: 9af8b655849b
-Create Date: 2026-11-22 05:05:18.295434
+Create Date: 2026-11-22 05:12:40.859047
 """
 
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ from alembic import op
 
 import app.db
 
-revision: str = "12c8f80295ec"
+revision: str = "9086ed56dff6"
 down_revision: str | None = "9af8b655849b"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -56,10 +56,12 @@ def upgrade() -> None:
         sa.Column("fieldwork_id", sa.Integer(), nullable=False),
         sa.Column("sample_unit_id", sa.Integer(), nullable=False),
         sa.Column("priority", sa.Integer(), nullable=False),
+        sa.Column("queue_rank", sa.Integer(), nullable=False),
         sa.Column("assigned_interviewer_id", sa.Integer(), nullable=True),
         sa.Column("claimed_by_id", sa.Integer(), nullable=True),
         sa.Column("claimed_at", app.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("retried", sa.Boolean(), nullable=False),
         sa.Column("next_callable_at", app.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("is_final", sa.Boolean(), nullable=False),
         sa.Column("excluded", sa.Boolean(), nullable=False),
@@ -108,10 +110,13 @@ def upgrade() -> None:
         sa.UniqueConstraint("sample_unit_id", name=op.f("uq_cati_case_sample_unit_id")),
     )
     with op.batch_alter_table("cati_case", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_cati_case_appointment", ["fieldwork_id", "appointment_start"], unique=False
+        )
         batch_op.create_index("ix_cati_case_claimed_by", ["claimed_by_id"], unique=False)
         batch_op.create_index(
             "ix_cati_case_queue",
-            ["fieldwork_id", "is_final", "priority", "next_callable_at"],
+            ["fieldwork_id", "is_final", "queue_rank", "retried", "next_callable_at", "id"],
             unique=False,
         )
 
@@ -264,6 +269,7 @@ def downgrade() -> None:
     with op.batch_alter_table("cati_case", schema=None) as batch_op:
         batch_op.drop_index("ix_cati_case_queue")
         batch_op.drop_index("ix_cati_case_claimed_by")
+        batch_op.drop_index("ix_cati_case_appointment")
 
     op.drop_table("cati_case")
     op.drop_table("outcome")
