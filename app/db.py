@@ -81,7 +81,22 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_on_begin(connection: Any) -> None:
-    connection.exec_driver_sql("BEGIN")
+    # A transaction that will write takes SQLite's write lock up front (BEGIN IMMEDIATE,
+    # waiting up to busy_timeout); a deferred one that read first and writes later fails at
+    # once with SQLITE_BUSY when another connection wrote in between (WAL snapshot rule).
+    immediate = connection.get_execution_options().get(WRITE_INTENT, False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+WRITE_INTENT = "ankieta_write_intent"
+
+
+def begin_for_writing(session: Session) -> None:
+    """Start ``session``'s transaction as one that will write (BEGIN IMMEDIATE on SQLite).
+
+    Call it before the first statement; it changes nothing on PostgreSQL.
+    """
+    session.connection(execution_options={WRITE_INTENT: True})
 
 
 class Database:
@@ -94,8 +109,9 @@ class Database:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """A session committed at the end of the block, rolled back if it raises."""
+        """A session for writing, committed at the end of the block, rolled back if it raises."""
         session = self.sessionmaker()
+        begin_for_writing(session)
         try:
             yield session
             session.commit()

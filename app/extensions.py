@@ -2,13 +2,15 @@
 
 from datetime import datetime
 
-from flask import Flask, Response, current_app, g
+from flask import Flask, Response, current_app, g, request
 from flask_babel import Babel
 from flask_login import LoginManager
 from flask_wtf import CSRFProtect
 from sqlalchemy.orm import Session
 
-from app.db import Database
+from app.db import Database, begin_for_writing
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})  # requests that only read
 
 babel = Babel()
 csrf = CSRFProtect()
@@ -23,7 +25,10 @@ def get_db() -> Database:
 def db_session() -> Session:
     """This request's session: committed when the request succeeds, rolled back otherwise."""
     if "db_session" not in g:
-        g.db_session = get_db().sessionmaker()
+        session = get_db().sessionmaker()
+        if request.method not in SAFE_METHODS:
+            begin_for_writing(session)
+        g.db_session = session
     return g.db_session
 
 
