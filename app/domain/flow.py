@@ -957,9 +957,15 @@ def _value_to_json(value: Any) -> Any:
     return value
 
 
-def answers_from_json(q: Questionnaire, data: Mapping[str, Any]) -> dict[str, Any]:
-    """Answers from their stored JSON; what does not fit this questionnaire goes aside."""
-    variables = _variables(q)
+def answers_from_json(
+    q: Questionnaire, data: Mapping[str, Any], variables: Mapping[str, Variable] | None = None
+) -> dict[str, Any]:
+    """Answers from their stored JSON; what does not fit this questionnaire goes aside.
+
+    ``variables`` (a ``Flow``'s, computed once per questionnaire) saves working them out.
+    """
+    if variables is None:
+        variables = _variables(q)
     answers: dict[str, Any] = {}
     aside: dict[str, Any] = {}
     for name, raw in data.items():

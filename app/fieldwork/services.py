@@ -12,6 +12,7 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.cati.services import seed_outcomes
 from app.domain.messages import N_, Message
 from app.domain.sample import SampleProblem, SampleRow, parse_sample
 from app.models.cati import Case
@@ -79,6 +80,7 @@ def create_fieldwork(
     )
     session.add(fieldwork)
     session.flush()
+    seed_outcomes(session, fieldwork)
     log.info("fieldwork %d created for %s", fieldwork.id, survey.code)
     return fieldwork
 

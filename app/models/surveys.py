@@ -45,7 +45,8 @@ class SurveyVersion(Base):
     content_hash: Mapped[str] = mapped_column(String(64))  # sha256 hex of the source bytes
     source_name: Mapped[str] = mapped_column(String(255))
     source_format: Mapped[str] = mapped_column(String(10))
-    source: Mapped[bytes] = mapped_column(LargeBinary)
+    # read only when a version is first parsed or downloaded, not with every response
+    source: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
     title: Mapped[str] = mapped_column(String(500))
     item_count: Mapped[int] = mapped_column(default=0)
     loaded_at: Mapped[datetime] = mapped_column(default=utcnow)

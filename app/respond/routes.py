@@ -23,6 +23,7 @@ from app.respond import services
 from app.respond.services import Interview, Link, NotAccepting, StaleForm
 from app.respond.views import PageBuilder, summary
 from app.security import public
+from app.surveys.services import questionnaire_of
 
 bp = Blueprint("respond", __name__)
 
@@ -50,8 +51,6 @@ def _language(interview_or_fieldwork: Interview | Fieldwork) -> str:
     if isinstance(interview_or_fieldwork, Interview):
         settings = interview_or_fieldwork.questionnaire.settings
     else:
-        from app.surveys.services import questionnaire_of
-
         settings = questionnaire_of(interview_or_fieldwork.survey_version).settings
     chosen = str(get_locale() or "")
     return chosen if chosen in settings.languages else settings.default_language
@@ -63,8 +62,6 @@ def start(token: str):
     link = _link_or_404(token)
     if link.response is not None and link.response.is_complete:
         return redirect(url_for("respond.done", token=token))
-    from app.surveys.services import questionnaire_of
-
     questionnaire = questionnaire_of(link.fieldwork.survey_version)
     language = _language(link.fieldwork)
     return render_template(
@@ -293,8 +290,6 @@ def open_start(token: str):
     fieldwork = services.open_survey(db_session(), token)
     if fieldwork is None:
         abort(404, description="link")
-    from app.surveys.services import questionnaire_of
-
     settings = questionnaire_of(fieldwork.survey_version).settings
     return render_template(
         "respond/start.html",

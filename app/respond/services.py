@@ -11,8 +11,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
+from app.cati.services import mark_completed_online
 from app.domain.flow import Flow, Mode, Page, PageResult, State, answers_from_json, answers_to_json
 from app.domain.questionnaire import Questionnaire
 from app.fieldwork.services import new_token
@@ -23,7 +24,7 @@ from app.models.fieldwork import (
     ResponseStatus,
     SampleUnit,
 )
-from app.surveys.services import flow_of, questionnaire_of
+from app.surveys.services import flow_of
 
 log = logging.getLogger(__name__)
 
@@ -62,9 +63,14 @@ def resolve(session: Session, token: str) -> Link | None:
     """The sampled institution or open-link response behind ``token`` (None if unknown)."""
     if not TOKEN_PATTERN.match(token):
         return None
-    unit = session.scalar(select(SampleUnit).where(SampleUnit.token == token))
-    if unit is not None:
-        response = session.scalar(select(Response).where(Response.sample_unit_id == unit.id))
+    row = session.execute(
+        select(SampleUnit, Response)
+        .outerjoin(Response, Response.sample_unit_id == SampleUnit.id)
+        .where(SampleUnit.token == token)
+        .options(joinedload(SampleUnit.fieldwork).joinedload(Fieldwork.survey_version))
+    ).first()
+    if row is not None:
+        unit, response = row
         return Link(token, unit.fieldwork, unit, response)
     response = session.scalar(select(Response).where(Response.open_token == token))
     if response is not None:
@@ -136,15 +142,15 @@ class Interview:
 
     @classmethod
     def of(cls, response: Response, now: datetime) -> Interview:
-        questionnaire = questionnaire_of(response.survey_version)
+        flow = flow_of(response.survey_version)
         unit = response.sample_unit
         return cls(
             response=response,
-            questionnaire=questionnaire,
-            flow=flow_of(response.survey_version),
+            questionnaire=flow.questionnaire,
+            flow=flow,
             sample=unit.sample_variables() if unit else {},
             today=local_today(now),
-            answers=answers_from_json(questionnaire, response.answers or {}),
+            answers=answers_from_json(flow.questionnaire, response.answers or {}, flow.variables),
         )
 
     def state(self, answers: dict[str, Any] | None = None) -> State:
@@ -227,6 +233,8 @@ def submit(
         raise StaleForm()
     _log_corrections(session, interview, now)
     session.expire(response)
+    if response.sample_unit_id is not None:
+        mark_completed_online(session, response.sample_unit_id, now)
     log.info("response %d complete", response.id)
     return True
 
@@ -273,6 +281,9 @@ def reopen(session: Session, response: Response, user_id: int, reason: str, now:
             at=now,
             action="reopened",
             old_value=dict(response.answers or {}),
+            # Set explicitly: the column is NOT NULL, and an unset JSON attribute is left out
+            # of the INSERT (SQL NULL), while an explicit None is stored as JSON null.
+            new_value=None,
             reason=reason.strip(),
         )
     )

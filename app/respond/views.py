@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from flask_babel import gettext as _
@@ -24,6 +26,21 @@ from app.domain.messages import Message
 from app.domain.questionnaire import Availability, Item, ItemType, Text
 
 Gettext = Callable[[str], str]
+_ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
+
+
+def _polish_date(value: str) -> str:
+    """An ISO date (a stored answer) as DD.MM.YYYY; anything else (as typed) unchanged."""
+    match = _ISO_DATE.fullmatch(value)
+    return f"{match[3]}.{match[2]}.{match[1]}" if match else value
+
+
+def _decimal_comma(value: str) -> str:
+    """A stored decimal ("120.5") as Polish writes it ("120,5"); other text unchanged."""
+    return value.replace(".", ",") if _DECIMAL.fullmatch(value) else value
+
+
+_DECIMAL = re.compile(r"-?[0-9]+\.[0-9]+")
 
 
 @dataclass
@@ -125,7 +142,15 @@ class PageBuilder:
         self.read_only = read_only  # every field shown but not editable (the response viewer)
 
     def page(self, page: Page) -> list[ItemView]:
-        return [self.item(item) for item in page.items if item.type is not ItemType.CALCULATE]
+        """The page's items; a nested group's items are shown inside it, not a second time
+        (``page.items`` lists the group and, after it, everything inside it)."""
+        nested_groups = {item.name for item in page.items if item.type is ItemType.GROUP}
+        return [
+            self.item(item)
+            for item in page.items
+            if item.type is not ItemType.CALCULATE
+            and (item.parent is None or item.parent.name not in nested_groups)
+        ]
 
     def text(self, text: Text | None) -> str:
         return self.flow.render_text(text, self.language, self.state) if text else ""
@@ -150,6 +175,11 @@ class PageBuilder:
             view.children = [
                 self.item(c) for c in item.children if c.type is not ItemType.CALCULATE
             ]
+            for child in view.children:
+                if child.relevance_tree is None:
+                    # Relevant exactly when the group is: the group's element hides and shows
+                    # it (live too). Its own `hidden` would never be lifted by the script.
+                    child.relevant = True
             return view
         if not item.type.is_question:
             return view
@@ -176,6 +206,10 @@ class PageBuilder:
                 view.other_error = self.error(var.name)
             else:
                 view.values = list(self.values.get(var.name, []))
+                if item.type is ItemType.DATE:  # the form asks for DD.MM.YYYY; stored is ISO
+                    view.values = [_polish_date(value) for value in view.values]
+                elif item.type is ItemType.DECIMAL:  # Polish writes a decimal comma
+                    view.values = [_decimal_comma(value) for value in view.values]
                 view.error = self.error(var.name)
         return view
 
@@ -244,4 +278,6 @@ def _answer_text(flow: Flow, item: Item, kind: VariableKind, value: Any, languag
         return ", ".join(labels)
     if hasattr(value, "strftime"):
         return value.strftime("%d.%m.%Y")
+    if isinstance(value, Decimal):
+        return _decimal_comma(str(value))
     return str(value)

@@ -1,0 +1,1 @@
+"""Telephone interviewing: the call queue, interviewer and supervisor screens."""

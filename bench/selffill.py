@@ -1,0 +1,569 @@
+"""Benchmark: respondents filling the self-fill web form, against the same server's /healthz.
+
+Run it from the repository root: ``.venv/bin/python bench/selffill.py [--seconds 30]``.
+For each backend (SQLite in a temporary directory; PostgreSQL in a scratch database on
+127.0.0.1:5432, dropped at the end) it
+
+1. migrates an empty database, loads ``surveys/monitoring_cis_kis.yaml`` (8 pages), creates
+   an open fieldwork and imports a generated sample, all through the services;
+2. starts gunicorn (2 sync workers, loopback, a free port) and waits for ``/healthz``;
+3. runs 50 concurrent respondents (threads, each with its own personal link and cookies):
+   GET the start page, POST "Start" with the CSRF token from the page, then for every page
+   GET it, fill its form with valid answers and POST it, until the thank-you page; each
+   finished respondent takes a fresh link. Only the page POSTs ("submits") are timed;
+4. then the same 50 clients call ``GET /healthz`` for the same time;
+5. stops gunicorn and checks in the database that every submit the clients saw accepted
+   (a 303 redirect) is stored: responses' revisions, completed responses, and each
+   acknowledged page's answers (every relevant field that was sent is stored).
+
+It prints one line per backend::
+
+    selffill sqlite: submits/s=..., p95=... ms | healthz: req/s=..., p95=... ms | ratio=...%
+
+The targets (issue 4): submit throughput at least 40 % of /healthz's, submit p95 < 150 ms.
+The load generator runs on the same machine as the server and takes CPU from it; its own
+CPU time is printed so that the figures can be read with that in mind.
+"""
+
+from __future__ import annotations
+
+import argparse
+import html
+import http.client
+import queue
+import re
+import signal
+import statistics
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from http.cookies import SimpleCookie
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from app.db import make_engine  # noqa: E402 - needs the path above
+from app.domain.flow import answers_from_json  # noqa: E402
+from app.fieldwork.services import create_fieldwork, import_sample  # noqa: E402
+from app.models.fieldwork import Response, ResponseStatus, SampleUnit  # noqa: E402
+from app.surveys.services import flow_of, load_file, questionnaire_of  # noqa: E402
+from bench._server import HOST, ROOT, gunicorn, scratch_database  # noqa: E402
+
+SURVEY_FILE = ROOT / "surveys" / "monitoring_cis_kis.yaml"
+SURVEY_CODE = "monitoring_cis_kis"
+TARGET_RATIO = 0.40
+TARGET_P95_MS = 150.0
+REQUEST_TIMEOUT = 30.0
+MAX_FAILURES = 100  # per client: past this the server is down, not slow; stop that client
+
+# Valid answers for monitoring_cis_kis; the two variants take both branches of its skip
+# logic (a5 is asked of a CIS only, d6 of a KIS only). A field not listed here is filled
+# from its input type (see fill_form), so small changes to the survey do not stop the run.
+ANSWERS_COMMON: dict[str, list[str]] = {
+    "a2": ["ngo"],
+    "a3": ["2025"],
+    "a4": ["2010"],
+    "b1_k": ["10"],
+    "b1_m": ["12"],
+    "b2": ["8"],
+    "b3": ["2"],
+    **{f"c{n}": [str(n % 4)] for n in range(1, 10)},
+    "d1": ["3"],
+    "d2": ["1"],
+    "d3": ["1"],
+    "d4": ["1"],
+    "d5": ["1"],
+    "e1": ["spoldzielnia", "owes"],
+    "e2": ["staze", "doradztwo"],
+    "e3": ["1"],
+    "e4": ["Partnerstwo na rzecz ekonomii społecznej powiatu"],
+    "f1": ["5"],
+    "f2": ["3,5"],
+    "f3": ["2"],
+    "f4": ["kierownik", "instruktor"],
+    "g1": ["250000,50"],
+    "g2": ["50000"],
+    "g3": ["120000,25"],
+    "g4": ["30000"],
+    "g5": ["10000"],
+    "h1": ["Brak uwag. Zajęcia prowadzone były zgodnie z planem; potrzebny większy lokal."],
+    "h2": ["Kierownik jednostki"],
+}
+ANSWERS_VARIANT: list[dict[str, list[str]]] = [
+    {"a1": ["cis"], "a5": ["40"]},
+    {"a1": ["kis"], "d6": ["2"]},
+]
+
+_INPUT = re.compile(r"<input\b([^>]*)>", re.S)
+_TEXTAREA = re.compile(r"<textarea\b([^>]*)>(.*?)</textarea>", re.S)
+_ATTR = re.compile(r'([\w:-]+)(?:="([^"]*)")?')
+_FORM = re.compile(r'<form[^>]*id="questionnaire"[^>]*>(.*?)</form>', re.S)
+_PRIMARY = re.compile(r'<button type="submit" name="action" value="(\w+)" class="primary"')
+_ERROR_IDS = re.compile(r'<p class="error" id="e-([\w-]+)"')
+
+
+def _attributes(tag: str) -> dict[str, str]:
+    return {name: html.unescape(value or "") for name, value in _ATTR.findall(tag)}
+
+
+def fill_form(page_html: str, variant: int, today: date) -> tuple[dict[str, list[str]], str]:
+    """The fields a respondent sends for this page, and the button pressed (next/submit)."""
+    found = _FORM.search(page_html)
+    if found is None:
+        raise ValueError("the page has no questionnaire form")
+    page_html = found.group(1)  # not the language switch and other forms of the layout
+    answers = {**ANSWERS_COMMON, **ANSWERS_VARIANT[variant]}
+    answers["h3"] = [(today - timedelta(days=1)).strftime("%d.%m.%Y")]
+    form: dict[str, list[str]] = {}
+    choices: dict[str, list[str]] = {}
+    for tag in _INPUT.findall(page_html):
+        attrs = _attributes(tag)
+        name = attrs.get("name")
+        if not name or "disabled" in attrs:
+            continue
+        kind = attrs.get("type", "text")
+        if kind == "hidden":
+            form[name] = [attrs.get("value", "")]
+        elif kind in ("radio", "checkbox"):
+            if attrs.get("value") not in ("__dk__", "__rf__"):  # don't know / refused
+                choices.setdefault(name, []).append(attrs.get("value", ""))
+        elif name in answers:
+            form[name] = answers[name]
+        elif name.endswith("_other"):
+            form[name] = [""]
+        elif attrs.get("inputmode") in ("numeric", "decimal"):
+            form[name] = ["1"]
+        elif attrs.get("autocomplete") == "off":  # the date fields
+            form[name] = [answers["h3"][0]]
+        else:
+            form[name] = ["Tekst"]
+    for attrs_text, _body in _TEXTAREA.findall(page_html):
+        name = _attributes(attrs_text).get("name")
+        if name:
+            form[name] = answers.get(name, ["Uwagi"])
+    for name, codes in choices.items():
+        if name in answers:
+            form[name] = answers[name]
+        elif codes:
+            form[name] = codes[:1]
+    button = _PRIMARY.search(page_html)
+    form["action"] = [button.group(1) if button else "next"]
+    return form, form["action"][0]
+
+
+class Browser:
+    """One respondent's browser: its own cookie jar, a new loopback connection per request."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.cookies: dict[str, str] = {}
+
+    def request(
+        self, method: str, path: str, form: dict[str, list[str]] | None = None
+    ) -> tuple[int, str, str, float]:
+        """(status, Location header, body, seconds) of one request."""
+        headers = {"Accept-Language": "pl"}
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        body = None
+        if form is not None:
+            body = urlencode(form, doseq=True).encode("utf-8")
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        start = time.perf_counter()
+        connection = http.client.HTTPConnection(HOST, self.port, timeout=REQUEST_TIMEOUT)
+        try:
+            connection.request(method, path, body=body, headers=headers)
+            response = connection.getresponse()
+            text = response.read().decode("utf-8", "replace")
+        finally:
+            connection.close()
+        elapsed = time.perf_counter() - start
+        for value in response.headers.get_all("Set-Cookie") or []:
+            jar: SimpleCookie = SimpleCookie()
+            jar.load(value)
+            for name, morsel in jar.items():
+                self.cookies[name] = morsel.value
+        location = urlsplit(response.headers.get("Location", "")).path
+        return response.status, location, text, elapsed
+
+
+@dataclass
+class LinkRecord:
+    """What one respondent's client saw, to be checked against the database."""
+
+    token: str
+    variant: int
+    accepted: int = 0  # page POSTs answered with a redirect (the page was saved)
+    completed: bool = False
+    pages: list[tuple[str, list[str]]] = field(default_factory=list)  # (page, fields sent)
+
+
+@dataclass
+class ClientLog:
+    """One client thread's measurements (merged after the run; no locking needed)."""
+
+    submit_times: list[float] = field(default_factory=list)  # accepted (redirected) submits
+    refused_times: list[float] = field(default_factory=list)  # any other answer to a submit
+    other_times: list[float] = field(default_factory=list)
+    links: list[LinkRecord] = field(default_factory=list)
+    rejected: int = 0  # page POSTs answered 200: the server found an error in the answers
+    stale: int = 0  # page POSTs answered 409
+    failures: list[str] = field(default_factory=list)
+
+
+class Run:
+    """The shared state of one load phase: the deadline and the unused personal links."""
+
+    def __init__(self, port: int, seconds: float, tokens: list[str], today: date) -> None:
+        self.port = port
+        self.today = today
+        self.links: queue.SimpleQueue[tuple[int, str]] = queue.SimpleQueue()
+        for number, token in enumerate(tokens):
+            self.links.put((number, token))
+        self.seconds = seconds
+        self.deadline = 0.0
+        self.exhausted = False
+
+    def over(self) -> bool:
+        return time.perf_counter() >= self.deadline
+
+
+def respondent_client(run: Run, log: ClientLog) -> None:
+    """Fill questionnaires, one fresh link after another, until the deadline."""
+    while not run.over():
+        try:
+            number, token = run.links.get_nowait()
+        except queue.Empty:
+            run.exhausted = True
+            return
+        record = LinkRecord(token, variant=number % len(ANSWERS_VARIANT))
+        log.links.append(record)
+        try:
+            _fill_one(run, log, Browser(run.port), record)
+        except Exception as exc:  # noqa: BLE001 - counted and shown, the run goes on
+            log.failures.append(f"{type(exc).__name__}: {exc}")
+            if len(log.failures) == 1:
+                traceback.print_exc()
+        if len(log.failures) > MAX_FAILURES:
+            return
+
+
+def _fill_one(run: Run, log: ClientLog, browser: Browser, record: LinkRecord) -> None:
+    base = f"/r/{record.token}"
+    status, _, text, seconds = browser.request("GET", base)
+    log.other_times.append(seconds)
+    csrf = _attributes(re.search(r'<input[^>]*name="csrf_token"[^>]*>', text).group(0))["value"]
+    status, location, _, seconds = browser.request("POST", f"{base}/start", {"csrf_token": [csrf]})
+    log.other_times.append(seconds)
+    if status not in (302, 303):
+        log.failures.append(f"POST start: HTTP {status}")
+        return
+    while not run.over():
+        status, _, text, seconds = browser.request("GET", location)
+        log.other_times.append(seconds)
+        if status != 200:
+            log.failures.append(f"GET {location.rsplit('/', 1)[-1]}: HTTP {status}")
+            return
+        form, _action = fill_form(text, record.variant, run.today)
+        status, target, text, seconds = browser.request("POST", location, form)
+        page_id = location.rsplit("/", 1)[-1]
+        (log.submit_times if status in (302, 303) else log.refused_times).append(seconds)
+        if status in (302, 303):
+            record.accepted += 1
+            record.pages.append((page_id, [name for name, v in form.items() if any(v)]))
+        elif status == 409:
+            log.stale += 1
+            return
+        elif status == 200:
+            log.rejected += 1
+            if log.rejected == 1:
+                fields = ", ".join(_ERROR_IDS.findall(text)) or "?"
+                log.failures.append(f"page {page_id} refused (errors in: {fields})")
+            return
+        else:
+            log.failures.append(f"POST {page_id}: HTTP {status}")
+            return
+        if target.endswith("/done"):
+            record.completed = True
+            status, _, _, seconds = browser.request("GET", target)  # the thank-you page
+            log.other_times.append(seconds)
+            return
+        location = target
+
+
+def healthz_client(run: Run, log: ClientLog) -> None:
+    browser = Browser(run.port)
+    while not run.over() and len(log.failures) <= MAX_FAILURES:
+        try:
+            status, _, _, seconds = browser.request("GET", "/healthz")
+        except Exception as exc:  # noqa: BLE001 - counted and shown
+            log.failures.append(f"{type(exc).__name__}: {exc}")
+            continue
+        if status == 200:
+            log.other_times.append(seconds)
+        else:
+            log.failures.append(f"healthz: HTTP {status}")
+
+
+@dataclass
+class Phase:
+    logs: list[ClientLog]
+    wall: float  # seconds from start until the last client stopped
+    cpu: float  # the load generator's own CPU seconds
+
+
+def run_phase(run: Run, clients: int, target: Callable[[Run, ClientLog], None]) -> Phase:
+    """Run ``clients`` threads of ``target`` until the run's deadline."""
+    logs = [ClientLog() for _ in range(clients)]
+    threads = [
+        threading.Thread(target=target, args=(run, log), daemon=True, name=f"client-{n}")
+        for n, log in enumerate(logs)
+    ]
+    cpu = time.process_time()
+    start = time.perf_counter()
+    run.deadline = start + run.seconds
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(run.seconds + 4 * REQUEST_TIMEOUT)
+    return Phase(logs, time.perf_counter() - start, time.process_time() - cpu)
+
+
+def percentile_ms(times: list[float], p: int) -> float:
+    if not times:
+        return float("nan")
+    if len(times) == 1:
+        return times[0] * 1000
+    return statistics.quantiles(times, n=100, method="inclusive")[p - 1] * 1000
+
+
+def seed(url: str, rows: int) -> list[str]:
+    """Load the survey, create an open fieldwork with ``rows`` institutions; their tokens."""
+    engine = make_engine(url)
+    try:
+        with Session(engine) as session:
+            outcome = load_file(session, SURVEY_FILE)
+            if not outcome.ok:
+                raise SystemExit(f"{SURVEY_FILE.name} does not load: {outcome.problems}")
+            fieldwork = create_fieldwork(
+                session,
+                SURVEY_CODE,
+                "Monitoring CIS/KIS 2026 (benchmark)",
+                closes_on=date.today() + timedelta(days=60),
+            )
+            now = datetime.now(UTC)
+            imported = import_sample(session, fieldwork, sample_csv(rows), "proba.csv", now=now)
+            if not imported.ok:
+                raise SystemExit(f"sample refused: {[p.message for p in imported.problems[:5]]}")
+            fieldwork.open(now)
+            session.commit()
+            return list(
+                session.scalars(
+                    select(SampleUnit.token)
+                    .where(SampleUnit.fieldwork_id == fieldwork.id)
+                    .order_by(SampleUnit.id)
+                )
+            )
+    finally:
+        engine.dispose()
+
+
+def sample_csv(rows: int) -> bytes:
+    """A sample file of CIS and KIS institutions spread over Śląskie's subregions."""
+    subregions = ["północny", "środkowy", "zachodni", "południowy"]
+    lines = ["external_id;nazwa;typ;podregion;powiat;gmina;e-mail;telefon;liczba_miejsc"]
+    for n in range(1, rows + 1):
+        kind = "CIS" if n % 2 else "KIS"
+        lines.append(
+            f"{n:06d};{kind} nr {n} w Żorach;{kind};{subregions[n % 4]};żorski;Żory;"
+            f"cis{n}@example.org;032 {n % 1000:03d} 11 22;{20 + n % 30}"
+        )
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+@dataclass
+class Verdict:
+    lost_revisions: int = 0  # accepted saves the database does not have
+    extra_revisions: int = 0  # saves the database has that no client saw accepted
+    lost_completions: int = 0
+    extra_completions: int = 0
+    lost_answers: int = 0  # relevant fields of acknowledged pages not in the stored answers
+    examples: list[str] = field(default_factory=list)
+
+
+def verify(url: str, records: list[LinkRecord]) -> Verdict:
+    """Compare what the clients saw accepted with what the database holds."""
+    verdict = Verdict()
+    engine = make_engine(url)
+    try:
+        with Session(engine) as session:
+            by_token = {r.token: r for r in records}
+            stored = session.execute(
+                select(SampleUnit.token, SampleUnit, Response).join(
+                    Response, Response.sample_unit_id == SampleUnit.id, isouter=True
+                )
+            ).all()
+            today = date.today()
+            for token, unit, response in stored:
+                record = by_token.get(token)
+                if record is None:
+                    if response is not None:
+                        verdict.extra_revisions += response.revision
+                    continue
+                expected = record.accepted + (1 if record.completed else 0)
+                revision = response.revision if response is not None else 0
+                complete = response is not None and response.status == ResponseStatus.COMPLETE
+                if revision < expected:
+                    verdict.lost_revisions += expected - revision
+                    verdict.examples.append(f"{token[:8]}…: revision {revision} < {expected}")
+                elif revision > expected:
+                    verdict.extra_revisions += revision - expected
+                    verdict.examples.append(f"{token[:8]}…: revision {revision} > {expected}")
+                verdict.lost_completions += record.completed and not complete
+                verdict.extra_completions += complete and not record.completed
+                if response is not None and record.pages:
+                    verdict.lost_answers += _missing_answers(response, unit, record, today)
+    finally:
+        engine.dispose()
+    return verdict
+
+
+def _missing_answers(response: Response, unit: SampleUnit, record: LinkRecord, today: date) -> int:
+    """Fields sent on acknowledged pages that are relevant now but not stored."""
+    questionnaire = questionnaire_of(response.survey_version)
+    flow = flow_of(response.survey_version)
+    answers = answers_from_json(questionnaire, response.answers or {})
+    state = flow.state(answers, sample=unit.sample_variables(), today=today)
+    missing = 0
+    for _page, names in record.pages:
+        for name in names:
+            if name in ("csrf_token", "revision", "action"):
+                continue
+            if state.is_relevant_variable(name) and name not in answers:
+                missing += 1
+    return missing
+
+
+def bench_backend(backend: str, args: argparse.Namespace) -> bool:
+    """Run both phases on one backend and print its figures; True if every check passed."""
+    rows = args.sample or max(args.clients * 4, int(args.seconds * 100))
+    with scratch_database(backend) as url:
+        t0 = time.perf_counter()
+        tokens = seed(url, rows)
+        print(f"[{backend}] seeded {len(tokens)} institutions in {time.perf_counter() - t0:.1f} s")
+        log_path = Path(args.log_dir) / f"gunicorn-{backend}.log" if args.log_dir else None
+        with gunicorn(url, workers=args.workers, log_path=log_path) as port:
+            form_run = Run(port, args.seconds, tokens, date.today())
+            form = run_phase(form_run, args.clients, respondent_client)
+            health = run_phase(
+                Run(port, args.seconds, [], date.today()), args.clients, healthz_client
+            )
+        records = [record for log in form.logs for record in log.links]
+        verdict = verify(url, records)
+    return report(backend, form, health, records, verdict, form_run.exhausted)
+
+
+def report(
+    backend: str,
+    form: Phase,
+    health: Phase,
+    records: list[LinkRecord],
+    verdict: Verdict,
+    exhausted: bool,
+) -> bool:
+    """Print one backend's figures and checks; True if nothing failed and nothing was lost."""
+    submits = [t for log in form.logs for t in log.submit_times]
+    refused = [t for log in form.logs for t in log.refused_times]
+    others = [t for log in form.logs for t in log.other_times]
+    pings = [t for log in health.logs for t in log.other_times]
+    submit_rate = len(submits) / form.wall
+    health_rate = len(pings) / health.wall
+    ratio = submit_rate / health_rate if health_rate else float("nan")
+    p95 = percentile_ms(submits, 95)
+    print(
+        f"selffill {backend}: submits/s={submit_rate:.1f}, p95={p95:.0f} ms | "
+        f"healthz: req/s={health_rate:.1f}, p95={percentile_ms(pings, 95):.0f} ms | "
+        f"ratio={ratio * 100:.0f}% (target >= {TARGET_RATIO * 100:.0f} %, "
+        f"p95 target < {TARGET_P95_MS:.0f} ms)"
+    )
+    completed = sum(r.completed for r in records)
+    print(
+        f"  accepted submits: {len(submits)} in {form.wall:.1f} s (+{len(refused)} not "
+        f"accepted), p50={percentile_ms(submits, 50):.0f} ms"
+        f" p95={p95:.0f} ms p99={percentile_ms(submits, 99):.0f} ms; "
+        f"other requests of the form (start, page GETs, thank-you): {len(others)}, "
+        f"p50={percentile_ms(others, 50):.0f} ms p95={percentile_ms(others, 95):.0f} ms; "
+        f"all form requests/s={(len(submits) + len(refused) + len(others)) / form.wall:.1f}"
+    )
+    print(
+        f"  respondents: {len(records)} links used, {completed} questionnaires completed; "
+        f"healthz: {len(pings)} in {health.wall:.1f} s, p50={percentile_ms(pings, 50):.0f} ms "
+        f"p99={percentile_ms(pings, 99):.0f} ms"
+    )
+    print(
+        f"  load generator CPU: {form.cpu:.1f} s during the form phase, "
+        f"{health.cpu:.1f} s during healthz (of {form.wall:.0f} s wall each, same machine)"
+    )
+    rejected = sum(log.rejected for log in form.logs)
+    stale = sum(log.stale for log in form.logs)
+    failures = [f for log in form.logs + health.logs for f in log.failures]
+    if rejected or stale or failures:
+        print(
+            f"  PROBLEMS: {rejected} pages refused, {stale} stale (409), {len(failures)} failures"
+        )
+        for line in sorted(set(failures))[:10]:
+            print(f"    {line}")
+    if exhausted:
+        print("  note: the sample ran out of links before the end; use a larger --sample")
+    lost = verdict.lost_revisions + verdict.lost_completions + verdict.lost_answers
+    if lost == 0 and not (verdict.extra_revisions or verdict.extra_completions):
+        print("  lost answers: 0")
+    else:
+        print(
+            f"  lost answers: {lost} (saves missing: {verdict.lost_revisions}, completions "
+            f"missing: {verdict.lost_completions}, fields missing: {verdict.lost_answers}; "
+            f"unexpected saves: {verdict.extra_revisions}, unexpected completions: "
+            f"{verdict.extra_completions})"
+        )
+        for line in verdict.examples[:10]:
+            print(f"    {line}")
+    return lost == 0 and not failures and not rejected and not stale
+
+
+def _terminate(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=30.0, help="length of each phase")
+    parser.add_argument("--clients", type=int, default=50, help="concurrent respondents")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument("--sample", type=int, default=0, help="institutions (default: enough)")
+    parser.add_argument(
+        "--backend",
+        action="append",
+        choices=["sqlite", "postgresql"],
+        help="run only this backend (repeatable; default: both)",
+    )
+    parser.add_argument("--log-dir", default="", help="keep gunicorn's log in this directory")
+    args = parser.parse_args()
+    # A plain `kill` must also stop gunicorn and drop the scratch database: make SIGTERM
+    # unwind the `with` blocks like Ctrl-C does.
+    signal.signal(signal.SIGTERM, _terminate)
+    ok = True
+    for backend in args.backend or ["sqlite", "postgresql"]:
+        ok = bench_backend(backend, args) and ok
+    raise SystemExit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()
