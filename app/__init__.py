@@ -54,9 +54,11 @@ def select_locale() -> str:
 def register_blueprints(app: Flask) -> None:
     from app.admin.routes import bp as admin_bp
     from app.auth.routes import bp as auth_bp
+    from app.cati.routes import bp as cati_bp
     from app.fieldwork.routes import bp as fieldwork_bp
     from app.main.routes import bp as main_bp
     from app.respond.routes import bp as respond_bp
+    from app.supervise.routes import bp as supervise_bp
     from app.surveys.routes import bp as surveys_bp
 
     app.register_blueprint(main_bp)
@@ -65,6 +67,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(surveys_bp)
     app.register_blueprint(fieldwork_bp)
     app.register_blueprint(respond_bp)
+    app.register_blueprint(supervise_bp)
+    app.register_blueprint(cati_bp)
 
     from app.cli import register_commands
 

@@ -213,6 +213,7 @@ def claim_next(session: Session, fieldwork: Fieldwork, interviewer_id: int, now:
             Case.fieldwork_id == fieldwork.id,
             Case.claimed_by_id == interviewer_id,
             Case.is_final.is_(False),
+            Case.excluded.is_(False),  # the supervisor may exclude a case while it is held
         )
         .order_by(Case.claimed_at, Case.id)
         .limit(1)

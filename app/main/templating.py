@@ -21,6 +21,8 @@ NAVIGATION = [
     ("main.index", _l("Home"), set(Role)),
     ("surveys.index", _l("Surveys"), {Role.ANALYST}),
     ("fieldwork.index", _l("Fieldwork"), {Role.ANALYST}),
+    ("supervise.index", _l("Telephone fieldwork"), {Role.SUPERVISOR}),
+    ("cati.index", _l("Telephone interviews"), {Role.INTERVIEWER, Role.SUPERVISOR}),
     ("admin.users", _l("Users"), set()),
 ]
 

@@ -21,7 +21,7 @@ from app.extensions import db_session, now
 from app.models.fieldwork import Fieldwork
 from app.respond import services
 from app.respond.services import Interview, Link, NotAccepting, StaleForm
-from app.respond.views import PageBuilder, summary
+from app.respond.views import PageBuilder, expression_values, summary
 from app.security import public
 from app.surveys.services import questionnaire_of
 
@@ -132,11 +132,6 @@ def _render_page(link, interview, shown, state: State, values, errors, *, status
     pages = [p for p in flow.pages(MODE) if flow.is_shown(p, state, MODE)]
     position = next((i for i, p in enumerate(pages) if p.id == shown.id), 0)
     is_last = flow.next_page(state, MODE, shown.id) is None
-    answers_json = {
-        name: value
-        for name, value in interview.flow.clean_answers(state).items()
-        if not isinstance(value, tuple | list) or True
-    }
     return (
         render_template(
             "respond/page.html",
@@ -153,30 +148,11 @@ def _render_page(link, interview, shown, state: State, values, errors, *, status
             revision=interview.response.revision,
             error_count=len(errors),
             notice=notice,
-            known_answers=_expression_values(answers_json),
+            known_answers=expression_values(flow, state),
             sample=interview.sample,
         ),
         status,
     )
-
-
-def _expression_values(answers: dict) -> dict:
-    """Answers as the browser's expression evaluator sees them (JSON scalars and lists)."""
-    from app.domain.flow import Missing
-
-    result = {}
-    for name, value in answers.items():
-        if isinstance(value, Missing):
-            result[name] = ""
-        elif isinstance(value, tuple):
-            result[name] = list(value)
-        elif hasattr(value, "isoformat"):
-            result[name] = value.isoformat()
-        elif isinstance(value, int | str):
-            result[name] = value
-        else:
-            result[name] = str(value)
-    return result
 
 
 @bp.route("/r/<token>/p/<page_id>", methods=["POST"])

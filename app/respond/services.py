@@ -203,7 +203,12 @@ def save_page(
 
 
 def submit(
-    session: Session, interview: Interview, *, expected_revision: int, now: datetime
+    session: Session,
+    interview: Interview,
+    *,
+    expected_revision: int,
+    now: datetime,
+    mode: Mode = "web",
 ) -> bool:
     """Mark the response complete if every relevant required question is answered.
 
@@ -233,7 +238,7 @@ def submit(
         raise StaleForm()
     _log_corrections(session, interview, now)
     session.expire(response)
-    if response.sample_unit_id is not None:
+    if mode == "web" and response.sample_unit_id is not None:
         mark_completed_online(session, response.sample_unit_id, now)
     log.info("response %d complete", response.id)
     return True

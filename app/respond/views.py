@@ -281,3 +281,21 @@ def _answer_text(flow: Flow, item: Item, kind: VariableKind, value: Any, languag
     if isinstance(value, Decimal):
         return _decimal_comma(str(value))
     return str(value)
+
+
+def expression_values(flow: Flow, state: State) -> dict[str, Any]:
+    """The relevant answers as the browser's expression evaluator reads them (JSON values;
+    don't know / refused as empty, lists for select_multiple, ISO dates)."""
+    result: dict[str, Any] = {}
+    for name, value in flow.clean_answers(state).items():
+        if value is DONT_KNOW or value is REFUSED:
+            result[name] = ""
+        elif isinstance(value, tuple):
+            result[name] = list(value)
+        elif hasattr(value, "isoformat"):
+            result[name] = value.isoformat()
+        elif isinstance(value, int | str):
+            result[name] = value
+        else:
+            result[name] = str(value)
+    return result

@@ -17,6 +17,8 @@ EVERYONE = {ANON, *Role}
 STAFF = set(Role)
 ADMIN_ONLY = {Role.ADMIN}
 ANALYSTS = {Role.ADMIN, Role.ANALYST}
+CALLERS = {Role.ADMIN, Role.SUPERVISOR, Role.INTERVIEWER}
+SUPERVISORS = {Role.ADMIN, Role.SUPERVISOR}
 
 # endpoint -> (method, url, who may open it)
 EXPECTED: dict[str, tuple[str, str, set]] = {
@@ -44,6 +46,17 @@ EXPECTED: dict[str, tuple[str, str, set]] = {
     "fieldwork.links": ("GET", "/fieldwork/1/links.csv", ANALYSTS),
     "fieldwork.response": ("GET", "/fieldwork/1/responses/1", ANALYSTS),
     "fieldwork.reopen_response": ("POST", "/fieldwork/1/responses/1/reopen", ANALYSTS),
+    "cati.index": ("GET", "/cati/", CALLERS),
+    "cati.next_case": ("POST", "/cati/1/next", CALLERS),
+    "cati.case": ("GET", "/cati/case/1", CALLERS),
+    "cati.dial": ("POST", "/cati/case/1/dial", CALLERS),
+    "cati.record_outcome": ("POST", "/cati/case/1/outcome", CALLERS),
+    "cati.add_phone": ("POST", "/cati/case/1/phones", CALLERS),
+    "cati.save_notes": ("POST", "/cati/case/1/notes", CALLERS),
+    "cati.appointments": ("GET", "/cati/appointments", CALLERS),
+    "cati.interview": ("GET", "/cati/case/1/interview", CALLERS),
+    "cati.interview_page": ("GET", "/cati/case/1/interview/a", CALLERS),
+    "cati.interview_submit": ("POST", "/cati/case/1/interview/a", CALLERS),
     # the respondent's pages: the unguessable token in the URL is the credential
     "respond.start": ("GET", "/r/unknown-token-0000000000", EVERYONE),
     "respond.begin": ("POST", "/r/unknown-token-0000000000/start", EVERYONE),
@@ -53,6 +66,18 @@ EXPECTED: dict[str, tuple[str, str, set]] = {
     "respond.done": ("GET", "/r/unknown-token-0000000000/done", EVERYONE),
     "respond.open_start": ("GET", "/o/unknown-token-0000000000", EVERYONE),
     "respond.open_begin": ("POST", "/o/unknown-token-0000000000", EVERYONE),
+    "supervise.index": ("GET", "/supervise/", SUPERVISORS),
+    "supervise.fieldwork": ("GET", "/supervise/1", SUPERVISORS),
+    "supervise.calling_hours": ("POST", "/supervise/1/calling-hours", SUPERVISORS),
+    "supervise.attempt_limit": ("POST", "/supervise/1/attempt-limit", SUPERVISORS),
+    "supervise.claim_timeout": ("POST", "/supervise/1/claim-timeout", SUPERVISORS),
+    "supervise.aapor_e": ("POST", "/supervise/1/e", SUPERVISORS),
+    "supervise.case": ("GET", "/supervise/1/case/1", SUPERVISORS),
+    "supervise.case_priority": ("POST", "/supervise/1/case/1/priority", SUPERVISORS),
+    "supervise.case_assign": ("POST", "/supervise/1/case/1/assign", SUPERVISORS),
+    "supervise.case_release": ("POST", "/supervise/1/case/1/release", SUPERVISORS),
+    "supervise.case_exclusion": ("POST", "/supervise/1/case/1/exclusion", SUPERVISORS),
+    "supervise.call_outcome": ("POST", "/supervise/1/case/1/call-outcome", SUPERVISORS),
 }
 
 

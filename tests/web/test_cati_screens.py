@@ -1,0 +1,148 @@
+"""The interviewer's screens: next case, dial, outcomes, appointments, the phone interview."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import func, select
+
+from app.models.cati import Appointment, Call, Case
+from app.models.fieldwork import Response
+from app.models.users import Role
+from tests.helpers import page_text
+from tests.web.test_respond_walks import SCENARIOS, fill, parse_form
+
+
+def _db(app):
+    return app.extensions["ankieta.db"]
+
+
+def _take_next(client, fieldwork_id: int):
+    return client.post(f"/cati/{fieldwork_id}/next", data={})
+
+
+def _case_id(response) -> int:
+    return int(re.search(r"/cati/case/(\d+)", response.location).group(1))
+
+
+def _dial(client, app, case_id: int):
+    with _db(app).session() as session:
+        phone_id = session.get(Case, case_id).sample_unit.phones[0].id
+    return client.post(f"/cati/case/{case_id}/dial", data={"phone_id": str(phone_id)})
+
+
+def test_next_case_dial_and_no_answer_then_the_case_waits(
+    app, client, make_fieldwork, login_as, clock
+):
+    fieldwork_id = make_fieldwork("jst_gmina")
+    login_as(Role.INTERVIEWER)
+    first = _take_next(client, fieldwork_id)
+    assert first.status_code == 302
+    case_id = _case_id(first)
+    screen = client.get(f"/cati/case/{case_id}")
+    assert screen.status_code == 200
+    text = page_text(screen)
+    assert "Klub Integracji Społecznej w Żorach" in text or "Centrum Integracji" in text
+    assert _dial(client, app, case_id).status_code == 302
+    recorded = client.post(f"/cati/case/{case_id}/outcome", data={"outcome": "no_answer"})
+    assert recorded.status_code == 302
+    with _db(app).session() as session:
+        case = session.get(Case, case_id)
+        assert case.attempts == 1 and case.claimed_by_id is None and not case.is_final
+        assert case.next_callable_at > clock()
+        call = session.scalar(select(Call).where(Call.case_id == case_id))
+        assert call.ended_at is not None and call.number
+    # the other case comes next; then nothing until the retry delay passes
+    second = _case_id(_take_next(client, fieldwork_id))
+    assert second != case_id
+    client.post(f"/cati/case/{second}/outcome", data={"outcome": "no_answer"})
+    nothing = _take_next(client, fieldwork_id)
+    assert nothing.status_code == 200
+    assert 'id="nothing"' in nothing.get_data(as_text=True)
+    clock.advance(hours=3)
+    assert _take_next(client, fieldwork_id).status_code == 302
+
+
+def test_an_interviewer_cannot_open_someone_elses_case(
+    app, client, make_fieldwork, make_user, auth
+):
+    fieldwork_id = make_fieldwork("jst_gmina")
+    make_user("ania", Role.INTERVIEWER)
+    make_user("basia", Role.INTERVIEWER)
+    auth.login("ania")
+    case_id = _case_id(_take_next(client, fieldwork_id))
+    auth.logout()
+    auth.login("basia")
+    assert client.get(f"/cati/case/{case_id}").status_code == 403
+    assert (
+        client.post(f"/cati/case/{case_id}/outcome", data={"outcome": "refusal_hard"}).status_code
+        == 403
+    )
+    other = _case_id(_take_next(client, fieldwork_id))
+    assert other != case_id  # never the same case twice at once
+
+
+def test_appointment_is_booked_and_handed_out_when_due(
+    app, client, make_fieldwork, login_as, clock
+):
+    fieldwork_id = make_fieldwork("jst_gmina", units=[("G-1", "Gmina Biała", {})])
+    login_as(Role.INTERVIEWER)
+    case_id = _case_id(_take_next(client, fieldwork_id))
+    _dial(client, app, case_id)
+    missing = client.post(f"/cati/case/{case_id}/outcome", data={"outcome": "appointment"})
+    assert missing.status_code == 400  # an appointment needs its date and time
+    booked = client.post(
+        f"/cati/case/{case_id}/outcome",
+        data={
+            "outcome": "appointment",
+            "appointment_date": "17.03.2026",
+            "appointment_from": "10:00",
+            "appointment_to": "11:00",
+            "appointment_with": "p. Kowalska",
+            "appointment_mine": "y",
+        },
+    )
+    assert booked.status_code == 302, page_text(booked)
+    with _db(app).session() as session:
+        appointment = session.scalar(select(Appointment))
+        assert appointment.with_whom == "p. Kowalska" and appointment.status == "pending"
+        assert appointment.starts_at.isoformat() == "2026-03-17T09:00:00+00:00"  # 10:00 Warsaw
+    assert _take_next(client, fieldwork_id).status_code == 200  # not due yet
+    assert "Gmina Biała" in page_text(client.get("/cati/appointments"))
+    clock.advance(days=1)  # 17.03 10:30 Warsaw: inside the window
+    again = _take_next(client, fieldwork_id)
+    assert _case_id(again) == case_id
+
+
+def test_phone_interview_runs_question_by_question_and_completes_the_case(
+    app, client, make_fieldwork, login_as
+):
+    fieldwork_id = make_fieldwork(
+        "owes_polroczne", units=[("O-1", "OWES Subregionu Zachodniego", {})]
+    )
+    login_as(Role.INTERVIEWER)
+    case_id = _case_id(_take_next(client, fieldwork_id))
+    not_yet = client.get(f"/cati/case/{case_id}/interview")
+    assert not_yet.status_code == 302 and not_yet.location.endswith(f"/cati/case/{case_id}")
+    _dial(client, app, case_id)
+    page = client.get(f"/cati/case/{case_id}/interview")
+    assert page.status_code == 302
+    answers = SCENARIOS["owes_polroczne"].answers
+    location = page.location
+    screens = 0
+    while not location.endswith("/cati/"):
+        screens += 1
+        assert screens < 60, "the interview did not finish"
+        form = parse_form(client.get(location))
+        data = fill(form, answers)
+        data.update(revision=form.revision, action="next")
+        sent = client.post(location, data=data)
+        assert sent.status_code == 302, page_text(sent)[:500]
+        location = sent.location
+    assert screens > 4  # question by question (field-list groups are one screen)
+    with _db(app).session() as session:
+        case = session.get(Case, case_id)
+        assert case.is_final and case.disposition_code == "1.1"
+        response = session.scalar(select(Response))
+        assert response.status == "complete" and response.via_phone and not response.via_web
+        assert session.scalar(select(func.count()).select_from(Call)) == 1
