@@ -75,7 +75,7 @@ def test_an_interviewer_cannot_open_someone_elses_case(
     auth.login("basia")
     assert client.get(f"/cati/case/{case_id}").status_code == 403
     assert (
-        client.post(f"/cati/case/{case_id}/outcome", data={"outcome": "refusal_hard"}).status_code
+        client.post(f"/cati/case/{case_id}/outcome", data={"outcome": "hard_refusal"}).status_code
         == 403
     )
     other = _case_id(_take_next(client, fieldwork_id))
@@ -146,3 +146,82 @@ def test_phone_interview_runs_question_by_question_and_completes_the_case(
         response = session.scalar(select(Response))
         assert response.status == "complete" and response.via_phone and not response.via_web
         assert session.scalar(select(func.count()).select_from(Call)) == 1
+
+
+def _interview_to_the_end(client, case_id: int, answers) -> int:
+    """Answer every screen of the phone interview; the number of screens shown."""
+    location = client.get(f"/cati/case/{case_id}/interview").location
+    screens = 0
+    while not location.endswith("/cati/"):
+        screens += 1
+        assert screens < 80, "the interview did not finish"
+        form = parse_form(client.get(location))
+        data = fill(form, answers)
+        data.update(revision=form.revision, action="next")
+        sent = client.post(location, data=data)
+        assert sent.status_code == 302, page_text(sent)[:500]
+        location = sent.location
+    return screens
+
+
+def test_started_online_finished_by_phone_is_one_response(app, client, make_fieldwork, login_as):
+    from app.models.fieldwork import SampleUnit
+    from tests.conftest import unit_token
+    from tests.web.test_respond_walks import Respondent
+
+    fieldwork_id = make_fieldwork("owes_polroczne", units=[("O-1", "OWES Rybnik", {})])
+    answers = SCENARIOS["owes_polroczne"].answers
+    online = Respondent(app.test_client(), unit_token(app, fieldwork_id, "O-1"), fieldwork_id)
+    first_page = online.begin()
+    online.next(first_page, answers)  # page A sent online, then the respondent stops
+    login_as(Role.INTERVIEWER)
+    case_id = _case_id(_take_next(client, fieldwork_id))
+    _dial(client, app, case_id)
+    resumed = client.get(client.get(f"/cati/case/{case_id}/interview").location)
+    assert resumed.status_code == 200
+    assert "/interview/a" not in resumed.request.path  # page A was answered online
+    _interview_to_the_end(client, case_id, answers)
+    with _db(app).session() as session:
+        responses = session.scalars(select(Response)).all()
+        assert len(responses) == 1
+        assert responses[0].via_web and responses[0].via_phone and responses[0].status == "complete"
+        unit = session.scalar(select(SampleUnit))
+        case = session.scalar(select(Case).where(Case.sample_unit_id == unit.id))
+        assert case.is_final and case.disposition_code == "1.1"
+    # the respondent's link now shows the thank-you page, not the form
+    assert online.client.get(online.link).location.endswith("/done")
+
+
+def test_started_by_phone_finished_online_leaves_the_queue(app, client, make_fieldwork, login_as):
+    from tests.conftest import unit_token
+    from tests.web.test_respond_walks import Respondent
+
+    fieldwork_id = make_fieldwork("owes_polroczne", units=[("O-1", "OWES Rybnik", {})])
+    answers = SCENARIOS["owes_polroczne"].answers
+    login_as(Role.INTERVIEWER)
+    case_id = _case_id(_take_next(client, fieldwork_id))
+    _dial(client, app, case_id)
+    location = client.get(f"/cati/case/{case_id}/interview").location
+    form = parse_form(client.get(location))
+    data = fill(form, answers)
+    data.update(revision=form.revision, action="next")
+    assert client.post(location, data=data).status_code == 302
+    screen = parse_form(client.get(client.get(f"/cati/case/{case_id}/interview").location))
+    broke_off = client.post(screen.path, data={"revision": screen.revision, "action": "breakoff"})
+    assert broke_off.location.endswith(f"/cati/case/{case_id}")
+    called_back = client.post(
+        f"/cati/case/{case_id}/outcome",
+        data={"outcome": "call_back_later", "note": "prosi o link"},
+    )
+    assert called_back.status_code == 302
+    online = Respondent(app.test_client(), unit_token(app, fieldwork_id, "O-1"), fieldwork_id)
+    seen, last = online.walk(answers)
+    assert last is None and seen[0] != "a"  # resumed after the page answered by phone
+    with _db(app).session() as session:
+        response = session.scalar(select(Response))
+        assert response.via_phone and response.via_web and response.status == "complete"
+        case = session.get(Case, case_id)
+        assert case.is_final and case.disposition_code == "1.1"
+        assert case.disposition_outcome.code == "completed_online"
+    nothing = _take_next(client, fieldwork_id)
+    assert nothing.status_code == 200  # the completed case is never handed out again
