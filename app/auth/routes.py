@@ -8,6 +8,7 @@ from flask_login import current_user, login_user, logout_user
 
 from app.auth import services
 from app.auth.forms import ChangePasswordForm, LoginForm
+from app.cati.services import release_claims_of
 from app.extensions import db_session, now
 from app.models.users import Role
 from app.security import public, roles
@@ -43,6 +44,7 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @roles(*Role, while_password_change_due=True)
 def logout():
+    release_claims_of(db_session(), current_user.id)  # an interviewer's open case goes back
     logout_user()
     flash(_("You have been logged out."), "info")
     return redirect(url_for("auth.login"))

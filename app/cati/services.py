@@ -215,7 +215,7 @@ def claim_next(session: Session, fieldwork: Fieldwork, interviewer_id: int, now:
             Case.is_final.is_(False),
             Case.excluded.is_(False),  # the supervisor may exclude a case while it is held
         )
-        .order_by(Case.claimed_at, Case.id)
+        .order_by(Case.claimed_at.asc().nulls_first(), Case.id)  # as SQLite does; PG: last
         .limit(1)
     )
     if own is not None:
@@ -303,6 +303,17 @@ def release_idle_claims(session: Session, fieldwork: Fieldwork, now: datetime) -
     result = session.execute(
         update(Case)
         .where(Case.fieldwork_id == fieldwork.id, Case.claimed_at < cutoff)
+        .values(claimed_by_id=None, claimed_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount
+
+
+def release_claims_of(session: Session, user_id: int) -> int:
+    """Give back every case the user holds (they logged out)."""
+    result = session.execute(
+        update(Case)
+        .where(Case.claimed_by_id == user_id)
         .values(claimed_by_id=None, claimed_at=None)
         .execution_options(synchronize_session=False)
     )

@@ -225,3 +225,22 @@ def test_started_by_phone_finished_online_leaves_the_queue(app, client, make_fie
         assert case.disposition_outcome.code == "completed_online"
     nothing = _take_next(client, fieldwork_id)
     assert nothing.status_code == 200  # the completed case is never handed out again
+
+
+def test_logging_out_gives_the_case_back_and_an_idle_claim_expires(
+    app, client, make_fieldwork, make_user, auth, clock
+):
+    fieldwork_id = make_fieldwork("jst_gmina", units=[("G-1", "Gmina Biała", {})])
+    make_user("ania", Role.INTERVIEWER)
+    make_user("basia", Role.INTERVIEWER)
+    auth.login("ania")
+    case_id = _case_id(_take_next(client, fieldwork_id))
+    auth.logout()
+    auth.login("basia")
+    assert _case_id(_take_next(client, fieldwork_id)) == case_id  # released at logout
+    other = app.test_client()
+    other.post("/login", data={"username": "ania", "password": "correct-horse-battery"})
+    assert other.post(f"/cati/{fieldwork_id}/next", data={}).status_code == 200  # held
+    clock.advance(minutes=31)  # basia closed the tab: the claim times out (30 min)
+    taken = other.post(f"/cati/{fieldwork_id}/next", data={})
+    assert _case_id(taken) == case_id
