@@ -22,14 +22,13 @@ from app.models.fieldwork import ContactPhone, Fieldwork, FieldworkState, Respon
 from app.models.users import Role
 from app.respond import services as respond
 from app.respond.services import Interview, Link, StaleForm
-from app.respond.views import PageBuilder, expression_values
+from app.respond.views import PageBuilder, expression_values, read_page_post
 from app.security import roles
 
 bp = Blueprint("cati", __name__, url_prefix="/cati")
 
 MODE = "phone"
 CALLERS = (Role.INTERVIEWER, Role.SUPERVISOR)
-CONTROL_FIELDS = ("csrf_token", "action", "revision")
 
 
 def _case_or_404(case_id: int) -> Case:
@@ -380,16 +379,10 @@ def interview_submit(case_id: int, page_id: str):
     if current.response.is_complete:
         return redirect(url_for("cati.case", case_id=found.id))
     page = _page_or_404(current, page_id)
-    action = request.form.get("action", "next")
-    if action not in ("next", "back", "breakoff"):
-        action = "next"
-    try:
-        revision = int(request.form.get("revision", ""))
-    except ValueError:
+    post = read_page_post(request.form, ("next", "back", "breakoff"))
+    if post is None:
         abort(400)
-    fields = request.form.copy()
-    for name in CONTROL_FIELDS:
-        fields.poplist(name)
+    action, revision, fields = post.action, post.revision, post.fields
     result = current.validate(page, fields, MODE)
     merged = result.apply(current.answers)
     if action == "next" and not result.ok:

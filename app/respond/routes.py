@@ -21,14 +21,13 @@ from app.extensions import db_session, now
 from app.models.fieldwork import Fieldwork
 from app.respond import services
 from app.respond.services import Interview, Link, NotAccepting, StaleForm
-from app.respond.views import PageBuilder, expression_values, summary
+from app.respond.views import PageBuilder, expression_values, read_page_post, summary
 from app.security import public
 from app.surveys.services import questionnaire_of
 
 bp = Blueprint("respond", __name__)
 
 MODE = "web"
-CONTROL_FIELDS = ("csrf_token", "action", "revision")
 
 
 @bp.after_request
@@ -170,16 +169,10 @@ def submit_page(token: str, page_id: str):
             return redirect(url_for("respond.done", token=token))
         return redirect(url_for("respond.start", token=token))
     shown = _find_page(interview, page_id)
-    action = request.form.get("action", "next")
-    if action not in ("next", "back", "later", "submit"):
-        action = "next"
-    try:
-        revision = int(request.form.get("revision", ""))
-    except ValueError:
+    post = read_page_post(request.form, ("next", "back", "later", "submit"))
+    if post is None:
         abort(400)
-    fields = request.form.copy()
-    for name in CONTROL_FIELDS:
-        fields.poplist(name)
+    action, revision, fields = post.action, post.revision, post.fields
     result = interview.validate(shown, fields, MODE)
     if result.unknown_fields:
         current_app.logger.warning(

@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask_babel import gettext as _
+from werkzeug.datastructures import MultiDict
 
 from app.domain.flow import (
     DONT_KNOW,
@@ -299,3 +300,32 @@ def expression_values(flow: Flow, state: State) -> dict[str, Any]:
         else:
             result[name] = str(value)
     return result
+
+
+CONTROL_FIELDS = ("csrf_token", "action", "revision")
+
+
+@dataclass
+class PagePost:
+    """A submitted questionnaire page: the button pressed, the revision it was shown at,
+    and the answer fields (control fields removed)."""
+
+    action: str
+    revision: int
+    fields: MultiDict[str, str]
+
+
+def read_page_post(form: MultiDict[str, str], actions: tuple[str, ...]) -> PagePost | None:
+    """The page post in ``form``; an unknown button counts as the first action. None when
+    the revision is missing or not a number (a forged or broken form)."""
+    action = form.get("action", actions[0])
+    if action not in actions:
+        action = actions[0]
+    try:
+        revision = int(form.get("revision", ""))
+    except ValueError:
+        return None
+    fields = form.copy()
+    for name in CONTROL_FIELDS:
+        fields.poplist(name)
+    return PagePost(action, revision, fields)
