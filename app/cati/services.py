@@ -230,15 +230,14 @@ def claim_next(session: Session, fieldwork: Fieldwork, interviewer_id: int, now:
                 case_id = _next_regular_id(session, fieldwork, interviewer_id, now, cutoff)
             if case_id is None:
                 break
-            taken = session.execute(
+            claimed = session.scalar(
                 update(Case)
                 .where(Case.id == case_id, _claim_free(interviewer_id, cutoff))
                 .values(claimed_by_id=interviewer_id, claimed_at=now)
-                .execution_options(synchronize_session=False)
+                .returning(Case)
+                .execution_options(populate_existing=True)
             )
-            if taken.rowcount == 1:
-                claimed = session.get(Case, case_id)
-                session.refresh(claimed)
+            if claimed is not None:
                 log.info("case %d claimed by user %d", case_id, interviewer_id)
                 return Claim(claimed)
     return Claim(None, explain_empty_queue(session, fieldwork, interviewer_id, now))

@@ -126,7 +126,10 @@ class Appointment(Base):
     """An agreed time to call back: a window in Warsaw time, for one interviewer or anyone."""
 
     __tablename__ = "appointment"
-    __table_args__ = (CheckConstraint(f"status IN ({APPOINTMENT_STATES})", name="status_known"),)
+    __table_args__ = (
+        CheckConstraint(f"status IN ({APPOINTMENT_STATES})", name="status_known"),
+        Index("ix_appointment_case_status", "case_id", "status"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cati_case.id", ondelete="CASCADE"))
@@ -151,7 +154,10 @@ class Call(Base):
     """One call attempt: who called which number, when, and how it ended."""
 
     __tablename__ = "call"
-    __table_args__ = (Index("ix_call_interviewer_started", "interviewer_id", "started_at"),)
+    __table_args__ = (
+        Index("ix_call_interviewer_started", "interviewer_id", "started_at"),
+        Index("ix_call_case_started", "case_id", "started_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cati_case.id", ondelete="CASCADE"))

@@ -1,8 +1,8 @@
 """Telephone interviewing: outcomes, cases, calls, appointments, supervisor actions.
 
-Revision ID: 9086ed56dff6
+Revision ID: 92e6dedd4f51
 Revises: 9af8b655849b
-Create Date: 2026-11-22 05:12:40.859047
+Create Date: 2026-11-22 05:42:22.828048
 """
 
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ from alembic import op
 
 import app.db
 
-revision: str = "9086ed56dff6"
+revision: str = "92e6dedd4f51"
 down_revision: str | None = "9af8b655849b"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -161,6 +161,9 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_appointment")),
     )
+    with op.batch_alter_table("appointment", schema=None) as batch_op:
+        batch_op.create_index("ix_appointment_case_status", ["case_id", "status"], unique=False)
+
     op.create_table(
         "call",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -196,6 +199,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_call")),
     )
     with op.batch_alter_table("call", schema=None) as batch_op:
+        batch_op.create_index("ix_call_case_started", ["case_id", "started_at"], unique=False)
         batch_op.create_index(
             "ix_call_interviewer_started", ["interviewer_id", "started_at"], unique=False
         )
@@ -263,8 +267,12 @@ def downgrade() -> None:
     op.drop_table("supervisor_action")
     with op.batch_alter_table("call", schema=None) as batch_op:
         batch_op.drop_index("ix_call_interviewer_started")
+        batch_op.drop_index("ix_call_case_started")
 
     op.drop_table("call")
+    with op.batch_alter_table("appointment", schema=None) as batch_op:
+        batch_op.drop_index("ix_appointment_case_status")
+
     op.drop_table("appointment")
     with op.batch_alter_table("cati_case", schema=None) as batch_op:
         batch_op.drop_index("ix_cati_case_queue")

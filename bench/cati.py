@@ -1,0 +1,350 @@
+"""Benchmark: claiming the next CATI case with 30 concurrent interviewers on PostgreSQL.
+
+Run it from the repository root: ``.venv/bin/python bench/cati.py [--seconds 15]``.
+For each size (10,000 then 100,000 cases) it
+
+1. creates a scratch PostgreSQL database on 127.0.0.1:5432 (dropped at the end), loads
+   ``surveys/monitoring_cis_kis.yaml``, creates an open fieldwork (with its outcome table)
+   through the services, and bulk-inserts the sample through SQLAlchemy Core: one
+   institution, one phone and one case per row, a realistic mix of queue states (mostly
+   fresh; some retried and not yet due, some with a higher priority, some finished);
+   then ``VACUUM ANALYZE`` as autovacuum would after a bulk load;
+2. runs one interviewer alone for a few seconds (the query's own cost, no contention);
+3. runs 30 interviewer threads, each with its own session and connection, looping
+   ``claim_next`` + commit, then ``start_call`` + ``finish_call(no_answer)`` + commit, for
+   ``--seconds``. Only ``claim_next`` and its commit are timed;
+4. after the run, ``EXPLAIN (ANALYZE, BUFFERS)`` of the regular-tier claim query
+   (captured from a real ``claim_next``): its planning and execution time at each size,
+   and at the largest the whole plan and whether it walks ``ix_cati_case_queue``.
+
+The clock is injected as everywhere in Ankieta: a Monday 9:00 in Warsaw that advances with
+real time, so the run is inside calling hours whenever it is started.
+
+It prints one line per size and the ratio::
+
+    cati 10000: claims/s=..., p50=... ms, p95=... ms (alone: p50=... ms, p95=... ms)
+    cati 100k/10k p95 ratio=... (target < 1.3; p95 target < 25 ms)
+
+The load generator, the 30 Python threads and PostgreSQL share the machine; on a small
+machine the 30-thread figures measure queueing for the CPU (and the GIL) as much as the
+query, which is why the single-interviewer figures are printed next to them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import statistics
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import event, insert, select, text
+from sqlalchemy.orm import Session, sessionmaker
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from app.auth.services import create_user  # noqa: E402 - needs the path above
+from app.cati import services as cati  # noqa: E402
+from app.db import make_engine  # noqa: E402
+from app.domain.calling import WARSAW  # noqa: E402
+from app.fieldwork.services import create_fieldwork  # noqa: E402
+from app.models.cati import Case, Outcome  # noqa: E402
+from app.models.fieldwork import ContactPhone, Fieldwork, SampleUnit  # noqa: E402
+from app.models.users import Role  # noqa: E402
+from app.surveys.services import load_file  # noqa: E402
+from bench._server import ROOT, scratch_database  # noqa: E402
+
+SURVEY_FILE = ROOT / "surveys" / "monitoring_cis_kis.yaml"
+TARGET_P95_MS = 25.0
+TARGET_RATIO = 1.3
+CHUNK = 10_000
+START = datetime(2026, 3, 16, 9, 0, tzinfo=WARSAW)  # a Monday, inside office hours
+
+
+class RunningClock:
+    """Monday 9:00 in Warsaw when created, then moving with real time."""
+
+    def __init__(self) -> None:
+        self.origin = time.monotonic()
+
+    def __call__(self) -> datetime:
+        return START.astimezone(UTC) + timedelta(seconds=time.monotonic() - self.origin)
+
+
+@dataclass
+class Seeded:
+    fieldwork_id: int
+    interviewers: list[int]
+    no_answer_id: int
+
+
+def seed(url: str, cases: int, interviewers: int) -> Seeded:
+    """An open fieldwork with ``cases`` cases (bulk insert via Core) and the interviewers."""
+    engine = make_engine(url)
+    now = START.astimezone(UTC)
+    try:
+        with Session(engine) as session:
+            loaded = load_file(session, SURVEY_FILE)
+            if not loaded.ok:
+                raise SystemExit(f"{SURVEY_FILE.name} does not load: {loaded.problems}")
+            fieldwork = create_fieldwork(session, loaded.survey.code, "Monitoring (benchmark)")
+            fieldwork.open(now)
+            users = [
+                create_user(session, f"ankieter{n:02d}", Role.INTERVIEWER, password="x" * 16)[0]
+                for n in range(interviewers)
+            ]
+            session.commit()
+            fieldwork_id = fieldwork.id
+            user_ids = [user.id for user in users]
+            no_answer_id = session.scalar(
+                select(Outcome.id).where(
+                    Outcome.fieldwork_id == fieldwork_id, Outcome.code == "no_answer"
+                )
+            )
+        with engine.begin() as connection:
+            for first in range(0, cases, CHUNK):
+                numbers = range(first, min(first + CHUNK, cases))
+                unit_ids = connection.scalars(
+                    insert(SampleUnit.__table__).returning(SampleUnit.id),
+                    [_unit(fieldwork_id, n, now) for n in numbers],
+                ).all()
+                connection.execute(
+                    insert(ContactPhone.__table__),
+                    [
+                        {"sample_unit_id": u, "position": 1, "number": f"032 {n:07d}", "label": ""}
+                        for n, u in zip(numbers, unit_ids, strict=True)
+                    ],
+                )
+                connection.execute(
+                    insert(Case.__table__),
+                    [
+                        _case(fieldwork_id, n, u, now)
+                        for n, u in zip(numbers, unit_ids, strict=True)
+                    ],
+                )
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text("VACUUM ANALYZE"))
+        return Seeded(fieldwork_id, user_ids, no_answer_id)
+    finally:
+        engine.dispose()
+
+
+def _unit(fieldwork_id: int, n: int, now: datetime) -> dict:
+    kind = "CIS" if n % 2 else "KIS"
+    return {
+        "fieldwork_id": fieldwork_id,
+        "external_id": f"{n:07d}",
+        "name": f"{kind} nr {n}",
+        "entity_type": kind,
+        "subregion": ("północny", "środkowy", "zachodni", "południowy")[n % 4],
+        "powiat": "",
+        "gmina": "",
+        "contact_person": "",
+        "email": "",
+        "variables": {},
+        "token": f"bench{n:07d}{fieldwork_id:04d}",
+        "created_at": now,
+    }
+
+
+def _case(fieldwork_id: int, n: int, unit_id: int, now: datetime) -> dict:
+    """Mostly fresh cases; every 5th retried and due later; every 10th final; a few urgent."""
+    retried = n % 5 == 1
+    final = n % 10 == 3
+    priority = 1 if n % 20 == 7 else 0
+    return {
+        "fieldwork_id": fieldwork_id,
+        "sample_unit_id": unit_id,
+        "priority": priority,
+        "queue_rank": -priority,
+        "attempts": 1 if retried or final else 0,
+        "retried": retried or final,
+        "next_callable_at": None if final else now + timedelta(hours=2 if retried else -24),
+        "is_final": final,
+        "excluded": False,
+        "disposition_code": "4.31" if final else ("3.13" if retried else "3.11"),
+        "ever_contacted": False,
+        "notes": "",
+        "updated_at": now,
+    }
+
+
+@dataclass
+class Interviewer:
+    latencies: list[float] = field(default_factory=list)
+    empty: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def interview(
+    factory: sessionmaker,
+    seeded: Seeded,
+    user_id: int,
+    clock: RunningClock,
+    deadline: float,
+    log: Interviewer,
+) -> None:
+    """Claim, record a no-answer, repeat until the deadline; time the claims."""
+    session = factory()
+    try:
+        outcome = session.get(Outcome, seeded.no_answer_id)
+        while time.perf_counter() < deadline:
+            started = time.perf_counter()
+            fieldwork = session.get(Fieldwork, seeded.fieldwork_id)
+            claim = cati.claim_next(session, fieldwork, user_id, clock())
+            session.commit()
+            log.latencies.append(time.perf_counter() - started)
+            if claim.case is None:
+                log.empty += 1
+                time.sleep(0.01)
+                continue
+            call = cati.start_call(session, claim.case, user_id, None, clock())
+            cati.finish_call(
+                session, claim.case, call, outcome, interviewer_id=user_id, note="", now=clock()
+            )
+            session.commit()
+    except Exception as exc:  # noqa: BLE001 - counted and shown
+        session.rollback()
+        log.errors.append(f"{type(exc).__name__}: {exc}")
+    finally:
+        session.close()
+
+
+@dataclass
+class Result:
+    latencies: list[float]
+    wall: float
+    empty: int
+    errors: list[str]
+
+    def p(self, percent: int) -> float:
+        if len(self.latencies) < 2:
+            return float("nan")
+        return statistics.quantiles(self.latencies, n=100, method="inclusive")[percent - 1] * 1000
+
+
+def run(url: str, seeded: Seeded, threads: int, seconds: float) -> Result:
+    engine = make_engine(url, pool_size=threads + 2, max_overflow=0)
+    factory = sessionmaker(engine, expire_on_commit=False)
+    clock = RunningClock()
+    logs = [Interviewer() for _ in range(threads)]
+    deadline = time.perf_counter() + seconds
+    workers = [
+        threading.Thread(
+            target=interview,
+            args=(factory, seeded, seeded.interviewers[n], clock, deadline, logs[n]),
+            daemon=True,
+        )
+        for n in range(threads)
+    ]
+    start = time.perf_counter()
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(seconds + 60)
+    wall = time.perf_counter() - start
+    engine.dispose()
+    return Result(
+        [t for log in logs for t in log.latencies],
+        wall,
+        sum(log.empty for log in logs),
+        [e for log in logs for e in log.errors],
+    )
+
+
+def explain_regular_claim(url: str, seeded: Seeded) -> str:
+    """EXPLAIN (ANALYZE, BUFFERS) of the regular-tier query of a real claim_next."""
+    engine = make_engine(url)
+    captured: list[tuple[str, object]] = []
+
+    def capture(_conn, _cursor, statement, parameters, _context, _many):
+        if "ORDER BY cati_case.queue_rank" in statement:
+            captured.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", capture)
+    try:
+        with Session(engine) as session:
+            fieldwork = session.get(Fieldwork, seeded.fieldwork_id)
+            cati.claim_next(session, fieldwork, seeded.interviewers[0], RunningClock()())
+            session.rollback()
+        if not captured:
+            return "(the regular-tier query did not run: an appointment or own case came first)"
+        statement, parameters = captured[0]
+        with engine.connect() as connection:
+            plan = connection.exec_driver_sql(
+                "EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters
+            ).all()
+            connection.rollback()
+        return statement + "\n" + "\n".join(row[0] for row in plan)
+    finally:
+        engine.dispose()
+
+
+def bench_size(cases: int, args: argparse.Namespace, show_plan: bool) -> Result:
+    with scratch_database("postgresql") as url:
+        t0 = time.perf_counter()
+        seeded = seed(url, cases, args.threads)
+        print(f"[{cases}] seeded {cases} cases in {time.perf_counter() - t0:.1f} s", flush=True)
+        alone = run(url, seeded, 1, args.alone_seconds)
+        crowd = run(url, seeded, args.threads, args.seconds)
+        print(
+            f"cati {cases}: claims/s={len(crowd.latencies) / crowd.wall:.0f}, "
+            f"p50={crowd.p(50):.1f} ms, p95={crowd.p(95):.1f} ms, p99={crowd.p(99):.1f} ms "
+            f"({args.threads} interviewers, {len(crowd.latencies)} claims, {crowd.empty} empty) "
+            f"| alone: p50={alone.p(50):.1f} ms, p95={alone.p(95):.1f} ms",
+            flush=True,
+        )
+        for line in sorted(set(alone.errors + crowd.errors))[:10]:
+            print(f"  ERROR {line}")
+        plan = explain_regular_claim(url, seeded)
+        timings = [line.strip() for line in plan.splitlines() if line.endswith(" ms")]
+        print(f"  regular-tier claim query after the run: {'; '.join(timings)}")
+        if show_plan:
+            print(f"EXPLAIN (ANALYZE) of the regular-tier claim at {cases} cases:\n{plan}")
+            uses_index = "ix_cati_case_queue" in plan
+            scans = "Seq Scan on cati_case" in plan
+            sorts = any(line.strip().startswith("->  Sort") for line in plan.splitlines())
+            print(
+                f"  plan: ix_cati_case_queue {'used' if uses_index else 'NOT used'}; "
+                f"seq scan: {'yes' if scans else 'no'}; sort: {'yes' if sorts else 'no'}"
+            )
+        crowd.errors += alone.errors
+        return crowd
+
+
+def _terminate(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=15.0, help="length of the 30-thread run")
+    parser.add_argument("--alone-seconds", type=float, default=3.0, help="single-interviewer run")
+    parser.add_argument("--threads", type=int, default=30, help="concurrent interviewers")
+    parser.add_argument(
+        "--sizes", type=int, nargs="+", default=[10_000, 100_000], help="numbers of cases"
+    )
+    args = parser.parse_args()
+    signal.signal(signal.SIGTERM, _terminate)  # drop the scratch database on a plain kill
+    results = [
+        bench_size(size, args, show_plan=n == len(args.sizes) - 1)
+        for n, size in enumerate(args.sizes)
+    ]
+    ok = not any(r.errors for r in results)
+    ok = all(r.p(95) < TARGET_P95_MS for r in results) and ok
+    if len(results) >= 2:
+        ratio = results[-1].p(95) / results[0].p(95)
+        print(
+            f"cati {args.sizes[-1]}/{args.sizes[0]} p95 ratio={ratio:.2f} "
+            f"(target < {TARGET_RATIO}; p95 target < {TARGET_P95_MS:.0f} ms)"
+        )
+        ok = ratio < TARGET_RATIO and ok
+    raise SystemExit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()
