@@ -194,3 +194,22 @@ def test_sample_import_all_or_nothing_and_links_export(app, runner, tmp_path: Pa
     rows = text.strip().splitlines()[1:]
     assert len(rows) == 2 and "OWES Żywiec" in text
     assert all(";https://ankieta.example.pl/r/" in row for row in rows)
+
+
+def test_surveys_check_passes_every_shipped_definition_and_fails_a_broken_one(
+    runner, tmp_path: Path
+) -> None:
+    from tests.conftest import SHIPPED
+
+    shipped = sorted(str(p) for p in SHIPPED.glob("*.yaml"))
+    assert len(shipped) == 4
+    result = runner.invoke(args=["surveys", "check", *shipped])
+    assert result.exit_code == 0, result.output
+    assert result.output == ""
+    broken = tmp_path / "zla.yaml"
+    broken.write_text(MINIMAL.replace("type: integer", "type: integr"), encoding="utf-8")
+    failed = runner.invoke(args=["surveys", "check", str(broken)])
+    assert failed.exit_code == 1
+    assert f"{broken}:5: item liczba: Unknown type integr" in failed.output
+    polish = runner.invoke(args=["surveys", "check", "--lang", "pl", str(broken)])
+    assert polish.exit_code == 1 and "pozycja liczba" in polish.output
