@@ -1,0 +1,1 @@
+"""The supervisor's screens for telephone fieldwork: progress, rates, productivity, actions."""

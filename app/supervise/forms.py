@@ -1,0 +1,76 @@
+"""Forms of the supervisor's actions; ranges and texts are checked again by the services."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from app.supervise.services import ATTEMPT_LIMIT_RANGE, CLAIM_TIMEOUT_RANGE, PRIORITY_RANGE
+
+
+def _range(bounds: tuple[int, int]) -> NumberRange:
+    low, high = bounds
+    return NumberRange(
+        low, high, message=_l("Give a whole number from %(low)d to %(high)d.", low=low, high=high)
+    )
+
+
+_WHOLE_NUMBER = _l("Give a whole number.")
+
+
+class CallingHoursForm(FlaskForm):
+    calling_hours = StringField(
+        _l("Calling hours"),
+        validators=[DataRequired(_l("Give the calling hours.")), Length(max=200)],
+        description=_l("Days and windows in Warsaw time, e.g. “pn-pt 8:00-16:00; so 9-12”."),
+    )
+
+
+class AttemptLimitForm(FlaskForm):
+    attempt_limit = IntegerField(
+        _l("Attempt limit"),
+        validators=[InputRequired(_WHOLE_NUMBER), _range(ATTEMPT_LIMIT_RANGE)],
+    )
+
+
+class ClaimTimeoutForm(FlaskForm):
+    claim_timeout = IntegerField(
+        _l("Release an idle case after (minutes)"),
+        validators=[InputRequired(_WHOLE_NUMBER), _range(CLAIM_TIMEOUT_RANGE)],
+    )
+
+
+class EForm(FlaskForm):
+    e = StringField(
+        _l("e (share of unknown-eligibility cases that are eligible)"),
+        validators=[Optional(), Length(max=20)],
+        description=_l("From 0 to 1, e.g. 0,8. Leave empty to estimate it from the cases."),
+    )
+
+
+class PriorityForm(FlaskForm):
+    priority = IntegerField(
+        _l("Priority (higher is called sooner)"),
+        validators=[InputRequired(_WHOLE_NUMBER), _range(PRIORITY_RANGE)],
+    )
+
+
+class AssignForm(FlaskForm):
+    interviewer = SelectField(_l("Interviewer"), validators=[Optional()])
+
+
+class ReleaseForm(FlaskForm):
+    """Only the CSRF token."""
+
+
+class ExcludeForm(FlaskForm):
+    reason = TextAreaField(_l("Reason"), validators=[Optional(), Length(max=2000)])
+
+
+class CallOutcomeForm(FlaskForm):
+    call = SelectField(_l("Call"), coerce=int, validators=[InputRequired()])
+    outcome = SelectField(_l("New outcome"), coerce=int, validators=[InputRequired()])
+    note = TextAreaField(
+        _l("Why the outcome is changed"),
+        validators=[DataRequired(_l("Say why the outcome is changed.")), Length(max=2000)],
+    )
