@@ -33,6 +33,7 @@ query, which is why the single-interviewer figures are printed next to them.
 from __future__ import annotations
 
 import argparse
+import random
 import signal
 import statistics
 import sys
@@ -187,6 +188,7 @@ def interview(
     clock: RunningClock,
     deadline: float,
     log: Interviewer,
+    think: float = 0.0,
 ) -> None:
     """Claim, record a no-answer, repeat until the deadline; time the claims."""
     session = factory()
@@ -207,6 +209,8 @@ def interview(
                 session, claim.case, call, outcome, interviewer_id=user_id, note="", now=clock()
             )
             session.commit()
+            if think:  # on the phone: a real interviewer claims every few minutes at most
+                time.sleep(random.uniform(0.5 * think, 1.5 * think))  # noqa: S311 - timing only
     except Exception as exc:  # noqa: BLE001 - counted and shown
         session.rollback()
         log.errors.append(f"{type(exc).__name__}: {exc}")
@@ -227,7 +231,7 @@ class Result:
         return statistics.quantiles(self.latencies, n=100, method="inclusive")[percent - 1] * 1000
 
 
-def run(url: str, seeded: Seeded, threads: int, seconds: float) -> Result:
+def run(url: str, seeded: Seeded, threads: int, seconds: float, think: float = 0.0) -> Result:
     engine = make_engine(url, pool_size=threads + 2, max_overflow=0)
     factory = sessionmaker(engine, expire_on_commit=False)
     clock = RunningClock()
@@ -236,7 +240,7 @@ def run(url: str, seeded: Seeded, threads: int, seconds: float) -> Result:
     workers = [
         threading.Thread(
             target=interview,
-            args=(factory, seeded, seeded.interviewers[n], clock, deadline, logs[n]),
+            args=(factory, seeded, seeded.interviewers[n], clock, deadline, logs[n], think),
             daemon=True,
         )
         for n in range(threads)
@@ -325,6 +329,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=15.0, help="length of the 30-thread run")
     parser.add_argument("--alone-seconds", type=float, default=3.0, help="single-interviewer run")
     parser.add_argument("--threads", type=int, default=30, help="concurrent interviewers")
+    parser.add_argument(
+        "--think",
+        type=float,
+        default=0.0,
+        help="mean seconds on the phone between claims (0: claim back to back, saturating)",
+    )
     parser.add_argument(
         "--sizes", type=int, nargs="+", default=[10_000, 100_000], help="numbers of cases"
     )

@@ -151,6 +151,21 @@ def new_link(live_server: LiveServer) -> Callable[[str], str]:
     return live_server.take_link
 
 
+@pytest.fixture
+def live_clock(live_server: LiveServer) -> Iterator[FakeClock]:
+    """The live server's clock (the app reads it per request): a test may ``advance()`` it.
+
+    Put back where it was when the test ends, so the tests after it see the same morning.
+    """
+    clock = live_server.app.config["CLOCK"]
+    assert isinstance(clock, FakeClock)
+    start = clock.now
+    try:
+        yield clock
+    finally:
+        clock.now = start
+
+
 # --- the browser ---------------------------------------------------------------------------
 
 

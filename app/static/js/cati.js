@@ -2,6 +2,8 @@
  * Keyboard first for interviewers: digits 1-9 pick the n-th answer of the question on the
  * screen, F2 records "don't know", F3 "refused", F4 goes back; Enter goes on (the form's
  * first button). The first field gets the focus. Everything also works with the mouse.
+ * On a screen with several questions (a field-list group) the keys act on the question
+ * that has the focus (in a matrix, on its row), so answering one never changes another.
  */
 (function () {
   "use strict";
@@ -14,9 +16,15 @@
     );
   }
 
-  function visibleChoices(form) {
+  // The question (or matrix row) holding the focus; the whole form when the focus is elsewhere.
+  function scopeOf(form, target) {
+    var scope = target && target.closest ? target.closest("table.matrix tr, .item") : null;
+    return scope && form.contains(scope) ? scope : form;
+  }
+
+  function visibleChoices(scope) {
     return Array.prototype.filter.call(
-      form.querySelectorAll(".choice input, table.matrix input"),
+      scope.querySelectorAll(".choice input, table.matrix input"),
       function (input) {
         return !input.disabled && input.offsetParent !== null &&
           input.value !== "__dk__" && input.value !== "__rf__";
@@ -24,8 +32,8 @@
     );
   }
 
-  function pickMissing(form, value) {
-    var input = Array.prototype.find.call(form.querySelectorAll('input[value="' + value + '"]'), function (el) {
+  function pickMissing(scope, value) {
+    var input = Array.prototype.find.call(scope.querySelectorAll('input[value="' + value + '"]'), function (el) {
       return !el.disabled && el.offsetParent !== null;
     });
     if (input) {
@@ -46,10 +54,10 @@
       if (event.altKey || event.ctrlKey || event.metaKey) return;
       if (event.key === "F2") {
         event.preventDefault();
-        pickMissing(form, "__dk__");
+        pickMissing(scopeOf(form, event.target), "__dk__");
       } else if (event.key === "F3") {
         event.preventDefault();
-        pickMissing(form, "__rf__");
+        pickMissing(scopeOf(form, event.target), "__rf__");
       } else if (event.key === "F4") {
         var back = form.querySelector('button[value="back"]');
         if (back) {
@@ -57,7 +65,7 @@
           back.click();
         }
       } else if (/^[1-9]$/.test(event.key) && !typingInText(event.target)) {
-        var choices = visibleChoices(form);
+        var choices = visibleChoices(scopeOf(form, event.target));
         var input = choices[Number(event.key) - 1];
         if (input) {
           event.preventDefault();
