@@ -318,7 +318,7 @@ DEFAULT_OUTCOMES: tuple[OutcomeSpec, ...] = (
     OutcomeSpec(MAX_ATTEMPTS_CODE, "Limit prób wyczerpany", "Maximum attempts reached",
                 "3.90", False, None, _S, None, False, False),
     # A supervisor's exclusion (duplicate, sampled by mistake): out of sample.
-    OutcomeSpec("excluded", "Wykluczony przez superwizora", "Excluded by the supervisor",
+    OutcomeSpec("excluded", "Wykluczony przez koordynatora", "Excluded by the supervisor",
                 "4.10", False, False, _S, None, False, True),
 )
 # fmt: on
