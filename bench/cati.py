@@ -8,11 +8,17 @@ For each size (10,000 then 100,000 cases) it
    through the services, and bulk-inserts the sample through SQLAlchemy Core: one
    institution, one phone and one case per row, a realistic mix of queue states (mostly
    fresh; some retried and not yet due, some with a higher priority, some finished);
-   then ``VACUUM ANALYZE`` as autovacuum would after a bulk load;
+   then ``VACUUM ANALYZE`` as autovacuum would after a bulk load, and a ``CHECKPOINT`` so
+   the load's writes are not flushed in the middle of the measured run;
 2. runs one interviewer alone for a few seconds (the query's own cost, no contention);
-3. runs 30 interviewer threads, each with its own session and connection, looping
-   ``claim_next`` + commit, then ``start_call`` + ``finish_call(no_answer)`` + commit, for
-   ``--seconds``. Only ``claim_next`` and its commit are timed;
+3. runs 30 interviewers, each a process of its own (as behind separate app-server
+   workers) with its own connection, starting at staggered moments and looping
+   ``claim_next`` + commit, then ``start_call`` + ``finish_call(no_answer)`` + commit, then
+   ``--think`` seconds (mean, default 1) "on the phone", for ``--seconds``. Only
+   ``claim_next`` and its commit are timed. Real interviewers claim every few minutes, so
+   one second is a heavy load; ``--think 0 --no-processes`` instead claims back to back
+   from threads of one process, which saturates a small machine and measures queueing
+   for the CPU and the interpreter lock rather than the claim;
 4. after the run, ``EXPLAIN (ANALYZE, BUFFERS)`` of the regular-tier claim query
    (captured from a real ``claim_next``): its planning and execution time at each size,
    and at the largest the whole plan and whether it walks ``ix_cati_case_queue``.
@@ -25,14 +31,14 @@ It prints one line per size and the ratio::
     cati 10000: claims/s=..., p50=... ms, p95=... ms (alone: p50=... ms, p95=... ms)
     cati 100k/10k p95 ratio=... (target < 1.3; p95 target < 25 ms)
 
-The load generator, the 30 Python threads and PostgreSQL share the machine; on a small
-machine the 30-thread figures measure queueing for the CPU (and the GIL) as much as the
-query, which is why the single-interviewer figures are printed next to them.
+The load generator and PostgreSQL share the machine, which is why the single-interviewer
+figures are printed next to the 30-interviewer ones.
 """
 
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import random
 import signal
 import statistics
@@ -42,6 +48,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import event, insert, select, text
 from sqlalchemy.orm import Session, sessionmaker
@@ -129,6 +136,8 @@ def seed(url: str, cases: int, interviewers: int) -> Seeded:
                 )
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             connection.execute(text("VACUUM ANALYZE"))
+            # write the bulk load out now, not in a checkpoint in the middle of the run
+            connection.execute(text("CHECKPOINT"))
         return Seeded(fieldwork_id, user_ids, no_answer_id)
     finally:
         engine.dispose()
@@ -260,6 +269,52 @@ def run(url: str, seeded: Seeded, threads: int, seconds: float, think: float = 0
     )
 
 
+def _interviewer_process(
+    url: str, seeded: Seeded, user_id: int, seconds: float, think: float, results: Any
+) -> None:
+    """One interviewer in a process of its own (as behind separate app-server workers)."""
+    engine = make_engine(url, pool_size=1, max_overflow=0)
+    log = Interviewer()
+    time.sleep(random.uniform(0, think))  # noqa: S311 - interviewers do not all start at once
+    interview(
+        sessionmaker(engine, expire_on_commit=False),
+        seeded,
+        user_id,
+        RunningClock(),
+        time.perf_counter() + seconds,
+        log,
+        think,
+    )
+    engine.dispose()
+    results.put((log.latencies, log.empty, log.errors))
+
+
+def run_processes(url: str, seeded: Seeded, count: int, seconds: float, think: float) -> Result:
+    """Like ``run``, but each interviewer is a process: no shared interpreter lock."""
+    context = multiprocessing.get_context("fork")
+    results = context.Queue()
+    workers = [
+        context.Process(
+            target=_interviewer_process,
+            args=(url, seeded, seeded.interviewers[n], seconds, think, results),
+        )
+        for n in range(count)
+    ]
+    start = time.perf_counter()
+    for worker in workers:
+        worker.start()
+    collected = [results.get(timeout=seconds + 120) for _ in workers]
+    for worker in workers:
+        worker.join(30)
+    wall = time.perf_counter() - start
+    return Result(
+        [t for latencies, _, _ in collected for t in latencies],
+        wall,
+        sum(empty for _, empty, _ in collected),
+        [e for _, _, errors in collected for e in errors],
+    )
+
+
 def explain_regular_claim(url: str, seeded: Seeded) -> str:
     """EXPLAIN (ANALYZE, BUFFERS) of the regular-tier query of a real claim_next."""
     engine = make_engine(url)
@@ -294,7 +349,10 @@ def bench_size(cases: int, args: argparse.Namespace, show_plan: bool) -> Result:
         seeded = seed(url, cases, args.threads)
         print(f"[{cases}] seeded {cases} cases in {time.perf_counter() - t0:.1f} s", flush=True)
         alone = run(url, seeded, 1, args.alone_seconds)
-        crowd = run(url, seeded, args.threads, args.seconds)
+        if args.processes:
+            crowd = run_processes(url, seeded, args.threads, args.seconds, args.think)
+        else:
+            crowd = run(url, seeded, args.threads, args.seconds, args.think)
         print(
             f"cati {cases}: claims/s={len(crowd.latencies) / crowd.wall:.0f}, "
             f"p50={crowd.p(50):.1f} ms, p95={crowd.p(95):.1f} ms, p99={crowd.p(99):.1f} ms "
@@ -330,10 +388,18 @@ def main() -> None:
     parser.add_argument("--alone-seconds", type=float, default=3.0, help="single-interviewer run")
     parser.add_argument("--threads", type=int, default=30, help="concurrent interviewers")
     parser.add_argument(
+        "--processes",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="one process per interviewer, as behind app-server workers (default); "
+        "--no-processes: threads of one process, sharing its interpreter lock",
+    )
+    parser.add_argument(
         "--think",
         type=float,
-        default=0.0,
-        help="mean seconds on the phone between claims (0: claim back to back, saturating)",
+        default=1.0,
+        help="mean seconds on the phone between claims (default 1; 0: back to back, "
+        "which saturates a small machine and measures CPU queueing)",
     )
     parser.add_argument(
         "--sizes", type=int, nargs="+", default=[10_000, 100_000], help="numbers of cases"
