@@ -55,8 +55,10 @@ def register_blueprints(app: Flask) -> None:
     from app.admin.routes import bp as admin_bp
     from app.auth.routes import bp as auth_bp
     from app.cati.routes import bp as cati_bp
+    from app.exports.routes import bp as exports_bp
     from app.fieldwork.routes import bp as fieldwork_bp
     from app.main.routes import bp as main_bp
+    from app.reports.routes import bp as reports_bp
     from app.respond.routes import bp as respond_bp
     from app.supervise.routes import bp as supervise_bp
     from app.surveys.routes import bp as surveys_bp
@@ -69,6 +71,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(respond_bp)
     app.register_blueprint(supervise_bp)
     app.register_blueprint(cati_bp)
+    app.register_blueprint(exports_bp)
+    app.register_blueprint(reports_bp)
 
     from app.cli import register_commands
 

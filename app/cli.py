@@ -45,6 +45,9 @@ def main() -> None:
 
 
 def register_commands(app: Flask) -> None:
+    from app.exports.cli import export_command
+    from app.reports.cli import report_command
+
     app.cli.add_command(init_command)
     app.cli.add_command(db_group)
     app.cli.add_command(users_group)
@@ -53,6 +56,9 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(fieldwork_group)
     app.cli.add_command(sample_group)
     app.cli.add_command(invitations_group)
+    app.cli.add_command(demo_data_command)
+    app.cli.add_command(export_command)
+    app.cli.add_command(report_command)
 
 
 def _database_url() -> str:
@@ -399,6 +405,34 @@ def invitations_export(fieldwork_id: int, output: Path, base_url: str | None) ->
         raise click.ClickException(exc.message.render()) from None
     output.write_bytes(data)
     click.echo(f"Links written to {output}.")
+
+
+@click.command("demo-data")
+@click.argument("fieldwork_id", type=int)
+@click.option(
+    "--responses", "count", default=50, show_default=True, type=click.IntRange(0, 1_000_000)
+)
+@click.option("--seed", default=0, show_default=True, type=int, help="same seed, same answers")
+@with_appcontext
+def demo_data_command(fieldwork_id: int, count: int, seed: int) -> None:
+    """Add synthetic responses, marked as demo, that obey the questionnaire's logic."""
+    from app.demo_data import create_demo_responses
+    from app.extensions import get_db
+    from app.fieldwork import services
+
+    try:
+        with get_db().session() as session:
+            fieldwork = services.get_fieldwork(session, fieldwork_id)
+            outcome = create_demo_responses(
+                session, fieldwork, count, seed=seed, now=current_app.config["CLOCK"]()
+            )
+    except services.FieldworkError as exc:
+        raise click.ClickException(exc.message.render()) from None
+    click.echo(
+        f"{outcome.created} demo responses created in fieldwork {fieldwork_id} "
+        f"({outcome.complete} complete, {outcome.partial} partial; "
+        f"{outcome.units_added} institutions added to the sample)."
+    )
 
 
 # --- demo ---------------------------------------------------------------------------------

@@ -10,8 +10,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.auth.services import create_user, find_user
+from app.demo_data import create_demo_responses
 from app.fieldwork import services as fieldwork_services
-from app.models.fieldwork import Fieldwork, SampleUnit
+from app.models.fieldwork import Fieldwork, Response, SampleUnit
 from app.models.surveys import Survey
 from app.models.users import Role
 
@@ -24,6 +25,9 @@ DEMO_ACCOUNTS = [
 ]
 DEMO_SURVEY = "monitoring_cis_kis"
 DEMO_TITLE = "Monitoring CIS i KIS 2026 (demo)"
+DEMO_RESPONSES = 8  # enough for exports and reports to show something; quick to make
+DEMO_SPARE_LINKS = 2  # sampled institutions left without a demo response, to try the form
+DEMO_SEED = 2026
 
 # A made-up sample of Śląskie institutions: real place names, invented institutions and numbers.
 DEMO_SAMPLE_FILE = Path(__file__).with_name("demo_sample.csv")
@@ -52,7 +56,8 @@ def ensure_demo_accounts(session: Session) -> list[tuple[str, str, str]]:
 
 
 def ensure_demo_fieldwork(session: Session, now: datetime) -> DemoFieldwork | None:
-    """An open demo fieldwork of the CIS/KIS survey with a sample (created once)."""
+    """An open demo fieldwork of the CIS/KIS survey with a sample and a few demo responses
+    (created once); its links are those of the institutions without a response."""
     survey = session.scalar(select(Survey).where(Survey.code == DEMO_SURVEY))
     if survey is None:
         return None
@@ -72,7 +77,20 @@ def ensure_demo_fieldwork(session: Session, now: datetime) -> DemoFieldwork | No
             raise RuntimeError("; ".join(p.render() for p in outcome.problems))
         fieldwork.open(now)
         session.flush()
+    has_demo_responses = session.scalar(
+        select(Response.id).where(Response.fieldwork_id == fieldwork.id, Response.is_demo).limit(1)
+    )
+    if has_demo_responses is None:
+        # Analysts see data at once; the first institutions' links stay free to try.
+        create_demo_responses(
+            session, fieldwork, DEMO_RESPONSES, seed=DEMO_SEED, now=now, spare=DEMO_SPARE_LINKS
+        )
+    answered = select(Response.sample_unit_id).where(
+        Response.fieldwork_id == fieldwork.id, Response.sample_unit_id.is_not(None)
+    )
     units = session.scalars(
-        select(SampleUnit).where(SampleUnit.fieldwork_id == fieldwork.id).order_by(SampleUnit.id)
+        select(SampleUnit)
+        .where(SampleUnit.fieldwork_id == fieldwork.id, SampleUnit.id.not_in(answered))
+        .order_by(SampleUnit.id)
     ).all()
     return DemoFieldwork(fieldwork.id, fieldwork.title, [(u.name, f"/r/{u.token}") for u in units])

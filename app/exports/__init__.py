@@ -1,0 +1,1 @@
+"""Response exports: the XLSX workbook (responses, codebook, calls, dispositions) and CSV."""

@@ -1,0 +1,88 @@
+"""`ankieta export`: a fieldwork's responses to an XLSX workbook or a CSV file."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date, datetime
+from pathlib import Path
+
+import click
+from flask.cli import with_appcontext
+
+LANGUAGES = ("pl", "en")
+
+
+def translate(msgid: str, language: str) -> str:
+    """``msgid`` in ``language``, whatever the current locale is."""
+    from flask_babel import force_locale, gettext
+
+    with force_locale(language):
+        return gettext(msgid)
+
+
+def _day(value: datetime | None) -> date | None:
+    return value.date() if value is not None else None
+
+
+@click.command("export")
+@click.argument("fieldwork_id", type=int)
+@click.option(
+    "-o", "--output", "output", type=click.Path(dir_okay=False, path_type=Path), required=True
+)
+@click.option(
+    "--format",
+    "file_format",
+    type=click.Choice(["xlsx", "csv"]),
+    default=None,
+    help="Default: from the file name's extension, else xlsx.",
+)
+@click.option("--labels", is_flag=True, help="Choice labels instead of codes.")
+@click.option("--lang", type=click.Choice(LANGUAGES), default=None, help="Language of labels.")
+@click.option("--complete-only", is_flag=True, help="Only completed responses.")
+@click.option("--from", "date_from", type=click.DateTime(["%Y-%m-%d"]), default=None)
+@click.option("--to", "date_to", type=click.DateTime(["%Y-%m-%d"]), default=None)
+@click.option("--subregion", default=None, help="Only institutions of this subregion.")
+@with_appcontext
+def export_command(
+    fieldwork_id: int,
+    output: Path,
+    file_format: str | None,
+    labels: bool,
+    lang: str | None,
+    complete_only: bool,
+    date_from: datetime | None,
+    date_to: datetime | None,
+    subregion: str | None,
+) -> None:
+    """Export a fieldwork's responses (with codebook, calls and dispositions in XLSX)."""
+    from app.exports import services
+    from app.extensions import get_db
+    from app.fieldwork.services import FieldworkError, get_fieldwork
+
+    if file_format is None:
+        file_format = "csv" if output.suffix.lower() == ".csv" else "xlsx"
+    options = services.ExportOptions(
+        labels=labels,
+        language=lang,
+        complete_only=complete_only,
+        date_from=_day(date_from),
+        date_to=_day(date_to),
+        subregion=subregion,
+    )
+    if options.date_from and options.date_to and options.date_from > options.date_to:
+        raise click.BadParameter("--from is after --to", param_hint="--from")
+    try:
+        with get_db().session() as session:
+            fieldwork = get_fieldwork(session, fieldwork_id)
+            total = services.count_responses(session, fieldwork, options)
+            write = services.write_xlsx if file_format == "xlsx" else services.write_csv
+            # the bar goes to stderr, so stdout keeps only the result line
+            with click.progressbar(length=total, label="Exporting", file=sys.stderr) as bar:
+                written = write(
+                    session, fieldwork, output, options, translate=translate, progress=bar.update
+                )
+    except FieldworkError as exc:
+        raise click.ClickException(exc.message.render()) from None
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {output}: {exc.strerror or exc}") from None
+    click.echo(f"Exported {written} responses to {output}.")

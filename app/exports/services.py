@@ -1,0 +1,532 @@
+"""Writing a fieldwork's responses to XLSX and CSV, streamed from the database in order.
+
+Responses are read with ``yield_per`` (a server-side cursor on PostgreSQL) in id order and
+written row by row: XlsxWriter in ``constant_memory`` mode flushes each row to disk, and the
+CSV is produced line by line, so memory does not grow with the number of responses. Each
+response's answers go through its own version's ``Flow`` (``clean_answers``), so answers of
+questions that became irrelevant are left out and calculations are filled in.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+
+import xlsxwriter
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session, aliased
+from xlsxwriter.worksheet import Worksheet
+
+from app.cati.services import rates_for
+from app.domain.calling import WARSAW
+from app.domain.export import (
+    CELL_MAX_LENGTH,
+    DONT_KNOW_LABEL,
+    META_COLUMNS,
+    REFUSED_LABEL,
+    AnswerReader,
+    Cell,
+    Column,
+    RowConverter,
+    choice_rows,
+    codebook_rows,
+    duration_minutes,
+    fit_cell,
+    mode_of,
+    neutralise,
+    response_columns,
+)
+from app.domain.flow import DONT_KNOW, REFUSED, Flow, Missing
+from app.models.cati import Call, Case, Outcome
+from app.models.fieldwork import Fieldwork, Response, ResponseStatus, SampleUnit
+from app.models.surveys import SurveyVersion
+from app.models.users import User
+from app.surveys.services import flow_of
+
+WORKBOOK_OPTIONS = {
+    "constant_memory": True,
+    "strings_to_formulas": False,
+    "strings_to_urls": False,
+    "strings_to_numbers": False,
+}
+FORMATS = ("xlsx", "csv")
+CSV_DELIMITER = ","  # the standard; Excel opens a BOM-marked UTF-8 CSV with it correctly
+BATCH = 1000  # rows fetched from the database at a time
+DATE_FORMAT = "dd.mm.yyyy"  # Polish order, as the interface writes dates
+DATETIME_FORMAT = "dd.mm.yyyy hh:mm"
+MIN_WIDTH, MAX_WIDTH = 8, 50
+
+Progress = Callable[[int], None]  # called with the number of rows just written
+
+
+@dataclass(frozen=True)
+class ExportOptions:
+    """What to export and how: the filters and the shape of the values."""
+
+    labels: bool = False  # choice labels instead of codes
+    language: str | None = None  # of labels (default: the survey's default language)
+    complete_only: bool = False
+    date_from: date | None = None  # responses last active on or after this day (Warsaw)
+    date_to: date | None = None  # ... and on or before this day
+    subregion: str | None = None
+
+
+class _Plan:
+    """Everything needed to turn stored responses into rows, worked out once per export."""
+
+    def __init__(
+        self,
+        session: Session,
+        fieldwork: Fieldwork,
+        options: ExportOptions,
+        translate: Translate | None,
+    ) -> None:
+        version_ids = set(
+            session.scalars(
+                select(Response.survey_version_id).where(Response.fieldwork_id == fieldwork.id)
+            )
+        )
+        version_ids.add(fieldwork.survey_version_id)
+        versions = session.scalars(
+            select(SurveyVersion)
+            .where(SurveyVersion.id.in_(version_ids))
+            .order_by(SurveyVersion.number)
+        ).all()
+        self.version_numbers = {v.id: v.number for v in versions}
+        self.flows: dict[int, Flow] = {v.id: flow_of(v) for v in versions}
+        ordered = [self.flows[v.id] for v in versions]
+        self.ordered_flows = ordered
+        newest = ordered[-1].questionnaire.settings
+        self.language = options.language or newest.default_language
+        self.languages = tuple(dict.fromkeys([*newest.languages, self.language]))
+        self.columns: list[Column] = response_columns(ordered)
+        missing_labels = _missing_labels(translate, self.language)
+        self.converters = {
+            version_id: RowConverter(
+                flow,
+                self.columns,
+                labels=options.labels,
+                language=self.language,
+                missing_labels=missing_labels,
+            )
+            for version_id, flow in self.flows.items()
+        }
+        self.readers = {version_id: AnswerReader(flow) for version_id, flow in self.flows.items()}
+        self.interviewers = _last_interviewers(session, fieldwork)
+
+    @property
+    def header(self) -> list[str]:
+        return [*META_COLUMNS, *(c.name for c in self.columns)]
+
+
+def _last_interviewers(session: Session, fieldwork: Fieldwork) -> dict[int, str]:
+    """sample unit id -> the name of the last interviewer who called it."""
+    latest = (
+        select(
+            Case.sample_unit_id.label("unit"),
+            Call.interviewer_id.label("interviewer"),
+            func.row_number()
+            .over(
+                partition_by=Case.sample_unit_id, order_by=(Call.started_at.desc(), Call.id.desc())
+            )
+            .label("rank"),
+        )
+        .join(Case, Call.case_id == Case.id)
+        .where(Case.fieldwork_id == fieldwork.id, Call.interviewer_id.is_not(None))
+        .subquery()
+    )
+    rows = session.execute(
+        select(latest.c.unit, User.full_name, User.username)
+        .join(User, User.id == latest.c.interviewer)
+        .where(latest.c.rank == 1)
+    )
+    return {unit: full_name or username for unit, full_name, username in rows}
+
+
+def _warsaw_bounds(day: date) -> datetime:
+    """The UTC moment a Warsaw day begins."""
+    return datetime.combine(day, time(), tzinfo=WARSAW).astimezone(UTC)
+
+
+def _responses_query(fieldwork: Fieldwork, options: ExportOptions) -> Select[Any]:
+    """The exported responses with their institution, in id order."""
+    query = (
+        select(
+            Response.id,
+            Response.survey_version_id,
+            Response.answers,
+            Response.status,
+            Response.via_web,
+            Response.via_phone,
+            Response.started_at,
+            Response.updated_at,
+            Response.completed_at,
+            Response.sample_unit_id,
+            SampleUnit.external_id,
+            SampleUnit.name,
+            SampleUnit.entity_type,
+            SampleUnit.subregion,
+            SampleUnit.powiat,
+            SampleUnit.gmina,
+            SampleUnit.variables,
+        )
+        .outerjoin(SampleUnit, Response.sample_unit_id == SampleUnit.id)
+        .where(Response.fieldwork_id == fieldwork.id)
+        .order_by(Response.id)
+    )
+    if options.complete_only:
+        query = query.where(Response.status == ResponseStatus.COMPLETE.value)
+    if options.subregion:
+        query = query.where(SampleUnit.subregion == options.subregion)
+    last_active = func.coalesce(Response.completed_at, Response.updated_at)
+    if options.date_from is not None:
+        query = query.where(last_active >= _warsaw_bounds(options.date_from))
+    if options.date_to is not None:
+        query = query.where(last_active < _warsaw_bounds(options.date_to + timedelta(days=1)))
+    return query
+
+
+def count_responses(session: Session, fieldwork: Fieldwork, options: ExportOptions) -> int:
+    """How many responses an export with ``options`` holds (for a progress bar)."""
+    query = _responses_query(fieldwork, options).order_by(None).subquery()
+    return session.scalar(select(func.count()).select_from(query)) or 0
+
+
+def _local(moment: datetime | None) -> datetime | None:
+    """A stored UTC moment as naive Warsaw wall time, which is what Excel shows."""
+    return moment.astimezone(WARSAW).replace(tzinfo=None) if moment is not None else None
+
+
+def _rows(
+    session: Session, fieldwork: Fieldwork, options: ExportOptions, plan: _Plan
+) -> Iterator[list[Cell]]:
+    """The Responses rows: metadata, then the questionnaire's columns."""
+    result = session.execute(
+        _responses_query(fieldwork, options).execution_options(yield_per=BATCH)
+    )
+    for row in result:
+        sample = {
+            **(row.variables or {}),
+            "external_id": row.external_id or "",
+            "name": row.name or "",
+            "entity_type": row.entity_type or "",
+            "subregion": row.subregion or "",
+            "powiat": row.powiat or "",
+            "gmina": row.gmina or "",
+        }
+        started = _local(row.started_at)
+        completed = _local(row.completed_at)
+        # a calculation with today() sees the day the response was last worked on
+        today = (completed or _local(row.updated_at) or started or datetime.now()).date()
+        reader = plan.readers[row.survey_version_id]
+        clean = reader.clean(row.answers or {}, sample=sample, today=today)
+        meta: list[Cell] = [
+            row.id,
+            row.external_id,
+            row.name,
+            row.entity_type,
+            row.subregion,
+            row.powiat,
+            row.gmina,
+            mode_of(row.via_web, row.via_phone),
+            "complete" if row.status == ResponseStatus.COMPLETE.value else "partial",
+            started,
+            completed,
+            duration_minutes(row.started_at, row.completed_at),
+            plan.interviewers.get(row.sample_unit_id) if row.sample_unit_id else None,
+            plan.version_numbers.get(row.survey_version_id),
+        ]
+        yield meta + plan.converters[row.survey_version_id].cells(clean)
+
+
+def _calls(session: Session, fieldwork: Fieldwork, language: str) -> Iterator[list[Cell]]:
+    """Every call of the fieldwork, in the order they were made."""
+    interviewer = aliased(User)
+    result = session.execute(
+        select(
+            SampleUnit.external_id,
+            SampleUnit.name,
+            interviewer.full_name,
+            interviewer.username,
+            Call.number,
+            Call.started_at,
+            Call.ended_at,
+            Outcome.code,
+            Outcome.label_pl,
+            Outcome.label_en,
+            Outcome.aapor,
+            Call.note,
+        )
+        .join(Case, Call.case_id == Case.id)
+        .join(SampleUnit, Case.sample_unit_id == SampleUnit.id)
+        .outerjoin(interviewer, Call.interviewer_id == interviewer.id)
+        .outerjoin(Outcome, Call.outcome_id == Outcome.id)
+        .where(Case.fieldwork_id == fieldwork.id)
+        .order_by(Call.started_at, Call.id)
+        .execution_options(yield_per=BATCH)
+    )
+    for row in result:
+        label = row.label_en if language == "en" else row.label_pl
+        yield [
+            row.external_id,
+            row.name,
+            row.full_name or row.username,
+            row.number,
+            _local(row.started_at),
+            _local(row.ended_at),
+            row.code,
+            label,
+            row.aapor,
+            row.note,
+        ]
+
+
+CALL_COLUMNS = (
+    "external_id",
+    "institution",
+    "interviewer",
+    "number",
+    "started",
+    "ended",
+    "outcome_code",
+    "outcome_label",
+    "aapor_code",
+    "note",
+)
+DISPOSITION_COLUMNS = ("aapor_code", "outcome_code", "outcome_label", "cases")
+RATE_COLUMNS = ("rate", "value", "formula")
+
+
+def _disposition_rows(session: Session, fieldwork: Fieldwork, language: str) -> list[list[Cell]]:
+    """Cases per AAPOR disposition code and outcome (the outcome that set it, if any)."""
+    rows = session.execute(
+        select(
+            Case.disposition_code, Outcome.code, Outcome.label_pl, Outcome.label_en, func.count()
+        )
+        .outerjoin(Outcome, Case.disposition_outcome_id == Outcome.id)
+        .where(Case.fieldwork_id == fieldwork.id, Case.excluded.is_(False))
+        .group_by(Case.disposition_code, Outcome.code, Outcome.label_pl, Outcome.label_en)
+        .order_by(Case.disposition_code, Outcome.code)
+    ).all()
+    return [
+        [aapor, code, (label_en if language == "en" else label_pl), count]
+        for aapor, code, label_pl, label_en, count in rows
+    ]
+
+
+Translate = Callable[[str, str], str]  # (msgid, language) -> text
+
+
+def _missing_labels(translate: Translate | None, language: str) -> dict[Missing, str]:
+    """The labels of don't know / refused in the export's language (English without one)."""
+
+    def gettext(msgid: str) -> str:
+        return translate(msgid, language) if translate is not None else msgid
+
+    return {DONT_KNOW: DONT_KNOW_LABEL.render(gettext), REFUSED: REFUSED_LABEL.render(gettext)}
+
+
+# -- XLSX ---------------------------------------------------------------------------------------
+
+
+class _Sheet:
+    """One worksheet written row by row, with typed cells, widths, frozen header, filter."""
+
+    def __init__(self, book: _Book, name: str, header: Sequence[str], widths: Sequence[int]):
+        self.book = book
+        self.sheet: Worksheet = book.workbook.add_worksheet(name[:31])
+        self.width = len(header)
+        for col, width in enumerate(widths):
+            self.sheet.set_column(col, col, max(MIN_WIDTH, min(MAX_WIDTH, width)))
+        for col, title in enumerate(header):
+            self.sheet.write_string(0, col, title, book.bold)
+        self.sheet.freeze_panes(1, 0)
+        self.row = 0
+
+    def write(self, cells: Sequence[Cell]) -> None:
+        self.row += 1
+        sheet, row, book = self.sheet, self.row, self.book
+        write_string, write_number = sheet.write_string, sheet.write_number
+        for col, value in enumerate(cells):
+            if value is None:
+                continue
+            kind = type(value)
+            if kind is str:
+                write_string(row, col, value if len(value) <= CELL_MAX_LENGTH else fit_cell(value))
+            elif kind is int or kind is float:
+                write_number(row, col, value)
+            elif kind is datetime:
+                sheet.write_datetime(row, col, value, book.datetime)
+            elif kind is date:
+                sheet.write_datetime(row, col, value, book.date)
+            else:
+                write_number(row, col, value)
+
+    def close(self) -> None:
+        self.sheet.autofilter(0, 0, self.row, self.width - 1)
+
+
+class _Book:
+    def __init__(self, path: Path) -> None:
+        self.workbook = xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS)
+        self.bold = self.workbook.add_format({"bold": True})
+        self.date = self.workbook.add_format({"num_format": DATE_FORMAT})
+        self.datetime = self.workbook.add_format({"num_format": DATETIME_FORMAT})
+
+    def sheet(self, name: str, header: Sequence[str], widths: Sequence[int] = ()) -> _Sheet:
+        return _Sheet(self, name, header, list(widths) or [len(h) + 2 for h in header])
+
+
+_TYPE_WIDTH = {"date": 11, "integer": 9, "decimal": 12, "text": 30, "textarea": 40}
+
+
+def _response_widths(plan: _Plan) -> list[int]:
+    meta = {"institution": 40, "started": 16, "completed": 16, "interviewer": 20}
+    widths = [max(meta.get(name, 0), len(name) + 2) for name in META_COLUMNS]
+    for column in plan.columns:
+        widths.append(max(len(column.name) + 2, _TYPE_WIDTH.get(column.value_type.value, 10)))
+    return widths
+
+
+def write_xlsx(
+    session: Session,
+    fieldwork: Fieldwork,
+    path: Path,
+    options: ExportOptions | None = None,
+    *,
+    translate: Translate | None = None,
+    progress: Progress | None = None,
+) -> int:
+    """Write the response workbook to ``path``; returns the number of responses written.
+
+    ``translate`` gives the don't know / refused labels (labels mode) in the export's
+    language; without it they are in English.
+    """
+    options = options or ExportOptions()
+    plan = _Plan(session, fieldwork, options, translate)
+    book = _Book(path)
+    try:
+        responses = book.sheet("Responses", plan.header, _response_widths(plan))
+        for cells in _rows(session, fieldwork, options, plan):
+            responses.write(cells)
+            if progress is not None:
+                progress(1)
+        responses.close()
+
+        languages = plan.languages
+        codebook = book.sheet(
+            "Codebook",
+            [
+                "variable",
+                *(f"label_{lang}" for lang in languages),
+                "type",
+                "group",
+                "relevance",
+                "constraint",
+                "required",
+                "choice_list",
+            ],
+            [20, *(60 for _ in languages), 16, 16, 40, 30, 10, 20],
+        )
+        for entry in codebook_rows(plan.ordered_flows, languages):
+            codebook.write(
+                [
+                    entry.variable,
+                    *entry.labels,
+                    entry.type,
+                    entry.group,
+                    entry.relevance,
+                    entry.constraint,
+                    entry.required,
+                    entry.choice_list,
+                ]
+            )
+        codebook.close()
+
+        choices = book.sheet(
+            "Choices",
+            ["list", "code", *(f"label_{lang}" for lang in languages)],
+            [20, 12, *(60 for _ in languages)],
+        )
+        for list_name, code, labels in choice_rows(plan.ordered_flows, languages):
+            choices.write([list_name, code, *labels])
+        choices.close()
+
+        calls = book.sheet("Calls", CALL_COLUMNS, [14, 40, 20, 16, 16, 16, 16, 30, 11, 40])
+        for cells in _calls(session, fieldwork, plan.language):
+            calls.write(cells)
+        calls.close()
+
+        dispositions = book.sheet("Dispositions", DISPOSITION_COLUMNS, [12, 16, 40, 10])
+        for cells in _disposition_rows(session, fieldwork, plan.language):
+            dispositions.write(cells)
+        dispositions.write([])  # a blank row between the counts and the rates
+        dispositions.write(list(RATE_COLUMNS))
+        for name, value, formula in rates_for(session, fieldwork).as_rows():
+            dispositions.write([name, value, formula])
+        dispositions.close()
+    finally:
+        book.workbook.close()
+    return responses.row
+
+
+# -- CSV ------------------------------------------------------------------------------------------
+
+
+def _csv_text(value: Cell) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return neutralise(value)
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ", timespec="seconds")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def iter_csv(
+    session: Session,
+    fieldwork: Fieldwork,
+    options: ExportOptions | None = None,
+    *,
+    translate: Translate | None = None,
+    progress: Progress | None = None,
+) -> Iterator[str]:
+    """The Responses sheet as CSV text, a line at a time, starting with the UTF-8 BOM."""
+    options = options or ExportOptions()
+    plan = _Plan(session, fieldwork, options, translate)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=CSV_DELIMITER, lineterminator="\r\n")
+    writer.writerow(plan.header)
+    yield "\ufeff" + buffer.getvalue()
+    for cells in _rows(session, fieldwork, options, plan):
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerow([_csv_text(value) for value in cells])
+        yield buffer.getvalue()
+        if progress is not None:
+            progress(1)
+
+
+def write_csv(
+    session: Session,
+    fieldwork: Fieldwork,
+    path: Path,
+    options: ExportOptions | None = None,
+    *,
+    translate: Translate | None = None,
+    progress: Progress | None = None,
+) -> int:
+    """Write the Responses CSV to ``path``; returns the number of responses written."""
+    count = -1  # the header line is not a response
+    with path.open("w", encoding="utf-8", newline="") as out:
+        for line in iter_csv(session, fieldwork, options, translate=translate, progress=progress):
+            out.write(line)
+            count += 1
+    return count

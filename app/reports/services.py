@@ -1,0 +1,472 @@
+"""Compute the monitoring report of a fieldwork from the database and write it as XLSX.
+
+The figures come from ``app.domain.report``; this module reads the responses (their
+answers cleaned by the fieldwork's questionnaire) and the sample, and lays the tables out
+with XlsxWriter:
+
+- ``contents``: what the workbook holds, with a link to every table;
+- ``closed``: one frequency table per closed question (matrix rows one each), overall and
+  per breakdown group, each with a native column chart of the overall percentages;
+- ``numeric``: n, sum, mean, median, min, max (and don't know / refused) per numeric item;
+- ``response_rates``: sample size, complete responses and the rate per group.
+
+With a comparison fieldwork (an earlier period of the same survey) every block gets the
+earlier figures next to the current ones (``previous_*`` columns), matched by variable
+name and choice code, and the charts get a second series.
+
+Sheet names and column headers are fixed English snake_case data (they are read by
+analysts' own formulas and macros, so they must not change with the language); questions
+and choices are labelled from the questionnaire in the chosen language.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import xlsxwriter
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from xlsxwriter.worksheet import Worksheet
+
+from app.domain.flow import Flow, answers_from_json
+from app.domain.questionnaire import Text
+from app.domain.report import (
+    NO_VALUE,
+    ClosedTable,
+    Frequencies,
+    NumericSummary,
+    NumericTable,
+    RateRow,
+    Record,
+    Report,
+    build_report,
+    group_of,
+    response_rates,
+)
+from app.models.fieldwork import Fieldwork, Response, ResponseStatus, SampleUnit
+from app.surveys.services import flow_of
+
+STANDARD_BREAKDOWNS = ("subregion", "entity_type", "powiat", "gmina")
+TOTAL = "total"
+NO_VALUE_LABEL = "(no value)"
+MAX_CELL = 32_767  # Excel's limit on the characters in one cell
+NUMERIC_FIGURES = ("n", "sum", "mean", "median", "min", "max", "dont_know", "refused")
+
+
+class ReportError(Exception):
+    """A report that cannot be made as asked (unknown breakdown, other survey, ...)."""
+
+
+@dataclass
+class FieldworkReport:
+    """The figures of one fieldwork: tables and response rates."""
+
+    fieldwork: Fieldwork
+    flow: Flow
+    report: Report
+    rates: list[RateRow]
+
+
+def _sample_units(session: Session, fieldwork: Fieldwork) -> list[SampleUnit]:
+    return list(
+        session.scalars(
+            select(SampleUnit)
+            .where(SampleUnit.fieldwork_id == fieldwork.id)
+            .order_by(SampleUnit.id)
+        )
+    )
+
+
+def _records(
+    session: Session, fieldwork: Fieldwork, flow: Flow, include_partial: bool
+) -> Iterator[Record]:
+    """(clean answers, sample variables) of each response, read in order, in batches."""
+    query = (
+        select(Response, SampleUnit)
+        .outerjoin(SampleUnit, Response.sample_unit_id == SampleUnit.id)
+        .where(Response.fieldwork_id == fieldwork.id)
+        .order_by(Response.id)
+    )
+    if not include_partial:
+        query = query.where(Response.status == ResponseStatus.COMPLETE.value)
+    q = flow.questionnaire
+    for response, unit in session.execute(query.execution_options(yield_per=500)):
+        sample = unit.sample_variables() if unit is not None else {}
+        answers = answers_from_json(q, response.answers or {}, flow.variables)
+        # relevance that uses today() is judged as on the day the answers were given
+        moment = response.completed_at or response.updated_at
+        state = flow.state(answers, sample=sample, today=moment.date())
+        yield flow.clean_answers(state), sample
+
+
+def known_breakdowns(session: Session, fieldwork: Fieldwork) -> list[str]:
+    """The sample variables a report may break down by: the standard ones, then extras."""
+    extra: set[str] = set()
+    for unit in _sample_units(session, fieldwork):
+        extra.update(unit.variables or {})
+    return [*STANDARD_BREAKDOWNS, *sorted(extra - set(STANDARD_BREAKDOWNS))]
+
+
+def compute(
+    session: Session, fieldwork: Fieldwork, *, by: str | None = None, include_partial: bool = False
+) -> FieldworkReport:
+    """The report's figures for ``fieldwork`` (complete responses only unless asked)."""
+    units = _sample_units(session, fieldwork)
+    if by is not None and by not in STANDARD_BREAKDOWNS:
+        if not any(by in (unit.variables or {}) for unit in units):
+            raise ReportError(f"the sample has no variable {by!r}")
+    flow = flow_of(fieldwork.survey_version)
+    samples = [unit.sample_variables() for unit in units]
+    groups = sorted({group_of(s, by) for s in samples} - {NO_VALUE}) if by else []
+    if by and any(group_of(s, by) == NO_VALUE for s in samples):
+        groups.append(NO_VALUE)
+    report = build_report(
+        flow, _records(session, fieldwork, flow, include_partial), by=by, groups=groups
+    )
+    completed = set(
+        session.scalars(
+            select(Response.sample_unit_id).where(
+                Response.fieldwork_id == fieldwork.id,
+                Response.status == ResponseStatus.COMPLETE.value,
+                Response.sample_unit_id.is_not(None),
+            )
+        )
+    )
+    rates = response_rates(
+        ((sample, unit.id in completed) for unit, sample in zip(units, samples, strict=True)),
+        by=by,
+    )
+    return FieldworkReport(fieldwork, flow, report, rates)
+
+
+def write_report(
+    session: Session,
+    fieldwork: Fieldwork,
+    *,
+    by: str | None = None,
+    compare: Fieldwork | None = None,
+    language: str | None = None,
+    include_partial: bool = False,
+) -> bytes:
+    """The monitoring report workbook of ``fieldwork`` as XLSX bytes.
+
+    ``compare``: an earlier fieldwork of the same survey, shown side by side.
+    ``language``: of the questionnaire's labels (default: the questionnaire's own).
+    """
+    if compare is not None and compare.survey_id != fieldwork.survey_id:
+        raise ReportError("the comparison fieldwork is of another survey")
+    if compare is not None and compare.id == fieldwork.id:
+        raise ReportError("a fieldwork cannot be compared with itself")
+    current = compute(session, fieldwork, by=by, include_partial=include_partial)
+    previous = (
+        compute(session, compare, by=by, include_partial=include_partial) if compare else None
+    )
+    lang = language or current.flow.settings.default_language
+    buffer = io.BytesIO()
+    workbook = xlsxwriter.Workbook(
+        buffer,
+        {
+            "in_memory": True,
+            # labels come from definitions and samples: never let them become formulas/links
+            "strings_to_formulas": False,
+            "strings_to_numbers": False,
+            "strings_to_urls": False,
+        },
+    )
+    _Writer(workbook, current, previous, lang).write()
+    workbook.close()
+    return buffer.getvalue()
+
+
+def _text(text: Text | None, lang: str, fallback: str) -> str:
+    return text.get(lang, fallback) if text is not None else ""
+
+
+def _group_label(group: str) -> str:
+    return NO_VALUE_LABEL if group == NO_VALUE else group
+
+
+def _cell(value: str) -> str:
+    """Text cut to what a cell holds, with a visible marker when cut."""
+    return value if len(value) <= MAX_CELL else value[: MAX_CELL - 1] + "…"
+
+
+def _float(value: Decimal | None) -> float | None:
+    return float(value) if value is not None else None
+
+
+class _Writer:
+    """Lays the tables of one report (and its comparison) out in a workbook."""
+
+    def __init__(
+        self,
+        workbook: xlsxwriter.Workbook,
+        current: FieldworkReport,
+        previous: FieldworkReport | None,
+        lang: str,
+    ) -> None:
+        self.wb = workbook
+        self.current = current
+        self.previous = previous
+        self.lang = lang
+        self.fallback = current.flow.settings.default_language
+        self.bold = workbook.add_format({"bold": True})
+        self.title = workbook.add_format({"bold": True, "font_size": 12})
+        self.header = workbook.add_format({"bold": True, "bottom": 1, "text_wrap": True})
+        self.pct = workbook.add_format({"num_format": "0.0%"})
+        self.num = workbook.add_format({"num_format": "#,##0.##"})
+        self.link = workbook.add_format({"font_color": "blue", "underline": 1})
+        self.groups: tuple[str | None, ...] = (None, *current.report.groups)
+        self.links: list[tuple[str, str, str, int]] = []  # variable, label, sheet, row
+
+    # -- helpers ------------------------------------------------------------------------
+
+    def label(self, text: Text | None) -> str:
+        return _text(text, self.lang, self.fallback)
+
+    def block_name(self, group: str | None) -> str:
+        return TOTAL if group is None else _group_label(group)
+
+    def _write(self, ws: Worksheet, row: int, col: int, value: Any, fmt: Any = None) -> None:
+        """One cell: numbers as numbers, text as text, None as an empty cell."""
+        if value is None:
+            return
+        if isinstance(value, str):
+            ws.write_string(row, col, _cell(value), fmt)
+        else:
+            ws.write_number(row, col, value, fmt)
+
+    # -- sheets -------------------------------------------------------------------------
+
+    def write(self) -> None:
+        contents = self.wb.add_worksheet("contents")
+        closed = self.wb.add_worksheet("closed")
+        numeric = self.wb.add_worksheet("numeric")
+        rates = self.wb.add_worksheet("response_rates")
+        self.write_closed(closed)
+        self.write_numeric(numeric)
+        self.write_rates(rates)
+        self.write_contents(contents)
+        contents.activate()
+
+    def write_contents(self, ws: Worksheet) -> None:
+        settings = self.current.flow.settings
+        fieldwork = self.current.fieldwork
+        report = self.current.report
+        ws.set_column(0, 0, 22)
+        ws.set_column(1, 1, 80)
+        ws.write_string(0, 0, _cell(self.label(settings.title)), self.title)
+        facts: list[tuple[str, Any]] = [
+            ("fieldwork", fieldwork.title),
+            ("fieldwork_id", fieldwork.id),
+            ("survey_version", settings.version or ""),
+            ("breakdown", report.by or ""),
+            ("responses", report.responses),
+        ]
+        if self.previous is not None:
+            facts += [
+                ("previous_fieldwork", self.previous.fieldwork.title),
+                ("previous_fieldwork_id", self.previous.fieldwork.id),
+                ("previous_responses", self.previous.report.responses),
+            ]
+        for offset, (name, value) in enumerate(facts, start=2):
+            ws.write_string(offset, 0, name, self.bold)
+            self._write(ws, offset, 1, value)
+        row = len(facts) + 3
+        for col, name in enumerate(("variable", "label", "sheet")):
+            ws.write_string(row, col, name, self.header)
+        for variable, label, sheet, target in self.links:
+            row += 1
+            ws.write_url(
+                row,
+                0,
+                f"internal:'{sheet}'!A{target + 1}",
+                self.link,
+                string=variable,
+            )
+            ws.write_string(row, 1, _cell(label))
+            ws.write_string(row, 2, sheet)
+        ws.write_url(row + 2, 0, "internal:'response_rates'!A1", self.link, "response_rates")
+
+    def _closed_previous(self, table: ClosedTable) -> ClosedTable | None:
+        if self.previous is None:
+            return None
+        try:
+            found = self.previous.report.table(table.variable)
+        except KeyError:
+            return None
+        return found if isinstance(found, ClosedTable) else None
+
+    def write_closed(self, ws: Worksheet) -> None:
+        per_block = 4 if self.previous is not None else 2
+        ws.set_column(0, 0, 10)
+        ws.set_column(1, 1, 45)
+        ws.set_column(2, 2 + per_block * len(self.groups), 11)
+        row = 0
+        for table in self.current.report.closed:
+            before = self._closed_previous(table)
+            title = f"{table.variable} – {self.label(table.label)}"
+            if table.row_label is not None:
+                title += f" – {self.label(table.row_label)}"
+            self.links.append((table.variable, title, "closed", row))
+            ws.write_string(row, 0, _cell(title), self.title)
+            row += 1
+            # the group names above their columns, then the figure names
+            for index, group in enumerate(self.groups):
+                ws.write_string(row, 2 + index * per_block, self.block_name(group), self.bold)
+            row += 1
+            ws.write_string(row, 0, "code", self.header)
+            ws.write_string(row, 1, "label", self.header)
+            names = ["n", "percent"]
+            if self.previous is not None:  # even when it lacks this question: columns align
+                names += ["previous_n", "previous_percent"]
+            for index in range(len(self.groups)):
+                for offset, name in enumerate(names):
+                    ws.write_string(row, 2 + index * per_block + offset, name, self.header)
+            first = row + 1
+            for choice in table.rows:
+                row += 1
+                self._write(ws, row, 0, choice.code)
+                label = self.label(choice.label) if choice.label else choice.key
+                ws.write_string(row, 1, _cell(label))
+                for index, group in enumerate(self.groups):
+                    col = 2 + index * per_block
+                    self._frequency(ws, row, col, self._freq(table, group), choice.key)
+                    if before is not None:
+                        self._frequency(ws, row, col + 2, self._freq(before, group), choice.key)
+            last = row
+            row += 1
+            ws.write_string(row, 1, "base", self.bold)
+            for index, group in enumerate(self.groups):
+                col = 2 + index * per_block
+                ws.write_number(row, col, self._freq(table, group).base, self.bold)
+                if before is not None:
+                    ws.write_number(row, col + 2, self._freq(before, group).base, self.bold)
+            self._chart(ws, table, first, last, first - 2, bool(before))
+            # leave room for the chart (about 15 rows) below short tables
+            row = max(row + 2, first - 2 + 17)
+        if not self.current.report.closed:
+            ws.write_string(0, 0, "no_closed_questions")
+
+    @staticmethod
+    def _freq(table: ClosedTable, group: str | None) -> Frequencies:
+        if group is None:
+            return table.overall
+        return table.groups.get(group) or Frequencies()
+
+    def _frequency(self, ws: Worksheet, row: int, col: int, freq: Frequencies, key: str) -> None:
+        ws.write_number(row, col, freq.count(key))
+        self._write(ws, row, col + 1, freq.share(key), self.pct)
+
+    def _chart(
+        self, ws: Worksheet, table: ClosedTable, first: int, last: int, top: int, compare: bool
+    ) -> None:
+        """A column chart of the overall percentages (and the previous ones) by choice."""
+        chart = self.wb.add_chart({"type": "column"})
+        categories = ["closed", first, 1, last, 1]
+        chart.add_series(
+            {
+                "name": self.current.fieldwork.title or TOTAL,
+                "categories": categories,
+                "values": ["closed", first, 3, last, 3],
+                "data_labels": {"value": True, "num_format": "0%"},
+            }
+        )
+        if compare and self.previous is not None:
+            chart.add_series(
+                {
+                    "name": self.previous.fieldwork.title or "previous",
+                    "categories": categories,
+                    "values": ["closed", first, 5, last, 5],
+                }
+            )
+        chart.set_title({"name": table.variable, "name_font": {"size": 11}})
+        chart.set_y_axis({"num_format": "0%", "min": 0})
+        chart.set_legend({"position": "bottom" if compare else "none"})
+        per_block = 4 if self.previous is not None else 2
+        ws.insert_chart(
+            top, 2 + per_block * len(self.groups) + 1, chart, {"x_scale": 1.1, "y_scale": 1.0}
+        )
+
+    def write_numeric(self, ws: Worksheet) -> None:
+        figures = list(NUMERIC_FIGURES)
+        if self.previous is not None:
+            figures += [f"previous_{name}" for name in NUMERIC_FIGURES]
+        ws.set_column(0, 0, 30)
+        ws.set_column(1, len(figures), 12)
+        row = 0
+        for table in self.current.report.numeric:
+            before = self._numeric_previous(table)
+            title = f"{table.variable} – {self.label(table.label)}"
+            self.links.append((table.variable, title, "numeric", row))
+            ws.write_string(row, 0, _cell(title), self.title)
+            row += 1
+            ws.write_string(row, 0, self.current.report.by or "group", self.header)
+            for col, name in enumerate(figures, start=1):
+                ws.write_string(row, col, name, self.header)
+            for group in self.groups:
+                row += 1
+                ws.write_string(
+                    row, 0, self.block_name(group), self.bold if group is None else None
+                )
+                self._summary(ws, row, 1, self._stats(table, group))
+                if before is not None:
+                    self._summary(ws, row, 1 + len(NUMERIC_FIGURES), self._stats(before, group))
+            row += 2
+        if not self.current.report.numeric:
+            ws.write_string(0, 0, "no_numeric_questions")
+
+    def _numeric_previous(self, table: NumericTable) -> NumericTable | None:
+        if self.previous is None:
+            return None
+        try:
+            found = self.previous.report.table(table.variable)
+        except KeyError:
+            return None
+        return found if isinstance(found, NumericTable) else None
+
+    @staticmethod
+    def _stats(table: NumericTable, group: str | None) -> NumericSummary:
+        if group is None:
+            return table.overall
+        return table.groups.get(group) or NumericSummary()
+
+    def _summary(self, ws: Worksheet, row: int, col: int, s: NumericSummary) -> None:
+        values = (s.n, s.sum, s.mean, s.median, s.min, s.max, s.dont_know, s.refused)
+        for offset, value in enumerate(values):
+            number = _float(value) if isinstance(value, Decimal) else value
+            self._write(ws, row, col + offset, number, self.num)
+
+    def write_rates(self, ws: Worksheet) -> None:
+        names = ["group", "sample_size", "complete", "response_rate"]
+        previous: dict[str | None, RateRow] = {}
+        if self.previous is not None:
+            names += ["previous_sample_size", "previous_complete", "previous_response_rate"]
+            previous = {r.group: r for r in self.previous.rates}
+        ws.set_column(0, 0, 30)
+        ws.set_column(1, len(names), 14)
+        for col, name in enumerate(names):
+            ws.write_string(0, col, name, self.header)
+        ws.freeze_panes(1, 0)
+        rows = self.current.rates
+        current_groups = {r.group for r in rows}
+        # groups only the earlier fieldwork had still show, with an empty current side
+        earlier = self.previous.rates if self.previous is not None else []
+        extra = [r.group for r in earlier if r.group not in current_groups]
+        by_group = {r.group: r for r in rows}
+        for index, group in enumerate([r.group for r in rows] + extra, start=1):
+            ws.write_string(index, 0, self.block_name(group), self.bold if group is None else None)
+            now = by_group.get(group)
+            if now is not None:
+                ws.write_number(index, 1, now.sample_size)
+                ws.write_number(index, 2, now.complete)
+                self._write(ws, index, 3, now.rate, self.pct)
+            before = previous.get(group)
+            if before is not None:
+                ws.write_number(index, 4, before.sample_size)
+                ws.write_number(index, 5, before.complete)
+                self._write(ws, index, 6, before.rate, self.pct)

@@ -1,0 +1,380 @@
+"""Response export speed and memory: the real XLSX export against a bare XlsxWriter loop.
+
+A generated definition of 120 variables (integers, decimals, dates, single and multiple
+choices, texts) is loaded into a scratch database; 10,000 and 100,000 responses (each with
+its sampled institution) are bulk-inserted with Core. For each size the real export
+(``app.exports.services.write_xlsx``: rows streamed from the database, each response run
+through its flow, the codebook and the other sheets) and a bare loop that writes the same
+Responses cells with XlsxWriter in constant-memory mode are timed in the same run, each in
+a fresh child process so that its peak resident memory (``VmHWM``) is its own.
+
+Targets (issue 6): real/bare time <= 1.5; peak memory < 200 MB; peak at 100k <= peak at
+10k + 20 %.
+
+    .venv/bin/python bench/export.py [--sizes 10000 100000] [--backend sqlite|postgresql]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import insert  # noqa: E402
+from sqlalchemy.orm import Session  # noqa: E402
+
+from app.db import make_engine  # noqa: E402 - needs the path above
+from app.domain.export import META_COLUMNS  # noqa: E402
+
+INTEGERS, DECIMALS, DATES, SINGLES, TEXTS, MULTIPLES = 40, 15, 10, 35, 15, 5  # 120 variables
+CODES = ("1", "2", "3", "4", "5")
+TICKS = ("a", "b", "c")
+SURVEY_ID = "bench_export"
+# a sixth of the questions are asked only when the filter question is not answered "5"
+FILTER, SKIP_CODE = "s000", "5"
+CONDITIONAL = frozenset(f"s{n:03d}" for n in range(10, 30))
+BATCH = 5_000
+TARGET_RATIO, TARGET_MB, TARGET_GROWTH = 1.5, 200, 0.20
+
+
+def definition() -> str:
+    """The YAML definition: 120 variables in four groups."""
+    lines = [
+        "settings:",
+        f"  id: {SURVEY_ID}",
+        "  title: {pl: 'Test wydajności eksportu', en: 'Export benchmark'}",
+        "  languages: [pl, en]",
+        "choices:",
+        "  skala:",
+        *(f"    - {{name: '{c}', label: {{pl: 'Ocena {c}', en: 'Score {c}'}}}}" for c in CODES),
+        "  wiele:",
+        *(f"    - {{name: '{c}', label: {{pl: 'Opcja {c}', en: 'Option {c}'}}}}" for c in TICKS),
+        "survey:",
+    ]
+    for name, kind in variables():
+        lines += [
+            f"  - type: {kind}",
+            f"    name: {name}",
+            f"    label: {{pl: 'Pytanie {name}', en: 'Question {name}'}}",
+        ]
+        if name in CONDITIONAL:
+            lines.append(f"    relevant: \"${{{FILTER}}} != '{SKIP_CODE}'\"")
+    return "\n".join(lines) + "\n"
+
+
+def variables() -> list[tuple[str, str]]:
+    """(name, type) of the 120 variables, in questionnaire order."""
+    spec = [
+        ("i", "integer", INTEGERS),
+        ("d", "decimal", DECIMALS),
+        ("t", "date", DATES),
+        ("s", "select_one skala", SINGLES),
+        ("x", "text", TEXTS),
+        ("m", "select_multiple wiele", MULTIPLES),
+    ]
+    return [(f"{prefix}{n:03d}", kind) for prefix, kind, count in spec for n in range(count)]
+
+
+def answers(n: int) -> dict[str, Any]:
+    """The stored (JSON) answers of response ``n``, the same on every call."""
+    rnd = random.Random(n)
+    data: dict[str, Any] = {}
+    for name, kind in variables():
+        if rnd.random() < 0.03 and name != FILTER:
+            data[name] = {"missing": "dont_know"}
+        elif kind == "integer":
+            data[name] = rnd.randint(0, 5000)
+        elif kind == "decimal":
+            data[name] = f"{rnd.randint(0, 10**6)}.{rnd.randint(0, 99):02d}"
+        elif kind == "date":
+            data[name] = (date(2025, 1, 1) + timedelta(days=rnd.randint(0, 364))).isoformat()
+        elif kind.startswith("select_one"):
+            data[name] = rnd.choice(CODES)
+        elif kind == "text":
+            data[name] = f"Odpowiedź {n} – zażółć gęślą jaźń {rnd.randint(0, 10**6)}"
+        else:
+            data[name] = [c for c in TICKS if rnd.random() < 0.5]
+    return data
+
+
+def bare_cells(n: int) -> list[Any]:
+    """The Responses row the export writes for response ``n`` (what the bare loop writes)."""
+    started = datetime(2026, 3, 2, 8, 0) + timedelta(minutes=n % 10_000)
+    row: list[Any] = [
+        n,
+        f"{n:06d}",
+        f"Instytucja nr {n}",
+        "CIS",
+        "centralny",
+        "gliwicki",
+        "Gliwice",
+        "online",
+        "complete",
+        started,
+        started + timedelta(minutes=20),
+        20.0,
+        None,
+        1,
+    ]
+    data = answers(n)
+    skipped = data[FILTER] == SKIP_CODE
+    for name, kind in variables():
+        value = data[name]
+        if skipped and name in CONDITIONAL:  # not asked: kept in storage, blank in the export
+            row.append(None)
+        elif isinstance(value, dict):
+            row.append(-98)
+            if kind.startswith("select_multiple"):
+                row.extend([None] * len(TICKS))
+        elif kind == "decimal":
+            row.append(float(Decimal(value)))
+        elif kind == "date":
+            row.append(date.fromisoformat(value))
+        elif kind.startswith("select_multiple"):
+            row.append(" ".join(value))
+            row.extend(int(c in value) for c in TICKS)
+        else:
+            row.append(value)
+    return row
+
+
+# --- the data -------------------------------------------------------------------------------------
+
+
+def seed(url: str, sizes: list[int]) -> dict[int, int]:
+    """Load the definition and one fieldwork per size; returns size -> fieldwork id."""
+    from app.fieldwork.services import create_fieldwork
+    from app.models.fieldwork import Response, SampleUnit
+    from app.surveys.services import load_bytes
+
+    engine = make_engine(url)
+    fieldworks: dict[int, int] = {}
+    with Session(engine) as session:
+        loaded = load_bytes(session, definition().encode("utf-8"), "bench_export.yaml")
+        assert loaded.ok, [str(p) for p in loaded.problems]
+        for size in sizes:
+            fieldwork = create_fieldwork(session, SURVEY_ID, f"Bench {size}")
+            fieldworks[size] = fieldwork.id
+        session.commit()
+        version_id = loaded.version.id
+    now = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)
+    with engine.begin() as connection:
+        for size, fieldwork_id in fieldworks.items():
+            t0 = time.perf_counter()
+            for start in range(0, size, BATCH):
+                numbers = range(start, min(size, start + BATCH))
+                unit_ids = connection.scalars(
+                    insert(SampleUnit.__table__).returning(
+                        SampleUnit.__table__.c.id, sort_by_parameter_order=True
+                    ),
+                    [
+                        {
+                            "fieldwork_id": fieldwork_id,
+                            "external_id": f"{n:06d}",
+                            "name": f"Instytucja nr {n}",
+                            "entity_type": "CIS",
+                            "subregion": "centralny",
+                            "powiat": "gliwicki",
+                            "gmina": "Gliwice",
+                            "contact_person": "",
+                            "email": "",
+                            "variables": {},
+                            "token": f"b{fieldwork_id}-{n}",
+                            "created_at": now,
+                        }
+                        for n in numbers
+                    ],
+                ).all()
+                rows = []
+                for n, unit_id in zip(numbers, unit_ids, strict=True):
+                    started = now + timedelta(hours=1, minutes=n % 10_000)
+                    rows.append(
+                        {
+                            "fieldwork_id": fieldwork_id,
+                            "sample_unit_id": unit_id,
+                            "survey_version_id": version_id,
+                            "answers": answers(n),
+                            "status": "complete",
+                            "language": "pl",
+                            "revision": 1,
+                            "via_web": True,
+                            "via_phone": False,
+                            "is_demo": True,
+                            "started_at": started,
+                            "updated_at": started + timedelta(minutes=20),
+                            "completed_at": started + timedelta(minutes=20),
+                        }
+                    )
+                connection.execute(insert(Response.__table__), rows)
+            print(f"seeded {size} responses in {time.perf_counter() - t0:.1f} s", flush=True)
+    engine.dispose()
+    return fieldworks
+
+
+# --- one measurement, in a child process ----------------------------------------------------------
+
+
+def measure_real(url: str, fieldwork_id: int, out: Path) -> dict[str, float]:
+    from app.exports.services import write_xlsx
+    from app.models.fieldwork import Fieldwork
+
+    engine = make_engine(url)
+    with Session(engine) as session:
+        fieldwork = session.get(Fieldwork, fieldwork_id)
+        t0 = time.perf_counter()
+        rows = write_xlsx(session, fieldwork, out)
+        seconds = time.perf_counter() - t0
+    engine.dispose()
+    return {"seconds": seconds, "rows": rows}
+
+
+def measure_bare(size: int, out: Path) -> dict[str, float]:
+    import xlsxwriter
+
+    from app.exports.services import WORKBOOK_OPTIONS
+
+    header = [*META_COLUMNS]
+    for name, kind in variables():
+        header.append(name)
+        if kind.startswith("select_multiple"):
+            header.extend(f"{name}_{c}" for c in TICKS)
+    making = 0.0  # time spent making the cells, which the export gets from the database
+    t0 = time.perf_counter()
+    book = xlsxwriter.Workbook(str(out), WORKBOOK_OPTIONS)
+    date_format = book.add_format({"num_format": "dd.mm.yyyy"})
+    sheet = book.add_worksheet("Responses")
+    for col, title in enumerate(header):
+        sheet.write_string(0, col, title)
+    for n in range(size):
+        row = n + 1
+        t1 = time.perf_counter()
+        cells = bare_cells(n)
+        making += time.perf_counter() - t1
+        for col, value in enumerate(cells):
+            if value is None:
+                continue
+            if isinstance(value, str):
+                sheet.write_string(row, col, value)
+            elif isinstance(value, date):
+                sheet.write_datetime(row, col, value, date_format)
+            else:
+                sheet.write_number(row, col, value)
+    book.close()
+    return {"seconds": time.perf_counter() - t0 - making, "rows": size, "making": making}
+
+
+def child(kind: str, url: str, fieldwork_id: int, size: int) -> dict[str, float]:
+    """Run one measurement in a fresh interpreter; its figures and peak memory."""
+    with tempfile.TemporaryDirectory(prefix="ankieta-export-bench-") as directory:
+        command = [
+            sys.executable,
+            __file__,
+            "--child",
+            kind,
+            "--url",
+            url,
+            "--fieldwork",
+            str(fieldwork_id),
+            "--size",
+            str(size),
+            "--out",
+            str(Path(directory) / f"{kind}.xlsx"),
+        ]
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            raise RuntimeError(f"{kind} child failed:\n{done.stderr}")
+        return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory.
+
+    ``ru_maxrss`` is not used: Linux carries it over from the parent through fork and exec,
+    so every child would report at least the seeding parent's peak. ``VmHWM`` belongs to
+    this process's own address space.
+    """
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024  # kB
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run_child(args: argparse.Namespace) -> None:
+    out = Path(args.out)
+    if args.child == "real":
+        figures = measure_real(args.url, args.fieldwork, out)
+    else:
+        figures = measure_bare(args.size, out)
+    figures["maxrss_mb"] = peak_rss_mb()
+    figures["file_mb"] = out.stat().st_size / 2**20
+    print(json.dumps(figures))
+
+
+# --- the run --------------------------------------------------------------------------------------
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--backend", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--child", choices=["real", "bare"], help=argparse.SUPPRESS)
+    parser.add_argument("--url", help=argparse.SUPPRESS)
+    parser.add_argument("--fieldwork", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--size", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--out", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        run_child(args)
+        return 0
+
+    from bench._server import scratch_database
+
+    ok = True
+    peaks: dict[int, float] = {}
+    columns = len(META_COLUMNS) + len(variables()) + MULTIPLES * len(TICKS)
+    print(f"questionnaire: {len(variables())} variables, {columns} columns; {args.backend}")
+    with scratch_database(args.backend) as url:
+        fieldworks = seed(url, args.sizes)
+        for size in args.sizes:
+            real = child("real", url, fieldworks[size], size)
+            bare = child("bare", url, fieldworks[size], size)
+            assert real["rows"] == size, real
+            ratio = real["seconds"] / bare["seconds"]
+            peaks[size] = real["maxrss_mb"]
+            print(
+                f"{size:>7} responses: export {real['seconds']:.1f} s "
+                f"({size / real['seconds']:.0f} rows/s, peak {real['maxrss_mb']:.0f} MB, "
+                f"{real['file_mb']:.1f} MB file) | bare XlsxWriter {bare['seconds']:.1f} s "
+                f"(peak {bare['maxrss_mb']:.0f} MB) | ratio {ratio:.2f} "
+                f"(target <= {TARGET_RATIO})",
+                flush=True,
+            )
+            ok &= ratio <= TARGET_RATIO and real["maxrss_mb"] < TARGET_MB
+    if len(peaks) > 1:
+        small, large = min(peaks), max(peaks)
+        growth = peaks[large] / peaks[small] - 1
+        print(
+            f"peak memory {large} vs {small}: {peaks[large]:.0f} MB vs {peaks[small]:.0f} MB "
+            f"({growth:+.0%}, target <= +{TARGET_GROWTH:.0%})"
+        )
+        ok &= growth <= TARGET_GROWTH
+    print("targets met" if ok else "TARGETS MISSED")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
