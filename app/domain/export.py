@@ -27,14 +27,21 @@ Safety
 from __future__ import annotations
 
 import enum
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
-from app.domain.flow import Flow, Missing, State, Variable, VariableKind
+from app.domain.flow import (
+    Flow,
+    Missing,
+    State,
+    Variable,
+    VariableKind,
+    date_from_json,
+    decimal_from_json,
+)
 from app.domain.messages import N_, Message
 from app.domain.questionnaire import Item, ItemType, Questionnaire
 
@@ -221,31 +228,11 @@ class RowConverter:
 
 # -- reading stored answers fast ------------------------------------------------------------------
 
-_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _MISSING_JSON = {m.value: m for m in Missing}
 
 
 def _missing(raw: dict[str, Any]) -> Missing | None:
     return _MISSING_JSON.get(raw.get("missing")) if len(raw) == 1 else None  # type: ignore[arg-type]
-
-
-def _decimal(raw: Any) -> Decimal | None:
-    if isinstance(raw, bool) or not isinstance(raw, str | int):
-        return None
-    try:
-        value = Decimal(raw)
-    except InvalidOperation:
-        return None
-    return value if value.is_finite() else None
-
-
-def _date(raw: Any) -> date | None:
-    if not isinstance(raw, str) or not _ISO_DATE.fullmatch(raw):
-        return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        return None
 
 
 class AnswerReader:
@@ -275,9 +262,9 @@ class AnswerReader:
         if kind is ItemType.INTEGER:
             return lambda raw: raw if type(raw) is int else None
         if kind is ItemType.DECIMAL:
-            return _decimal
+            return decimal_from_json
         if kind is ItemType.DATE:
-            return _date
+            return date_from_json
         choices = q.choice_list(var.item)
         codes = choices.codes if choices else ()
         known = frozenset(codes)

@@ -993,9 +993,9 @@ def _value_from_json(q: Questionnaire, var: Variable, raw: Any) -> Any:
     if kind is ItemType.INTEGER:
         return raw if isinstance(raw, int) and not isinstance(raw, bool) else None
     if kind is ItemType.DECIMAL:
-        return _decimal_from_json(raw)
+        return decimal_from_json(raw)
     if kind is ItemType.DATE:
-        return _date_from_json(raw)
+        return date_from_json(raw)
     codes = q.choice_list(var.item).codes if q.choice_list(var.item) else ()
     if kind is ItemType.SELECT_ONE:
         return raw if raw in codes else None
@@ -1004,7 +1004,8 @@ def _value_from_json(q: Questionnaire, var: Variable, raw: Any) -> Any:
     return None
 
 
-def _decimal_from_json(raw: Any) -> Decimal | None:
+def decimal_from_json(raw: Any) -> Decimal | None:
+    """A stored decimal (string or integer) as a Decimal; None if it is not one."""
     if isinstance(raw, bool) or not isinstance(raw, str | int):
         return None
     try:
@@ -1014,7 +1015,8 @@ def _decimal_from_json(raw: Any) -> Decimal | None:
     return value if value.is_finite() else None
 
 
-def _date_from_json(raw: Any) -> date | None:
+def date_from_json(raw: Any) -> date | None:
+    """A stored ISO date as a date; None if it is not one."""
     if not isinstance(raw, str) or not _ISO_DATE.fullmatch(raw):
         return None
     try:
