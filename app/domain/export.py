@@ -251,6 +251,8 @@ class AnswerReader:
         # has a condition, when it is an ``_other`` text or a calculation; the others are
         # always relevant, so their stored answer is their clean value
         self._plan = [(name, _needs_state(var)) for name, var in flow.variables.items()]
+        self._relevance_inputs = _relevance_inputs(flow, [n for n, needs in self._plan if needs])
+        self._relevant_sets: dict[tuple[Any, ...], frozenset[str]] = {}
 
     @staticmethod
     def _decoder(var: Variable, q: Questionnaire) -> Callable[[Any], Any]:
@@ -301,6 +303,27 @@ class AnswerReader:
         evaluated only for the variables that have a condition (an export of 100,000
         responses spends most of its own time here)."""
         answers = self.read(data)
+        inputs = self._relevance_inputs
+        if inputs is not None:
+            # Which conditional variables count depends only on a few answers (those the
+            # conditions refer to), so it is worked out once per distinct combination.
+            names, sample_names, uses_today = inputs
+            key = (
+                *(answers.get(name) for name in names),
+                *(sample.get(name) for name in sample_names),
+                today if uses_today else None,
+            )
+            relevant = self._relevant_sets.get(key)
+            if relevant is None:
+                relevant = self._relevant_set(answers, sample, today)
+                if len(self._relevant_sets) < RELEVANCE_MEMO_LIMIT:
+                    self._relevant_sets[key] = relevant
+            get = answers.get
+            return {
+                name: value
+                for name, needs_state in self._plan
+                if (not needs_state or name in relevant) and (value := get(name)) is not None
+            }
         state: State | None = None
         clean: dict[str, Any] = {}
         for name, needs_state in self._plan:
@@ -315,6 +338,46 @@ class AnswerReader:
             if value is not None:
                 clean[name] = value
         return clean
+
+    def _relevant_set(
+        self, answers: Mapping[str, Any], sample: Mapping[str, Any], today: date
+    ) -> frozenset[str]:
+        state = self.flow.state(answers, sample=sample, today=today)
+        return frozenset(
+            name
+            for name, needs_state in self._plan
+            if needs_state and state.is_relevant_variable(name)
+        )
+
+
+RELEVANCE_MEMO_LIMIT = 10_000  # distinct answer combinations remembered per export
+
+
+def _relevance_inputs(
+    flow: Flow, conditional: list[str]
+) -> tuple[tuple[str, ...], tuple[str, ...], bool] | None:
+    """What the relevance of the ``conditional`` variables depends on: the variables and
+    sample columns their conditions (and their groups', transitively) refer to, and
+    whether a condition uses today(); None when a calculation is involved (its value is
+    computed, so the stored answers alone do not say what the clean answers are)."""
+    if any(flow.variables[n].kind is VariableKind.CALCULATION for n in flow.variables):
+        return None
+    items = {flow._position[flow.variables[name].item.name] for name in conditional}
+    names: set[str] = set()
+    sample_names: set[str] = set()
+    uses_today = False
+    for index in flow._plan(items):
+        item = flow._items[index]
+        expression = item.relevant
+        if expression is not None:
+            names |= expression.references
+            sample_names |= expression.sample_references
+            uses_today = uses_today or any(call == "today" for call, _ in expression.calls())
+    for name in conditional:  # an ``_other`` text counts when its choice is selected
+        var = flow.variables[name]
+        if var.kind is VariableKind.OTHER:
+            names.add(var.item.name)
+    return tuple(sorted(names)), tuple(sorted(sample_names)), uses_today
 
 
 def _needs_state(var: Variable) -> bool:
