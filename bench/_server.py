@@ -18,6 +18,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
@@ -70,8 +71,26 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+@dataclass(frozen=True)
+class Server:
+    """A running gunicorn: its loopback port and its master's pid (workers are children)."""
+
+    port: int
+    pid: int
+
+
 @contextmanager
-def gunicorn(
+def gunicorn(database_url: str, **options) -> Iterator[int]:
+    """Run ``gunicorn app.wsgi:app`` on a free loopback port; yields the port.
+
+    The options are those of ``gunicorn_server``.
+    """
+    with gunicorn_server(database_url, **options) as server:
+        yield server.port
+
+
+@contextmanager
+def gunicorn_server(
     database_url: str,
     *,
     workers: int = 2,
@@ -79,8 +98,8 @@ def gunicorn(
     extra_env: dict[str, str] | None = None,
     log_path: Path | None = None,
     start_timeout: float = 30.0,
-) -> Iterator[int]:
-    """Run ``gunicorn app.wsgi:app`` on a free loopback port; yields the port.
+) -> Iterator[Server]:
+    """Run ``gunicorn app.wsgi:app`` on a free loopback port; yields its port and pid.
 
     The server gets its own database URL and secret key through the environment, and runs
     in its own process group so that the master and every worker are killed at the end.
@@ -118,9 +137,36 @@ def gunicorn(
         )
         try:
             _wait_healthy(port, process, start_timeout)
-            yield port
+            yield Server(port, process.pid)
         finally:
             _stop(process)
+
+
+def worker_pids(master: int) -> list[int]:
+    """The pids of the gunicorn master's worker processes (its children), in order."""
+    children: list[int] = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:  # gone in the meantime
+            continue
+        # "pid (comm) state ppid ...": the command may hold spaces, so split after ")"
+        if int(stat.rsplit(")", 1)[1].split()[1]) == master:
+            children.append(int(entry.name))
+    return sorted(children)
+
+
+def rss_kib(pid: int) -> int | None:
+    """The resident set size (VmRSS) of a process in KiB; None once it has gone."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        return None
+    return None
 
 
 def _wait_healthy(port: int, process: subprocess.Popen[bytes], timeout: float) -> None:
@@ -128,15 +174,15 @@ def _wait_healthy(port: int, process: subprocess.Popen[bytes], timeout: float) -
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"gunicorn exited with status {process.returncode} at start")
+        connection = http.client.HTTPConnection(HOST, port, timeout=2)
         try:
-            connection = http.client.HTTPConnection(HOST, port, timeout=2)
             connection.request("GET", "/healthz")
-            status = connection.getresponse().status
-            connection.close()
-            if status == 200:
+            if connection.getresponse().status == 200:
                 return
         except OSError:
             pass
+        finally:
+            connection.close()  # also when refused: no socket left for the GC to warn about
         time.sleep(0.1)
     raise RuntimeError(f"gunicorn did not answer /healthz within {timeout:.0f} s")
 
