@@ -9,6 +9,7 @@ from flask import Flask, current_app, session
 
 from app.config import ConfigError, load_config
 from app.db import utcnow
+from app.headers import init_app as init_headers
 
 __all__ = ["ConfigError", "create_app"]
 
@@ -22,10 +23,18 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_path=str(instance_path), instance_relative_config=True)
     app.config.update(load_config(instance_path, test_config))
     app.config.setdefault("CLOCK", utcnow)
+    init_headers(app)  # before the extensions: it sets a CSRF default (see app/headers.py)
     register_extensions(app)
     register_blueprints(app)
     register_errors(app)
     register_templating(app)
+    if app.config["PROXY_COUNT"]:
+        # behind N reverse proxies: the client's address (audit log) and the scheme come
+        # from the X-Forwarded-* headers the proxies set, never from the client itself
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        count = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
     return app
 
 
@@ -33,8 +42,10 @@ def register_extensions(app: Flask) -> None:
     from app.auth.services import load_user
     from app.extensions import babel, csrf, init_database, login_manager
     from app.security import enforce_access
+    from app.web import refuse_unreadable_form
 
     init_database(app)
+    app.before_request(refuse_unreadable_form)  # before the CSRF check reads the form
     csrf.init_app(app)
     login_manager.init_app(app)
     login_manager.user_loader(load_user)
@@ -52,13 +63,15 @@ def select_locale() -> str:
 
 
 def register_blueprints(app: Flask) -> None:
+    from app.web import IdConverter
+
+    app.url_map.converters["int"] = IdConverter  # before any route: ids past 2**31 are 404
     from app.admin.routes import bp as admin_bp
     from app.auth.routes import bp as auth_bp
     from app.cati.routes import bp as cati_bp
     from app.exports.routes import bp as exports_bp
     from app.fieldwork.routes import bp as fieldwork_bp
     from app.main.routes import bp as main_bp
-    from app.reports.routes import bp as reports_bp
     from app.respond.routes import bp as respond_bp
     from app.supervise.routes import bp as supervise_bp
     from app.surveys.routes import bp as surveys_bp
@@ -72,7 +85,6 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(supervise_bp)
     app.register_blueprint(cati_bp)
     app.register_blueprint(exports_bp)
-    app.register_blueprint(reports_bp)
 
     from app.cli import register_commands
 

@@ -15,6 +15,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, FlaskGroup, with_appcontext
 from sqlalchemy.exc import OperationalError
 
+from app import audit
 from app.config import ConfigError
 
 
@@ -45,7 +46,9 @@ def main() -> None:
 
 
 def register_commands(app: Flask) -> None:
+    from app.backup_cli import backup_command, restore_command
     from app.exports.cli import export_command
+    from app.privacy_cli import privacy_group
     from app.reports.cli import report_command
 
     app.cli.add_command(init_command)
@@ -59,6 +62,9 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(demo_data_command)
     app.cli.add_command(export_command)
     app.cli.add_command(report_command)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
+    app.cli.add_command(privacy_group)
 
 
 def _database_url() -> str:
@@ -229,6 +235,14 @@ def _load_surveys(paths: list[Path]) -> int:
             if outcome.status == "unchanged":
                 click.echo(f"{path}: unchanged ({survey.code} version {version.number})")
             else:
+                audit.record_cli(
+                    session,
+                    "survey.loaded",
+                    current_app.config["CLOCK"](),
+                    file=path.name,
+                    survey=survey.code,
+                    version=version.number,
+                )
                 click.echo(f"{path}: loaded {survey.code} version {version.number}")
     if not files:
         click.echo("No definition files found.")
@@ -299,6 +313,7 @@ def fieldwork_create(
                 open_link=open_link,
             )
             fieldwork_id = fieldwork.id
+            _audit(session, "fieldwork.created", fieldwork_id, title=title, survey=survey)
     except services.FieldworkError as exc:
         raise click.ClickException(exc.message.render()) from None
     click.echo(fieldwork_id)
@@ -325,11 +340,63 @@ def _change_state(fieldwork_id: int, action: str) -> None:
     try:
         with get_db().session() as session:
             fieldwork = services.get_fieldwork(session, fieldwork_id)
-            services.change_state(session, fieldwork, action, current_app.config["CLOCK"]())
+            before = fieldwork.state
+            services.change_state(
+                session,
+                fieldwork,
+                action,
+                current_app.config["CLOCK"](),
+                retention_days=current_app.config["CONTACT_RETENTION_DAYS"],
+            )
             state = fieldwork.state
+            _audit(session, "fieldwork.state_changed", fieldwork_id, state=[before, state])
     except services.FieldworkError as exc:
         raise click.ClickException(exc.message.render()) from None
     click.echo(f"Fieldwork {fieldwork_id} is {state}.")
+
+
+@fieldwork_group.command("team")
+@click.argument("fieldwork_id", type=int)
+@click.option("--add", "add", multiple=True, help="an interviewer's user name (repeatable)")
+@click.option("--remove", "remove", multiple=True, help="an interviewer's user name (repeatable)")
+def fieldwork_team(fieldwork_id: int, add: tuple[str, ...], remove: tuple[str, ...]) -> None:
+    """Show or change which interviewers get FIELDWORK_ID's cases."""
+    from app.auth.services import find_user
+    from app.extensions import get_db
+    from app.fieldwork import services
+    from app.supervise import services as supervise
+
+    try:
+        with get_db().session() as session:
+            fieldwork = services.get_fieldwork(session, fieldwork_id)
+            members = {u.id for u in supervise.team(session, fieldwork)}
+            for username in (*add, *remove):
+                user = find_user(session, username)
+                if user is None:
+                    raise click.ClickException(f"no user {username!r}")
+                if username in add:
+                    members.add(user.id)
+                else:
+                    members.discard(user.id)
+            if add or remove:
+                supervise.set_team(
+                    session,
+                    fieldwork,
+                    members,
+                    None,
+                    current_app.config["CLOCK"](),
+                    actor_name=audit.cli_actor(),
+                )
+            names = [u.username for u in supervise.team(session, fieldwork)]
+    except services.FieldworkError as exc:
+        raise click.ClickException(exc.message.render()) from None
+    except supervise.SupervisorError as exc:
+        raise click.ClickException(exc.message.render()) from None
+    click.echo(f"Team of fieldwork {fieldwork_id}: {', '.join(names) or '(nobody)'}")
+
+
+def _audit(session, action: str, fieldwork_id: int | None = None, **detail) -> None:
+    audit.record_cli(session, action, current_app.config["CLOCK"](), fieldwork_id, **detail)
 
 
 @fieldwork_group.command("list")
@@ -371,6 +438,14 @@ def sample_import(fieldwork_id: int, path: Path) -> None:
             outcome = services.import_sample(
                 session, fieldwork, path.read_bytes(), path.name, now=current_app.config["CLOCK"]()
             )
+            if outcome.ok:
+                _audit(
+                    session,
+                    "sample.imported",
+                    fieldwork_id,
+                    file=path.name[:200],
+                    institutions=outcome.imported,
+                )
     except services.FieldworkError as exc:
         raise click.ClickException(exc.message.render()) from None
     if not outcome.ok:
@@ -401,6 +476,7 @@ def invitations_export(fieldwork_id: int, output: Path, base_url: str | None) ->
             data = services.invitation_links_csv(
                 session, fieldwork, base_url or current_app.config["BASE_URL"]
             )
+            _audit(session, "invitations.exported", fieldwork_id)
     except services.FieldworkError as exc:
         raise click.ClickException(exc.message.render()) from None
     output.write_bytes(data)

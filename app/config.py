@@ -30,6 +30,10 @@ DEFAULTS: dict[str, Any] = {
     "LANGUAGES": ["pl", "en"],
     "LOGIN_MAX_FAILURES": 5,  # wrong passwords in a row before the login is throttled
     "LOGIN_LOCK_MINUTES": 15,
+    # contact data of a closed fieldwork is due for erasure this many days after closing
+    "CONTACT_RETENTION_DAYS": 365,
+    # reverse proxies in front (nginx: 1); their X-Forwarded-For/-Proto/-Host are trusted
+    "PROXY_COUNT": 0,
     "SURVEYS_DIR": None,  # None: surveys/ beside the app package
     "BASE_URL": "http://127.0.0.1:5000",  # the public address, for links made on the command line
 }

@@ -10,9 +10,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.auth.services import create_user, find_user
+from app.cati.services import on_team
 from app.demo_data import create_demo_responses
 from app.fieldwork import services as fieldwork_services
-from app.models.fieldwork import Fieldwork, Response, SampleUnit
+from app.models.fieldwork import Fieldwork, FieldworkInterviewer, Response, SampleUnit
 from app.models.surveys import Survey
 from app.models.users import Role
 
@@ -77,6 +78,10 @@ def ensure_demo_fieldwork(session: Session, now: datetime) -> DemoFieldwork | No
             raise RuntimeError("; ".join(p.render() for p in outcome.problems))
         fieldwork.open(now)
         session.flush()
+    for username, role, _name in DEMO_ACCOUNTS:  # the demo interviewer calls this fieldwork
+        user = find_user(session, username) if role is Role.INTERVIEWER else None
+        if user is not None and not on_team(session, fieldwork.id, user.id):
+            session.add(FieldworkInterviewer(fieldwork_id=fieldwork.id, user_id=user.id))
     has_demo_responses = session.scalar(
         select(Response.id).where(Response.fieldwork_id == fieldwork.id, Response.is_demo).limit(1)
     )

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlsplit
 
+from flask import abort, current_app, request
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from werkzeug.routing import IntegerConverter, Map
 
+from app import audit as audit_log
 from app.models.users import Role
 
 
@@ -17,6 +22,21 @@ def safe_next(target: str | None) -> str | None:
     if parts.scheme or parts.netloc:
         return None
     return target
+
+
+def audit(action: str, **fields: Any) -> None:
+    """Record ``action`` in the audit log as done by this request's user, from its address."""
+    from app.extensions import SAFE_METHODS, db_session, get_db, now
+
+    actor = current_user._get_current_object() if current_user.is_authenticated else None
+    fields.setdefault("ip", request.remote_addr or "")
+    if request.method not in SAFE_METHODS:
+        audit_log.record(db_session(), action, now(), actor=actor, **fields)
+        return
+    # A page that only reads (a download) writes its event in a short transaction of its
+    # own, started as a writing one (see app.db.begin_for_writing).
+    with get_db().session() as session:
+        audit_log.record(session, action, now(), actor=actor, **fields)
 
 
 ROLE_LABELS = {
@@ -52,3 +72,33 @@ def state_label(state: str) -> str:
 def status_label(status: str) -> str:
     """A response status in the user's language."""
     return str(STATUS_LABELS.get(status, status))
+
+
+class IdConverter(IntegerConverter):
+    """``<int:...>`` in a route: a whole number no larger than a database id can be.
+
+    A larger one in the address is simply no page (404), never a number the database
+    driver cannot take (SQLite refuses integers past 64 bits with an error 500).
+    """
+
+    def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:  # noqa: A002 - werkzeug's name
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
+def refuse_unreadable_form() -> None:
+    """before_request (ahead of the CSRF check): a form body that cannot be read is a 400.
+
+    Werkzeug reads an urlencoded body whole and silently drops one that is not UTF-8, so
+    without this the CSRF check would report a missing token ("the form has expired"); and
+    it applies no memory limit to such a body, so MAX_FORM_MEMORY_SIZE is enforced here.
+    """
+    if request.mimetype != "application/x-www-form-urlencoded":
+        return
+    limit = current_app.config.get("MAX_FORM_MEMORY_SIZE")
+    if limit is not None and (request.content_length or 0) > limit:
+        abort(413)
+    try:
+        request.get_data(cache=True).decode("utf-8")
+    except UnicodeDecodeError:
+        abort(400)

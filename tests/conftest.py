@@ -130,6 +130,9 @@ def app(database_url: str, tmp_path: Path, clock: FakeClock) -> Iterator[Flask]:
     )
     application.test_client_class = CSRFClient
     yield application
+    exports = application.extensions.get("ankieta.export_runner")
+    if exports is not None:  # a results file still being prepared finishes first
+        exports.wait()
     application.extensions["ankieta.db"].dispose()
 
 
@@ -281,6 +284,20 @@ def make_fieldwork(app: Flask, clock: FakeClock):
             return fieldwork.id
 
     return factory
+
+
+@pytest.fixture
+def join_team(app: Flask):
+    """Put interviewers (users or ids) on a fieldwork's team, so they get its cases."""
+    from app.models.fieldwork import FieldworkInterviewer
+
+    def join(fieldwork_id: int, *users: User | int) -> None:
+        with app.extensions["ankieta.db"].session() as session:
+            for user in users:
+                user_id = user if isinstance(user, int) else user.id
+                session.add(FieldworkInterviewer(fieldwork_id=fieldwork_id, user_id=user_id))
+
+    return join
 
 
 def unit_token(app: Flask, fieldwork_id: int, external_id: str) -> str:

@@ -8,3 +8,82 @@ def page_text(response) -> str:
     html = response.get_data(as_text=True)
     html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).strip()
+
+
+def prepare_file(client, fieldwork_id: int, timeout: float = 60.0, **fields) -> bytes:
+    """Ask for a results file through the web form, wait until it is ready, download it.
+
+    ``fields`` are the form's fields (``kind="report"``, ``by="subregion"``, ``labels="y"``).
+    """
+    import time
+
+    data = {"kind": "responses", **fields}
+    response = client.post(f"/fieldwork/{fieldwork_id}/files", data=data)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    job_page = response.headers["Location"]
+    assert job_page.startswith("/files/")
+    deadline = time.monotonic() + timeout
+    while True:
+        status = client.get(f"{job_page}/status").get_json()
+        if status["state"] in ("done", "failed"):
+            break
+        assert time.monotonic() < deadline, f"the file is still {status}"
+        time.sleep(0.05)
+    assert status["state"] == "done", status
+    with client.get(status["download"]) as download:
+        assert download.status_code == 200
+        assert "attachment" in download.headers["Content-Disposition"]
+        assert download.mimetype.endswith("spreadsheetml.sheet")
+        body = download.get_data()
+    assert len(body) == status["size"]
+    return body
+
+
+def libreoffice_sheets(workbook, outdir) -> dict[str, list[list[str]]]:
+    """Convert ``workbook`` with headless LibreOffice Calc to CSV, every sheet; read them back.
+
+    Fails (under CI=true) or skips when LibreOffice is not installed; fails when the
+    conversion reports an error or leaves a sheet out.
+    """
+    import csv
+    import os
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    import pytest
+
+    soffice = shutil.which("soffice")
+    if soffice is None:
+        reason = "LibreOffice (Debian libreoffice-calc) is not installed"
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(f"{reason} (CI=true: it is required)", pytrace=False)
+        pytest.skip(reason)
+    outdir = Path(outdir)
+    profile = outdir / "lo-profile"
+    # every sheet to its own UTF-8 (76) comma-separated file: the last token (-1) = all sheets
+    csv_filter = "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,-1"
+    result = subprocess.run(
+        [
+            soffice,
+            "--headless",
+            "--norestore",
+            f"-env:UserInstallation=file://{profile}",
+            "--convert-to",
+            csv_filter,
+            "--outdir",
+            str(outdir / "csv"),
+            str(workbook),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Error" not in result.stderr and "Error" not in result.stdout, result.stdout
+    sheets = {}
+    stem = Path(workbook).stem
+    for path in sorted((outdir / "csv").glob(f"{stem}-*.csv")):
+        with path.open(encoding="utf-8", newline="") as handle:
+            sheets[path.stem[len(stem) + 1 :]] = list(csv.reader(handle))
+    return sheets

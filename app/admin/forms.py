@@ -2,8 +2,8 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, SelectField, StringField
-from wtforms.validators import DataRequired, Length, Regexp
+from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField
+from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from app.models.users import Role
 from app.web import ROLE_LABELS
@@ -37,3 +37,14 @@ class EditUserForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     """A button that only needs the CSRF token."""
+
+
+class AuditFilterForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET filter, changes nothing
+
+    action = SelectField(_l("Action"), validators=[Optional()])
+    actor = StringField(_l("User (name begins with)"), validators=[Optional(), Length(max=150)])
+    fieldwork = IntegerField(_l("Fieldwork number"), validators=[Optional()])
+    since = DateField(_l("From"), validators=[Optional()])
+    until = DateField(_l("Until"), validators=[Optional()])

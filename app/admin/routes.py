@@ -2,17 +2,30 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, make_response, redirect, render_template, url_for
+from datetime import UTC, datetime, time, timedelta
+
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from app.admin.forms import ConfirmForm, CreateUserForm, EditUserForm
+from app import audit as audit_events
+from app.admin.forms import AuditFilterForm, ConfirmForm, CreateUserForm, EditUserForm
 from app.auth import services
+from app.domain.calling import WARSAW
 from app.extensions import db_session
 from app.models.users import Role, User
 from app.security import roles
-from app.web import ROLE_LABELS
+from app.web import ROLE_LABELS, audit
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -41,6 +54,7 @@ def create_user():
         except services.AccountError as exc:
             form.username.errors.append(exc.message.render(_))
         else:
+            audit("user.created", target=f"user {user.username}", detail={"role": user.role})
             return _password_page(user, password)
     rows = db_session().scalars(select(User).order_by(User.username)).all()
     return (
@@ -60,9 +74,14 @@ def edit_user(user_id: int):
                 _("You cannot disable yourself or take away your own admin role.")
             )
         else:
+            before = {"full_name": user.full_name, "role": user.role, "active": user.active}
             user.full_name = (form.full_name.data or "").strip()
             user.role = Role(form.role.data).value
             user.active = form.active.data
+            after = {"full_name": user.full_name, "role": user.role, "active": user.active}
+            changed = {k: [before[k], after[k]] for k in before if before[k] != after[k]}
+            if changed:
+                audit("user.changed", target=f"user {user.username}", detail=changed)
             flash(_("Changes to %(name)s saved.", name=user.username), "success")
             return redirect(url_for("admin.users"))
     return render_template(
@@ -76,7 +95,9 @@ def reset_password(user_id: int):
     user = _user_or_404(user_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    return _password_page(user, services.reset_password(user))
+    password = services.reset_password(user)
+    audit("user.password_reset", target=f"user {user.username}")
+    return _password_page(user, password)
 
 
 def _password_page(user: User, password: str):
@@ -86,6 +107,60 @@ def _password_page(user: User, password: str):
     )
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@bp.route("/audit")
+@roles(Role.ADMIN)
+def audit_log():
+    form = AuditFilterForm(request.args)
+    form.action.choices = [("", _("all"))] + [
+        (code, _(label)) for code, label in sorted(audit_events.ACTIONS.items())
+    ]
+    events = []
+    if form.validate():
+        before = request.args.get("before", type=int)
+        filters = audit_events.AuditFilter(
+            action=form.action.data or "",
+            actor=(form.actor.data or "").strip().lower(),
+            fieldwork_id=form.fieldwork.data,
+            since=_warsaw_midnight(form.since.data),
+            until=_warsaw_midnight(form.until.data, next_day=True),
+            before_id=before,
+        )
+        events = audit_events.find_events(db_session(), filters)
+    args = {k: v for k, v in request.args.items() if k != "before"}
+    older = None
+    if len(events) == audit_events.PAGE_SIZE:
+        older = url_for("admin.audit_log", before=events[-1].id, **args)
+    return render_template(
+        "admin/audit.html",
+        form=form,
+        events=events,
+        older=older,
+        first_page=url_for(
+            "admin.audit_log", **{k: v for k, v in request.args.items() if k != "before"}
+        ),
+        paged="before" in request.args,
+        action_label=lambda code: _(audit_events.ACTIONS.get(code, code)),
+        actor_label=_actor_label,
+        details=lambda event: audit_events.describe_detail(event.detail, _),
+    ), (200 if not form.errors else 400)
+
+
+def _actor_label(event) -> str:
+    if event.actor == audit_events.RESPONDENT:
+        return _("respondent (personal link)")
+    if event.actor.startswith(audit_events.CLI_ACTOR):
+        return _("command line (%(who)s)", who=event.actor.partition(":")[2] or "?")
+    return event.actor or "—"
+
+
+def _warsaw_midnight(day, next_day: bool = False):
+    if day is None:
+        return None
+    if next_day:
+        day = day + timedelta(days=1)
+    return datetime.combine(day, time(), tzinfo=WARSAW).astimezone(UTC)
 
 
 def _user_or_404(user_id: int) -> User:

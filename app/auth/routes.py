@@ -12,7 +12,7 @@ from app.cati.services import release_claims_of
 from app.extensions import db_session, now
 from app.models.users import Role
 from app.security import public, roles
-from app.web import safe_next
+from app.web import audit, safe_next
 
 bp = Blueprint("auth", __name__)
 
@@ -32,9 +32,15 @@ def login():
                 db_session(), form.username.data, form.password.data, now(), policy
             )
         except services.AccountError as exc:
+            audit(
+                "auth.login_failed",
+                target=f"user {(form.username.data or '').strip().lower()[:64]}",
+                detail={"reason": exc.message.as_json()},
+            )
             form.password.errors.append(exc.message.render(_))
             return render_template("auth/login.html", form=form)
         login_user(user)
+        audit("auth.login", target=f"user {user.username}")
         if user.must_change_password:
             return redirect(url_for("auth.change_password"))
         return redirect(safe_next(request.args.get("next")) or url_for("main.index"))
@@ -45,6 +51,7 @@ def login():
 @roles(*Role, while_password_change_due=True)
 def logout():
     release_claims_of(db_session(), current_user.id)  # an interviewer's open case goes back
+    audit("auth.logout", target=f"user {current_user.username}")
     logout_user()
     flash(_("You have been logged out."), "info")
     return redirect(url_for("auth.login"))
@@ -60,6 +67,7 @@ def change_password():
         except services.AccountError as exc:
             form.new.errors.append(exc.message.render(_))
         else:
+            audit("auth.password_changed", target=f"user {current_user.username}")
             flash(_("Your password has been changed."), "success")
             return redirect(url_for("main.index"))
     return render_template("auth/change_password.html", form=form)

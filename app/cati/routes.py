@@ -16,9 +16,9 @@ from app.cati.forms import DATE_PATTERN, DialForm, NotesForm, OutcomeForm, Phone
 from app.domain.calling import WARSAW
 from app.domain.flow import Page
 from app.domain.outcomes import COMPLETED_ONLINE_CODE, OutcomeKind
-from app.extensions import db_session, now
+from app.extensions import db_session, now, writes_on_get
 from app.models.cati import Appointment, Call, Case, Outcome
-from app.models.fieldwork import ContactPhone, Fieldwork, FieldworkState, Response
+from app.models.fieldwork import ContactPhone, Fieldwork, Response
 from app.models.users import Role
 from app.respond import services as respond
 from app.respond.services import Interview, Link, StaleForm
@@ -31,18 +31,22 @@ MODE = "phone"
 CALLERS = (Role.INTERVIEWER, Role.SUPERVISOR)
 
 
-def _case_or_404(case_id: int) -> Case:
-    case = db_session().get(Case, case_id)
-    if case is None:
-        abort(404)
-    return case
-
-
 def _my_case(case_id: int) -> Case:
-    """The case, if this user holds its claim (supervisors and admins may open any)."""
-    case = _case_or_404(case_id)
-    if case.claimed_by_id != current_user.id and current_user.role_enum is Role.INTERVIEWER:
-        abort(403)
+    """The case, if this user holds its claim (supervisors and admins may open any).
+
+    An interviewer must also still be on the fieldwork's team: one taken off it loses the
+    case at once. For an interviewer, someone else's case does not exist: the same 404 as
+    an id no case has, so ids cannot be walked or probed.
+    """
+    case = db_session().get(Case, case_id)
+    if case is None or (
+        current_user.role_enum is Role.INTERVIEWER
+        and (
+            case.claimed_by_id != current_user.id
+            or not services.on_team(db_session(), case.fieldwork_id, current_user.id)
+        )
+    ):
+        abort(404)
     return case
 
 
@@ -59,11 +63,13 @@ def _open_call(case: Case) -> Call | None:
 @roles(*CALLERS)
 def index():
     session = db_session()
-    fieldworks = session.scalars(
-        select(Fieldwork).where(Fieldwork.state == FieldworkState.OPEN.value).order_by(Fieldwork.id)
-    ).all()
+    fieldworks = services.callable_fieldworks(session, current_user)
     mine = session.scalars(
-        select(Case).where(Case.claimed_by_id == current_user.id, Case.is_final.is_(False))
+        select(Case).where(
+            Case.claimed_by_id == current_user.id,
+            Case.is_final.is_(False),
+            Case.fieldwork_id.in_([f.id for f in fieldworks]),
+        )
     ).all()
     return render_template(
         "cati/index.html", fieldworks=fieldworks, mine=mine, form=DialForm(), nothing=None
@@ -75,14 +81,16 @@ def index():
 def next_case(fieldwork_id: int):
     session = db_session()
     fieldwork = session.get(Fieldwork, fieldwork_id)
-    if fieldwork is None or not fieldwork.is_open:
+    if (
+        fieldwork is None
+        or not fieldwork.is_open
+        or not services.may_call(session, fieldwork.id, current_user)
+    ):
         abort(404)
     claim = services.claim_next(session, fieldwork, current_user.id, now())
     if claim.case is not None:
         return redirect(url_for("cati.case", case_id=claim.case.id))
-    fieldworks = session.scalars(
-        select(Fieldwork).where(Fieldwork.state == FieldworkState.OPEN.value).order_by(Fieldwork.id)
-    ).all()
+    fieldworks = services.callable_fieldworks(session, current_user)
     return render_template(
         "cati/index.html",
         fieldworks=fieldworks,
@@ -274,6 +282,9 @@ def appointments():
             Appointment.starts_at >= since,
             (Appointment.interviewer_id == current_user.id)
             | (Appointment.interviewer_id.is_(None)),
+            Case.fieldwork_id.in_(
+                [f.id for f in services.callable_fieldworks(session, current_user)]
+            ),
         )
         .order_by(Appointment.starts_at)
         .limit(200)
@@ -284,18 +295,22 @@ def appointments():
 # --- the interview in phone mode ------------------------------------------------------------
 
 
-def _interview_for(case: Case) -> Interview:
+def _interview_for(case: Case, *, start: bool = True) -> Interview | None:
+    """The case's interview, started here if it has none (None then, unless ``start``)."""
     session = db_session()
     unit = case.sample_unit
     response = session.scalar(select(Response).where(Response.sample_unit_id == unit.id))
     link = Link(unit.token, case.fieldwork, unit, response)
     if response is None:
+        if not start:
+            return None
         response = respond.start_response(session, link, now(), mode=MODE)
     return Interview.of(response, now())
 
 
 @bp.route("/case/<int:case_id>/interview")
 @roles(*CALLERS)
+@writes_on_get  # starts the case's response if it has none; keeps the claim alive
 def interview(case_id: int):
     found = _my_case(case_id)
     if _open_call(found) is None:
@@ -320,6 +335,7 @@ def _page_or_404(current: Interview, page_id: str) -> Page:
 
 @bp.route("/case/<int:case_id>/interview/<page_id>")
 @roles(*CALLERS)
+@writes_on_get  # keeps the claim alive (and may start the response)
 def interview_page(case_id: int, page_id: str):
     found = _my_case(case_id)
     current = _interview_for(found)
@@ -375,7 +391,9 @@ def _render_interview(
 @roles(*CALLERS)
 def interview_submit(case_id: int, page_id: str):
     found = _my_case(case_id)
-    current = _interview_for(found)
+    current = _interview_for(found, start=False)
+    if current is None:  # no page of it was ever shown: a post cannot start an interview
+        return redirect(url_for("cati.interview", case_id=found.id))
     if current.response.is_complete:
         return redirect(url_for("cati.case", case_id=found.id))
     page = _page_or_404(current, page_id)
@@ -420,7 +438,9 @@ def interview_submit(case_id: int, page_id: str):
 
 def _complete(case: Case, current: Interview, revision: int):
     session = db_session()
-    if not respond.submit(session, current, expected_revision=revision, now=now(), mode=MODE):
+    if not respond.submit(
+        session, current, expected_revision=revision, now=now(), mode=MODE, user_id=current_user.id
+    ):
         flash(_("Some required answers are still missing."), "error")
         target = current.flow.resume_page(current.state(), MODE, None)
         target = target or current.flow.pages(MODE)[0]

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from app.audit import record_by_id
 from app.domain import aapor
 from app.domain.calling import (
     CallingHours,
@@ -28,7 +29,15 @@ from app.domain.outcomes import (
     remaining_numbers,
 )
 from app.models.cati import Appointment, Call, Case, Outcome, SupervisorAction
-from app.models.fieldwork import ContactPhone, Fieldwork, Response, ResponseStatus
+from app.models.fieldwork import (
+    ContactPhone,
+    Fieldwork,
+    FieldworkInterviewer,
+    FieldworkState,
+    Response,
+    ResponseStatus,
+)
+from app.models.users import Role, User
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +111,33 @@ def outcomes_of(session: Session, fieldwork: Fieldwork) -> list[Outcome]:
             .order_by(Outcome.position, Outcome.id)
         )
     )
+
+
+def on_team(session: Session, fieldwork_id: int, user_id: int) -> bool:
+    """Whether the interviewer is on the fieldwork's team (and so may get its cases)."""
+    return (
+        session.get(FieldworkInterviewer, {"fieldwork_id": fieldwork_id, "user_id": user_id})
+        is not None
+    )
+
+
+def may_call(session: Session, fieldwork_id: int, user: User) -> bool:
+    """Interviewers call only their teams' fieldworks; supervisors and admins any."""
+    return user.role != Role.INTERVIEWER.value or on_team(session, fieldwork_id, user.id)
+
+
+def callable_fieldworks(session: Session, user: User) -> list[Fieldwork]:
+    """The open fieldworks ``user`` may take cases from."""
+    query = select(Fieldwork).where(Fieldwork.state == FieldworkState.OPEN.value)
+    if user.role == Role.INTERVIEWER.value:
+        query = query.join(
+            FieldworkInterviewer,
+            and_(
+                FieldworkInterviewer.fieldwork_id == Fieldwork.id,
+                FieldworkInterviewer.user_id == user.id,
+            ),
+        )
+    return list(session.scalars(query.order_by(Fieldwork.id)))
 
 
 def calling_hours(fieldwork: Fieldwork) -> CallingHours:
@@ -520,16 +556,17 @@ def rates_for(session: Session, fieldwork: Fieldwork) -> aapor.Rates:
 def log_action(
     session: Session,
     fieldwork: Fieldwork,
-    user_id: int,
+    user_id: int | None,
     action: str,
     now: datetime,
     *,
     case_id: int | None = None,
     call_id: int | None = None,
     note: str = "",
+    actor_name: str | None = None,
     **detail: object,
 ) -> None:
-    """Record a supervisor's action."""
+    """Record a supervisor's action (on the fieldwork's action list and in the audit log)."""
     session.add(
         SupervisorAction(
             fieldwork_id=fieldwork.id,
@@ -538,7 +575,18 @@ def log_action(
             user_id=user_id,
             at=now,
             action=action,
-            detail={k: v for k, v in detail.items()},
+            detail=dict(detail),
             note=note,
         )
+    )
+    target = f"call {call_id}" if call_id else f"case {case_id}" if case_id else ""
+    record_by_id(
+        session,
+        "supervisor.action",
+        now,
+        user_id,
+        **({"actor_name": actor_name} if actor_name else {}),
+        fieldwork_id=fieldwork.id,
+        target=target or f"fieldwork {fieldwork.id}",
+        detail={"action": action, **detail, **({"note": note} if note else {})},
     )

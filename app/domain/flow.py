@@ -367,7 +367,12 @@ class Flow:
 
     def resume_page(self, state: State, mode: Mode, last_submitted: str | None) -> Page | None:
         """Where to continue: the first shown page with a problem, or the one after the last
-        page submitted, whichever comes first; None when there is nothing left to fill."""
+        page submitted, whichever comes first; None when there is nothing left to fill.
+
+        A ``last_submitted`` that is no page of ``mode`` (saved in the other mode: a
+        respondent who began online and is now interviewed by phone) counts as none."""
+        if last_submitted is not None and all(p.id != last_submitted for p in self.pages(mode)):
+            last_submitted = None
         candidates = [self.next_page(state, mode, last_submitted)]
         problems = self.problems(state)
         for page in self.pages(mode):

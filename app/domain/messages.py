@@ -31,3 +31,15 @@ class Message:
 
     def __str__(self) -> str:
         return self.render()
+
+    def as_json(self) -> dict[str, Any]:
+        """The message as stored data (``from_json`` reads it back)."""
+        return {"msgid": self.msgid, "params": dict(self.params)}
+
+    @classmethod
+    def from_json(cls, data: Any) -> Message | None:
+        """A message stored by ``as_json``, or None if ``data`` is not one."""
+        if isinstance(data, dict) and isinstance(data.get("msgid"), str):
+            params = data.get("params")
+            return cls(data["msgid"], params if isinstance(params, dict) else {})
+        return None

@@ -470,7 +470,8 @@ def _collect(numbered_rows: Iterable[tuple[int, Sequence[Cell]]], table: _Table)
                     N_(
                         "there is data in column %(letter)s; a sample has at most %(limit)s columns"
                     ),
-                    letter=get_column_letter(width),
+                    # a CSV may go past Excel's last column (XFD): then its number
+                    letter=get_column_letter(width) if width <= 16384 else str(width),
                     limit=MAX_COLUMNS,
                 )
             )
@@ -581,7 +582,7 @@ def _read_csv(data: bytes) -> _Table:
     return table
 
 
-def _zip_problem(archive: zipfile.ZipFile) -> SampleProblem | None:
+def zip_problem(archive: zipfile.ZipFile) -> SampleProblem | None:
     """Why a zip must not be unpacked (too big, too tightly packed, too many parts), or None.
 
     Only the central directory is looked at. Python's zipfile never unpacks more than a
@@ -593,7 +594,7 @@ def _zip_problem(archive: zipfile.ZipFile) -> SampleProblem | None:
         return _problem(
             None,
             None,
-            N_("the workbook has %(count)s parts, more than any sample needs; it is refused"),
+            N_("the workbook has %(count)s parts, far more than a real one has; it is refused"),
             count=len(members),
         )
     if sum(member.file_size for member in members) > MAX_UNPACKED_BYTES:
@@ -697,7 +698,7 @@ def _read_xlsx(data: bytes) -> _Table:
         return table
     with archive:
         try:
-            refused = _zip_problem(archive)
+            refused = zip_problem(archive)
         except Exception as error:  # a damaged directory is a refusal, not a crash
             refused = _unreadable(error)
         if refused is not None:

@@ -31,8 +31,10 @@ second reading of the workbook. pyxform stops at the first structural error it f
 
 from __future__ import annotations
 
+import io
 import re
 import warnings
+import zipfile
 from typing import Any
 
 from pyxform.errors import PyXFormError
@@ -43,6 +45,7 @@ from app.domain.checker import LoadResult, Problem
 from app.domain.definition import LANGUAGE_PATTERN, Node, build_questionnaire
 from app.domain.messages import N_, Message
 from app.domain.questionnaire import DEFAULT_LANGUAGE, SourceLocation
+from app.domain.sample import zip_problem
 
 _PLAIN_TYPES = frozenset({"text", "integer", "decimal", "date", "note", "calculate", "group"})
 _SELECT_TYPES = {"select one": "select_one", "select all that apply": "select_multiple"}
@@ -83,6 +86,14 @@ _NO_LANGUAGE = "default"  # pyxform's name for columns without ::language
 def load_xlsform(data: bytes, filename: str) -> LoadResult:
     """Read, build and check an XLSForm workbook (the bytes of an .xlsx file)."""
     whole_file = SourceLocation(filename)
+    try:
+        # the same zip-bomb check as for sample workbooks, before anything is unpacked
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            refused = zip_problem(archive)
+    except (zipfile.BadZipFile, ValueError, OSError):
+        refused = None  # not a zip: the reader below says the file cannot be read
+    if refused is not None:
+        return LoadResult(None, [Problem(whole_file, None, refused.message)])
     try:
         with warnings.catch_warnings():
             # openpyxl warns about workbook features it skips (data validation, ...): they

@@ -55,7 +55,11 @@ def export_command(
     subregion: str | None,
 ) -> None:
     """Export a fieldwork's responses (with codebook, calls and dispositions in XLSX)."""
+    from flask import current_app
+
+    from app import audit
     from app.exports import services
+    from app.exports.jobs import export_options_to_json
     from app.extensions import get_db
     from app.fieldwork.services import FieldworkError, get_fieldwork
 
@@ -81,6 +85,15 @@ def export_command(
                 written = write(
                     session, fieldwork, output, options, translate=translate, progress=bar.update
                 )
+            audit.record_cli(
+                session,
+                "export.downloaded",
+                current_app.config["CLOCK"](),
+                fieldwork_id,
+                format=file_format,
+                file=str(output)[:200],
+                **export_options_to_json(options),
+            )
     except FieldworkError as exc:
         raise click.ClickException(exc.message.render()) from None
     except OSError as exc:

@@ -1,31 +1,228 @@
-"""Download buttons: a fieldwork's responses as an XLSX workbook or a streamed CSV.
+"""Results files for analysts: ask for one, watch it being prepared, download it.
 
-The filters are query parameters (``labels=1``, ``lang=pl|en``, ``complete_only=1``,
-``from=YYYY-MM-DD``, ``to=YYYY-MM-DD``, ``subregion=...``). The CSV is streamed a row at a
-time, so a large export neither holds the response in memory nor waits for the whole file
-before the first byte. The XLSX format needs a finished file (a zip), so it is written to
-a temporary file in constant-memory mode and then sent.
+An Excel workbook (responses, or the monitoring report) is prepared in the background
+(``app.exports.jobs``): the request that asks for it returns at once with a page that
+shows how far it is, so a 100,000-response export never holds a server worker or keeps
+other users waiting. The CSV needs no finished file and is streamed a row at a time
+(``/fieldwork/<id>/export.csv``, the same filters as query parameters).
 """
 
 from __future__ import annotations
 
-import tempfile
 from datetime import date
-from pathlib import Path
 
-from flask import Blueprint, Response, abort, request, send_file, stream_with_context
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    abort,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
 
-from app.exports import services
+from app.exports import jobs, services
 from app.exports.cli import LANGUAGES, translate
-from app.extensions import db_session, get_db
+from app.exports.forms import ExportForm
+from app.extensions import db_session, get_db, now
+from app.fieldwork.services import sample_facets
 from app.models.fieldwork import Fieldwork
+from app.models.jobs import ExportJob, JobState
 from app.models.users import Role
+from app.reports.services import known_breakdowns
 from app.security import roles
+from app.web import audit
 
-bp = Blueprint("exports", __name__, url_prefix="/fieldwork")
+bp = Blueprint("exports", __name__)
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 NO_STORE = {"X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"}
+
+
+def _fieldwork_or_404(fieldwork_id: int) -> Fieldwork:
+    fieldwork = db_session().get(Fieldwork, fieldwork_id)
+    if fieldwork is None:
+        abort(404)
+    return fieldwork
+
+
+def _runner(app: Flask) -> jobs.JobRunner:
+    """This server process's export worker (started on first use)."""
+    runner = app.extensions.get("ankieta.export_runner")
+    if runner is None:
+
+        def work(job_id: int) -> None:
+            with app.app_context():
+                jobs.run_job(get_db(), job_id, app.config["CLOCK"], translate)
+
+        runner = app.extensions.setdefault("ankieta.export_runner", jobs.JobRunner(work))
+    return runner
+
+
+# -- asking for a file --------------------------------------------------------------------------
+
+
+def _form(fieldwork: Fieldwork) -> ExportForm:
+    session = db_session()
+    form = ExportForm()
+    form.language.choices = [("", _("the questionnaire's")), ("pl", "polski"), ("en", "English")]
+    subregions, _types = sample_facets(session, fieldwork)
+    form.subregion.choices = [("", _("all"))] + [(s, s) for s in subregions]
+    form.by.choices = [("", _("no breakdown"))] + [
+        (name, name) for name in known_breakdowns(session, fieldwork)
+    ]
+    earlier = session.scalars(
+        select(Fieldwork)
+        .where(Fieldwork.survey_id == fieldwork.survey_id, Fieldwork.id != fieldwork.id)
+        .order_by(Fieldwork.id.desc())
+    ).all()
+    form.compare.choices = [("", _("none"))] + [(str(f.id), f.title) for f in earlier]
+    return form
+
+
+def _files_page(fieldwork: Fieldwork, form: ExportForm, status: int = 200):
+    moment = now()
+    recent = [
+        (job, jobs.status_of(job, moment))
+        for job in jobs.recent_jobs(db_session(), fieldwork, current_user.id, moment)
+    ]
+    return (
+        render_template(
+            "exports/files.html", fieldwork=fieldwork, form=form, recent=recent, _render=_
+        ),
+        status,
+    )
+
+
+@bp.route("/fieldwork/<int:fieldwork_id>/files")
+@roles(Role.ANALYST)
+def files(fieldwork_id: int):
+    fieldwork = _fieldwork_or_404(fieldwork_id)
+    return _files_page(fieldwork, _form(fieldwork))
+
+
+@bp.route("/fieldwork/<int:fieldwork_id>/files", methods=["POST"])
+@roles(Role.ANALYST)
+def request_file(fieldwork_id: int):
+    fieldwork = _fieldwork_or_404(fieldwork_id)
+    form = _form(fieldwork)
+    if not form.validate_on_submit():
+        return _files_page(fieldwork, form, status=400)
+    export_options = services.ExportOptions(
+        labels=form.labels.data,
+        language=form.language.data or None,
+        complete_only=form.complete_only.data,
+        date_from=form.date_from.data,
+        date_to=form.date_to.data,
+        subregion=form.subregion.data or None,
+    )
+    if form.kind.data == "csv":
+        query = {
+            "labels": int(export_options.labels),
+            "lang": export_options.language or "",
+            "complete_only": int(export_options.complete_only),
+            "from": form.date_from.raw_data[0] if form.date_from.data else "",
+            "to": form.date_to.raw_data[0] if form.date_to.data else "",
+            "subregion": export_options.subregion or "",
+        }
+        query = {k: v for k, v in query.items() if v}
+        return redirect(url_for("exports.export_csv", fieldwork_id=fieldwork.id, **query))
+    if form.kind.data == jobs.RESPONSES:
+        options = jobs.export_options_to_json(export_options)
+    else:
+        options = jobs.ReportOptions(
+            by=form.by.data or None,
+            compare_id=int(form.compare.data) if form.compare.data else None,
+            language=export_options.language,
+            include_partial=form.include_partial.data,
+        ).to_json()
+    job, new = jobs.create_job(
+        db_session(), fieldwork, current_user.id, form.kind.data, options, now()
+    )
+    key = job.key
+    if new:
+        # the worker reads the job in its own transaction: it must be committed first
+        db_session().commit()
+        _runner(current_app._get_current_object()).submit(job.id)
+    return redirect(url_for("exports.job", key=key))
+
+
+# -- watching it and downloading it -------------------------------------------------------------
+
+
+def _job_or_404(key: str) -> ExportJob:
+    job = jobs.job_for(db_session(), key, current_user.id)
+    if job is None:
+        abort(404)
+    return job
+
+
+def _status(job: ExportJob) -> dict:
+    status = jobs.status_of(job, now())
+    return {
+        "state": status.state.value,
+        "done": job.done,
+        "total": job.total,
+        "size": job.size,
+        "error": status.error.render(_) if status.error else "",
+        "download": url_for("exports.download", key=job.key)
+        if status.state == JobState.DONE
+        else "",
+    }
+
+
+@bp.route("/files/<key>")
+@roles(Role.ANALYST)
+def job(key: str):
+    found = _job_or_404(key)
+    fieldwork = _fieldwork_or_404(found.fieldwork_id)
+    response = Response(
+        render_template("exports/job.html", job=found, fieldwork=fieldwork, status=_status(found))
+    )
+    response.headers.update(NO_STORE)
+    return response
+
+
+@bp.route("/files/<key>/status")
+@roles(Role.ANALYST)
+def job_status(key: str):
+    response = jsonify(_status(_job_or_404(key)))
+    response.headers.update(NO_STORE)
+    return response
+
+
+@bp.route("/files/<key>/download")
+@roles(Role.ANALYST)
+def download(key: str):
+    found = _job_or_404(key)
+    if found.state != JobState.DONE:
+        return redirect(url_for("exports.job", key=found.key))
+    audit(
+        "report.downloaded" if found.kind == jobs.REPORT else "export.downloaded",
+        fieldwork_id=found.fieldwork_id,
+        target=f"fieldwork {found.fieldwork_id}",
+        detail={"format": "xlsx", "kind": found.kind, **found.options},
+    )
+    database, job_id = get_db(), found.id
+    return Response(
+        stream_with_context(jobs.iter_file(database, job_id)),
+        mimetype=XLSX_MIMETYPE,
+        headers={
+            "Content-Disposition": f'attachment; filename="{found.file_name}"',
+            "Content-Length": str(found.size),
+            **NO_STORE,
+        },
+    )
+
+
+# -- CSV, streamed ------------------------------------------------------------------------------
 
 
 def _flag(name: str) -> bool:
@@ -42,8 +239,8 @@ def _day(name: str) -> date | None:
         abort(400)
 
 
-def _options() -> services.ExportOptions:
-    """The export's options from the query string (a malformed one is a 400)."""
+def _csv_options() -> services.ExportOptions:
+    """The CSV's options from the query string (a malformed one is a 400)."""
     language = request.args.get("lang") or None
     if language is not None and language not in LANGUAGES:
         abort(400)
@@ -57,44 +254,17 @@ def _options() -> services.ExportOptions:
     )
 
 
-def _fieldwork_or_404(fieldwork_id: int) -> Fieldwork:
-    fieldwork = db_session().get(Fieldwork, fieldwork_id)
-    if fieldwork is None:
-        abort(404)
-    return fieldwork
-
-
-@bp.route("/<int:fieldwork_id>/export.xlsx")
-@roles(Role.ANALYST)
-def export_xlsx(fieldwork_id: int):
-    fieldwork = _fieldwork_or_404(fieldwork_id)
-    options = _options()
-    # the temporary file is deleted when closed: after sending, or at once on an error
-    handle = tempfile.NamedTemporaryFile(prefix="ankieta-export-", suffix=".xlsx")
-    try:
-        services.write_xlsx(
-            db_session(), fieldwork, Path(handle.name), options, translate=translate
-        )
-        handle.seek(0)
-    except BaseException:
-        handle.close()
-        raise
-    response = send_file(
-        handle,
-        mimetype=XLSX_MIMETYPE,
-        as_attachment=True,
-        download_name=f"odpowiedzi-badanie-{fieldwork.id}.xlsx",
-    )
-    response.headers.update(NO_STORE)
-    response.call_on_close(handle.close)
-    return response
-
-
-@bp.route("/<int:fieldwork_id>/export.csv")
+@bp.route("/fieldwork/<int:fieldwork_id>/export.csv")
 @roles(Role.ANALYST)
 def export_csv(fieldwork_id: int):
     fieldwork = _fieldwork_or_404(fieldwork_id)
-    options = _options()
+    options = _csv_options()
+    audit(
+        "export.downloaded",
+        fieldwork_id=fieldwork.id,
+        target=f"fieldwork {fieldwork.id}",
+        detail={"format": "csv", **jobs.export_options_to_json(options)},
+    )
     database = get_db()
 
     def generate():

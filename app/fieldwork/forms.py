@@ -42,3 +42,17 @@ class UnitFilterForm(FlaskForm):
     subregion = SelectField(_l("Subregion"), validators=[Optional()], validate_choice=False)
     entity_type = SelectField(_l("Entity type"), validators=[Optional()], validate_choice=False)
     status = SelectField(_l("Status"), validators=[Optional()], validate_choice=False)
+
+
+class RetentionForm(FlaskForm):
+    until = DateField(_l("Keep contact data until"), validators=[Optional()])
+
+
+class EraseContactsForm(FlaskForm):
+    confirm = BooleanField(
+        _l(
+            "I understand: names, e-mails, phone numbers, notes and personal links of this "
+            "fieldwork will be replaced by pseudonyms for good."
+        ),
+        validators=[DataRequired()],
+    )

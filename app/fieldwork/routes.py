@@ -6,6 +6,7 @@ from flask import (
     Blueprint,
     Response,
     abort,
+    current_app,
     flash,
     redirect,
     render_template,
@@ -15,12 +16,15 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from app import privacy
 from app.domain.sample import sample_template_csv, sample_template_xlsx
 from app.extensions import db_session, now
 from app.fieldwork import services
 from app.fieldwork.forms import (
+    EraseContactsForm,
     FieldworkForm,
     ReopenForm,
+    RetentionForm,
     SampleUploadForm,
     StateForm,
     UnitFilterForm,
@@ -32,6 +36,7 @@ from app.respond.services import Interview, NotAccepting, reopen
 from app.respond.views import PageBuilder
 from app.security import roles
 from app.surveys.services import list_surveys
+from app.web import audit
 
 bp = Blueprint("fieldwork", __name__, url_prefix="/fieldwork")
 
@@ -82,6 +87,12 @@ def create():
         except services.FieldworkError as exc:
             form.title.errors.append(exc.message.render(_))
         else:
+            audit(
+                "fieldwork.created",
+                fieldwork_id=fieldwork.id,
+                target=f"fieldwork {fieldwork.id}",
+                detail={"title": fieldwork.title, "survey": form.survey.data},
+            )
             flash(_("Fieldwork created as a draft. Import the sample, then open it."), "success")
             return redirect(url_for("fieldwork.detail", fieldwork_id=fieldwork.id))
     rows = services.list_fieldworks(db_session())
@@ -124,6 +135,8 @@ def _detail_page(fieldwork: Fieldwork, upload: SampleUploadForm, problems=None, 
             filters=filters,
             upload=upload,
             state_form=StateForm(),
+            retention_form=RetentionForm(formdata=None, until=fieldwork.retain_contacts_until),
+            erase_form=EraseContactsForm(formdata=None),
             problems=problems or [],
             base_url=request.host_url.rstrip("/"),
         ),
@@ -136,11 +149,24 @@ def _detail_page(fieldwork: Fieldwork, upload: SampleUploadForm, problems=None, 
 def change_state(fieldwork_id: int):
     fieldwork = _fieldwork_or_404(fieldwork_id)
     StateForm().validate_on_submit()
+    before = fieldwork.state
     try:
-        services.change_state(db_session(), fieldwork, request.form.get("action", ""), now())
+        services.change_state(
+            db_session(),
+            fieldwork,
+            request.form.get("action", ""),
+            now(),
+            retention_days=current_app.config["CONTACT_RETENTION_DAYS"],
+        )
     except services.FieldworkError as exc:
         flash(exc.message.render(_), "error")
     else:
+        audit(
+            "fieldwork.state_changed",
+            fieldwork_id=fieldwork.id,
+            target=f"fieldwork {fieldwork.id}",
+            detail={"state": [before, fieldwork.state]},
+        )
         flash(
             _("The fieldwork is open.") if fieldwork.is_open else _("The fieldwork is closed."),
             "success",
@@ -167,6 +193,12 @@ def import_sample(fieldwork_id: int):
         form.sample.errors.append(_("The file has errors; nothing was imported."))
         problems = [p.render(_) for p in outcome.problems]
         return _detail_page(fieldwork, form, problems, status=400)
+    audit(
+        "sample.imported",
+        fieldwork_id=fieldwork.id,
+        target=f"fieldwork {fieldwork.id}",
+        detail={"file": (upload.filename or "")[:200], "institutions": outcome.imported},
+    )
     flash(
         _("%(n)d institutions imported.", n=outcome.imported),
         "success",
@@ -189,6 +221,7 @@ def sample_template(fmt: str):
 def links(fieldwork_id: int):
     fieldwork = _fieldwork_or_404(fieldwork_id)
     data = services.invitation_links_csv(db_session(), fieldwork, request.host_url)
+    audit("invitations.exported", fieldwork_id=fieldwork.id, target=f"fieldwork {fieldwork.id}")
     return _download(data, f"linki-badanie-{fieldwork.id}.csv", "text/csv; charset=utf-8")
 
 
@@ -276,3 +309,53 @@ def reopen_response(fieldwork_id: int, response_id: int):
             "success",
         )
     return redirect(url_for("fieldwork.response", fieldwork_id=fieldwork.id, response_id=answer.id))
+
+
+@bp.route("/<int:fieldwork_id>/retention", methods=["POST"])
+@roles(Role.ANALYST)
+def retention(fieldwork_id: int):
+    fieldwork = _fieldwork_or_404(fieldwork_id)
+    form = RetentionForm()
+    if not form.validate_on_submit():
+        for error in form.until.errors:
+            flash(_("Retention date: %(error)s", error=error), "error")
+        return redirect(url_for("fieldwork.detail", fieldwork_id=fieldwork.id) + "#privacy")
+    privacy.set_retention(
+        db_session(),
+        fieldwork,
+        form.until.data,
+        now(),
+        user_id=current_user.id,
+        ip=request.remote_addr or "",
+    )
+    flash(_("The retention date is saved."), "success")
+    return redirect(url_for("fieldwork.detail", fieldwork_id=fieldwork.id) + "#privacy")
+
+
+@bp.route("/<int:fieldwork_id>/erase-contacts", methods=["POST"])
+@roles(Role.ANALYST)
+def erase_contacts(fieldwork_id: int):
+    fieldwork = _fieldwork_or_404(fieldwork_id)
+    form = EraseContactsForm()
+    if not form.validate_on_submit():
+        flash(_("Tick the confirmation to erase the contact data."), "error")
+        return redirect(url_for("fieldwork.detail", fieldwork_id=fieldwork.id) + "#privacy")
+    try:
+        erased = privacy.erase_contacts(
+            db_session(), fieldwork, now(), user_id=current_user.id, ip=request.remote_addr or ""
+        )
+    except privacy.PrivacyError as exc:
+        flash(exc.message.render(_), "error")
+    else:
+        flash(
+            _(
+                "Contact data erased: %(institutions)d institutions, %(phones)d phone numbers, "
+                "%(calls)d calls, %(notes)d notes. Responses and rates are unchanged.",
+                institutions=erased.institutions,
+                phones=erased.phones,
+                calls=erased.calls,
+                notes=erased.notes,
+            ),
+            "success",
+        )
+    return redirect(url_for("fieldwork.detail", fieldwork_id=fieldwork.id) + "#privacy")

@@ -7,12 +7,13 @@ import io
 import logging
 import secrets
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.cati.services import seed_outcomes
+from app.domain.calling import WARSAW
 from app.domain.messages import N_, Message
 from app.domain.sample import SampleProblem, SampleRow, parse_sample
 from app.models.cati import Case
@@ -92,13 +93,28 @@ def get_fieldwork(session: Session, fieldwork_id: int) -> Fieldwork:
     return fieldwork
 
 
-def change_state(session: Session, fieldwork: Fieldwork, action: str, now: datetime) -> None:
-    """Open or close ``fieldwork`` (FieldworkError if that is not possible now)."""
+def change_state(
+    session: Session,
+    fieldwork: Fieldwork,
+    action: str,
+    now: datetime,
+    *,
+    retention_days: int | None = None,
+) -> None:
+    """Open or close ``fieldwork`` (FieldworkError if that is not possible now).
+
+    Closing sets the day its contact data is due for erasure, ``retention_days`` after
+    closing, unless a day is set already.
+    """
     try:
         if action == "open":
             fieldwork.open(now)
         elif action == "close":
             fieldwork.close(now)
+            if fieldwork.retain_contacts_until is None and retention_days is not None:
+                fieldwork.retain_contacts_until = (
+                    now.astimezone(WARSAW) + timedelta(days=retention_days)
+                ).date()
         else:
             raise FieldworkError(Message(N_("Unknown action %(action)s."), {"action": action}))
     except InvalidTransition:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template, request
+from flask import Flask, g, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 
@@ -38,18 +39,64 @@ def register(app: Flask) -> None:
             "errors/error.html", code=error.code, title=title, message=message
         ), (error.code or 500)
 
+    @app.errorhandler(DBAPIError)
+    def database_error(error: DBAPIError):
+        if not _database_unavailable(error):  # a bug (constraint, bad SQL): a plain 500
+            return unexpected_error(error)
+        # The connection was lost (server restarted, backend terminated, network) or the
+        # database is busy: nothing of this request was committed, and the pool has
+        # dropped the dead connection, so trying again is the right advice.
+        app.logger.error("database unavailable on %s: %s", request.path, _first_line(error))
+        _discard_session(app)
+        title = _("The database is unavailable")
+        message = _(
+            "The server could not reach its database for a moment. Nothing you sent was "
+            "saved; wait a few seconds and try again."
+        )
+        return _error_page(app, 503, title, message), 503, {"Retry-After": "5"}
+
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception):
+        # A database error raised outside the view (the commit in after_request) reaches
+        # this handler wrapped in an InternalServerError.
+        original = getattr(error, "original_exception", None)
+        if isinstance(original, DBAPIError) and _database_unavailable(original):
+            return database_error(original)
         app.logger.exception("unhandled error on %s", request.path)
         title, message = _describe(500)
-        try:
-            page = render_template("errors/error.html", code=500, title=title, message=message)
-        except Exception:  # the full layout needs the database, which may be what failed
-            app.logger.exception("error page could not be rendered; using the plain one")
-            page = render_template("errors/plain.html", code=500, title=title, message=message)
-        return page, 500
+        return _error_page(app, 500, title, message), 500
 
     app.register_error_handler(InternalServerError, unexpected_error)
+
+
+def _error_page(app: Flask, code: int, title: str, message: str) -> str:
+    try:
+        return render_template("errors/error.html", code=code, title=title, message=message)
+    except Exception:  # the full layout needs the database, which may be what failed
+        app.logger.exception("error page could not be rendered; using the plain one")
+        return render_template("errors/plain.html", code=code, title=title, message=message)
+
+
+def _database_unavailable(error: DBAPIError) -> bool:
+    """True for a lost connection or a busy/unreachable database, not for a bug."""
+    return isinstance(error, OperationalError) or error.connection_invalidated
+
+
+def _first_line(error: DBAPIError) -> str:
+    lines = str(error.orig or error).strip().splitlines()
+    return f"{type(error.orig or error).__name__}: {lines[0] if lines else ''}"
+
+
+def _discard_session(app: Flask) -> None:
+    """Roll back and close this request's session (its connection may be dead)."""
+    session = g.pop("db_session", None)
+    if session is None:
+        return
+    try:
+        session.rollback()
+        session.close()
+    except SQLAlchemyError as exc:
+        app.logger.warning("rollback after a database error failed: %s", exc.__class__.__name__)
 
 
 def _describe(code: int) -> tuple[str, str]:

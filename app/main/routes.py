@@ -7,7 +7,7 @@ from flask_login import current_user
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.extensions import db_session, get_db
+from app.extensions import db_session, get_db, now
 from app.main import services
 from app.models.users import Role
 from app.security import public, roles
@@ -20,7 +20,7 @@ bp = Blueprint("main", __name__)
 @roles(*Role)
 def index():
     return render_template(
-        "main/home.html", home=services.home_for(db_session(), current_user.role_enum)
+        "main/home.html", home=services.home_for(db_session(), current_user.role_enum, now())
     )
 
 

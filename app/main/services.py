@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.models.fieldwork import Fieldwork
 from app.models.surveys import Survey, SurveyVersion
 from app.models.users import Role, User
+from app.privacy import due_for_erasure
 
 
 @dataclass
@@ -24,14 +27,16 @@ class Home:
     role: Role
     users_by_role: dict[str, int] = field(default_factory=dict)
     surveys: list[SurveySummary] = field(default_factory=list)
+    erasure_due: list[Fieldwork] = field(default_factory=list)  # contact data kept too long
 
 
-def home_for(session: Session, role: Role) -> Home:
+def home_for(session: Session, role: Role, now: datetime) -> Home:
     """The figures and lists the home page of ``role`` shows."""
     home = Home(role=role)
     if role is Role.ADMIN:
         rows = session.execute(select(User.role, func.count()).group_by(User.role)).all()
         home.users_by_role = {r: n for r, n in rows}
+        home.erasure_due = due_for_erasure(session, now)
     if role in (Role.ADMIN, Role.ANALYST):
         home.surveys = survey_summaries(session)
     return home

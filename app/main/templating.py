@@ -24,6 +24,7 @@ NAVIGATION = [
     ("supervise.index", _l("Telephone fieldwork"), {Role.SUPERVISOR}),
     ("cati.index", _l("Telephone interviews"), {Role.INTERVIEWER, Role.SUPERVISOR}),
     ("admin.users", _l("Users"), set()),
+    ("admin.audit_log", _l("Audit log"), set()),
 ]
 
 

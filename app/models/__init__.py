@@ -1,19 +1,27 @@
 """The database models, split by aggregate. Importing this module registers them all."""
 
+from app.models.audit import AuditEvent
 from app.models.cati import Appointment, Call, Case, Outcome, SupervisorAction
 from app.models.fieldwork import (
     ContactPhone,
     Fieldwork,
+    FieldworkInterviewer,
     FieldworkState,
     Response,
     ResponseChange,
     ResponseStatus,
     SampleUnit,
 )
+from app.models.jobs import ExportChunk, ExportJob, JobState
 from app.models.surveys import Survey, SurveyVersion
 from app.models.users import Role, User
 
 __all__ = [
+    "AuditEvent",
+    "ExportChunk",
+    "ExportJob",
+    "FieldworkInterviewer",
+    "JobState",
     "Appointment",
     "Call",
     "Case",

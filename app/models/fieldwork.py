@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Base, utcnow
 from app.models.surveys import Survey, SurveyVersion
+from app.models.users import User
 
 
 class FieldworkState(enum.StrEnum):
@@ -52,12 +53,18 @@ class Fieldwork(Base):
     attempt_limit: Mapped[int] = mapped_column(default=10, server_default="10")
     claim_timeout_minutes: Mapped[int] = mapped_column(default=30, server_default="30")
     aapor_e: Mapped[float | None] = mapped_column(default=None)  # None: estimated from the cases
+    # personal data: contact data is kept until this day, then erased (RODO storage limitation)
+    retain_contacts_until: Mapped[date | None] = mapped_column(default=None)
+    contacts_erased_at: Mapped[datetime | None] = mapped_column(default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     opened_at: Mapped[datetime | None] = mapped_column(default=None)
     closed_at: Mapped[datetime | None] = mapped_column(default=None)
 
     survey: Mapped[Survey] = relationship()
     survey_version: Mapped[SurveyVersion] = relationship()
+    team: Mapped[list[User]] = relationship(
+        secondary="fieldwork_interviewer", order_by="User.username"
+    )
 
     @property
     def state_enum(self) -> FieldworkState:
@@ -80,6 +87,19 @@ class Fieldwork(Base):
             raise InvalidTransition(self.state, FieldworkState.CLOSED)
         self.state = FieldworkState.CLOSED.value
         self.closed_at = now
+
+
+class FieldworkInterviewer(Base):
+    """An interviewer on a fieldwork's team: only they get its cases."""
+
+    __tablename__ = "fieldwork_interviewer"
+
+    fieldwork_id: Mapped[int] = mapped_column(
+        ForeignKey("fieldwork.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True
+    )
 
 
 class SampleUnit(Base):

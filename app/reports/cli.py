@@ -47,6 +47,9 @@ def report_command(
     include_partial: bool,
 ) -> None:
     """Write the monitoring report of FIELDWORK_ID: frequencies, numeric summaries, rates."""
+    from flask import current_app
+
+    from app import audit
     from app.extensions import get_db
     from app.models.fieldwork import Fieldwork
     from app.reports.services import ReportError, write_report
@@ -71,5 +74,16 @@ def report_command(
             )
         except ReportError as exc:
             raise click.ClickException(str(exc)) from None
-    output.write_bytes(data)
+        output.write_bytes(data)
+        audit.record_cli(
+            session,
+            "report.downloaded",
+            current_app.config["CLOCK"](),
+            fieldwork_id,
+            by=by,
+            compare_id=compare_id,
+            language=lang,
+            include_partial=include_partial,
+            file=str(output)[:200],
+        )
     click.echo(f"Report of fieldwork {fieldwork_id} written to {output}.")

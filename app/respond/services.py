@@ -13,6 +13,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
+from app.audit import RESPONDENT, record_by_id
 from app.cati.services import mark_completed_online
 from app.domain.flow import Flow, Mode, Page, PageResult, State, answers_from_json, answers_to_json
 from app.domain.questionnaire import Questionnaire
@@ -209,11 +210,13 @@ def submit(
     expected_revision: int,
     now: datetime,
     mode: Mode = "web",
+    user_id: int | None = None,
 ) -> bool:
     """Mark the response complete if every relevant required question is answered.
 
     Returns False (and changes nothing) when something is still missing. A response that
-    an analyst re-opened gets each changed answer logged against what it was before.
+    an analyst re-opened gets each changed answer logged against what it was before, as
+    done by ``user_id`` (the interviewer) or, without one, by the respondent.
     """
     if not interview.flow.is_complete(interview.state()):
         return False
@@ -236,7 +239,7 @@ def submit(
     if result.rowcount != 1:
         session.expire(response)
         raise StaleForm()
-    _log_corrections(session, interview, now)
+    _log_corrections(session, interview, now, user_id)
     session.expire(response)
     if mode == "web" and response.sample_unit_id is not None:
         mark_completed_online(session, response.sample_unit_id, now)
@@ -244,7 +247,9 @@ def submit(
     return True
 
 
-def _log_corrections(session: Session, interview: Interview, now: datetime) -> None:
+def _log_corrections(
+    session: Session, interview: Interview, now: datetime, user_id: int | None
+) -> None:
     """After a re-opened response is submitted again, log every answer that changed."""
     reopened = session.scalar(
         select(ResponseChange)
@@ -273,6 +278,21 @@ def _log_corrections(session: Session, interview: Interview, now: datetime) -> N
                     reason=reopened.reason,
                 )
             )
+            record_by_id(
+                session,
+                "response.changed",
+                now,
+                user_id,
+                **({} if user_id is not None else {"actor_name": RESPONDENT}),
+                fieldwork_id=interview.response.fieldwork_id,
+                target=f"response {interview.response.id}",
+                detail={
+                    "variable": name,
+                    "old": before.get(name),
+                    "new": after.get(name),
+                    "reason": reopened.reason,
+                },
+            )
 
 
 def reopen(session: Session, response: Response, user_id: int, reason: str, now: datetime) -> None:
@@ -296,5 +316,14 @@ def reopen(session: Session, response: Response, user_id: int, reason: str, now:
     response.completed_at = None
     response.revision += 1
     response.updated_at = now
+    record_by_id(
+        session,
+        "response.reopened",
+        now,
+        user_id,
+        fieldwork_id=response.fieldwork_id,
+        target=f"response {response.id}",
+        detail={"reason": reason.strip()},
+    )
     session.flush()
     log.info("response %d re-opened by user %d", response.id, user_id)

@@ -2,7 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, SelectField, StringField, TextAreaField
+from wtforms import IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from app.supervise.services import ATTEMPT_LIMIT_RANGE, CLAIM_TIMEOUT_RANGE, PRIORITY_RANGE
@@ -52,6 +52,12 @@ class PriorityForm(FlaskForm):
     priority = IntegerField(
         _l("Priority (higher is called sooner)"),
         validators=[InputRequired(_WHOLE_NUMBER), _range(PRIORITY_RANGE)],
+    )
+
+
+class TeamForm(FlaskForm):
+    interviewers = SelectMultipleField(
+        _l("Interviewers on this fieldwork"), coerce=int, validators=[Optional()]
     )
 
 

@@ -29,6 +29,7 @@ from app.supervise.forms import (
     ExcludeForm,
     PriorityForm,
     ReleaseForm,
+    TeamForm,
 )
 
 bp = Blueprint("supervise", __name__, url_prefix="/supervise")
@@ -46,6 +47,7 @@ ACTION_LABELS = {
     "exclude": _l("Case excluded"),
     "include": _l("Case included again"),
     "call_outcome": _l("Call outcome changed"),
+    "team": _l("Team changed"),
 }
 
 
@@ -152,6 +154,9 @@ def _describe(action: SupervisorAction, users: dict[int, User], outcomes: dict[i
         new = estimated if new is None else number(new, 3)
     elif action.action in ("exclude", "include"):
         return what, ""
+    elif action.action == "team":
+        old = ", ".join(user_name(users.get(i)) for i in old or []) or "—"
+        new = ", ".join(user_name(users.get(i)) for i in new or []) or "—"
     return what, f"{old} → {new}"
 
 
@@ -168,6 +173,9 @@ def _action_rows(fieldwork: Fieldwork, case: Case | None = None) -> list[dict]:
                     ids.add(action.detail[key])
         if action.action == "release" and (action.detail or {}).get("old"):
             ids.add(action.detail["old"])
+        if action.action == "team":
+            for key in ("old", "new"):
+                ids.update((action.detail or {}).get(key) or [])
     users = services.users_by_id(session, ids)
     outcomes = {o.id: o for o in cati.outcomes_of(session, fieldwork)}
     rows = []
@@ -215,6 +223,7 @@ def _fieldwork_page(fieldwork: Fieldwork, failed=None, status: int = 200):
             e="" if fieldwork.aapor_e is None else number(fieldwork.aapor_e, 3),
         ),
     }
+    forms["team_form"] = _team_form(fieldwork, formdata=False)
     if failed is not None:
         forms[failed[0]] = failed[1]
     code = request.args.get("code", "").strip()
@@ -241,6 +250,39 @@ def _fieldwork_page(fieldwork: Fieldwork, failed=None, status: int = 200):
         ),
         status,
     )
+
+
+def _team_form(fieldwork: Fieldwork, formdata: bool = True) -> TeamForm:
+    session = db_session()
+    members = services.team(session, fieldwork)
+    candidates = {u.id: u for u in services.active_interviewers(session)}
+    candidates.update({u.id: u for u in members})  # a disabled member can still be removed
+    kwargs = {} if formdata else {"formdata": None, "interviewers": [u.id for u in members]}
+    form = TeamForm(**kwargs)
+    form.interviewers.choices = [
+        (u.id, user_name(u))
+        for u in sorted(candidates.values(), key=lambda u: (u.full_name, u.username))
+    ]
+    return form
+
+
+@bp.route("/<int:fieldwork_id>/team", methods=["POST"])
+@roles(Role.SUPERVISOR)
+def team(fieldwork_id: int):
+    fieldwork = _fieldwork_or_404(fieldwork_id)
+    form = _team_form(fieldwork)
+    if form.validate_on_submit():
+        try:
+            services.set_team(
+                db_session(), fieldwork, set(form.interviewers.data or []), current_user.id, now()
+            )
+        except services.SupervisorError as exc:
+            form.interviewers.errors.append(exc.message.render(_))
+        else:
+            flash(_("The team is saved."), "success")
+            return redirect(url_for("supervise.fieldwork", fieldwork_id=fieldwork.id))
+    db_session().rollback()
+    return _fieldwork_page(_fieldwork_or_404(fieldwork_id), ("team_form", form), 400)
 
 
 def _settings_action(fieldwork_id: int, key: str, form, apply, field_name: str, done: str):
@@ -333,8 +375,8 @@ def _assign_form(case: Case, formdata=True) -> AssignForm:
         **kwargs,
         interviewer=str(case.assigned_interviewer_id or ""),
     )
-    form.interviewer.choices = [("", _("nobody (anyone may call)"))] + [
-        (str(u.id), user_name(u)) for u in services.active_interviewers(db_session())
+    form.interviewer.choices = [("", _("nobody (anyone on the team may call)"))] + [
+        (str(u.id), user_name(u)) for u in services.team(db_session(), case.fieldwork) if u.active
     ]
     return form
 
@@ -360,6 +402,7 @@ def _case_page(fieldwork: Fieldwork, case: Case, failed=None, status: int = 200)
         "exclude_form": ExcludeForm(formdata=None),
         "outcome_form": _outcome_form(fieldwork, calls, formdata=False),
     }
+    forms["team_form"] = _team_form(fieldwork, formdata=False)
     if failed is not None:
         forms[failed[0]] = failed[1]
     ids = {i for i in (case.claimed_by_id, case.assigned_interviewer_id) if i}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from app.cati import services as cati
@@ -14,7 +14,7 @@ from app.domain.calling import CallingHours
 from app.domain.messages import N_, Message
 from app.domain.outcomes import aapor_group
 from app.models.cati import Appointment, Call, Case, Outcome, SupervisorAction
-from app.models.fieldwork import Fieldwork, SampleUnit
+from app.models.fieldwork import Fieldwork, FieldworkInterviewer, SampleUnit
 from app.models.users import Role, User
 
 UPCOMING_DAYS = 7
@@ -381,10 +381,75 @@ def set_priority(session: Session, case: Case, priority: int, user_id: int, now:
     )
 
 
+def team(session: Session, fieldwork: Fieldwork) -> list[User]:
+    """The fieldwork's interviewers, by name."""
+    return list(
+        session.scalars(
+            select(User)
+            .join(FieldworkInterviewer, FieldworkInterviewer.user_id == User.id)
+            .where(FieldworkInterviewer.fieldwork_id == fieldwork.id)
+            .order_by(User.full_name, User.username)
+        )
+    )
+
+
+def set_team(
+    session: Session,
+    fieldwork: Fieldwork,
+    interviewer_ids: set[int],
+    user_id: int | None,
+    now: datetime,
+    *,
+    actor_name: str | None = None,
+) -> tuple[list[int], list[int]]:
+    """Make exactly these interviewers the fieldwork's team; returns (added, removed) ids.
+
+    An interviewer taken off the team gives back the case they hold and the cases bound
+    to them go back to anyone on the team.
+    """
+    valid = {u.id for u in active_interviewers(session)}
+    current = {u.id for u in team(session, fieldwork)}
+    if not interviewer_ids <= (valid | current):
+        raise SupervisorError(Message(N_("Choose active interviewers.")))
+    added, removed = sorted(interviewer_ids - current), sorted(current - interviewer_ids)
+    for interviewer_id in added:
+        session.add(FieldworkInterviewer(fieldwork_id=fieldwork.id, user_id=interviewer_id))
+    if removed:
+        session.execute(
+            delete(FieldworkInterviewer).where(
+                FieldworkInterviewer.fieldwork_id == fieldwork.id,
+                FieldworkInterviewer.user_id.in_(removed),
+            )
+        )
+        for case in session.scalars(
+            select(Case).where(
+                Case.fieldwork_id == fieldwork.id,
+                or_(Case.claimed_by_id.in_(removed), Case.assigned_interviewer_id.in_(removed)),
+            )
+        ):
+            if case.claimed_by_id in removed:
+                cati.release(case)
+            if case.assigned_interviewer_id in removed:
+                case.assigned_interviewer_id = None
+    if added or removed:
+        cati.log_action(
+            session,
+            fieldwork,
+            user_id,
+            "team",
+            now,
+            actor_name=actor_name,
+            old=sorted(current),
+            new=sorted(interviewer_ids),
+        )
+    session.flush()
+    return added, removed
+
+
 def assign(
     session: Session, case: Case, interviewer_id: int | None, user_id: int, now: datetime
 ) -> None:
-    """Bind the case to one active interviewer (None: anyone may call it)."""
+    """Bind the case to one active interviewer of the team (None: anyone may call it)."""
     if interviewer_id is not None:
         interviewer = session.get(User, interviewer_id)
         if (
@@ -393,6 +458,10 @@ def assign(
             or not interviewer.active
         ):
             raise SupervisorError(Message(N_("Choose an active interviewer.")))
+        if not cati.on_team(session, case.fieldwork_id, interviewer_id):
+            raise SupervisorError(
+                Message(N_("Put the interviewer on this fieldwork's team first."))
+            )
     old = case.assigned_interviewer_id
     case.assigned_interviewer_id = interviewer_id
     cati.log_action(

@@ -12,6 +12,7 @@ from app.models.users import Role
 from app.security import roles
 from app.surveys import services
 from app.surveys.forms import MAX_DEFINITION_BYTES, UploadDefinitionForm
+from app.web import audit
 
 bp = Blueprint("surveys", __name__, url_prefix="/surveys")
 
@@ -46,6 +47,14 @@ def upload():
                         "info",
                     )
                 else:
+                    audit(
+                        "survey.loaded",
+                        target=f"survey {outcome.survey.code}",
+                        detail={
+                            "file": _safe_name(upload.filename),
+                            "version": outcome.version.number,
+                        },
+                    )
                     flash(_("Loaded as version %(n)d.", n=outcome.version.number), "success")
                 return redirect(url_for("surveys.detail", survey_id=outcome.survey.id))
             problems = [problem.render(_) for problem in outcome.problems]

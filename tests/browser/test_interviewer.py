@@ -73,6 +73,7 @@ def make_cati_fieldwork(
     """An open fieldwork of a shipped survey with two institutions, and a new interviewer."""
     from app.auth.services import create_user
     from app.fieldwork import services as fieldwork_services
+    from app.models.fieldwork import FieldworkInterviewer
 
     def factory(survey: str = SURVEY) -> CatiFieldwork:
         serial = next(_serial)
@@ -86,7 +87,7 @@ def make_cati_fieldwork(
             f"T{serial}-2;{second};{kind};południowy;Cieszyn;033 444 55 66;",
         ]
         with live_server.app.extensions["ankieta.db"].session() as session:
-            create_user(
+            interviewer, _password = create_user(
                 session,
                 username,
                 Role.INTERVIEWER,
@@ -97,6 +98,8 @@ def make_cati_fieldwork(
             fieldwork = fieldwork_services.create_fieldwork(
                 session, survey, f"Telefony 2026 ({survey}, {serial})"
             )
+            session.flush()
+            session.add(FieldworkInterviewer(fieldwork_id=fieldwork.id, user_id=interviewer.id))
             imported = fieldwork_services.import_sample(
                 session,
                 fieldwork,

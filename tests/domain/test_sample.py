@@ -874,7 +874,7 @@ def test_a_zip_with_thousands_of_members_is_refused() -> None:
         for index in range(1001):
             archive.writestr(f"x/{index}", b"")
     assert rendered(parse_sample(buffer.getvalue(), "s.xlsx")) == [
-        "the workbook has 1001 parts, more than any sample needs; it is refused"
+        "the workbook has 1001 parts, far more than a real one has; it is refused"
     ]
 
 

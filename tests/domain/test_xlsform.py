@@ -316,3 +316,33 @@ def test_random_bytes_as_a_workbook_never_raise(data: bytes) -> None:
     result = load_definition(b"PK\x03\x04" + data, "random.xlsx")
     assert result.questionnaire is None
     assert result.errors
+
+
+def test_a_valid_workbook_carrying_a_zip_bomb_is_refused_before_unpacking() -> None:
+    from app.domain.xlsform import load_xlsform
+
+    good = _workbook(
+        [{"type": "integer", "name": "a1", "label": "A1"}],
+        settings_rows=[{"form_id": "bomba", "form_title": "Bomba"}],
+    )
+    stream = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(good)) as source,
+        zipfile.ZipFile(stream, "w", zipfile.ZIP_DEFLATED) as bomb,
+    ):
+        for item in source.infolist():
+            bomb.writestr(item, source.read(item.filename))
+        # 300 MB of zeros packs into a few hundred kilobytes
+        with bomb.open("xl/media/padding.bin", "w", force_zip64=True) as padding:
+            chunk = bytes(1024 * 1024)
+            for _ in range(300):
+                padding.write(chunk)
+    assert len(stream.getvalue()) < 2 * 1024 * 1024
+    result = load_xlsform(stream.getvalue(), "bomba.xlsx")
+    assert result.questionnaire is None
+    assert [p.message.msgid for p in result.problems] == [
+        "the workbook would unpack to more than %(limit)s MB; it is refused"
+    ]
+    assert load_xlsform(good, "dobry.xlsx").questionnaire is not None, load_xlsform(
+        good, "dobry.xlsx"
+    ).problems

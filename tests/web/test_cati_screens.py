@@ -32,10 +32,10 @@ def _dial(client, app, case_id: int):
 
 
 def test_next_case_dial_and_no_answer_then_the_case_waits(
-    app, client, make_fieldwork, login_as, clock
+    join_team, app, client, make_fieldwork, login_as, clock
 ):
     fieldwork_id = make_fieldwork("jst_gmina")
-    login_as(Role.INTERVIEWER)
+    join_team(fieldwork_id, login_as(Role.INTERVIEWER))
     first = _take_next(client, fieldwork_id)
     assert first.status_code == 302
     case_id = _case_id(first)
@@ -64,27 +64,28 @@ def test_next_case_dial_and_no_answer_then_the_case_waits(
 
 
 def test_an_interviewer_cannot_open_someone_elses_case(
-    app, client, make_fieldwork, make_user, auth
+    join_team, app, client, make_fieldwork, make_user, auth
 ):
     fieldwork_id = make_fieldwork("jst_gmina")
-    make_user("ania", Role.INTERVIEWER)
-    make_user("basia", Role.INTERVIEWER)
+    join_team(
+        fieldwork_id, make_user("ania", Role.INTERVIEWER), make_user("basia", Role.INTERVIEWER)
+    )
     auth.login("ania")
     case_id = _case_id(_take_next(client, fieldwork_id))
     basia = app.test_client()
     basia.post("/login", data={"username": "basia", "password": "correct-horse-battery"})
-    assert basia.get(f"/cati/case/{case_id}").status_code == 403
+    assert basia.get(f"/cati/case/{case_id}").status_code == 404
     refused = basia.post(f"/cati/case/{case_id}/outcome", data={"outcome": "hard_refusal"})
-    assert refused.status_code == 403
+    assert refused.status_code == 404
     other = _case_id(basia.post(f"/cati/{fieldwork_id}/next", data={}))
     assert other != case_id  # never the same case twice at once
 
 
 def test_appointment_is_booked_and_handed_out_when_due(
-    app, client, make_fieldwork, login_as, clock
+    join_team, app, client, make_fieldwork, login_as, clock
 ):
     fieldwork_id = make_fieldwork("jst_gmina", units=[("G-1", "Gmina Biała", {})])
-    login_as(Role.INTERVIEWER)
+    join_team(fieldwork_id, login_as(Role.INTERVIEWER))
     case_id = _case_id(_take_next(client, fieldwork_id))
     _dial(client, app, case_id)
     missing = client.post(f"/cati/case/{case_id}/outcome", data={"outcome": "appointment"})
@@ -113,12 +114,12 @@ def test_appointment_is_booked_and_handed_out_when_due(
 
 
 def test_phone_interview_runs_question_by_question_and_completes_the_case(
-    app, client, make_fieldwork, login_as
+    join_team, app, client, make_fieldwork, login_as
 ):
     fieldwork_id = make_fieldwork(
         "owes_polroczne", units=[("O-1", "OWES Subregionu Zachodniego", {})]
     )
-    login_as(Role.INTERVIEWER)
+    join_team(fieldwork_id, login_as(Role.INTERVIEWER))
     case_id = _case_id(_take_next(client, fieldwork_id))
     not_yet = client.get(f"/cati/case/{case_id}/interview")
     assert not_yet.status_code == 302 and not_yet.location.endswith(f"/cati/case/{case_id}")
@@ -162,7 +163,9 @@ def _interview_to_the_end(client, case_id: int, answers) -> int:
     return screens
 
 
-def test_started_online_finished_by_phone_is_one_response(app, client, make_fieldwork, login_as):
+def test_started_online_finished_by_phone_is_one_response(
+    join_team, app, client, make_fieldwork, login_as
+):
     from app.models.fieldwork import SampleUnit
     from tests.conftest import unit_token
     from tests.web.test_respond_walks import Respondent
@@ -172,7 +175,7 @@ def test_started_online_finished_by_phone_is_one_response(app, client, make_fiel
     online = Respondent(app.test_client(), unit_token(app, fieldwork_id, "O-1"), fieldwork_id)
     first_page = online.begin()
     online.next(first_page, answers)  # page A sent online, then the respondent stops
-    login_as(Role.INTERVIEWER)
+    join_team(fieldwork_id, login_as(Role.INTERVIEWER))
     case_id = _case_id(_take_next(client, fieldwork_id))
     _dial(client, app, case_id)
     resumed = client.get(client.get(f"/cati/case/{case_id}/interview").location)
@@ -190,13 +193,15 @@ def test_started_online_finished_by_phone_is_one_response(app, client, make_fiel
     assert online.client.get(online.link).location.endswith("/done")
 
 
-def test_started_by_phone_finished_online_leaves_the_queue(app, client, make_fieldwork, login_as):
+def test_started_by_phone_finished_online_leaves_the_queue(
+    join_team, app, client, make_fieldwork, login_as
+):
     from tests.conftest import unit_token
     from tests.web.test_respond_walks import Respondent
 
     fieldwork_id = make_fieldwork("owes_polroczne", units=[("O-1", "OWES Rybnik", {})])
     answers = SCENARIOS["owes_polroczne"].answers
-    login_as(Role.INTERVIEWER)
+    join_team(fieldwork_id, login_as(Role.INTERVIEWER))
     case_id = _case_id(_take_next(client, fieldwork_id))
     _dial(client, app, case_id)
     location = client.get(f"/cati/case/{case_id}/interview").location
@@ -226,11 +231,12 @@ def test_started_by_phone_finished_online_leaves_the_queue(app, client, make_fie
 
 
 def test_logging_out_gives_the_case_back_and_an_idle_claim_expires(
-    app, client, make_fieldwork, make_user, auth, clock
+    join_team, app, client, make_fieldwork, make_user, auth, clock
 ):
     fieldwork_id = make_fieldwork("jst_gmina", units=[("G-1", "Gmina Biała", {})])
-    make_user("ania", Role.INTERVIEWER)
-    make_user("basia", Role.INTERVIEWER)
+    join_team(
+        fieldwork_id, make_user("ania", Role.INTERVIEWER), make_user("basia", Role.INTERVIEWER)
+    )
     auth.login("ania")
     case_id = _case_id(_take_next(client, fieldwork_id))
     auth.logout()

@@ -28,6 +28,7 @@ from app.fieldwork import services as fieldwork_services
 from app.models.fieldwork import Fieldwork, Response, SampleUnit
 from app.models.users import Role
 from app.surveys import services as survey_services
+from tests.helpers import libreoffice_sheets, prepare_file
 
 DEFINITION = """\
 settings:
@@ -484,11 +485,8 @@ def test_cli_export_errors(app, runner, exported, tmp_path):
 
 def test_analyst_downloads_xlsx_and_csv(app, client, login_as, exported, tmp_path):
     login_as(Role.ANALYST)
-    with client.get(f"/fieldwork/{exported.fieldwork_id}/export.xlsx?labels=1&lang=en") as response:
-        assert response.status_code == 200
-        assert "attachment" in response.headers["Content-Disposition"]
-        path = tmp_path / "web.xlsx"
-        path.write_bytes(response.data)
+    path = tmp_path / "web.xlsx"
+    path.write_bytes(prepare_file(client, exported.fieldwork_id, labels="y", language="en"))
     assert _sheet_rows(path)[0]["filtr"] == "Yes"
     # closing the streamed response ends its request, as a WSGI server does after sending
     with client.get(f"/fieldwork/{exported.fieldwork_id}/export.csv?complete_only=1") as response:
@@ -497,12 +495,12 @@ def test_analyst_downloads_xlsx_and_csv(app, client, login_as, exported, tmp_pat
         assert response.data.startswith(b"\xef\xbb\xbf")
         assert response.data.decode("utf-8-sig").count("\r\n") == 3
     assert client.get(f"/fieldwork/{exported.fieldwork_id}/export.csv?from=x").status_code == 400
-    assert client.get("/fieldwork/999/export.xlsx").status_code == 404
+    assert client.post("/fieldwork/999/files", data={"kind": "responses"}).status_code == 404
 
 
 def test_interviewer_may_not_download(app, client, login_as, exported):
     login_as(Role.INTERVIEWER)
-    assert client.get(f"/fieldwork/{exported.fieldwork_id}/export.xlsx").status_code == 403
+    assert client.get(f"/fieldwork/{exported.fieldwork_id}/files").status_code == 403
     assert client.get(f"/fieldwork/{exported.fieldwork_id}/export.csv").status_code == 403
 
 
@@ -553,3 +551,29 @@ def test_answer_reader_cleans_like_the_flow(stored):
     answers = answers_from_json(flow.questionnaire, stored, flow.variables)
     expected = flow.clean_answers(flow.state(answers, sample={}, today=today))
     assert AnswerReader(flow).clean(stored, sample={}, today=today) == expected
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # the file is the same
+def test_libreoffice_converts_every_sheet_of_every_workbook(app, exported, tmp_path):
+    from app.reports.services import write_report
+
+    codes, labels, report = tmp_path / "codes.xlsx", tmp_path / "labels.xlsx", tmp_path / "r.xlsx"
+    _write(app, exported, codes)
+    _write(app, exported, labels, labels=True, language="en")
+    with app.extensions["ankieta.db"].session() as session:
+        fieldwork = session.get(Fieldwork, exported.fieldwork_id)
+        report.write_bytes(write_report(session, fieldwork, by="subregion"))
+
+    sheets = libreoffice_sheets(codes, tmp_path / "lo")
+    assert list(sheets) == ["Calls", "Choices", "Codebook", "Dispositions", "Responses"]
+    header, *rows = sheets["Responses"]
+    assert len(rows) == 3 and len(header) == len(rows[0])
+    first = dict(zip(header, rows[0], strict=True))
+    assert first["nazwa"] == HYPERLINK  # text, not the result of a formula
+    assert first["kod"] == "007"
+    assert libreoffice_sheets(labels, tmp_path / "lo")["Responses"][1][header.index("filtr")] == (
+        "Yes"
+    )
+    report_sheets = libreoffice_sheets(report, tmp_path / "lo")
+    expected = openpyxl.load_workbook(report, read_only=True).sheetnames
+    assert sorted(report_sheets) == sorted(expected)

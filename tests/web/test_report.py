@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from app.models.fieldwork import Fieldwork, Response, ResponseStatus, SampleUnit
 from app.models.users import Role
+from tests.helpers import prepare_file
 
 UNITS = [
     (
@@ -234,15 +235,13 @@ def test_cli_report_refuses_unknown_breakdown_and_fieldwork(runner, tmp_path, fi
 
 def test_web_download(client, login_as, fieldwork_id):
     login_as(Role.ANALYST)
-    response = client.get(f"/fieldwork/{fieldwork_id}/report.xlsx?by=entity_type")
-    assert response.status_code == 200
-    assert response.mimetype.endswith("spreadsheetml.sheet")
-    assert "attachment" in response.headers["Content-Disposition"]
-    data = response.get_data()
+    data = prepare_file(client, fieldwork_id, kind="report", by="entity_type")
     wb = open_workbook(data)
     a1 = closed_block(wb["closed"], "a1")
     assert [g for g in a1["groups"] if g] == ["total", "CIS", "KIS"]
     assert a1["rows"]["kis"] == [1, 0.5, 0, 0, 1, 1.0]
     assert chart_parts(data)
-    assert client.get(f"/fieldwork/{fieldwork_id}/report.xlsx?by=nope").status_code == 400
-    assert client.get("/fieldwork/999/report.xlsx").status_code == 404
+    refused = client.post(f"/fieldwork/{fieldwork_id}/files", data={"kind": "report", "by": "nope"})
+    assert refused.status_code == 400
+    assert 'id="by-error"' in refused.get_data(as_text=True)
+    assert client.post("/fieldwork/999/files", data={"kind": "report"}).status_code == 404

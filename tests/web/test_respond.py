@@ -227,14 +227,14 @@ def test_invalid_utf8_in_a_field_is_refused_and_nothing_is_stored(app, cis_kis):
     fields = f"revision={form.revision}&action=next&a1=kis&a2=inny&a3=2025&a2_other="
     invalid = b"Stowarzyszenie \xff\xfe\xc3"
 
-    # The body cannot be decoded, so no field is read at all, the CSRF token neither.
+    # The body cannot be decoded: a bad request (not a misleading "form expired").
     response = respondent.client.post(
         form.path,
         data=f"csrf_token={token}&{fields}".encode() + invalid,
         content_type="application/x-www-form-urlencoded",
     )
     assert response.status_code == 400
-    assert "Formularz wygasł" in page_text(response)
+    assert "Nieprawidłowe żądanie" in page_text(response)
 
     # With the token in a header the page itself is reached: it finds no answers in it.
     response = respondent.client.post(

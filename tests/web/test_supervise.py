@@ -162,7 +162,7 @@ def case_state(app, case_id: int) -> dict:
 
 
 @pytest.fixture
-def fieldwork_with_calls(app, make_fieldwork):
+def fieldwork_with_calls(app, make_fieldwork, join_team):
     """Six cases, two interviewers, the calls below; returns the ids the tests need.
 
     Anna:   A no answer (2 min), A complete (20 min), B hard refusal (5 min)
@@ -172,6 +172,7 @@ def fieldwork_with_calls(app, make_fieldwork):
     fieldwork_id = make_fieldwork(units=UNITS)
     anna = add_interviewer(app, "anna", "Anna Nowak")
     bartek = add_interviewer(app, "bartek", "Bartosz Wiśniewski")
+    join_team(fieldwork_id, anna, bartek)
     cases = {ext[0]: case_id_of(app, fieldwork_id, ext) for ext, _, _ in UNITS}
     calls = {
         "A1": make_call(app, cases["A"], anna, "no_answer", MORNING, 2),

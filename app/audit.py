@@ -1,0 +1,182 @@
+"""Writing to the audit log, and what its actions are called.
+
+Every recorded event says who (the account, or ``cli`` for the command line), from where
+(the client's address), what (an action code from ``ACTIONS``), to what (a fieldwork and a
+readable target such as ``response 12``) and the details (old and new values, the reason,
+the export's options). Events are added in the same transaction as the change they
+describe, so a change that is rolled back leaves no event and an event never describes a
+change that did not happen. Contact data (names, e-mails, phone numbers of institutions)
+is never written here, so erasing it from a fieldwork does not have to touch the log.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.domain.messages import N_, Message
+from app.models.audit import AuditEvent
+from app.models.users import User
+
+# action code -> its description in the viewer (translated there)
+ACTIONS: dict[str, str] = {
+    "auth.login": N_("Logged in"),
+    "auth.login_failed": N_("Failed login"),
+    "auth.logout": N_("Logged out"),
+    "auth.password_changed": N_("Changed own password"),
+    "user.created": N_("Created a user"),
+    "user.changed": N_("Changed a user"),
+    "user.password_reset": N_("Reset a user's password"),
+    "survey.loaded": N_("Loaded a questionnaire"),
+    "fieldwork.created": N_("Created a fieldwork"),
+    "fieldwork.state_changed": N_("Opened or closed a fieldwork"),
+    "fieldwork.retention_changed": N_("Changed the contact data retention date"),
+    "fieldwork.contacts_erased": N_("Erased contact data"),
+    "sample.imported": N_("Imported a sample"),
+    "invitations.exported": N_("Downloaded the personal links"),
+    "response.reopened": N_("Re-opened a completed response"),
+    "response.changed": N_("Changed an answer of a completed response"),
+    "supervisor.action": N_("Supervisor action"),
+    "export.downloaded": N_("Downloaded responses"),
+    "report.downloaded": N_("Downloaded a report"),
+    "backup.created": N_("Made a backup"),
+    "backup.restored": N_("Restored a backup"),
+}
+
+CLI_ACTOR = "cli"
+RESPONDENT = "respondent"  # someone using a personal link (no account)
+
+
+def cli_actor() -> str:
+    """The name recorded for a command-line action: ``cli`` and the operating-system user."""
+    try:
+        return f"{CLI_ACTOR}:{getpass.getuser()}"[:150]
+    except (KeyError, OSError):  # no passwd entry (some containers)
+        return CLI_ACTOR
+
+
+def record(
+    session: Session,
+    action: str,
+    at: datetime,
+    *,
+    actor: User | None = None,
+    actor_name: str | None = None,
+    ip: str = "",
+    fieldwork_id: int | None = None,
+    target: str = "",
+    detail: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Add one event to the log (in ``session``'s transaction)."""
+    if action not in ACTIONS:
+        raise ValueError(f"unknown audit action {action!r}")
+    event = AuditEvent(
+        at=at,
+        actor_id=actor.id if actor is not None else None,
+        actor=(actor_name if actor_name is not None else (actor.username if actor else ""))[:150],
+        ip=(ip or "")[:64],
+        action=action,
+        fieldwork_id=fieldwork_id,
+        target=target[:200],
+        detail=detail or {},
+    )
+    session.add(event)
+    return event
+
+
+def record_cli(
+    session: Session, action: str, at: datetime, fieldwork_id: int | None = None, **detail: Any
+) -> AuditEvent:
+    """``record`` for a command-line action, done by ``cli:<operating-system user>``."""
+    return record(
+        session,
+        action,
+        at,
+        actor_name=cli_actor(),
+        fieldwork_id=fieldwork_id,
+        target=f"fieldwork {fieldwork_id}" if fieldwork_id else "",
+        detail=detail,
+    )
+
+
+def record_by_id(
+    session: Session, action: str, at: datetime, user_id: int | None, **fields: Any
+) -> AuditEvent:
+    """``record`` for services that know the acting user only by id.
+
+    Done by an account inside a web request, the request's address is recorded too (a
+    respondent's address is not: it is personal data the log must not keep).
+    """
+    actor = session.get(User, user_id) if user_id is not None else None
+    if actor is not None and not fields.get("ip"):
+        from flask import has_request_context, request
+
+        if has_request_context():
+            fields["ip"] = request.remote_addr or ""
+    return record(session, action, at, actor=actor, **fields)
+
+
+PAGE_SIZE = 100
+# detail keys whose two-item lists are values, not a change "before → after"
+NOT_CHANGES = frozenset({"old", "new", "added", "removed"})
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    action: str = ""
+    actor: str = ""  # the beginning of the account name
+    fieldwork_id: int | None = None
+    since: datetime | None = None  # inclusive
+    until: datetime | None = None  # exclusive
+    before_id: int | None = None  # keyset paging: events older than this one
+
+
+def find_events(session: Session, filters: AuditFilter, limit: int = PAGE_SIZE) -> list[AuditEvent]:
+    """The newest events matching ``filters`` (``limit`` of them), newest first."""
+    query = select(AuditEvent)
+    if filters.action:
+        query = query.where(AuditEvent.action == filters.action)
+    if filters.actor:
+        pattern = filters.actor.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(AuditEvent.actor.ilike(pattern + "%", escape="\\"))
+    if filters.fieldwork_id is not None:
+        query = query.where(AuditEvent.fieldwork_id == filters.fieldwork_id)
+    if filters.since is not None:
+        query = query.where(AuditEvent.at >= filters.since)
+    if filters.until is not None:
+        query = query.where(AuditEvent.at < filters.until)
+    if filters.before_id is not None:
+        query = query.where(AuditEvent.id < filters.before_id)
+    return list(session.scalars(query.order_by(AuditEvent.id.desc()).limit(limit)))
+
+
+def describe_detail(detail: dict[str, Any], gettext: Callable[[str], str]) -> list[tuple[str, str]]:
+    """An event's details as (name, text) pairs; stored messages are shown translated."""
+    rows = []
+    for name, value in (detail or {}).items():
+        message = Message.from_json(value)
+        if message is not None:
+            text = message.render(gettext)
+        elif isinstance(value, list) and len(value) == 2 and name not in NOT_CHANGES:
+            text = f"{_plain(value[0])} → {_plain(value[1])}"
+        else:
+            text = _plain(value)
+        rows.append((name, text))
+    return rows
+
+
+def _plain(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return str(value)

@@ -1,0 +1,31 @@
+"""The form that asks for a results file (responses workbook, CSV or monitoring report)."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, DateField, RadioField, SelectField
+from wtforms.validators import Optional, ValidationError
+
+
+def kind_choices() -> list[tuple[str, str]]:
+    return [
+        ("responses", _l("Responses with codebook, calls and rates (Excel)")),
+        ("csv", _l("Responses only (CSV)")),
+        ("report", _l("Monitoring report: tables and charts (Excel)")),
+    ]
+
+
+class ExportForm(FlaskForm):
+    kind = RadioField(_l("File"), choices=kind_choices, default="responses")
+    language = SelectField(_l("Language of labels"), validators=[Optional()])
+    labels = BooleanField(_l("Choice labels instead of codes"))
+    complete_only = BooleanField(_l("Complete responses only"))
+    date_from = DateField(_l("Last worked on from"), validators=[Optional()])
+    date_to = DateField(_l("Last worked on until"), validators=[Optional()])
+    subregion = SelectField(_l("Subregion"), validators=[Optional()])
+    by = SelectField(_l("Report: break down by"), validators=[Optional()])
+    compare = SelectField(_l("Report: compare with an earlier fieldwork"), validators=[Optional()])
+    include_partial = BooleanField(_l("Report: include partial responses"))
+
+    def validate_date_to(self, field: DateField) -> None:
+        if field.data and self.date_from.data and field.data < self.date_from.data:
+            raise ValidationError(_l("The end date is before the start date."))
