@@ -46,8 +46,6 @@ ACTIONS: dict[str, str] = {
     "supervisor.action": N_("Supervisor action"),
     "export.downloaded": N_("Downloaded responses"),
     "report.downloaded": N_("Downloaded a report"),
-    "backup.created": N_("Made a backup"),
-    "backup.restored": N_("Restored a backup"),
 }
 
 CLI_ACTOR = "cli"

@@ -69,11 +69,11 @@ def erase_contacts(
     now: datetime,
     *,
     user_id: int | None = None,
-    ip: str = "",
 ) -> Erasure:
     """Pseudonymise the contact data of a closed fieldwork (PrivacyError if not allowed).
 
-    ``user_id`` is the acting account (None: the command line); the erasure is audited.
+    ``user_id`` is the acting account (None: the command line); the erasure is audited
+    (with the request's address, see ``record_by_id``).
     """
     if fieldwork.state != FieldworkState.CLOSED:
         raise PrivacyError(Message(N_("Close the fieldwork before erasing its contact data.")))
@@ -116,7 +116,7 @@ def erase_contacts(
     fieldwork.contacts_erased_at = now
     result = Erasure(institutions, phones, calls, notes)
     detail = {"institutions": institutions, "phones": phones, "calls": calls, "notes": notes}
-    _audit(session, "fieldwork.contacts_erased", now, fieldwork, user_id, ip, detail)
+    _audit(session, "fieldwork.contacts_erased", now, fieldwork, user_id, detail)
     session.flush()
     return result
 
@@ -128,13 +128,12 @@ def set_retention(
     now: datetime,
     *,
     user_id: int | None = None,
-    ip: str = "",
 ) -> None:
     """Keep the fieldwork's contact data until ``until`` (None: no date set); audited."""
     old = fieldwork.retain_contacts_until
     fieldwork.retain_contacts_until = until
     detail = {"until": [old.isoformat() if old else None, until.isoformat() if until else None]}
-    _audit(session, "fieldwork.retention_changed", now, fieldwork, user_id, ip, detail)
+    _audit(session, "fieldwork.retention_changed", now, fieldwork, user_id, detail)
     session.flush()
 
 
@@ -144,7 +143,6 @@ def _audit(
     now: datetime,
     fieldwork: Fieldwork,
     user_id: int | None,
-    ip: str,
     detail: dict,
 ) -> None:
     """Record ``action`` as done by ``user_id``, or on the command line when None."""
@@ -156,7 +154,6 @@ def _audit(
         action,
         now,
         user_id,
-        ip=ip,
         fieldwork_id=fieldwork.id,
         target=f"fieldwork {fieldwork.id}",
         detail=detail,

@@ -10,25 +10,30 @@ def page_text(response) -> str:
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).strip()
 
 
+def wait_for_file(client, job_page: str, states=("done", "failed"), timeout: float = 60.0) -> dict:
+    """Poll a results file's status until it is in one of ``states``; the status."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        status = client.get(f"{job_page}/status").get_json()
+        if status["state"] in states:
+            return status
+        assert time.monotonic() < deadline, f"the file is still {status}"
+        time.sleep(0.05)
+
+
 def prepare_file(client, fieldwork_id: int, timeout: float = 60.0, **fields) -> bytes:
     """Ask for a results file through the web form, wait until it is ready, download it.
 
     ``fields`` are the form's fields (``kind="report"``, ``by="subregion"``, ``labels="y"``).
     """
-    import time
-
     data = {"kind": "responses", **fields}
     response = client.post(f"/fieldwork/{fieldwork_id}/files", data=data)
     assert response.status_code == 302, response.get_data(as_text=True)
     job_page = response.headers["Location"]
     assert job_page.startswith("/files/")
-    deadline = time.monotonic() + timeout
-    while True:
-        status = client.get(f"{job_page}/status").get_json()
-        if status["state"] in ("done", "failed"):
-            break
-        assert time.monotonic() < deadline, f"the file is still {status}"
-        time.sleep(0.05)
+    status = wait_for_file(client, job_page, timeout=timeout)
     assert status["state"] == "done", status
     with client.get(status["download"]) as download:
         assert download.status_code == 200

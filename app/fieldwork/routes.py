@@ -326,7 +326,6 @@ def retention(fieldwork_id: int):
         form.until.data,
         now(),
         user_id=current_user.id,
-        ip=request.remote_addr or "",
     )
     flash(_("The retention date is saved."), "success")
     return redirect(url_for("fieldwork.detail", fieldwork_id=fieldwork.id) + "#privacy")
@@ -341,9 +340,7 @@ def erase_contacts(fieldwork_id: int):
         flash(_("Tick the confirmation to erase the contact data."), "error")
         return redirect(url_for("fieldwork.detail", fieldwork_id=fieldwork.id) + "#privacy")
     try:
-        erased = privacy.erase_contacts(
-            db_session(), fieldwork, now(), user_id=current_user.id, ip=request.remote_addr or ""
-        )
+        erased = privacy.erase_contacts(db_session(), fieldwork, now(), user_id=current_user.id)
     except privacy.PrivacyError as exc:
         flash(exc.message.render(_), "error")
     else:

@@ -18,7 +18,7 @@ from app.exports import jobs
 from app.models.audit import AuditEvent
 from app.models.jobs import ExportChunk, ExportJob
 from app.models.users import Role
-from tests.helpers import prepare_file
+from tests.helpers import prepare_file, wait_for_file
 
 
 @pytest.fixture
@@ -28,16 +28,6 @@ def fieldwork_id(app, runner, make_fieldwork):
     result = runner.invoke(args=["demo-data", str(fieldwork), "--responses", "30", "--seed", "1"])
     assert result.exit_code == 0, result.output
     return fieldwork
-
-
-def _wait(client, job_page: str, states=("done", "failed"), timeout: float = 30.0) -> dict:
-    deadline = time.monotonic() + timeout
-    while True:
-        status = client.get(f"{job_page}/status").get_json()
-        if status["state"] in states:
-            return status
-        assert time.monotonic() < deadline, status
-        time.sleep(0.05)
 
 
 def _count(app, model) -> int:
@@ -80,7 +70,7 @@ def test_file_is_prepared_while_the_server_keeps_answering(
     assert gate.reached.wait(30)
     # the export is in the middle of its rows: other pages are served, progress is visible
     assert client.get(f"/fieldwork/{fieldwork_id}").status_code == 200
-    running = _wait(client, job_page, states=("running",))
+    running = wait_for_file(client, job_page, states=("running",))
     deadline = time.monotonic() + 10
     while running["done"] < 1 and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -89,7 +79,7 @@ def test_file_is_prepared_while_the_server_keeps_answering(
     page = client.get(job_page).get_data(as_text=True)
     assert "<progress" in page and 'role="status"' in page
     gate.release.set()
-    done = _wait(client, job_page)
+    done = wait_for_file(client, job_page)
     assert done["state"] == "done" and done["done"] == 30
     with client.get(done["download"]) as download:
         workbook = openpyxl.load_workbook(io.BytesIO(download.get_data()), read_only=True)
@@ -111,8 +101,8 @@ def test_a_double_click_reuses_the_job_being_prepared(
     assert again.headers["Location"] == first.headers["Location"]
     assert other.headers["Location"] != first.headers["Location"]
     gate.release.set()
-    assert _wait(client, first.headers["Location"])["state"] == "done"
-    assert _wait(client, other.headers["Location"])["state"] == "done"
+    assert wait_for_file(client, first.headers["Location"])["state"] == "done"
+    assert wait_for_file(client, other.headers["Location"])["state"] == "done"
     assert _count(app, ExportJob) == 2
 
 
@@ -136,7 +126,7 @@ def test_a_failed_build_says_so_and_keeps_no_half_file(
     monkeypatch.setattr(jobs, "write_xlsx", broken)
     login_as(Role.ANALYST)
     asked = client.post(f"/fieldwork/{fieldwork_id}/files", data={"kind": "responses"})
-    status = _wait(client, asked.headers["Location"])
+    status = wait_for_file(client, asked.headers["Location"])
     assert status["state"] == "failed" and status["download"] == ""
     assert "spróbuj" in status["error"].lower() or "try again" in status["error"].lower()
     assert "disk full" not in status["error"]  # details go to the log, not to the user
@@ -170,7 +160,7 @@ def test_a_job_whose_server_died_is_reported_failed_and_can_be_asked_again(
     options = jobs.export_options_to_json(jobs.ExportOptions())
     asked = client.post(f"/fieldwork/{fieldwork_id}/files", data={"kind": "responses"})
     assert asked.headers["Location"] != f"/files/{key}"
-    assert _wait(client, asked.headers["Location"])["state"] == "done"
+    assert wait_for_file(client, asked.headers["Location"])["state"] == "done"
     assert options  # the web form's default options are the plain export's
 
 
@@ -180,7 +170,7 @@ def test_files_are_their_owners_only_and_expire(
     login_as(Role.ANALYST)
     asked = client.post(f"/fieldwork/{fieldwork_id}/files", data={"kind": "report"})
     job_page = asked.headers["Location"]
-    assert _wait(client, job_page)["state"] == "done"
+    assert wait_for_file(client, job_page)["state"] == "done"
     auth.logout()
     make_user("analyst2", Role.ANALYST)
     auth.login("analyst2")
@@ -190,7 +180,7 @@ def test_files_are_their_owners_only_and_expire(
     # a day later the file is gone: the next request purges it
     clock.advance(hours=25)
     again = client.post(f"/fieldwork/{fieldwork_id}/files", data={"kind": "report"})
-    assert _wait(client, again.headers["Location"])["state"] == "done"
+    assert wait_for_file(client, again.headers["Location"])["state"] == "done"
     with app.extensions["ankieta.db"].session() as session:
         keys = session.scalars(select(ExportJob.key)).all()
     assert [f"/files/{key}" for key in keys] == [again.headers["Location"]]
