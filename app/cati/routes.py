@@ -417,6 +417,7 @@ def interview_submit(case_id: int, page_id: str):
             last_page=page.id if action == "next" else None,
             now=now(),
             mode=MODE,
+            user_id=current_user.id,
         )
     except StaleForm:
         flash(_("These answers were changed elsewhere in the meantime; check them."), "error")
@@ -438,9 +439,7 @@ def interview_submit(case_id: int, page_id: str):
 
 def _complete(case: Case, current: Interview, revision: int):
     session = db_session()
-    if not respond.submit(
-        session, current, expected_revision=revision, now=now(), mode=MODE, user_id=current_user.id
-    ):
+    if not respond.submit(session, current, expected_revision=revision, now=now(), mode=MODE):
         flash(_("Some required answers are still missing."), "error")
         target = current.flow.resume_page(current.state(), MODE, None)
         target = target or current.flow.pages(MODE)[0]

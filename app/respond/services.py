@@ -174,9 +174,16 @@ def save_page(
     last_page: str | None,
     now: datetime,
     mode: Mode = "web",
+    user_id: int | None = None,
 ) -> None:
-    """Store ``answers`` if nobody saved since the form was shown (StaleForm otherwise)."""
+    """Store ``answers`` if nobody saved since the form was shown (StaleForm otherwise).
+
+    On a response that an analyst re-opened, every answer this save changes is logged
+    with its old and new value, as done by ``user_id`` (the interviewer) or, without one,
+    by the respondent: a correction is on record even if the response is never sent again.
+    """
     response = interview.response
+    before = answers_to_json(interview.questionnaire, interview.answers)
     stored = answers_to_json(interview.questionnaire, answers)
     values: dict[str, Any] = {
         "answers": stored,
@@ -199,6 +206,7 @@ def save_page(
     if result.rowcount != 1:
         session.expire(response)
         raise StaleForm()
+    _log_corrections(session, response, before, stored, now, user_id)
     session.expire(response)
     interview.answers = answers
 
@@ -210,13 +218,11 @@ def submit(
     expected_revision: int,
     now: datetime,
     mode: Mode = "web",
-    user_id: int | None = None,
 ) -> bool:
     """Mark the response complete if every relevant required question is answered.
 
-    Returns False (and changes nothing) when something is still missing. A response that
-    an analyst re-opened gets each changed answer logged against what it was before, as
-    done by ``user_id`` (the interviewer) or, without one, by the respondent.
+    Returns False (and changes nothing) when something is still missing. (The answers
+    were stored, and any correction of a re-opened response logged, by ``save_page``.)
     """
     if not interview.flow.is_complete(interview.state()):
         return False
@@ -239,7 +245,6 @@ def submit(
     if result.rowcount != 1:
         session.expire(response)
         raise StaleForm()
-    _log_corrections(session, interview, now, user_id)
     session.expire(response)
     if mode == "web" and response.sample_unit_id is not None:
         mark_completed_online(session, response.sample_unit_id, now)
@@ -248,51 +253,55 @@ def submit(
 
 
 def _log_corrections(
-    session: Session, interview: Interview, now: datetime, user_id: int | None
+    session: Session,
+    response: Response,
+    before: dict[str, Any],
+    after: dict[str, Any],
+    now: datetime,
+    user_id: int | None,
 ) -> None:
-    """After a re-opened response is submitted again, log every answer that changed."""
+    """If ``response`` was re-opened, log every answer that differs from ``before``."""
+    changed = sorted(
+        name for name in set(before) | set(after) if before.get(name) != after.get(name)
+    )
+    if not changed:
+        return
     reopened = session.scalar(
         select(ResponseChange)
-        .where(
-            ResponseChange.response_id == interview.response.id,
-            ResponseChange.action == "reopened",
-        )
+        .where(ResponseChange.response_id == response.id, ResponseChange.action == "reopened")
         .order_by(ResponseChange.id.desc())
         .limit(1)
     )
-    if reopened is None or not isinstance(reopened.old_value, dict):
-        return
-    before = reopened.old_value
-    after = answers_to_json(interview.questionnaire, interview.answers)
-    for name in sorted(set(before) | set(after)):
-        if before.get(name) != after.get(name):
-            session.add(
-                ResponseChange(
-                    response_id=interview.response.id,
-                    user_id=reopened.user_id,
-                    at=now,
-                    action="changed",
-                    variable=name,
-                    old_value=before.get(name),
-                    new_value=after.get(name),
-                    reason=reopened.reason,
-                )
+    if reopened is None:
+        return  # never completed: filling in is not correcting
+    for name in changed:
+        session.add(
+            ResponseChange(
+                response_id=response.id,
+                user_id=reopened.user_id,
+                at=now,
+                action="changed",
+                variable=name,
+                old_value=before.get(name),
+                new_value=after.get(name),
+                reason=reopened.reason,
             )
-            record_by_id(
-                session,
-                "response.changed",
-                now,
-                user_id,
-                **({} if user_id is not None else {"actor_name": RESPONDENT}),
-                fieldwork_id=interview.response.fieldwork_id,
-                target=f"response {interview.response.id}",
-                detail={
-                    "variable": name,
-                    "old": before.get(name),
-                    "new": after.get(name),
-                    "reason": reopened.reason,
-                },
-            )
+        )
+        record_by_id(
+            session,
+            "response.changed",
+            now,
+            user_id,
+            **({} if user_id is not None else {"actor_name": RESPONDENT}),
+            fieldwork_id=response.fieldwork_id,
+            target=f"response {response.id}",
+            detail={
+                "variable": name,
+                "old": before.get(name),
+                "new": after.get(name),
+                "reason": reopened.reason,
+            },
+        )
 
 
 def reopen(session: Session, response: Response, user_id: int, reason: str, now: datetime) -> None:

@@ -24,7 +24,7 @@ from app.models.fieldwork import Response, SampleUnit
 from app.models.users import Role, User
 from tests.conftest import SHIPPED, TEST_PASSWORD, unit_token
 from tests.helpers import page_text, prepare_file
-from tests.web.test_respond_walks import SCENARIOS, Respondent
+from tests.web.test_respond_walks import SCENARIOS, Respondent, fill
 
 IP = "127.0.0.1"
 
@@ -305,6 +305,38 @@ def test_reopening_and_each_corrected_answer_are_logged_with_the_reason(
     assert b1_k.actor_id is None
     assert b1_k.detail == {"variable": "b1_k", "old": 3, "new": 4, "reason": reason}
     assert {e.detail["variable"] for e in changed} <= {"b1_k", "b1"}
+
+
+def test_a_correction_saved_but_never_sent_again_is_logged(app, client, login_as, make_fieldwork):
+    fieldwork_id = make_fieldwork()
+    token = unit_token(app, fieldwork_id, "K-01")
+    respondent = Respondent(app.test_client(), token)
+    answers = SCENARIOS["monitoring_cis_kis"].answers
+    respondent.walk(answers)
+    login_as(Role.ANALYST)
+    with db(app) as session:
+        response_id = session.scalar(select(Response.id))
+    reason = "Sprawdzenie danych o uczestnikach"
+    reopen = f"/fieldwork/{fieldwork_id}/responses/{response_id}/reopen"
+    assert client.post(reopen, data={"reason": reason}).status_code == 302
+    form = respondent.open(f"{respondent.link}/p/b")
+    unchanged = respondent.send(form, fill(form, answers), action="later")
+    assert unchanged.status_code == 200
+    assert events(app, "response.changed") == []  # saving the same answers changes nothing
+    form = respondent.open(f"{respondent.link}/p/b")
+    saved = respondent.send(form, fill(form, {**answers, "b1_k": "5"}), action="later")
+    assert saved.status_code == 200  # "saved, finish later": the response is not sent again
+    with db(app) as session:
+        assert not session.get(Response, response_id).is_complete
+    [changed] = [e for e in events(app, "response.changed") if e.detail["variable"] == "b1_k"]
+    assert changed.detail == {"variable": "b1_k", "old": 3, "new": 5, "reason": reason}
+    assert row(changed) == (
+        "response.changed",
+        "respondent",
+        "",
+        f"response {response_id}",
+        fieldwork_id,
+    )
 
 
 def test_supervisor_actions_are_logged_and_refused_ones_are_not(
