@@ -156,13 +156,21 @@ def users_create(username: str, role: str, full_name: str, password: str | None)
 
     try:
         with get_db().session() as session:
-            _user, issued = create_user(
+            user, issued = create_user(
                 session,
                 username,
                 role,
                 full_name=full_name,
                 password=password,
                 must_change_password=password is None,
+            )
+            audit.record(
+                session,
+                "user.created",
+                current_app.config["CLOCK"](),
+                actor_name=audit.cli_actor(),
+                target=f"user {user.username}",
+                detail={"role": user.role},
             )
     except AccountError as exc:
         raise click.ClickException(exc.message.render()) from None

@@ -250,6 +250,15 @@ def test_command_line_actions_are_logged_as_cli(app, runner, make_fieldwork, tmp
     assert exported.exit_code == 0, exported.output
     reported = runner.invoke(args=["report", str(fieldwork_id), "-o", str(tmp_path / "r.xlsx")])
     assert reported.exit_code == 0, reported.output
+    sample = tmp_path / "proba.csv"
+    sample.write_text("external_id;nazwa;typ\nC-01;CIS w Rybniku;CIS\n", encoding="utf-8")
+    imported = runner.invoke(args=["sample", "import", str(new_id), str(sample)])
+    assert imported.exit_code == 0, imported.output
+    links = tmp_path / "linki.csv"
+    exported_links = runner.invoke(args=["invitations", "export", str(new_id), "-o", str(links)])
+    assert exported_links.exit_code == 0, exported_links.output
+    user = runner.invoke(args=["users", "create", "nowa", "--role", "admin"])
+    assert user.exit_code == 0, user.output
     logged = events(app)
     assert [(e.action, e.fieldwork_id) for e in logged] == [
         ("survey.loaded", None),
@@ -257,7 +266,11 @@ def test_command_line_actions_are_logged_as_cli(app, runner, make_fieldwork, tmp
         ("fieldwork.state_changed", fieldwork_id),
         ("export.downloaded", fieldwork_id),
         ("report.downloaded", fieldwork_id),
+        ("sample.imported", new_id),
+        ("invitations.exported", new_id),
+        ("user.created", None),
     ]
+    assert logged[-1].target == "user nowa" and logged[-1].detail == {"role": "admin"}
     for event in logged:
         assert event.actor.startswith("cli") and event.actor_id is None and event.ip == ""
     assert logged[0].detail["survey"] == "jst_gmina"
@@ -267,6 +280,8 @@ def test_command_line_actions_are_logged_as_cli(app, runner, make_fieldwork, tmp
     before = count(app)
     assert runner.invoke(args=["fieldwork", "close", str(fieldwork_id)]).exit_code != 0
     assert runner.invoke(args=["fieldwork", "close", "999"]).exit_code != 0
+    assert runner.invoke(args=["users", "create", "nowa", "--role", "admin"]).exit_code != 0
+    assert runner.invoke(args=["users", "create", "inna", "--role", "szef"]).exit_code != 0
     assert count(app) == before
 
 
