@@ -1,8 +1,10 @@
 """The audit log: who did what, when, to which object. Rows are only ever added.
 
-The database refuses UPDATE and DELETE on ``audit_event`` (triggers created by the
-migration), so not even a bug or a direct SQL session can rewrite history; only dropping
-the table (a migration, a restore) removes it.
+The database refuses UPDATE, DELETE and (PostgreSQL) TRUNCATE on ``audit_event`` (triggers
+created by the migrations), so neither a bug nor the application's own database account can
+rewrite history. The table's owner or a superuser can still drop the triggers or the table
+(a migration, a restore does): give the application an account that does not own the
+schema when that matters (docs/deploy.md).
 """
 
 from __future__ import annotations
