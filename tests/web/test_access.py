@@ -98,6 +98,21 @@ def test_every_route_is_in_the_matrix_and_declares_a_rule(app: Flask) -> None:
     assert undeclared == []
 
 
+@pytest.mark.parametrize("method", ["PUT", "DELETE", "PATCH"])
+def test_every_route_answers_only_its_declared_methods(
+    app: Flask, client, make_user, auth, method: str
+) -> None:
+    declared = {m for rule in app.url_map.iter_rules() for m in rule.methods or ()}
+    assert method not in declared
+    make_user("target", Role.INTERVIEWER)
+    make_user("me", Role.ADMIN)
+    assert auth.login("me").status_code == 302
+    for endpoint, (_method, url, _allowed) in EXPECTED.items():
+        response = client.open(url, method=method)
+        assert response.status_code == 405, f"{method} {url} ({endpoint}): {response.status_code}"
+        response.close()
+
+
 def test_a_view_without_a_rule_is_refused(app: Flask, client) -> None:
     app.add_url_rule("/undeclared", "undeclared", lambda: "secret")
     response = client.get("/undeclared")

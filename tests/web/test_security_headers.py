@@ -53,7 +53,15 @@ def _assert_security_headers(response, what: str) -> None:
     policy = response.headers.get("Permissions-Policy", "")
     for feature in ("camera=()", "microphone=()", "geolocation=()"):
         assert feature in policy, f"{what}: Permissions-Policy {policy!r}"
-    assert "unsafe-inline" not in response.headers["Content-Security-Policy"]
+    csp = {
+        directive.split()[0]: directive.split()[1:]
+        for directive in response.headers["Content-Security-Policy"].split(";")
+        if directive.strip()
+    }
+    assert csp["frame-ancestors"] == ["'none'"], f"{what}: {csp}"
+    assert csp["script-src"] == ["'self'"] and csp["object-src"] == ["'none'"], f"{what}: {csp}"
+    assert "'unsafe-inline'" not in sum(csp.values(), []), f"{what}: {csp}"
+    assert response.headers["Referrer-Policy"] == "no-referrer", what
     assert "Strict-Transport-Security" not in response.headers, f"{what}: HSTS over plain HTTP"
 
 
