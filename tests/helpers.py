@@ -26,7 +26,8 @@ def wait_for_file(client, job_page: str, states=("done", "failed"), timeout: flo
 def prepare_file(client, fieldwork_id: int, timeout: float = 60.0, **fields) -> bytes:
     """Ask for a results file through the web form, wait until it is ready, download it.
 
-    ``fields`` are the form's fields (``kind="report"``, ``by="subregion"``, ``labels="y"``).
+    ``fields`` are the form's fields (``kind="report"`` or ``"csv"``, ``by="subregion"``,
+    ``labels="y"``).
     """
     data = {"kind": "responses", **fields}
     response = client.post(f"/fieldwork/{fieldwork_id}/files", data=data)
@@ -38,7 +39,8 @@ def prepare_file(client, fieldwork_id: int, timeout: float = 60.0, **fields) -> 
     with client.get(status["download"]) as download:
         assert download.status_code == 200
         assert "attachment" in download.headers["Content-Disposition"]
-        assert download.mimetype.endswith("spreadsheetml.sheet")
+        expected = "text/csv" if data["kind"] == "csv" else "spreadsheetml.sheet"
+        assert download.mimetype.endswith(expected), download.mimetype
         body = download.get_data()
     assert len(body) == status["size"]
     return body

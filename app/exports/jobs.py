@@ -1,4 +1,7 @@
-"""Export and report files built in the background, so a large one never holds a request.
+"""Results files built in the background, so a large one never holds a request.
+
+Every results file is a job: the response workbook, the responses CSV and the monitoring
+report.
 
 A job is a row (``export_job``): the web page creates it, a worker thread of the same
 server process builds the workbook into a temporary file, reporting how many responses it
@@ -27,7 +30,13 @@ from sqlalchemy.orm import Session
 
 from app.db import Database
 from app.domain.messages import N_, Message
-from app.exports.services import ExportOptions, Translate, count_responses, write_xlsx
+from app.exports.services import (
+    ExportOptions,
+    Translate,
+    count_responses,
+    write_csv,
+    write_xlsx,
+)
 from app.models.fieldwork import Fieldwork
 from app.models.jobs import ExportChunk, ExportJob, JobState
 from app.reports.services import ReportError, write_report
@@ -38,8 +47,10 @@ CHUNK_BYTES = 1 << 20
 HEARTBEAT_SECONDS = 1.0
 STALE_AFTER = timedelta(minutes=2)  # no heartbeat for this long: the builder is gone
 KEEP_FOR = timedelta(days=1)
-RESPONSES, REPORT = "responses", "report"
-KINDS = (RESPONSES, REPORT)
+RESPONSES, CSV, REPORT = "responses", "csv", "report"
+KINDS = (RESPONSES, CSV, REPORT)
+XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CSV_MIMETYPE = "text/csv"
 LIVE_STATES = (JobState.QUEUED.value, JobState.RUNNING.value)
 
 Clock = Callable[[], datetime]
@@ -99,8 +110,13 @@ class ReportOptions:
 
 
 def file_name(kind: str, fieldwork_id: int) -> str:
-    prefix = "odpowiedzi" if kind == RESPONSES else "raport"
-    return f"{prefix}-badanie-{fieldwork_id}.xlsx"
+    prefix = "raport" if kind == REPORT else "odpowiedzi"
+    extension = "csv" if kind == CSV else "xlsx"
+    return f"{prefix}-badanie-{fieldwork_id}.{extension}"
+
+
+def mimetype(kind: str) -> str:
+    return CSV_MIMETYPE if kind == CSV else XLSX_MIMETYPE
 
 
 # -- the job's life -----------------------------------------------------------------------------
@@ -262,15 +278,16 @@ def run_job(database: Database, job_id: int, clock: Clock, translate: Translate)
     progress = _Progress(database, job_id, clock)
     try:
         with tempfile.TemporaryDirectory(prefix="ankieta-job-") as directory:
-            path = Path(directory) / "file.xlsx"
+            path = Path(directory) / "file"
             with progress, database.sessionmaker() as session:
                 fieldwork = session.get(Fieldwork, fieldwork_id)
                 if fieldwork is None:
                     raise ReportError("the fieldwork is gone")
-                if kind == RESPONSES:
+                if kind in (RESPONSES, CSV):
                     export_options = export_options_from_json(options)
                     progress.store(total=count_responses(session, fieldwork, export_options))
-                    write_xlsx(
+                    write = write_xlsx if kind == RESPONSES else write_csv
+                    write(
                         session,
                         fieldwork,
                         path,

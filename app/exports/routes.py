@@ -1,15 +1,12 @@
 """Results files for analysts: ask for one, watch it being prepared, download it.
 
-An Excel workbook (responses, or the monitoring report) is prepared in the background
-(``app.exports.jobs``): the request that asks for it returns at once with a page that
-shows how far it is, so a 100,000-response export never holds a server worker or keeps
-other users waiting. The CSV needs no finished file and is streamed a row at a time
-(``/fieldwork/<id>/export.csv``, the same filters as query parameters).
+Every file (the response workbook, the responses CSV, the monitoring report) is prepared
+in the background (``app.exports.jobs``): the request that asks for it returns at once
+with a page that shows how far it is, so a 100,000-response export never holds a server
+worker (nor runs into its timeout) or keeps other users waiting.
 """
 
 from __future__ import annotations
-
-from datetime import date
 
 from flask import (
     Blueprint,
@@ -20,7 +17,6 @@ from flask import (
     jsonify,
     redirect,
     render_template,
-    request,
     stream_with_context,
     url_for,
 )
@@ -29,7 +25,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from app.exports import jobs, services
-from app.exports.cli import LANGUAGES, translate
+from app.exports.cli import translate
 from app.exports.forms import ExportForm
 from app.extensions import db_session, get_db, now
 from app.fieldwork.services import sample_facets
@@ -42,7 +38,6 @@ from app.web import audit
 
 bp = Blueprint("exports", __name__)
 
-XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 NO_STORE = {"X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"}
 
 
@@ -123,18 +118,7 @@ def request_file(fieldwork_id: int):
         date_to=form.date_to.data,
         subregion=form.subregion.data or None,
     )
-    if form.kind.data == "csv":
-        query = {
-            "labels": int(export_options.labels),
-            "lang": export_options.language or "",
-            "complete_only": int(export_options.complete_only),
-            "from": form.date_from.raw_data[0] if form.date_from.data else "",
-            "to": form.date_to.raw_data[0] if form.date_to.data else "",
-            "subregion": export_options.subregion or "",
-        }
-        query = {k: v for k, v in query.items() if v}
-        return redirect(url_for("exports.export_csv", fieldwork_id=fieldwork.id, **query))
-    if form.kind.data == jobs.RESPONSES:
+    if form.kind.data in (jobs.RESPONSES, jobs.CSV):
         options = jobs.export_options_to_json(export_options)
     else:
         options = jobs.ReportOptions(
@@ -208,79 +192,19 @@ def download(key: str):
         "report.downloaded" if found.kind == jobs.REPORT else "export.downloaded",
         fieldwork_id=found.fieldwork_id,
         target=f"fieldwork {found.fieldwork_id}",
-        detail={"format": "xlsx", "kind": found.kind, **found.options},
+        detail={
+            "format": "csv" if found.kind == jobs.CSV else "xlsx",
+            "kind": found.kind,
+            **found.options,
+        },
     )
     database, job_id = get_db(), found.id
     return Response(
         stream_with_context(jobs.iter_file(database, job_id)),
-        mimetype=XLSX_MIMETYPE,
+        mimetype=jobs.mimetype(found.kind),
         headers={
             "Content-Disposition": f'attachment; filename="{found.file_name}"',
             "Content-Length": str(found.size),
-            **NO_STORE,
-        },
-    )
-
-
-# -- CSV, streamed ------------------------------------------------------------------------------
-
-
-def _flag(name: str) -> bool:
-    return request.args.get(name, "") in ("1", "true", "yes", "on")
-
-
-def _day(name: str) -> date | None:
-    raw = request.args.get(name, "").strip()
-    if not raw:
-        return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        abort(400)
-
-
-def _csv_options() -> services.ExportOptions:
-    """The CSV's options from the query string (a malformed one is a 400)."""
-    language = request.args.get("lang") or None
-    if language is not None and language not in LANGUAGES:
-        abort(400)
-    return services.ExportOptions(
-        labels=_flag("labels"),
-        language=language,
-        complete_only=_flag("complete_only"),
-        date_from=_day("from"),
-        date_to=_day("to"),
-        subregion=request.args.get("subregion") or None,
-    )
-
-
-@bp.route("/fieldwork/<int:fieldwork_id>/export.csv")
-@roles(Role.ANALYST)
-def export_csv(fieldwork_id: int):
-    fieldwork = _fieldwork_or_404(fieldwork_id)
-    options = _csv_options()
-    audit(
-        "export.downloaded",
-        fieldwork_id=fieldwork.id,
-        target=f"fieldwork {fieldwork.id}",
-        detail={"format": "csv", **jobs.export_options_to_json(options)},
-    )
-    database = get_db()
-
-    def generate():
-        # The request's session is committed and closed before the body is sent, so the
-        # stream reads through a session of its own, closed when the stream ends or the
-        # client goes away (no connection is left holding a transaction).
-        with database.sessionmaker() as session:
-            streamed = session.get(Fieldwork, fieldwork.id)
-            for line in services.iter_csv(session, streamed, options, translate=translate):
-                yield line.encode("utf-8")
-
-    return Response(
-        stream_with_context(generate()),
-        mimetype="text/csv",
-        headers={
-            "Content-Disposition": f'attachment; filename="odpowiedzi-badanie-{fieldwork.id}.csv"',
             **NO_STORE,
         },
     )

@@ -54,7 +54,6 @@ EXPECTED: dict[str, tuple[str, str, set]] = {
     "exports.job": ("GET", "/files/x", ANALYSTS),
     "exports.job_status": ("GET", "/files/x/status", ANALYSTS),
     "exports.download": ("GET", "/files/x/download", ANALYSTS),
-    "exports.export_csv": ("GET", "/fieldwork/1/export.csv", ANALYSTS),
     "cati.index": ("GET", "/cati/", CALLERS),
     "cati.next_case": ("POST", "/cati/1/next", CALLERS),
     "cati.case": ("GET", "/cati/case/1", CALLERS),

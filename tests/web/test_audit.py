@@ -200,7 +200,7 @@ def test_survey_fieldwork_sample_links_and_downloads_are_logged(app, client, log
     analyst = login_as(Role.ANALYST)
     fieldwork_id = web_fieldwork(app, client)
     assert client.get(f"/fieldwork/{fieldwork_id}/links.csv").status_code == 200
-    assert client.get(f"/fieldwork/{fieldwork_id}/export.csv?complete_only=1").status_code == 200
+    prepare_file(client, fieldwork_id, kind="csv", complete_only="y")
     prepare_file(client, fieldwork_id, labels="y")
     assert (
         client.post(f"/fieldwork/{fieldwork_id}/state", data={"action": "close"}).status_code == 302
@@ -501,7 +501,7 @@ def test_no_contact_data_reaches_the_log_after_a_full_walk(
     login_as(Role.ADMIN)
     fieldwork_id = web_fieldwork(app, client)
     client.get(f"/fieldwork/{fieldwork_id}/links.csv")
-    client.get(f"/fieldwork/{fieldwork_id}/export.csv")
+    prepare_file(client, fieldwork_id, kind="csv")
     prepare_file(client, fieldwork_id)
     prepare_file(client, fieldwork_id, kind="report")
     # an interviewer on the team calls; the supervisor acts on the case

@@ -488,20 +488,21 @@ def test_analyst_downloads_xlsx_and_csv(app, client, login_as, exported, tmp_pat
     path = tmp_path / "web.xlsx"
     path.write_bytes(prepare_file(client, exported.fieldwork_id, labels="y", language="en"))
     assert _sheet_rows(path)[0]["filtr"] == "Yes"
-    # closing the streamed response ends its request, as a WSGI server does after sending
-    with client.get(f"/fieldwork/{exported.fieldwork_id}/export.csv?complete_only=1") as response:
-        assert response.status_code == 200
-        assert response.mimetype == "text/csv"
-        assert response.data.startswith(b"\xef\xbb\xbf")
-        assert response.data.decode("utf-8-sig").count("\r\n") == 3
-    assert client.get(f"/fieldwork/{exported.fieldwork_id}/export.csv?from=x").status_code == 400
+    csv_file = prepare_file(client, exported.fieldwork_id, kind="csv", complete_only="y")
+    assert csv_file.startswith(b"\xef\xbb\xbf")
+    assert csv_file.decode("utf-8-sig").count("\r\n") == 3
+    bad_date = {"kind": "csv", "date_from": "x"}
+    assert (
+        client.post(f"/fieldwork/{exported.fieldwork_id}/files", data=bad_date).status_code == 400
+    )
     assert client.post("/fieldwork/999/files", data={"kind": "responses"}).status_code == 404
 
 
 def test_interviewer_may_not_download(app, client, login_as, exported):
     login_as(Role.INTERVIEWER)
     assert client.get(f"/fieldwork/{exported.fieldwork_id}/files").status_code == 403
-    assert client.get(f"/fieldwork/{exported.fieldwork_id}/export.csv").status_code == 403
+    asked = client.post(f"/fieldwork/{exported.fieldwork_id}/files", data={"kind": "csv"})
+    assert asked.status_code == 403
 
 
 def test_answer_reader_reads_what_answers_from_json_reads(tmp_path):

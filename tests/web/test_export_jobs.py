@@ -189,8 +189,7 @@ def test_files_are_their_owners_only_and_expire(
 def test_downloads_are_audited(app, client, login_as, fieldwork_id):
     login_as(Role.ANALYST)
     prepare_file(client, fieldwork_id, kind="report", by="subregion")
-    with client.get(f"/fieldwork/{fieldwork_id}/export.csv?complete_only=1") as response:
-        assert response.status_code == 200
+    prepare_file(client, fieldwork_id, kind="csv", complete_only="y")
     with app.extensions["ankieta.db"].session() as session:
         events = session.scalars(
             select(AuditEvent).where(AuditEvent.action.like("%.downloaded")).order_by(AuditEvent.id)
@@ -203,19 +202,23 @@ def test_downloads_are_audited(app, client, login_as, fieldwork_id):
     assert events[1].detail["format"] == "csv" and events[1].detail["complete_only"] is True
 
 
-def test_csv_choice_streams_with_the_same_filters(app, client, login_as, fieldwork_id):
+def test_csv_is_prepared_as_a_file_with_the_same_filters(app, client, login_as, fieldwork_id):
     login_as(Role.ANALYST)
     asked = client.post(
         f"/fieldwork/{fieldwork_id}/files",
         data={"kind": "csv", "complete_only": "y", "date_from": "2026-01-01"},
     )
-    assert asked.status_code == 302
-    assert "export.csv" in asked.headers["Location"]
-    assert "complete_only=1" in asked.headers["Location"]
-    assert "from=2026-01-01" in asked.headers["Location"]
+    assert asked.status_code == 302 and asked.headers["Location"].startswith("/files/")
+    status = wait_for_file(client, asked.headers["Location"])
+    assert status["state"] == "done", status
+    with app.extensions["ankieta.db"].session() as session:
+        job = session.scalar(select(ExportJob).order_by(ExportJob.id.desc()))
+        assert (job.kind, job.file_name) == ("csv", f"odpowiedzi-badanie-{fieldwork_id}.csv")
+        assert job.options["complete_only"] is True
+        assert job.options["date_from"] == "2026-01-01"
     bad = client.post(
         f"/fieldwork/{fieldwork_id}/files",
         data={"kind": "responses", "date_from": "2026-02-01", "date_to": "2026-01-01"},
     )
     assert bad.status_code == 400 and 'id="date_to-error"' in bad.get_data(as_text=True)
-    assert _count(app, ExportJob) == 0
+    assert _count(app, ExportJob) == 1  # the CSV's, and no more
