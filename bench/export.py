@@ -127,6 +127,7 @@ def bare_cells(n: int) -> list[Any]:
         20.0,
         None,
         1,
+        0,
     ]
     data = answers(n)
     skipped = data[FILTER] == SKIP_CODE

@@ -72,6 +72,7 @@ META_COLUMNS = (
     "duration_minutes",
     "interviewer",
     "definition_version",
+    "demo",  # 1: made up by `ankieta demo-data`, not a real institution's answers
 )
 
 

@@ -167,6 +167,7 @@ def _responses_query(fieldwork: Fieldwork, options: ExportOptions) -> Select[Any
             Response.updated_at,
             Response.completed_at,
             Response.sample_unit_id,
+            Response.is_demo,
             SampleUnit.external_id,
             SampleUnit.name,
             SampleUnit.entity_type,
@@ -240,6 +241,7 @@ def _rows(
             duration_minutes(row.started_at, row.completed_at),
             plan.interviewers.get(row.sample_unit_id) if row.sample_unit_id else None,
             plan.version_numbers.get(row.survey_version_id),
+            1 if row.is_demo else 0,
         ]
         yield meta + plan.converters[row.survey_version_id].cells(clean)
 

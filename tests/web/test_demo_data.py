@@ -120,3 +120,23 @@ def test_the_demo_fieldwork_gets_demo_responses_once(app, runner, clock) -> None
         assert len(units) == 10
         assert {r.sample_unit_id for r in responses} == {unit.id for unit in units[2:]}
     assert [path for _, path in demo.links] == links
+
+
+def test_demo_responses_are_flagged_in_the_export(app, runner, make_fieldwork, tmp_path) -> None:
+    import openpyxl
+
+    fieldwork_id = make_fieldwork("monitoring_cis_kis")
+    made = runner.invoke(args=["demo-data", str(fieldwork_id), "--responses", "3", "--seed", "2"])
+    assert made.exit_code == 0, made.output
+    real = _responses(app, fieldwork_id)[0]  # made real, for the comparison
+    with app.extensions["ankieta.db"].session() as session:
+        session.get(Response, real.id).is_demo = False
+    out = tmp_path / "odpowiedzi.xlsx"
+    exported = runner.invoke(args=["export", str(fieldwork_id), "-o", str(out)])
+    assert exported.exit_code == 0, exported.output
+    book = openpyxl.load_workbook(out, read_only=True)
+    rows = list(book["Responses"].iter_rows(values_only=True))
+    book.close()
+    header = list(rows[0])
+    flags = {row[header.index("response_id")]: row[header.index("demo")] for row in rows[1:]}
+    assert flags == {r.id: (0 if r.id == real.id else 1) for r in _responses(app, fieldwork_id)}
