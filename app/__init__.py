@@ -41,6 +41,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 def register_extensions(app: Flask) -> None:
     from app.auth.services import load_user
     from app.extensions import babel, csrf, init_database, login_manager
+    from app.memory import init_app as init_memory
     from app.security import enforce_access
     from app.web import refuse_unreadable_form
 
@@ -52,6 +53,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.session_protection = "strong"
     babel.init_app(app, locale_selector=select_locale)
     app.before_request(enforce_access)
+    init_memory(app)
 
 
 def select_locale() -> str:

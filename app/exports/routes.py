@@ -29,6 +29,7 @@ from app.exports.cli import translate
 from app.exports.forms import ExportForm
 from app.extensions import db_session, get_db, now
 from app.fieldwork.services import sample_facets
+from app.memory import trimmer_of
 from app.models.fieldwork import Fieldwork
 from app.models.jobs import ExportJob, JobState
 from app.models.users import Role
@@ -56,6 +57,7 @@ def _runner(app: Flask) -> jobs.JobRunner:
         def work(job_id: int) -> None:
             with app.app_context():
                 jobs.run_job(get_db(), job_id, app.config["CLOCK"], translate)
+            trimmer_of(app).now()  # a workbook's worth of freed memory goes back at once
 
         runner = app.extensions.setdefault("ankieta.export_runner", jobs.JobRunner(work))
     return runner
