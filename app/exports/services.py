@@ -56,7 +56,10 @@ WORKBOOK_OPTIONS = {
 }
 FORMATS = ("xlsx", "csv")
 CSV_DELIMITER = ","  # the standard; Excel opens a BOM-marked UTF-8 CSV with it correctly
-BATCH = 1000  # rows fetched from the database at a time
+# Rows fetched from the database at a time. 200 rather than 1,000: the same speed, and the
+# peak memory of a 10,000-response export fell from 115 to 82 MB (bench/export.py, PostgreSQL),
+# which is what a server worker keeps after its first export.
+BATCH = 200
 DATE_FORMAT = "dd.mm.yyyy"  # Polish order, as the interface writes dates
 DATETIME_FORMAT = "dd.mm.yyyy hh:mm"
 MIN_WIDTH, MAX_WIDTH = 8, 50
