@@ -39,8 +39,9 @@ It
    in the ``call`` table with its outcome.
 
 It prints a table of latencies per kind of request (p50/p95/max), each worker's RSS at the
-start (after a warm-up), at the end and at its highest, the load average, the counts, and
-every error. The exit status is 1 if anything went wrong or anything was lost.
+start (after a warm-up), half-way, at the end, at its highest and once a minute, the load
+average, the counts, and every error. The exit status is 1 if anything went wrong or
+anything was lost.
 """
 
 from __future__ import annotations
@@ -759,10 +760,15 @@ def report(
     start_pids = samples.workers[0] if samples.workers else []
     for pid, points in sorted(samples.rss.items()):
         after = [rss for moment, rss in points if moment >= warmup] or [points[-1][1]]
+        # a worker's first exports raise its RSS to where it stays; flat afterwards means
+        # the second half of the run adds nothing
+        half = next(rss for moment, rss in points if moment >= points[-1][0] / 2)
         print(
             f"    worker {pid}: at 0 s {points[0][1] / 1024:.1f}, start {after[0] / 1024:.1f}, "
-            f"end {points[-1][1] / 1024:.1f}, max {max(r for _, r in points) / 1024:.1f} "
-            f"(end - start {(points[-1][1] - after[0]) / 1024:+.1f}; {len(points)} samples)"
+            f"half-time {half / 1024:.1f}, end {points[-1][1] / 1024:.1f}, "
+            f"max {max(r for _, r in points) / 1024:.1f} (end - start "
+            f"{(points[-1][1] - after[0]) / 1024:+.1f}, second half "
+            f"{(points[-1][1] - half) / 1024:+.1f}; {len(points)} samples)"
         )
         minutes = [
             next(rss for moment, rss in points if moment >= 60 * m)
