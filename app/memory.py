@@ -1,11 +1,11 @@
-"""Give memory the server has freed back to the operating system, twice a minute.
+"""Give memory the server has freed back to the operating system.
 
 glibc's ``malloc`` keeps freed blocks inside its heaps for reuse. In a long-running worker
 (requests interleaved with an export building a workbook in a background thread) the free
 blocks are scattered between blocks still in use, so the heap can only give back its top
 and the worker's resident memory creeps up by a few MiB every minute although Python's own
-objects stay the same size. Measured with ``bench/soak.py`` and ``mallinfo2``: after ten
-minutes a worker held about 80 MiB of free heap (docs/development.md, "Memory").
+objects stay the same size (``bench/soak.py`` with ``bench/heap_log.py``: the free part of
+the heap grew all the time, see docs/development.md, "Memory").
 ``malloc_trim(0)`` returns every whole free page of every heap to the system; it takes
 0.1-1 ms on a worker's heap, so it runs at most every ``TRIM_EVERY`` seconds, after a
 response has been sent, and after each export job. Where the C library has no
