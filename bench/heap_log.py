@@ -56,14 +56,6 @@ class _MallInfo2(ctypes.Structure):
     ]
 
 
-def _rss_mib() -> float:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
-
-
 def _pymalloc() -> tuple[int, float]:
     """Python's arenas in use and MiB in allocated blocks (from sys._debugmallocstats)."""
     with tempfile.TemporaryFile() as capture:
@@ -85,6 +77,8 @@ def _pymalloc() -> tuple[int, float]:
 
 
 def _log_forever(path: Path) -> None:
+    from bench._server import rss_kib  # in the worker, once the app has put ROOT on the path
+
     libc = ctypes.CDLL("libc.so.6")
     libc.mallinfo2.restype = _MallInfo2
     started = time.monotonic()
@@ -94,7 +88,7 @@ def _log_forever(path: Path) -> None:
             heap = libc.mallinfo2()
             arenas, used = _pymalloc()
             out.write(
-                f"t={time.monotonic() - started:.0f} rss={_rss_mib():.1f} "
+                f"t={time.monotonic() - started:.0f} rss={(rss_kib(os.getpid()) or 0) / 1024:.1f} "
                 f"heap={heap.arena / MIB:.1f} heap_used={heap.uordblks / MIB:.1f} "
                 f"heap_free={heap.fordblks / MIB:.1f} mmapped={heap.hblkhd / MIB:.1f} "
                 f"py_arenas={arenas} py_used={used:.1f} objects={len(gc.get_objects())}\n"

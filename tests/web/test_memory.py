@@ -17,6 +17,7 @@ import pytest
 from app import memory
 from app.memory import Trimmer, trimmer_of
 from app.models.users import Role
+from bench._server import ROOT
 from tests.helpers import prepare_file
 
 
@@ -106,14 +107,12 @@ def test_the_heap_is_trimmed_after_each_export_job(
 
 FRAGMENTED_HEAP = textwrap.dedent(
     """
-    import sys
+    import os
     from app.memory import malloc_trim
+    from bench._server import rss_kib
 
     def rss_mib():
-        with open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) / 1024
+        return rss_kib(os.getpid()) / 1024
 
     # 2,000 blocks of 60 kB (below glibc's mmap threshold, so they come from the heap),
     # every tenth kept: the freed ones lie between blocks in use and cannot be given back
@@ -132,7 +131,11 @@ FRAGMENTED_HEAP = textwrap.dedent(
 @pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="malloc_trim is glibc's")
 def test_malloc_trim_gives_back_memory_freed_between_blocks_in_use():
     done = subprocess.run(
-        [sys.executable, "-c", FRAGMENTED_HEAP], capture_output=True, text=True, check=True
+        [sys.executable, "-c", FRAGMENTED_HEAP],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     before, after, _kept = (float(value) for value in done.stdout.split())
     # about 108 MB of the 120 MB was freed; without the trim it stays resident
