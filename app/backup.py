@@ -154,6 +154,17 @@ def _temporary_beside(target: Path) -> Path:
     return target.with_name(f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
 
 
+def _private_temporary_beside(target: Path) -> Path:
+    """A new, empty file beside ``target`` that only its owner may read (mode 0600).
+
+    A backup holds password hashes and contact data: the file is created owner-only before
+    sqlite3 or pg_dump write into it (they keep an existing file's mode), whatever the umask.
+    """
+    tmp = _temporary_beside(target)
+    os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    return tmp
+
+
 def _check_target(target: Path, force: bool) -> None:
     if target.is_dir():
         raise BackupError(f"{target} is a directory; give a file name")
@@ -235,7 +246,7 @@ def _sqlite_backup(url: str, target: Path, force: bool) -> Summary:
     source = _sqlite_path(url)
     if not source.is_file():
         raise BackupError(f"the database file {source} does not exist")
-    tmp = _temporary_beside(target)
+    tmp = _private_temporary_beside(target)
     with _cleanup(tmp):
         with _sqlite(source) as src, _sqlite(tmp) as dst:
             src.backup(dst)  # all pages in one step: one consistent read snapshot
@@ -435,7 +446,7 @@ def _pg_summary(connection) -> Summary:
 def _pg_backup(url: str, target: Path, force: bool) -> Summary:
     pg_dump = _pg_tool("pg_dump")
     env = pg_environment(url)
-    tmp = _temporary_beside(target)
+    tmp = _private_temporary_beside(target)
     engine = _pg_engine(url)
     try:
         with _cleanup(tmp), engine.connect() as connection:

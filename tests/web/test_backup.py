@@ -7,6 +7,7 @@ table's full contents are compared with a snapshot taken at backup time.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from datetime import timedelta
@@ -225,6 +226,30 @@ def test_backup_does_not_overwrite_without_force(app, runner, tmp_path) -> None:
     assert forced.exit_code == 0, forced.output
     assert target.read_bytes() != b"an older backup"
     _refused(runner, ["backup", "-o", str(target.parent / "no" / "such.backup")], "does not exist")
+
+
+@pytest.mark.db
+def test_backup_file_is_readable_by_its_owner_only(app, runner, tmp_path, monkeypatch) -> None:
+    """It holds password hashes and contact data: 0600 whatever the umask, from the start."""
+    modes_while_written = []
+    put_in_place = backup_module._put_in_place
+
+    def watch(tmp: Path, target: Path, force: bool) -> None:
+        modes_while_written.append(tmp.stat().st_mode & 0o777)
+        put_in_place(tmp, target, force)
+
+    monkeypatch.setattr(backup_module, "_put_in_place", watch)
+    old_umask = os.umask(0o022)
+    try:
+        target = tmp_path / "ankieta.backup"
+        result = runner.invoke(args=["backup", "-o", str(target)])
+        assert result.exit_code == 0, result.output
+        forced = runner.invoke(args=["backup", "-o", str(target), "--force"])
+        assert forced.exit_code == 0, forced.output
+    finally:
+        os.umask(old_umask)
+    assert modes_while_written == [0o600, 0o600]
+    assert target.stat().st_mode & 0o777 == 0o600
 
 
 @pytest.mark.db
