@@ -162,6 +162,9 @@ def test_login_redirects_only_to_local_paths(make_user, client) -> None:
         ("/admin/users", "/admin/users"),
         ("//evil.example", "/"),
         ("https://evil.example/", "/"),
+        ("/%0D%0A//evil.example", "/"),  # a newline would split the Location header: not 500
+        ("/fieldwork/%0ASet-Cookie:x=1", "/"),
+        ("/%09/evil.example", "/"),
     ]:
         response = client.post(
             f"/login?next={target}", data={"username": "kasia", "password": TEST_PASSWORD}
