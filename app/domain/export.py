@@ -20,13 +20,15 @@ Values
 
 Safety
     ``fit_cell`` truncates text longer than a spreadsheet cell holds, with a visible marker;
-    ``neutralise`` prefixes text that a spreadsheet would read as a formula (for CSV; the
-    XLSX writer never turns a string into a formula in the first place).
+    ``neutralise`` puts an apostrophe before every part of a text that a spreadsheet would
+    read as a formula, whichever of comma, semicolon or tab it splits the line on (for CSV;
+    the XLSX writer never turns a string into a formula in the first place).
 """
 
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -516,9 +518,20 @@ def fit_cell(text: str) -> str:
     return text[: CELL_MAX_LENGTH - len(TRUNCATED_MARKER)] + TRUNCATED_MARKER
 
 
+# where a spreadsheet may start a cell: the start of the field, or after any separator that
+# a CSV is commonly split on (a Polish Excel splits on ";" even when the file uses ",")
+_CELL_START_FORMULA = re.compile(r"(^|[,;\t\r\n])([ \u00a0]*)([=+\-@])")
+
+
 def neutralise(text: str) -> str:
-    """``text`` with a leading apostrophe when a spreadsheet would read it as a formula."""
-    return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
+    """``text`` that no spreadsheet reads as a formula, however it splits the line.
+
+    An apostrophe goes before every formula character (= + - @) that starts the field or
+    follows a comma, semicolon, tab or line break (spaces between allowed), and before a
+    leading tab or carriage return.
+    """
+    guarded = _CELL_START_FORMULA.sub(r"\1\2'\3", text)
+    return "'" + guarded if guarded.startswith(FORMULA_TRIGGERS) else guarded
 
 
 def duration_minutes(started: datetime | None, completed: datetime | None) -> float | None:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from app.cati.services import seed_outcomes
 from app.domain.calling import WARSAW
+from app.domain.export import neutralise
 from app.domain.messages import N_, Message
 from app.domain.sample import SampleProblem, SampleRow, parse_sample
 from app.models.cati import Case
@@ -253,8 +254,8 @@ def invitation_links_csv(session: Session, fieldwork: Fieldwork, base_url: str) 
 
 
 def _csv_safe(value: str) -> str:
-    """Text that a spreadsheet will not run as a formula."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+    """Text that a spreadsheet will not run as a formula (however it splits the line)."""
+    return neutralise(value)
 
 
 UNIT_STATUSES = ("not_started", "in_progress", "complete")

@@ -9,6 +9,7 @@ rows (``answers_to_json``), as the interview services would leave them.
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -421,6 +422,47 @@ def test_neutralise_prefixes_formula_triggers_only():
 
 
 # --- CSV ---
+
+SPLITTABLE = ("-2+3;=1+1;", "a,=1+1", "x\t@SUM(1)", "ok; +1", "n,\u00a0-1", "plain; text")
+
+
+def _no_piece_is_a_formula(raw: str) -> list[str]:
+    """Pieces of ``raw`` that a spreadsheet splitting on , ; or tab would run as formulas."""
+    found = []
+    for line in raw.splitlines():
+        for separator in (",", ";", "\t"):
+            for piece in line.split(separator):
+                piece = piece.strip(' "\u00a0')
+                if re.fullmatch(r"-?[0-9]+(?:[.,][0-9]+)?", piece):
+                    continue  # a number (-99, a missing-value code) is a number, not a formula
+                if piece[:1] in ("=", "+", "-", "@"):
+                    found.append(piece)
+    return found
+
+
+@pytest.mark.parametrize("text", SPLITTABLE)
+def test_neutralise_guards_every_piece_a_separator_could_split_off(text):
+    guarded = neutralise(text)
+    assert _no_piece_is_a_formula(guarded) == []
+    assert guarded.replace("'", "") == text
+
+
+def test_csv_fields_are_guarded_whichever_separator_excel_splits_on(app, exported, tmp_path):
+    import csv
+
+    with app.extensions["ankieta.db"].session() as session:
+        response = session.get(Response, exported.response_ids[0])
+        response.answers = {**response.answers, "nazwa": SPLITTABLE[0], "kod": SPLITTABLE[1]}
+    path = tmp_path / "out.csv"
+    _write(app, exported, path, "csv")
+    raw = path.read_bytes().decode("utf-8-sig")
+    assert _no_piece_is_a_formula(raw) == []
+    rows = list(csv.DictReader(io.StringIO(raw)))
+    assert rows[0]["nazwa"] == "'-2+3;'=1+1;"
+    assert rows[0]["kod"] == "a,'=1+1"
+    for separator in (";", "\t"):  # read as a Polish Excel or a tab-splitting tool would
+        for row in csv.reader(io.StringIO(raw), delimiter=separator):
+            assert _no_piece_is_a_formula(separator.join(row)) == []
 
 
 def test_csv_has_bom_and_neutralised_text(app, exported, tmp_path):
