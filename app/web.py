@@ -15,8 +15,13 @@ from app.models.users import Role
 
 
 def safe_next(target: str | None) -> str | None:
-    """``target`` if it is a path on this site (never another host), else None."""
+    """``target`` if it is a path on this site (never another host), else None.
+
+    A control character (a CR/LF would split the Location header) makes it invalid too.
+    """
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in target):
         return None
     parts = urlsplit(target)
     if parts.scheme or parts.netloc:
