@@ -34,6 +34,7 @@ ACTIONS: dict[str, str] = {
     "user.created": N_("Created a user"),
     "user.changed": N_("Changed a user"),
     "user.password_reset": N_("Reset a user's password"),
+    "user.sessions_ended": N_("Ended a user's sessions"),
     "survey.loaded": N_("Loaded a questionnaire"),
     "fieldwork.created": N_("Created a fieldwork"),
     "fieldwork.state_changed": N_("Opened or closed a fieldwork"),

@@ -30,6 +30,9 @@ DEFAULTS: dict[str, Any] = {
     "LANGUAGES": ["pl", "en"],
     "LOGIN_MAX_FAILURES": 5,  # wrong passwords in a row before the login is throttled
     "LOGIN_LOCK_MINUTES": 15,
+    # failed logins from one client address (any user names) per window before it is refused
+    "LOGIN_ADDRESS_MAX_FAILURES": 30,
+    "LOGIN_ADDRESS_WINDOW_MINUTES": 15,
     # contact data of a closed fieldwork is due for erasure this many days after closing
     "CONTACT_RETENTION_DAYS": 365,
     # reverse proxies in front (nginx: 1); their X-Forwarded-For/-Proto/-Host are trusted

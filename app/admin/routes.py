@@ -77,6 +77,8 @@ def edit_user(user_id: int):
             before = {"full_name": user.full_name, "role": user.role, "active": user.active}
             user.full_name = (form.full_name.data or "").strip()
             user.role = Role(form.role.data).value
+            if user.active and not form.active.data:
+                user.end_sessions()  # a disabled account is logged out everywhere at once
             user.active = form.active.data
             after = {"full_name": user.full_name, "role": user.role, "active": user.active}
             changed = {k: [before[k], after[k]] for k in before if before[k] != after[k]}
@@ -98,6 +100,20 @@ def reset_password(user_id: int):
     password = services.reset_password(user)
     audit("user.password_reset", target=f"user {user.username}")
     return _password_page(user, password)
+
+
+@bp.route("/users/<int:user_id>/end-sessions", methods=["POST"])
+@roles(Role.ADMIN)
+def end_sessions(user_id: int):
+    user = _user_or_404(user_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    user.end_sessions()
+    audit("user.sessions_ended", target=f"user {user.username}")
+    if user.id == current_user.id:
+        return redirect(url_for("auth.login"))
+    flash(_("All sessions of %(name)s have ended.", name=user.username), "success")
+    return redirect(url_for("admin.edit_user", user_id=user.id))
 
 
 def _password_page(user: User, password: str):

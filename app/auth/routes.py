@@ -24,12 +24,21 @@ def login():
         return redirect(url_for("main.index"))
     form = LoginForm()
     if form.validate_on_submit():
+        config = current_app.config
         policy = services.LoginPolicy(
-            current_app.config["LOGIN_MAX_FAILURES"], current_app.config["LOGIN_LOCK_MINUTES"]
+            config["LOGIN_MAX_FAILURES"],
+            config["LOGIN_LOCK_MINUTES"],
+            config["LOGIN_ADDRESS_MAX_FAILURES"],
+            config["LOGIN_ADDRESS_WINDOW_MINUTES"],
         )
         try:
             user = services.authenticate(
-                db_session(), form.username.data, form.password.data, now(), policy
+                db_session(),
+                form.username.data,
+                form.password.data,
+                now(),
+                policy,
+                address=request.remote_addr or "",
             )
         except services.AccountError as exc:
             audit(
@@ -52,6 +61,7 @@ def login():
 def logout():
     release_claims_of(db_session(), current_user.id)  # an interviewer's open case goes back
     audit("auth.logout", target=f"user {current_user.username}")
+    current_user.end_sessions()  # a copied session cookie is logged out too, on every server
     logout_user()
     flash(_("You have been logged out."), "info")
     return redirect(url_for("auth.login"))
@@ -67,6 +77,7 @@ def change_password():
         except services.AccountError as exc:
             form.new.errors.append(exc.message.render(_))
         else:
+            login_user(current_user._get_current_object())  # this session goes on; others end
             audit("auth.password_changed", target=f"user {current_user.username}")
             flash(_("Your password has been changed."), "success")
             return redirect(url_for("main.index"))

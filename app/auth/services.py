@@ -11,10 +11,11 @@ from zoneinfo import ZoneInfo
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from app.domain.messages import N_, Message
-from app.models.users import Role, User
+from app.models.users import LoginThrottle, Role, User
 
 log = logging.getLogger(__name__)
 
@@ -63,31 +64,98 @@ def password_problem(password: str, username: str) -> Message | None:
     return None
 
 
-def find_user(session: Session, username: str) -> User | None:
-    return session.scalar(select(User).where(User.username == username.strip().lower()))
+def find_user(session: Session, username: str, *, for_update: bool = False) -> User | None:
+    """The account named ``username``; ``for_update`` locks its row until the transaction ends."""
+    query = select(User).where(User.username == username.strip().lower())
+    if for_update:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    return session.scalar(query)
 
 
 def load_user(user_id: str) -> User | None:
-    """Flask-Login's user loader: the active user with this id, from this request's session."""
+    """Flask-Login's user loader: the active user of this session, from this request's session.
+
+    The session's id is ``<account id>-<session generation>``: a session made before the
+    account's sessions were ended (logout, password change, disabling) finds no user.
+    """
     from app.extensions import db_session
 
-    if not user_id.isdigit():
+    account, _, generation = user_id.partition("-")
+    if not account.isdigit() or not generation.isdigit():
         return None
-    user = db_session().get(User, int(user_id))
-    return user if user is not None and user.active else None
+    user = db_session().get(User, int(account))
+    if user is None or not user.active or user.session_generation != int(generation):
+        return None
+    return user
 
 
 @dataclass(frozen=True)
 class LoginPolicy:
-    max_failures: int
+    max_failures: int  # wrong passwords in a row for one account
     lock_minutes: int
+    address_max_failures: int = 0  # failed logins from one address per window (0: no limit)
+    address_window_minutes: int = 15
 
 
 def authenticate(
+    session: Session,
+    username: str,
+    password: str,
+    now: datetime,
+    policy: LoginPolicy,
+    *,
+    address: str = "",
+) -> User:
+    """The user these credentials belong to; AccountError (and a counted failure) otherwise.
+
+    Concurrent attempts are counted one after the other: the address's throttle row and the
+    account's row are locked (in that order) until the transaction ends, so the checks and
+    the counting cannot interleave (on SQLite the write transaction does the same).
+    """
+    throttle = _address_throttle(session, address, now, policy)
+    if throttle is not None and throttle.failures >= policy.address_max_failures:
+        log.warning("login refused: address %s is throttled", address)
+        until = throttle.window_started_at + timedelta(minutes=policy.address_window_minutes)
+        raise AccountError(_throttled_message(until))
+    try:
+        return _check_credentials(session, username, password, now, policy)
+    except AccountError:
+        if throttle is not None:
+            throttle.failures += 1
+        raise
+
+
+def _address_throttle(
+    session: Session, address: str, now: datetime, policy: LoginPolicy
+) -> LoginThrottle | None:
+    """The locked throttle row of ``address`` (its window restarted if over); None if unused."""
+    if not address or policy.address_max_failures <= 0:
+        return None
+    address = address[:64]
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    session.execute(
+        insert(LoginThrottle)
+        .values(address=address, failures=0, window_started_at=now)
+        .on_conflict_do_nothing(index_elements=["address"])
+    )
+    throttle = session.scalar(
+        select(LoginThrottle)
+        .where(LoginThrottle.address == address)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    assert throttle is not None  # noqa: S101 - inserted just above
+    if now - throttle.window_started_at >= timedelta(minutes=policy.address_window_minutes):
+        throttle.failures = 0
+        throttle.window_started_at = now
+    return throttle
+
+
+def _check_credentials(
     session: Session, username: str, password: str, now: datetime, policy: LoginPolicy
 ) -> User:
-    """The user these credentials belong to; AccountError (and a counted failure) otherwise."""
-    user = find_user(session, username)
+    user = find_user(session, username, for_update=True)
     if user is None:
         verify_password(_DUMMY_HASH, password)
         log.info("login failed: unknown user %r", username[:64])
@@ -119,6 +187,13 @@ def authenticate(
 def _locked_message(user: User) -> Message:
     until = user.locked_until.astimezone(WARSAW).strftime("%H:%M") if user.locked_until else ""
     return Message(N_("Too many failed attempts. Try again after %(time)s."), {"time": until})
+
+
+def _throttled_message(until: datetime) -> Message:
+    return Message(
+        N_("Too many failed logins from your address. Try again after %(time)s."),
+        {"time": until.astimezone(WARSAW).strftime("%H:%M")},
+    )
 
 
 def create_user(
@@ -173,6 +248,7 @@ def reset_password(user: User) -> str:
     user.must_change_password = True
     user.failed_logins = 0
     user.locked_until = None
+    user.end_sessions()  # whoever knew the old password is logged out everywhere
     log.info("password reset: %s", user.username)
     return password
 
@@ -188,4 +264,5 @@ def change_password(user: User, current: str, new: str) -> None:
         raise AccountError(problem)
     user.password_hash = hash_password(new)
     user.must_change_password = False
+    user.end_sessions()  # every other session (a copied cookie too); the caller logs in anew
     log.info("password changed: %s", user.username)

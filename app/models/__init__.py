@@ -14,7 +14,7 @@ from app.models.fieldwork import (
 )
 from app.models.jobs import ExportChunk, ExportJob, JobState
 from app.models.surveys import Survey, SurveyVersion
-from app.models.users import Role, User
+from app.models.users import LoginThrottle, Role, User
 
 __all__ = [
     "AuditEvent",
@@ -22,6 +22,7 @@ __all__ = [
     "ExportJob",
     "FieldworkInterviewer",
     "JobState",
+    "LoginThrottle",
     "Appointment",
     "Call",
     "Case",

@@ -38,6 +38,8 @@ class User(Base):
     locked_until: Mapped[datetime | None] = mapped_column(default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(default=None)
+    # part of every session's user id: raising it ends all of this account's sessions
+    session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
 
     # Flask-Login's protocol
     @property
@@ -53,7 +55,12 @@ class User(Base):
         return False
 
     def get_id(self) -> str:
-        return str(self.id)
+        """The user id kept in the session: the account and its session generation."""
+        return f"{self.id}-{self.session_generation}"
+
+    def end_sessions(self) -> None:
+        """Make every session of this account invalid, on every app server."""
+        self.session_generation += 1
 
     @property
     def role_enum(self) -> Role:
@@ -61,3 +68,13 @@ class User(Base):
 
     def is_locked(self, now: datetime) -> bool:
         return self.locked_until is not None and self.locked_until > now
+
+
+class LoginThrottle(Base):
+    """Failed logins from one client address in the current window (see app.auth.services)."""
+
+    __tablename__ = "login_throttle"
+
+    address: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    window_started_at: Mapped[datetime]

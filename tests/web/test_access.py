@@ -33,6 +33,7 @@ EXPECTED: dict[str, tuple[str, str, set]] = {
     "admin.create_user": ("POST", "/admin/users", ADMIN_ONLY),
     "admin.edit_user": ("GET", "/admin/users/1", ADMIN_ONLY),
     "admin.reset_password": ("POST", "/admin/users/1/reset-password", ADMIN_ONLY),
+    "admin.end_sessions": ("POST", "/admin/users/1/end-sessions", ADMIN_ONLY),
     "admin.audit_log": ("GET", "/admin/audit", ADMIN_ONLY),
     "surveys.index": ("GET", "/surveys/", ANALYSTS),
     "surveys.upload": ("POST", "/surveys/", ANALYSTS),

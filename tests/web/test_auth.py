@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import threading
 
+import pytest
 from sqlalchemy import select
 
 from app.models.users import Role, User
-from tests.conftest import TEST_PASSWORD
+from tests.conftest import TEST_PASSWORD, Auth
 from tests.helpers import page_text
 
 
@@ -180,3 +182,126 @@ def test_session_cookie_is_httponly_and_samesite(client, make_user, auth) -> Non
     assert len(cookies) == 1
     assert "HttpOnly" in cookies[0]
     assert "SameSite=Lax" in cookies[0]
+
+
+# --- throttling under concurrency, per address -----------------------------------------------
+
+
+def _concurrent_logins(app, attempts: list[tuple[str, str]], address: str = "") -> list:
+    """POST /login for each (user name, password) at once, from ``address`` (else each from
+    an address of its own); the answers."""
+    barrier = threading.Barrier(len(attempts))
+    answers: list = [None] * len(attempts)
+
+    def attempt(index: int, username: str, password: str) -> None:
+        client = app.test_client()
+        client.environ_base["REMOTE_ADDR"] = address or f"10.0.1.{index}"
+        data = {"csrf_token": client.csrf_token(), "username": username, "password": password}
+        barrier.wait()
+        response = client.post("/login", data=data)
+        answers[index] = (response.status_code, page_text(response))
+
+    threads = [threading.Thread(target=attempt, args=(i, *pair)) for i, pair in enumerate(attempts)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return answers
+
+
+def test_concurrent_wrong_passwords_are_counted_exactly(app, make_user) -> None:
+    """Racing attempts at one account (from many addresses): 4 passwords refused, then locked."""
+    make_user("kasia")
+    answers = _concurrent_logins(app, [("kasia", f"wrong-password-{i}") for i in range(12)])
+    assert all(code == 200 for code, _text in answers)
+    wrong = [text for _code, text in answers if "Nieprawidłowa nazwa" in text]
+    throttled = [text for _code, text in answers if "Zbyt wiele nieudanych prób" in text]
+    assert (len(wrong), len(throttled)) == (app.config["LOGIN_MAX_FAILURES"] - 1, 12 - 4)
+    assert _stored_user(app, "kasia").locked_until is not None
+
+
+def test_concurrent_failures_from_one_address_stop_at_its_limit(app, make_user) -> None:
+    app.config["LOGIN_ADDRESS_MAX_FAILURES"] = 3
+    make_user("kasia")
+    attempts = [(f"nobody{i}", "wrong-password") for i in range(8)]
+    answers = _concurrent_logins(app, attempts, address="10.0.0.7")
+    wrong = [text for _code, text in answers if "Nieprawidłowa nazwa" in text]
+    refused = [text for _code, text in answers if "z Twojego adresu" in text]
+    assert (len(wrong), len(refused)) == (3, 5)
+
+
+def test_failed_logins_from_one_address_are_limited(app, client, make_user, auth, clock) -> None:
+    """Guessing across many user names from one address: refused after the limit."""
+    app.config["LOGIN_ADDRESS_MAX_FAILURES"] = 3
+    make_user("kasia")
+    client.environ_base["REMOTE_ADDR"] = "10.0.0.7"
+    for name in ("adam", "beata", "cezary"):
+        assert "Nieprawidłowa nazwa" in page_text(auth.login(name, "wrong-password"))
+    refused = auth.login("kasia")  # even a right password, from this address
+    assert refused.status_code == 200
+    assert "Zbyt wiele nieudanych logowań z Twojego adresu" in page_text(refused)
+    other = app.test_client()
+    other.environ_base["REMOTE_ADDR"] = "10.0.0.8"
+    assert Auth(other).login("kasia").status_code == 302  # another address is not affected
+    clock.advance(minutes=app.config["LOGIN_ADDRESS_WINDOW_MINUTES"])
+    assert auth.login("kasia").status_code == 302  # a new window
+
+
+# --- sessions end with logout, a password change, disabling, an admin's "end sessions" ------
+
+
+def _session_cookie(client) -> str:
+    return client.get_cookie("session").value
+
+
+def _replay(app, cookie: str):
+    """A new browser that presents a copied session cookie; what /cati/ answers it."""
+    thief = app.test_client()
+    thief.set_cookie("session", cookie)
+    return thief.get("/cati/")
+
+
+def test_a_copied_session_cookie_dies_with_logout(app, client, make_user, auth) -> None:
+    make_user("iwona", Role.INTERVIEWER)
+    assert auth.login("iwona").status_code == 302
+    copied = _session_cookie(client)
+    assert _replay(app, copied).status_code == 200
+    auth.logout()
+    answer = _replay(app, copied)
+    assert answer.status_code == 302 and "/login" in answer.location
+
+
+def test_a_password_change_ends_every_other_session(app, client, make_user, auth) -> None:
+    make_user("iwona", Role.INTERVIEWER)
+    assert auth.login("iwona").status_code == 302
+    copied = _session_cookie(client)
+    changed = client.post(
+        "/password",
+        data={"current": TEST_PASSWORD, "new": "a-new-password-1", "confirm": "a-new-password-1"},
+    )
+    assert changed.status_code == 302
+    assert client.get("/cati/").status_code == 200  # the session that changed it goes on
+    answer = _replay(app, copied)
+    assert answer.status_code == 302 and "/login" in answer.location
+
+
+@pytest.mark.parametrize("how", ["end_sessions", "disable", "reset_password"])
+def test_an_admin_ends_a_users_sessions(app, client, make_user, auth, how) -> None:
+    user = make_user("iwona", Role.INTERVIEWER)
+    make_user("szef", Role.ADMIN)
+    assert auth.login("iwona").status_code == 302
+    assert client.get("/cati/").status_code == 200
+    admin = app.test_client()
+    assert Auth(admin).login("szef").status_code == 302
+    if how == "end_sessions":
+        done = admin.post(f"/admin/users/{user.id}/end-sessions", data={})
+    elif how == "disable":
+        done = admin.post(f"/admin/users/{user.id}", data={"full_name": "", "role": "interviewer"})
+    else:
+        done = admin.post(f"/admin/users/{user.id}/reset-password", data={})
+    assert done.status_code in (200, 302), page_text(done)
+    answer = client.get("/cati/")
+    assert answer.status_code == 302 and "/login" in answer.location
+    if how == "end_sessions":  # the account itself still works
+        assert auth.login("iwona").status_code == 302
+        assert client.get("/cati/").status_code == 200
