@@ -43,10 +43,11 @@ def register_extensions(app: Flask) -> None:
     from app.extensions import babel, csrf, init_database, login_manager
     from app.memory import init_app as init_memory
     from app.security import enforce_access
-    from app.web import refuse_unreadable_form
+    from app.web import refuse_control_characters, refuse_unreadable_form
 
     init_database(app)
     app.before_request(refuse_unreadable_form)  # before the CSRF check reads the form
+    app.before_request(refuse_control_characters)
     csrf.init_app(app)
     login_manager.init_app(app)
     login_manager.user_loader(load_user)

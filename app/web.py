@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 from flask import abort, current_app, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from werkzeug.exceptions import BadRequest
 from werkzeug.routing import IntegerConverter, Map
 
 from app import audit as audit_log
@@ -107,3 +108,45 @@ def refuse_unreadable_form() -> None:
         request.get_data(cache=True).decode("utf-8")
     except UnicodeDecodeError:
         abort(400)
+
+
+# C0 control characters other than tab, line feed and carriage return (which a text area
+# sends), and DEL: no field has a use for them, and PostgreSQL refuses NUL in text outright
+_CONTROL = frozenset(chr(c) for c in (*range(0x20), 0x7F)) - {"\t", "\n", "\r"}
+
+
+class ControlCharacterError(BadRequest):
+    """A request field holds a control character; ``field`` names the field."""
+
+    def __init__(self, field: str) -> None:
+        super().__init__(f"control character in field {field!r}")
+        self.field = field
+
+
+def _first_control_field(items: Any) -> str | None:
+    for name, value in items:
+        if any(c in _CONTROL for c in name) or (
+            isinstance(value, str) and any(c in _CONTROL for c in value)
+        ):
+            return name
+    return None
+
+
+def refuse_control_characters() -> None:
+    """before_request: refuse (400, nothing changed) text with a NUL or another C0 control.
+
+    Every text a request carries is checked here, once, so every database sees the same
+    thing (SQLite would store NUL that PostgreSQL refuses with an error): the query string,
+    the form fields (not uploaded files' contents, which their own readers check) and the
+    address's own parts.
+    """
+    sources = [request.args.items(multi=True), (request.view_args or {}).items()]
+    if request.method not in ("GET", "HEAD", "OPTIONS") and request.mimetype in (
+        "application/x-www-form-urlencoded",
+        "multipart/form-data",
+    ):
+        sources.append(request.form.items(multi=True))
+    for items in sources:
+        field = _first_control_field(items)
+        if field is not None:
+            raise ControlCharacterError("".join(c for c in field if c not in _CONTROL)[:64])

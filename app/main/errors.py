@@ -8,6 +8,8 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from app.web import ControlCharacterError
+
 
 def register(app: Flask) -> None:
     @app.errorhandler(CSRFError)
@@ -21,6 +23,24 @@ def register(app: Flask) -> None:
                 message=_(
                     "For your safety the form could not be accepted (its security token is "
                     "missing or out of date). Go back, reload the page and send it again."
+                ),
+            ),
+            400,
+        )
+
+    @app.errorhandler(ControlCharacterError)
+    def control_character(error: ControlCharacterError):
+        app.logger.info("control character refused on %s in %r", request.path, error.field)
+        return (
+            render_template(
+                "errors/error.html",
+                code=400,
+                title=_("The form contains an invisible control character"),
+                message=_(
+                    "The field “%(field)s” contains a control character (such as a NUL byte) "
+                    "that cannot be saved. Nothing was saved: go back, retype the text and "
+                    "send it again.",
+                    field=error.field,
                 ),
             ),
             400,
