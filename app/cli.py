@@ -17,6 +17,7 @@ from sqlalchemy.exc import OperationalError
 
 from app import audit
 from app.config import ConfigError
+from app.domain import dates
 
 
 def _create_app() -> Flask:
@@ -286,9 +287,12 @@ def _parse_date(value: str | None) -> date | None:
         return None
     for fmt in ("%Y-%m-%d", "%d.%m.%Y"):
         try:
-            return datetime.strptime(value, fmt).date()
+            day = datetime.strptime(value, fmt).date()
         except ValueError:
             continue
+        if not dates.in_range(day):
+            raise click.BadParameter(dates.out_of_range_message().render())
+        return day
     raise click.BadParameter(f"{value!r} is not a date; use YYYY-MM-DD or DD.MM.YYYY")
 
 

@@ -12,6 +12,7 @@ from werkzeug.exceptions import BadRequest
 from werkzeug.routing import IntegerConverter, Map
 
 from app import audit as audit_log
+from app.domain import dates
 from app.models.users import Role
 
 
@@ -150,3 +151,18 @@ def refuse_control_characters() -> None:
         field = _first_control_field(items)
         if field is not None:
             raise ControlCharacterError("".join(c for c in field if c not in _CONTROL)[:64])
+
+
+class DateInRange:
+    """A form validator: the date typed (a DateField's date, or DD.MM.YYYY text) is within
+    ``app.domain.dates``'s range. Text that is not a date is left to the field's own checks.
+    """
+
+    def __call__(self, form: Any, field: Any) -> None:
+        from flask_babel import gettext
+        from wtforms.validators import StopValidation
+
+        value = field.data
+        day = dates.polish_date(value) if isinstance(value, str) else value
+        if day is not None and not dates.in_range(day):
+            raise StopValidation(dates.out_of_range_message().render(gettext))

@@ -6,7 +6,7 @@ from wtforms import BooleanField, DateField, IntegerField, SelectField, StringFi
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from app.models.users import Role
-from app.web import ROLE_LABELS
+from app.web import ROLE_LABELS, DateInRange
 
 
 def role_choices() -> list[tuple[str, str]]:
@@ -46,5 +46,5 @@ class AuditFilterForm(FlaskForm):
     action = SelectField(_l("Action"), validators=[Optional()])
     actor = StringField(_l("User (name begins with)"), validators=[Optional(), Length(max=150)])
     fieldwork = IntegerField(_l("Fieldwork number"), validators=[Optional()])
-    since = DateField(_l("From"), validators=[Optional()])
-    until = DateField(_l("Until"), validators=[Optional()])
+    since = DateField(_l("From"), validators=[Optional(), DateInRange()])
+    until = DateField(_l("Until"), validators=[Optional(), DateInRange()])

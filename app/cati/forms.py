@@ -5,6 +5,8 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
+from app.web import DateInRange
+
 TIME_PATTERN = r"^([01]?[0-9]|2[0-3])[:.][0-5][0-9]$"
 DATE_PATTERN = r"^\s*([0-9]{1,2})\.([0-9]{1,2})\.([0-9]{4})\s*$"
 
@@ -18,7 +20,11 @@ class OutcomeForm(FlaskForm):
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=2000)])
     appointment_date = StringField(
         _l("Appointment date (DD.MM.YYYY)"),
-        validators=[Optional(), Regexp(DATE_PATTERN, message=_l("Enter a date as DD.MM.YYYY."))],
+        validators=[
+            Optional(),
+            Regexp(DATE_PATTERN, message=_l("Enter a date as DD.MM.YYYY.")),
+            DateInRange(),  # 01.01.0001 overflowed the time zone arithmetic (a 500)
+        ],
     )
     appointment_from = StringField(
         _l("From (HH:MM)"),

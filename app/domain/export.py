@@ -450,6 +450,12 @@ def _variable_label(var: Variable, language: str, default: str) -> str:
     return label
 
 
+# A spreadsheet has no dates before 1900 (Excel shows #####, openpyxl reads #VALUE!): such a
+# date (typed before dates were bounded, or from a sample) is written as ISO text instead.
+EARLIEST_SPREADSHEET_YEAR = 1900
+DATE_TYPE_NOTE = "date (before 1900: text YYYY-MM-DD)"
+
+
 def codebook_rows(flows: Sequence[Flow], languages: Sequence[str]) -> list[CodebookRow]:
     """One row per variable of the versions (oldest first), described by its newest version."""
     latest: dict[str, tuple[Variable, Questionnaire]] = {}
@@ -479,7 +485,7 @@ def codebook_rows(flows: Sequence[Flow], languages: Sequence[str]) -> list[Codeb
             CodebookRow(
                 variable=name,
                 labels=tuple(_variable_label(var, lang, default) for lang in languages),
-                type=var.value_type.value,
+                type=DATE_TYPE_NOTE if var.value_type is ItemType.DATE else var.value_type.value,
                 group=_groups_of(item),
                 relevance=_relevance_of(item),
                 constraint=constraint,

@@ -104,6 +104,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
+from app.domain import dates
 from app.domain.expressions import Context, Expression, interpolate_references
 from app.domain.messages import N_, Message
 from app.domain.questionnaire import (
@@ -819,14 +820,19 @@ def _parse_decimal(raw: str) -> Decimal:
 def _parse_date(raw: str) -> date:
     """A date as DD.MM.YYYY (Polish) or YYYY-MM-DD (ISO, what date inputs send)."""
     text = raw.strip()
+    day = None
     try:
         if match := _ISO_DATE.fullmatch(text):
-            return date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
-        if match := _POLISH_DATE.fullmatch(text):
-            return date(int(match.group(3)), int(match.group(2)), int(match.group(1)))
+            day = date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+        elif match := _POLISH_DATE.fullmatch(text):
+            day = date(int(match.group(3)), int(match.group(2)), int(match.group(1)))
     except ValueError:
         pass  # a day that does not exist: the same message as any malformed date
-    raise _InvalidValue(Message(N_("Enter a date as DD.MM.YYYY.")))
+    if day is None:
+        raise _InvalidValue(Message(N_("Enter a date as DD.MM.YYYY.")))
+    if not dates.in_range(day):  # 01.01.0001 is a typo, and no date to a spreadsheet
+        raise _InvalidValue(dates.out_of_range_message())
+    return day
 
 
 def _parse_text(raw: str, max_length: int) -> str:

@@ -9,6 +9,8 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
+from app.domain import dates
+
 LANGUAGES = ("pl", "en")
 
 
@@ -21,7 +23,11 @@ def translate(msgid: str, language: str) -> str:
 
 
 def _day(value: datetime | None) -> date | None:
-    return value.date() if value is not None else None
+    if value is None:
+        return None
+    if not dates.in_range(value.date()):
+        raise click.BadParameter(dates.out_of_range_message().render())
+    return value.date()
 
 
 @click.command("export")

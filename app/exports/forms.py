@@ -5,6 +5,8 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, RadioField, SelectField
 from wtforms.validators import Optional, ValidationError
 
+from app.web import DateInRange
+
 
 def kind_choices() -> list[tuple[str, str]]:
     return [
@@ -19,8 +21,8 @@ class ExportForm(FlaskForm):
     language = SelectField(_l("Language of labels"), validators=[Optional()])
     labels = BooleanField(_l("Choice labels instead of codes"))
     complete_only = BooleanField(_l("Complete responses only"))
-    date_from = DateField(_l("Last worked on from"), validators=[Optional()])
-    date_to = DateField(_l("Last worked on until"), validators=[Optional()])
+    date_from = DateField(_l("Last worked on from"), validators=[Optional(), DateInRange()])
+    date_to = DateField(_l("Last worked on until"), validators=[Optional(), DateInRange()])
     subregion = SelectField(_l("Subregion"), validators=[Optional()])
     by = SelectField(_l("Report: break down by"), validators=[Optional()])
     compare = SelectField(_l("Report: compare with an earlier fieldwork"), validators=[Optional()])

@@ -27,6 +27,7 @@ from app.domain.calling import WARSAW
 from app.domain.export import (
     CELL_MAX_LENGTH,
     DONT_KNOW_LABEL,
+    EARLIEST_SPREADSHEET_YEAR,
     META_COLUMNS,
     REFUSED_LABEL,
     AnswerReader,
@@ -365,6 +366,8 @@ class _Sheet:
                 write_string(row, col, value if len(value) <= CELL_MAX_LENGTH else fit_cell(value))
             elif kind is int or kind is float:
                 write_number(row, col, value)
+            elif (kind is datetime or kind is date) and value.year < EARLIEST_SPREADSHEET_YEAR:
+                write_string(row, col, value.isoformat())  # no date to a spreadsheet
             elif kind is datetime:
                 sheet.write_datetime(row, col, value, book.datetime)
             elif kind is date:

@@ -6,6 +6,8 @@ from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from app.web import DateInRange
+
 
 class FieldworkForm(FlaskForm):
     survey = SelectField(_l("Survey"), validators=[DataRequired()])
@@ -45,7 +47,7 @@ class UnitFilterForm(FlaskForm):
 
 
 class RetentionForm(FlaskForm):
-    until = DateField(_l("Keep contact data until"), validators=[Optional()])
+    until = DateField(_l("Keep contact data until"), validators=[Optional(), DateInRange()])
 
 
 class EraseContactsForm(FlaskForm):

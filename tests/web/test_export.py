@@ -309,6 +309,22 @@ def test_values_keep_their_types_and_codes(app, exported, tmp_path):
     assert third["duration_minutes"] == 75
 
 
+def test_a_date_before_1900_goes_out_as_iso_text_and_the_codebook_says_so(
+    app, exported, tmp_path
+):
+    """Excel has no dates before 1900: -693594 shown as ##### (openpyxl reads #VALUE!)."""
+    with app.extensions["ankieta.db"].session() as session:
+        response = session.get(Response, exported.response_ids[0])
+        response.answers = {**response.answers, "data": "0001-01-01"}  # stored before bounds
+    path = tmp_path / "out.xlsx"
+    _write(app, exported, path)
+    first = _sheet_rows(path)[0]
+    assert first["data"] == "0001-01-01"
+    codebook = {row["variable"]: row for row in _sheet_rows(path, "Codebook")}
+    assert codebook["data"]["type"] == "date (before 1900: text YYYY-MM-DD)"
+    assert codebook["liczba"]["type"] == "integer"
+
+
 def test_labels_mode_in_english(app, exported, tmp_path):
     path = tmp_path / "out.xlsx"
     _write(app, exported, path, labels=True, language="en")
