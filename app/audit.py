@@ -6,7 +6,9 @@ readable target such as ``response 12``) and the details (old and new values, th
 the export's options). Events are added in the same transaction as the change they
 describe, so a change that is rolled back leaves no event and an event never describes a
 change that did not happen. Contact data (names, e-mails, phone numbers of institutions)
-is never written here, so erasing it from a fieldwork does not have to touch the log.
+and free text typed about a case (notes, reasons) are never written here, only that a note
+or a reason was given: the log cannot be changed, and erasing a fieldwork's contact data
+must leave nothing of them behind.
 """
 
 from __future__ import annotations

@@ -1,8 +1,14 @@
 """Personal data of a fieldwork: how long contact data is kept, and erasing it.
 
 Contact data is what identifies or reaches a person: the contact person's name, e-mail
-addresses, phone numbers (of the sample and of every call), free-text notes of
-interviewers, sample columns named like contact data, and the personal-link tokens.
+addresses, phone numbers (of the sample and of every call) and their labels, every free
+text staff type about a case (interviewers' call and case notes, appointments' notes and
+"with whom", supervisors' reasons for an exclusion or a changed outcome, the reasons for
+correcting a response), sample columns named like contact data, and the personal-link
+tokens. The fieldwork's stored results files (the workbook's Calls sheet has numbers and
+notes) are deleted. The audit log never holds any of it: it records that a note or a
+reason was given, and where it is kept, not the text (app.audit), so it keeps that the
+erasure happened and who did it, and nothing erased.
 Erasing replaces each value with a pseudonym made with a key that is thrown away at once
 (HMAC-SHA256 with 32 random bytes): the same number becomes the same pseudonym within one
 erasure, so call histories still line up, but nothing can be turned back. Responses,
@@ -19,15 +25,16 @@ import secrets
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from app.audit import record_by_id, record_cli
 from app.domain.calling import WARSAW
 from app.domain.messages import N_, Message
 from app.fieldwork.services import new_token
-from app.models.cati import Appointment, Call, Case
-from app.models.fieldwork import Fieldwork, FieldworkState, SampleUnit
+from app.models.cati import Appointment, Call, Case, SupervisorAction
+from app.models.fieldwork import Fieldwork, FieldworkState, Response, ResponseChange, SampleUnit
+from app.models.jobs import ExportChunk, ExportJob
 
 # sample columns (beyond the standard ones) whose values are treated as contact data
 CONTACT_COLUMN = re.compile(
@@ -49,6 +56,7 @@ class Erasure:
     phones: int
     calls: int
     notes: int
+    files: int = 0  # stored results files deleted
 
 
 class _Pseudonyms:
@@ -113,9 +121,30 @@ def erase_contacts(
         if appointment.note:
             appointment.note, notes = "", notes + 1
         appointment.with_whom = pseudonym("osoba", appointment.with_whom)  # a person's name
+    for action in session.scalars(
+        select(SupervisorAction).where(SupervisorAction.fieldwork_id == fieldwork.id)
+    ):
+        if action.note:  # why a case was excluded or a call's outcome changed
+            action.note, notes = "", notes + 1
+    response_ids = select(Response.id).where(Response.fieldwork_id == fieldwork.id)
+    for change in session.scalars(
+        select(ResponseChange).where(ResponseChange.response_id.in_(response_ids))
+    ):
+        if change.reason:  # why a completed response was corrected
+            change.reason, notes = "", notes + 1
+    # results files built before the erasure (kept a day, still downloadable): gone
+    job_ids = select(ExportJob.id).where(ExportJob.fieldwork_id == fieldwork.id)
+    session.execute(delete(ExportChunk).where(ExportChunk.job_id.in_(job_ids)))
+    files = session.execute(delete(ExportJob).where(ExportJob.fieldwork_id == fieldwork.id))
     fieldwork.contacts_erased_at = now
-    result = Erasure(institutions, phones, calls, notes)
-    detail = {"institutions": institutions, "phones": phones, "calls": calls, "notes": notes}
+    result = Erasure(institutions, phones, calls, notes, files.rowcount)
+    detail = {
+        "institutions": institutions,
+        "phones": phones,
+        "calls": calls,
+        "notes": notes,
+        "files": files.rowcount,
+    }
     _audit(session, "fieldwork.contacts_erased", now, fieldwork, user_id, detail)
     session.flush()
     return result

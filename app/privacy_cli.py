@@ -47,7 +47,8 @@ def privacy_erase(fieldwork_id: int, yes: bool) -> None:
             raise click.ClickException(exc.message.render()) from None
     click.echo(
         f"Contact data of fieldwork {fieldwork_id} erased: {erased.institutions} institutions, "
-        f"{erased.phones} phone numbers, {erased.calls} calls, {erased.notes} notes."
+        f"{erased.phones} phone numbers, {erased.calls} calls, {erased.notes} notes, "
+        f"{erased.files} stored results files."
     )
 
 

@@ -588,5 +588,7 @@ def log_action(
         **({"actor_name": actor_name} if actor_name else {}),
         fieldwork_id=fieldwork.id,
         target=target or f"fieldwork {fieldwork.id}",
-        detail={"action": action, **detail, **({"note": note} if note else {})},
+        # the note itself stays on the action list, which erasure can clear; the append-only
+        # log keeps only that there was one (it may name or reach a person)
+        detail={"action": action, **detail, **({"with_note": True} if note else {})},
     )

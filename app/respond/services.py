@@ -295,12 +295,9 @@ def _log_corrections(
             **({} if user_id is not None else {"actor_name": RESPONDENT}),
             fieldwork_id=response.fieldwork_id,
             target=f"response {response.id}",
-            detail={
-                "variable": name,
-                "old": before.get(name),
-                "new": after.get(name),
-                "reason": reopened.reason,
-            },
+            # the reason is kept with the correction (response_change), which erasure can
+            # clear; the append-only log never holds free text about a case
+            detail={"variable": name, "old": before.get(name), "new": after.get(name)},
         )
 
 
@@ -332,7 +329,7 @@ def reopen(session: Session, response: Response, user_id: int, reason: str, now:
         user_id,
         fieldwork_id=response.fieldwork_id,
         target=f"response {response.id}",
-        detail={"reason": reason.strip()},
+        detail={"with_reason": bool(reason.strip())},  # the text: in response_change only
     )
     session.flush()
     log.info("response %d re-opened by user %d", response.id, user_id)

@@ -309,9 +309,7 @@ def test_values_keep_their_types_and_codes(app, exported, tmp_path):
     assert third["duration_minutes"] == 75
 
 
-def test_a_date_before_1900_goes_out_as_iso_text_and_the_codebook_says_so(
-    app, exported, tmp_path
-):
+def test_a_date_before_1900_goes_out_as_iso_text_and_the_codebook_says_so(app, exported, tmp_path):
     """Excel has no dates before 1900: -693594 shown as ##### (openpyxl reads #VALUE!)."""
     with app.extensions["ankieta.db"].session() as session:
         response = session.get(Response, exported.response_ids[0])

@@ -248,7 +248,13 @@ def test_erasing_with_the_button_leaves_no_contact_value_and_keeps_the_results(
             select(AuditEvent).where(AuditEvent.action == "fieldwork.contacts_erased")
         ).all()
         assert (event.actor, event.ip, event.fieldwork_id) == ("ola", "127.0.0.1", fieldwork_id)
-        assert event.detail == {"institutions": 3, "phones": 4, "calls": 4, "notes": 5}
+        assert event.detail == {
+            "institutions": 3,
+            "phones": 4,
+            "calls": 4,
+            "notes": 5,
+            "files": 0,
+        }
     # a second time: refused, nothing changes
     text = dump(app)
     again = analyst.post(f"/fieldwork/{fieldwork_id}/erase-contacts", data={"confirm": "y"})
@@ -432,3 +438,106 @@ def test_an_interviewer_off_the_team_cannot_open_the_case_page(app, closed_field
         refused = stranger.get(f"/cati/case/{case_id}")
         assert refused.status_code == 404
         assert not any(v in refused.get_data(as_text=True) for v in values["phone"])
+
+
+# --- every free text about a case, the audit log and the stored files ----------------------------
+
+PLANTED = {
+    "exclusion": "Pani Anna Nowak (tel 602333444) prosi o wykreślenie",
+    "outcome_change": "Nagranie: p. Nowak, anna.nowak@example.pl",
+    "phone_label": "komórka Anny Nowak",
+    "reopen": "Korekta po rozmowie z Anną Nowak, 602333444",
+}
+SEARCHED = ["Nowak", "602333444", "anna.nowak@example.pl", "322345671", "Zawiślak"]
+
+
+def stored_files_text(app) -> str:
+    """The text of every stored results file (each workbook unzipped, every part of it)."""
+    import zipfile
+
+    from app.models.jobs import ExportChunk
+
+    parts = []
+    with db(app) as session:
+        jobs = sorted(set(session.scalars(select(ExportChunk.job_id))))
+        for job_id in jobs:
+            data = b"".join(
+                session.scalars(
+                    select(ExportChunk.data)
+                    .where(ExportChunk.job_id == job_id)
+                    .order_by(ExportChunk.position)
+                )
+            )
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                parts.extend(archive.read(name).decode("utf-8") for name in archive.namelist())
+    return "\n".join(parts)
+
+
+def test_erasure_leaves_no_planted_value_in_any_column_of_any_table_or_stored_file(
+    app, closed_fieldwork, make_user, clock, tmp_path
+):
+    from app.cati.services import outcomes_of
+    from app.exports import jobs
+    from app.respond.services import reopen
+    from app.supervise.services import change_call_outcome, set_exclusion
+
+    fieldwork_id, analyst, values = closed_fieldwork
+    boss = make_user("szef", Role.SUPERVISOR).id
+    with db(app) as session:
+        fieldwork = session.get(Fieldwork, fieldwork_id)
+        cases = {
+            unit.external_id: case
+            for case, unit in session.execute(
+                select(Case, SampleUnit)
+                .join(SampleUnit, Case.sample_unit_id == SampleUnit.id)
+                .where(Case.fieldwork_id == fieldwork_id)
+            ).all()
+        }
+        set_exclusion(session, cases["C-03"], "exclude", PLANTED["exclusion"], boss, clock())
+        call = session.scalar(select(Call).where(Call.case_id == cases["K-01"].id).limit(1))
+        refusal = next(o for o in outcomes_of(session, fieldwork) if o.code == "hard_refusal")
+        change_call_outcome(
+            session, cases["K-01"], call, refusal, PLANTED["outcome_change"], boss, clock()
+        )
+        cases["C-02"].sample_unit.phones[0].label = PLANTED["phone_label"]
+        response = session.scalar(select(Response).where(Response.status == "complete"))
+        reopen(session, response, boss, PLANTED["reopen"], clock())
+        job, _new = jobs.create_job(
+            session,
+            fieldwork,
+            boss,
+            jobs.RESPONSES,
+            jobs.export_options_to_json(ExportOptions()),
+            clock(),
+        )
+        job_id = job.id
+    jobs.run_job(app.extensions["ankieta.db"], job_id, clock, translate)
+    before_text = dump(app) + stored_files_text(app)
+    for value in [*PLANTED.values(), *SEARCHED]:
+        assert value.lower() in before_text.lower(), value  # the search can find each
+    assert "322345671" in stored_files_text(app)  # the Calls sheet of the stored file
+
+    erased = analyst.post(f"/fieldwork/{fieldwork_id}/erase-contacts", data={"confirm": "y"})
+    assert erased.status_code == 302
+
+    after_text = (dump(app) + "\n" + stored_files_text(app)).lower()
+    left = [
+        v
+        for v in [*PLANTED.values(), *SEARCHED, *contact_values(values)]
+        if v.lower() in after_text
+    ]
+    assert left == [], f"still stored after erasure: {left}"
+    with db(app) as session:
+        [event] = session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "fieldwork.contacts_erased")
+        ).all()
+        assert event.actor == "ola" and event.detail["files"] == 1
+        # what the log keeps of the planted texts: that they were given
+        flags = [
+            e.detail
+            for e in session.scalars(
+                select(AuditEvent).where(AuditEvent.fieldwork_id == fieldwork_id)
+            )
+            if "with_note" in e.detail or "with_reason" in e.detail
+        ]
+        assert len(flags) == 3
