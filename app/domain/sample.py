@@ -444,6 +444,8 @@ def _phone_number(cell: Cell) -> tuple[str, Message | None]:
 
 # --- reading the file into rows of cells -----------------------------------------------
 
+_READ: tuple[int, tuple[Cell, ...]] = (0, ())  # a row already handed on
+
 
 @dataclass
 class _Table:
@@ -492,21 +494,64 @@ def _collect(numbered_rows: Iterable[tuple[int, Sequence[Cell]]], table: _Table)
         table.rows.append((number, tuple(cells[:width])))
 
 
-def _decode_csv(data: bytes) -> str | None:
-    """CSV bytes as text: UTF-8 (BOM or not), UTF-16 with a BOM, or Windows-1250; None if not."""
+def _decode_csv(data: bytes) -> str | SampleProblem | None:
+    """CSV bytes as text: UTF-8 (BOM or not), UTF-16 with a BOM, or Windows-1250; None if not.
+
+    A file of mixed encodings (a UTF-8 mark, or lines with Polish letters in UTF-8, and a
+    line that is not UTF-8, e.g. pasted from a Windows-1250 file) is neither: read either
+    way, some of its lines would be stored garbled (``SpĂłĹ‚dzielnia``). That is a problem
+    naming the first line that is not UTF-8.
+    """
     if data.startswith(codecs.BOM_UTF8):
-        data = data[len(codecs.BOM_UTF8) :]
-    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return data[len(codecs.BOM_UTF8) :].decode("utf-8")
+        except UnicodeDecodeError as error:  # a BOM means UTF-8: no guessing
+            return _not_utf8_line(data, error)
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         try:
             return data.decode("utf-16")
         except UnicodeDecodeError:
             return None
-    for encoding in ("utf-8", "cp1250"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    return None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        # Polish letters in UTF-8 before or after the bad line: a mixed file, not cp1250
+        # (whose bytes almost never decode as UTF-8, let alone to Polish letters)
+        if _polish_utf8(data[: error.start]) or any(
+            _polish_utf8(line) for line in data[error.start :].split(b"\n")
+        ):
+            return _not_utf8_line(data, error)
+    try:
+        return data.decode("cp1250")
+    except UnicodeDecodeError:
+        return None
+
+
+_POLISH_LETTERS = frozenset("ąćęłńóśźżĄĆĘŁŃÓŚŹŻ")
+
+
+def _polish_utf8(part: bytes) -> bool:
+    """``part`` is UTF-8 text with a Polish letter in it."""
+    if part.isascii():
+        return False
+    try:
+        return not _POLISH_LETTERS.isdisjoint(part.decode("utf-8"))
+    except UnicodeDecodeError:
+        return False
+
+
+def _not_utf8_line(data: bytes, error: UnicodeDecodeError) -> SampleProblem:
+    line = data.count(b"\n", 0, error.start) + 1
+    return _problem(
+        None,
+        None,
+        N_(
+            "line %(line)s is not UTF-8 text, unlike the rest of the file (it may have been "
+            'pasted from a Windows-1250 file); in Excel save the file as "CSV UTF-8 (comma '
+            'delimited)" and import it again'
+        ),
+        line=line,
+    )
 
 
 def _has_content(field_text: str) -> bool:
@@ -546,6 +591,9 @@ def _read_csv(data: bytes) -> _Table:
         )
         return table
     text = _decode_csv(data)
+    if isinstance(text, SampleProblem):
+        table.problems.append(text)
+        return table
     if text is None:
         table.problems.append(
             _problem(
@@ -866,9 +914,12 @@ def _read_header(
 class _RowReader:
     """Turns data rows into sample rows, collecting every problem."""
 
-    def __init__(self, columns: list[_Column], typed: bool) -> None:
+    def __init__(
+        self, columns: list[_Column], typed: bool, on_row: Callable[[SampleRow], None] | None
+    ) -> None:
         self.columns = columns
         self.typed = typed
+        self.on_row = on_row  # each good row goes here instead of into ``rows`` (streaming)
         self.has_required = all(
             any(column.standard == name for column in columns) for name in REQUIRED_COLUMNS
         )
@@ -921,7 +972,7 @@ class _RowReader:
         self.problems.extend(problems)
         if problems or not self.has_required:
             return
-        self.rows.append(
+        (self.on_row or self.rows.append)(
             SampleRow(
                 row=number,
                 external_id=standard["external_id"],
@@ -1007,8 +1058,13 @@ def _headerless_columns_with_data(
     return used
 
 
-def _build(table: _Table, typed: bool) -> SampleParseResult:
-    """Sample rows from a table of cells: header, then every data row checked."""
+def _build(
+    table: _Table, typed: bool, on_row: Callable[[SampleRow], None] | None = None
+) -> SampleParseResult:
+    """Sample rows from a table of cells: header, then every data row checked.
+
+    With ``on_row`` each good row is handed to it as it is read and none is kept.
+    """
     if table.problems:
         return SampleParseResult([], table.problems)
     if not table.rows:
@@ -1019,8 +1075,12 @@ def _build(table: _Table, typed: bool) -> SampleParseResult:
     columns = _read_header(header_number, header, used, problems)
     if not data:
         problems.append(_problem(None, None, N_("the file has a header row but no rows of data")))
-    reader = _RowReader(columns, typed)
-    for number, cells in data:
+    reader = _RowReader(columns, typed, on_row)
+    del data
+    rows_read = table.rows
+    for index in range(1, len(rows_read)):
+        number, cells = rows_read[index]
+        rows_read[index] = _READ  # the cells are not needed again: let them go
         reader.read(number, cells)
     problems.extend(reader.problems)
     rows = reader.rows if reader.has_required else []
@@ -1031,8 +1091,15 @@ def _build(table: _Table, typed: bool) -> SampleParseResult:
 # --- the entry point -------------------------------------------------------------------
 
 
-def parse_sample(data: bytes, filename: str) -> SampleParseResult:
-    """Read a sample from an .xlsx or .csv file's bytes; never raises."""
+def parse_sample(
+    data: bytes, filename: str, on_row: Callable[[SampleRow], None] | None = None
+) -> SampleParseResult:
+    """Read a sample from an .xlsx or .csv file's bytes; never raises.
+
+    With ``on_row``, each row without a problem is handed to it as it is read and the
+    result holds no rows (a large sample is then never all in memory as ``SampleRow``s);
+    the file is still good only if the result has no problems.
+    """
     extension = filename.rpartition(".")[2].lower() if "." in filename else ""
     if extension not in ("xlsx", "csv"):
         return SampleParseResult(
@@ -1062,8 +1129,8 @@ def parse_sample(data: bytes, filename: str) -> SampleParseResult:
         return SampleParseResult([], [_problem(None, None, N_("the file is empty"))])
     try:
         if extension == "csv":
-            return _build(_read_csv(data), typed=False)
-        return _build(_read_xlsx(data), typed=True)
+            return _build(_read_csv(data), typed=False, on_row=on_row)
+        return _build(_read_xlsx(data), typed=True, on_row=on_row)
     except Exception as error:  # the promise: a problem, never a crash
         return SampleParseResult(
             [],

@@ -614,6 +614,36 @@ def test_quoted_csv_fields_may_hold_line_breaks_and_rows_count_records() -> None
     assert result.rows[0].variables == {"uwagi": "pierwsza\ndruga"}
 
 
+MIXED_LINE = (
+    "line 3 is not UTF-8 text, unlike the rest of the file (it may have been pasted from a "
+    'Windows-1250 file); in Excel save the file as "CSV UTF-8 (comma delimited)" and import '
+    "it again"
+)
+
+
+@pytest.mark.parametrize("bom", [b"\xef\xbb\xbf", b""], ids=["bom", "no-bom"])
+def test_a_utf8_file_with_one_windows_1250_line_is_refused_naming_the_line(bom) -> None:
+    """m5c: stored as "SpĂłĹ‚dzielnia socjalna" when read as Windows-1250 throughout."""
+    data = (
+        bom
+        + "id;nazwa\r\nK-1;Klub Integracji Społecznej w Żorach\r\n".encode()
+        + "K-2;Spółdzielnia socjalna Łąka\r\n".encode("cp1250")
+        + "K-3;Centrum Integracji Społecznej\r\n".encode()
+    )
+    result = parse_sample(data, "s.csv")
+    assert rendered(result) == [MIXED_LINE] and result.rows == []
+
+
+def test_a_windows_1250_file_whose_first_polish_line_comes_late_is_still_read() -> None:
+    data = ("id;nazwa\r\nK-1;Klub\r\nK-2;Spółdzielnia socjalna Łąka\r\n").encode("cp1250")
+    assert only_row_named(parse_sample(data, "s.csv"), "K-2") == "Spółdzielnia socjalna Łąka"
+
+
+def only_row_named(result, external_id: str) -> str:
+    assert result.ok, rendered(result)
+    return next(row.name for row in result.rows if row.external_id == external_id)
+
+
 def test_bytes_that_are_neither_utf8_nor_windows_1250_are_a_problem() -> None:
     result = parse_sample(b"id;nazwa\nK-1;\x98\x81\n", "s.csv")
     assert rendered(result) == [
