@@ -24,6 +24,8 @@ DEFAULTS: dict[str, Any] = {
     "REMEMBER_COOKIE_SAMESITE": "Lax",
     "PERMANENT_SESSION_LIFETIME": 8 * 3600,  # one working day, in seconds
     "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,  # uploads (samples, workbooks) and form posts
+    # a sample file larger than this (about 2,500 rows) is imported in the background
+    "SAMPLE_IMPORT_BACKGROUND_BYTES": 256 * 1024,
     "WTF_CSRF_TIME_LIMIT": 8 * 3600,
     "BABEL_DEFAULT_LOCALE": "pl",
     "BABEL_DEFAULT_TIMEZONE": "Europe/Warsaw",

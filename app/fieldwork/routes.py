@@ -19,7 +19,7 @@ from flask_login import current_user
 from app import privacy
 from app.domain.sample import sample_template_csv, sample_template_xlsx
 from app.extensions import db_session, now
-from app.fieldwork import services
+from app.fieldwork import imports, services
 from app.fieldwork.forms import (
     EraseContactsForm,
     FieldworkForm,
@@ -186,9 +186,20 @@ def import_sample(fieldwork_id: int):
     if len(data) > MAX_SAMPLE_BYTES:
         form.sample.errors.append(_("The file is larger than 20 MB."))
         return _detail_page(fieldwork, form, status=400)
-    outcome = services.import_sample(
-        db_session(), fieldwork, data, upload.filename or "sample", now=now()
-    )
+    session, filename = db_session(), upload.filename or "sample"
+    if imports.busy(session, fieldwork, now()):
+        form.sample.errors.append(_(imports.BUSY_MESSAGE))
+        return _detail_page(fieldwork, form, status=409)
+    if len(data) > current_app.config["SAMPLE_IMPORT_BACKGROUND_BYTES"]:
+        # a large file: checked and stored in the background, its progress on a page
+        job = imports.start(session, fieldwork, current_user.id, data, filename, now())
+        key = job.key
+        session.commit()  # the worker reads the import in its own transaction
+        imports.submit(current_app._get_current_object(), job.id)
+        return redirect(
+            url_for("fieldwork.sample_import_status", fieldwork_id=fieldwork.id, key=key)
+        )
+    outcome = services.import_sample(session, fieldwork, data, filename, now=now())
     if not outcome.ok:
         form.sample.errors.append(_("The file has errors; nothing was imported."))
         problems = [p.render(_) for p in outcome.problems]
@@ -204,6 +215,23 @@ def import_sample(fieldwork_id: int):
         "success",
     )
     return redirect(url_for("fieldwork.detail", fieldwork_id=fieldwork.id))
+
+
+@bp.route("/<int:fieldwork_id>/sample-imports/<key>")
+@roles(Role.ANALYST)
+def sample_import_status(fieldwork_id: int, key: str):
+    fieldwork = _fieldwork_or_404(fieldwork_id)
+    job = imports.import_for(db_session(), key, fieldwork.id)
+    if job is None:
+        abort(404)
+    status = imports.status_of(job, now())
+    return render_template(
+        "fieldwork/sample_import.html",
+        fieldwork=fieldwork,
+        job=job,
+        status=status,
+        problems=[p.render(_) for p in status.problems],
+    )
 
 
 @bp.route("/sample-template.<fmt>")

@@ -6,10 +6,11 @@ import csv
 import io
 import logging
 import secrets
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from app.cati.services import seed_outcomes
@@ -173,62 +174,178 @@ class ImportOutcome:
         return not self.problems
 
 
-def import_sample(
-    session: Session, fieldwork: Fieldwork, data: bytes, filename: str, *, now: datetime
+IMPORT_BATCH = 1000  # rows per insert: one short transaction each in the background
+
+
+def check_sample(
+    session: Session, fieldwork: Fieldwork, data: bytes, filename: str
 ) -> ImportOutcome:
-    """Add the institutions in a sample file; a file with any bad row adds nothing."""
+    """Every problem of a sample file for this fieldwork; stores nothing.
+
+    The rows are streamed (only their external ids are kept), so a 100,000-row file is
+    checked in bounded memory; ``imported`` is how many institutions the file would add.
+    """
     if fieldwork.state == FieldworkState.CLOSED:
         problem = SampleProblem(None, None, Message(N_("The fieldwork is closed.")))
         return ImportOutcome(problems=[problem])
-    parsed = parse_sample(data, filename)
+    rows_of_id: dict[str, int] = {}
+
+    def remember(row: SampleRow) -> None:
+        rows_of_id[row.external_id] = row.row
+
+    parsed = parse_sample(data, filename, on_row=remember)
     if not parsed.ok:
         return ImportOutcome(problems=parsed.problems)
-    existing = set(
-        session.scalars(
-            select(SampleUnit.external_id).where(SampleUnit.fieldwork_id == fieldwork.id)
-        )
+    existing = session.scalars(
+        select(SampleUnit.external_id).where(SampleUnit.fieldwork_id == fieldwork.id)
     )
-    clashes = [
-        SampleProblem(
-            row.row,
-            "external_id",
-            Message(
-                N_("external id %(id)s is already in this fieldwork's sample"),
-                {"id": row.external_id},
-            ),
-        )
-        for row in parsed.rows
-        if row.external_id in existing
-    ]
+    clashes = sorted(
+        (rows_of_id[external_id], external_id)
+        for external_id in existing
+        if external_id in rows_of_id
+    )
     if clashes:
-        return ImportOutcome(problems=clashes)
-    for row in parsed.rows:
-        unit = _unit_from_row(fieldwork, row)
-        session.add(unit)
-        # every sampled institution is also a case of the call queue, callable at once
-        session.add(Case(fieldwork_id=fieldwork.id, sample_unit=unit, next_callable_at=now))
-    session.flush()
-    log.info("fieldwork %d: %d sample rows imported", fieldwork.id, len(parsed.rows))
-    return ImportOutcome(imported=len(parsed.rows))
+        return ImportOutcome(
+            problems=[
+                SampleProblem(
+                    row,
+                    "external_id",
+                    Message(
+                        N_("external id %(id)s is already in this fieldwork's sample"),
+                        {"id": external_id},
+                    ),
+                )
+                for row, external_id in clashes
+            ]
+        )
+    return ImportOutcome(imported=len(rows_of_id))
 
 
-def _unit_from_row(fieldwork: Fieldwork, row: SampleRow) -> SampleUnit:
-    return SampleUnit(
-        fieldwork_id=fieldwork.id,
-        external_id=row.external_id,
-        name=row.name,
-        entity_type=row.entity_type,
-        subregion=row.subregion,
-        powiat=row.powiat,
-        gmina=row.gmina,
-        contact_person=row.contact_person,
-        email=row.email,
-        variables=dict(row.variables),
-        token=new_token(),
-        phones=[
-            ContactPhone(position=i, number=number) for i, number in enumerate(row.phones, start=1)
+def insert_sample(
+    fieldwork_id: int,
+    data: bytes,
+    filename: str,
+    now: datetime,
+    write: Callable[[Callable[[Session], None]], None],
+    progress: Callable[[int], None] | None = None,
+    *,
+    on_batch: Callable[[list[str]], None] | None = None,
+) -> int:
+    """Store the rows of a checked sample file (``check_sample``), ``IMPORT_BATCH`` at a time.
+
+    ``write(work)`` runs ``work(session)`` for each batch: in one caller's session (a small
+    file, one transaction) or each in a short transaction of its own (a large file in the
+    background, so that on SQLite a login never waits long for the write lock). Rows go in
+    with Core inserts, never as ORM objects, so memory stays flat; returns the rows stored.
+    """
+    batch: list[SampleRow] = []
+    stored = 0
+
+    def flush() -> None:
+        nonlocal stored
+        rows = list(batch)
+        batch.clear()
+        write(lambda session: _insert_rows(session, fieldwork_id, rows, now))
+        if on_batch is not None:  # the external ids stored: a failure later removes them
+            on_batch([row.external_id for row in rows])
+        stored += len(rows)
+        if progress is not None:
+            progress(stored)
+
+    def add(row: SampleRow) -> None:
+        batch.append(row)
+        if len(batch) >= IMPORT_BATCH:
+            flush()
+
+    parsed = parse_sample(data, filename, on_row=add)
+    if not parsed.ok:  # checked before; a file that changed meanwhile is a bug
+        raise FieldworkError(Message(N_("The sample file changed while it was imported.")))
+    if batch:
+        flush()
+    log.info("fieldwork %d: %d sample rows imported", fieldwork_id, stored)
+    return stored
+
+
+def _insert_rows(session: Session, fieldwork_id: int, rows: list[SampleRow], now: datetime) -> None:
+    """Insert ``rows`` as sample units, each with its phones and its call-queue case."""
+    unit_ids = session.scalars(
+        insert(SampleUnit).returning(SampleUnit.id, sort_by_parameter_order=True),
+        [
+            {
+                "fieldwork_id": fieldwork_id,
+                "external_id": row.external_id,
+                "name": row.name,
+                "entity_type": row.entity_type,
+                "subregion": row.subregion,
+                "powiat": row.powiat,
+                "gmina": row.gmina,
+                "contact_person": row.contact_person,
+                "email": row.email,
+                "variables": dict(row.variables),
+                "token": new_token(),
+                "created_at": now,
+            }
+            for row in rows
+        ],
+    ).all()
+    phones = [
+        {"sample_unit_id": unit_id, "position": position, "number": number, "label": ""}
+        for unit_id, row in zip(unit_ids, rows, strict=True)
+        for position, number in enumerate(row.phones, start=1)
+    ]
+    if phones:
+        session.execute(insert(ContactPhone), phones)
+    # every sampled institution is also a case of the call queue, callable at once
+    session.execute(
+        insert(Case),
+        [
+            {
+                "fieldwork_id": fieldwork_id,
+                "sample_unit_id": unit_id,
+                "next_callable_at": now,
+                "updated_at": now,
+            }
+            for unit_id in unit_ids
         ],
     )
+
+
+def remove_units(session: Session, fieldwork_id: int, external_ids: Iterable[str]) -> None:
+    """Delete these sample units of a fieldwork (a failed import's; cases, phones go too)."""
+    ids = list(external_ids)
+    for start in range(0, len(ids), IMPORT_BATCH):
+        chunk = ids[start : start + IMPORT_BATCH]
+        units = select(SampleUnit.id).where(
+            SampleUnit.fieldwork_id == fieldwork_id, SampleUnit.external_id.in_(chunk)
+        )
+        session.execute(delete(Case).where(Case.sample_unit_id.in_(units)))
+        session.execute(delete(ContactPhone).where(ContactPhone.sample_unit_id.in_(units)))
+        session.execute(
+            delete(SampleUnit).where(
+                SampleUnit.fieldwork_id == fieldwork_id, SampleUnit.external_id.in_(chunk)
+            )
+        )
+
+
+def import_sample(
+    session: Session, fieldwork: Fieldwork, data: bytes, filename: str, *, now: datetime
+) -> ImportOutcome:
+    """Add the institutions in a sample file; a file with any bad row adds nothing.
+
+    All in ``session``'s transaction (a small file, the command line, tests); the web
+    imports a large file in the background instead (app.fieldwork.imports).
+    """
+    checked = check_sample(session, fieldwork, data, filename)
+    if not checked.ok:
+        return checked
+
+    def write(work: Callable[[Session], None]) -> None:
+        work(session)
+
+    imported = insert_sample(fieldwork.id, data, filename, now, write)
+    session.flush()
+    session.expire_all()  # rows went in with Core: relationships loaded before are stale
+    return ImportOutcome(imported=imported)
 
 
 def invitation_links_csv(session: Session, fieldwork: Fieldwork, base_url: str) -> bytes:

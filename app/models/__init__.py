@@ -12,7 +12,7 @@ from app.models.fieldwork import (
     ResponseStatus,
     SampleUnit,
 )
-from app.models.jobs import ExportChunk, ExportJob, JobState
+from app.models.jobs import ExportChunk, ExportJob, JobState, SampleImport
 from app.models.surveys import Survey, SurveyVersion
 from app.models.users import LoginThrottle, Role, User
 
@@ -35,6 +35,7 @@ __all__ = [
     "ResponseChange",
     "ResponseStatus",
     "Role",
+    "SampleImport",
     "SampleUnit",
     "Survey",
     "SurveyVersion",

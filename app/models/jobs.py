@@ -61,3 +61,28 @@ class ExportChunk(Base):
     )
     position: Mapped[int] = mapped_column(primary_key=True)
     data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class SampleImport(Base):
+    """A large sample file imported in the background (app.fieldwork.imports).
+
+    The uploaded file waits in ``data`` (so any app server can run it) and is emptied when
+    the import ends; ``total``/``done`` are the rows to store and stored so far.
+    """
+
+    __tablename__ = "sample_import"
+    __table_args__ = (CheckConstraint(f"state IN ({JOB_STATE_VALUES})", name="state_known"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)  # in the status page's URL
+    fieldwork_id: Mapped[int] = mapped_column(ForeignKey("fieldwork.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    file_name: Mapped[str] = mapped_column(String(200), default="")
+    data: Mapped[bytes] = mapped_column(LargeBinary, default=b"")
+    state: Mapped[str] = mapped_column(String(10), default=JobState.QUEUED.value)
+    total: Mapped[int] = mapped_column(default=0)
+    done: Mapped[int] = mapped_column(default=0)
+    problems: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    heartbeat_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -46,6 +46,7 @@ EXPECTED: dict[str, tuple[str, str, set]] = {
     "fieldwork.import_sample": ("POST", "/fieldwork/1/sample", ANALYSTS),
     "fieldwork.sample_template": ("GET", "/fieldwork/sample-template.xlsx", ANALYSTS),
     "fieldwork.links": ("GET", "/fieldwork/1/links.csv", ANALYSTS),
+    "fieldwork.sample_import_status": ("GET", "/fieldwork/1/sample-imports/x", ANALYSTS),
     "fieldwork.response": ("GET", "/fieldwork/1/responses/1", ANALYSTS),
     "fieldwork.reopen_response": ("POST", "/fieldwork/1/responses/1/reopen", ANALYSTS),
     "fieldwork.retention": ("POST", "/fieldwork/1/retention", ANALYSTS),

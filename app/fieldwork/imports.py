@@ -1,0 +1,276 @@
+"""Large sample files imported in the background, so a big file never holds a request.
+
+The upload is kept in a ``sample_import`` row and the page answers at once with a status
+page. A worker thread of the same server process first checks the whole file (rows
+streamed, nothing stored; ``services.check_sample``), then stores its rows
+``services.IMPORT_BATCH`` at a time, each batch in a short transaction of its own that also
+records the progress and a heartbeat, so on SQLite a login waits at most one batch for the
+write lock. A file with any problem stores nothing (the problems are shown on the status
+page); if storing fails half-way, the rows already stored are removed again. An import
+whose heartbeat stops (its process died) is reported as failed when somebody looks at it.
+
+The interface is three calls: ``start`` (in the request), ``run`` (the work, given only the
+database, the import's id and a clock) and ``status_of``.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from app.audit import record_by_id
+from app.db import Database
+from app.domain.messages import N_, Message
+from app.domain.sample import SampleProblem
+from app.fieldwork import services
+from app.models.fieldwork import Fieldwork
+from app.models.jobs import JobState, SampleImport
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+STALE_AFTER = timedelta(minutes=2)
+LIVE_STATES = (JobState.QUEUED.value, JobState.RUNNING.value)
+STALE_MESSAGE = N_("The server stopped while importing this file; nothing of it was kept.")
+FAILED_MESSAGE = N_("The file could not be imported; nothing of it was kept. Please try again.")
+BUSY_MESSAGE = N_("Another sample file is being imported into this fieldwork; wait until it ends.")
+
+
+def busy(session: Session, fieldwork: Fieldwork, now: datetime) -> bool:
+    """Whether a sample file is being imported into ``fieldwork`` right now."""
+    return any(
+        not _stale(job, now)
+        for job in session.scalars(
+            select(SampleImport).where(
+                SampleImport.fieldwork_id == fieldwork.id, SampleImport.state.in_(LIVE_STATES)
+            )
+        )
+    )
+
+
+def start(
+    session: Session,
+    fieldwork: Fieldwork,
+    user_id: int,
+    data: bytes,
+    filename: str,
+    now: datetime,
+) -> SampleImport:
+    """Queue ``data`` for import into ``fieldwork`` (call ``run`` after the commit)."""
+    job = SampleImport(
+        key=secrets.token_urlsafe(24),
+        fieldwork_id=fieldwork.id,
+        user_id=user_id,
+        file_name=filename[:200],
+        data=data,
+        created_at=now,
+        heartbeat_at=now,
+    )
+    session.add(job)
+    session.flush()
+    return job
+
+
+def run(database: Database, import_id: int, clock: Clock) -> None:
+    """Check and store the queued file; any failure leaves nothing of it stored."""
+    with database.session() as session:
+        job = session.get(SampleImport, import_id)
+        if job is None or job.state != JobState.QUEUED.value:
+            return
+        job.state = JobState.RUNNING.value
+        job.heartbeat_at = clock()
+        data, filename, fieldwork_id, user_id = (
+            job.data,
+            job.file_name,
+            job.fieldwork_id,
+            job.user_id,
+        )
+    stored_ids: list[str] = []
+    try:
+        with database.sessionmaker() as session:
+            fieldwork = session.get(Fieldwork, fieldwork_id)
+            if fieldwork is None:
+                return
+            checked = services.check_sample(session, fieldwork, data, filename)
+        if not checked.ok:
+            _finish(database, import_id, clock, JobState.FAILED, checked.problems)
+            return
+        _update(database, import_id, clock, total=checked.imported)
+
+        def write(work: Callable[[Session], None]) -> None:
+            with database.session() as session:  # one short transaction per batch
+                work(session)
+
+        def progress(done: int) -> None:
+            _update(database, import_id, clock, done=done)
+
+        def remember(row_ids: list[str]) -> None:
+            stored_ids.extend(row_ids)
+
+        imported = services.insert_sample(
+            fieldwork_id, data, filename, clock(), write, progress, on_batch=remember
+        )
+        with database.session() as session:
+            record_by_id(
+                session,
+                "sample.imported",
+                clock(),
+                user_id,
+                fieldwork_id=fieldwork_id,
+                target=f"fieldwork {fieldwork_id}",
+                detail={"file": filename, "institutions": imported},
+            )
+            _finish_in(session, import_id, clock, JobState.DONE, [], done=imported)
+    except Exception:
+        log.exception("sample import %d failed", import_id)
+        try:
+            with database.session() as session:
+                services.remove_units(session, fieldwork_id, stored_ids)
+            _finish(
+                database,
+                import_id,
+                clock,
+                JobState.FAILED,
+                [SampleProblem(None, None, Message(FAILED_MESSAGE))],
+            )
+        except Exception:  # noqa: BLE001 - the heartbeat will tell
+            log.exception("sample import %d: cleaning up failed", import_id)
+
+
+def _update(database: Database, import_id: int, clock: Clock, **values: Any) -> None:
+    with database.session() as session:
+        session.execute(
+            update(SampleImport)
+            .where(SampleImport.id == import_id)
+            .values(heartbeat_at=clock(), **values)
+        )
+
+
+def _finish(
+    database: Database,
+    import_id: int,
+    clock: Clock,
+    state: JobState,
+    problems: list[SampleProblem],
+) -> None:
+    with database.session() as session:
+        _finish_in(session, import_id, clock, state, problems)
+
+
+def _finish_in(
+    session: Session,
+    import_id: int,
+    clock: Clock,
+    state: JobState,
+    problems: list[SampleProblem],
+    **values: Any,
+) -> None:
+    session.execute(
+        update(SampleImport)
+        .where(SampleImport.id == import_id)
+        .values(
+            state=state.value,
+            problems=[_problem_to_json(p) for p in problems],
+            data=b"",  # the file (contact data) is not kept once imported
+            finished_at=clock(),
+            heartbeat_at=clock(),
+            **values,
+        )
+    )
+
+
+# -- looking at it --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Status:
+    state: JobState
+    total: int
+    done: int
+    problems: list[SampleProblem]
+
+
+def _stale(job: SampleImport, now: datetime) -> bool:
+    return job.state in LIVE_STATES and now - job.heartbeat_at > STALE_AFTER
+
+
+def status_of(job: SampleImport, now: datetime) -> Status:
+    """How the import looks right now (reading it changes nothing)."""
+    if _stale(job, now):
+        return Status(
+            JobState.FAILED,
+            job.total,
+            job.done,
+            [SampleProblem(None, None, Message(STALE_MESSAGE))],
+        )
+    problems = [_problem_from_json(p) for p in job.problems or []]
+    return Status(JobState(job.state), job.total, job.done, problems)
+
+
+def import_for(session: Session, key: str, fieldwork_id: int) -> SampleImport | None:
+    job = session.scalar(select(SampleImport).where(SampleImport.key == key))
+    return job if job is not None and job.fieldwork_id == fieldwork_id else None
+
+
+# -- problems as stored data (a message's parameters may be messages themselves) ----------------
+
+
+def _message_to_json(message: Message) -> dict[str, Any]:
+    params = {
+        key: _message_to_json(value) if isinstance(value, Message) else value
+        for key, value in message.params.items()
+    }
+    return {"msgid": message.msgid, "params": params}
+
+
+def _message_from_json(data: Any) -> Message:
+    message = Message.from_json(data) or Message(str(data))
+    params = {
+        key: _message_from_json(value) if Message.from_json(value) is not None else value
+        for key, value in message.params.items()
+    }
+    return Message(message.msgid, params)
+
+
+def _problem_to_json(problem: SampleProblem) -> dict[str, Any]:
+    return {
+        "row": problem.row,
+        "column": problem.column,
+        "message": _message_to_json(problem.message),
+    }
+
+
+def _problem_from_json(data: dict[str, Any]) -> SampleProblem:
+    return SampleProblem(data.get("row"), data.get("column"), _message_from_json(data["message"]))
+
+
+# -- the worker ------------------------------------------------------------------------------
+
+
+def submit(app: Flask, import_id: int) -> None:
+    """Run the import in a thread of this server process."""
+    database: Database = app.extensions["ankieta.db"]
+    clock = app.config["CLOCK"]
+    thread = threading.Thread(
+        target=run, args=(database, import_id, clock), name=f"sample-import-{import_id}"
+    )
+    thread.daemon = True
+    threads: list[threading.Thread] = app.extensions.setdefault("ankieta.sample_imports", [])
+    threads[:] = [t for t in threads if t.is_alive()]
+    threads.append(thread)
+    thread.start()
+
+
+def wait(app: Flask) -> None:
+    """Block until every import this process started has ended (tests, benchmarks)."""
+    for thread in list(app.extensions.get("ankieta.sample_imports", [])):
+        thread.join()
