@@ -449,14 +449,45 @@ _READ: tuple[int, tuple[Cell, ...]] = (0, ())  # a row already handed on
 
 @dataclass
 class _Table:
-    """The non-empty rows of a file (number, cells without trailing empties), or why not."""
+    """The non-empty rows of a file (number, cells without trailing empties), or why not.
+
+    A CSV keeps only its header row in ``rows``: ``reread`` reads the rows from its text
+    again whenever they are needed, so a 100,000-row file is never all in memory as cells.
+    """
 
     rows: list[tuple[int, tuple[Cell, ...]]] = field(default_factory=list)
     problems: list[SampleProblem] = field(default_factory=list)
+    reread: Callable[[], Iterator[tuple[int, tuple[Cell, ...]]]] | None = None
+    data_rows: int = 0  # non-empty rows after the header
+
+    def data(self) -> Iterator[tuple[int, tuple[Cell, ...]]]:
+        """The rows after the header."""
+        if self.reread is None:
+            yield from self.rows[1:]
+            return
+        rows = self.reread()
+        next(rows, None)  # the header
+        yield from rows
 
 
-def _collect(numbered_rows: Iterable[tuple[int, Sequence[Cell]]], table: _Table) -> None:
-    """Keep the non-empty rows, stopping with a problem past the row or column limit."""
+def _collect(
+    numbered_rows: Iterable[tuple[int, Sequence[Cell]]], table: _Table, keep: bool = True
+) -> None:
+    """Keep the non-empty rows (only the header unless ``keep``), stopping with a problem
+    past the row or column limit."""
+    for number, cells in _non_empty(numbered_rows, table.problems):
+        if keep or not table.rows:
+            table.rows.append((number, cells))
+        else:
+            table.data_rows += 1
+    if keep:
+        table.data_rows = max(len(table.rows) - 1, 0)
+
+
+def _non_empty(
+    numbered_rows: Iterable[tuple[int, Sequence[Cell]]], problems: list[SampleProblem]
+) -> Iterator[tuple[int, tuple[Cell, ...]]]:
+    """The non-empty rows, trimmed; a problem added (and the end) past a limit."""
     data_rows = -1  # the first non-empty row is the header
     for number, cells in numbered_rows:
         width = len(cells)
@@ -465,7 +496,7 @@ def _collect(numbered_rows: Iterable[tuple[int, Sequence[Cell]]], table: _Table)
         if not width:
             continue
         if width > MAX_COLUMNS:
-            table.problems.append(
+            problems.append(
                 _problem(
                     number,
                     None,
@@ -480,7 +511,7 @@ def _collect(numbered_rows: Iterable[tuple[int, Sequence[Cell]]], table: _Table)
             return
         data_rows += 1
         if data_rows > MAX_ROWS:
-            table.problems.append(
+            problems.append(
                 _problem(
                     None,
                     None,
@@ -491,7 +522,7 @@ def _collect(numbered_rows: Iterable[tuple[int, Sequence[Cell]]], table: _Table)
                 )
             )
             return
-        table.rows.append((number, tuple(cells[:width])))
+        yield number, tuple(cells[:width])
 
 
 def _decode_csv(data: bytes) -> str | SampleProblem | None:
@@ -554,6 +585,18 @@ def _not_utf8_line(data: bytes, error: UnicodeDecodeError) -> SampleProblem:
     )
 
 
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+
+
+def _lines(text: str) -> Iterator[str]:
+    """The lines of ``text`` with their ends, split as ``newline=""`` does (\\r\\n, \\r, \\n).
+
+    What csv.reader needs, without io.StringIO's copy of the whole text (4 bytes a
+    character: 40 MB for a 10 MB sample).
+    """
+    return (match.group() for match in _LINE.finditer(text))
+
+
 def _has_content(field_text: str) -> bool:
     return bool(field_text.strip(" \t;,"))
 
@@ -563,7 +606,7 @@ def _csv_delimiter(text: str) -> str:
     best, best_count = _CSV_DELIMITERS[0], 0
     for delimiter in _CSV_DELIMITERS:
         try:
-            records = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+            records = csv.reader(_lines(text), delimiter=delimiter)
             # A line of nothing but delimiters and spaces (";;;") is no header under any.
             header = next((record for record in records if any(map(_has_content, record))), [])
         except csv.Error:
@@ -606,17 +649,22 @@ def _read_csv(data: bytes) -> _Table:
             )
         )
         return table
-    records = csv.reader(io.StringIO(text, newline=""), delimiter=_csv_delimiter(text))
+    delimiter = _csv_delimiter(text)
     read = 0
 
     def numbered() -> Iterator[tuple[int, Sequence[Cell]]]:
         nonlocal read
-        for record in records:
+        read = 0
+        for record in csv.reader(_lines(text), delimiter=delimiter):
             read += 1
             yield read, record
 
+    def reread() -> Iterator[tuple[int, tuple[Cell, ...]]]:
+        return _non_empty(numbered(), [])  # read once already: no problem can be new
+
     try:
-        _collect(numbered(), table)
+        _collect(numbered(), table, keep=False)
+        table.reread = reread
     except csv.Error as error:
         table.rows.clear()
         table.problems.append(
@@ -1043,7 +1091,7 @@ class _RowReader:
 
 
 def _headerless_columns_with_data(
-    header: tuple[Cell, ...], data: list[tuple[int, tuple[Cell, ...]]]
+    header: tuple[Cell, ...], data: Iterable[tuple[int, tuple[Cell, ...]]]
 ) -> set[int]:
     """The 0-based columns without a header text that have data in some row."""
     blank = [index for index, cell in enumerate(header) if not _cell_text(cell)]
@@ -1069,15 +1117,17 @@ def _build(
         return SampleParseResult([], table.problems)
     if not table.rows:
         return SampleParseResult([], [_problem(None, None, N_("the file is empty"))])
-    (header_number, header), data = table.rows[0], table.rows[1:]
-    used = _headerless_columns_with_data(header, data)
+    header_number, header = table.rows[0]
+    used = _headerless_columns_with_data(header, table.data())
     problems: list[SampleProblem] = []
     columns = _read_header(header_number, header, used, problems)
-    if not data:
+    if not table.data_rows:
         problems.append(_problem(None, None, N_("the file has a header row but no rows of data")))
     reader = _RowReader(columns, typed, on_row)
-    del data
     rows_read = table.rows
+    if table.reread is not None:
+        for number, cells in table.data():
+            reader.read(number, cells)
     for index in range(1, len(rows_read)):
         number, cells = rows_read[index]
         rows_read[index] = _READ  # the cells are not needed again: let them go

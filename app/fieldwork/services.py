@@ -188,22 +188,23 @@ def check_sample(
     if fieldwork.state == FieldworkState.CLOSED:
         problem = SampleProblem(None, None, Message(N_("The fieldwork is closed.")))
         return ImportOutcome(problems=[problem])
-    rows_of_id: dict[str, int] = {}
+    existing = set(
+        session.scalars(
+            select(SampleUnit.external_id).where(SampleUnit.fieldwork_id == fieldwork.id)
+        )
+    )
+    clashes: list[tuple[int, str]] = []
+    rows = 0
 
-    def remember(row: SampleRow) -> None:
-        rows_of_id[row.external_id] = row.row
+    def check(row: SampleRow) -> None:
+        nonlocal rows
+        rows += 1
+        if row.external_id in existing:
+            clashes.append((row.row, row.external_id))
 
-    parsed = parse_sample(data, filename, on_row=remember)
+    parsed = parse_sample(data, filename, on_row=check)
     if not parsed.ok:
         return ImportOutcome(problems=parsed.problems)
-    existing = session.scalars(
-        select(SampleUnit.external_id).where(SampleUnit.fieldwork_id == fieldwork.id)
-    )
-    clashes = sorted(
-        (rows_of_id[external_id], external_id)
-        for external_id in existing
-        if external_id in rows_of_id
-    )
     if clashes:
         return ImportOutcome(
             problems=[
@@ -218,7 +219,7 @@ def check_sample(
                 for row, external_id in clashes
             ]
         )
-    return ImportOutcome(imported=len(rows_of_id))
+    return ImportOutcome(imported=rows)
 
 
 def insert_sample(
