@@ -130,9 +130,10 @@ def fill_form(page_html: str, variant: int, today: date) -> tuple[dict[str, list
 class Browser:
     """One user's browser: its own cookie jar, a new loopback connection per request."""
 
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, headers: dict[str, str] | None = None) -> None:
         self.port = port
         self.cookies: dict[str, str] = {}
+        self.headers = dict(headers or {})  # sent with every request (X-Forwarded-For)
 
     def request(
         self, method: str, path: str, form: dict[str, list[str]] | None = None
@@ -145,7 +146,7 @@ class Browser:
         self, method: str, path: str, form: dict[str, list[str]] | None = None
     ) -> tuple[int, str, bytes, float]:
         """Like ``request``, with the body as bytes (a downloaded file)."""
-        headers = {"Accept-Language": "pl"}
+        headers = {"Accept-Language": "pl", **self.headers}
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         body = None

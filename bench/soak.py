@@ -74,13 +74,16 @@ from app.db import make_engine  # noqa: E402
 from app.demo_data import create_demo_responses  # noqa: E402
 from app.domain.calling import WARSAW  # noqa: E402
 from app.fieldwork.services import create_fieldwork, import_sample  # noqa: E402
+from app.models.audit import AuditEvent  # noqa: E402
 from app.models.cati import Call, Case, Outcome  # noqa: E402
 from app.models.fieldwork import (  # noqa: E402
+    Fieldwork,
     FieldworkInterviewer,
     Response,
     ResponseStatus,
     SampleUnit,
 )
+from app.models.jobs import ExportJob  # noqa: E402
 from app.models.users import Role, User  # noqa: E402
 from app.surveys.services import load_file  # noqa: E402
 from bench._load import (  # noqa: E402
@@ -113,6 +116,10 @@ MAX_ERRORS_PER_CLIENT = 50  # past this the server is down, not slow; stop that 
 REDIRECT = (302, 303)
 _CASE = re.compile(r"^/cati/case/(\d+)$")
 _PHONE = re.compile(r'name="phone_id" value="(\d+)"')
+
+ABUSER, VICTIM = "napastnik", "ofiara"
+ABUSER_ADDRESS = "198.51.100.7"  # its X-Forwarded-For (the server trusts one proxy)
+ABUSE_EVERY = 2.0  # seconds between the abuser's hostile requests
 
 # Interviewers' outcomes after dialling, with their weights ("interview": a phone interview).
 OUTCOME_MIX = [("no_answer", 45), ("busy", 25), ("appointment", 15), ("interview", 15)]
@@ -176,6 +183,13 @@ def seed(url: str, links: int, cases: int, interviewers: int, demo: int) -> Seed
                 session.add(FieldworkInterviewer(fieldwork_id=fieldwork.id, user_id=user.id))
             create_user(
                 session, "analityk", Role.ANALYST, password=PASSWORD, must_change_password=False
+            )
+            # the abuser's own account, and the account it guesses the password of
+            create_user(
+                session, ABUSER, Role.ANALYST, password=PASSWORD, must_change_password=False
+            )
+            create_user(
+                session, VICTIM, Role.INTERVIEWER, password=PASSWORD, must_change_password=False
             )
             session.commit()
             return Seeded(
@@ -638,6 +652,161 @@ def verify(url: str, seeded: Seeded, logs: list[ClientLog]) -> Verdict:
     return verdict
 
 
+# --- the abuser ------------------------------------------------------------------------------
+
+
+def abuser(run: Run, log: ClientLog, token: str) -> None:
+    """The hostile inputs of issue 16, over and over, with bursts of failed logins.
+
+    Each must be refused without a 5xx (what it changed, if anything, is checked at the end
+    by ``verify_abuse``). It comes from its own address (X-Forwarded-For behind the one
+    trusted proxy), as an attacker would, so its failed logins throttle only that address.
+    """
+    rng = random.Random(99)  # noqa: S311 - timing only
+    fieldwork_id = run.seeded.fieldwork_id
+    headers = {"X-Forwarded-For": ABUSER_ADDRESS}
+    anonymous = Client(run.port, log)
+    anonymous.browser.headers.update(headers)
+    me = Client(run.port, log)
+    me.browser.headers.update(headers)
+    respondent = Client(run.port, log)
+    state: dict[str, str] = {}
+
+    def hostile(kind: str, client: Client, method: str, path: str, fields: dict, expect) -> str:
+        form = None
+        if method == "POST":
+            form = {"csrf_token": [state.get(id(client), "")], **fields}
+        status, location, text = client.call(f"abuse: {kind}", method, path, form, expect)
+        log.counts["hostile requests"] += 1
+        log.counts[f"hostile {kind}"] += 1
+        return location or text
+
+    def token_of(client: Client, path: str) -> None:
+        _, _, text = client.call("abuse: page GET", "GET", path)
+        state[id(client)] = csrf_token(text)
+
+    def one_round() -> None:
+        if not state:
+            token_of(anonymous, "/login")
+            token_of(respondent, f"/r/{token}")
+            # a newline in next= is no redirect target (it used to be a 500)
+            token_of(me, "/login")
+            landed = hostile(
+                "login next=CRLF",
+                me,
+                "POST",
+                "/login?next=/%0D%0A//evil.example",
+                {"username": [ABUSER], "password": [PASSWORD]},
+                REDIRECT,
+            )
+            if landed != "/":
+                log.error(f"login with a CRLF next= went to {landed!r}")
+            token_of(me, f"/fieldwork/{fieldwork_id}")
+        # a burst of failed logins: the victim's account, then made-up names
+        for n in range(8):
+            name = VICTIM if n % 2 else f"admin{rng.randrange(1000)}"
+            hostile(
+                "failed login",
+                anonymous,
+                "POST",
+                "/login",
+                {"username": [name], "password": [secrets.token_hex(6)]},
+                (200,),
+            )
+        for kind, client, method, path, fields, expect in [
+            ("NUL login", anonymous, "POST", "/login", {"username": ["ad\x00min"]}, (400,)),
+            (
+                "NUL answer",
+                respondent,
+                "POST",
+                f"/r/{token}/start",
+                {"a1": ["x\x00y"]},
+                (400,),
+            ),
+            (
+                "NUL retention",
+                me,
+                "POST",
+                f"/fieldwork/{fieldwork_id}/retention",
+                {"until": ["2030-01-01\x00"]},
+                (400,),
+            ),
+            (
+                "date 0001-01-01",
+                me,
+                "POST",
+                f"/fieldwork/{fieldwork_id}/files",
+                {"kind": ["responses"], "date_from": ["0001-01-01"]},
+                (400,),
+            ),
+            (
+                "retention 0001-01-01",
+                me,
+                "POST",
+                f"/fieldwork/{fieldwork_id}/retention",
+                {"until": ["0001-01-01"]},
+                REDIRECT,
+            ),
+            (
+                "ESC in a filter",
+                me,
+                "GET",
+                f"/fieldwork/{fieldwork_id}?subregion=a%1Bb",
+                {},
+                (400,),
+            ),
+        ]:
+            hostile(kind, client, method, path, fields, expect)
+        run.sleep(rng, ABUSE_EVERY, ABUSE_EVERY * 1.5)
+
+    _guarded(run, log, one_round)
+
+
+def verify_abuse(url: str, seeded: Seeded, log: ClientLog) -> list[str]:
+    """What the refused requests must not have changed."""
+    problems: list[str] = []
+    engine = make_engine(url)
+    try:
+        with Session(engine) as session:
+            fieldwork = session.get(Fieldwork, seeded.fieldwork_id)
+            if fieldwork.retain_contacts_until is not None:
+                problems.append(f"retention date set to {fieldwork.retain_contacts_until}")
+            mine = session.scalar(select(User).where(User.username == ABUSER))
+            jobs = session.scalar(
+                select(func.count()).select_from(ExportJob).where(ExportJob.user_id == mine.id)
+            )
+            if jobs:
+                problems.append(f"{jobs} results files made from refused requests")
+            victim = session.scalar(select(User).where(User.username == VICTIM))
+            if victim.last_login_at is not None:
+                problems.append("the victim's account was logged into")
+            texts = session.scalars(select(Case.notes).where(Case.notes != "")).all()
+            texts += session.scalars(select(Call.note).where(Call.note != "")).all()
+            if any(any(ord(c) < 32 and c not in "\t\n\r" for c in t) for t in texts):
+                problems.append("a control character was stored in a note")
+            answers = session.scalars(
+                select(Response.answers).where(Response.fieldwork_id == seeded.fieldwork_id)
+            ).all()
+            if any("\x00" in json.dumps(a, ensure_ascii=False) for a in answers):
+                problems.append("a NUL was stored in an answer")
+            failed = session.scalar(
+                select(func.count())
+                .select_from(AuditEvent)
+                .where(AuditEvent.action == "auth.login_failed", AuditEvent.ip == ABUSER_ADDRESS)
+            )
+            log.counts["failed logins recorded"] = failed or 0
+            legit = session.scalar(
+                select(func.count())
+                .select_from(AuditEvent)
+                .where(AuditEvent.action == "auth.login_failed", AuditEvent.ip != ABUSER_ADDRESS)
+            )
+            if legit:
+                problems.append(f"{legit} failed logins from the legitimate users' address")
+    finally:
+        engine.dispose()
+    return problems
+
+
 # --- the run and its report -----------------------------------------------------------------
 
 
@@ -657,7 +826,10 @@ def soak(args: argparse.Namespace) -> bool:
         log_path = Path(args.log_dir or scratch) / f"gunicorn-soak-{args.backend}.log"
         log_path.parent.mkdir(parents=True, exist_ok=True)
         engine = make_engine(url)
-        with gunicorn_server(url, workers=args.workers, log_path=log_path) as server:
+        proxy = {"ANKIETA_PROXY_COUNT": "1"}  # the abuser's X-Forwarded-For is its address
+        with gunicorn_server(
+            url, workers=args.workers, log_path=log_path, extra_env=proxy
+        ) as server:
             started = time.perf_counter()
             run = Run(
                 server.port,
@@ -685,6 +857,10 @@ def soak(args: argparse.Namespace) -> bool:
             analyst_log = ClientLog("analityk")
             logs.append(analyst_log)
             threads.append(threading.Thread(target=analyst, args=(run, analyst_log, engine)))
+            abuse_log = ClientLog(ABUSER)
+            if not args.no_abuse:
+                abuse_token = run.links.pop()  # a personal link of its own
+                threads.append(threading.Thread(target=abuser, args=(run, abuse_log, abuse_token)))
             threads.append(
                 threading.Thread(target=sampler, args=(server.pid, run, samples, started))
             )
@@ -708,7 +884,25 @@ def soak(args: argparse.Namespace) -> bool:
             if any(mark in line for mark in ("[ERROR]", "[CRITICAL]", "Traceback", "TIMEOUT"))
         ]
         verdict = verify(url, seeded, logs)
-    return report(args, logs, samples, verdict, wall, run, end_pids, log_errors, stragglers)
+        abuse_changes = [] if args.no_abuse else verify_abuse(url, seeded, abuse_log)
+    ok = report(args, logs, samples, verdict, wall, run, end_pids, log_errors, stragglers)
+    if args.no_abuse:
+        return ok
+    hostile = abuse_log.counts["hostile requests"]
+    print(
+        f"  abuse ({ABUSER_ADDRESS}): {hostile} hostile requests "
+        + ", ".join(
+            f"{k.removeprefix('hostile ')} {v}"
+            for k, v in sorted(abuse_log.counts.items())
+            if k.startswith("hostile ") and k != "hostile requests"
+        )
+        + f"; {abuse_log.counts['failed logins recorded']} failed logins recorded; "
+        f"unexpected answers {len(abuse_log.errors)}; changes by refused requests "
+        f"{len(abuse_changes)}"
+    )
+    for line in [*abuse_log.errors[:10], *abuse_changes]:
+        print(f"    {line}")
+    return ok and not abuse_log.errors and not abuse_changes
 
 
 def report(
@@ -838,6 +1032,7 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=0, help="CATI cases (default: enough)")
     parser.add_argument("--seed", type=int, default=1, help="seed of the pauses and choices")
     parser.add_argument("--log-dir", default="", help="keep gunicorn's log in this directory")
+    parser.add_argument("--no-abuse", action="store_true", help="without the hostile client")
     args = parser.parse_args()
     # A plain `kill` must also stop gunicorn and drop the scratch database.
     signal.signal(signal.SIGTERM, _terminate)
