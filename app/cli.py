@@ -445,12 +445,13 @@ def sample_import(fieldwork_id: int, path: Path) -> None:
     from app.fieldwork import services
 
     try:
-        with get_db().session() as session:
-            fieldwork = services.get_fieldwork(session, fieldwork_id)
-            outcome = services.import_sample(
-                session, fieldwork, path.read_bytes(), path.name, now=current_app.config["CLOCK"]()
-            )
-            if outcome.ok:
+        # checked first, then stored 1,000 rows per transaction: a large file never keeps
+        # the server's logins waiting for the database (all or nothing all the same)
+        outcome = services.import_sample_in_batches(
+            get_db(), fieldwork_id, path.read_bytes(), path.name, current_app.config["CLOCK"]()
+        )
+        if outcome.ok:
+            with get_db().session() as session:
                 _audit(
                     session,
                     "sample.imported",

@@ -6,13 +6,12 @@ web page imports a large file: ``app.fieldwork.imports.run`` checks the whole fi
 stores it 1,000 rows per transaction. The import runs in a fresh child process, so its peak
 resident memory (``VmHWM``) is its own. Meanwhile this process does what a login does to
 the database every 0.2 s (a writing transaction that updates a user row) and records how
-long each waited. ``--cli`` imports the same file the command line's way instead (one
-transaction: on SQLite logins wait for all of it).
+long each waited. (``ankieta sample import`` runs the same check and batches.)
 
 Goal (issue 16): under 60 s and under 200 MB; logins never wait long (SQLite's busy
 timeout, after which a login fails with "database is locked", is 30 s).
 
-    .venv/bin/python bench/sample_import.py [--rows 100000] [--backend sqlite|postgresql] [--cli]
+    .venv/bin/python bench/sample_import.py [--rows 100000] [--backend sqlite|postgresql]
 """
 
 from __future__ import annotations
@@ -45,12 +44,12 @@ def _peak_kib() -> int:
     return 0
 
 
-def child(url: str, path: str, cli: bool) -> None:
+def child(url: str, path: str) -> None:
     """Import the file at ``path`` into fieldwork 1 as user 1; print the figures as JSON."""
     from app import create_app
     from app.fieldwork import imports
-    from app.fieldwork import services as fieldwork_services
     from app.models.fieldwork import Fieldwork
+    from app.models.jobs import SampleImport
 
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench-" + "x" * 40})
     database = app.extensions["ankieta.db"]
@@ -58,24 +57,15 @@ def child(url: str, path: str, cli: bool) -> None:
     before_kib = _peak_kib()
     started = time.perf_counter()
     with app.app_context():
-        if cli:
-            with database.session() as session:
-                outcome = fieldwork_services.import_sample(
-                    session, session.get(Fieldwork, 1), data, "proba.csv", now=datetime.now(UTC)
-                )
-            imported = outcome.imported
-        else:
-            with database.session() as session:
-                job = imports.start(
-                    session, session.get(Fieldwork, 1), 1, data, "proba.csv", datetime.now(UTC)
-                )
-                job_id = job.id
-            imports.run(database, job_id, lambda: datetime.now(UTC))
-            with database.session() as session:
-                from app.models.jobs import SampleImport
-
-                job = session.get(SampleImport, job_id)
-                imported = job.done if job.state == "done" else -1
+        with database.session() as session:
+            job = imports.start(
+                session, session.get(Fieldwork, 1), 1, data, "proba.csv", datetime.now(UTC)
+            )
+            job_id = job.id
+        imports.run(database, job_id, lambda: datetime.now(UTC))
+        with database.session() as session:
+            job = session.get(SampleImport, job_id)
+            imported = job.done if job.state == "done" else -1
     print(
         json.dumps(
             {
@@ -125,11 +115,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--backend", choices=["sqlite", "postgresql"], default="sqlite")
-    parser.add_argument("--cli", action="store_true", help="one transaction, as the CLI does")
     parser.add_argument("--child", nargs=2, metavar=("URL", "FILE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(args.child[0], args.child[1], args.cli)
+        child(args.child[0], args.child[1])
         return
     data = sample_csv(args.rows)
     with scratch_database(args.backend) as url:
@@ -142,8 +131,6 @@ def main() -> None:
             prober = threading.Thread(target=probe_logins, args=(url, stop, waits))
             prober.start()
             command = [sys.executable, __file__, "--child", url, handle.name]
-            if args.cli:
-                command.append("--cli")
             try:
                 result = subprocess.run(command, capture_output=True, text=True, check=False)
             finally:
@@ -153,8 +140,7 @@ def main() -> None:
         print(result.stderr, file=sys.stderr)
         raise SystemExit(1)
     figures = json.loads(result.stdout.strip().splitlines()[-1])
-    mode = "command line (one transaction)" if args.cli else "background job (batches)"
-    print(f"{args.rows} rows, {len(data) / 1e6:.1f} MB CSV, {args.backend}, {mode}")
+    print(f"{args.rows} rows, {len(data) / 1e6:.1f} MB CSV, {args.backend}, background import")
     print(f"  imported:            {figures['imported']}")
     print(f"  time:                {figures['seconds']} s   (goal < {GOAL_SECONDS} s)")
     print(

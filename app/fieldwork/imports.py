@@ -94,31 +94,19 @@ def run(database: Database, import_id: int, clock: Clock) -> None:
             job.fieldwork_id,
             job.user_id,
         )
-    stored_ids: list[str] = []
     try:
-        with database.sessionmaker() as session:
-            fieldwork = session.get(Fieldwork, fieldwork_id)
-            if fieldwork is None:
-                return
-            checked = services.check_sample(session, fieldwork, data, filename)
-        if not checked.ok:
-            _finish(database, import_id, clock, JobState.FAILED, checked.problems)
-            return
-        _update(database, import_id, clock, total=checked.imported)
-
-        def write(work: Callable[[Session], None]) -> None:
-            with database.session() as session:  # one short transaction per batch
-                work(session)
-
-        def progress(done: int) -> None:
-            _update(database, import_id, clock, done=done)
-
-        def remember(row_ids: list[str]) -> None:
-            stored_ids.extend(row_ids)
-
-        imported = services.insert_sample(
-            fieldwork_id, data, filename, clock(), write, progress, on_batch=remember
+        outcome = services.import_sample_in_batches(
+            database,
+            fieldwork_id,
+            data,
+            filename,
+            clock(),
+            on_total=lambda total: _update(database, import_id, clock, total=total),
+            progress=lambda done: _update(database, import_id, clock, done=done),
         )
+        if not outcome.ok:
+            _finish(database, import_id, clock, JobState.FAILED, outcome.problems)
+            return
         with database.session() as session:
             record_by_id(
                 session,
@@ -127,23 +115,16 @@ def run(database: Database, import_id: int, clock: Clock) -> None:
                 user_id,
                 fieldwork_id=fieldwork_id,
                 target=f"fieldwork {fieldwork_id}",
-                detail={"file": filename, "institutions": imported},
+                detail={"file": filename, "institutions": outcome.imported},
             )
-            _finish_in(session, import_id, clock, JobState.DONE, [], done=imported)
-    except Exception:
+            _finish_in(session, import_id, clock, JobState.DONE, [], done=outcome.imported)
+    except Exception:  # what it stored is removed already (import_sample_in_batches)
         log.exception("sample import %d failed", import_id)
         try:
-            with database.session() as session:
-                services.remove_units(session, fieldwork_id, stored_ids)
-            _finish(
-                database,
-                import_id,
-                clock,
-                JobState.FAILED,
-                [SampleProblem(None, None, Message(FAILED_MESSAGE))],
-            )
+            problem = SampleProblem(None, None, Message(FAILED_MESSAGE))
+            _finish(database, import_id, clock, JobState.FAILED, [problem])
         except Exception:  # noqa: BLE001 - the heartbeat will tell
-            log.exception("sample import %d: cleaning up failed", import_id)
+            log.exception("sample import %d: not marked failed", import_id)
 
 
 def _update(database: Database, import_id: int, clock: Clock, **values: Any) -> None:

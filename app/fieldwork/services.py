@@ -14,6 +14,7 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from app.cati.services import seed_outcomes
+from app.db import Database
 from app.domain.calling import WARSAW
 from app.domain.export import neutralise
 from app.domain.messages import N_, Message
@@ -326,6 +327,45 @@ def remove_units(session: Session, fieldwork_id: int, external_ids: Iterable[str
                 SampleUnit.fieldwork_id == fieldwork_id, SampleUnit.external_id.in_(chunk)
             )
         )
+
+
+def import_sample_in_batches(
+    database: Database,
+    fieldwork_id: int,
+    data: bytes,
+    filename: str,
+    now: datetime,
+    *,
+    on_total: Callable[[int], None] | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> ImportOutcome:
+    """Check a sample file, then store it ``IMPORT_BATCH`` rows per short transaction.
+
+    For a large file (the web's background import, the command line): a login never
+    waits for more than one batch. If storing fails half-way, the rows already stored are
+    removed again and the error is raised: all or nothing, as with ``import_sample``.
+    """
+    with database.sessionmaker() as session:
+        checked = check_sample(session, get_fieldwork(session, fieldwork_id), data, filename)
+    if not checked.ok:
+        return checked
+    if on_total is not None:
+        on_total(checked.imported)
+    stored: list[str] = []
+
+    def write(work: Callable[[Session], None]) -> None:
+        with database.session() as session:
+            work(session)
+
+    try:
+        imported = insert_sample(
+            fieldwork_id, data, filename, now, write, progress, on_batch=stored.extend
+        )
+    except BaseException:
+        with database.session() as session:
+            remove_units(session, fieldwork_id, stored)
+        raise
+    return ImportOutcome(imported=imported)
 
 
 def import_sample(

@@ -144,3 +144,32 @@ def test_a_small_sample_is_still_imported_at_once(app, client, make_fieldwork, l
     answer = _upload(client, fieldwork_id, sample_csv(20))
     assert answer.status_code == 302 and answer.location.endswith(f"/fieldwork/{fieldwork_id}")
     assert _counts(app) == (20, 20, 20)
+
+
+def test_the_command_line_stores_in_batches_and_all_or_nothing(
+    app, runner, tmp_path, monkeypatch
+) -> None:
+    fieldwork_id = _empty_fieldwork(app)
+    path = tmp_path / "proba.csv"
+    path.write_bytes(sample_csv(2_500))
+    transactions = []
+    insert_rows = fieldwork_services._insert_rows
+
+    def counting(session, *args):
+        transactions.append(session)  # kept alive: distinct objects, distinct ids
+        if len(transactions) == 3 and fail:
+            raise RuntimeError("disk full (simulated)")
+        insert_rows(session, *args)
+
+    monkeypatch.setattr(fieldwork_services, "_insert_rows", counting)
+    fail = True
+    result = runner.invoke(args=["sample", "import", str(fieldwork_id), str(path)])
+    assert result.exit_code != 0
+    assert _counts(app) == (0, 0, 0)
+    transactions.clear()
+    fail = False
+    result = runner.invoke(args=["sample", "import", str(fieldwork_id), str(path)])
+    assert result.exit_code == 0, result.output
+    assert "2500 institutions imported" in result.output
+    assert _counts(app) == (2_500, 2_500, 2_500)
+    assert len({id(s) for s in transactions}) == 3  # one transaction per 1,000 rows
