@@ -39,6 +39,7 @@ from app.surveys.services import list_surveys
 from app.web import audit
 
 bp = Blueprint("fieldwork", __name__, url_prefix="/fieldwork")
+UNITS_SHOWN = 500  # institutions listed on the fieldwork's page (the filters narrow it)
 
 MAX_SAMPLE_BYTES = 20 * 1024 * 1024
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -124,7 +125,10 @@ def _detail_page(fieldwork: Fieldwork, upload: SampleUploadForm, problems=None, 
         subregion=filters.subregion.data or "",
         entity_type=filters.entity_type.data or "",
         status=filters.status.data or "",
+        limit=UNITS_SHOWN + 1,  # a 100,000-row sample is not one page
     )
+    more = len(units) > UNITS_SHOWN
+    units = units[:UNITS_SHOWN]
     summary = next(s for s in services.list_fieldworks(session) if s.fieldwork.id == fieldwork.id)
     return (
         render_template(
@@ -132,6 +136,7 @@ def _detail_page(fieldwork: Fieldwork, upload: SampleUploadForm, problems=None, 
             fieldwork=fieldwork,
             summary=summary,
             units=units,
+            more_units=more,
             filters=filters,
             upload=upload,
             state_form=StateForm(),

@@ -434,8 +434,10 @@ def units_with_status(
     subregion: str = "",
     entity_type: str = "",
     status: str = "",
+    limit: int | None = None,
 ) -> list[UnitRow]:
-    """The fieldwork's institutions with their response status, filtered as asked."""
+    """The fieldwork's institutions with their response status, filtered as asked (the
+    first ``limit`` of them in name order, if given)."""
     query = (
         select(SampleUnit, Response.id, Response.status, Response.updated_at)
         .join(Response, Response.sample_unit_id == SampleUnit.id, isouter=True)
@@ -450,6 +452,8 @@ def units_with_status(
         query = query.where(Response.id.is_(None))
     elif status in (ResponseStatus.IN_PROGRESS.value, ResponseStatus.COMPLETE.value):
         query = query.where(Response.status == status)
+    if limit is not None:
+        query = query.limit(limit)
     rows = []
     for unit, response_id, response_status, updated_at in session.execute(query).all():
         rows.append(UnitRow(unit, response_status or "not_started", response_id, updated_at))

@@ -7,6 +7,7 @@ through the same code with the background threshold set low.)
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 from sqlalchemy import func, select
@@ -173,3 +174,20 @@ def test_the_command_line_stores_in_batches_and_all_or_nothing(
     assert "2500 institutions imported" in result.output
     assert _counts(app) == (2_500, 2_500, 2_500)
     assert len({id(s) for s in transactions}) == 3  # one transaction per 1,000 rows
+
+
+def test_the_fieldwork_page_lists_a_large_sample_only_in_part(
+    app, client, login_as, monkeypatch
+) -> None:
+    from app.fieldwork import routes
+
+    monkeypatch.setattr(routes, "UNITS_SHOWN", 50)
+    fieldwork_id = _empty_fieldwork(app, sample_csv(120).decode())
+    login_as(Role.ANALYST)
+    page = client.get(f"/fieldwork/{fieldwork_id}")
+    assert page.status_code == 200
+    listed = re.findall(r"<td>(\d{6})</td>", page.get_data(as_text=True))
+    assert len(listed) == 50
+    assert "Pierwsze 50 instytucji" in page_text(page)
+    small = client.get(f"/fieldwork/{fieldwork_id}?gmina=Żory&subregion=zachodni")
+    assert small.status_code == 200
