@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import secrets
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -39,6 +40,7 @@ log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 STALE_AFTER = timedelta(minutes=2)
+PROGRESS_SECONDS = 1.0
 LIVE_STATES = (JobState.QUEUED.value, JobState.RUNNING.value)
 STALE_MESSAGE = N_("The server stopped while importing this file; nothing of it was kept.")
 FAILED_MESSAGE = N_("The file could not be imported; nothing of it was kept. Please try again.")
@@ -94,6 +96,13 @@ def run(database: Database, import_id: int, clock: Clock) -> None:
             job.fieldwork_id,
             job.user_id,
         )
+    stored_at = [time.monotonic()]
+
+    def progress(done: int) -> None:  # the page's figure and the heartbeat, once a second
+        if time.monotonic() - stored_at[0] >= PROGRESS_SECONDS:
+            _update(database, import_id, clock, done=done)
+            stored_at[0] = time.monotonic()
+
     try:
         outcome = services.import_sample_in_batches(
             database,
@@ -102,7 +111,7 @@ def run(database: Database, import_id: int, clock: Clock) -> None:
             filename,
             clock(),
             on_total=lambda total: _update(database, import_id, clock, total=total),
-            progress=lambda done: _update(database, import_id, clock, done=done),
+            progress=progress,
         )
         if not outcome.ok:
             _finish(database, import_id, clock, JobState.FAILED, outcome.problems)
