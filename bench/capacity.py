@@ -52,6 +52,7 @@ class Level:
     rate: float
     by_kind: dict[str, tuple[int, float]]  # name: (requests, p95)
     client_cpu: float
+    errors: list[str]
 
     @property
     def passed(self) -> bool:
@@ -104,6 +105,11 @@ def run_level(port: int, users: int, tokens: list[str], args: argparse.Namespace
         cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
         with open(f"{prefix}_stats.csv", newline="") as handle:
             rows = list(csv.DictReader(handle))
+        with open(f"{prefix}_failures.csv", newline="") as handle:
+            errors = [
+                f"{row['Occurrences']}× {row['Name']}: {row['Error']}"
+                for row in csv.DictReader(handle)
+            ]
     by_kind = {
         row["Name"]: (int(row["Request Count"]), float(row["95%"] or "nan"))
         for row in rows
@@ -120,6 +126,7 @@ def run_level(port: int, users: int, tokens: list[str], args: argparse.Namespace
         rate=float(total["Requests/s"] or 0),
         by_kind=by_kind,
         client_cpu=cpu,
+        errors=errors,
     )
 
 
@@ -149,6 +156,8 @@ def bench(backend: str, worker_class: str, args: argparse.Namespace) -> int | No
                     f"average {before} -> {load_average()}",
                     flush=True,
                 )
+                for line in level.errors[:5]:
+                    print(f"  failure: {line}", flush=True)
                 if not level.passed:
                     print(
                         f"capacity {backend} {label}: breaks at {users} respondents "
