@@ -8,14 +8,17 @@ from typing import Any
 from flask import Flask, current_app, session
 
 from app.config import ConfigError, load_config
-from app.db import utcnow
-from app.headers import init_app as init_headers
 
 __all__ = ["ConfigError", "create_app"]
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the application: configuration, database, extensions, blueprints, errors."""
+    # Imported here, not at the top: ``ankieta --help`` and ``surveys check`` import this
+    # package (app.config) but never build the app, and should not pay for the ORM.
+    from app.db import utcnow
+    from app.headers import init_app as init_headers
+
     instance_path = Path(
         (test_config or {}).get("INSTANCE_PATH")
         or Path(__file__).resolve().parent.parent / "instance"

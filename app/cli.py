@@ -15,7 +15,6 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, FlaskGroup, with_appcontext
 from sqlalchemy.exc import OperationalError
 
-from app import audit
 from app.config import ConfigError
 from app.domain import dates
 
@@ -31,7 +30,20 @@ def _create_app() -> Flask:
 
 
 class AnkietaGroup(FlaskGroup):
-    """The Flask CLI group, turning an unreachable database into one line instead of a traceback."""
+    """The Flask CLI group, turning an unreachable database into one line instead of a traceback.
+
+    Ankieta's commands are registered on this group itself (at the end of this module) as
+    well as on the app's ``cli``: Flask then finds a command without building the app, so
+    ``ankieta --help`` and ``ankieta surveys check`` answer without importing the web
+    application (models, blueprints, templates); a command that needs it still gets it
+    through ``with_appcontext``.
+    """
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        # FlaskGroup would build the app to add the commands of its ``cli``: they are ours,
+        # already here (see the class docstring).
+        self._load_plugin_commands()
+        return click.Group.list_commands(self, ctx)
 
     def invoke(self, ctx: click.Context):
         try:
@@ -47,25 +59,33 @@ def main() -> None:
 
 
 def register_commands(app: Flask) -> None:
+    for command in _commands():
+        app.cli.add_command(command)
+
+
+def _commands() -> list[click.Command]:
+    """Every Ankieta command (their modules import only click and flask at the top)."""
     from app.backup_cli import backup_command, restore_command
     from app.exports.cli import export_command
     from app.privacy_cli import privacy_group
     from app.reports.cli import report_command
 
-    app.cli.add_command(init_command)
-    app.cli.add_command(db_group)
-    app.cli.add_command(users_group)
-    app.cli.add_command(surveys_group)
-    app.cli.add_command(demo_command)
-    app.cli.add_command(fieldwork_group)
-    app.cli.add_command(sample_group)
-    app.cli.add_command(invitations_group)
-    app.cli.add_command(demo_data_command)
-    app.cli.add_command(export_command)
-    app.cli.add_command(report_command)
-    app.cli.add_command(backup_command)
-    app.cli.add_command(restore_command)
-    app.cli.add_command(privacy_group)
+    return [
+        init_command,
+        db_group,
+        users_group,
+        surveys_group,
+        demo_command,
+        fieldwork_group,
+        sample_group,
+        invitations_group,
+        demo_data_command,
+        export_command,
+        report_command,
+        backup_command,
+        restore_command,
+        privacy_group,
+    ]
 
 
 def _database_url() -> str:
@@ -152,6 +172,7 @@ def users_group() -> None:
 )
 def users_create(username: str, role: str, full_name: str, password: str | None) -> None:
     """Create a user with ROLE."""
+    from app import audit
     from app.auth.services import AccountError, create_user
     from app.extensions import get_db
 
@@ -208,9 +229,12 @@ def surveys_group() -> None:
 def surveys_check(paths: tuple[Path, ...], lang: str) -> None:
     """Check definition files and print every problem as FILE:LINE: item NAME: sentence."""
     from app.domain.checker import run_check
-    from app.i18n import translations
 
-    gettext = translations(lang).gettext if lang != "en" else None
+    gettext = None
+    if lang != "en":  # Babel's catalogues only when they are used
+        from app.i18n import translations
+
+        gettext = translations(lang).gettext
     sys.exit(run_check([str(p) for p in paths], sys.stdout, gettext=gettext))
 
 
@@ -225,6 +249,7 @@ def surveys_load(paths: tuple[Path, ...]) -> None:
 
 def _load_surveys(paths: list[Path]) -> int:
     """Load every definition under ``paths``; 1 if any was refused."""
+    from app import audit
     from app.extensions import get_db
     from app.surveys import services
 
@@ -373,6 +398,7 @@ def _change_state(fieldwork_id: int, action: str) -> None:
 @click.option("--remove", "remove", multiple=True, help="an interviewer's user name (repeatable)")
 def fieldwork_team(fieldwork_id: int, add: tuple[str, ...], remove: tuple[str, ...]) -> None:
     """Show or change which interviewers get FIELDWORK_ID's cases."""
+    from app import audit
     from app.auth.services import find_user
     from app.extensions import get_db
     from app.fieldwork import services
@@ -408,6 +434,8 @@ def fieldwork_team(fieldwork_id: int, add: tuple[str, ...], remove: tuple[str, .
 
 
 def _audit(session, action: str, fieldwork_id: int | None = None, **detail) -> None:
+    from app import audit
+
     audit.record_cli(session, action, current_app.config["CLOCK"](), fieldwork_id, **detail)
 
 
@@ -545,3 +573,8 @@ def demo_command() -> None:
         click.echo(f"Demo fieldwork {demo.id}: {demo.title}; personal links, e.g.:")
         for name, path in demo.links[:3]:
             click.echo(f"  {base}{path}  ({name})")
+
+
+# Registered here too (see AnkietaGroup): after every command above is defined.
+for _command in _commands():
+    main.add_command(_command)

@@ -98,6 +98,7 @@ def gunicorn_server(
     extra_env: dict[str, str] | None = None,
     log_path: Path | None = None,
     start_timeout: float = 30.0,
+    app: str = "app.wsgi:app",
 ) -> Iterator[Server]:
     """Run ``gunicorn app.wsgi:app`` on a free loopback port; yields its port and pid.
 
@@ -129,7 +130,7 @@ def gunicorn_server(
         "--log-level",
         "warning",
         *extra_args,
-        "app.wsgi:app",
+        app,
     ]
     with open(log_path or os.devnull, "ab") as log:
         process = subprocess.Popen(

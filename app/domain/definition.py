@@ -22,15 +22,22 @@ Rules worth knowing when reading the code:
   multiply a small file into a huge questionnaire.
 - An unknown key is an error, not a warning: a misspelt ``relevnat`` would otherwise drop
   the skip logic silently.
-- YAML is read with PyYAML's pure-Python loader, not libyaml: libyaml is faster but crashes
-  the process (a segmentation fault) on deeply nested input, and a 1,000-item definition
-  still loads in about half a second.
+- YAML is scanned and parsed by libyaml (PyYAML's C ``CParser``) where it is installed,
+  else by PyYAML's pure-Python parser, with the same line numbers either way. The nodes are
+  always composed in Python (PyYAML's ``Composer``), not by the C loader's own composer:
+  that one recurses in C and crashes the process (a segmentation fault) on deeply nested
+  input, where Python's recursion limit gives a clean "nested too deeply" problem; and the
+  Python composer is where aliases are refused. A file libyaml finds broken is read again
+  by the pure-Python parser, so that syntax errors keep their usual wording.
 """
 
 from __future__ import annotations
 
 import difflib
+import gc
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -157,8 +164,8 @@ class _AliasError(yaml.MarkedYAMLError):
     """A YAML alias (``*name``), which definitions may not use."""
 
 
-class _LocatingLoader(yaml.SafeLoader):
-    """A safe YAML loader whose mappings are :class:`Node` objects with line numbers."""
+class _Locating:
+    """A safe YAML loader's part that makes mappings :class:`Node` objects with line numbers."""
 
     def __init__(self, stream: bytes, filename: str) -> None:
         super().__init__(stream)
@@ -187,7 +194,8 @@ class _LocatingLoader(yaml.SafeLoader):
                     Message(N_("The key %(key)s is written twice here."), {"key": key}),
                 )
             value = self.construct_object(value_node, deep=True)
-            plain = isinstance(value_node, yaml.ScalarNode) and value_node.style is None
+            # a plain scalar: style None (Python parser) or "" (libyaml)
+            plain = isinstance(value_node, yaml.ScalarNode) and not value_node.style
             result.put(key, value, where, value_node.value if plain else None)
         return result
 
@@ -198,7 +206,40 @@ class _LocatingLoader(yaml.SafeLoader):
         self.problems.append(Problem(where, None, message))
 
 
-_LocatingLoader.add_constructor("tag:yaml.org,2002:map", _LocatingLoader.construct_located_mapping)
+class _PythonLocatingLoader(_Locating, yaml.SafeLoader):
+    """PyYAML's pure-Python scanner and parser."""
+
+
+_PythonLocatingLoader.add_constructor(
+    "tag:yaml.org,2002:map", _PythonLocatingLoader.construct_located_mapping
+)
+
+_LocatingLoader: type[_Locating] = _PythonLocatingLoader
+if yaml.__with_libyaml__:
+
+    class _CLocatingLoader(
+        _Locating,
+        yaml.composer.Composer,
+        yaml.constructor.SafeConstructor,
+        yaml.resolver.Resolver,
+        yaml.cyaml.CParser,
+    ):
+        """libyaml's scanner and parser (the events) under PyYAML's Python composer and
+        constructor (see the module docstring): Composer comes before CParser in the MRO, so
+        its compose_* and get_single_node are used; CParser gives check/peek/get_event."""
+
+        def __init__(self, stream: bytes, filename: str) -> None:
+            yaml.cyaml.CParser.__init__(self, stream)
+            yaml.composer.Composer.__init__(self)
+            yaml.constructor.SafeConstructor.__init__(self)
+            yaml.resolver.Resolver.__init__(self)
+            self.filename = filename
+            self.problems = []
+
+    _CLocatingLoader.add_constructor(
+        "tag:yaml.org,2002:map", _CLocatingLoader.construct_located_mapping
+    )
+    _LocatingLoader = _CLocatingLoader
 
 
 # --- reading files ---------------------------------------------------------------------
@@ -276,8 +317,46 @@ def load_yaml(data: bytes, filename: str) -> LoadResult:
 
 
 def _parse_yaml(data: bytes, filename: str) -> tuple[Any, list[Problem]]:
-    """The YAML document and the problems noticed while reading it (duplicate keys)."""
-    loader = _LocatingLoader(data, filename)
+    """The YAML document and the problems noticed while reading it (duplicate keys).
+
+    A file libyaml finds broken is read again by the pure-Python parser, whose messages
+    (and limits) are the ones Ankieta has always given: only a broken file pays for that.
+    """
+    with _no_cyclic_gc():
+        return _parse_yaml_once(data, filename)
+
+
+@contextmanager
+def _no_cyclic_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a document's many small objects are made.
+
+    Reading a large definition allocates tens of thousands of nodes that all stay alive
+    until the end, so every collection on the way finds nothing to free; pausing it took
+    ~15 % off checking 1,000 items (bench/definitions.py). Nothing is leaked: reference
+    counting frees as usual, and cycles are collected once the collector runs again.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _parse_yaml_once(data: bytes, filename: str) -> tuple[Any, list[Problem]]:
+    try:
+        return _parse_with(_LocatingLoader, data, filename)
+    except _AliasError:
+        raise
+    except yaml.YAMLError:
+        if _LocatingLoader is _PythonLocatingLoader:
+            raise
+    return _parse_with(_PythonLocatingLoader, data, filename)
+
+
+def _parse_with(loader_class: type, data: bytes, filename: str) -> tuple[Any, list[Problem]]:
+    loader = loader_class(data, filename)
     try:
         return loader.get_single_data(), loader.problems
     finally:

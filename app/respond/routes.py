@@ -90,7 +90,7 @@ def begin(token: str):
 def _interview(link: Link) -> Interview | None:
     if link.response is None:
         return None
-    return Interview.of(link.response, now())
+    return Interview.of(link.response, now(), reopened=link.reopened)
 
 
 def _find_page(interview: Interview, page_id: str) -> Page:

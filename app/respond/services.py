@@ -6,12 +6,13 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import Update, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, contains_eager
 
 from app.audit import RESPONDENT, record_by_id
 from app.cati.services import mark_completed_online
@@ -58,24 +59,51 @@ class Link:
     fieldwork: Fieldwork
     unit: SampleUnit | None
     response: Response | None
+    # Whether the response was ever re-opened by an analyst (a save then logs corrections);
+    # looked up with the link, so that saving a page needs no query of its own for it.
+    reopened: bool = False
+
+
+# Resolving the personal link runs on every respondent request, so its statements are
+# built once: a statement object memoizes its SQL cache key, and each request only binds
+# the token. The fieldwork and its version come in the same row through plain joins
+# (contains_eager: no aliased eager-load joins to build); the version's source is a
+# deferred column and is not read. Nothing is cached across requests but the statement.
+_REOPENED = (
+    select(ResponseChange.id)
+    .where(ResponseChange.response_id == Response.id, ResponseChange.action == "reopened")
+    .exists()
+    .label("reopened")
+)
+_BY_PERSONAL_TOKEN = (
+    select(SampleUnit, Response, _REOPENED)
+    .join(SampleUnit.fieldwork)
+    .join(Fieldwork.survey_version)
+    .outerjoin(Response, Response.sample_unit_id == SampleUnit.id)
+    .where(SampleUnit.token == bindparam("token"))
+    .options(contains_eager(SampleUnit.fieldwork).contains_eager(Fieldwork.survey_version))
+)
+_BY_OPEN_TOKEN = (
+    select(Response, _REOPENED)
+    .join(Response.fieldwork)
+    .join(Fieldwork.survey_version)
+    .where(Response.open_token == bindparam("token"))
+    .options(contains_eager(Response.fieldwork).contains_eager(Fieldwork.survey_version))
+)
 
 
 def resolve(session: Session, token: str) -> Link | None:
     """The sampled institution or open-link response behind ``token`` (None if unknown)."""
     if not TOKEN_PATTERN.match(token):
         return None
-    row = session.execute(
-        select(SampleUnit, Response)
-        .outerjoin(Response, Response.sample_unit_id == SampleUnit.id)
-        .where(SampleUnit.token == token)
-        .options(joinedload(SampleUnit.fieldwork).joinedload(Fieldwork.survey_version))
-    ).first()
+    row = session.execute(_BY_PERSONAL_TOKEN, {"token": token}).first()
     if row is not None:
-        unit, response = row
-        return Link(token, unit.fieldwork, unit, response)
-    response = session.scalar(select(Response).where(Response.open_token == token))
-    if response is not None:
-        return Link(token, response.fieldwork, None, response)
+        unit, response, reopened = row
+        return Link(token, unit.fieldwork, unit, response, bool(reopened))
+    row = session.execute(_BY_OPEN_TOKEN, {"token": token}).first()
+    if row is not None:
+        response, reopened = row
+        return Link(token, response.fieldwork, None, response, bool(reopened))
     return None
 
 
@@ -140,9 +168,12 @@ class Interview:
     sample: dict[str, Any]
     today: date
     answers: dict[str, Any]
+    # Whether the response was ever re-opened (Link.reopened); None: not known, and a save
+    # looks it up.
+    reopened: bool | None = None
 
     @classmethod
-    def of(cls, response: Response, now: datetime) -> Interview:
+    def of(cls, response: Response, now: datetime, *, reopened: bool | None = None) -> Interview:
         flow = flow_of(response.survey_version)
         unit = response.sample_unit
         return cls(
@@ -152,6 +183,7 @@ class Interview:
             sample=unit.sample_variables() if unit else {},
             today=local_today(now),
             answers=answers_from_json(flow.questionnaire, response.answers or {}, flow.variables),
+            reopened=reopened,
         )
 
     def state(self, answers: dict[str, Any] | None = None) -> State:
@@ -163,6 +195,30 @@ class Interview:
         return self.flow.validate_page(
             page, form, self.answers, mode=mode, sample=self.sample, today=self.today
         )
+
+
+@cache
+def _save_statement(sets_last_page: bool, via: str) -> Update:
+    """save_page's UPDATE, built once for each shape (as the link's SELECT, see resolve)."""
+    columns = Response.__table__.c
+    values: dict[str, Any] = {
+        "answers": bindparam("new_answers", type_=columns.answers.type),
+        "revision": Response.revision + 1,
+        "updated_at": bindparam("now", type_=columns.updated_at.type),
+        via: True,
+    }
+    if sets_last_page:
+        values["last_page"] = bindparam("new_last_page", type_=columns.last_page.type)
+    return (
+        update(Response)
+        .where(
+            Response.id == bindparam("response_id"),
+            Response.revision == bindparam("expected_revision"),
+            Response.status == ResponseStatus.IN_PROGRESS.value,
+        )
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def save_page(
@@ -183,30 +239,25 @@ def save_page(
     by the respondent: a correction is on record even if the response is never sent again.
     """
     response = interview.response
-    before = answers_to_json(interview.questionnaire, interview.answers)
     stored = answers_to_json(interview.questionnaire, answers)
-    values: dict[str, Any] = {
-        "answers": stored,
-        "revision": Response.revision + 1,
-        "updated_at": now,
+    params: dict[str, Any] = {
+        "response_id": response.id,
+        "expected_revision": expected_revision,
+        "new_answers": stored,
+        "now": now,
     }
     if last_page is not None:
-        values["last_page"] = last_page
-    values["via_web" if mode == "web" else "via_phone"] = True
-    result = session.execute(
-        update(Response)
-        .where(
-            Response.id == response.id,
-            Response.revision == expected_revision,
-            Response.status == ResponseStatus.IN_PROGRESS.value,
-        )
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
+        params["new_last_page"] = last_page
+    statement = _save_statement(last_page is not None, "via_web" if mode == "web" else "via_phone")
+    result = session.execute(statement, params)
     if result.rowcount != 1:
         session.expire(response)
         raise StaleForm()
-    _log_corrections(session, response, before, stored, now, user_id)
+    # A response never re-opened has no corrections to log: neither the old answers'
+    # serialisation nor the look-up for the re-opening is needed (the usual save).
+    if interview.reopened is not False:
+        before = answers_to_json(interview.questionnaire, interview.answers)
+        _log_corrections(session, response, before, stored, now, user_id)
     session.expire(response)
     interview.answers = answers
 

@@ -204,3 +204,36 @@ def test_the_documented_example_is_a_valid_definition() -> None:
     result = load_definition(example.encode(), "example.yaml")
     assert result.problems == []
     assert result.questionnaire is not None
+
+
+# --- libyaml -----------------------------------------------------------------------------
+
+BROKEN_IN_PLACES = EXAMPLE.replace(
+    "  paging: item\n", "  paging: item\n  paging: page\n  relevnat: 1\n"
+).replace("    name: a\n", "    name: a\n    name: b\n")
+
+
+def test_libyaml_parses_where_installed_with_the_same_problems_and_lines(monkeypatch) -> None:
+    import yaml
+
+    from app.domain import definition
+
+    assert yaml.__with_libyaml__  # PyYAML's wheels ship it: the fast path is what runs here
+    assert definition._LocatingLoader.__name__ == "_CLocatingLoader"
+    with_libyaml = [str(p) for p in _load(BROKEN_IN_PLACES).problems]
+    example = _load(EXAMPLE).questionnaire
+    monkeypatch.setattr(definition, "_LocatingLoader", definition._PythonLocatingLoader)
+    pure_python = [str(p) for p in _load(BROKEN_IN_PLACES).problems]
+    assert with_libyaml == pure_python
+    assert any(line.startswith("q.yaml:7: ") and "paging" in line for line in with_libyaml)
+    assert any("relevnat" in line and line.startswith("q.yaml:8: ") for line in with_libyaml)
+    assert _load(EXAMPLE).questionnaire == example  # the same questionnaire either way
+
+
+def test_a_syntax_error_found_by_libyaml_keeps_the_usual_message() -> None:
+    # libyaml words this "did not find expected '-' indicator"; the file is read again by
+    # the pure-Python parser for the message Ankieta has always given, at the same line
+    problems = [str(p) for p in _load("survey:\n  - a\n b: c\n").problems]
+    assert problems == [
+        "q.yaml:3: YAML syntax error: expected <block end>, but found '<block mapping start>'."
+    ]

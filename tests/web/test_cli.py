@@ -213,3 +213,66 @@ def test_surveys_check_passes_every_shipped_definition_and_fails_a_broken_one(
     assert f"{broken}:5: item liczba: Unknown type integr" in failed.output
     polish = runner.invoke(args=["surveys", "check", "--lang", "pl", str(broken)])
     assert polish.exit_code == 1 and "pozycja liczba" in polish.output
+
+
+# --- the real `ankieta` entry point, in a process of its own ---------------------------------
+
+ROOT = Path(__file__).resolve().parents[2]
+_RUN_MAIN = """
+import sys
+from app.cli import main
+sys.argv = ["ankieta", *sys.argv[1:]]
+try:
+    main()
+except SystemExit as exit:
+    code = exit.code
+else:
+    code = 0
+web = sorted(
+    m for m in sys.modules if m.startswith(("app.models", "app.respond", "sqlalchemy.orm"))
+)
+print("WEB-MODULES:", ",".join(web))
+sys.exit(code)
+"""
+
+
+def _ankieta(*args: str, env: dict[str, str] | None = None):
+    import os
+    import subprocess
+    import sys
+
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("ANKIETA_")}
+    environment.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-c", _RUN_MAIN, *args],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_help_and_surveys_check_answer_without_building_the_web_app() -> None:
+    helped = _ankieta("--help")
+    assert helped.returncode == 0, helped.stderr
+    for command in ("surveys", "fieldwork", "export", "report", "privacy", "backup", "init"):
+        assert f"  {command} " in helped.stdout
+    checked = _ankieta("surveys", "check", str(ROOT / "surveys" / "monitoring_cis_kis.yaml"))
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    for result in (helped, checked):
+        # no models, no respondent pages, not even the ORM: only what the command needs
+        assert result.stdout.rstrip().endswith("WEB-MODULES:"), result.stdout[-300:]
+
+
+def test_the_entry_point_still_builds_the_app_for_commands_that_need_it(tmp_path) -> None:
+    env = {"ANKIETA_DATABASE_URL": f"sqlite:///{tmp_path / 'a.db'}"}
+    upgraded = _ankieta("db", "upgrade", env=env)
+    assert upgraded.returncode == 0, upgraded.stderr
+    definition = tmp_path / "proba.yaml"
+    definition.write_text(MINIMAL, encoding="utf-8")
+    assert _ankieta("surveys", "load", str(definition), env=env).returncode == 0
+    listed = _ankieta("surveys", "list", env=env)
+    assert listed.returncode == 0, listed.stderr
+    assert "proba" in listed.stdout
+    assert "app.models" in listed.stdout  # the app was built for it

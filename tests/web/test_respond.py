@@ -165,6 +165,48 @@ def _started(cis_kis, **kwargs):
     return respondent, form
 
 
+def _statements(app):
+    """The SQL statements the app sends while the block runs (a list filled as they go)."""
+    from contextlib import contextmanager
+
+    from sqlalchemy import event
+
+    @contextmanager
+    def recording():
+        engine = app.extensions["ankieta.db"].engine
+        sent: list[str] = []
+
+        def record(_conn, _cursor, statement, *_args):
+            sent.append(" ".join(statement.split()))
+
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            yield sent
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+
+    return recording()
+
+
+def test_saving_a_page_reads_the_link_once_and_writes_once(app, cis_kis):
+    # The respondent's hot path: the link (with its fieldwork and version, and whether the
+    # response was ever re-opened) in one SELECT, the answers in one UPDATE; no look-up of
+    # re-openings of its own, and never the definition's source.
+    respondent, form = _started(cis_kis)
+    data = fill(form, SCENARIOS["monitoring_cis_kis"].answers)
+    with _statements(app) as sent:
+        assert respondent.send(form, data).status_code == 302
+    queries = [s for s in sent if not s.startswith(("BEGIN", "SAVEPOINT", "RELEASE"))]
+    assert len(queries) == 2, queries
+    link, save = queries
+    assert link.startswith("SELECT") and "response_change" in link
+    assert "survey_version.source," not in link and "survey_version.source " not in link
+    assert save.startswith("UPDATE response SET")
+    with _statements(app) as sent:
+        assert respondent.client.get(respondent.link).status_code in (200, 302)
+    assert [s for s in sent if s.startswith("SELECT")] == [link]  # the same statement
+
+
 def test_a_page_of_forged_fields_only_stores_nothing(app, cis_kis):
     respondent, form = _started(cis_kis)
     response = respondent.send(form, {"zzz_forged": "x", "b1_k": "5", "a1_other": "y"})

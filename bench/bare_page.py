@@ -1,0 +1,488 @@
+"""Benchmark: a respondent's submit in Ankieta against a bare Flask page doing the minimum.
+
+Run it from the repository root: ``.venv/bin/python bench/bare_page.py [--repeat 3]``.
+
+The bare page is what the stack itself costs for the same job: Flask + Flask-WTF (its CSRF
+check, the token in a signed session cookie) + SQLAlchemy (ORM session, one JSON row read
+and a revision-checked UPDATE in the same database) + Jinja (a page of 6 labelled inputs
+with the CSRF token), a redirect after the POST. Ankieta answers the same submit with its
+whole respondent flow on ``surveys/monitoring_cis_kis.yaml`` (8 pages).
+
+A "submit" is what a respondent's browser does between two pages: POST the page, follow
+the redirect and GET the next page. It is measured two ways, both in one run and
+alternating Ankieta and the bare page so that a load spike from other jobs hits both:
+
+1. **server CPU per submit, in-process**: Flask's test client, the CPU time
+   (``time.process_time``) of the submits only, per submit, and the SQL statements each
+   sends; ``--repeat`` pairs, min and median printed;
+2. **throughput under gunicorn** (2 sync workers, loopback): ``--clients`` threads without
+   pauses fill questionnaires for ``--seconds`` against each server in turn, with the same
+   client code (``bench/_load.py``'s Browser), ``--repeat`` pairs.
+
+It prints the ratios (Ankieta ÷ bare for CPU, the goal ≤ 1.5; Ankieta's submits/s ÷ the bare
+page's, the goal ≥ 0.8) and the machine's load average before and after.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import statistics
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Flask, redirect, render_template, request, url_for
+from flask_wtf import CSRFProtect
+from jinja2 import DictLoader
+from sqlalchemy import JSON, String, event, select, update
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from app.db import begin_for_writing, make_engine  # noqa: E402
+from bench._load import Browser, attributes, csrf_token, fill_form  # noqa: E402
+from bench._server import ROOT, gunicorn_server, scratch_database  # noqa: E402
+
+SURVEY_FILE = ROOT / "surveys" / "monitoring_cis_kis.yaml"
+SURVEY_CODE = "monitoring_cis_kis"
+BARE_PAGES = 8  # as many pages as the Ankieta questionnaire
+TARGET_CPU_RATIO = 1.5
+BLOCK = 24  # in-process submits measured in one go, Ankieta and bare in turn
+TARGET_THROUGHPUT_RATIO = 0.8
+
+# --- the bare page ----------------------------------------------------------------------
+
+
+class BareBase(DeclarativeBase):
+    pass
+
+
+class BareResponse(BareBase):
+    __tablename__ = "bench_bare_response"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    revision: Mapped[int] = mapped_column(default=0)
+
+
+BARE_FIELDS = [f"q{n}" for n in range(1, 7)]
+BARE_TEMPLATE = """<!doctype html>
+<html lang="pl"><head><meta charset="utf-8"><title>Strona {{ page }}</title></head>
+<body><main>
+<h1>Ankieta – strona {{ page }} z {{ pages }}</h1>
+<form method="post" id="questionnaire">
+<input type="hidden" name="csrf_token" value="{{ csrf_token() }}">
+<input type="hidden" name="revision" value="{{ revision }}">
+{% for name in fields %}
+<div class="question"><label for="{{ name }}">Pytanie {{ name }}: ile osób?</label>
+<input type="text" inputmode="numeric" id="{{ name }}" name="{{ name }}"
+ value="{{ answers.get(name, '') }}"></div>
+{% endfor %}
+<button type="submit" name="action" value="next" class="primary">Dalej</button>
+</form></main></body></html>
+"""
+
+
+def create_bare(database_url: str | None = None, secret: str | None = None) -> Flask:
+    """The bare app (also gunicorn's: ``bench.bare_page:create_bare()``, from the env)."""
+    url = database_url or os.environ["ANKIETA_DATABASE_URL"]
+    app = Flask(__name__)
+    app.config["SECRET_KEY"] = secret or os.environ["ANKIETA_SECRET_KEY"]
+    app.jinja_loader = DictLoader({"page.html": BARE_TEMPLATE})
+    CSRFProtect(app)
+    engine = make_engine(url)  # the same engine set-up as Ankieta's (SQLite WAL etc.)
+    factory = sessionmaker(engine)
+    app.extensions["bare.engine"] = engine
+
+    @app.get("/healthz")
+    def healthz():
+        return "ok"
+
+    @app.get("/b/<token>/p/<int:page>")
+    def show(token: str, page: int):
+        with factory() as session:
+            row = session.scalar(select(BareResponse).where(BareResponse.token == token))
+            if row is None:
+                return "no such link", 404
+            return render_template(
+                "page.html",
+                page=page,
+                pages=BARE_PAGES,
+                fields=BARE_FIELDS,
+                answers=row.answers,
+                revision=row.revision,
+            )
+
+    @app.post("/b/<token>/p/<int:page>")
+    def save(token: str, page: int):
+        with factory.begin() as session:
+            begin_for_writing(session)  # BEGIN IMMEDIATE on SQLite, as Ankieta's POSTs do
+            row = session.scalar(select(BareResponse).where(BareResponse.token == token))
+            if row is None:
+                return "no such link", 404
+            answers = dict(row.answers)
+            answers.update({name: request.form.get(name, "") for name in BARE_FIELDS})
+            done = session.execute(
+                update(BareResponse)
+                .where(
+                    BareResponse.id == row.id,
+                    BareResponse.revision == int(request.form.get("revision", -1)),
+                )
+                .values(answers=answers, revision=BareResponse.revision + 1)
+                .execution_options(synchronize_session=False)
+            )
+            if done.rowcount != 1:
+                return "stale", 409
+        following = page + 1 if page < BARE_PAGES else 1
+        return redirect(url_for("show", token=token, page=following), 303)
+
+    return app
+
+
+def seed_bare(url: str, rows: int) -> list[str]:
+    engine = make_engine(url)
+    try:
+        BareBase.metadata.create_all(engine)
+        tokens = [f"bare{n:012d}xxxxxxxx" for n in range(rows)]
+        with Session(engine) as session:
+            session.add_all(BareResponse(token=t, answers={}) for t in tokens)
+            session.commit()
+        return tokens
+    finally:
+        engine.dispose()
+
+
+# --- Ankieta -----------------------------------------------------------------------------
+
+
+def seed_ankieta(url: str, rows: int) -> list[str]:
+    from app.fieldwork.services import create_fieldwork, import_sample
+    from app.models.fieldwork import SampleUnit
+    from app.surveys.services import load_file
+    from bench._load import sample_csv
+
+    engine = make_engine(url)
+    try:
+        with Session(engine) as session:
+            outcome = load_file(session, SURVEY_FILE)
+            assert outcome.ok, outcome.problems
+            fieldwork = create_fieldwork(
+                session, SURVEY_CODE, "Benchmark", closes_on=date.today() + timedelta(days=60)
+            )
+            now = datetime.now(UTC)
+            imported = import_sample(session, fieldwork, sample_csv(rows), "proba.csv", now=now)
+            assert imported.ok
+            fieldwork.open(now)
+            session.commit()
+            return list(
+                session.scalars(
+                    select(SampleUnit.token)
+                    .where(SampleUnit.fieldwork_id == fieldwork.id)
+                    .order_by(SampleUnit.id)
+                )
+            )
+    finally:
+        engine.dispose()
+
+
+# --- in-process: server CPU per submit -----------------------------------------------------
+
+
+class StatementCounter:
+    def __init__(self, engine: Any) -> None:
+        self.count = 0
+        event.listen(engine, "before_cursor_execute", self._one)
+
+    def _one(self, *_args: Any) -> None:
+        self.count += 1
+
+
+@dataclass
+class CpuFigures:
+    per_submit_ms: float
+    statements: float
+    submits: int
+
+
+def _location(response: Any) -> str:
+    return urlsplit(response.headers["Location"]).path
+
+
+def cpu_ankieta(app: Flask, tokens: list[str], submits: int) -> CpuFigures:
+    """CPU time of page POSTs + next-page GETs through the test client, per submit.
+
+    Whole questionnaires are filled until at least ``submits`` were made, so the completion
+    (the last page's submit) counts in the share it has for real respondents.
+    """
+    from app.extensions import get_db
+
+    with app.app_context():
+        counter = StatementCounter(get_db().engine)
+    cpu = 0.0
+    statements = 0
+    done = 0
+    today = date.today()
+    while done < submits:
+        token = tokens.pop()
+        client = app.test_client()
+        page = client.get(f"/r/{token}", headers={"Accept-Language": "pl"})
+        started = client.post(f"/r/{token}/start", data={"csrf_token": csrf_token(page.text)})
+        location = _location(started)
+        page = client.get(location)
+        variant = len(tokens) % 2  # both branches of the skip logic
+        while True:  # whole questionnaires: completions count in their true share
+            form, _ = fill_form(page.text, variant, today)
+            before_cpu, before_sql = time.process_time(), counter.count
+            posted = client.post(location, data=form)
+            assert posted.status_code in (302, 303), (posted.status_code, location)
+            target = _location(posted)
+            page = client.get(target)
+            cpu += time.process_time() - before_cpu
+            statements += counter.count - before_sql
+            done += 1
+            if target.endswith("/done"):
+                break
+            location = target
+    return CpuFigures(cpu / done * 1000, statements / done, done)
+
+
+def cpu_bare(app: Flask, tokens: list[str], submits: int) -> CpuFigures:
+    counter = StatementCounter(app.extensions["bare.engine"])
+    cpu = 0.0
+    statements = 0
+    client = app.test_client()
+    token = tokens.pop()
+    location = f"/b/{token}/p/1"
+    page = client.get(location)
+    for n in range(submits):
+        form = _bare_form(page.text, n)
+        before_cpu, before_sql = time.process_time(), counter.count
+        posted = client.post(location, data=form)
+        assert posted.status_code in (302, 303), posted.status_code
+        location = _location(posted)
+        page = client.get(location)
+        cpu += time.process_time() - before_cpu
+        statements += counter.count - before_sql
+    return CpuFigures(cpu / submits * 1000, statements / submits, submits)
+
+
+_INPUT = re.compile(r"<input\b([^>]*)>", re.S)
+
+
+def _bare_form(text: str, n: int) -> dict[str, str]:
+    form = {}
+    for tag in _INPUT.findall(text):
+        attrs = attributes(tag)
+        form[attrs["name"]] = attrs.get("value") if attrs.get("type") == "hidden" else str(n)
+    form["action"] = "next"
+    return form
+
+
+# --- under gunicorn: throughput ------------------------------------------------------------
+
+
+@dataclass
+class ClientLog:
+    submits: list[float] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+
+
+def _ankieta_client(port: int, tokens: list[str], lock: threading.Lock, deadline: float, log):
+    today = date.today()
+    while time.perf_counter() < deadline:
+        with lock:
+            if not tokens:
+                return
+            token = tokens.pop()
+        browser = Browser(port)
+        try:
+            _, _, text, _ = browser.request("GET", f"/r/{token}")
+            status, location, _, _ = browser.request(
+                "POST", f"/r/{token}/start", {"csrf_token": [csrf_token(text)]}
+            )
+            _, _, text, _ = browser.request("GET", location)
+            variant = len(log.submits) % 2
+            while time.perf_counter() < deadline:
+                form, _ = fill_form(text, variant, today)
+                start = time.perf_counter()
+                status, target, _, _ = browser.request("POST", location, form)
+                if status not in (302, 303):
+                    log.failures.append(f"POST {status}")
+                    break
+                status, _, text, _ = browser.request("GET", target)
+                log.submits.append(time.perf_counter() - start)
+                if target.endswith("/done"):
+                    break
+                location = target
+        except Exception as exc:  # noqa: BLE001 - counted and shown
+            log.failures.append(f"{type(exc).__name__}: {exc}")
+
+
+def _bare_client(port: int, tokens: list[str], lock: threading.Lock, deadline: float, log):
+    with lock:
+        token = tokens.pop()
+    browser = Browser(port)
+    location = f"/b/{token}/p/1"
+    try:
+        _, _, text, _ = browser.request("GET", location)
+        n = 0
+        while time.perf_counter() < deadline:
+            form = {k: [v] for k, v in _bare_form(text, n).items()}
+            start = time.perf_counter()
+            status, target, _, _ = browser.request("POST", location, form)
+            if status not in (302, 303):
+                log.failures.append(f"POST {status}")
+                return
+            status, _, text, _ = browser.request("GET", target)
+            log.submits.append(time.perf_counter() - start)
+            location = target
+            n += 1
+    except Exception as exc:  # noqa: BLE001 - counted and shown
+        log.failures.append(f"{type(exc).__name__}: {exc}")
+
+
+def throughput(target, port: int, tokens: list[str], clients: int, seconds: float):
+    logs = [ClientLog() for _ in range(clients)]
+    lock = threading.Lock()
+    deadline = time.perf_counter() + seconds
+    threads = [
+        threading.Thread(target=target, args=(port, tokens, lock, deadline, log), daemon=True)
+        for log in logs
+    ]
+    start, cpu = time.perf_counter(), time.process_time()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(seconds + 60)
+    wall, cpu = time.perf_counter() - start, time.process_time() - cpu
+    submits = [t for log in logs for t in log.submits]
+    failures = [f for log in logs for f in log.failures]
+    client_ms = cpu / max(1, len(submits)) * 1000  # the load generator's own CPU per submit
+    return len(submits) / wall, submits, failures, client_ms
+
+
+# --- the run ------------------------------------------------------------------------------
+
+
+def load_average() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"{one:.2f} {five:.2f} {fifteen:.2f}"
+
+
+def _summary(values: list[float]) -> str:
+    return f"min {min(values):.2f}, median {statistics.median(values):.2f}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3, help="pairs of each measurement")
+    parser.add_argument("--submits", type=int, default=300, help="in-process submits per run")
+    parser.add_argument("--seconds", type=float, default=20.0, help="gunicorn phase length")
+    parser.add_argument("--clients", type=int, default=20, help="concurrent clients (gunicorn)")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument("--backend", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--skip-gunicorn", action="store_true", help="CPU figures only")
+    parser.add_argument("--skip-cpu", action="store_true", help="throughput figures only")
+    parser.add_argument("--log", default="", help="append gunicorn's log to this file")
+    args = parser.parse_args()
+    print(f"load average before: {load_average()} (1, 5, 15 min; {os.cpu_count()} cores)")
+
+    from app import create_app
+
+    with scratch_database(args.backend) as url:
+        rows = args.repeat * (args.submits // 3 + 20) + args.repeat * args.clients * 20 + 200
+        tokens = seed_ankieta(url, rows)
+        bare_tokens = seed_bare(url, args.repeat * (args.clients + args.submits // BLOCK + 2) + 10)
+        print(f"[{args.backend}] seeded {len(tokens)} links")
+
+        if not args.skip_cpu:
+            secret = os.urandom(32).hex()
+            ankieta = create_app({"DATABASE_URL": url, "SECRET_KEY": secret})
+            bare = create_bare(url, secret)
+            cpu_ankieta(ankieta, tokens, 30)  # warm up: caches, templates, statement cache
+            cpu_bare(bare, bare_tokens, 30)
+            a_ms, b_ms, ratios = [], [], []
+            for n in range(args.repeat):
+                # Small blocks taken in turn, so that both see the same moments of the
+                # machine's load; the ratio is of the sums.
+                a_cpu = b_cpu = a_sql = b_sql = 0.0
+                a_n = b_n = 0
+                for _block in range(max(1, args.submits // BLOCK)):
+                    a = cpu_ankieta(ankieta, tokens, BLOCK)
+                    b = cpu_bare(bare, bare_tokens, BLOCK)
+                    a_cpu += a.per_submit_ms * a.submits
+                    a_sql += a.statements * a.submits
+                    a_n += a.submits
+                    b_cpu += b.per_submit_ms * b.submits
+                    b_sql += b.statements * b.submits
+                    b_n += b.submits
+                a_ms.append(a_cpu / a_n)
+                b_ms.append(b_cpu / b_n)
+                ratios.append(a_ms[-1] / b_ms[-1])
+                print(
+                    f"  cpu run {n + 1}: ankieta {a_ms[-1]:.2f} ms/submit "
+                    f"({a_sql / a_n:.1f} SQL), bare {b_ms[-1]:.2f} ms/submit "
+                    f"({b_sql / b_n:.1f} SQL), ratio {ratios[-1]:.2f} [load {load_average()}]"
+                )
+            print(
+                f"bare_page cpu {args.backend}: ankieta ms/submit {_summary(a_ms)}; bare "
+                f"{_summary(b_ms)}; ratio {_summary(ratios)} (goal <= {TARGET_CPU_RATIO})"
+            )
+
+        if not args.skip_gunicorn:
+            a_rate, b_rate, ratios = [], [], []
+            log = Path(args.log) if args.log else None
+            for n in range(args.repeat):
+                with gunicorn_server(url, workers=args.workers, log_path=log) as server:
+                    rate_a, times_a, fail_a, client_a = throughput(
+                        _ankieta_client, server.port, tokens, args.clients, args.seconds
+                    )
+                with gunicorn_server(
+                    url,
+                    workers=args.workers,
+                    app="bench.bare_page:create_bare()",
+                    log_path=log,
+                ) as server:
+                    rate_b, times_b, fail_b, client_b = throughput(
+                        _bare_client, server.port, bare_tokens, args.clients, args.seconds
+                    )
+                a_rate.append(rate_a)
+                b_rate.append(rate_b)
+                ratios.append(rate_a / rate_b)
+                print(
+                    f"  gunicorn run {n + 1}: ankieta {rate_a:.1f} submits/s "
+                    f"(p95 {_p95(times_a):.0f} ms), bare {rate_b:.1f} submits/s "
+                    f"(p95 {_p95(times_b):.0f} ms), ratio {ratios[-1]:.2f}; client CPU "
+                    f"{client_a:.1f} / {client_b:.1f} ms per submit"
+                    f"{_failures(fail_a + fail_b)} [load {load_average()}]"
+                )
+            print(
+                f"bare_page throughput {args.backend}: ankieta submits/s {_summary(a_rate)}; "
+                f"bare {_summary(b_rate)}; ratio {_summary(ratios)} "
+                f"(goal >= {TARGET_THROUGHPUT_RATIO})"
+            )
+    print(f"load average after: {load_average()}")
+
+
+def _p95(times: list[float]) -> float:
+    if len(times) < 2:
+        return float("nan")
+    return statistics.quantiles(times, n=100, method="inclusive")[94] * 1000
+
+
+def _failures(failures: list[str]) -> str:
+    if not failures:
+        return ""
+    return f", {len(failures)} FAILURES (first: {failures[0]})"
+
+
+if __name__ == "__main__":
+    main()
