@@ -20,8 +20,16 @@
   function fieldValues(form) {
     var values = {};
     var multiple = {};
+    var missing = {};
     Array.prototype.forEach.call(form.elements, function (el) {
       if (!el.name || el.disabled || el.type === "hidden" || el.type === "submit") return;
+      if (el.value === "__dk__" || el.value === "__rf__") {
+        // The don't know / refused boxes share the field's name: only a ticked one counts,
+        // and then the answer is empty in expressions, as on the server. An unticked box
+        // must not replace what was typed in the field (a number, a date).
+        if (el.checked) missing[el.name] = true;
+        return;
+      }
       if (el.type === "checkbox") {
         if (!(el.name in multiple)) multiple[el.name] = [];
         if (el.checked) multiple[el.name].push(el.value);
@@ -37,15 +45,12 @@
     Object.keys(multiple).forEach(function (name) {
       values[name] = multiple[name];
     });
+    Object.keys(missing).forEach(function (name) {
+      values[name] = Array.isArray(values[name]) ? [] : "";
+    });
     Object.keys(values).forEach(function (name) {
       var v = values[name];
-      // don't know / refused behave as empty in expressions, as on the server
-      if (v === "__dk__" || v === "__rf__") values[name] = "";
-      else if (Array.isArray(v)) {
-        values[name] = v.filter(function (code) {
-          return code !== "__dk__" && code !== "__rf__";
-        });
-      } else if (typeof v === "string") {
+      if (typeof v === "string") {
         var polishNumber = v.replace(/\s/g, "").replace(",", ".");
         if (/^-?[0-9]+(\.[0-9]+)?$/.test(polishNumber)) values[name] = Number(polishNumber);
         var polishDate = /^([0-9]{1,2})\.([0-9]{1,2})\.([0-9]{4})$/.exec(v.trim());

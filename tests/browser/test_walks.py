@@ -1,0 +1,146 @@
+"""Every shipped questionnaire, by phone and on the web, with every conditional question opened.
+
+The answers are not written per questionnaire: ``tests/browser/walks.py`` draws complete
+responses from the definition (``app.domain.synthetic``) and keeps a few that, together,
+make every conditional question relevant. Each is typed into the real pages; on every page
+the browser must show exactly the questions the server's flow finds relevant (form.js's
+live skip logic agrees with the server), the server must accept every page, and the pages
+must come in the order the flow gives.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from app.domain.flow import PHONE, WEB, Flow
+from app.models.fieldwork import Response, SampleUnit
+from tests.browser.conftest import SHIPPED_SURVEYS, LiveServer
+from tests.browser.forms import start
+from tests.browser.walks import SAMPLE, TODAY, covering_walks, fill_page, flow_of
+from tests.conftest import TEST_PASSWORD
+
+_serial = itertools.count(1)
+
+
+def _expected_pages(flow: Flow, mode, answers) -> list[str]:
+    state = flow.state(answers, sample=SAMPLE, today=TODAY)
+    return [p.id for p in flow.pages(mode) if flow.is_shown(p, state, mode)]
+
+
+def _errors(page) -> str:
+    summary = page.locator("#error-summary")
+    return summary.inner_text() if summary.count() else "(no error summary)"
+
+
+def _walk_pages(page, survey: str, mode, answers, pattern: str, end: str) -> list[str]:
+    seen: list[str] = []
+    for _ in range(200):
+        match = re.search(pattern, page.url)
+        if match is None:
+            break
+        page_id = match.group(1)
+        assert page_id not in seen[-1:], f"{survey} ({mode}): stuck on {page_id}: {_errors(page)}"
+        seen.append(page_id)
+        fill_page(page, survey, mode, page_id, answers)
+        with page.expect_navigation():
+            page.locator("#questionnaire button.primary").click()
+    assert re.search(end, page.url), f"{survey} ({mode}): ended on {page.url}: {_errors(page)}"
+    return seen
+
+
+def _stored(live_server: LiveServer, sample_unit_id: int) -> Response:
+    with live_server.app.extensions["ankieta.db"].session() as session:
+        response = session.scalar(select(Response).where(Response.sample_unit_id == sample_unit_id))
+        session.expunge(response)
+        return response
+
+
+@pytest.mark.parametrize("survey", SHIPPED_SURVEYS)
+def test_web_walks_open_every_conditional_question(page, live_server, new_link, survey):
+    flow = flow_of(survey)
+    for walk in covering_walks(survey, WEB):
+        link = new_link(survey)
+        start(page, link)
+        seen = _walk_pages(page, survey, WEB, walk.answers, r"/p/([^/?#]+)$", r"/done$")
+        assert seen == _expected_pages(flow, WEB, walk.answers)
+        with live_server.app.extensions["ankieta.db"].session() as session:
+            unit = session.scalar(
+                select(SampleUnit).where(SampleUnit.token == link.rsplit("/", 1)[-1])
+            )
+            response = session.scalar(select(Response).where(Response.sample_unit_id == unit.id))
+            assert response.status == "complete"
+
+
+@pytest.fixture
+def phone_case(live_server: LiveServer, live_clock):
+    """A new interviewer and a fieldwork of ``survey`` with one institution to phone."""
+    from app.auth.services import create_user
+    from app.fieldwork import services as fieldwork_services
+    from app.models.fieldwork import FieldworkInterviewer
+    from app.models.users import Role
+
+    def factory(survey: str) -> tuple[int, str]:
+        serial = next(_serial)
+        username = f"walker{serial}"
+        rows = [
+            "external_id;name;entity_type;subregion;gmina;phone",
+            f"W{serial};Jednostka nr {serial};CIS;południowy;Żory;032 111 22 33",
+        ]
+        with live_server.app.extensions["ankieta.db"].session() as session:
+            interviewer, _ = create_user(
+                session,
+                username,
+                Role.INTERVIEWER,
+                password=TEST_PASSWORD,
+                must_change_password=False,
+            )
+            fieldwork = fieldwork_services.create_fieldwork(
+                session, survey, f"Przejście {survey} {serial}"
+            )
+            session.flush()
+            session.add(FieldworkInterviewer(fieldwork_id=fieldwork.id, user_id=interviewer.id))
+            imported = fieldwork_services.import_sample(
+                session, fieldwork, "\n".join(rows).encode(), "sample.csv", now=live_clock()
+            )
+            assert imported.ok, [p.render() for p in imported.problems]
+            fieldwork.open(live_clock())
+            session.flush()
+            return fieldwork.id, username
+
+    return factory
+
+
+def _start_interview(page, live_server: LiveServer, fieldwork_id: int, username: str) -> None:
+    page.goto(f"{live_server.url}/login")
+    page.locator("#username").fill(username)
+    page.locator("#password").fill(TEST_PASSWORD)
+    with page.expect_navigation():
+        page.locator("#password").press("Enter")
+    page.goto(f"{live_server.url}/cati/")
+    with page.expect_navigation():
+        page.locator(f'form[action="/cati/{fieldwork_id}/next"] button').click()
+    with page.expect_navigation():
+        page.locator('form[action$="/dial"] button:not([disabled])').first.click()
+    with page.expect_navigation():
+        page.locator('a[href$="/interview"]').click()
+
+
+@pytest.mark.parametrize("survey", SHIPPED_SURVEYS)
+def test_phone_walks_open_every_conditional_question(page, live_server, phone_case, survey):
+    flow = flow_of(survey)
+    for walk in covering_walks(survey, PHONE):
+        fieldwork_id, username = phone_case(survey)
+        page.context.clear_cookies()
+        _start_interview(page, live_server, fieldwork_id, username)
+        seen = _walk_pages(page, survey, PHONE, walk.answers, r"/interview/([^/?#]+)$", r"/cati/$")
+        assert seen == _expected_pages(flow, PHONE, walk.answers)
+        expect(page.locator(".flash-success")).to_be_visible()
+        with live_server.app.extensions["ankieta.db"].session() as session:
+            unit = session.scalar(select(SampleUnit).where(SampleUnit.fieldwork_id == fieldwork_id))
+            response = session.scalar(select(Response).where(Response.sample_unit_id == unit.id))
+            assert response.status == "complete" and response.via_phone
