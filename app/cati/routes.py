@@ -106,7 +106,12 @@ def next_case(fieldwork_id: int):
 @roles(*CALLERS)
 def case(case_id: int):
     found = _my_case(case_id)
-    return _case_page(found, OutcomeForm(), PhoneForm(), NotesForm(notes=found.notes))
+    outcome_form = OutcomeForm()
+    if not outcome_form.is_submitted():
+        outcome_form.outcome.data = services.break_off_outcome(
+            db_session(), found, _open_call(found)
+        )
+    return _case_page(found, outcome_form, PhoneForm(), NotesForm(notes=found.notes))
 
 
 def _outcome_choices(fieldwork: Fieldwork) -> list[tuple[str, str]]:
@@ -200,6 +205,11 @@ def record_outcome(case_id: int):
         except ValueError:
             form.appointment_date.errors.append(_("Give the appointment's date and time."))
             return _case_page(found, form, PhoneForm(), NotesForm(notes=found.notes), status=400)
+    try:
+        services.check_against_response(session, found, outcome)
+    except services.CatiError as exc:
+        form.outcome.errors.append(exc.message.render(_))
+        return _case_page(found, form, PhoneForm(), NotesForm(notes=found.notes), status=400)
     call = _open_call(found) or services.start_call(session, found, current_user.id, None, now())
     try:
         services.finish_call(

@@ -1,0 +1,103 @@
+"""What broke or confused when every role was walked in a browser (issue #15, "Defects").
+
+Each test names the defect it keeps fixed (D2, D3, ...); the ones that need JavaScript or
+layout are in tests/browser.
+"""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+
+from app.models.cati import Call, Case
+from app.models.fieldwork import Response
+from app.models.users import Role
+from tests.conftest import unit_token
+from tests.helpers import page_text
+from tests.web.test_respond_walks import SCENARIOS, Respondent, fill, parse_form
+
+
+def _db(app):
+    return app.extensions["ankieta.db"]
+
+
+def _take_case(client, app, fieldwork_id: int) -> int:
+    taken = client.post(f"/cati/{fieldwork_id}/next", data={})
+    case_id = int(re.search(r"/cati/case/(\d+)", taken.location).group(1))
+    with _db(app).session() as session:
+        phone_id = session.get(Case, case_id).sample_unit.phones[0].id
+    client.post(f"/cati/case/{case_id}/dial", data={"phone_id": str(phone_id)})
+    return case_id
+
+
+def _answer_screens(client, case_id: int, answers, screens: int) -> str:
+    """Answer ``screens`` interview screens; the address of the screen shown next."""
+    location = client.get(f"/cati/case/{case_id}/interview").location
+    for _ in range(screens):
+        form = parse_form(client.get(location))
+        data = fill(form, answers)
+        data.update(revision=form.revision, action="next")
+        sent = client.post(location, data=data)
+        assert sent.status_code == 302, page_text(sent)[:500]
+        location = sent.location
+    return location
+
+
+# --- D2: outcomes that contradict the answers ------------------------------------------------
+
+
+def test_d2_a_broken_off_interview_cannot_be_coded_complete_and_break_off_is_offered(
+    join_team, app, client, make_fieldwork, login_as
+):
+    fieldwork_id = make_fieldwork("owes_polroczne", units=[("O-1", "OWES Rybnik", {})])
+    join_team(fieldwork_id, login_as(Role.INTERVIEWER))
+    case_id = _take_case(client, app, fieldwork_id)
+    location = _answer_screens(client, case_id, SCENARIOS["owes_polroczne"].answers, 2)
+    screen = parse_form(client.get(location))
+    broke_off = client.post(screen.path, data={"revision": screen.revision, "action": "breakoff"})
+    assert broke_off.location.endswith(f"/cati/case/{case_id}")
+
+    case_screen = client.get(f"/cati/case/{case_id}").get_data(as_text=True)
+    assert re.search(r'<option[^>]*selected[^>]*value="break_off"', case_screen) or re.search(
+        r'<option[^>]*value="break_off"[^>]*selected', case_screen
+    ), "after a break-off the outcome list starts at the break-off"
+
+    refused = client.post(f"/cati/case/{case_id}/outcome", data={"outcome": "complete"})
+    assert refused.status_code == 400
+    assert "nie został dokończony" in page_text(refused)
+    with _db(app).session() as session:
+        case = session.get(Case, case_id)
+        assert not case.is_final and case.disposition_code != "1.1"
+        assert session.scalar(select(Call).where(Call.case_id == case_id)).outcome_id is None
+
+
+def test_d2_the_outcome_list_starts_empty_when_no_interview_was_begun(
+    join_team, app, client, make_fieldwork, login_as
+):
+    fieldwork_id = make_fieldwork("owes_polroczne", units=[("O-1", "OWES Rybnik", {})])
+    join_team(fieldwork_id, login_as(Role.INTERVIEWER))
+    case_id = _take_case(client, app, fieldwork_id)
+    case_screen = client.get(f"/cati/case/{case_id}").get_data(as_text=True)
+    assert (
+        "selected" not in re.search(r'<select[^>]*id="outcome".*?</select>', case_screen, re.S)[0]
+    )
+
+
+def test_d2_a_submitted_response_cannot_be_coded_as_a_non_contact(
+    app, client, make_fieldwork, login_as
+):
+    fieldwork_id = make_fieldwork("owes_polroczne", units=[("O-1", "OWES Rybnik", {})])
+    online = Respondent(app.test_client(), unit_token(app, fieldwork_id, "O-1"), fieldwork_id)
+    online.walk(SCENARIOS["owes_polroczne"].answers)
+    with _db(app).session() as session:
+        assert session.scalar(select(Response)).is_complete
+        case_id = session.scalar(select(Case.id).where(Case.fieldwork_id == fieldwork_id))
+    login_as(Role.SUPERVISOR)  # a supervisor may open any case
+    for outcome in ("no_answer", "call_back_later"):
+        refused = client.post(f"/cati/case/{case_id}/outcome", data={"outcome": outcome})
+        assert refused.status_code == 400, outcome
+        assert "nie może być zapisana jako brak kontaktu" in page_text(refused)
+    with _db(app).session() as session:
+        case = session.get(Case, case_id)
+        assert case.disposition_code == "1.1"
