@@ -212,6 +212,12 @@ class PageBuilder:
                 elif item.type is ItemType.DECIMAL:  # Polish writes a decimal comma
                     view.values = [_decimal_comma(value) for value in view.values]
                 view.error = self.error(var.name)
+        if self.read_only:
+            # The response viewer shows a stored don't know / refused even where this mode
+            # would not offer it (the web form), so that it never looks skipped.
+            given = set(view.values) | {row.value for row in view.rows}
+            view.allow_dont_know = view.allow_dont_know or DONT_KNOW_FIELD_VALUE in given
+            view.allow_refused = view.allow_refused or REFUSED_FIELD_VALUE in given
         return view
 
     def _choices(self, item: Item) -> list[ChoiceView]:

@@ -101,3 +101,36 @@ def test_d2_a_submitted_response_cannot_be_coded_as_a_non_contact(
     with _db(app).session() as session:
         case = session.get(Case, case_id)
         assert case.disposition_code == "1.1"
+
+
+# --- D3: the response viewer shows don't know and refused -----------------------------------
+
+
+def test_d3_the_response_viewer_shows_dont_know_and_refused_answers(
+    join_team, app, client, make_fieldwork, login_as, make_user, auth
+):
+    fieldwork_id = make_fieldwork("jst_gmina", units=[("G-1", "Gmina Biała", {})])
+    join_team(fieldwork_id, make_user("ankieter", Role.INTERVIEWER))
+    auth.login("ankieter")
+    case_id = _take_case(client, app, fieldwork_id)
+    location = client.get(f"/cati/case/{case_id}/interview").location
+    for answer in ("__dk__", "__rf__"):  # a1: don't know, b1: refused
+        form = parse_form(client.get(location))
+        (name,) = [n for n in form.fields if not n.endswith("_other")]
+        sent = client.post(
+            location, data={name: answer, "revision": form.revision, "action": "next"}
+        )
+        assert sent.status_code == 302, page_text(sent)[:300]
+        location = sent.location
+    with _db(app).session() as session:
+        response_id = session.scalar(select(Response.id))
+    auth.logout()
+    login_as(Role.ANALYST)
+    viewer = client.get(f"/fieldwork/{fieldwork_id}/responses/{response_id}")
+    assert viewer.status_code == 200
+    html = viewer.get_data(as_text=True)
+    for name, kind in (("a1", "dk"), ("b1", "rf")):
+        box = re.search(rf'<input[^>]*id="q-{name}-{kind}"[^>]*>', html)
+        assert box is not None, f"{name}: the viewer hides the {kind} answer"
+        assert " checked" in box[0] and " disabled" in box[0]
+    assert "Nie wiem" in page_text(viewer) and "Odmowa" in page_text(viewer)
