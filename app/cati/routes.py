@@ -202,8 +202,8 @@ def record_outcome(case_id: int):
     if outcome.kind == OutcomeKind.APPOINTMENT.value:
         try:
             appointment = _appointment_from(form)
-        except ValueError:
-            form.appointment_date.errors.append(_("Give the appointment's date and time."))
+        except _AppointmentProblem as problem:
+            problem.field.errors.append(problem.message)
             return _case_page(found, form, PhoneForm(), NotesForm(notes=found.notes), status=400)
     try:
         services.check_against_response(session, found, outcome)
@@ -226,6 +226,18 @@ def record_outcome(case_id: int):
         form.note.errors.append(exc.message.render(_))
         return _case_page(found, form, PhoneForm(), NotesForm(notes=found.notes), status=400)
     flash(_("Call recorded: %(outcome)s.", outcome=_outcome_label(outcome)), "success")
+    if appointment is not None and not services.calling_hours(found.fieldwork).is_open(
+        appointment.starts_at
+    ):
+        flash(
+            _(
+                "Note: %(when)s is outside the calling hours (%(hours)s); the case will be"
+                " handed out only when calling is allowed.",
+                when=appointment.starts_at.astimezone(WARSAW).strftime("%d.%m.%Y %H:%M"),
+                hours=found.fieldwork.calling_hours,
+            ),
+            "warning",
+        )
     return redirect(url_for("cati.index"))
 
 
@@ -233,15 +245,45 @@ def _outcome_label(outcome: Outcome) -> str:
     return outcome.label_en if str(get_locale()) == "en" else outcome.label_pl
 
 
+class _AppointmentProblem(Exception):
+    """What is wrong with the appointment fields, and which field to mark."""
+
+    def __init__(self, field, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
 def _appointment_from(form: OutcomeForm) -> services.AppointmentRequest:
-    if not form.appointment_date.data or not form.appointment_from.data:
-        raise ValueError("appointment date and time are needed")
-    starts = _warsaw_moment(form.appointment_date.data, form.appointment_from.data)
+    if not form.appointment_date.data:
+        raise _AppointmentProblem(form.appointment_date, _("Give the appointment's date."))
+    if not form.appointment_from.data:
+        raise _AppointmentProblem(form.appointment_from, _("Give the appointment's start time."))
+    try:
+        starts = _warsaw_moment(form.appointment_date.data, form.appointment_from.data)
+    except ValueError:
+        raise _AppointmentProblem(
+            form.appointment_date,
+            _("There is no such date or time: %(when)s.", when=form.appointment_date.data),
+        ) from None
     ends = None
     if form.appointment_to.data:
-        ends = _warsaw_moment(form.appointment_date.data, form.appointment_to.data)
+        try:
+            ends = _warsaw_moment(form.appointment_date.data, form.appointment_to.data)
+        except ValueError:
+            raise _AppointmentProblem(
+                form.appointment_to,
+                _("There is no such time: %(time)s.", time=form.appointment_to.data),
+            ) from None
         if ends <= starts:
-            raise ValueError("the window ends before it starts")
+            raise _AppointmentProblem(
+                form.appointment_to,
+                _(
+                    "The appointment must end after it starts (%(start)s–%(end)s).",
+                    start=form.appointment_from.data,
+                    end=form.appointment_to.data,
+                ),
+            )
     return services.AppointmentRequest(
         starts_at=starts,
         ends_at=ends,

@@ -134,3 +134,62 @@ def test_d3_the_response_viewer_shows_dont_know_and_refused_answers(
         assert box is not None, f"{name}: the viewer hides the {kind} answer"
         assert " checked" in box[0] and " disabled" in box[0]
     assert "Nie wiem" in page_text(viewer) and "Odmowa" in page_text(viewer)
+
+
+# --- D10: appointment checks ----------------------------------------------------------------
+
+
+def _book(client, case_id: int, day: str, start: str, end: str = ""):
+    return client.post(
+        f"/cati/case/{case_id}/outcome",
+        data={
+            "outcome": "appointment",
+            "appointment_date": day,
+            "appointment_from": start,
+            "appointment_to": end,
+        },
+    )
+
+
+def test_d10_appointment_errors_say_what_is_wrong_and_late_hours_are_warned(
+    join_team, app, client, make_fieldwork, login_as
+):
+    fieldwork_id = make_fieldwork("jst_gmina", units=[("G-1", "Gmina Biała", {})])
+    join_team(fieldwork_id, login_as(Role.INTERVIEWER))
+    case_id = _take_case(client, app, fieldwork_id)
+    generic = "Podaj datę i godzinę umówionej rozmowy"
+
+    backwards = _book(client, case_id, "17.03.2026", "10:00", "09:00")
+    assert backwards.status_code == 400
+    text = page_text(backwards)
+    assert "Rozmowa musi się kończyć później, niż się zaczyna (10:00–09:00)" in text
+    assert generic not in text
+    assert 'id="appointment_to-error"' in backwards.get_data(as_text=True)
+
+    no_such_day = _book(client, case_id, "32.12.2026", "10:00")
+    assert no_such_day.status_code == 400
+    text = page_text(no_such_day)
+    assert "Nie ma takiej daty lub godziny: 32.12.2026" in text and generic not in text
+
+    no_start = _book(client, case_id, "17.03.2026", "")
+    assert no_start.status_code == 400
+    assert "Podaj godzinę rozpoczęcia umówionej rozmowy" in page_text(no_start)
+
+    late = _book(client, case_id, "17.03.2026", "22:00", "22:30")  # a Tuesday evening
+    assert late.status_code == 302, page_text(late)
+    index = page_text(client.get(late.location))
+    assert "17.03.2026 22:00 wypada poza godzinami dzwonienia" in index
+
+    with _db(app).session() as session:
+        assert session.scalar(select(Call).where(Call.case_id == case_id)).outcome_id is not None
+
+
+def test_d10_an_appointment_within_calling_hours_gets_no_warning(
+    join_team, app, client, make_fieldwork, login_as
+):
+    fieldwork_id = make_fieldwork("jst_gmina", units=[("G-1", "Gmina Biała", {})])
+    join_team(fieldwork_id, login_as(Role.INTERVIEWER))
+    case_id = _take_case(client, app, fieldwork_id)
+    booked = _book(client, case_id, "17.03.2026", "10:00", "11:00")
+    assert booked.status_code == 302
+    assert "poza godzinami dzwonienia" not in page_text(client.get(booked.location))
