@@ -193,3 +193,52 @@ def test_d10_an_appointment_within_calling_hours_gets_no_warning(
     booked = _book(client, case_id, "17.03.2026", "10:00", "11:00")
     assert booked.status_code == 302
     assert "poza godzinami dzwonienia" not in page_text(client.get(booked.location))
+
+
+# --- D9: no internal names in what people read -----------------------------------------------
+
+
+def test_d9_the_audit_log_names_fieldworks_people_states_and_actions(
+    app, client, make_fieldwork, make_user, auth
+):
+    fieldwork_id = make_fieldwork(state="draft", title="Monitoring CIS 2026")
+    interviewer = make_user("ankieterka", Role.INTERVIEWER)
+    with _db(app).session() as session:
+        from app.models.users import User
+
+        session.get(User, interviewer.id).full_name = "Anna Nowak"
+    make_user("szef", Role.SUPERVISOR)
+    make_user("analityk", Role.ANALYST)
+    make_user("admin", Role.ADMIN)
+    auth.login("analityk")
+    assert (
+        client.post(f"/fieldwork/{fieldwork_id}/state", data={"action": "open"}).status_code == 302
+    )
+    auth.logout()
+    auth.login("szef")
+    assert (
+        client.post(
+            f"/supervise/{fieldwork_id}/team", data={"interviewers": [str(interviewer.id)]}
+        ).status_code
+        == 302
+    )
+    assert (
+        client.post(
+            f"/supervise/{fieldwork_id}/calling-hours", data={"calling_hours": "pn-pt 8-20"}
+        ).status_code
+        == 302
+    )
+    auth.logout()
+    auth.login("admin")
+    text = page_text(client.get("/admin/audit"))
+    for shown in (
+        "konto szef",
+        "badanie „Monitoring CIS 2026”",
+        "stan: szkic → otwarte",
+        "co: Zmieniono godziny dzwonienia",
+        "co: Zmieniono zespół",
+        "nowa wartość: Anna Nowak",
+    ):
+        assert shown in text, shown
+    for leaked in ("user szef", f"fieldwork {fieldwork_id}", "draft", "calling_hours", "new: ["):
+        assert leaked not in text, leaked
