@@ -190,7 +190,7 @@ def import_sample(
     clashes = [
         SampleProblem(
             row.row,
-            "external_id",
+            parsed.headers.get("external_id", "external_id"),  # as the file names it
             Message(
                 N_("external id %(id)s is already in this fieldwork's sample"),
                 {"id": row.external_id},

@@ -6,6 +6,7 @@ layout are in tests/browser.
 
 from __future__ import annotations
 
+import io
 import re
 
 from sqlalchemy import select
@@ -242,3 +243,52 @@ def test_d9_the_audit_log_names_fieldworks_people_states_and_actions(
         assert shown in text, shown
     for leaked in ("user szef", f"fieldwork {fieldwork_id}", "draft", "calling_hours", "new: ["):
         assert leaked not in text, leaked
+
+
+def _upload_sample(client, fieldwork_id: int, text: str):
+    return client.post(
+        f"/fieldwork/{fieldwork_id}/sample",
+        data={"sample": (io.BytesIO(text.encode("utf-8")), "proba.csv")},
+        content_type="multipart/form-data",
+    )
+
+
+def test_d9_sample_import_errors_name_the_files_own_columns(app, client, make_fieldwork, login_as):
+    fieldwork_id = make_fieldwork(units=[("K-01", "Klub w Żorach", {})], state="draft")
+    login_as(Role.ANALYST)
+    empty_name = _upload_sample(client, fieldwork_id, "id;nazwa;telefon\nA-1;;32 111 11 01\n")
+    assert empty_name.status_code == 400
+    text = page_text(empty_name)
+    assert "wiersz 2, kolumna nazwa: wartość jest wymagana" in text
+    assert "wartość name" not in text
+    clash = _upload_sample(client, fieldwork_id, "id;nazwa\nK-01;Klub raz jeszcze\n")
+    assert clash.status_code == 400
+    text = page_text(clash)
+    assert "wiersz 2, kolumna id: identyfikator zewnętrzny K-01 jest już w próbie" in text
+    assert "kolumna external_id" not in text
+
+
+def test_d9_the_case_screen_groups_phone_numbers_and_names_sample_variables(
+    join_team, app, client, make_fieldwork, login_as
+):
+    fieldwork_id = make_fieldwork(
+        units=[("K-01", "Klub w Żorach", {"phone": "0321111101"})], state="draft"
+    )
+    with _db(app).session() as session:
+        from app.models.fieldwork import SampleUnit
+
+        unit = session.scalar(select(SampleUnit))
+        unit.variables = {"liczba_miejsc": 40}
+        unit.phones[0].number = "0321111101"
+        from app.models.fieldwork import ContactPhone
+
+        unit.phones.append(ContactPhone(position=2, number="+48501234567"))
+        from app.models.fieldwork import Fieldwork
+
+        session.get(Fieldwork, fieldwork_id).open(app.config["CLOCK"]())
+    join_team(fieldwork_id, login_as(Role.INTERVIEWER))
+    case_id = _take_case(client, app, fieldwork_id)
+    text = page_text(client.get(f"/cati/case/{case_id}"))
+    assert "Liczba miejsc 40" in text and "liczba_miejsc" not in text
+    assert "32 111 11 01" in text and "0321111101" not in text
+    assert "+48 501 234 567" in text
