@@ -22,7 +22,7 @@ from app.models.fieldwork import ContactPhone, Fieldwork, Response
 from app.models.users import Role
 from app.respond import services as respond
 from app.respond.services import Interview, Link, StaleForm
-from app.respond.views import PageBuilder, expression_values, read_page_post
+from app.respond.views import PageBuilder, expression_values, progress_percent, read_page_post
 from app.security import roles
 
 bp = Blueprint("cati", __name__, url_prefix="/cati")
@@ -416,7 +416,6 @@ def _render_interview(
         for p in shown
         if any(name in current.answers for item in p.questions for name in item.variable_names())
     ]
-    position = next((i for i, p in enumerate(shown) if p.id == page.id), 0)
     return (
         render_template(
             "cati/interview.html",
@@ -425,8 +424,7 @@ def _render_interview(
             page=page,
             items=builder.page(page),
             group_label=builder.text(page.group.label) if page.group else "",
-            position=position + 1,
-            total=len(shown),
+            percent=progress_percent(flow, MODE, page),
             is_first=flow.previous_page(state, MODE, page.id) is None,
             is_last=flow.next_page(state, MODE, page.id) is None,
             revision=current.response.revision,

@@ -21,7 +21,13 @@ from app.extensions import db_session, now
 from app.models.fieldwork import Fieldwork
 from app.respond import services
 from app.respond.services import Interview, Link, NotAccepting, StaleForm
-from app.respond.views import PageBuilder, expression_values, read_page_post, summary
+from app.respond.views import (
+    PageBuilder,
+    expression_values,
+    progress_percent,
+    read_page_post,
+    summary,
+)
 from app.security import public
 from app.surveys.services import questionnaire_of
 
@@ -128,8 +134,6 @@ def _render_page(link, interview, shown, state: State, values, errors, *, status
     builder = PageBuilder(
         flow, state, language=language, mode=MODE, gettext=_, values=values, errors=errors
     )
-    pages = [p for p in flow.pages(MODE) if flow.is_shown(p, state, MODE)]
-    position = next((i for i, p in enumerate(pages) if p.id == shown.id), 0)
     is_last = flow.next_page(state, MODE, shown.id) is None
     return (
         render_template(
@@ -140,8 +144,7 @@ def _render_page(link, interview, shown, state: State, values, errors, *, status
             items=builder.page(shown),
             group_label=builder.text(shown.group.label) if shown.group else "",
             title=interview.questionnaire.settings.title.get(language),
-            position=position + 1,
-            total=len(pages),
+            percent=progress_percent(flow, MODE, shown),
             is_first=flow.previous_page(state, MODE, shown.id) is None,
             is_last=is_last,
             revision=interview.response.revision,

@@ -290,6 +290,14 @@ def _answer_text(flow: Flow, item: Item, kind: VariableKind, value: Any, languag
     return str(value)
 
 
+def progress_percent(flow: Flow, mode: Mode, page: Page) -> int:
+    """How far into the questionnaire ``page`` is, 0-99: the share of all its pages (shown
+    or skipped alike) that come before it. Unlike "page 3 of 7" it never jumps back when an
+    answer opens or skips later pages: it only grows as the respondent goes on."""
+    total = len(flow.pages(mode))
+    return 100 * page.index // total if total else 0
+
+
 def expression_values(flow: Flow, state: State) -> dict[str, Any]:
     """The relevant answers as the browser's expression evaluator reads them (JSON values;
     don't know / refused as empty, lists for select_multiple, ISO dates)."""

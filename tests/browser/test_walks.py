@@ -39,6 +39,7 @@ def _errors(page) -> str:
 
 def _walk_pages(page, survey: str, mode, answers, pattern: str, end: str) -> list[str]:
     seen: list[str] = []
+    progress: list[tuple[str, str]] = []  # (max, value) of the progress bar on each page
     for _ in range(200):
         match = re.search(pattern, page.url)
         if match is None:
@@ -46,10 +47,16 @@ def _walk_pages(page, survey: str, mode, answers, pattern: str, end: str) -> lis
         page_id = match.group(1)
         assert page_id not in seen[-1:], f"{survey} ({mode}): stuck on {page_id}: {_errors(page)}"
         seen.append(page_id)
+        bar = page.locator("#progress")
+        progress.append((bar.get_attribute("max"), bar.get_attribute("value")))
         fill_page(page, survey, mode, page_id, answers)
         with page.expect_navigation():
             page.locator("#questionnaire button.primary").click()
     assert re.search(end, page.url), f"{survey} ({mode}): ended on {page.url}: {_errors(page)}"
+    # D12: the progress only moves forward, against a total that never changes
+    assert len({total for total, _ in progress}) == 1, f"{survey} ({mode}): {progress}"
+    values = [int(value) for _, value in progress]
+    assert values == sorted(values) and len(set(values)) == len(values), progress
     return seen
 
 
