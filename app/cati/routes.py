@@ -22,7 +22,13 @@ from app.models.fieldwork import ContactPhone, Fieldwork, Response
 from app.models.users import Role
 from app.respond import services as respond
 from app.respond.services import Interview, Link, StaleForm
-from app.respond.views import PageBuilder, expression_values, progress_percent, read_page_post
+from app.respond.views import (
+    PageBuilder,
+    expression_values,
+    live_calculations,
+    progress_percent,
+    read_page_post,
+)
 from app.security import roles
 
 bp = Blueprint("cati", __name__, url_prefix="/cati")
@@ -431,6 +437,7 @@ def _render_interview(
             answered=answered,
             error_count=len(errors),
             known_answers=expression_values(flow, state),
+            calculations=live_calculations(flow),
             sample=current.sample,
         ),
         status,

@@ -24,6 +24,7 @@ from app.respond.services import Interview, Link, NotAccepting, StaleForm
 from app.respond.views import (
     PageBuilder,
     expression_values,
+    live_calculations,
     progress_percent,
     read_page_post,
     summary,
@@ -151,6 +152,7 @@ def _render_page(link, interview, shown, state: State, values, errors, *, status
             error_count=len(errors),
             notice=notice,
             known_answers=expression_values(flow, state),
+            calculations=live_calculations(flow),
             sample=interview.sample,
         ),
         status,

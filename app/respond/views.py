@@ -12,6 +12,7 @@ from typing import Any
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
+from app.domain.expressions import interpolate_references
 from app.domain.flow import (
     DONT_KNOW,
     DONT_KNOW_FIELD_VALUE,
@@ -87,6 +88,8 @@ class ItemView:
     allow_refused: bool = False
     read_only: bool = False
     children: list[ItemView] = field(default_factory=list)
+    label_template: str | None = None  # the label with ${name} left in, to fill in live
+    hint_template: str | None = None
 
     @property
     def missing(self) -> str | None:
@@ -172,6 +175,8 @@ class PageBuilder:
             relevance_tree=json.dumps(item.relevant.to_json()) if item.relevant else None,
             read_only=item.read_only or self.read_only,
         )
+        view.label_template = self._live_template(item.label)
+        view.hint_template = self._live_template(item.hint)
         if item.type is ItemType.GROUP:
             view.children = [
                 self.item(c) for c in item.children if c.type is not ItemType.CALCULATE
@@ -219,6 +224,14 @@ class PageBuilder:
             view.allow_dont_know = view.allow_dont_know or DONT_KNOW_FIELD_VALUE in given
             view.allow_refused = view.allow_refused or REFUSED_FIELD_VALUE in given
         return view
+
+    def _live_template(self, text: Text | None) -> str | None:
+        """The text as written, when it shows answers (``${name}``) the browser can fill in
+        as they change on the page; None for a text without any."""
+        if text is None or self.read_only:
+            return None
+        source = text.get(self.language, self.settings.default_language)
+        return source if interpolate_references(source) else None
 
     def _choices(self, item: Item) -> list[ChoiceView]:
         """Every choice of the list; those the choice_filter leaves out now are marked, so the
@@ -296,6 +309,32 @@ def progress_percent(flow: Flow, mode: Mode, page: Page) -> int:
     answer opens or skips later pages: it only grows as the respondent goes on."""
     total = len(flow.pages(mode))
     return 100 * page.index // total if total else 0
+
+
+def live_calculations(flow: Flow) -> list[dict[str, Any]]:
+    """The questionnaire's calculations as the browser evaluates them while a page is
+    filled (name, calculation tree, relevance tree), in the order the server evaluates
+    them, so that a label showing ``${total}`` follows the answers it adds up."""
+    return [
+        {
+            "name": item.name,
+            "calculation": item.calculation.to_json(),
+            "relevant": _relevance_tree(item),
+        }
+        for item in flow.calculations()
+        if item.calculation is not None
+    ]
+
+
+def _relevance_tree(item: Item) -> list[Any] | None:
+    """Every relevance the item depends on (its own and its groups'), as trees."""
+    trees = []
+    current: Item | None = item
+    while current is not None:
+        if current.relevant is not None:
+            trees.append(current.relevant.to_json())
+        current = current.parent
+    return trees or None
 
 
 def expression_values(flow: Flow, state: State) -> dict[str, Any]:
