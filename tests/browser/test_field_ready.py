@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
+import pytest
 from playwright.sync_api import expect
 
+from app.domain.flow import WEB
+from tests.browser.conftest import SHIPPED_SURVEYS
 from tests.browser.forms import go_on, start
+from tests.browser.walks import covering_walks, fill_page
 
 SURVEY = "monitoring_cis_kis"
 CIS = "Centrum Integracji Społecznej (CIS)"
@@ -36,3 +42,68 @@ def test_d11_a_calculated_total_in_a_note_follows_the_answers_on_its_page(page, 
     go_on(page)  # the server shows the same total on the next page's hint
     assert page.url.endswith("/p/c"), page.url
     expect(page.locator("#questionnaire")).to_contain_text("ogółem: 17")
+
+
+# --- D5: reflow at 320 px and at 200 % zoom ------------------------------------------------
+
+# WCAG 1.4.10: content reflows without scrolling in two dimensions at 320 CSS px wide; a
+# desktop window of 1280 px at 200 % zoom is a 640 CSS px wide viewport drawn at scale 2.
+REFLOW_VIEWPORTS = {
+    "320px": ({"width": 320, "height": 640}, 1),
+    "200%": ({"width": 640, "height": 450}, 2),
+}
+
+_OVERFLOW = """() => {
+    const root = document.documentElement;
+    const wide = Array.from(document.querySelectorAll('body *'))
+        .filter(el => el.getBoundingClientRect().right > root.clientWidth + 1
+                      && !el.closest('.matrix-wrap, .visually-hidden, .skip-link'))
+        .slice(0, 5).map(el => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '')
+                                + (el.className ? '.' + el.className : ''));
+    return {scroll: root.scrollWidth, client: root.clientWidth, wide: wide};
+}"""
+
+
+def _no_horizontal_scroll(page, what: str) -> None:
+    found = page.evaluate(_OVERFLOW)
+    assert found["scroll"] <= found["client"] and not found["wide"], f"{what}: {found}"
+
+
+@pytest.mark.parametrize("zoom", sorted(REFLOW_VIEWPORTS))
+@pytest.mark.parametrize("survey", SHIPPED_SURVEYS)
+def test_d5_every_respondent_page_reflows_without_horizontal_scroll(
+    browser, live_server, new_link, survey, zoom, assert_accessible
+):
+    viewport, scale = REFLOW_VIEWPORTS[zoom]
+    context = browser.new_context(locale="pl-PL", viewport=viewport, device_scale_factor=scale)
+    context.set_default_timeout(10_000)
+    try:
+        page = context.new_page()
+        walk = covering_walks(survey, WEB)[0]
+        link = new_link(survey)
+        page.goto(link)
+        _no_horizontal_scroll(page, f"{survey}: the start page")
+        with page.expect_navigation():
+            page.get_by_role("button", name="Rozpocznij").click()
+        with page.expect_navigation():  # Next with nothing answered: the error summary
+            page.locator("#questionnaire button.primary").click()
+        _no_horizontal_scroll(page, f"{survey}: a page with errors")
+        first = page.url
+        with page.expect_navigation():
+            page.get_by_role("button", name="Zapisz i dokończ później").click()
+        _no_horizontal_scroll(page, f"{survey}: the saved page")
+        page.goto(first)
+        for _ in range(50):
+            match = re.search(r"/p/([^/?#]+)$", page.url)
+            if match is None:
+                break
+            _no_horizontal_scroll(page, f"{survey}: page {match.group(1)}")
+            fill_page(page, survey, WEB, match.group(1), walk.answers)
+            _no_horizontal_scroll(page, f"{survey}: page {match.group(1)} filled in")
+            with page.expect_navigation():
+                page.locator("#questionnaire button.primary").click()
+        assert page.url.endswith("/done"), page.url
+        _no_horizontal_scroll(page, f"{survey}: the thank-you page")
+        assert_accessible(page, f"the thank-you page at {zoom}")
+    finally:
+        context.close()
