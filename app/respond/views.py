@@ -88,6 +88,7 @@ class ItemView:
     allow_refused: bool = False
     read_only: bool = False
     children: list[ItemView] = field(default_factory=list)
+    phone: bool = False  # on an interviewer's screen (keyboard first)
     label_template: str | None = None  # the label with ${name} left in, to fill in live
     hint_template: str | None = None
 
@@ -175,6 +176,7 @@ class PageBuilder:
             relevance_tree=json.dumps(item.relevant.to_json()) if item.relevant else None,
             read_only=item.read_only or self.read_only,
         )
+        view.phone = self.mode == "phone"
         view.label_template = self._live_template(item.label)
         view.hint_template = self._live_template(item.hint)
         if item.type is ItemType.GROUP:

@@ -7,10 +7,10 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from app.domain.flow import WEB
+from app.domain.flow import PHONE, WEB
 from tests.browser.conftest import SHIPPED_SURVEYS
 from tests.browser.forms import go_on, start
-from tests.browser.walks import covering_walks, fill_page
+from tests.browser.walks import covering_walks, fill_page, start_interview
 
 SURVEY = "monitoring_cis_kis"
 CIS = "Centrum Integracji Społecznej (CIS)"
@@ -107,3 +107,65 @@ def test_d5_every_respondent_page_reflows_without_horizontal_scroll(
         assert_accessible(page, f"the thank-you page at {zoom}")
     finally:
         context.close()
+
+
+# --- D4: the keyboard on multi-question phone screens -------------------------------------
+
+
+def _phone_screen(page, live_server, phone_case, survey: str, screen: str) -> None:
+    """Begin a phone interview and answer (generically) up to ``screen``."""
+    walk = covering_walks(survey, PHONE)[0]
+    fieldwork_id, username = phone_case(survey)
+    start_interview(page, live_server.url, fieldwork_id, username)
+    for _ in range(60):
+        current = re.search(r"/interview/([^/?#]+)$", page.url).group(1)
+        if current == screen:
+            return
+        fill_page(page, survey, PHONE, current, walk.answers)
+        with page.expect_navigation():
+            page.locator("#questionnaire button.primary").click()
+    raise AssertionError(f"never reached screen {screen}")
+
+
+def _focused_id(page) -> str:
+    return page.evaluate("() => document.activeElement && document.activeElement.id")
+
+
+def test_d4_tab_goes_from_number_to_number_and_f2_f3_act_on_the_focused_one(
+    page, live_server, phone_case, assert_accessible
+):
+    _phone_screen(page, live_server, phone_case, SURVEY, "c")
+    numbers = page.locator("#questionnaire .item-integer input[type=text]")
+    names = [n[len("q-") :] for n in numbers.evaluate_all("els => els.map(e => e.id)")]
+    assert len(names) >= 8
+    assert page.locator(f"#q-{names[0]}-dk").count() == 1  # don't know is offered here
+    page.locator(f"#q-{names[0]}").focus()
+    for name in names[1:]:
+        page.keyboard.press("Tab")
+        assert _focused_id(page) == f"q-{name}"  # one Tab per question, no checkbox stops
+    # F2 on the third number: its don't know, nobody else's; the typed value goes
+    third = names[2]
+    page.locator(f"#q-{third}").fill("7")
+    page.keyboard.press("F2")
+    expect(page.locator(f"#q-{third}-dk")).to_be_checked()
+    expect(page.locator(f"#q-{third}")).to_have_value("")
+    expect(page.locator(f"#q-{third}")).to_be_focused()
+    page.keyboard.press("F3")
+    expect(page.locator(f"#q-{third}-rf")).to_be_checked()
+    expect(page.locator(f"#q-{third}-dk")).not_to_be_checked()
+    for other in names[:2] + names[3:]:
+        expect(page.locator(f"#q-{other}-dk")).not_to_be_checked()
+        expect(page.locator(f"#q-{other}-rf")).not_to_be_checked()
+    page.keyboard.type("4")  # typing a number takes the refusal back
+    expect(page.locator(f"#q-{third}-rf")).not_to_be_checked()
+    # still labelled for screen readers
+    expect(page.get_by_role("checkbox", name="Nie wiem").first).to_be_attached()
+    assert_accessible(page, "a phone screen of numbers")
+
+
+def test_d4_phone_answers_show_the_digit_that_picks_them(page, live_server, phone_case):
+    _phone_screen(page, live_server, phone_case, SURVEY, "a1")
+    keys = page.locator("#item-a1 .choice .key").all_inner_texts()
+    assert keys == ["1", "2"]
+    page.keyboard.press("2")
+    expect(page.get_by_label("Klub Integracji Społecznej (KIS)", exact=True)).to_be_checked()

@@ -10,7 +10,6 @@ must come in the order the flow gives.
 
 from __future__ import annotations
 
-import itertools
 import re
 
 import pytest
@@ -21,10 +20,14 @@ from app.domain.flow import PHONE, WEB, Flow
 from app.models.fieldwork import Response, SampleUnit
 from tests.browser.conftest import SHIPPED_SURVEYS, LiveServer
 from tests.browser.forms import start
-from tests.browser.walks import SAMPLE, TODAY, covering_walks, fill_page, flow_of
-from tests.conftest import TEST_PASSWORD
-
-_serial = itertools.count(1)
+from tests.browser.walks import (
+    SAMPLE,
+    TODAY,
+    covering_walks,
+    fill_page,
+    flow_of,
+    start_interview,
+)
 
 
 def _expected_pages(flow: Flow, mode, answers) -> list[str]:
@@ -83,67 +86,13 @@ def test_web_walks_open_every_conditional_question(page, live_server, new_link, 
             assert response.status == "complete"
 
 
-@pytest.fixture
-def phone_case(live_server: LiveServer, live_clock):
-    """A new interviewer and a fieldwork of ``survey`` with one institution to phone."""
-    from app.auth.services import create_user
-    from app.fieldwork import services as fieldwork_services
-    from app.models.fieldwork import FieldworkInterviewer
-    from app.models.users import Role
-
-    def factory(survey: str) -> tuple[int, str]:
-        serial = next(_serial)
-        username = f"walker{serial}"
-        rows = [
-            "external_id;name;entity_type;subregion;gmina;phone",
-            f"W{serial};Jednostka nr {serial};CIS;południowy;Żory;032 111 22 33",
-        ]
-        with live_server.app.extensions["ankieta.db"].session() as session:
-            interviewer, _ = create_user(
-                session,
-                username,
-                Role.INTERVIEWER,
-                password=TEST_PASSWORD,
-                must_change_password=False,
-            )
-            fieldwork = fieldwork_services.create_fieldwork(
-                session, survey, f"Przejście {survey} {serial}"
-            )
-            session.flush()
-            session.add(FieldworkInterviewer(fieldwork_id=fieldwork.id, user_id=interviewer.id))
-            imported = fieldwork_services.import_sample(
-                session, fieldwork, "\n".join(rows).encode(), "sample.csv", now=live_clock()
-            )
-            assert imported.ok, [p.render() for p in imported.problems]
-            fieldwork.open(live_clock())
-            session.flush()
-            return fieldwork.id, username
-
-    return factory
-
-
-def _start_interview(page, live_server: LiveServer, fieldwork_id: int, username: str) -> None:
-    page.goto(f"{live_server.url}/login")
-    page.locator("#username").fill(username)
-    page.locator("#password").fill(TEST_PASSWORD)
-    with page.expect_navigation():
-        page.locator("#password").press("Enter")
-    page.goto(f"{live_server.url}/cati/")
-    with page.expect_navigation():
-        page.locator(f'form[action="/cati/{fieldwork_id}/next"] button').click()
-    with page.expect_navigation():
-        page.locator('form[action$="/dial"] button:not([disabled])').first.click()
-    with page.expect_navigation():
-        page.locator('a[href$="/interview"]').click()
-
-
 @pytest.mark.parametrize("survey", SHIPPED_SURVEYS)
 def test_phone_walks_open_every_conditional_question(page, live_server, phone_case, survey):
     flow = flow_of(survey)
     for walk in covering_walks(survey, PHONE):
         fieldwork_id, username = phone_case(survey)
         page.context.clear_cookies()
-        _start_interview(page, live_server, fieldwork_id, username)
+        start_interview(page, live_server.url, fieldwork_id, username)
         seen = _walk_pages(page, survey, PHONE, walk.answers, r"/interview/([^/?#]+)$", r"/cati/$")
         assert seen == _expected_pages(flow, PHONE, walk.answers)
         expect(page.locator(".flash-success")).to_be_visible()

@@ -23,7 +23,7 @@ from app.domain.definition import load_definition
 from app.domain.flow import DONT_KNOW, Flow, Missing, Mode, Variable, VariableKind
 from app.domain.questionnaire import Item, ItemType
 from app.domain.synthetic import generate_answers
-from tests.conftest import SHIPPED
+from tests.conftest import SHIPPED, TEST_PASSWORD
 
 TODAY = date(2026, 3, 16)  # the live server's clock (Monday 16 March 2026)
 SAMPLE = {"name": "Jednostka testowa", "entity_type": "CIS", "subregion": "południowy"}
@@ -149,3 +149,19 @@ def fill_page(page, survey: str, mode: Mode, page_id: str, answers: dict[str, An
         f"{survey} ({mode}), page {page_id}: shown {done}, relevant {expected}"
         f" for the answers {answers}"
     )
+
+
+def start_interview(page, url: str, fieldwork_id: int, username: str) -> None:
+    """Log in as an interviewer, take the fieldwork's next case, dial, begin the interview."""
+    page.goto(f"{url}/login")
+    page.locator("#username").fill(username)
+    page.locator("#password").fill(TEST_PASSWORD)
+    with page.expect_navigation():
+        page.locator("#password").press("Enter")
+    page.goto(f"{url}/cati/")
+    with page.expect_navigation():
+        page.locator(f'form[action="/cati/{fieldwork_id}/next"] button').click()
+    with page.expect_navigation():
+        page.locator('form[action$="/dial"] button:not([disabled])').first.click()
+    with page.expect_navigation():
+        page.locator('a[href$="/interview"]').click()

@@ -83,7 +83,12 @@
         'input[name="' + CSS.escape(name) + '"][value="' + CSS.escape(String(code)) + '"]'
       );
       var label = input && input.id ? form.querySelector('label[for="' + CSS.escape(input.id) + '"]') : null;
-      return label ? label.textContent.trim() : null;
+      if (!label) return null;
+      var text = label.cloneNode(true);
+      Array.prototype.forEach.call(text.querySelectorAll(".key"), function (key) {
+        key.remove(); // the digit an interviewer presses is no part of the answer
+      });
+      return text.textContent.trim();
     });
     if (codes.length && labels.every(function (l) { return l !== null; })) return labels.join(", ");
     if (Array.isArray(value)) return value.join(", ");
