@@ -25,6 +25,7 @@ from app.respond.views import (
     PageBuilder,
     expression_values,
     live_calculations,
+    problem_text,
     progress_percent,
     read_page_post,
     summary,
@@ -210,7 +211,13 @@ def submit_page(token: str, page_id: str):
         target = flow.previous_page(state, MODE, shown.id) or shown
         return redirect(url_for("respond.page", token=token, page_id=target.id))
     if action == "later":
-        return render_template("respond/saved.html", link=link, token=token)
+        return render_template(
+            "respond/saved.html",
+            link=link,
+            token=token,
+            page_id=shown.id,
+            not_saved=_not_saved(interview, state, result.errors, fields),
+        )
     following = flow.next_page(state, MODE, shown.id)
     if following is not None and action == "next":
         return redirect(url_for("respond.page", token=token, page_id=following.id))
@@ -219,6 +226,23 @@ def submit_page(token: str, page_id: str):
     flash(_("Some required answers are still missing. Please complete this page."), "error")
     target = flow.resume_page(state, MODE, None) or shown
     return redirect(url_for("respond.page", token=token, page_id=target.id))
+
+
+def _not_saved(interview: Interview, state: State, errors, fields) -> list[tuple[str, str, str]]:
+    """The answers typed on a page that "save and finish later" could not keep (a value
+    the question does not accept): question, what was typed, why. Said on the saved page,
+    so that nothing disappears silently."""
+    language = _language(interview)
+    flow = interview.flow
+    rows = []
+    for name, problem in errors.items():
+        typed = ", ".join(v.strip() for v in fields.getlist(name) if v.strip())
+        if not typed:
+            continue  # an empty required answer is simply not given yet
+        item = flow.variables[name].item
+        label = flow.render_text(item.label, language, state) if item.label else name
+        rows.append((label, typed, problem_text(problem, language, _) or ""))
+    return rows
 
 
 def _stale(link: Link, token: str, shown: Page):

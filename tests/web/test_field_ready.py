@@ -292,3 +292,38 @@ def test_d9_the_case_screen_groups_phone_numbers_and_names_sample_variables(
     assert "Liczba miejsc 40" in text and "liczba_miejsc" not in text
     assert "32 111 11 01" in text and "0321111101" not in text
     assert "+48 501 234 567" in text
+
+
+# --- D8: "save and finish later" says what it could not keep ---------------------------------
+
+
+def test_d8_save_later_says_which_typed_answers_were_not_saved(app, make_fieldwork):
+    from tests.web.test_respond_walks import Respondent
+
+    fieldwork_id = make_fieldwork(units=[("K-01", "Klub w Żorach", {"entity_type": "KIS"})])
+    respondent = Respondent(app.test_client(), unit_token(app, fieldwork_id, "K-01"), fieldwork_id)
+    form = respondent.begin()
+    data = fill(form, {"a1": "kis", "a2": "ngo", "a3": "2025", "a4": "1990"})
+    saved = respondent.send(form, data, action="later")
+    assert saved.status_code == 200
+    text = page_text(saved)
+    assert "Twoje odpowiedzi zostały zapisane" in text
+    assert (
+        "Rok utworzenia jednostki: „1990” — Rok utworzenia musi przypadać między 2003"
+        " a rokiem, którego dotyczą dane." in text
+    )
+    assert f'href="/r/{respondent.token}/p/a"' in saved.get_data(as_text=True)
+    with _db(app).session() as session:
+        answers = session.scalar(select(Response)).answers
+        assert answers["a1"] == "kis" and "a4" not in answers
+
+
+def test_d8_save_later_with_valid_answers_lists_nothing(app, make_fieldwork):
+    from tests.web.test_respond_walks import Respondent
+
+    fieldwork_id = make_fieldwork(units=[("K-01", "Klub w Żorach", {"entity_type": "KIS"})])
+    respondent = Respondent(app.test_client(), unit_token(app, fieldwork_id, "K-01"), fieldwork_id)
+    form = respondent.begin()
+    saved = respondent.send(form, fill(form, {"a1": "kis", "a4": None}), action="later")
+    assert saved.status_code == 200
+    assert 'id="not-saved"' not in saved.get_data(as_text=True)
