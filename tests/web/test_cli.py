@@ -208,7 +208,7 @@ def test_surveys_check_passes_every_shipped_definition_and_fails_a_broken_one(
     assert result.output == ""
     broken = tmp_path / "zla.yaml"
     broken.write_text(MINIMAL.replace("type: integer", "type: integr"), encoding="utf-8")
-    failed = runner.invoke(args=["surveys", "check", str(broken)])
+    failed = runner.invoke(args=["surveys", "check", "--lang", "en", str(broken)])
     assert failed.exit_code == 1
     assert f"{broken}:5: item liczba: Unknown type integr" in failed.output
     polish = runner.invoke(args=["surveys", "check", "--lang", "pl", str(broken)])

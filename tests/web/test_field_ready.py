@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import UTC
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
@@ -17,6 +19,15 @@ from app.models.users import Role
 from tests.conftest import unit_token
 from tests.helpers import page_text
 from tests.web.test_respond_walks import SCENARIOS, Respondent, fill, parse_form
+
+SHIPPED_BROKEN = """settings:
+  id: proba
+  title: Próba
+survey:
+  - type: integr
+    name: liczba
+    label: Liczba
+"""
 
 
 def _db(app):
@@ -327,3 +338,40 @@ def test_d8_save_later_with_valid_answers_lists_nothing(app, make_fieldwork):
     saved = respondent.send(form, fill(form, {"a1": "kis", "a4": None}), action="later")
     assert saved.status_code == 200
     assert 'id="not-saved"' not in saved.get_data(as_text=True)
+
+
+# --- D13: smaller things -----------------------------------------------------------------------
+
+
+def test_d13_the_command_line_checker_speaks_polish_unless_told_or_the_locale_is_english(
+    runner, tmp_path
+):
+    broken = tmp_path / "zla.yaml"
+    broken.write_text(SHIPPED_BROKEN, encoding="utf-8")
+    for env, polish in (
+        ({"LC_ALL": "", "LC_MESSAGES": "", "LANG": ""}, True),
+        ({"LC_ALL": "", "LC_MESSAGES": "", "LANG": "pl_PL.UTF-8"}, True),
+        ({"LC_ALL": "", "LC_MESSAGES": "", "LANG": "C.UTF-8"}, True),
+        ({"LC_ALL": "", "LC_MESSAGES": "", "LANG": "en_GB.UTF-8"}, False),
+        ({"LC_ALL": "en_US.UTF-8", "LANG": "pl_PL.UTF-8"}, False),
+    ):
+        result = runner.invoke(args=["surveys", "check", str(broken)], env=env)
+        assert result.exit_code == 1
+        assert ("pozycja liczba" in result.output) is polish, (env, result.output)
+    forced = runner.invoke(
+        args=["surveys", "check", "--lang", "pl", str(broken)], env={"LANG": "en_GB.UTF-8"}
+    )
+    assert "pozycja liczba" in forced.output
+
+
+def test_d13_surveys_list_prints_warsaw_time(app, runner, make_fieldwork):
+    from app.models.surveys import SurveyVersion
+
+    make_fieldwork()
+    with _db(app).session() as session:
+        loaded_at = session.scalar(select(SurveyVersion.loaded_at))
+    warsaw = loaded_at.astimezone(ZoneInfo("Europe/Warsaw")).strftime("%d.%m.%Y %H:%M")
+    utc = loaded_at.astimezone(UTC).strftime("%d.%m.%Y %H:%M")
+    assert warsaw != utc
+    listed = runner.invoke(args=["surveys", "list"])
+    assert f"latest: {warsaw} (Warsaw time)" in listed.output, listed.output
