@@ -563,3 +563,8 @@ def demo_command() -> None:
         click.echo(f"Demo fieldwork {demo.id}: {demo.title}; personal links, e.g.:")
         for name, path in demo.links[:3]:
             click.echo(f"  {base}{path}  ({name})")
+        click.echo(
+            f"Telephone interviews: log in as {demo.interviewer}; {demo.callable} institutions"
+            f" are waiting for a call, and calls are allowed at any hour"
+            f" (calling hours {demo.calling_hours})."
+        )

@@ -375,3 +375,28 @@ def test_d13_surveys_list_prints_warsaw_time(app, runner, make_fieldwork):
     assert warsaw != utc
     listed = runner.invoke(args=["surveys", "list"])
     assert f"latest: {warsaw} (Warsaw time)" in listed.output, listed.output
+
+
+def test_d13_the_demo_lets_a_newcomer_try_phone_interviews_at_any_hour(
+    app, runner, client, auth, clock
+):
+    from datetime import datetime
+
+    assert runner.invoke(args=["init"]).exit_code == 0
+    shown = runner.invoke(args=["demo"])
+    assert shown.exit_code == 0, shown.output
+    assert "Telephone interviews: log in as ankieter;" in shown.output
+    waiting = int(re.search(r"; (\d+) institutions are waiting for a call", shown.output)[1])
+    assert waiting >= 10
+    with _db(app).session() as session:
+        from app.models.fieldwork import Fieldwork
+
+        fieldwork_id = session.scalar(select(Fieldwork.id))
+    # a Sunday evening, 23:30 in Warsaw: far outside office hours
+    clock.now = datetime(2026, 3, 22, 23, 30, tzinfo=ZoneInfo("Europe/Warsaw")).astimezone(UTC)
+    auth.login("ankieter", "ankieta-demo")
+    taken = client.post(f"/cati/{fieldwork_id}/next", data={})
+    assert taken.status_code == 302 and "/cati/case/" in taken.location, page_text(taken)
+    case_id = int(re.search(r"/cati/case/(\d+)", taken.location)[1])
+    screen = client.get(f"/cati/case/{case_id}")
+    assert "Zadzwoń" in page_text(screen)
