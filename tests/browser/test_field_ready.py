@@ -169,3 +169,18 @@ def test_d4_phone_answers_show_the_digit_that_picks_them(page, live_server, phon
     assert keys == ["1", "2"]
     page.keyboard.press("2")
     expect(page.get_by_label("Klub Integracji Społecznej (KIS)", exact=True)).to_be_checked()
+
+
+def test_d13_enter_in_a_text_area_goes_on_and_shift_enter_starts_a_new_line(
+    page, live_server, phone_case
+):
+    _phone_screen(page, live_server, phone_case, SURVEY, "h1")
+    page.locator("#q-h1").focus()
+    page.keyboard.type("Pierwszy wiersz")
+    page.keyboard.press("Shift+Enter")
+    page.keyboard.type("drugi wiersz")
+    expect(page.locator("#q-h1")).to_have_value("Pierwszy wiersz\ndrugi wiersz")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.url.endswith("/interview/h2"), page.url
+    expect(page.locator(".keys")).to_contain_text("Enter – dalej (Shift+Enter – nowy wiersz")

@@ -116,6 +116,13 @@
       } else if (event.key === "F3") {
         event.preventDefault();
         pickMissing(scopeOf(form, event.target), "__rf__");
+      } else if (event.key === "Enter" && event.target.tagName === "TEXTAREA" && !event.shiftKey) {
+        // Enter goes on here too, as the screen says; Shift+Enter starts a new line.
+        var next = form.querySelector("button.primary");
+        if (next) {
+          event.preventDefault();
+          next.click();
+        }
       } else if (event.key === "F4") {
         var back = form.querySelector('button[value="back"]');
         if (back) {
