@@ -184,3 +184,45 @@ def test_d13_enter_in_a_text_area_goes_on_and_shift_enter_starts_a_new_line(
         page.keyboard.press("Enter")
     assert page.url.endswith("/interview/h2"), page.url
     expect(page.locator(".keys")).to_contain_text("Enter – dalej (Shift+Enter – nowy wiersz")
+
+
+def test_d13_the_supervisors_case_filter_is_a_usable_box_and_a_list_of_codes(
+    page, live_server, assert_accessible
+):
+    from sqlalchemy import select
+
+    from app.auth.services import create_user
+    from app.models.fieldwork import Fieldwork
+    from app.models.users import Role
+    from tests.conftest import TEST_PASSWORD
+
+    with live_server.app.extensions["ankieta.db"].session() as session:
+        create_user(
+            session,
+            "koordynatorka",
+            Role.SUPERVISOR,
+            password=TEST_PASSWORD,
+            must_change_password=False,
+        )
+        fieldwork_id = session.scalar(
+            select(Fieldwork.id).where(Fieldwork.title == f"Monitoring 2026 ({SURVEY})")
+        )
+    page.goto(f"{live_server.url}/login")
+    page.locator("#username").fill("koordynatorka")
+    page.locator("#password").fill(TEST_PASSWORD)
+    with page.expect_navigation():
+        page.locator("#password").press("Enter")
+    page.goto(f"{live_server.url}/supervise/{fieldwork_id}")
+    box = page.locator("#case-search").bounding_box()
+    button = page.locator("form.filters button").bounding_box()
+    code = page.locator("#case-code")
+    assert box["width"] >= 240, box
+    assert abs((box["y"] + box["height"]) - (button["y"] + button["height"])) <= 3, (box, button)
+    assert code.evaluate("el => el.tagName") == "SELECT"
+    options = code.locator("option").all_inner_texts()
+    assert options == ["wszystkie", "3.11 – jeszcze nie dzwoniono"], options
+    code.select_option(options[1].split(" – ")[0])
+    with page.expect_navigation():
+        page.locator("form.filters button").click()
+    assert "code=" in page.url
+    assert_accessible(page, "the supervisor's fieldwork page")
