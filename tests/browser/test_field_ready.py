@@ -226,3 +226,33 @@ def test_d13_the_supervisors_case_filter_is_a_usable_box_and_a_list_of_codes(
         page.locator("form.filters button").click()
     assert "code=" in page.url
     assert_accessible(page, "the supervisor's fieldwork page")
+
+
+def test_d7_the_file_choices_sit_beside_their_labels(page, live_server, assert_accessible):
+    from app.auth.services import create_user
+    from app.models.users import Role
+    from tests.conftest import TEST_PASSWORD
+
+    with live_server.app.extensions["ankieta.db"].session() as session:
+        create_user(
+            session,
+            "analityczka",
+            Role.ANALYST,
+            password=TEST_PASSWORD,
+            must_change_password=False,
+        )
+    page.goto(f"{live_server.url}/login")
+    page.locator("#username").fill("analityczka")
+    page.locator("#password").fill(TEST_PASSWORD)
+    with page.expect_navigation():
+        page.locator("#password").press("Enter")
+    page.goto(f"{live_server.url}/fieldwork/1/files")
+    radios = page.locator('input[name="kind"]')
+    assert radios.count() == 3
+    for index in range(3):
+        radio = radios.nth(index)
+        box = radio.bounding_box()
+        label = page.locator(f'label[for="{radio.get_attribute("id")}"]').bounding_box()
+        assert label["x"] > box["x"] + box["width"] - 1, (box, label)  # beside, not below
+        assert label["y"] < box["y"] + box["height"], (box, label)
+    assert_accessible(page, "the results files page")

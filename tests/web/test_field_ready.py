@@ -400,3 +400,46 @@ def test_d13_the_demo_lets_a_newcomer_try_phone_interviews_at_any_hour(
     case_id = int(re.search(r"/cati/case/(\d+)", taken.location)[1])
     screen = client.get(f"/cati/case/{case_id}")
     assert "Zadzwoń" in page_text(screen)
+
+
+# --- D7: the results files form ---------------------------------------------------------------
+
+
+def test_d7_the_files_form_names_breakdowns_groups_report_options_and_compares_only_earlier(
+    app, client, make_fieldwork, login_as
+):
+    older = make_fieldwork(title="Monitoring 2025")
+    newer = make_fieldwork(title="Monitoring 2026")
+    login_as(Role.ANALYST)
+    html = client.get(f"/fieldwork/{older}/files").get_data(as_text=True)
+    by = re.search(r'<select[^>]*id="by".*?</select>', html, re.S)[0]
+    assert ">Podregion<" in by and ">Typ instytucji<" in by
+    assert ">subregion<" not in by and ">entity_type<" not in by
+    report = re.search(r'<fieldset id="report-options">.*?</fieldset>', html, re.S)[0]
+    assert "Tylko dla raportu z monitoringu" in report
+    assert 'id="by"' in report and 'id="compare"' in report and 'id="include_partial"' in report
+    assert 'id="labels"' not in report
+    compare = re.search(r'<select[^>]*id="compare".*?</select>', html, re.S)[0]
+    assert "Monitoring 2026" not in compare  # a newer fieldwork is no earlier one
+    html = client.get(f"/fieldwork/{newer}/files").get_data(as_text=True)
+    compare = re.search(r'<select[^>]*id="compare".*?</select>', html, re.S)[0]
+    assert "Monitoring 2025" in compare
+
+
+def test_d7_a_file_being_prepared_shows_a_percentage_and_names_say_the_options(
+    app, client, make_fieldwork, login_as, clock
+):
+    from app.exports import jobs
+    from app.models.fieldwork import Fieldwork
+
+    fieldwork_id = make_fieldwork()
+    analyst = login_as(Role.ANALYST)
+    with _db(app).session() as session:
+        fieldwork = session.get(Fieldwork, fieldwork_id)
+        options = jobs.ReportOptions(by="subregion", include_partial=True).to_json()
+        job, _new = jobs.create_job(session, fieldwork, analyst.id, jobs.REPORT, options, clock())
+        job.state, job.total, job.done = "running", 200, 50
+        key, name = job.key, job.file_name
+    assert name == f"raport-badanie-{fieldwork_id}-wg-podregion-z-czesciowymi.xlsx"
+    text = page_text(client.get(f"/files/{key}"))
+    assert "Gotowe 25%: zapisano 50 z 200 odpowiedzi" in text
