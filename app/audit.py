@@ -51,6 +51,52 @@ ACTIONS: dict[str, str] = {
     "report.downloaded": N_("Downloaded a report"),
 }
 
+# supervisor.action's "action" detail -> what the supervisor did (translated where shown)
+SUPERVISOR_ACTIONS: dict[str, str] = {
+    "calling_hours": N_("Calling hours changed"),
+    "attempt_limit": N_("Attempt limit changed"),
+    "claim_timeout": N_("Claim timeout changed"),
+    "aapor_e": N_("e changed"),
+    "priority": N_("Case priority changed"),
+    "assign": N_("Case assigned"),
+    "release": N_("Case released"),
+    "exclude": N_("Case excluded"),
+    "include": N_("Case included again"),
+    "call_outcome": N_("Call outcome changed"),
+    "team": N_("Team changed"),
+}
+
+# the first word of a target ("fieldwork 2") -> how the viewer names it
+TARGET_KINDS: dict[str, str] = {
+    "user": N_("account %(name)s"),
+    "fieldwork": N_("fieldwork %(name)s"),
+    "response": N_("response no. %(name)s"),
+    "survey": N_("questionnaire %(name)s"),
+    "case": N_("case no. %(name)s"),
+    "call": N_("call no. %(name)s"),
+}
+
+# detail keys -> their names in the viewer
+DETAIL_NAMES: dict[str, str] = {
+    "action": N_("what"),
+    "active": N_("active"),
+    "file": N_("file"),
+    "format": N_("format"),
+    "full_name": N_("full name"),
+    "institutions": N_("institutions"),
+    "kind": N_("kind"),
+    "new": N_("new value"),
+    "note": N_("note"),
+    "old": N_("old value"),
+    "reason": N_("reason"),
+    "role": N_("role"),
+    "state": N_("state"),
+    "survey": N_("questionnaire"),
+    "title": N_("title"),
+    "variable": N_("question"),
+    "version": N_("version"),
+}
+
 CLI_ACTOR = "cli"
 RESPONDENT = "respondent"  # someone using a personal link (no account)
 
@@ -158,19 +204,56 @@ def find_events(session: Session, filters: AuditFilter, limit: int = PAGE_SIZE) 
     return list(session.scalars(query.order_by(AuditEvent.id.desc()).limit(limit)))
 
 
-def describe_detail(detail: dict[str, Any], gettext: Callable[[str], str]) -> list[tuple[str, str]]:
-    """An event's details as (name, text) pairs; stored messages are shown translated."""
+ValueLabel = Callable[[str, Any], "str | None"]  # (detail key, one value) -> its label
+
+
+def describe_detail(
+    detail: dict[str, Any],
+    gettext: Callable[[str], str],
+    value_label: ValueLabel | None = None,
+) -> list[tuple[str, str]]:
+    """An event's details as (name, text) pairs in the reader's language: stored messages
+    translated, known keys named, and values the caller can name (``value_label``: a state,
+    a role, a user id) named instead of shown raw."""
+
+    def plain(key: str, value: Any) -> str:
+        if value_label is not None:
+            if isinstance(value, list):
+                labels = [value_label(key, item) for item in value]
+                if value and all(label is not None for label in labels):
+                    return ", ".join(str(label) for label in labels)
+                if not value:
+                    return "—"
+            else:
+                label = value_label(key, value)
+                if label is not None:
+                    return label
+        return _plain(value)
+
     rows = []
     for name, value in (detail or {}).items():
         message = Message.from_json(value)
         if message is not None:
             text = message.render(gettext)
         elif isinstance(value, list) and len(value) == 2 and name not in NOT_CHANGES:
-            text = f"{_plain(value[0])} → {_plain(value[1])}"
+            text = f"{plain(name, value[0])} → {plain(name, value[1])}"
         else:
-            text = _plain(value)
-        rows.append((name, text))
+            text = plain(name, value)
+        label = DETAIL_NAMES.get(name)
+        rows.append((gettext(label) if label else name, text))
     return rows
+
+
+def describe_target(
+    target: str, gettext: Callable[[str], str], name_of: Callable[[str, str], str | None]
+) -> str:
+    """A target such as ``fieldwork 2`` in words (``name_of(kind, key)`` may name the
+    object, e.g. a fieldwork's title); an unknown kind is shown as it is."""
+    kind, _, key = target.partition(" ")
+    template = TARGET_KINDS.get(kind)
+    if template is None or not key:
+        return target
+    return gettext(template) % {"name": name_of(kind, key) or key}
 
 
 def _plain(value: Any) -> str:

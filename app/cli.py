@@ -1,12 +1,15 @@
 """The `ankieta` command: the Flask CLI for this app plus its own commands.
 
-The command line is an administrator's tool and speaks English; the checker's messages
-can be printed in Polish with ``--lang pl``. The web interface is Polish first.
+The command line is an administrator's tool and speaks English, except the definition
+checker: its messages are for questionnaire authors and follow ``--lang`` or the locale
+(``LANG=en_...`` gives English), Polish by default, like the web checker.
 """
 
 from __future__ import annotations
 
+import os
 import sys
+from collections.abc import Mapping
 from datetime import date, datetime
 from pathlib import Path
 
@@ -215,6 +218,17 @@ def users_list() -> None:
             click.echo(f"{user.username}\t{user.role}\t{state}\t{user.full_name}")
 
 
+def locale_language(environ: Mapping[str, str] | None = None) -> str:
+    """The language the command line speaks: English when the locale asks for it
+    (``LC_ALL``, ``LC_MESSAGES``, ``LANG``, first set wins), otherwise Polish."""
+    environ = os.environ if environ is None else environ
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = environ.get(name, "")
+        if value:
+            return "en" if value.lower().startswith("en") else "pl"
+    return "pl"
+
+
 # --- surveys ------------------------------------------------------------------------------
 
 
@@ -225,11 +239,17 @@ def surveys_group() -> None:
 
 @surveys_group.command("check", with_appcontext=False)
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--lang", default="en", type=click.Choice(["en", "pl"]), help="Message language.")
-def surveys_check(paths: tuple[Path, ...], lang: str) -> None:
+@click.option(
+    "--lang",
+    default=None,
+    type=click.Choice(["en", "pl"]),
+    help="Message language (default: from the locale, LC_ALL/LC_MESSAGES/LANG; else Polish).",
+)
+def surveys_check(paths: tuple[Path, ...], lang: str | None) -> None:
     """Check definition files and print every problem as FILE:LINE: item NAME: sentence."""
     from app.domain.checker import run_check
 
+    lang = lang or locale_language()
     gettext = None
     if lang != "en":  # Babel's catalogues only when they are used
         from app.i18n import translations
@@ -286,6 +306,7 @@ def _load_surveys(paths: list[Path]) -> int:
 @surveys_group.command("list")
 def surveys_list() -> None:
     """List surveys with their versions."""
+    from app.domain.calling import WARSAW
     from app.extensions import get_db
     from app.surveys import services
 
@@ -295,11 +316,13 @@ def surveys_list() -> None:
             click.echo("No surveys loaded.")
         for row in rows:
             latest = row.latest
-            loaded = latest.loaded_at.strftime("%d.%m.%Y %H:%M") if latest else "-"
+            loaded = (
+                latest.loaded_at.astimezone(WARSAW).strftime("%d.%m.%Y %H:%M") if latest else "-"
+            )
             items = latest.item_count if latest else 0
             click.echo(
                 f"{row.survey.id}\t{row.survey.code}\t{row.survey.title}\t"
-                f"versions: {row.versions}\titems: {items}\tlatest: {loaded}"
+                f"versions: {row.versions}\titems: {items}\tlatest: {loaded} (Warsaw time)"
             )
 
 
@@ -573,6 +596,11 @@ def demo_command() -> None:
         click.echo(f"Demo fieldwork {demo.id}: {demo.title}; personal links, e.g.:")
         for name, path in demo.links[:3]:
             click.echo(f"  {base}{path}  ({name})")
+        click.echo(
+            f"Telephone interviews: log in as {demo.interviewer}; {demo.callable} institutions"
+            f" are waiting for a call, and calls are allowed at any hour"
+            f" (calling hours {demo.calling_hours})."
+        )
 
 
 # Registered here too (see AnkietaGroup): after every command above is defined.

@@ -6,13 +6,14 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.auth.services import create_user, find_user
 from app.cati.services import on_team
 from app.demo_data import create_demo_responses
 from app.fieldwork import services as fieldwork_services
+from app.models.cati import Case
 from app.models.fieldwork import Fieldwork, FieldworkInterviewer, Response, SampleUnit
 from app.models.surveys import Survey
 from app.models.users import Role
@@ -29,6 +30,17 @@ DEMO_TITLE = "Monitoring CIS i KIS 2026 (demo)"
 DEMO_RESPONSES = 8  # enough for exports and reports to show something; quick to make
 DEMO_SPARE_LINKS = 2  # sampled institutions left without a demo response, to try the form
 DEMO_SEED = 2026
+# Calls may be tried at any hour of the demo (a real fieldwork keeps office hours), and
+# enough institutions wait for a call that a newcomer can try several interviews.
+DEMO_CALLING_HOURS = "pn-nd 0:00-23:59"
+DEMO_PHONE_CASES = 20
+DEMO_PHONE_PLACES = (
+    ("KIS", "zachodni", "rybnicki", "Rybnik", "32 422"),
+    ("CIS", "centralny", "Katowice", "Katowice", "32 253"),
+    ("KIS", "południowy", "bielski", "Bielsko-Biała", "33 812"),
+    ("CIS", "północny", "Częstochowa", "Częstochowa", "34 365"),
+    ("KIS", "centralny", "gliwicki", "Gliwice", "32 231"),
+)
 
 # A made-up sample of Śląskie institutions: real place names, invented institutions and numbers.
 DEMO_SAMPLE_FILE = Path(__file__).with_name("demo_sample.csv")
@@ -39,6 +51,9 @@ class DemoFieldwork:
     id: int
     title: str
     links: list[tuple[str, str]]  # (institution, personal link path)
+    calling_hours: str = ""
+    callable: int = 0  # cases not final, waiting for a call
+    interviewer: str = ""  # the demo interviewer's user name
 
 
 def ensure_demo_accounts(session: Session) -> list[tuple[str, str, str]]:
@@ -54,6 +69,18 @@ def ensure_demo_accounts(session: Session) -> list[tuple[str, str, str]]:
                 must_change_password=False,
             )
     return [(username, DEMO_PASSWORD, role.value) for username, role, _ in DEMO_ACCOUNTS]
+
+
+def _phone_sample() -> bytes:
+    """Made-up institutions for the demo interviewer to call, with phone numbers."""
+    lines = ["id;nazwa;typ;podregion;powiat;gmina;telefon"]
+    for number in range(1, DEMO_PHONE_CASES + 1):
+        kind, subregion, powiat, gmina, prefix = DEMO_PHONE_PLACES[number % len(DEMO_PHONE_PLACES)]
+        kind_name = "Klub" if kind == "KIS" else "Centrum"
+        name = f"{kind_name} Integracji Społecznej nr {number} ({gmina})"
+        phone = f"{prefix} {number:02d} {50 + number:02d}"
+        lines.append(f"TEL-{number:03d};{name};{kind};{subregion};{powiat};{gmina};{phone}")
+    return "\n".join(lines).encode("utf-8")
 
 
 def ensure_demo_fieldwork(session: Session, now: datetime) -> DemoFieldwork | None:
@@ -76,6 +103,12 @@ def ensure_demo_fieldwork(session: Session, now: datetime) -> DemoFieldwork | No
         )
         if not outcome.ok:  # the demo sample is ours: a problem here is a bug
             raise RuntimeError("; ".join(p.render() for p in outcome.problems))
+        outcome = fieldwork_services.import_sample(
+            session, fieldwork, _phone_sample(), "demo_telefony.csv", now=now
+        )
+        if not outcome.ok:
+            raise RuntimeError("; ".join(p.render() for p in outcome.problems))
+        fieldwork.calling_hours = DEMO_CALLING_HOURS
         fieldwork.open(now)
         session.flush()
     for username, role, _name in DEMO_ACCOUNTS:  # the demo interviewer calls this fieldwork
@@ -98,4 +131,17 @@ def ensure_demo_fieldwork(session: Session, now: datetime) -> DemoFieldwork | No
         .where(SampleUnit.fieldwork_id == fieldwork.id, SampleUnit.id.not_in(answered))
         .order_by(SampleUnit.id)
     ).all()
-    return DemoFieldwork(fieldwork.id, fieldwork.title, [(u.name, f"/r/{u.token}") for u in units])
+    waiting = session.scalar(
+        select(func.count())
+        .select_from(Case)
+        .where(Case.fieldwork_id == fieldwork.id, Case.is_final.is_(False))
+    )
+    interviewer = next(name for name, role, _ in DEMO_ACCOUNTS if role is Role.INTERVIEWER)
+    return DemoFieldwork(
+        fieldwork.id,
+        fieldwork.title,
+        [(u.name, f"/r/{u.token}") for u in units],
+        calling_hours=fieldwork.calling_hours,
+        callable=waiting or 0,
+        interviewer=interviewer,
+    )

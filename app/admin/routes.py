@@ -23,9 +23,10 @@ from app.admin.forms import AuditFilterForm, ConfirmForm, CreateUserForm, EditUs
 from app.auth import services
 from app.domain.calling import WARSAW
 from app.extensions import db_session
+from app.models.fieldwork import Fieldwork
 from app.models.users import Role, User
 from app.security import roles
-from app.web import ROLE_LABELS, audit
+from app.web import ROLE_LABELS, audit, role_label, state_label
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -144,6 +145,7 @@ def audit_log():
             before_id=before,
         )
         events = audit_events.find_events(db_session(), filters)
+    names = _AuditNames(events)
     args = {k: v for k, v in request.args.items() if k != "before"}
     older = None
     if len(events) == audit_events.PAGE_SIZE:
@@ -159,8 +161,60 @@ def audit_log():
         paged="before" in request.args,
         action_label=lambda code: _(audit_events.ACTIONS.get(code, code)),
         actor_label=_actor_label,
-        details=lambda event: audit_events.describe_detail(event.detail, _),
+        target_label=lambda event: audit_events.describe_target(event.target, _, names.target),
+        details=lambda event: audit_events.describe_detail(event.detail, _, names.value_for(event)),
     ), (200 if not form.errors else 400)
+
+
+class _AuditNames:
+    """Names for what the audit log stores as codes and ids: fieldwork titles, user names,
+    states, roles, supervisor actions (looked up once per page)."""
+
+    def __init__(self, events) -> None:
+        session = db_session()
+        fieldwork_ids = {e.fieldwork_id for e in events if e.fieldwork_id is not None}
+        self.titles = dict(
+            session.execute(
+                select(Fieldwork.id, Fieldwork.title).where(Fieldwork.id.in_(fieldwork_ids))
+            ).all()
+        )
+        user_ids: set[int] = set()
+        for event in events:
+            if event.action == "supervisor.action":
+                for key in ("old", "new"):
+                    value = (event.detail or {}).get(key)
+                    values = value if isinstance(value, list) else [value]
+                    user_ids.update(v for v in values if isinstance(v, int))
+        self.users = {
+            user.id: user.full_name or user.username
+            for user in session.scalars(select(User).where(User.id.in_(user_ids)))
+        }
+
+    def target(self, kind: str, key: str) -> str | None:
+        if kind == "fieldwork" and key.isdigit() and int(key) in self.titles:
+            return f"„{self.titles[int(key)]}”"
+        return None
+
+    def value_for(self, event):
+        action = (event.detail or {}).get("action")
+        people = event.action == "supervisor.action" and action in ("team", "assign", "release")
+
+        def label(key: str, value):
+            if key == "state" and isinstance(value, str):
+                return state_label(value)
+            if key == "role" and value in {r.value for r in Role}:
+                return role_label(value)
+            if key == "action" and value in audit_events.SUPERVISOR_ACTIONS:
+                return _(audit_events.SUPERVISOR_ACTIONS[value])
+            if key == "active" and isinstance(value, bool):
+                return _("yes") if value else _("no")
+            if people and key in ("old", "new"):
+                if value is None:
+                    return "—"
+                return self.users.get(value) if isinstance(value, int) else None
+            return None
+
+        return label
 
 
 def _actor_label(event) -> str:

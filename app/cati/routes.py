@@ -22,7 +22,13 @@ from app.models.fieldwork import ContactPhone, Fieldwork, Response
 from app.models.users import Role
 from app.respond import services as respond
 from app.respond.services import Interview, Link, StaleForm
-from app.respond.views import PageBuilder, expression_values, read_page_post
+from app.respond.views import (
+    PageBuilder,
+    expression_values,
+    live_calculations,
+    progress_percent,
+    read_page_post,
+)
 from app.security import roles
 
 bp = Blueprint("cati", __name__, url_prefix="/cati")
@@ -106,7 +112,12 @@ def next_case(fieldwork_id: int):
 @roles(*CALLERS)
 def case(case_id: int):
     found = _my_case(case_id)
-    return _case_page(found, OutcomeForm(), PhoneForm(), NotesForm(notes=found.notes))
+    outcome_form = OutcomeForm()
+    if not outcome_form.is_submitted():
+        outcome_form.outcome.data = services.break_off_outcome(
+            db_session(), found, _open_call(found)
+        )
+    return _case_page(found, outcome_form, PhoneForm(), NotesForm(notes=found.notes))
 
 
 def _outcome_choices(fieldwork: Fieldwork) -> list[tuple[str, str]]:
@@ -197,9 +208,14 @@ def record_outcome(case_id: int):
     if outcome.kind == OutcomeKind.APPOINTMENT.value:
         try:
             appointment = _appointment_from(form)
-        except ValueError:
-            form.appointment_date.errors.append(_("Give the appointment's date and time."))
+        except _AppointmentProblem as problem:
+            problem.field.errors.append(problem.message)
             return _case_page(found, form, PhoneForm(), NotesForm(notes=found.notes), status=400)
+    try:
+        services.check_against_response(session, found, outcome)
+    except services.CatiError as exc:
+        form.outcome.errors.append(exc.message.render(_))
+        return _case_page(found, form, PhoneForm(), NotesForm(notes=found.notes), status=400)
     call = _open_call(found) or services.start_call(session, found, current_user.id, None, now())
     try:
         services.finish_call(
@@ -216,6 +232,18 @@ def record_outcome(case_id: int):
         form.note.errors.append(exc.message.render(_))
         return _case_page(found, form, PhoneForm(), NotesForm(notes=found.notes), status=400)
     flash(_("Call recorded: %(outcome)s.", outcome=_outcome_label(outcome)), "success")
+    if appointment is not None and not services.calling_hours(found.fieldwork).is_open(
+        appointment.starts_at
+    ):
+        flash(
+            _(
+                "Note: %(when)s is outside the calling hours (%(hours)s); the case will be"
+                " handed out only when calling is allowed.",
+                when=appointment.starts_at.astimezone(WARSAW).strftime("%d.%m.%Y %H:%M"),
+                hours=found.fieldwork.calling_hours,
+            ),
+            "warning",
+        )
     return redirect(url_for("cati.index"))
 
 
@@ -223,15 +251,45 @@ def _outcome_label(outcome: Outcome) -> str:
     return outcome.label_en if str(get_locale()) == "en" else outcome.label_pl
 
 
+class _AppointmentProblem(Exception):
+    """What is wrong with the appointment fields, and which field to mark."""
+
+    def __init__(self, field, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
 def _appointment_from(form: OutcomeForm) -> services.AppointmentRequest:
-    if not form.appointment_date.data or not form.appointment_from.data:
-        raise ValueError("appointment date and time are needed")
-    starts = _warsaw_moment(form.appointment_date.data, form.appointment_from.data)
+    if not form.appointment_date.data:
+        raise _AppointmentProblem(form.appointment_date, _("Give the appointment's date."))
+    if not form.appointment_from.data:
+        raise _AppointmentProblem(form.appointment_from, _("Give the appointment's start time."))
+    try:
+        starts = _warsaw_moment(form.appointment_date.data, form.appointment_from.data)
+    except ValueError:
+        raise _AppointmentProblem(
+            form.appointment_date,
+            _("There is no such date or time: %(when)s.", when=form.appointment_date.data),
+        ) from None
     ends = None
     if form.appointment_to.data:
-        ends = _warsaw_moment(form.appointment_date.data, form.appointment_to.data)
+        try:
+            ends = _warsaw_moment(form.appointment_date.data, form.appointment_to.data)
+        except ValueError:
+            raise _AppointmentProblem(
+                form.appointment_to,
+                _("There is no such time: %(time)s.", time=form.appointment_to.data),
+            ) from None
         if ends <= starts:
-            raise ValueError("the window ends before it starts")
+            raise _AppointmentProblem(
+                form.appointment_to,
+                _(
+                    "The appointment must end after it starts (%(start)s–%(end)s).",
+                    start=form.appointment_from.data,
+                    end=form.appointment_to.data,
+                ),
+            )
     return services.AppointmentRequest(
         starts_at=starts,
         ends_at=ends,
@@ -364,7 +422,6 @@ def _render_interview(
         for p in shown
         if any(name in current.answers for item in p.questions for name in item.variable_names())
     ]
-    position = next((i for i, p in enumerate(shown) if p.id == page.id), 0)
     return (
         render_template(
             "cati/interview.html",
@@ -373,14 +430,14 @@ def _render_interview(
             page=page,
             items=builder.page(page),
             group_label=builder.text(page.group.label) if page.group else "",
-            position=position + 1,
-            total=len(shown),
+            percent=progress_percent(flow, MODE, page),
             is_first=flow.previous_page(state, MODE, page.id) is None,
             is_last=flow.next_page(state, MODE, page.id) is None,
             revision=current.response.revision,
             answered=answered,
             error_count=len(errors),
             known_answers=expression_values(flow, state),
+            calculations=live_calculations(flow),
             sample=current.sample,
         ),
         status,

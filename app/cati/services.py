@@ -25,6 +25,7 @@ from app.domain.outcomes import (
     CallFact,
     OutcomeKind,
     OutcomeSpec,
+    aapor_group,
     case_disposition,
     remaining_numbers,
 )
@@ -492,6 +493,58 @@ def finish_call(
     if not keep_claim:
         release(case)
     log.info("case %d: call %d ended %s", case.id, call.id, outcome.code)
+
+
+NON_CONTACT_GROUPS = ("NC", "UH", "UO")  # AAPOR: not reached, or not known to be there
+
+
+def check_against_response(session: Session, case: Case, outcome: Outcome) -> None:
+    """Refuse an interviewer's outcome that contradicts the answers: "complete" needs a
+    submitted response, and a submitted response was given by someone: no non-contact."""
+    spec = spec_of(outcome)
+    response = session.scalar(
+        select(Response).where(Response.sample_unit_id == case.sample_unit_id)
+    )
+    submitted = response is not None and response.is_complete
+    if spec.is_complete and not submitted:
+        raise CatiError(
+            Message(
+                N_(
+                    "The questionnaire has not been finished, so the interview cannot be"
+                    " recorded as complete. Record a break-off (to continue later) or a"
+                    " partial interview."
+                )
+            )
+        )
+    if submitted and not spec.is_complete and aapor_group(spec.aapor) in NON_CONTACT_GROUPS:
+        raise CatiError(
+            Message(
+                N_(
+                    "The questionnaire of this institution has been submitted, so the"
+                    " call cannot be recorded as a non-contact."
+                )
+            )
+        )
+
+
+def break_off_outcome(session: Session, case: Case, call: Call | None) -> str | None:
+    """The outcome to offer first after an interview was interrupted during ``call``:
+    the fieldwork's break-off (AAPOR 2.12) when answers were saved since the call began."""
+    if call is None:
+        return None
+    response = session.scalar(
+        select(Response).where(Response.sample_unit_id == case.sample_unit_id)
+    )
+    if response is None or response.is_complete or not response.via_phone:
+        return None
+    if response.revision == 0 or response.updated_at < call.started_at:
+        return None
+    return session.scalar(
+        select(Outcome.code)
+        .where(Outcome.fieldwork_id == case.fieldwork_id, Outcome.aapor == "2.12")
+        .order_by(Outcome.position)
+        .limit(1)
+    )
 
 
 def _book(session: Session, case: Case, request: AppointmentRequest, interviewer_id: int) -> None:

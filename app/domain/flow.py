@@ -319,6 +319,14 @@ class Flow:
             plan = self._page_plans[key] = self._plan(start)
         return plan
 
+    def calculations(self) -> list[Item]:
+        """The calculate items in the order they are evaluated (what they use first)."""
+        return [
+            self._items[index]
+            for index in self._order
+            if self._items[index].type is ItemType.CALCULATE
+        ]
+
     def variables_of(self, item: Item) -> tuple[Variable, ...]:
         """The variables ``item`` stores: its answer (or matrix rows), then its ``_other``."""
         return self._variables_of[self._position[item.name]]

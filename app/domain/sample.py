@@ -275,6 +275,7 @@ class SampleParseResult:
     rows: list[SampleRow]  # the rows without a problem of their own (all of them when ok)
     problems: list[SampleProblem]  # in file order: the file, the header, then row by row
     variable_names: list[str] = field(default_factory=list)  # the extra columns, in order
+    headers: dict[str, str] = field(default_factory=dict)  # standard column -> its header
 
     @property
     def ok(self) -> bool:
@@ -1071,9 +1072,7 @@ class _RowReader:
         for name in REQUIRED_COLUMNS:
             header = headers[name]
             if not standard.get(name) and header not in reported:
-                problems.append(
-                    _problem(number, header, N_("%(name)s must not be empty"), name=name)
-                )
+                problems.append(_problem(number, header, N_("a value is required here")))
         external_id = standard.get("external_id", "")
         if not external_id:
             return
@@ -1135,7 +1134,8 @@ def _build(
     problems.extend(reader.problems)
     rows = reader.rows if reader.has_required else []
     variable_names = [column.variable for column in columns if column.variable is not None]
-    return SampleParseResult(rows, problems, variable_names)
+    headers = {column.standard: column.header for column in columns if column.standard}
+    return SampleParseResult(rows, problems, variable_names, headers)
 
 
 # --- the entry point -------------------------------------------------------------------

@@ -19,14 +19,14 @@ def kind_choices() -> list[tuple[str, str]]:
 class ExportForm(FlaskForm):
     kind = RadioField(_l("File"), choices=kind_choices, default="responses")
     language = SelectField(_l("Language of labels"), validators=[Optional()])
-    labels = BooleanField(_l("Choice labels instead of codes"))
+    labels = BooleanField(_l("Choice labels instead of codes (responses files)"))
     complete_only = BooleanField(_l("Complete responses only"))
     date_from = DateField(_l("Last worked on from"), validators=[Optional(), DateInRange()])
     date_to = DateField(_l("Last worked on until"), validators=[Optional(), DateInRange()])
     subregion = SelectField(_l("Subregion"), validators=[Optional()])
-    by = SelectField(_l("Report: break down by"), validators=[Optional()])
-    compare = SelectField(_l("Report: compare with an earlier fieldwork"), validators=[Optional()])
-    include_partial = BooleanField(_l("Report: include partial responses"))
+    by = SelectField(_l("Break down by"), validators=[Optional()])
+    compare = SelectField(_l("Compare with an earlier fieldwork"), validators=[Optional()])
+    include_partial = BooleanField(_l("Include partial responses"))
 
     def validate_date_to(self, field: DateField) -> None:
         if field.data and self.date_from.data and field.data < self.date_from.data:

@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import logging
 import queue
+import re
 import secrets
 import tempfile
 import threading
+import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -112,10 +114,45 @@ class ReportOptions:
         )
 
 
-def file_name(kind: str, fieldwork_id: int) -> str:
+def file_name(kind: str, fieldwork_id: int, options: dict[str, Any] | None = None) -> str:
+    """The download's name, saying what is in it: ``odpowiedzi-badanie-3-kompletne-etykiety
+    .xlsx``, ``raport-badanie-3-wg-podregion-porownanie-2.xlsx``."""
     prefix = "raport" if kind == REPORT else "odpowiedzi"
     extension = "csv" if kind == CSV else "xlsx"
-    return f"{prefix}-badanie-{fieldwork_id}.{extension}"
+    parts = [prefix, "badanie", str(fieldwork_id)]
+    options = options or {}
+    if options.get("complete_only"):
+        parts.append("kompletne")
+    if options.get("labels"):
+        parts.append("etykiety")
+    if options.get("subregion"):
+        parts.append(_slug(options["subregion"]))
+    if options.get("date_from"):
+        parts.append(f"od-{options['date_from']}")
+    if options.get("date_to"):
+        parts.append(f"do-{options['date_to']}")
+    if options.get("by"):
+        parts += ["wg", _BY_NAMES.get(options["by"], _slug(options["by"]))]
+    if options.get("compare_id"):
+        parts.append(f"porownanie-{options['compare_id']}")
+    if options.get("include_partial"):
+        parts.append("z-czesciowymi")
+    if options.get("language"):
+        parts.append(str(options["language"]))
+    return "-".join(part for part in parts if part) + f".{extension}"
+
+
+_BY_NAMES = {"subregion": "podregion", "entity_type": "typ", "powiat": "powiat", "gmina": "gmina"}
+
+
+def _slug(text: str) -> str:
+    """Text as a safe part of a file name: ASCII letters, digits and dashes."""
+    ascii_text = (
+        unicodedata.normalize("NFKD", str(text).replace("ł", "l").replace("Ł", "L"))
+        .encode("ascii", "ignore")
+        .decode()
+    )
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:40]
 
 
 def mimetype(kind: str) -> str:
@@ -156,7 +193,7 @@ def create_job(
         user_id=user_id,
         kind=kind,
         options=options,
-        file_name=file_name(kind, fieldwork.id),
+        file_name=file_name(kind, fieldwork.id, options),
         created_at=now,
         heartbeat_at=now,
     )

@@ -21,6 +21,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -73,15 +74,32 @@ def _form(fieldwork: Fieldwork) -> ExportForm:
     subregions, _types = sample_facets(session, fieldwork)
     form.subregion.choices = [("", _("all"))] + [(s, s) for s in subregions]
     form.by.choices = [("", _("no breakdown"))] + [
-        (name, name) for name in known_breakdowns(session, fieldwork)
+        (name, _breakdown_label(name)) for name in known_breakdowns(session, fieldwork)
     ]
+    # only an earlier fieldwork of the same survey can be compared with
     earlier = session.scalars(
         select(Fieldwork)
-        .where(Fieldwork.survey_id == fieldwork.survey_id, Fieldwork.id != fieldwork.id)
+        .where(Fieldwork.survey_id == fieldwork.survey_id, Fieldwork.id < fieldwork.id)
         .order_by(Fieldwork.id.desc())
     ).all()
     form.compare.choices = [("", _("none"))] + [(str(f.id), f.title) for f in earlier]
     return form
+
+
+BREAKDOWN_LABELS = {
+    "subregion": _l("Subregion"),
+    "entity_type": _l("Type of institution"),
+    "powiat": _l("Powiat"),
+    "gmina": _l("Gmina"),
+}
+
+
+def _breakdown_label(name: str) -> str:
+    """A breakdown in words: a standard column's name, or a sample variable's in words."""
+    if name in BREAKDOWN_LABELS:
+        return str(BREAKDOWN_LABELS[name])
+    text = name.removeprefix("v_").replace("_", " ")
+    return _("sample variable: %(name)s", name=text)
 
 
 def _files_page(fieldwork: Fieldwork, form: ExportForm, status: int = 200):

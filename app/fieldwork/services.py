@@ -211,7 +211,7 @@ def check_sample(
             problems=[
                 SampleProblem(
                     row,
-                    "external_id",
+                    parsed.headers.get("external_id", "external_id"),  # as the file names it
                     Message(
                         N_("external id %(id)s is already in this fieldwork's sample"),
                         {"id": external_id},

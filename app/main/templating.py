@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -45,6 +46,8 @@ def register(app: Flask) -> None:
 
     app.add_template_filter(format_date, "date")
     app.add_template_filter(format_datetime, "datetime")
+    app.add_template_filter(format_phone, "phone")
+    app.add_template_filter(variable_label, "variable_label")
 
 
 def navigation() -> list[tuple[str, str]]:
@@ -73,3 +76,36 @@ def format_datetime(value: datetime | None) -> str:
     if value is None:
         return ""
     return value.astimezone(WARSAW).strftime("%d.%m.%Y %H:%M")
+
+
+# Polish mobile numbers start with these two digits (written 3-3-3); the rest are landlines
+# with a two-digit area code (written 2-3-2-2), as the numbers are said aloud.
+_MOBILE_PREFIXES = frozenset("45 50 51 53 57 60 66 69 72 73 78 79 88".split())
+
+
+def format_phone(number: str | None) -> str:
+    """A stored phone number grouped the Polish way: ``0321111101`` -> ``32 111 11 01``,
+    ``+48501234567`` -> ``+48 501 234 567``; anything else is shown as stored."""
+    if not number:
+        return ""
+    digits = re.sub(r"[^0-9+]", "", number)
+    country = ""
+    if digits.startswith("+48") and len(digits) == 12:
+        country, digits = "+48 ", digits[3:]
+    elif digits.startswith("0048") and len(digits) == 13:
+        country, digits = "+48 ", digits[4:]
+    elif digits.startswith("0") and len(digits) == 10:
+        digits = digits[1:]  # the old trunk prefix
+    if not digits.isdigit() or len(digits) != 9:
+        return number
+    if digits[:2] in _MOBILE_PREFIXES:
+        return f"{country}{digits[:3]} {digits[3:6]} {digits[6:]}"
+    return f"{country}{digits[:2]} {digits[2:5]} {digits[5:7]} {digits[7:]}"
+
+
+def variable_label(name: str) -> str:
+    """A sample variable's name as a label: ``liczba_miejsc`` -> ``Liczba miejsc``."""
+    if name.startswith("v_") and name[2:3].isdigit():
+        name = name[2:]  # the letter added to a header that began with a digit
+    text = name.replace("_", " ").strip()
+    return text[:1].upper() + text[1:]

@@ -21,7 +21,15 @@ from app.extensions import db_session, now
 from app.models.fieldwork import Fieldwork
 from app.respond import services
 from app.respond.services import Interview, Link, NotAccepting, StaleForm
-from app.respond.views import PageBuilder, expression_values, read_page_post, summary
+from app.respond.views import (
+    PageBuilder,
+    expression_values,
+    live_calculations,
+    problem_text,
+    progress_percent,
+    read_page_post,
+    summary,
+)
 from app.security import public
 from app.surveys.services import questionnaire_of
 
@@ -128,8 +136,6 @@ def _render_page(link, interview, shown, state: State, values, errors, *, status
     builder = PageBuilder(
         flow, state, language=language, mode=MODE, gettext=_, values=values, errors=errors
     )
-    pages = [p for p in flow.pages(MODE) if flow.is_shown(p, state, MODE)]
-    position = next((i for i, p in enumerate(pages) if p.id == shown.id), 0)
     is_last = flow.next_page(state, MODE, shown.id) is None
     return (
         render_template(
@@ -140,14 +146,14 @@ def _render_page(link, interview, shown, state: State, values, errors, *, status
             items=builder.page(shown),
             group_label=builder.text(shown.group.label) if shown.group else "",
             title=interview.questionnaire.settings.title.get(language),
-            position=position + 1,
-            total=len(pages),
+            percent=progress_percent(flow, MODE, shown),
             is_first=flow.previous_page(state, MODE, shown.id) is None,
             is_last=is_last,
             revision=interview.response.revision,
             error_count=len(errors),
             notice=notice,
             known_answers=expression_values(flow, state),
+            calculations=live_calculations(flow),
             sample=interview.sample,
         ),
         status,
@@ -205,7 +211,13 @@ def submit_page(token: str, page_id: str):
         target = flow.previous_page(state, MODE, shown.id) or shown
         return redirect(url_for("respond.page", token=token, page_id=target.id))
     if action == "later":
-        return render_template("respond/saved.html", link=link, token=token)
+        return render_template(
+            "respond/saved.html",
+            link=link,
+            token=token,
+            page_id=shown.id,
+            not_saved=_not_saved(interview, state, result.errors, fields),
+        )
     following = flow.next_page(state, MODE, shown.id)
     if following is not None and action == "next":
         return redirect(url_for("respond.page", token=token, page_id=following.id))
@@ -214,6 +226,23 @@ def submit_page(token: str, page_id: str):
     flash(_("Some required answers are still missing. Please complete this page."), "error")
     target = flow.resume_page(state, MODE, None) or shown
     return redirect(url_for("respond.page", token=token, page_id=target.id))
+
+
+def _not_saved(interview: Interview, state: State, errors, fields) -> list[tuple[str, str, str]]:
+    """The answers typed on a page that "save and finish later" could not keep (a value
+    the question does not accept): question, what was typed, why. Said on the saved page,
+    so that nothing disappears silently."""
+    language = _language(interview)
+    flow = interview.flow
+    rows = []
+    for name, problem in errors.items():
+        typed = ", ".join(v.strip() for v in fields.getlist(name) if v.strip())
+        if not typed:
+            continue  # an empty required answer is simply not given yet
+        item = flow.variables[name].item
+        label = flow.render_text(item.label, language, state) if item.label else name
+        rows.append((label, typed, problem_text(problem, language, _) or ""))
+    return rows
 
 
 def _stale(link: Link, token: str, shown: Page):

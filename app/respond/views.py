@@ -12,6 +12,7 @@ from typing import Any
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
+from app.domain.expressions import interpolate_references
 from app.domain.flow import (
     DONT_KNOW,
     DONT_KNOW_FIELD_VALUE,
@@ -87,6 +88,9 @@ class ItemView:
     allow_refused: bool = False
     read_only: bool = False
     children: list[ItemView] = field(default_factory=list)
+    phone: bool = False  # on an interviewer's screen (keyboard first)
+    label_template: str | None = None  # the label with ${name} left in, to fill in live
+    hint_template: str | None = None
 
     @property
     def missing(self) -> str | None:
@@ -172,6 +176,9 @@ class PageBuilder:
             relevance_tree=json.dumps(item.relevant.to_json()) if item.relevant else None,
             read_only=item.read_only or self.read_only,
         )
+        view.phone = self.mode == "phone"
+        view.label_template = self._live_template(item.label)
+        view.hint_template = self._live_template(item.hint)
         if item.type is ItemType.GROUP:
             view.children = [
                 self.item(c) for c in item.children if c.type is not ItemType.CALCULATE
@@ -212,7 +219,21 @@ class PageBuilder:
                 elif item.type is ItemType.DECIMAL:  # Polish writes a decimal comma
                     view.values = [_decimal_comma(value) for value in view.values]
                 view.error = self.error(var.name)
+        if self.read_only:
+            # The response viewer shows a stored don't know / refused even where this mode
+            # would not offer it (the web form), so that it never looks skipped.
+            given = set(view.values) | {row.value for row in view.rows}
+            view.allow_dont_know = view.allow_dont_know or DONT_KNOW_FIELD_VALUE in given
+            view.allow_refused = view.allow_refused or REFUSED_FIELD_VALUE in given
         return view
+
+    def _live_template(self, text: Text | None) -> str | None:
+        """The text as written, when it shows answers (``${name}``) the browser can fill in
+        as they change on the page; None for a text without any."""
+        if text is None or self.read_only:
+            return None
+        source = text.get(self.language, self.settings.default_language)
+        return source if interpolate_references(source) else None
 
     def _choices(self, item: Item) -> list[ChoiceView]:
         """Every choice of the list; those the choice_filter leaves out now are marked, so the
@@ -282,6 +303,40 @@ def _answer_text(flow: Flow, item: Item, kind: VariableKind, value: Any, languag
     if isinstance(value, Decimal):
         return _decimal_comma(str(value))
     return str(value)
+
+
+def progress_percent(flow: Flow, mode: Mode, page: Page) -> int:
+    """How far into the questionnaire ``page`` is, 0-99: the share of all its pages (shown
+    or skipped alike) that come before it. Unlike "page 3 of 7" it never jumps back when an
+    answer opens or skips later pages: it only grows as the respondent goes on."""
+    total = len(flow.pages(mode))
+    return 100 * page.index // total if total else 0
+
+
+def live_calculations(flow: Flow) -> list[dict[str, Any]]:
+    """The questionnaire's calculations as the browser evaluates them while a page is
+    filled (name, calculation tree, relevance tree), in the order the server evaluates
+    them, so that a label showing ``${total}`` follows the answers it adds up."""
+    return [
+        {
+            "name": item.name,
+            "calculation": item.calculation.to_json(),
+            "relevant": _relevance_tree(item),
+        }
+        for item in flow.calculations()
+        if item.calculation is not None
+    ]
+
+
+def _relevance_tree(item: Item) -> list[Any] | None:
+    """Every relevance the item depends on (its own and its groups'), as trees."""
+    trees = []
+    current: Item | None = item
+    while current is not None:
+        if current.relevant is not None:
+            trees.append(current.relevant.to_json())
+        current = current.parent
+    return trees or None
 
 
 def expression_values(flow: Flow, state: State) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from app import audit as audit_log
 from app.cati import services as cati
 from app.domain.aapor import FORMULAS
 from app.domain.calling import WARSAW, CallingHoursError
@@ -36,19 +37,7 @@ bp = Blueprint("supervise", __name__, url_prefix="/supervise")
 
 CASE_LIST_LIMIT = 100
 COUNT_NAMES = ("I", "P", "R", "NC", "O", "UH", "UO", "NE")
-ACTION_LABELS = {
-    "calling_hours": _l("Calling hours changed"),
-    "attempt_limit": _l("Attempt limit changed"),
-    "claim_timeout": _l("Claim timeout changed"),
-    "aapor_e": _l("e changed"),
-    "priority": _l("Case priority changed"),
-    "assign": _l("Case assigned"),
-    "release": _l("Case released"),
-    "exclude": _l("Case excluded"),
-    "include": _l("Case included again"),
-    "call_outcome": _l("Call outcome changed"),
-    "team": _l("Team changed"),
-}
+ACTION_LABELS = {code: _l(label) for code, label in audit_log.SUPERVISOR_ACTIONS.items()}
 
 
 # --- formatting -------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ CI=true they fail.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import threading
@@ -25,7 +26,7 @@ from flask import Flask
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from app import create_app, migrate
-from tests.conftest import SHIPPED, FakeClock
+from tests.conftest import SHIPPED, TEST_PASSWORD, FakeClock
 
 CHROMIUM = Path(os.environ.get("ANKIETA_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
@@ -245,3 +246,47 @@ def assert_accessible(axe_source: str) -> Callable[..., None]:
         assert not violations, f"axe-core on {what} ({page.url}):\n{_describe(violations)}"
 
     return check
+
+
+# --- telephone interviews ----------------------------------------------------------------
+
+_phone_serial = itertools.count(1)
+
+
+@pytest.fixture
+def phone_case(live_server: LiveServer, live_clock):
+    """A new interviewer and a fieldwork of ``survey`` with one institution to phone."""
+    from app.auth.services import create_user
+    from app.fieldwork import services as fieldwork_services
+    from app.models.fieldwork import FieldworkInterviewer
+    from app.models.users import Role
+
+    def factory(survey: str) -> tuple[int, str]:
+        serial = next(_phone_serial)
+        username = f"walker{serial}"
+        rows = [
+            "external_id;name;entity_type;subregion;gmina;phone",
+            f"W{serial};Jednostka nr {serial};CIS;południowy;Żory;032 111 22 33",
+        ]
+        with live_server.app.extensions["ankieta.db"].session() as session:
+            interviewer, _ = create_user(
+                session,
+                username,
+                Role.INTERVIEWER,
+                password=TEST_PASSWORD,
+                must_change_password=False,
+            )
+            fieldwork = fieldwork_services.create_fieldwork(
+                session, survey, f"Przejście {survey} {serial}"
+            )
+            session.flush()
+            session.add(FieldworkInterviewer(fieldwork_id=fieldwork.id, user_id=interviewer.id))
+            imported = fieldwork_services.import_sample(
+                session, fieldwork, "\n".join(rows).encode(), "sample.csv", now=live_clock()
+            )
+            assert imported.ok, [p.render() for p in imported.problems]
+            fieldwork.open(live_clock())
+            session.flush()
+            return fieldwork.id, username
+
+    return factory

@@ -192,7 +192,7 @@ def test_a_page_can_be_completed_with_the_keyboard_and_focus_stays_visible(page,
     with page.expect_navigation():
         page.keyboard.press("Enter")
     assert page.url.endswith("/p/b"), page.locator("main").inner_text()
-    expect(page.get_by_text("Strona 2 z")).to_be_visible()
+    expect(page.get_by_text("Postęp: 12%")).to_be_visible()
 
 
 # --- zoom ----------------------------------------------------------------------------------

@@ -277,7 +277,7 @@ def test_a_header_without_letters_or_digits_is_a_problem() -> None:
 
 def test_header_is_the_first_non_empty_row_and_rows_keep_file_numbers() -> None:
     result = parse_csv("\n;;\nid;nazwa\nK-1;Klub\n\nK-2;\n")
-    assert rendered(result) == ["row 6, column nazwa: name must not be empty"]
+    assert rendered(result) == ["row 6, column nazwa: a value is required here"]
     assert [row.row for row in result.rows] == [4]
 
 
@@ -287,8 +287,8 @@ def test_header_is_the_first_non_empty_row_and_rows_keep_file_numbers() -> None:
 def test_empty_external_id_and_name_are_problems_at_their_cells() -> None:
     result = parse_csv("id;nazwa;email\n  ;Klub;\nK-2;  ;\nK-3;Klub 3;\n")
     assert rendered(result) == [
-        "row 2, column id: external_id must not be empty",
-        "row 3, column nazwa: name must not be empty",
+        "row 2, column id: a value is required here",
+        "row 3, column nazwa: a value is required here",
     ]
     assert [row.external_id for row in result.rows] == ["K-3"]
 

@@ -406,7 +406,7 @@ def test_the_viewer_shows_newest_first_with_polish_labels(app, client, make_user
     ]
     ids = [int(i) for i in re.findall(r'<tr id="event-(\d+)"', body)]
     assert ids == sorted(ids, reverse=True)
-    assert IP in page_text(page) and "user ola" in page_text(page)
+    assert IP in page_text(page) and "konto ola" in page_text(page)
 
 
 def test_the_viewer_filters_by_action_user_fieldwork_and_warsaw_days(app, client, login_as, clock):

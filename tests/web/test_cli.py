@@ -101,6 +101,7 @@ def test_init_migrates_and_loads_every_shipped_survey(app, runner) -> None:
 
 
 def test_demo_sets_up_an_open_fieldwork_once_after_init(app, runner, client) -> None:
+    from app.demo import DEMO_PHONE_CASES
     from app.models.fieldwork import Fieldwork, SampleUnit
 
     assert runner.invoke(args=["init"]).exit_code == 0
@@ -108,7 +109,7 @@ def test_demo_sets_up_an_open_fieldwork_once_after_init(app, runner, client) -> 
     second = runner.invoke(args=["demo"])
     assert first.exit_code == 0 and second.exit_code == 0, first.output
     assert _count(app, Fieldwork) == 1
-    assert _count(app, SampleUnit) == 10
+    assert _count(app, SampleUnit) == 10 + DEMO_PHONE_CASES
     link = next(line.split()[0] for line in first.output.splitlines() if "/r/" in line)
     path = link[link.index("/r/") :]
     start = client.get(path)
@@ -208,7 +209,7 @@ def test_surveys_check_passes_every_shipped_definition_and_fails_a_broken_one(
     assert result.output == ""
     broken = tmp_path / "zla.yaml"
     broken.write_text(MINIMAL.replace("type: integer", "type: integr"), encoding="utf-8")
-    failed = runner.invoke(args=["surveys", "check", str(broken)])
+    failed = runner.invoke(args=["surveys", "check", "--lang", "en", str(broken)])
     assert failed.exit_code == 1
     assert f"{broken}:5: item liczba: Unknown type integr" in failed.output
     polish = runner.invoke(args=["surveys", "check", "--lang", "pl", str(broken)])

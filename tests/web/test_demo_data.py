@@ -7,7 +7,7 @@ from datetime import datetime
 from flask import Flask
 from sqlalchemy import func, select
 
-from app.demo import ensure_demo_fieldwork
+from app.demo import DEMO_PHONE_CASES, ensure_demo_fieldwork
 from app.domain.flow import answers_from_json
 from app.models.cati import Case
 from app.models.fieldwork import Fieldwork, Response, ResponseStatus, SampleUnit
@@ -116,9 +116,10 @@ def test_the_demo_fieldwork_gets_demo_responses_once(app, runner, clock) -> None
         units = session.scalars(
             select(SampleUnit).where(SampleUnit.fieldwork_id == demo.id).order_by(SampleUnit.id)
         ).all()
-        links = [f"/r/{unit.token}" for unit in units[:2]]
-        assert len(units) == 10
-        assert {r.sample_unit_id for r in responses} == {unit.id for unit in units[2:]}
+        # then the institutions added for telephone interviews, all without a response
+        links = [f"/r/{unit.token}" for unit in units[:2] + units[10:]]
+        assert len(units) == 10 + DEMO_PHONE_CASES
+        assert {r.sample_unit_id for r in responses} == {unit.id for unit in units[2:10]}
     assert [path for _, path in demo.links] == links
 
 

@@ -213,7 +213,10 @@ def test_csv_is_prepared_as_a_file_with_the_same_filters(app, client, login_as, 
     assert status["state"] == "done", status
     with app.extensions["ankieta.db"].session() as session:
         job = session.scalar(select(ExportJob).order_by(ExportJob.id.desc()))
-        assert (job.kind, job.file_name) == ("csv", f"odpowiedzi-badanie-{fieldwork_id}.csv")
+        assert (job.kind, job.file_name) == (
+            "csv",
+            f"odpowiedzi-badanie-{fieldwork_id}-kompletne-od-2026-01-01.csv",
+        )
         assert job.options["complete_only"] is True
         assert job.options["date_from"] == "2026-01-01"
     bad = client.post(

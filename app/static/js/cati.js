@@ -4,6 +4,9 @@
  * first button). The first field gets the focus. Everything also works with the mouse.
  * On a screen with several questions (a field-list group) the keys act on the question
  * that has the focus (in a matrix, on its row), so answering one never changes another.
+ * The don't know / refused boxes of typed questions are no Tab stops (F2 / F3 set them;
+ * typing clears them), so Tab goes from question to question; each answer shows the
+ * digit that picks it.
  */
 (function () {
   "use strict";
@@ -32,20 +35,75 @@
     );
   }
 
+  // The typed field of a number / text / date question (none for a choice question).
+  function typedField(scope) {
+    return scope.querySelector(".field > input[type=text], .field > textarea");
+  }
+
   function pickMissing(scope, value) {
     var input = Array.prototype.find.call(scope.querySelectorAll('input[value="' + value + '"]'), function (el) {
       return !el.disabled && el.offsetParent !== null;
     });
-    if (input) {
-      input.checked = true;
-      input.dispatchEvent(new Event("change", { bubbles: true }));
-      input.focus();
+    if (!input) return;
+    input.checked = true;
+    var field = typedField(scope);
+    if (input.type === "checkbox") {
+      // don't know and refused exclude each other and whatever was typed
+      Array.prototype.forEach.call(
+        scope.querySelectorAll('input[type=checkbox][value="__dk__"], input[type=checkbox][value="__rf__"]'),
+        function (other) {
+          if (other !== input && other.name === input.name) other.checked = false;
+        }
+      );
+      if (field) field.value = "";
     }
+    input.dispatchEvent(new Event("change", { bubbles: true }));
+    // In a typed question the focus stays in its field, so Tab goes on to the next question.
+    (field || input).focus();
+  }
+
+  // Typing an answer takes back a don't know / refused recorded for the same question.
+  function clearMissingOnTyping(form) {
+    form.addEventListener("input", function (event) {
+      var target = event.target;
+      if (!typingInText(target) || !target.value) return;
+      Array.prototype.forEach.call(
+        form.querySelectorAll('input[type=checkbox][name="' + CSS.escape(target.name) + '"]'),
+        function (box) {
+          if (box.value === "__dk__" || box.value === "__rf__") box.checked = false;
+        }
+      );
+    });
+  }
+
+  // Show the digit that picks each answer (1-9) in front of it, as queXS does; renumbered
+  // when answers are offered or hidden as the page changes.
+  function numberChoices(form) {
+    Array.prototype.forEach.call(form.querySelectorAll(".choice .key"), function (key) {
+      key.remove();
+    });
+    Array.prototype.forEach.call(form.querySelectorAll(".item"), function (item) {
+      if (item.classList.contains("item-group") || item.classList.contains("item-matrix")) return;
+      visibleChoices(item).slice(0, 9).forEach(function (input, index) {
+        var label = input.id ? form.querySelector('label[for="' + CSS.escape(input.id) + '"]') : null;
+        if (!label) return;
+        var key = document.createElement("span");
+        key.className = "key";
+        key.setAttribute("aria-hidden", "true");
+        key.textContent = String(index + 1);
+        label.parentNode.insertBefore(key, label); // beside the label: not part of its name
+      });
+    });
   }
 
   document.addEventListener("DOMContentLoaded", function () {
     var form = document.getElementById("questionnaire");
     if (!form) return;
+    numberChoices(form);
+    form.addEventListener("change", function () {
+      numberChoices(form);
+    });
+    clearMissingOnTyping(form);
     if (!document.getElementById("error-summary")) {
       var first = form.querySelector("input:not([type=hidden]):not([disabled]), textarea, select");
       if (first) first.focus();
@@ -58,6 +116,13 @@
       } else if (event.key === "F3") {
         event.preventDefault();
         pickMissing(scopeOf(form, event.target), "__rf__");
+      } else if (event.key === "Enter" && event.target.tagName === "TEXTAREA" && !event.shiftKey) {
+        // Enter goes on here too, as the screen says; Shift+Enter starts a new line.
+        var next = form.querySelector("button.primary");
+        if (next) {
+          event.preventDefault();
+          next.click();
+        }
       } else if (event.key === "F4") {
         var back = form.querySelector('button[value="back"]');
         if (back) {

@@ -33,7 +33,8 @@
     } else if (status.total && status.done >= status.total) {
       state.textContent = box.dataset.textFinishing;
     } else if (status.total) {
-      state.textContent = fill(box.dataset.textProgress, status);
+      var percent = Math.floor((100 * status.done) / status.total);
+      state.textContent = fill(box.dataset.textProgress, Object.assign({ percent: percent }, status));
     }
     progress.max = status.total || 1;
     progress.value = status.total ? status.done : 0;
