@@ -22,6 +22,7 @@ class ExportForm(FlaskForm):
     date_from = DateField(_l("Last worked on from"), validators=[Optional()])
     date_to = DateField(_l("Last worked on until"), validators=[Optional()])
     subregion = SelectField(_l("Subregion"), validators=[Optional()])
+    include_tests = BooleanField(_l("Also test responses (from the test link)"))
     by = SelectField(_l("Report: break down by"), validators=[Optional()])
     compare = SelectField(_l("Report: compare with an earlier fieldwork"), validators=[Optional()])
     include_partial = BooleanField(_l("Report: include partial responses"))

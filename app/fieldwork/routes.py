@@ -139,6 +139,7 @@ def _detail_page(fieldwork: Fieldwork, upload: SampleUploadForm, problems=None, 
             erase_form=EraseContactsForm(formdata=None),
             problems=problems or [],
             base_url=request.host_url.rstrip("/"),
+            test_count=services.test_response_count(session, fieldwork),
         ),
         status,
     )
@@ -172,6 +173,26 @@ def change_state(fieldwork_id: int):
             "success",
         )
     return redirect(url_for("fieldwork.detail", fieldwork_id=fieldwork.id))
+
+
+@bp.route("/<int:fieldwork_id>/test-link", methods=["POST"])
+@roles(Role.ANALYST)
+def test_link(fieldwork_id: int):
+    fieldwork = _fieldwork_or_404(fieldwork_id)
+    if not StateForm().validate_on_submit():
+        abort(400)
+    try:
+        made = services.make_test_link(db_session(), fieldwork)
+    except services.FieldworkError as exc:
+        flash(exc.message.render(_), "error")
+    else:
+        if made:
+            audit(
+                "fieldwork.test_link_made",
+                fieldwork_id=fieldwork.id,
+                target=f"fieldwork {fieldwork.id}",
+            )
+    return redirect(url_for("fieldwork.detail", fieldwork_id=fieldwork.id) + "#links")
 
 
 @bp.route("/<int:fieldwork_id>/sample", methods=["POST"])

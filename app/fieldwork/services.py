@@ -78,6 +78,7 @@ def create_fieldwork(
         opens_on=opens_on,
         closes_on=closes_on,
         open_link_token=new_token() if open_link else None,
+        test_link_token=new_token(),
     )
     session.add(fieldwork)
     session.flush()
@@ -127,6 +128,25 @@ def change_state(
     log.info("fieldwork %d: %s", fieldwork.id, fieldwork.state)
 
 
+def make_test_link(session: Session, fieldwork: Fieldwork) -> bool:
+    """Give the fieldwork a test link if it has none (older fieldworks); True if made."""
+    if fieldwork.test_link_token is not None:
+        return False
+    if fieldwork.state == FieldworkState.CLOSED:
+        raise FieldworkError(Message(N_("The fieldwork is closed.")))
+    fieldwork.test_link_token = new_token()
+    session.flush()
+    return True
+
+
+def test_response_count(session: Session, fieldwork: Fieldwork) -> int:
+    return session.scalar(
+        select(func.count())
+        .select_from(Response)
+        .where(Response.fieldwork_id == fieldwork.id, Response.is_test.is_(True))
+    )
+
+
 @dataclass
 class FieldworkSummary:
     fieldwork: Fieldwork
@@ -147,9 +167,9 @@ def list_fieldworks(session: Session) -> list[FieldworkSummary]:
     counts: dict[tuple[int, str], int] = {
         (fid, status): n
         for fid, status, n in session.execute(
-            select(Response.fieldwork_id, Response.status, func.count()).group_by(
-                Response.fieldwork_id, Response.status
-            )
+            select(Response.fieldwork_id, Response.status, func.count())
+            .where(Response.is_test.is_(False))
+            .group_by(Response.fieldwork_id, Response.status)
         ).all()
     }
     summaries = []

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from babel import Locale, UnknownLocaleError
 from flask import Flask, current_app, request
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
@@ -15,6 +16,20 @@ from app.web import role_label, state_label, status_label
 
 WARSAW = ZoneInfo("Europe/Warsaw")
 LANGUAGE_NAMES = {"pl": "Polski", "en": "English"}
+# the questionnaire language a respondent picked (may be one the application is not in)
+SURVEY_LANGUAGE_KEY = "survey_lang"
+
+
+def language_name(code: str) -> str:
+    """A language's name in that language ("Polski", "Українська"); the code if unknown."""
+    if code in LANGUAGE_NAMES:
+        return LANGUAGE_NAMES[code]
+    try:
+        name = Locale.parse(code.replace("-", "_")).get_display_name()
+    except (ValueError, TypeError, UnknownLocaleError):
+        return code
+    return name[:1].upper() + name[1:] if name else code
+
 
 # (endpoint, label, roles that see it; admins see everything)
 NAVIGATION = [

@@ -20,6 +20,7 @@ from app.domain.questionnaire import Questionnaire
 from app.fieldwork.services import new_token
 from app.models.fieldwork import (
     Fieldwork,
+    FieldworkState,
     Response,
     ResponseChange,
     ResponseStatus,
@@ -87,11 +88,28 @@ def open_survey(session: Session, token: str) -> Fieldwork | None:
 
 
 def check_accepting(fieldwork: Fieldwork, response: Response | None) -> None:
-    """NotAccepting unless answers may be saved now."""
+    """NotAccepting unless answers may be saved now (a test response: also in a draft)."""
     if response is not None and response.is_complete:
         raise NotAccepting("complete")
+    if response is not None and response.is_test and fieldwork.state != FieldworkState.CLOSED:
+        return
     if not fieldwork.is_open:
         raise NotAccepting(fieldwork.state)
+
+
+def tested_fieldwork(session: Session, token: str) -> Fieldwork | None:
+    """The fieldwork whose test link is ``token``."""
+    if not TOKEN_PATTERN.match(token):
+        return None
+    return session.scalar(select(Fieldwork).where(Fieldwork.test_link_token == token))
+
+
+def start_test_response(session: Session, fieldwork: Fieldwork, now: datetime) -> Response:
+    """A new test response (never counted or exported unless asked), with its own token."""
+    response = start_open_response(session, fieldwork, now)
+    response.is_test = True
+    session.flush()
+    return response
 
 
 def start_response(session: Session, link: Link, now: datetime, *, mode: Mode = "web") -> Response:
@@ -175,8 +193,11 @@ def save_page(
     now: datetime,
     mode: Mode = "web",
     user_id: int | None = None,
+    language: str | None = None,
 ) -> None:
     """Store ``answers`` if nobody saved since the form was shown (StaleForm otherwise).
+
+    ``language``: the questionnaire language the page was answered in, recorded with it.
 
     On a response that an analyst re-opened, every answer this save changes is logged
     with its old and new value, as done by ``user_id`` (the interviewer) or, without one,
@@ -192,6 +213,8 @@ def save_page(
     }
     if last_page is not None:
         values["last_page"] = last_page
+    if language is not None:
+        values["language"] = language
     values["via_web" if mode == "web" else "via_phone"] = True
     result = session.execute(
         update(Response)
