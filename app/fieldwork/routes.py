@@ -175,6 +175,63 @@ def change_state(fieldwork_id: int):
     return redirect(url_for("fieldwork.detail", fieldwork_id=fieldwork.id))
 
 
+def _upgrade_number(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() and len(value) < 9 else None
+
+
+@bp.route("/<int:fieldwork_id>/upgrade")
+@roles(Role.ANALYST)
+def upgrade_check(fieldwork_id: int):
+    """What moving to a newer version would do: refused changes, moved and kept answers."""
+    fieldwork = _fieldwork_or_404(fieldwork_id)
+    number = _upgrade_number(request.args.get("to"))
+    if number is None:
+        abort(404)
+    try:
+        plan = services.plan_upgrade(db_session(), fieldwork, number)
+    except services.FieldworkError as exc:
+        flash(exc.message.render(_), "error")
+        return redirect(url_for("fieldwork.detail", fieldwork_id=fieldwork.id))
+    return render_template(
+        "fieldwork/upgrade.html",
+        fieldwork=fieldwork,
+        plan=plan,
+        lines=services.upgrade_report(plan, _),
+        form=StateForm(),
+    )
+
+
+@bp.route("/<int:fieldwork_id>/upgrade", methods=["POST"])
+@roles(Role.ANALYST)
+def upgrade(fieldwork_id: int):
+    fieldwork = _fieldwork_or_404(fieldwork_id)
+    if not StateForm().validate_on_submit():
+        abort(400)
+    number = _upgrade_number(request.form.get("to"))
+    checked = _upgrade_number(request.form.get("from"))
+    if number is None or checked is None:
+        abort(400)
+    back = url_for("fieldwork.detail", fieldwork_id=fieldwork.id)
+    if checked != fieldwork.survey_version.number:
+        flash(_("The fieldwork changed meanwhile; check again."), "error")
+        return redirect(back)
+    try:
+        plan = services.plan_upgrade(db_session(), fieldwork, number)
+        detail = plan.audit_detail()
+        services.upgrade(db_session(), plan, now())
+    except services.FieldworkError as exc:
+        flash(exc.message.render(_), "error")
+        return redirect(back)
+    audit(
+        "fieldwork.upgraded",
+        fieldwork_id=fieldwork.id,
+        target=f"fieldwork {fieldwork.id}",
+        detail=detail,
+    )
+    flash(_("The fieldwork now uses version %(n)d; the links stay the same.", n=number), "success")
+    return redirect(back)
+
+
 @bp.route("/<int:fieldwork_id>/test-link", methods=["POST"])
 @roles(Role.ANALYST)
 def test_link(fieldwork_id: int):
