@@ -416,6 +416,7 @@ def _case_page(fieldwork: Fieldwork, case: Case, failed=None, status: int = 200)
             calls=calls,
             users=services.users_by_id(session, ids),
             actions=_action_rows(fieldwork, case),
+            response_id=services.response_id_of(session, case),
             **forms,
             **FORMATTERS,
         ),

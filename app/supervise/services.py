@@ -14,7 +14,7 @@ from app.domain.calling import CallingHours
 from app.domain.messages import N_, Message
 from app.domain.outcomes import aapor_group
 from app.models.cati import Appointment, Call, Case, Outcome, SupervisorAction
-from app.models.fieldwork import Fieldwork, FieldworkInterviewer, SampleUnit
+from app.models.fieldwork import Fieldwork, FieldworkInterviewer, Response, SampleUnit
 from app.models.users import Role, User
 
 UPCOMING_DAYS = 7
@@ -265,6 +265,11 @@ def find_cases(session: Session, fieldwork: Fieldwork, code: str, search: str, l
             or_(SampleUnit.name.ilike(pattern), SampleUnit.external_id.ilike(pattern))
         )
     return list(session.execute(query.order_by(Case.id).limit(limit)).all())
+
+
+def response_id_of(session: Session, case: Case) -> int | None:
+    """The id of the case's response (None: nobody has answered yet)."""
+    return session.scalar(select(Response.id).where(Response.sample_unit_id == case.sample_unit_id))
 
 
 def case_calls(session: Session, case: Case) -> list[Call]:
