@@ -62,3 +62,18 @@ def test_english_chosen_in_the_app_is_recorded_as_english(app, clock):
     assert "Employees" in page_text(respondent.client.get(form.path))
     respondent.next(form, {"q1": "3", "q2": ["1"]})
     assert _language_of(app, fieldwork_id) == "en"
+
+
+def test_a_phone_interview_records_the_language_the_interviewer_read_it_in(
+    app, client, clock, login_as, join_team
+):
+    from tests.web.test_cati_screens import _case_id, _dial, _interview_to_the_end, _take_next
+
+    load_small(app)
+    fieldwork_id = small_fieldwork(app, clock)
+    join_team(fieldwork_id, login_as("interviewer"))
+    client.post("/language", data={"lang": "en"})
+    case_id = _case_id(_take_next(client, fieldwork_id))
+    _dial(client, app, case_id)
+    _interview_to_the_end(client, case_id, {"q1": "3", "q2": ["1"]})
+    assert _language_of(app, fieldwork_id) == "en"
