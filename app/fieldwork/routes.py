@@ -450,14 +450,29 @@ def save_edit(fieldwork_id: int, response_id: int, page_id: str):
         today=interview.today,
     )
     reason_ok = form.validate_on_submit()
-    if not result.ok or not reason_ok:
+    merged = result.apply(interview.answers)
+    notice = None
+    if result.ok and answer.is_complete:
+        flow = interview.flow
+        already = set(flow.problems(interview.state()))
+        missing = sorted(set(flow.problems(interview.state(merged))) - already)
+        if missing:
+            notice = _(
+                "The response is complete; after this correction these answers would be "
+                "missing or wrong: %(names)s. Nothing was saved. For a change that needs more "
+                "answers, re-open the response for correction.",
+                names=", ".join(missing),
+            )
+    if not result.ok or not reason_ok or notice:
         values = post.fields.to_dict(flat=False)
-        return _edit_page(fieldwork, interview, page, values, result.errors, form, status=400)
+        return _edit_page(
+            fieldwork, interview, page, values, result.errors, form, status=400, notice=notice
+        )
     try:
         changed = staff_edit(
             db_session(),
             interview,
-            result.apply(interview.answers),
+            merged,
             expected_revision=post.revision,
             reason=form.reason.data or "",
             user_id=current_user.id,

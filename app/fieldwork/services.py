@@ -407,9 +407,14 @@ def upgrade(session: Session, plan: UpgradePlan, now: datetime) -> None:
     if not plan.changes.ok:
         raise FieldworkError(Message(N_("The new version is not compatible; nothing changed.")))
     fieldwork = plan.fieldwork
-    if fieldwork.survey_version_id != plan.current.id:
+    moved = session.execute(
+        update(Fieldwork)
+        .where(Fieldwork.id == fieldwork.id, Fieldwork.survey_version_id == plan.current.id)
+        .values(survey_version_id=plan.target.id)
+        .execution_options(synchronize_session=False)
+    )
+    if moved.rowcount != 1:  # someone moved it since the check
         raise FieldworkError(Message(N_("The fieldwork changed meanwhile; check again.")))
-    fieldwork.survey_version_id = plan.target.id
     if plan.moved:
         session.execute(
             update(Response)

@@ -78,6 +78,14 @@ def _languages(interview_or_fieldwork: Interview | Fieldwork) -> dict:
     }
 
 
+def _accepting(link: Link) -> bool:
+    try:
+        services.check_accepting(link.fieldwork, link.response)
+    except NotAccepting as exc:
+        return exc.reason == "complete"  # (the page sends a complete response on to /done)
+    return True
+
+
 @bp.route("/r/<token>")
 @public
 def start(token: str):
@@ -90,7 +98,7 @@ def start(token: str):
         "respond/start.html",
         link=link,
         title=questionnaire.settings.title.get(language),
-        accepting=link.fieldwork.is_open,
+        accepting=_accepting(link),
         **_languages(link.fieldwork),
     )
 

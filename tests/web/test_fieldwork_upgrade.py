@@ -209,3 +209,21 @@ def test_the_upgrade_command_refuses_an_incompatible_or_older_version(app, runne
     assert refused.exit_code == 1
     assert "q1: typ zmienił się z integer na decimal." in refused.output
     assert _version_of_fieldwork(app, fieldwork_id) == 2
+
+
+def test_two_moves_checked_at_the_same_time_cannot_both_happen(app, clock):
+    from app.fieldwork import services
+    from app.fieldwork.services import FieldworkError
+
+    load_small(app)
+    fieldwork_id = small_fieldwork(app, clock)
+    load_small(app, a_label="Poprawione")
+    load_small(app, a_label="Poprawione jeszcze raz")
+    with app.extensions["ankieta.db"].session() as session:
+        fieldwork = session.get(Fieldwork, fieldwork_id)
+        to_2 = services.plan_upgrade(session, fieldwork, 2)
+        to_3 = services.plan_upgrade(session, fieldwork, 3)
+        services.upgrade(session, to_2, clock())
+        with pytest.raises(FieldworkError):
+            services.upgrade(session, to_3, clock())
+    assert _version_of_fieldwork(app, fieldwork_id) == 2

@@ -210,3 +210,19 @@ def test_a_closed_fieldworks_test_link_takes_nothing_and_a_forged_one_is_404(app
     assert client.get("/t/" + "A" * 32).status_code == 404
     assert client.post("/t/" + "A" * 32, data={}).status_code == 404
     assert _rows(app, Response) == 0
+
+
+def test_a_test_response_resumes_from_its_link_while_the_fieldwork_is_a_draft(app, make_fieldwork):
+    fieldwork_id = make_fieldwork("monitoring_cis_kis", state="draft")
+    client = app.test_client()
+    started = client.post(f"/t/{_test_token(app, fieldwork_id)}", data={})
+    resume = client.get(started.location)
+    token = resume.location.split("/")[2]
+    respondent = Respondent(app.test_client(), token)  # later, another device
+    start = page_text(respondent.client.get(respondent.link))
+    assert "nie jest jeszcze dostępna" not in start and "Kontynuuj" in start
+    form = respondent.begin()
+    assert respondent.send(form, fill(form, MONITORING.answers), "later").status_code == 200
+    with app.extensions["ankieta.db"].session() as session:
+        response = session.scalar(select(Response).where(Response.open_token == token))
+        assert response.is_test and response.answers["a1"] == "kis"

@@ -44,6 +44,17 @@ def _edit_form(client, fieldwork_id: int, response_id: int):
     return parse_form(page)
 
 
+def _screen_with(client, form, name: str):
+    """The edit screen that has the field ``name``, following the list of screens."""
+    import re
+
+    for path in re.findall(r'href="(/fieldwork/\d+/responses/\d+/edit/[^"]+)"', form.html):
+        screen = parse_form(client.get(path))
+        if name in screen.fields:
+            return screen
+    raise AssertionError(f"no screen with {name}")
+
+
 @pytest.mark.parametrize("role", [Role.SUPERVISOR, Role.ANALYST])
 def test_staff_correct_an_answer_with_a_reason_and_it_is_logged(
     app, client, login_as, answered, role
@@ -140,3 +151,34 @@ def test_interviewers_cannot_correct_and_other_fieldworks_responses_are_404(
     other = small_fieldwork(app, clock)
     login_as(Role.ANALYST)
     assert client.get(f"/fieldwork/{other}/responses/{response_id}/edit").status_code == 404
+
+
+Q4_WHEN_NO = """      - type: integer
+        name: q4
+        label: {pl: "Od kiedy nie działa?", uk: "Відколи?", en: "Since when?"}
+        relevant: "${q2} = '2'"
+        required: yes
+"""
+
+
+def test_a_correction_that_would_leave_a_complete_response_incomplete_is_refused(
+    app, client, clock, login_as
+):
+    load_small(app, q4=Q4_WHEN_NO)
+    fieldwork_id = small_fieldwork(app, clock)
+    respondent = Respondent(app.test_client(), unit_token(app, fieldwork_id, "M-01"))
+    form = respondent.begin()
+    assert respondent.next(form, {"q1": "3", "q2": ["1"], "q3": "", "q4": None}) is None
+    with app.extensions["ankieta.db"].session() as session:
+        response_id = session.scalar(select(Response.id))
+    before = _stored(app, response_id)
+    login_as(Role.ANALYST)
+    form = _screen_with(client, _edit_form(client, fieldwork_id, response_id), "q2")
+    data = fill(form, {"q2": ["2"], "q4": None, "reason": "pomyłka"})
+    refused = client.post(form.path, data={"revision": form.revision, "action": "save", **data})
+    assert refused.status_code == 400
+    text = page_text(refused)
+    assert "po tej korekcie brakowałoby tych odpowiedzi lub byłyby błędne: q4" in text
+    assert _stored(app, response_id) == before
+    # on the interviewer's screens q4 is a screen of its own: re-opening is the way
+    assert "otwierając odpowiedź ponownie do poprawy" in text
