@@ -10,8 +10,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.extensions import db_session, get_db, now
+from app.i18n import SURVEY_LANGUAGE_KEY
 from app.main import services
-from app.main.templating import SURVEY_LANGUAGE_KEY
 from app.models.users import Role
 from app.security import public, roles
 from app.web import safe_next

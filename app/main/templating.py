@@ -5,30 +5,16 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from babel import Locale, UnknownLocaleError
 from flask import Flask, current_app, request
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from app.i18n import language_name
 from app.models.users import Role
 from app.web import role_label, state_label, status_label
 
 WARSAW = ZoneInfo("Europe/Warsaw")
-LANGUAGE_NAMES = {"pl": "Polski", "en": "English"}
-# the questionnaire language a respondent picked (may be one the application is not in)
-SURVEY_LANGUAGE_KEY = "survey_lang"
-
-
-def language_name(code: str) -> str:
-    """A language's name in that language ("Polski", "Українська"); the code if unknown."""
-    if code in LANGUAGE_NAMES:
-        return LANGUAGE_NAMES[code]
-    try:
-        name = Locale.parse(code.replace("-", "_")).get_display_name()
-    except (ValueError, TypeError, UnknownLocaleError):
-        return code
-    return name[:1].upper() + name[1:] if name else code
 
 
 # (endpoint, label, roles that see it; admins see everything)
@@ -47,9 +33,7 @@ def register(app: Flask) -> None:
     @app.context_processor
     def globals_for_templates() -> dict:
         return {
-            "languages": [
-                (code, LANGUAGE_NAMES.get(code, code)) for code in app.config["LANGUAGES"]
-            ],
+            "languages": [(code, language_name(code)) for code in app.config["LANGUAGES"]],
             "current_language": str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"]),
             "navigation": navigation(),
             "request_path": request.full_path.rstrip("?") if request else "/",

@@ -20,7 +20,7 @@ from flask_babel import gettext as _
 from app.domain.flow import Page, State
 from app.domain.questionnaire import Settings
 from app.extensions import db_session, now
-from app.main.templating import SURVEY_LANGUAGE_KEY, language_name
+from app.i18n import SURVEY_LANGUAGE_KEY, language_name
 from app.models.fieldwork import Fieldwork, FieldworkState
 from app.respond import services
 from app.respond.services import Interview, Link, NotAccepting, StaleForm
