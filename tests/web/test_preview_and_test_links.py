@@ -50,34 +50,39 @@ def _send(client, response, data, action="next"):
     )
 
 
+@pytest.mark.parametrize("survey", sorted(SCENARIOS))
 @pytest.mark.parametrize("mode", ["web", "phone"])
 def test_an_analyst_walks_a_version_in_preview_with_its_skips_and_nothing_is_stored(
-    app, client, login_as, make_fieldwork, mode
+    app, client, login_as, make_fieldwork, mode, survey
 ):
-    make_fieldwork("monitoring_cis_kis", state="draft")
+    scenario = SCENARIOS[survey]
+    make_fieldwork(survey, state="draft")
     login_as("analyst")
     responses_before = _rows(app, Response)
-    url = f"/surveys/{_survey_id(app)}/versions/1/preview/{mode}"
+    url = f"/surveys/{_survey_id(app, survey)}/versions/1/preview/{mode}"
     page = client.get(url)
     assert page.status_code == 200
     assert "Podgląd wersji 1, nic nie jest zapisywane." in page_text(page)
-    if mode == "phone":  # the interviewer's options: don't know and refused
-        assert 'value="__dk__"' in page.get_data(as_text=True)
+    html = page.get_data(as_text=True)
+    assert ('class="questionnaire phone-mode"' in html) == (mode == "phone")
+    if mode == "phone" and survey == "monitoring_cis_kis":  # the interviewer's options
+        assert 'value="__dk__"' in html
     seen = []
-    for _ in range(60):
+    for _ in range(80):
         form = parse_form(page)
         seen.append(re.search(r'name="page" value="([^"]+)"', form.html)[1])
         action = "submit" if "submit" in form.buttons else "next"
-        page = _send(client, page, fill(form, MONITORING.answers), action)
+        page = _send(client, page, fill(form, scenario.answers), action)
         assert page.status_code == 200, (seen, page_text(page)[:500])
         if "Koniec ankiety" in page_text(page):
             break
     else:
         pytest.fail(f"the preview never ended: {seen}")
     if mode == "web":
-        assert seen == MONITORING.pages  # the same pages (skips) as a respondent gets
+        assert seen == scenario.pages  # the same pages (skips) as a respondent gets
     text = page_text(page)
-    assert "Klub Integracji Społecznej (KIS)" in text
+    question, answer = scenario.summary[0]
+    assert question in text and answer in text
     assert _rows(app, Response) == responses_before
 
 
