@@ -78,6 +78,7 @@ def register_blueprints(app: Flask) -> None:
     from app.exports.routes import bp as exports_bp
     from app.fieldwork.routes import bp as fieldwork_bp
     from app.main.routes import bp as main_bp
+    from app.respond.preview_routes import bp as preview_bp
     from app.respond.routes import bp as respond_bp
     from app.supervise.routes import bp as supervise_bp
     from app.surveys.routes import bp as surveys_bp
@@ -88,6 +89,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(surveys_bp)
     app.register_blueprint(fieldwork_bp)
     app.register_blueprint(respond_bp)
+    app.register_blueprint(preview_bp)
     app.register_blueprint(supervise_bp)
     app.register_blueprint(cati_bp)
     app.register_blueprint(exports_bp)

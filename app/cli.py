@@ -456,6 +456,40 @@ def fieldwork_team(fieldwork_id: int, add: tuple[str, ...], remove: tuple[str, .
     click.echo(f"Team of fieldwork {fieldwork_id}: {', '.join(names) or '(nobody)'}")
 
 
+@fieldwork_group.command("upgrade")
+@click.argument("fieldwork_id", type=int)
+@click.option("--to", "number", type=int, required=True, help="the survey's version number")
+@click.option("--dry-run", is_flag=True, help="only show what would happen")
+def fieldwork_upgrade(fieldwork_id: int, number: int, dry_run: bool) -> None:
+    """Move FIELDWORK_ID to a newer version of its definition (links stay the same)."""
+    from app.extensions import get_db
+    from app.fieldwork import services
+    from app.i18n import translations
+
+    gettext = translations(current_app.config["BABEL_DEFAULT_LOCALE"]).gettext
+    try:
+        with get_db().session() as session:
+            fieldwork = services.get_fieldwork(session, fieldwork_id)
+            plan = services.plan_upgrade(session, fieldwork, number)
+            for line in services.upgrade_report(plan, gettext):
+                click.echo(line)
+            if not plan.changes.ok:
+                raise click.ClickException(
+                    gettext("The new version is not compatible; nothing changed.")
+                )
+            if dry_run:
+                click.echo(gettext("Dry run: nothing changed."))
+                return
+            detail = plan.audit_detail()
+            services.upgrade(session, plan, current_app.config["CLOCK"]())
+            _audit(session, "fieldwork.upgraded", fieldwork_id, **detail)
+    except services.FieldworkError as exc:
+        raise click.ClickException(exc.message.render(gettext)) from None
+    click.echo(
+        gettext("Fieldwork %(id)d now uses version %(n)d.") % {"id": fieldwork_id, "n": number}
+    )
+
+
 def _audit(session, action: str, fieldwork_id: int | None = None, **detail) -> None:
     from app import audit
 

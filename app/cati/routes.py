@@ -405,14 +405,18 @@ def interview_page(case_id: int, page_id: str):
     return _render_interview(found, current, page, state, current.flow.form_values(page, state), {})
 
 
+def _language(current: Interview) -> str:
+    """The questionnaire language the interviewer reads out (recorded with the answers)."""
+    settings = current.questionnaire.settings
+    language = str(get_locale())
+    return language if language in settings.languages else settings.default_language
+
+
 def _render_interview(
     case: Case, current: Interview, page: Page, state, values, errors, status=200
 ):
     flow = current.flow
-    settings = current.questionnaire.settings
-    language = str(get_locale())
-    if language not in settings.languages:
-        language = settings.default_language
+    language = _language(current)
     builder = PageBuilder(
         flow, state, language=language, mode=MODE, gettext=_, values=values, errors=errors
     )
@@ -475,6 +479,7 @@ def interview_submit(case_id: int, page_id: str):
             now=now(),
             mode=MODE,
             user_id=current_user.id,
+            language=_language(current),
         )
     except StaleForm:
         flash(_("These answers were changed elsewhere in the meantime; check them."), "error")

@@ -75,6 +75,7 @@ META_COLUMNS = (
     "interviewer",
     "definition_version",
     "demo",  # 1: made up by `ankieta demo-data`, not a real institution's answers
+    "test",  # 1: given through the test link (exported only when asked for)
 )
 
 

@@ -48,6 +48,7 @@ def _day(value: datetime | None) -> date | None:
 @click.option("--from", "date_from", type=click.DateTime(["%Y-%m-%d"]), default=None)
 @click.option("--to", "date_to", type=click.DateTime(["%Y-%m-%d"]), default=None)
 @click.option("--subregion", default=None, help="Only institutions of this subregion.")
+@click.option("--tests", "include_tests", is_flag=True, help="Also test responses.")
 @with_appcontext
 def export_command(
     fieldwork_id: int,
@@ -59,6 +60,7 @@ def export_command(
     date_from: datetime | None,
     date_to: datetime | None,
     subregion: str | None,
+    include_tests: bool,
 ) -> None:
     """Export a fieldwork's responses (with codebook, calls and dispositions in XLSX)."""
     from flask import current_app
@@ -78,6 +80,7 @@ def export_command(
         date_from=_day(date_from),
         date_to=_day(date_to),
         subregion=subregion,
+        include_tests=include_tests,
     )
     if options.date_from and options.date_to and options.date_from > options.date_to:
         raise click.BadParameter("--from is after --to", param_hint="--from")

@@ -24,6 +24,7 @@ class ExportForm(FlaskForm):
     date_from = DateField(_l("Last worked on from"), validators=[Optional(), DateInRange()])
     date_to = DateField(_l("Last worked on until"), validators=[Optional(), DateInRange()])
     subregion = SelectField(_l("Subregion"), validators=[Optional()])
+    include_tests = BooleanField(_l("Also test responses (from the test link)"))
     by = SelectField(_l("Break down by"), validators=[Optional()])
     compare = SelectField(_l("Compare with an earlier fieldwork"), validators=[Optional()])
     include_partial = BooleanField(_l("Include partial responses"))

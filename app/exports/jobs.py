@@ -72,6 +72,7 @@ def export_options_to_json(options: ExportOptions) -> dict[str, Any]:
         "date_from": options.date_from.isoformat() if options.date_from else None,
         "date_to": options.date_to.isoformat() if options.date_to else None,
         "subregion": options.subregion,
+        "include_tests": options.include_tests,
     }
 
 
@@ -86,6 +87,7 @@ def export_options_from_json(data: dict[str, Any]) -> ExportOptions:
         date_from=day(data.get("date_from")),
         date_to=day(data.get("date_to")),
         subregion=data.get("subregion"),
+        include_tests=bool(data.get("include_tests")),
     )
 
 

@@ -137,6 +137,7 @@ def request_file(fieldwork_id: int):
         date_from=form.date_from.data,
         date_to=form.date_to.data,
         subregion=form.subregion.data or None,
+        include_tests=form.include_tests.data,
     )
     if form.kind.data in (jobs.RESPONSES, jobs.CSV):
         options = jobs.export_options_to_json(export_options)

@@ -78,6 +78,7 @@ class ExportOptions:
     date_from: date | None = None  # responses last active on or after this day (Warsaw)
     date_to: date | None = None  # ... and on or before this day
     subregion: str | None = None
+    include_tests: bool = False  # answers given through the test link
 
 
 class _Plan:
@@ -92,7 +93,10 @@ class _Plan:
     ) -> None:
         version_ids = set(
             session.scalars(
-                select(Response.survey_version_id).where(Response.fieldwork_id == fieldwork.id)
+                select(Response.survey_version_id).where(
+                    Response.fieldwork_id == fieldwork.id,
+                    *(() if options.include_tests else (Response.is_test.is_(False),)),
+                )
             )
         )
         version_ids.add(fieldwork.survey_version_id)
@@ -172,6 +176,7 @@ def _responses_query(fieldwork: Fieldwork, options: ExportOptions) -> Select[Any
             Response.completed_at,
             Response.sample_unit_id,
             Response.is_demo,
+            Response.is_test,
             SampleUnit.external_id,
             SampleUnit.name,
             SampleUnit.entity_type,
@@ -186,6 +191,8 @@ def _responses_query(fieldwork: Fieldwork, options: ExportOptions) -> Select[Any
     )
     if options.complete_only:
         query = query.where(Response.status == ResponseStatus.COMPLETE.value)
+    if not options.include_tests:
+        query = query.where(Response.is_test.is_(False))
     if options.subregion:
         query = query.where(SampleUnit.subregion == options.subregion)
     last_active = func.coalesce(Response.completed_at, Response.updated_at)
@@ -246,6 +253,7 @@ def _rows(
             plan.interviewers.get(row.sample_unit_id) if row.sample_unit_id else None,
             plan.version_numbers.get(row.survey_version_id),
             1 if row.is_demo else 0,
+            1 if row.is_test else 0,
         ]
         yield meta + plan.converters[row.survey_version_id].cells(clean)
 

@@ -37,6 +37,12 @@ class ReopenForm(FlaskForm):
     )
 
 
+class StaffEditForm(FlaskForm):
+    reason = TextAreaField(
+        _l("Reason for the correction"), validators=[DataRequired(), Length(max=2000)]
+    )
+
+
 class UnitFilterForm(FlaskForm):
     class Meta:
         csrf = False  # a GET filter, changes nothing

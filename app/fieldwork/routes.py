@@ -26,14 +26,16 @@ from app.fieldwork.forms import (
     ReopenForm,
     RetentionForm,
     SampleUploadForm,
+    StaffEditForm,
     StateForm,
     UnitFilterForm,
 )
 from app.models.fieldwork import Fieldwork
 from app.models.fieldwork import Response as SurveyResponse
 from app.models.users import Role
-from app.respond.services import Interview, NotAccepting, reopen
-from app.respond.views import PageBuilder
+from app.respond.corrections import staff_edit
+from app.respond.services import Interview, NotAccepting, StaleForm, reopen
+from app.respond.views import PageBuilder, expression_values, read_page_post
 from app.security import roles
 from app.surveys.services import list_surveys
 from app.web import audit
@@ -144,6 +146,7 @@ def _detail_page(fieldwork: Fieldwork, upload: SampleUploadForm, problems=None, 
             erase_form=EraseContactsForm(formdata=None),
             problems=problems or [],
             base_url=request.host_url.rstrip("/"),
+            test_count=services.test_response_count(session, fieldwork),
         ),
         status,
     )
@@ -177,6 +180,83 @@ def change_state(fieldwork_id: int):
             "success",
         )
     return redirect(url_for("fieldwork.detail", fieldwork_id=fieldwork.id))
+
+
+def _upgrade_number(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() and len(value) < 9 else None
+
+
+@bp.route("/<int:fieldwork_id>/upgrade")
+@roles(Role.ANALYST)
+def upgrade_check(fieldwork_id: int):
+    """What moving to a newer version would do: refused changes, moved and kept answers."""
+    fieldwork = _fieldwork_or_404(fieldwork_id)
+    number = _upgrade_number(request.args.get("to"))
+    if number is None:
+        abort(404)
+    try:
+        plan = services.plan_upgrade(db_session(), fieldwork, number)
+    except services.FieldworkError as exc:
+        flash(exc.message.render(_), "error")
+        return redirect(url_for("fieldwork.detail", fieldwork_id=fieldwork.id))
+    return render_template(
+        "fieldwork/upgrade.html",
+        fieldwork=fieldwork,
+        plan=plan,
+        lines=services.upgrade_report(plan, _),
+        form=StateForm(),
+    )
+
+
+@bp.route("/<int:fieldwork_id>/upgrade", methods=["POST"])
+@roles(Role.ANALYST)
+def upgrade(fieldwork_id: int):
+    fieldwork = _fieldwork_or_404(fieldwork_id)
+    if not StateForm().validate_on_submit():
+        abort(400)
+    number = _upgrade_number(request.form.get("to"))
+    checked = _upgrade_number(request.form.get("from"))
+    if number is None or checked is None:
+        abort(400)
+    back = url_for("fieldwork.detail", fieldwork_id=fieldwork.id)
+    if checked != fieldwork.survey_version.number:
+        flash(_("The fieldwork changed meanwhile; check again."), "error")
+        return redirect(back)
+    try:
+        plan = services.plan_upgrade(db_session(), fieldwork, number)
+        detail = plan.audit_detail()
+        services.upgrade(db_session(), plan, now())
+    except services.FieldworkError as exc:
+        flash(exc.message.render(_), "error")
+        return redirect(back)
+    audit(
+        "fieldwork.upgraded",
+        fieldwork_id=fieldwork.id,
+        target=f"fieldwork {fieldwork.id}",
+        detail=detail,
+    )
+    flash(_("The fieldwork now uses version %(n)d; the links stay the same.", n=number), "success")
+    return redirect(back)
+
+
+@bp.route("/<int:fieldwork_id>/test-link", methods=["POST"])
+@roles(Role.ANALYST)
+def test_link(fieldwork_id: int):
+    fieldwork = _fieldwork_or_404(fieldwork_id)
+    if not StateForm().validate_on_submit():
+        abort(400)
+    try:
+        made = services.make_test_link(db_session(), fieldwork)
+    except services.FieldworkError as exc:
+        flash(exc.message.render(_), "error")
+    else:
+        if made:
+            audit(
+                "fieldwork.test_link_made",
+                fieldwork_id=fieldwork.id,
+                target=f"fieldwork {fieldwork.id}",
+            )
+    return redirect(url_for("fieldwork.detail", fieldwork_id=fieldwork.id) + "#links")
 
 
 @bp.route("/<int:fieldwork_id>/sample", methods=["POST"])
@@ -342,6 +422,154 @@ def reopen_response(fieldwork_id: int, response_id: int):
             "success",
         )
     return redirect(url_for("fieldwork.response", fieldwork_id=fieldwork.id, response_id=answer.id))
+
+
+# Staff edit the interviewer's screens: they have every question, with don't know / refused.
+STAFF_MODE = "phone"
+
+
+def _staff_page_or_404(interview: Interview, page_id: str):
+    try:
+        return interview.flow.page(STAFF_MODE, page_id)
+    except KeyError:
+        abort(404)
+
+
+@bp.route("/<int:fieldwork_id>/responses/<int:response_id>/edit")
+@bp.route("/<int:fieldwork_id>/responses/<int:response_id>/edit/<page_id>")
+@roles(Role.ANALYST, Role.SUPERVISOR)
+def edit_response(fieldwork_id: int, response_id: int, page_id: str | None = None):
+    """A supervisor or analyst corrects answers, one screen at a time, with a reason."""
+    fieldwork = _fieldwork_or_404(fieldwork_id)
+    answer = _response_or_404(fieldwork, response_id)
+    interview = Interview.of(answer, now())
+    state = interview.state()
+    if page_id is None:
+        first = interview.flow.next_page(state, STAFF_MODE, None)
+        if first is None:
+            abort(404)
+        return redirect(
+            url_for(
+                "fieldwork.edit_response",
+                fieldwork_id=fieldwork.id,
+                response_id=answer.id,
+                page_id=first.id,
+            )
+        )
+    page = _staff_page_or_404(interview, page_id)
+    values = interview.flow.form_values(page, state)
+    return _edit_page(fieldwork, interview, page, values, {}, StaffEditForm(formdata=None))
+
+
+@bp.route("/<int:fieldwork_id>/responses/<int:response_id>/edit/<page_id>", methods=["POST"])
+@roles(Role.ANALYST, Role.SUPERVISOR)
+def save_edit(fieldwork_id: int, response_id: int, page_id: str):
+    fieldwork = _fieldwork_or_404(fieldwork_id)
+    answer = _response_or_404(fieldwork, response_id)
+    interview = Interview.of(answer, now())
+    page = _staff_page_or_404(interview, page_id)
+    form = StaffEditForm()
+    data = request.form.copy()
+    data.poplist("reason")
+    post = read_page_post(data, ("save",))
+    if post is None:
+        abort(400)
+    result = interview.flow.validate_page(
+        page,
+        post.fields,
+        interview.answers,
+        mode=STAFF_MODE,
+        sample=interview.sample,
+        today=interview.today,
+    )
+    reason_ok = form.validate_on_submit()
+    merged = result.apply(interview.answers)
+    notice = None
+    if result.ok and answer.is_complete:
+        flow = interview.flow
+        already = set(flow.problems(interview.state()))
+        missing = sorted(set(flow.problems(interview.state(merged))) - already)
+        if missing:
+            notice = _(
+                "The response is complete; after this correction these answers would be "
+                "missing or wrong: %(names)s. Nothing was saved. For a change that needs more "
+                "answers, re-open the response for correction.",
+                names=", ".join(missing),
+            )
+    if not result.ok or not reason_ok or notice:
+        values = post.fields.to_dict(flat=False)
+        return _edit_page(
+            fieldwork, interview, page, values, result.errors, form, status=400, notice=notice
+        )
+    try:
+        changed = staff_edit(
+            db_session(),
+            interview,
+            merged,
+            expected_revision=post.revision,
+            reason=form.reason.data or "",
+            user_id=current_user.id,
+            now=now(),
+        )
+    except StaleForm:
+        db_session().expire_all()
+        fresh = Interview.of(_response_or_404(fieldwork, response_id), now())
+        values = fresh.flow.form_values(page, fresh.state())
+        notice = _(
+            "The response was changed by someone else after this page was opened; nothing "
+            "was saved. Below are the answers saved most recently."
+        )
+        return _edit_page(fieldwork, fresh, page, values, {}, form, status=409, notice=notice)
+    if changed:
+        flash(
+            _("Corrected: %(names)s. The old and new values are logged.", names=", ".join(changed)),
+            "success",
+        )
+    else:
+        flash(_("No answer was changed."), "info")
+    return redirect(
+        url_for(
+            "fieldwork.edit_response",
+            fieldwork_id=fieldwork.id,
+            response_id=answer.id,
+            page_id=page.id,
+        )
+    )
+
+
+def _edit_page(fieldwork, interview, page, values, errors, form, *, status=200, notice=None):
+    flow = interview.flow
+    state = interview.state()
+    settings = interview.questionnaire.settings
+    language = interview.response.language
+    if language not in settings.languages:
+        language = settings.default_language
+    builder = PageBuilder(
+        flow, state, language=language, mode=STAFF_MODE, gettext=_, values=values, errors=errors
+    )
+    screens = [
+        (p, builder.text(p.group.label) if p.group else p.id)
+        for p in flow.pages(STAFF_MODE)
+        if flow.is_shown(p, state, STAFF_MODE)
+    ]
+    return (
+        render_template(
+            "fieldwork/edit_response.html",
+            fieldwork=fieldwork,
+            answer=interview.response,
+            page=page,
+            screens=screens,
+            items=builder.page(page),
+            group_label=builder.text(page.group.label) if page.group else "",
+            title=settings.title.get(language),
+            form=form,
+            error_count=len(errors),
+            notice=notice,
+            known_answers=expression_values(flow, state),
+            sample=interview.sample,
+        ),
+        status,
+    )
 
 
 @bp.route("/<int:fieldwork_id>/retention", methods=["POST"])

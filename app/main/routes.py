@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.extensions import db_session, get_db, now
+from app.i18n import SURVEY_LANGUAGE_KEY
 from app.main import services
 from app.models.users import Role
 from app.security import public, roles
 from app.web import safe_next
 
 bp = Blueprint("main", __name__)
+SURVEY_LANGUAGE_CODE = re.compile(r"[a-z]{2,3}(?:-[A-Za-z0-9]{2,8}){0,3}")
 
 
 @bp.route("/")
@@ -30,6 +34,10 @@ def set_language():
     lang = request.form.get("lang", "")
     if lang in current_app.config["LANGUAGES"]:
         session["lang"] = lang
+    if SURVEY_LANGUAGE_CODE.fullmatch(lang):
+        # a respondent page also offers the questionnaire's own languages; which of them
+        # it has is checked where the questionnaire is shown
+        session[SURVEY_LANGUAGE_KEY] = lang
     return redirect(safe_next(request.form.get("next")) or url_for("main.index"))
 
 

@@ -11,11 +11,12 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from app.i18n import language_name
 from app.models.users import Role
 from app.web import role_label, state_label, status_label
 
 WARSAW = ZoneInfo("Europe/Warsaw")
-LANGUAGE_NAMES = {"pl": "Polski", "en": "English"}
+
 
 # (endpoint, label, roles that see it; admins see everything)
 NAVIGATION = [
@@ -33,9 +34,7 @@ def register(app: Flask) -> None:
     @app.context_processor
     def globals_for_templates() -> dict:
         return {
-            "languages": [
-                (code, LANGUAGE_NAMES.get(code, code)) for code in app.config["LANGUAGES"]
-            ],
+            "languages": [(code, language_name(code)) for code in app.config["LANGUAGES"]],
             "current_language": str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"]),
             "navigation": navigation(),
             "request_path": request.full_path.rstrip("?") if request else "/",

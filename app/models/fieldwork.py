@@ -6,7 +6,16 @@ import enum
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Base, utcnow
@@ -46,6 +55,8 @@ class Fieldwork(Base):
     closes_on: Mapped[date | None] = mapped_column(default=None)
     state: Mapped[str] = mapped_column(String(10), default=FieldworkState.DRAFT.value)
     open_link_token: Mapped[str | None] = mapped_column(String(64), unique=True, default=None)
+    # trying the form before and during fieldwork: answers given through it are tests
+    test_link_token: Mapped[str | None] = mapped_column(String(64), unique=True, default=None)
     # telephone fieldwork settings (the supervisor's)
     calling_hours: Mapped[str] = mapped_column(
         String(200), default="pn-pt 8:00-16:00", server_default="pn-pt 8:00-16:00"
@@ -193,6 +204,8 @@ class Response(Base):
     via_web: Mapped[bool] = mapped_column(default=False)
     via_phone: Mapped[bool] = mapped_column(default=False)
     is_demo: Mapped[bool] = mapped_column(default=False)
+    # given through the test link: never counted, reported or exported unless asked for
+    is_test: Mapped[bool] = mapped_column(default=False, server_default=false())
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column(default=None)
@@ -218,7 +231,7 @@ class ResponseChange(Base):
     )
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), default=None)
     at: Mapped[datetime] = mapped_column(default=utcnow)
-    action: Mapped[str] = mapped_column(String(20))  # "reopened" or "changed"
+    action: Mapped[str] = mapped_column(String(20))  # "reopened", "changed" or "edited"
     variable: Mapped[str | None] = mapped_column(String(100), default=None)
     old_value: Mapped[Any] = mapped_column(JSON, default=None)
     new_value: Mapped[Any] = mapped_column(JSON, default=None)

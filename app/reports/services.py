@@ -88,7 +88,7 @@ def _records(
     query = (
         select(Response, SampleUnit)
         .outerjoin(SampleUnit, Response.sample_unit_id == SampleUnit.id)
-        .where(Response.fieldwork_id == fieldwork.id)
+        .where(Response.fieldwork_id == fieldwork.id, Response.is_test.is_(False))
         .order_by(Response.id)
     )
     if not include_partial:

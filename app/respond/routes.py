@@ -11,14 +11,17 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from app.domain.flow import Page, State
+from app.domain.questionnaire import Settings
 from app.extensions import db_session, now
-from app.models.fieldwork import Fieldwork
+from app.i18n import SURVEY_LANGUAGE_KEY, language_name
+from app.models.fieldwork import Fieldwork, FieldworkState
 from app.respond import services
 from app.respond.services import Interview, Link, NotAccepting, StaleForm
 from app.respond.views import (
@@ -53,14 +56,42 @@ def _link_or_404(token: str) -> Link:
     return link
 
 
-def _language(interview_or_fieldwork: Interview | Fieldwork) -> str:
-    """The questionnaire language to show: the chosen one if the definition has it."""
+def _settings(interview_or_fieldwork: Interview | Fieldwork) -> Settings:
     if isinstance(interview_or_fieldwork, Interview):
-        settings = interview_or_fieldwork.questionnaire.settings
-    else:
-        settings = questionnaire_of(interview_or_fieldwork.survey_version).settings
-    chosen = str(get_locale() or "")
-    return chosen if chosen in settings.languages else settings.default_language
+        return interview_or_fieldwork.questionnaire.settings
+    return questionnaire_of(interview_or_fieldwork.survey_version).settings
+
+
+def _language(interview_or_fieldwork: Interview | Fieldwork) -> str:
+    """The questionnaire language to show: the chosen one if the definition has it.
+
+    Chosen is a questionnaire language picked on a respondent page (which may be one the
+    application itself is not translated into), else the application's language.
+    """
+    settings = _settings(interview_or_fieldwork)
+    for chosen in (session.get(SURVEY_LANGUAGE_KEY), str(get_locale() or "")):
+        if chosen in settings.languages:
+            return chosen
+    return settings.default_language
+
+
+def _languages(interview_or_fieldwork: Interview | Fieldwork) -> dict:
+    """The header's language choice on a respondent page: the application's languages and
+    then the questionnaire's own, the one shown selected (template context)."""
+    settings = _settings(interview_or_fieldwork)
+    codes = [*current_app.config["LANGUAGES"], *settings.languages]
+    return {
+        "languages": [(code, language_name(code)) for code in dict.fromkeys(codes)],
+        "current_language": _language(interview_or_fieldwork),
+    }
+
+
+def _accepting(link: Link) -> bool:
+    try:
+        services.check_accepting(link.fieldwork, link.response)
+    except NotAccepting as exc:
+        return exc.reason == "complete"  # (the page sends a complete response on to /done)
+    return True
 
 
 @bp.route("/r/<token>")
@@ -75,7 +106,8 @@ def start(token: str):
         "respond/start.html",
         link=link,
         title=questionnaire.settings.title.get(language),
-        accepting=link.fieldwork.is_open,
+        accepting=_accepting(link),
+        **_languages(link.fieldwork),
     )
 
 
@@ -155,6 +187,7 @@ def _render_page(link, interview, shown, state: State, values, errors, *, status
             known_answers=expression_values(flow, state),
             calculations=live_calculations(flow),
             sample=interview.sample,
+            **_languages(interview),
         ),
         status,
     )
@@ -202,6 +235,7 @@ def submit_page(token: str, page_id: str):
             expected_revision=revision,
             last_page=shown.id if action in ("next", "submit") else None,
             now=now(),
+            language=_language(interview),
         )
     except StaleForm:
         return _stale(link, token, shown)
@@ -279,6 +313,7 @@ def done(token: str):
         link=link,
         title=interview.questionnaire.settings.title.get(language),
         rows=summary(interview.flow, interview.state(), language),
+        **_languages(interview),
     )
 
 
@@ -296,6 +331,7 @@ def open_start(token: str):
         token=token,
         title=settings.title.get(_language(fieldwork)),
         accepting=fieldwork.is_open,
+        **_languages(fieldwork),
     )
 
 
@@ -325,3 +361,33 @@ def begin_resume(token: str):
     target = flow.resume_page(interview.state(), MODE, interview.response.last_page)
     target = target or flow.pages(MODE)[-1]
     return redirect(url_for("respond.page", token=token, page_id=target.id))
+
+
+@bp.route("/t/<token>")
+@public
+def test_start(token: str):
+    """The test link: try the real form; what is answered is marked as a test."""
+    fieldwork = services.tested_fieldwork(db_session(), token)
+    if fieldwork is None:
+        abort(404, description="link")
+    settings = questionnaire_of(fieldwork.survey_version).settings
+    return render_template(
+        "respond/test_start.html",
+        fieldwork=fieldwork,
+        token=token,
+        title=settings.title.get(_language(fieldwork)),
+        accepting=fieldwork.state != FieldworkState.CLOSED,
+        **_languages(fieldwork),
+    )
+
+
+@bp.route("/t/<token>", methods=["POST"])
+@public
+def test_begin(token: str):
+    fieldwork = services.tested_fieldwork(db_session(), token)
+    if fieldwork is None:
+        abort(404, description="link")
+    if fieldwork.state == FieldworkState.CLOSED:
+        return redirect(url_for("respond.test_start", token=token))
+    response = services.start_test_response(db_session(), fieldwork, now())
+    return redirect(url_for("respond.begin_resume", token=response.open_token))

@@ -21,6 +21,7 @@ from app.domain.questionnaire import Questionnaire
 from app.fieldwork.services import new_token
 from app.models.fieldwork import (
     Fieldwork,
+    FieldworkState,
     Response,
     ResponseChange,
     ResponseStatus,
@@ -115,11 +116,28 @@ def open_survey(session: Session, token: str) -> Fieldwork | None:
 
 
 def check_accepting(fieldwork: Fieldwork, response: Response | None) -> None:
-    """NotAccepting unless answers may be saved now."""
+    """NotAccepting unless answers may be saved now (a test response: also in a draft)."""
     if response is not None and response.is_complete:
         raise NotAccepting("complete")
+    if response is not None and response.is_test and fieldwork.state != FieldworkState.CLOSED:
+        return
     if not fieldwork.is_open:
         raise NotAccepting(fieldwork.state)
+
+
+def tested_fieldwork(session: Session, token: str) -> Fieldwork | None:
+    """The fieldwork whose test link is ``token``."""
+    if not TOKEN_PATTERN.match(token):
+        return None
+    return session.scalar(select(Fieldwork).where(Fieldwork.test_link_token == token))
+
+
+def start_test_response(session: Session, fieldwork: Fieldwork, now: datetime) -> Response:
+    """A new test response (never counted or exported unless asked), with its own token."""
+    response = start_open_response(session, fieldwork, now)
+    response.is_test = True
+    session.flush()
+    return response
 
 
 def start_response(session: Session, link: Link, now: datetime, *, mode: Mode = "web") -> Response:
@@ -198,7 +216,7 @@ class Interview:
 
 
 @cache
-def _save_statement(sets_last_page: bool, via: str) -> Update:
+def _save_statement(sets_last_page: bool, sets_language: bool, via: str) -> Update:
     """save_page's UPDATE, built once for each shape (as the link's SELECT, see resolve)."""
     columns = Response.__table__.c
     values: dict[str, Any] = {
@@ -209,6 +227,8 @@ def _save_statement(sets_last_page: bool, via: str) -> Update:
     }
     if sets_last_page:
         values["last_page"] = bindparam("new_last_page", type_=columns.last_page.type)
+    if sets_language:
+        values["language"] = bindparam("new_language", type_=columns.language.type)
     return (
         update(Response)
         .where(
@@ -231,8 +251,11 @@ def save_page(
     now: datetime,
     mode: Mode = "web",
     user_id: int | None = None,
+    language: str | None = None,
 ) -> None:
     """Store ``answers`` if nobody saved since the form was shown (StaleForm otherwise).
+
+    ``language``: the questionnaire language the page was answered in, recorded with it.
 
     On a response that an analyst re-opened, every answer this save changes is logged
     with its old and new value, as done by ``user_id`` (the interviewer) or, without one,
@@ -248,7 +271,11 @@ def save_page(
     }
     if last_page is not None:
         params["new_last_page"] = last_page
-    statement = _save_statement(last_page is not None, "via_web" if mode == "web" else "via_phone")
+    if language is not None:
+        params["new_language"] = language
+    statement = _save_statement(
+        last_page is not None, language is not None, "via_web" if mode == "web" else "via_phone"
+    )
     result = session.execute(statement, params)
     if result.rowcount != 1:
         session.expire(response)

@@ -2,8 +2,23 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms import (
+    DateField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    TimeField,
+)
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
 from app.supervise.services import ATTEMPT_LIMIT_RANGE, CLAIM_TIMEOUT_RANGE, PRIORITY_RANGE
 
@@ -80,3 +95,28 @@ class CallOutcomeForm(FlaskForm):
         _l("Why the outcome is changed"),
         validators=[DataRequired(_l("Say why the outcome is changed.")), Length(max=2000)],
     )
+
+
+class ProductivityForm(FlaskForm):
+    """The productivity filters (a GET form: it changes nothing)."""
+
+    class Meta:
+        csrf = False
+
+    fieldwork = SelectField(_l("Fieldwork"), validators=[Optional()])
+    date_from = DateField(
+        _l("Calls from (day)"),
+        validators=[Optional()],
+        format=["%Y-%m-%d", "%d.%m.%Y"],
+    )
+    date_to = DateField(
+        _l("Calls until (day)"),
+        validators=[Optional()],
+        format=["%Y-%m-%d", "%d.%m.%Y"],
+    )
+    shift_from = TimeField(_l("Shift from (time)"), validators=[Optional()])
+    shift_to = TimeField(_l("Shift until (time)"), validators=[Optional()])
+
+    def validate_date_to(self, field: DateField) -> None:
+        if field.data and self.date_from.data and field.data < self.date_from.data:
+            raise ValidationError(_l("The end date is before the start date."))

@@ -29,6 +29,7 @@ from app.supervise.forms import (
     EForm,
     ExcludeForm,
     PriorityForm,
+    ProductivityForm,
     ReleaseForm,
     TeamForm,
 )
@@ -189,6 +190,34 @@ def _action_rows(fieldwork: Fieldwork, case: Case | None = None) -> list[dict]:
 def index():
     return render_template(
         "supervise/index.html", rows=services.list_fieldworks(db_session()), **FORMATTERS
+    )
+
+
+@bp.route("/productivity")
+@roles(Role.SUPERVISOR)
+def productivity():
+    """Interviewers' productivity across fieldworks (or in one), by days and shift."""
+    session = db_session()
+    form = ProductivityForm(request.args)
+    form.fieldwork.choices = [("", _("all fieldworks"))] + [
+        (str(row.fieldwork.id), row.fieldwork.title) for row in services.list_fieldworks(session)
+    ]
+    if request.args and not form.validate():
+        return render_template(
+            "supervise/productivity.html", form=form, figures=None, **FORMATTERS
+        ), 400
+    period = services.Period(
+        fieldwork_id=int(form.fieldwork.data) if form.fieldwork.data else None,
+        date_from=form.date_from.data,
+        date_to=form.date_to.data,
+        shift_from=form.shift_from.data,
+        shift_to=form.shift_to.data,
+    )
+    return render_template(
+        "supervise/productivity.html",
+        form=form,
+        figures=services.productivity(session, period),
+        **FORMATTERS,
     )
 
 
@@ -405,6 +434,7 @@ def _case_page(fieldwork: Fieldwork, case: Case, failed=None, status: int = 200)
             calls=calls,
             users=services.users_by_id(session, ids),
             actions=_action_rows(fieldwork, case),
+            response_id=services.response_id_of(session, case),
             **forms,
             **FORMATTERS,
         ),

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from app.cati import services as cati
 from app.domain import aapor
-from app.domain.calling import CallingHours
+from app.domain.calling import WARSAW, CallingHours
 from app.domain.messages import N_, Message
 from app.domain.outcomes import aapor_group
 from app.models.cati import Appointment, Call, Case, Outcome, SupervisorAction
-from app.models.fieldwork import Fieldwork, FieldworkInterviewer, SampleUnit
+from app.models.fieldwork import Fieldwork, FieldworkInterviewer, Response, SampleUnit
 from app.models.users import Role, User
 
 UPCOMING_DAYS = 7
@@ -175,6 +175,7 @@ class InterviewerFigures:
     completes: int = 0
     seconds: float = 0.0  # time on the phone: each call's start to end (or its interview time)
     interview_seconds: float = 0.0  # of the calls that ended with a complete interview
+    fieldworks: set[int] = field(default_factory=set)  # the fieldworks the calls were in
 
     @property
     def hours(self) -> float:
@@ -199,19 +200,64 @@ def _call_seconds(call: Call) -> float:
     return max(spoken, 0.0, float(call.interview_seconds or 0))
 
 
+@dataclass(frozen=True)
+class Period:
+    """Which calls productivity counts: of one fieldwork or all, days and a shift.
+
+    Days are Warsaw days a call started on; the shift is the Warsaw time of day a call
+    started at, from (inclusive) to (exclusive); a shift that ends before it starts
+    (20:00-6:00) runs over midnight.
+    """
+
+    fieldwork_id: int | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    shift_from: time | None = None
+    shift_to: time | None = None
+
+    def in_shift(self, started_at: datetime) -> bool:
+        if self.shift_from is None and self.shift_to is None:
+            return True
+        moment = started_at.astimezone(WARSAW).time()
+        after_start = self.shift_from is None or moment >= self.shift_from
+        before_end = self.shift_to is None or moment < self.shift_to
+        if self.shift_from is not None and self.shift_to is not None:
+            if self.shift_to <= self.shift_from:  # over midnight
+                return after_start or before_end
+        return after_start and before_end
+
+
+def _day_start(day: date) -> datetime:
+    """The UTC moment a Warsaw day begins."""
+    return datetime.combine(day, time(), tzinfo=WARSAW).astimezone(UTC)
+
+
 def interviewer_figures(session: Session, fieldwork: Fieldwork) -> list[InterviewerFigures]:
     """Calls, contacts, completes, time logged and rates per hour of each interviewer."""
-    rows = session.execute(
-        select(Call, Outcome, User)
+    return productivity(session, Period(fieldwork_id=fieldwork.id))
+
+
+def productivity(session: Session, period: Period) -> list[InterviewerFigures]:
+    """Each interviewer's calls, contacts, completes, time and rates in ``period``."""
+    query = (
+        select(Call, Outcome, User, Case.fieldwork_id)
         .join(Case, Call.case_id == Case.id)
         .join(Outcome, Call.outcome_id == Outcome.id)
         .join(User, Call.interviewer_id == User.id)
-        .where(Case.fieldwork_id == fieldwork.id)
         .order_by(Call.id)
-    ).all()
+    )
+    if period.fieldwork_id is not None:
+        query = query.where(Case.fieldwork_id == period.fieldwork_id)
+    if period.date_from is not None:
+        query = query.where(Call.started_at >= _day_start(period.date_from))
+    if period.date_to is not None:
+        query = query.where(Call.started_at < _day_start(period.date_to + timedelta(days=1)))
     by_user: dict[int, InterviewerFigures] = {}
-    for call, outcome, user in rows:
+    for call, outcome, user, fieldwork_id in session.execute(query).all():
+        if not period.in_shift(call.started_at):
+            continue
         figures = by_user.setdefault(user.id, InterviewerFigures(user))
+        figures.fieldworks.add(fieldwork_id)
         seconds = _call_seconds(call)
         figures.calls += 1
         figures.contacts += 1 if outcome.contacted else 0
@@ -265,6 +311,11 @@ def find_cases(session: Session, fieldwork: Fieldwork, code: str, search: str, l
             or_(SampleUnit.name.ilike(pattern), SampleUnit.external_id.ilike(pattern))
         )
     return list(session.execute(query.order_by(Case.id).limit(limit)).all())
+
+
+def response_id_of(session: Session, case: Case) -> int | None:
+    """The id of the case's response (None: nobody has answered yet)."""
+    return session.scalar(select(Response.id).where(Response.sample_unit_id == case.sample_unit_id))
 
 
 def case_calls(session: Session, case: Case) -> list[Call]:

@@ -19,6 +19,7 @@ ADMIN_ONLY = {Role.ADMIN}
 ANALYSTS = {Role.ADMIN, Role.ANALYST}
 CALLERS = {Role.ADMIN, Role.SUPERVISOR, Role.INTERVIEWER}
 SUPERVISORS = {Role.ADMIN, Role.SUPERVISOR}
+STAFF_EDITORS = {Role.ADMIN, Role.ANALYST, Role.SUPERVISOR}  # correcting answers
 
 # endpoint -> (method, url, who may open it)
 EXPECTED: dict[str, tuple[str, str, set]] = {
@@ -51,6 +52,13 @@ EXPECTED: dict[str, tuple[str, str, set]] = {
     "fieldwork.reopen_response": ("POST", "/fieldwork/1/responses/1/reopen", ANALYSTS),
     "fieldwork.retention": ("POST", "/fieldwork/1/retention", ANALYSTS),
     "fieldwork.erase_contacts": ("POST", "/fieldwork/1/erase-contacts", ANALYSTS),
+    "fieldwork.test_link": ("POST", "/fieldwork/1/test-link", ANALYSTS),
+    "fieldwork.upgrade_check": ("GET", "/fieldwork/1/upgrade?to=2", ANALYSTS),
+    "fieldwork.upgrade": ("POST", "/fieldwork/1/upgrade", ANALYSTS),
+    "fieldwork.edit_response": ("GET", "/fieldwork/1/responses/1/edit/a", STAFF_EDITORS),
+    "fieldwork.save_edit": ("POST", "/fieldwork/1/responses/1/edit/a", STAFF_EDITORS),
+    "preview.show": ("GET", "/surveys/1/versions/1/preview/web", ANALYSTS),
+    "preview.send": ("POST", "/surveys/1/versions/1/preview/web", ANALYSTS),
     "exports.files": ("GET", "/fieldwork/1/files", ANALYSTS),
     "exports.request_file": ("POST", "/fieldwork/1/files", ANALYSTS),
     "exports.job": ("GET", "/files/x", ANALYSTS),
@@ -76,7 +84,10 @@ EXPECTED: dict[str, tuple[str, str, set]] = {
     "respond.done": ("GET", "/r/unknown-token-0000000000/done", EVERYONE),
     "respond.open_start": ("GET", "/o/unknown-token-0000000000", EVERYONE),
     "respond.open_begin": ("POST", "/o/unknown-token-0000000000", EVERYONE),
+    "respond.test_start": ("GET", "/t/unknown-token-0000000000", EVERYONE),
+    "respond.test_begin": ("POST", "/t/unknown-token-0000000000", EVERYONE),
     "supervise.index": ("GET", "/supervise/", SUPERVISORS),
+    "supervise.productivity": ("GET", "/supervise/productivity", SUPERVISORS),
     "supervise.fieldwork": ("GET", "/supervise/1", SUPERVISORS),
     "supervise.team": ("POST", "/supervise/1/team", SUPERVISORS),
     "supervise.calling_hours": ("POST", "/supervise/1/calling-hours", SUPERVISORS),

@@ -48,6 +48,7 @@ from app.models.cati import Case
 from app.models.fieldwork import Fieldwork, FieldworkInterviewer, Response, SampleUnit
 from app.models.users import Role
 from app.security import access_rule
+from app.surveys.services import flow_of
 from tests.conftest import TEST_PASSWORD, unit_token
 from tests.helpers import page_text
 from tests.web.test_respond_walks import SCENARIOS, Respondent
@@ -234,6 +235,11 @@ def world(app: Flask, make_fieldwork, make_user, clock) -> Iterator[World]:
         }
         claimed_id, other_id = claimed.id, other.id
         open_link = fieldwork.open_link_token
+        test_links = [
+            session.get(Fieldwork, fw).test_link_token for fw in (open_fw, closed_fw, draft_fw)
+        ]
+        survey_id = fieldwork.survey_id
+        phone_pages = [p.id for p in flow_of(fieldwork.survey_version).pages("phone")[:2]]
     assert set(responses) == {"complete", "in_progress"}
 
     cookies: dict[str, str | None] = {ANON: None, RESPONDENT: _session_cookie(respondent.client)}
@@ -250,6 +256,9 @@ def world(app: Flask, make_fieldwork, make_user, clock) -> Iterator[World]:
         ("admin", "/fieldwork/"),
         ("admin", f"/fieldwork/{open_fw}"),
         ("admin", f"/fieldwork/{open_fw}/responses/{responses['complete']}"),
+        ("admin", f"/fieldwork/{open_fw}/responses/{responses['complete']}/edit"),
+        ("admin", f"/surveys/{survey_id}/versions/1/preview/web"),
+        ("admin", "/supervise/productivity"),
         ("admin", f"/supervise/{open_fw}"),
         ("admin", f"/supervise/{open_fw}/case/{other_id}"),
         ("interviewer", "/cati/"),
@@ -284,13 +293,17 @@ def world(app: Flask, make_fieldwork, make_user, clock) -> Iterator[World]:
             unit_token(app, closed_fw, "Z-01"),
             unit_token(app, draft_fw, "G-01"),
             open_link,
+            *test_links,
             secrets.token_urlsafe(24),
             "A" * 32,
             "x" * 3000,
             "żółć\u202e",
             "..",
         ],
-        "page_id": [*web_pages, "zzz", "x" * 3000, "ą\u202e", ".."],
+        "page_id": [*web_pages, *phone_pages, "zzz", "x" * 3000, "ą\u202e", ".."],
+        "survey_id": [survey_id, 0, 999_999, HUGE_ID],
+        "number": [1, 2, 0, HUGE_ID],
+        "mode": ["web", "phone", "fax", "x" * 3000, ".."],
         "key": [secrets.token_urlsafe(16), "A" * 32, "x" * 3000, "żółć\u202e", ".."],
     }
     plain = create_engine(database.url)

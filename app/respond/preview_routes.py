@@ -1,0 +1,130 @@
+"""Preview of a loaded definition version, in web or phone mode, for authors and analysts."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from app.domain.flow import Page
+from app.extensions import db_session, now
+from app.models.surveys import SurveyVersion
+from app.models.users import Role
+from app.respond.preview import MODES, BadPreviewState, PreviewState, step
+from app.respond.services import local_today
+from app.respond.views import PageBuilder, expression_values, read_page_post, summary
+from app.security import roles
+from app.surveys.services import flow_of
+
+bp = Blueprint("preview", __name__, url_prefix="/surveys")
+
+ACTIONS = ("next", "back", "submit")
+
+
+def _version_or_404(survey_id: int, number: int) -> SurveyVersion:
+    version = db_session().scalar(
+        select(SurveyVersion).where(
+            SurveyVersion.survey_id == survey_id, SurveyVersion.number == number
+        )
+    )
+    if version is None:
+        abort(404)
+    return version
+
+
+def _mode_or_404(mode: str):
+    if mode not in MODES:
+        abort(404)
+    return mode
+
+
+@bp.route("/<int:survey_id>/versions/<int:number>/preview/<mode>")
+@roles(Role.ANALYST)
+def show(survey_id: int, number: int, mode: str):
+    version = _version_or_404(survey_id, number)
+    mode = _mode_or_404(mode)
+    flow = flow_of(version)
+    preview = PreviewState(version.id, mode, {})
+    state = flow.state({}, sample={}, today=local_today(now()))
+    first = flow.next_page(state, mode, None)
+    if first is None:
+        abort(404)
+    return _render(version, flow, preview, first, flow.form_values(first, state), {})
+
+
+@bp.route("/<int:survey_id>/versions/<int:number>/preview/<mode>", methods=["POST"])
+@roles(Role.ANALYST)
+def send(survey_id: int, number: int, mode: str):
+    version = _version_or_404(survey_id, number)
+    mode = _mode_or_404(mode)
+    flow = flow_of(version)
+    form = request.form.copy()
+    secret = current_app.config["SECRET_KEY"]
+    try:
+        preview = PreviewState.read(form.pop("preview", ""), flow, secret, version.id, mode)
+        page = flow.page(mode, form.pop("page", ""))
+    except (BadPreviewState, KeyError):
+        return _restart(version, mode)
+    post = read_page_post(form, ACTIONS)
+    if post is None:
+        return _restart(version, mode)
+    today = local_today(now())
+    moved = step(flow, preview, page, post.fields, post.action, today)
+    preview.answers = moved.answers
+    state = flow.state(moved.answers, sample={}, today=today)
+    if moved.page is None:
+        language = _language(flow)
+        return render_template(
+            "respond/preview_done.html",
+            version=version,
+            mode=mode,
+            title=flow.questionnaire.settings.title.get(language),
+            rows=summary(flow, state, language),
+        )
+    if moved.result is not None:
+        values = post.fields.to_dict(flat=False)
+        return _render(version, flow, preview, moved.page, values, moved.result.errors, 400)
+    return _render(version, flow, preview, moved.page, flow.form_values(moved.page, state), {})
+
+
+def _restart(version: SurveyVersion, mode: str):
+    """A forged or stale preview page: say so and offer to start again."""
+    restart = url_for("preview.show", survey_id=version.survey_id, number=version.number, mode=mode)
+    return render_template("respond/preview_stale.html", restart=restart), 400
+
+
+def _language(flow) -> str:
+    settings = flow.questionnaire.settings
+    chosen = str(get_locale() or "")
+    return chosen if chosen in settings.languages else settings.default_language
+
+
+def _render(version, flow, preview: PreviewState, page: Page, values, errors, status=200):
+    mode = preview.mode
+    language = _language(flow)
+    state = flow.state(preview.answers, sample={}, today=local_today(now()))
+    builder = PageBuilder(
+        flow, state, language=language, mode=mode, gettext=_, values=values, errors=errors
+    )
+    pages = [p for p in flow.pages(mode) if flow.is_shown(p, state, mode)]
+    position = next((i for i, p in enumerate(pages) if p.id == page.id), 0)
+    return (
+        render_template(
+            "respond/preview.html",
+            version=version,
+            mode=mode,
+            page=page,
+            items=builder.page(page),
+            group_label=builder.text(page.group.label) if page.group else "",
+            title=flow.questionnaire.settings.title.get(language),
+            position=position + 1,
+            total=len(pages),
+            is_first=flow.previous_page(state, mode, page.id) is None,
+            is_last=flow.next_page(state, mode, page.id) is None,
+            error_count=len(errors),
+            preview_state=preview.sign(flow, current_app.config["SECRET_KEY"]),
+            known_answers=expression_values(flow, state),
+        ),
+        status,
+    )
