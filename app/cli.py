@@ -50,6 +50,7 @@ def register_commands(app: Flask) -> None:
     from app.exports.cli import export_command
     from app.privacy_cli import privacy_group
     from app.reports.cli import report_command
+    from app.tokens.cli import api_tokens_group
 
     app.cli.add_command(init_command)
     app.cli.add_command(db_group)
@@ -65,6 +66,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
     app.cli.add_command(privacy_group)
+    app.cli.add_command(api_tokens_group)
 
 
 def _database_url() -> str:
