@@ -256,7 +256,11 @@ def own_problem(error: _Problem):
 
 
 @bp.route("/openapi.json")
-@bp.doc(security=[], summary="This API's OpenAPI document")
+@bp.doc(
+    security=[],
+    summary="This API's OpenAPI document",
+    responses={"200": {"description": "OpenAPI 3", "content": {"application/json": {}}}},
+)
 @public
 def openapi_json():
     response = current_app.json.response(current_app.extensions["ankieta.api"].spec.to_dict())
@@ -265,7 +269,11 @@ def openapi_json():
 
 
 @bp.route("/docs")
-@bp.doc(security=[], summary="This API's reference, as a web page")
+@bp.doc(
+    security=[],
+    summary="This API's reference, as a web page",
+    responses={"200": {"description": "HTML", "content": {"text/html": {}}}},
+)
 @public
 def docs():
     spec = current_app.extensions["ankieta.api"].spec.to_dict()
