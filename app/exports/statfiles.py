@@ -70,10 +70,16 @@ def write_statfile(
         if progress is not None:
             progress(1)
     settle_guesses(variables, columns)
+    formats = _whole_number_formats(variables, columns) if file_format == SPSS else {}
 
-    frame = pd.DataFrame(
-        {v.name: _series(v.storage, columns[v.name], file_format) for v in variables}
-    )
+    # each column's list is let go as soon as its series is made, so the values are held
+    # about once, not twice
+    series = {}
+    for v in variables:
+        series[v.name] = _series(v.storage, columns.pop(v.name), file_format)
+    del lists
+    frame = pd.DataFrame(series, copy=False)
+    del series
     labels = {v.name: v.label for v in variables}
     value_labels = {v.name: v.value_labels for v in variables if v.value_labels}
     if file_format == SPSS:
@@ -90,7 +96,7 @@ def write_statfile(
                 if v.missing and v.storage in (Storage.NUMBER, Storage.TEXT)
             },
             variable_measure={v.name: v.measure.value for v in variables},
-            variable_format=_whole_number_formats(variables, columns),
+            variable_format=formats,
         )
     else:
         pyreadstat.write_dta(
