@@ -18,7 +18,9 @@ with what a statistics package keeps about a variable and a spreadsheet cannot:
 - the **storage**: number, text, date or date and time.
 
 Names longer than the format allows (Stata 32 characters, SPSS 64 bytes) are shortened,
-kept unique; Stata's variable labels hold 80 characters and are cut with "…".
+kept unique. Labels longer than the format holds end with "…": Stata keeps 80 characters
+of a variable label; SPSS 255 bytes of a variable label and 120 bytes of a value label
+(UTF-8: a Polish letter takes two). The workbook's Codebook keeps them whole.
 """
 
 from __future__ import annotations
@@ -37,7 +39,9 @@ from app.domain.questionnaire import Availability, ItemType
 
 SPSS, STATA = "sav", "dta"
 NAME_LIMITS = {SPSS: 64, STATA: 32}
-STATA_LABEL_LIMIT = 80
+STATA_LABEL_LIMIT = 80  # characters of a variable label
+SPSS_LABEL_BYTES = 255  # bytes of a variable label (UTF-8)
+SPSS_VALUE_LABEL_BYTES = 120  # bytes of a value label
 STATA_MISSING = {Missing.DONT_KNOW: "a", Missing.REFUSED: "b"}
 ELLIPSIS = "…"
 
@@ -248,7 +252,20 @@ def stat_variables(
         variable.name = name
         if file_format == STATA and len(variable.label) > STATA_LABEL_LIMIT:
             variable.label = variable.label[: STATA_LABEL_LIMIT - 1] + ELLIPSIS
+        if file_format == SPSS:
+            variable.label = fit_bytes(variable.label, SPSS_LABEL_BYTES)
+            variable.value_labels = {
+                value: fit_bytes(text, SPSS_VALUE_LABEL_BYTES)
+                for value, text in variable.value_labels.items()
+            }
     return variables
+
+
+def fit_bytes(text: str, limit: int) -> str:
+    """``text``, or as much of it as fits ``limit`` UTF-8 bytes with "…" at the end."""
+    if len(text.encode("utf-8")) <= limit:
+        return text
+    return _cut_bytes(text, limit - len(ELLIPSIS.encode("utf-8"))) + ELLIPSIS
 
 
 class StatRow:

@@ -237,3 +237,45 @@ def test_web_prepares_the_file_as_a_background_job(
     assert meta.column_names_to_labels["filtr"] == "Are you active?"
     page = client.get(f"/fieldwork/{exported.fieldwork_id}/files").get_data(as_text=True)
     assert f"odpowiedzi-badanie-{exported.fieldwork_id}.{fmt}" in page
+
+
+def test_labels_too_long_for_the_format_end_with_an_ellipsis():
+    from app.domain.statfiles import SPSS_LABEL_BYTES, fit_bytes
+
+    text = "Zażółć gęślą jaźń " * 30
+    cut = fit_bytes(text, SPSS_LABEL_BYTES)
+    assert cut.endswith("…") and len(cut.encode("utf-8")) <= SPSS_LABEL_BYTES
+    assert text.startswith(cut[:-1])
+    assert fit_bytes("krótka", SPSS_LABEL_BYTES) == "krótka"
+
+
+def test_long_labels_survive_as_far_as_each_format_allows(app, make_fieldwork, tmp_path):
+    long_label = " ".join(["Jak ocenia Pan/Pani współpracę z gminą w reintegracji społecznej?"] * 5)
+    definition = (
+        "settings:\n  id: dlugie\n  title: {pl: Długie}\n  default_language: pl\n"
+        "choices:\n  ocena:\n"
+        f"    - {{name: '1', label: {{pl: '{long_label}'}}}}\n"
+        "    - {name: '2', label: {pl: 'Źle'}}\n"
+        "survey:\n"
+        f"  - {{type: select_one ocena, name: q, label: {{pl: '{long_label}'}}}}\n"
+    )
+    from app.fieldwork import services as fieldwork_services
+    from app.surveys import services as survey_services
+
+    source = tmp_path / "dlugie.yaml"
+    source.write_text(definition, encoding="utf-8")
+    with app.extensions["ankieta.db"].session() as session:
+        loaded = survey_services.load_file(session, source)
+        assert loaded.ok, [str(p) for p in loaded.problems]
+        fieldwork_id = fieldwork_services.create_fieldwork(session, "dlugie", "Długie").id
+    for fmt in ("sav", "dta"):
+        path = tmp_path / f"d.{fmt}"
+        assert _write(app, fieldwork_id, path, fmt) == 0
+        _frame, meta = _read(path)
+        label = meta.column_names_to_labels["q"]
+        value = meta.variable_value_labels["q"][1]
+        assert label.endswith("…") and long_label.startswith(label[:-1]), fmt
+        if fmt == "sav":
+            assert value.endswith("…") and long_label.startswith(value[:-1])
+        else:
+            assert value == long_label  # Stata holds long value labels
