@@ -191,6 +191,9 @@ def audit_token_use(response: Response) -> Response:
     if request.method not in SAFE_METHODS and response.status_code < 500:
         record(db_session())  # in the request's own transaction
     else:
+        if request.method not in SAFE_METHODS:
+            # a failed write is undone first (it would also hold SQLite's write lock)
+            db_session().rollback()
         # a read's transaction writes nothing: the event gets a short one of its own
         with get_db().session() as session:
             record(session)

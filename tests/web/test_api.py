@@ -346,3 +346,31 @@ def test_description_and_docs_page(app, client):
 def test_unknown_api_address_is_a_problem(app, client):
     response = client.get("/api/v1/nothing-here")
     assert response.status_code == 404 and response.mimetype == PROBLEM
+
+
+def test_a_failed_write_is_a_500_problem_undone_and_still_audited(
+    app, client, make_token, fieldwork_id, monkeypatch
+):
+    from app.api import routes
+
+    def broken(session, fieldwork, *_args, **_kwargs):
+        session.add(SampleUnit(fieldwork_id=fieldwork.id, external_id="half", name="x"))
+        session.flush()
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(routes.fieldwork_services, "import_sample", broken)
+    headers = make_token()
+    before = _count(app, SampleUnit)
+    response = client.post(
+        f"/api/v1/fieldworks/{fieldwork_id}/sample",
+        json={"rows": [{"external_id": "N-1", "name": "Nowa"}]},
+        headers=headers,
+    )
+    assert response.status_code == 500 and response.mimetype == PROBLEM
+    assert "boom" not in response.get_data(as_text=True)
+    assert _count(app, SampleUnit) == before
+    with app.extensions["ankieta.db"].session() as session:
+        statuses = session.scalars(
+            select(AuditEvent.detail).where(AuditEvent.action == "api.used")
+        ).all()
+        assert [d["status"] for d in statuses] == [500]
