@@ -82,6 +82,7 @@ def register_blueprints(app: Flask) -> None:
     from app.respond.routes import bp as respond_bp
     from app.supervise.routes import bp as supervise_bp
     from app.surveys.routes import bp as surveys_bp
+    from app.tokens.routes import bp as tokens_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
@@ -93,6 +94,11 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(supervise_bp)
     app.register_blueprint(cati_bp)
     app.register_blueprint(exports_bp)
+    app.register_blueprint(tokens_bp)
+
+    from app.api.routes import init_app as init_api
+
+    init_api(app)
 
     from app.cli import register_commands
 

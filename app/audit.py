@@ -52,6 +52,9 @@ ACTIONS: dict[str, str] = {
     "supervisor.action": N_("Supervisor action"),
     "export.downloaded": N_("Downloaded responses"),
     "report.downloaded": N_("Downloaded a report"),
+    "api_token.created": N_("Created an API token"),
+    "api_token.revoked": N_("Revoked an API token"),
+    "api.used": N_("Used the API"),
 }
 
 # supervisor.action's "action" detail -> what the supervisor did (translated where shown)

@@ -72,6 +72,7 @@ def _commands() -> list[click.Command]:
     from app.exports.cli import export_command
     from app.privacy_cli import privacy_group
     from app.reports.cli import report_command
+    from app.tokens.cli import api_tokens_group
 
     return [
         init_command,
@@ -88,6 +89,7 @@ def _commands() -> list[click.Command]:
         backup_command,
         restore_command,
         privacy_group,
+        api_tokens_group,
     ]
 
 

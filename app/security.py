@@ -27,6 +27,7 @@ class Access:
 
     roles: frozenset[Role] | None  # None: anyone, logged in or not
     while_password_change_due: bool = False  # reachable before a forced password change
+    by_token: bool = False  # the REST API: the user is the bearer token's, never the session's
 
     def allows(self, role: Role | None) -> bool:
         if self.roles is None:
@@ -57,6 +58,12 @@ def any_role(view: F) -> F:
     return _declare(Access(frozenset(Role)))(view)
 
 
+def token_roles(*allowed: Role) -> Callable[[F], F]:
+    """An API route: only a valid bearer token of a user with one of ``allowed`` (or an
+    admin) may open it; the API checks the token (``app.api.auth``) before the view."""
+    return _declare(Access(frozenset(allowed), by_token=True))
+
+
 def access_rule(app: Flask, endpoint: str) -> Access | None:
     """The declared rule of ``endpoint`` (None if it has none)."""
     if endpoint in BUILTIN_PUBLIC_ENDPOINTS:
@@ -74,6 +81,8 @@ def enforce_access() -> Any:
         current_app.logger.error("route %s declares no access rule; refused", request.endpoint)
         abort(403)
     if rule.roles is None:
+        return None
+    if rule.by_token:  # checked by the API's own before_request, with the same Access
         return None
     if not current_user.is_authenticated:
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))

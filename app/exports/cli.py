@@ -1,4 +1,4 @@
-"""`ankieta export`: a fieldwork's responses to an XLSX workbook or a CSV file."""
+"""`ankieta export`: a fieldwork's responses to an XLSX workbook, a CSV, SPSS or Stata file."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ def _day(value: datetime | None) -> date | None:
 @click.option(
     "--format",
     "file_format",
-    type=click.Choice(["xlsx", "csv"]),
+    type=click.Choice(["xlsx", "csv", "sav", "dta"]),
     default=None,
     help="Default: from the file name's extension, else xlsx.",
 )
@@ -62,17 +62,20 @@ def export_command(
     subregion: str | None,
     include_tests: bool,
 ) -> None:
-    """Export a fieldwork's responses (with codebook, calls and dispositions in XLSX)."""
+    """Export a fieldwork's responses (with codebook, calls and dispositions in XLSX;
+    with variable labels, value labels and missing values in SPSS .sav and Stata .dta)."""
     from flask import current_app
 
     from app import audit
     from app.exports import services
     from app.exports.jobs import export_options_to_json
+    from app.exports.statfiles import write_statfile
     from app.extensions import get_db
     from app.fieldwork.services import FieldworkError, get_fieldwork
 
     if file_format is None:
-        file_format = "csv" if output.suffix.lower() == ".csv" else "xlsx"
+        suffix = output.suffix.lower().lstrip(".")
+        file_format = suffix if suffix in ("csv", "sav", "dta") else "xlsx"
     options = services.ExportOptions(
         labels=labels,
         language=lang,
@@ -88,7 +91,13 @@ def export_command(
         with get_db().session() as session:
             fieldwork = get_fieldwork(session, fieldwork_id)
             total = services.count_responses(session, fieldwork, options)
-            write = services.write_xlsx if file_format == "xlsx" else services.write_csv
+            if file_format in ("sav", "dta"):
+
+                def write(*args, **kwargs):
+                    return write_statfile(*args, file_format=file_format, **kwargs)
+
+            else:
+                write = services.write_xlsx if file_format == "xlsx" else services.write_csv
             # the bar goes to stderr, so stdout keeps only the result line
             with click.progressbar(length=total, label="Exporting", file=sys.stderr) as bar:
                 written = write(

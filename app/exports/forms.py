@@ -12,6 +12,8 @@ def kind_choices() -> list[tuple[str, str]]:
     return [
         ("responses", _l("Responses with codebook, calls and rates (Excel)")),
         ("csv", _l("Responses only (CSV)")),
+        ("sav", _l("Responses for SPSS (.sav) with variable and value labels")),
+        ("dta", _l("Responses for Stata (.dta) with variable and value labels")),
         ("report", _l("Monitoring report: tables and charts (Excel)")),
     ]
 

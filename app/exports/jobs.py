@@ -1,7 +1,8 @@
 """Results files built in the background, so a large one never holds a request.
 
 Every results file is a job: the response workbook, the responses CSV and the monitoring
-report.
+report. A ``responses`` job's options may name another ``format`` of the same responses:
+``sav`` (SPSS) or ``dta`` (Stata), written by ``app.exports.statfiles``.
 
 A job is a row (``export_job``): the web page creates it, a worker thread of the same
 server process builds the workbook into a temporary file, reporting how many responses it
@@ -39,6 +40,8 @@ from app.exports.services import (
     write_csv,
     write_xlsx,
 )
+from app.exports.statfiles import FORMATS as STAT_FORMATS
+from app.exports.statfiles import write_statfile
 from app.models.fieldwork import Fieldwork
 from app.models.jobs import ExportChunk, ExportJob, JobState
 from app.reports.services import ReportError, write_report
@@ -56,6 +59,9 @@ RESPONSES, CSV, REPORT = "responses", "csv", "report"
 KINDS = (RESPONSES, CSV, REPORT)
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV_MIMETYPE = "text/csv"
+# the ``format`` option of a ``responses`` job (absent: xlsx)
+RESPONSE_FORMATS = ("xlsx", *STAT_FORMATS)
+STAT_MIMETYPES = {"sav": "application/x-spss-sav", "dta": "application/x-stata-dta"}
 LIVE_STATES = (JobState.QUEUED.value, JobState.RUNNING.value)
 
 Clock = Callable[[], datetime]
@@ -116,11 +122,20 @@ class ReportOptions:
         )
 
 
+def file_format(kind: str, options: dict[str, Any]) -> str:
+    """The job's file format: csv, xlsx, or a ``responses`` job's ``format`` option."""
+    if kind == CSV:
+        return "csv"
+    if kind == RESPONSES and options.get("format") in STAT_FORMATS:
+        return str(options["format"])
+    return "xlsx"
+
+
 def file_name(kind: str, fieldwork_id: int, options: dict[str, Any] | None = None) -> str:
     """The download's name, saying what is in it: ``odpowiedzi-badanie-3-kompletne-etykiety
     .xlsx``, ``raport-badanie-3-wg-podregion-porownanie-2.xlsx``."""
     prefix = "raport" if kind == REPORT else "odpowiedzi"
-    extension = "csv" if kind == CSV else "xlsx"
+    extension = file_format(kind, options or {})
     parts = [prefix, "badanie", str(fieldwork_id)]
     options = options or {}
     if options.get("complete_only"):
@@ -157,8 +172,11 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:40]
 
 
-def mimetype(kind: str) -> str:
-    return CSV_MIMETYPE if kind == CSV else XLSX_MIMETYPE
+def mimetype(kind: str, options: dict[str, Any] | None = None) -> str:
+    extension = file_format(kind, options or {})
+    if extension == "csv":
+        return CSV_MIMETYPE
+    return STAT_MIMETYPES.get(extension, XLSX_MIMETYPE)
 
 
 # -- the job's life -----------------------------------------------------------------------------
@@ -328,15 +346,27 @@ def run_job(database: Database, job_id: int, clock: Clock, translate: Translate)
                 if kind in (RESPONSES, CSV):
                     export_options = export_options_from_json(options)
                     progress.store(total=count_responses(session, fieldwork, export_options))
-                    write = write_xlsx if kind == RESPONSES else write_csv
-                    write(
-                        session,
-                        fieldwork,
-                        path,
-                        export_options,
-                        translate=translate,
-                        progress=progress,
-                    )
+                    written_as = file_format(kind, options)
+                    if written_as in STAT_FORMATS:
+                        write_statfile(
+                            session,
+                            fieldwork,
+                            path,
+                            export_options,
+                            file_format=written_as,
+                            translate=translate,
+                            progress=progress,
+                        )
+                    else:
+                        write = write_xlsx if kind == RESPONSES else write_csv
+                        write(
+                            session,
+                            fieldwork,
+                            path,
+                            export_options,
+                            translate=translate,
+                            progress=progress,
+                        )
                 else:
                     report = ReportOptions.from_json(options)
                     compare = (

@@ -139,8 +139,12 @@ def request_file(fieldwork_id: int):
         subregion=form.subregion.data or None,
         include_tests=form.include_tests.data,
     )
-    if form.kind.data in (jobs.RESPONSES, jobs.CSV):
+    kind = form.kind.data
+    if kind in (jobs.RESPONSES, jobs.CSV):
         options = jobs.export_options_to_json(export_options)
+    elif kind in jobs.STAT_FORMATS:  # the same responses job, in another format
+        options = {**jobs.export_options_to_json(export_options), "format": kind}
+        kind = jobs.RESPONSES
     else:
         options = jobs.ReportOptions(
             by=form.by.data or None,
@@ -148,15 +152,18 @@ def request_file(fieldwork_id: int):
             language=export_options.language,
             include_partial=form.include_partial.data,
         ).to_json()
-    job, new = jobs.create_job(
-        db_session(), fieldwork, current_user.id, form.kind.data, options, now()
-    )
+    job, new = jobs.create_job(db_session(), fieldwork, current_user.id, kind, options, now())
     key = job.key
     if new:
-        # the worker reads the job in its own transaction: it must be committed first
-        db_session().commit()
-        _runner(current_app._get_current_object()).submit(job.id)
+        start(job.id)
     return redirect(url_for("exports.job", key=key))
+
+
+def start(job_id: int) -> None:
+    """Have this server's worker build a job just created in this request's transaction."""
+    # the worker reads the job in its own transaction: it must be committed first
+    db_session().commit()
+    _runner(current_app._get_current_object()).submit(job_id)
 
 
 # -- watching it and downloading it -------------------------------------------------------------
@@ -214,7 +221,7 @@ def download(key: str):
         fieldwork_id=found.fieldwork_id,
         target=f"fieldwork {found.fieldwork_id}",
         detail={
-            "format": "csv" if found.kind == jobs.CSV else "xlsx",
+            "format": jobs.file_format(found.kind, found.options),
             "kind": found.kind,
             **found.options,
         },
@@ -222,7 +229,7 @@ def download(key: str):
     database, job_id = get_db(), found.id
     return Response(
         stream_with_context(jobs.iter_file(database, job_id)),
-        mimetype=jobs.mimetype(found.kind),
+        mimetype=jobs.mimetype(found.kind, found.options),
         headers={
             "Content-Disposition": f'attachment; filename="{found.file_name}"',
             "Content-Length": str(found.size),

@@ -215,12 +215,16 @@ def _local(moment: datetime | None) -> datetime | None:
 
 
 def _rows(
-    session: Session, fieldwork: Fieldwork, options: ExportOptions, plan: _Plan
+    session: Session,
+    fieldwork: Fieldwork,
+    options: ExportOptions,
+    plan: _Plan,
+    query: Select[Any] | None = None,
 ) -> Iterator[list[Cell]]:
     """The Responses rows: metadata, then the questionnaire's columns."""
-    result = session.execute(
-        _responses_query(fieldwork, options).execution_options(yield_per=BATCH)
-    )
+    if query is None:
+        query = _responses_query(fieldwork, options)
+    result = session.execute(query.execution_options(yield_per=BATCH))
     for row in result:
         sample = {
             **(row.variables or {}),
@@ -343,6 +347,29 @@ def _missing_labels(translate: Translate | None, language: str) -> dict[Missing,
         return translate(msgid, language) if translate is not None else msgid
 
     return {DONT_KNOW: DONT_KNOW_LABEL.render(gettext), REFUSED: REFUSED_LABEL.render(gettext)}
+
+
+def response_page(
+    session: Session,
+    fieldwork: Fieldwork,
+    options: ExportOptions,
+    *,
+    translate: Translate | None = None,
+    partial_only: bool = False,
+    after: int = 0,
+    limit: int = 100,
+    response_id: int | None = None,
+) -> tuple[list[str], list[list[Cell]]]:
+    """The header and up to ``limit`` rows of the Responses sheet with ids above ``after``
+    (or the one response ``response_id``), read exactly as an export reads them."""
+    plan = _Plan(session, fieldwork, options, translate)
+    query = _responses_query(fieldwork, options)
+    if partial_only:
+        query = query.where(Response.status != ResponseStatus.COMPLETE.value)
+    if response_id is not None:
+        query = query.where(Response.id == response_id)
+    query = query.where(Response.id > after).limit(limit)
+    return plan.header, list(_rows(session, fieldwork, options, plan, query))
 
 
 # -- XLSX ---------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from app.web import ControlCharacterError
+from app.problems import is_api_path, problem
 
 
 def register(app: Flask) -> None:
@@ -48,6 +49,8 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
+        if is_api_path(request.path):  # the REST API answers in problem details, not pages
+            return problem(error.code or 500, _describe(error.code or 500)[1])
         title, message = _describe(error.code or 500)
         if error.code == 404 and error.description == "link":
             title = _("This link does not work")
@@ -73,6 +76,8 @@ def register(app: Flask) -> None:
             "The server could not reach its database for a moment. Nothing you sent was "
             "saved; wait a few seconds and try again."
         )
+        if is_api_path(request.path):
+            return problem(503, message, headers={"Retry-After": "5"})
         return _error_page(app, 503, title, message), 503, {"Retry-After": "5"}
 
     @app.errorhandler(Exception)
@@ -84,6 +89,8 @@ def register(app: Flask) -> None:
             return database_error(original)
         app.logger.exception("unhandled error on %s", request.path)
         title, message = _describe(500)
+        if is_api_path(request.path):
+            return problem(500, message)
         return _error_page(app, 500, title, message), 500
 
     app.register_error_handler(InternalServerError, unexpected_error)

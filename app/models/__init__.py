@@ -14,9 +14,12 @@ from app.models.fieldwork import (
 )
 from app.models.jobs import ExportChunk, ExportJob, JobState, SampleImport
 from app.models.surveys import Survey, SurveyVersion
+from app.models.tokens import ApiToken, TokenScope
 from app.models.users import LoginThrottle, Role, User
 
 __all__ = [
+    "ApiToken",
+    "TokenScope",
     "AuditEvent",
     "ExportChunk",
     "ExportJob",

@@ -1,7 +1,8 @@
 """The route x role matrix: every route answers each role (and anonymous) as intended.
 
-Each route of the application must appear in EXPECTED; a new route without a row here
-(or without a declared access rule) makes these tests fail.
+Each route of the application must appear in EXPECTED (web pages, opened with the login
+session) or API_EXPECTED (the REST API, opened with a personal token of the role); a new
+route without a row here (or without a declared access rule) makes these tests fail.
 """
 
 from __future__ import annotations
@@ -100,12 +101,35 @@ EXPECTED: dict[str, tuple[str, str, set]] = {
     "supervise.case_release": ("POST", "/supervise/1/case/1/release", SUPERVISORS),
     "supervise.case_exclusion": ("POST", "/supervise/1/case/1/exclusion", SUPERVISORS),
     "supervise.call_outcome": ("POST", "/supervise/1/case/1/call-outcome", SUPERVISORS),
+    "tokens.index": ("GET", "/account/api-tokens/", STAFF),
+    "tokens.create": ("POST", "/account/api-tokens/", STAFF),
+    "tokens.revoke": ("POST", "/account/api-tokens/1/revoke", STAFF),
+}
+
+# the REST API: anonymous is a request without a token (401), a role is its token's user
+API_EXPECTED: dict[str, tuple[str, str, set]] = {
+    "api.openapi_json": ("GET", "/api/v1/openapi.json", EVERYONE),
+    "api.docs": ("GET", "/api/v1/docs", EVERYONE),
+    "api.me": ("GET", "/api/v1/me", STAFF),
+    "api.surveys": ("GET", "/api/v1/surveys", ANALYSTS),
+    "api.survey": ("GET", "/api/v1/surveys/1", ANALYSTS),
+    "api.fieldworks": ("GET", "/api/v1/fieldworks", ANALYSTS),
+    "api.fieldwork": ("GET", "/api/v1/fieldworks/1", ANALYSTS),
+    "api.import_sample_rows": ("POST", "/api/v1/fieldworks/1/sample", ANALYSTS),
+    "api.import_sample_file": ("POST", "/api/v1/fieldworks/1/sample/file", ANALYSTS),
+    "api.responses": ("GET", "/api/v1/fieldworks/1/responses", ANALYSTS),
+    "api.response": ("GET", "/api/v1/fieldworks/1/responses/1", ANALYSTS),
+    "api.cases": ("GET", "/api/v1/fieldworks/1/cases", ANALYSTS | SUPERVISORS),
+    "api.calls": ("GET", "/api/v1/fieldworks/1/calls", ANALYSTS | SUPERVISORS),
+    "api.start_export": ("POST", "/api/v1/fieldworks/1/exports", ANALYSTS),
+    "api.export_job": ("GET", "/api/v1/exports/x", ANALYSTS),
+    "api.export_file": ("GET", "/api/v1/exports/x/file", ANALYSTS),
 }
 
 
 def test_every_route_is_in_the_matrix_and_declares_a_rule(app: Flask) -> None:
     endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
-    assert endpoints == set(EXPECTED), "update EXPECTED for new or removed routes"
+    assert endpoints == set(EXPECTED) | set(API_EXPECTED), "update EXPECTED for new routes"
     undeclared = [e for e in endpoints if access_rule(app, e) is None]
     assert undeclared == []
 
@@ -119,7 +143,7 @@ def test_every_route_answers_only_its_declared_methods(
     make_user("target", Role.INTERVIEWER)
     make_user("me", Role.ADMIN)
     assert auth.login("me").status_code == 302
-    for endpoint, (_method, url, _allowed) in EXPECTED.items():
+    for endpoint, (_method, url, _allowed) in {**EXPECTED, **API_EXPECTED}.items():
         response = client.open(url, method=method)
         assert response.status_code == 405, f"{method} {url} ({endpoint}): {response.status_code}"
         response.close()
@@ -154,3 +178,42 @@ def test_route_role_matrix(app: Flask, client, make_user, auth, who) -> None:
             assert code == 403, f"{who} at {endpoint}: {code}"
         if endpoint == "auth.logout" and who in allowed:
             assert auth.login("me").status_code == 302  # log back in for the next rows
+
+
+@pytest.mark.parametrize("who", [ANON, *Role], ids=lambda w: str(w))
+def test_api_route_role_matrix(app, client, make_user, clock, who) -> None:
+    from app.models.tokens import TokenScope
+    from app.tokens.services import create_token
+
+    target = make_user("target", Role.INTERVIEWER)
+    assert target.id == 1
+    headers = {}
+    if who != ANON:
+        me = make_user("me", who)
+        with app.extensions["ankieta.db"].session() as session:
+            issued = create_token(session, session.merge(me), now=clock(), scope=TokenScope.WRITE)
+            headers = {"Authorization": f"Bearer {issued.secret}"}
+    for endpoint, (method, url, allowed) in API_EXPECTED.items():
+        response = client.open(
+            url, method=method, headers=headers, json={} if method == "POST" else None
+        )
+        code = response.status_code
+        response.close()
+        if who in allowed:
+            assert code not in (401, 403), f"{who} refused at {endpoint}: {code}"
+        elif who == ANON:
+            assert code == 401, f"anonymous at {endpoint}: {code}"
+            assert response.mimetype == "application/problem+json"
+        else:
+            assert code == 403, f"{who} at {endpoint}: {code}"
+            assert response.mimetype == "application/problem+json"
+
+
+def test_an_api_route_without_a_rule_is_refused(app, client) -> None:
+    from app.api.routes import bp as api_bp
+
+    app.add_url_rule("/api/v1/undeclared", "api.undeclared", lambda: "secret")
+    assert api_bp.name == "api"
+    response = client.get("/api/v1/undeclared")
+    assert response.status_code == 403
+    assert "secret" not in response.get_data(as_text=True)

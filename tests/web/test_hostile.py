@@ -240,6 +240,12 @@ def world(app: Flask, make_fieldwork, make_user, clock) -> Iterator[World]:
         ]
         survey_id = fieldwork.survey_id
         phone_pages = [p.id for p in flow_of(fieldwork.survey_version).pages("phone")[:2]]
+        # a personal API token of the analyst's, for the revoke route
+        from app.models.users import User
+        from app.tokens.services import create_token
+
+        api_token = create_token(session, session.get(User, user_ids["analyst"]), now=clock())
+        api_token_id = api_token.token.id
     assert set(responses) == {"complete", "in_progress"}
 
     cookies: dict[str, str | None] = {ANON: None, RESPONDENT: _session_cookie(respondent.client)}
@@ -262,6 +268,7 @@ def world(app: Flask, make_fieldwork, make_user, clock) -> Iterator[World]:
         ("admin", f"/supervise/{open_fw}"),
         ("admin", f"/supervise/{open_fw}/case/{other_id}"),
         ("interviewer", "/cati/"),
+        ("analyst", "/account/api-tokens/"),
         ("interviewer", f"/cati/case/{claimed_id}"),
         ("interviewer", f"/cati/case/{claimed_id}/interview"),
         (RESPONDENT, second_page.path),
@@ -305,6 +312,7 @@ def world(app: Flask, make_fieldwork, make_user, clock) -> Iterator[World]:
         "number": [1, 2, 0, HUGE_ID],
         "mode": ["web", "phone", "fax", "x" * 3000, ".."],
         "key": [secrets.token_urlsafe(16), "A" * 32, "x" * 3000, "żółć\u202e", ".."],
+        "token_id": [api_token_id, 0, 999_999, HUGE_ID],
     }
     plain = create_engine(database.url)
     built = World(app, plain, cookies, user_ids, url_values, sorted(names), sorted(values), broken)
