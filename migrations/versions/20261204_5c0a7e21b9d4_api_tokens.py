@@ -1,7 +1,7 @@
 """Personal API tokens (stored hashed, with scope, expiry and revocation).
 
 Revision ID: 5c0a7e21b9d4
-Revises: a76594a051c1
+Revises: 5c1b7e2d9a40
 Create Date: 2026-12-04 20:40:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import app.db
 
 revision: str = "5c0a7e21b9d4"
-down_revision: str | None = "a76594a051c1"
+down_revision: str | None = "5c1b7e2d9a40"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -5,7 +5,7 @@ or open; what is answered through it is a response marked ``is_test``, left out 
 progress, reports and exports unless asked for.
 
 Revision ID: 5c1b7e2d9a40
-Revises: a76594a051c1
+Revises: b3c8e1f2a9d4
 Create Date: 2026-12-04 20:40:00
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "5c1b7e2d9a40"
-down_revision: str | None = "a76594a051c1"
+down_revision: str | None = "b3c8e1f2a9d4"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
