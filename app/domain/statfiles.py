@@ -62,6 +62,7 @@ META_LABELS: dict[str, str] = {
     "interviewer": N_("Last interviewer"),
     "definition_version": N_("Version of the questionnaire"),
     "demo": N_("Made-up demonstration data"),
+    "test": N_("Given through the test link"),
 }
 SELECTED_LABEL = N_("selected")
 NOT_SELECTED_LABEL = N_("not selected")
@@ -153,13 +154,16 @@ def stat_variables(
             "duration_minutes": Storage.NUMBER,
             "definition_version": Storage.NUMBER,
             "demo": Storage.NUMBER,
+            "test": Storage.NUMBER,
             "started": Storage.DATETIME,
             "completed": Storage.DATETIME,
         }.get(name, Storage.TEXT)
         measure = Measure.SCALE if name == "duration_minutes" else Measure.NOMINAL
         if storage in (Storage.DATETIME,):
             measure = Measure.SCALE
-        labels = {0: translate(NO_LABEL), 1: translate(YES_LABEL)} if name == "demo" else {}
+        labels = (
+            {0: translate(NO_LABEL), 1: translate(YES_LABEL)} if name in ("demo", "test") else {}
+        )
         variables.append(
             StatVariable(name, name, translate(META_LABELS[name]), storage, measure, labels)
         )
