@@ -42,7 +42,7 @@ CHROMIUM_ARGS = [
 AXE = Path(__file__).resolve().parent / "node_modules" / "axe-core" / "axe.min.js"
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-UNITS_PER_SURVEY = 12
+UNITS_PER_SURVEY = 24
 SHIPPED_SURVEYS = sorted(path.stem for path in SHIPPED.glob("*.yaml"))
 
 

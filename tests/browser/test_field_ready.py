@@ -220,7 +220,8 @@ def test_d13_the_supervisors_case_filter_is_a_usable_box_and_a_list_of_codes(
     assert abs((box["y"] + box["height"]) - (button["y"] + button["height"])) <= 3, (box, button)
     assert code.evaluate("el => el.tagName") == "SELECT"
     options = code.locator("option").all_inner_texts()
-    assert options == ["wszystkie", "3.11 – jeszcze nie dzwoniono"], options
+    assert options[0] == "wszystkie" and "3.11 – jeszcze nie dzwoniono" in options, options
+    assert all(re.fullmatch(r"[1-4]\.[0-9]+ – \S.*", o) for o in options[1:]), options
     code.select_option(options[1].split(" – ")[0])
     with page.expect_navigation():
         page.locator("form.filters button").click()
