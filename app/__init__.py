@@ -54,6 +54,9 @@ def register_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
     app.before_request(enforce_access)
     init_memory(app)
+    from app.tasks import init_app as init_tasks
+
+    init_tasks(app)
 
 
 def select_locale() -> str:
@@ -73,6 +76,7 @@ def register_blueprints(app: Flask) -> None:
     from app.cati.routes import bp as cati_bp
     from app.exports.routes import bp as exports_bp
     from app.fieldwork.routes import bp as fieldwork_bp
+    from app.mailing.routes import bp as mailing_bp
     from app.main.routes import bp as main_bp
     from app.respond.routes import bp as respond_bp
     from app.supervise.routes import bp as supervise_bp
@@ -87,6 +91,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(supervise_bp)
     app.register_blueprint(cati_bp)
     app.register_blueprint(exports_bp)
+    app.register_blueprint(mailing_bp)
 
     from app.cli import register_commands
 

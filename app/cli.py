@@ -58,7 +58,11 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(demo_command)
     app.cli.add_command(fieldwork_group)
     app.cli.add_command(sample_group)
+    from app.mailing.cli import register as register_mail_commands
+
+    register_mail_commands(invitations_group)
     app.cli.add_command(invitations_group)
+    app.cli.add_command(worker_command)
     app.cli.add_command(demo_data_command)
     app.cli.add_command(export_command)
     app.cli.add_command(report_command)
@@ -466,7 +470,7 @@ def sample_import(fieldwork_id: int, path: Path) -> None:
 
 @click.group("invitations", cls=AppGroup)
 def invitations_group() -> None:
-    """Personal links for the sampled institutions."""
+    """Personal links, and invitations and reminders by e-mail."""
 
 
 @invitations_group.command("export")
@@ -517,6 +521,35 @@ def demo_data_command(fieldwork_id: int, count: int, seed: int) -> None:
         f"({outcome.complete} complete, {outcome.partial} partial; "
         f"{outcome.units_added} institutions added to the sample)."
     )
+
+
+# --- the worker ---------------------------------------------------------------------------
+
+
+@click.command("worker")
+@click.option(
+    "--threads",
+    default=None,
+    type=click.IntRange(1, 64),
+    help="jobs run at once (default: WORKER_THREADS, 2)",
+)
+@with_appcontext
+def worker_command(threads: int | None) -> None:
+    """Run the background worker: results files, reports and e-mail (see docs/deploy.md)."""
+    import logging
+
+    from app.tasks import queue_of
+
+    queue = queue_of(current_app._get_current_object())
+    if queue.local:
+        raise click.ClickException("ANKIETA_QUEUE_URL=memory is for the test suite only")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("huey").setLevel(logging.WARNING)
+    threads = threads or current_app.config["WORKER_THREADS"]
+    click.echo(f"Worker started ({threads} threads); Ctrl+C stops it.")
+    queue.consumer(workers=threads).run()
 
 
 # --- demo ---------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from app.models.fieldwork import (
     SampleUnit,
 )
 from app.models.jobs import ExportChunk, ExportJob, JobState
+from app.models.mail import FieldworkMail, MailMessage, MailWave
 from app.models.surveys import Survey, SurveyVersion
 from app.models.users import Role, User
 
@@ -21,6 +22,9 @@ __all__ = [
     "ExportChunk",
     "ExportJob",
     "FieldworkInterviewer",
+    "FieldworkMail",
+    "MailMessage",
+    "MailWave",
     "JobState",
     "Appointment",
     "Call",
