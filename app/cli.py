@@ -549,7 +549,7 @@ def worker_command(threads: int | None) -> None:
     logging.getLogger("huey").setLevel(logging.WARNING)
     threads = threads or current_app.config["WORKER_THREADS"]
     click.echo(f"Worker started ({threads} threads); Ctrl+C stops it.")
-    queue.consumer(workers=threads).run()
+    queue.run_worker(threads, current_app.config["WORKER_CHECK_SECONDS"])
 
 
 # --- demo ---------------------------------------------------------------------------------

@@ -40,6 +40,7 @@ DEFAULTS: dict[str, Any] = {
     "QUEUE_URL": "",
     "WORKER_THREADS": 2,  # jobs one `ankieta worker` runs at once
     "JOB_STALE_SECONDS": 120,  # a running job silent this long lost its worker
+    "WORKER_CHECK_SECONDS": 30,  # how often each worker looks for such jobs and due reminders
     # e-mail (app/mailer.py): smtp://user:pass@host:587, smtps://host:465, smtp://host:25
     "SMTP_URL": "",
     "MAIL_FROM": "",

@@ -19,20 +19,21 @@ Where the queue lives (``ANKIETA_QUEUE_URL``):
 A kind of work is a function registered with :func:`handler`; it receives the Flask app
 (for its configuration and database) and the parameters given to :func:`enqueue`. Work
 must be safe to run again: a worker killed half-way (``SIGKILL``, a machine lost) loses the
-message, and the periodic :func:`recover` of the other workers (every minute, see
-:func:`periodic`) puts unfinished work back or reports it failed.
+message, and the periodic checks of every worker (see :func:`periodic`, every
+``WORKER_CHECK_SECONDS``) put unfinished work back on the queue or report it failed.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
-from huey import Huey, MemoryHuey, PostgresHuey, RedisHuey, SqliteHuey, crontab
+from huey import Huey, MemoryHuey, PostgresHuey, RedisHuey, SqliteHuey
 from sqlalchemy.engine import make_url
 
 from app.config import ConfigError
@@ -58,7 +59,10 @@ def handler(kind: str) -> Callable[[Handler], Handler]:
 
 
 def periodic(name: str) -> Callable[[Callable[[Flask], None]], Callable[[Flask], None]]:
-    """Register ``function(app)`` to run once a minute on one of the workers."""
+    """Register ``function(app)`` to run every ``WORKER_CHECK_SECONDS`` on every worker.
+
+    Every worker runs it, so it must decide with one conditional UPDATE which worker acts.
+    """
 
     def register(function: Callable[[Flask], None]) -> Callable[[Flask], None]:
         _PERIODIC[name] = function
@@ -94,7 +98,11 @@ def make_huey(config: dict[str, Any], instance_path: Path) -> Huey:
         return SqliteHuey("ankieta", filename=path)
     if parsed is not None and parsed.get_backend_name() == "postgresql":
         dsn = parsed.set(drivername="postgresql").render_as_string(hide_password=False)
-        return PostgresHuey("ankieta", dsn=dsn, table_prefix="ankieta_queue")
+        huey = PostgresHuey("ankieta", dsn=dsn, table_prefix="ankieta_queue")
+        # its tables are made (if missing) at start; the connection is opened again when
+        # first needed, so a forking server's workers never share one
+        huey.storage.close()
+        return huey
     raise ConfigError(
         "ANKIETA_QUEUE_URL is not a queue address; use redis://host:6379/0, "
         "postgresql://user@host/db, sqlite:///path/queue.db or leave it unset"
@@ -113,10 +121,6 @@ class TaskQueue:
         @huey.task(name="ankieta.run", retries=0)
         def run(kind: str, params: dict[str, Any]) -> None:
             self.run(kind, params)
-
-        @huey.periodic_task(crontab(minute="*"), name="ankieta.every_minute")
-        def every_minute() -> None:
-            self.run_periodic()
 
         self._run_task = run
         self._cond = threading.Condition()
@@ -159,11 +163,24 @@ class TaskQueue:
             except Exception:  # noqa: BLE001 - one failing check must not stop the others
                 log.exception("periodic work %s failed", name)
 
-    def consumer(self, workers: int = 2):
-        """A Huey consumer for ``ankieta worker`` (threads; periodic work on)."""
-        return self.huey.create_consumer(
-            workers=workers, worker_type="thread", periodic=True, max_delay=1.0
+    def run_worker(self, workers: int, check_seconds: float) -> None:
+        """``ankieta worker``: a Huey consumer with ``workers`` threads, plus the checks.
+
+        The checks (:func:`periodic`) run on a thread of their own every ``check_seconds``
+        and once at start; Huey's own periodic tasks have a one-minute resolution, too
+        coarse to notice a dead worker quickly.
+        """
+        consumer = self.huey.create_consumer(
+            workers=workers, worker_type="thread", periodic=False, max_delay=1.0
         )
+
+        def checks() -> None:
+            while True:
+                self.run_periodic()
+                time.sleep(check_seconds)
+
+        threading.Thread(target=checks, name="ankieta-checks", daemon=True).start()
+        consumer.run()
 
     # -- the in-process worker of the test suite ----------------------------------------------
 
@@ -191,6 +208,10 @@ class TaskQueue:
                 with self._cond:
                     self._busy -= 1
                     self._cond.notify_all()
+
+    def close(self) -> None:
+        """Close the queue's connection (it is opened again when needed)."""
+        self.huey.storage.close()
 
     def wait(self, timeout: float = 120.0) -> None:
         """Block until all work put on the local queue has been done (tests)."""

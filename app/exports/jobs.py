@@ -21,6 +21,7 @@ session, fieldwork, options, path, progress, translate)`` that writes ``path`` a
 from __future__ import annotations
 
 import logging
+import os
 import secrets
 import tempfile
 import threading
@@ -199,8 +200,22 @@ class Status:
     error: Message | None
 
 
-def status_of(job: ExportJob, now: datetime, stale_after: timedelta | None = None) -> Status:
+def status_of(
+    job: ExportJob,
+    now: datetime,
+    stale_after: timedelta | None = None,
+    retry_within: timedelta | None = None,
+) -> Status:
+    """``retry_within``: how long after going stale a job may still be put back on the queue
+    by a worker's check (it is shown as queued meanwhile, not as failed)."""
     if is_stale(job, now, stale_after):
+        silent = now - job.heartbeat_at
+        if (
+            retry_within is not None
+            and job.attempts < MAX_ATTEMPTS - 1
+            and silent <= (stale_after or STALE_AFTER) + retry_within
+        ):
+            return Status(JobState.QUEUED, None)
         return Status(JobState.FAILED, Message(STALE_MESSAGE))
     if job.state == JobState.FAILED:
         return Status(JobState.FAILED, Message(job.error or FAILED_MESSAGE))
@@ -381,6 +396,12 @@ def stale_after(app: Flask) -> timedelta:
     return timedelta(seconds=app.config["JOB_STALE_SECONDS"])
 
 
+def status_in(app: Flask, job: ExportJob, now: datetime) -> Status:
+    """The job's status with this installation's timings (a dead worker's job is retried)."""
+    retry_within = timedelta(seconds=app.config["WORKER_CHECK_SECONDS"] + 15)
+    return status_of(job, now, stale_after(app), retry_within)
+
+
 @tasks.handler("export")
 def build(app: Flask, job_id: int) -> None:
     """The queue's ``export`` work: build job ``job_id`` (see ``run_job``)."""
@@ -388,6 +409,7 @@ def build(app: Flask, job_id: int) -> None:
     from app.extensions import get_db
     from app.memory import trimmer_of
 
+    log.info("export job %d: building it in process %d", job_id, os.getpid())
     run_job(get_db(), job_id, app.config["CLOCK"], translate)
     trimmer_of(app).now()  # a workbook's worth of freed memory goes back at once
 

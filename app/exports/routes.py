@@ -71,7 +71,7 @@ def _form(fieldwork: Fieldwork) -> ExportForm:
 def _files_page(fieldwork: Fieldwork, form: ExportForm, status: int = 200):
     moment = now()
     recent = [
-        (job, jobs.status_of(job, moment, jobs.stale_after(current_app)))
+        (job, jobs.status_in(current_app, job, moment))
         for job in jobs.recent_jobs(db_session(), fieldwork, current_user.id, moment)
     ]
     return (
@@ -135,7 +135,7 @@ def _job_or_404(key: str) -> ExportJob:
 
 
 def _status(job: ExportJob) -> dict:
-    status = jobs.status_of(job, now(), jobs.stale_after(current_app))
+    status = jobs.status_in(current_app, job, now())
     return {
         "state": status.state.value,
         "done": job.done,
