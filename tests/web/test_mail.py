@@ -298,3 +298,31 @@ def test_an_interviewer_cannot_open_the_mail_page(app, client, login_as, fieldwo
         client.post(f"/fieldwork/{fieldwork_id}/mail/send", data={"kind": "invitation"}).status_code
         == 403
     )
+
+
+def test_the_contacts_sheet_and_the_report_count_invitations_and_reminders(
+    app, client, runner, login_as, smtp, fieldwork_id
+):
+    import io
+
+    import openpyxl
+
+    from tests.helpers import prepare_file
+
+    smtp.collector.refuse.add("cis@gliwice.example.pl")
+    assert _send(app, runner, "send", str(fieldwork_id)).exit_code == 0
+    assert _send(app, runner, "remind", str(fieldwork_id)).exit_code == 0
+    login_as(Role.ANALYST)
+    book = openpyxl.load_workbook(io.BytesIO(prepare_file(client, fieldwork_id)), read_only=True)
+    header, *rows = book["Contacts"].iter_rows(values_only=True)
+    contacts = {row[0]: dict(zip(header, row, strict=True)) for row in rows}
+    assert (contacts["K-01"]["invitations_sent"], contacts["K-01"]["reminders_sent"]) == (1, 1)
+    assert contacts["C-02"]["invitations_sent"] == 0 and contacts["C-02"]["email_bounced"] == 1
+    assert contacts["N-04"]["invitations_sent"] == 0
+    assert "email" not in header  # no addresses in a results file
+    report = openpyxl.load_workbook(
+        io.BytesIO(prepare_file(client, fieldwork_id, kind="report")), read_only=True
+    )
+    rates_header, total, *_ = report["response_rates"].iter_rows(values_only=True)
+    total = dict(zip(rates_header, total, strict=True))
+    assert (total["invitations_sent"], total["reminders_sent"]) == (2, 2)
