@@ -1,8 +1,9 @@
 """Personal data of a fieldwork: how long contact data is kept, and erasing it.
 
 Contact data is what identifies or reaches a person: the contact person's name, e-mail
-addresses, phone numbers (of the sample and of every call), free-text notes of
-interviewers, sample columns named like contact data, and the personal-link tokens.
+addresses (of the sample and of every message sent), phone numbers (of the sample and of
+every call), free-text notes of interviewers, sample columns named like contact data, the
+SMTP servers' replies, and the personal-link tokens.
 Erasing replaces each value with a pseudonym made with a key that is thrown away at once
 (HMAC-SHA256 with 32 random bytes): the same number becomes the same pseudonym within one
 erasure, so call histories still line up, but nothing can be turned back. Responses,
@@ -28,6 +29,7 @@ from app.domain.messages import N_, Message
 from app.fieldwork.services import new_token
 from app.models.cati import Appointment, Call, Case
 from app.models.fieldwork import Fieldwork, FieldworkState, SampleUnit
+from app.models.mail import MailMessage
 
 # sample columns (beyond the standard ones) whose values are treated as contact data
 CONTACT_COLUMN = re.compile(
@@ -113,6 +115,14 @@ def erase_contacts(
         if appointment.note:
             appointment.note, notes = "", notes + 1
         appointment.with_whom = pseudonym("osoba", appointment.with_whom)  # a person's name
+    # the e-mail log: the address each message went to, and the servers' replies (which
+    # often repeat the address); states, times and counts stay for the response rates
+    for message in session.scalars(
+        select(MailMessage).where(MailMessage.fieldwork_id == fieldwork.id)
+    ):
+        message.email = pseudonym("email", message.email)
+        message.error = ""
+        message.message_id = ""
     fieldwork.contacts_erased_at = now
     result = Erasure(institutions, phones, calls, notes)
     detail = {"institutions": institutions, "phones": phones, "calls": calls, "notes": notes}

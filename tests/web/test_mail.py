@@ -326,3 +326,26 @@ def test_the_contacts_sheet_and_the_report_count_invitations_and_reminders(
     rates_header, total, *_ = report["response_rates"].iter_rows(values_only=True)
     total = dict(zip(rates_header, total, strict=True))
     assert (total["invitations_sent"], total["reminders_sent"]) == (2, 2)
+
+
+def test_erasing_contact_data_erases_the_mail_log_and_keeps_the_counts_and_opt_outs(
+    app, runner, smtp, fieldwork_id, clock
+):
+    smtp.collector.refuse.add("cis@gliwice.example.pl")
+    assert _send(app, runner, "send", str(fieldwork_id)).exit_code == 0
+    unit_id = _unit(app, fieldwork_id, "K-01").id
+    with app.extensions["ankieta.db"].session() as session:
+        services.opt_out(session, session.get(SampleUnit, unit_id), clock())
+    assert runner.invoke(args=["fieldwork", "close", str(fieldwork_id)]).exit_code == 0
+    erased = runner.invoke(args=["privacy", "erase", str(fieldwork_id), "--yes"])
+    assert erased.exit_code == 0, erased.output
+    with app.extensions["ankieta.db"].session() as session:
+        messages = session.scalars(select(MailMessage)).all()
+        assert len(messages) == 3
+        for message in messages:
+            assert message.email.startswith("email-") and not message.error
+            assert "example.pl" not in message.email
+        assert [m.state for m in messages].count("sent") == 2
+        assert session.scalar(
+            select(SampleUnit.mail_opted_out_at).where(SampleUnit.external_id == "K-01")
+        )
