@@ -328,6 +328,8 @@ def run_job(database: Database, job_id: int, clock: Clock, translate: Translate)
         job.state = JobState.RUNNING.value
         job.heartbeat_at = clock()
         kind, options, fieldwork_id = job.kind, dict(job.options), job.fieldwork_id
+        # a worker killed while storing the file may have left some of its chunks
+        session.execute(delete(ExportChunk).where(ExportChunk.job_id == job_id))
     progress = _Progress(database, job_id, clock)
     try:
         with tempfile.TemporaryDirectory(prefix="ankieta-job-") as directory:

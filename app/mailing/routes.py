@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.domain.mail import PLACEHOLDERS, MailConfigError
-from app.extensions import csrf, db_session, now, writes_on_get
+from app.extensions import csrf, db_session, now
 from app.mailer import mail_settings
 from app.mailing import services
 from app.mailing.forms import MailSettingsForm, SendForm
@@ -176,7 +176,6 @@ def opt_out_page(token: str):
 @bp.route("/mail/opt-out/<token>", methods=["POST"])
 @public
 @csrf.exempt
-@writes_on_get
 def opt_out(token: str):
     """The button, and RFC 8058 one-click (``List-Unsubscribe=One-Click``) from mail programs."""
     unit = _unit_or_404(token)
