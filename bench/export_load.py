@@ -27,7 +27,6 @@ import json
 import os
 import secrets
 import signal
-import subprocess
 import sys
 import threading
 import time
@@ -44,7 +43,7 @@ from app.models.users import Role  # noqa: E402
 from bench import export as export_bench  # noqa: E402
 from bench import selffill  # noqa: E402
 from bench._load import Browser, csrf_token, percentile_ms  # noqa: E402
-from bench._server import ROOT, gunicorn_server, scratch_database  # noqa: E402
+from bench._server import ankieta_worker, gunicorn_server, scratch_database  # noqa: E402
 
 EXPORT_SIZE = 10_000
 PASSWORD = "bench-password-" + "x" * 8
@@ -153,7 +152,7 @@ def bench(backend: str, args: argparse.Namespace) -> None:
 
         with (
             gunicorn_server(url, workers=args.workers, extra_env=env) as server,
-            _worker(url, env, directory / "worker.log"),
+            ankieta_worker(url, extra_env=env, log_path=directory / "worker.log"),
         ):
             for _round in range(args.rounds):
                 print(f"  load average before the round: {os.getloadavg()[0]:.1f}", flush=True)
@@ -193,35 +192,6 @@ class _worker_dir:
 
     def __exit__(self, *_exc: object) -> None:
         self._tmp.cleanup()
-
-
-class _worker:
-    """``ankieta worker`` in its own process group, stopped at the end."""
-
-    def __init__(self, url: str, env: dict[str, str], log: Path) -> None:
-        self.env = {k: v for k, v in os.environ.items() if not k.startswith("ANKIETA_")}
-        self.env.update(env, ANKIETA_DATABASE_URL=url)
-        self.log = log
-
-    def __enter__(self) -> subprocess.Popen:
-        with open(self.log, "ab") as out:
-            self.process = subprocess.Popen(
-                # as in docs/deploy.md's unit (Nice=10): pages come first on a shared machine
-                ["nice", "-n", "10", str(ROOT / ".venv" / "bin" / "ankieta"), "worker"],
-                cwd=ROOT,
-                env=self.env,
-                stdout=out,
-                stderr=out,
-                start_new_session=True,
-            )
-        return self.process
-
-    def __exit__(self, *_exc: object) -> None:
-        try:
-            os.killpg(self.process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        self.process.wait(10)
 
 
 def _terminate(signum: int, _frame: object) -> None:

@@ -96,6 +96,7 @@ from bench._load import (  # noqa: E402
 )
 from bench._server import (  # noqa: E402
     ROOT,
+    ankieta_worker,
     gunicorn_server,
     rss_kib,
     scratch_database,
@@ -657,7 +658,16 @@ def soak(args: argparse.Namespace) -> bool:
         log_path = Path(args.log_dir or scratch) / f"gunicorn-soak-{args.backend}.log"
         log_path.parent.mkdir(parents=True, exist_ok=True)
         engine = make_engine(url)
-        with gunicorn_server(url, workers=args.workers, log_path=log_path) as server:
+        # one secret for the servers and the worker; the worker builds the analyst's files
+        shared = {"ANKIETA_SECRET_KEY": secrets.token_hex(32)}
+        if args.backend == "sqlite":  # the queue beside the scratch database, not instance/
+            shared["ANKIETA_QUEUE_URL"] = f"sqlite:///{Path(scratch) / 'queue.db'}"
+        with (
+            gunicorn_server(
+                url, workers=args.workers, log_path=log_path, extra_env=shared
+            ) as server,
+            ankieta_worker(url, extra_env=shared, log_path=Path(scratch) / "worker-soak.log"),
+        ):
             started = time.perf_counter()
             run = Run(
                 server.port,
