@@ -10,8 +10,9 @@ page and serves the same file.
 Where the queue lives (``ANKIETA_QUEUE_URL``):
 
 - unset: beside the database. With SQLite, a SQLite file ``instance/queue.db`` (one
-  machine, nothing more to run); with PostgreSQL, Huey's tables in the same database, so
-  several app servers and several workers share the work with no other service.
+  machine, nothing more to run); with PostgreSQL, Huey's tables in the same database (in
+  the schema ``ankieta_queue``, made when first used), so several app servers and several
+  workers share the work with no other service.
 - ``redis://host:6379/0``: Redis (several machines; the fastest hand-over).
 - ``sqlite:///path`` or ``postgresql://...``: a queue of its own.
 - ``memory``: in this process, with one worker thread (the test suite only).
@@ -32,6 +33,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import psycopg
 from flask import Flask
 from huey import Huey, MemoryHuey, PostgresHuey, RedisHuey, SqliteHuey
 from sqlalchemy.engine import make_url
@@ -44,6 +46,7 @@ Handler = Callable[..., None]
 _HANDLERS: dict[str, Handler] = {}
 _PERIODIC: dict[str, Callable[[Flask], None]] = {}
 EXTENSION = "ankieta.tasks"
+QUEUE_SCHEMA = "ankieta_queue"  # PostgreSQL: the schema of Huey's tables
 # the name the test suite and older code know the queue by (``.submit(job_id)``, ``.wait()``)
 EXPORT_RUNNER = "ankieta.export_runner"
 
@@ -98,10 +101,14 @@ def make_huey(config: dict[str, Any], instance_path: Path) -> Huey:
         return SqliteHuey("ankieta", filename=path)
     if parsed is not None and parsed.get_backend_name() == "postgresql":
         dsn = parsed.set(drivername="postgresql").render_as_string(hide_password=False)
-        huey = PostgresHuey("ankieta", dsn=dsn, table_prefix="ankieta_queue")
-        # its tables are made (if missing) at start; the connection is opened again when
-        # first needed, so a forking server's workers never share one
-        huey.storage.close()
+
+        def connect():
+            # Huey's tables live in a schema of their own, apart from Ankieta's (which only
+            # migrations change); nothing connects before the queue is first used
+            return psycopg.connect(dsn, options=f"-c search_path={QUEUE_SCHEMA}")
+
+        huey = PostgresHuey("ankieta", connection=connect, table_prefix="huey", create_tables=False)
+        huey.ankieta_dsn = dsn  # type: ignore[attr-defined]
         return huey
     raise ConfigError(
         "ANKIETA_QUEUE_URL is not a queue address; use redis://host:6379/0, "
@@ -123,6 +130,7 @@ class TaskQueue:
             self.run(kind, params)
 
         self._run_task = run
+        self._ready = not isinstance(huey, PostgresHuey)
         self._cond = threading.Condition()
         self._busy = 0
         self._thread: threading.Thread | None = None
@@ -133,6 +141,7 @@ class TaskQueue:
         """Put work of ``kind`` on the queue (commit what it reads first)."""
         if kind not in _HANDLERS:
             raise ValueError(f"unknown kind of work {kind!r}")
+        self._prepare()
         with self._cond:
             self._busy += 1 if self.local else 0
         try:
@@ -143,6 +152,22 @@ class TaskQueue:
             raise
         if self.local:
             self._start_local()
+
+    def _prepare(self) -> None:
+        """PostgreSQL: make the queue's schema and tables if missing (once per process)."""
+        if self._ready:
+            return
+        dsn = self.huey.ankieta_dsn  # type: ignore[attr-defined]
+        for attempt in range(3):  # several processes may race to create them
+            try:
+                with psycopg.connect(dsn, autocommit=True) as connection:
+                    connection.execute(f"CREATE SCHEMA IF NOT EXISTS {QUEUE_SCHEMA}")
+                self.huey.storage.initialize_schema()
+                break
+            except (psycopg.errors.UniqueViolation, psycopg.errors.DuplicateObject):
+                if attempt == 2:
+                    raise
+        self._ready = True
 
     def submit(self, job_id: int) -> None:
         """Build export job ``job_id`` (the results files' kind of work)."""
@@ -170,6 +195,7 @@ class TaskQueue:
         and once at start; Huey's own periodic tasks have a one-minute resolution, too
         coarse to notice a dead worker quickly.
         """
+        self._prepare()
         consumer = self.huey.create_consumer(
             workers=workers, worker_type="thread", periodic=False, max_delay=1.0
         )
