@@ -1,4 +1,4 @@
-# Ankieta: `make run` starts a demo server, `make test` runs the whole test suite.
+# Ankieta: `make run` starts a demo server and its worker, `make test` runs the whole test suite.
 PYTHON ?= python3.11
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -32,7 +32,10 @@ run: install
 	ANKIETA_BASE_URL=http://$(HOST):$(PORT) $(BIN)/ankieta demo
 	@echo ""
 	@echo "Ankieta is starting at http://$(HOST):$(PORT)/  (log in with an account above; Ctrl+C stops it)"
-	$(BIN)/ankieta run --host $(HOST) --port $(PORT)
+	@# the worker (results files, reports, e-mail) runs beside the server and stops with it
+	@ANKIETA_BASE_URL=http://$(HOST):$(PORT) $(BIN)/ankieta worker & worker=$$!; \
+	  trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+	  $(BIN)/ankieta run --host $(HOST) --port $(PORT)
 
 test: install
 	$(BIN)/pytest -q

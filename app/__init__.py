@@ -58,6 +58,9 @@ def register_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
     app.before_request(enforce_access)
     init_memory(app)
+    from app.tasks import init_app as init_tasks
+
+    init_tasks(app)
 
 
 def select_locale() -> str:
@@ -77,6 +80,7 @@ def register_blueprints(app: Flask) -> None:
     from app.cati.routes import bp as cati_bp
     from app.exports.routes import bp as exports_bp
     from app.fieldwork.routes import bp as fieldwork_bp
+    from app.mailing.routes import bp as mailing_bp
     from app.main.routes import bp as main_bp
     from app.respond.preview_routes import bp as preview_bp
     from app.respond.routes import bp as respond_bp
@@ -94,6 +98,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(supervise_bp)
     app.register_blueprint(cati_bp)
     app.register_blueprint(exports_bp)
+    app.register_blueprint(mailing_bp)
     app.register_blueprint(tokens_bp)
 
     from app.api.routes import init_app as init_api

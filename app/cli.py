@@ -70,10 +70,12 @@ def _commands() -> list[click.Command]:
     """Every Ankieta command (their modules import only click and flask at the top)."""
     from app.backup_cli import backup_command, restore_command
     from app.exports.cli import export_command
+    from app.mailing.cli import register as register_mail_commands
     from app.privacy_cli import privacy_group
     from app.reports.cli import report_command
     from app.tokens.cli import api_tokens_group
 
+    register_mail_commands(invitations_group)
     return [
         init_command,
         db_group,
@@ -83,6 +85,7 @@ def _commands() -> list[click.Command]:
         fieldwork_group,
         sample_group,
         invitations_group,
+        worker_command,
         demo_data_command,
         export_command,
         report_command,
@@ -558,7 +561,7 @@ def sample_import(fieldwork_id: int, path: Path) -> None:
 
 @click.group("invitations", cls=AppGroup)
 def invitations_group() -> None:
-    """Personal links for the sampled institutions."""
+    """Personal links, and invitations and reminders by e-mail."""
 
 
 @invitations_group.command("export")
@@ -609,6 +612,35 @@ def demo_data_command(fieldwork_id: int, count: int, seed: int) -> None:
         f"({outcome.complete} complete, {outcome.partial} partial; "
         f"{outcome.units_added} institutions added to the sample)."
     )
+
+
+# --- the worker ---------------------------------------------------------------------------
+
+
+@click.command("worker")
+@click.option(
+    "--threads",
+    default=None,
+    type=click.IntRange(1, 64),
+    help="jobs run at once (default: WORKER_THREADS, 2)",
+)
+@with_appcontext
+def worker_command(threads: int | None) -> None:
+    """Run the background worker: results files, reports and e-mail (see docs/deploy.md)."""
+    import logging
+
+    from app.tasks import queue_of
+
+    queue = queue_of(current_app._get_current_object())
+    if queue.local:
+        raise click.ClickException("ANKIETA_QUEUE_URL=memory is for the test suite only")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("huey").setLevel(logging.WARNING)
+    threads = threads or current_app.config["WORKER_THREADS"]
+    click.echo(f"Worker started ({threads} threads); Ctrl+C stops it.")
+    queue.run_worker(threads, current_app.config["WORKER_CHECK_SECONDS"])
 
 
 # --- demo ---------------------------------------------------------------------------------

@@ -41,6 +41,16 @@ DEFAULTS: dict[str, Any] = {
     "PROXY_COUNT": 0,
     "SURVEYS_DIR": None,  # None: surveys/ beside the app package
     "BASE_URL": "http://127.0.0.1:5000",  # the public address, for links made on the command line
+    # the task queue of `ankieta worker` (app/tasks.py): unset = beside the database
+    "QUEUE_URL": "",
+    "WORKER_THREADS": 2,  # jobs one `ankieta worker` runs at once
+    "JOB_STALE_SECONDS": 120,  # a running job silent this long lost its worker
+    "WORKER_CHECK_SECONDS": 30,  # how often each worker looks for such jobs and due reminders
+    # e-mail (app/mailer.py): smtp://user:pass@host:587, smtps://host:465, smtp://host:25
+    "SMTP_URL": "",
+    "MAIL_FROM": "",
+    "MAIL_REPLY_TO": "",
+    "MAIL_RATE": 60,  # messages per minute at most
 }
 
 # Environment values arrive as strings; these keys are converted to their default's type.

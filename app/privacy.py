@@ -1,14 +1,15 @@
 """Personal data of a fieldwork: how long contact data is kept, and erasing it.
 
 Contact data is what identifies or reaches a person: the contact person's name, e-mail
-addresses, phone numbers (of the sample and of every call) and their labels, every free
-text staff type about a case (interviewers' call and case notes, appointments' notes and
-"with whom", supervisors' reasons for an exclusion or a changed outcome, the reasons for
-correcting a response), sample columns named like contact data, and the personal-link
-tokens. The fieldwork's stored results files (the workbook's Calls sheet has numbers and
-notes) are deleted. The audit log never holds any of it: it records that a note or a
-reason was given, and where it is kept, not the text (app.audit), so it keeps that the
-erasure happened and who did it, and nothing erased.
+addresses (of the sample and of every e-mail message sent), phone numbers (of the sample
+and of every call) and their labels, every free text staff type about a case (interviewers'
+call and case notes, appointments' notes and "with whom", supervisors' reasons for an
+exclusion or a changed outcome, the reasons for correcting a response), sample columns named
+like contact data, the SMTP servers' replies, and the personal-link tokens. The fieldwork's
+stored results files (the workbook's Calls sheet has numbers and notes) are deleted. The
+audit log never holds any of it: it records that a note or a reason was given, and where it
+is kept, not the text (app.audit), so it keeps that the erasure happened and who did it, and
+nothing erased.
 Erasing replaces each value with a pseudonym made with a key that is thrown away at once
 (HMAC-SHA256 with 32 random bytes): the same number becomes the same pseudonym within one
 erasure, so call histories still line up, but nothing can be turned back. Responses,
@@ -35,6 +36,7 @@ from app.fieldwork.services import new_token
 from app.models.cati import Appointment, Call, Case, SupervisorAction
 from app.models.fieldwork import Fieldwork, FieldworkState, Response, ResponseChange, SampleUnit
 from app.models.jobs import ExportChunk, ExportJob
+from app.models.mail import MailMessage
 
 # sample columns (beyond the standard ones) whose values are treated as contact data
 CONTACT_COLUMN = re.compile(
@@ -121,6 +123,14 @@ def erase_contacts(
         if appointment.note:
             appointment.note, notes = "", notes + 1
         appointment.with_whom = pseudonym("osoba", appointment.with_whom)  # a person's name
+    # the e-mail log: the address each message went to, and the servers' replies (which
+    # often repeat the address); states, times and counts stay for the response rates
+    for message in session.scalars(
+        select(MailMessage).where(MailMessage.fieldwork_id == fieldwork.id)
+    ):
+        message.email = pseudonym("email", message.email)
+        message.error = ""
+        message.message_id = ""
     for action in session.scalars(
         select(SupervisorAction).where(SupervisorAction.fieldwork_id == fieldwork.id)
     ):

@@ -71,6 +71,23 @@ STATUS_LABELS = {
 }
 
 
+MAIL_STATE_LABELS = {
+    "no_email": _l("no e-mail address"),
+    "not_invited": _l("not invited"),
+    "queued": _l("queued"),
+    "sent": _l("sent"),
+    "failed": _l("failed"),
+    "bounced": _l("bounced"),
+    "opted_out": _l("opted out"),
+    "completed": _l("completed"),
+}
+
+
+def mail_state_label(state: str) -> str:
+    """A contact's e-mail state in the user's language."""
+    return str(MAIL_STATE_LABELS.get(state, state))
+
+
 def state_label(state: str) -> str:
     """A fieldwork state in the user's language."""
     return str(STATE_LABELS.get(state, state))

@@ -143,6 +143,39 @@ def gunicorn_server(
             _stop(process)
 
 
+@contextmanager
+def ankieta_worker(
+    database_url: str,
+    *,
+    extra_env: dict[str, str] | None = None,
+    log_path: Path | None = None,
+    nice: int = 10,
+) -> Iterator[subprocess.Popen[bytes]]:
+    """Run ``ankieta worker`` (results files, reports, e-mail) beside the app servers.
+
+    It builds what the servers put on the queue (beside the database unless
+    ``ANKIETA_QUEUE_URL`` is in ``extra_env``), at ``nice`` like the systemd unit in
+    docs/deploy.md, in its own process group, killed when the block ends.
+    """
+    env = {key: value for key, value in os.environ.items() if not key.startswith("ANKIETA_")}
+    env.update({"ANKIETA_DATABASE_URL": database_url, "PYTHONDONTWRITEBYTECODE": "1"})
+    env.update(extra_env or {})
+    command = ["nice", "-n", str(nice), str(ROOT / ".venv" / "bin" / "ankieta"), "worker"]
+    with open(log_path or os.devnull, "ab") as log:
+        process = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=log, stderr=log, start_new_session=True
+        )
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            try:
+                os.killpg(process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        process.wait(timeout=10)
+
+
 def worker_pids(master: int) -> list[int]:
     """The pids of the gunicorn master's worker processes (its children), in order."""
     children: list[int] = []

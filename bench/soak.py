@@ -99,6 +99,7 @@ from bench._load import (  # noqa: E402
 )
 from bench._server import (  # noqa: E402
     ROOT,
+    ankieta_worker,
     gunicorn_server,
     rss_kib,
     scratch_database,
@@ -826,10 +827,17 @@ def soak(args: argparse.Namespace) -> bool:
         log_path = Path(args.log_dir or scratch) / f"gunicorn-soak-{args.backend}.log"
         log_path.parent.mkdir(parents=True, exist_ok=True)
         engine = make_engine(url)
-        proxy = {"ANKIETA_PROXY_COUNT": "1"}  # the abuser's X-Forwarded-For is its address
-        with gunicorn_server(
-            url, workers=args.workers, log_path=log_path, extra_env=proxy
-        ) as server:
+        # one secret for the servers and the worker; the worker builds the analyst's files;
+        # the abuser's X-Forwarded-For is its address (one proxy in front)
+        shared = {"ANKIETA_SECRET_KEY": secrets.token_hex(32), "ANKIETA_PROXY_COUNT": "1"}
+        if args.backend == "sqlite":  # the queue beside the scratch database, not instance/
+            shared["ANKIETA_QUEUE_URL"] = f"sqlite:///{Path(scratch) / 'queue.db'}"
+        with (
+            gunicorn_server(
+                url, workers=args.workers, log_path=log_path, extra_env=shared
+            ) as server,
+            ankieta_worker(url, extra_env=shared, log_path=Path(scratch) / "worker-soak.log"),
+        ):
             started = time.perf_counter()
             run = Run(
                 server.port,

@@ -129,6 +129,7 @@ def app(database_url: str, tmp_path: Path, clock: FakeClock) -> Iterator[Flask]:
             "DATABASE_URL": database_url,
             "SECRET_KEY": "test-secret-" + "x" * 32,
             "CLOCK": clock,
+            "QUEUE_URL": "memory",  # background work on a worker thread of this process
         }
     )
     application.test_client_class = CSRFClient

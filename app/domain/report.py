@@ -169,6 +169,8 @@ class RateRow:
     group: str | None  # None: the whole sample
     sample_size: int
     complete: int
+    invitations: int = 0  # e-mail invitations sent
+    reminders: int = 0  # e-mail reminders sent
 
     @property
     def rate(self) -> float | None:
@@ -356,19 +358,38 @@ def build_report(
 
 
 def response_rates(
-    units: Iterable[tuple[Mapping[str, Any], bool]], *, by: str | None = None
+    units: Iterable[tuple[Mapping[str, Any], bool] | tuple[Mapping[str, Any], bool, int, int]],
+    *,
+    by: str | None = None,
 ) -> list[RateRow]:
     """Sample size and complete responses overall, then per group of ``by`` (sorted).
 
-    ``units`` are (sample variables, has a complete response) per sampled unit.
+    ``units`` are (sample variables, has a complete response) per sampled unit, optionally
+    followed by the e-mail invitations and reminders sent to it.
     """
     sizes: dict[str, int] = {}
     completes: dict[str, int] = {}
-    for sample, complete in units:
+    mail: dict[str, list[int]] = {}
+    for sample, complete, *sent in units:
         group = group_of(sample, by)
         sizes[group] = sizes.get(group, 0) + 1
         completes[group] = completes.get(group, 0) + (1 if complete else 0)
-    rows = [RateRow(None, sum(sizes.values()), sum(completes.values()))]
+        counts = mail.setdefault(group, [0, 0])
+        if sent:
+            counts[0] += sent[0]
+            counts[1] += sent[1]
+
+    def row(group: str | None, names: Iterable[str]) -> RateRow:
+        names = list(names)
+        return RateRow(
+            group,
+            sum(sizes[g] for g in names),
+            sum(completes[g] for g in names),
+            sum(mail[g][0] for g in names),
+            sum(mail[g][1] for g in names),
+        )
+
+    rows = [row(None, sizes)]
     if by is not None:
-        rows.extend(RateRow(g, sizes[g], completes[g]) for g in _ordered_groups((), sizes))
+        rows.extend(row(g, [g]) for g in _ordered_groups((), sizes))
     return rows

@@ -4,19 +4,25 @@ Every results file is a job: the response workbook, the responses CSV and the mo
 report. A ``responses`` job's options may name another ``format`` of the same responses:
 ``sav`` (SPSS) or ``dta`` (Stata), written by ``app.exports.statfiles``.
 
-A job is a row (``export_job``): the web page creates it, a worker thread of the same
-server process builds the workbook into a temporary file, reporting how many responses it
-has written, and then stores the file in the database in 64 KiB chunks (``export_chunk``),
-so any app server can send it. While a job runs, its heartbeat is refreshed every second;
-a job whose heartbeat stops (the process died or was restarted) is reported as failed the
+A job is a row (``export_job``): the web page creates it and puts an ``export`` message on
+the task queue (``app.tasks``); a worker process (``ankieta worker``) builds the workbook
+into a temporary file, reporting how many responses it has written, and then stores the
+file in the database in 64 KiB chunks (``export_chunk``), so any app server can send it.
+While a job runs, its heartbeat is refreshed every second. A job whose heartbeat stops (its
+worker was killed) is put back on the queue once by another worker's periodic check
+(:func:`recover_stale`); if that one dies too, or nobody checks, it is reported as failed the
 next time somebody looks at it, and can simply be asked for again. Finished files are kept
 for a day.
+
+Other kinds of file port over by adding a builder to ``BUILDERS``: ``kind -> function(
+session, fieldwork, options, path, progress, translate)`` that writes ``path`` and calls
+``progress(rows)`` (``progress.store(total=n)`` once the total is known).
 """
 
 from __future__ import annotations
 
 import logging
-import queue
+import os
 import re
 import secrets
 import tempfile
@@ -28,9 +34,11 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from flask import Flask
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
+from app import tasks
 from app.db import Database
 from app.domain.messages import N_, Message
 from app.exports.services import (
@@ -226,9 +234,9 @@ STALE_MESSAGE = N_("The server stopped while preparing this file. Please ask for
 FAILED_MESSAGE = N_("The file could not be prepared. Please try again or tell an administrator.")
 
 
-def is_stale(job: ExportJob, now: datetime) -> bool:
+def is_stale(job: ExportJob, now: datetime, stale_after: timedelta | None = None) -> bool:
     """A live job whose builder has gone silent (its process died)."""
-    return job.state in LIVE_STATES and now - job.heartbeat_at > STALE_AFTER
+    return job.state in LIVE_STATES and now - job.heartbeat_at > (stale_after or STALE_AFTER)
 
 
 def _mark_if_stale(job: ExportJob, now: datetime) -> bool:
@@ -249,8 +257,22 @@ class Status:
     error: Message | None
 
 
-def status_of(job: ExportJob, now: datetime) -> Status:
-    if is_stale(job, now):
+def status_of(
+    job: ExportJob,
+    now: datetime,
+    stale_after: timedelta | None = None,
+    retry_within: timedelta | None = None,
+) -> Status:
+    """``retry_within``: how long after going stale a job may still be put back on the queue
+    by a worker's check (it is shown as queued meanwhile, not as failed)."""
+    if is_stale(job, now, stale_after):
+        silent = now - job.heartbeat_at
+        if (
+            retry_within is not None
+            and job.attempts < MAX_ATTEMPTS - 1
+            and silent <= (stale_after or STALE_AFTER) + retry_within
+        ):
+            return Status(JobState.QUEUED, None)
         return Status(JobState.FAILED, Message(STALE_MESSAGE))
     if job.state == JobState.FAILED:
         return Status(JobState.FAILED, Message(job.error or FAILED_MESSAGE))
@@ -326,15 +348,58 @@ class _Progress:
             )
 
 
+Builder = Callable[[Session, Fieldwork, dict[str, Any], Path, "_Progress", Translate], None]
+
+
+def _build_export(session, fieldwork, options, path, progress, translate) -> None:
+    kind = options.get("_kind", RESPONSES)
+    export_options = export_options_from_json(options)
+    progress.store(total=count_responses(session, fieldwork, export_options))
+    written_as = file_format(kind, options)
+    if written_as in STAT_FORMATS:
+        write_statfile(
+            session,
+            fieldwork,
+            path,
+            export_options,
+            file_format=written_as,
+            translate=translate,
+            progress=progress,
+        )
+        return
+    write = write_xlsx if kind == RESPONSES else write_csv
+    write(session, fieldwork, path, export_options, translate=translate, progress=progress)
+
+
+def _build_report(session, fieldwork, options, path, progress, translate) -> None:
+    report = ReportOptions.from_json(options)
+    compare = session.get(Fieldwork, report.compare_id) if report.compare_id else None
+    path.write_bytes(
+        write_report(
+            session,
+            fieldwork,
+            by=report.by,
+            compare=compare,
+            language=report.language,
+            include_partial=report.include_partial,
+        )
+    )
+
+
+BUILDERS: dict[str, Builder] = {RESPONSES: _build_export, CSV: _build_export, REPORT: _build_report}
+
+
 def run_job(database: Database, job_id: int, clock: Clock, translate: Translate) -> None:
     """Build the job's file and store it; any failure marks the job failed (and is logged)."""
     with database.session() as session:
         job = session.get(ExportJob, job_id)
         if job is None or job.state != JobState.QUEUED.value:
-            return
+            return  # done, failed, or taken by another worker
         job.state = JobState.RUNNING.value
         job.heartbeat_at = clock()
         kind, options, fieldwork_id = job.kind, dict(job.options), job.fieldwork_id
+        # a worker killed while storing the file may have left some of its chunks
+        session.execute(delete(ExportChunk).where(ExportChunk.job_id == job_id))
     progress = _Progress(database, job_id, clock)
     try:
         with tempfile.TemporaryDirectory(prefix="ankieta-job-") as directory:
@@ -343,45 +408,9 @@ def run_job(database: Database, job_id: int, clock: Clock, translate: Translate)
                 fieldwork = session.get(Fieldwork, fieldwork_id)
                 if fieldwork is None:
                     raise ReportError("the fieldwork is gone")
-                if kind in (RESPONSES, CSV):
-                    export_options = export_options_from_json(options)
-                    progress.store(total=count_responses(session, fieldwork, export_options))
-                    written_as = file_format(kind, options)
-                    if written_as in STAT_FORMATS:
-                        write_statfile(
-                            session,
-                            fieldwork,
-                            path,
-                            export_options,
-                            file_format=written_as,
-                            translate=translate,
-                            progress=progress,
-                        )
-                    else:
-                        write = write_xlsx if kind == RESPONSES else write_csv
-                        write(
-                            session,
-                            fieldwork,
-                            path,
-                            export_options,
-                            translate=translate,
-                            progress=progress,
-                        )
-                else:
-                    report = ReportOptions.from_json(options)
-                    compare = (
-                        session.get(Fieldwork, report.compare_id) if report.compare_id else None
-                    )
-                    path.write_bytes(
-                        write_report(
-                            session,
-                            fieldwork,
-                            by=report.by,
-                            compare=compare,
-                            language=report.language,
-                            include_partial=report.include_partial,
-                        )
-                    )
+                BUILDERS[kind](
+                    session, fieldwork, {**options, "_kind": kind}, path, progress, translate
+                )
             _store_file(database, job_id, path, clock, progress.done)
     except Exception:
         log.exception("export job %d failed", job_id)
@@ -432,35 +461,60 @@ def iter_file(database: Database, job_id: int) -> Iterator[bytes]:
 
 # -- the worker ---------------------------------------------------------------------------------
 
+MAX_ATTEMPTS = 2  # a job whose worker died is built once more by another, then reported failed
 
-class JobRunner:
-    """One background thread per server process that builds queued files in turn."""
 
-    def __init__(self, work: Callable[[int], None]) -> None:
-        self._work = work
-        self._queue: queue.Queue[int] = queue.Queue()
-        self._thread: threading.Thread | None = None
-        self._lock = threading.Lock()
+def stale_after(app: Flask) -> timedelta:
+    return timedelta(seconds=app.config["JOB_STALE_SECONDS"])
 
-    def submit(self, job_id: int) -> None:
-        with self._lock:
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(
-                    target=self._loop, name="ankieta-exports", daemon=True
+
+def status_in(app: Flask, job: ExportJob, now: datetime) -> Status:
+    """The job's status with this installation's timings (a dead worker's job is retried)."""
+    retry_within = timedelta(seconds=app.config["WORKER_CHECK_SECONDS"] + 15)
+    return status_of(job, now, stale_after(app), retry_within)
+
+
+@tasks.handler("export")
+def build(app: Flask, job_id: int) -> None:
+    """The queue's ``export`` work: build job ``job_id`` (see ``run_job``)."""
+    from app.exports.cli import translate
+    from app.extensions import get_db
+    from app.memory import trimmer_of
+
+    log.info("export job %d: building it in process %d", job_id, os.getpid())
+    run_job(get_db(), job_id, app.config["CLOCK"], translate)
+    trimmer_of(app).now()  # a workbook's worth of freed memory goes back at once
+
+
+@tasks.periodic("exports.recover")
+def recover_stale(app: Flask) -> list[int]:
+    """Put jobs whose worker died back on the queue (once); the ids put back."""
+    from app.extensions import get_db
+
+    now = app.config["CLOCK"]()
+    again: list[int] = []
+    with get_db().session() as session:
+        candidates = session.execute(
+            select(ExportJob.id, ExportJob.attempts).where(
+                ExportJob.state == JobState.RUNNING.value,
+                ExportJob.heartbeat_at < now - stale_after(app),
+                ExportJob.attempts < MAX_ATTEMPTS - 1,
+            )
+        ).all()
+        for job_id, attempts in candidates:
+            # one UPDATE decides which worker's check takes it (each worker runs this check)
+            taken = session.execute(
+                update(ExportJob)
+                .where(
+                    ExportJob.id == job_id,
+                    ExportJob.state == JobState.RUNNING.value,
+                    ExportJob.attempts == attempts,
                 )
-                self._thread.start()
-        self._queue.put(job_id)
-
-    def _loop(self) -> None:
-        while True:
-            job_id = self._queue.get()
-            try:
-                self._work(job_id)
-            except Exception:  # noqa: BLE001 - run_job logs; the worker must keep going
-                log.exception("export job %d crashed the worker", job_id)
-            finally:
-                self._queue.task_done()
-
-    def wait(self) -> None:
-        """Block until every submitted job has finished (tests, the command line)."""
-        self._queue.join()
+                .values(state=JobState.QUEUED.value, attempts=attempts + 1, heartbeat_at=now)
+            ).rowcount
+            if taken:
+                again.append(job_id)
+    for job_id in again:
+        log.warning("export job %d: its worker stopped; building it again", job_id)
+        tasks.queue_of(app).submit(job_id)
+    return again

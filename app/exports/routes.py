@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from flask import (
     Blueprint,
-    Flask,
     Response,
     abort,
     current_app,
@@ -26,16 +25,15 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from app.exports import jobs, services
-from app.exports.cli import translate
 from app.exports.forms import ExportForm
 from app.extensions import db_session, get_db, now
 from app.fieldwork.services import sample_facets
-from app.memory import trimmer_of
 from app.models.fieldwork import Fieldwork
 from app.models.jobs import ExportJob, JobState
 from app.models.users import Role
 from app.reports.services import known_breakdowns
 from app.security import roles
+from app.tasks import queue_of
 from app.web import audit
 
 bp = Blueprint("exports", __name__)
@@ -48,20 +46,6 @@ def _fieldwork_or_404(fieldwork_id: int) -> Fieldwork:
     if fieldwork is None:
         abort(404)
     return fieldwork
-
-
-def _runner(app: Flask) -> jobs.JobRunner:
-    """This server process's export worker (started on first use)."""
-    runner = app.extensions.get("ankieta.export_runner")
-    if runner is None:
-
-        def work(job_id: int) -> None:
-            with app.app_context():
-                jobs.run_job(get_db(), job_id, app.config["CLOCK"], translate)
-            trimmer_of(app).now()  # a workbook's worth of freed memory goes back at once
-
-        runner = app.extensions.setdefault("ankieta.export_runner", jobs.JobRunner(work))
-    return runner
 
 
 # -- asking for a file --------------------------------------------------------------------------
@@ -105,7 +89,7 @@ def _breakdown_label(name: str) -> str:
 def _files_page(fieldwork: Fieldwork, form: ExportForm, status: int = 200):
     moment = now()
     recent = [
-        (job, jobs.status_of(job, moment))
+        (job, jobs.status_in(current_app, job, moment))
         for job in jobs.recent_jobs(db_session(), fieldwork, current_user.id, moment)
     ]
     return (
@@ -160,10 +144,10 @@ def request_file(fieldwork_id: int):
 
 
 def start(job_id: int) -> None:
-    """Have this server's worker build a job just created in this request's transaction."""
+    """Queue a job just created in this request's transaction for a worker to build."""
     # the worker reads the job in its own transaction: it must be committed first
     db_session().commit()
-    _runner(current_app._get_current_object()).submit(job_id)
+    queue_of(current_app._get_current_object()).submit(job_id)
 
 
 # -- watching it and downloading it -------------------------------------------------------------
@@ -177,7 +161,7 @@ def _job_or_404(key: str) -> ExportJob:
 
 
 def _status(job: ExportJob) -> dict:
-    status = jobs.status_of(job, now())
+    status = jobs.status_in(current_app, job, now())
     return {
         "state": status.state.value,
         "done": job.done,

@@ -45,6 +45,7 @@ from app.domain.export import (
 from app.domain.flow import DONT_KNOW, REFUSED, Flow, Missing
 from app.models.cati import Call, Case, Outcome
 from app.models.fieldwork import Fieldwork, Response, ResponseStatus, SampleUnit
+from app.models.mail import sent_counts
 from app.models.surveys import SurveyVersion
 from app.models.users import User
 from app.surveys.services import flow_of
@@ -317,6 +318,58 @@ CALL_COLUMNS = (
     "note",
 )
 DISPOSITION_COLUMNS = ("aapor_code", "outcome_code", "outcome_label", "cases")
+CONTACT_COLUMNS = (
+    "external_id",
+    "institution",
+    "entity_type",
+    "subregion",
+    "response_status",
+    "invitations_sent",
+    "reminders_sent",
+    "email_opted_out",
+    "email_bounced",
+)
+
+
+def _contact_rows(session: Session, fieldwork: Fieldwork) -> Iterator[list[Cell]]:
+    """One row per sampled institution: its response status and the e-mail sent to it."""
+    sent = sent_counts(session, fieldwork.id)
+    statuses = dict(
+        session.execute(
+            select(Response.sample_unit_id, Response.status).where(
+                Response.fieldwork_id == fieldwork.id, Response.sample_unit_id.is_not(None)
+            )
+        ).all()
+    )
+    units = session.execute(
+        select(
+            SampleUnit.id,
+            SampleUnit.external_id,
+            SampleUnit.name,
+            SampleUnit.entity_type,
+            SampleUnit.subregion,
+            SampleUnit.mail_opted_out_at,
+            SampleUnit.mail_bounced_at,
+        )
+        .where(SampleUnit.fieldwork_id == fieldwork.id)
+        .order_by(SampleUnit.id)
+        .execution_options(yield_per=500)
+    )
+    for unit_id, external_id, name, entity_type, subregion, opted_out, bounced in units:
+        invitations, reminders = sent.get(unit_id, (0, 0))
+        yield [
+            external_id,
+            name,
+            entity_type,
+            subregion,
+            statuses.get(unit_id, "not_started"),
+            invitations,
+            reminders,
+            1 if opted_out else 0,
+            1 if bounced else 0,
+        ]
+
+
 RATE_COLUMNS = ("rate", "value", "formula")
 
 
@@ -513,6 +566,11 @@ def write_xlsx(
         for name, value, formula in rates_for(session, fieldwork).as_rows():
             dispositions.write([name, value, formula])
         dispositions.close()
+
+        contacts = book.sheet("Contacts", CONTACT_COLUMNS, [14, 40, 12, 16, 14, 10, 10, 10, 10])
+        for cells in _contact_rows(session, fieldwork):
+            contacts.write(cells)
+        contacts.close()
     finally:
         book.workbook.close()
     return responses.row

@@ -1,7 +1,7 @@
 """Large sample files imported in the background, so a big file never holds a request.
 
 The upload is kept in a ``sample_import`` row and the page answers at once with a status
-page. A worker thread of the same server process first checks the whole file (rows
+page. A worker (``ankieta worker``, app.tasks) first checks the whole file (rows
 streamed, nothing stored; ``services.check_sample``), then stores its rows
 ``services.IMPORT_BATCH`` at a time, each batch in a short transaction of its own that also
 records the progress and a heartbeat, so on SQLite a login waits at most one batch for the
@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import logging
 import secrets
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from flask import Flask
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from app import tasks
 from app.audit import record_by_id
 from app.db import Database
 from app.domain.messages import N_, Message
@@ -247,20 +247,15 @@ def _problem_from_json(data: dict[str, Any]) -> SampleProblem:
 
 
 def submit(app: Flask, import_id: int) -> None:
-    """Run the import in a thread of this server process."""
-    database: Database = app.extensions["ankieta.db"]
-    clock = app.config["CLOCK"]
-    thread = threading.Thread(
-        target=run, args=(database, import_id, clock), name=f"sample-import-{import_id}"
-    )
-    thread.daemon = True
-    threads: list[threading.Thread] = app.extensions.setdefault("ankieta.sample_imports", [])
-    threads[:] = [t for t in threads if t.is_alive()]
-    threads.append(thread)
-    thread.start()
+    """Put the import on the task queue: a worker (``ankieta worker``) runs it."""
+    tasks.queue_of(app).enqueue("sample_import", import_id=import_id)
 
 
 def wait(app: Flask) -> None:
-    """Block until every import this process started has ended (tests, benchmarks)."""
-    for thread in list(app.extensions.get("ankieta.sample_imports", [])):
-        thread.join()
+    """Block until the local queue's work has been done (tests, benchmarks)."""
+    tasks.queue_of(app).wait()
+
+
+@tasks.handler("sample_import")
+def _run_import(app: Flask, import_id: int) -> None:
+    run(app.extensions["ankieta.db"], import_id, app.config["CLOCK"])

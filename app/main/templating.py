@@ -13,7 +13,7 @@ from flask_login import current_user
 
 from app.i18n import language_name
 from app.models.users import Role
-from app.web import role_label, state_label, status_label
+from app.web import mail_state_label, role_label, state_label, status_label
 
 WARSAW = ZoneInfo("Europe/Warsaw")
 
@@ -40,6 +40,7 @@ def register(app: Flask) -> None:
             "request_path": request.full_path.rstrip("?") if request else "/",
             "role_label": role_label,
             "state_label": state_label,
+            "mail_state_label": mail_state_label,
             "status_label": status_label,
         }
 

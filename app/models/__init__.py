@@ -13,6 +13,7 @@ from app.models.fieldwork import (
     SampleUnit,
 )
 from app.models.jobs import ExportChunk, ExportJob, JobState, SampleImport
+from app.models.mail import FieldworkMail, MailMessage, MailWave
 from app.models.surveys import Survey, SurveyVersion
 from app.models.tokens import ApiToken, TokenScope
 from app.models.users import LoginThrottle, Role, User
@@ -24,6 +25,9 @@ __all__ = [
     "ExportChunk",
     "ExportJob",
     "FieldworkInterviewer",
+    "FieldworkMail",
+    "MailMessage",
+    "MailWave",
     "JobState",
     "LoginThrottle",
     "Appointment",

@@ -131,6 +131,9 @@ class SampleUnit(Base):
     email: Mapped[str] = mapped_column(String(300), default="")
     variables: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # other columns
     token: Mapped[str] = mapped_column(String(64), unique=True)  # the personal link
+    # e-mail fieldwork (app.mailing): asked for no more messages; the address bounced
+    mail_opted_out_at: Mapped[datetime | None] = mapped_column(default=None)
+    mail_bounced_at: Mapped[datetime | None] = mapped_column(default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     fieldwork: Mapped[Fieldwork] = relationship()

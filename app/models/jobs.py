@@ -44,6 +44,8 @@ class ExportJob(Base):
     error: Mapped[str] = mapped_column(Text, default="")
     file_name: Mapped[str] = mapped_column(String(200), default="")
     size: Mapped[int] = mapped_column(default=0)
+    # times put back on the queue after its worker died (app.exports.jobs.recover_stale)
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     heartbeat_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -48,6 +48,7 @@ from app.domain.report import (
     response_rates,
 )
 from app.models.fieldwork import Fieldwork, Response, ResponseStatus, SampleUnit
+from app.models.mail import sent_counts
 from app.surveys.services import flow_of
 
 STANDARD_BREAKDOWNS = ("subregion", "entity_type", "powiat", "gmina")
@@ -136,8 +137,12 @@ def compute(
             )
         )
     )
+    sent = sent_counts(session, fieldwork.id)
     rates = response_rates(
-        ((sample, unit.id in completed) for unit, sample in zip(units, samples, strict=True)),
+        (
+            (sample, unit.id in completed, *sent.get(unit.id, (0, 0)))
+            for unit, sample in zip(units, samples, strict=True)
+        ),
         by=by,
     )
     return FieldworkReport(fieldwork, flow, report, rates)
@@ -447,6 +452,8 @@ class _Writer:
         if self.previous is not None:
             names += ["previous_sample_size", "previous_complete", "previous_response_rate"]
             previous = {r.group: r for r in self.previous.rates}
+        mail_col = len(names)
+        names += ["invitations_sent", "reminders_sent"]
         ws.set_column(0, 0, 30)
         ws.set_column(1, len(names), 14)
         for col, name in enumerate(names):
@@ -465,6 +472,8 @@ class _Writer:
                 ws.write_number(index, 1, now.sample_size)
                 ws.write_number(index, 2, now.complete)
                 self._write(ws, index, 3, now.rate, self.pct)
+                ws.write_number(index, mail_col, now.invitations)
+                ws.write_number(index, mail_col + 1, now.reminders)
             before = previous.get(group)
             if before is not None:
                 ws.write_number(index, 4, before.sample_size)

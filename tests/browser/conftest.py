@@ -130,6 +130,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
             "DATABASE_URL": database_url,
             "SECRET_KEY": "browser-test-secret-" + "x" * 32,
             "CLOCK": clock,
+            "QUEUE_URL": "memory",
         }
     )
     unused = _create_fieldworks(app, clock)

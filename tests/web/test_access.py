@@ -65,6 +65,12 @@ EXPECTED: dict[str, tuple[str, str, set]] = {
     "exports.job": ("GET", "/files/x", ANALYSTS),
     "exports.job_status": ("GET", "/files/x/status", ANALYSTS),
     "exports.download": ("GET", "/files/x/download", ANALYSTS),
+    "mailing.page": ("GET", "/fieldwork/1/mail", ANALYSTS),
+    "mailing.save": ("POST", "/fieldwork/1/mail", ANALYSTS),
+    "mailing.send": ("POST", "/fieldwork/1/mail/send", ANALYSTS),
+    # the opt-out link in a message: the signed token in the URL is the credential
+    "mailing.opt_out_page": ("GET", "/mail/opt-out/unknown-token", EVERYONE),
+    "mailing.opt_out": ("POST", "/mail/opt-out/unknown-token", EVERYONE),
     "cati.index": ("GET", "/cati/", CALLERS),
     "cati.next_case": ("POST", "/cati/1/next", CALLERS),
     "cati.case": ("GET", "/cati/case/1", CALLERS),

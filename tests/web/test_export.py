@@ -622,7 +622,14 @@ def test_libreoffice_converts_every_sheet_of_every_workbook(app, exported, tmp_p
         report.write_bytes(write_report(session, fieldwork, by="subregion"))
 
     sheets = libreoffice_sheets(codes, tmp_path / "lo")
-    assert list(sheets) == ["Calls", "Choices", "Codebook", "Dispositions", "Responses"]
+    assert list(sheets) == [
+        "Calls",
+        "Choices",
+        "Codebook",
+        "Contacts",
+        "Dispositions",
+        "Responses",
+    ]
     header, *rows = sheets["Responses"]
     assert len(rows) == 3 and len(header) == len(rows[0])
     first = dict(zip(header, rows[0], strict=True))

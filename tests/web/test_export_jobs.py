@@ -114,7 +114,14 @@ def test_large_file_is_stored_in_chunks_and_sent_whole(
     body = prepare_file(client, fieldwork_id)
     assert _count(app, ExportChunk) == -(-len(body) // 4096) > 1
     workbook = openpyxl.load_workbook(io.BytesIO(body), read_only=True)
-    assert workbook.sheetnames == ["Responses", "Codebook", "Choices", "Calls", "Dispositions"]
+    assert workbook.sheetnames == [
+        "Responses",
+        "Codebook",
+        "Choices",
+        "Calls",
+        "Dispositions",
+        "Contacts",
+    ]
 
 
 def test_a_failed_build_says_so_and_keeps_no_half_file(

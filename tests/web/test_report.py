@@ -158,8 +158,15 @@ def test_cli_report_overall_figures_and_charts(runner, tmp_path, fieldwork_id):
     b1 = numeric_block(wb["numeric"], "b1")["total"]
     assert (b1["n"], b1["sum"]) == (1, 5)
     rates = wb["response_rates"]
-    assert [c.value for c in rates[1]] == ["group", "sample_size", "complete", "response_rate"]
-    assert [c.value for c in rates[2]] == ["total", 4, 2, 0.5]
+    assert [c.value for c in rates[1]] == [
+        "group",
+        "sample_size",
+        "complete",
+        "response_rate",
+        "invitations_sent",
+        "reminders_sent",
+    ]
+    assert [c.value for c in rates[2]] == ["total", 4, 2, 0.5, 0, 0]
     # one native chart per closed table, and the contents list them
     closed_titles = [
         c.value for c in wb["closed"]["A"] if isinstance(c.value, str) and " – " in c.value
@@ -182,11 +189,11 @@ def test_cli_report_by_subregion_with_an_empty_group(runner, tmp_path, fieldwork
     assert b1_k["centralny"]["n"] == 1 and b1_k["centralny"]["mean"] == 5
     assert b1_k["rybnicki"]["n"] == 0 and b1_k["rybnicki"]["mean"] is None
     rates = {row[0]: row[1:] for row in wb["response_rates"].iter_rows(min_row=2, values_only=True)}
-    assert rates == {
-        "total": (4, 2, 0.5),
-        "centralny": (2, 1, 0.5),
-        "południowy": (1, 1, 1.0),
-        "rybnicki": (1, 0, 0),
+    assert rates == {  # the last two: e-mail invitations and reminders sent (none here)
+        "total": (4, 2, 0.5, 0, 0),
+        "centralny": (2, 1, 0.5, 0, 0),
+        "południowy": (1, 1, 1.0, 0, 0),
+        "rybnicki": (1, 0, 0, 0, 0),
     }
 
 
@@ -219,7 +226,7 @@ def test_cli_report_compares_with_an_earlier_fieldwork(
     b1_k = numeric_block(wb["numeric"], "b1_k")["total"]
     assert (b1_k["median"], b1_k["previous_n"], b1_k["previous_median"]) == (4, 3, 2)
     rates = list(wb["response_rates"].iter_rows(min_row=2, values_only=True))
-    assert rates[0] == ("total", 4, 2, 0.5, 4, 3, 0.75)
+    assert rates[0] == ("total", 4, 2, 0.5, 4, 3, 0.75, 0, 0)
     with zipfile.ZipFile(io.BytesIO(data)) as package:
         chart = package.read(chart_parts(data)[0]).decode()
     assert chart.count("<c:ser>") == 2  # this period and the previous one

@@ -1,0 +1,1 @@
+"""Fieldwork by e-mail: invitations, reminders, opt-outs and their tracking."""

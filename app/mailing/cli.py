@@ -1,0 +1,97 @@
+"""``ankieta invitations send|remind|status ID``: e-mail waves from the command line.
+
+A wave is queued here and sent by the worker (``ankieta worker``); ``--dry-run`` only
+counts who would get it and changes nothing.
+"""
+
+from __future__ import annotations
+
+import click
+from flask import current_app
+
+from app.domain.mail import MailConfigError
+from app.mailer import mail_settings
+from app.mailing import services
+
+
+def _fieldwork(session, fieldwork_id: int):
+    from app.models.fieldwork import Fieldwork
+
+    fieldwork = session.get(Fieldwork, fieldwork_id)
+    if fieldwork is None:
+        raise click.ClickException(f"no fieldwork {fieldwork_id}")
+    return fieldwork
+
+
+def _queue_wave(fieldwork_id: int, kind: str, dry_run: bool) -> None:
+    from app.extensions import get_db
+
+    app = current_app._get_current_object()
+    with get_db().session() as session:
+        fieldwork = _fieldwork(session, fieldwork_id)
+        units = services.recipients(session, fieldwork, kind)
+        what = "invitation" if kind == services.INVITATION else "reminder"
+        if dry_run:
+            try:
+                services.check_can_send(fieldwork, kind, app.config["CLOCK"]())
+            except services.MailingError as exc:
+                click.echo(f"Would send nothing: {exc.message.render()}")
+                return
+            click.echo(f"Would send the {what} to {len(units)} contacts (dry run: nothing sent).")
+            for unit in units[:20]:
+                click.echo(f"  {unit.external_id}  {unit.email}")
+            if len(units) > 20:
+                click.echo(f"  ... and {len(units) - 20} more")
+            return
+        try:
+            mail_settings(app.config)
+        except MailConfigError as exc:
+            raise click.ClickException(str(exc)) from None
+        try:
+            wave = services.create_wave(session, fieldwork, kind, app.config["CLOCK"](), cli=True)
+        except services.MailingError as exc:
+            raise click.ClickException(exc.message.render()) from None
+        session.commit()
+        services.enqueue_wave(app, wave)
+        click.echo(
+            f"{what.capitalize()} wave {wave.number} queued for {wave.total} contacts; "
+            "the worker sends it (`ankieta invitations status "
+            f"{fieldwork_id}` shows progress)."
+        )
+
+
+def register(group: click.Group) -> None:
+    @group.command("send")
+    @click.argument("fieldwork_id", type=int)
+    @click.option("--dry-run", is_flag=True, help="only say who would get it")
+    def send(fieldwork_id: int, dry_run: bool) -> None:
+        """Send the invitation to every contact not yet invited."""
+        _queue_wave(fieldwork_id, services.INVITATION, dry_run)
+
+    @group.command("remind")
+    @click.argument("fieldwork_id", type=int)
+    @click.option("--dry-run", is_flag=True, help="only say who would get it")
+    def remind(fieldwork_id: int, dry_run: bool) -> None:
+        """Send a reminder to every invited contact who has not answered."""
+        _queue_wave(fieldwork_id, services.REMINDER, dry_run)
+
+    @group.command("status")
+    @click.argument("fieldwork_id", type=int)
+    def status(fieldwork_id: int) -> None:
+        """Counts per e-mail state, and every wave so far."""
+        from app.extensions import get_db
+
+        with get_db().session() as session:
+            fieldwork = _fieldwork(session, fieldwork_id)
+            rows = services.contacts(session, fieldwork)
+            counts = services.state_counts(rows)
+            click.echo(f"Fieldwork {fieldwork_id}: {fieldwork.title}")
+            for state, count in counts.items():
+                click.echo(f"  {state:<12} {count}")
+            for wave, per_state in services.waves(session, fieldwork):
+                parts = ", ".join(f"{k} {v}" for k, v in sorted(per_state.items()))
+                click.echo(
+                    f"  {wave.kind} {wave.number}: {wave.state}, {wave.total} recipients"
+                    f"{' (' + parts + ')' if parts else ''}"
+                    f"{'; ' + wave.error if wave.error else ''}"
+                )
