@@ -2,7 +2,7 @@
 and the task queue's retry count on export jobs.
 
 Revision ID: c0f3e9a1b7d2
-Revises: a76594a051c1
+Revises: 5c0a7e21b9d4
 Create Date: 2026-12-04 20:40:00
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import app.db
 
 revision: str = "c0f3e9a1b7d2"
-down_revision: str | None = "a76594a051c1"
+down_revision: str | None = "5c0a7e21b9d4"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
