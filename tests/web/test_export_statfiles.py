@@ -236,7 +236,8 @@ def test_web_prepares_the_file_as_a_background_job(
     assert len(frame) == 3
     assert meta.column_names_to_labels["filtr"] == "Are you active?"
     page = client.get(f"/fieldwork/{exported.fieldwork_id}/files").get_data(as_text=True)
-    assert f"odpowiedzi-badanie-{exported.fieldwork_id}.{fmt}" in page
+    # the name says the options (here the language), and the format by its extension
+    assert f"odpowiedzi-badanie-{exported.fieldwork_id}-en.{fmt}" in page
 
 
 def test_labels_too_long_for_the_format_end_with_an_ellipsis():
