@@ -9,10 +9,6 @@ from __future__ import annotations
 import click
 from flask import current_app
 
-from app.domain.mail import MailConfigError
-from app.mailer import mail_settings
-from app.mailing import services
-
 
 def _fieldwork(session, fieldwork_id: int):
     from app.models.fieldwork import Fieldwork
@@ -24,7 +20,10 @@ def _fieldwork(session, fieldwork_id: int):
 
 
 def _queue_wave(fieldwork_id: int, kind: str, dry_run: bool) -> None:
+    from app.domain.mail import MailConfigError
     from app.extensions import get_db
+    from app.mailer import mail_settings
+    from app.mailing import services
 
     app = current_app._get_current_object()
     with get_db().session() as session:
@@ -66,6 +65,8 @@ def register(group: click.Group) -> None:
     @click.option("--dry-run", is_flag=True, help="only say who would get it")
     def send(fieldwork_id: int, dry_run: bool) -> None:
         """Send the invitation to every contact not yet invited."""
+        from app.mailing import services
+
         _queue_wave(fieldwork_id, services.INVITATION, dry_run)
 
     @group.command("remind")
@@ -73,6 +74,8 @@ def register(group: click.Group) -> None:
     @click.option("--dry-run", is_flag=True, help="only say who would get it")
     def remind(fieldwork_id: int, dry_run: bool) -> None:
         """Send a reminder to every invited contact who has not answered."""
+        from app.mailing import services
+
         _queue_wave(fieldwork_id, services.REMINDER, dry_run)
 
     @group.command("status")
@@ -80,6 +83,7 @@ def register(group: click.Group) -> None:
     def status(fieldwork_id: int) -> None:
         """Counts per e-mail state, and every wave so far."""
         from app.extensions import get_db
+        from app.mailing import services
 
         with get_db().session() as session:
             fieldwork = _fieldwork(session, fieldwork_id)
