@@ -207,11 +207,10 @@ def _builder(logs: list[Path], job_page: str, postgres: str) -> int:
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)  # servers share it
 def test_two_servers_and_two_workers_share_exports_and_survive_losing_either(
     app, make_fieldwork, make_user, runner, postgres_url, database_url, shared_queue, tmp_path
 ):
-    if not database_url.startswith("postgresql"):
-        pytest.skip("several servers share one PostgreSQL database")
     make_user("analityk")
     fieldwork_id = make_fieldwork(units=[(f"U-{n:04d}", f"Instytucja {n}", {}) for n in range(10)])
     made = runner.invoke(
