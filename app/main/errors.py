@@ -32,17 +32,20 @@ def register(app: Flask) -> None:
     @app.errorhandler(ControlCharacterError)
     def control_character(error: ControlCharacterError):
         app.logger.info("control character refused on %s in %r", request.path, error.field)
+        message = _(
+            "The field “%(field)s” contains a control character (such as a NUL byte) "
+            "that cannot be saved. Nothing was saved: go back, retype the text and "
+            "send it again.",
+            field=error.field,
+        )
+        if is_api_path(request.path):  # the REST API answers in problem details, not pages
+            return problem(400, message)
         return (
             render_template(
                 "errors/error.html",
                 code=400,
                 title=_("The form contains an invisible control character"),
-                message=_(
-                    "The field “%(field)s” contains a control character (such as a NUL byte) "
-                    "that cannot be saved. Nothing was saved: go back, retype the text and "
-                    "send it again.",
-                    field=error.field,
-                ),
+                message=message,
             ),
             400,
         )

@@ -249,8 +249,8 @@ def test_d7_the_file_choices_sit_beside_their_labels(page, live_server, assert_a
         page.locator("#password").press("Enter")
     page.goto(f"{live_server.url}/fieldwork/1/files")
     radios = page.locator('input[name="kind"]')
-    assert radios.count() == 3
-    for index in range(3):
+    assert radios.count() >= 3  # workbook, CSV, report (and the statistics packages' files)
+    for index in range(radios.count()):
         radio = radios.nth(index)
         box = radio.bounding_box()
         label = page.locator(f'label[for="{radio.get_attribute("id")}"]').bounding_box()

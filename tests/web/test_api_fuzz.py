@@ -151,6 +151,9 @@ def test_requests_without_the_right_change_nothing(world):
                 or (headers is world.interviewer and not anyone_s)
             )
             if refused:
-                assert response.status_code in (401, 403, 404, 405), response.status_code
+                # 400: a control character in the address is refused before anything else
+                assert response.status_code in (400, 401, 403, 404, 405), (
+                    f"{case.method} {case.path}: {response.status_code}"
+                )
 
     _fuzz(world, check)

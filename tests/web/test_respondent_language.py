@@ -24,9 +24,9 @@ def test_the_questionnaires_own_language_is_offered_and_recorded(app, clock):
     fieldwork_id = small_fieldwork(app, clock)
     respondent = Respondent(app.test_client(), unit_token(app, fieldwork_id, "M-01"))
     start = respondent.client.get(respondent.link).get_data(as_text=True)
-    # the application's languages and then the questionnaire's own
-    assert '<option value="uk" lang="uk">Українська</option>' in start
-    assert '<option value="pl" lang="pl" selected>Polski</option>' in start
+    # a button for each other language: the application's and then the questionnaire's own
+    assert '<button type="submit" name="lang" value="uk" lang="uk">Українська</button>' in start
+    assert 'name="lang" value="pl"' not in start  # the language shown has no button
 
     changed = respondent.client.post("/language", data={"lang": "uk", "next": respondent.link})
     assert changed.status_code == 302
@@ -34,7 +34,8 @@ def test_the_questionnaires_own_language_is_offered_and_recorded(app, clock):
     text = page_text(respondent.client.get(form.path))
     assert "Кількість працівників" in text and "Мала анкета" in text
     assert "Zapisz i dokończ później" in text  # the application itself stays in Polish
-    assert '<option value="uk" lang="uk" selected>' in form.html
+    assert 'name="lang" value="uk"' not in form.html  # now the language shown
+    assert '<button type="submit" name="lang" value="pl" lang="pl">Polski</button>' in form.html
     respondent.next(form, {"q1": "3", "q2": ["1"]})
     assert _language_of(app, fieldwork_id) == "uk"
 
