@@ -89,10 +89,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any, Final
 
-import openpyxl
 import xlsxwriter
 from defusedxml.ElementTree import iterparse
-from openpyxl.utils.cell import column_index_from_string, coordinate_from_string, get_column_letter
 
 from app.domain.messages import N_, Message
 
@@ -489,6 +487,8 @@ def _non_empty(
     numbered_rows: Iterable[tuple[int, Sequence[Cell]]], problems: list[SampleProblem]
 ) -> Iterator[tuple[int, tuple[Cell, ...]]]:
     """The non-empty rows, trimmed; a problem added (and the end) past a limit."""
+    from openpyxl.utils.cell import get_column_letter
+
     data_rows = -1  # the first non-empty row is the header
     for number, cells in numbered_rows:
         width = len(cells)
@@ -737,6 +737,8 @@ def _formulas_without_values(archive: zipfile.ZipFile, path: str) -> dict[int, s
     empty text only in a string-typed cell (``=IF(A1="";"";...)``). Most samples have no
     formulas, and a quick byte scan spares them the XML parse.
     """
+    from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
+
     missing: dict[int, set[int]] = {}
     if not _has_formulas(archive, path):
         return missing
@@ -821,6 +823,8 @@ def _unreadable(error: Exception) -> SampleProblem:
 
 def _read_workbook(buffer: io.BytesIO, archive: zipfile.ZipFile, table: _Table) -> None:
     """Read the chosen sheet's cells (saved formula results) into ``table``."""
+    import openpyxl  # loaded only for an .xlsx file: it brings numpy when installed
+
     with warnings.catch_warnings():
         # openpyxl warns about workbook features it skips (data validation, ...): they
         # say nothing about the sample.
@@ -874,6 +878,8 @@ def _read_header(
     header_number: int, header: tuple[Cell, ...], used: set[int], problems: list[SampleProblem]
 ) -> list[_Column]:
     """The columns a header row names; ``used``: the headerless columns with data below."""
+    from openpyxl.utils.cell import get_column_letter
+
     columns: list[_Column] = []
     taken: dict[str, _Column] = {}
     width = max([len(header), *(index + 1 for index in used)])

@@ -15,10 +15,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-import pyreadstat
 from sqlalchemy.orm import Session
 
 from app.domain.statfiles import (
@@ -32,6 +30,9 @@ from app.domain.statfiles import (
 )
 from app.exports.services import ExportOptions, Progress, Translate, _Plan, _rows
 from app.models.fieldwork import Fieldwork
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 FORMATS = (SPSS, STATA)
 STATA_VERSION = 14  # pyreadstat's name for format 118 (UTF-8, Stata 14 and later)
@@ -48,6 +49,11 @@ def write_statfile(
     progress: Progress | None = None,
 ) -> int:
     """Write the responses as ``file_format`` (sav or dta) to ``path``; returns the count."""
+    # pandas and pyreadstat are loaded only here: about 60 MB that every web server and
+    # worker process would otherwise carry for a file few people ask for
+    import pandas as pd
+    import pyreadstat
+
     if file_format not in FORMATS:
         raise ValueError(f"unknown statistics file format {file_format!r}")
     # value labels carry the labels: the values are always codes
@@ -128,6 +134,8 @@ def _whole_number_formats(variables: list[Any], columns: dict[str, list[Any]]) -
 
 
 def _series(storage: Storage, values: list[Any], file_format: str) -> pd.Series:
+    import pandas as pd
+
     if storage is Storage.TEXT:
         # Stata has no missing text (an empty one is missing), and pyreadstat cannot
         # write a long text (strL) column with gaps
