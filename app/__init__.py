@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask, current_app, session
 
-from app.config import ConfigError, load_config
+from app.platform.config import ConfigError, load_config
 
 __all__ = ["ConfigError", "create_app"]
 
@@ -15,9 +15,9 @@ __all__ = ["ConfigError", "create_app"]
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the application: configuration, database, extensions, blueprints, errors."""
     # Imported here, not at the top: ``ankieta --help`` and ``surveys check`` import this
-    # package (app.config) but never build the app, and should not pay for the ORM.
-    from app.db import utcnow
-    from app.headers import init_app as init_headers
+    # package (app.platform.config) but never build the app, and should not pay for the ORM.
+    from app.domain.dates import utcnow
+    from app.platform.headers import init_app as init_headers
 
     instance_path = Path(
         (test_config or {}).get("INSTANCE_PATH")
@@ -43,10 +43,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 def register_extensions(app: Flask) -> None:
     from app.auth.services import load_user
-    from app.extensions import babel, csrf, init_database, login_manager
-    from app.memory import init_app as init_memory
-    from app.security import enforce_access
-    from app.web import refuse_control_characters, refuse_unreadable_form
+    from app.platform.extensions import babel, csrf, init_database, login_manager
+    from app.platform.memory import init_app as init_memory
+    from app.platform.security import enforce_access
+    from app.platform.web import refuse_control_characters, refuse_unreadable_form
 
     init_database(app)
     app.before_request(refuse_unreadable_form)  # before the CSRF check reads the form
@@ -58,7 +58,7 @@ def register_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
     app.before_request(enforce_access)
     init_memory(app)
-    from app.tasks import init_app as init_tasks
+    from app.platform.tasks import init_app as init_tasks
 
     init_tasks(app)
 
@@ -72,7 +72,7 @@ def select_locale() -> str:
 
 
 def register_blueprints(app: Flask) -> None:
-    from app.web import IdConverter
+    from app.platform.web import IdConverter
 
     app.url_map.converters["int"] = IdConverter  # before any route: ids past 2**31 are 404
     from app.admin.routes import bp as admin_bp

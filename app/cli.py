@@ -18,8 +18,9 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, FlaskGroup, with_appcontext
 from sqlalchemy.exc import OperationalError
 
-from app.config import ConfigError
 from app.domain import dates
+from app.domain.dates import format_local
+from app.platform.config import ConfigError
 
 
 def _create_app() -> Flask:
@@ -68,10 +69,10 @@ def register_commands(app: Flask) -> None:
 
 def _commands() -> list[click.Command]:
     """Every Ankieta command (their modules import only click and flask at the top)."""
-    from app.backup_cli import backup_command, restore_command
+    from app.backup.cli import backup_command, restore_command
     from app.exports.cli import export_command
     from app.mailing.cli import register as register_mail_commands
-    from app.privacy_cli import privacy_group
+    from app.privacy.cli import privacy_group
     from app.reports.cli import report_command
     from app.tokens.cli import api_tokens_group
 
@@ -101,7 +102,7 @@ def _database_url() -> str:
 
 
 def _upgrade_database() -> None:
-    from app import migrate
+    from app.platform import migrate
 
     migrate.upgrade(_database_url())
 
@@ -135,7 +136,7 @@ def db_group() -> None:
 @click.argument("revision", default="head")
 def db_upgrade(revision: str) -> None:
     """Migrate the database up to REVISION (default: the newest)."""
-    from app import migrate
+    from app.platform import migrate
 
     if revision == "head":
         _upgrade_database()
@@ -148,7 +149,7 @@ def db_upgrade(revision: str) -> None:
 @click.argument("revision")
 def db_downgrade(revision: str) -> None:
     """Migrate the database down to REVISION."""
-    from app import migrate
+    from app.platform import migrate
 
     migrate.downgrade(_database_url(), revision)
 
@@ -156,7 +157,7 @@ def db_downgrade(revision: str) -> None:
 @db_group.command("current")
 def db_current() -> None:
     """Print the database's current schema revision."""
-    from app import migrate
+    from app.platform import migrate
 
     migrate.current(_database_url())
 
@@ -180,9 +181,9 @@ def users_group() -> None:
 )
 def users_create(username: str, role: str, full_name: str, password: str | None) -> None:
     """Create a user with ROLE."""
-    from app import audit
     from app.auth.services import AccountError, create_user
-    from app.extensions import get_db
+    from app.platform import audit
+    from app.platform.extensions import get_db
 
     try:
         with get_db().session() as session:
@@ -214,8 +215,8 @@ def users_list() -> None:
     """List user accounts."""
     from sqlalchemy import select
 
-    from app.extensions import get_db
     from app.models.users import User
+    from app.platform.extensions import get_db
 
     with get_db().session() as session:
         for user in session.scalars(select(User).order_by(User.username)):
@@ -252,12 +253,12 @@ def surveys_group() -> None:
 )
 def surveys_check(paths: tuple[Path, ...], lang: str | None) -> None:
     """Check definition files and print every problem as FILE:LINE: item NAME: sentence."""
-    from app.domain.checker import run_check
+    from app.domain.questionnaire.checker import run_check
 
     lang = lang or locale_language()
     gettext = None
     if lang != "en":  # Babel's catalogues only when they are used
-        from app.i18n import translations
+        from app.platform.i18n import translations
 
         gettext = translations(lang).gettext
     sys.exit(run_check([str(p) for p in paths], sys.stdout, gettext=gettext))
@@ -274,8 +275,8 @@ def surveys_load(paths: tuple[Path, ...]) -> None:
 
 def _load_surveys(paths: list[Path]) -> int:
     """Load every definition under ``paths``; 1 if any was refused."""
-    from app import audit
-    from app.extensions import get_db
+    from app.platform import audit
+    from app.platform.extensions import get_db
     from app.surveys import services
 
     failed = 0
@@ -311,8 +312,7 @@ def _load_surveys(paths: list[Path]) -> int:
 @surveys_group.command("list")
 def surveys_list() -> None:
     """List surveys with their versions."""
-    from app.domain.calling import WARSAW
-    from app.extensions import get_db
+    from app.platform.extensions import get_db
     from app.surveys import services
 
     with get_db().session() as session:
@@ -321,9 +321,7 @@ def surveys_list() -> None:
             click.echo("No surveys loaded.")
         for row in rows:
             latest = row.latest
-            loaded = (
-                latest.loaded_at.astimezone(WARSAW).strftime("%d.%m.%Y %H:%M") if latest else "-"
-            )
+            loaded = format_local(latest.loaded_at) if latest else "-"
             items = latest.item_count if latest else 0
             click.echo(
                 f"{row.survey.id}\t{row.survey.code}\t{row.survey.title}\t"
@@ -364,8 +362,8 @@ def fieldwork_create(
     survey: str, title: str, opens: str | None, closes: str | None, open_link: bool
 ) -> None:
     """Create a draft fieldwork of SURVEY's latest version; prints the new fieldwork's id."""
-    from app.extensions import get_db
     from app.fieldwork import services
+    from app.platform.extensions import get_db
 
     try:
         with get_db().session() as session:
@@ -399,8 +397,8 @@ def fieldwork_close(fieldwork_id: int) -> None:
 
 
 def _change_state(fieldwork_id: int, action: str) -> None:
-    from app.extensions import get_db
     from app.fieldwork import services
+    from app.platform.extensions import get_db
 
     try:
         with get_db().session() as session:
@@ -426,10 +424,10 @@ def _change_state(fieldwork_id: int, action: str) -> None:
 @click.option("--remove", "remove", multiple=True, help="an interviewer's user name (repeatable)")
 def fieldwork_team(fieldwork_id: int, add: tuple[str, ...], remove: tuple[str, ...]) -> None:
     """Show or change which interviewers get FIELDWORK_ID's cases."""
-    from app import audit
     from app.auth.services import find_user
-    from app.extensions import get_db
     from app.fieldwork import services
+    from app.platform import audit
+    from app.platform.extensions import get_db
     from app.supervise import services as supervise
 
     try:
@@ -467,9 +465,9 @@ def fieldwork_team(fieldwork_id: int, add: tuple[str, ...], remove: tuple[str, .
 @click.option("--dry-run", is_flag=True, help="only show what would happen")
 def fieldwork_upgrade(fieldwork_id: int, number: int, dry_run: bool) -> None:
     """Move FIELDWORK_ID to a newer version of its definition (links stay the same)."""
-    from app.extensions import get_db
     from app.fieldwork import services
-    from app.i18n import translations
+    from app.platform.extensions import get_db
+    from app.platform.i18n import translations
 
     gettext = translations(current_app.config["BABEL_DEFAULT_LOCALE"]).gettext
     try:
@@ -496,7 +494,7 @@ def fieldwork_upgrade(fieldwork_id: int, number: int, dry_run: bool) -> None:
 
 
 def _audit(session, action: str, fieldwork_id: int | None = None, **detail) -> None:
-    from app import audit
+    from app.platform import audit
 
     audit.record_cli(session, action, current_app.config["CLOCK"](), fieldwork_id, **detail)
 
@@ -504,8 +502,8 @@ def _audit(session, action: str, fieldwork_id: int | None = None, **detail) -> N
 @fieldwork_group.command("list")
 def fieldwork_list() -> None:
     """List fieldworks with their sample size and response counts."""
-    from app.extensions import get_db
     from app.fieldwork import services
+    from app.platform.extensions import get_db
 
     with get_db().session() as session:
         rows = services.list_fieldworks(session)
@@ -531,8 +529,8 @@ def sample_group() -> None:
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def sample_import(fieldwork_id: int, path: Path) -> None:
     """Import a sample file (.xlsx or .csv); a file with any bad row imports nothing."""
-    from app.extensions import get_db
     from app.fieldwork import services
+    from app.platform.extensions import get_db
 
     try:
         # checked first, then stored 1,000 rows per transaction: a large file never keeps
@@ -570,8 +568,8 @@ def invitations_group() -> None:
 @click.option("--base-url", default=None, help="the site's public address (default: BASE_URL)")
 def invitations_export(fieldwork_id: int, output: Path, base_url: str | None) -> None:
     """Write the personal links as CSV (UTF-8, ';'-separated, opens in Excel) for mail merge."""
-    from app.extensions import get_db
     from app.fieldwork import services
+    from app.platform.extensions import get_db
 
     try:
         with get_db().session() as session:
@@ -595,9 +593,9 @@ def invitations_export(fieldwork_id: int, output: Path, base_url: str | None) ->
 @with_appcontext
 def demo_data_command(fieldwork_id: int, count: int, seed: int) -> None:
     """Add synthetic responses, marked as demo, that obey the questionnaire's logic."""
-    from app.demo_data import create_demo_responses
-    from app.extensions import get_db
+    from app.demo.data import create_demo_responses
     from app.fieldwork import services
+    from app.platform.extensions import get_db
 
     try:
         with get_db().session() as session:
@@ -629,7 +627,7 @@ def worker_command(threads: int | None) -> None:
     """Run the background worker: results files, reports and e-mail (see docs/deploy.md)."""
     import logging
 
-    from app.tasks import queue_of
+    from app.platform.tasks import queue_of
 
     queue = queue_of(current_app._get_current_object())
     if queue.local:
@@ -650,8 +648,8 @@ def worker_command(threads: int | None) -> None:
 @with_appcontext
 def demo_command() -> None:
     """Create the demo accounts (one per role) and an open demo fieldwork; print how to start."""
-    from app.demo import ensure_demo_accounts, ensure_demo_fieldwork
-    from app.extensions import get_db
+    from app.demo.services import ensure_demo_accounts, ensure_demo_fieldwork
+    from app.platform.extensions import get_db
 
     with get_db().session() as session:
         accounts = ensure_demo_accounts(session)

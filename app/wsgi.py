@@ -9,8 +9,8 @@ from __future__ import annotations
 import sys
 
 from app import create_app
-from app.config import ConfigError
-from app.startup import check_database
+from app.platform.config import ConfigError
+from app.platform.startup import check_database
 
 try:
     app = create_app()

@@ -27,7 +27,7 @@ from sqlalchemy.engine import make_url
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from app import migrate  # noqa: E402 - needs the path above
+from app.platform import migrate  # noqa: E402 - needs the path above
 
 POSTGRES_SERVER = os.environ.get(
     "ANKIETA_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"

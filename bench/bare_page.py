@@ -46,7 +46,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sess
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from app.db import begin_for_writing, make_engine  # noqa: E402
+from app.platform.db import begin_for_writing, make_engine  # noqa: E402
 from bench._load import Browser, attributes, csrf_token, fill_form  # noqa: E402
 from bench._server import ROOT, gunicorn_server, scratch_database  # noqa: E402
 
@@ -222,7 +222,7 @@ def cpu_ankieta(app: Flask, tokens: list[str], submits: int) -> CpuFigures:
     Whole questionnaires are filled until at least ``submits`` were made, so the completion
     (the last page's submit) counts in the share it has for real respondents.
     """
-    from app.extensions import get_db
+    from app.platform.extensions import get_db
 
     with app.app_context():
         counter = StatementCounter(get_db().engine)

@@ -21,9 +21,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from app.domain import definition  # noqa: E402 - needs the path above
-from app.domain.definition import load_definition  # noqa: E402
-from app.domain.flow import PHONE, WEB, Flow  # noqa: E402
+from app.domain.questionnaire import definition  # noqa: E402 - needs the path above
+from app.domain.questionnaire.definition import load_definition  # noqa: E402
+from app.domain.questionnaire.flow import PHONE, WEB, Flow  # noqa: E402
 
 GROUPS = 50
 ITEMS_PER_GROUP = 20  # 1 group + 19 children: 50 * 20 = 1,000 items

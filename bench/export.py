@@ -41,8 +41,8 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import insert  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
-from app.db import make_engine  # noqa: E402 - needs the path above
-from app.domain.export import META_COLUMNS  # noqa: E402
+from app.domain.outputs.export import META_COLUMNS  # noqa: E402
+from app.platform.db import make_engine  # noqa: E402 - needs the path above
 
 INTEGERS, DECIMALS, DATES, SINGLES, TEXTS, MULTIPLES = 40, 15, 10, 35, 15, 5  # 120 variables
 CODES = ("1", "2", "3", "4", "5")

@@ -95,8 +95,8 @@ def prepare(url: str) -> None:
 
 def probe_logins(url: str, stop: threading.Event, waits: list[float]) -> None:
     """Every 0.2 s, a login's write (a user row updated in a writing transaction)."""
-    from app.db import Database
     from app.models.users import User
+    from app.platform.db import Database
 
     database = Database(url)
     try:

@@ -45,9 +45,9 @@ from sqlalchemy.orm import Session
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from app.db import make_engine  # noqa: E402 - needs the path above
 from app.fieldwork.services import create_fieldwork, import_sample  # noqa: E402
 from app.models.fieldwork import Response, ResponseStatus, SampleUnit  # noqa: E402
+from app.platform.db import make_engine  # noqa: E402 - needs the path above
 from app.surveys.services import load_file  # noqa: E402
 from bench._load import (  # noqa: E402
     ANSWERS_VARIANT,

@@ -70,9 +70,8 @@ from sqlalchemy.orm import Session
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from app.auth.services import create_user  # noqa: E402 - needs the path above
-from app.db import make_engine  # noqa: E402
-from app.demo_data import create_demo_responses  # noqa: E402
-from app.domain.calling import WARSAW  # noqa: E402
+from app.demo.data import create_demo_responses  # noqa: E402
+from app.domain.dates import WARSAW  # noqa: E402
 from app.fieldwork.services import create_fieldwork, import_sample  # noqa: E402
 from app.models.audit import AuditEvent  # noqa: E402
 from app.models.cati import Call, Case, Outcome  # noqa: E402
@@ -85,6 +84,7 @@ from app.models.fieldwork import (  # noqa: E402
 )
 from app.models.jobs import ExportJob  # noqa: E402
 from app.models.users import Role, User  # noqa: E402
+from app.platform.db import make_engine  # noqa: E402
 from app.surveys.services import load_file  # noqa: E402
 from bench._load import (  # noqa: E402
     ANSWERS_VARIANT,

@@ -8,8 +8,9 @@ from pathlib import Path
 from alembic import context
 
 import app.models  # noqa: F401 - registers every model on Base.metadata
-from app.config import load_config
-from app.db import Base, make_engine
+from app.models.base import Base
+from app.platform.config import load_config
+from app.platform.db import make_engine
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logger", True):

@@ -21,10 +21,11 @@ from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from app import create_app, migrate
+from app import create_app
 from app.auth.services import create_user
-from app.db import Base
+from app.models.base import Base
 from app.models.users import Role, User
+from app.platform import migrate
 
 POSTGRES_SERVER = os.environ.get(
     "ANKIETA_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

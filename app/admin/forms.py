@@ -6,7 +6,7 @@ from wtforms import BooleanField, DateField, IntegerField, SelectField, StringFi
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from app.models.users import Role
-from app.web import ROLE_LABELS, DateInRange
+from app.platform.web import ROLE_LABELS, DateInRange
 
 
 def role_choices() -> list[tuple[str, str]]:

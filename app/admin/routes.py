@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import timedelta
 
 from flask import (
     Blueprint,
@@ -18,15 +18,15 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from app import audit as audit_events
 from app.admin.forms import AuditFilterForm, ConfirmForm, CreateUserForm, EditUserForm
 from app.auth import services
-from app.domain.calling import WARSAW
-from app.extensions import db_session
+from app.domain.dates import local_midnight
 from app.models.fieldwork import Fieldwork
 from app.models.users import Role, User
-from app.security import roles
-from app.web import ROLE_LABELS, audit, role_label, state_label
+from app.platform import audit as audit_events
+from app.platform.extensions import db_session
+from app.platform.security import roles
+from app.platform.web import ROLE_LABELS, audit, role_label, state_label
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -230,7 +230,7 @@ def _warsaw_midnight(day, next_day: bool = False):
         return None
     if next_day:
         day = day + timedelta(days=1)
-    return datetime.combine(day, time(), tzinfo=WARSAW).astimezone(UTC)
+    return local_midnight(day)
 
 
 def _user_or_404(user_id: int) -> User:

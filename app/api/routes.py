@@ -30,23 +30,23 @@ from flask_smorest.utils import prepare_response
 from sqlalchemy import update
 from werkzeug.exceptions import HTTPException
 
-from app import audit as audit_log
 from app.api import schemas, services
-from app.domain.sample import MAX_FILE_BYTES
+from app.domain.fieldwork.sample import MAX_FILE_BYTES
 from app.exports import jobs
 from app.exports.cli import translate
 from app.exports.routes import start as start_job
 from app.exports.services import ExportOptions
-from app.extensions import SAFE_METHODS, csrf, db_session, get_db, now
 from app.fieldwork import services as fieldwork_services
 from app.models.fieldwork import Fieldwork
 from app.models.jobs import JobState
 from app.models.tokens import ApiToken, TokenScope
 from app.models.users import Role
-from app.problems import PROBLEM_MIMETYPE, problem
-from app.security import access_rule, public, token_roles
+from app.platform import audit as audit_log
+from app.platform.extensions import SAFE_METHODS, csrf, db_session, get_db, now
+from app.platform.problems import PROBLEM_MIMETYPE, problem
+from app.platform.security import access_rule, public, token_roles
+from app.platform.web import IdConverter
 from app.tokens.services import authenticate
-from app.web import IdConverter
 
 API_VERSION = "1"
 PREFIX = "/api/v1"

@@ -15,8 +15,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
-from app.domain.calling import WARSAW
-from app.domain.export import META_COLUMNS
+from app.domain.dates import WARSAW
+from app.domain.outputs.export import META_COLUMNS
 from app.exports.services import ExportOptions, Translate, response_page
 from app.fieldwork.services import list_fieldworks
 from app.models.cati import Call, Case, Outcome

@@ -9,10 +9,10 @@ from flask_login import current_user, login_user, logout_user
 from app.auth import services
 from app.auth.forms import ChangePasswordForm, LoginForm
 from app.cati.services import release_claims_of
-from app.extensions import db_session, now
 from app.models.users import Role
-from app.security import public, roles
-from app.web import audit, safe_next
+from app.platform.extensions import db_session, now
+from app.platform.security import public, roles
+from app.platform.web import audit, safe_next
 
 bp = Blueprint("auth", __name__)
 

@@ -6,7 +6,6 @@ import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -14,12 +13,12 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from app.domain.dates import WARSAW
 from app.domain.messages import N_, Message
 from app.models.users import LoginThrottle, Role, User
 
 log = logging.getLogger(__name__)
 
-WARSAW = ZoneInfo("Europe/Warsaw")
 _hasher = PasswordHasher()
 # Verified against when the username is unknown, so both cases take the same time.
 _DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
@@ -78,7 +77,7 @@ def load_user(user_id: str) -> User | None:
     The session's id is ``<account id>-<session generation>``: a session made before the
     account's sessions were ended (logout, password change, disabling) finds no user.
     """
-    from app.extensions import db_session
+    from app.platform.extensions import db_session
 
     account, _, generation = user_id.partition("-")
     if not account.isdigit() or not generation.isdigit():

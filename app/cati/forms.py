@@ -5,7 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
-from app.web import DateInRange
+from app.platform.web import DateInRange
 
 TIME_PATTERN = r"^([01]?[0-9]|2[0-3])[:.][0-5][0-9]$"
 DATE_PATTERN = r"^\s*([0-9]{1,2})\.([0-9]{1,2})\.([0-9]{4})\s*$"

@@ -13,13 +13,14 @@ from sqlalchemy import select
 
 from app.cati import services
 from app.cati.forms import DATE_PATTERN, DialForm, NotesForm, OutcomeForm, PhoneForm
-from app.domain.calling import WARSAW
-from app.domain.flow import Page
-from app.domain.outcomes import COMPLETED_ONLINE_CODE, OutcomeKind
-from app.extensions import db_session, now, writes_on_get
+from app.domain.dates import WARSAW, format_local
+from app.domain.fieldwork.outcomes import COMPLETED_ONLINE_CODE, OutcomeKind
+from app.domain.questionnaire.flow import Page
 from app.models.cati import Appointment, Call, Case, Outcome
 from app.models.fieldwork import ContactPhone, Fieldwork, Response
 from app.models.users import Role
+from app.platform.extensions import db_session, now, writes_on_get
+from app.platform.security import roles
 from app.respond import services as respond
 from app.respond.services import Interview, Link, StaleForm
 from app.respond.views import (
@@ -29,7 +30,6 @@ from app.respond.views import (
     progress_percent,
     read_page_post,
 )
-from app.security import roles
 
 bp = Blueprint("cati", __name__, url_prefix="/cati")
 
@@ -239,7 +239,7 @@ def record_outcome(case_id: int):
             _(
                 "Note: %(when)s is outside the calling hours (%(hours)s); the case will be"
                 " handed out only when calling is allowed.",
-                when=appointment.starts_at.astimezone(WARSAW).strftime("%d.%m.%Y %H:%M"),
+                when=format_local(appointment.starts_at),
                 hours=found.fieldwork.calling_hours,
             ),
             "warning",

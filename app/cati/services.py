@@ -9,9 +9,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from app.audit import record_by_id
-from app.domain import aapor
-from app.domain.calling import (
+from app.domain.fieldwork import aapor
+from app.domain.fieldwork.calling import (
     CallingHours,
     CallingHoursError,
     NothingCallable,
@@ -19,8 +18,7 @@ from app.domain.calling import (
     schedule_after_call,
     why_nothing,
 )
-from app.domain.messages import N_, Message
-from app.domain.outcomes import (
+from app.domain.fieldwork.outcomes import (
     DEFAULT_OUTCOMES,
     CallFact,
     OutcomeKind,
@@ -29,6 +27,7 @@ from app.domain.outcomes import (
     case_disposition,
     remaining_numbers,
 )
+from app.domain.messages import N_, Message
 from app.models.cati import Appointment, Call, Case, Outcome, SupervisorAction
 from app.models.fieldwork import (
     ContactPhone,
@@ -39,6 +38,7 @@ from app.models.fieldwork import (
     ResponseStatus,
 )
 from app.models.users import Role, User
+from app.platform.audit import record_by_id
 
 log = logging.getLogger(__name__)
 
@@ -188,7 +188,7 @@ def _open_cases(fieldwork: Fieldwork):
 def _next_appointment_id(
     session: Session, fieldwork: Fieldwork, me: int, now: datetime, cutoff: datetime
 ) -> int | None:
-    """Tiers 1-3 of the queue (app.domain.calling): due or missed appointments."""
+    """Tiers 1-3 of the queue (app.domain.fieldwork.calling): due or missed appointments."""
     missed = and_(Case.appointment_end.is_not(None), Case.appointment_end < now)
     bound_to_other_missed = and_(
         Case.appointment_interviewer_id != me,
@@ -242,7 +242,7 @@ def claim_next(session: Session, fieldwork: Fieldwork, interviewer_id: int, now:
     """Give the interviewer exactly one case, claimed atomically (or say why there is none).
 
     The interviewer's own unfinished case comes first, then due appointments, then the
-    queue by priority; all inside calling hours (app.domain.calling has the rules).
+    queue by priority; all inside calling hours (app.domain.fieldwork.calling has the rules).
     """
     own = session.scalar(
         select(Case)

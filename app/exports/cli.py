@@ -66,12 +66,12 @@ def export_command(
     with variable labels, value labels and missing values in SPSS .sav and Stata .dta)."""
     from flask import current_app
 
-    from app import audit
     from app.exports import services
     from app.exports.jobs import export_options_to_json
     from app.exports.statfiles import write_statfile
-    from app.extensions import get_db
     from app.fieldwork.services import FieldworkError, get_fieldwork
+    from app.platform import audit
+    from app.platform.extensions import get_db
 
     if file_format is None:
         suffix = output.suffix.lower().lstrip(".")

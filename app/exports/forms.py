@@ -5,7 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, RadioField, SelectField
 from wtforms.validators import Optional, ValidationError
 
-from app.web import DateInRange
+from app.platform.web import DateInRange
 
 
 def kind_choices() -> list[tuple[str, str]]:

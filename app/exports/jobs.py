@@ -5,7 +5,7 @@ report. A ``responses`` job's options may name another ``format`` of the same re
 ``sav`` (SPSS) or ``dta`` (Stata), written by ``app.exports.statfiles``.
 
 A job is a row (``export_job``): the web page creates it and puts an ``export`` message on
-the task queue (``app.tasks``); a worker process (``ankieta worker``) builds the workbook
+the task queue (``app.platform.tasks``); a worker process (``ankieta worker``) builds the workbook
 into a temporary file, reporting how many responses it has written, and then stores the
 file in the database in 64 KiB chunks (``export_chunk``), so any app server can send it.
 While a job runs, its heartbeat is refreshed every second. A job whose heartbeat stops (its
@@ -38,8 +38,6 @@ from flask import Flask
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
-from app import tasks
-from app.db import Database
 from app.domain.messages import N_, Message
 from app.exports.services import (
     ExportOptions,
@@ -52,6 +50,8 @@ from app.exports.statfiles import FORMATS as STAT_FORMATS
 from app.exports.statfiles import write_statfile
 from app.models.fieldwork import Fieldwork
 from app.models.jobs import ExportChunk, ExportJob, JobState
+from app.platform import tasks
+from app.platform.db import Database
 from app.reports.services import ReportError, write_report
 
 log = logging.getLogger(__name__)
@@ -478,8 +478,8 @@ def status_in(app: Flask, job: ExportJob, now: datetime) -> Status:
 def build(app: Flask, job_id: int) -> None:
     """The queue's ``export`` work: build job ``job_id`` (see ``run_job``)."""
     from app.exports.cli import translate
-    from app.extensions import get_db
-    from app.memory import trimmer_of
+    from app.platform.extensions import get_db
+    from app.platform.memory import trimmer_of
 
     log.info("export job %d: building it in process %d", job_id, os.getpid())
     run_job(get_db(), job_id, app.config["CLOCK"], translate)
@@ -489,7 +489,7 @@ def build(app: Flask, job_id: int) -> None:
 @tasks.periodic("exports.recover")
 def recover_stale(app: Flask) -> list[int]:
     """Put jobs whose worker died back on the queue (once); the ids put back."""
-    from app.extensions import get_db
+    from app.platform.extensions import get_db
 
     now = app.config["CLOCK"]()
     again: list[int] = []

@@ -13,7 +13,7 @@ import csv
 import io
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +23,8 @@ from sqlalchemy.orm import Session, aliased
 from xlsxwriter.worksheet import Worksheet
 
 from app.cati.services import rates_for
-from app.domain.calling import WARSAW
-from app.domain.export import (
+from app.domain.dates import local_midnight, local_wall_time
+from app.domain.outputs.export import (
     CELL_MAX_LENGTH,
     DONT_KNOW_LABEL,
     EARLIEST_SPREADSHEET_YEAR,
@@ -42,7 +42,7 @@ from app.domain.export import (
     neutralise,
     response_columns,
 )
-from app.domain.flow import DONT_KNOW, REFUSED, Flow, Missing
+from app.domain.questionnaire.flow import DONT_KNOW, REFUSED, Flow, Missing
 from app.models.cati import Call, Case, Outcome
 from app.models.fieldwork import Fieldwork, Response, ResponseStatus, SampleUnit
 from app.models.mail import sent_counts
@@ -159,7 +159,7 @@ def _last_interviewers(session: Session, fieldwork: Fieldwork) -> dict[int, str]
 
 def _warsaw_bounds(day: date) -> datetime:
     """The UTC moment a Warsaw day begins."""
-    return datetime.combine(day, time(), tzinfo=WARSAW).astimezone(UTC)
+    return local_midnight(day)
 
 
 def _responses_query(fieldwork: Fieldwork, options: ExportOptions) -> Select[Any]:
@@ -212,7 +212,7 @@ def count_responses(session: Session, fieldwork: Fieldwork, options: ExportOptio
 
 def _local(moment: datetime | None) -> datetime | None:
     """A stored UTC moment as naive Warsaw wall time, which is what Excel shows."""
-    return moment.astimezone(WARSAW).replace(tzinfo=None) if moment is not None else None
+    return local_wall_time(moment) if moment is not None else None
 
 
 def _rows(

@@ -2,7 +2,7 @@
 
 The rows are the Responses sheet's (``services._rows``: the same reading of the stored
 answers, the same filters), always with codes; what a statistics package keeps beside the
-values (labels, missing values, measure levels) comes from ``app.domain.statfiles``.
+values (labels, missing values, measure levels) comes from ``app.domain.outputs.statfiles``.
 SPSS files are UTF-8 (SPSS 16 and later read them), Stata files are format 118 (Stata 14
 and later), which is UTF-8 too, so Polish characters arrive intact.
 
@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
-from app.domain.statfiles import (
+from app.domain.outputs.statfiles import (
     SPSS,
     STATA,
     STATA_MISSING,

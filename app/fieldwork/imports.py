@@ -1,7 +1,7 @@
 """Large sample files imported in the background, so a big file never holds a request.
 
 The upload is kept in a ``sample_import`` row and the page answers at once with a status
-page. A worker (``ankieta worker``, app.tasks) first checks the whole file (rows
+page. A worker (``ankieta worker``, app.platform.tasks) first checks the whole file (rows
 streamed, nothing stored; ``services.check_sample``), then stores its rows
 ``services.IMPORT_BATCH`` at a time, each batch in a short transaction of its own that also
 records the progress and a heartbeat, so on SQLite a login waits at most one batch for the
@@ -27,14 +27,14 @@ from flask import Flask
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from app import tasks
-from app.audit import record_by_id
-from app.db import Database
+from app.domain.fieldwork.sample import SampleProblem
 from app.domain.messages import N_, Message
-from app.domain.sample import SampleProblem
 from app.fieldwork import services
 from app.models.fieldwork import Fieldwork
 from app.models.jobs import JobState, SampleImport
+from app.platform import tasks
+from app.platform.audit import record_by_id
+from app.platform.db import Database
 
 log = logging.getLogger(__name__)
 

@@ -16,9 +16,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app import privacy
-from app.domain.sample import sample_template_csv, sample_template_xlsx
-from app.extensions import db_session, now
+from app.domain.fieldwork.sample import sample_template_csv, sample_template_xlsx
 from app.fieldwork import imports, services
 from app.fieldwork.forms import (
     EraseContactsForm,
@@ -33,12 +31,14 @@ from app.fieldwork.forms import (
 from app.models.fieldwork import Fieldwork
 from app.models.fieldwork import Response as SurveyResponse
 from app.models.users import Role
+from app.platform.extensions import db_session, now
+from app.platform.security import roles
+from app.platform.web import audit
+from app.privacy import services as privacy
 from app.respond.corrections import staff_edit
 from app.respond.services import Interview, NotAccepting, StaleForm, reopen
 from app.respond.views import PageBuilder, expression_values, read_page_post
-from app.security import roles
 from app.surveys.services import list_surveys
-from app.web import audit
 
 bp = Blueprint("fieldwork", __name__, url_prefix="/fieldwork")
 UNITS_SHOWN = 500  # institutions listed on the fieldwork's page (the filters narrow it)

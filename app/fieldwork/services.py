@@ -14,12 +14,11 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from app.cati.services import seed_outcomes
-from app.db import Database
-from app.domain.calling import WARSAW
-from app.domain.export import neutralise
+from app.domain.dates import WARSAW
+from app.domain.fieldwork.sample import SampleProblem, SampleRow, parse_sample
 from app.domain.messages import N_, Message
-from app.domain.sample import SampleProblem, SampleRow, parse_sample
-from app.domain.upgrade import VersionChanges, compare
+from app.domain.outputs.export import neutralise
+from app.domain.questionnaire.upgrade import VersionChanges, compare
 from app.models.cati import Case
 from app.models.fieldwork import (
     ContactPhone,
@@ -31,6 +30,7 @@ from app.models.fieldwork import (
     SampleUnit,
 )
 from app.models.surveys import Survey, SurveyVersion
+from app.platform.db import Database
 from app.surveys.services import flow_of
 
 log = logging.getLogger(__name__)

@@ -20,10 +20,10 @@ def _fieldwork(session, fieldwork_id: int):
 
 
 def _queue_wave(fieldwork_id: int, kind: str, dry_run: bool) -> None:
-    from app.domain.mail import MailConfigError
-    from app.extensions import get_db
-    from app.mailer import mail_settings
+    from app.domain.fieldwork.mail import MailConfigError
     from app.mailing import services
+    from app.platform.extensions import get_db
+    from app.platform.mailer import mail_settings
 
     app = current_app._get_current_object()
     with get_db().session() as session:
@@ -82,8 +82,8 @@ def register(group: click.Group) -> None:
     @click.argument("fieldwork_id", type=int)
     def status(fieldwork_id: int) -> None:
         """Counts per e-mail state, and every wave so far."""
-        from app.extensions import get_db
         from app.mailing import services
+        from app.platform.extensions import get_db
 
         with get_db().session() as session:
             fieldwork = _fieldwork(session, fieldwork_id)

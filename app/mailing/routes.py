@@ -15,14 +15,14 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.domain.mail import PLACEHOLDERS, MailConfigError
-from app.extensions import csrf, db_session, now
-from app.mailer import mail_settings
+from app.domain.fieldwork.mail import PLACEHOLDERS, MailConfigError
 from app.mailing import services
 from app.mailing.forms import MailSettingsForm, SendForm
 from app.models.fieldwork import Fieldwork, SampleUnit
 from app.models.users import Role
-from app.security import public, roles
+from app.platform.extensions import csrf, db_session, now
+from app.platform.mailer import mail_settings
+from app.platform.security import public, roles
 
 bp = Blueprint("mailing", __name__)
 

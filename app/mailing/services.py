@@ -35,13 +35,9 @@ from sqlalchemy import exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app import tasks
-from app.audit import record_by_id, record_cli
-from app.domain import mail as mail_domain
-from app.domain.calling import WARSAW
+from app.domain.dates import local_date
+from app.domain.fieldwork import mail as mail_domain
 from app.domain.messages import N_, Message
-from app.mailer import Connection, MailSettings, Refused, Unreachable, build_message
-from app.mailer import mail_settings as configured_mail
 from app.models.cati import Case
 from app.models.fieldwork import Fieldwork, FieldworkState, Response, ResponseStatus, SampleUnit
 from app.models.mail import (
@@ -52,6 +48,10 @@ from app.models.mail import (
     MessageState,
     WaveState,
 )
+from app.platform import tasks
+from app.platform.audit import record_by_id, record_cli
+from app.platform.mailer import Connection, MailSettings, Refused, Unreachable, build_message
+from app.platform.mailer import mail_settings as configured_mail
 
 log = logging.getLogger(__name__)
 
@@ -231,7 +231,7 @@ def check_can_send(fieldwork: Fieldwork, kind: str, now: datetime) -> None:
     """MailingError if no wave of ``kind`` may go out for this fieldwork now."""
     if fieldwork.state != FieldworkState.OPEN:
         raise MailingError(Message(N_("Open the fieldwork before sending messages.")))
-    today = now.astimezone(WARSAW).date()
+    today = local_date(now)
     if fieldwork.closes_on is not None and today > fieldwork.closes_on:
         raise MailingError(Message(N_("The fieldwork's closing date has passed.")))
 
@@ -328,7 +328,7 @@ def _stale_after(app: Flask) -> timedelta:
 @tasks.handler("mail_wave")
 def send_wave(app: Flask, wave_id: int, sleep=time.sleep) -> None:
     """The queue's ``mail_wave`` work: send what is still queued in wave ``wave_id``."""
-    from app.extensions import get_db
+    from app.platform.extensions import get_db
 
     database, clock = get_db(), app.config["CLOCK"]
     with database.session() as session:
@@ -462,7 +462,7 @@ def wave_counts(session: Session, wave_id: int) -> dict[str, int]:
 @tasks.periodic("mailing.recover")
 def recover_waves(app: Flask) -> list[int]:
     """Waves whose worker died, or whose queue message was lost, go back on the queue."""
-    from app.extensions import get_db
+    from app.platform.extensions import get_db
 
     now = app.config["CLOCK"]()
     again: list[int] = []
@@ -503,7 +503,7 @@ def recover_waves(app: Flask) -> list[int]:
 @tasks.periodic("mailing.reminders")
 def schedule_reminders(app: Flask) -> list[int]:
     """Create the reminder waves that are due by their fieldworks' schedules; their ids."""
-    from app.extensions import get_db
+    from app.platform.extensions import get_db
 
     now = app.config["CLOCK"]()
     created: list[MailWave] = []
@@ -557,7 +557,7 @@ def opt_out(session: Session, unit: SampleUnit, now: datetime) -> bool:
     if unit.mail_opted_out_at is not None:
         return False
     unit.mail_opted_out_at = now
-    from app.audit import RESPONDENT, record
+    from app.platform.audit import RESPONDENT, record
 
     record(
         session,

@@ -8,8 +8,8 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from app.problems import is_api_path, problem
-from app.web import ControlCharacterError
+from app.platform.problems import is_api_path, problem
+from app.platform.web import ControlCharacterError
 
 
 def register(app: Flask) -> None:

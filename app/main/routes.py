@@ -9,12 +9,12 @@ from flask_login import current_user
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.extensions import db_session, get_db, now
-from app.i18n import SURVEY_LANGUAGE_KEY
 from app.main import services
 from app.models.users import Role
-from app.security import public, roles
-from app.web import safe_next
+from app.platform.extensions import db_session, get_db, now
+from app.platform.i18n import SURVEY_LANGUAGE_KEY
+from app.platform.security import public, roles
+from app.platform.web import safe_next
 
 bp = Blueprint("main", __name__)
 SURVEY_LANGUAGE_CODE = re.compile(r"[a-z]{2,3}(?:-[A-Za-z0-9]{2,8}){0,3}")

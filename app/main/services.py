@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from app.models.fieldwork import Fieldwork
 from app.models.surveys import Survey, SurveyVersion
 from app.models.users import Role, User
-from app.privacy import due_for_erasure
+from app.privacy.services import due_for_erasure
 
 
 @dataclass

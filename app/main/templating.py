@@ -4,19 +4,16 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, request
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from app.i18n import language_name
+from app.domain.dates import format_local, local_date
 from app.models.users import Role
-from app.web import mail_state_label, role_label, state_label, status_label
-
-WARSAW = ZoneInfo("Europe/Warsaw")
-
+from app.platform.i18n import language_name
+from app.platform.web import mail_state_label, role_label, state_label, status_label
 
 # (endpoint, label, roles that see it; admins see everything)
 NAVIGATION = [
@@ -67,7 +64,7 @@ def format_date(value: date | datetime | None) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
-        value = value.astimezone(WARSAW).date()
+        value = local_date(value)
     return value.strftime("%d.%m.%Y")
 
 
@@ -75,7 +72,7 @@ def format_datetime(value: datetime | None) -> str:
     """DD.MM.YYYY HH:MM in Warsaw time."""
     if value is None:
         return ""
-    return value.astimezone(WARSAW).strftime("%d.%m.%Y %H:%M")
+    return format_local(value)
 
 
 # Polish mobile numbers start with these two digits (written 3-3-3); the rest are landlines

@@ -15,7 +15,8 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base, utcnow
+from app.domain.dates import utcnow
+from app.models.base import Base
 
 
 class AuditEvent(Base):

@@ -17,7 +17,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.db import Base, utcnow
+from app.domain.dates import utcnow
+from app.models.base import Base
 from app.models.fieldwork import ContactPhone, Fieldwork, SampleUnit
 from app.models.users import User
 
@@ -60,7 +61,7 @@ class Case(Base):
 
     __tablename__ = "cati_case"
     __table_args__ = (
-        # the queue's order for cases without an appointment (app.domain.calling):
+        # the queue's order for cases without an appointment (app.domain.fieldwork.calling):
         # priority first (queue_rank = -priority), fresh before retried, then due time
         Index(
             "ix_cati_case_queue",

@@ -18,7 +18,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.db import Base, utcnow
+from app.domain.dates import utcnow
+from app.models.base import Base
 from app.models.surveys import Survey, SurveyVersion
 from app.models.users import User
 

@@ -14,7 +14,8 @@ from typing import Any
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base, utcnow
+from app.domain.dates import utcnow
+from app.models.base import Base
 
 
 class JobState(enum.StrEnum):

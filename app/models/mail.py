@@ -24,7 +24,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from app.db import Base, utcnow
+from app.domain.dates import utcnow
+from app.models.base import Base
 from app.models.fieldwork import Fieldwork, SampleUnit
 
 

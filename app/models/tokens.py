@@ -14,7 +14,8 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.db import Base, utcnow
+from app.domain.dates import utcnow
+from app.models.base import Base
 from app.models.users import User
 
 

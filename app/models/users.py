@@ -8,11 +8,13 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base, utcnow
+from app.domain.dates import utcnow
+from app.models.base import Base
 
 
 class Role(enum.StrEnum):
-    """What a user may do. Each role's home page and routes are declared in app.security."""
+    """What a user may do. Each role's home page and routes are declared in
+    app.platform.security."""
 
     ADMIN = "admin"  # everything
     ANALYST = "analyst"  # ROPS staff: surveys, fieldwork, results, exports

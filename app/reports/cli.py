@@ -49,9 +49,9 @@ def report_command(
     """Write the monitoring report of FIELDWORK_ID: frequencies, numeric summaries, rates."""
     from flask import current_app
 
-    from app import audit
-    from app.extensions import get_db
     from app.models.fieldwork import Fieldwork
+    from app.platform import audit
+    from app.platform.extensions import get_db
     from app.reports.services import ReportError, write_report
 
     with get_db().session() as session:

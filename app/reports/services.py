@@ -1,6 +1,6 @@
 """Compute the monitoring report of a fieldwork from the database and write it as XLSX.
 
-The figures come from ``app.domain.report``; this module reads the responses (their
+The figures come from ``app.domain.outputs.report``; this module reads the responses (their
 answers cleaned by the fieldwork's questionnaire) and the sample, and lays the tables out
 with XlsxWriter:
 
@@ -32,9 +32,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from xlsxwriter.worksheet import Worksheet
 
-from app.domain.flow import Flow, answers_from_json
-from app.domain.questionnaire import Text
-from app.domain.report import (
+from app.domain.outputs.report import (
     NO_VALUE,
     ClosedTable,
     Frequencies,
@@ -47,6 +45,8 @@ from app.domain.report import (
     group_of,
     response_rates,
 )
+from app.domain.questionnaire.flow import Flow, answers_from_json
+from app.domain.questionnaire.model import Text
 from app.models.fieldwork import Fieldwork, Response, ResponseStatus, SampleUnit
 from app.models.mail import sent_counts
 from app.surveys.services import flow_of

@@ -12,7 +12,14 @@ from typing import Any
 
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from app.domain.flow import Flow, Mode, Page, PageResult, answers_from_json, answers_to_json
+from app.domain.questionnaire.flow import (
+    Flow,
+    Mode,
+    Page,
+    PageResult,
+    answers_from_json,
+    answers_to_json,
+)
 
 SALT = "ankieta-preview"
 MODES: tuple[Mode, ...] = ("web", "phone")

@@ -7,14 +7,14 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from app.domain.flow import Page
-from app.extensions import db_session, now
+from app.domain.dates import local_date
+from app.domain.questionnaire.flow import Page
 from app.models.surveys import SurveyVersion
 from app.models.users import Role
+from app.platform.extensions import db_session, now
+from app.platform.security import roles
 from app.respond.preview import MODES, BadPreviewState, PreviewState, step
-from app.respond.services import local_today
 from app.respond.views import PageBuilder, expression_values, read_page_post, summary
-from app.security import roles
 from app.surveys.services import flow_of
 
 bp = Blueprint("preview", __name__, url_prefix="/surveys")
@@ -46,7 +46,7 @@ def show(survey_id: int, number: int, mode: str):
     mode = _mode_or_404(mode)
     flow = flow_of(version)
     preview = PreviewState(version.id, mode, {})
-    state = flow.state({}, sample={}, today=local_today(now()))
+    state = flow.state({}, sample={}, today=local_date(now()))
     first = flow.next_page(state, mode, None)
     if first is None:
         abort(404)
@@ -69,7 +69,7 @@ def send(survey_id: int, number: int, mode: str):
     post = read_page_post(form, ACTIONS)
     if post is None:
         return _restart(version, mode)
-    today = local_today(now())
+    today = local_date(now())
     moved = step(flow, preview, page, post.fields, post.action, today)
     preview.answers = moved.answers
     state = flow.state(moved.answers, sample={}, today=today)
@@ -103,7 +103,7 @@ def _language(flow) -> str:
 def _render(version, flow, preview: PreviewState, page: Page, values, errors, status=200):
     mode = preview.mode
     language = _language(flow)
-    state = flow.state(preview.answers, sample={}, today=local_today(now()))
+    state = flow.state(preview.answers, sample={}, today=local_date(now()))
     builder = PageBuilder(
         flow, state, language=language, mode=mode, gettext=_, values=values, errors=errors
     )

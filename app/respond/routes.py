@@ -17,11 +17,12 @@ from flask import (
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from app.domain.flow import Page, State
-from app.domain.questionnaire import Settings
-from app.extensions import db_session, now
-from app.i18n import SURVEY_LANGUAGE_KEY, language_name
+from app.domain.questionnaire.flow import Page, State
+from app.domain.questionnaire.model import Settings
 from app.models.fieldwork import Fieldwork, FieldworkState
+from app.platform.extensions import db_session, now
+from app.platform.i18n import SURVEY_LANGUAGE_KEY, language_name
+from app.platform.security import public
 from app.respond import services
 from app.respond.services import Interview, Link, NotAccepting, StaleForm
 from app.respond.views import (
@@ -33,7 +34,6 @@ from app.respond.views import (
     read_page_post,
     summary,
 )
-from app.security import public
 from app.surveys.services import questionnaire_of
 
 bp = Blueprint("respond", __name__)

@@ -8,16 +8,23 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Update, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, contains_eager
 
-from app.audit import RESPONDENT, record_by_id
 from app.cati.services import mark_completed_online
-from app.domain.flow import Flow, Mode, Page, PageResult, State, answers_from_json, answers_to_json
-from app.domain.questionnaire import Questionnaire
+from app.domain.dates import local_date
+from app.domain.questionnaire.flow import (
+    Flow,
+    Mode,
+    Page,
+    PageResult,
+    State,
+    answers_from_json,
+    answers_to_json,
+)
+from app.domain.questionnaire.model import Questionnaire
 from app.fieldwork.services import new_token
 from app.models.fieldwork import (
     Fieldwork,
@@ -27,11 +34,11 @@ from app.models.fieldwork import (
     ResponseStatus,
     SampleUnit,
 )
+from app.platform.audit import RESPONDENT, record_by_id
 from app.surveys.services import flow_of
 
 log = logging.getLogger(__name__)
 
-WARSAW = ZoneInfo("Europe/Warsaw")
 TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{16,64}\Z")
 
 
@@ -45,11 +52,6 @@ class NotAccepting(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason  # "closed", "draft" or "complete"
-
-
-def local_today(now: datetime) -> date:
-    """Today's date in Warsaw (what ``today()`` means in a questionnaire)."""
-    return now.astimezone(WARSAW).date()
 
 
 @dataclass
@@ -199,7 +201,7 @@ class Interview:
             questionnaire=flow.questionnaire,
             flow=flow,
             sample=unit.sample_variables() if unit else {},
-            today=local_today(now),
+            today=local_date(now),
             answers=answers_from_json(flow.questionnaire, response.answers or {}, flow.variables),
             reopened=reopened,
         )

@@ -12,8 +12,9 @@ from typing import Any
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
-from app.domain.expressions import interpolate_references
-from app.domain.flow import (
+from app.domain.messages import Message
+from app.domain.questionnaire.expressions import interpolate_references
+from app.domain.questionnaire.flow import (
     DONT_KNOW,
     DONT_KNOW_FIELD_VALUE,
     REFUSED,
@@ -24,8 +25,7 @@ from app.domain.flow import (
     State,
     VariableKind,
 )
-from app.domain.messages import Message
-from app.domain.questionnaire import Availability, Item, ItemType, Text
+from app.domain.questionnaire.model import Availability, Item, ItemType, Text
 
 Gettext = Callable[[str], str]
 _ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")

@@ -10,15 +10,16 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from app import audit as audit_log
 from app.cati import services as cati
-from app.domain.aapor import FORMULAS
-from app.domain.calling import WARSAW, CallingHoursError
-from app.extensions import db_session, now
+from app.domain.dates import WARSAW
+from app.domain.fieldwork.aapor import FORMULAS
+from app.domain.fieldwork.calling import CallingHoursError
 from app.models.cati import Call, Case, Outcome, SupervisorAction
 from app.models.fieldwork import Fieldwork
 from app.models.users import Role, User
-from app.security import roles
+from app.platform import audit as audit_log
+from app.platform.extensions import db_session, now
+from app.platform.security import roles
 from app.supervise import services
 from app.supervise.forms import (
     AssignForm,

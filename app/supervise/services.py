@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from app.cati import services as cati
-from app.domain import aapor
-from app.domain.calling import WARSAW, CallingHours
+from app.domain.dates import WARSAW, local_midnight
+from app.domain.fieldwork import aapor
+from app.domain.fieldwork.calling import CallingHours
+from app.domain.fieldwork.outcomes import aapor_group
 from app.domain.messages import N_, Message
-from app.domain.outcomes import aapor_group
 from app.models.cati import Appointment, Call, Case, Outcome, SupervisorAction
 from app.models.fieldwork import Fieldwork, FieldworkInterviewer, Response, SampleUnit
 from app.models.users import Role, User
@@ -229,7 +230,7 @@ class Period:
 
 def _day_start(day: date) -> datetime:
     """The UTC moment a Warsaw day begins."""
-    return datetime.combine(day, time(), tzinfo=WARSAW).astimezone(UTC)
+    return local_midnight(day)
 
 
 def interviewer_figures(session: Session, fieldwork: Fieldwork) -> list[InterviewerFigures]:

@@ -6,13 +6,13 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from app.extensions import db_session
 from app.models.surveys import Survey, SurveyVersion
 from app.models.users import Role
-from app.security import roles
+from app.platform.extensions import db_session
+from app.platform.security import roles
+from app.platform.web import audit
 from app.surveys import services
 from app.surveys.forms import MAX_DEFINITION_BYTES, UploadDefinitionForm
-from app.web import audit
 
 bp = Blueprint("surveys", __name__, url_prefix="/surveys")
 

@@ -11,9 +11,9 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.domain.definition import Problem, load_definition
-from app.domain.flow import Flow
-from app.domain.questionnaire import Questionnaire
+from app.domain.questionnaire.definition import Problem, load_definition
+from app.domain.questionnaire.flow import Flow
+from app.domain.questionnaire.model import Questionnaire
 from app.models.surveys import Survey, SurveyVersion
 
 log = logging.getLogger(__name__)

@@ -21,10 +21,10 @@ def create_command(username: str, days: int, read_only: bool, name: str) -> None
     """Make a token for USERNAME and print it (once: only its hash is kept)."""
     from sqlalchemy import select
 
-    from app import audit
-    from app.extensions import get_db
     from app.models.tokens import TokenScope
     from app.models.users import User
+    from app.platform import audit
+    from app.platform.extensions import get_db
     from app.tokens.services import TokenError, create_token
 
     now = current_app.config["CLOCK"]()
@@ -54,7 +54,7 @@ def create_command(username: str, days: int, read_only: bool, name: str) -> None
 @api_tokens_group.command("list")
 def list_command() -> None:
     """List every token: id, user, scope, state, expiry, last use."""
-    from app.extensions import get_db
+    from app.platform.extensions import get_db
     from app.tokens.services import tokens_of
 
     now = current_app.config["CLOCK"]()
@@ -77,8 +77,8 @@ def list_command() -> None:
 @click.argument("token_id", type=int)
 def revoke_command(token_id: int) -> None:
     """Revoke token TOKEN_ID: it stops working at once."""
-    from app import audit
-    from app.extensions import get_db
+    from app.platform import audit
+    from app.platform.extensions import get_db
     from app.tokens.services import revoke_token
 
     now = current_app.config["CLOCK"]()

@@ -6,12 +6,12 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.extensions import db_session, now
 from app.models.tokens import TokenScope
-from app.security import any_role
+from app.platform.extensions import db_session, now
+from app.platform.security import any_role
+from app.platform.web import audit
 from app.tokens import services
 from app.tokens.forms import RevokeForm, TokenForm
-from app.web import audit
 
 bp = Blueprint("tokens", __name__, url_prefix="/account/api-tokens")
 

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import app.db
+import app.models.base
 
 revision: str = "76b8fc23d4ea"
 down_revision: str | None = None
@@ -24,7 +24,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("code", sa.String(length=100), nullable=False),
         sa.Column("title", sa.String(length=500), nullable=False),
-        sa.Column("created_at", app.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", app.models.base.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_survey")),
         sa.UniqueConstraint("code", name=op.f("uq_survey_code")),
     )
@@ -38,9 +38,9 @@ def upgrade() -> None:
         sa.Column("must_change_password", sa.Boolean(), nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("failed_logins", sa.Integer(), nullable=False),
-        sa.Column("locked_until", app.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("created_at", app.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("last_login_at", app.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("locked_until", app.models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", app.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("last_login_at", app.models.base.UTCDateTime(timezone=True), nullable=True),
         sa.CheckConstraint(
             "role IN ('admin', 'analyst', 'supervisor', 'interviewer')",
             name=op.f("ck_user_account_role_known"),
@@ -59,7 +59,7 @@ def upgrade() -> None:
         sa.Column("source", sa.LargeBinary(), nullable=False),
         sa.Column("title", sa.String(length=500), nullable=False),
         sa.Column("item_count", sa.Integer(), nullable=False),
-        sa.Column("loaded_at", app.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("loaded_at", app.models.base.UTCDateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
             "source_format IN ('yaml', 'xlsform')",
             name=op.f("ck_survey_version_source_format_known"),

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import app.db
+import app.models.base
 
 revision: str = "92e6dedd4f51"
 down_revision: str | None = "9af8b655849b"
@@ -59,20 +59,20 @@ def upgrade() -> None:
         sa.Column("queue_rank", sa.Integer(), nullable=False),
         sa.Column("assigned_interviewer_id", sa.Integer(), nullable=True),
         sa.Column("claimed_by_id", sa.Integer(), nullable=True),
-        sa.Column("claimed_at", app.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("claimed_at", app.models.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("retried", sa.Boolean(), nullable=False),
-        sa.Column("next_callable_at", app.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("next_callable_at", app.models.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("is_final", sa.Boolean(), nullable=False),
         sa.Column("excluded", sa.Boolean(), nullable=False),
         sa.Column("disposition_code", sa.String(length=10), nullable=False),
         sa.Column("disposition_outcome_id", sa.Integer(), nullable=True),
         sa.Column("ever_contacted", sa.Boolean(), nullable=False),
         sa.Column("notes", sa.Text(), nullable=False),
-        sa.Column("appointment_start", app.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("appointment_end", app.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("appointment_start", app.models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("appointment_end", app.models.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("appointment_interviewer_id", sa.Integer(), nullable=True),
-        sa.Column("updated_at", app.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", app.models.base.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["appointment_interviewer_id"],
             ["user_account.id"],
@@ -124,15 +124,15 @@ def upgrade() -> None:
         "appointment",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("case_id", sa.Integer(), nullable=False),
-        sa.Column("starts_at", app.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("ends_at", app.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("starts_at", app.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("ends_at", app.models.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("interviewer_id", sa.Integer(), nullable=True),
         sa.Column("phone_id", sa.Integer(), nullable=True),
         sa.Column("with_whom", sa.String(length=300), nullable=False),
         sa.Column("note", sa.Text(), nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("created_by_id", sa.Integer(), nullable=True),
-        sa.Column("created_at", app.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", app.models.base.UTCDateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
             "status IN ('pending', 'kept', 'missed', 'cancelled')",
             name=op.f("ck_appointment_status_known"),
@@ -171,8 +171,8 @@ def upgrade() -> None:
         sa.Column("interviewer_id", sa.Integer(), nullable=True),
         sa.Column("phone_id", sa.Integer(), nullable=True),
         sa.Column("number", sa.String(length=40), nullable=False),
-        sa.Column("started_at", app.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("ended_at", app.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("started_at", app.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("ended_at", app.models.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("outcome_id", sa.Integer(), nullable=True),
         sa.Column("note", sa.Text(), nullable=False),
         sa.Column("interview_seconds", sa.Integer(), nullable=False),
@@ -211,7 +211,7 @@ def upgrade() -> None:
         sa.Column("case_id", sa.Integer(), nullable=True),
         sa.Column("call_id", sa.Integer(), nullable=True),
         sa.Column("user_id", sa.Integer(), nullable=True),
-        sa.Column("at", app.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("at", app.models.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("action", sa.String(length=40), nullable=False),
         sa.Column("detail", sa.JSON(), nullable=False),
         sa.Column("note", sa.Text(), nullable=False),

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import app.db
+import app.models.base
 
 revision: str = "9af8b655849b"
 down_revision: str | None = "76b8fc23d4ea"
@@ -30,9 +30,9 @@ def upgrade() -> None:
         sa.Column("closes_on", sa.Date(), nullable=True),
         sa.Column("state", sa.String(length=10), nullable=False),
         sa.Column("open_link_token", sa.String(length=64), nullable=True),
-        sa.Column("created_at", app.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("opened_at", app.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("closed_at", app.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", app.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("opened_at", app.models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("closed_at", app.models.base.UTCDateTime(timezone=True), nullable=True),
         sa.CheckConstraint(
             "state IN ('draft', 'open', 'closed')", name=op.f("ck_fieldwork_state_known")
         ),
@@ -61,7 +61,7 @@ def upgrade() -> None:
         sa.Column("email", sa.String(length=300), nullable=False),
         sa.Column("variables", sa.JSON(), nullable=False),
         sa.Column("token", sa.String(length=64), nullable=False),
-        sa.Column("created_at", app.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", app.models.base.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["fieldwork_id"],
             ["fieldwork.id"],
@@ -107,9 +107,9 @@ def upgrade() -> None:
         sa.Column("via_web", sa.Boolean(), nullable=False),
         sa.Column("via_phone", sa.Boolean(), nullable=False),
         sa.Column("is_demo", sa.Boolean(), nullable=False),
-        sa.Column("started_at", app.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", app.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("completed_at", app.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("started_at", app.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", app.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("completed_at", app.models.base.UTCDateTime(timezone=True), nullable=True),
         sa.CheckConstraint(
             "status IN ('in_progress', 'complete')", name=op.f("ck_response_status_known")
         ),
@@ -144,7 +144,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("response_id", sa.Integer(), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=True),
-        sa.Column("at", app.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("at", app.models.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("action", sa.String(length=20), nullable=False),
         sa.Column("variable", sa.String(length=100), nullable=True),
         sa.Column("old_value", sa.JSON(), nullable=False),

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import app.db
+import app.models.base
 
 revision: str = "e89d945069e3"
 down_revision: str | None = "92e6dedd4f51"
@@ -25,7 +25,7 @@ def upgrade() -> None:
     op.create_table(
         "audit_event",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("at", app.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("at", app.models.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("actor_id", sa.Integer(), nullable=True),
         sa.Column("actor", sa.String(length=150), nullable=False),
         sa.Column("ip", sa.String(length=64), nullable=False),
@@ -57,9 +57,9 @@ def upgrade() -> None:
         sa.Column("error", sa.Text(), nullable=False),
         sa.Column("file_name", sa.String(length=200), nullable=False),
         sa.Column("size", sa.Integer(), nullable=False),
-        sa.Column("created_at", app.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("heartbeat_at", app.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("finished_at", app.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", app.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("heartbeat_at", app.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("finished_at", app.models.base.UTCDateTime(timezone=True), nullable=True),
         sa.CheckConstraint(
             "state IN ('queued', 'running', 'done', 'failed')",
             name=op.f("ck_export_job_state_known"),
@@ -110,7 +110,9 @@ def upgrade() -> None:
     with op.batch_alter_table("fieldwork", schema=None) as batch_op:
         batch_op.add_column(sa.Column("retain_contacts_until", sa.Date(), nullable=True))
         batch_op.add_column(
-            sa.Column("contacts_erased_at", app.db.UTCDateTime(timezone=True), nullable=True)
+            sa.Column(
+                "contacts_erased_at", app.models.base.UTCDateTime(timezone=True), nullable=True
+            )
         )
 
     if op.get_bind().dialect.name == "postgresql":

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import app.db
+import app.models.base
 
 revision: str = "5c0a7e21b9d4"
 down_revision: str | None = "5c1b7e2d9a40"
@@ -27,10 +27,10 @@ def upgrade() -> None:
         sa.Column("hint", sa.String(length=12), nullable=False),
         sa.Column("token_hash", sa.String(length=64), nullable=False),
         sa.Column("scope", sa.String(length=10), nullable=False),
-        sa.Column("created_at", app.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("expires_at", app.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("revoked_at", app.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("last_used_at", app.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", app.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", app.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("revoked_at", app.models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("last_used_at", app.models.base.UTCDateTime(timezone=True), nullable=True),
         sa.CheckConstraint("scope IN ('read', 'write')", name=op.f("ck_api_token_scope_known")),
         sa.ForeignKeyConstraint(
             ["user_id"],

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import app.db
+import app.models.base
 
 revision: str = "b3c8e1f2a9d4"
 down_revision: str | None = "a76594a051c1"
@@ -34,7 +34,7 @@ def upgrade() -> None:
         "login_throttle",
         sa.Column("address", sa.String(length=64), nullable=False),
         sa.Column("failures", sa.Integer(), nullable=False),
-        sa.Column("window_started_at", app.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("window_started_at", app.models.base.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("address", name=op.f("pk_login_throttle")),
     )
     op.create_table(
@@ -49,9 +49,9 @@ def upgrade() -> None:
         sa.Column("total", sa.Integer(), nullable=False),
         sa.Column("done", sa.Integer(), nullable=False),
         sa.Column("problems", sa.JSON(), nullable=False),
-        sa.Column("created_at", app.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("heartbeat_at", app.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("finished_at", app.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", app.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("heartbeat_at", app.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("finished_at", app.models.base.UTCDateTime(timezone=True), nullable=True),
         sa.CheckConstraint(
             "state IN ('queued', 'running', 'done', 'failed')",
             name=op.f("ck_sample_import_state_known"),

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import app.db
+import app.models.base
 
 revision: str = "c0f3e9a1b7d2"
 down_revision: str | None = "5c0a7e21b9d4"
@@ -50,9 +50,9 @@ def upgrade() -> None:
         sa.Column("total", sa.Integer(), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("error", sa.Text(), nullable=False),
-        sa.Column("created_at", app.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("heartbeat_at", app.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("finished_at", app.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", app.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("heartbeat_at", app.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("finished_at", app.models.base.UTCDateTime(timezone=True), nullable=True),
         sa.CheckConstraint(
             "kind IN ('invitation', 'reminder')", name=op.f("ck_mail_wave_kind_known")
         ),
@@ -85,8 +85,8 @@ def upgrade() -> None:
         sa.Column("state", sa.String(length=10), nullable=False),
         sa.Column("message_id", sa.String(length=300), nullable=False),
         sa.Column("error", sa.Text(), nullable=False),
-        sa.Column("queued_at", app.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("sent_at", app.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("queued_at", app.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("sent_at", app.models.base.UTCDateTime(timezone=True), nullable=True),
         sa.CheckConstraint(
             "state IN ('queued', 'sending', 'sent', 'failed', 'bounced', 'skipped')",
             name=op.f("ck_mail_message_state_known"),
@@ -119,10 +119,12 @@ def upgrade() -> None:
         batch_op.create_index("ix_mail_message_wave_state", ["wave_id", "state"], unique=False)
     with op.batch_alter_table("sample_unit", schema=None) as batch_op:
         batch_op.add_column(
-            sa.Column("mail_opted_out_at", app.db.UTCDateTime(timezone=True), nullable=True)
+            sa.Column(
+                "mail_opted_out_at", app.models.base.UTCDateTime(timezone=True), nullable=True
+            )
         )
         batch_op.add_column(
-            sa.Column("mail_bounced_at", app.db.UTCDateTime(timezone=True), nullable=True)
+            sa.Column("mail_bounced_at", app.models.base.UTCDateTime(timezone=True), nullable=True)
         )
     with op.batch_alter_table("export_job", schema=None) as batch_op:
         batch_op.add_column(sa.Column("attempts", sa.Integer(), server_default="0", nullable=False))

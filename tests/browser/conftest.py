@@ -1,7 +1,8 @@
 """Browser tests: the real app served on loopback, driven by Debian's Chromium (Playwright).
 
 One server per test run: ``create_app`` on a temporary SQLite database migrated with
-``app.migrate.upgrade``, served by werkzeug in a background thread on 127.0.0.1 (a free port).
+``app.platform.migrate.upgrade``, served by werkzeug in a background thread on 127.0.0.1 (a
+free port).
 Each shipped questionnaire gets one open fieldwork with a sample of institutions; a test
 takes fresh personal links from it with the ``new_link`` fixture.
 
@@ -25,7 +26,8 @@ import pytest
 from flask import Flask
 from werkzeug.serving import WSGIRequestHandler, make_server
 
-from app import create_app, migrate
+from app import create_app
+from app.platform import migrate
 from tests.conftest import SHIPPED, TEST_PASSWORD, FakeClock
 
 CHROMIUM = Path(os.environ.get("ANKIETA_CHROMIUM", "/usr/bin/chromium"))

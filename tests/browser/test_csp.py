@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import pytest
 from playwright.sync_api import expect
 
-from app.headers import CONTENT_SECURITY_POLICY
+from app.platform.headers import CONTENT_SECURITY_POLICY
 from tests.browser.forms import ANSWERS, fill_page, go_on, walk_questionnaire
 from tests.browser.test_interviewer import make_cati_fieldwork, work_the_queue
 

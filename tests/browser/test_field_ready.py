@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from app.domain.flow import PHONE, WEB
+from app.domain.questionnaire.flow import PHONE, WEB
 from tests.browser.conftest import SHIPPED_SURVEYS
 from tests.browser.forms import go_on, start
 from tests.browser.walks import covering_walks, fill_page, start_interview

@@ -16,7 +16,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from app.domain.calling import WARSAW
+from app.domain.dates import WARSAW
 from app.models.cati import Appointment, Call, Case
 from app.models.fieldwork import Response
 from app.models.users import Role

@@ -1,7 +1,8 @@
 """Every shipped questionnaire, by phone and on the web, with every conditional question opened.
 
 The answers are not written per questionnaire: ``tests/browser/walks.py`` draws complete
-responses from the definition (``app.domain.synthetic``) and keeps a few that, together,
+responses from the definition (``app.domain.questionnaire.synthetic``) and keeps a few that,
+together,
 make every conditional question relevant. Each is typed into the real pages; on every page
 the browser must show exactly the questions the server's flow finds relevant (form.js's
 live skip logic agrees with the server), the server must accept every page, and the pages
@@ -16,7 +17,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from app.domain.flow import PHONE, WEB, Flow
+from app.domain.questionnaire.flow import PHONE, WEB, Flow
 from app.models.fieldwork import Response, SampleUnit
 from tests.browser.conftest import SHIPPED_SURVEYS, LiveServer
 from tests.browser.forms import start

@@ -1,7 +1,8 @@
 """Walks through a questionnaire that, together, open every conditional question.
 
 Nothing here is written per questionnaire: the answers come from the definition itself.
-``app.domain.synthetic.generate_answers`` plays respondents (or interviewers) with different
+``app.domain.questionnaire.synthetic.generate_answers`` plays respondents (or interviewers)
+with different
 seeds; each result is a complete response the server accepts page by page. From those, a
 few are picked (greedily) so that every conditional variable — a question under a
 ``relevant`` (its own or an enclosing group's), a matrix row of one, an "other" text — is
@@ -19,10 +20,10 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from app.domain.definition import load_definition
-from app.domain.flow import DONT_KNOW, Flow, Missing, Mode, Variable, VariableKind
-from app.domain.questionnaire import Item, ItemType
-from app.domain.synthetic import generate_answers
+from app.domain.questionnaire.definition import load_definition
+from app.domain.questionnaire.flow import DONT_KNOW, Flow, Missing, Mode, Variable, VariableKind
+from app.domain.questionnaire.model import Item, ItemType
+from app.domain.questionnaire.synthetic import generate_answers
 from tests.conftest import SHIPPED, TEST_PASSWORD
 
 TODAY = date(2026, 3, 16)  # the live server's clock (Monday 16 March 2026)

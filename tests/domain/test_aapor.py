@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.domain.aapor import FORMULAS, DispositionCounts, Rates, estimate_e, rates
+from app.domain.fieldwork.aapor import FORMULAS, DispositionCounts, Rates, estimate_e, rates
 
 RATE_NAMES = list(FORMULAS)
 

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.domain.calling import (
+from app.domain.fieldwork.calling import (
     WARSAW,
     CallingHours,
     CallingHoursError,
@@ -21,8 +21,8 @@ from app.domain.calling import (
     schedule_after_call,
     why_nothing,
 )
+from app.domain.fieldwork.outcomes import DEFAULT_OUTCOMES
 from app.domain.messages import Message
-from app.domain.outcomes import DEFAULT_OUTCOMES
 
 OUT = {outcome.code: outcome for outcome in DEFAULT_OUTCOMES}
 OFFICE = CallingHours.office_hours()

@@ -7,9 +7,9 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.domain.definition import MAX_DEFINITION_BYTES, load_definition
-from app.domain.expressions import Context, Expression
-from app.domain.questionnaire import Availability, ItemType
+from app.domain.questionnaire.definition import MAX_DEFINITION_BYTES, load_definition
+from app.domain.questionnaire.expressions import Context, Expression
+from app.domain.questionnaire.model import Availability, ItemType
 
 EXAMPLE = """\
 settings:
@@ -216,7 +216,7 @@ BROKEN_IN_PLACES = EXAMPLE.replace(
 def test_libyaml_parses_where_installed_with_the_same_problems_and_lines(monkeypatch) -> None:
     import yaml
 
-    from app.domain import definition
+    from app.domain.questionnaire import definition
 
     assert yaml.__with_libyaml__  # PyYAML's wheels ship it: the fast path is what runs here
     assert definition._LocatingLoader.__name__ == "_CLocatingLoader"

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from app.domain.definition import load_definition
-from app.domain.export import AnswerReader
-from app.domain.flow import Flow, answers_from_json, answers_to_json
-from app.domain.synthetic import generate_answers
+from app.domain.outputs.export import AnswerReader
+from app.domain.questionnaire.definition import load_definition
+from app.domain.questionnaire.flow import Flow, answers_from_json, answers_to_json
+from app.domain.questionnaire.synthetic import generate_answers
 
 SURVEYS = Path(__file__).resolve().parent.parent.parent / "surveys"
 SAMPLES = [

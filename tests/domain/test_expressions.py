@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.domain.expressions import (
+from app.domain.questionnaire.expressions import (
     MAX_LENGTH,
     Context,
     Expression,

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from app.domain.expressions import MAX_DEPTH, Context, ExpressionError, parse
+from app.domain.questionnaire.expressions import MAX_DEPTH, Context, ExpressionError, parse
 
 # Generous, so a loaded CI machine does not fail them; each case takes milliseconds.
 TIME_LIMIT = 2.0

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from app.domain.expressions import Context, ExpressionError, parse
+from app.domain.questionnaire.expressions import Context, ExpressionError, parse
 
 from .expression_cases import CASES, CHOICE, SAMPLE, TODAY, VALUES
 

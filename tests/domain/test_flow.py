@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
-from app.domain.expressions import parse
-from app.domain.flow import (
+from app.domain.messages import Message
+from app.domain.questionnaire.expressions import parse
+from app.domain.questionnaire.flow import (
     ASIDE_KEY,
     DONT_KNOW,
     DONT_KNOW_FIELD_VALUE,
@@ -24,8 +25,7 @@ from app.domain.flow import (
     answers_from_json,
     answers_to_json,
 )
-from app.domain.messages import Message
-from app.domain.questionnaire import (
+from app.domain.questionnaire.model import (
     Availability,
     Choice,
     ChoiceList,

@@ -19,8 +19,8 @@ from typing import Any
 
 import pytest
 
-from app.domain.definition import load_definition
-from app.domain.flow import (
+from app.domain.questionnaire.definition import load_definition
+from app.domain.questionnaire.flow import (
     DONT_KNOW,
     DONT_KNOW_FIELD_VALUE,
     PHONE,
@@ -35,7 +35,7 @@ from app.domain.flow import (
     answers_from_json,
     answers_to_json,
 )
-from app.domain.questionnaire import Availability, Choice, ItemType
+from app.domain.questionnaire.model import Availability, Choice, ItemType
 
 SURVEYS = Path(__file__).resolve().parents[2] / "surveys"
 TODAY = date(2026, 3, 31)

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.domain.outcomes import (
+from app.domain.fieldwork.outcomes import (
     AAPOR_GROUPS,
     COMPLETED_ONLINE_CODE,
     DEFAULT_OUTCOMES,

@@ -8,9 +8,7 @@ from typing import Any
 
 import pytest
 
-from app.domain.definition import load_definition
-from app.domain.flow import DONT_KNOW, REFUSED, Flow, answers_from_json
-from app.domain.report import (
+from app.domain.outputs.report import (
     NO_VALUE,
     ClosedTable,
     NumericSummary,
@@ -18,6 +16,8 @@ from app.domain.report import (
     build_report,
     response_rates,
 )
+from app.domain.questionnaire.definition import load_definition
+from app.domain.questionnaire.flow import DONT_KNOW, REFUSED, Flow, answers_from_json
 
 DEFINITION = """
 settings:

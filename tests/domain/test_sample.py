@@ -17,9 +17,8 @@ import xlsxwriter
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.domain import sample as sample_module
-from app.domain.messages import Message
-from app.domain.sample import (
+from app.domain.fieldwork import sample as sample_module
+from app.domain.fieldwork.sample import (
     ALIASES,
     STANDARD_COLUMNS,
     SampleParseResult,
@@ -31,6 +30,7 @@ from app.domain.sample import (
     sample_template_xlsx,
     standard_column,
 )
+from app.domain.messages import Message
 
 POLISH = "Zażółć gęślą jaźń ĄĆĘŁŃÓŚŹŻ"
 

@@ -10,10 +10,18 @@ from typing import Any
 
 import pytest
 
-from app.domain.definition import load_definition
-from app.domain.expressions import Expression, parse
-from app.domain.flow import PHONE, WEB, Flow, Missing, Mode, answers_from_json, answers_to_json
-from app.domain.synthetic import SyntheticAnswers, generate_answers
+from app.domain.questionnaire.definition import load_definition
+from app.domain.questionnaire.expressions import Expression, parse
+from app.domain.questionnaire.flow import (
+    PHONE,
+    WEB,
+    Flow,
+    Missing,
+    Mode,
+    answers_from_json,
+    answers_to_json,
+)
+from app.domain.questionnaire.synthetic import SyntheticAnswers, generate_answers
 
 SURVEYS = Path(__file__).resolve().parents[2] / "surveys"
 SHIPPED = sorted(path.stem for path in SURVEYS.glob("*.yaml"))

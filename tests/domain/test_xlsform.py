@@ -10,9 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook
 
-from app.domain.definition import load_definition
-from app.domain.expressions import Expression
-from app.domain.questionnaire import Questionnaire, Text
+from app.domain.questionnaire.definition import load_definition
+from app.domain.questionnaire.expressions import Expression
+from app.domain.questionnaire.model import Questionnaire, Text
 
 PL, EN = "label::Polski (pl)", "label::English (en)"
 SURVEY = [
@@ -319,7 +319,7 @@ def test_random_bytes_as_a_workbook_never_raise(data: bytes) -> None:
 
 
 def test_a_valid_workbook_carrying_a_zip_bomb_is_refused_before_unpacking() -> None:
-    from app.domain.xlsform import load_xlsform
+    from app.domain.questionnaire.xlsform import load_xlsform
 
     good = _workbook(
         [{"type": "integer", "name": "a1", "label": "A1"}],

@@ -11,7 +11,7 @@ import pytest
 from flask import Flask
 
 from app.models.users import Role
-from app.security import access_rule
+from app.platform.security import access_rule
 
 ANON = "anonymous"
 EVERYONE = {ANON, *Role}

@@ -25,7 +25,7 @@ from schemathesis.checks import (
 )
 from sqlalchemy import select
 
-from app.db import Base
+from app.models.base import Base
 from app.models.fieldwork import Response
 from app.models.tokens import TokenScope
 from app.models.users import Role, User

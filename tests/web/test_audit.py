@@ -17,11 +17,11 @@ from flask_babel import force_locale
 from flask_babel import gettext as babel_gettext
 from sqlalchemy import func, select, text
 
-from app import audit as audit_module
 from app.models.audit import AuditEvent
 from app.models.cati import Case
 from app.models.fieldwork import Response, ResponseChange, SampleUnit
 from app.models.users import Role, User
+from app.platform import audit as audit_module
 from tests.conftest import SHIPPED, TEST_PASSWORD, unit_token
 from tests.helpers import page_text, prepare_file
 from tests.web.test_respond_walks import SCENARIOS, Respondent, fill

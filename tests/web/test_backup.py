@@ -17,14 +17,14 @@ import pytest
 from flask import Flask
 from sqlalchemy import MetaData, Table, create_engine, delete, select, text, update
 
-from app import backup as backup_module
-from app import migrate
-from app.backup import BackupError, pg_environment
+from app.backup import services as backup_module
+from app.backup.services import BackupError, pg_environment
 from app.cati.services import AppointmentRequest, claim_next, finish_call, log_action, start_call
-from app.db import Base
+from app.models.base import Base
 from app.models.cati import Call, Outcome
 from app.models.fieldwork import Fieldwork, Response
 from app.models.users import User
+from app.platform import migrate
 
 SURVEY = Path(__file__).resolve().parents[2] / "surveys" / "monitoring_cis_kis.yaml"
 

@@ -1,7 +1,7 @@
 """The call queue in the database: claim_next agrees with the domain's pick_next, keeps the
 scheduling rules with an injected clock, and never gives one case to two interviewers.
 
-``app.domain.calling.pick_next`` is the specification; ``app.cati.services.claim_next``
+``app.domain.fieldwork.calling.pick_next`` is the specification; ``app.cati.services.claim_next``
 answers the same question with two SQL queries (appointments, then the regular queue).
 """
 
@@ -26,11 +26,12 @@ from app.cati.services import (
     seed_outcomes,
     start_call,
 )
-from app.db import begin_for_writing, make_engine
-from app.domain.calling import WARSAW, CallingHours, QueueCase, pick_next, why_nothing
+from app.domain.dates import WARSAW
+from app.domain.fieldwork.calling import CallingHours, QueueCase, pick_next, why_nothing
 from app.models.cati import Call, Case, Outcome
 from app.models.fieldwork import Fieldwork, Response, ResponseStatus, SampleUnit
 from app.models.users import Role
+from app.platform.db import begin_for_writing, make_engine
 
 pytestmark = pytest.mark.db
 

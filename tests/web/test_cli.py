@@ -101,7 +101,7 @@ def test_init_migrates_and_loads_every_shipped_survey(app, runner) -> None:
 
 
 def test_demo_sets_up_an_open_fieldwork_once_after_init(app, runner, client) -> None:
-    from app.demo import DEMO_PHONE_CASES
+    from app.demo.services import DEMO_PHONE_CASES
     from app.models.fieldwork import Fieldwork, SampleUnit
 
     assert runner.invoke(args=["init"]).exit_code == 0

@@ -7,11 +7,11 @@ from datetime import datetime
 from flask import Flask
 from sqlalchemy import func, select
 
-from app.demo import DEMO_PHONE_CASES, ensure_demo_fieldwork
-from app.domain.flow import answers_from_json
+from app.demo.services import DEMO_PHONE_CASES, ensure_demo_fieldwork
+from app.domain.dates import local_date
+from app.domain.questionnaire.flow import answers_from_json
 from app.models.cati import Case
 from app.models.fieldwork import Fieldwork, Response, ResponseStatus, SampleUnit
-from app.respond.services import local_today
 from app.surveys.services import flow_of
 
 
@@ -59,9 +59,7 @@ def test_demo_data_creates_valid_demo_responses(app, runner, make_fieldwork, clo
             completed = _as_utc(response.completed_at or response.updated_at, clock.now)
             assert _as_utc(response.started_at, clock.now) <= completed <= clock.now
             answers = answers_from_json(flow.questionnaire, response.answers, flow.variables)
-            state = flow.state(
-                answers, sample=unit.sample_variables(), today=local_today(completed)
-            )
+            state = flow.state(answers, sample=unit.sample_variables(), today=local_date(completed))
             if response.status == ResponseStatus.COMPLETE:
                 assert flow.problems(state) == {}
             assert "@aside" not in answers

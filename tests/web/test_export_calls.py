@@ -41,7 +41,7 @@ from app.cati.services import (
     rates_for,
     start_call,
 )
-from app.domain.aapor import FORMULAS
+from app.domain.fieldwork.aapor import FORMULAS
 from app.fieldwork import services as fieldwork_services
 from app.models.cati import Case
 from app.models.fieldwork import Fieldwork, SampleUnit
@@ -133,7 +133,8 @@ CALLS = [
     ),
 ]  # fmt: skip
 
-# each case's disposition (AAPOR code, outcome behind it), by the rules of app.domain.outcomes
+# each case's disposition (AAPOR code, outcome behind it), by the rules of
+# app.domain.fieldwork.outcomes
 DISPOSITIONS = {
     "A-01": ("3.13", "no_answer"),  # the call under way has no outcome yet
     "B-02": ("2.112", "hard_refusal"),  # the fax ruled out the first number only

@@ -14,8 +14,8 @@ import pyreadstat
 import pytest
 from flask import Flask
 
-from app.domain.export import META_COLUMNS
-from app.domain.questionnaire import Availability, ItemType
+from app.domain.outputs.export import META_COLUMNS
+from app.domain.questionnaire.model import Availability, ItemType
 from app.exports.cli import translate
 from app.exports.services import ExportOptions
 from app.exports.statfiles import write_statfile
@@ -241,7 +241,7 @@ def test_web_prepares_the_file_as_a_background_job(
 
 
 def test_labels_too_long_for_the_format_end_with_an_ellipsis():
-    from app.domain.statfiles import SPSS_LABEL_BYTES, fit_bytes
+    from app.domain.outputs.statfiles import SPSS_LABEL_BYTES, fit_bytes
 
     text = "Zażółć gęślą jaźń " * 30
     cut = fit_bytes(text, SPSS_LABEL_BYTES)

@@ -43,10 +43,10 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
-from app.db import make_engine
-from app.domain.flow import answers_from_json, answers_to_json
+from app.domain.dates import local_date
+from app.domain.questionnaire.flow import answers_from_json, answers_to_json
 from app.models.fieldwork import Response, ResponseStatus, SampleUnit
-from app.respond.services import local_today
+from app.platform.db import make_engine
 from app.respond.views import read_page_post
 from app.surveys.services import flow_of
 from bench._server import ROOT, gunicorn
@@ -266,7 +266,7 @@ class Checked:
 
 def _check_database(url: str, respondents: list[Respondent]) -> Checked:
     """Every acknowledged page stored exactly and every response whole and consistent."""
-    today = local_today(datetime.now(UTC))
+    today = local_date(datetime.now(UTC))
     by_token = {r.token: r for r in respondents}
     checked = Checked()
     engine = make_engine(url)
@@ -609,7 +609,7 @@ def _assert_clean_503(app: Flask, response) -> None:
 def test_connections_terminated_between_requests(
     app: Flask, client, make_fieldwork, pre_ping: bool, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from app.db import Database
+    from app.platform.db import Database
 
     if not pre_ping:  # what the 503 page is for: a dead pooled connection used as it is
         app.extensions["ankieta.db"].dispose()

@@ -14,8 +14,8 @@ import io
 import pytest
 from sqlalchemy import select
 
-from app.domain.flow import Flow
-from app.domain.upgrade import compare
+from app.domain.questionnaire.flow import Flow
+from app.domain.questionnaire.upgrade import compare
 from app.models.audit import AuditEvent
 from app.models.fieldwork import Fieldwork, Response
 from app.models.surveys import SurveyVersion

@@ -242,7 +242,7 @@ def test_malformed_mail_settings_are_refused_in_one_line_without_the_password(
     app.config.update(SMTP_URL="smtps://ropsuser:tajne-haslo@mail.example.pl", MAIL_FROM="nobody")
     result = runner.invoke(args=["invitations", "send", str(fieldwork_id)])
     assert "ANKIETA_MAIL_FROM" in result.output and "tajne-haslo" not in result.output
-    from app.domain.mail import parse_smtp_url
+    from app.domain.fieldwork.mail import parse_smtp_url
 
     settings = parse_smtp_url("smtps://ropsuser:tajne-haslo@mail.example.pl")
     assert (settings.port, settings.tls) == (465, "ssl")

@@ -14,9 +14,9 @@ import textwrap
 
 import pytest
 
-from app import memory
-from app.memory import Trimmer, trimmer_of
 from app.models.users import Role
+from app.platform import memory
+from app.platform.memory import Trimmer, trimmer_of
 from bench._server import ROOT
 from tests.helpers import prepare_file
 
@@ -108,7 +108,7 @@ def test_the_heap_is_trimmed_after_each_export_job(
 FRAGMENTED_HEAP = textwrap.dedent(
     """
     import os
-    from app.memory import malloc_trim
+    from app.platform.memory import malloc_trim
     from bench._server import rss_kib
 
     def rss_mib():

@@ -10,8 +10,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect
 
-from app import migrate
-from app.db import Base
+from app.models.base import Base
+from app.platform import migrate
 
 PROJECT = Path(__file__).resolve().parents[2]
 

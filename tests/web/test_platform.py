@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import text
 
 from app import create_app
-from app.config import ConfigError, load_config
 from app.models.users import Role
+from app.platform.config import ConfigError, load_config
 from tests.helpers import page_text
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -156,7 +156,7 @@ def test_forbidden_page_is_a_polish_403(client, login_as):
 
 def test_unexpected_error_is_a_polish_500_and_rolls_back(app, client, login_as):
     def broken():
-        from app.extensions import db_session
+        from app.platform.extensions import db_session
 
         db_session().execute(text("UPDATE user_account SET full_name = 'half-written'"))
         raise RuntimeError("boom")

@@ -27,9 +27,9 @@ import pytest
 from flask import Flask, Response, template_rendered
 
 from app import create_app
-from app.headers import CONTENT_SECURITY_POLICY, TokenMaskingFilter, mask_tokens
 from app.models.users import Role
-from app.security import public
+from app.platform.headers import CONTENT_SECURITY_POLICY, TokenMaskingFilter, mask_tokens
+from app.platform.security import public
 from tests.conftest import SHIPPED, TEST_PASSWORD, unit_token
 from tests.web.test_access import EXPECTED
 from tests.web.test_cati_screens import _case_id, _dial, _interview_to_the_end, _take_next

@@ -2,7 +2,7 @@
 
 A small data set (six institutions, two interviewers, calls made through the CATI services)
 is shown on the fieldwork's screen; every figure is compared with a hand-computed one, and
-the rates also with ``app.domain.aapor.rates`` on the same counts. Every action changes
+the rates also with ``app.domain.fieldwork.aapor.rates`` on the same counts. Every action changes
 what it should and logs a SupervisorAction; refused input answers 400 and changes nothing.
 """
 
@@ -24,8 +24,8 @@ from app.cati.services import (
     outcomes_of,
     start_call,
 )
-from app.domain import aapor
-from app.domain.calling import CallingHours, CallingHoursError
+from app.domain.fieldwork import aapor
+from app.domain.fieldwork.calling import CallingHours, CallingHoursError
 from app.models.cati import Call, Case, SupervisorAction
 from app.models.fieldwork import Fieldwork, SampleUnit
 from app.models.users import Role, User

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from app.config import ConfigError
 from app.exports import jobs
 from app.models.fieldwork import Fieldwork
 from app.models.users import Role
-from app.tasks import make_huey
+from app.platform.config import ConfigError
+from app.platform.tasks import make_huey
 from tests.helpers import wait_for_file
 
 

@@ -1,0 +1,1 @@
+"""Backups of the database and their restore: the service and its commands."""

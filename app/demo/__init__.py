@@ -1,0 +1,1 @@
+"""The demo: accounts, a fieldwork with a sample, and synthetic answers for `make run`."""

@@ -1,0 +1,1 @@
+"""Fieldwork rules: call outcomes and AAPOR codes, the calling queue, sample files, mail."""

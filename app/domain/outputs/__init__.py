@@ -1,0 +1,1 @@
+"""What analysts take away: response tables and codebooks, reports, SPSS/Stata files."""

@@ -1,0 +1,555 @@
+"""The response export's column model and cell values, independent of the file format.
+
+The exporter (``app.exports.services``) reads responses from the database and writes
+spreadsheets; this module decides *what* goes in them:
+
+Columns
+    ``response_columns(questionnaires)`` lists one ``Column`` per variable in questionnaire
+    order — a matrix row and an ``_other`` text are variables of their own, a calculation is
+    one too — and after a select_multiple's code column one 0/1 column per choice, named
+    ``<variable>_<code>``. Several definition versions of one survey line up: the column set
+    is the union, each new variable placed after the one it follows in its own version.
+
+Values
+    ``RowConverter(flow-variables, columns, ...)`` turns one response's clean answers
+    (``Flow.clean_answers``) into cells: ``None`` (empty: not asked, irrelevant or not
+    answered), ``int``/``float`` (numbers), ``date`` (an Excel date) or ``str`` (text, codes:
+    a code is always text, so ``"01"`` keeps its zero). Don't know / refused become their
+    numeric codes (``Missing.code``), or their labels in labels mode. A select_multiple's
+    0/1 columns are blank unless the question has a real answer.
+
+Safety
+    ``fit_cell`` truncates text longer than a spreadsheet cell holds, with a visible marker;
+    ``neutralise`` puts an apostrophe before every part of a text that a spreadsheet would
+    read as a formula, whichever of comma, semicolon or tab it splits the line on (for CSV;
+    the XLSX writer never turns a string into a formula in the first place).
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from app.domain.messages import N_, Message
+from app.domain.questionnaire.flow import (
+    Flow,
+    Missing,
+    State,
+    Variable,
+    VariableKind,
+    date_from_json,
+    decimal_from_json,
+)
+from app.domain.questionnaire.model import Item, ItemType, Questionnaire
+
+CELL_MAX_LENGTH = 32_767  # what one Excel cell holds
+TRUNCATED_MARKER = "[…]"
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+MULTIPLE_SEPARATOR = " "  # between codes of a select_multiple (codes hold no spaces)
+LABEL_SEPARATOR = "; "  # between labels, which may hold spaces
+
+DONT_KNOW_LABEL = Message(N_("Don't know"))
+REFUSED_LABEL = Message(N_("Refused"))
+
+Cell = None | int | float | str | date | datetime
+
+# the fixed columns before the questionnaire's, as data (snake_case), not interface text
+META_COLUMNS = (
+    "response_id",
+    "external_id",
+    "institution",
+    "entity_type",
+    "subregion",
+    "powiat",
+    "gmina",
+    "mode",
+    "status",
+    "started",
+    "completed",
+    "duration_minutes",
+    "interviewer",
+    "definition_version",
+    "demo",  # 1: made up by `ankieta demo-data`, not a real institution's answers
+    "test",  # 1: given through the test link (exported only when asked for)
+)
+
+
+class ColumnKind(enum.Enum):
+    """What a column shows of its variable."""
+
+    VALUE = "value"  # the value itself (for a select_multiple: its codes)
+    CHOICE = "choice"  # 1/0: whether one choice of a select_multiple was ticked
+
+
+@dataclass(frozen=True)
+class Column:
+    """One questionnaire column of the Responses sheet."""
+
+    name: str  # the header
+    variable: str
+    kind: ColumnKind
+    value_type: ItemType
+    code: str | None = None  # for CHOICE
+
+
+def variables_in_order(flow: Flow) -> list[Variable]:
+    """Every variable of a flow's questionnaire, in questionnaire order (calculations too)."""
+    return list(flow.variables.values())
+
+
+def merge_in_order(sequences: Iterable[Sequence[str]]) -> list[str]:
+    """The union of name sequences; a name new in a later one follows its predecessor there."""
+    merged: list[str] = []
+    for names in sequences:
+        seen = set(merged)
+        previous: str | None = None
+        for name in names:
+            if name not in seen:
+                at = merged.index(previous) + 1 if previous is not None else 0
+                merged.insert(at, name)
+                seen.add(name)
+            previous = name
+    return merged
+
+
+def response_columns(flows: Sequence[Flow]) -> list[Column]:
+    """The questionnaire columns for responses of these versions' flows (oldest first)."""
+    latest: dict[str, tuple[Variable, Questionnaire]] = {}
+    codes: dict[str, list[str]] = {}  # select_multiple codes, union over the versions
+    orders: list[list[str]] = []
+    for flow in flows:
+        q = flow.questionnaire
+        variables = variables_in_order(flow)
+        orders.append([var.name for var in variables])
+        for var in variables:
+            latest[var.name] = (var, q)
+            if var.value_type is ItemType.SELECT_MULTIPLE:
+                choices = q.choice_list(var.item)
+                own = list(choices.codes) if choices else []
+                codes[var.name] = merge_in_order([codes.get(var.name, []), own])
+    columns: list[Column] = []
+    for name in merge_in_order(orders):
+        var, _ = latest[name]
+        columns.append(Column(name, name, ColumnKind.VALUE, var.value_type))
+        for code in codes.get(name, ()):
+            columns.append(
+                Column(f"{name}_{code}", name, ColumnKind.CHOICE, ItemType.INTEGER, code)
+            )
+    return columns
+
+
+class RowConverter:
+    """Turns the clean answers of responses of one definition version into cells."""
+
+    def __init__(
+        self,
+        flow: Flow,
+        columns: Sequence[Column],
+        *,
+        labels: bool = False,
+        language: str | None = None,
+        missing_labels: Mapping[Missing, str] | None = None,
+    ) -> None:
+        q = flow.questionnaire
+        self.columns = tuple(columns)
+        self.labels = labels
+        self.language = language or q.settings.default_language
+        self.missing_codes = {m: m.code(q.settings) for m in Missing}
+        self.missing_labels = dict(missing_labels or {})
+        variables = flow.variables
+        # labels of choice codes, per variable, in the export's language
+        self.choice_labels: dict[str, dict[str, str]] = {}
+        if labels:
+            for name, var in variables.items():
+                if var.value_type in (ItemType.SELECT_ONE, ItemType.SELECT_MULTIPLE):
+                    choices = q.choice_list(var.item)
+                    if choices is not None:
+                        self.choice_labels[name] = {
+                            c.name: c.label.get(self.language, q.settings.default_language)
+                            for c in choices.choices
+                        }
+
+        # one converter per column, chosen once, so that a row costs one call per cell
+        self._converters = [self._converter(column) for column in self.columns]
+
+    def _converter(self, column: Column) -> Callable[[Any], Cell]:
+        name = column.variable
+        if column.kind is ColumnKind.CHOICE:
+            code = column.code
+
+            # a tick column is blank when the question got no real answer (DK/RF)
+            def tick(value: Any) -> Cell:
+                return int(code in value) if type(value) is tuple else None
+
+            return tick
+        if column.value_type in (ItemType.INTEGER, ItemType.TEXT, ItemType.TEXTAREA) and not (
+            self.labels and name in self.choice_labels
+        ):
+
+            def plain(value: Any) -> Cell:
+                kind = type(value)
+                return value if kind is int or kind is str else self.value_cell(name, value)
+
+            return plain
+        return lambda value: self.value_cell(name, value)
+
+    def cells(self, clean: Mapping[str, Any]) -> list[Cell]:
+        """One cell per column for a response's clean answers."""
+        get = clean.get
+        return [
+            None if (value := get(column.variable)) is None else convert(value)
+            for column, convert in zip(self.columns, self._converters, strict=True)
+        ]
+
+    def value_cell(self, name: str, value: Any) -> Cell:
+        """The cell for one variable's value."""
+        if isinstance(value, Missing):
+            if self.labels:
+                return self.missing_labels.get(value, value.value)
+            return self.missing_codes[value]
+        if isinstance(value, bool):  # a calculation's true/false
+            return int(value)
+        if isinstance(value, int | float | date | datetime):
+            return value
+        if isinstance(value, Decimal):
+            # definitions keep decimals within 15 significant digits, which a double holds
+            return int(value) if value == value.to_integral_value() else float(value)
+        if isinstance(value, tuple):
+            if self.labels and name in self.choice_labels:
+                labels = self.choice_labels[name]
+                return LABEL_SEPARATOR.join(labels.get(code, code) for code in value)
+            return MULTIPLE_SEPARATOR.join(value)
+        text = str(value)
+        if self.labels and name in self.choice_labels:
+            return self.choice_labels[name].get(text, text)
+        return text
+
+
+# -- reading stored answers fast ------------------------------------------------------------------
+
+_MISSING_JSON = {m.value: m for m in Missing}
+
+
+def _missing(raw: dict[str, Any]) -> Missing | None:
+    return _MISSING_JSON.get(raw.get("missing")) if len(raw) == 1 else None  # type: ignore[arg-type]
+
+
+class AnswerReader:
+    """``answers_from_json`` for exports: the same values, each variable's decoding chosen
+    once per questionnaire (an export reads the same variables a hundred thousand times);
+    what does not fit is dropped rather than kept aside, as nothing is written back."""
+
+    def __init__(self, flow: Flow) -> None:
+        q = flow.questionnaire
+        self._decoders = {name: self._decoder(var, q) for name, var in flow.variables.items()}
+        self._calculations = frozenset(
+            name for name, var in flow.variables.items() if var.kind is VariableKind.CALCULATION
+        )
+        self.flow = flow
+        # (name, needs the state): a variable needs it when its item or a group around it
+        # has a condition, when it is an ``_other`` text or a calculation; the others are
+        # always relevant, so their stored answer is their clean value
+        self._plan = [(name, _needs_state(var)) for name, var in flow.variables.items()]
+        self._relevance_inputs = _relevance_inputs(flow, [n for n, needs in self._plan if needs])
+        self._relevant_sets: dict[tuple[Any, ...], frozenset[str]] = {}
+
+    @staticmethod
+    def _decoder(var: Variable, q: Questionnaire) -> Callable[[Any], Any]:
+        if var.kind is VariableKind.CALCULATION:
+            return lambda raw: raw
+        kind = var.value_type
+        if kind in (ItemType.TEXT, ItemType.TEXTAREA):
+            return lambda raw: raw if type(raw) is str else None
+        if kind is ItemType.INTEGER:
+            return lambda raw: raw if type(raw) is int else None
+        if kind is ItemType.DECIMAL:
+            return decimal_from_json
+        if kind is ItemType.DATE:
+            return date_from_json
+        choices = q.choice_list(var.item)
+        codes = choices.codes if choices else ()
+        known = frozenset(codes)
+        if kind is ItemType.SELECT_ONE:
+            return lambda raw: raw if type(raw) is str and raw in known else None
+
+        def multiple(raw: Any) -> tuple[str, ...] | None:
+            if type(raw) is not list or not all(type(c) is str and c in known for c in raw):
+                return None
+            return tuple(code for code in codes if code in raw)
+
+        return multiple
+
+    def read(self, data: Mapping[str, Any]) -> dict[str, Any]:
+        """The answers stored as ``data``, as ``Flow`` expects them."""
+        answers: dict[str, Any] = {}
+        decoders = self._decoders
+        for name, raw in data.items():
+            decode = decoders.get(name)
+            if decode is None:
+                continue
+            if type(raw) is dict:  # don't know / refused; never a calculation's value
+                value = None if name in self._calculations else _missing(raw)
+            else:
+                value = decode(raw)
+            if value is not None:
+                answers[name] = value
+        return answers
+
+    def clean(
+        self, data: Mapping[str, Any], *, sample: Mapping[str, Any], today: date
+    ) -> dict[str, Any]:
+        """``Flow.clean_answers`` of the stored ``data``: the same result, but relevance is
+        evaluated only for the variables that have a condition (an export of 100,000
+        responses spends most of its own time here)."""
+        answers = self.read(data)
+        inputs = self._relevance_inputs
+        if inputs is not None:
+            # Which conditional variables count depends only on a few answers (those the
+            # conditions refer to), so it is worked out once per distinct combination.
+            names, sample_names, uses_today = inputs
+            key = (
+                *(answers.get(name) for name in names),
+                *(sample.get(name) for name in sample_names),
+                today if uses_today else None,
+            )
+            relevant = self._relevant_sets.get(key)
+            if relevant is None:
+                relevant = self._relevant_set(answers, sample, today)
+                if len(self._relevant_sets) < RELEVANCE_MEMO_LIMIT:
+                    self._relevant_sets[key] = relevant
+            get = answers.get
+            return {
+                name: value
+                for name, needs_state in self._plan
+                if (not needs_state or name in relevant) and (value := get(name)) is not None
+            }
+        state: State | None = None
+        clean: dict[str, Any] = {}
+        for name, needs_state in self._plan:
+            if needs_state:
+                if state is None:
+                    state = self.flow.state(answers, sample=sample, today=today)
+                if not state.is_relevant_variable(name):
+                    continue
+                value = state.answer(name)
+            else:
+                value = answers.get(name)
+            if value is not None:
+                clean[name] = value
+        return clean
+
+    def _relevant_set(
+        self, answers: Mapping[str, Any], sample: Mapping[str, Any], today: date
+    ) -> frozenset[str]:
+        state = self.flow.state(answers, sample=sample, today=today)
+        return frozenset(
+            name
+            for name, needs_state in self._plan
+            if needs_state and state.is_relevant_variable(name)
+        )
+
+
+RELEVANCE_MEMO_LIMIT = 10_000  # distinct answer combinations remembered per export
+
+
+def _relevance_inputs(
+    flow: Flow, conditional: list[str]
+) -> tuple[tuple[str, ...], tuple[str, ...], bool] | None:
+    """What the relevance of the ``conditional`` variables depends on: the variables and
+    sample columns their conditions (and their groups', transitively) refer to, and
+    whether a condition uses today(); None when a calculation is involved (its value is
+    computed, so the stored answers alone do not say what the clean answers are)."""
+    if any(flow.variables[n].kind is VariableKind.CALCULATION for n in flow.variables):
+        return None
+    items = {flow._position[flow.variables[name].item.name] for name in conditional}
+    names: set[str] = set()
+    sample_names: set[str] = set()
+    uses_today = False
+    for index in flow._plan(items):
+        item = flow._items[index]
+        expression = item.relevant
+        if expression is not None:
+            names |= expression.references
+            sample_names |= expression.sample_references
+            uses_today = uses_today or any(call == "today" for call, _ in expression.calls())
+    for name in conditional:  # an ``_other`` text counts when its choice is selected
+        var = flow.variables[name]
+        if var.kind is VariableKind.OTHER:
+            names.add(var.item.name)
+    return tuple(sorted(names)), tuple(sorted(sample_names)), uses_today
+
+
+def _needs_state(var: Variable) -> bool:
+    if var.kind in (VariableKind.OTHER, VariableKind.CALCULATION):
+        return True
+    node: Item | None = var.item
+    while node is not None:
+        if node.relevant is not None:
+            return True
+        node = node.parent
+    return False
+
+
+# -- codebook ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CodebookRow:
+    """One variable described: how it was asked and what its values mean."""
+
+    variable: str
+    labels: tuple[str, ...]  # one per language of the export
+    type: str
+    group: str
+    relevance: str
+    constraint: str
+    required: str
+    choice_list: str
+
+
+def _groups_of(item: Item) -> str:
+    names: list[str] = []
+    parent = item.parent
+    while parent is not None:
+        names.append(parent.name)
+        parent = parent.parent
+    return "/".join(reversed(names))
+
+
+def _relevance_of(item: Item) -> str:
+    """The item's own condition and its groups', as the definition writes them."""
+    conditions: list[str] = []
+    node: Item | None = item
+    while node is not None:
+        if node.relevant is not None:
+            conditions.append(node.relevant.source)
+        node = node.parent
+    if len(conditions) <= 1:
+        return conditions[0] if conditions else ""
+    return " and ".join(f"({c})" for c in reversed(conditions))
+
+
+def _variable_label(var: Variable, language: str, default: str) -> str:
+    item = var.item
+    label = item.label.get(language, default) if item.label else ""
+    if var.kind is VariableKind.ROW:
+        row_name = var.name.removeprefix(f"{item.name}_")
+        row = next((r for r in item.rows if r.name == row_name), None)
+        if row is not None:
+            return (
+                f"{label} – {row.label.get(language, default)}"
+                if label
+                else row.label.get(language, default)
+            )
+    if var.kind is VariableKind.OTHER:
+        return f"{label} – other" if label else "other"
+    return label
+
+
+# A spreadsheet has no dates before 1900 (Excel shows #####, openpyxl reads #VALUE!): such a
+# date (typed before dates were bounded, or from a sample) is written as ISO text instead.
+EARLIEST_SPREADSHEET_YEAR = 1900
+DATE_TYPE_NOTE = "date (before 1900: text YYYY-MM-DD)"
+
+
+def codebook_rows(flows: Sequence[Flow], languages: Sequence[str]) -> list[CodebookRow]:
+    """One row per variable of the versions (oldest first), described by its newest version."""
+    latest: dict[str, tuple[Variable, Questionnaire]] = {}
+    orders: list[list[str]] = []
+    for flow in flows:
+        q = flow.questionnaire
+        variables = variables_in_order(flow)
+        orders.append([var.name for var in variables])
+        latest.update((var.name, (var, q)) for var in variables)
+    rows: list[CodebookRow] = []
+    for name in merge_in_order(orders):
+        var, q = latest[name]
+        item = var.item
+        default = q.settings.default_language
+        required = item.required
+        if var.kind is VariableKind.OTHER:
+            required_text, constraint, list_name = "", "", ""
+        else:
+            required_text = (
+                required.source if not isinstance(required, bool) else ("yes" if required else "no")
+            )
+            constraint = item.constraint.source if item.constraint is not None else ""
+            list_name = item.list_name or ""
+        if var.kind is VariableKind.CALCULATION:
+            required_text, constraint = "", ""
+        rows.append(
+            CodebookRow(
+                variable=name,
+                labels=tuple(_variable_label(var, lang, default) for lang in languages),
+                type=DATE_TYPE_NOTE if var.value_type is ItemType.DATE else var.value_type.value,
+                group=_groups_of(item),
+                relevance=_relevance_of(item),
+                constraint=constraint,
+                required=required_text,
+                choice_list=list_name,
+            )
+        )
+    return rows
+
+
+def choice_rows(
+    flows: Sequence[Flow], languages: Sequence[str]
+) -> list[tuple[str, str, tuple[str, ...]]]:
+    """(list, code, labels per language) of every choice list; the newest version's wins."""
+    lists: dict[str, tuple[Questionnaire, Any]] = {}
+    for q in (flow.questionnaire for flow in flows):
+        for name, choices in q.choices.items():
+            lists[name] = (q, choices)
+    rows: list[tuple[str, str, tuple[str, ...]]] = []
+    for name, (q, choices) in lists.items():
+        default = q.settings.default_language
+        for choice in choices.choices:
+            rows.append(
+                (name, choice.name, tuple(choice.label.get(lang, default) for lang in languages))
+            )
+    return rows
+
+
+# -- cells that are safe to open -----------------------------------------------------------------
+
+
+def fit_cell(text: str) -> str:
+    """``text``, cut to what a cell holds, ending with a visible marker when it was cut."""
+    if len(text) <= CELL_MAX_LENGTH:
+        return text
+    return text[: CELL_MAX_LENGTH - len(TRUNCATED_MARKER)] + TRUNCATED_MARKER
+
+
+# where a spreadsheet may start a cell: the start of the field, or after any separator that
+# a CSV is commonly split on (a Polish Excel splits on ";" even when the file uses ",")
+_CELL_START_FORMULA = re.compile(r"(^|[,;\t\r\n])([ \u00a0]*)([=+\-@])")
+
+
+def neutralise(text: str) -> str:
+    """``text`` that no spreadsheet reads as a formula, however it splits the line.
+
+    An apostrophe goes before every formula character (= + - @) that starts the field or
+    follows a comma, semicolon, tab or line break (spaces between allowed), and before a
+    leading tab or carriage return.
+    """
+    guarded = _CELL_START_FORMULA.sub(r"\1\2'\3", text)
+    return "'" + guarded if guarded.startswith(FORMULA_TRIGGERS) else guarded
+
+
+def duration_minutes(started: datetime | None, completed: datetime | None) -> float | None:
+    """Minutes from start to completion, to a tenth (None when not completed)."""
+    if started is None or completed is None:
+        return None
+    return round((completed - started).total_seconds() / 60, 1)
+
+
+def mode_of(via_web: bool, via_phone: bool) -> str:
+    """How a response was collected: ``online``, ``phone`` or ``both`` (empty: neither yet)."""
+    if via_web and via_phone:
+        return "both"
+    return "online" if via_web else "phone" if via_phone else ""

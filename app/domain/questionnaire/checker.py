@@ -1,0 +1,558 @@
+"""The checks a definition must pass, the problems they report, and ``surveys check``.
+
+``app.domain.questionnaire.definition`` builds a questionnaire and reports what is wrong with
+each part
+as it goes (syntax, unknown keys and types, names, texts in every language, choice lists,
+expression syntax). The checks here need the whole questionnaire at once:
+
+- names unique across the questionnaire, including matrix row variables
+  (``<matrix>_<row>``) and the ``<item>_other`` text of lists with an ``other`` choice;
+- every ``${name}`` in an expression or a text refers to an item that has an answer;
+- relevance, ``required`` and ``choice_filter`` use only answers given earlier, and a
+  constraint only earlier answers and its own (a calculation counts as given as soon as
+  everything it uses is);
+- calculations do not depend on each other in a circle;
+- ``.`` only in constraints, bare names only in ``choice_filter`` (as columns of the list);
+- ``selected()``/``count-selected()`` only on select answers, and only for codes the list has;
+- select defaults are codes of the list; a matrix list has no ``other`` choice.
+
+Unknown ``${sample.NAME}`` variables and unused choice lists are warnings; everything
+else is an error. ``run_check`` prints each problem on a line (``FILE:LINE: item NAME:
+sentence``, or ``FILE:SHEET:ROW: ...`` for workbooks) and returns the exit status.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any, Literal
+
+from app.domain.messages import N_, Message
+from app.domain.questionnaire.expressions import Expression, interpolate_references
+from app.domain.questionnaire.model import Item, ItemType, Questionnaire, SourceLocation, Text
+
+Severity = Literal["error", "warning"]
+Gettext = Callable[[str], str]
+Locator = Callable[[Item, str], SourceLocation]  # where key KEY of an item was written
+
+DEFINITION_SUFFIXES = (".yaml", ".yml", ".xlsx")
+SAMPLE_VARIABLES = frozenset({"name", "entity_type", "subregion", "powiat", "gmina", "external_id"})
+_SAMPLE_INTERPOLATION = re.compile(r"\$\{sample\.([^}]*)\}")
+_TEXT_KEYS = ("label", "hint", "interviewer_note", "required_message", "constraint_message")
+_EXPRESSION_KEYS = ("relevant", "required", "constraint", "calculation", "choice_filter")
+
+
+# --- problems ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something wrong (an error) or doubtful (a warning) in a definition, and where."""
+
+    location: SourceLocation
+    item: str | None
+    message: Message
+    severity: Severity = "error"
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == "error"
+
+    def render(self, gettext: Gettext | None = None) -> str:
+        """``FILE:LINE: item NAME: sentence`` in the reader's language (English by default)."""
+        parts = [_where(self.location)]
+        if self.item is not None:
+            parts.append(Message(N_("item %(name)s"), {"name": self.item}).render(gettext))
+        sentence = _render(self.message, gettext)
+        if not self.is_error:
+            sentence = Message(N_("warning: %(message)s"), {"message": sentence}).render(gettext)
+        parts.append(sentence)
+        return ": ".join(parts)
+
+    def __str__(self) -> str:
+        return self.render()
+
+
+@dataclass
+class LoadResult:
+    """A definition read from a file: the questionnaire (None if any error) and all problems."""
+
+    questionnaire: Questionnaire | None
+    problems: list[Problem]
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [problem for problem in self.problems if problem.is_error]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def _render(message: Message, gettext: Gettext | None) -> str:
+    """Render ``message``, first rendering parameters that render themselves.
+
+    Those are nested messages and expression errors, translated with the same ``gettext``.
+    """
+    params = {
+        key: value.render(gettext) if hasattr(value, "render") else value
+        for key, value in message.params.items()
+    }
+    return Message(message.msgid, params).render(gettext)
+
+
+def _where(location: SourceLocation) -> str:
+    """``FILE:LINE``, ``FILE:SHEET:ROW`` or just ``FILE`` for the file as a whole."""
+    if location.sheet is not None:
+        if location.row is None:
+            return f"{location.file}:{location.sheet}"
+        return f"{location.file}:{location.sheet}:{location.row}"
+    if location.line is not None:
+        return f"{location.file}:{location.line}"
+    return location.file
+
+
+def describe_location(location: SourceLocation | None) -> Message:
+    """Say where something else was written: "line 12" or "row 5 of survey"."""
+    if location is None:
+        return Message(N_("elsewhere"))
+    if location.sheet is not None:
+        return Message(
+            N_("row %(row)s of %(sheet)s"), {"row": location.row, "sheet": location.sheet}
+        )
+    return Message(N_("line %(line)s"), {"line": location.line})
+
+
+def problem_order(problem: Problem) -> tuple[int, int]:
+    """Sort key: problems in the order of the file (survey, choices, settings sheets)."""
+    location = problem.location
+    sheet_rank = {None: 0, "survey": 1, "choices": 2, "settings": 3}.get(location.sheet, 4)
+    return sheet_rank, location.line or location.row or 0
+
+
+def check_questionnaire(
+    questionnaire: Questionnaire, where: Locator | None = None
+) -> list[Problem]:
+    """The problems that only show in the whole questionnaire (see the module docstring).
+
+    ``where(item, key)`` says where a key of an item was written; by default, the item.
+    """
+    check = _QuestionnaireCheck(questionnaire, where or _item_location)
+    check.run()
+    return check.problems
+
+
+def _item_location(item: Item, key: str) -> SourceLocation:
+    return item.location or SourceLocation("")
+
+
+# --- checks that need the whole questionnaire -------------------------------------------
+
+
+class _QuestionnaireCheck:
+    """Names, references, order of references, calculation cycles and impossible calls."""
+
+    def __init__(self, questionnaire: Questionnaire, where: Locator) -> None:
+        self.questionnaire = questionnaire
+        self.where = where
+        self.problems: list[Problem] = []
+        self.owners: dict[str, Item] = {}  # every declared name -> the item declaring it
+        self.items = list(questionnaire.walk())
+        self.positions = {id(item): index for index, item in enumerate(self.items)}
+        self.effective: dict[int, int] = {}
+
+    def run(self) -> None:
+        """Run every check, in questionnaire order."""
+        self.check_names()
+        for item in self.items:
+            self.check_choice_list(item)
+            for key, expression in _expressions(item):
+                self.check_expression(item, key, expression)
+            self.check_texts(item)
+            self.check_default(item)
+        self.check_cycles()
+        self.check_unused_lists()
+
+    def error(self, item: Item, at_key: str, msgid: str, /, **params: Any) -> None:
+        """Report an error in ``item``, where its key ``at_key`` was written."""
+        self.problems.append(Problem(self.where(item, at_key), item.name, Message(msgid, params)))
+
+    def warning(
+        self, where: SourceLocation, item: str | None, msgid: str, /, **params: Any
+    ) -> None:
+        """Report a warning written at ``where``."""
+        self.problems.append(Problem(where, item, Message(msgid, params), "warning"))
+
+    def check_names(self) -> None:
+        """Each name and variable is declared once."""
+        for item in self.items:
+            for name in self.declared_names(item):
+                first = self.owners.get(name)
+                if first is None:
+                    self.owners[name] = item
+                    continue
+                self.error(
+                    item,
+                    "name",
+                    N_("The name %(name)s is already used (%(first)s)."),
+                    name=name,
+                    first=describe_location(first.location),
+                )
+
+    def declared_names(self, item: Item) -> list[str]:
+        """The item's own name and the variables it stores (matrix rows, other texts)."""
+        names = [item.name] + [n for n in item.variable_names() if n != item.name]
+        choice_list = self.questionnaire.choice_list(item)
+        if (
+            item.type is not ItemType.MATRIX
+            and choice_list
+            and any(choice.other for choice in choice_list.choices)
+        ):
+            names.append(f"{item.name}_other")
+        return names
+
+    def check_choice_list(self, item: Item) -> None:
+        """The item's choice list exists (and suits a matrix)."""
+        if item.list_name is None:
+            return
+        choice_list = self.questionnaire.choices.get(item.list_name)
+        if choice_list is None:
+            self.error(
+                item,
+                "type",
+                N_("The choice list %(list)s does not exist."),
+                list=item.list_name,
+            )
+        elif item.type is ItemType.MATRIX and any(c.other for c in choice_list.choices):
+            self.error(
+                item,
+                "type",
+                N_("A matrix cannot use list %(list)s: it has an other choice."),
+                list=item.list_name,
+            )
+
+    # references
+
+    def value_owner(self, name: str) -> Item | None:
+        """The item whose answer ``${name}`` reads, or None if nothing answers to it."""
+        owner = self.owners.get(name)
+        if owner is None or owner.type in (ItemType.GROUP, ItemType.NOTE):
+            return None
+        if owner.type is ItemType.MATRIX and name == owner.name:
+            return None
+        return owner
+
+    def check_reference(self, item: Item, key: str, name: str) -> bool:
+        """Report ``${name}`` if nothing answers to it; True when it is a known answer."""
+        owner = self.owners.get(name)
+        if owner is None:
+            self.error(
+                item,
+                key,
+                N_("%(key)s refers to ${%(name)s}, which is not in the questionnaire."),
+                key=key,
+                name=name,
+            )
+        elif self.value_owner(name) is None:
+            self.error(
+                item,
+                key,
+                N_("%(key)s refers to ${%(name)s}, a %(type)s, which has no answer."),
+                key=key,
+                name=name,
+                type=owner.type.value,
+            )
+        return self.value_owner(name) is not None
+
+    def check_expression(self, item: Item, key: str, expression: Expression) -> None:
+        """References, their order, ``.``, sample variables, columns and calls."""
+        for name in sorted(expression.references):
+            if self.check_reference(item, key, name) and key != "calculation":
+                self.check_order(item, key, name)
+        if expression.uses_current and key != "constraint":
+            self.error(
+                item,
+                key,
+                N_("%(key)s uses . (the answer being checked), which only a constraint can use."),
+                key=key,
+            )
+        self.check_sample(item, key, expression.sample_references)
+        self.check_columns(item, key, expression.column_references)
+        for function, args in expression.calls():
+            if function in ("selected", "count-selected") and args:
+                self.check_select_call(item, key, function, args)
+
+    def check_order(self, item: Item, key: str, name: str) -> None:
+        """Relevance, required and filters may only use earlier answers; constraints also own."""
+        owner = self.value_owner(name)
+        if owner is None:
+            return
+        position = self.positions[id(item)]
+        if owner is item and key != "constraint":
+            self.error(item, key, N_("%(key)s refers to the item itself."), key=key)
+            return
+        target = self.effective_position(owner)
+        if target < position or (key == "constraint" and target == position):
+            return
+        if owner.type is ItemType.CALCULATE and self.positions[id(owner)] < position:
+            msgid = N_("%(key)s refers to ${%(name)s}, which is calculated from a later answer.")
+        else:
+            msgid = N_("%(key)s refers to ${%(name)s}, which comes later in the questionnaire.")
+        self.error(item, key, msgid, key=key, name=name)
+
+    def effective_position(self, item: Item) -> int:
+        """Where an answer is known: a calculation as soon as what it uses is known."""
+        if item.type is not ItemType.CALCULATE:
+            return self.positions[id(item)]
+        if id(item) in self.effective:
+            return self.effective[id(item)]
+        self.effective[id(item)] = -1  # a cycle is reported elsewhere; stop here
+        uses = [
+            owner
+            for _, expression in _expressions(item)
+            for name in expression.references
+            if (owner := self.value_owner(name)) is not None and owner is not item
+        ]
+        result = max((self.effective_position(owner) for owner in uses), default=-1)
+        self.effective[id(item)] = result
+        return result
+
+    def check_sample(self, item: Item, key: str, names: frozenset[str]) -> None:
+        """Warn about ``${sample.NAME}`` variables that samples do not have."""
+        for name in sorted(names - SAMPLE_VARIABLES):
+            self.warning(
+                self.where(item, key),
+                item.name,
+                N_(
+                    "%(key)s uses ${sample.%(name)s}, which samples do not have (known: %(known)s)."
+                ),
+                key=key,
+                name=name,
+                known=", ".join(sorted(SAMPLE_VARIABLES)),
+            )
+
+    def check_columns(self, item: Item, key: str, names: frozenset[str]) -> None:
+        """Bare names only in ``choice_filter``, and only columns the list has."""
+        if not names:
+            return
+        if key != "choice_filter":
+            for name in sorted(names):
+                self.error(
+                    item,
+                    key,
+                    N_("%(key)s uses %(name)s without ${}: write ${%(name)s} to use an answer."),
+                    key=key,
+                    name=name,
+                )
+            return
+        choice_list = self.questionnaire.choice_list(item)
+        if choice_list is None:
+            return
+        columns = {"name"} | {column for choice in choice_list.choices for column in choice.extra}
+        for name in sorted(names - columns):
+            self.error(
+                item,
+                key,
+                N_("choice_filter uses the column %(name)s, which list %(list)s does not have."),
+                name=name,
+                list=choice_list.name,
+            )
+
+    def check_select_call(
+        self, item: Item, key: str, function: str, args: tuple[dict[str, Any], ...]
+    ) -> None:
+        """``selected()``/``count-selected()`` must look at a select answer, for a code it has."""
+        subject = args[0]
+        if subject["type"] == "ref":
+            name = subject["name"]
+            shown = f"${{{name}}}"
+        elif subject["type"] == "current" and key == "constraint":
+            name = item.name
+            shown = "."
+        else:
+            return
+        owner = self.value_owner(name)
+        if owner is None:
+            return
+        is_select = (
+            owner.type in (ItemType.SELECT_ONE, ItemType.SELECT_MULTIPLE) and name == owner.name
+        ) or owner.type is ItemType.MATRIX
+        if not is_select:
+            self.error(
+                item,
+                key,
+                N_("%(function)s() is used on %(subject)s, which is not a select question."),
+                function=function,
+                subject=shown,
+            )
+            return
+        choice_list = self.questionnaire.choice_list(owner)
+        code = args[1] if function == "selected" and len(args) > 1 else None
+        if choice_list and code is not None and code["type"] == "string":
+            if code["value"] not in choice_list.codes:
+                self.error(
+                    item,
+                    key,
+                    N_("selected() looks for code %(code)s, which list %(list)s does not have."),
+                    code=code["value"],
+                    list=choice_list.name,
+                )
+
+    def check_texts(self, item: Item) -> None:
+        """``${name}`` in texts refers to answers (and known sample variables)."""
+        for key in _TEXT_KEYS:
+            text: Text | None = getattr(item, key)
+            if text is None:
+                continue
+            names: set[str] = set()
+            samples: set[str] = set()
+            for value in text.by_language.values():
+                names |= interpolate_references(value)
+                samples.update(_SAMPLE_INTERPOLATION.findall(value))
+            for name in sorted(names):
+                self.check_reference(item, key, name)
+            self.check_sample(item, key, frozenset(samples))
+
+    def check_default(self, item: Item) -> None:
+        """A select's default is made of codes of its list."""
+        choice_list = self.questionnaire.choice_list(item)
+        if item.default is None or choice_list is None:
+            return
+        for code in item.default.split():
+            if code not in choice_list.codes:
+                self.error(
+                    item,
+                    "default",
+                    N_("The default %(code)s is not a code of list %(list)s."),
+                    code=code,
+                    list=choice_list.name,
+                )
+
+    # whole questionnaire
+
+    def check_cycles(self) -> None:
+        """Report each group of calculations that depend on each other in a circle."""
+        calculations = [item for item in self.items if item.type is ItemType.CALCULATE]
+        uses = {
+            id(item): [
+                owner
+                for name in item.calculation.references
+                if (owner := self.value_owner(name)) is not None
+                and owner.type is ItemType.CALCULATE
+            ]
+            for item in calculations
+            if item.calculation is not None
+        }
+        for component in _strongly_connected(calculations, lambda item: uses.get(id(item), [])):
+            first = min(component, key=lambda item: self.positions[id(item)])
+            if len(component) > 1 or any(used is first for used in uses.get(id(first), [])):
+                ordered = sorted(component, key=lambda item: self.positions[id(item)])
+                self.error(
+                    first,
+                    "calculation",
+                    N_("These calculations depend on each other in a circle: %(names)s."),
+                    names=", ".join(item.name for item in ordered),
+                )
+
+    def check_unused_lists(self) -> None:
+        """Warn about choice lists no item uses."""
+        used = {item.list_name for item in self.items}
+        for choice_list in self.questionnaire.choices.values():
+            if choice_list.name not in used:
+                self.warning(
+                    choice_list.location or SourceLocation(self.questionnaire.source or ""),
+                    None,
+                    N_("The choice list %(list)s is not used by any item."),
+                    list=choice_list.name,
+                )
+
+
+def _expressions(item: Item) -> Iterator[tuple[str, Expression]]:
+    """The item's expressions with the key each was written under."""
+    for key in _EXPRESSION_KEYS:
+        value = getattr(item, key)
+        if isinstance(value, Expression):
+            yield key, value
+
+
+def _strongly_connected(
+    nodes: list[Item], successors: Callable[[Item], list[Item]]
+) -> list[list[Item]]:
+    """Tarjan's strongly connected components, iteratively (long chains must not recurse)."""
+    index: dict[int, int] = {}
+    low: dict[int, int] = {}
+    on_stack: set[int] = set()
+    stack: list[Item] = []
+    components: list[list[Item]] = []
+    for root in nodes:
+        if id(root) in index:
+            continue
+        work: list[tuple[Item, Iterator[Item]]] = [(root, iter(successors(root)))]
+        index[id(root)] = low[id(root)] = len(index)
+        stack.append(root)
+        on_stack.add(id(root))
+        while work:
+            node, children = work[-1]
+            child = next(children, None)
+            if child is not None:
+                if id(child) not in index:
+                    index[id(child)] = low[id(child)] = len(index)
+                    stack.append(child)
+                    on_stack.add(id(child))
+                    work.append((child, iter(successors(child))))
+                elif id(child) in on_stack:
+                    low[id(node)] = min(low[id(node)], index[id(child)])
+                continue
+            work.pop()
+            if work:
+                parent = work[-1][0]
+                low[id(parent)] = min(low[id(parent)], low[id(node)])
+            if low[id(node)] == index[id(node)]:
+                component: list[Item] = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(id(member))
+                    component.append(member)
+                    if member is node:
+                        break
+                components.append(component)
+    return components
+
+
+# --- the command ------------------------------------------------------------------------
+
+
+def check_file(path: str | Path) -> LoadResult:
+    """Load and check one definition file."""
+    # Imported here: the loader runs this module's checks, so it imports this module first.
+    from app.domain.questionnaire.definition import load_definition
+
+    return load_definition(path)
+
+
+def check_paths(paths: Iterable[str | Path]) -> list[LoadResult]:
+    """Check each file, and each definition file directly inside each directory."""
+    results: list[LoadResult] = []
+    for path in map(Path, paths):
+        if not path.is_dir():
+            results.append(check_file(path))
+            continue
+        files = sorted(p for p in path.iterdir() if p.suffix.lower() in DEFINITION_SUFFIXES)
+        if not files:
+            message = Message(N_("There is no .yaml, .yml or .xlsx file here."))
+            results.append(LoadResult(None, [Problem(SourceLocation(str(path)), None, message)]))
+        results.extend(check_file(file) for file in files)
+    return results
+
+
+def run_check(paths: Iterable[str | Path], out: IO[str], gettext: Gettext | None = None) -> int:
+    """Print every problem of every file on its own line; 1 if there is any error, else 0."""
+    status = 0
+    for result in check_paths(paths):
+        for problem in result.problems:
+            print(problem.render(gettext), file=out)
+        if not result.ok:
+            status = 1
+    return status

@@ -1,0 +1,996 @@
+"""Reading questionnaire definitions (our YAML, or XLSForm workbooks) into the model.
+
+``load_definition`` reads a file, builds a :class:`~app.domain.questionnaire.model.Questionnaire`
+and checks it. Every problem found is returned, not just the first, as a :class:`Problem`
+pointing at the line (YAML) or the sheet and row (workbook) where it was written. A
+questionnaire comes back only when there is no error, and then it is compiled: every
+expression parsed, ``parent`` links set, ``settings.languages`` filled in.
+
+Both formats meet in :class:`Node` documents: mappings shaped like our YAML that remember
+where each of their keys was written (``app.domain.questionnaire.xlsform`` turns pyxform's
+dict into that shape), so one builder and one set of checks serve both. This module reports
+what is wrong with each part as it builds it; the checks that need the whole questionnaire
+(references, their order, cycles) are in ``app.domain.questionnaire.checker``, which also
+defines :class:`Problem`.
+
+Rules worth knowing when reading the code:
+
+- YAML 1.1 reads ``yes``/``no`` as booleans and ``007`` as the number 7. Texts (labels,
+  hints, messages, defaults, choice columns) and numeric codes are taken exactly as written;
+  a name that YAML reads as a boolean is refused with a "put it in quotes" message, while
+  ``required: yes`` and the like are booleans on purpose.
+- YAML anchors and aliases are refused: a definition never needs them, and they could
+  multiply a small file into a huge questionnaire.
+- An unknown key is an error, not a warning: a misspelt ``relevnat`` would otherwise drop
+  the skip logic silently.
+- YAML is scanned and parsed by libyaml (PyYAML's C ``CParser``) where it is installed,
+  else by PyYAML's pure-Python parser, with the same line numbers either way. The nodes are
+  always composed in Python (PyYAML's ``Composer``), not by the C loader's own composer:
+  that one recurses in C and crashes the process (a segmentation fault) on deeply nested
+  input, where Python's recursion limit gives a clean "nested too deeply" problem; and the
+  Python composer is where aliases are refused. A file libyaml finds broken is read again
+  by the pure-Python parser, so that syntax errors keep their usual wording.
+"""
+
+from __future__ import annotations
+
+import difflib
+import gc
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from app.domain.messages import N_, Message
+from app.domain.questionnaire.checker import (
+    LoadResult,
+    Problem,
+    check_questionnaire,
+    describe_location,
+    problem_order,
+)
+from app.domain.questionnaire.expressions import Expression, ExpressionError, parse
+from app.domain.questionnaire.model import (
+    DEFAULT_DONT_KNOW_CODE,
+    DEFAULT_LANGUAGE,
+    DEFAULT_REFUSED_CODE,
+    Availability,
+    Choice,
+    ChoiceList,
+    Item,
+    ItemType,
+    MatrixRow,
+    Questionnaire,
+    Settings,
+    SourceLocation,
+    Text,
+)
+
+MAX_DEFINITION_BYTES = 10 * 1024 * 1024  # far beyond any real questionnaire
+YAML_SUFFIXES = (".yaml", ".yml")
+WORKBOOK_SUFFIXES = (".xlsx",)
+NAME_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+ID_PATTERN = re.compile(r"[a-z][a-z0-9_]*\Z")
+LANGUAGE_PATTERN = re.compile(r"[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*\Z")
+CODE_PATTERN = re.compile(r"\S+\Z")  # select_multiple answers are space-separated codes
+_YES = frozenset({"yes", "true", "true()"})
+_NO = frozenset({"no", "false", "false()"})
+
+TOP_KEYS = frozenset({"settings", "choices", "survey"})
+SETTINGS_KEYS = frozenset(
+    {
+        "id",
+        "title",
+        "version",
+        "default_language",
+        "languages",
+        "paging",
+        "dont_know",
+        "refused",
+        "dont_know_code",
+        "refused_code",
+    }
+)
+_COMMON_KEYS = frozenset({"type", "name", "label", "hint", "relevant", "appearance"})
+_QUESTION_KEYS = _COMMON_KEYS | {
+    "interviewer_note",
+    "required",
+    "required_message",
+    "constraint",
+    "constraint_message",
+    "default",
+    "read_only",
+    "dont_know",
+    "refused",
+}
+KEYS_BY_TYPE: dict[ItemType, frozenset[str]] = {
+    ItemType.TEXT: _QUESTION_KEYS,
+    ItemType.TEXTAREA: _QUESTION_KEYS,
+    ItemType.INTEGER: _QUESTION_KEYS,
+    ItemType.DECIMAL: _QUESTION_KEYS,
+    ItemType.DATE: _QUESTION_KEYS,
+    ItemType.SELECT_ONE: _QUESTION_KEYS | {"choice_filter"},
+    ItemType.SELECT_MULTIPLE: _QUESTION_KEYS | {"choice_filter"},
+    ItemType.MATRIX: (_QUESTION_KEYS - {"default"}) | {"rows"},
+    ItemType.NOTE: _COMMON_KEYS | {"interviewer_note"},
+    ItemType.CALCULATE: frozenset({"type", "name", "label", "relevant", "calculation"}),
+    ItemType.GROUP: _COMMON_KEYS | {"interviewer_note", "children"},
+}
+ITEM_KEYS = frozenset().union(*KEYS_BY_TYPE.values())
+ROW_KEYS = frozenset({"name", "label"})
+_LISTED_TYPES = (ItemType.SELECT_ONE, ItemType.SELECT_MULTIPLE, ItemType.MATRIX)
+
+
+# --- documents with locations ------------------------------------------------------------
+
+
+class Node(dict[str, Any]):
+    """A mapping from a definition that remembers where it and each of its keys were written."""
+
+    def __init__(self, location: SourceLocation) -> None:
+        super().__init__()
+        self.location = location
+        self.key_locations: dict[str, SourceLocation] = {}
+        # Plain YAML scalars as written, so "007" or "Yes" are not lost to YAML's typing.
+        self.raw: dict[str, str] = {}
+
+    def put(
+        self, key: str, value: Any, location: SourceLocation | None = None, raw: str | None = None
+    ) -> None:
+        """Set ``key``, remembering where it was written and its text as written."""
+        self[key] = value
+        if location is not None:
+            self.key_locations[key] = location
+        if raw is not None:
+            self.raw[key] = raw
+
+    def where(self, key: str) -> SourceLocation:
+        """Where ``key`` was written (where this mapping starts if it was not)."""
+        return self.key_locations.get(key, self.location)
+
+    def text(self, key: str) -> str | None:
+        """The value of ``key`` as text when it is a scalar (as written in YAML), else None."""
+        value = self.get(key)
+        if isinstance(value, str):
+            return value
+        if value is None or isinstance(value, dict | list | set | bytes):
+            return None
+        return self.raw.get(key, str(value))
+
+
+class _AliasError(yaml.MarkedYAMLError):
+    """A YAML alias (``*name``), which definitions may not use."""
+
+
+class _Locating:
+    """A safe YAML loader's part that makes mappings :class:`Node` objects with line numbers."""
+
+    def __init__(self, stream: bytes, filename: str) -> None:
+        super().__init__(stream)
+        self.filename = filename
+        self.problems: list[Problem] = []
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        """The next node, refusing aliases (see the module docstring)."""
+        if self.check_event(yaml.AliasEvent):
+            raise _AliasError(problem_mark=self.peek_event().start_mark)
+        return super().compose_node(parent, index)
+
+    def construct_located_mapping(self, node: yaml.MappingNode) -> Node:
+        """A mapping as a :class:`Node`, keys as written, duplicate keys reported."""
+        self.flatten_mapping(node)
+        result = Node(self._location(node))
+        for key_node, value_node in node.value:
+            where = self._location(key_node)
+            if not isinstance(key_node, yaml.ScalarNode):
+                self._problem(where, Message(N_("A key must be a word, not a list or mapping.")))
+                continue
+            key = key_node.value
+            if key in result:
+                self._problem(
+                    where,
+                    Message(N_("The key %(key)s is written twice here."), {"key": key}),
+                )
+            value = self.construct_object(value_node, deep=True)
+            # a plain scalar: style None (Python parser) or "" (libyaml)
+            plain = isinstance(value_node, yaml.ScalarNode) and not value_node.style
+            result.put(key, value, where, value_node.value if plain else None)
+        return result
+
+    def _location(self, node: yaml.Node) -> SourceLocation:
+        return SourceLocation(self.filename, line=node.start_mark.line + 1)
+
+    def _problem(self, where: SourceLocation, message: Message) -> None:
+        self.problems.append(Problem(where, None, message))
+
+
+class _PythonLocatingLoader(_Locating, yaml.SafeLoader):
+    """PyYAML's pure-Python scanner and parser."""
+
+
+_PythonLocatingLoader.add_constructor(
+    "tag:yaml.org,2002:map", _PythonLocatingLoader.construct_located_mapping
+)
+
+_LocatingLoader: type[_Locating] = _PythonLocatingLoader
+if yaml.__with_libyaml__:
+
+    class _CLocatingLoader(
+        _Locating,
+        yaml.composer.Composer,
+        yaml.constructor.SafeConstructor,
+        yaml.resolver.Resolver,
+        yaml.cyaml.CParser,
+    ):
+        """libyaml's scanner and parser (the events) under PyYAML's Python composer and
+        constructor (see the module docstring): Composer comes before CParser in the MRO, so
+        its compose_* and get_single_node are used; CParser gives check/peek/get_event."""
+
+        def __init__(self, stream: bytes, filename: str) -> None:
+            yaml.cyaml.CParser.__init__(self, stream)
+            yaml.composer.Composer.__init__(self)
+            yaml.constructor.SafeConstructor.__init__(self)
+            yaml.resolver.Resolver.__init__(self)
+            self.filename = filename
+            self.problems = []
+
+    _CLocatingLoader.add_constructor(
+        "tag:yaml.org,2002:map", _CLocatingLoader.construct_located_mapping
+    )
+    _LocatingLoader = _CLocatingLoader
+
+
+# --- reading files ---------------------------------------------------------------------
+
+
+def load_definition(source: str | Path | bytes, filename: str | None = None) -> LoadResult:
+    """Read, build and check a definition: YAML (.yaml, .yml) or XLSForm (.xlsx) by extension.
+
+    ``source`` is a path or the file's bytes; ``filename`` is the name used in problems
+    (and, for bytes, the extension that says the format).
+    """
+    name = filename or (str(source) if not isinstance(source, bytes) else "definition")
+    whole_file = SourceLocation(name)
+    if isinstance(source, bytes):
+        data = source
+    else:
+        try:
+            data = _read_file(Path(source))
+        except OSError as error:
+            reason = error.strerror or str(error)
+            return _failed(whole_file, N_("The file cannot be read: %(reason)s."), reason=reason)
+    if len(data) > MAX_DEFINITION_BYTES:
+        limit = MAX_DEFINITION_BYTES // (1024 * 1024)
+        return _failed(whole_file, N_("The file is larger than %(limit)s MB."), limit=limit)
+    suffix = Path(name).suffix.lower()
+    if suffix in YAML_SUFFIXES:
+        return load_yaml(data, name)
+    if suffix in WORKBOOK_SUFFIXES:
+        # Imported here: pyxform takes a noticeable time to import and only workbooks need it.
+        from app.domain.questionnaire.xlsform import load_xlsform
+
+        return load_xlsform(data, name)
+    return _failed(
+        whole_file,
+        N_("Unknown kind of file %(suffix)s: use .yaml, .yml or .xlsx."),
+        suffix=suffix or '""',
+    )
+
+
+def _read_file(path: Path) -> bytes:
+    """The file's bytes, reading no more than shows that it is too big to be a definition."""
+    with path.open("rb") as stream:
+        return stream.read(MAX_DEFINITION_BYTES + 1)
+
+
+def _failed(location: SourceLocation, msgid: str, **params: Any) -> LoadResult:
+    return LoadResult(None, [Problem(location, None, Message(msgid, params))])
+
+
+def load_yaml(data: bytes, filename: str) -> LoadResult:
+    """Read, build and check a YAML definition."""
+    try:
+        document, problems = _parse_yaml(data, filename)
+    except _AliasError as error:
+        location = _mark_location(filename, error.problem_mark)
+        message = Message(N_("YAML anchors and aliases (*name) are not supported: write it out."))
+        return LoadResult(None, [Problem(location, None, message)])
+    except yaml.MarkedYAMLError as error:
+        location = _mark_location(filename, error.problem_mark or error.context_mark)
+        reason = error.problem or error.context or ""
+        message = Message(N_("YAML syntax error: %(reason)s."), {"reason": reason})
+        return LoadResult(None, [Problem(location, None, message)])
+    except yaml.YAMLError as error:  # a reader error: bytes that are not text
+        reason = getattr(error, "reason", None) or str(error)
+        return _failed(
+            SourceLocation(filename), N_("The file is not UTF-8 text: %(reason)s."), reason=reason
+        )
+    except RecursionError:
+        return _failed(SourceLocation(filename), N_("The file is nested too deeply."))
+    except ValueError as error:  # a value YAML cannot build, such as the date 2026-02-30
+        return _failed(
+            SourceLocation(filename), N_("A value cannot be read: %(reason)s."), reason=str(error)
+        )
+    return build_questionnaire(document, filename, problems)
+
+
+def _parse_yaml(data: bytes, filename: str) -> tuple[Any, list[Problem]]:
+    """The YAML document and the problems noticed while reading it (duplicate keys).
+
+    A file libyaml finds broken is read again by the pure-Python parser, whose messages
+    (and limits) are the ones Ankieta has always given: only a broken file pays for that.
+    """
+    with _no_cyclic_gc():
+        return _parse_yaml_once(data, filename)
+
+
+@contextmanager
+def _no_cyclic_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a document's many small objects are made.
+
+    Reading a large definition allocates tens of thousands of nodes that all stay alive
+    until the end, so every collection on the way finds nothing to free; pausing it took
+    ~15 % off checking 1,000 items (bench/definitions.py). Nothing is leaked: reference
+    counting frees as usual, and cycles are collected once the collector runs again.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _parse_yaml_once(data: bytes, filename: str) -> tuple[Any, list[Problem]]:
+    try:
+        return _parse_with(_LocatingLoader, data, filename)
+    except _AliasError:
+        raise
+    except yaml.YAMLError:
+        if _LocatingLoader is _PythonLocatingLoader:
+            raise
+    return _parse_with(_PythonLocatingLoader, data, filename)
+
+
+def _parse_with(loader_class: type, data: bytes, filename: str) -> tuple[Any, list[Problem]]:
+    loader = loader_class(data, filename)
+    try:
+        return loader.get_single_data(), loader.problems
+    finally:
+        loader.dispose()
+
+
+def _mark_location(filename: str, mark: yaml.Mark | None) -> SourceLocation:
+    return SourceLocation(filename, line=mark.line + 1 if mark is not None else None)
+
+
+def build_questionnaire(
+    document: Any, filename: str, problems: list[Problem] | None = None
+) -> LoadResult:
+    """Build and check the questionnaire a :class:`Node` document declares.
+
+    ``problems`` already found while reading the file are kept, in file order with the rest.
+    """
+    builder = _Builder(filename, list(problems or []))
+    questionnaire = builder.build(document)
+    if questionnaire is not None:
+        builder.problems += check_questionnaire(questionnaire, builder.where)
+    found = sorted(builder.problems, key=problem_order)
+    if any(problem.is_error for problem in found):
+        return LoadResult(None, found)
+    return LoadResult(questionnaire, found)
+
+
+# --- building the model ----------------------------------------------------------------
+
+
+class _Builder:
+    """Builds the model from a document, reporting what is wrong with each part."""
+
+    def __init__(self, filename: str, problems: list[Problem]) -> None:
+        self.filename = filename
+        self.problems = problems
+        self.default_language = DEFAULT_LANGUAGE
+        self.languages: tuple[str, ...] = (DEFAULT_LANGUAGE,)
+        self.nodes: dict[int, Node] = {}  # id(item) -> the node it was built from
+
+    def error(self, where: SourceLocation, item: str | None, msgid: str, /, **params: Any) -> None:
+        """Report an error written at ``where``, in ``item`` if it is in one."""
+        self.problems.append(Problem(where, item, Message(msgid, params)))
+
+    def where(self, item: Item, key: str) -> SourceLocation:
+        """Where ``key`` of ``item`` was written."""
+        node = self.nodes.get(id(item))
+        if node is None:
+            return item.location or SourceLocation(self.filename)
+        return node.where(key)
+
+    def build(self, document: Any) -> Questionnaire | None:
+        """The questionnaire the document declares (None when it has no usable shape)."""
+        whole_file = SourceLocation(self.filename)
+        if document is None:
+            self.error(whole_file, None, N_("The file is empty."))
+            return None
+        if not isinstance(document, Node):
+            self.error(
+                whole_file, None, N_("A definition is a mapping with settings, choices and survey.")
+            )
+            return None
+        self.check_keys(document, TOP_KEYS, None)
+        settings = self.settings(document)
+        choices = self.choice_lists(document)
+        survey = document.get("survey")
+        if survey is None or survey == []:
+            self.error(document.where("survey"), None, N_("The survey has no items."))
+        items = self.items(survey, document.where("survey"), "survey", None)
+        return Questionnaire(settings, choices, items, source=self.filename)
+
+    def check_keys(
+        self,
+        node: Node,
+        allowed: frozenset[str],
+        item: str | None,
+        item_type: ItemType | None = None,
+    ) -> None:
+        """Report keys that are unknown (probably misspelt) or do not apply to this type."""
+        for key in node:
+            if key in allowed:
+                continue
+            if item_type is not None and key in ITEM_KEYS:
+                self.error(
+                    node.where(key),
+                    item,
+                    N_("The key %(key)s does not apply to %(type)s items."),
+                    key=key,
+                    type=item_type.value,
+                )
+                continue
+            close = difflib.get_close_matches(key, sorted(allowed), n=1)
+            if close:
+                self.error(
+                    node.where(key),
+                    item,
+                    N_("Unknown key %(key)s (did you mean %(suggestion)s?)."),
+                    key=key,
+                    suggestion=close[0],
+                )
+            else:
+                self.error(node.where(key), item, N_("Unknown key %(key)s."), key=key)
+
+    # settings
+
+    def settings(self, document: Node) -> Settings:
+        """The settings, with defaults where a value is missing or wrong."""
+        node = document.get("settings")
+        if not isinstance(node, Node):
+            self.error(
+                document.where("settings"),
+                None,
+                N_("The settings are missing: add settings with at least id and title."),
+            )
+            node = Node(document.where("settings"))
+        self.check_keys(node, SETTINGS_KEYS, None)
+        self.default_language = self.language_code(node, "default_language") or DEFAULT_LANGUAGE
+        self.languages = self.language_list(node)
+        if self.default_language not in self.languages:
+            self.error(
+                node.where("default_language"),
+                None,
+                N_("The default_language %(language)s is not among the languages (%(languages)s)."),
+                language=self.default_language,
+                languages=", ".join(self.languages),
+            )
+        settings_id = self.settings_id(node)
+        title = self.text(node, "title", None, required="settings" in document)
+        dont_know_code = self.code_setting(node, "dont_know_code", DEFAULT_DONT_KNOW_CODE)
+        refused_code = self.code_setting(node, "refused_code", DEFAULT_REFUSED_CODE)
+        if dont_know_code == refused_code:
+            self.error(
+                node.where("refused_code"), None, N_("dont_know_code and refused_code must differ.")
+            )
+        return Settings(
+            id=settings_id,
+            title=title or Text({}),
+            version=self.version(node),
+            default_language=self.default_language,
+            languages=self.languages,
+            paging=self.paging(node),
+            dont_know=self.availability(node, "dont_know", None) or Availability.PHONE,
+            refused=self.availability(node, "refused", None) or Availability.PHONE,
+            dont_know_code=dont_know_code,
+            refused_code=refused_code,
+        )
+
+    def settings_id(self, node: Node) -> str:
+        """The questionnaire's id."""
+        value = node.text("id")
+        if value is None:
+            self.error(node.where("id"), None, N_("The settings have no id."))
+            return ""
+        if not ID_PATTERN.match(value):
+            self.error(
+                node.where("id"),
+                None,
+                N_(
+                    "The id %(value)s is not valid: use lowercase letters, digits and _, "
+                    "starting with a letter."
+                ),
+                value=value,
+            )
+        return value
+
+    def language_code(self, node: Node, key: str) -> str | None:
+        """A language code such as ``pl``, or None when missing or not valid."""
+        value = node.text(key)
+        if value is None:
+            return None
+        if not LANGUAGE_PATTERN.match(value):
+            self.error(
+                node.where(key),
+                None,
+                N_("The language code %(value)s is not valid: use a code such as pl or en."),
+                value=value,
+            )
+            return None
+        return value
+
+    def language_list(self, node: Node) -> tuple[str, ...]:
+        """The declared languages (the default language alone when not given)."""
+        value = node.get("languages")
+        if value is None:
+            return (self.default_language,)
+        if not isinstance(value, list) or not value:
+            self.error(
+                node.where("languages"),
+                None,
+                N_("languages must be a list of language codes, such as [pl, en]."),
+            )
+            return (self.default_language,)
+        languages: list[str] = []
+        for entry in value:
+            code = entry if isinstance(entry, str) else str(entry)
+            if not LANGUAGE_PATTERN.match(code):
+                self.error(
+                    node.where("languages"),
+                    None,
+                    N_("The language code %(value)s is not valid: use a code such as pl or en."),
+                    value=code,
+                )
+            elif code in languages:
+                self.error(
+                    node.where("languages"),
+                    None,
+                    N_("The language %(language)s is listed twice."),
+                    language=code,
+                )
+            else:
+                languages.append(code)
+        return tuple(languages) or (self.default_language,)
+
+    def version(self, node: Node) -> str | None:
+        """The free-text version, as written."""
+        if node.get("version") is not None and node.text("version") is None:
+            self.error(node.where("version"), None, N_("The version must be a single value."))
+        return node.text("version")
+
+    def paging(self, node: Node) -> str:
+        """``group`` or ``item``."""
+        value = node.text("paging")
+        if value is None:
+            return "group"
+        if value not in ("group", "item"):
+            self.error(
+                node.where("paging"),
+                None,
+                N_("paging must be group or item, not %(value)s."),
+                value=value,
+            )
+            return "group"
+        return value
+
+    def code_setting(self, node: Node, key: str, default: int) -> int:
+        """A whole-number code such as ``dont_know_code``."""
+        value = node.get(key)
+        if value is None:
+            return default
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.error(
+                node.where(key),
+                None,
+                N_("%(key)s must be a whole number, not %(value)s."),
+                key=key,
+                value=node.text(key),
+            )
+            return default
+        return value
+
+    def availability(self, node: Node, key: str, item: str | None) -> Availability | None:
+        """``no``/``phone``/``yes`` (YAML's booleans for ``yes``/``no`` included)."""
+        value = node.get(key)
+        if value is None:
+            return None
+        if isinstance(value, bool):
+            return Availability.YES if value else Availability.NO
+        text = node.text(key)
+        if text is not None and text.lower() in {a.value for a in Availability}:
+            return Availability(text.lower())
+        self.error(
+            node.where(key),
+            item,
+            N_("%(key)s must be no, phone or yes, not %(value)s."),
+            key=key,
+            value=text,
+        )
+        return None
+
+    # texts and names
+
+    def text(
+        self, node: Node, key: str, item: str | None, *, required: bool = False
+    ) -> Text | None:
+        """A text in each declared language, from a string or a language-to-text mapping."""
+        value = node.get(key)
+        if value is None:
+            if required:
+                self.error(node.where(key), item, N_("%(key)s is missing."), key=key)
+            return None
+        if isinstance(value, Node):
+            by_language = self.translations(value, key, item)
+        else:
+            text = node.text(key)
+            if text is None:
+                self.error(
+                    node.where(key),
+                    item,
+                    N_("%(key)s must be a text or a mapping of languages to texts."),
+                    key=key,
+                )
+                return None
+            by_language = {self.default_language: text}
+        missing = [lang for lang in self.languages if not by_language.get(lang, "").strip()]
+        if missing:
+            self.error(
+                node.where(key),
+                item,
+                N_("%(key)s has no text in %(languages)s."),
+                key=key,
+                languages=", ".join(missing),
+            )
+        return Text(by_language)
+
+    def translations(self, value: Node, key: str, item: str | None) -> dict[str, str]:
+        """The texts of a language-to-text mapping, in declared languages only."""
+        by_language: dict[str, str] = {}
+        for language in value:
+            text = value.text(language)
+            if language not in self.languages:
+                self.error(
+                    value.where(language),
+                    item,
+                    N_("%(key)s has a text in %(language)s, which is not among the languages."),
+                    key=key,
+                    language=language,
+                )
+            elif text is None:
+                self.error(
+                    value.where(language),
+                    item,
+                    N_("The %(language)s text of %(key)s must be a text."),
+                    key=key,
+                    language=language,
+                )
+            else:
+                by_language[language] = text
+        return by_language
+
+    def name(self, node: Node, item: str | None, pattern: re.Pattern[str]) -> str | None:
+        """A name or code, refusing what YAML read as a boolean or could not be a name."""
+        value = node.get("name")
+        if value is None:
+            self.error(node.location, item, N_("The name is missing."))
+            return None
+        text = node.text("name")
+        if isinstance(value, bool):
+            self.error(
+                node.where("name"),
+                item,
+                N_('The name %(value)s is read as yes/no: put it in quotes ("%(value)s").'),
+                value=text,
+            )
+            return None
+        if text is None or not pattern.match(text):
+            self.error(
+                node.where("name"),
+                item,
+                N_(
+                    "The name %(value)s is not valid: use letters, digits and _, not starting "
+                    "with a digit."
+                )
+                if pattern is NAME_PATTERN
+                else N_("The code %(value)s is not valid: it must be one word."),
+                value=text if text is not None else "",
+            )
+            return None
+        return text
+
+    # choices
+
+    def choice_lists(self, document: Node) -> dict[str, ChoiceList]:
+        """Every choice list of ``choices``."""
+        value = document.get("choices")
+        if value is None:
+            return {}
+        if not isinstance(value, Node):
+            self.error(
+                document.where("choices"),
+                None,
+                N_("choices must be a mapping of list names to lists of choices."),
+            )
+            return {}
+        lists: dict[str, ChoiceList] = {}
+        for list_name, entries in value.items():
+            where = value.where(list_name)
+            if not NAME_PATTERN.match(list_name):
+                self.error(
+                    where,
+                    None,
+                    N_("The list name %(name)s is not valid: use letters, digits and _."),
+                    name=list_name,
+                )
+            if not isinstance(entries, list):
+                self.error(
+                    where, None, N_("The choice list %(name)s must be a list."), name=list_name
+                )
+                continue
+            if not entries:
+                self.error(where, None, N_("The choice list %(name)s is empty."), name=list_name)
+            choices = self.choices(entries, list_name, where)
+            lists[list_name] = ChoiceList(list_name, choices, where)
+        return lists
+
+    def choices(
+        self, entries: list[Any], list_name: str, where: SourceLocation
+    ) -> tuple[Choice, ...]:
+        """A list's choices, each code once."""
+        choices: dict[str, Choice] = {}
+        for entry in entries:
+            choice = self.choice(entry, list_name, where)
+            if choice is None:
+                continue
+            first = choices.get(choice.name)
+            if first is not None:
+                self.error(
+                    choice.location or where,
+                    None,
+                    N_("The code %(code)s appears twice in list %(list)s (first on %(first)s)."),
+                    code=choice.name,
+                    list=list_name,
+                    first=describe_location(first.location),
+                )
+            else:
+                choices[choice.name] = choice
+        return tuple(choices.values())
+
+    def choice(self, entry: Any, list_name: str, where: SourceLocation) -> Choice | None:
+        """One choice: code, label, ``other`` and extra columns for ``choice_filter``."""
+        if not isinstance(entry, Node):
+            self.error(
+                where,
+                None,
+                N_("Each choice of list %(list)s must be a mapping with name and label."),
+                list=list_name,
+            )
+            return None
+        code = self.name(entry, None, CODE_PATTERN)
+        label = self.text(entry, "label", None, required=True)
+        other = self.flag(entry, "other", None)
+        extra: dict[str, str] = {}
+        for key in entry:
+            if key in ("name", "label", "other"):
+                continue
+            text = entry.text(key)
+            if not NAME_PATTERN.match(key) or text is None:
+                self.error(
+                    entry.where(key),
+                    None,
+                    N_("The choice column %(key)s must be a word with a single value."),
+                    key=key,
+                )
+            else:
+                extra[key] = text
+        if code is None or label is None:
+            return None
+        return Choice(code, label, other, extra, entry.location)
+
+    def flag(self, node: Node, key: str, item: str | None) -> bool:
+        """A yes/no value (YAML booleans, or the words yes/no/true/false)."""
+        value = node.get(key)
+        if value is None:
+            return False
+        if isinstance(value, bool):
+            return value
+        text = (node.text(key) or "").lower()
+        if text in _YES or text in _NO:
+            return text in _YES
+        self.error(
+            node.where(key),
+            item,
+            N_("%(key)s must be yes or no, not %(value)s."),
+            key=key,
+            value=node.text(key),
+        )
+        return False
+
+    # items
+
+    def items(self, value: Any, where: SourceLocation, key: str, parent: Item | None) -> list[Item]:
+        """The items of ``survey`` or of a group's ``children``."""
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            self.error(where, None, N_("%(key)s must be a list of items."), key=key)
+            return []
+        items: list[Item] = []
+        for entry in value:
+            item = self.item(entry, where)
+            if item is not None:
+                item.parent = parent
+                items.append(item)
+        return items
+
+    def item(self, node: Any, where: SourceLocation) -> Item | None:
+        """One item, or None when it is too broken to build (its problems are reported)."""
+        if not isinstance(node, Node):
+            self.error(where, None, N_("Each item must be a mapping with type and name."))
+            return None
+        name = self.name(node, None, NAME_PATTERN)
+        parsed = self.item_type(node, name)
+        if parsed is None:
+            self.check_keys(node, ITEM_KEYS, name)
+            return None
+        item_type, list_name = parsed
+        self.check_keys(node, KEYS_BY_TYPE[item_type], name, item_type)
+        item = Item(type=item_type, name=name or "", list_name=list_name, location=node.location)
+        self.nodes[id(item)] = node
+        self.fill_texts(item, node)
+        self.fill_logic(item, node)
+        if item_type is ItemType.GROUP:
+            self.fill_children(item, node)
+        elif item_type is ItemType.MATRIX:
+            item.rows = self.rows(node, name)
+        elif (
+            item_type is ItemType.CALCULATE
+            and item.calculation is None
+            and "calculation" not in node
+        ):
+            self.error(node.location, name, N_("A calculate item needs a calculation."))
+        return item if name is not None else None
+
+    def item_type(self, node: Node, name: str | None) -> tuple[ItemType, str | None] | None:
+        """The type and choice list of ``type: select_one LIST`` and the like."""
+        text = node.text("type")
+        if text is None:
+            self.error(node.where("type"), name, N_("The type is missing."))
+            return None
+        words = text.split()
+        type_names = [t.value for t in ItemType]
+        if words and words[0] in type_names:
+            item_type = ItemType(words[0])
+            if item_type in _LISTED_TYPES:
+                if len(words) == 2:
+                    return item_type, words[1]
+                self.error(
+                    node.where("type"),
+                    name,
+                    N_("Write the type as %(type)s LIST, naming one choice list."),
+                    type=item_type.value,
+                )
+                return None
+            if len(words) == 1:
+                return item_type, None
+        close = difflib.get_close_matches(words[0] if words else "", type_names, n=1)
+        if close:
+            self.error(
+                node.where("type"),
+                name,
+                N_("Unknown type %(type)s (did you mean %(suggestion)s?)."),
+                type=text,
+                suggestion=close[0],
+            )
+        else:
+            self.error(node.where("type"), name, N_("Unknown type %(type)s."), type=text)
+        return None
+
+    def fill_texts(self, item: Item, node: Node) -> None:
+        """The item's texts, appearance and default."""
+        name = item.name or None
+        needs_label = item.type not in (ItemType.GROUP, ItemType.CALCULATE)
+        item.label = self.text(node, "label", name, required=needs_label)
+        # Only the keys that apply: the others are reported once, as not applying.
+        allowed = KEYS_BY_TYPE[item.type]
+        for key in ("hint", "interviewer_note", "required_message", "constraint_message"):
+            if key in allowed:
+                setattr(item, key, self.text(node, key, name))
+        item.appearance = node.text("appearance")
+        if "default" in node and "default" in allowed:
+            item.default = node.text("default")
+
+    def fill_logic(self, item: Item, node: Node) -> None:
+        """The item's expressions and answer options (required, read-only, DK/RF)."""
+        name = item.name or None
+        allowed = KEYS_BY_TYPE[item.type]
+        for key in ("relevant", "constraint", "calculation", "choice_filter"):
+            if key in allowed:
+                setattr(item, key, self.expression(node, key, name))
+        if item.type.is_question:
+            item.required = self.required(node, name)
+            item.read_only = self.flag(node, "read_only", name)
+            item.dont_know = self.availability(node, "dont_know", name)
+            item.refused = self.availability(node, "refused", name)
+
+    def fill_children(self, item: Item, node: Node) -> None:
+        """A group's items."""
+        children = node.get("children")
+        if children is None or children == []:
+            self.error(node.where("children"), item.name or None, N_("The group has no items."))
+        item.children = self.items(children, node.where("children"), "children", item)
+
+    def rows(self, node: Node, name: str | None) -> tuple[MatrixRow, ...]:
+        """A matrix's rows, each name once."""
+        value = node.get("rows")
+        if not isinstance(value, list) or not value:
+            self.error(node.where("rows"), name, N_("The matrix has no rows."))
+            return ()
+        rows: dict[str, MatrixRow] = {}
+        for entry in value:
+            if not isinstance(entry, Node):
+                self.error(
+                    node.where("rows"), name, N_("Each row must be a mapping with name and label.")
+                )
+                continue
+            self.check_keys(entry, ROW_KEYS, name)
+            row_name = self.name(entry, name, NAME_PATTERN)
+            label = self.text(entry, "label", name, required=True)
+            if row_name is None or label is None:
+                continue
+            if row_name in rows:
+                self.error(
+                    entry.where("name"), name, N_("The row %(row)s appears twice."), row=row_name
+                )
+                continue
+            rows[row_name] = MatrixRow(row_name, label, entry.location)
+        return tuple(rows.values())
+
+    def expression(self, node: Node, key: str, item: str | None) -> Expression | None:
+        """The parsed expression of ``key``; syntax errors reported with their position."""
+        if node.get(key) is None:
+            return None
+        source = node.text(key)
+        if source is None or isinstance(node[key], bool):
+            self.error(
+                node.where(key), item, N_("%(key)s must be an expression (in quotes)."), key=key
+            )
+            return None
+        try:
+            return parse(source, key)
+        except ExpressionError as error:
+            self.problems.append(
+                Problem(node.where(key), item, Message(N_("%(error)s"), {"error": error}))
+            )
+            return None
+
+    def required(self, node: Node, item: str | None) -> bool | Expression:
+        """``required``: yes/no (YAML booleans or words) or an expression."""
+        value = node.get("required")
+        if value is None:
+            return False
+        if isinstance(value, bool):
+            return value
+        text = (node.text("required") or "").strip().lower()
+        if text in _YES or text in _NO:
+            return text in _YES
+        return self.expression(node, "required", item) or False

@@ -1,0 +1,210 @@
+"""The questionnaire model: what a definition declares, whatever file it came from.
+
+A definition (our YAML in ``surveys/`` or an XLSForm workbook) is read by a loader
+(``app.domain.questionnaire.definition``) into these objects. Everything downstream — the checker,
+the interview flow, the web form, the interviewer screens, the exports — works on
+this model only. It is plain Python: no Flask, no database.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from app.domain.questionnaire.expressions import Expression
+
+DEFAULT_LANGUAGE = "pl"
+DEFAULT_DONT_KNOW_CODE = -98
+DEFAULT_REFUSED_CODE = -99
+
+
+class ItemType(enum.StrEnum):
+    """The item types a definition may use (XLSForm's words where XLSForm has one)."""
+
+    TEXT = "text"
+    TEXTAREA = "textarea"
+    INTEGER = "integer"
+    DECIMAL = "decimal"
+    SELECT_ONE = "select_one"
+    SELECT_MULTIPLE = "select_multiple"
+    DATE = "date"
+    NOTE = "note"
+    CALCULATE = "calculate"
+    GROUP = "group"
+    MATRIX = "matrix"
+
+    @property
+    def is_question(self) -> bool:
+        """True for items that take an answer from a person."""
+        return self not in (ItemType.NOTE, ItemType.CALCULATE, ItemType.GROUP)
+
+    @property
+    def uses_choices(self) -> bool:
+        return self in (ItemType.SELECT_ONE, ItemType.SELECT_MULTIPLE, ItemType.MATRIX)
+
+
+class Availability(enum.StrEnum):
+    """Where a don't-know or refused answer may be recorded."""
+
+    NO = "no"
+    PHONE = "phone"  # interviewers only (the default)
+    YES = "yes"  # interviewers and self-fill respondents
+
+
+@dataclass(frozen=True)
+class SourceLocation:
+    """Where something was declared: a line of a YAML file or a row of a workbook sheet."""
+
+    file: str
+    line: int | None = None
+    sheet: str | None = None
+    row: int | None = None
+
+    def __str__(self) -> str:
+        if self.sheet is not None:
+            return f"{self.file}:{self.sheet}:{self.row if self.row is not None else '?'}"
+        return f"{self.file}:{self.line if self.line is not None else '?'}"
+
+
+@dataclass(frozen=True)
+class Text:
+    """A user-visible string in one or more languages."""
+
+    by_language: Mapping[str, str]
+
+    def get(self, language: str, fallback: str = DEFAULT_LANGUAGE) -> str:
+        """The text in ``language``, else in ``fallback``, else in any language it has."""
+        if language in self.by_language:
+            return self.by_language[language]
+        if fallback in self.by_language:
+            return self.by_language[fallback]
+        return next(iter(self.by_language.values()), "")
+
+    @property
+    def languages(self) -> frozenset[str]:
+        return frozenset(lang for lang, value in self.by_language.items() if value)
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One answer option of a choice list."""
+
+    name: str  # the code stored and exported
+    label: Text
+    other: bool = False  # choosing it asks for a text, stored as "<item>_other"
+    extra: Mapping[str, str] = field(default_factory=dict)  # columns used by choice_filter
+    location: SourceLocation | None = None
+
+
+@dataclass(frozen=True)
+class ChoiceList:
+    name: str
+    choices: tuple[Choice, ...]
+    location: SourceLocation | None = None
+
+    def get(self, code: str) -> Choice | None:
+        return next((c for c in self.choices if c.name == code), None)
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.choices)
+
+
+@dataclass(frozen=True)
+class MatrixRow:
+    """A row of a matrix item: a select_one on the matrix's choice list.
+
+    Its variable name (in answers, expressions and exports) is ``<matrix>_<row>``.
+    """
+
+    name: str
+    label: Text
+    location: SourceLocation | None = None
+
+
+@dataclass
+class Item:
+    """One entry of the ``survey`` list: a question, a note, a calculation or a group."""
+
+    type: ItemType
+    name: str
+    label: Text | None = None
+    hint: Text | None = None
+    interviewer_note: Text | None = None  # shown to interviewers only
+    required: bool | Expression = False
+    required_message: Text | None = None
+    relevant: Expression | None = None
+    constraint: Expression | None = None
+    constraint_message: Text | None = None
+    calculation: Expression | None = None
+    default: str | None = None
+    choice_filter: Expression | None = None
+    appearance: str | None = None
+    read_only: bool = False
+    list_name: str | None = None  # for select_one / select_multiple / matrix
+    rows: tuple[MatrixRow, ...] = ()  # for matrix
+    children: list[Item] = field(default_factory=list)  # for group
+    dont_know: Availability | None = None  # None: the survey-wide setting applies
+    refused: Availability | None = None
+    location: SourceLocation | None = None
+    parent: Item | None = field(default=None, repr=False, compare=False)
+
+    def walk(self) -> Iterator[Item]:
+        """This item and, for a group, every item inside it, in order."""
+        yield self
+        for child in self.children:
+            yield from child.walk()
+
+    @property
+    def is_group(self) -> bool:
+        return self.type is ItemType.GROUP
+
+    def variable_names(self) -> list[str]:
+        """The names this item stores answers under (one per matrix row, plus 'other' text)."""
+        if self.type is ItemType.GROUP:
+            return []
+        if self.type is ItemType.MATRIX:
+            return [f"{self.name}_{row.name}" for row in self.rows]
+        return [self.name]
+
+
+@dataclass(frozen=True)
+class Settings:
+    id: str
+    title: Text
+    version: str | None = None
+    default_language: str = DEFAULT_LANGUAGE
+    languages: tuple[str, ...] = (DEFAULT_LANGUAGE,)
+    paging: str = "group"  # "group": a top-level group is a page; "item": one question a page
+    dont_know: Availability = Availability.PHONE
+    refused: Availability = Availability.PHONE
+    dont_know_code: int = DEFAULT_DONT_KNOW_CODE
+    refused_code: int = DEFAULT_REFUSED_CODE
+
+
+@dataclass
+class Questionnaire:
+    """A whole definition: settings, choice lists and the ordered items."""
+
+    settings: Settings
+    choices: dict[str, ChoiceList]
+    items: list[Item]
+    source: str | None = None  # file name it was read from
+
+    def walk(self) -> Iterator[Item]:
+        """Every item, groups included, in questionnaire order."""
+        for item in self.items:
+            yield from item.walk()
+
+    def item(self, name: str) -> Item:
+        """The item called ``name`` (KeyError if there is none)."""
+        for item in self.walk():
+            if item.name == name:
+                return item
+        raise KeyError(name)
+
+    def choice_list(self, item: Item) -> ChoiceList | None:
+        return self.choices.get(item.list_name) if item.list_name else None

@@ -1,0 +1,229 @@
+"""Synthetic answers that a respondent could have given, for demo data and benchmarks.
+
+``generate_answers`` plays a respondent (mode ``"web"``) or an interviewer (mode
+``"phone"``): it walks the pages with ``Flow.next_page``, fills every editable field of a
+page with random values of the right type, and submits the page through
+``Flow.validate_page`` — the same check the real forms go through — so whatever it
+returns is exactly what the flow accepts. Where a value is refused (a constraint such as
+"no more than the total given before", a choice_filter, a required answer left empty)
+only the refused fields get a new candidate, smaller or otherwise different, within a
+bounded number of tries per page. A page that still cannot be satisfied ends the walk:
+the answers so far are returned, marked incomplete (a partial response).
+
+Plain Python: no Flask, no database; randomness only from the ``rng`` passed in, so the
+same seed gives the same answers.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from app.domain.questionnaire.flow import (
+    DONT_KNOW_FIELD_VALUE,
+    PHONE,
+    REFUSED_FIELD_VALUE,
+    WEB,
+    Flow,
+    Missing,
+    Mode,
+    Page,
+    State,
+    Variable,
+    VariableKind,
+)
+from app.domain.questionnaire.model import Availability, ItemType
+
+MAX_PAGE_TRIES = 40  # submissions of one page before the walk gives up (a partial response)
+REDRAW_NEIGHBOURS_AFTER = 3  # tries before the answers a refused one refers to are redrawn
+MISSING_SHARE = 0.04  # share of phone answers recorded as don't know / refused where allowed
+SKIP_OPTIONAL_TEXT_SHARE = 0.3  # optional free texts that people leave empty
+DEFAULT_NUMBER_BOUNDS = (0, 60)  # an unconstrained count: a plausible small number
+DATE_SPAN_DAYS = 365  # dates are drawn from the year before ``today``, never after it
+
+# Numbers written in a constraint, e.g. 0 and 500 in ". >= 0 and . <= 500": likely bounds.
+_LITERAL = re.compile(r"(?<![\w.$'\"{])[0-9]+(?:\.[0-9]+)?(?![\w'\"])")
+
+
+@dataclass
+class SyntheticAnswers:
+    """What one synthetic respondent gave: the stored answers and how far they got."""
+
+    answers: dict[str, Any]  # as ``PageResult.apply`` builds them: the stored answers
+    complete: bool  # every page was accepted and ``Flow.is_complete`` holds
+    last_page: str | None  # the id of the last page accepted (None: not even the first)
+    mode: Mode
+
+
+def generate_answers(
+    flow: Flow,
+    *,
+    sample: Mapping[str, Any],
+    today: date,
+    rng: random.Random,
+    mode: Mode = WEB,
+) -> SyntheticAnswers:
+    """Answers a respondent could have given, page by page through ``flow.validate_page``."""
+    answers: dict[str, Any] = {}
+    last_page: str | None = None
+    while True:
+        state = flow.state(answers, sample=sample, today=today)
+        page = flow.next_page(state, mode, last_page)
+        if page is None:
+            break
+        accepted = _fill_page(flow, page, answers, sample=sample, today=today, rng=rng, mode=mode)
+        if accepted is None:
+            return SyntheticAnswers(answers, False, last_page, mode)
+        answers = accepted
+        last_page = page.id
+    complete = flow.is_complete(flow.state(answers, sample=sample, today=today))
+    return SyntheticAnswers(answers, complete, last_page, mode)
+
+
+def _fill_page(
+    flow: Flow,
+    page: Page,
+    answers: dict[str, Any],
+    *,
+    sample: Mapping[str, Any],
+    today: date,
+    rng: random.Random,
+    mode: Mode,
+) -> dict[str, Any] | None:
+    """The answers with ``page`` submitted and accepted, or None if no try was accepted."""
+    editable = [
+        var for item in page.questions if not item.read_only for var in flow.variables_of(item)
+    ]
+    # What the page's own accepted answers imply (a choice_filter on an answer given on the
+    # same page, a bound set by a neighbour): candidates are drawn against this.
+    provisional = dict(answers)
+    state = flow.state(provisional, sample=sample, today=today)
+    fields = {
+        var.name: _candidate(flow, var, state, 0, today=today, rng=rng, mode=mode)
+        for var in editable
+    }
+    for attempt in range(1, MAX_PAGE_TRIES + 1):
+        result = flow.validate_page(page, fields, answers, mode=mode, sample=sample, today=today)
+        if result.ok:
+            return result.apply(answers)
+        provisional = result.apply(answers)
+        state = flow.state(provisional, sample=sample, today=today)
+        redraw = set(result.errors)
+        if attempt >= REDRAW_NEIGHBOURS_AFTER:
+            # A sum such as "${d3} + ${d4} + . <= ${b2}" cannot be met once its neighbours
+            # on the page took too much: draw them again as well, from narrower ranges.
+            for name in result.errors:
+                constraint = flow.variables[name].item.constraint
+                if constraint is not None:
+                    redraw |= constraint.references & fields.keys()
+        for name in sorted(redraw, key=list(fields).index):
+            var = flow.variables[name]
+            fields[name] = _candidate(flow, var, state, attempt, today=today, rng=rng, mode=mode)
+    return None
+
+
+def _candidate(
+    flow: Flow,
+    var: Variable,
+    state: State,
+    attempt: int,
+    *,
+    today: date,
+    rng: random.Random,
+    mode: Mode,
+) -> list[str]:
+    """The form field values to try for ``var`` (an empty list leaves the field empty)."""
+    item = var.item
+    if var.kind is VariableKind.OTHER:
+        return [f"Inna odpowiedź {rng.randint(1, 99)}"]
+    missing = _allowed_missing(flow, var, mode)
+    last_resort = attempt >= MAX_PAGE_TRIES // 2
+    if missing and (rng.random() < MISSING_SHARE or (last_resort and rng.random() < 0.5)):
+        return [rng.choice(missing)]
+    if last_resort and rng.random() < 0.2:
+        return []  # an optional answer may be left out; a required one will be refused again
+    kind = var.value_type
+    if kind in (ItemType.TEXT, ItemType.TEXTAREA):
+        if item.required is False and rng.random() < SKIP_OPTIONAL_TEXT_SHARE:
+            return []
+        word = "Uwagi" if kind is ItemType.TEXTAREA else "Odpowiedź"
+        return [f"{word} {rng.randint(1, 999)}"]
+    if kind is ItemType.SELECT_ONE:
+        codes = [choice.name for choice in flow.choices_for(item, state)]
+        return [rng.choice(codes)] if codes else []
+    if kind is ItemType.SELECT_MULTIPLE:
+        codes = [choice.name for choice in flow.choices_for(item, state)]
+        if not codes:
+            return []
+        return rng.sample(codes, rng.randint(1, min(3, len(codes))))
+    if kind is ItemType.DATE:
+        return [(today - timedelta(days=rng.randint(0, DATE_SPAN_DAYS))).isoformat()]
+    if kind in (ItemType.INTEGER, ItemType.DECIMAL):
+        return [_number(var, state, attempt, rng=rng, decimal=kind is ItemType.DECIMAL)]
+    return []
+
+
+def _allowed_missing(flow: Flow, var: Variable, mode: Mode) -> list[str]:
+    """The don't know / refused field values ``var`` accepts in ``mode``."""
+    if var.kind not in (VariableKind.ANSWER, VariableKind.ROW):
+        return []
+    allowed = []
+    for value, availability in (
+        (DONT_KNOW_FIELD_VALUE, var.item.dont_know or flow.settings.dont_know),
+        (REFUSED_FIELD_VALUE, var.item.refused or flow.settings.refused),
+    ):
+        if availability is Availability.YES or (
+            availability is Availability.PHONE and mode == PHONE
+        ):
+            allowed.append(value)
+    return allowed
+
+
+def _number(var: Variable, state: State, attempt: int, *, rng: random.Random, decimal: bool) -> str:
+    """A number between two bounds the constraint suggests, narrower with every try.
+
+    The bounds are the numbers written in the constraint and the current values of what
+    it refers to (``. <= ${b1}``); a random interval between neighbouring bounds usually
+    holds where the constraint does, and shrinking it towards its lower end satisfies
+    sums such as ``${b2} + . <= ${b1}`` after a few tries.
+    """
+    bounds = _bounds(var, state)
+    if attempt and rng.random() < 0.25:
+        value: Decimal = rng.choice(bounds)  # exactly a bound: ". > 0" excluded, ". <= x" not
+    else:
+        low, high = _interval(bounds, rng)
+        shrink = 2 ** (attempt // 4)
+        high = low + (high - low) / shrink
+        value = low + (high - low) * Decimal(rng.random())
+    if decimal:
+        return str(value.quantize(Decimal("0.01")))
+    return str(int(value.to_integral_value(rounding=ROUND_HALF_UP)))
+
+
+def _bounds(var: Variable, state: State) -> list[Decimal]:
+    """Sorted candidate bounds for a number: literals and referenced values, or a default."""
+    found: set[Decimal] = set()
+    constraint = var.item.constraint
+    if constraint is not None:
+        found.update(Decimal(text) for text in _LITERAL.findall(constraint.source))
+        for name in constraint.references:
+            if name in state.flow.variables:
+                value = state.answer(name) if state.is_relevant_variable(name) else None
+                if isinstance(value, int | float | Decimal) and not isinstance(
+                    value, bool | Missing
+                ):
+                    found.add(Decimal(str(value)))
+    if len(found) < 2:
+        found.update(Decimal(bound) for bound in DEFAULT_NUMBER_BOUNDS)
+    return sorted(found)
+
+
+def _interval(bounds: list[Decimal], rng: random.Random) -> tuple[Decimal, Decimal]:
+    """Two neighbouring bounds, picked at random."""
+    index = rng.randrange(len(bounds) - 1)
+    return bounds[index], bounds[index + 1]

@@ -1,0 +1,111 @@
+"""Whether a fieldwork can move to a newer version of its definition, and what that does.
+
+Compatible changes: texts, new optional questions, new choices, removed questions (their
+answers stay stored and exported). Refused: a question whose type changed, a choice that
+was removed from a list a question uses, a new or newly required question (complete
+responses would lack its answer).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from app.domain.messages import N_, Message
+from app.domain.questionnaire.flow import Flow, Variable, VariableKind
+from app.domain.questionnaire.model import Item, Text
+
+
+@dataclass
+class VersionChanges:
+    """What moving from one version to another changes, and what makes it impossible."""
+
+    refused: list[Message] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)  # variables no longer asked
+    added: list[str] = field(default_factory=list)  # new (optional) variables
+    new_choices: list[str] = field(default_factory=list)  # "variable: code, code"
+    texts: list[str] = field(default_factory=list)  # items whose texts changed
+
+    @property
+    def ok(self) -> bool:
+        return not self.refused
+
+
+def _stored(flow: Flow) -> dict[str, Variable]:
+    return {
+        name: var
+        for name, var in flow.variables.items()
+        if var.kind is not VariableKind.CALCULATION
+    }
+
+
+def _texts(item: Item) -> tuple[Text | None, ...]:
+    return (item.label, item.hint, item.interviewer_note, item.required_message,
+            item.constraint_message)  # fmt: skip
+
+
+def _codes(flow: Flow, var: Variable) -> tuple[str, ...]:
+    choices = flow.questionnaire.choice_list(var.item)
+    return choices.codes if choices else ()
+
+
+def _labels(flow: Flow, var: Variable) -> tuple:
+    choices = flow.questionnaire.choice_list(var.item)
+    return tuple(c.label for c in choices.choices) if choices else ()
+
+
+def compare(old: Flow, new: Flow) -> VersionChanges:
+    """What moving answers given on ``old`` to ``new`` would change."""
+    changes = VersionChanges()
+    before, after = _stored(old), _stored(new)
+    for name, var in before.items():
+        if name not in after:
+            changes.removed.append(name)
+            continue
+        other = after[name]
+        if other.value_type is not var.value_type:
+            changes.refused.append(
+                Message(
+                    N_("%(name)s: the type changed from %(old)s to %(new)s."),
+                    {"name": name, "old": var.value_type.value, "new": other.value_type.value},
+                )
+            )
+            continue
+        if var.value_type.uses_choices:
+            old_codes, new_codes = _codes(old, var), _codes(new, other)
+            gone = [code for code in old_codes if code not in new_codes]
+            if gone:
+                changes.refused.append(
+                    Message(
+                        N_("%(name)s: answer codes removed: %(codes)s."),
+                        {"name": name, "codes": ", ".join(gone)},
+                    )
+                )
+            added = [code for code in new_codes if code not in old_codes]
+            if added:
+                changes.new_choices.append(f"{name}: {', '.join(added)}")
+            if _labels(old, var) != _labels(new, other) and var.kind is not VariableKind.OTHER:
+                changes.texts.append(name)
+        if (
+            var.kind is VariableKind.ANSWER
+            and other.item.required is not False
+            and var.item.required is False
+        ):
+            changes.refused.append(
+                Message(N_("%(name)s: the question is now required."), {"name": name})
+            )
+        if var.kind is VariableKind.ANSWER and _texts(var.item) != _texts(other.item):
+            if name not in changes.texts:
+                changes.texts.append(name)
+    for name, var in after.items():
+        if name in before:
+            continue
+        if var.kind in (VariableKind.ANSWER, VariableKind.ROW) and var.item.required is not False:
+            changes.refused.append(
+                Message(
+                    N_("%(name)s: a new required question (complete responses lack it)."),
+                    {"name": name},
+                )
+            )
+        else:
+            changes.added.append(name)
+    return changes

@@ -1,0 +1,95 @@
+"""Flask extensions, created here once and bound to the app in create_app."""
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, TypeVar
+
+from flask import Flask, Response, current_app, g, request
+from flask_babel import Babel
+from flask_login import LoginManager
+from flask_wtf import CSRFProtect
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from app.platform.db import Database, begin_for_writing
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})  # requests that only read
+
+babel = Babel()
+csrf = CSRFProtect()
+login_manager = LoginManager()
+
+
+def get_db() -> Database:
+    """The application's Database (engine and session factory)."""
+    return current_app.extensions["ankieta.db"]
+
+
+def writes_on_get(view: F) -> F:
+    """Mark a view whose GET changes data (it starts a response, keeps a claim alive).
+
+    Its transaction then starts as a writing one, like every POST's, so that on SQLite it
+    waits its turn for the write lock instead of failing at commit (see app/db.py).
+    """
+    view.writes_on_get = True  # type: ignore[attr-defined]
+    return view
+
+
+def _request_writes() -> bool:
+    if request.method not in SAFE_METHODS:
+        return True
+    view = current_app.view_functions.get(request.endpoint or "")
+    return bool(getattr(view, "writes_on_get", False))
+
+
+def _unmarked_write(session: Session, *_args: Any) -> None:
+    if session.new or session.dirty or session.deleted:
+        raise AssertionError(
+            f"{request.endpoint} changed data on {request.method} without @writes_on_get"
+        )
+
+
+def db_session() -> Session:
+    """This request's session: committed when the request succeeds, rolled back otherwise."""
+    if "db_session" not in g:
+        session = get_db().sessionmaker()
+        if _request_writes():
+            begin_for_writing(session)
+        elif current_app.testing:
+            # in tests, a GET that writes without saying so fails at once, not only on a
+            # busy SQLite server
+            event.listen(session, "before_flush", _unmarked_write)
+        g.db_session = session
+    return g.db_session
+
+
+def now() -> datetime:
+    """The current moment from the application's clock (tests inject their own)."""
+    return current_app.config["CLOCK"]()
+
+
+def init_database(app: Flask) -> None:
+    """Bind a Database to ``app`` and the one-transaction-per-request boundary."""
+    app.extensions["ankieta.db"] = Database(app.config["DATABASE_URL"])
+
+    @app.after_request
+    def commit_session(response: Response) -> Response:
+        session = g.pop("db_session", None)
+        if session is not None:
+            try:
+                if response.status_code < 500:
+                    session.commit()
+                else:
+                    session.rollback()
+            finally:
+                session.close()
+        return response
+
+    @app.teardown_request
+    def close_session(_exc: BaseException | None) -> None:
+        session = g.pop("db_session", None)  # still here only if the request raised
+        if session is not None:
+            session.rollback()
+            session.close()

@@ -1,0 +1,1 @@
+"""Erasure and retention of personal data (RODO): the service and its commands."""

@@ -1,0 +1,96 @@
+"""`ankieta privacy`: retention dates and erasure of a fieldwork's contact data."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+
+@click.group("privacy", cls=AppGroup)
+def privacy_group() -> None:
+    """Personal data: how long contact data is kept, and erasing it."""
+
+
+def _fieldwork(session, fieldwork_id: int):
+    from app.fieldwork.services import FieldworkError, get_fieldwork
+
+    try:
+        return get_fieldwork(session, fieldwork_id)
+    except FieldworkError as exc:
+        raise click.ClickException(exc.message.render()) from None
+
+
+@privacy_group.command("erase")
+@click.argument("fieldwork_id", type=int)
+@click.option("--yes", is_flag=True, help="Really erase (without it, only say what would go).")
+def privacy_erase(fieldwork_id: int, yes: bool) -> None:
+    """Pseudonymise FIELDWORK_ID's contact data for good; responses and rates stay."""
+    from app.platform.extensions import get_db
+    from app.privacy import services as privacy
+
+    with get_db().session() as session:
+        fieldwork = _fieldwork(session, fieldwork_id)
+        if not yes:
+            state = fieldwork.state
+            click.echo(
+                f"Fieldwork {fieldwork_id} ({fieldwork.title}, {state}): its contact persons, "
+                "e-mails, phone numbers, call and case notes and personal links would be "
+                "replaced by pseudonyms. Run again with --yes to do it."
+            )
+            raise SystemExit(1)
+        try:
+            erased = privacy.erase_contacts(session, fieldwork, current_app.config["CLOCK"]())
+        except privacy.PrivacyError as exc:
+            raise click.ClickException(exc.message.render()) from None
+    click.echo(
+        f"Contact data of fieldwork {fieldwork_id} erased: {erased.institutions} institutions, "
+        f"{erased.phones} phone numbers, {erased.calls} calls, {erased.notes} notes, "
+        f"{erased.files} stored results files."
+    )
+
+
+@privacy_group.command("retention")
+@click.argument("fieldwork_id", type=int)
+@click.option("--until", "until", default=None, help="YYYY-MM-DD: keep contact data until then")
+@click.option("--clear", is_flag=True, help="Remove the date.")
+def privacy_retention(fieldwork_id: int, until: str | None, clear: bool) -> None:
+    """Show or set how long FIELDWORK_ID's contact data is kept."""
+    from app.platform.extensions import get_db
+    from app.privacy import services as privacy
+
+    if until is not None and clear:
+        raise click.UsageError("give either --until or --clear")
+    day = None
+    if until is not None:
+        try:
+            day = date.fromisoformat(until)
+        except ValueError:
+            raise click.BadParameter("expected YYYY-MM-DD", param_hint="--until") from None
+    with get_db().session() as session:
+        fieldwork = _fieldwork(session, fieldwork_id)
+        if until is not None or clear:
+            privacy.set_retention(session, fieldwork, day, current_app.config["CLOCK"]())
+        kept = fieldwork.retain_contacts_until
+        erased = fieldwork.contacts_erased_at
+    if erased is not None:
+        click.echo(f"Fieldwork {fieldwork_id}: contact data erased on {erased:%Y-%m-%d}.")
+    else:
+        click.echo(f"Fieldwork {fieldwork_id}: contact data kept until {kept or '(no date)'}.")
+
+
+@privacy_group.command("due")
+def privacy_due() -> None:
+    """List fieldworks whose contact data is past its retention date."""
+    from app.platform.extensions import get_db
+    from app.privacy import services as privacy
+
+    with get_db().session() as session:
+        due = privacy.due_for_erasure(session, current_app.config["CLOCK"]())
+        rows = [(f.id, f.title, f.retain_contacts_until) for f in due]
+    if not rows:
+        click.echo("No fieldwork is past its retention date.")
+    for fieldwork_id, title, until in rows:
+        click.echo(f"{fieldwork_id}\t{title}\tkept until {until}")
