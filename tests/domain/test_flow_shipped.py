@@ -19,7 +19,6 @@ from typing import Any
 
 import pytest
 
-from app.domain.questionnaire.definition import load_definition
 from app.domain.questionnaire.flow import (
     DONT_KNOW,
     DONT_KNOW_FIELD_VALUE,
@@ -35,6 +34,7 @@ from app.domain.questionnaire.flow import (
     answers_from_json,
     answers_to_json,
 )
+from app.domain.questionnaire.loading import load_definition
 from app.domain.questionnaire.model import Availability, Choice, ItemType
 
 SURVEYS = Path(__file__).resolve().parents[2] / "surveys"

@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 
-from app.domain.questionnaire.definition import load_definition
 from app.domain.questionnaire.expressions import Expression, parse
 from app.domain.questionnaire.flow import (
     PHONE,
@@ -21,6 +20,7 @@ from app.domain.questionnaire.flow import (
     answers_from_json,
     answers_to_json,
 )
+from app.domain.questionnaire.loading import load_definition
 from app.domain.questionnaire.synthetic import SyntheticAnswers, generate_answers
 
 SURVEYS = Path(__file__).resolve().parents[2] / "surveys"

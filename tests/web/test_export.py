@@ -563,8 +563,8 @@ def test_interviewer_may_not_download(app, client, login_as, exported):
 
 def test_answer_reader_reads_what_answers_from_json_reads(tmp_path):
     from app.domain.outputs.export import AnswerReader
-    from app.domain.questionnaire.definition import load_definition
     from app.domain.questionnaire.flow import ASIDE_KEY, Flow, answers_from_json
+    from app.domain.questionnaire.loading import load_definition
 
     source = (DEFINITION % {"version": "2", "added": ADDED}).encode("utf-8")
     flow = Flow(load_definition(source, "v2.yaml").questionnaire)
@@ -599,8 +599,8 @@ def test_answer_reader_reads_what_answers_from_json_reads(tmp_path):
 )
 def test_answer_reader_cleans_like_the_flow(stored):
     from app.domain.outputs.export import AnswerReader
-    from app.domain.questionnaire.definition import load_definition
     from app.domain.questionnaire.flow import Flow, answers_from_json
+    from app.domain.questionnaire.loading import load_definition
 
     source = (DEFINITION % {"version": "1", "added": ""}).encode("utf-8")
     flow = Flow(load_definition(source, "v1.yaml").questionnaire)
