@@ -71,6 +71,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from types import MappingProxyType
+from typing import Any
 
 from app.domain.dates import WARSAW, format_local, local_date, local_wall_time
 from app.domain.fieldwork.outcomes import OutcomeKind, OutcomeSpec
@@ -464,14 +465,10 @@ _JUST_AFTER = timedelta(microseconds=1)  # "older than" / "has passed" are stric
 def _in_utc(case: QueueCase) -> QueueCase:
     """The case with its moments in UTC, so that adding and comparing is by real time."""
     moments = ("next_callable_at", "claimed_at", "appointment_start", "appointment_end")
-    return replace(
-        case,
-        **{
-            name: _utc(value, name)
-            for name in moments
-            if (value := getattr(case, name)) is not None
-        },
-    )
+    changes: dict[str, Any] = {
+        name: _utc(value, name) for name in moments if (value := getattr(case, name)) is not None
+    }
+    return replace(case, **changes)
 
 
 def _finished(case: QueueCase, attempt_limit: int) -> bool:
@@ -673,9 +670,9 @@ def why_nothing(
             "no_hours", Message(N_("No calling hours are set for this fieldwork.")), None
         )
     readies = [
-        ready
+        found
         for case in unfinished
-        if (ready := _ready(case, interviewer=interviewer, claim_timeout=claim_timeout))
+        if (found := _ready(case, interviewer=interviewer, claim_timeout=claim_timeout))
     ]
     if not readies:
         if all(case.assigned_interviewer not in (None, interviewer) for case in unfinished):

@@ -222,7 +222,9 @@ class RowConverter:
         if isinstance(value, tuple):
             if self.labels and name in self.choice_labels:
                 labels = self.choice_labels[name]
-                return LABEL_SEPARATOR.join(labels.get(code, code) for code in value)
+                return LABEL_SEPARATOR.join(
+                    labels[code] if code in labels else code for code in value
+                )
             return MULTIPLE_SEPARATOR.join(value)
         text = str(value)
         if self.labels and name in self.choice_labels:

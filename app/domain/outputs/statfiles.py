@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -315,7 +315,9 @@ class StatRow:
         return row
 
 
-def settle_guesses(variables: Sequence[StatVariable], columns: Mapping[str, list[Any]]) -> None:
+def settle_guesses(
+    variables: Sequence[StatVariable], columns: MutableMapping[str, list[Any]]
+) -> None:
     """Decide each calculation's storage from its values: numbers if all are, else text."""
     for variable in variables:
         if variable.storage is not Storage.GUESS:

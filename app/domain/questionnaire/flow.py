@@ -98,7 +98,7 @@ from __future__ import annotations
 import enum
 import heapq
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -853,7 +853,7 @@ def _parse_text(raw: str, max_length: int) -> str:
     return text
 
 
-_PARSERS = {
+_PARSERS: dict[ItemType, Callable[[str], str | int | Decimal | date]] = {
     ItemType.INTEGER: _parse_integer,
     ItemType.DECIMAL: _parse_decimal,
     ItemType.DATE: _parse_date,
@@ -1015,7 +1015,8 @@ def _value_from_json(q: Questionnaire, var: Variable, raw: Any) -> Any:
         return decimal_from_json(raw)
     if kind is ItemType.DATE:
         return date_from_json(raw)
-    codes = q.choice_list(var.item).codes if q.choice_list(var.item) else ()
+    choice_list = q.choice_list(var.item)
+    codes = choice_list.codes if choice_list else ()
     if kind is ItemType.SELECT_ONE:
         return raw if raw in codes else None
     if isinstance(raw, list) and all(code in codes for code in raw):

@@ -48,7 +48,7 @@ def _codes(flow: Flow, var: Variable) -> tuple[str, ...]:
     return choices.codes if choices else ()
 
 
-def _labels(flow: Flow, var: Variable) -> tuple:
+def _labels(flow: Flow, var: Variable) -> tuple[Text, ...]:
     choices = flow.questionnaire.choice_list(var.item)
     return tuple(c.label for c in choices.choices) if choices else ()
 

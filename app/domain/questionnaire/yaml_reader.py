@@ -21,7 +21,7 @@ from __future__ import annotations
 import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -35,7 +35,13 @@ class _AliasError(yaml.MarkedYAMLError):
     """A YAML alias (``*name``), which definitions may not use."""
 
 
-class _Locating:
+if TYPE_CHECKING:  # the mixin below is always combined with a loader's parts
+    _LoaderParts = yaml.SafeLoader
+else:
+    _LoaderParts = object
+
+
+class _Locating(_LoaderParts):
     """A safe YAML loader's part that makes mappings :class:`Node` objects with line numbers."""
 
     def __init__(self, stream: bytes, filename: str) -> None:
@@ -46,7 +52,8 @@ class _Locating:
     def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
         """The next node, refusing aliases (see the module docstring)."""
         if self.check_event(yaml.AliasEvent):
-            raise _AliasError(problem_mark=self.peek_event().start_mark)
+            event = self.peek_event()  # type: ignore[no-untyped-call]  # untyped in the stubs
+            raise _AliasError(problem_mark=event.start_mark)
         return super().compose_node(parent, index)
 
     def construct_located_mapping(self, node: yaml.MappingNode) -> Node:
@@ -87,20 +94,21 @@ _PythonLocatingLoader.add_constructor(
 
 _LocatingLoader: type[_Locating] = _PythonLocatingLoader
 if yaml.__with_libyaml__:
+    from yaml._yaml import CParser
 
     class _CLocatingLoader(
         _Locating,
         yaml.composer.Composer,
         yaml.constructor.SafeConstructor,
         yaml.resolver.Resolver,
-        yaml.cyaml.CParser,
+        CParser,
     ):
         """libyaml's scanner and parser (the events) under PyYAML's Python composer and
         constructor (see the module docstring): Composer comes before CParser in the MRO, so
         its compose_* and get_single_node are used; CParser gives check/peek/get_event."""
 
         def __init__(self, stream: bytes, filename: str) -> None:
-            yaml.cyaml.CParser.__init__(self, stream)
+            CParser.__init__(self, stream)
             yaml.composer.Composer.__init__(self)
             yaml.constructor.SafeConstructor.__init__(self)
             yaml.resolver.Resolver.__init__(self)
