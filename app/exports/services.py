@@ -42,7 +42,8 @@ from app.domain.outputs.export import (
     neutralise,
     response_columns,
 )
-from app.domain.questionnaire.flow import DONT_KNOW, REFUSED, Flow, Missing
+from app.domain.questionnaire.answers import DONT_KNOW, REFUSED, Missing
+from app.domain.questionnaire.flow import Flow
 from app.domain.workbooks import SAFE_XLSX_OPTIONS
 from app.models.cati import Call, Case, Outcome
 from app.models.fieldwork import Fieldwork, Response, ResponseStatus, SampleUnit

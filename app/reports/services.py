@@ -45,7 +45,8 @@ from app.domain.outputs.report import (
     group_of,
     response_rates,
 )
-from app.domain.questionnaire.flow import Flow, answers_from_json
+from app.domain.questionnaire.answers import answers_from_json
+from app.domain.questionnaire.flow import Flow
 from app.domain.questionnaire.model import Text
 from app.domain.workbooks import SAFE_XLSX_OPTIONS
 from app.models.fieldwork import Fieldwork, Response, ResponseStatus, SampleUnit

@@ -36,15 +36,14 @@ from decimal import Decimal
 from typing import Any
 
 from app.domain.messages import N_, Message
-from app.domain.questionnaire.flow import (
-    Flow,
+from app.domain.questionnaire.answers import (
     Missing,
-    State,
     Variable,
     VariableKind,
     date_from_json,
     decimal_from_json,
 )
+from app.domain.questionnaire.flow import Flow, State
 from app.domain.questionnaire.model import Item, ItemType, Questionnaire
 
 CELL_MAX_LENGTH = 32_767  # what one Excel cell holds

@@ -34,7 +34,8 @@ from typing import Any
 
 from app.domain.messages import N_
 from app.domain.outputs.export import META_COLUMNS, Cell, Column, ColumnKind, codebook_rows
-from app.domain.questionnaire.flow import Flow, Missing, VariableKind
+from app.domain.questionnaire.answers import Missing, VariableKind
+from app.domain.questionnaire.flow import Flow
 from app.domain.questionnaire.model import Availability, ItemType
 
 SPSS, STATA = "sav", "dta"

@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from app.domain.messages import N_, Message
-from app.domain.questionnaire.flow import Flow, Variable, VariableKind
+from app.domain.questionnaire.answers import Variable, VariableKind
+from app.domain.questionnaire.flow import Flow
 from app.domain.questionnaire.model import Item, Text
 
 
