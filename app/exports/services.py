@@ -24,6 +24,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from app.cati.services import rates_for
 from app.domain.dates import local_midnight, local_wall_time
+from app.domain.outputs.codebook import choice_rows, codebook_rows
 from app.domain.outputs.export import (
     CELL_MAX_LENGTH,
     DONT_KNOW_LABEL,
@@ -34,8 +35,6 @@ from app.domain.outputs.export import (
     Cell,
     Column,
     RowConverter,
-    choice_rows,
-    codebook_rows,
     duration_minutes,
     fit_cell,
     mode_of,

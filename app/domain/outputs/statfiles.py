@@ -33,7 +33,8 @@ from datetime import date, datetime
 from typing import Any
 
 from app.domain.messages import N_
-from app.domain.outputs.export import META_COLUMNS, Cell, Column, ColumnKind, codebook_rows
+from app.domain.outputs.codebook import codebook_rows
+from app.domain.outputs.export import META_COLUMNS, Cell, Column, ColumnKind
 from app.domain.questionnaire.answers import Missing, VariableKind
 from app.domain.questionnaire.flow import Flow
 from app.domain.questionnaire.model import Availability, ItemType

@@ -1,5 +1,8 @@
 """The expression language of relevance, constraints, calculations and choice filters.
 
+One cohesive thing, hence its length: the lexer, the parser and the evaluator of one small
+language share its grammar, its value rules and its error messages, and are read together.
+
 It is the XLSForm / ODK XPath subset that questionnaire authors already know::
 
     ${name}            the answer to item ``name`` ('' when unanswered)

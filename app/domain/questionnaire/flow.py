@@ -5,6 +5,11 @@ it: it precomputes the evaluation order and the pages) and is then used, statele
 the respondent's self-fill form (mode ``"web"``) and the interviewer's screens (mode
 ``"phone"``). Nothing here reads the clock: ``today`` is passed in.
 
+One cohesive thing, hence its length: ``Flow`` (what a questionnaire's pages, relevance and
+validation are) and ``State`` (one response's answers evaluated lazily against it). The
+answers' types and storage, the form fields' parsing and the cutting into pages are in
+``answers``, ``fields`` and ``pages`` beside it.
+
 Answers
     What a response stores, and how it is kept in JSON: see
     ``app.domain.questionnaire.answers``. **In expressions don't know and refused behave as
