@@ -66,9 +66,7 @@ def _variable_label(var: Variable, language: str, default: str) -> str:
     return label
 
 
-# A spreadsheet has no dates before 1900 (Excel shows #####, openpyxl reads #VALUE!): such a
-# date (typed before dates were bounded, or from a sample) is written as ISO text instead.
-EARLIEST_SPREADSHEET_YEAR = 1900
+# see EARLIEST_SPREADSHEET_YEAR in app.domain.outputs.export
 DATE_TYPE_NOTE = "date (before 1900: text YYYY-MM-DD)"
 
 

@@ -49,6 +49,9 @@ from app.domain.questionnaire.model import Item, ItemType, Questionnaire
 
 CELL_MAX_LENGTH = 32_767  # what one Excel cell holds
 TRUNCATED_MARKER = "[…]"
+# A spreadsheet has no dates before 1900 (Excel shows #####, openpyxl reads #VALUE!): such a
+# date (typed before dates were bounded, or from a sample) is written as ISO text instead.
+EARLIEST_SPREADSHEET_YEAR = 1900
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 MULTIPLE_SEPARATOR = " "  # between codes of a select_multiple (codes hold no spaces)
 LABEL_SEPARATOR = "; "  # between labels, which may hold spaces
