@@ -16,7 +16,7 @@ from datetime import date, timedelta
 from http.cookies import SimpleCookie
 from urllib.parse import urlencode, urlsplit
 
-from app.domain.questionnaire.flow import answers_from_json
+from app.domain.questionnaire.answers import answers_from_json
 from app.models.fieldwork import Response, SampleUnit
 from app.surveys.services import flow_of, questionnaire_of
 from bench._server import HOST

@@ -21,9 +21,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from app.domain.questionnaire import definition  # noqa: E402 - needs the path above
-from app.domain.questionnaire.definition import load_definition  # noqa: E402
+from app.domain.questionnaire import yaml_reader  # noqa: E402 - needs the path above
 from app.domain.questionnaire.flow import PHONE, WEB, Flow  # noqa: E402
+from app.domain.questionnaire.loading import load_definition  # noqa: E402
 
 GROUPS = 50
 ITEMS_PER_GROUP = 20  # 1 group + 19 children: 50 * 20 = 1,000 items
@@ -122,9 +122,9 @@ def median_ms(action: Callable[[], object], runs: int = RUNS) -> float:
 
 def check_times(source: bytes, loader: type | None) -> list[float]:
     """Seconds to check + compile ``source``, CHECK_RUNS times (with ``loader``, if given)."""
-    saved = definition._LocatingLoader
+    saved = yaml_reader._LocatingLoader
     if loader is not None:
-        definition._LocatingLoader = loader
+        yaml_reader._LocatingLoader = loader
     try:
         times = []
         for _ in range(CHECK_RUNS):
@@ -133,7 +133,7 @@ def check_times(source: bytes, loader: type | None) -> list[float]:
             times.append(time.perf_counter() - start)
         return times
     finally:
-        definition._LocatingLoader = saved
+        yaml_reader._LocatingLoader = saved
 
 
 def main() -> None:
@@ -145,7 +145,7 @@ def main() -> None:
     python: list[float] = []
     for _ in range(3):
         in_use += check_times(source, None)
-        python += check_times(source, definition._PythonLocatingLoader)
+        python += check_times(source, yaml_reader._PythonLocatingLoader)
     result = load_definition(source, "bench.yaml")
     errors = [p for p in result.problems if p.severity == "error"]
     if result.questionnaire is None or errors:
@@ -181,7 +181,7 @@ def main() -> None:
     def whole_response() -> object:
         return flow.is_complete(flow.state(answers, sample=sample, today=TODAY))
 
-    loader = definition._LocatingLoader.__name__
+    loader = yaml_reader._LocatingLoader.__name__
     print(
         f"check+compile {item_count} items ({loader}): min {min(in_use):.2f} s, median "
         f"{statistics.median(in_use):.2f} s of {len(in_use)} (target < 0.5 s); pure-Python "

@@ -31,7 +31,7 @@ from sqlalchemy import update
 from werkzeug.exceptions import HTTPException
 
 from app.api import schemas, services
-from app.domain.fieldwork.sample import MAX_FILE_BYTES
+from app.domain.fieldwork.sample.parsing import MAX_FILE_BYTES
 from app.exports import jobs
 from app.exports.cli import translate
 from app.exports.routes import start as start_job

@@ -15,7 +15,7 @@ from app.cati import services
 from app.cati.forms import DATE_PATTERN, DialForm, NotesForm, OutcomeForm, PhoneForm
 from app.domain.dates import WARSAW, format_local
 from app.domain.fieldwork.outcomes import COMPLETED_ONLINE_CODE, OutcomeKind
-from app.domain.questionnaire.flow import Page
+from app.domain.questionnaire.pages import Page
 from app.models.cati import Appointment, Call, Case, Outcome
 from app.models.fieldwork import ContactPhone, Fieldwork, Response
 from app.models.users import Role

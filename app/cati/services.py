@@ -11,13 +11,12 @@ from sqlalchemy.orm import Session
 
 from app.domain.fieldwork import aapor
 from app.domain.fieldwork.calling import (
-    CallingHours,
-    CallingHoursError,
     NothingCallable,
     QueueCase,
     schedule_after_call,
     why_nothing,
 )
+from app.domain.fieldwork.calling_hours import CallingHours, CallingHoursError
 from app.domain.fieldwork.outcomes import (
     DEFAULT_OUTCOMES,
     CallFact,

@@ -20,7 +20,8 @@ from sqlalchemy.orm import Session
 
 from app.cati.services import mark_completed_online
 from app.domain.dates import local_date
-from app.domain.questionnaire.flow import MODES, answers_to_json
+from app.domain.questionnaire.answers import answers_to_json
+from app.domain.questionnaire.flow import MODES
 from app.domain.questionnaire.synthetic import generate_answers
 from app.fieldwork.services import FieldworkError, import_sample
 from app.models.fieldwork import Fieldwork, Response, ResponseStatus, SampleUnit

@@ -24,6 +24,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from app.cati.services import rates_for
 from app.domain.dates import local_midnight, local_wall_time
+from app.domain.outputs.codebook import choice_rows, codebook_rows
 from app.domain.outputs.export import (
     CELL_MAX_LENGTH,
     DONT_KNOW_LABEL,
@@ -34,15 +35,15 @@ from app.domain.outputs.export import (
     Cell,
     Column,
     RowConverter,
-    choice_rows,
-    codebook_rows,
     duration_minutes,
     fit_cell,
     mode_of,
     neutralise,
     response_columns,
 )
-from app.domain.questionnaire.flow import DONT_KNOW, REFUSED, Flow, Missing
+from app.domain.questionnaire.answers import DONT_KNOW, REFUSED, Missing
+from app.domain.questionnaire.flow import Flow
+from app.domain.workbooks import SAFE_XLSX_OPTIONS
 from app.models.cati import Call, Case, Outcome
 from app.models.fieldwork import Fieldwork, Response, ResponseStatus, SampleUnit
 from app.models.mail import sent_counts
@@ -50,12 +51,7 @@ from app.models.surveys import SurveyVersion
 from app.models.users import User
 from app.surveys.services import flow_of
 
-WORKBOOK_OPTIONS = {
-    "constant_memory": True,
-    "strings_to_formulas": False,
-    "strings_to_urls": False,
-    "strings_to_numbers": False,
-}
+WORKBOOK_OPTIONS = {**SAFE_XLSX_OPTIONS, "constant_memory": True}
 FORMATS = ("xlsx", "csv")
 CSV_DELIMITER = ","  # the standard; Excel opens a BOM-marked UTF-8 CSV with it correctly
 # Rows fetched from the database at a time. 200 rather than 1,000: the same speed, and the

@@ -27,7 +27,7 @@ from flask import Flask
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from app.domain.fieldwork.sample import SampleProblem
+from app.domain.fieldwork.sample.results import SampleProblem
 from app.domain.messages import N_, Message
 from app.fieldwork import services
 from app.models.fieldwork import Fieldwork

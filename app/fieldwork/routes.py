@@ -16,7 +16,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.domain.fieldwork.sample import sample_template_csv, sample_template_xlsx
+from app.domain.fieldwork.sample.templates import sample_template_csv, sample_template_xlsx
 from app.fieldwork import imports, services
 from app.fieldwork.forms import (
     EraseContactsForm,

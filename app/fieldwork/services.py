@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 
 from app.cati.services import seed_outcomes
 from app.domain.dates import WARSAW
-from app.domain.fieldwork.sample import SampleProblem, SampleRow, parse_sample
+from app.domain.fieldwork.sample.parsing import parse_sample
+from app.domain.fieldwork.sample.results import SampleProblem, SampleRow
 from app.domain.messages import N_, Message
 from app.domain.outputs.export import neutralise
 from app.domain.questionnaire.upgrade import VersionChanges, compare

@@ -19,6 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.domain.dates import utcnow
+from app.domain.fieldwork.sample.columns import SAMPLE_VARIABLES
 from app.models.base import Base
 from app.models.surveys import Survey, SurveyVersion
 from app.models.users import User
@@ -145,14 +146,7 @@ class SampleUnit(Base):
     def sample_variables(self) -> dict[str, Any]:
         """What ``${sample.NAME}`` refers to: the standard columns plus the extra ones."""
         values = dict(self.variables or {})
-        values.update(
-            external_id=self.external_id,
-            name=self.name,
-            entity_type=self.entity_type,
-            subregion=self.subregion,
-            powiat=self.powiat,
-            gmina=self.gmina,
-        )
+        values.update({name: getattr(self, name) for name in SAMPLE_VARIABLES})
         return values
 
 

@@ -45,8 +45,10 @@ from app.domain.outputs.report import (
     group_of,
     response_rates,
 )
-from app.domain.questionnaire.flow import Flow, answers_from_json
+from app.domain.questionnaire.answers import answers_from_json
+from app.domain.questionnaire.flow import Flow
 from app.domain.questionnaire.model import Text
+from app.domain.workbooks import SAFE_XLSX_OPTIONS
 from app.models.fieldwork import Fieldwork, Response, ResponseStatus, SampleUnit
 from app.models.mail import sent_counts
 from app.surveys.services import flow_of
@@ -172,16 +174,8 @@ def write_report(
     )
     lang = language or current.flow.settings.default_language
     buffer = io.BytesIO()
-    workbook = xlsxwriter.Workbook(
-        buffer,
-        {
-            "in_memory": True,
-            # labels come from definitions and samples: never let them become formulas/links
-            "strings_to_formulas": False,
-            "strings_to_numbers": False,
-            "strings_to_urls": False,
-        },
-    )
+    # labels come from definitions and samples: never let them become formulas/links
+    workbook = xlsxwriter.Workbook(buffer, {**SAFE_XLSX_OPTIONS, "in_memory": True})
     _Writer(workbook, current, previous, lang).write()
     workbook.close()
     return buffer.getvalue()

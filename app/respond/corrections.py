@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from app.domain.questionnaire.flow import answers_to_json
+from app.domain.questionnaire.answers import answers_to_json
 from app.models.fieldwork import Response, ResponseChange
 from app.platform.audit import record_by_id
 from app.respond.services import Interview, StaleForm

@@ -12,14 +12,9 @@ from typing import Any
 
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from app.domain.questionnaire.flow import (
-    Flow,
-    Mode,
-    Page,
-    PageResult,
-    answers_from_json,
-    answers_to_json,
-)
+from app.domain.questionnaire.answers import answers_from_json, answers_to_json
+from app.domain.questionnaire.flow import Flow, Mode, PageResult
+from app.domain.questionnaire.pages import Page
 
 SALT = "ankieta-preview"
 MODES: tuple[Mode, ...] = ("web", "phone")

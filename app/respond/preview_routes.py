@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.domain.dates import local_date
-from app.domain.questionnaire.flow import Page
+from app.domain.questionnaire.pages import Page
 from app.models.surveys import SurveyVersion
 from app.models.users import Role
 from app.platform.extensions import db_session, now

@@ -17,8 +17,9 @@ from flask import (
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from app.domain.questionnaire.flow import Page, State
+from app.domain.questionnaire.flow import State
 from app.domain.questionnaire.model import Settings
+from app.domain.questionnaire.pages import Page
 from app.models.fieldwork import Fieldwork, FieldworkState
 from app.platform.extensions import db_session, now
 from app.platform.i18n import SURVEY_LANGUAGE_KEY, language_name

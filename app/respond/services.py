@@ -15,16 +15,10 @@ from sqlalchemy.orm import Session, contains_eager
 
 from app.cati.services import mark_completed_online
 from app.domain.dates import local_date
-from app.domain.questionnaire.flow import (
-    Flow,
-    Mode,
-    Page,
-    PageResult,
-    State,
-    answers_from_json,
-    answers_to_json,
-)
+from app.domain.questionnaire.answers import answers_from_json, answers_to_json
+from app.domain.questionnaire.flow import Flow, Mode, PageResult, State
 from app.domain.questionnaire.model import Questionnaire
+from app.domain.questionnaire.pages import Page
 from app.fieldwork.services import new_token
 from app.models.fieldwork import (
     Fieldwork,

@@ -13,19 +13,12 @@ from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
 from app.domain.messages import Message
+from app.domain.questionnaire.answers import DONT_KNOW, REFUSED, VariableKind
 from app.domain.questionnaire.expressions import interpolate_references
-from app.domain.questionnaire.flow import (
-    DONT_KNOW,
-    DONT_KNOW_FIELD_VALUE,
-    REFUSED,
-    REFUSED_FIELD_VALUE,
-    Flow,
-    Mode,
-    Page,
-    State,
-    VariableKind,
-)
+from app.domain.questionnaire.fields import DONT_KNOW_FIELD_VALUE, REFUSED_FIELD_VALUE
+from app.domain.questionnaire.flow import Flow, Mode, State
 from app.domain.questionnaire.model import Availability, Item, ItemType, Text
+from app.domain.questionnaire.pages import Page
 
 Gettext = Callable[[str], str]
 _ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")

@@ -13,7 +13,7 @@ from flask_login import current_user
 from app.cati import services as cati
 from app.domain.dates import WARSAW
 from app.domain.fieldwork.aapor import FORMULAS
-from app.domain.fieldwork.calling import CallingHoursError
+from app.domain.fieldwork.calling_hours import CallingHoursError
 from app.models.cati import Call, Case, Outcome, SupervisorAction
 from app.models.fieldwork import Fieldwork
 from app.models.users import Role, User

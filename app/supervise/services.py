@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from app.cati import services as cati
 from app.domain.dates import WARSAW, local_midnight
 from app.domain.fieldwork import aapor
-from app.domain.fieldwork.calling import CallingHours
+from app.domain.fieldwork.calling_hours import CallingHours
 from app.domain.fieldwork.outcomes import aapor_group
 from app.domain.messages import N_, Message
 from app.models.cati import Appointment, Call, Case, Outcome, SupervisorAction

@@ -11,9 +11,10 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.domain.questionnaire.definition import Problem, load_definition
 from app.domain.questionnaire.flow import Flow
+from app.domain.questionnaire.loading import load_definition
 from app.domain.questionnaire.model import Questionnaire
+from app.domain.questionnaire.problems import Problem
 from app.models.surveys import Survey, SurveyVersion
 
 log = logging.getLogger(__name__)

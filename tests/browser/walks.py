@@ -20,8 +20,9 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from app.domain.questionnaire.definition import load_definition
-from app.domain.questionnaire.flow import DONT_KNOW, Flow, Missing, Mode, Variable, VariableKind
+from app.domain.questionnaire.answers import DONT_KNOW, Missing, Variable, VariableKind
+from app.domain.questionnaire.flow import Flow, Mode
+from app.domain.questionnaire.loading import load_definition
 from app.domain.questionnaire.model import Item, ItemType
 from app.domain.questionnaire.synthetic import generate_answers
 from tests.conftest import SHIPPED, TEST_PASSWORD

@@ -11,16 +11,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from app.domain.dates import WARSAW
 from app.domain.fieldwork.calling import (
-    WARSAW,
-    CallingHours,
-    CallingHoursError,
     QueueCase,
     pick_next,
     queue_order,
     schedule_after_call,
     why_nothing,
 )
+from app.domain.fieldwork.calling_hours import CallingHours, CallingHoursError
 from app.domain.fieldwork.outcomes import DEFAULT_OUTCOMES
 from app.domain.messages import Message
 

@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 
 from app.domain.outputs.export import AnswerReader
-from app.domain.questionnaire.definition import load_definition
-from app.domain.questionnaire.flow import Flow, answers_from_json, answers_to_json
+from app.domain.questionnaire.answers import answers_from_json, answers_to_json
+from app.domain.questionnaire.flow import Flow
+from app.domain.questionnaire.loading import load_definition
 from app.domain.questionnaire.synthetic import generate_answers
 
 SURVEYS = Path(__file__).resolve().parent.parent.parent / "surveys"

@@ -9,22 +9,17 @@ from typing import Any
 import pytest
 
 from app.domain.messages import Message
-from app.domain.questionnaire.expressions import parse
-from app.domain.questionnaire.flow import (
+from app.domain.questionnaire.answers import (
     ASIDE_KEY,
     DONT_KNOW,
-    DONT_KNOW_FIELD_VALUE,
-    PHONE,
     REFUSED,
-    REFUSED_FIELD_VALUE,
-    REQUIRED,
-    WEB,
-    Flow,
     Missing,
-    PageResult,
     answers_from_json,
     answers_to_json,
 )
+from app.domain.questionnaire.expressions import parse
+from app.domain.questionnaire.fields import DONT_KNOW_FIELD_VALUE, REFUSED_FIELD_VALUE
+from app.domain.questionnaire.flow import PHONE, REQUIRED, WEB, Flow, PageResult
 from app.domain.questionnaire.model import (
     Availability,
     Choice,

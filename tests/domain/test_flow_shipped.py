@@ -19,22 +19,18 @@ from typing import Any
 
 import pytest
 
-from app.domain.questionnaire.definition import load_definition
-from app.domain.questionnaire.flow import (
+from app.domain.questionnaire.answers import (
     DONT_KNOW,
-    DONT_KNOW_FIELD_VALUE,
-    PHONE,
     REFUSED,
-    REFUSED_FIELD_VALUE,
-    WEB,
-    Flow,
     Missing,
-    State,
     Variable,
     VariableKind,
     answers_from_json,
     answers_to_json,
 )
+from app.domain.questionnaire.fields import DONT_KNOW_FIELD_VALUE, REFUSED_FIELD_VALUE
+from app.domain.questionnaire.flow import PHONE, WEB, Flow, State
+from app.domain.questionnaire.loading import load_definition
 from app.domain.questionnaire.model import Availability, Choice, ItemType
 
 SURVEYS = Path(__file__).resolve().parents[2] / "surveys"

@@ -16,8 +16,9 @@ from app.domain.outputs.report import (
     build_report,
     response_rates,
 )
-from app.domain.questionnaire.definition import load_definition
-from app.domain.questionnaire.flow import DONT_KNOW, REFUSED, Flow, answers_from_json
+from app.domain.questionnaire.answers import DONT_KNOW, REFUSED, answers_from_json
+from app.domain.questionnaire.flow import Flow
+from app.domain.questionnaire.loading import load_definition
 
 DEFINITION = """
 settings:

@@ -17,19 +17,16 @@ import xlsxwriter
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.domain.fieldwork import sample as sample_module
-from app.domain.fieldwork.sample import (
+from app.domain.fieldwork.sample import files, parsing
+from app.domain.fieldwork.sample.columns import (
     ALIASES,
     STANDARD_COLUMNS,
-    SampleParseResult,
-    SampleProblem,
-    SampleRow,
     normalise_name,
-    parse_sample,
-    sample_template_csv,
-    sample_template_xlsx,
     standard_column,
 )
+from app.domain.fieldwork.sample.parsing import parse_sample
+from app.domain.fieldwork.sample.results import SampleParseResult, SampleProblem, SampleRow
+from app.domain.fieldwork.sample.templates import sample_template_csv, sample_template_xlsx
 from app.domain.messages import Message
 
 POLISH = "Zażółć gęślą jaźń ĄĆĘŁŃÓŚŹŻ"
@@ -769,7 +766,7 @@ def test_a_truncated_workbook_is_a_clean_problem() -> None:
 
 
 def test_a_workbook_with_no_worksheet_is_a_problem(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sample_module, "_chosen_sheet", lambda workbook: None)
+    monkeypatch.setattr(files, "_chosen_sheet", lambda workbook: None)
     result = parse_sample(openpyxl_book([["id"]]), "s.xlsx")
     assert rendered(result) == ["the workbook has no worksheet"]
 
@@ -777,13 +774,13 @@ def test_a_workbook_with_no_worksheet_is_a_problem(monkeypatch: pytest.MonkeyPat
 def test_a_file_over_the_size_limit_is_refused_before_reading(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(sample_module, "MAX_FILE_BYTES", 100)
+    monkeypatch.setattr(parsing, "MAX_FILE_BYTES", 100)
     result = parse_csv("id;nazwa\n" + "K;Klub\n" * 30)
     assert rendered(result) == ["the file is larger than 0 MB; a sample file is much smaller"]
 
 
 def test_more_rows_than_the_limit_is_a_problem(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sample_module, "MAX_ROWS", 3)
+    monkeypatch.setattr(files, "MAX_ROWS", 3)
     ok = parse_csv("id;nazwa\n1;a\n\n2;b\n3;c\n")
     assert ok.ok
     result = parse_csv("id;nazwa\n1;a\n2;b\n3;c\n4;d\n")

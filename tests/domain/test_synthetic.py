@@ -10,17 +10,10 @@ from typing import Any
 
 import pytest
 
-from app.domain.questionnaire.definition import load_definition
+from app.domain.questionnaire.answers import Missing, answers_from_json, answers_to_json
 from app.domain.questionnaire.expressions import Expression, parse
-from app.domain.questionnaire.flow import (
-    PHONE,
-    WEB,
-    Flow,
-    Missing,
-    Mode,
-    answers_from_json,
-    answers_to_json,
-)
+from app.domain.questionnaire.flow import PHONE, WEB, Flow, Mode
+from app.domain.questionnaire.loading import load_definition
 from app.domain.questionnaire.synthetic import SyntheticAnswers, generate_answers
 
 SURVEYS = Path(__file__).resolve().parents[2] / "surveys"

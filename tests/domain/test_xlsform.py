@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook
 
-from app.domain.questionnaire.definition import load_definition
 from app.domain.questionnaire.expressions import Expression
+from app.domain.questionnaire.loading import load_definition
 from app.domain.questionnaire.model import Questionnaire, Text
 
 PL, EN = "label::Polski (pl)", "label::English (en)"

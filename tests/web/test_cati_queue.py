@@ -27,7 +27,8 @@ from app.cati.services import (
     start_call,
 )
 from app.domain.dates import WARSAW
-from app.domain.fieldwork.calling import CallingHours, QueueCase, pick_next, why_nothing
+from app.domain.fieldwork.calling import QueueCase, pick_next, why_nothing
+from app.domain.fieldwork.calling_hours import CallingHours
 from app.models.cati import Call, Case, Outcome
 from app.models.fieldwork import Fieldwork, Response, ResponseStatus, SampleUnit
 from app.models.users import Role

@@ -23,7 +23,7 @@ from sqlalchemy import select
 from app.cati.services import rates_for
 from app.domain.outputs import export as export_domain
 from app.domain.outputs.export import META_COLUMNS, TRUNCATED_MARKER, fit_cell, neutralise
-from app.domain.questionnaire.flow import DONT_KNOW, REFUSED, answers_to_json
+from app.domain.questionnaire.answers import DONT_KNOW, REFUSED, answers_to_json
 from app.exports import services as export_services
 from app.fieldwork import services as fieldwork_services
 from app.models.fieldwork import Fieldwork, Response, SampleUnit
@@ -563,8 +563,9 @@ def test_interviewer_may_not_download(app, client, login_as, exported):
 
 def test_answer_reader_reads_what_answers_from_json_reads(tmp_path):
     from app.domain.outputs.export import AnswerReader
-    from app.domain.questionnaire.definition import load_definition
-    from app.domain.questionnaire.flow import ASIDE_KEY, Flow, answers_from_json
+    from app.domain.questionnaire.answers import ASIDE_KEY, answers_from_json
+    from app.domain.questionnaire.flow import Flow
+    from app.domain.questionnaire.loading import load_definition
 
     source = (DEFINITION % {"version": "2", "added": ADDED}).encode("utf-8")
     flow = Flow(load_definition(source, "v2.yaml").questionnaire)
@@ -599,8 +600,9 @@ def test_answer_reader_reads_what_answers_from_json_reads(tmp_path):
 )
 def test_answer_reader_cleans_like_the_flow(stored):
     from app.domain.outputs.export import AnswerReader
-    from app.domain.questionnaire.definition import load_definition
-    from app.domain.questionnaire.flow import Flow, answers_from_json
+    from app.domain.questionnaire.answers import answers_from_json
+    from app.domain.questionnaire.flow import Flow
+    from app.domain.questionnaire.loading import load_definition
 
     source = (DEFINITION % {"version": "1", "added": ""}).encode("utf-8")
     flow = Flow(load_definition(source, "v1.yaml").questionnaire)

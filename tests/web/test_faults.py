@@ -44,7 +44,7 @@ from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
 from app.domain.dates import local_date
-from app.domain.questionnaire.flow import answers_from_json, answers_to_json
+from app.domain.questionnaire.answers import answers_from_json, answers_to_json
 from app.models.fieldwork import Response, ResponseStatus, SampleUnit
 from app.platform.db import make_engine
 from app.respond.views import read_page_post

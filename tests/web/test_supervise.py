@@ -25,7 +25,7 @@ from app.cati.services import (
     start_call,
 )
 from app.domain.fieldwork import aapor
-from app.domain.fieldwork.calling import CallingHours, CallingHoursError
+from app.domain.fieldwork.calling_hours import CallingHours, CallingHoursError
 from app.models.cati import Call, Case, SupervisorAction
 from app.models.fieldwork import Fieldwork, SampleUnit
 from app.models.users import Role, User

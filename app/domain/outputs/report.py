@@ -40,7 +40,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from app.domain.questionnaire.flow import DONT_KNOW, REFUSED, Flow, Missing, Variable, VariableKind
+from app.domain.questionnaire.answers import DONT_KNOW, REFUSED, Missing, Variable, VariableKind
+from app.domain.questionnaire.flow import Flow
 from app.domain.questionnaire.model import Item, ItemType, Text
 
 NO_VALUE = ""  # the group of responses whose sample has no value for the breakdown variable

@@ -27,14 +27,16 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
 from app.domain.messages import N_
-from app.domain.outputs.export import META_COLUMNS, Cell, Column, ColumnKind, codebook_rows
-from app.domain.questionnaire.flow import Flow, Missing, VariableKind
+from app.domain.outputs.codebook import codebook_rows
+from app.domain.outputs.export import META_COLUMNS, Cell, Column, ColumnKind
+from app.domain.questionnaire.answers import Missing, VariableKind
+from app.domain.questionnaire.flow import Flow
 from app.domain.questionnaire.model import Availability, ItemType
 
 SPSS, STATA = "sav", "dta"
@@ -315,7 +317,9 @@ class StatRow:
         return row
 
 
-def settle_guesses(variables: Sequence[StatVariable], columns: Mapping[str, list[Any]]) -> None:
+def settle_guesses(
+    variables: Sequence[StatVariable], columns: MutableMapping[str, list[Any]]
+) -> None:
     """Decide each calculation's storage from its values: numbers if all are, else text."""
     for variable in variables:
         if variable.storage is not Storage.GUESS:

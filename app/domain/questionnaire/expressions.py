@@ -1,5 +1,8 @@
 """The expression language of relevance, constraints, calculations and choice filters.
 
+One cohesive thing, hence its length: the lexer, the parser and the evaluator of one small
+language share its grammar, its value rules and its error messages, and are read together.
+
 It is the XLSForm / ODK XPath subset that questionnaire authors already know::
 
     ${name}            the answer to item ``name`` ('' when unanswered)
@@ -86,7 +89,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 from app.domain.messages import N_, Message
 
@@ -529,7 +532,7 @@ def _number(value: Value) -> float:
         return _NAN if day is None else float(day.toordinal() - _EPOCH_ORDINAL)
     if type(value) is bool:
         return 1.0 if value else 0.0
-    return float(value.toordinal() - _EPOCH_ORDINAL)  # a date
+    return float(cast(date, value).toordinal() - _EPOCH_ORDINAL)  # a date
 
 
 def _parse_iso_date(text: str) -> date | None:
@@ -550,7 +553,7 @@ def _string(value: Value) -> str:
         return _format_number(value)
     if type(value) is bool:
         return "true" if value else "false"
-    return value.isoformat()
+    return cast(date, value).isoformat()
 
 
 def _format_number(number: float) -> str:

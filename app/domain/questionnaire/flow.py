@@ -5,31 +5,16 @@ it: it precomputes the evaluation order and the pages) and is then used, statele
 the respondent's self-fill form (mode ``"web"``) and the interviewer's screens (mode
 ``"phone"``). Nothing here reads the clock: ``today`` is passed in.
 
+One cohesive thing, hence its length: ``Flow`` (what a questionnaire's pages, relevance and
+validation are) and ``State`` (one response's answers evaluated lazily against it). The
+answers' types and storage, the form fields' parsing and the cutting into pages are in
+``answers``, ``fields`` and ``pages`` beside it.
+
 Answers
-    A response is a mapping of variable name -> value. The variables are the questions'
-    names, ``<matrix>_<row>`` for each matrix row, ``<item>_other`` (the "what other?" text)
-    for a select whose list has an ``other`` choice, and the calculations' names. In Python:
+    What a response stores, and how it is kept in JSON: see
+    ``app.domain.questionnaire.answers``. **In expressions don't know and refused behave as
+    empty**, as if nothing was answered.
 
-    ===========================  ==============================  =======================
-    type                         Python                          JSON (storage)
-    ===========================  ==============================  =======================
-    text, textarea, ``_other``   ``str``                         string
-    select_one, matrix row       ``str`` (the choice code)       string
-    select_multiple              ``tuple`` of codes, list order  list of strings
-    integer                      ``int`` (within +-2**53)        number
-    decimal                      ``Decimal`` (exact)             string, e.g. ``"12.5"``
-    date                         ``datetime.date``               ``"YYYY-MM-DD"``
-    don't know / refused         ``DONT_KNOW`` / ``REFUSED``     ``{"missing": "dont_know"}``
-    ===========================  ==============================  =======================
-
-    A missing key means "no answer". ``DONT_KNOW`` and ``REFUSED`` are explicit answers
-    (they satisfy ``required`` and are kept in the result; their export codes come from the
-    settings, ``Missing.code(settings)``), but **in expressions they behave as empty**, as
-    if nothing was answered: ``${a1} > 5`` is false and ``coalesce(${a1}, 0)`` gives 0.
-    ``answers_to_json`` / ``answers_from_json`` convert; what ``answers_from_json`` cannot
-    place (a name the questionnaire no longer has, a value that no longer fits its type —
-    answers given under another version) is kept aside under ``ASIDE_KEY`` and written back
-    unchanged by ``answers_to_json``, so nothing is lost.
 
 Relevance and calculations
     XLSForm semantics: an item is relevant when its own ``relevant`` holds and every
@@ -69,7 +54,8 @@ Submitted pages
     them (``Mapping[str, list[str]]``, or anything with ``getlist`` such as werkzeug's
     ``MultiDict``): one field per variable; a select_multiple sends one value per ticked
     code; don't know / refused are sent as the reserved values ``DONT_KNOW_FIELD_VALUE`` /
-    ``REFUSED_FIELD_VALUE`` in the variable's own field. The caller removes its own control
+    ``REFUSED_FIELD_VALUE`` in the variable's own field (``app.domain.questionnaire.fields``).
+    The caller removes its own control
     fields (CSRF token, buttons) first: every other field that is not one of this page's
     variables is reported in ``PageResult.unknown_fields`` (a forged or stale form). A
     non-empty field of an item that is irrelevant once the page's own answers are taken
@@ -87,34 +73,55 @@ API
     ``validate_page(page, form, answers, mode=, sample=, today=)`` -> ``PageResult``,
     ``problems(state)``, ``is_complete(state)``, ``clean_answers(state)``,
     ``choices_for(item, state)``, ``render_text(text, language, state)``,
-    ``form_values(page, state)``. Module functions: ``answers_to_json(q, answers)``,
-    ``answers_from_json(q, data)``. Errors are ``Message``s, or the definition's own
+    ``form_values(page, state)``. Errors are ``Message``s, or the definition's own
     ``constraint_message`` / ``required_message`` (a ``Text``, to show in the reader's
     language).
 """
 
 from __future__ import annotations
 
-import enum
 import heapq
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, Literal
 
-from app.domain import dates
 from app.domain.messages import N_, Message
+from app.domain.questionnaire.answers import (
+    DONT_KNOW,
+    Missing,
+    Value,
+    Variable,
+    VariableKind,
+    item_variables,
+    other_codes,
+)
 from app.domain.questionnaire.expressions import Context, Expression, interpolate_references
+from app.domain.questionnaire.fields import (
+    FIELD_VALUES,
+    OTHER_MAX_LENGTH,
+    PARSERS,
+    InvalidValue,
+    field_values,
+    parse_text,
+    to_field,
+)
 from app.domain.questionnaire.model import (
     Availability,
     Choice,
     Item,
     ItemType,
     Questionnaire,
-    Settings,
     Text,
+)
+from app.domain.questionnaire.pages import (
+    Page,
+    group_pages,
+    is_visible,
+    page_index,
+    question_pages,
 )
 
 Mode = Literal["web", "phone"]
@@ -122,82 +129,12 @@ WEB: Mode = "web"
 PHONE: Mode = "phone"
 MODES: tuple[Mode, ...] = (WEB, PHONE)
 
-DONT_KNOW_FIELD_VALUE = "__dk__"
-REFUSED_FIELD_VALUE = "__rf__"
-TEXT_MAX_LENGTH = 10_000
-OTHER_MAX_LENGTH = 255
-INTEGER_LIMIT = 2**53  # the largest integer a browser (and a JSON double) holds exactly
-DECIMAL_MAX_INTEGER_DIGITS = 15  # beyond this a spreadsheet cell is no longer exact
-DECIMAL_MAX_PLACES = 10
-ASIDE_KEY = "@aside"  # not a valid variable name, so it can never collide with one
 
 REQUIRED = Message(N_("This question requires an answer."))
 NOT_ALLOWED = Message(N_("This answer is not allowed."))
 
 
-class Missing(enum.Enum):
-    """An explicit non-answer: the respondent does not know, or refuses to say."""
-
-    DONT_KNOW = "dont_know"
-    REFUSED = "refused"
-
-    def code(self, settings: Settings) -> int:
-        """The code exported for this non-answer (``dont_know_code`` / ``refused_code``)."""
-        return settings.dont_know_code if self is Missing.DONT_KNOW else settings.refused_code
-
-    def to_json(self) -> dict[str, str]:
-        """The stored form: an object, which no real answer ever is."""
-        return {"missing": self.value}
-
-
-DONT_KNOW = Missing.DONT_KNOW
-REFUSED = Missing.REFUSED
-_FIELD_VALUES = {DONT_KNOW_FIELD_VALUE: DONT_KNOW, REFUSED_FIELD_VALUE: REFUSED}
-
-Value = str | int | Decimal | date | tuple[str, ...] | Missing
 ErrorText = Message | Text  # a Text is a definition's own constraint/required message
-
-
-class VariableKind(enum.Enum):
-    """What a variable holds."""
-
-    ANSWER = "answer"  # a question's answer
-    ROW = "row"  # one row of a matrix: a select_one on the matrix's list
-    OTHER = "other"  # the text given with an ``other`` choice
-    CALCULATION = "calculation"
-
-
-@dataclass(frozen=True)
-class Variable:
-    """One name under which a response stores a value, and the item it belongs to."""
-
-    name: str
-    item: Item = field(compare=False)
-    kind: VariableKind
-
-    @property
-    def value_type(self) -> ItemType:
-        """The type its values have (a matrix row is a select_one, ``_other`` a text)."""
-        if self.kind is VariableKind.ROW:
-            return ItemType.SELECT_ONE
-        if self.kind is VariableKind.OTHER:
-            return ItemType.TEXT
-        return self.item.type
-
-
-@dataclass(frozen=True)
-class Page:
-    """One page of the web form or one screen of the interviewer."""
-
-    id: str
-    index: int
-    items: tuple[Item, ...] = field(compare=False)  # notes, questions and nested groups
-    group: Item | None = field(default=None, compare=False)  # the group the page shows
-
-    @property
-    def questions(self) -> tuple[Item, ...]:
-        """The items on the page that take an answer."""
-        return tuple(item for item in self.items if item.type.is_question)
 
 
 @dataclass
@@ -224,14 +161,6 @@ class PageResult:
         return merged
 
 
-class _InvalidValue(Exception):
-    """A submitted string that is not a value of its variable's type."""
-
-    def __init__(self, message: Message) -> None:
-        super().__init__(message.msgid)
-        self.message = message
-
-
 class Flow:
     """The interview logic of one questionnaire; build once, reuse for every request."""
 
@@ -242,8 +171,8 @@ class Flow:
         self._parent: list[int | None] = []
         self._collect(q.items, None)
         self._position = {item.name: i for i, item in enumerate(self._items)}
-        self._other_codes = {item.name: _other_codes(item, q) for item in self._items}
-        self._variables_of = [_item_variables(item, q) for item in self._items]
+        self._other_codes = {item.name: other_codes(item, q) for item in self._items}
+        self._variables_of = [item_variables(item, q) for item in self._items]
         self.variables: dict[str, Variable] = {
             var.name: var for variables in self._variables_of for var in variables
         }
@@ -341,9 +270,9 @@ class Flow:
                 raise ValueError(f"unknown mode {mode!r}")
             items = self.questionnaire.items
             if mode == WEB and self.settings.paging == "group":
-                specs = _group_pages(items)
+                specs = group_pages(items)
             else:
-                specs = _question_pages(items, None)
+                specs = question_pages(items, None)
             pages = [
                 Page(page_id, index, tuple(page_items), group)
                 for index, (page_id, page_items, group) in enumerate(specs)
@@ -361,7 +290,7 @@ class Flow:
     def is_shown(self, page: Page, state: State, mode: Mode) -> bool:
         """True when at least one note or question of the page is relevant."""
         state.ensure(self._page_plan(mode, page))
-        return any(_is_visible(item) and state.is_relevant(item.name) for item in page.items)
+        return any(is_visible(item) and state.is_relevant(item.name) for item in page.items)
 
     def next_page(self, state: State, mode: Mode, after: str | None) -> Page | None:
         """The first shown page after the page ``after`` (None: the first page; the end)."""
@@ -388,7 +317,7 @@ class Flow:
             if self.is_shown(page, state, mode) and self._has_problem(page, problems):
                 candidates.append(page)
                 break
-        return min((p for p in candidates if p is not None), key=_page_index, default=None)
+        return min((p for p in candidates if p is not None), key=page_index, default=None)
 
     def _has_problem(self, page: Page, problems: Mapping[str, ErrorText]) -> bool:
         """True when one of ``problems`` belongs to a question of ``page``."""
@@ -438,13 +367,13 @@ class Flow:
             var for item in page.questions if not item.read_only for var in self.variables_of(item)
         ]
         editable_names = {var.name for var in editable}
-        raw = {var.name: _field_values(form, var.name) for var in editable}
+        raw = {var.name: field_values(form, var.name) for var in editable}
         parsed: dict[str, Value | None] = {}
         errors: dict[str, ErrorText] = {}
         for var in editable:
             try:
                 parsed[var.name] = self._parse(var, raw[var.name], mode)
-            except _InvalidValue as invalid:
+            except InvalidValue as invalid:
                 parsed[var.name] = None
                 errors[var.name] = invalid.message
         merged = dict(answers)
@@ -475,10 +404,10 @@ class Flow:
         values = [value for value in values if value]
         if not values:
             return None
-        missing = [_FIELD_VALUES[v] for v in values if v in _FIELD_VALUES]
+        missing = [FIELD_VALUES[v] for v in values if v in FIELD_VALUES]
         if missing:
             if len(values) > 1:
-                raise _InvalidValue(
+                raise InvalidValue(
                     Message(N_("Don't know or refused cannot be combined with another answer."))
                 )
             self._check_missing_allowed(var, missing[0], mode)
@@ -486,17 +415,17 @@ class Flow:
         if var.value_type is ItemType.SELECT_MULTIPLE:
             return self._parse_codes(var, values)
         if len(values) > 1:
-            raise _InvalidValue(Message(N_("Give only one answer.")))
+            raise InvalidValue(Message(N_("Give only one answer.")))
         if var.value_type is ItemType.SELECT_ONE:
             return self._parse_codes(var, values)[0]
         if var.kind is VariableKind.OTHER:
-            return _parse_text(values[0], OTHER_MAX_LENGTH)
-        return _PARSERS[var.value_type](values[0])
+            return parse_text(values[0], OTHER_MAX_LENGTH)
+        return PARSERS[var.value_type](values[0])
 
     def _check_missing_allowed(self, var: Variable, missing: Missing, mode: Mode) -> None:
         """Refuse a don't know / refused where the item or the settings do not allow it."""
         if var.kind is VariableKind.OTHER:
-            raise _InvalidValue(Message(N_("Say what the other answer is.")))
+            raise InvalidValue(Message(N_("Say what the other answer is.")))
         if missing is DONT_KNOW:
             availability = var.item.dont_know or self.settings.dont_know
             message = Message(N_("Don't know is not allowed for this question."))
@@ -504,14 +433,14 @@ class Flow:
             availability = var.item.refused or self.settings.refused
             message = Message(N_("Refusal is not allowed for this question."))
         if not _allows(availability, mode):
-            raise _InvalidValue(message)
+            raise InvalidValue(message)
 
     def _parse_codes(self, var: Variable, values: list[str]) -> tuple[str, ...]:
         """Choice codes in choice-list order, without repeats; each must be in the list."""
         choices = self.questionnaire.choice_list(var.item)
         codes = choices.codes if choices else ()
         if any(value not in codes for value in values):
-            raise _InvalidValue(Message(N_("Choose one of the listed answers.")))
+            raise InvalidValue(Message(N_("Choose one of the listed answers.")))
         chosen = set(values)
         return tuple(code for code in codes if code in chosen)
 
@@ -623,7 +552,7 @@ class Flow:
             for var in self.variables_of(item):
                 value = state.answers.get(var.name)
                 if value is not None:
-                    filled[var.name] = _to_field(value)
+                    filled[var.name] = to_field(value)
                 elif item.default is not None and var.kind is not VariableKind.OTHER:
                     filled[var.name] = [item.default]
         return filled
@@ -716,9 +645,6 @@ class State:
 # -- pages ----------------------------------------------------------------------------
 
 
-_PageSpec = tuple[str, list[Item], "Item | None"]  # a page's id, items and group
-
-
 def _allows(availability: Availability, mode: Mode) -> bool:
     """True when a don't know / refused with this availability may be recorded in ``mode``."""
     return availability is Availability.YES or (
@@ -726,156 +652,13 @@ def _allows(availability: Availability, mode: Mode) -> bool:
     )
 
 
-def _is_visible(item: Item) -> bool:
-    """True for what a page shows: notes and questions."""
-    return item.type is ItemType.NOTE or item.type.is_question
-
-
-def _is_field_list(item: Item) -> bool:
-    return item.is_group and "field-list" in (item.appearance or "").split()
-
-
-def _displayed(items: Iterable[Item]) -> list[Item]:
-    """Items in order, nested ones included, without calculations (never shown)."""
-    return [each for item in items for each in item.walk() if each.type is not ItemType.CALCULATE]
-
-
-def _group_pages(items: list[Item]) -> Iterator[_PageSpec]:
-    """Group paging: a page per top-level group, one per run of items between groups."""
-    run: list[Item] = []
-    for item in items:
-        if item.is_group:
-            yield from _run_page(run)
-            run = []
-            yield item.name, _displayed(item.children), item
-        else:
-            run.append(item)
-    yield from _run_page(run)
-
-
-def _run_page(run: list[Item]) -> Iterator[_PageSpec]:
-    """The page of top-level items between groups, unless it would show nothing."""
-    shown = _displayed(run)
-    if shown:
-        yield shown[0].name, shown, None
-
-
-def _question_pages(items: list[Item], group: Item | None) -> Iterator[_PageSpec]:
-    """One question a page, notes before it attached, a field-list group as one page."""
-    notes: list[Item] = []
-    for item in items:
-        if _is_field_list(item):
-            yield item.name, notes + _displayed(item.children), item
-            notes = []
-        elif item.is_group:
-            if notes:
-                yield notes[0].name, notes, group
-                notes = []
-            yield from _question_pages(item.children, item)
-        elif item.type is ItemType.NOTE:
-            notes.append(item)
-        elif item.type.is_question:
-            yield item.name, notes + [item], group
-            notes = []
-    if notes:
-        yield notes[0].name, notes, group
-
-
-def _page_index(page: Page) -> int:
-    return page.index
-
-
-# -- values ---------------------------------------------------------------------------
-
-_GROUPED = r"[0-9]{1,3}(?:[ \u00a0\u202f][0-9]{3})+"
-_INTEGER = re.compile(rf"([+\-\u2212]?)({_GROUPED}|[0-9]+)")
-_DECIMAL = re.compile(rf"([+\-\u2212]?)({_GROUPED}|[0-9]*)(?:[.,]([0-9]+))?")
-_ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
-_POLISH_DATE = re.compile(r"([0-9]{1,2})\.([0-9]{1,2})\.([0-9]{4})")
 _REFERENCE = re.compile(r"\$\{([^}]*)\}")  # as expressions.interpolate_references reads it
 _SAMPLE_PREFIX = "sample."
-_SPACES = re.compile(r"[ \u00a0\u202f]")
-
-
-def _parse_integer(raw: str) -> int:
-    """A whole number; spaces may group thousands ("1 234")."""
-    match = _INTEGER.fullmatch(raw.strip())
-    if match is None:
-        raise _InvalidValue(Message(N_("Enter a whole number.")))
-    digits = _SPACES.sub("", match.group(2)).lstrip("0") or "0"
-    # Count digits before converting: int() of thousands of digits is slow, then refused.
-    if len(digits) > len(str(INTEGER_LIMIT)) or int(digits) > INTEGER_LIMIT:
-        raise _InvalidValue(Message(N_("The number is too large.")))
-    return -int(digits) if match.group(1) else int(digits)
-
-
-def _parse_decimal(raw: str) -> Decimal:
-    """A number with a decimal comma or point ("12,5", "12.5", "1 234,5")."""
-    match = _DECIMAL.fullmatch(raw.strip())
-    if match is None or not (match.group(2) or match.group(3)):
-        raise _InvalidValue(Message(N_("Enter a number.")))
-    sign, whole, fraction = match.group(1), _SPACES.sub("", match.group(2)), match.group(3)
-    if len(whole.lstrip("0")) > DECIMAL_MAX_INTEGER_DIGITS:
-        raise _InvalidValue(Message(N_("The number is too large.")))
-    if fraction and len(fraction) > DECIMAL_MAX_PLACES:
-        raise _InvalidValue(
-            Message(N_("Use at most %(places)d decimal places."), {"places": DECIMAL_MAX_PLACES})
-        )
-    digits = f"{whole or '0'}.{fraction}" if fraction else whole
-    return Decimal(f"-{digits}" if sign else digits)  # as typed: "12,50" stays 12.50
-
-
-def _parse_date(raw: str) -> date:
-    """A date as DD.MM.YYYY (Polish) or YYYY-MM-DD (ISO, what date inputs send)."""
-    text = raw.strip()
-    day = None
-    try:
-        if match := _ISO_DATE.fullmatch(text):
-            day = date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
-        elif match := _POLISH_DATE.fullmatch(text):
-            day = date(int(match.group(3)), int(match.group(2)), int(match.group(1)))
-    except ValueError:
-        pass  # a day that does not exist: the same message as any malformed date
-    if day is None:
-        raise _InvalidValue(Message(N_("Enter a date as DD.MM.YYYY.")))
-    if not dates.in_range(day):  # 01.01.0001 is a typo, and no date to a spreadsheet
-        raise _InvalidValue(dates.out_of_range_message())
-    return day
-
-
-def _parse_text(raw: str, max_length: int) -> str:
-    """A text with Unix line ends, at most ``max_length`` characters long."""
-    text = raw.replace("\r\n", "\n")
-    if len(text) > max_length:
-        raise _InvalidValue(
-            Message(N_("The text is too long: at most %(max)d characters."), {"max": max_length})
-        )
-    return text
-
-
-_PARSERS = {
-    ItemType.INTEGER: _parse_integer,
-    ItemType.DECIMAL: _parse_decimal,
-    ItemType.DATE: _parse_date,
-    ItemType.TEXT: lambda raw: _parse_text(raw, TEXT_MAX_LENGTH),
-    ItemType.TEXTAREA: lambda raw: _parse_text(raw, TEXT_MAX_LENGTH),
-}
 
 
 def _expression_value(value: Any) -> Any:
     """What expressions see for an answer: DK/RF as empty."""
     return None if isinstance(value, Missing) else value
-
-
-def _to_field(value: Any) -> list[str]:
-    """A stored value as the strings a form field holds."""
-    if isinstance(value, Missing):
-        return [DONT_KNOW_FIELD_VALUE if value is DONT_KNOW else REFUSED_FIELD_VALUE]
-    if isinstance(value, tuple):
-        return list(value)
-    if isinstance(value, date):
-        return [value.isoformat()]
-    return [str(value)]
 
 
 def _format_scalar(value: Any, language: str) -> str:
@@ -918,15 +701,6 @@ def _texts_of(item: Item) -> Iterator[Text]:
         yield row.label
 
 
-def _field_values(form: Mapping[str, Any], name: str) -> list[str]:
-    """All values sent under ``name`` (a MultiDict or a mapping of name -> list)."""
-    getlist = getattr(form, "getlist", None)
-    if getlist is not None:
-        return [str(v) for v in getlist(name)]
-    value = form.get(name, ())
-    return [value] if isinstance(value, str) else [str(v) for v in value]
-
-
 def _topological_order(deps: list[tuple[int, ...]]) -> list[int]:
     """Indices ordered so each comes after its dependencies, else in questionnaire order."""
     dependents: list[list[int]] = [[] for _ in deps]
@@ -950,122 +724,3 @@ def _topological_order(deps: list[tuple[int, ...]]) -> list[int]:
         placed = set(order)
         order.extend(index for index in range(len(deps)) if index not in placed)
     return order
-
-
-# -- storage --------------------------------------------------------------------------
-
-
-def answers_to_json(q: Questionnaire, answers: Mapping[str, Any]) -> dict[str, Any]:
-    """The JSON object stored for ``answers`` (what was kept aside is written back)."""
-    data: dict[str, Any] = dict(answers.get(ASIDE_KEY) or {})
-    for name, value in answers.items():
-        if name != ASIDE_KEY and value is not None:
-            data[name] = _value_to_json(value)
-    return data
-
-
-def _value_to_json(value: Any) -> Any:
-    if isinstance(value, Missing):
-        return value.to_json()
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, tuple):
-        return list(value)
-    return value
-
-
-def answers_from_json(
-    q: Questionnaire, data: Mapping[str, Any], variables: Mapping[str, Variable] | None = None
-) -> dict[str, Any]:
-    """Answers from their stored JSON; what does not fit this questionnaire goes aside.
-
-    ``variables`` (a ``Flow``'s, computed once per questionnaire) saves working them out.
-    """
-    if variables is None:
-        variables = _variables(q)
-    answers: dict[str, Any] = {}
-    aside: dict[str, Any] = {}
-    for name, raw in data.items():
-        var = variables.get(name)
-        value = _value_from_json(q, var, raw) if var is not None else None
-        if value is None:
-            aside[name] = raw
-        else:
-            answers[name] = value
-    if aside:
-        answers[ASIDE_KEY] = aside
-    return answers
-
-
-def _value_from_json(q: Questionnaire, var: Variable, raw: Any) -> Any:
-    """The Python value of a stored JSON value, or None when it does not fit ``var``."""
-    if isinstance(raw, dict):
-        missing = next((m for m in Missing if raw == m.to_json()), None)
-        return missing if var.kind is not VariableKind.CALCULATION else None
-    kind = var.value_type
-    if var.kind is VariableKind.CALCULATION:
-        return raw
-    if kind in (ItemType.TEXT, ItemType.TEXTAREA):
-        return raw if isinstance(raw, str) else None
-    if kind is ItemType.INTEGER:
-        return raw if isinstance(raw, int) and not isinstance(raw, bool) else None
-    if kind is ItemType.DECIMAL:
-        return decimal_from_json(raw)
-    if kind is ItemType.DATE:
-        return date_from_json(raw)
-    codes = q.choice_list(var.item).codes if q.choice_list(var.item) else ()
-    if kind is ItemType.SELECT_ONE:
-        return raw if raw in codes else None
-    if isinstance(raw, list) and all(code in codes for code in raw):
-        return tuple(code for code in codes if code in raw)
-    return None
-
-
-def decimal_from_json(raw: Any) -> Decimal | None:
-    """A stored decimal (string or integer) as a Decimal; None if it is not one."""
-    if isinstance(raw, bool) or not isinstance(raw, str | int):
-        return None
-    try:
-        value = Decimal(raw)
-    except InvalidOperation:
-        return None
-    return value if value.is_finite() else None
-
-
-def date_from_json(raw: Any) -> date | None:
-    """A stored ISO date as a date; None if it is not one."""
-    if not isinstance(raw, str) or not _ISO_DATE.fullmatch(raw):
-        return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        return None
-
-
-def _other_codes(item: Item, q: Questionnaire) -> frozenset[str]:
-    """The codes of ``other`` choices an item offers (matrix rows take no text)."""
-    if item.type not in (ItemType.SELECT_ONE, ItemType.SELECT_MULTIPLE):
-        return frozenset()
-    choices = q.choice_list(item)
-    return frozenset(c.name for c in choices.choices if c.other) if choices else frozenset()
-
-
-def _item_variables(item: Item, q: Questionnaire) -> tuple[Variable, ...]:
-    """The variables an item stores, its answer first and its ``_other`` text last."""
-    if item.type is ItemType.MATRIX:
-        return tuple(Variable(name, item, VariableKind.ROW) for name in item.variable_names())
-    if item.type is ItemType.CALCULATE:
-        return (Variable(item.name, item, VariableKind.CALCULATION),)
-    if not item.type.is_question:
-        return ()
-    answer = Variable(item.name, item, VariableKind.ANSWER)
-    if _other_codes(item, q):
-        return (answer, Variable(f"{item.name}_other", item, VariableKind.OTHER))
-    return (answer,)
-
-
-def _variables(q: Questionnaire) -> dict[str, Variable]:
-    """Every variable of ``q`` by name."""
-    return {var.name: var for item in q.walk() for var in _item_variables(item, q)}

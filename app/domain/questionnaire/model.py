@@ -1,8 +1,8 @@
 """The questionnaire model: what a definition declares, whatever file it came from.
 
 A definition (our YAML in ``surveys/`` or an XLSForm workbook) is read by a loader
-(``app.domain.questionnaire.definition``) into these objects. Everything downstream — the checker,
-the interview flow, the web form, the interviewer screens, the exports — works on
+(``app.domain.questionnaire.loading``) into these objects. Everything downstream — the
+checks, the interview flow, the web form, the interviewer screens, the exports — works on
 this model only. It is plain Python: no Flask, no database.
 """
 

@@ -24,20 +24,11 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from app.domain.questionnaire.flow import (
-    DONT_KNOW_FIELD_VALUE,
-    PHONE,
-    REFUSED_FIELD_VALUE,
-    WEB,
-    Flow,
-    Missing,
-    Mode,
-    Page,
-    State,
-    Variable,
-    VariableKind,
-)
+from app.domain.questionnaire.answers import Missing, Variable, VariableKind
+from app.domain.questionnaire.fields import DONT_KNOW_FIELD_VALUE, REFUSED_FIELD_VALUE
+from app.domain.questionnaire.flow import PHONE, WEB, Flow, Mode, State
 from app.domain.questionnaire.model import Availability, ItemType
+from app.domain.questionnaire.pages import Page
 
 MAX_PAGE_TRIES = 40  # submissions of one page before the walk gives up (a partial response)
 REDRAW_NEIGHBOURS_AFTER = 3  # tries before the answers a refused one refers to are redrawn

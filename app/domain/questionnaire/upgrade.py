@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from app.domain.messages import N_, Message
-from app.domain.questionnaire.flow import Flow, Variable, VariableKind
+from app.domain.questionnaire.answers import Variable, VariableKind
+from app.domain.questionnaire.flow import Flow
 from app.domain.questionnaire.model import Item, Text
 
 
@@ -48,7 +49,7 @@ def _codes(flow: Flow, var: Variable) -> tuple[str, ...]:
     return choices.codes if choices else ()
 
 
-def _labels(flow: Flow, var: Variable) -> tuple:
+def _labels(flow: Flow, var: Variable) -> tuple[Text, ...]:
     choices = flow.questionnaire.choice_list(var.item)
     return tuple(c.label for c in choices.choices) if choices else ()
 

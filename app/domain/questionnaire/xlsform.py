@@ -2,9 +2,8 @@
 
 pyxform reads the workbook (``get_xlsform``) and turns it into its JSON-like dict
 (``workbook_to_json``, which builds no XForm XML). This module translates that dict into a
-:class:`~app.domain.questionnaire.definition.Node` document shaped like our YAML, so the same
-builder and
-checks apply and a workbook loads into the same model as its YAML twin.
+:class:`~app.domain.questionnaire.build.Node` document shaped like our YAML, so the same
+builder and checks apply and a workbook loads into the same model as its YAML twin.
 
 What maps to what:
 
@@ -36,17 +35,16 @@ import io
 import re
 import warnings
 import zipfile
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pyxform.errors import PyXFormError
-from pyxform.xls2json import workbook_to_json
-from pyxform.xls2json_backends import DefinitionData, get_xlsform
-
-from app.domain.fieldwork.sample import zip_problem
 from app.domain.messages import N_, Message
-from app.domain.questionnaire.checker import LoadResult, Problem
-from app.domain.questionnaire.definition import LANGUAGE_PATTERN, Node, build_questionnaire
+from app.domain.questionnaire.build import LANGUAGE_PATTERN, Node, build_questionnaire
 from app.domain.questionnaire.model import DEFAULT_LANGUAGE, SourceLocation
+from app.domain.questionnaire.problems import LoadResult, Problem
+from app.domain.workbooks import zip_problem
+
+if TYPE_CHECKING:
+    from pyxform.xls2json_backends import DefinitionData
 
 _PLAIN_TYPES = frozenset({"text", "integer", "decimal", "date", "note", "calculate", "group"})
 _SELECT_TYPES = {"select one": "select_one", "select all that apply": "select_multiple"}
@@ -86,15 +84,21 @@ _NO_LANGUAGE = "default"  # pyxform's name for columns without ::language
 
 def load_xlsform(data: bytes, filename: str) -> LoadResult:
     """Read, build and check an XLSForm workbook (the bytes of an .xlsx file)."""
+    # Imported here: pyxform takes a noticeable time to import and only workbooks need it
+    # (bench/cli.py), so ``surveys check`` of YAML files and the web process go without it.
+    from pyxform.errors import PyXFormError
+    from pyxform.xls2json import workbook_to_json
+    from pyxform.xls2json_backends import get_xlsform
+
     whole_file = SourceLocation(filename)
     try:
         # the same zip-bomb check as for sample workbooks, before anything is unpacked
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            refused = zip_problem(archive)
+            refusal = zip_problem(archive)
     except (zipfile.BadZipFile, ValueError, OSError):
-        refused = None  # not a zip: the reader below says the file cannot be read
-    if refused is not None:
-        return LoadResult(None, [Problem(whole_file, None, refused.message)])
+        refusal = None  # not a zip: the reader below says the file cannot be read
+    if refusal is not None:
+        return LoadResult(None, [Problem(whole_file, None, refusal)])
     try:
         with warnings.catch_warnings():
             # openpyxl warns about workbook features it skips (data validation, ...): they

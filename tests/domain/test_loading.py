@@ -7,8 +7,8 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.domain.questionnaire.definition import MAX_DEFINITION_BYTES, load_definition
 from app.domain.questionnaire.expressions import Context, Expression
+from app.domain.questionnaire.loading import MAX_DEFINITION_BYTES, load_definition
 from app.domain.questionnaire.model import Availability, ItemType
 
 EXAMPLE = """\
@@ -216,13 +216,13 @@ BROKEN_IN_PLACES = EXAMPLE.replace(
 def test_libyaml_parses_where_installed_with_the_same_problems_and_lines(monkeypatch) -> None:
     import yaml
 
-    from app.domain.questionnaire import definition
+    from app.domain.questionnaire import yaml_reader
 
     assert yaml.__with_libyaml__  # PyYAML's wheels ship it: the fast path is what runs here
-    assert definition._LocatingLoader.__name__ == "_CLocatingLoader"
+    assert yaml_reader._LocatingLoader.__name__ == "_CLocatingLoader"
     with_libyaml = [str(p) for p in _load(BROKEN_IN_PLACES).problems]
     example = _load(EXAMPLE).questionnaire
-    monkeypatch.setattr(definition, "_LocatingLoader", definition._PythonLocatingLoader)
+    monkeypatch.setattr(yaml_reader, "_LocatingLoader", yaml_reader._PythonLocatingLoader)
     pure_python = [str(p) for p in _load(BROKEN_IN_PLACES).problems]
     assert with_libyaml == pure_python
     assert any(line.startswith("q.yaml:7: ") and "paging" in line for line in with_libyaml)

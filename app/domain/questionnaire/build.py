@@ -1,17 +1,14 @@
-"""Reading questionnaire definitions (our YAML, or XLSForm workbooks) into the model.
-
-``load_definition`` reads a file, builds a :class:`~app.domain.questionnaire.model.Questionnaire`
-and checks it. Every problem found is returned, not just the first, as a :class:`Problem`
-pointing at the line (YAML) or the sheet and row (workbook) where it was written. A
-questionnaire comes back only when there is no error, and then it is compiled: every
-expression parsed, ``parent`` links set, ``settings.languages`` filled in.
+"""Building the questionnaire model from a :class:`Node` document, and checking it.
 
 Both formats meet in :class:`Node` documents: mappings shaped like our YAML that remember
-where each of their keys was written (``app.domain.questionnaire.xlsform`` turns pyxform's
-dict into that shape), so one builder and one set of checks serve both. This module reports
-what is wrong with each part as it builds it; the checks that need the whole questionnaire
-(references, their order, cycles) are in ``app.domain.questionnaire.checker``, which also
-defines :class:`Problem`.
+where each of their keys was written (``app.domain.questionnaire.yaml_reader`` reads them
+from YAML, ``app.domain.questionnaire.xlsform`` turns pyxform's dict into that shape), so
+one builder and one set of checks serve both. The builder reports what is wrong with each
+part as it builds it; the checks that need the whole questionnaire (references, their
+order, cycles) are in ``app.domain.questionnaire.checks``.
+
+This module is one cohesive thing, the builder (one class walking the document's settings,
+choices and items), hence its length.
 
 Rules worth knowing when reading the code:
 
@@ -19,39 +16,18 @@ Rules worth knowing when reading the code:
   hints, messages, defaults, choice columns) and numeric codes are taken exactly as written;
   a name that YAML reads as a boolean is refused with a "put it in quotes" message, while
   ``required: yes`` and the like are booleans on purpose.
-- YAML anchors and aliases are refused: a definition never needs them, and they could
-  multiply a small file into a huge questionnaire.
 - An unknown key is an error, not a warning: a misspelt ``relevnat`` would otherwise drop
   the skip logic silently.
-- YAML is scanned and parsed by libyaml (PyYAML's C ``CParser``) where it is installed,
-  else by PyYAML's pure-Python parser, with the same line numbers either way. The nodes are
-  always composed in Python (PyYAML's ``Composer``), not by the C loader's own composer:
-  that one recurses in C and crashes the process (a segmentation fault) on deeply nested
-  input, where Python's recursion limit gives a clean "nested too deeply" problem; and the
-  Python composer is where aliases are refused. A file libyaml finds broken is read again
-  by the pure-Python parser, so that syntax errors keep their usual wording.
 """
 
 from __future__ import annotations
 
 import difflib
-import gc
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
-import yaml
-
 from app.domain.messages import N_, Message
-from app.domain.questionnaire.checker import (
-    LoadResult,
-    Problem,
-    check_questionnaire,
-    describe_location,
-    problem_order,
-)
+from app.domain.questionnaire.checks import check_questionnaire
 from app.domain.questionnaire.expressions import Expression, ExpressionError, parse
 from app.domain.questionnaire.model import (
     DEFAULT_DONT_KNOW_CODE,
@@ -68,10 +44,13 @@ from app.domain.questionnaire.model import (
     SourceLocation,
     Text,
 )
+from app.domain.questionnaire.problems import (
+    LoadResult,
+    Problem,
+    describe_location,
+    problem_order,
+)
 
-MAX_DEFINITION_BYTES = 10 * 1024 * 1024  # far beyond any real questionnaire
-YAML_SUFFIXES = (".yaml", ".yml")
-WORKBOOK_SUFFIXES = (".xlsx",)
 NAME_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 ID_PATTERN = re.compile(r"[a-z][a-z0-9_]*\Z")
 LANGUAGE_PATTERN = re.compile(r"[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*\Z")
@@ -159,213 +138,6 @@ class Node(dict[str, Any]):
         if value is None or isinstance(value, dict | list | set | bytes):
             return None
         return self.raw.get(key, str(value))
-
-
-class _AliasError(yaml.MarkedYAMLError):
-    """A YAML alias (``*name``), which definitions may not use."""
-
-
-class _Locating:
-    """A safe YAML loader's part that makes mappings :class:`Node` objects with line numbers."""
-
-    def __init__(self, stream: bytes, filename: str) -> None:
-        super().__init__(stream)
-        self.filename = filename
-        self.problems: list[Problem] = []
-
-    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
-        """The next node, refusing aliases (see the module docstring)."""
-        if self.check_event(yaml.AliasEvent):
-            raise _AliasError(problem_mark=self.peek_event().start_mark)
-        return super().compose_node(parent, index)
-
-    def construct_located_mapping(self, node: yaml.MappingNode) -> Node:
-        """A mapping as a :class:`Node`, keys as written, duplicate keys reported."""
-        self.flatten_mapping(node)
-        result = Node(self._location(node))
-        for key_node, value_node in node.value:
-            where = self._location(key_node)
-            if not isinstance(key_node, yaml.ScalarNode):
-                self._problem(where, Message(N_("A key must be a word, not a list or mapping.")))
-                continue
-            key = key_node.value
-            if key in result:
-                self._problem(
-                    where,
-                    Message(N_("The key %(key)s is written twice here."), {"key": key}),
-                )
-            value = self.construct_object(value_node, deep=True)
-            # a plain scalar: style None (Python parser) or "" (libyaml)
-            plain = isinstance(value_node, yaml.ScalarNode) and not value_node.style
-            result.put(key, value, where, value_node.value if plain else None)
-        return result
-
-    def _location(self, node: yaml.Node) -> SourceLocation:
-        return SourceLocation(self.filename, line=node.start_mark.line + 1)
-
-    def _problem(self, where: SourceLocation, message: Message) -> None:
-        self.problems.append(Problem(where, None, message))
-
-
-class _PythonLocatingLoader(_Locating, yaml.SafeLoader):
-    """PyYAML's pure-Python scanner and parser."""
-
-
-_PythonLocatingLoader.add_constructor(
-    "tag:yaml.org,2002:map", _PythonLocatingLoader.construct_located_mapping
-)
-
-_LocatingLoader: type[_Locating] = _PythonLocatingLoader
-if yaml.__with_libyaml__:
-
-    class _CLocatingLoader(
-        _Locating,
-        yaml.composer.Composer,
-        yaml.constructor.SafeConstructor,
-        yaml.resolver.Resolver,
-        yaml.cyaml.CParser,
-    ):
-        """libyaml's scanner and parser (the events) under PyYAML's Python composer and
-        constructor (see the module docstring): Composer comes before CParser in the MRO, so
-        its compose_* and get_single_node are used; CParser gives check/peek/get_event."""
-
-        def __init__(self, stream: bytes, filename: str) -> None:
-            yaml.cyaml.CParser.__init__(self, stream)
-            yaml.composer.Composer.__init__(self)
-            yaml.constructor.SafeConstructor.__init__(self)
-            yaml.resolver.Resolver.__init__(self)
-            self.filename = filename
-            self.problems = []
-
-    _CLocatingLoader.add_constructor(
-        "tag:yaml.org,2002:map", _CLocatingLoader.construct_located_mapping
-    )
-    _LocatingLoader = _CLocatingLoader
-
-
-# --- reading files ---------------------------------------------------------------------
-
-
-def load_definition(source: str | Path | bytes, filename: str | None = None) -> LoadResult:
-    """Read, build and check a definition: YAML (.yaml, .yml) or XLSForm (.xlsx) by extension.
-
-    ``source`` is a path or the file's bytes; ``filename`` is the name used in problems
-    (and, for bytes, the extension that says the format).
-    """
-    name = filename or (str(source) if not isinstance(source, bytes) else "definition")
-    whole_file = SourceLocation(name)
-    if isinstance(source, bytes):
-        data = source
-    else:
-        try:
-            data = _read_file(Path(source))
-        except OSError as error:
-            reason = error.strerror or str(error)
-            return _failed(whole_file, N_("The file cannot be read: %(reason)s."), reason=reason)
-    if len(data) > MAX_DEFINITION_BYTES:
-        limit = MAX_DEFINITION_BYTES // (1024 * 1024)
-        return _failed(whole_file, N_("The file is larger than %(limit)s MB."), limit=limit)
-    suffix = Path(name).suffix.lower()
-    if suffix in YAML_SUFFIXES:
-        return load_yaml(data, name)
-    if suffix in WORKBOOK_SUFFIXES:
-        # Imported here: pyxform takes a noticeable time to import and only workbooks need it.
-        from app.domain.questionnaire.xlsform import load_xlsform
-
-        return load_xlsform(data, name)
-    return _failed(
-        whole_file,
-        N_("Unknown kind of file %(suffix)s: use .yaml, .yml or .xlsx."),
-        suffix=suffix or '""',
-    )
-
-
-def _read_file(path: Path) -> bytes:
-    """The file's bytes, reading no more than shows that it is too big to be a definition."""
-    with path.open("rb") as stream:
-        return stream.read(MAX_DEFINITION_BYTES + 1)
-
-
-def _failed(location: SourceLocation, msgid: str, **params: Any) -> LoadResult:
-    return LoadResult(None, [Problem(location, None, Message(msgid, params))])
-
-
-def load_yaml(data: bytes, filename: str) -> LoadResult:
-    """Read, build and check a YAML definition."""
-    try:
-        document, problems = _parse_yaml(data, filename)
-    except _AliasError as error:
-        location = _mark_location(filename, error.problem_mark)
-        message = Message(N_("YAML anchors and aliases (*name) are not supported: write it out."))
-        return LoadResult(None, [Problem(location, None, message)])
-    except yaml.MarkedYAMLError as error:
-        location = _mark_location(filename, error.problem_mark or error.context_mark)
-        reason = error.problem or error.context or ""
-        message = Message(N_("YAML syntax error: %(reason)s."), {"reason": reason})
-        return LoadResult(None, [Problem(location, None, message)])
-    except yaml.YAMLError as error:  # a reader error: bytes that are not text
-        reason = getattr(error, "reason", None) or str(error)
-        return _failed(
-            SourceLocation(filename), N_("The file is not UTF-8 text: %(reason)s."), reason=reason
-        )
-    except RecursionError:
-        return _failed(SourceLocation(filename), N_("The file is nested too deeply."))
-    except ValueError as error:  # a value YAML cannot build, such as the date 2026-02-30
-        return _failed(
-            SourceLocation(filename), N_("A value cannot be read: %(reason)s."), reason=str(error)
-        )
-    return build_questionnaire(document, filename, problems)
-
-
-def _parse_yaml(data: bytes, filename: str) -> tuple[Any, list[Problem]]:
-    """The YAML document and the problems noticed while reading it (duplicate keys).
-
-    A file libyaml finds broken is read again by the pure-Python parser, whose messages
-    (and limits) are the ones Ankieta has always given: only a broken file pays for that.
-    """
-    with _no_cyclic_gc():
-        return _parse_yaml_once(data, filename)
-
-
-@contextmanager
-def _no_cyclic_gc() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a document's many small objects are made.
-
-    Reading a large definition allocates tens of thousands of nodes that all stay alive
-    until the end, so every collection on the way finds nothing to free; pausing it took
-    ~15 % off checking 1,000 items (bench/definitions.py). Nothing is leaked: reference
-    counting frees as usual, and cycles are collected once the collector runs again.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
-def _parse_yaml_once(data: bytes, filename: str) -> tuple[Any, list[Problem]]:
-    try:
-        return _parse_with(_LocatingLoader, data, filename)
-    except _AliasError:
-        raise
-    except yaml.YAMLError:
-        if _LocatingLoader is _PythonLocatingLoader:
-            raise
-    return _parse_with(_PythonLocatingLoader, data, filename)
-
-
-def _parse_with(loader_class: type, data: bytes, filename: str) -> tuple[Any, list[Problem]]:
-    loader = loader_class(data, filename)
-    try:
-        return loader.get_single_data(), loader.problems
-    finally:
-        loader.dispose()
-
-
-def _mark_location(filename: str, mark: yaml.Mark | None) -> SourceLocation:
-    return SourceLocation(filename, line=mark.line + 1 if mark is not None else None)
 
 
 def build_questionnaire(

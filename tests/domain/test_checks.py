@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from app.domain.questionnaire.checker import check_paths, run_check
-from app.domain.questionnaire.definition import load_definition
+from app.domain.questionnaire.check_files import check_paths, run_check
+from app.domain.questionnaire.loading import load_definition
 
 HEADER = """\
 settings:

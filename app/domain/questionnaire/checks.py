@@ -1,9 +1,8 @@
-"""The checks a definition must pass, the problems they report, and ``surveys check``.
+"""The checks that need the whole questionnaire at once.
 
-``app.domain.questionnaire.definition`` builds a questionnaire and reports what is wrong with
-each part
-as it goes (syntax, unknown keys and types, names, texts in every language, choice lists,
-expression syntax). The checks here need the whole questionnaire at once:
+The builder (``app.domain.questionnaire.build``) reports what is wrong with each part as it
+goes (syntax, unknown keys and types, names, texts in every language, choice lists,
+expression syntax). The checks here look at the finished questionnaire:
 
 - names unique across the questionnaire, including matrix row variables
   (``<matrix>_<row>``) and the ``<item>_other`` text of lists with an ``other`` choice;
@@ -17,119 +16,26 @@ expression syntax). The checks here need the whole questionnaire at once:
 - select defaults are codes of the list; a matrix list has no ``other`` choice.
 
 Unknown ``${sample.NAME}`` variables and unused choice lists are warnings; everything
-else is an error. ``run_check`` prints each problem on a line (``FILE:LINE: item NAME:
-sentence``, or ``FILE:SHEET:ROW: ...`` for workbooks) and returns the exit status.
+else is an error.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
-from pathlib import Path
-from typing import IO, Any, Literal
+from collections.abc import Callable, Iterator
+from typing import Any
 
+from app.domain.fieldwork.sample.columns import SAMPLE_VARIABLES
 from app.domain.messages import N_, Message
 from app.domain.questionnaire.expressions import Expression, interpolate_references
 from app.domain.questionnaire.model import Item, ItemType, Questionnaire, SourceLocation, Text
+from app.domain.questionnaire.problems import Problem, describe_location
 
-Severity = Literal["error", "warning"]
-Gettext = Callable[[str], str]
 Locator = Callable[[Item, str], SourceLocation]  # where key KEY of an item was written
 
-DEFINITION_SUFFIXES = (".yaml", ".yml", ".xlsx")
-SAMPLE_VARIABLES = frozenset({"name", "entity_type", "subregion", "powiat", "gmina", "external_id"})
 _SAMPLE_INTERPOLATION = re.compile(r"\$\{sample\.([^}]*)\}")
 _TEXT_KEYS = ("label", "hint", "interviewer_note", "required_message", "constraint_message")
 _EXPRESSION_KEYS = ("relevant", "required", "constraint", "calculation", "choice_filter")
-
-
-# --- problems ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Problem:
-    """Something wrong (an error) or doubtful (a warning) in a definition, and where."""
-
-    location: SourceLocation
-    item: str | None
-    message: Message
-    severity: Severity = "error"
-
-    @property
-    def is_error(self) -> bool:
-        return self.severity == "error"
-
-    def render(self, gettext: Gettext | None = None) -> str:
-        """``FILE:LINE: item NAME: sentence`` in the reader's language (English by default)."""
-        parts = [_where(self.location)]
-        if self.item is not None:
-            parts.append(Message(N_("item %(name)s"), {"name": self.item}).render(gettext))
-        sentence = _render(self.message, gettext)
-        if not self.is_error:
-            sentence = Message(N_("warning: %(message)s"), {"message": sentence}).render(gettext)
-        parts.append(sentence)
-        return ": ".join(parts)
-
-    def __str__(self) -> str:
-        return self.render()
-
-
-@dataclass
-class LoadResult:
-    """A definition read from a file: the questionnaire (None if any error) and all problems."""
-
-    questionnaire: Questionnaire | None
-    problems: list[Problem]
-
-    @property
-    def errors(self) -> list[Problem]:
-        return [problem for problem in self.problems if problem.is_error]
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-
-def _render(message: Message, gettext: Gettext | None) -> str:
-    """Render ``message``, first rendering parameters that render themselves.
-
-    Those are nested messages and expression errors, translated with the same ``gettext``.
-    """
-    params = {
-        key: value.render(gettext) if hasattr(value, "render") else value
-        for key, value in message.params.items()
-    }
-    return Message(message.msgid, params).render(gettext)
-
-
-def _where(location: SourceLocation) -> str:
-    """``FILE:LINE``, ``FILE:SHEET:ROW`` or just ``FILE`` for the file as a whole."""
-    if location.sheet is not None:
-        if location.row is None:
-            return f"{location.file}:{location.sheet}"
-        return f"{location.file}:{location.sheet}:{location.row}"
-    if location.line is not None:
-        return f"{location.file}:{location.line}"
-    return location.file
-
-
-def describe_location(location: SourceLocation | None) -> Message:
-    """Say where something else was written: "line 12" or "row 5 of survey"."""
-    if location is None:
-        return Message(N_("elsewhere"))
-    if location.sheet is not None:
-        return Message(
-            N_("row %(row)s of %(sheet)s"), {"row": location.row, "sheet": location.sheet}
-        )
-    return Message(N_("line %(line)s"), {"line": location.line})
-
-
-def problem_order(problem: Problem) -> tuple[int, int]:
-    """Sort key: problems in the order of the file (survey, choices, settings sheets)."""
-    location = problem.location
-    sheet_rank = {None: 0, "survey": 1, "choices": 2, "settings": 3}.get(location.sheet, 4)
-    return sheet_rank, location.line or location.row or 0
 
 
 def check_questionnaire(
@@ -321,7 +227,7 @@ class _QuestionnaireCheck:
 
     def check_sample(self, item: Item, key: str, names: frozenset[str]) -> None:
         """Warn about ``${sample.NAME}`` variables that samples do not have."""
-        for name in sorted(names - SAMPLE_VARIABLES):
+        for name in sorted(names - frozenset(SAMPLE_VARIABLES)):
             self.warning(
                 self.where(item, key),
                 item.name,
@@ -519,40 +425,3 @@ def _strongly_connected(
                         break
                 components.append(component)
     return components
-
-
-# --- the command ------------------------------------------------------------------------
-
-
-def check_file(path: str | Path) -> LoadResult:
-    """Load and check one definition file."""
-    # Imported here: the loader runs this module's checks, so it imports this module first.
-    from app.domain.questionnaire.definition import load_definition
-
-    return load_definition(path)
-
-
-def check_paths(paths: Iterable[str | Path]) -> list[LoadResult]:
-    """Check each file, and each definition file directly inside each directory."""
-    results: list[LoadResult] = []
-    for path in map(Path, paths):
-        if not path.is_dir():
-            results.append(check_file(path))
-            continue
-        files = sorted(p for p in path.iterdir() if p.suffix.lower() in DEFINITION_SUFFIXES)
-        if not files:
-            message = Message(N_("There is no .yaml, .yml or .xlsx file here."))
-            results.append(LoadResult(None, [Problem(SourceLocation(str(path)), None, message)]))
-        results.extend(check_file(file) for file in files)
-    return results
-
-
-def run_check(paths: Iterable[str | Path], out: IO[str], gettext: Gettext | None = None) -> int:
-    """Print every problem of every file on its own line; 1 if there is any error, else 0."""
-    status = 0
-    for result in check_paths(paths):
-        for problem in result.problems:
-            print(problem.render(gettext), file=out)
-        if not result.ok:
-            status = 1
-    return status

@@ -1,0 +1,207 @@
+"""Answers: the values a response stores, its variables, and how both are kept in JSON.
+
+A response is a mapping of variable name -> value. The variables are the questions'
+names, ``<matrix>_<row>`` for each matrix row, ``<item>_other`` (the "what other?" text)
+for a select whose list has an ``other`` choice, and the calculations' names. In Python:
+
+===========================  ==============================  =======================
+type                         Python                          JSON (storage)
+===========================  ==============================  =======================
+text, textarea, ``_other``   ``str``                         string
+select_one, matrix row       ``str`` (the choice code)       string
+select_multiple              ``tuple`` of codes, list order  list of strings
+integer                      ``int`` (within +-2**53)        number
+decimal                      ``Decimal`` (exact)             string, e.g. ``"12.5"``
+date                         ``datetime.date``               ``"YYYY-MM-DD"``
+don't know / refused         ``DONT_KNOW`` / ``REFUSED``     ``{"missing": "dont_know"}``
+===========================  ==============================  =======================
+
+A missing key means "no answer". ``DONT_KNOW`` and ``REFUSED`` are explicit answers
+(they satisfy ``required`` and are kept in the result; their export codes come from the
+settings, ``Missing.code(settings)``), but **in expressions they behave as empty**, as
+if nothing was answered: ``${a1} > 5`` is false and ``coalesce(${a1}, 0)`` gives 0.
+``answers_to_json`` / ``answers_from_json`` convert; what ``answers_from_json`` cannot
+place (a name the questionnaire no longer has, a value that no longer fits its type —
+answers given under another version) is kept aside under ``ASIDE_KEY`` and written back
+unchanged by ``answers_to_json``, so nothing is lost.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from app.domain.questionnaire.model import Item, ItemType, Questionnaire, Settings
+
+ASIDE_KEY = "@aside"  # not a valid variable name, so it can never collide with one
+ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
+
+
+class Missing(enum.Enum):
+    """An explicit non-answer: the respondent does not know, or refuses to say."""
+
+    DONT_KNOW = "dont_know"
+    REFUSED = "refused"
+
+    def code(self, settings: Settings) -> int:
+        """The code exported for this non-answer (``dont_know_code`` / ``refused_code``)."""
+        return settings.dont_know_code if self is Missing.DONT_KNOW else settings.refused_code
+
+    def to_json(self) -> dict[str, str]:
+        """The stored form: an object, which no real answer ever is."""
+        return {"missing": self.value}
+
+
+DONT_KNOW = Missing.DONT_KNOW
+REFUSED = Missing.REFUSED
+
+Value = str | int | Decimal | date | tuple[str, ...] | Missing
+
+
+class VariableKind(enum.Enum):
+    """What a variable holds."""
+
+    ANSWER = "answer"  # a question's answer
+    ROW = "row"  # one row of a matrix: a select_one on the matrix's list
+    OTHER = "other"  # the text given with an ``other`` choice
+    CALCULATION = "calculation"
+
+
+@dataclass(frozen=True)
+class Variable:
+    """One name under which a response stores a value, and the item it belongs to."""
+
+    name: str
+    item: Item = field(compare=False)
+    kind: VariableKind
+
+    @property
+    def value_type(self) -> ItemType:
+        """The type its values have (a matrix row is a select_one, ``_other`` a text)."""
+        if self.kind is VariableKind.ROW:
+            return ItemType.SELECT_ONE
+        if self.kind is VariableKind.OTHER:
+            return ItemType.TEXT
+        return self.item.type
+
+
+def answers_to_json(q: Questionnaire, answers: Mapping[str, Any]) -> dict[str, Any]:
+    """The JSON object stored for ``answers`` (what was kept aside is written back)."""
+    data: dict[str, Any] = dict(answers.get(ASIDE_KEY) or {})
+    for name, value in answers.items():
+        if name != ASIDE_KEY and value is not None:
+            data[name] = _value_to_json(value)
+    return data
+
+
+def _value_to_json(value: Any) -> Any:
+    if isinstance(value, Missing):
+        return value.to_json()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
+def answers_from_json(
+    q: Questionnaire, data: Mapping[str, Any], variables: Mapping[str, Variable] | None = None
+) -> dict[str, Any]:
+    """Answers from their stored JSON; what does not fit this questionnaire goes aside.
+
+    ``variables`` (a ``Flow``'s, computed once per questionnaire) saves working them out.
+    """
+    if variables is None:
+        variables = questionnaire_variables(q)
+    answers: dict[str, Any] = {}
+    aside: dict[str, Any] = {}
+    for name, raw in data.items():
+        var = variables.get(name)
+        value = _value_from_json(q, var, raw) if var is not None else None
+        if value is None:
+            aside[name] = raw
+        else:
+            answers[name] = value
+    if aside:
+        answers[ASIDE_KEY] = aside
+    return answers
+
+
+def _value_from_json(q: Questionnaire, var: Variable, raw: Any) -> Any:
+    """The Python value of a stored JSON value, or None when it does not fit ``var``."""
+    if isinstance(raw, dict):
+        missing = next((m for m in Missing if raw == m.to_json()), None)
+        return missing if var.kind is not VariableKind.CALCULATION else None
+    kind = var.value_type
+    if var.kind is VariableKind.CALCULATION:
+        return raw
+    if kind in (ItemType.TEXT, ItemType.TEXTAREA):
+        return raw if isinstance(raw, str) else None
+    if kind is ItemType.INTEGER:
+        return raw if isinstance(raw, int) and not isinstance(raw, bool) else None
+    if kind is ItemType.DECIMAL:
+        return decimal_from_json(raw)
+    if kind is ItemType.DATE:
+        return date_from_json(raw)
+    choice_list = q.choice_list(var.item)
+    codes = choice_list.codes if choice_list else ()
+    if kind is ItemType.SELECT_ONE:
+        return raw if raw in codes else None
+    if isinstance(raw, list) and all(code in codes for code in raw):
+        return tuple(code for code in codes if code in raw)
+    return None
+
+
+def decimal_from_json(raw: Any) -> Decimal | None:
+    """A stored decimal (string or integer) as a Decimal; None if it is not one."""
+    if isinstance(raw, bool) or not isinstance(raw, str | int):
+        return None
+    try:
+        value = Decimal(raw)
+    except InvalidOperation:
+        return None
+    return value if value.is_finite() else None
+
+
+def date_from_json(raw: Any) -> date | None:
+    """A stored ISO date as a date; None if it is not one."""
+    if not isinstance(raw, str) or not ISO_DATE.fullmatch(raw):
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        return None
+
+
+def other_codes(item: Item, q: Questionnaire) -> frozenset[str]:
+    """The codes of ``other`` choices an item offers (matrix rows take no text)."""
+    if item.type not in (ItemType.SELECT_ONE, ItemType.SELECT_MULTIPLE):
+        return frozenset()
+    choices = q.choice_list(item)
+    return frozenset(c.name for c in choices.choices if c.other) if choices else frozenset()
+
+
+def item_variables(item: Item, q: Questionnaire) -> tuple[Variable, ...]:
+    """The variables an item stores, its answer first and its ``_other`` text last."""
+    if item.type is ItemType.MATRIX:
+        return tuple(Variable(name, item, VariableKind.ROW) for name in item.variable_names())
+    if item.type is ItemType.CALCULATE:
+        return (Variable(item.name, item, VariableKind.CALCULATION),)
+    if not item.type.is_question:
+        return ()
+    answer = Variable(item.name, item, VariableKind.ANSWER)
+    if other_codes(item, q):
+        return (answer, Variable(f"{item.name}_other", item, VariableKind.OTHER))
+    return (answer,)
+
+
+def questionnaire_variables(q: Questionnaire) -> dict[str, Variable]:
+    """Every variable of ``q`` by name."""
+    return {var.name: var for item in q.walk() for var in item_variables(item, q)}

@@ -1,0 +1,86 @@
+"""Pages: how a questionnaire's items are cut into the pages of each mode (see
+``app.domain.questionnaire.flow``, section Pages)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+from app.domain.questionnaire.model import Item, ItemType
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of the web form or one screen of the interviewer."""
+
+    id: str
+    index: int
+    items: tuple[Item, ...] = field(compare=False)  # notes, questions and nested groups
+    group: Item | None = field(default=None, compare=False)  # the group the page shows
+
+    @property
+    def questions(self) -> tuple[Item, ...]:
+        """The items on the page that take an answer."""
+        return tuple(item for item in self.items if item.type.is_question)
+
+
+PageSpec = tuple[str, list[Item], "Item | None"]  # a page's id, items and group
+
+
+def is_visible(item: Item) -> bool:
+    """True for what a page shows: notes and questions."""
+    return item.type is ItemType.NOTE or item.type.is_question
+
+
+def is_field_list(item: Item) -> bool:
+    return item.is_group and "field-list" in (item.appearance or "").split()
+
+
+def displayed(items: Iterable[Item]) -> list[Item]:
+    """Items in order, nested ones included, without calculations (never shown)."""
+    return [each for item in items for each in item.walk() if each.type is not ItemType.CALCULATE]
+
+
+def group_pages(items: list[Item]) -> Iterator[PageSpec]:
+    """Group paging: a page per top-level group, one per run of items between groups."""
+    run: list[Item] = []
+    for item in items:
+        if item.is_group:
+            yield from _run_page(run)
+            run = []
+            yield item.name, displayed(item.children), item
+        else:
+            run.append(item)
+    yield from _run_page(run)
+
+
+def _run_page(run: list[Item]) -> Iterator[PageSpec]:
+    """The page of top-level items between groups, unless it would show nothing."""
+    shown = displayed(run)
+    if shown:
+        yield shown[0].name, shown, None
+
+
+def question_pages(items: list[Item], group: Item | None) -> Iterator[PageSpec]:
+    """One question a page, notes before it attached, a field-list group as one page."""
+    notes: list[Item] = []
+    for item in items:
+        if is_field_list(item):
+            yield item.name, notes + displayed(item.children), item
+            notes = []
+        elif item.is_group:
+            if notes:
+                yield notes[0].name, notes, group
+                notes = []
+            yield from question_pages(item.children, item)
+        elif item.type is ItemType.NOTE:
+            notes.append(item)
+        elif item.type.is_question:
+            yield item.name, notes + [item], group
+            notes = []
+    if notes:
+        yield notes[0].name, notes, group
+
+
+def page_index(page: Page) -> int:
+    return page.index
