@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy import CursorResult, and_, case, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.domain.fieldwork import aapor
@@ -342,7 +343,7 @@ def release_idle_claims(session: Session, fieldwork: Fieldwork, now: datetime) -
         .values(claimed_by_id=None, claimed_at=None)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount
+    return cast(CursorResult[Any], result).rowcount
 
 
 def release_claims_of(session: Session, user_id: int) -> int:
@@ -353,7 +354,7 @@ def release_claims_of(session: Session, user_id: int) -> int:
         .values(claimed_by_id=None, claimed_at=None)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount
+    return cast(CursorResult[Any], result).rowcount
 
 
 def touch_claim(case: Case, now: datetime) -> None:

@@ -31,7 +31,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import psycopg
 from flask import Flask
@@ -43,8 +43,10 @@ from app.platform.config import ConfigError
 log = logging.getLogger(__name__)
 
 Handler = Callable[..., None]
+# periodic work returns what it did (the tests read it); the worker ignores it
+Periodic = TypeVar("Periodic", bound=Callable[[Flask], object])
 _HANDLERS: dict[str, Handler] = {}
-_PERIODIC: dict[str, Callable[[Flask], None]] = {}
+_PERIODIC: dict[str, Callable[[Flask], object]] = {}
 EXTENSION = "ankieta.tasks"
 QUEUE_SCHEMA = "ankieta_queue"  # PostgreSQL: the schema of Huey's tables
 # the name the test suite and older code know the queue by (``.submit(job_id)``, ``.wait()``)
@@ -61,13 +63,13 @@ def handler(kind: str) -> Callable[[Handler], Handler]:
     return register
 
 
-def periodic(name: str) -> Callable[[Callable[[Flask], None]], Callable[[Flask], None]]:
+def periodic(name: str) -> Callable[[Periodic], Periodic]:
     """Register ``function(app)`` to run every ``WORKER_CHECK_SECONDS`` on every worker.
 
     Every worker runs it, so it must decide with one conditional UPDATE which worker acts.
     """
 
-    def register(function: Callable[[Flask], None]) -> Callable[[Flask], None]:
+    def register(function: Periodic) -> Periodic:
         _PERIODIC[name] = function
         return function
 

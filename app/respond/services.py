@@ -7,9 +7,9 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Update, bindparam, select, update
+from sqlalchemy import CursorResult, Update, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, contains_eager
 
@@ -279,7 +279,7 @@ def save_page(
         last_page is not None, language is not None, "via_web" if mode == "web" else "via_phone"
     )
     result = session.execute(statement, params)
-    if result.rowcount != 1:
+    if cast(CursorResult[Any], result).rowcount != 1:
         session.expire(response)
         raise StaleForm()
     # A response never re-opened has no corrections to log: neither the old answers'
@@ -322,7 +322,7 @@ def submit(
         )
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    if cast(CursorResult[Any], result).rowcount != 1:
         session.expire(response)
         raise StaleForm()
     session.expire(response)

@@ -11,7 +11,8 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.domain.questionnaire.definition import Problem, load_definition
+from app.domain.questionnaire.checker import Problem
+from app.domain.questionnaire.definition import load_definition
 from app.domain.questionnaire.flow import Flow
 from app.domain.questionnaire.model import Questionnaire
 from app.models.surveys import Survey, SurveyVersion
