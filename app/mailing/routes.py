@@ -150,8 +150,7 @@ def send(fieldwork_id: int):
         flash(exc.message.render(_), "error")
         return redirect(url_for("mailing.page", fieldwork_id=fieldwork.id))
     db_session().commit()  # the worker reads the wave in its own transaction
-    # current_app is a proxy; Flask's types call it the application object itself
-    services.enqueue_wave(current_app._get_current_object(), wave)  # type: ignore[attr-defined]
+    services.enqueue_wave(current_app, wave)
     flash(
         _("%(count)d messages are queued; the worker is sending them.", count=wave.total), "success"
     )
