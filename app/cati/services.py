@@ -382,7 +382,9 @@ def recompute(session: Session, case: Case, fieldwork: Fieldwork, now: datetime)
         .where(Call.case_id == case.id, Call.outcome_id.is_not(None))
         .order_by(Call.started_at, Call.id)
     ).all()
-    facts = [CallFact(c.started_at, specs[c.outcome_id], c.number or None) for c in calls]
+    facts = [  # the query left out calls without an outcome
+        CallFact(c.started_at, specs[cast(int, c.outcome_id)], c.number or None) for c in calls
+    ]
     phones = list(
         session.scalars(
             select(ContactPhone.number)
@@ -592,11 +594,15 @@ def mark_completed_online(session: Session, sample_unit_id: int, now: datetime) 
 
 def disposition_counts(session: Session, fieldwork: Fieldwork) -> dict[str, int]:
     """How many cases have each AAPOR disposition code."""
-    rows = session.execute(
-        select(Case.disposition_code, func.count())
-        .where(Case.fieldwork_id == fieldwork.id, Case.excluded.is_(False))
-        .group_by(Case.disposition_code)
-    ).all()
+    rows = (
+        session.execute(
+            select(Case.disposition_code, func.count())
+            .where(Case.fieldwork_id == fieldwork.id, Case.excluded.is_(False))
+            .group_by(Case.disposition_code)
+        )
+        .tuples()
+        .all()
+    )
     return dict(rows)
 
 

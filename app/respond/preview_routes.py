@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from flask import Blueprint, abort, current_app, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.domain.dates import local_date
-from app.domain.questionnaire.flow import Page
+from app.domain.questionnaire.flow import Mode, Page
 from app.models.surveys import SurveyVersion
 from app.models.users import Role
 from app.platform.extensions import db_session, now
@@ -33,10 +35,10 @@ def _version_or_404(survey_id: int, number: int) -> SurveyVersion:
     return version
 
 
-def _mode_or_404(mode: str):
+def _mode_or_404(mode: str) -> Mode:
     if mode not in MODES:
         abort(404)
-    return mode
+    return cast(Mode, mode)
 
 
 @bp.route("/<int:survey_id>/versions/<int:number>/preview/<mode>")

@@ -103,9 +103,9 @@ def resolve(session: Session, token: str) -> Link | None:
     if row is not None:
         unit, response, reopened = row
         return Link(token, unit.fieldwork, unit, response, bool(reopened))
-    row = session.execute(_BY_OPEN_TOKEN, {"token": token}).first()
-    if row is not None:
-        response, reopened = row
+    open_row = session.execute(_BY_OPEN_TOKEN, {"token": token}).first()
+    if open_row is not None:
+        response, reopened = open_row
         return Link(token, response.fieldwork, None, response, bool(reopened))
     return None
 
@@ -158,8 +158,10 @@ def start_response(session: Session, link: Link, now: datetime, *, mode: Mode = 
         with session.begin_nested():
             session.add(response)
     except IntegrityError:  # the other tab created it a moment ago
-        response = session.scalar(select(Response).where(Response.sample_unit_id == link.unit.id))
-        assert response is not None  # noqa: S101 - the unique constraint says it exists
+        # the unique constraint says it exists
+        response = session.scalars(
+            select(Response).where(Response.sample_unit_id == link.unit.id)
+        ).one()
     link.response = response
     return response
 
