@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import cast
-
 from flask import Blueprint, abort, current_app, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -38,7 +36,7 @@ def _version_or_404(survey_id: int, number: int) -> SurveyVersion:
 def _mode_or_404(mode: str) -> Mode:
     if mode not in MODES:
         abort(404)
-    return cast(Mode, mode)
+    return mode
 
 
 @bp.route("/<int:survey_id>/versions/<int:number>/preview/<mode>")
