@@ -22,4 +22,5 @@ def test_app_has_no_type_errors():
         text=True,
         check=False,
     )
-    assert result.returncode == 0, f"mypy found errors:\n{result.stdout}{result.stderr}"
+    if result.returncode != 0:
+        pytest.fail(f"mypy found errors:\n{result.stdout}{result.stderr}", pytrace=False)
