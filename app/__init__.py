@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from flask import Flask, current_app, session
 
@@ -37,7 +37,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         count = app.config["PROXY_COUNT"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
+        # Flask's documented way to wrap its WSGI app; its types declare wsgi_app a method
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=count, x_proto=count, x_host=count
+        )
     return app
 
 
@@ -67,7 +70,7 @@ def select_locale() -> str:
     """The language the user chose (kept in the session), else Polish."""
     chosen = session.get("lang")
     if chosen in current_app.config["LANGUAGES"]:
-        return chosen
+        return cast(str, chosen)
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 

@@ -629,7 +629,7 @@ def worker_command(threads: int | None) -> None:
 
     from app.platform.tasks import queue_of
 
-    queue = queue_of(current_app._get_current_object())
+    queue = queue_of(current_app)
     if queue.local:
         raise click.ClickException("ANKIETA_QUEUE_URL=memory is for the test suite only")
     logging.basicConfig(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any, cast
 
 from flask import (
     Blueprint,
@@ -48,12 +49,12 @@ def create_user():
         try:
             user, password = services.create_user(
                 db_session(),
-                form.username.data,
+                cast(str, form.username.data),  # DataRequired: text by now
                 form.role.data,
                 full_name=form.full_name.data or "",
             )
         except services.AccountError as exc:
-            form.username.errors.append(exc.message.render(_))
+            cast(list[str], form.username.errors).append(exc.message.render(_))
         else:
             audit("user.created", target=f"user {user.username}", detail={"role": user.role})
             return _password_page(user, password)
@@ -71,7 +72,7 @@ def edit_user(user_id: int):
     form = EditUserForm(obj=user)
     if form.validate_on_submit():
         if user.id == current_user.id and (not form.active.data or form.role.data != "admin"):
-            form.role.errors.append(
+            cast(list[str], form.role.errors).append(
                 _("You cannot disable yourself or take away your own admin role.")
             )
         else:
@@ -146,7 +147,7 @@ def audit_log():
         )
         events = audit_events.find_events(db_session(), filters)
     names = _AuditNames(events)
-    args = {k: v for k, v in request.args.items() if k != "before"}
+    args: dict[str, Any] = {k: v for k, v in request.args.items() if k != "before"}
     older = None
     if len(events) == audit_events.PAGE_SIZE:
         older = url_for("admin.audit_log", before=events[-1].id, **args)
@@ -155,9 +156,7 @@ def audit_log():
         form=form,
         events=events,
         older=older,
-        first_page=url_for(
-            "admin.audit_log", **{k: v for k, v in request.args.items() if k != "before"}
-        ),
+        first_page=url_for("admin.audit_log", **args),
         paged="before" in request.args,
         action_label=lambda code: _(audit_events.ACTIONS.get(code, code)),
         actor_label=_actor_label,
@@ -176,7 +175,9 @@ class _AuditNames:
         self.titles = dict(
             session.execute(
                 select(Fieldwork.id, Fieldwork.title).where(Fieldwork.id.in_(fieldwork_ids))
-            ).all()
+            )
+            .tuples()
+            .all()
         )
         user_ids: set[int] = set()
         for event in events:

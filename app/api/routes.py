@@ -12,7 +12,7 @@ the schemas in ``app.api.schemas``.
 from __future__ import annotations
 
 from http import HTTPStatus
-from typing import Any
+from typing import Any, NoReturn
 
 from flask import (
     Flask,
@@ -207,7 +207,7 @@ def http_problem(error: HTTPException):
     messages = data.get("messages")
     if error.code == 422 and messages:
         return problem(422, _("The request is not valid."), errors=_field_errors(messages))
-    return problem(error.code or 500, error.description if error.code != 500 else "")
+    return problem(error.code or 500, (error.description or "") if error.code != 500 else "")
 
 
 def _field_errors(messages: Any, path: tuple[str, ...] = ()) -> list[dict[str, Any]]:
@@ -237,6 +237,8 @@ def _fieldwork_or_404(fieldwork_id: int) -> Fieldwork:
 
 
 class _Problem(HTTPException):
+    code: int  # always set, unlike HTTPException's
+
     def __init__(self, code: int, detail: str, errors: list[dict[str, Any]] | None = None):
         super().__init__(detail)
         self.code = code
@@ -246,7 +248,7 @@ class _Problem(HTTPException):
         return problem(self.code, self.description or "", errors=self.errors)
 
 
-def _abort(code: int, detail: str, errors: list[dict[str, Any]] | None = None):
+def _abort(code: int, detail: str, errors: list[dict[str, Any]] | None = None) -> NoReturn:
     raise _Problem(code, detail, errors)
 
 
@@ -293,7 +295,7 @@ def docs():
 def me():
     """The token's user and the token itself."""
     user = g.api_user
-    token = db_session().get(ApiToken, g.api_token_id)
+    token = db_session().get_one(ApiToken, g.api_token_id)
     return {
         "id": user.id,
         "username": user.username,

@@ -75,7 +75,8 @@ class Survey(ma.Schema):
 class Progress(ma.Schema):
     sample_size = ma.fields.Integer(required=True)
     started = ma.fields.Integer(required=True, metadata={"description": "Responses begun"})
-    partial = ma.fields.Integer(required=True)
+    # the field "partial" hides Schema.partial, an option only a schema instance sets
+    partial = ma.fields.Integer(required=True)  # type: ignore[assignment]
     complete = ma.fields.Integer(required=True)
 
 

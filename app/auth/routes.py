@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
@@ -34,8 +36,8 @@ def login():
         try:
             user = services.authenticate(
                 db_session(),
-                form.username.data,
-                form.password.data,
+                cast(str, form.username.data),  # DataRequired: text by now
+                cast(str, form.password.data),
                 now(),
                 policy,
                 address=request.remote_addr or "",
@@ -46,7 +48,7 @@ def login():
                 target=f"user {(form.username.data or '').strip().lower()[:64]}",
                 detail={"reason": exc.message.as_json()},
             )
-            form.password.errors.append(exc.message.render(_))
+            cast(list[str], form.password.errors).append(exc.message.render(_))
             return render_template("auth/login.html", form=form)
         login_user(user)
         audit("auth.login", target=f"user {user.username}")
@@ -73,9 +75,11 @@ def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
         try:
-            services.change_password(current_user, form.current.data, form.new.data)
+            services.change_password(
+                current_user, cast(str, form.current.data), cast(str, form.new.data)
+            )
         except services.AccountError as exc:
-            form.new.errors.append(exc.message.render(_))
+            cast(list[str], form.new.errors).append(exc.message.render(_))
         else:
             login_user(current_user._get_current_object())  # this session goes on; others end
             audit("auth.password_changed", target=f"user {current_user.username}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from typing import Final, cast, overload
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
@@ -33,7 +34,7 @@ from app.respond.views import (
 
 bp = Blueprint("cati", __name__, url_prefix="/cati")
 
-MODE = "phone"
+MODE: Final = "phone"
 CALLERS = (Role.INTERVIEWER, Role.SUPERVISOR)
 
 
@@ -214,7 +215,7 @@ def record_outcome(case_id: int):
     try:
         services.check_against_response(session, found, outcome)
     except services.CatiError as exc:
-        form.outcome.errors.append(exc.message.render(_))
+        cast(list[str], form.outcome.errors).append(exc.message.render(_))
         return _case_page(found, form, PhoneForm(), NotesForm(notes=found.notes), status=400)
     call = _open_call(found) or services.start_call(session, found, current_user.id, None, now())
     try:
@@ -229,7 +230,7 @@ def record_outcome(case_id: int):
             appointment=appointment,
         )
     except services.CatiError as exc:
-        form.note.errors.append(exc.message.render(_))
+        cast(list[str], form.note.errors).append(exc.message.render(_))
         return _case_page(found, form, PhoneForm(), NotesForm(notes=found.notes), status=400)
     flash(_("Call recorded: %(outcome)s.", outcome=_outcome_label(outcome)), "success")
     if appointment is not None and not services.calling_hours(found.fieldwork).is_open(
@@ -353,6 +354,10 @@ def appointments():
 # --- the interview in phone mode ------------------------------------------------------------
 
 
+@overload
+def _interview_for(case: Case) -> Interview: ...
+@overload
+def _interview_for(case: Case, *, start: bool) -> Interview | None: ...
 def _interview_for(case: Case, *, start: bool = True) -> Interview | None:
     """The case's interview, started here if it has none (None then, unless ``start``)."""
     session = db_session()

@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy import CursorResult, and_, case, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.domain.fieldwork import aapor
@@ -341,7 +342,7 @@ def release_idle_claims(session: Session, fieldwork: Fieldwork, now: datetime) -
         .values(claimed_by_id=None, claimed_at=None)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount
+    return cast(CursorResult[Any], result).rowcount
 
 
 def release_claims_of(session: Session, user_id: int) -> int:
@@ -352,7 +353,7 @@ def release_claims_of(session: Session, user_id: int) -> int:
         .values(claimed_by_id=None, claimed_at=None)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount
+    return cast(CursorResult[Any], result).rowcount
 
 
 def touch_claim(case: Case, now: datetime) -> None:
@@ -380,7 +381,9 @@ def recompute(session: Session, case: Case, fieldwork: Fieldwork, now: datetime)
         .where(Call.case_id == case.id, Call.outcome_id.is_not(None))
         .order_by(Call.started_at, Call.id)
     ).all()
-    facts = [CallFact(c.started_at, specs[c.outcome_id], c.number or None) for c in calls]
+    facts = [  # the query left out calls without an outcome
+        CallFact(c.started_at, specs[cast(int, c.outcome_id)], c.number or None) for c in calls
+    ]
     phones = list(
         session.scalars(
             select(ContactPhone.number)
@@ -590,11 +593,15 @@ def mark_completed_online(session: Session, sample_unit_id: int, now: datetime) 
 
 def disposition_counts(session: Session, fieldwork: Fieldwork) -> dict[str, int]:
     """How many cases have each AAPOR disposition code."""
-    rows = session.execute(
-        select(Case.disposition_code, func.count())
-        .where(Case.fieldwork_id == fieldwork.id, Case.excluded.is_(False))
-        .group_by(Case.disposition_code)
-    ).all()
+    rows = (
+        session.execute(
+            select(Case.disposition_code, func.count())
+            .where(Case.fieldwork_id == fieldwork.id, Case.excluded.is_(False))
+            .group_by(Case.disposition_code)
+        )
+        .tuples()
+        .all()
+    )
     return dict(rows)
 
 

@@ -32,10 +32,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from flask import Flask
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import CursorResult, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from app.domain.messages import N_, Message
@@ -309,7 +309,10 @@ def purge_expired(session: Session, now: datetime) -> int:
     """Delete files older than a day (their chunks go with them)."""
     old = select(ExportJob.id).where(ExportJob.created_at < now - KEEP_FOR)
     session.execute(delete(ExportChunk).where(ExportChunk.job_id.in_(old)))
-    return session.execute(delete(ExportJob).where(ExportJob.created_at < now - KEEP_FOR)).rowcount
+    return cast(
+        CursorResult[Any],
+        session.execute(delete(ExportJob).where(ExportJob.created_at < now - KEEP_FOR)),
+    ).rowcount
 
 
 class _Progress:
@@ -503,14 +506,17 @@ def recover_stale(app: Flask) -> list[int]:
         ).all()
         for job_id, attempts in candidates:
             # one UPDATE decides which worker's check takes it (each worker runs this check)
-            taken = session.execute(
-                update(ExportJob)
-                .where(
-                    ExportJob.id == job_id,
-                    ExportJob.state == JobState.RUNNING.value,
-                    ExportJob.attempts == attempts,
-                )
-                .values(state=JobState.QUEUED.value, attempts=attempts + 1, heartbeat_at=now)
+            taken = cast(
+                CursorResult[Any],
+                session.execute(
+                    update(ExportJob)
+                    .where(
+                        ExportJob.id == job_id,
+                        ExportJob.state == JobState.RUNNING.value,
+                        ExportJob.attempts == attempts,
+                    )
+                    .values(state=JobState.QUEUED.value, attempts=attempts + 1, heartbeat_at=now)
+                ),
             ).rowcount
             if taken:
                 again.append(job_id)

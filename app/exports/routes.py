@@ -147,7 +147,7 @@ def start(job_id: int) -> None:
     """Queue a job just created in this request's transaction for a worker to build."""
     # the worker reads the job in its own transaction: it must be committed first
     db_session().commit()
-    queue_of(current_app._get_current_object()).submit(job_id)
+    queue_of(current_app).submit(job_id)
 
 
 # -- watching it and downloading it -------------------------------------------------------------

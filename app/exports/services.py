@@ -335,7 +335,9 @@ def _contact_rows(session: Session, fieldwork: Fieldwork) -> Iterator[list[Cell]
             select(Response.sample_unit_id, Response.status).where(
                 Response.fieldwork_id == fieldwork.id, Response.sample_unit_id.is_not(None)
             )
-        ).all()
+        )
+        .tuples()
+        .all()
     )
     units = session.execute(
         select(
@@ -442,6 +444,7 @@ class _Sheet:
         self.row += 1
         sheet, row, book = self.sheet, self.row, self.book
         write_string, write_number = sheet.write_string, sheet.write_number
+        value: Any  # dispatched on its exact type below (a bool is no number here)
         for col, value in enumerate(cells):
             if value is None:
                 continue

@@ -86,7 +86,7 @@ def write_statfile(
     del lists
     frame = pd.DataFrame(series, copy=False)
     del series
-    labels = {v.name: v.label for v in variables}
+    labels: dict[str, str | None] = {v.name: v.label for v in variables}
     value_labels = {v.name: v.value_labels for v in variables if v.value_labels}
     if file_format == SPSS:
         pyreadstat.write_sav(

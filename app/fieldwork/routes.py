@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Final, cast
+
 from flask import (
     Blueprint,
     Response,
@@ -88,7 +90,7 @@ def create():
                 open_link=form.open_link.data,
             )
         except services.FieldworkError as exc:
-            form.title.errors.append(exc.message.render(_))
+            cast(list[str], form.title.errors).append(exc.message.render(_))
         else:
             audit(
                 "fieldwork.created",
@@ -286,7 +288,7 @@ def import_sample(fieldwork_id: int):
         job = imports.start(session, fieldwork, current_user.id, data, filename, now())
         key = job.key
         session.commit()  # the worker reads the import in its own transaction
-        imports.submit(current_app._get_current_object(), job.id)
+        imports.submit(current_app, job.id)
         return redirect(
             url_for("fieldwork.sample_import_status", fieldwork_id=fieldwork.id, key=key)
         )
@@ -431,7 +433,7 @@ def reopen_response(fieldwork_id: int, response_id: int):
 
 
 # Staff edit the interviewer's screens: they have every question, with don't know / refused.
-STAFF_MODE = "phone"
+STAFF_MODE: Final = "phone"
 
 
 def _staff_page_or_404(interview: Interview, page_id: str):

@@ -9,8 +9,9 @@ import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import CursorResult, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from app.cati.services import seed_outcomes
@@ -146,11 +147,11 @@ def make_test_link(session: Session, fieldwork: Fieldwork) -> bool:
 
 
 def test_response_count(session: Session, fieldwork: Fieldwork) -> int:
-    return session.scalar(
+    return session.execute(
         select(func.count())
         .select_from(Response)
         .where(Response.fieldwork_id == fieldwork.id, Response.is_test.is_(True))
-    )
+    ).scalar_one()
 
 
 @dataclass
@@ -168,7 +169,9 @@ def list_fieldworks(session: Session) -> list[FieldworkSummary]:
     sizes = dict(
         session.execute(
             select(SampleUnit.fieldwork_id, func.count()).group_by(SampleUnit.fieldwork_id)
-        ).all()
+        )
+        .tuples()
+        .all()
     )
     counts: dict[tuple[int, str], int] = {
         (fid, status): n
@@ -576,7 +579,7 @@ def upgrade(session: Session, plan: UpgradePlan, now: datetime) -> None:
         .values(survey_version_id=plan.target.id)
         .execution_options(synchronize_session=False)
     )
-    if moved.rowcount != 1:  # someone moved it since the check
+    if cast(CursorResult[Any], moved).rowcount != 1:  # someone moved it since the check
         raise FieldworkError(Message(N_("The fieldwork changed meanwhile; check again.")))
     if plan.moved:
         session.execute(

@@ -25,7 +25,7 @@ def _queue_wave(fieldwork_id: int, kind: str, dry_run: bool) -> None:
     from app.platform.extensions import get_db
     from app.platform.mailer import mail_settings
 
-    app = current_app._get_current_object()
+    app = current_app
     with get_db().session() as session:
         fieldwork = _fieldwork(session, fieldwork_id)
         units = services.recipients(session, fieldwork, kind)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from flask import (
     Blueprint,
     abort,
@@ -142,13 +144,13 @@ def send(fieldwork_id: int):
         return redirect(url_for("mailing.page", fieldwork_id=fieldwork.id))
     try:
         wave = services.create_wave(
-            db_session(), fieldwork, form.kind.data, now(), user_id=current_user.id
+            db_session(), fieldwork, cast(str, form.kind.data), now(), user_id=current_user.id
         )
     except services.MailingError as exc:
         flash(exc.message.render(_), "error")
         return redirect(url_for("mailing.page", fieldwork_id=fieldwork.id))
     db_session().commit()  # the worker reads the wave in its own transaction
-    services.enqueue_wave(current_app._get_current_object(), wave)
+    services.enqueue_wave(current_app, wave)
     flash(
         _("%(count)d messages are queued; the worker is sending them.", count=wave.total), "success"
     )

@@ -27,11 +27,11 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from flask import Flask
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import exists, func, select, update
+from sqlalchemy import CursorResult, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -332,10 +332,13 @@ def send_wave(app: Flask, wave_id: int, sleep=time.sleep) -> None:
 
     database, clock = get_db(), app.config["CLOCK"]
     with database.session() as session:
-        claimed = session.execute(
-            update(MailWave)
-            .where(MailWave.id == wave_id, MailWave.state == WaveState.QUEUED.value)
-            .values(state=WaveState.RUNNING.value, heartbeat_at=clock())
+        claimed = cast(
+            CursorResult[Any],
+            session.execute(
+                update(MailWave)
+                .where(MailWave.id == wave_id, MailWave.state == WaveState.QUEUED.value)
+                .values(state=WaveState.RUNNING.value, heartbeat_at=clock())
+            ),
         ).rowcount
     if not claimed:
         return  # done already, or another worker has it
@@ -474,14 +477,17 @@ def recover_waves(app: Flask) -> list[int]:
             )
         ).all()
         for wave_id, state, heartbeat in stale:
-            taken = session.execute(
-                update(MailWave)
-                .where(
-                    MailWave.id == wave_id,
-                    MailWave.state == state,
-                    MailWave.heartbeat_at == heartbeat,
-                )
-                .values(state=WaveState.QUEUED.value, heartbeat_at=now)
+            taken = cast(
+                CursorResult[Any],
+                session.execute(
+                    update(MailWave)
+                    .where(
+                        MailWave.id == wave_id,
+                        MailWave.state == state,
+                        MailWave.heartbeat_at == heartbeat,
+                    )
+                    .values(state=WaveState.QUEUED.value, heartbeat_at=now)
+                ),
             ).rowcount
             if not taken:
                 continue
@@ -516,7 +522,7 @@ def schedule_reminders(app: Flask) -> list[int]:
         ).all()
     for fieldwork_id, days_text in plans:
         with database.session() as session:
-            fieldwork = session.get(Fieldwork, fieldwork_id)
+            fieldwork = session.get_one(Fieldwork, fieldwork_id)
             due = _due_reminder(session, fieldwork, mail_domain.reminder_days(days_text), now)
             if not due:
                 continue
@@ -539,11 +545,11 @@ def _due_reminder(session: Session, fieldwork: Fieldwork, days: list[int], now: 
     )
     if first is None:
         return False
-    done = session.scalar(
+    done = session.execute(
         select(func.count())
         .select_from(MailWave)
         .where(MailWave.fieldwork_id == fieldwork.id, MailWave.kind == REMINDER)
-    )
+    ).scalar_one()
     if done >= len(days):
         return False
     return now >= first + timedelta(days=days[done])

@@ -2,7 +2,7 @@
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from flask import Flask, Response, current_app, g, request
 from flask_babel import Babel
@@ -24,7 +24,7 @@ login_manager = LoginManager()
 
 def get_db() -> Database:
     """The application's Database (engine and session factory)."""
-    return current_app.extensions["ankieta.db"]
+    return cast(Database, current_app.extensions["ankieta.db"])
 
 
 def writes_on_get(view: F) -> F:
@@ -62,12 +62,12 @@ def db_session() -> Session:
             # busy SQLite server
             event.listen(session, "before_flush", _unmarked_write)
         g.db_session = session
-    return g.db_session
+    return cast(Session, g.db_session)
 
 
 def now() -> datetime:
     """The current moment from the application's clock (tests inject their own)."""
-    return current_app.config["CLOCK"]()
+    return cast(datetime, current_app.config["CLOCK"]())
 
 
 def init_database(app: Flask) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import smtplib
 import ssl
 from dataclasses import dataclass
+from datetime import datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, make_msgid, parseaddr
@@ -68,7 +69,7 @@ def build_message(
     text: str,
     html: str,
     unsubscribe_url: str,
-    now,
+    now: datetime,
     headers: dict[str, str] | None = None,
 ) -> EmailMessage:
     """A multipart/alternative message (UTF-8 text and HTML) with RFC 8058 one-click headers."""

@@ -18,6 +18,7 @@ import ctypes
 import threading
 import time
 from collections.abc import Callable
+from typing import cast
 
 from flask import Flask, Response
 
@@ -87,4 +88,4 @@ def init_app(app: Flask) -> Trimmer:
 
 
 def trimmer_of(app: Flask) -> Trimmer:
-    return app.extensions["ankieta.memory"]
+    return cast(Trimmer, app.extensions["ankieta.memory"])

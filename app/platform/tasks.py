@@ -31,7 +31,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import psycopg
 from flask import Flask
@@ -43,8 +43,10 @@ from app.platform.config import ConfigError
 log = logging.getLogger(__name__)
 
 Handler = Callable[..., None]
+# periodic work returns what it did (the tests read it); the worker ignores it
+Periodic = TypeVar("Periodic", bound=Callable[[Flask], object])
 _HANDLERS: dict[str, Handler] = {}
-_PERIODIC: dict[str, Callable[[Flask], None]] = {}
+_PERIODIC: dict[str, Callable[[Flask], object]] = {}
 EXTENSION = "ankieta.tasks"
 QUEUE_SCHEMA = "ankieta_queue"  # PostgreSQL: the schema of Huey's tables
 # the name the test suite and older code know the queue by (``.submit(job_id)``, ``.wait()``)
@@ -61,13 +63,13 @@ def handler(kind: str) -> Callable[[Handler], Handler]:
     return register
 
 
-def periodic(name: str) -> Callable[[Callable[[Flask], None]], Callable[[Flask], None]]:
+def periodic(name: str) -> Callable[[Periodic], Periodic]:
     """Register ``function(app)`` to run every ``WORKER_CHECK_SECONDS`` on every worker.
 
     Every worker runs it, so it must decide with one conditional UPDATE which worker acts.
     """
 
-    def register(function: Callable[[Flask], None]) -> Callable[[Flask], None]:
+    def register(function: Periodic) -> Periodic:
         _PERIODIC[name] = function
         return function
 
@@ -103,13 +105,13 @@ def make_huey(config: dict[str, Any], instance_path: Path) -> Huey:
     if parsed is not None and parsed.get_backend_name() == "postgresql":
         dsn = parsed.set(drivername="postgresql").render_as_string(hide_password=False)
 
-        def connect():
+        def connect() -> psycopg.Connection[Any]:
             # Huey's tables live in a schema of their own, apart from Ankieta's (which only
             # migrations change); nothing connects before the queue is first used
             return psycopg.connect(dsn, options=f"-c search_path={QUEUE_SCHEMA}")
 
         huey = PostgresHuey("ankieta", connection=connect, table_prefix="huey", create_tables=False)
-        huey.ankieta_dsn = dsn  # type: ignore[attr-defined]
+        huey.ankieta_dsn = dsn
         return huey
     raise ConfigError(
         "ANKIETA_QUEUE_URL is not a queue address; use redis://host:6379/0, "
@@ -126,11 +128,11 @@ class TaskQueue:
         self.local = isinstance(huey, MemoryHuey)
         _load_handlers()
 
-        @huey.task(name="ankieta.run", retries=0)
         def run(kind: str, params: dict[str, Any]) -> None:
             self.run(kind, params)
 
-        self._run_task = run
+        # huey ships no types: its decorator is called, not written with @, so ``run`` stays typed
+        self._run_task = huey.task(name="ankieta.run", retries=0)(run)
         self._ready = not isinstance(huey, PostgresHuey)
         self._cond = threading.Condition()
         self._busy = 0
@@ -158,7 +160,7 @@ class TaskQueue:
         """PostgreSQL: make the queue's schema and tables if missing (once per process)."""
         if self._ready:
             return
-        dsn = self.huey.ankieta_dsn  # type: ignore[attr-defined]
+        dsn = self.huey.ankieta_dsn
         for attempt in range(3):  # several processes may race to create them
             try:
                 with psycopg.connect(dsn, autocommit=True) as connection:
@@ -257,4 +259,4 @@ def init_app(app: Flask) -> TaskQueue:
 
 
 def queue_of(app: Flask) -> TaskQueue:
-    return app.extensions[EXTENSION]
+    return cast(TaskQueue, app.extensions[EXTENSION])

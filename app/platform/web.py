@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -141,7 +142,7 @@ class ControlCharacterError(BadRequest):
         self.field = field
 
 
-def _first_control_field(items: Any) -> str | None:
+def _first_control_field(items: Iterable[tuple[str, Any]]) -> str | None:
     for name, value in items:
         if any(c in _CONTROL for c in name) or (
             isinstance(value, str) and any(c in _CONTROL for c in value)

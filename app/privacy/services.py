@@ -25,8 +25,9 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any, cast
 
-from sqlalchemy import delete, select
+from sqlalchemy import CursorResult, delete, select
 from sqlalchemy.orm import Session
 
 from app.domain.dates import local_date
@@ -147,13 +148,13 @@ def erase_contacts(
     session.execute(delete(ExportChunk).where(ExportChunk.job_id.in_(job_ids)))
     files = session.execute(delete(ExportJob).where(ExportJob.fieldwork_id == fieldwork.id))
     fieldwork.contacts_erased_at = now
-    result = Erasure(institutions, phones, calls, notes, files.rowcount)
+    result = Erasure(institutions, phones, calls, notes, cast(CursorResult[Any], files).rowcount)
     detail = {
         "institutions": institutions,
         "phones": phones,
         "calls": calls,
         "notes": notes,
-        "files": files.rowcount,
+        "files": cast(CursorResult[Any], files).rowcount,
     }
     _audit(session, "fieldwork.contacts_erased", now, fieldwork, user_id, detail)
     session.flush()

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import update
+from sqlalchemy import CursorResult, update
 from sqlalchemy.orm import Session
 
 from app.domain.questionnaire.answers import answers_to_json
@@ -52,7 +52,7 @@ def staff_edit(
         .values(answers=after, revision=Response.revision + 1, updated_at=now)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    if cast(CursorResult[Any], result).rowcount != 1:
         session.expire(response)
         raise StaleForm()
     for name in changed:

@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.domain.dates import local_date
+from app.domain.questionnaire.flow import Mode
 from app.domain.questionnaire.pages import Page
 from app.models.surveys import SurveyVersion
 from app.models.users import Role
@@ -33,7 +34,7 @@ def _version_or_404(survey_id: int, number: int) -> SurveyVersion:
     return version
 
 
-def _mode_or_404(mode: str):
+def _mode_or_404(mode: str) -> Mode:
     if mode not in MODES:
         abort(404)
     return mode

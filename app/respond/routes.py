@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Final
+
 from flask import (
     Blueprint,
     Response,
@@ -39,7 +41,7 @@ from app.surveys.services import questionnaire_of
 
 bp = Blueprint("respond", __name__)
 
-MODE = "web"
+MODE: Final = "web"
 
 
 @bp.after_request

@@ -7,9 +7,9 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Update, bindparam, select, update
+from sqlalchemy import CursorResult, Update, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, contains_eager
 
@@ -97,9 +97,9 @@ def resolve(session: Session, token: str) -> Link | None:
     if row is not None:
         unit, response, reopened = row
         return Link(token, unit.fieldwork, unit, response, bool(reopened))
-    row = session.execute(_BY_OPEN_TOKEN, {"token": token}).first()
-    if row is not None:
-        response, reopened = row
+    open_row = session.execute(_BY_OPEN_TOKEN, {"token": token}).first()
+    if open_row is not None:
+        response, reopened = open_row
         return Link(token, response.fieldwork, None, response, bool(reopened))
     return None
 
@@ -152,8 +152,10 @@ def start_response(session: Session, link: Link, now: datetime, *, mode: Mode = 
         with session.begin_nested():
             session.add(response)
     except IntegrityError:  # the other tab created it a moment ago
-        response = session.scalar(select(Response).where(Response.sample_unit_id == link.unit.id))
-        assert response is not None  # noqa: S101 - the unique constraint says it exists
+        # the unique constraint says it exists
+        response = session.scalars(
+            select(Response).where(Response.sample_unit_id == link.unit.id)
+        ).one()
     link.response = response
     return response
 
@@ -273,7 +275,7 @@ def save_page(
         last_page is not None, language is not None, "via_web" if mode == "web" else "via_phone"
     )
     result = session.execute(statement, params)
-    if result.rowcount != 1:
+    if cast(CursorResult[Any], result).rowcount != 1:
         session.expire(response)
         raise StaleForm()
     # A response never re-opened has no corrections to log: neither the old answers'
@@ -316,7 +318,7 @@ def submit(
         )
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    if cast(CursorResult[Any], result).rowcount != 1:
         session.expire(response)
         raise StaleForm()
     session.expire(response)

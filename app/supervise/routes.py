@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any, cast
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
@@ -129,7 +130,8 @@ def _describe(action: SupervisorAction, users: dict[int, User], outcomes: dict[i
     """(what, change) of a logged action, in the reader's language."""
     what = str(ACTION_LABELS.get(action.action, action.action))
     detail = action.detail or {}
-    old, new = detail.get("old"), detail.get("new")
+    old: Any = detail.get("old")  # ids, outcome ids, numbers or lists, by action
+    new: Any = detail.get("new")
     if action.action == "assign":
         nobody = _("anyone")
         old = user_name(users.get(old)) if old else nobody
@@ -175,7 +177,7 @@ def _action_rows(fieldwork: Fieldwork, case: Case | None = None) -> list[dict]:
         rows.append(
             {
                 "action": action,
-                "who": user_name(users.get(action.user_id)),
+                "who": user_name(users.get(action.user_id) if action.user_id else None),
                 "what": what,
                 "change": change,
             }
@@ -296,7 +298,7 @@ def team(fieldwork_id: int):
                 db_session(), fieldwork, set(form.interviewers.data or []), current_user.id, now()
             )
         except services.SupervisorError as exc:
-            form.interviewers.errors.append(exc.message.render(_))
+            cast(list[str], form.interviewers.errors).append(exc.message.render(_))
         else:
             flash(_("The team is saved."), "success")
             return redirect(url_for("supervise.fieldwork", fieldwork_id=fieldwork.id))

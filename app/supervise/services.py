@@ -108,11 +108,11 @@ def dispositions(session: Session, fieldwork: Fieldwork) -> list[DispositionRow]
 
 
 def excluded_count(session: Session, fieldwork: Fieldwork) -> int:
-    return session.scalar(
+    return session.execute(
         select(func.count())
         .select_from(Case)
         .where(Case.fieldwork_id == fieldwork.id, Case.excluded.is_(True))
-    )
+    ).scalar_one()
 
 
 @dataclass

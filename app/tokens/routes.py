@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -48,11 +50,11 @@ def create():
             current_user._get_current_object(),
             now=now(),
             name=form.name.data or "",
-            days=form.days.data,
+            days=cast(int, form.days.data),  # DataRequired: a number by now
             scope=scope,
         )
     except services.TokenError as exc:
-        form.days.errors.append(exc.message.render(_))
+        cast(list[str], form.days.errors).append(exc.message.render(_))
         return _page(form, status=400)
     audit(
         "api_token.created",
