@@ -22,7 +22,6 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, aliased
 from xlsxwriter.worksheet import Worksheet
 
-from app.cati.services import rates_for
 from app.domain.dates import local_midnight, local_wall_time
 from app.domain.outputs.export import (
     CELL_MAX_LENGTH,
@@ -43,12 +42,13 @@ from app.domain.outputs.export import (
     response_columns,
 )
 from app.domain.questionnaire.flow import DONT_KNOW, REFUSED, Flow, Missing
+from app.interview.definitions import flow_of
+from app.models.calling import rates_for
 from app.models.cati import Call, Case, Outcome
 from app.models.fieldwork import Fieldwork, Response, ResponseStatus, SampleUnit
 from app.models.mail import sent_counts
 from app.models.surveys import SurveyVersion
 from app.models.users import User
-from app.surveys.services import flow_of
 
 WORKBOOK_OPTIONS = {
     "constant_memory": True,

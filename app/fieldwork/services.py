@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import logging
-import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -13,12 +12,13 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from app.cati.services import seed_outcomes
 from app.domain.dates import WARSAW
 from app.domain.fieldwork.sample import SampleProblem, SampleRow, parse_sample
 from app.domain.messages import N_, Message
 from app.domain.outputs.export import neutralise
 from app.domain.questionnaire.upgrade import VersionChanges, compare
+from app.interview.definitions import flow_of
+from app.models.calling import seed_outcomes
 from app.models.cati import Case
 from app.models.fieldwork import (
     ContactPhone,
@@ -31,11 +31,9 @@ from app.models.fieldwork import (
 )
 from app.models.surveys import Survey, SurveyVersion
 from app.platform.db import Database
-from app.surveys.services import flow_of
+from app.platform.tokens import new_token
 
 log = logging.getLogger(__name__)
-
-TOKEN_BYTES = 24  # 192 bits: personal links cannot be guessed
 
 
 class FieldworkError(Exception):
@@ -44,10 +42,6 @@ class FieldworkError(Exception):
     def __init__(self, message: Message) -> None:
         super().__init__(message.render())
         self.message = message
-
-
-def new_token() -> str:
-    return secrets.token_urlsafe(TOKEN_BYTES)
 
 
 def find_survey(session: Session, survey_ref: str) -> Survey | None:

@@ -15,9 +15,9 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from app.domain.questionnaire.flow import answers_to_json
+from app.interview.service import Interview, StaleForm
 from app.models.fieldwork import Response, ResponseChange
 from app.platform.audit import record_by_id
-from app.respond.services import Interview, StaleForm
 
 log = logging.getLogger(__name__)
 
