@@ -52,7 +52,7 @@ def staff_edit(
         .values(answers=after, revision=Response.revision + 1, updated_at=now)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    if result.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE's CursorResult
         session.expire(response)
         raise StaleForm()
     for name in changed:

@@ -80,7 +80,7 @@ def send(survey_id: int, number: int, mode: str):
             version=version,
             mode=mode,
             title=flow.questionnaire.settings.title.get(language),
-            rows=summary(flow, state, language),
+            rows=summary(flow, state, language, _),
         )
     if moved.result is not None:
         values = post.fields.to_dict(flat=False)

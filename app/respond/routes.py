@@ -284,7 +284,7 @@ def done(token: str):
         "respond/done.html",
         link=link,
         title=interview.questionnaire.settings.title.get(language),
-        rows=summary(interview.flow, interview.state(), language),
+        rows=summary(interview.flow, interview.state(), language, _),
         **_languages(interview),
     )
 
