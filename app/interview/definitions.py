@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import threading
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from app.domain.questionnaire.definition import load_definition
 from app.domain.questionnaire.flow import Flow
 from app.domain.questionnaire.model import Questionnaire
@@ -37,3 +40,12 @@ def flow_of(version: SurveyVersion) -> Flow:
         with _cache_lock:
             cached = _flows.setdefault(version.content_hash, flow)
     return cached
+
+
+def version_numbered(session: Session, survey_id: int, number: int) -> SurveyVersion | None:
+    """The survey's version with this number (1, 2, ...)."""
+    return session.scalar(
+        select(SurveyVersion).where(
+            SurveyVersion.survey_id == survey_id, SurveyVersion.number == number
+        )
+    )

@@ -5,11 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from sqlalchemy import select
 
 from app.domain.dates import local_date
 from app.domain.questionnaire.flow import Page
-from app.interview.definitions import flow_of
+from app.interview.definitions import flow_of, version_numbered
 from app.interview.pages import PageBuilder, expression_values, read_page_post, summary
 from app.models.surveys import SurveyVersion
 from app.models.users import Role
@@ -23,11 +22,7 @@ ACTIONS = ("next", "back", "submit")
 
 
 def _version_or_404(survey_id: int, number: int) -> SurveyVersion:
-    version = db_session().scalar(
-        select(SurveyVersion).where(
-            SurveyVersion.survey_id == survey_id, SurveyVersion.number == number
-        )
-    )
+    version = version_numbered(db_session(), survey_id, number)
     if version is None:
         abort(404)
     return version
