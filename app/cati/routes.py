@@ -10,7 +10,11 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.cati import queue, receivers, services
+from app.cati import (
+    queue,
+    receivers,  # noqa: F401 - CATI hears other features once registered
+    services,
+)
 from app.cati.forms import DATE_PATTERN, DialForm, NotesForm, OutcomeForm, PhoneForm
 from app.domain.dates import WARSAW, format_local
 from app.domain.fieldwork.outcomes import COMPLETED_ONLINE_CODE, OutcomeKind
@@ -32,7 +36,6 @@ from app.platform.extensions import db_session, now, writes_on_get
 from app.platform.security import roles
 
 bp = Blueprint("cati", __name__, url_prefix="/cati")
-assert receivers  # noqa: S101 - imported for its signal receivers: CATI listens once registered
 
 MODE = "phone"
 CALLERS = (Role.INTERVIEWER, Role.SUPERVISOR)

@@ -1,4 +1,5 @@
-"""What a questionnaire page shows: items turned into plain view objects for the templates."""
+"""A questionnaire page shown and posted: items turned into plain view objects for the
+templates (web, phone, preview, the response viewer and staff edits), and a posted page read."""
 
 from __future__ import annotations
 

@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,8 +21,6 @@ from app.models.fieldwork import (
     SampleUnit,
 )
 from app.platform.tokens import new_token
-
-log = logging.getLogger(__name__)
 
 TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{16,64}\Z")
 
