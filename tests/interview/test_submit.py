@@ -98,9 +98,7 @@ def test_a_form_older_than_the_stored_answers_is_stale_and_saves_nothing(session
     assert _stored(session, interview).answers == {"q1": 12}
 
 
-def test_the_last_page_with_a_required_answer_missing_is_not_submitted(
-    session, interview, clock
-):
+def test_the_last_page_with_a_required_answer_missing_is_not_submitted(session, interview, clock):
     _post(session, interview, "q1", "next", q1="12", now=clock())
     outcome = _post(session, interview, "q3", "next", q3="", now=clock())
     # back to where the form resumes from the start (Flow.resume_page): the first page
