@@ -3,6 +3,8 @@
 read (the route) → validate → merge → save → stale form → navigate → submit: the route
 passes the posted page in and turns the ``PageOutcome`` it gets back into its own HTTP
 answer (a page, a redirect, a message). Nothing here knows the route or the mode's URLs.
+``post_page`` stores the answers in the response (web and phone); the preview passes its
+own store to ``decide``, which keeps nothing.
 """
 
 from __future__ import annotations
@@ -12,11 +14,12 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
-from app.domain.questionnaire.flow import ErrorText, Mode, Page, State
+from app.domain.questionnaire.flow import ErrorText, Flow, Mode, Page, PageResult, State
 from app.interview.pages import PagePost
 from app.interview.service import Interview, StaleForm, save_page, submit
 
@@ -52,6 +55,60 @@ class PageOutcome:
     fields: MultiDict[str, str] = field(default_factory=MultiDict)
 
 
+class Answering(Protocol):
+    """What the decision reads: the flow and the answers so far (an ``Interview``, or a
+    preview's answers that travel with the page)."""
+
+    @property
+    def flow(self) -> Flow: ...
+
+    @property
+    def answers(self) -> dict[str, Any]: ...
+
+    def state(self, answers: dict[str, Any] | None = None) -> State: ...
+
+    def validate(self, page: Page, form: MultiDict[str, str], mode: Mode) -> PageResult: ...
+
+
+class AnswerStore(Protocol):
+    """Where a posted page's answers go: the response in the database, or nowhere (a
+    preview). Both raise ``StaleForm`` when the form was shown before someone else saved."""
+
+    def save(self, answers: dict[str, Any], *, revision: int, last_page: str | None) -> None: ...
+
+    def submit(self, *, revision: int) -> bool: ...
+
+
+@dataclass
+class _StoredResponse:
+    """The AnswerStore of a real interview: its response, saved by app.interview.service."""
+
+    session: Session
+    interview: Interview
+    mode: Mode
+    language: str
+    now: datetime
+    user_id: int | None
+
+    def save(self, answers: dict[str, Any], *, revision: int, last_page: str | None) -> None:
+        save_page(
+            self.session,
+            self.interview,
+            answers,
+            expected_revision=revision,
+            last_page=last_page,
+            now=self.now,
+            mode=self.mode,
+            user_id=self.user_id,
+            language=self.language,
+        )
+
+    def submit(self, *, revision: int) -> bool:
+        return submit(
+            self.session, self.interview, expected_revision=revision, now=self.now, mode=self.mode
+        )
+
+
 def post_page(
     session: Session,
     interview: Interview,
@@ -63,12 +120,27 @@ def post_page(
     now: datetime,
     user_id: int | None = None,
 ) -> PageOutcome:
+    """A page posted on the web form or the phone screens: ``decide`` with the response as
+    the store. ``user_id``: the interviewer (None: the respondent)."""
+    store = _StoredResponse(session, interview, mode, language, now, user_id)
+    return decide(interview, store, page, post, mode=mode, name=f"response {interview.response.id}")
+
+
+def decide(
+    interview: Answering,
+    store: AnswerStore,
+    page: Page,
+    post: PagePost,
+    *,
+    mode: Mode,
+    name: str,
+) -> PageOutcome:
     """Validate the posted ``page``, store its answers and decide where to go.
 
     A forward action ("next", "submit") with an invalid answer stores nothing (INVALID);
     "back" and the leaving actions ("later", "breakoff") store what is valid. "submit", or
-    "next" on the last page, submits the response (DONE, or INCOMPLETE when required
-    answers are still missing). ``user_id``: the interviewer (None: the respondent).
+    "next" on the last page, submits (DONE, or INCOMPLETE when required answers are still
+    missing). ``name`` says whose answers these are in the log ("response 12").
     """
     if post.action not in ACTIONS:
         raise ValueError(f"unknown page action {post.action!r}")
@@ -76,8 +148,8 @@ def post_page(
     result = interview.validate(page, post.fields, mode)
     if result.unknown_fields:
         log.warning(
-            "response %d page %s: fields not on the page ignored: %s",
-            interview.response.id,
+            "%s page %s: fields not on the page ignored: %s",
+            name,
             page.id,
             ", ".join(sorted(result.unknown_fields))[:500],
         )
@@ -85,17 +157,7 @@ def post_page(
     if forward and not result.ok:
         return PageOutcome(Step.INVALID, page, interview.state(merged), result.errors, post.fields)
     try:
-        save_page(
-            session,
-            interview,
-            merged,
-            expected_revision=post.revision,
-            last_page=page.id if forward else None,
-            now=now,
-            mode=mode,
-            user_id=user_id,
-            language=language,
-        )
+        store.save(merged, revision=post.revision, last_page=page.id if forward else None)
     except StaleForm:
         return PageOutcome(Step.STALE, page, None, {}, post.fields)
     flow = interview.flow
@@ -109,9 +171,7 @@ def post_page(
     if following is not None and post.action == "next":
         return PageOutcome(Step.NEXT, following, state)
     try:
-        complete = submit(
-            session, interview, expected_revision=post.revision + 1, now=now, mode=mode
-        )
+        complete = store.submit(revision=post.revision + 1)
     except StaleForm:  # saved from elsewhere between this save and the submit
         return PageOutcome(Step.STALE, page, None, {}, post.fields)
     if complete:

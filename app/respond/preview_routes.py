@@ -10,11 +10,12 @@ from app.domain.dates import local_date
 from app.domain.questionnaire.flow import Page
 from app.interview.definitions import flow_of, version_numbered
 from app.interview.pages import PageBuilder, expression_values, read_page_post, summary
+from app.interview.submit import Step
 from app.models.surveys import SurveyVersion
 from app.models.users import Role
 from app.platform.extensions import db_session, now
 from app.platform.security import roles
-from app.respond.preview import MODES, BadPreviewState, PreviewState, step
+from app.respond.preview import MODES, BadPreviewState, PreviewState, send_page
 
 bp = Blueprint("preview", __name__, url_prefix="/surveys")
 
@@ -65,10 +66,9 @@ def send(survey_id: int, number: int, mode: str):
     if post is None:
         return _restart(version, mode)
     today = local_date(now())
-    moved = step(flow, preview, page, post.fields, post.action, today)
-    preview.answers = moved.answers
-    state = flow.state(moved.answers, sample={}, today=today)
-    if moved.page is None:
+    outcome = send_page(flow, preview, page, post, today)
+    state = flow.state(preview.answers, sample={}, today=today)
+    if outcome.step is Step.DONE:
         language = _language(flow)
         return render_template(
             "respond/preview_done.html",
@@ -77,10 +77,10 @@ def send(survey_id: int, number: int, mode: str):
             title=flow.questionnaire.settings.title.get(language),
             rows=summary(flow, state, language, _),
         )
-    if moved.result is not None:
+    if outcome.step is Step.INVALID:
         values = post.fields.to_dict(flat=False)
-        return _render(version, flow, preview, moved.page, values, moved.result.errors, 400)
-    return _render(version, flow, preview, moved.page, flow.form_values(moved.page, state), {})
+        return _render(version, flow, preview, outcome.page, values, outcome.errors, 400)
+    return _render(version, flow, preview, outcome.page, flow.form_values(outcome.page, state), {})
 
 
 def _restart(version: SurveyVersion, mode: str):
