@@ -57,6 +57,7 @@ from sqlalchemy.orm import Session, sessionmaker
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from app.auth.services import create_user  # noqa: E402 - needs the path above
+from app.cati import queue  # noqa: E402
 from app.cati import services as cati  # noqa: E402
 from app.domain.dates import WARSAW  # noqa: E402
 from app.fieldwork.services import create_fieldwork  # noqa: E402
@@ -207,12 +208,12 @@ def interview(
         outcome = session.get(Outcome, seeded.no_answer_id)
         # Untimed warm-up: the first claim of a process compiles its statements (once per
         # process, not per claim); rolled back, so the case stays in the queue.
-        cati.claim_next(session, session.get(Fieldwork, seeded.fieldwork_id), user_id, clock())
+        queue.claim_next(session, session.get(Fieldwork, seeded.fieldwork_id), user_id, clock())
         session.rollback()
         while time.perf_counter() < deadline:
             started, cpu = time.perf_counter(), time.thread_time()
             fieldwork = session.get(Fieldwork, seeded.fieldwork_id)
-            claim = cati.claim_next(session, fieldwork, user_id, clock())
+            claim = queue.claim_next(session, fieldwork, user_id, clock())
             session.commit()
             log.latencies.append(time.perf_counter() - started)
             log.server.append(time.thread_time() - cpu)
@@ -349,7 +350,7 @@ def explain_regular_claim(url: str, seeded: Seeded) -> str:
     try:
         with Session(engine) as session:
             fieldwork = session.get(Fieldwork, seeded.fieldwork_id)
-            cati.claim_next(session, fieldwork, seeded.interviewers[0], RunningClock()())
+            queue.claim_next(session, fieldwork, seeded.interviewers[0], RunningClock()())
             session.rollback()
         if not captured:
             return "(the regular-tier query did not run: an appointment or own case came first)"

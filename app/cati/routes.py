@@ -3,34 +3,38 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
-from typing import Final, cast, overload
+from datetime import UTC, datetime
+from typing import Final, cast
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 
-from app.cati import services
+from app.cati import (
+    queue,
+    receivers,  # noqa: F401 - CATI hears other features once registered
+    services,
+)
 from app.cati.forms import DATE_PATTERN, DialForm, NotesForm, OutcomeForm, PhoneForm
 from app.domain.dates import WARSAW, format_local
 from app.domain.fieldwork.outcomes import COMPLETED_ONLINE_CODE, OutcomeKind
 from app.domain.questionnaire.pages import Page
-from app.models.cati import Appointment, Call, Case, Outcome
-from app.models.fieldwork import ContactPhone, Fieldwork, Response
-from app.models.users import Role
-from app.platform.extensions import db_session, now, writes_on_get
-from app.platform.security import roles
-from app.respond import services as respond
-from app.respond.services import Interview, Link, StaleForm
-from app.respond.views import (
+from app.interview.pages import (
     PageBuilder,
     expression_values,
     live_calculations,
     progress_percent,
     read_page_post,
 )
+from app.interview.service import Interview
+from app.interview.submit import Step
+from app.models.calling import on_team, outcomes_of
+from app.models.cati import Case, Outcome
+from app.models.fieldwork import ContactPhone, Fieldwork
+from app.models.users import Role
+from app.platform.extensions import db_session, now, writes_on_get
+from app.platform.security import roles
 
 bp = Blueprint("cati", __name__, url_prefix="/cati")
 
@@ -50,34 +54,19 @@ def _my_case(case_id: int) -> Case:
         current_user.role_enum is Role.INTERVIEWER
         and (
             case.claimed_by_id != current_user.id
-            or not services.on_team(db_session(), case.fieldwork_id, current_user.id)
+            or not on_team(db_session(), case.fieldwork_id, current_user.id)
         )
     ):
         abort(404)
     return case
 
 
-def _open_call(case: Case) -> Call | None:
-    return db_session().scalar(
-        select(Call)
-        .where(Call.case_id == case.id, Call.outcome_id.is_(None))
-        .order_by(Call.started_at.desc())
-        .limit(1)
-    )
-
-
 @bp.route("/")
 @roles(*CALLERS)
 def index():
     session = db_session()
-    fieldworks = services.callable_fieldworks(session, current_user)
-    mine = session.scalars(
-        select(Case).where(
-            Case.claimed_by_id == current_user.id,
-            Case.is_final.is_(False),
-            Case.fieldwork_id.in_([f.id for f in fieldworks]),
-        )
-    ).all()
+    fieldworks = queue.callable_fieldworks(session, current_user)
+    mine = queue.my_cases(session, current_user.id, fieldworks)
     return render_template(
         "cati/index.html", fieldworks=fieldworks, mine=mine, form=DialForm(), nothing=None
     )
@@ -91,13 +80,13 @@ def next_case(fieldwork_id: int):
     if (
         fieldwork is None
         or not fieldwork.is_open
-        or not services.may_call(session, fieldwork.id, current_user)
+        or not queue.may_call(session, fieldwork.id, current_user)
     ):
         abort(404)
-    claim = services.claim_next(session, fieldwork, current_user.id, now())
+    claim = queue.claim_next(session, fieldwork, current_user.id, now())
     if claim.case is not None:
         return redirect(url_for("cati.case", case_id=claim.case.id))
-    fieldworks = services.callable_fieldworks(session, current_user)
+    fieldworks = queue.callable_fieldworks(session, current_user)
     return render_template(
         "cati/index.html",
         fieldworks=fieldworks,
@@ -115,8 +104,9 @@ def case(case_id: int):
     found = _my_case(case_id)
     outcome_form = OutcomeForm()
     if not outcome_form.is_submitted():
+        session = db_session()
         outcome_form.outcome.data = services.break_off_outcome(
-            db_session(), found, _open_call(found)
+            session, found, services.open_call(session, found)
         )
     return _case_page(found, outcome_form, PhoneForm(), NotesForm(notes=found.notes))
 
@@ -125,34 +115,23 @@ def _outcome_choices(fieldwork: Fieldwork) -> list[tuple[str, str]]:
     english = str(get_locale()) == "en"
     return [
         (o.code, o.label_en if english else o.label_pl)
-        for o in services.outcomes_of(db_session(), fieldwork)
+        for o in outcomes_of(db_session(), fieldwork)
         if o.kind != OutcomeKind.SUPERVISOR.value and o.code != COMPLETED_ONLINE_CODE
     ]
 
 
 def _case_page(case: Case, outcome_form, phone_form, notes_form, status: int = 200):
-    session = db_session()
     outcome_form.outcome.choices = _outcome_choices(case.fieldwork)
-    calls = session.scalars(
-        select(Call).where(Call.case_id == case.id).order_by(Call.started_at.desc())
-    ).all()
-    appointments = session.scalars(
-        select(Appointment)
-        .where(Appointment.case_id == case.id)
-        .order_by(Appointment.starts_at.desc())
-    ).all()
-    response = session.scalar(
-        select(Response).where(Response.sample_unit_id == case.sample_unit_id)
-    )
+    screen = services.case_screen(db_session(), case)
     return (
         render_template(
             "cati/case.html",
             case=case,
             unit=case.sample_unit,
-            calls=calls,
-            open_call=_open_call(case),
-            appointments=appointments,
-            response=response,
+            calls=screen.calls,
+            open_call=screen.open_call,
+            appointments=screen.appointments,
+            response=screen.response,
             outcome_form=outcome_form,
             phone_form=phone_form,
             notes_form=notes_form,
@@ -174,8 +153,7 @@ def dial(case_id: int):
         phone = db_session().get(ContactPhone, int(phone_id))
         if phone is None or phone.sample_unit_id != found.sample_unit_id:
             abort(400)
-    if _open_call(found) is None:
-        services.start_call(db_session(), found, current_user.id, phone, now())
+    services.dial(db_session(), found, current_user.id, phone, now())
     return redirect(url_for("cati.case", case_id=found.id))
 
 
@@ -198,11 +176,7 @@ def record_outcome(case_id: int):
     if not form.validate_on_submit():
         return _case_page(found, form, PhoneForm(), NotesForm(notes=found.notes), status=400)
     session = db_session()
-    outcome = session.scalar(
-        select(Outcome).where(
-            Outcome.fieldwork_id == found.fieldwork_id, Outcome.code == form.outcome.data
-        )
-    )
+    outcome = services.outcome_by_code(session, found.fieldwork_id, form.outcome.data)
     if outcome is None:
         abort(400)
     appointment = None
@@ -217,12 +191,10 @@ def record_outcome(case_id: int):
     except services.CatiError as exc:
         cast(list[str], form.outcome.errors).append(exc.message.render(_))
         return _case_page(found, form, PhoneForm(), NotesForm(notes=found.notes), status=400)
-    call = _open_call(found) or services.start_call(session, found, current_user.id, None, now())
     try:
-        services.finish_call(
+        services.record_outcome(
             session,
             found,
-            call,
             outcome,
             interviewer_id=current_user.id,
             note=form.note.data or "",
@@ -233,7 +205,7 @@ def record_outcome(case_id: int):
         cast(list[str], form.note.errors).append(exc.message.render(_))
         return _case_page(found, form, PhoneForm(), NotesForm(notes=found.notes), status=400)
     flash(_("Call recorded: %(outcome)s.", outcome=_outcome_label(outcome)), "success")
-    if appointment is not None and not services.calling_hours(found.fieldwork).is_open(
+    if appointment is not None and not queue.calling_hours(found.fieldwork).is_open(
         appointment.starts_at
     ):
         flash(
@@ -306,12 +278,8 @@ def add_phone(case_id: int):
     form = PhoneForm()
     if not form.validate_on_submit():
         return _case_page(found, OutcomeForm(), form, NotesForm(notes=found.notes), status=400)
-    unit = found.sample_unit
     number = re.sub(r"[ ()./-]", "", form.number.data or "")
-    position = max((p.position for p in unit.phones), default=0) + 1
-    unit.phones.append(
-        ContactPhone(position=position, number=number, label=(form.label.data or "").strip())
-    )
+    services.add_phone(found, number, (form.label.data or "").strip())
     flash(_("Phone number added."), "success")
     return redirect(url_for("cati.case", case_id=found.id))
 
@@ -331,44 +299,18 @@ def save_notes(case_id: int):
 @bp.route("/appointments")
 @roles(*CALLERS)
 def appointments():
-    session = db_session()
-    since = now() - timedelta(hours=12)
-    rows = session.execute(
-        select(Appointment, Case)
-        .join(Case, Case.id == Appointment.case_id)
-        .where(
-            Appointment.status == "pending",
-            Appointment.starts_at >= since,
-            (Appointment.interviewer_id == current_user.id)
-            | (Appointment.interviewer_id.is_(None)),
-            Case.fieldwork_id.in_(
-                [f.id for f in services.callable_fieldworks(session, current_user)]
-            ),
-        )
-        .order_by(Appointment.starts_at)
-        .limit(200)
-    ).all()
+    rows = queue.upcoming_appointments(db_session(), current_user, now())
     return render_template("cati/appointments.html", rows=rows, now=now())
 
 
 # --- the interview in phone mode ------------------------------------------------------------
 
 
-@overload
-def _interview_for(case: Case) -> Interview: ...
-@overload
-def _interview_for(case: Case, *, start: bool) -> Interview | None: ...
-def _interview_for(case: Case, *, start: bool = True) -> Interview | None:
-    """The case's interview, started here if it has none (None then, unless ``start``)."""
-    session = db_session()
-    unit = case.sample_unit
-    response = session.scalar(select(Response).where(Response.sample_unit_id == unit.id))
-    link = Link(unit.token, case.fieldwork, unit, response)
-    if response is None:
-        if not start:
-            return None
-        response = respond.start_response(session, link, now(), mode=MODE)
-    return Interview.of(response, now())
+def _interview_for(case: Case) -> Interview:
+    """The case's interview, started here if it has none."""
+    current = services.interview_of_case(db_session(), case, now())
+    assert current is not None  # noqa: S101 - started when missing
+    return current
 
 
 @bp.route("/case/<int:case_id>/interview")
@@ -376,7 +318,7 @@ def _interview_for(case: Case, *, start: bool = True) -> Interview | None:
 @writes_on_get  # starts the case's response if it has none; keeps the claim alive
 def interview(case_id: int):
     found = _my_case(case_id)
-    if _open_call(found) is None:
+    if services.open_call(db_session(), found) is None:
         flash(_("Start the call first: press the number you are dialling."), "error")
         return redirect(url_for("cati.case", case_id=found.id))
     current = _interview_for(found)
@@ -406,7 +348,7 @@ def interview_page(case_id: int, page_id: str):
         return redirect(url_for("cati.case", case_id=found.id))
     page = _page_or_404(current, page_id)
     state = current.state()
-    services.touch_claim(found, now())
+    services.show_interview_page(found, now())
     return _render_interview(found, current, page, state, current.flow.form_values(page, state), {})
 
 
@@ -457,7 +399,7 @@ def _render_interview(
 @roles(*CALLERS)
 def interview_submit(case_id: int, page_id: str):
     found = _my_case(case_id)
-    current = _interview_for(found, start=False)
+    current = services.interview_of_case(db_session(), found, now(), start=False)
     if current is None:  # no page of it was ever shown: a post cannot start an interview
         return redirect(url_for("cati.interview", case_id=found.id))
     if current.response.is_complete:
@@ -466,60 +408,28 @@ def interview_submit(case_id: int, page_id: str):
     post = read_page_post(request.form, ("next", "back", "breakoff"))
     if post is None:
         abort(400)
-    action, revision, fields = post.action, post.revision, post.fields
-    result = current.validate(page, fields, MODE)
-    merged = result.apply(current.answers)
-    if action == "next" and not result.ok:
-        return _render_interview(
-            found, current, page, current.state(merged), fields.to_dict(flat=False), result.errors
-        )
-    session = db_session()
-    try:
-        respond.save_page(
-            session,
-            current,
-            merged,
-            expected_revision=revision,
-            last_page=page.id if action == "next" else None,
-            now=now(),
-            mode=MODE,
-            user_id=current_user.id,
-            language=_language(current),
-        )
-    except StaleForm:
+    outcome = services.submit_interview_page(
+        db_session(),
+        found,
+        current,
+        page,
+        post,
+        interviewer_id=current_user.id,
+        language=_language(current),
+        now=now(),
+    )
+    if outcome.step is Step.INVALID:
+        values = outcome.fields.to_dict(flat=False)
+        return _render_interview(found, current, page, outcome.state, values, outcome.errors)
+    if outcome.step is Step.STALE:
         flash(_("These answers were changed elsewhere in the meantime; check them."), "error")
         return redirect(url_for("cati.interview_page", case_id=found.id, page_id=page.id))
-    services.touch_claim(found, now())
-    flow = current.flow
-    state = current.state()
-    if action == "breakoff":
+    if outcome.step is Step.SAVED:
         flash(_("Interview interrupted; the answers so far are saved. Record the outcome."), "info")
         return redirect(url_for("cati.case", case_id=found.id))
-    if action == "back":
-        target = flow.previous_page(state, MODE, page.id) or page
-        return redirect(url_for("cati.interview_page", case_id=found.id, page_id=target.id))
-    following = flow.next_page(state, MODE, page.id)
-    if following is not None:
-        return redirect(url_for("cati.interview_page", case_id=found.id, page_id=following.id))
-    return _complete(found, current, revision + 1)
-
-
-def _complete(case: Case, current: Interview, revision: int):
-    session = db_session()
-    if not respond.submit(session, current, expected_revision=revision, now=now(), mode=MODE):
+    if outcome.step is Step.DONE:
+        flash(_("Interview complete. Thank you!"), "success")
+        return redirect(url_for("cati.index"))
+    if outcome.step is Step.INCOMPLETE:
         flash(_("Some required answers are still missing."), "error")
-        target = current.flow.resume_page(current.state(), MODE, None)
-        target = target or current.flow.pages(MODE)[0]
-        return redirect(url_for("cati.interview_page", case_id=case.id, page_id=target.id))
-    complete = session.scalar(
-        select(Outcome)
-        .where(Outcome.fieldwork_id == case.fieldwork_id, Outcome.is_complete.is_(True))
-        .where(Outcome.code != COMPLETED_ONLINE_CODE)
-    )
-    call = _open_call(case) or services.start_call(session, case, current_user.id, None, now())
-    if complete is not None:
-        services.finish_call(
-            session, case, call, complete, interviewer_id=current_user.id, note="", now=now()
-        )
-    flash(_("Interview complete. Thank you!"), "success")
-    return redirect(url_for("cati.index"))
+    return redirect(url_for("cati.interview_page", case_id=found.id, page_id=outcome.page.id))

@@ -10,9 +10,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.auth.services import create_user, find_user
-from app.cati.services import on_team
 from app.demo.data import create_demo_responses
 from app.fieldwork import services as fieldwork_services
+from app.models.calling import on_team
 from app.models.cati import Case
 from app.models.fieldwork import Fieldwork, FieldworkInterviewer, Response, SampleUnit
 from app.models.surveys import Survey

@@ -22,7 +22,6 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, aliased
 from xlsxwriter.worksheet import Worksheet
 
-from app.cati.services import rates_for
 from app.domain.dates import local_midnight, local_wall_time
 from app.domain.outputs.codebook import choice_rows, codebook_rows
 from app.domain.outputs.export import (
@@ -44,12 +43,13 @@ from app.domain.outputs.export import (
 from app.domain.questionnaire.answers import DONT_KNOW, REFUSED, Missing
 from app.domain.questionnaire.flow import Flow
 from app.domain.workbooks import SAFE_XLSX_OPTIONS
+from app.interview.definitions import flow_of
+from app.models.calling import rates_for
 from app.models.cati import Call, Case, Outcome
 from app.models.fieldwork import Fieldwork, Response, ResponseStatus, SampleUnit
 from app.models.mail import sent_counts
 from app.models.surveys import SurveyVersion
 from app.models.users import User
-from app.surveys.services import flow_of
 
 WORKBOOK_OPTIONS = {**SAFE_XLSX_OPTIONS, "constant_memory": True}
 FORMATS = ("xlsx", "csv")

@@ -30,6 +30,9 @@ from app.fieldwork.forms import (
     StateForm,
     UnitFilterForm,
 )
+from app.interview.corrections import staff_edit
+from app.interview.pages import PageBuilder, expression_values, read_page_post
+from app.interview.service import Interview, NotAccepting, StaleForm, reopen
 from app.models.fieldwork import Fieldwork
 from app.models.fieldwork import Response as SurveyResponse
 from app.models.users import Role
@@ -37,9 +40,6 @@ from app.platform.extensions import db_session, now
 from app.platform.security import roles
 from app.platform.web import audit
 from app.privacy import services as privacy
-from app.respond.corrections import staff_edit
-from app.respond.services import Interview, NotAccepting, StaleForm, reopen
-from app.respond.views import PageBuilder, expression_values, read_page_post
 from app.surveys.services import list_surveys
 
 bp = Blueprint("fieldwork", __name__, url_prefix="/fieldwork")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import logging
-import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -14,13 +13,14 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from app.cati.services import seed_outcomes
 from app.domain.dates import WARSAW
 from app.domain.fieldwork.sample.parsing import parse_sample
 from app.domain.fieldwork.sample.results import SampleProblem, SampleRow
 from app.domain.messages import N_, Message
 from app.domain.outputs.export import neutralise
 from app.domain.questionnaire.upgrade import VersionChanges, compare
+from app.interview.definitions import flow_of
+from app.models.calling import seed_outcomes
 from app.models.cati import Case
 from app.models.fieldwork import (
     ContactPhone,
@@ -33,11 +33,9 @@ from app.models.fieldwork import (
 )
 from app.models.surveys import Survey, SurveyVersion
 from app.platform.db import Database
-from app.surveys.services import flow_of
+from app.platform.tokens import new_token
 
 log = logging.getLogger(__name__)
-
-TOKEN_BYTES = 24  # 192 bits: personal links cannot be guessed
 
 
 class FieldworkError(Exception):
@@ -46,10 +44,6 @@ class FieldworkError(Exception):
     def __init__(self, message: Message) -> None:
         super().__init__(message.render())
         self.message = message
-
-
-def new_token() -> str:
-    return secrets.token_urlsafe(TOKEN_BYTES)
 
 
 def find_survey(session: Session, survey_ref: str) -> Survey | None:

@@ -32,12 +32,12 @@ from sqlalchemy.orm import Session
 
 from app.domain.dates import local_date
 from app.domain.messages import N_, Message
-from app.fieldwork.services import new_token
 from app.models.cati import Appointment, Call, Case, SupervisorAction
 from app.models.fieldwork import Fieldwork, FieldworkState, Response, ResponseChange, SampleUnit
 from app.models.jobs import ExportChunk, ExportJob
 from app.models.mail import MailMessage
 from app.platform.audit import record_by_id, record_cli
+from app.platform.tokens import new_token
 
 # sample columns (beyond the standard ones) whose values are treated as contact data
 CONTACT_COLUMN = re.compile(

@@ -11,10 +11,13 @@ from datetime import date
 from typing import Any
 
 from itsdangerous import BadSignature, URLSafeSerializer
+from werkzeug.datastructures import MultiDict
 
 from app.domain.questionnaire.answers import answers_from_json, answers_to_json
-from app.domain.questionnaire.flow import Flow, Mode, PageResult
+from app.domain.questionnaire.flow import Flow, Mode, PageResult, State
 from app.domain.questionnaire.pages import Page
+from app.interview.pages import PagePost
+from app.interview.submit import PageOutcome, Step, decide
 
 SALT = "ankieta-preview"
 MODES: tuple[Mode, ...] = ("web", "phone")
@@ -55,34 +58,40 @@ class PreviewState:
 
 
 @dataclass
-class PreviewStep:
-    """Where a preview goes after a page was sent."""
+class PreviewAnswers:
+    """A preview's answers as the page decision reads and stores them: nothing is kept but
+    what travels with the page (app.interview.submit's Answering and AnswerStore)."""
 
-    page: Page | None  # the page to show (None: the end was reached with everything answered)
-    result: PageResult | None  # the sent page's check (errors are shown on the same page)
+    flow: Flow
     answers: dict[str, Any]
+    today: date
+
+    def state(self, answers: dict[str, Any] | None = None) -> State:
+        return self.flow.state(
+            self.answers if answers is None else answers, sample={}, today=self.today
+        )
+
+    def validate(self, page: Page, form: MultiDict[str, str], mode: Mode) -> PageResult:
+        return self.flow.validate_page(
+            page, form, self.answers, mode=mode, sample={}, today=self.today
+        )
+
+    def save(self, answers: dict[str, Any], *, revision: int, last_page: str | None) -> None:
+        self.answers = answers
+
+    def submit(self, *, revision: int) -> bool:
+        return self.flow.is_complete(self.state())
 
 
-def step(
-    flow: Flow,
-    preview: PreviewState,
-    page: Page,
-    form: Any,
-    action: str,
-    today: date,
-) -> PreviewStep:
-    """Check the sent page as the real form does and work out the page to show next."""
-    mode = preview.mode
-    result = flow.validate_page(page, form, preview.answers, mode=mode, sample={}, today=today)
-    merged = result.apply(preview.answers)
-    state = flow.state(merged, sample={}, today=today)
-    if action == "back":
-        return PreviewStep(flow.previous_page(state, mode, page.id) or page, None, merged)
-    if not result.ok:
-        return PreviewStep(page, result, merged)
-    following = flow.next_page(state, mode, page.id)
-    if following is not None:
-        return PreviewStep(following, None, merged)
-    if flow.is_complete(state):
-        return PreviewStep(None, None, merged)
-    return PreviewStep(flow.resume_page(state, mode, None) or page, None, merged)
+def send_page(
+    flow: Flow, preview: PreviewState, page: Page, post: PagePost, today: date
+) -> PageOutcome:
+    """Check the sent page as the real form does (the same decision) and keep its answers
+    in ``preview``: those stored, or on an invalid page those given."""
+    answers = PreviewAnswers(flow, preview.answers, today)
+    outcome = decide(answers, answers, page, post, mode=preview.mode, name="preview")
+    if outcome.step is Step.INVALID and outcome.state is not None:
+        preview.answers = dict(outcome.state.answers)
+    else:
+        preview.answers = answers.answers
+    return outcome

@@ -5,18 +5,18 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from sqlalchemy import select
 
 from app.domain.dates import local_date
 from app.domain.questionnaire.flow import Mode
 from app.domain.questionnaire.pages import Page
+from app.interview.definitions import flow_of, version_numbered
+from app.interview.pages import PageBuilder, expression_values, read_page_post, summary
+from app.interview.submit import Step
 from app.models.surveys import SurveyVersion
 from app.models.users import Role
 from app.platform.extensions import db_session, now
 from app.platform.security import roles
-from app.respond.preview import MODES, BadPreviewState, PreviewState, step
-from app.respond.views import PageBuilder, expression_values, read_page_post, summary
-from app.surveys.services import flow_of
+from app.respond.preview import MODES, BadPreviewState, PreviewState, send_page
 
 bp = Blueprint("preview", __name__, url_prefix="/surveys")
 
@@ -24,11 +24,7 @@ ACTIONS = ("next", "back", "submit")
 
 
 def _version_or_404(survey_id: int, number: int) -> SurveyVersion:
-    version = db_session().scalar(
-        select(SurveyVersion).where(
-            SurveyVersion.survey_id == survey_id, SurveyVersion.number == number
-        )
-    )
+    version = version_numbered(db_session(), survey_id, number)
     if version is None:
         abort(404)
     return version
@@ -44,11 +40,11 @@ def _mode_or_404(mode: str) -> Mode:
 @roles(Role.ANALYST)
 def show(survey_id: int, number: int, mode: str):
     version = _version_or_404(survey_id, number)
-    mode = _mode_or_404(mode)
+    checked = _mode_or_404(mode)
     flow = flow_of(version)
-    preview = PreviewState(version.id, mode, {})
+    preview = PreviewState(version.id, checked, {})
     state = flow.state({}, sample={}, today=local_date(now()))
-    first = flow.next_page(state, mode, None)
+    first = flow.next_page(state, checked, None)
     if first is None:
         abort(404)
     return _render(version, flow, preview, first, flow.form_values(first, state), {})
@@ -58,35 +54,34 @@ def show(survey_id: int, number: int, mode: str):
 @roles(Role.ANALYST)
 def send(survey_id: int, number: int, mode: str):
     version = _version_or_404(survey_id, number)
-    mode = _mode_or_404(mode)
+    checked = _mode_or_404(mode)
     flow = flow_of(version)
     form = request.form.copy()
     secret = current_app.config["SECRET_KEY"]
     try:
-        preview = PreviewState.read(form.pop("preview", ""), flow, secret, version.id, mode)
-        page = flow.page(mode, form.pop("page", ""))
+        preview = PreviewState.read(form.pop("preview", ""), flow, secret, version.id, checked)
+        page = flow.page(checked, form.pop("page", ""))
     except (BadPreviewState, KeyError):
-        return _restart(version, mode)
+        return _restart(version, checked)
     post = read_page_post(form, ACTIONS)
     if post is None:
-        return _restart(version, mode)
+        return _restart(version, checked)
     today = local_date(now())
-    moved = step(flow, preview, page, post.fields, post.action, today)
-    preview.answers = moved.answers
-    state = flow.state(moved.answers, sample={}, today=today)
-    if moved.page is None:
+    outcome = send_page(flow, preview, page, post, today)
+    state = flow.state(preview.answers, sample={}, today=today)
+    if outcome.step is Step.DONE:
         language = _language(flow)
         return render_template(
             "respond/preview_done.html",
             version=version,
-            mode=mode,
+            mode=checked,
             title=flow.questionnaire.settings.title.get(language),
-            rows=summary(flow, state, language),
+            rows=summary(flow, state, language, _),
         )
-    if moved.result is not None:
+    if outcome.step is Step.INVALID:
         values = post.fields.to_dict(flat=False)
-        return _render(version, flow, preview, moved.page, values, moved.result.errors, 400)
-    return _render(version, flow, preview, moved.page, flow.form_values(moved.page, state), {})
+        return _render(version, flow, preview, outcome.page, values, outcome.errors, 400)
+    return _render(version, flow, preview, outcome.page, flow.form_values(outcome.page, state), {})
 
 
 def _restart(version: SurveyVersion, mode: str):

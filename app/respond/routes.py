@@ -22,13 +22,8 @@ from flask_babel import gettext as _
 from app.domain.questionnaire.flow import State
 from app.domain.questionnaire.model import Settings
 from app.domain.questionnaire.pages import Page
-from app.models.fieldwork import Fieldwork, FieldworkState
-from app.platform.extensions import db_session, now
-from app.platform.i18n import SURVEY_LANGUAGE_KEY, language_name
-from app.platform.security import public
-from app.respond import services
-from app.respond.services import Interview, Link, NotAccepting, StaleForm
-from app.respond.views import (
+from app.interview.definitions import questionnaire_of
+from app.interview.pages import (
     PageBuilder,
     expression_values,
     live_calculations,
@@ -37,7 +32,14 @@ from app.respond.views import (
     read_page_post,
     summary,
 )
-from app.surveys.services import questionnaire_of
+from app.interview.service import Interview, NotAccepting
+from app.interview.submit import Step, post_page
+from app.models.fieldwork import Fieldwork, FieldworkState
+from app.platform.extensions import db_session, now
+from app.platform.i18n import SURVEY_LANGUAGE_KEY, language_name
+from app.platform.security import public
+from app.respond import services
+from app.respond.services import Link
 
 bp = Blueprint("respond", __name__)
 
@@ -214,55 +216,27 @@ def submit_page(token: str, page_id: str):
     post = read_page_post(request.form, ("next", "back", "later", "submit"))
     if post is None:
         abort(400)
-    action, revision, fields = post.action, post.revision, post.fields
-    result = interview.validate(shown, fields, MODE)
-    if result.unknown_fields:
-        current_app.logger.warning(
-            "response %d page %s: fields not on the page ignored: %s",
-            interview.response.id,
-            shown.id,
-            ", ".join(sorted(result.unknown_fields))[:500],
-        )
-    merged = result.apply(interview.answers)
-    blocking = action in ("next", "submit") and not result.ok
-    if blocking:
-        state = interview.state(merged)
-        return _render_page(
-            link, interview, shown, state, fields.to_dict(flat=False), result.errors
-        )
-    try:
-        services.save_page(
-            db_session(),
-            interview,
-            merged,
-            expected_revision=revision,
-            last_page=shown.id if action in ("next", "submit") else None,
-            now=now(),
-            language=_language(interview),
-        )
-    except StaleForm:
-        return _stale(link, token, shown)
-    state = interview.state()
-    flow = interview.flow
-    if action == "back":
-        target = flow.previous_page(state, MODE, shown.id) or shown
-        return redirect(url_for("respond.page", token=token, page_id=target.id))
-    if action == "later":
+    outcome = post_page(
+        db_session(), interview, shown, post, mode=MODE, language=_language(interview), now=now()
+    )
+    if outcome.step is Step.INVALID:
+        values = outcome.fields.to_dict(flat=False)
+        return _render_page(link, interview, shown, outcome.current, values, outcome.errors)
+    if outcome.step is Step.STALE:
+        return _stale(token, shown)
+    if outcome.step is Step.SAVED:
         return render_template(
             "respond/saved.html",
             link=link,
             token=token,
             page_id=shown.id,
-            not_saved=_not_saved(interview, state, result.errors, fields),
+            not_saved=_not_saved(interview, outcome.current, outcome.errors, outcome.fields),
         )
-    following = flow.next_page(state, MODE, shown.id)
-    if following is not None and action == "next":
-        return redirect(url_for("respond.page", token=token, page_id=following.id))
-    if services.submit(db_session(), interview, expected_revision=revision + 1, now=now()):
+    if outcome.step is Step.DONE:
         return redirect(url_for("respond.done", token=token))
-    flash(_("Some required answers are still missing. Please complete this page."), "error")
-    target = flow.resume_page(state, MODE, None) or shown
-    return redirect(url_for("respond.page", token=token, page_id=target.id))
+    if outcome.step is Step.INCOMPLETE:
+        flash(_("Some required answers are still missing. Please complete this page."), "error")
+    return redirect(url_for("respond.page", token=token, page_id=outcome.page.id))
 
 
 def _not_saved(interview: Interview, state: State, errors, fields) -> list[tuple[str, str, str]]:
@@ -282,11 +256,9 @@ def _not_saved(interview: Interview, state: State, errors, fields) -> list[tuple
     return rows
 
 
-def _stale(link: Link, token: str, shown: Page):
+def _stale(token: str, shown: Page):
     """The form was older than what is stored: show what is stored and say so."""
-    session = db_session()
-    session.expire_all()
-    fresh = services.resolve(session, token)
+    fresh = services.fresh_link(db_session(), token)
     if fresh is None or fresh.response is None:
         abort(404)
     if fresh.response.is_complete:
@@ -315,7 +287,7 @@ def done(token: str):
         "respond/done.html",
         link=link,
         title=interview.questionnaire.settings.title.get(language),
-        rows=summary(interview.flow, interview.state(), language),
+        rows=summary(interview.flow, interview.state(), language, _),
         **_languages(interview),
     )
 

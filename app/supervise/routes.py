@@ -11,10 +11,10 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from app.cati import services as cati
 from app.domain.dates import WARSAW
 from app.domain.fieldwork.aapor import FORMULAS
 from app.domain.fieldwork.calling_hours import CallingHoursError
+from app.models import calling
 from app.models.cati import Call, Case, Outcome, SupervisorAction
 from app.models.fieldwork import Fieldwork
 from app.models.users import Role, User
@@ -170,7 +170,7 @@ def _action_rows(fieldwork: Fieldwork, case: Case | None = None) -> list[dict]:
             for key in ("old", "new"):
                 ids.update((action.detail or {}).get(key) or [])
     users = services.users_by_id(session, ids)
-    outcomes = {o.id: o for o in cati.outcomes_of(session, fieldwork)}
+    outcomes = {o.id: o for o in calling.outcomes_of(session, fieldwork)}
     rows = []
     for action in actions:
         what, change = _describe(action, users, outcomes)
@@ -408,7 +408,8 @@ def _outcome_form(fieldwork: Fieldwork, calls: list[Call], formdata=True) -> Cal
         (c.id, f"{c.started_at.astimezone(WARSAW):%d.%m.%Y %H:%M} · {c.number}") for c in calls
     ]
     form.outcome.choices = [
-        (o.id, f"{outcome_label(o)} ({o.aapor})") for o in cati.outcomes_of(db_session(), fieldwork)
+        (o.id, f"{outcome_label(o)} ({o.aapor})")
+        for o in calling.outcomes_of(db_session(), fieldwork)
     ]
     return form
 

@@ -8,15 +8,16 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
-from app.cati import services as cati
 from app.domain.dates import WARSAW, local_midnight
 from app.domain.fieldwork import aapor
 from app.domain.fieldwork.calling_hours import CallingHours
 from app.domain.fieldwork.outcomes import aapor_group
 from app.domain.messages import N_, Message
+from app.models import calling
 from app.models.cati import Appointment, Call, Case, Outcome, SupervisorAction
 from app.models.fieldwork import Fieldwork, FieldworkInterviewer, Response, SampleUnit
 from app.models.users import Role, User
+from app.platform.audit import record_by_id
 
 UPCOMING_DAYS = 7
 ATTEMPT_LIMIT_RANGE = (1, 50)
@@ -91,7 +92,7 @@ def dispositions(session: Session, fieldwork: Fieldwork) -> list[DispositionRow]
         .where(Case.fieldwork_id == fieldwork.id, Case.excluded.is_(False))
         .group_by(Case.disposition_code, Case.disposition_outcome_id, Case.is_final)
     ).all()
-    outcomes = {o.id: o for o in cati.outcomes_of(session, fieldwork)}
+    outcomes = {o.id: o for o in calling.outcomes_of(session, fieldwork)}
     result = [
         DispositionRow(
             code,
@@ -157,11 +158,11 @@ class RatesView:
 def rates_view(session: Session, fieldwork: Fieldwork) -> RatesView:
     """AAPOR rates of the fieldwork (excluded cases left out) with the counts behind them."""
     codes = [
-        code for code, n in cati.disposition_counts(session, fieldwork).items() for _ in range(n)
+        code for code, n in calling.disposition_counts(session, fieldwork).items() for _ in range(n)
     ]
     return RatesView(
         counts=aapor.DispositionCounts.from_codes(codes),
-        rates=cati.rates_for(session, fieldwork),
+        rates=calling.rates_for(session, fieldwork),
         e_configured=fieldwork.aapor_e is not None,
     )
 
@@ -355,7 +356,7 @@ def set_calling_hours(
         raise SupervisorError(Message(N_("Give at least one calling window.")))
     old = fieldwork.calling_hours
     fieldwork.calling_hours = hours.format()
-    cati.log_action(
+    log_action(
         session, fieldwork, user_id, "calling_hours", now, old=old, new=fieldwork.calling_hours
     )
 
@@ -385,10 +386,10 @@ def set_attempt_limit(
     ).all()
     for case in affected:
         was_final = case.is_final
-        cati.recompute(session, case, fieldwork, now)
+        calling.recompute(session, case, fieldwork, now)
         if was_final and not case.is_final and case.next_callable_at is None:
             case.next_callable_at = now
-    cati.log_action(session, fieldwork, user_id, "attempt_limit", now, old=old, new=limit)
+    log_action(session, fieldwork, user_id, "attempt_limit", now, old=old, new=limit)
 
 
 def set_claim_timeout(
@@ -397,7 +398,7 @@ def set_claim_timeout(
     _in_range(minutes, CLAIM_TIMEOUT_RANGE)
     old = fieldwork.claim_timeout_minutes
     fieldwork.claim_timeout_minutes = minutes
-    cati.log_action(session, fieldwork, user_id, "claim_timeout", now, old=old, new=minutes)
+    log_action(session, fieldwork, user_id, "claim_timeout", now, old=old, new=minutes)
 
 
 def parse_e(text: str) -> float | None:
@@ -421,14 +422,14 @@ def set_e(
 ) -> None:
     old = fieldwork.aapor_e
     fieldwork.aapor_e = e
-    cati.log_action(session, fieldwork, user_id, "aapor_e", now, old=old, new=e)
+    log_action(session, fieldwork, user_id, "aapor_e", now, old=old, new=e)
 
 
 def set_priority(session: Session, case: Case, priority: int, user_id: int, now: datetime) -> None:
     _in_range(priority, PRIORITY_RANGE)
     old = case.priority
     case.set_priority(priority)
-    cati.log_action(
+    log_action(
         session, case.fieldwork, user_id, "priority", now, case_id=case.id, old=old, new=priority
     )
 
@@ -480,11 +481,11 @@ def set_team(
             )
         ):
             if case.claimed_by_id in removed:
-                cati.release(case)
+                calling.release(case)
             if case.assigned_interviewer_id in removed:
                 case.assigned_interviewer_id = None
     if added or removed:
-        cati.log_action(
+        log_action(
             session,
             fieldwork,
             user_id,
@@ -510,13 +511,13 @@ def assign(
             or not interviewer.active
         ):
             raise SupervisorError(Message(N_("Choose an active interviewer.")))
-        if not cati.on_team(session, case.fieldwork_id, interviewer_id):
+        if not calling.on_team(session, case.fieldwork_id, interviewer_id):
             raise SupervisorError(
                 Message(N_("Put the interviewer on this fieldwork's team first."))
             )
     old = case.assigned_interviewer_id
     case.assigned_interviewer_id = interviewer_id
-    cati.log_action(
+    log_action(
         session,
         case.fieldwork,
         user_id,
@@ -533,8 +534,8 @@ def release_claim(session: Session, case: Case, user_id: int, now: datetime) -> 
     if case.claimed_by_id is None:
         raise SupervisorError(Message(N_("Nobody holds this case.")))
     old = case.claimed_by_id
-    cati.release(case)
-    cati.log_action(session, case.fieldwork, user_id, "release", now, case_id=case.id, old=old)
+    calling.release(case)
+    log_action(session, case.fieldwork, user_id, "release", now, case_id=case.id, old=old)
 
 
 def set_exclusion(
@@ -552,8 +553,8 @@ def set_exclusion(
         )
     case.excluded = excluded
     if excluded:
-        cati.release(case)
-    cati.log_action(
+        calling.release(case)
+    log_action(
         session,
         case.fieldwork,
         user_id,
@@ -585,10 +586,10 @@ def change_call_outcome(
     session.flush()
     fieldwork = case.fieldwork
     was_final = case.is_final
-    cati.recompute(session, case, fieldwork, now)
+    calling.recompute(session, case, fieldwork, now)
     if was_final and not case.is_final and case.next_callable_at is None:
         case.next_callable_at = now  # reopened by the change: callable again
-    cati.log_action(
+    log_action(
         session,
         fieldwork,
         user_id,
@@ -599,4 +600,45 @@ def change_call_outcome(
         note=note.strip(),
         old=old,
         new=outcome.id,
+    )
+
+
+def log_action(
+    session: Session,
+    fieldwork: Fieldwork,
+    user_id: int | None,
+    action: str,
+    now: datetime,
+    *,
+    case_id: int | None = None,
+    call_id: int | None = None,
+    note: str = "",
+    actor_name: str | None = None,
+    **detail: object,
+) -> None:
+    """Record a supervisor's action (on the fieldwork's action list and in the audit log)."""
+    session.add(
+        SupervisorAction(
+            fieldwork_id=fieldwork.id,
+            case_id=case_id,
+            call_id=call_id,
+            user_id=user_id,
+            at=now,
+            action=action,
+            detail=dict(detail),
+            note=note,
+        )
+    )
+    target = f"call {call_id}" if call_id else f"case {case_id}" if case_id else ""
+    record_by_id(
+        session,
+        "supervisor.action",
+        now,
+        user_id,
+        **({"actor_name": actor_name} if actor_name else {}),
+        fieldwork_id=fieldwork.id,
+        target=target or f"fieldwork {fieldwork.id}",
+        # the note itself stays on the action list, which erasure can clear; the append-only
+        # log keeps only that there was one (it may name or reach a person)
+        detail={"action": action, **detail, **({"with_note": True} if note else {})},
     )

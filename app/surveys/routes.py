@@ -6,6 +6,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from app.interview.definitions import questionnaire_of
 from app.models.surveys import Survey, SurveyVersion
 from app.models.users import Role
 from app.platform.extensions import db_session
@@ -75,7 +76,7 @@ def detail(survey_id: int):
     survey = db_session().get(Survey, survey_id)
     if survey is None or survey.latest is None:
         abort(404)
-    questionnaire = services.questionnaire_of(survey.latest)
+    questionnaire = questionnaire_of(survey.latest)
     return render_template("surveys/detail.html", survey=survey, questionnaire=questionnaire)
 
 

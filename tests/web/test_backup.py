@@ -19,12 +19,14 @@ from sqlalchemy import MetaData, Table, create_engine, delete, select, text, upd
 
 from app.backup import services as backup_module
 from app.backup.services import BackupError, pg_environment
-from app.cati.services import AppointmentRequest, claim_next, finish_call, log_action, start_call
+from app.cati.queue import claim_next
+from app.cati.services import AppointmentRequest, finish_call, start_call
 from app.models.base import Base
 from app.models.cati import Call, Outcome
 from app.models.fieldwork import Fieldwork, Response
 from app.models.users import User
 from app.platform import migrate
+from app.supervise.services import log_action
 
 SURVEY = Path(__file__).resolve().parents[2] / "surveys" / "monitoring_cis_kis.yaml"
 

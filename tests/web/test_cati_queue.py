@@ -17,18 +17,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from app.cati.services import (
-    AppointmentRequest,
-    claim_next,
-    finish_call,
-    mark_completed_online,
-    release_idle_claims,
-    seed_outcomes,
-    start_call,
-)
+from app.cati.queue import claim_next, release_idle_claims
+from app.cati.services import AppointmentRequest, finish_call, mark_completed_online, start_call
 from app.domain.dates import WARSAW
 from app.domain.fieldwork.calling import QueueCase, pick_next, why_nothing
 from app.domain.fieldwork.calling_hours import CallingHours
+from app.models.calling import seed_outcomes
 from app.models.cati import Call, Case, Outcome
 from app.models.fieldwork import Fieldwork, Response, ResponseStatus, SampleUnit
 from app.models.users import Role

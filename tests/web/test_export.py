@@ -20,12 +20,13 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from app.cati.services import rates_for
 from app.domain.outputs import export as export_domain
 from app.domain.outputs.export import META_COLUMNS, TRUNCATED_MARKER, fit_cell, neutralise
 from app.domain.questionnaire.answers import DONT_KNOW, REFUSED, answers_to_json
 from app.exports import services as export_services
 from app.fieldwork import services as fieldwork_services
+from app.interview.definitions import questionnaire_of
+from app.models.calling import rates_for
 from app.models.fieldwork import Fieldwork, Response, SampleUnit
 from app.models.users import Role
 from app.surveys import services as survey_services
@@ -163,8 +164,8 @@ def exported(app: Flask, clock, tmp_path: Path) -> Setup:
                 select(SampleUnit).where(SampleUnit.fieldwork_id == fieldwork.id)
             )
         }
-        q1 = survey_services.questionnaire_of(fieldwork.survey_version)
-        q2 = survey_services.questionnaire_of(loaded2.version)
+        q1 = questionnaire_of(fieldwork.survey_version)
+        q2 = questionnaire_of(loaded2.version)
         rows = [
             Response(
                 fieldwork_id=fieldwork.id,

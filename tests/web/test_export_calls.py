@@ -34,19 +34,14 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from app.cati.services import (
-    AppointmentRequest,
-    finish_call,
-    outcomes_of,
-    rates_for,
-    start_call,
-)
+from app.cati.services import AppointmentRequest, finish_call, start_call
 from app.domain.fieldwork.aapor import FORMULAS
 from app.fieldwork import services as fieldwork_services
+from app.interview.service import Interview, save_page, start_unit_response, submit
+from app.models.calling import outcomes_of, rates_for
 from app.models.cati import Case
 from app.models.fieldwork import Fieldwork, SampleUnit
 from app.models.users import Role
-from app.respond import services as respond
 from app.surveys import services as survey_services
 from tests.web.test_export import DEFINITION, _sheet_rows
 from tests.web.test_supervise import add_interviewer, cell, percent
@@ -234,10 +229,9 @@ def called(app: Flask, clock, make_user, join_team, tmp_path: Path) -> Called:
             )
     with database.session() as session:  # E-05 starts the web form and stops on page one
         unit = session.scalar(select(SampleUnit).where(SampleUnit.external_id == "E-05"))
-        link = respond.Link(unit.token, unit.fieldwork, unit, None)
-        response = respond.start_response(session, link, _utc(9, 0))
-        interview = respond.Interview.of(response, _utc(9, 0))
-        respond.save_page(
+        response = start_unit_response(session, unit, _utc(9, 0))
+        interview = Interview.of(response, _utc(9, 0))
+        save_page(
             session,
             interview,
             {"nazwa": "Ćma", "liczba": 2},
@@ -264,12 +258,11 @@ def called(app: Flask, clock, make_user, join_team, tmp_path: Path) -> Called:
 def _interview_by_phone(session, case: Case, interviewer: int, start, end) -> int:
     """What the phone interview screens do: answer the pages, then submit (before the call ends)."""
     unit = case.sample_unit
-    link = respond.Link(unit.token, case.fieldwork, unit, None)
-    response = respond.start_response(session, link, start, mode="phone")
+    response = start_unit_response(session, unit, start)
     session.flush()
-    interview = respond.Interview.of(response, start)
+    interview = Interview.of(response, start)
     revision = response.revision
-    respond.save_page(
+    save_page(
         session,
         interview,
         {"nazwa": "Urząd Miasta Łodzi", "kod": "0042", "liczba": 4, "filtr": "2"},
@@ -279,7 +272,7 @@ def _interview_by_phone(session, case: Case, interviewer: int, start, end) -> in
         mode="phone",
         user_id=interviewer,
     )
-    assert respond.submit(session, interview, expected_revision=revision + 1, now=end, mode="phone")
+    assert submit(session, interview, expected_revision=revision + 1, now=end, mode="phone")
     return response.id
 
 

@@ -19,9 +19,9 @@ from app.domain.questionnaire.model import Availability, ItemType
 from app.exports.cli import translate
 from app.exports.services import ExportOptions
 from app.exports.statfiles import write_statfile
+from app.interview.definitions import questionnaire_of
 from app.models.fieldwork import Fieldwork
 from app.models.users import Role
-from app.surveys.services import questionnaire_of
 from tests.helpers import prepare_file
 from tests.web import test_export
 

@@ -45,10 +45,10 @@ from werkzeug.datastructures import MultiDict
 
 from app.domain.dates import local_date
 from app.domain.questionnaire.answers import answers_from_json, answers_to_json
+from app.interview.definitions import flow_of
+from app.interview.pages import read_page_post
 from app.models.fieldwork import Response, ResponseStatus, SampleUnit
 from app.platform.db import make_engine
-from app.respond.views import read_page_post
-from app.surveys.services import flow_of
 from bench._server import ROOT, gunicorn
 from bench.selffill import Browser, fill_form, seed
 from tests.conftest import unit_token

@@ -42,13 +42,15 @@ from sqlalchemy.engine import Engine
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
-from app.cati.services import AppointmentRequest, claim_next, finish_call, outcomes_of, start_call
+from app.cati.queue import claim_next
+from app.cati.services import AppointmentRequest, finish_call, start_call
+from app.interview.definitions import flow_of
 from app.models.base import Base
+from app.models.calling import outcomes_of
 from app.models.cati import Case
 from app.models.fieldwork import Fieldwork, FieldworkInterviewer, Response, SampleUnit
 from app.models.users import Role
 from app.platform.security import access_rule
-from app.surveys.services import flow_of
 from tests.conftest import TEST_PASSWORD, unit_token
 from tests.helpers import page_text
 from tests.web.test_respond_walks import SCENARIOS, Respondent

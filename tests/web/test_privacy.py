@@ -17,12 +17,13 @@ from flask_babel import force_locale
 from flask_babel import gettext as babel_gettext
 from sqlalchemy import select
 
-from app.cati.services import AppointmentRequest, rates_for
+from app.cati.services import AppointmentRequest
 from app.exports.cli import translate
 from app.exports.services import ExportOptions, write_xlsx
 from app.fieldwork import services as fieldwork_services
 from app.models.audit import AuditEvent
 from app.models.base import Base
+from app.models.calling import rates_for
 from app.models.cati import Appointment, Call, Case
 from app.models.fieldwork import ContactPhone, Fieldwork, Response, SampleUnit
 from app.models.users import Role
@@ -476,9 +477,9 @@ def stored_files_text(app) -> str:
 def test_erasure_leaves_no_planted_value_in_any_column_of_any_table_or_stored_file(
     app, closed_fieldwork, make_user, clock, tmp_path
 ):
-    from app.cati.services import outcomes_of
     from app.exports import jobs
-    from app.respond.services import reopen
+    from app.interview.service import reopen
+    from app.models.calling import outcomes_of
     from app.supervise.services import change_call_outcome, set_exclusion
 
     fieldwork_id, analyst, values = closed_fieldwork

@@ -17,15 +17,11 @@ from flask_babel import force_locale
 from flask_babel import gettext as babel_gettext
 from sqlalchemy import func, select
 
-from app.cati.services import (
-    AppointmentRequest,
-    claim_next,
-    finish_call,
-    outcomes_of,
-    start_call,
-)
+from app.cati.queue import claim_next
+from app.cati.services import AppointmentRequest, finish_call, start_call
 from app.domain.fieldwork import aapor
 from app.domain.fieldwork.calling_hours import CallingHours, CallingHoursError
+from app.models.calling import outcomes_of
 from app.models.cati import Call, Case, SupervisorAction
 from app.models.fieldwork import Fieldwork, SampleUnit
 from app.models.users import Role, User

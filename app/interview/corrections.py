@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import CursorResult, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from app.domain.questionnaire.answers import answers_to_json
+from app.interview.service import Interview, StaleForm
 from app.models.fieldwork import Response, ResponseChange
 from app.platform.audit import record_by_id
-from app.respond.services import Interview, StaleForm
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ def staff_edit(
         .values(answers=after, revision=Response.revision + 1, updated_at=now)
         .execution_options(synchronize_session=False)
     )
-    if cast(CursorResult[Any], result).rowcount != 1:
+    if result.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE's CursorResult
         session.expire(response)
         raise StaleForm()
     for name in changed:

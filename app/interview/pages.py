@@ -1,4 +1,5 @@
-"""What a questionnaire page shows: items turned into plain view objects for the templates."""
+"""A questionnaire page shown and posted: items turned into plain view objects for the
+templates (web, phone, preview, the response viewer and staff edits), and a posted page read."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
 from app.domain.messages import Message
@@ -254,7 +254,7 @@ class PageBuilder:
         return required.evaluate_bool(self.state.context())
 
 
-def summary(flow: Flow, state: State, language: str) -> list[tuple[str, str]]:
+def summary(flow: Flow, state: State, language: str, gettext: Gettext) -> list[tuple[str, str]]:
     """(question, answer) pairs of the relevant answered questions, in order, for print."""
     settings = flow.questionnaire.settings
     clean = flow.clean_answers(state)
@@ -274,15 +274,17 @@ def summary(flow: Flow, state: State, language: str) -> list[tuple[str, str]]:
                 question = f"{label} — ({var.name})"
             else:
                 question = label
-            rows.append((question, _answer_text(flow, item, var.kind, value, language)))
+            rows.append((question, _answer_text(flow, item, var.kind, value, language, gettext)))
     return rows
 
 
-def _answer_text(flow: Flow, item: Item, kind: VariableKind, value: Any, language: str) -> str:
+def _answer_text(
+    flow: Flow, item: Item, kind: VariableKind, value: Any, language: str, gettext: Gettext
+) -> str:
     if value is DONT_KNOW:
-        return _("Don't know")
+        return gettext("Don't know")
     if value is REFUSED:
-        return _("Refused")
+        return gettext("Refused")
     choices = flow.questionnaire.choice_list(item)
     if choices and kind in (VariableKind.ANSWER, VariableKind.ROW):
         codes = value if isinstance(value, tuple) else (value,)
@@ -292,7 +294,7 @@ def _answer_text(flow: Flow, item: Item, kind: VariableKind, value: Any, languag
             labels.append(choice.label.get(language) if choice else str(code))
         return ", ".join(labels)
     if hasattr(value, "strftime"):
-        return value.strftime("%d.%m.%Y")
+        return str(value.strftime("%d.%m.%Y"))
     if isinstance(value, Decimal):
         return _decimal_comma(str(value))
     return str(value)

@@ -1,0 +1,303 @@
+"""An interview: a response with its questionnaire, flow and state; starting, saving,
+submitting and re-opening it, the same for the web form and the phone screens."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import cache
+from typing import Any
+
+from sqlalchemy import Update, bindparam, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from werkzeug.datastructures import MultiDict
+
+from app.domain.dates import local_date
+from app.domain.questionnaire.answers import answers_from_json, answers_to_json
+from app.domain.questionnaire.flow import Flow, Mode, PageResult, State
+from app.domain.questionnaire.model import Questionnaire
+from app.domain.questionnaire.pages import Page
+from app.interview.definitions import flow_of
+from app.models.fieldwork import Response, ResponseChange, ResponseStatus, SampleUnit
+from app.platform.audit import RESPONDENT, record_by_id
+from app.platform.signals import response_completed
+
+log = logging.getLogger(__name__)
+
+
+class StaleForm(Exception):
+    """The page was saved from elsewhere (another tab or device) after this form was shown."""
+
+
+class NotAccepting(Exception):
+    """The response cannot take answers: its fieldwork is not open, or it is complete."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason  # "closed", "draft", "complete" (or "in_progress": not re-opened)
+
+
+@dataclass
+class Interview:
+    """A response together with its questionnaire and flow, for showing and saving pages."""
+
+    response: Response
+    questionnaire: Questionnaire
+    flow: Flow
+    sample: dict[str, Any]
+    today: date
+    answers: dict[str, Any]
+    # Whether the response was ever re-opened (respond's Link.reopened); None: not known,
+    # and a save looks it up.
+    reopened: bool | None = None
+
+    @classmethod
+    def of(cls, response: Response, now: datetime, *, reopened: bool | None = None) -> Interview:
+        flow = flow_of(response.survey_version)
+        unit = response.sample_unit
+        return cls(
+            response=response,
+            questionnaire=flow.questionnaire,
+            flow=flow,
+            sample=unit.sample_variables() if unit else {},
+            today=local_date(now),
+            answers=answers_from_json(flow.questionnaire, response.answers or {}, flow.variables),
+            reopened=reopened,
+        )
+
+    def state(self, answers: dict[str, Any] | None = None) -> State:
+        return self.flow.state(
+            self.answers if answers is None else answers, sample=self.sample, today=self.today
+        )
+
+    def validate(self, page: Page, form: MultiDict[str, str], mode: Mode) -> PageResult:
+        return self.flow.validate_page(
+            page, form, self.answers, mode=mode, sample=self.sample, today=self.today
+        )
+
+
+def response_of_unit(session: Session, unit_id: int) -> Response | None:
+    """The response of a sampled institution, if it was ever started."""
+    return session.scalar(select(Response).where(Response.sample_unit_id == unit_id))
+
+
+def start_unit_response(session: Session, unit: SampleUnit, now: datetime) -> Response:
+    """The sampled institution's response, created now; two simultaneous first uses (two
+    tabs, or the web form and an interviewer) get one."""
+    fieldwork = unit.fieldwork
+    response = Response(
+        fieldwork_id=fieldwork.id,
+        sample_unit_id=unit.id,
+        survey_version_id=fieldwork.survey_version_id,
+        started_at=now,
+        updated_at=now,
+    )
+    try:
+        with session.begin_nested():
+            session.add(response)
+    except IntegrityError:  # the other tab created it a moment ago
+        found = response_of_unit(session, unit.id)
+        assert found is not None  # noqa: S101 - the unique constraint says it exists
+        return found
+    return response
+
+
+@cache
+def _save_statement(sets_last_page: bool, sets_language: bool, via: str) -> Update:
+    """save_page's UPDATE, built once for each shape (a statement memoizes its SQL cache
+    key, so each save only binds its values)."""
+    columns = Response.__table__.c
+    values: dict[str, Any] = {
+        "answers": bindparam("new_answers", type_=columns.answers.type),
+        "revision": Response.revision + 1,
+        "updated_at": bindparam("now", type_=columns.updated_at.type),
+        via: True,
+    }
+    if sets_last_page:
+        values["last_page"] = bindparam("new_last_page", type_=columns.last_page.type)
+    if sets_language:
+        values["language"] = bindparam("new_language", type_=columns.language.type)
+    return (
+        update(Response)
+        .where(
+            Response.id == bindparam("response_id"),
+            Response.revision == bindparam("expected_revision"),
+            Response.status == ResponseStatus.IN_PROGRESS.value,
+        )
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def save_page(
+    session: Session,
+    interview: Interview,
+    answers: dict[str, Any],
+    *,
+    expected_revision: int,
+    last_page: str | None,
+    now: datetime,
+    mode: Mode = "web",
+    user_id: int | None = None,
+    language: str | None = None,
+) -> None:
+    """Store ``answers`` if nobody saved since the form was shown (StaleForm otherwise).
+
+    ``language``: the questionnaire language the page was answered in, recorded with it.
+
+    On a response that an analyst re-opened, every answer this save changes is logged
+    with its old and new value, as done by ``user_id`` (the interviewer) or, without one,
+    by the respondent: a correction is on record even if the response is never sent again.
+    """
+    response = interview.response
+    stored = answers_to_json(interview.questionnaire, answers)
+    params: dict[str, Any] = {
+        "response_id": response.id,
+        "expected_revision": expected_revision,
+        "new_answers": stored,
+        "now": now,
+    }
+    if last_page is not None:
+        params["new_last_page"] = last_page
+    if language is not None:
+        params["new_language"] = language
+    statement = _save_statement(
+        last_page is not None, language is not None, "via_web" if mode == "web" else "via_phone"
+    )
+    result = session.execute(statement, params)
+    if result.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE's CursorResult
+        session.expire(response)
+        raise StaleForm()
+    # A response never re-opened has no corrections to log: neither the old answers'
+    # serialisation nor the look-up for the re-opening is needed (the usual save).
+    if interview.reopened is not False:
+        before = answers_to_json(interview.questionnaire, interview.answers)
+        _log_corrections(session, response, before, stored, now, user_id)
+    session.expire(response)
+    interview.answers = answers
+
+
+def submit(
+    session: Session,
+    interview: Interview,
+    *,
+    expected_revision: int,
+    now: datetime,
+    mode: Mode = "web",
+) -> bool:
+    """Mark the response complete if every relevant required question is answered.
+
+    Returns False (and changes nothing) when something is still missing. (The answers
+    were stored, and any correction of a re-opened response logged, by ``save_page``.)
+    Sends ``response_completed`` (app.platform.signals) once it is complete.
+    """
+    if not interview.flow.is_complete(interview.state()):
+        return False
+    response = interview.response
+    result = session.execute(
+        update(Response)
+        .where(
+            Response.id == response.id,
+            Response.revision == expected_revision,
+            Response.status == ResponseStatus.IN_PROGRESS.value,
+        )
+        .values(
+            status=ResponseStatus.COMPLETE.value,
+            completed_at=now,
+            updated_at=now,
+            revision=Response.revision + 1,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE's CursorResult
+        session.expire(response)
+        raise StaleForm()
+    session.expire(response)
+    response_completed.send(response, session=session, mode=mode, now=now)
+    log.info("response %d complete", response.id)
+    return True
+
+
+def _log_corrections(
+    session: Session,
+    response: Response,
+    before: dict[str, Any],
+    after: dict[str, Any],
+    now: datetime,
+    user_id: int | None,
+) -> None:
+    """If ``response`` was re-opened, log every answer that differs from ``before``."""
+    changed = sorted(
+        name for name in set(before) | set(after) if before.get(name) != after.get(name)
+    )
+    if not changed:
+        return
+    reopened = session.scalar(
+        select(ResponseChange)
+        .where(ResponseChange.response_id == response.id, ResponseChange.action == "reopened")
+        .order_by(ResponseChange.id.desc())
+        .limit(1)
+    )
+    if reopened is None:
+        return  # never completed: filling in is not correcting
+    for name in changed:
+        session.add(
+            ResponseChange(
+                response_id=response.id,
+                user_id=reopened.user_id,
+                at=now,
+                action="changed",
+                variable=name,
+                old_value=before.get(name),
+                new_value=after.get(name),
+                reason=reopened.reason,
+            )
+        )
+        record_by_id(
+            session,
+            "response.changed",
+            now,
+            user_id,
+            **({} if user_id is not None else {"actor_name": RESPONDENT}),
+            fieldwork_id=response.fieldwork_id,
+            target=f"response {response.id}",
+            # the reason is kept with the correction (response_change), which erasure can
+            # clear; the append-only log never holds free text about a case
+            detail={"variable": name, "old": before.get(name), "new": after.get(name)},
+        )
+
+
+def reopen(session: Session, response: Response, user_id: int, reason: str, now: datetime) -> None:
+    """Let a completed response be corrected again; the reason and the answers are logged."""
+    if not response.is_complete:
+        raise NotAccepting("in_progress")
+    session.add(
+        ResponseChange(
+            response_id=response.id,
+            user_id=user_id,
+            at=now,
+            action="reopened",
+            old_value=dict(response.answers or {}),
+            # Set explicitly: the column is NOT NULL, and an unset JSON attribute is left out
+            # of the INSERT (SQL NULL), while an explicit None is stored as JSON null.
+            new_value=None,
+            reason=reason.strip(),
+        )
+    )
+    response.status = ResponseStatus.IN_PROGRESS.value
+    response.completed_at = None
+    response.revision += 1
+    response.updated_at = now
+    record_by_id(
+        session,
+        "response.reopened",
+        now,
+        user_id,
+        fieldwork_id=response.fieldwork_id,
+        target=f"response {response.id}",
+        detail={"with_reason": bool(reason.strip())},  # the text: in response_change only
+    )
+    session.flush()
+    log.info("response %d re-opened by user %d", response.id, user_id)
