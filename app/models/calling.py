@@ -177,11 +177,15 @@ def cancel_pending_appointments(session: Session, case: Case, status: str) -> No
 
 def disposition_counts(session: Session, fieldwork: Fieldwork) -> dict[str, int]:
     """How many cases have each AAPOR disposition code."""
-    rows = session.execute(
-        select(Case.disposition_code, func.count())
-        .where(Case.fieldwork_id == fieldwork.id, Case.excluded.is_(False))
-        .group_by(Case.disposition_code)
-    ).tuples()
+    rows = (
+        session.execute(
+            select(Case.disposition_code, func.count())
+            .where(Case.fieldwork_id == fieldwork.id, Case.excluded.is_(False))
+            .group_by(Case.disposition_code)
+        )
+        .tuples()
+        .all()
+    )
     return dict(rows)
 
 
