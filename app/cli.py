@@ -312,11 +312,11 @@ def _load_surveys(paths: list[Path]) -> int:
 @surveys_group.command("list")
 def surveys_list() -> None:
     """List surveys with their versions."""
+    from app.models.surveys import list_surveys
     from app.platform.extensions import get_db
-    from app.surveys import services
 
     with get_db().session() as session:
-        rows = services.list_surveys(session)
+        rows = list_surveys(session)
         if not rows:
             click.echo("No surveys loaded.")
         for row in rows:

@@ -24,7 +24,7 @@ from app.domain.questionnaire.flow import MODES, answers_to_json
 from app.domain.questionnaire.synthetic import generate_answers
 from app.fieldwork.services import FieldworkError, import_sample
 from app.models.fieldwork import Fieldwork, Response, ResponseStatus, SampleUnit
-from app.surveys.services import flow_of
+from app.models.surveys import flow_of
 
 log = logging.getLogger(__name__)
 

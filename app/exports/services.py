@@ -46,9 +46,8 @@ from app.domain.questionnaire.flow import DONT_KNOW, REFUSED, Flow, Missing
 from app.models.cati import Call, Case, Outcome
 from app.models.fieldwork import Fieldwork, Response, ResponseStatus, SampleUnit
 from app.models.mail import sent_counts
-from app.models.surveys import SurveyVersion
+from app.models.surveys import SurveyVersion, flow_of
 from app.models.users import User
-from app.surveys.services import flow_of
 
 WORKBOOK_OPTIONS = {
     "constant_memory": True,

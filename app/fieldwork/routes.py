@@ -30,6 +30,7 @@ from app.fieldwork.forms import (
 )
 from app.models.fieldwork import Fieldwork
 from app.models.fieldwork import Response as SurveyResponse
+from app.models.surveys import list_surveys
 from app.models.users import Role
 from app.platform.extensions import db_session, now
 from app.platform.security import roles
@@ -38,7 +39,6 @@ from app.privacy import services as privacy
 from app.respond.corrections import staff_edit
 from app.respond.services import Interview, NotAccepting, StaleForm, reopen
 from app.respond.views import PageBuilder, expression_values, read_page_post
-from app.surveys.services import list_surveys
 
 bp = Blueprint("fieldwork", __name__, url_prefix="/fieldwork")
 UNITS_SHOWN = 500  # institutions listed on the fieldwork's page (the filters narrow it)

@@ -29,9 +29,8 @@ from app.models.fieldwork import (
     ResponseStatus,
     SampleUnit,
 )
-from app.models.surveys import Survey, SurveyVersion
+from app.models.surveys import Survey, SurveyVersion, flow_of
 from app.platform.db import Database
-from app.surveys.services import flow_of
 
 log = logging.getLogger(__name__)
 

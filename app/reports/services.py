@@ -49,7 +49,7 @@ from app.domain.questionnaire.flow import Flow, answers_from_json
 from app.domain.questionnaire.model import Text
 from app.models.fieldwork import Fieldwork, Response, ResponseStatus, SampleUnit
 from app.models.mail import sent_counts
-from app.surveys.services import flow_of
+from app.models.surveys import flow_of
 
 STANDARD_BREAKDOWNS = ("subregion", "entity_type", "powiat", "gmina")
 TOTAL = "total"

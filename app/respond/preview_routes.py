@@ -9,13 +9,12 @@ from sqlalchemy import select
 
 from app.domain.dates import local_date
 from app.domain.questionnaire.flow import Page
-from app.models.surveys import SurveyVersion
+from app.models.surveys import SurveyVersion, flow_of
 from app.models.users import Role
 from app.platform.extensions import db_session, now
 from app.platform.security import roles
 from app.respond.preview import MODES, BadPreviewState, PreviewState, step
 from app.respond.views import PageBuilder, expression_values, read_page_post, summary
-from app.surveys.services import flow_of
 
 bp = Blueprint("preview", __name__, url_prefix="/surveys")
 

@@ -20,6 +20,7 @@ from flask_babel import gettext as _
 from app.domain.questionnaire.flow import Page, State
 from app.domain.questionnaire.model import Settings
 from app.models.fieldwork import Fieldwork, FieldworkState
+from app.models.surveys import questionnaire_of
 from app.platform.extensions import db_session, now
 from app.platform.i18n import SURVEY_LANGUAGE_KEY, language_name
 from app.platform.security import public
@@ -34,7 +35,6 @@ from app.respond.views import (
     read_page_post,
     summary,
 )
-from app.surveys.services import questionnaire_of
 
 bp = Blueprint("respond", __name__)
 

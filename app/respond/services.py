@@ -34,8 +34,8 @@ from app.models.fieldwork import (
     ResponseStatus,
     SampleUnit,
 )
+from app.models.surveys import flow_of
 from app.platform.audit import RESPONDENT, record_by_id
-from app.surveys.services import flow_of
 
 log = logging.getLogger(__name__)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -12,8 +11,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.domain.questionnaire.definition import Problem, load_definition
-from app.domain.questionnaire.flow import Flow
-from app.domain.questionnaire.model import Questionnaire
 from app.models.surveys import Survey, SurveyVersion
 
 log = logging.getLogger(__name__)
@@ -47,6 +44,15 @@ def definition_files(paths: list[Path]) -> list[Path]:
         else:
             found.append(path)
     return found
+
+
+def find_version(session: Session, survey_id: int, number: int) -> SurveyVersion | None:
+    """Version ``number`` of the survey ``survey_id``, if there is one."""
+    return session.scalar(
+        select(SurveyVersion).where(
+            SurveyVersion.survey_id == survey_id, SurveyVersion.number == number
+        )
+    )
 
 
 def load_file(session: Session, path: Path) -> LoadOutcome:
@@ -103,46 +109,3 @@ def load_bytes(session: Session, data: bytes, source_name: str) -> LoadOutcome:
     session.flush()
     log.info("survey %s: version %d loaded from %s", survey.code, number, source_name)
     return LoadOutcome(source_name, status, survey, version, result.problems)
-
-
-_questionnaires: dict[str, Questionnaire] = {}
-_flows: dict[str, Flow] = {}
-_cache_lock = threading.Lock()
-
-
-def questionnaire_of(version: SurveyVersion) -> Questionnaire:
-    """The questionnaire of a stored version, parsed once per content and then kept.
-
-    Versions never change, so their content hash is a safe cache key.
-    """
-    cached = _questionnaires.get(version.content_hash)
-    if cached is None:
-        result = load_definition(version.source, version.source_name)
-        if result.questionnaire is None:  # it was checked when it was stored
-            raise ValueError(f"stored definition {version.source_name} no longer loads")
-        with _cache_lock:
-            cached = _questionnaires.setdefault(version.content_hash, result.questionnaire)
-    return cached
-
-
-def flow_of(version: SurveyVersion) -> Flow:
-    """The interview flow of a stored version (built once per content)."""
-    cached = _flows.get(version.content_hash)
-    if cached is None:
-        flow = Flow(questionnaire_of(version))
-        with _cache_lock:
-            cached = _flows.setdefault(version.content_hash, flow)
-    return cached
-
-
-@dataclass
-class SurveyRow:
-    survey: Survey
-    versions: int
-    latest: SurveyVersion | None
-
-
-def list_surveys(session: Session) -> list[SurveyRow]:
-    """Every survey with its number of versions and its latest version."""
-    surveys = session.scalars(select(Survey).order_by(Survey.code)).all()
-    return [SurveyRow(s, len(s.versions), s.latest) for s in surveys]

@@ -12,7 +12,7 @@ from app.domain.dates import local_date
 from app.domain.questionnaire.flow import answers_from_json
 from app.models.cati import Case
 from app.models.fieldwork import Fieldwork, Response, ResponseStatus, SampleUnit
-from app.surveys.services import flow_of
+from app.models.surveys import flow_of
 
 
 def _responses(app: Flask, fieldwork_id: int) -> list[Response]:

@@ -27,6 +27,7 @@ from app.domain.questionnaire.flow import DONT_KNOW, REFUSED, answers_to_json
 from app.exports import services as export_services
 from app.fieldwork import services as fieldwork_services
 from app.models.fieldwork import Fieldwork, Response, SampleUnit
+from app.models.surveys import questionnaire_of
 from app.models.users import Role
 from app.surveys import services as survey_services
 from tests.helpers import libreoffice_sheets, prepare_file
@@ -163,8 +164,8 @@ def exported(app: Flask, clock, tmp_path: Path) -> Setup:
                 select(SampleUnit).where(SampleUnit.fieldwork_id == fieldwork.id)
             )
         }
-        q1 = survey_services.questionnaire_of(fieldwork.survey_version)
-        q2 = survey_services.questionnaire_of(loaded2.version)
+        q1 = questionnaire_of(fieldwork.survey_version)
+        q2 = questionnaire_of(loaded2.version)
         rows = [
             Response(
                 fieldwork_id=fieldwork.id,

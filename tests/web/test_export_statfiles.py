@@ -20,8 +20,8 @@ from app.exports.cli import translate
 from app.exports.services import ExportOptions
 from app.exports.statfiles import write_statfile
 from app.models.fieldwork import Fieldwork
+from app.models.surveys import questionnaire_of
 from app.models.users import Role
-from app.surveys.services import questionnaire_of
 from tests.helpers import prepare_file
 from tests.web import test_export
 

@@ -46,9 +46,9 @@ from werkzeug.datastructures import MultiDict
 from app.domain.dates import local_date
 from app.domain.questionnaire.flow import answers_from_json, answers_to_json
 from app.models.fieldwork import Response, ResponseStatus, SampleUnit
+from app.models.surveys import flow_of
 from app.platform.db import make_engine
 from app.respond.views import read_page_post
-from app.surveys.services import flow_of
 from bench._server import ROOT, gunicorn
 from bench.selffill import Browser, fill_form, seed
 from tests.conftest import unit_token

@@ -18,8 +18,7 @@ from app.domain.questionnaire.flow import Flow
 from app.domain.questionnaire.upgrade import compare
 from app.models.audit import AuditEvent
 from app.models.fieldwork import Fieldwork, Response
-from app.models.surveys import SurveyVersion
-from app.surveys.services import flow_of
+from app.models.surveys import SurveyVersion, flow_of
 from tests.conftest import unit_token
 from tests.helpers import page_text, prepare_file
 from tests.web.small_survey import load_small, small_fieldwork

@@ -46,9 +46,9 @@ from app.cati.services import AppointmentRequest, claim_next, finish_call, outco
 from app.models.base import Base
 from app.models.cati import Case
 from app.models.fieldwork import Fieldwork, FieldworkInterviewer, Response, SampleUnit
+from app.models.surveys import flow_of
 from app.models.users import Role
 from app.platform.security import access_rule
-from app.surveys.services import flow_of
 from tests.conftest import TEST_PASSWORD, unit_token
 from tests.helpers import page_text
 from tests.web.test_respond_walks import SCENARIOS, Respondent
