@@ -82,6 +82,7 @@ def register_blueprints(app: Flask) -> None:
     from app.fieldwork.routes import bp as fieldwork_bp
     from app.mailing.routes import bp as mailing_bp
     from app.main.routes import bp as main_bp
+    from app.privacy.routes import bp as privacy_bp
     from app.respond.preview_routes import bp as preview_bp
     from app.respond.routes import bp as respond_bp
     from app.supervise.routes import bp as supervise_bp
@@ -93,6 +94,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin_bp)
     app.register_blueprint(surveys_bp)
     app.register_blueprint(fieldwork_bp)
+    app.register_blueprint(privacy_bp)
     app.register_blueprint(respond_bp)
     app.register_blueprint(preview_bp)
     app.register_blueprint(supervise_bp)

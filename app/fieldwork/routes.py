@@ -19,10 +19,8 @@ from flask_login import current_user
 from app.domain.fieldwork.sample import sample_template_csv, sample_template_xlsx
 from app.fieldwork import imports, services
 from app.fieldwork.forms import (
-    EraseContactsForm,
     FieldworkForm,
     ReopenForm,
-    RetentionForm,
     SampleUploadForm,
     StaffEditForm,
     StateForm,
@@ -35,7 +33,6 @@ from app.models.users import Role
 from app.platform.extensions import db_session, now
 from app.platform.security import roles
 from app.platform.web import audit
-from app.privacy import services as privacy
 from app.respond.corrections import staff_edit
 from app.respond.services import Interview, NotAccepting, StaleForm, reopen
 from app.respond.views import PageBuilder, expression_values, read_page_post
@@ -142,8 +139,6 @@ def _detail_page(fieldwork: Fieldwork, upload: SampleUploadForm, problems=None, 
             filters=filters,
             upload=upload,
             state_form=StateForm(),
-            retention_form=RetentionForm(formdata=None, until=fieldwork.retain_contacts_until),
-            erase_form=EraseContactsForm(formdata=None),
             problems=problems or [],
             base_url=request.host_url.rstrip("/"),
             test_count=services.test_response_count(session, fieldwork),
@@ -576,50 +571,3 @@ def _edit_page(fieldwork, interview, page, values, errors, form, *, status=200, 
         ),
         status,
     )
-
-
-@bp.route("/<int:fieldwork_id>/retention", methods=["POST"])
-@roles(Role.ANALYST)
-def retention(fieldwork_id: int):
-    fieldwork = _fieldwork_or_404(fieldwork_id)
-    form = RetentionForm()
-    if not form.validate_on_submit():
-        for error in form.until.errors:
-            flash(_("Retention date: %(error)s", error=error), "error")
-        return redirect(url_for("fieldwork.detail", fieldwork_id=fieldwork.id) + "#privacy")
-    privacy.set_retention(
-        db_session(),
-        fieldwork,
-        form.until.data,
-        now(),
-        user_id=current_user.id,
-    )
-    flash(_("The retention date is saved."), "success")
-    return redirect(url_for("fieldwork.detail", fieldwork_id=fieldwork.id) + "#privacy")
-
-
-@bp.route("/<int:fieldwork_id>/erase-contacts", methods=["POST"])
-@roles(Role.ANALYST)
-def erase_contacts(fieldwork_id: int):
-    fieldwork = _fieldwork_or_404(fieldwork_id)
-    form = EraseContactsForm()
-    if not form.validate_on_submit():
-        flash(_("Tick the confirmation to erase the contact data."), "error")
-        return redirect(url_for("fieldwork.detail", fieldwork_id=fieldwork.id) + "#privacy")
-    try:
-        erased = privacy.erase_contacts(db_session(), fieldwork, now(), user_id=current_user.id)
-    except privacy.PrivacyError as exc:
-        flash(exc.message.render(_), "error")
-    else:
-        flash(
-            _(
-                "Contact data erased: %(institutions)d institutions, %(phones)d phone numbers, "
-                "%(calls)d calls, %(notes)d notes. Responses and rates are unchanged.",
-                institutions=erased.institutions,
-                phones=erased.phones,
-                calls=erased.calls,
-                notes=erased.notes,
-            ),
-            "success",
-        )
-    return redirect(url_for("fieldwork.detail", fieldwork_id=fieldwork.id) + "#privacy")

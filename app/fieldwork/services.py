@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import logging
-import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -15,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from app.cati.services import seed_outcomes
 from app.domain.dates import WARSAW
+from app.domain.fieldwork.links import new_token
 from app.domain.fieldwork.sample import SampleProblem, SampleRow, parse_sample
 from app.domain.messages import N_, Message
 from app.domain.outputs.export import neutralise
@@ -34,8 +34,6 @@ from app.platform.db import Database
 
 log = logging.getLogger(__name__)
 
-TOKEN_BYTES = 24  # 192 bits: personal links cannot be guessed
-
 
 class FieldworkError(Exception):
     """A refused fieldwork operation, with a message for the person who asked."""
@@ -43,10 +41,6 @@ class FieldworkError(Exception):
     def __init__(self, message: Message) -> None:
         super().__init__(message.render())
         self.message = message
-
-
-def new_token() -> str:
-    return secrets.token_urlsafe(TOKEN_BYTES)
 
 
 def find_survey(session: Session, survey_ref: str) -> Survey | None:

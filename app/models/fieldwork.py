@@ -15,10 +15,11 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    select,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from app.domain.dates import utcnow
+from app.domain.dates import local_date, utcnow
 from app.models.base import Base
 from app.models.surveys import Survey, SurveyVersion
 from app.models.users import User
@@ -240,3 +241,19 @@ class ResponseChange(Base):
     old_value: Mapped[Any] = mapped_column(JSON, default=None)
     new_value: Mapped[Any] = mapped_column(JSON, default=None)
     reason: Mapped[str] = mapped_column(Text, default="")
+
+
+def due_for_erasure(session: Session, now: datetime) -> list[Fieldwork]:
+    """Fieldworks whose contact data should have been erased by today (Warsaw)."""
+    today = local_date(now)
+    return list(
+        session.scalars(
+            select(Fieldwork)
+            .where(
+                Fieldwork.retain_contacts_until.is_not(None),
+                Fieldwork.retain_contacts_until <= today,
+                Fieldwork.contacts_erased_at.is_(None),
+            )
+            .order_by(Fieldwork.retain_contacts_until, Fieldwork.id)
+        )
+    )

@@ -8,7 +8,7 @@ from pathlib import Path
 from babel import Locale, UnknownLocaleError
 from babel.support import NullTranslations, Translations
 
-TRANSLATIONS_DIR = Path(__file__).resolve().parent / "translations"
+TRANSLATIONS_DIR = Path(__file__).resolve().parent.parent / "translations"
 LANGUAGE_NAMES = {"pl": "Polski", "en": "English"}
 # the session key of the questionnaire language a respondent picked (it may be one the
 # application itself is not translated into: a questionnaire's own language)

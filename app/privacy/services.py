@@ -29,9 +29,8 @@ from datetime import date, datetime
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from app.domain.dates import local_date
+from app.domain.fieldwork.links import new_token
 from app.domain.messages import N_, Message
-from app.fieldwork.services import new_token
 from app.models.cati import Appointment, Call, Case, SupervisorAction
 from app.models.fieldwork import Fieldwork, FieldworkState, Response, ResponseChange, SampleUnit
 from app.models.jobs import ExportChunk, ExportJob
@@ -199,17 +198,9 @@ def _audit(
     )
 
 
-def due_for_erasure(session: Session, now: datetime) -> list[Fieldwork]:
-    """Fieldworks whose contact data should have been erased by today (Warsaw)."""
-    today = local_date(now)
-    return list(
-        session.scalars(
-            select(Fieldwork)
-            .where(
-                Fieldwork.retain_contacts_until.is_not(None),
-                Fieldwork.retain_contacts_until <= today,
-                Fieldwork.contacts_erased_at.is_(None),
-            )
-            .order_by(Fieldwork.retain_contacts_until, Fieldwork.id)
-        )
-    )
+def get_fieldwork(session: Session, fieldwork_id: int) -> Fieldwork:
+    """The fieldwork ``fieldwork_id``; PrivacyError when there is none."""
+    fieldwork = session.get(Fieldwork, fieldwork_id)
+    if fieldwork is None:
+        raise PrivacyError(Message(N_("There is no fieldwork %(id)s."), {"id": fieldwork_id}))
+    return fieldwork

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, contains_eager
 
 from app.cati.services import mark_completed_online
 from app.domain.dates import local_date
+from app.domain.fieldwork.links import new_token
 from app.domain.questionnaire.flow import (
     Flow,
     Mode,
@@ -25,7 +26,6 @@ from app.domain.questionnaire.flow import (
     answers_to_json,
 )
 from app.domain.questionnaire.model import Questionnaire
-from app.fieldwork.services import new_token
 from app.models.fieldwork import (
     Fieldwork,
     FieldworkState,
