@@ -11,6 +11,9 @@ from app.platform.config import ConfigError, load_config
 
 __all__ = ["ConfigError", "create_app"]
 
+# the features' modules that register kinds of background work (app.platform.tasks.handler)
+TASK_HANDLERS = ("app.exports.jobs", "app.fieldwork.imports", "app.mailing.services")
+
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the application: configuration, database, extensions, blueprints, errors."""
@@ -60,7 +63,7 @@ def register_extensions(app: Flask) -> None:
     init_memory(app)
     from app.platform.tasks import init_app as init_tasks
 
-    init_tasks(app)
+    init_tasks(app, TASK_HANDLERS)
 
 
 def select_locale() -> str:

@@ -49,7 +49,7 @@ from app.models.mail import (
     WaveState,
 )
 from app.platform import tasks
-from app.platform.audit import record_by_id, record_cli
+from app.platform.audit import record_for_fieldwork
 from app.platform.mailer import Connection, MailSettings, Refused, Unreachable, build_message
 from app.platform.mailer import mail_settings as configured_mail
 
@@ -128,7 +128,9 @@ def save_settings(
         session.add(settings)
     for name, value in values.items():
         setattr(settings, name, value)
-    _audit(session, "mail.settings_changed", now, fieldwork, user_id, {})
+    record_for_fieldwork(
+        session, "mail.settings_changed", now, fieldwork.id, user_id, {}, without_user="worker"
+    )
     session.flush()
     return settings
 
@@ -285,10 +287,15 @@ def create_wave(
         for unit in units
     )
     detail = {"kind": kind, "wave": number, "recipients": len(units), "scheduled": scheduled}
-    if cli:
-        record_cli(session, "mail.wave_queued", now, fieldwork.id, **detail)
-    else:
-        _audit(session, "mail.wave_queued", now, fieldwork, user_id, detail)
+    record_for_fieldwork(
+        session,
+        "mail.wave_queued",
+        now,
+        fieldwork.id,
+        None if cli else user_id,
+        detail,
+        without_user=None if cli else "worker",
+    )
     session.flush()
     return wave
 
@@ -296,26 +303,6 @@ def create_wave(
 def enqueue_wave(app: Flask, wave: MailWave) -> None:
     if wave.state == WaveState.QUEUED:
         tasks.queue_of(app).enqueue("mail_wave", wave_id=wave.id)
-
-
-def _audit(
-    session: Session,
-    action: str,
-    now: datetime,
-    fieldwork: Fieldwork,
-    user_id: int | None,
-    detail: dict[str, Any],
-) -> None:
-    record_by_id(
-        session,
-        action,
-        now,
-        user_id,
-        fieldwork_id=fieldwork.id,
-        target=f"fieldwork {fieldwork.id}",
-        detail=detail,
-        **({} if user_id is not None else {"actor_name": "worker"}),
-    )
 
 
 # -- sending (the worker) ---------------------------------------------------------------------
@@ -447,7 +434,9 @@ def _finish(database, wave_id: int, now: datetime, state: WaveState, error: str)
         detail = {"kind": wave.kind, "wave": wave.number, **counts}
         if error:
             detail["error"] = error
-        _audit(session, "mail.wave_sent", now, fieldwork, None, detail)
+        record_for_fieldwork(
+            session, "mail.wave_sent", now, fieldwork.id, None, detail, without_user="worker"
+        )
 
 
 def wave_counts(session: Session, wave_id: int) -> dict[str, int]:

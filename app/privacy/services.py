@@ -35,7 +35,7 @@ from app.models.cati import Appointment, Call, Case, SupervisorAction
 from app.models.fieldwork import Fieldwork, FieldworkState, Response, ResponseChange, SampleUnit
 from app.models.jobs import ExportChunk, ExportJob
 from app.models.mail import MailMessage
-from app.platform.audit import record_by_id, record_cli
+from app.platform.audit import record_for_fieldwork
 
 # sample columns (beyond the standard ones) whose values are treated as contact data
 CONTACT_COLUMN = re.compile(
@@ -154,7 +154,7 @@ def erase_contacts(
         "notes": notes,
         "files": files.rowcount,
     }
-    _audit(session, "fieldwork.contacts_erased", now, fieldwork, user_id, detail)
+    record_for_fieldwork(session, "fieldwork.contacts_erased", now, fieldwork.id, user_id, detail)
     session.flush()
     return result
 
@@ -171,31 +171,8 @@ def set_retention(
     old = fieldwork.retain_contacts_until
     fieldwork.retain_contacts_until = until
     detail = {"until": [old.isoformat() if old else None, until.isoformat() if until else None]}
-    _audit(session, "fieldwork.retention_changed", now, fieldwork, user_id, detail)
+    record_for_fieldwork(session, "fieldwork.retention_changed", now, fieldwork.id, user_id, detail)
     session.flush()
-
-
-def _audit(
-    session: Session,
-    action: str,
-    now: datetime,
-    fieldwork: Fieldwork,
-    user_id: int | None,
-    detail: dict,
-) -> None:
-    """Record ``action`` as done by ``user_id``, or on the command line when None."""
-    if user_id is None:
-        record_cli(session, action, now, fieldwork.id, **detail)
-        return
-    record_by_id(
-        session,
-        action,
-        now,
-        user_id,
-        fieldwork_id=fieldwork.id,
-        target=f"fieldwork {fieldwork.id}",
-        detail=detail,
-    )
 
 
 def get_fieldwork(session: Session, fieldwork_id: int) -> Fieldwork:
