@@ -181,8 +181,8 @@ def users_group() -> None:
 )
 def users_create(username: str, role: str, full_name: str, password: str | None) -> None:
     """Create a user with ROLE."""
-    from app.auth.services import AccountError, create_user
     from app.platform import audit
+    from app.platform.accounts import AccountError, create_user
     from app.platform.extensions import get_db
 
     try:
@@ -424,9 +424,9 @@ def _change_state(fieldwork_id: int, action: str) -> None:
 @click.option("--remove", "remove", multiple=True, help="an interviewer's user name (repeatable)")
 def fieldwork_team(fieldwork_id: int, add: tuple[str, ...], remove: tuple[str, ...]) -> None:
     """Show or change which interviewers get FIELDWORK_ID's cases."""
-    from app.auth.services import find_user
     from app.fieldwork import services
     from app.platform import audit
+    from app.platform.accounts import find_user
     from app.platform.extensions import get_db
     from app.supervise import services as supervise
 

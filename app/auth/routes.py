@@ -10,6 +10,7 @@ from app.auth import services
 from app.auth.forms import ChangePasswordForm, LoginForm
 from app.cati.services import release_claims_of
 from app.models.users import Role
+from app.platform.accounts import AccountError
 from app.platform.extensions import db_session, now
 from app.platform.security import public, roles
 from app.platform.web import audit, safe_next
@@ -40,7 +41,7 @@ def login():
                 policy,
                 address=request.remote_addr or "",
             )
-        except services.AccountError as exc:
+        except AccountError as exc:
             audit(
                 "auth.login_failed",
                 target=f"user {(form.username.data or '').strip().lower()[:64]}",
@@ -74,7 +75,7 @@ def change_password():
     if form.validate_on_submit():
         try:
             services.change_password(current_user, form.current.data, form.new.data)
-        except services.AccountError as exc:
+        except AccountError as exc:
             form.new.errors.append(exc.message.render(_))
         else:
             login_user(current_user._get_current_object())  # this session goes on; others end
