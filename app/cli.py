@@ -70,10 +70,9 @@ def register_commands(app: Flask) -> None:
 def _commands() -> list[click.Command]:
     """Every Ankieta command (their modules import only click and flask at the top)."""
     from app.backup.cli import backup_command, restore_command
-    from app.exports.cli import export_command
+    from app.exports.cli import export_command, report_command
     from app.mailing.cli import register as register_mail_commands
     from app.privacy.cli import privacy_group
-    from app.reports.cli import report_command
     from app.tokens.cli import api_tokens_group
 
     register_mail_commands(invitations_group)

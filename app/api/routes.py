@@ -33,7 +33,6 @@ from werkzeug.exceptions import HTTPException
 from app.api import schemas, services
 from app.domain.fieldwork.sample import MAX_FILE_BYTES
 from app.exports import jobs
-from app.exports.cli import translate
 from app.exports.routes import start as start_job
 from app.exports.services import ExportOptions
 from app.fieldwork import services as fieldwork_services
@@ -43,6 +42,7 @@ from app.models.tokens import ApiToken, TokenScope
 from app.models.users import Role
 from app.platform import audit as audit_log
 from app.platform.extensions import SAFE_METHODS, csrf, db_session, get_db, now
+from app.platform.i18n import translate
 from app.platform.problems import PROBLEM_MIMETYPE, problem
 from app.platform.security import access_rule, public, token_roles
 from app.platform.web import IdConverter

@@ -39,6 +39,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from app.domain.messages import N_, Message
+from app.exports.report import ReportError, write_report
 from app.exports.services import (
     ExportOptions,
     Translate,
@@ -52,7 +53,6 @@ from app.models.fieldwork import Fieldwork
 from app.models.jobs import ExportChunk, ExportJob, JobState
 from app.platform import tasks
 from app.platform.db import Database
-from app.reports.services import ReportError, write_report
 
 log = logging.getLogger(__name__)
 
@@ -477,8 +477,8 @@ def status_in(app: Flask, job: ExportJob, now: datetime) -> Status:
 @tasks.handler("export")
 def build(app: Flask, job_id: int) -> None:
     """The queue's ``export`` work: build job ``job_id`` (see ``run_job``)."""
-    from app.exports.cli import translate
     from app.platform.extensions import get_db
+    from app.platform.i18n import translate
     from app.platform.memory import trimmer_of
 
     log.info("export job %d: building it in process %d", job_id, os.getpid())

@@ -26,15 +26,14 @@ from sqlalchemy import select
 
 from app.exports import jobs, services
 from app.exports.forms import ExportForm
-from app.fieldwork.services import sample_facets
-from app.models.fieldwork import Fieldwork
+from app.exports.report import known_breakdowns
+from app.models.fieldwork import Fieldwork, sample_facets
 from app.models.jobs import ExportJob, JobState
 from app.models.users import Role
 from app.platform.extensions import db_session, get_db, now
 from app.platform.security import roles
 from app.platform.tasks import queue_of
 from app.platform.web import audit
-from app.reports.services import known_breakdowns
 
 bp = Blueprint("exports", __name__)
 

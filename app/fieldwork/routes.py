@@ -26,7 +26,7 @@ from app.fieldwork.forms import (
     StateForm,
     UnitFilterForm,
 )
-from app.models.fieldwork import Fieldwork
+from app.models.fieldwork import Fieldwork, sample_facets
 from app.models.fieldwork import Response as SurveyResponse
 from app.models.surveys import list_surveys
 from app.models.users import Role
@@ -108,7 +108,7 @@ def detail(fieldwork_id: int):
 
 def _detail_page(fieldwork: Fieldwork, upload: SampleUploadForm, problems=None, status=200):
     session = db_session()
-    subregions, types = services.sample_facets(session, fieldwork)
+    subregions, types = sample_facets(session, fieldwork)
     filters = UnitFilterForm(request.args)
     filters.subregion.choices = [("", _("all"))] + [(s, s) for s in subregions]
     filters.entity_type.choices = [("", _("all"))] + [(t, t) for t in types]

@@ -475,23 +475,6 @@ def units_with_status(
     return rows
 
 
-def sample_facets(session: Session, fieldwork: Fieldwork) -> tuple[list[str], list[str]]:
-    """The subregions and entity types present in the sample (for filters)."""
-    subregions = session.scalars(
-        select(SampleUnit.subregion)
-        .where(SampleUnit.fieldwork_id == fieldwork.id, SampleUnit.subregion != "")
-        .distinct()
-        .order_by(SampleUnit.subregion)
-    ).all()
-    types = session.scalars(
-        select(SampleUnit.entity_type)
-        .where(SampleUnit.fieldwork_id == fieldwork.id, SampleUnit.entity_type != "")
-        .distinct()
-        .order_by(SampleUnit.entity_type)
-    ).all()
-    return list(subregions), list(types)
-
-
 # --- corrections during fieldwork: moving to a newer definition version ------------------------
 
 

@@ -257,3 +257,20 @@ def due_for_erasure(session: Session, now: datetime) -> list[Fieldwork]:
             .order_by(Fieldwork.retain_contacts_until, Fieldwork.id)
         )
     )
+
+
+def sample_facets(session: Session, fieldwork: Fieldwork) -> tuple[list[str], list[str]]:
+    """The subregions and entity types present in the sample (for filters)."""
+    subregions = session.scalars(
+        select(SampleUnit.subregion)
+        .where(SampleUnit.fieldwork_id == fieldwork.id, SampleUnit.subregion != "")
+        .distinct()
+        .order_by(SampleUnit.subregion)
+    ).all()
+    types = session.scalars(
+        select(SampleUnit.entity_type)
+        .where(SampleUnit.fieldwork_id == fieldwork.id, SampleUnit.entity_type != "")
+        .distinct()
+        .order_by(SampleUnit.entity_type)
+    ).all()
+    return list(subregions), list(types)

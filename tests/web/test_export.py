@@ -613,7 +613,7 @@ def test_answer_reader_cleans_like_the_flow(stored):
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # the file is the same
 def test_libreoffice_converts_every_sheet_of_every_workbook(app, exported, tmp_path):
-    from app.reports.services import write_report
+    from app.exports.report import write_report
 
     codes, labels, report = tmp_path / "codes.xlsx", tmp_path / "labels.xlsx", tmp_path / "r.xlsx"
     _write(app, exported, codes)
