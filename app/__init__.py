@@ -13,6 +13,8 @@ __all__ = ["ConfigError", "create_app"]
 
 # the features' modules that register kinds of background work (app.platform.tasks.handler)
 TASK_HANDLERS = ("app.exports.jobs", "app.fieldwork.imports", "app.mailing.services")
+# the features' modules that add endpoints to the REST API (app.platform.api.bp)
+API_ROUTES = ("app.api.routes", "app.fieldwork.api", "app.exports.api")
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -106,9 +108,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(mailing_bp)
     app.register_blueprint(tokens_bp)
 
-    from app.api.routes import init_app as init_api
+    from app.platform.api import init_app as init_api
 
-    init_api(app)
+    init_api(app, API_ROUTES)
 
     from app.cli import register_commands
 

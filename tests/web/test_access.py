@@ -216,7 +216,7 @@ def test_api_route_role_matrix(app, client, make_user, clock, who) -> None:
 
 
 def test_an_api_route_without_a_rule_is_refused(app, client) -> None:
-    from app.api.routes import bp as api_bp
+    from app.platform.api import bp as api_bp
 
     app.add_url_rule("/api/v1/undeclared", "api.undeclared", lambda: "secret")
     assert api_bp.name == "api"
