@@ -30,7 +30,7 @@ from app.models.fieldwork import Fieldwork, sample_facets
 from app.models.fieldwork import Response as SurveyResponse
 from app.models.surveys import list_surveys
 from app.models.users import Role
-from app.platform.extensions import db_session, now
+from app.platform.extensions import after_commit, db_session, now
 from app.platform.security import roles
 from app.platform.web import audit
 from app.respond.corrections import staff_edit
@@ -279,9 +279,9 @@ def import_sample(fieldwork_id: int):
             problems = [p.render(_) for p in checked.problems]
             return _detail_page(fieldwork, form, problems, status=400)
         job = imports.start(session, fieldwork, current_user.id, data, filename, now())
-        key = job.key
-        session.commit()  # the worker reads the import in its own transaction
-        imports.submit(current_app._get_current_object(), job.id)
+        key, job_id, app = job.key, job.id, current_app._get_current_object()
+        # the worker reads the import in its own transaction: handed over once committed
+        after_commit(lambda: imports.submit(app, job_id))
         return redirect(
             url_for("fieldwork.sample_import_status", fieldwork_id=fieldwork.id, key=key)
         )

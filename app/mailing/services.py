@@ -25,6 +25,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -301,8 +302,19 @@ def create_wave(
 
 
 def enqueue_wave(app: Flask, wave: MailWave) -> None:
-    if wave.state == WaveState.QUEUED:
-        tasks.queue_of(app).enqueue("mail_wave", wave_id=wave.id)
+    wave_enqueuer(app, wave)()
+
+
+def wave_enqueuer(app: Flask, wave: MailWave) -> Callable[[], None]:
+    """What puts ``wave`` on the queue, for after its transaction commits (nothing to do for
+    a wave that waits for its scheduled time)."""
+    queued, wave_id = wave.state == WaveState.QUEUED, wave.id
+
+    def enqueue() -> None:
+        if queued:
+            tasks.queue_of(app).enqueue("mail_wave", wave_id=wave_id)
+
+    return enqueue
 
 
 # -- sending (the worker) ---------------------------------------------------------------------

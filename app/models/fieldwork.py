@@ -274,3 +274,14 @@ def sample_facets(session: Session, fieldwork: Fieldwork) -> tuple[list[str], li
         .order_by(SampleUnit.entity_type)
     ).all()
     return list(subregions), list(types)
+
+
+def earlier_fieldworks(session: Session, fieldwork: Fieldwork) -> list[Fieldwork]:
+    """The earlier fieldworks of the same survey, newest first (a report compares with them)."""
+    return list(
+        session.scalars(
+            select(Fieldwork)
+            .where(Fieldwork.survey_id == fieldwork.survey_id, Fieldwork.id < fieldwork.id)
+            .order_by(Fieldwork.id.desc())
+        )
+    )
