@@ -12,7 +12,7 @@ from app.platform.config import ConfigError, load_config
 __all__ = ["ConfigError", "create_app"]
 
 # the features' modules that register kinds of background work (app.platform.tasks.handler)
-TASK_HANDLERS = ("app.exports.jobs", "app.fieldwork.imports", "app.mailing.services")
+TASK_HANDLERS = ("app.exports.jobs", "app.fieldwork.imports", "app.mailing.sending")
 # the features' modules that add endpoints to the REST API (app.platform.api.bp)
 API_ROUTES = ("app.api.routes", "app.fieldwork.api", "app.exports.api")
 

@@ -93,7 +93,7 @@ def _change_state(fieldwork_id: int, action: str) -> None:
 @click.option("--dry-run", is_flag=True, help="only show what would happen")
 def fieldwork_upgrade(fieldwork_id: int, number: int, dry_run: bool) -> None:
     """Move FIELDWORK_ID to a newer version of its definition (links stay the same)."""
-    from app.fieldwork import services
+    from app.fieldwork import services, upgrades
     from app.platform.extensions import get_db
     from app.platform.i18n import translations
 
@@ -101,8 +101,8 @@ def fieldwork_upgrade(fieldwork_id: int, number: int, dry_run: bool) -> None:
     try:
         with get_db().session() as session:
             fieldwork = services.get_fieldwork(session, fieldwork_id)
-            plan = services.plan_upgrade(session, fieldwork, number)
-            for line in services.upgrade_report(plan, gettext):
+            plan = upgrades.plan_upgrade(session, fieldwork, number)
+            for line in upgrades.upgrade_report(plan, gettext):
                 click.echo(line)
             if not plan.changes.ok:
                 raise click.ClickException(
@@ -112,7 +112,7 @@ def fieldwork_upgrade(fieldwork_id: int, number: int, dry_run: bool) -> None:
                 click.echo(gettext("Dry run: nothing changed."))
                 return
             detail = plan.audit_detail()
-            services.upgrade(session, plan, current_app.config["CLOCK"]())
+            upgrades.upgrade(session, plan, current_app.config["CLOCK"]())
             audit_cli(session, "fieldwork.upgraded", fieldwork_id, **detail)
     except services.FieldworkError as exc:
         raise click.ClickException(exc.message.render(gettext)) from None

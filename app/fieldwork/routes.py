@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.domain.fieldwork.sample import sample_template_csv, sample_template_xlsx
-from app.fieldwork import imports, services
+from app.fieldwork import imports, services, upgrades
 from app.fieldwork.forms import (
     FieldworkForm,
     ReopenForm,
@@ -190,7 +190,7 @@ def upgrade_check(fieldwork_id: int):
     if number is None:
         abort(404)
     try:
-        plan = services.plan_upgrade(db_session(), fieldwork, number)
+        plan = upgrades.plan_upgrade(db_session(), fieldwork, number)
     except services.FieldworkError as exc:
         flash(exc.message.render(_), "error")
         return redirect(url_for("fieldwork.detail", fieldwork_id=fieldwork.id))
@@ -198,7 +198,7 @@ def upgrade_check(fieldwork_id: int):
         "fieldwork/upgrade.html",
         fieldwork=fieldwork,
         plan=plan,
-        lines=services.upgrade_report(plan, _),
+        lines=upgrades.upgrade_report(plan, _),
         form=StateForm(),
     )
 
@@ -218,9 +218,9 @@ def upgrade(fieldwork_id: int):
         flash(_("The fieldwork changed meanwhile; check again."), "error")
         return redirect(back)
     try:
-        plan = services.plan_upgrade(db_session(), fieldwork, number)
+        plan = upgrades.plan_upgrade(db_session(), fieldwork, number)
         detail = plan.audit_detail()
-        services.upgrade(db_session(), plan, now())
+        upgrades.upgrade(db_session(), plan, now())
     except services.FieldworkError as exc:
         flash(exc.message.render(_), "error")
         return redirect(back)
