@@ -60,7 +60,7 @@ def export_command(
     from flask import current_app
 
     from app.domain.messages import N_, Message
-    from app.exports import services
+    from app.exports import services, workbook
     from app.exports.jobs import export_options_to_json
     from app.exports.statfiles import write_statfile
     from app.models.fieldwork import Fieldwork
@@ -95,7 +95,7 @@ def export_command(
                     return write_statfile(*args, file_format=file_format, **kwargs)
 
             else:
-                write = services.write_xlsx if file_format == "xlsx" else services.write_csv
+                write = workbook.write_xlsx if file_format == "xlsx" else services.write_csv
             # the bar goes to stderr, so stdout keeps only the result line
             with click.progressbar(length=total, label="Exporting", file=sys.stderr) as bar:
                 written = write(

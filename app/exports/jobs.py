@@ -17,6 +17,9 @@ for a day.
 Other kinds of file port over by adding a builder to ``BUILDERS``: ``kind -> function(
 session, fieldwork, options, path, progress, translate)`` that writes ``path`` and calls
 ``progress(rows)`` (``progress.store(total=n)`` once the total is known).
+
+A little over 500 lines on purpose: one job's whole life (asked for, built, stored in chunks,
+recovered, served, expired) is one cohesive thing, read and changed together.
 """
 
 from __future__ import annotations
@@ -45,10 +48,10 @@ from app.exports.services import (
     Translate,
     count_responses,
     write_csv,
-    write_xlsx,
 )
 from app.exports.statfiles import FORMATS as STAT_FORMATS
 from app.exports.statfiles import write_statfile
+from app.exports.workbook import write_xlsx
 from app.models.fieldwork import Fieldwork
 from app.models.jobs import ExportChunk, ExportJob, JobState
 from app.platform import tasks

@@ -25,6 +25,7 @@ from app.domain.outputs import export as export_domain
 from app.domain.outputs.export import META_COLUMNS, TRUNCATED_MARKER, fit_cell, neutralise
 from app.domain.questionnaire.flow import DONT_KNOW, REFUSED, answers_to_json
 from app.exports import services as export_services
+from app.exports.workbook import write_xlsx
 from app.fieldwork import services as fieldwork_services
 from app.models.fieldwork import Fieldwork, Response, SampleUnit
 from app.models.surveys import questionnaire_of
@@ -238,7 +239,7 @@ def _write(app: Flask, setup: Setup, path: Path, fmt: str = "xlsx", **options) -
         opts = export_services.ExportOptions(**options)
         if fmt == "csv":
             return export_services.write_csv(session, fieldwork, path, opts)
-        return export_services.write_xlsx(session, fieldwork, path, opts)
+        return write_xlsx(session, fieldwork, path, opts)
 
 
 def _sheet_rows(path: Path, sheet: str = "Responses") -> list[dict[str, object]]:

@@ -18,7 +18,8 @@ from flask_babel import gettext as babel_gettext
 from sqlalchemy import select
 
 from app.cati.services import AppointmentRequest, rates_for
-from app.exports.services import ExportOptions, write_xlsx
+from app.exports.services import ExportOptions
+from app.exports.workbook import write_xlsx
 from app.fieldwork import services as fieldwork_services
 from app.models.audit import AuditEvent
 from app.models.base import Base
