@@ -18,7 +18,7 @@ from urllib.parse import urlencode, urlsplit
 
 from app.domain.questionnaire.flow import answers_from_json
 from app.models.fieldwork import Response, SampleUnit
-from app.surveys.services import flow_of, questionnaire_of
+from app.models.surveys import flow_of, questionnaire_of
 from bench._server import HOST
 
 REQUEST_TIMEOUT = 30.0
