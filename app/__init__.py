@@ -11,6 +11,11 @@ from app.platform.config import ConfigError, load_config
 
 __all__ = ["ConfigError", "create_app"]
 
+# the features' modules that register kinds of background work (app.platform.tasks.handler)
+TASK_HANDLERS = ("app.exports.jobs", "app.fieldwork.imports", "app.mailing.sending")
+# the features' modules that add endpoints to the REST API (app.platform.api.bp)
+API_ROUTES = ("app.api.routes", "app.fieldwork.api", "app.exports.api")
+
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the application: configuration, database, extensions, blueprints, errors."""
@@ -63,7 +68,7 @@ def register_extensions(app: Flask) -> None:
     init_memory(app)
     from app.platform.tasks import init_app as init_tasks
 
-    init_tasks(app)
+    init_tasks(app, TASK_HANDLERS)
 
 
 def select_locale() -> str:
@@ -85,6 +90,7 @@ def register_blueprints(app: Flask) -> None:
     from app.fieldwork.routes import bp as fieldwork_bp
     from app.mailing.routes import bp as mailing_bp
     from app.main.routes import bp as main_bp
+    from app.privacy.routes import bp as privacy_bp
     from app.respond.preview_routes import bp as preview_bp
     from app.respond.routes import bp as respond_bp
     from app.supervise.routes import bp as supervise_bp
@@ -96,6 +102,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin_bp)
     app.register_blueprint(surveys_bp)
     app.register_blueprint(fieldwork_bp)
+    app.register_blueprint(privacy_bp)
     app.register_blueprint(respond_bp)
     app.register_blueprint(preview_bp)
     app.register_blueprint(supervise_bp)
@@ -104,9 +111,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(mailing_bp)
     app.register_blueprint(tokens_bp)
 
-    from app.api.routes import init_app as init_api
+    from app.platform.api import init_app as init_api
 
-    init_api(app)
+    init_api(app, API_ROUTES)
 
     from app.cli import register_commands
 

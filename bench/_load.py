@@ -17,8 +17,8 @@ from http.cookies import SimpleCookie
 from urllib.parse import urlencode, urlsplit
 
 from app.domain.questionnaire.answers import answers_from_json
-from app.interview.definitions import flow_of, questionnaire_of
 from app.models.fieldwork import Response, SampleUnit
+from app.models.surveys import flow_of, questionnaire_of
 from bench._server import HOST
 
 REQUEST_TIMEOUT = 30.0

@@ -56,7 +56,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from app.auth.services import create_user  # noqa: E402 - needs the path above
 from app.cati import queue  # noqa: E402
 from app.cati import services as cati  # noqa: E402
 from app.domain.dates import WARSAW  # noqa: E402
@@ -64,6 +63,7 @@ from app.fieldwork.services import create_fieldwork  # noqa: E402
 from app.models.cati import Case, Outcome  # noqa: E402
 from app.models.fieldwork import ContactPhone, Fieldwork, SampleUnit  # noqa: E402
 from app.models.users import Role  # noqa: E402
+from app.platform.accounts import create_user  # noqa: E402 - needs the path above
 from app.platform.db import make_engine  # noqa: E402
 from app.surveys.services import load_file  # noqa: E402
 from bench._server import ROOT, scratch_database  # noqa: E402

@@ -3,7 +3,7 @@
 A generated definition of 120 variables (integers, decimals, dates, single and multiple
 choices, texts) is loaded into a scratch database; 10,000 and 100,000 responses (each with
 its sampled institution) are bulk-inserted with Core. For each size the real export
-(``app.exports.services.write_xlsx``: rows streamed from the database, each response run
+(``app.exports.workbook.write_xlsx``: rows streamed from the database, each response run
 through its flow, the codebook and the other sheets) and a bare loop that writes the same
 Responses cells with XlsxWriter in constant-memory mode are timed in the same run, each in
 a fresh child process so that its peak resident memory (``VmHWM``) is its own.
@@ -234,7 +234,7 @@ def seed(url: str, sizes: list[int]) -> dict[int, int]:
 
 
 def measure_real(url: str, fieldwork_id: int, out: Path) -> dict[str, float]:
-    from app.exports.services import write_xlsx
+    from app.exports.workbook import write_xlsx
     from app.models.fieldwork import Fieldwork
 
     engine = make_engine(url)

@@ -37,8 +37,8 @@ from sqlalchemy.orm import Session
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from app.auth.services import create_user  # noqa: E402 - needs the path above
 from app.models.users import Role  # noqa: E402
+from app.platform.accounts import create_user  # noqa: E402 - needs the path above
 from app.platform.db import make_engine  # noqa: E402
 from bench import export as export_bench  # noqa: E402
 from bench import selffill  # noqa: E402

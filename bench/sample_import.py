@@ -81,8 +81,8 @@ def child(url: str, path: str) -> None:
 def prepare(url: str) -> None:
     """A user (id 1) and an empty draft fieldwork (id 1)."""
     from app import create_app
-    from app.auth.services import create_user
     from app.fieldwork import services as fieldwork_services
+    from app.platform.accounts import create_user
     from app.surveys import services as survey_services
 
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench-" + "x" * 40})

@@ -69,7 +69,6 @@ from sqlalchemy.orm import Session
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from app.auth.services import create_user  # noqa: E402 - needs the path above
 from app.demo.data import create_demo_responses  # noqa: E402
 from app.domain.dates import WARSAW  # noqa: E402
 from app.fieldwork.services import create_fieldwork, import_sample  # noqa: E402
@@ -84,6 +83,7 @@ from app.models.fieldwork import (  # noqa: E402
 )
 from app.models.jobs import ExportJob  # noqa: E402
 from app.models.users import Role, User  # noqa: E402
+from app.platform.accounts import create_user  # noqa: E402 - needs the path above
 from app.platform.db import make_engine  # noqa: E402
 from app.surveys.services import load_file  # noqa: E402
 from bench._load import (  # noqa: E402

@@ -22,10 +22,10 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from app import create_app
-from app.auth.services import create_user
 from app.models.base import Base
 from app.models.users import Role, User
 from app.platform import migrate
+from app.platform.accounts import create_user
 
 POSTGRES_SERVER = os.environ.get(
     "ANKIETA_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

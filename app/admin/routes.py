@@ -17,13 +17,12 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 
+from app.admin import services
 from app.admin.forms import AuditFilterForm, ConfirmForm, CreateUserForm, EditUserForm
-from app.auth import services
 from app.domain.dates import local_midnight
-from app.models.fieldwork import Fieldwork
 from app.models.users import Role, User
+from app.platform import accounts
 from app.platform import audit as audit_events
 from app.platform.extensions import db_session
 from app.platform.security import roles
@@ -35,7 +34,7 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 @bp.route("/users")
 @roles(Role.ADMIN)
 def users():
-    rows = db_session().scalars(select(User).order_by(User.username)).all()
+    rows = services.list_users(db_session())
     return render_template(
         "admin/users.html", users=rows, role_labels=ROLE_LABELS, form=CreateUserForm()
     )
@@ -47,18 +46,18 @@ def create_user():
     form = CreateUserForm()
     if form.validate_on_submit():
         try:
-            user, password = services.create_user(
+            user, password = accounts.create_user(
                 db_session(),
                 cast(str, form.username.data),  # DataRequired: text by now
                 form.role.data,
                 full_name=form.full_name.data or "",
             )
-        except services.AccountError as exc:
+        except accounts.AccountError as exc:
             cast(list[str], form.username.errors).append(exc.message.render(_))
         else:
             audit("user.created", target=f"user {user.username}", detail={"role": user.role})
             return _password_page(user, password)
-    rows = db_session().scalars(select(User).order_by(User.username)).all()
+    rows = services.list_users(db_session())
     return (
         render_template("admin/users.html", users=rows, role_labels=ROLE_LABELS, form=form),
         400,
@@ -76,14 +75,9 @@ def edit_user(user_id: int):
                 _("You cannot disable yourself or take away your own admin role.")
             )
         else:
-            before = {"full_name": user.full_name, "role": user.role, "active": user.active}
-            user.full_name = (form.full_name.data or "").strip()
-            user.role = Role(form.role.data).value
-            if user.active and not form.active.data:
-                user.end_sessions()  # a disabled account is logged out everywhere at once
-            user.active = form.active.data
-            after = {"full_name": user.full_name, "role": user.role, "active": user.active}
-            changed = {k: [before[k], after[k]] for k in before if before[k] != after[k]}
+            changed = services.update_user(
+                user, form.full_name.data or "", form.role.data, form.active.data
+            )
             if changed:
                 audit("user.changed", target=f"user {user.username}", detail=changed)
             flash(_("Changes to %(name)s saved.", name=user.username), "success")
@@ -99,7 +93,7 @@ def reset_password(user_id: int):
     user = _user_or_404(user_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    password = services.reset_password(user)
+    password = accounts.reset_password(user)
     audit("user.password_reset", target=f"user {user.username}")
     return _password_page(user, password)
 
@@ -170,26 +164,7 @@ class _AuditNames:
     states, roles, supervisor actions (looked up once per page)."""
 
     def __init__(self, events) -> None:
-        session = db_session()
-        fieldwork_ids = {e.fieldwork_id for e in events if e.fieldwork_id is not None}
-        self.titles = dict(
-            session.execute(
-                select(Fieldwork.id, Fieldwork.title).where(Fieldwork.id.in_(fieldwork_ids))
-            )
-            .tuples()
-            .all()
-        )
-        user_ids: set[int] = set()
-        for event in events:
-            if event.action == "supervisor.action":
-                for key in ("old", "new"):
-                    value = (event.detail or {}).get(key)
-                    values = value if isinstance(value, list) else [value]
-                    user_ids.update(v for v in values if isinstance(v, int))
-        self.users = {
-            user.id: user.full_name or user.username
-            for user in session.scalars(select(User).where(User.id.in_(user_ids)))
-        }
+        self.titles, self.users = services.audit_names(db_session(), events)
 
     def target(self, kind: str, key: str) -> str | None:
         if kind == "fieldwork" and key.isdigit() and int(key) in self.titles:

@@ -11,6 +11,7 @@ from flask_login import current_user, login_user, logout_user
 from app.auth import services
 from app.auth.forms import ChangePasswordForm, LoginForm
 from app.models.users import Role
+from app.platform.accounts import AccountError
 from app.platform.extensions import db_session, now
 from app.platform.security import public, roles
 from app.platform.signals import user_logged_out
@@ -42,7 +43,7 @@ def login():
                 policy,
                 address=request.remote_addr or "",
             )
-        except services.AccountError as exc:
+        except AccountError as exc:
             audit(
                 "auth.login_failed",
                 target=f"user {(form.username.data or '').strip().lower()[:64]}",
@@ -79,7 +80,7 @@ def change_password():
             services.change_password(
                 current_user, cast(str, form.current.data), cast(str, form.new.data)
             )
-        except services.AccountError as exc:
+        except AccountError as exc:
             cast(list[str], form.new.errors).append(exc.message.render(_))
         else:
             login_user(current_user._get_current_object())  # this session goes on; others end

@@ -1,4 +1,4 @@
-"""Accounts: password hashing, login with throttling, creating users and passwords."""
+"""Logging in (with throttling) and changing one's own password."""
 
 from __future__ import annotations
 
@@ -7,68 +7,26 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from app.domain.dates import WARSAW
 from app.domain.messages import N_, Message
-from app.models.users import LoginThrottle, Role, User
+from app.models.users import LoginThrottle, User
+from app.platform.accounts import (
+    AccountError,
+    find_user,
+    hash_password,
+    needs_rehash,
+    password_problem,
+    verify_password,
+)
 
 log = logging.getLogger(__name__)
 
-_hasher = PasswordHasher()
 # Verified against when the username is unknown, so both cases take the same time.
-_DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
-
-MIN_PASSWORD_LENGTH = 10
-_PASSWORD_ALPHABET = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # noqa: S105 - an alphabet, not a password
-
-
-class AccountError(Exception):
-    """A refused account operation, with a message for the person who asked."""
-
-    def __init__(self, message: Message) -> None:
-        super().__init__(message.render())
-        self.message = message
-
-
-def hash_password(password: str) -> str:
-    return _hasher.hash(password)
-
-
-def verify_password(password_hash: str, password: str) -> bool:
-    try:
-        return _hasher.verify(password_hash, password)
-    except (VerificationError, InvalidHashError):
-        return False
-
-
-def generate_password() -> str:
-    """A random password to hand over once (4 groups of 4; about 93 bits)."""
-    groups = ("".join(secrets.choice(_PASSWORD_ALPHABET) for _ in range(4)) for _ in range(4))
-    return "-".join(groups)
-
-
-def password_problem(password: str, username: str) -> Message | None:
-    """Why ``password`` may not be used, or None if it may."""
-    if len(password) < MIN_PASSWORD_LENGTH:
-        return Message(
-            N_("The password must have at least %(n)d characters."), {"n": MIN_PASSWORD_LENGTH}
-        )
-    if username.lower() in password.lower():
-        return Message(N_("The password must not contain the user name."))
-    return None
-
-
-def find_user(session: Session, username: str, *, for_update: bool = False) -> User | None:
-    """The account named ``username``; ``for_update`` locks its row until the transaction ends."""
-    query = select(User).where(User.username == username.strip().lower())
-    if for_update:
-        query = query.with_for_update().execution_options(populate_existing=True)
-    return session.scalar(query)
+_DUMMY_HASH = hash_password(secrets.token_hex(16))
 
 
 def load_user(user_id: str) -> User | None:
@@ -177,7 +135,7 @@ def _check_credentials(
     user.failed_logins = 0
     user.locked_until = None
     user.last_login_at = now
-    if _hasher.check_needs_rehash(user.password_hash):
+    if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     log.info("login: %s", user.username)
     return user
@@ -193,63 +151,6 @@ def _throttled_message(until: datetime) -> Message:
         N_("Too many failed logins from your address. Try again after %(time)s."),
         {"time": until.astimezone(WARSAW).strftime("%H:%M")},
     )
-
-
-def create_user(
-    session: Session,
-    username: str,
-    role: Role | str,
-    *,
-    full_name: str = "",
-    password: str | None = None,
-    must_change_password: bool = True,
-) -> tuple[User, str]:
-    """Create a user; returns the user and the password to hand over (generated if not given)."""
-    username = username.strip().lower()
-    if not username or len(username) > 64 or not all(c.isalnum() or c in "._-" for c in username):
-        raise AccountError(
-            Message(N_("A user name may have up to 64 letters, digits, dots, dashes and _."))
-        )
-    try:
-        role = Role(role)
-    except ValueError:
-        raise AccountError(
-            Message(
-                N_("Unknown role %(role)s; choose one of: %(roles)s."),
-                {"role": role, "roles": ", ".join(r.value for r in Role)},
-            )
-        ) from None
-    if session.scalar(select(func.count()).where(User.username == username)):
-        raise AccountError(Message(N_("User %(name)s already exists."), {"name": username}))
-    if password is None:
-        password = generate_password()
-    else:
-        problem = password_problem(password, username)
-        if problem:
-            raise AccountError(problem)
-    user = User(
-        username=username,
-        full_name=full_name.strip(),
-        role=role.value,
-        password_hash=hash_password(password),
-        must_change_password=must_change_password,
-    )
-    session.add(user)
-    session.flush()
-    log.info("user created: %s (%s)", username, role.value)
-    return user, password
-
-
-def reset_password(user: User) -> str:
-    """Give ``user`` a new generated password that must be changed at the next login."""
-    password = generate_password()
-    user.password_hash = hash_password(password)
-    user.must_change_password = True
-    user.failed_logins = 0
-    user.locked_until = None
-    user.end_sessions()  # whoever knew the old password is logged out everywhere
-    log.info("password reset: %s", user.username)
-    return password
 
 
 def change_password(user: User, current: str, new: str) -> None:

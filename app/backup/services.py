@@ -8,6 +8,9 @@ the summary figures are counted; a restore is ``pg_restore --clean --if-exists -
 
 Every check on a backup file happens before the configured database is touched; a problem
 is a :class:`BackupError` whose message is one line saying what is wrong.
+
+Over 500 lines on purpose: backing up and restoring are one cohesive thing (the same file
+format, the same checks, both backends side by side), read and changed together.
 """
 
 from __future__ import annotations

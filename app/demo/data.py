@@ -24,8 +24,8 @@ from app.domain.questionnaire.answers import answers_to_json
 from app.domain.questionnaire.flow import MODES
 from app.domain.questionnaire.synthetic import generate_answers
 from app.fieldwork.services import FieldworkError, import_sample
-from app.interview.definitions import flow_of
 from app.models.fieldwork import Fieldwork, Response, ResponseStatus, SampleUnit
+from app.models.surveys import flow_of
 
 log = logging.getLogger(__name__)
 

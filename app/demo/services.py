@@ -9,7 +9,6 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.auth.services import create_user, find_user
 from app.demo.data import create_demo_responses
 from app.fieldwork import services as fieldwork_services
 from app.models.calling import on_team
@@ -17,6 +16,7 @@ from app.models.cati import Case
 from app.models.fieldwork import Fieldwork, FieldworkInterviewer, Response, SampleUnit
 from app.models.surveys import Survey
 from app.models.users import Role
+from app.platform.accounts import create_user, find_user
 
 DEMO_PASSWORD = "ankieta-demo"  # noqa: S105 - printed by `make run`; demo instances only
 DEMO_ACCOUNTS = [

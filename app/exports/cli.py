@@ -1,4 +1,5 @@
-"""`ankieta export`: a fieldwork's responses to an XLSX workbook, a CSV, SPSS or Stata file."""
+"""`ankieta export` (a fieldwork's responses to an XLSX workbook, a CSV, SPSS or Stata file)
+and `ankieta report` (its monitoring report workbook)."""
 
 from __future__ import annotations
 
@@ -12,14 +13,6 @@ from flask.cli import with_appcontext
 from app.domain import dates
 
 LANGUAGES = ("pl", "en")
-
-
-def translate(msgid: str, language: str) -> str:
-    """``msgid`` in ``language``, whatever the current locale is."""
-    from flask_babel import force_locale, gettext
-
-    with force_locale(language):
-        return gettext(msgid)
 
 
 def _day(value: datetime | None) -> date | None:
@@ -66,12 +59,14 @@ def export_command(
     with variable labels, value labels and missing values in SPSS .sav and Stata .dta)."""
     from flask import current_app
 
-    from app.exports import services
+    from app.domain.messages import N_, Message
+    from app.exports import services, workbook
     from app.exports.jobs import export_options_to_json
     from app.exports.statfiles import write_statfile
-    from app.fieldwork.services import FieldworkError, get_fieldwork
+    from app.models.fieldwork import Fieldwork
     from app.platform import audit
     from app.platform.extensions import get_db
+    from app.platform.i18n import translate
 
     if file_format is None:
         suffix = output.suffix.lower().lstrip(".")
@@ -89,7 +84,10 @@ def export_command(
         raise click.BadParameter("--from is after --to", param_hint="--from")
     try:
         with get_db().session() as session:
-            fieldwork = get_fieldwork(session, fieldwork_id)
+            fieldwork = session.get(Fieldwork, fieldwork_id)
+            if fieldwork is None:
+                message = Message(N_("There is no fieldwork %(id)s."), {"id": fieldwork_id})
+                raise click.ClickException(message.render())
             total = services.count_responses(session, fieldwork, options)
             if file_format in ("sav", "dta"):
 
@@ -97,7 +95,7 @@ def export_command(
                     return write_statfile(*args, file_format=file_format, **kwargs)
 
             else:
-                write = services.write_xlsx if file_format == "xlsx" else services.write_csv
+                write = workbook.write_xlsx if file_format == "xlsx" else services.write_csv
             # the bar goes to stderr, so stdout keeps only the result line
             with click.progressbar(length=total, label="Exporting", file=sys.stderr) as bar:
                 written = write(
@@ -112,8 +110,87 @@ def export_command(
                 file=str(output)[:200],
                 **export_options_to_json(options),
             )
-    except FieldworkError as exc:
-        raise click.ClickException(exc.message.render()) from None
     except OSError as exc:
         raise click.ClickException(f"cannot write {output}: {exc.strerror or exc}") from None
     click.echo(f"Exported {written} responses to {output}.")
+
+
+@click.command("report")
+@click.argument("fieldwork_id", type=int)
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="The workbook to write (.xlsx).",
+)
+@click.option(
+    "--by",
+    default=None,
+    help="Break figures down by this sample variable: subregion, entity_type, powiat, gmina "
+    "or any other sample column.",
+)
+@click.option(
+    "--compare",
+    "compare_id",
+    type=int,
+    default=None,
+    help="An earlier fieldwork of the same survey, shown side by side.",
+)
+@click.option(
+    "--lang",
+    default=None,
+    type=click.Choice(["pl", "en"]),
+    help="Language of question and choice labels (default: the questionnaire's).",
+)
+@click.option("--all", "include_partial", is_flag=True, help="Include partial responses too.")
+@with_appcontext
+def report_command(
+    fieldwork_id: int,
+    output: Path,
+    by: str | None,
+    compare_id: int | None,
+    lang: str | None,
+    include_partial: bool,
+) -> None:
+    """Write the monitoring report of FIELDWORK_ID: frequencies, numeric summaries, rates."""
+    from flask import current_app
+
+    from app.exports.report import ReportError, write_report
+    from app.models.fieldwork import Fieldwork
+    from app.platform import audit
+    from app.platform.extensions import get_db
+
+    with get_db().session() as session:
+        fieldwork = session.get(Fieldwork, fieldwork_id)
+        if fieldwork is None:
+            raise click.ClickException(f"no fieldwork {fieldwork_id}")
+        compare = None
+        if compare_id is not None:
+            compare = session.get(Fieldwork, compare_id)
+            if compare is None:
+                raise click.ClickException(f"no fieldwork {compare_id}")
+        try:
+            data = write_report(
+                session,
+                fieldwork,
+                by=by,
+                compare=compare,
+                language=lang,
+                include_partial=include_partial,
+            )
+        except ReportError as exc:
+            raise click.ClickException(str(exc)) from None
+        output.write_bytes(data)
+        audit.record_cli(
+            session,
+            "report.downloaded",
+            current_app.config["CLOCK"](),
+            fieldwork_id,
+            by=by,
+            compare_id=compare_id,
+            language=lang,
+            include_partial=include_partial,
+            file=str(output)[:200],
+        )
+    click.echo(f"Report of fieldwork {fieldwork_id} written to {output}.")

@@ -17,6 +17,9 @@ for a day.
 Other kinds of file port over by adding a builder to ``BUILDERS``: ``kind -> function(
 session, fieldwork, options, path, progress, translate)`` that writes ``path`` and calls
 ``progress(rows)`` (``progress.store(total=n)`` once the total is known).
+
+A little over 500 lines on purpose: one job's whole life (asked for, built, stored in chunks,
+recovered, served, expired) is one cohesive thing, read and changed together.
 """
 
 from __future__ import annotations
@@ -39,20 +42,20 @@ from sqlalchemy import CursorResult, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from app.domain.messages import N_, Message
+from app.exports.report import ReportError, write_report
 from app.exports.services import (
     ExportOptions,
     Translate,
     count_responses,
     write_csv,
-    write_xlsx,
 )
 from app.exports.statfiles import FORMATS as STAT_FORMATS
 from app.exports.statfiles import write_statfile
+from app.exports.workbook import write_xlsx
 from app.models.fieldwork import Fieldwork
 from app.models.jobs import ExportChunk, ExportJob, JobState
 from app.platform import tasks
 from app.platform.db import Database
-from app.reports.services import ReportError, write_report
 
 log = logging.getLogger(__name__)
 
@@ -480,8 +483,8 @@ def status_in(app: Flask, job: ExportJob, now: datetime) -> Status:
 @tasks.handler("export")
 def build(app: Flask, job_id: int) -> None:
     """The queue's ``export`` work: build job ``job_id`` (see ``run_job``)."""
-    from app.exports.cli import translate
     from app.platform.extensions import get_db
+    from app.platform.i18n import translate
     from app.platform.memory import trimmer_of
 
     log.info("export job %d: building it in process %d", job_id, os.getpid())

@@ -22,19 +22,17 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import select
 
 from app.exports import jobs, services
 from app.exports.forms import ExportForm
-from app.fieldwork.services import sample_facets
-from app.models.fieldwork import Fieldwork
+from app.exports.report import known_breakdowns
+from app.models.fieldwork import Fieldwork, earlier_fieldworks, sample_facets
 from app.models.jobs import ExportJob, JobState
 from app.models.users import Role
-from app.platform.extensions import db_session, get_db, now
+from app.platform.extensions import after_commit, db_session, get_db, now
 from app.platform.security import roles
 from app.platform.tasks import queue_of
 from app.platform.web import audit
-from app.reports.services import known_breakdowns
 
 bp = Blueprint("exports", __name__)
 
@@ -61,11 +59,7 @@ def _form(fieldwork: Fieldwork) -> ExportForm:
         (name, _breakdown_label(name)) for name in known_breakdowns(session, fieldwork)
     ]
     # only an earlier fieldwork of the same survey can be compared with
-    earlier = session.scalars(
-        select(Fieldwork)
-        .where(Fieldwork.survey_id == fieldwork.survey_id, Fieldwork.id < fieldwork.id)
-        .order_by(Fieldwork.id.desc())
-    ).all()
+    earlier = earlier_fieldworks(session, fieldwork)
     form.compare.choices = [("", _("none"))] + [(str(f.id), f.title) for f in earlier]
     return form
 
@@ -144,10 +138,10 @@ def request_file(fieldwork_id: int):
 
 
 def start(job_id: int) -> None:
-    """Queue a job just created in this request's transaction for a worker to build."""
-    # the worker reads the job in its own transaction: it must be committed first
-    db_session().commit()
-    queue_of(current_app).submit(job_id)
+    """Queue a job just created in this request's transaction for a worker to build, once
+    the request commits (the worker reads the job in its own transaction)."""
+    queue = queue_of(current_app)
+    after_commit(lambda: queue.submit(job_id))
 
 
 # -- watching it and downloading it -------------------------------------------------------------

@@ -1,8 +1,9 @@
-"""Writing a fieldwork's responses to XLSX and CSV, streamed from the database in order.
+"""Reading a fieldwork's responses for export, and writing them to CSV, streamed in order.
 
 Responses are read with ``yield_per`` (a server-side cursor on PostgreSQL) in id order and
 written row by row: XlsxWriter in ``constant_memory`` mode flushes each row to disk, and the
-CSV is produced line by line, so memory does not grow with the number of responses. Each
+CSV is produced line by line, so memory does not grow with the number of responses (the
+workbook is written by app.exports.workbook, SPSS and Stata files by app.exports.statfiles). Each
 response's answers go through its own version's ``Flow`` (``clean_answers``), so answers of
 questions that became irrelevant are left out and calculations are filled in.
 """
@@ -11,23 +12,18 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import xlsxwriter
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, aliased
-from xlsxwriter.worksheet import Worksheet
 
 from app.domain.dates import local_midnight, local_wall_time
-from app.domain.outputs.codebook import choice_rows, codebook_rows
 from app.domain.outputs.export import (
-    CELL_MAX_LENGTH,
     DONT_KNOW_LABEL,
-    EARLIEST_SPREADSHEET_YEAR,
     META_COLUMNS,
     REFUSED_LABEL,
     AnswerReader,
@@ -35,7 +31,6 @@ from app.domain.outputs.export import (
     Column,
     RowConverter,
     duration_minutes,
-    fit_cell,
     mode_of,
     neutralise,
     response_columns,
@@ -43,12 +38,11 @@ from app.domain.outputs.export import (
 from app.domain.questionnaire.answers import DONT_KNOW, REFUSED, Missing
 from app.domain.questionnaire.flow import Flow
 from app.domain.workbooks import SAFE_XLSX_OPTIONS
-from app.interview.definitions import flow_of
 from app.models.calling import rates_for
 from app.models.cati import Call, Case, Outcome
 from app.models.fieldwork import Fieldwork, Response, ResponseStatus, SampleUnit
 from app.models.mail import sent_counts
-from app.models.surveys import SurveyVersion
+from app.models.surveys import SurveyVersion, flow_of
 from app.models.users import User
 
 WORKBOOK_OPTIONS = {**SAFE_XLSX_OPTIONS, "constant_memory": True}
@@ -371,6 +365,11 @@ def _contact_rows(session: Session, fieldwork: Fieldwork) -> Iterator[list[Cell]
 RATE_COLUMNS = ("rate", "value", "formula")
 
 
+def _rate_rows(session: Session, fieldwork: Fieldwork) -> list[tuple[str, Any, str]]:
+    """The AAPOR rates as (name, value, formula) rows, below the disposition counts."""
+    return list(rates_for(session, fieldwork).as_rows())
+
+
 def _disposition_rows(session: Session, fieldwork: Fieldwork, language: str) -> list[list[Cell]]:
     """Cases per AAPOR disposition code and outcome (the outcome that set it, if any)."""
     rows = session.execute(
@@ -421,158 +420,6 @@ def response_page(
         query = query.where(Response.id == response_id)
     query = query.where(Response.id > after).limit(limit)
     return plan.header, list(_rows(session, fieldwork, options, plan, query))
-
-
-# -- XLSX ---------------------------------------------------------------------------------------
-
-
-class _Sheet:
-    """One worksheet written row by row, with typed cells, widths, frozen header, filter."""
-
-    def __init__(self, book: _Book, name: str, header: Sequence[str], widths: Sequence[int]):
-        self.book = book
-        self.sheet: Worksheet = book.workbook.add_worksheet(name[:31])
-        self.width = len(header)
-        for col, width in enumerate(widths):
-            self.sheet.set_column(col, col, max(MIN_WIDTH, min(MAX_WIDTH, width)))
-        for col, title in enumerate(header):
-            self.sheet.write_string(0, col, title, book.bold)
-        self.sheet.freeze_panes(1, 0)
-        self.row = 0
-
-    def write(self, cells: Sequence[Cell]) -> None:
-        self.row += 1
-        sheet, row, book = self.sheet, self.row, self.book
-        write_string, write_number = sheet.write_string, sheet.write_number
-        value: Any  # dispatched on its exact type below (a bool is no number here)
-        for col, value in enumerate(cells):
-            if value is None:
-                continue
-            kind = type(value)
-            if kind is str:
-                write_string(row, col, value if len(value) <= CELL_MAX_LENGTH else fit_cell(value))
-            elif kind is int or kind is float:
-                write_number(row, col, value)
-            elif (kind is datetime or kind is date) and value.year < EARLIEST_SPREADSHEET_YEAR:
-                write_string(row, col, value.isoformat())  # no date to a spreadsheet
-            elif kind is datetime:
-                sheet.write_datetime(row, col, value, book.datetime)
-            elif kind is date:
-                sheet.write_datetime(row, col, value, book.date)
-            else:
-                write_number(row, col, value)
-
-    def close(self) -> None:
-        self.sheet.autofilter(0, 0, self.row, self.width - 1)
-
-
-class _Book:
-    def __init__(self, path: Path) -> None:
-        self.workbook = xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS)
-        self.bold = self.workbook.add_format({"bold": True})
-        self.date = self.workbook.add_format({"num_format": DATE_FORMAT})
-        self.datetime = self.workbook.add_format({"num_format": DATETIME_FORMAT})
-
-    def sheet(self, name: str, header: Sequence[str], widths: Sequence[int] = ()) -> _Sheet:
-        return _Sheet(self, name, header, list(widths) or [len(h) + 2 for h in header])
-
-
-_TYPE_WIDTH = {"date": 11, "integer": 9, "decimal": 12, "text": 30, "textarea": 40}
-
-
-def _response_widths(plan: _Plan) -> list[int]:
-    meta = {"institution": 40, "started": 16, "completed": 16, "interviewer": 20}
-    widths = [max(meta.get(name, 0), len(name) + 2) for name in META_COLUMNS]
-    for column in plan.columns:
-        widths.append(max(len(column.name) + 2, _TYPE_WIDTH.get(column.value_type.value, 10)))
-    return widths
-
-
-def write_xlsx(
-    session: Session,
-    fieldwork: Fieldwork,
-    path: Path,
-    options: ExportOptions | None = None,
-    *,
-    translate: Translate | None = None,
-    progress: Progress | None = None,
-) -> int:
-    """Write the response workbook to ``path``; returns the number of responses written.
-
-    ``translate`` gives the don't know / refused labels (labels mode) in the export's
-    language; without it they are in English.
-    """
-    options = options or ExportOptions()
-    plan = _Plan(session, fieldwork, options, translate)
-    book = _Book(path)
-    try:
-        responses = book.sheet("Responses", plan.header, _response_widths(plan))
-        for cells in _rows(session, fieldwork, options, plan):
-            responses.write(cells)
-            if progress is not None:
-                progress(1)
-        responses.close()
-
-        languages = plan.languages
-        codebook = book.sheet(
-            "Codebook",
-            [
-                "variable",
-                *(f"label_{lang}" for lang in languages),
-                "type",
-                "group",
-                "relevance",
-                "constraint",
-                "required",
-                "choice_list",
-            ],
-            [20, *(60 for _ in languages), 16, 16, 40, 30, 10, 20],
-        )
-        for entry in codebook_rows(plan.ordered_flows, languages):
-            codebook.write(
-                [
-                    entry.variable,
-                    *entry.labels,
-                    entry.type,
-                    entry.group,
-                    entry.relevance,
-                    entry.constraint,
-                    entry.required,
-                    entry.choice_list,
-                ]
-            )
-        codebook.close()
-
-        choices = book.sheet(
-            "Choices",
-            ["list", "code", *(f"label_{lang}" for lang in languages)],
-            [20, 12, *(60 for _ in languages)],
-        )
-        for list_name, code, labels in choice_rows(plan.ordered_flows, languages):
-            choices.write([list_name, code, *labels])
-        choices.close()
-
-        calls = book.sheet("Calls", CALL_COLUMNS, [14, 40, 20, 16, 16, 16, 16, 30, 11, 40])
-        for cells in _calls(session, fieldwork, plan.language):
-            calls.write(cells)
-        calls.close()
-
-        dispositions = book.sheet("Dispositions", DISPOSITION_COLUMNS, [12, 16, 40, 10])
-        for cells in _disposition_rows(session, fieldwork, plan.language):
-            dispositions.write(cells)
-        dispositions.write([])  # a blank row between the counts and the rates
-        dispositions.write(list(RATE_COLUMNS))
-        for name, value, formula in rates_for(session, fieldwork).as_rows():
-            dispositions.write([name, value, formula])
-        dispositions.close()
-
-        contacts = book.sheet("Contacts", CONTACT_COLUMNS, [14, 40, 12, 16, 14, 10, 10, 10, 10])
-        for cells in _contact_rows(session, fieldwork):
-            contacts.write(cells)
-        contacts.close()
-    finally:
-        book.workbook.close()
-    return responses.row
 
 
 # -- CSV ------------------------------------------------------------------------------------------

@@ -6,8 +6,6 @@ from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from app.platform.web import DateInRange
-
 
 class FieldworkForm(FlaskForm):
     survey = SelectField(_l("Survey"), validators=[DataRequired()])
@@ -50,17 +48,3 @@ class UnitFilterForm(FlaskForm):
     subregion = SelectField(_l("Subregion"), validators=[Optional()], validate_choice=False)
     entity_type = SelectField(_l("Entity type"), validators=[Optional()], validate_choice=False)
     status = SelectField(_l("Status"), validators=[Optional()], validate_choice=False)
-
-
-class RetentionForm(FlaskForm):
-    until = DateField(_l("Keep contact data until"), validators=[Optional(), DateInRange()])
-
-
-class EraseContactsForm(FlaskForm):
-    confirm = BooleanField(
-        _l(
-            "I understand: names, e-mails, phone numbers, notes and personal links of this "
-            "fieldwork will be replaced by pseudonyms for good."
-        ),
-        validators=[DataRequired()],
-    )

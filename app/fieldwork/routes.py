@@ -19,12 +19,10 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.domain.fieldwork.sample.templates import sample_template_csv, sample_template_xlsx
-from app.fieldwork import imports, services
+from app.fieldwork import imports, services, upgrades
 from app.fieldwork.forms import (
-    EraseContactsForm,
     FieldworkForm,
     ReopenForm,
-    RetentionForm,
     SampleUploadForm,
     StaffEditForm,
     StateForm,
@@ -33,14 +31,13 @@ from app.fieldwork.forms import (
 from app.interview.corrections import staff_edit
 from app.interview.pages import PageBuilder, expression_values, read_page_post
 from app.interview.service import Interview, NotAccepting, StaleForm, reopen
-from app.models.fieldwork import Fieldwork
+from app.models.fieldwork import Fieldwork, sample_facets
 from app.models.fieldwork import Response as SurveyResponse
+from app.models.surveys import list_surveys
 from app.models.users import Role
-from app.platform.extensions import db_session, now
+from app.platform.extensions import after_commit, db_session, now
 from app.platform.security import roles
 from app.platform.web import audit
-from app.privacy import services as privacy
-from app.surveys.services import list_surveys
 
 bp = Blueprint("fieldwork", __name__, url_prefix="/fieldwork")
 UNITS_SHOWN = 500  # institutions listed on the fieldwork's page (the filters narrow it)
@@ -113,7 +110,7 @@ def detail(fieldwork_id: int):
 
 def _detail_page(fieldwork: Fieldwork, upload: SampleUploadForm, problems=None, status=200):
     session = db_session()
-    subregions, types = services.sample_facets(session, fieldwork)
+    subregions, types = sample_facets(session, fieldwork)
     filters = UnitFilterForm(request.args)
     filters.subregion.choices = [("", _("all"))] + [(s, s) for s in subregions]
     filters.entity_type.choices = [("", _("all"))] + [(t, t) for t in types]
@@ -144,8 +141,6 @@ def _detail_page(fieldwork: Fieldwork, upload: SampleUploadForm, problems=None, 
             filters=filters,
             upload=upload,
             state_form=StateForm(),
-            retention_form=RetentionForm(formdata=None, until=fieldwork.retain_contacts_until),
-            erase_form=EraseContactsForm(formdata=None),
             problems=problems or [],
             base_url=request.host_url.rstrip("/"),
             test_count=services.test_response_count(session, fieldwork),
@@ -197,7 +192,7 @@ def upgrade_check(fieldwork_id: int):
     if number is None:
         abort(404)
     try:
-        plan = services.plan_upgrade(db_session(), fieldwork, number)
+        plan = upgrades.plan_upgrade(db_session(), fieldwork, number)
     except services.FieldworkError as exc:
         flash(exc.message.render(_), "error")
         return redirect(url_for("fieldwork.detail", fieldwork_id=fieldwork.id))
@@ -205,7 +200,7 @@ def upgrade_check(fieldwork_id: int):
         "fieldwork/upgrade.html",
         fieldwork=fieldwork,
         plan=plan,
-        lines=services.upgrade_report(plan, _),
+        lines=upgrades.upgrade_report(plan, _),
         form=StateForm(),
     )
 
@@ -225,9 +220,9 @@ def upgrade(fieldwork_id: int):
         flash(_("The fieldwork changed meanwhile; check again."), "error")
         return redirect(back)
     try:
-        plan = services.plan_upgrade(db_session(), fieldwork, number)
+        plan = upgrades.plan_upgrade(db_session(), fieldwork, number)
         detail = plan.audit_detail()
-        services.upgrade(db_session(), plan, now())
+        upgrades.upgrade(db_session(), plan, now())
     except services.FieldworkError as exc:
         flash(exc.message.render(_), "error")
         return redirect(back)
@@ -286,9 +281,9 @@ def import_sample(fieldwork_id: int):
             problems = [p.render(_) for p in checked.problems]
             return _detail_page(fieldwork, form, problems, status=400)
         job = imports.start(session, fieldwork, current_user.id, data, filename, now())
-        key = job.key
-        session.commit()  # the worker reads the import in its own transaction
-        imports.submit(current_app, job.id)
+        key, job_id, app = job.key, job.id, current_app
+        # the worker reads the import in its own transaction: handed over once committed
+        after_commit(lambda: imports.submit(app, job_id))
         return redirect(
             url_for("fieldwork.sample_import_status", fieldwork_id=fieldwork.id, key=key)
         )
@@ -578,50 +573,3 @@ def _edit_page(fieldwork, interview, page, values, errors, form, *, status=200, 
         ),
         status,
     )
-
-
-@bp.route("/<int:fieldwork_id>/retention", methods=["POST"])
-@roles(Role.ANALYST)
-def retention(fieldwork_id: int):
-    fieldwork = _fieldwork_or_404(fieldwork_id)
-    form = RetentionForm()
-    if not form.validate_on_submit():
-        for error in form.until.errors:
-            flash(_("Retention date: %(error)s", error=error), "error")
-        return redirect(url_for("fieldwork.detail", fieldwork_id=fieldwork.id) + "#privacy")
-    privacy.set_retention(
-        db_session(),
-        fieldwork,
-        form.until.data,
-        now(),
-        user_id=current_user.id,
-    )
-    flash(_("The retention date is saved."), "success")
-    return redirect(url_for("fieldwork.detail", fieldwork_id=fieldwork.id) + "#privacy")
-
-
-@bp.route("/<int:fieldwork_id>/erase-contacts", methods=["POST"])
-@roles(Role.ANALYST)
-def erase_contacts(fieldwork_id: int):
-    fieldwork = _fieldwork_or_404(fieldwork_id)
-    form = EraseContactsForm()
-    if not form.validate_on_submit():
-        flash(_("Tick the confirmation to erase the contact data."), "error")
-        return redirect(url_for("fieldwork.detail", fieldwork_id=fieldwork.id) + "#privacy")
-    try:
-        erased = privacy.erase_contacts(db_session(), fieldwork, now(), user_id=current_user.id)
-    except privacy.PrivacyError as exc:
-        flash(exc.message.render(_), "error")
-    else:
-        flash(
-            _(
-                "Contact data erased: %(institutions)d institutions, %(phones)d phone numbers, "
-                "%(calls)d calls, %(notes)d notes. Responses and rates are unchanged.",
-                institutions=erased.institutions,
-                phones=erased.phones,
-                calls=erased.calls,
-                notes=erased.notes,
-            ),
-            "success",
-        )
-    return redirect(url_for("fieldwork.detail", fieldwork_id=fieldwork.id) + "#privacy")

@@ -19,8 +19,8 @@ from app.domain.questionnaire.answers import answers_from_json, answers_to_json
 from app.domain.questionnaire.flow import Flow, Mode, PageResult, State
 from app.domain.questionnaire.model import Questionnaire
 from app.domain.questionnaire.pages import Page
-from app.interview.definitions import flow_of
 from app.models.fieldwork import Response, ResponseChange, ResponseStatus, SampleUnit
+from app.models.surveys import flow_of
 from app.platform.audit import RESPONDENT, record_by_id
 from app.platform.signals import response_completed
 

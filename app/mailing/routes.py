@@ -22,7 +22,7 @@ from app.mailing import services
 from app.mailing.forms import MailSettingsForm, SendForm
 from app.models.fieldwork import Fieldwork, SampleUnit
 from app.models.users import Role
-from app.platform.extensions import csrf, db_session, now
+from app.platform.extensions import after_commit, csrf, db_session, discard_changes, now
 from app.platform.mailer import mail_settings
 from app.platform.security import public, roles
 
@@ -124,7 +124,7 @@ def save(fieldwork_id: int):
         services.save_settings(db_session(), fieldwork, values, now(), current_user.id)
     except services.MailingError as exc:
         form.invitation_body.errors = [exc.message.render(_)]
-        db_session().rollback()
+        discard_changes()
         return _page(fieldwork, form, status=400)
     flash(_("The messages are saved."), "success")
     return redirect(url_for("mailing.page", fieldwork_id=fieldwork.id))
@@ -149,8 +149,8 @@ def send(fieldwork_id: int):
     except services.MailingError as exc:
         flash(exc.message.render(_), "error")
         return redirect(url_for("mailing.page", fieldwork_id=fieldwork.id))
-    db_session().commit()  # the worker reads the wave in its own transaction
-    services.enqueue_wave(current_app, wave)
+    # the worker reads the wave in its own transaction: handed over once committed
+    after_commit(services.wave_enqueuer(current_app, wave))
     flash(
         _("%(count)d messages are queued; the worker is sending them.", count=wave.total), "success"
     )

@@ -8,10 +8,9 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.models.fieldwork import Fieldwork
+from app.models.fieldwork import Fieldwork, due_for_erasure
 from app.models.surveys import Survey, SurveyVersion
 from app.models.users import Role, User
-from app.privacy.services import due_for_erasure
 
 
 @dataclass

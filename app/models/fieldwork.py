@@ -15,10 +15,11 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    select,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from app.domain.dates import utcnow
+from app.domain.dates import local_date, utcnow
 from app.domain.fieldwork.sample.columns import SAMPLE_VARIABLES
 from app.models.base import Base
 from app.models.surveys import Survey, SurveyVersion
@@ -234,3 +235,47 @@ class ResponseChange(Base):
     old_value: Mapped[Any] = mapped_column(JSON, default=None)
     new_value: Mapped[Any] = mapped_column(JSON, default=None)
     reason: Mapped[str] = mapped_column(Text, default="")
+
+
+def due_for_erasure(session: Session, now: datetime) -> list[Fieldwork]:
+    """Fieldworks whose contact data should have been erased by today (Warsaw)."""
+    today = local_date(now)
+    return list(
+        session.scalars(
+            select(Fieldwork)
+            .where(
+                Fieldwork.retain_contacts_until.is_not(None),
+                Fieldwork.retain_contacts_until <= today,
+                Fieldwork.contacts_erased_at.is_(None),
+            )
+            .order_by(Fieldwork.retain_contacts_until, Fieldwork.id)
+        )
+    )
+
+
+def sample_facets(session: Session, fieldwork: Fieldwork) -> tuple[list[str], list[str]]:
+    """The subregions and entity types present in the sample (for filters)."""
+    subregions = session.scalars(
+        select(SampleUnit.subregion)
+        .where(SampleUnit.fieldwork_id == fieldwork.id, SampleUnit.subregion != "")
+        .distinct()
+        .order_by(SampleUnit.subregion)
+    ).all()
+    types = session.scalars(
+        select(SampleUnit.entity_type)
+        .where(SampleUnit.fieldwork_id == fieldwork.id, SampleUnit.entity_type != "")
+        .distinct()
+        .order_by(SampleUnit.entity_type)
+    ).all()
+    return list(subregions), list(types)
+
+
+def earlier_fieldworks(session: Session, fieldwork: Fieldwork) -> list[Fieldwork]:
+    """The earlier fieldworks of the same survey, newest first (a report compares with them)."""
+    return list(
+        session.scalars(
+            select(Fieldwork)
+            .where(Fieldwork.survey_id == fieldwork.survey_id, Fieldwork.id < fieldwork.id)
+            .order_by(Fieldwork.id.desc())
+        )
+    )

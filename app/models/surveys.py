@@ -1,13 +1,18 @@
-"""Surveys and their immutable definition versions."""
+"""Surveys and their immutable definition versions; the parsed questionnaire of a version."""
 
 from __future__ import annotations
 
+import threading
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, LargeBinary, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import CheckConstraint, ForeignKey, LargeBinary, String, UniqueConstraint, select
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from app.domain.dates import utcnow
+from app.domain.questionnaire.flow import Flow
+from app.domain.questionnaire.loading import load_definition
+from app.domain.questionnaire.model import Questionnaire
 from app.models.base import Base
 
 
@@ -53,3 +58,55 @@ class SurveyVersion(Base):
     loaded_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     survey: Mapped[Survey] = relationship(back_populates="versions")
+
+
+_questionnaires: dict[str, Questionnaire] = {}
+_flows: dict[str, Flow] = {}
+_cache_lock = threading.Lock()
+
+
+def questionnaire_of(version: SurveyVersion) -> Questionnaire:
+    """The questionnaire of a stored version, parsed once per content and then kept.
+
+    Versions never change, so their content hash is a safe cache key.
+    """
+    cached = _questionnaires.get(version.content_hash)
+    if cached is None:
+        result = load_definition(version.source, version.source_name)
+        if result.questionnaire is None:  # it was checked when it was stored
+            raise ValueError(f"stored definition {version.source_name} no longer loads")
+        with _cache_lock:
+            cached = _questionnaires.setdefault(version.content_hash, result.questionnaire)
+    return cached
+
+
+def flow_of(version: SurveyVersion) -> Flow:
+    """The interview flow of a stored version (built once per content)."""
+    cached = _flows.get(version.content_hash)
+    if cached is None:
+        flow = Flow(questionnaire_of(version))
+        with _cache_lock:
+            cached = _flows.setdefault(version.content_hash, flow)
+    return cached
+
+
+@dataclass
+class SurveyRow:
+    survey: Survey
+    versions: int
+    latest: SurveyVersion | None
+
+
+def list_surveys(session: Session) -> list[SurveyRow]:
+    """Every survey with its number of versions and its latest version."""
+    surveys = session.scalars(select(Survey).order_by(Survey.code)).all()
+    return [SurveyRow(s, len(s.versions), s.latest) for s in surveys]
+
+
+def version_numbered(session: Session, survey_id: int, number: int) -> SurveyVersion | None:
+    """The survey's version with this number (1, 2, ...)."""
+    return session.scalar(
+        select(SurveyVersion).where(
+            SurveyVersion.survey_id == survey_id, SurveyVersion.number == number
+        )
+    )

@@ -9,14 +9,17 @@ revoked, when. A token acts as its user, with the user's role.
 from __future__ import annotations
 
 import enum
+import hashlib
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import CheckConstraint, ForeignKey, String, select
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from app.domain.dates import utcnow
 from app.models.base import Base
 from app.models.users import User
+
+PREFIX = "ank_"  # says what the string is when it turns up in a log or a repository
 
 
 class TokenScope(enum.StrEnum):
@@ -57,3 +60,17 @@ class ApiToken(Base):
     def revoke(self, now: datetime) -> None:
         if self.revoked_at is None:
             self.revoked_at = now
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def valid_token(session: Session, presented: str, now: datetime) -> ApiToken | None:
+    """The valid token ``presented`` is, with an active user; None for anything else."""
+    if not presented.startswith(PREFIX) or len(presented) > 200:
+        return None
+    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(presented)))
+    if token is None or not token.is_valid(now) or not token.user.active:
+        return None
+    return token

@@ -180,6 +180,31 @@ def record_by_id(
     return record(session, action, at, actor=actor, **fields)
 
 
+def record_for_fieldwork(
+    session: Session,
+    action: str,
+    at: datetime,
+    fieldwork_id: int,
+    user_id: int | None,
+    detail: dict[str, Any],
+    *,
+    without_user: str | None = None,
+) -> AuditEvent:
+    """``record`` of an action on a fieldwork by the account ``user_id``.
+
+    Without an account it is recorded as done by ``without_user`` (e.g. ``"worker"``), by
+    default the command line's user.
+    """
+    fields: dict[str, Any] = {
+        "fieldwork_id": fieldwork_id,
+        "target": f"fieldwork {fieldwork_id}",
+        "detail": detail,
+    }
+    if user_id is None:
+        return record(session, action, at, actor_name=without_user or cli_actor(), **fields)
+    return record_by_id(session, action, at, user_id, **fields)
+
+
 PAGE_SIZE = 100
 # detail keys whose two-item lists are values, not a change "before → after"
 NOT_CHANGES = frozenset({"old", "new", "added", "removed"})

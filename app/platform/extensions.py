@@ -65,6 +65,18 @@ def db_session() -> Session:
     return cast(Session, g.db_session)
 
 
+def discard_changes() -> None:
+    """Undo what this request has changed so far: a refused action keeps nothing, and the
+    page shown next reads the stored state."""
+    db_session().rollback()
+
+
+def after_commit(callback: Callable[[], None]) -> None:
+    """Run ``callback`` once this request's transaction is committed (e.g. hand work to the
+    worker, which reads the request's rows in its own transaction); never if it is not."""
+    g.setdefault("after_commit", []).append(callback)
+
+
 def now() -> datetime:
     """The current moment from the application's clock (tests inject their own)."""
     return cast(datetime, current_app.config["CLOCK"]())
@@ -77,14 +89,18 @@ def init_database(app: Flask) -> None:
     @app.after_request
     def commit_session(response: Response) -> Response:
         session = g.pop("db_session", None)
+        callbacks = g.pop("after_commit", [])
         if session is not None:
             try:
                 if response.status_code < 500:
                     session.commit()
                 else:
                     session.rollback()
+                    callbacks = []
             finally:
                 session.close()
+        for callback in callbacks:
+            callback()
         return response
 
     @app.teardown_request

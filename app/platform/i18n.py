@@ -30,3 +30,11 @@ def language_name(code: str) -> str:
 def translations(language: str) -> NullTranslations:
     """The compiled catalogue for ``language`` (untranslated if it is not compiled)."""
     return Translations.load(str(TRANSLATIONS_DIR), [language])
+
+
+def translate(msgid: str, language: str) -> str:
+    """``msgid`` in ``language``, whatever the current locale is (inside an app context)."""
+    from flask_babel import force_locale, gettext
+
+    with force_locale(language):
+        return str(gettext(msgid))

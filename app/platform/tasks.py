@@ -26,10 +26,11 @@ message, and the periodic checks of every worker (see :func:`periodic`, every
 
 from __future__ import annotations
 
+import importlib
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
@@ -76,13 +77,6 @@ def periodic(name: str) -> Callable[[Periodic], Periodic]:
     return register
 
 
-def _load_handlers() -> None:
-    # the features that register kinds of work (imported for their registrations)
-    import app.exports.jobs  # noqa: F401
-    import app.fieldwork.imports  # noqa: F401
-    import app.mailing.services  # noqa: F401
-
-
 def make_huey(config: dict[str, Any], instance_path: Path) -> Huey:
     """The Huey instance for ``ANKIETA_QUEUE_URL`` (see the module docstring)."""
     url = (config.get("QUEUE_URL") or "").strip()
@@ -122,11 +116,12 @@ def make_huey(config: dict[str, Any], instance_path: Path) -> Huey:
 class TaskQueue:
     """The application's queue: ``enqueue(kind, **params)``; ``wait()`` for the local worker."""
 
-    def __init__(self, app: Flask, huey: Huey) -> None:
+    def __init__(self, app: Flask, huey: Huey, handler_modules: Sequence[str]) -> None:
         self.app = app
         self.huey = huey
         self.local = isinstance(huey, MemoryHuey)
-        _load_handlers()
+        for module in handler_modules:  # imported for their @handler registrations
+            importlib.import_module(module)
 
         def run(kind: str, params: dict[str, Any]) -> None:
             self.run(kind, params)
@@ -251,8 +246,9 @@ class TaskQueue:
                 raise TimeoutError("background work did not finish")
 
 
-def init_app(app: Flask) -> TaskQueue:
-    queue = TaskQueue(app, make_huey(app.config, Path(app.instance_path)))
+def init_app(app: Flask, handler_modules: Sequence[str]) -> TaskQueue:
+    """The app's queue; ``handler_modules`` are the features' modules that register work."""
+    queue = TaskQueue(app, make_huey(app.config, Path(app.instance_path)), handler_modules)
     app.extensions[EXTENSION] = queue
     app.extensions[EXPORT_RUNNER] = queue
     return queue

@@ -15,11 +15,11 @@ def privacy_group() -> None:
 
 
 def _fieldwork(session, fieldwork_id: int):
-    from app.fieldwork.services import FieldworkError, get_fieldwork
+    from app.privacy.services import PrivacyError, get_fieldwork
 
     try:
         return get_fieldwork(session, fieldwork_id)
-    except FieldworkError as exc:
+    except PrivacyError as exc:
         raise click.ClickException(exc.message.render()) from None
 
 
@@ -84,11 +84,11 @@ def privacy_retention(fieldwork_id: int, until: str | None, clear: bool) -> None
 @privacy_group.command("due")
 def privacy_due() -> None:
     """List fieldworks whose contact data is past its retention date."""
+    from app.models.fieldwork import due_for_erasure
     from app.platform.extensions import get_db
-    from app.privacy import services as privacy
 
     with get_db().session() as session:
-        due = privacy.due_for_erasure(session, current_app.config["CLOCK"]())
+        due = due_for_erasure(session, current_app.config["CLOCK"]())
         rows = [(f.id, f.title, f.retain_contacts_until) for f in due]
     if not rows:
         click.echo("No fieldwork is past its retention date.")

@@ -30,14 +30,13 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, delete, select
 from sqlalchemy.orm import Session
 
-from app.domain.dates import local_date
+from app.domain.fieldwork.links import new_token
 from app.domain.messages import N_, Message
 from app.models.cati import Appointment, Call, Case, SupervisorAction
 from app.models.fieldwork import Fieldwork, FieldworkState, Response, ResponseChange, SampleUnit
 from app.models.jobs import ExportChunk, ExportJob
 from app.models.mail import MailMessage
-from app.platform.audit import record_by_id, record_cli
-from app.platform.tokens import new_token
+from app.platform.audit import record_for_fieldwork
 
 # sample columns (beyond the standard ones) whose values are treated as contact data
 CONTACT_COLUMN = re.compile(
@@ -156,7 +155,7 @@ def erase_contacts(
         "notes": notes,
         "files": cast(CursorResult[Any], files).rowcount,
     }
-    _audit(session, "fieldwork.contacts_erased", now, fieldwork, user_id, detail)
+    record_for_fieldwork(session, "fieldwork.contacts_erased", now, fieldwork.id, user_id, detail)
     session.flush()
     return result
 
@@ -173,44 +172,13 @@ def set_retention(
     old = fieldwork.retain_contacts_until
     fieldwork.retain_contacts_until = until
     detail = {"until": [old.isoformat() if old else None, until.isoformat() if until else None]}
-    _audit(session, "fieldwork.retention_changed", now, fieldwork, user_id, detail)
+    record_for_fieldwork(session, "fieldwork.retention_changed", now, fieldwork.id, user_id, detail)
     session.flush()
 
 
-def _audit(
-    session: Session,
-    action: str,
-    now: datetime,
-    fieldwork: Fieldwork,
-    user_id: int | None,
-    detail: dict,
-) -> None:
-    """Record ``action`` as done by ``user_id``, or on the command line when None."""
-    if user_id is None:
-        record_cli(session, action, now, fieldwork.id, **detail)
-        return
-    record_by_id(
-        session,
-        action,
-        now,
-        user_id,
-        fieldwork_id=fieldwork.id,
-        target=f"fieldwork {fieldwork.id}",
-        detail=detail,
-    )
-
-
-def due_for_erasure(session: Session, now: datetime) -> list[Fieldwork]:
-    """Fieldworks whose contact data should have been erased by today (Warsaw)."""
-    today = local_date(now)
-    return list(
-        session.scalars(
-            select(Fieldwork)
-            .where(
-                Fieldwork.retain_contacts_until.is_not(None),
-                Fieldwork.retain_contacts_until <= today,
-                Fieldwork.contacts_erased_at.is_(None),
-            )
-            .order_by(Fieldwork.retain_contacts_until, Fieldwork.id)
-        )
-    )
+def get_fieldwork(session: Session, fieldwork_id: int) -> Fieldwork:
+    """The fieldwork ``fieldwork_id``; PrivacyError when there is none."""
+    fieldwork = session.get(Fieldwork, fieldwork_id)
+    if fieldwork is None:
+        raise PrivacyError(Message(N_("There is no fieldwork %(id)s."), {"id": fieldwork_id}))
+    return fieldwork

@@ -9,10 +9,9 @@ from flask_babel import gettext as _
 from app.domain.dates import local_date
 from app.domain.questionnaire.flow import Mode
 from app.domain.questionnaire.pages import Page
-from app.interview.definitions import flow_of, version_numbered
 from app.interview.pages import PageBuilder, expression_values, read_page_post, summary
 from app.interview.submit import Step
-from app.models.surveys import SurveyVersion
+from app.models.surveys import SurveyVersion, flow_of, version_numbered
 from app.models.users import Role
 from app.platform.extensions import db_session, now
 from app.platform.security import roles

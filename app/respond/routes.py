@@ -22,7 +22,6 @@ from flask_babel import gettext as _
 from app.domain.questionnaire.flow import State
 from app.domain.questionnaire.model import Settings
 from app.domain.questionnaire.pages import Page
-from app.interview.definitions import questionnaire_of
 from app.interview.pages import (
     PageBuilder,
     expression_values,
@@ -35,6 +34,7 @@ from app.interview.pages import (
 from app.interview.service import Interview, NotAccepting
 from app.interview.submit import Step, post_page
 from app.models.fieldwork import Fieldwork, FieldworkState
+from app.models.surveys import questionnaire_of
 from app.platform.extensions import db_session, now
 from app.platform.i18n import SURVEY_LANGUAGE_KEY, language_name
 from app.platform.security import public

@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, contains_eager
 
+from app.domain.fieldwork.links import new_token
 from app.interview.service import NotAccepting, start_unit_response
 from app.models.fieldwork import (
     Fieldwork,
@@ -20,7 +21,6 @@ from app.models.fieldwork import (
     ResponseChange,
     SampleUnit,
 )
-from app.platform.tokens import new_token
 
 TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{16,64}\Z")
 

@@ -19,7 +19,7 @@ from app.models.cati import Call, Case, Outcome, SupervisorAction
 from app.models.fieldwork import Fieldwork
 from app.models.users import Role, User
 from app.platform import audit as audit_log
-from app.platform.extensions import db_session, now
+from app.platform.extensions import db_session, discard_changes, now
 from app.platform.security import roles
 from app.supervise import services
 from app.supervise.forms import (
@@ -302,7 +302,7 @@ def team(fieldwork_id: int):
         else:
             flash(_("The team is saved."), "success")
             return redirect(url_for("supervise.fieldwork", fieldwork_id=fieldwork.id))
-    db_session().rollback()
+    discard_changes()  # nothing of a refused action is kept
     return _fieldwork_page(_fieldwork_or_404(fieldwork_id), ("team_form", form), 400)
 
 
@@ -318,7 +318,7 @@ def _settings_action(fieldwork_id: int, key: str, form, apply, field_name: str, 
         else:
             flash(done, "success")
             return redirect(url_for("supervise.fieldwork", fieldwork_id=fieldwork.id))
-    db_session().rollback()  # nothing of a refused action is kept
+    discard_changes()  # nothing of a refused action is kept
     return _fieldwork_page(_fieldwork_or_404(fieldwork_id), (key, form), 400)
 
 
@@ -462,7 +462,7 @@ def _case_action(fieldwork_id: int, case_id: int, key: str, make_form, apply, fi
         else:
             flash(done, "success")
             return redirect(url_for("supervise.case", fieldwork_id=fieldwork.id, case_id=case.id))
-    db_session().rollback()  # nothing of a refused action is kept
+    discard_changes()  # nothing of a refused action is kept
     fieldwork = _fieldwork_or_404(fieldwork_id)
     return _case_page(fieldwork, _case_or_404(fieldwork, case_id), (key, form), 400)
 

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
-from sqlalchemy import select
 
-from app.interview.definitions import questionnaire_of
-from app.models.surveys import Survey, SurveyVersion
+from app.models.surveys import Survey, SurveyVersion, list_surveys, questionnaire_of
 from app.models.users import Role
 from app.platform.extensions import db_session
 from app.platform.security import roles
@@ -22,7 +20,7 @@ bp = Blueprint("surveys", __name__, url_prefix="/surveys")
 @roles(Role.ANALYST)
 def index():
     return render_template(
-        "surveys/index.html", rows=services.list_surveys(db_session()), form=UploadDefinitionForm()
+        "surveys/index.html", rows=list_surveys(db_session()), form=UploadDefinitionForm()
     )
 
 
@@ -60,7 +58,7 @@ def upload():
                 return redirect(url_for("surveys.detail", survey_id=outcome.survey.id))
             problems = [problem.render(_) for problem in outcome.problems]
             form.definition.errors.append(_("The definition has errors; nothing was stored."))
-    rows = services.list_surveys(db_session())
+    rows = list_surveys(db_session())
     return render_template("surveys/index.html", rows=rows, form=form, problems=problems), 400
 
 
@@ -83,11 +81,7 @@ def detail(survey_id: int):
 @bp.route("/<int:survey_id>/versions/<int:number>/source")
 @roles(Role.ANALYST)
 def source(survey_id: int, number: int):
-    version = db_session().scalar(
-        select(SurveyVersion).where(
-            SurveyVersion.survey_id == survey_id, SurveyVersion.number == number
-        )
-    )
+    version = services.find_version(db_session(), survey_id, number)
     if version is None:
         abort(404)
     mimetype = (

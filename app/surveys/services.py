@@ -47,6 +47,15 @@ def definition_files(paths: list[Path]) -> list[Path]:
     return found
 
 
+def find_version(session: Session, survey_id: int, number: int) -> SurveyVersion | None:
+    """Version ``number`` of the survey ``survey_id``, if there is one."""
+    return session.scalar(
+        select(SurveyVersion).where(
+            SurveyVersion.survey_id == survey_id, SurveyVersion.number == number
+        )
+    )
+
+
 def load_file(session: Session, path: Path) -> LoadOutcome:
     """Load the definition in ``path`` (see load_bytes)."""
     return load_bytes(session, path.read_bytes(), path.name)
@@ -101,16 +110,3 @@ def load_bytes(session: Session, data: bytes, source_name: str) -> LoadOutcome:
     session.flush()
     log.info("survey %s: version %d loaded from %s", survey.code, number, source_name)
     return LoadOutcome(source_name, status, survey, version, result.problems)
-
-
-@dataclass
-class SurveyRow:
-    survey: Survey
-    versions: int
-    latest: SurveyVersion | None
-
-
-def list_surveys(session: Session) -> list[SurveyRow]:
-    """Every survey with its number of versions and its latest version."""
-    surveys = session.scalars(select(Survey).order_by(Survey.code)).all()
-    return [SurveyRow(s, len(s.versions), s.latest) for s in surveys]

@@ -3,7 +3,6 @@ stored hashed, checked on every API request, revoked at will."""
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -12,10 +11,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.domain.messages import N_, Message
-from app.models.tokens import ApiToken, TokenScope
+from app.models.tokens import PREFIX, ApiToken, TokenScope, hash_token
 from app.models.users import User
 
-PREFIX = "ank_"  # says what the string is when it turns up in a log or a repository
 HINT_LENGTH = 8  # characters after the prefix kept in clear, to tell tokens apart
 DEFAULT_DAYS = 90
 MAX_DAYS = 366
@@ -28,10 +26,6 @@ class TokenError(Exception):
     def __init__(self, message: Message) -> None:
         super().__init__(message.render())
         self.message = message
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -67,16 +61,6 @@ def create_token(
     session.add(token)
     session.flush()
     return Issued(token, secret)
-
-
-def authenticate(session: Session, presented: str, now: datetime) -> ApiToken | None:
-    """The valid token ``presented`` is, with an active user; None for anything else."""
-    if not presented.startswith(PREFIX) or len(presented) > 200:
-        return None
-    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(presented)))
-    if token is None or not token.is_valid(now) or not token.user.active:
-        return None
-    return token
 
 
 def tokens_of(session: Session, user_id: int | None = None) -> list[ApiToken]:

@@ -259,10 +259,10 @@ _phone_serial = itertools.count(1)
 @pytest.fixture
 def phone_case(live_server: LiveServer, live_clock):
     """A new interviewer and a fieldwork of ``survey`` with one institution to phone."""
-    from app.auth.services import create_user
     from app.fieldwork import services as fieldwork_services
     from app.models.fieldwork import FieldworkInterviewer
     from app.models.users import Role
+    from app.platform.accounts import create_user
 
     def factory(survey: str) -> tuple[int, str]:
         serial = next(_phone_serial)

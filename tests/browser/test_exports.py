@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from app.auth.services import create_user
 from app.models.users import Role
+from app.platform.accounts import create_user
 from tests.browser.test_interviewer import log_in
 from tests.conftest import TEST_PASSWORD
 

@@ -71,9 +71,9 @@ def make_cati_fieldwork(
     live_server: LiveServer, live_clock: FakeClock
 ) -> Callable[[str], CatiFieldwork]:
     """An open fieldwork of a shipped survey with two institutions, and a new interviewer."""
-    from app.auth.services import create_user
     from app.fieldwork import services as fieldwork_services
     from app.models.fieldwork import FieldworkInterviewer
+    from app.platform.accounts import create_user
 
     def factory(survey: str = SURVEY) -> CatiFieldwork:
         serial = next(_serial)

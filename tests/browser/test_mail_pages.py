@@ -5,10 +5,10 @@ from __future__ import annotations
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from app.auth.services import create_user
 from app.mailing import services
 from app.models.fieldwork import SampleUnit
 from app.models.users import Role
+from app.platform.accounts import create_user
 from tests.browser.test_interviewer import log_in
 from tests.conftest import TEST_PASSWORD
 

@@ -15,7 +15,7 @@ _serial = itertools.count(1)
 
 
 def _user(live_server: LiveServer, role: Role) -> str:
-    from app.auth.services import create_user
+    from app.platform.accounts import create_user
 
     username = f"{role.value}-preview-{next(_serial)}"
     with live_server.app.extensions["ankieta.db"].session() as session:

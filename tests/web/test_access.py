@@ -51,8 +51,8 @@ EXPECTED: dict[str, tuple[str, str, set]] = {
     "fieldwork.sample_import_status": ("GET", "/fieldwork/1/sample-imports/x", ANALYSTS),
     "fieldwork.response": ("GET", "/fieldwork/1/responses/1", ANALYSTS),
     "fieldwork.reopen_response": ("POST", "/fieldwork/1/responses/1/reopen", ANALYSTS),
-    "fieldwork.retention": ("POST", "/fieldwork/1/retention", ANALYSTS),
-    "fieldwork.erase_contacts": ("POST", "/fieldwork/1/erase-contacts", ANALYSTS),
+    "privacy.retention": ("POST", "/fieldwork/1/retention", ANALYSTS),
+    "privacy.erase_contacts": ("POST", "/fieldwork/1/erase-contacts", ANALYSTS),
     "fieldwork.test_link": ("POST", "/fieldwork/1/test-link", ANALYSTS),
     "fieldwork.upgrade_check": ("GET", "/fieldwork/1/upgrade?to=2", ANALYSTS),
     "fieldwork.upgrade": ("POST", "/fieldwork/1/upgrade", ANALYSTS),
@@ -216,7 +216,7 @@ def test_api_route_role_matrix(app, client, make_user, clock, who) -> None:
 
 
 def test_an_api_route_without_a_rule_is_refused(app, client) -> None:
-    from app.api.routes import bp as api_bp
+    from app.platform.api import bp as api_bp
 
     app.add_url_rule("/api/v1/undeclared", "api.undeclared", lambda: "secret")
     assert api_bp.name == "api"

@@ -11,9 +11,9 @@ from sqlalchemy import func, select
 
 from app.models.audit import AuditEvent
 from app.models.fieldwork import SampleUnit
-from app.models.tokens import ApiToken, TokenScope
+from app.models.tokens import ApiToken, TokenScope, hash_token
 from app.models.users import Role
-from app.tokens.services import create_token, hash_token
+from app.tokens.services import create_token
 
 PROBLEM = "application/problem+json"
 
@@ -351,14 +351,14 @@ def test_unknown_api_address_is_a_problem(app, client):
 def test_a_failed_write_is_a_500_problem_undone_and_still_audited(
     app, client, make_token, fieldwork_id, monkeypatch
 ):
-    from app.api import routes
+    from app.fieldwork import api as fieldwork_api
 
     def broken(session, fieldwork, *_args, **_kwargs):
         session.add(SampleUnit(fieldwork_id=fieldwork.id, external_id="half", name="x"))
         session.flush()
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(routes.fieldwork_services, "import_sample", broken)
+    monkeypatch.setattr(fieldwork_api.services, "import_sample", broken)
     headers = make_token()
     before = _count(app, SampleUnit)
     response = client.post(

@@ -10,9 +10,9 @@ from sqlalchemy import func, select
 from app.demo.services import DEMO_PHONE_CASES, ensure_demo_fieldwork
 from app.domain.dates import local_date
 from app.domain.questionnaire.answers import answers_from_json
-from app.interview.definitions import flow_of
 from app.models.cati import Case
 from app.models.fieldwork import Fieldwork, Response, ResponseStatus, SampleUnit
+from app.models.surveys import flow_of
 
 
 def _responses(app: Flask, fieldwork_id: int) -> list[Response]:

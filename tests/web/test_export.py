@@ -24,10 +24,11 @@ from app.domain.outputs import export as export_domain
 from app.domain.outputs.export import META_COLUMNS, TRUNCATED_MARKER, fit_cell, neutralise
 from app.domain.questionnaire.answers import DONT_KNOW, REFUSED, answers_to_json
 from app.exports import services as export_services
+from app.exports.workbook import write_xlsx
 from app.fieldwork import services as fieldwork_services
-from app.interview.definitions import questionnaire_of
 from app.models.calling import rates_for
 from app.models.fieldwork import Fieldwork, Response, SampleUnit
+from app.models.surveys import questionnaire_of
 from app.models.users import Role
 from app.surveys import services as survey_services
 from tests.helpers import libreoffice_sheets, prepare_file
@@ -238,7 +239,7 @@ def _write(app: Flask, setup: Setup, path: Path, fmt: str = "xlsx", **options) -
         opts = export_services.ExportOptions(**options)
         if fmt == "csv":
             return export_services.write_csv(session, fieldwork, path, opts)
-        return export_services.write_xlsx(session, fieldwork, path, opts)
+        return write_xlsx(session, fieldwork, path, opts)
 
 
 def _sheet_rows(path: Path, sheet: str = "Responses") -> list[dict[str, object]]:
@@ -615,7 +616,7 @@ def test_answer_reader_cleans_like_the_flow(stored):
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # the file is the same
 def test_libreoffice_converts_every_sheet_of_every_workbook(app, exported, tmp_path):
-    from app.reports.services import write_report
+    from app.exports.report import write_report
 
     codes, labels, report = tmp_path / "codes.xlsx", tmp_path / "labels.xlsx", tmp_path / "r.xlsx"
     _write(app, exported, codes)

@@ -16,12 +16,12 @@ from flask import Flask
 
 from app.domain.outputs.export import META_COLUMNS
 from app.domain.questionnaire.model import Availability, ItemType
-from app.exports.cli import translate
 from app.exports.services import ExportOptions
 from app.exports.statfiles import write_statfile
-from app.interview.definitions import questionnaire_of
 from app.models.fieldwork import Fieldwork
+from app.models.surveys import questionnaire_of
 from app.models.users import Role
+from app.platform.i18n import translate
 from tests.helpers import prepare_file
 from tests.web import test_export
 

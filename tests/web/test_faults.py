@@ -45,9 +45,9 @@ from werkzeug.datastructures import MultiDict
 
 from app.domain.dates import local_date
 from app.domain.questionnaire.answers import answers_from_json, answers_to_json
-from app.interview.definitions import flow_of
 from app.interview.pages import read_page_post
 from app.models.fieldwork import Response, ResponseStatus, SampleUnit
+from app.models.surveys import flow_of
 from app.platform.db import make_engine
 from bench._server import ROOT, gunicorn
 from bench.selffill import Browser, fill_form, seed

@@ -16,10 +16,9 @@ from sqlalchemy import select
 
 from app.domain.questionnaire.flow import Flow
 from app.domain.questionnaire.upgrade import compare
-from app.interview.definitions import flow_of
 from app.models.audit import AuditEvent
 from app.models.fieldwork import Fieldwork, Response
-from app.models.surveys import SurveyVersion
+from app.models.surveys import SurveyVersion, flow_of
 from tests.conftest import unit_token
 from tests.helpers import page_text, prepare_file
 from tests.web.small_survey import load_small, small_fieldwork
@@ -212,7 +211,7 @@ def test_the_upgrade_command_refuses_an_incompatible_or_older_version(app, runne
 
 
 def test_two_moves_checked_at_the_same_time_cannot_both_happen(app, clock):
-    from app.fieldwork import services
+    from app.fieldwork import upgrades
     from app.fieldwork.services import FieldworkError
 
     load_small(app)
@@ -221,9 +220,9 @@ def test_two_moves_checked_at_the_same_time_cannot_both_happen(app, clock):
     load_small(app, a_label="Poprawione jeszcze raz")
     with app.extensions["ankieta.db"].session() as session:
         fieldwork = session.get(Fieldwork, fieldwork_id)
-        to_2 = services.plan_upgrade(session, fieldwork, 2)
-        to_3 = services.plan_upgrade(session, fieldwork, 3)
-        services.upgrade(session, to_2, clock())
+        to_2 = upgrades.plan_upgrade(session, fieldwork, 2)
+        to_3 = upgrades.plan_upgrade(session, fieldwork, 3)
+        upgrades.upgrade(session, to_2, clock())
         with pytest.raises(FieldworkError):
-            services.upgrade(session, to_3, clock())
+            upgrades.upgrade(session, to_3, clock())
     assert _version_of_fieldwork(app, fieldwork_id) == 2

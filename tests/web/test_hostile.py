@@ -44,11 +44,11 @@ from werkzeug.test import encode_multipart
 
 from app.cati.queue import claim_next
 from app.cati.services import AppointmentRequest, finish_call, start_call
-from app.interview.definitions import flow_of
 from app.models.base import Base
 from app.models.calling import outcomes_of
 from app.models.cati import Case
 from app.models.fieldwork import Fieldwork, FieldworkInterviewer, Response, SampleUnit
+from app.models.surveys import flow_of
 from app.models.users import Role
 from app.platform.security import access_rule
 from tests.conftest import TEST_PASSWORD, unit_token

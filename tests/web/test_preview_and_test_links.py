@@ -196,7 +196,7 @@ def test_test_responses_are_exported_only_when_asked(app, client, login_as, make
 
 
 def test_test_answers_are_left_out_of_the_report(app, make_fieldwork):
-    from app.reports.services import compute
+    from app.exports.report import compute
 
     fieldwork_id = make_fieldwork("monitoring_cis_kis", state="draft")
     _answer_through_test_link(app, fieldwork_id)

@@ -18,8 +18,8 @@ from flask_babel import gettext as babel_gettext
 from sqlalchemy import select
 
 from app.cati.services import AppointmentRequest
-from app.exports.cli import translate
-from app.exports.services import ExportOptions, write_xlsx
+from app.exports.services import ExportOptions
+from app.exports.workbook import write_xlsx
 from app.fieldwork import services as fieldwork_services
 from app.models.audit import AuditEvent
 from app.models.base import Base
@@ -27,6 +27,7 @@ from app.models.calling import rates_for
 from app.models.cati import Appointment, Call, Case
 from app.models.fieldwork import ContactPhone, Fieldwork, Response, SampleUnit
 from app.models.users import Role
+from app.platform.i18n import translate
 from app.surveys import services as survey_services
 from tests.conftest import SHIPPED, TEST_PASSWORD
 from tests.helpers import page_text

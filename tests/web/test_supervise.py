@@ -48,7 +48,7 @@ def db(app):
 
 
 def add_interviewer(app, username: str, full_name: str, *, active: bool = True) -> int:
-    from app.auth.services import create_user
+    from app.platform.accounts import create_user
 
     with db(app) as session:
         user, _ = create_user(

@@ -49,9 +49,9 @@ from app.domain.questionnaire.answers import answers_from_json
 from app.domain.questionnaire.flow import Flow
 from app.domain.questionnaire.model import Text
 from app.domain.workbooks import SAFE_XLSX_OPTIONS
-from app.interview.definitions import flow_of
 from app.models.fieldwork import Fieldwork, Response, ResponseStatus, SampleUnit
 from app.models.mail import sent_counts
+from app.models.surveys import flow_of
 
 STANDARD_BREAKDOWNS = ("subregion", "entity_type", "powiat", "gmina")
 TOTAL = "total"

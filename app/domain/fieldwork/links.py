@@ -1,4 +1,4 @@
-"""The unguessable tokens of personal, open and test links."""
+"""The secret tokens of personal, open and test links."""
 
 from __future__ import annotations
 
@@ -8,5 +8,5 @@ TOKEN_BYTES = 24  # 192 bits: personal links cannot be guessed
 
 
 def new_token() -> str:
-    """A new URL-safe link token."""
+    """A fresh link token, URL-safe."""
     return secrets.token_urlsafe(TOKEN_BYTES)

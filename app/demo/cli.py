@@ -1,0 +1,60 @@
+"""`ankieta demo` and `ankieta demo-data`: demo accounts, a demo fieldwork, synthetic answers."""
+
+from __future__ import annotations
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+
+@click.command("demo")
+@with_appcontext
+def demo_command() -> None:
+    """Create the demo accounts (one per role) and an open demo fieldwork; print how to start."""
+    from app.demo.services import ensure_demo_accounts, ensure_demo_fieldwork
+    from app.platform.extensions import get_db
+
+    with get_db().session() as session:
+        accounts = ensure_demo_accounts(session)
+        demo = ensure_demo_fieldwork(session, current_app.config["CLOCK"]())
+    click.echo("Demo accounts (user name, password, role):")
+    for username, password, role in accounts:
+        click.echo(f"  {username:<12} {password:<16} {role}")
+    if demo is not None:
+        base = current_app.config["BASE_URL"].rstrip("/")
+        click.echo(f"Demo fieldwork {demo.id}: {demo.title}; personal links, e.g.:")
+        for name, path in demo.links[:3]:
+            click.echo(f"  {base}{path}  ({name})")
+        click.echo(
+            f"Telephone interviews: log in as {demo.interviewer}; {demo.callable} institutions"
+            f" are waiting for a call, and calls are allowed at any hour"
+            f" (calling hours {demo.calling_hours})."
+        )
+
+
+@click.command("demo-data")
+@click.argument("fieldwork_id", type=int)
+@click.option(
+    "--responses", "count", default=50, show_default=True, type=click.IntRange(0, 1_000_000)
+)
+@click.option("--seed", default=0, show_default=True, type=int, help="same seed, same answers")
+@with_appcontext
+def demo_data_command(fieldwork_id: int, count: int, seed: int) -> None:
+    """Add synthetic responses, marked as demo, that obey the questionnaire's logic."""
+    from app.demo.data import create_demo_responses
+    from app.fieldwork import services
+    from app.platform.extensions import get_db
+
+    try:
+        with get_db().session() as session:
+            fieldwork = services.get_fieldwork(session, fieldwork_id)
+            outcome = create_demo_responses(
+                session, fieldwork, count, seed=seed, now=current_app.config["CLOCK"]()
+            )
+    except services.FieldworkError as exc:
+        raise click.ClickException(exc.message.render()) from None
+    click.echo(
+        f"{outcome.created} demo responses created in fieldwork {fieldwork_id} "
+        f"({outcome.complete} complete, {outcome.partial} partial; "
+        f"{outcome.units_added} institutions added to the sample)."
+    )

@@ -1,0 +1,192 @@
+"""Writing a fieldwork's responses to an XLSX workbook: responses, codebook, calls, contacts,
+dispositions and rates, row by row (XlsxWriter's ``constant_memory`` mode)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import xlsxwriter
+from sqlalchemy.orm import Session
+from xlsxwriter.worksheet import Worksheet
+
+from app.domain.outputs.codebook import choice_rows, codebook_rows
+from app.domain.outputs.export import (
+    CELL_MAX_LENGTH,
+    EARLIEST_SPREADSHEET_YEAR,
+    META_COLUMNS,
+    Cell,
+    fit_cell,
+)
+from app.exports.services import (
+    CALL_COLUMNS,
+    CONTACT_COLUMNS,
+    DATE_FORMAT,
+    DATETIME_FORMAT,
+    DISPOSITION_COLUMNS,
+    MAX_WIDTH,
+    MIN_WIDTH,
+    RATE_COLUMNS,
+    WORKBOOK_OPTIONS,
+    ExportOptions,
+    Progress,
+    Translate,
+    _calls,
+    _contact_rows,
+    _disposition_rows,
+    _Plan,
+    _rate_rows,
+    _rows,
+)
+from app.models.fieldwork import Fieldwork
+
+
+class _Sheet:
+    """One worksheet written row by row, with typed cells, widths, frozen header, filter."""
+
+    def __init__(self, book: _Book, name: str, header: Sequence[str], widths: Sequence[int]):
+        self.book = book
+        self.sheet: Worksheet = book.workbook.add_worksheet(name[:31])
+        self.width = len(header)
+        for col, width in enumerate(widths):
+            self.sheet.set_column(col, col, max(MIN_WIDTH, min(MAX_WIDTH, width)))
+        for col, title in enumerate(header):
+            self.sheet.write_string(0, col, title, book.bold)
+        self.sheet.freeze_panes(1, 0)
+        self.row = 0
+
+    def write(self, cells: Sequence[Cell]) -> None:
+        self.row += 1
+        sheet, row, book = self.sheet, self.row, self.book
+        write_string, write_number = sheet.write_string, sheet.write_number
+        value: Any  # dispatched on its exact type below (a bool is no number here)
+        for col, value in enumerate(cells):
+            if value is None:
+                continue
+            kind = type(value)
+            if kind is str:
+                write_string(row, col, value if len(value) <= CELL_MAX_LENGTH else fit_cell(value))
+            elif kind is int or kind is float:
+                write_number(row, col, value)
+            elif (kind is datetime or kind is date) and value.year < EARLIEST_SPREADSHEET_YEAR:
+                write_string(row, col, value.isoformat())  # no date to a spreadsheet
+            elif kind is datetime:
+                sheet.write_datetime(row, col, value, book.datetime)
+            elif kind is date:
+                sheet.write_datetime(row, col, value, book.date)
+            else:
+                write_number(row, col, value)
+
+    def close(self) -> None:
+        self.sheet.autofilter(0, 0, self.row, self.width - 1)
+
+
+class _Book:
+    def __init__(self, path: Path) -> None:
+        self.workbook = xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS)
+        self.bold = self.workbook.add_format({"bold": True})
+        self.date = self.workbook.add_format({"num_format": DATE_FORMAT})
+        self.datetime = self.workbook.add_format({"num_format": DATETIME_FORMAT})
+
+    def sheet(self, name: str, header: Sequence[str], widths: Sequence[int] = ()) -> _Sheet:
+        return _Sheet(self, name, header, list(widths) or [len(h) + 2 for h in header])
+
+
+_TYPE_WIDTH = {"date": 11, "integer": 9, "decimal": 12, "text": 30, "textarea": 40}
+
+
+def _response_widths(plan: _Plan) -> list[int]:
+    meta = {"institution": 40, "started": 16, "completed": 16, "interviewer": 20}
+    widths = [max(meta.get(name, 0), len(name) + 2) for name in META_COLUMNS]
+    for column in plan.columns:
+        widths.append(max(len(column.name) + 2, _TYPE_WIDTH.get(column.value_type.value, 10)))
+    return widths
+
+
+def write_xlsx(
+    session: Session,
+    fieldwork: Fieldwork,
+    path: Path,
+    options: ExportOptions | None = None,
+    *,
+    translate: Translate | None = None,
+    progress: Progress | None = None,
+) -> int:
+    """Write the response workbook to ``path``; returns the number of responses written.
+
+    ``translate`` gives the don't know / refused labels (labels mode) in the export's
+    language; without it they are in English.
+    """
+    options = options or ExportOptions()
+    plan = _Plan(session, fieldwork, options, translate)
+    book = _Book(path)
+    try:
+        responses = book.sheet("Responses", plan.header, _response_widths(plan))
+        for cells in _rows(session, fieldwork, options, plan):
+            responses.write(cells)
+            if progress is not None:
+                progress(1)
+        responses.close()
+
+        languages = plan.languages
+        codebook = book.sheet(
+            "Codebook",
+            [
+                "variable",
+                *(f"label_{lang}" for lang in languages),
+                "type",
+                "group",
+                "relevance",
+                "constraint",
+                "required",
+                "choice_list",
+            ],
+            [20, *(60 for _ in languages), 16, 16, 40, 30, 10, 20],
+        )
+        for entry in codebook_rows(plan.ordered_flows, languages):
+            codebook.write(
+                [
+                    entry.variable,
+                    *entry.labels,
+                    entry.type,
+                    entry.group,
+                    entry.relevance,
+                    entry.constraint,
+                    entry.required,
+                    entry.choice_list,
+                ]
+            )
+        codebook.close()
+
+        choices = book.sheet(
+            "Choices",
+            ["list", "code", *(f"label_{lang}" for lang in languages)],
+            [20, 12, *(60 for _ in languages)],
+        )
+        for list_name, code, labels in choice_rows(plan.ordered_flows, languages):
+            choices.write([list_name, code, *labels])
+        choices.close()
+
+        calls = book.sheet("Calls", CALL_COLUMNS, [14, 40, 20, 16, 16, 16, 16, 30, 11, 40])
+        for cells in _calls(session, fieldwork, plan.language):
+            calls.write(cells)
+        calls.close()
+
+        dispositions = book.sheet("Dispositions", DISPOSITION_COLUMNS, [12, 16, 40, 10])
+        for cells in _disposition_rows(session, fieldwork, plan.language):
+            dispositions.write(cells)
+        dispositions.write([])  # a blank row between the counts and the rates
+        dispositions.write(list(RATE_COLUMNS))
+        for name, value, formula in _rate_rows(session, fieldwork):
+            dispositions.write([name, value, formula])
+        dispositions.close()
+
+        contacts = book.sheet("Contacts", CONTACT_COLUMNS, [14, 40, 12, 16, 14, 10, 10, 10, 10])
+        for cells in _contact_rows(session, fieldwork):
+            contacts.write(cells)
+        contacts.close()
+    finally:
+        book.workbook.close()
+    return responses.row

@@ -1,0 +1,206 @@
+"""`ankieta fieldwork|sample|invitations export`: fieldworks, samples, links on the command line.
+
+The fieldwork group's ``team`` command is app.supervise's, the invitations group's e-mail
+commands app.mailing's: the root (app/cli.py) adds them.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from app.platform.cli import audit_cli, parse_date
+
+
+@click.group("fieldwork", cls=AppGroup)
+def fieldwork_group() -> None:
+    """Fieldworks: a survey version in the field for a period."""
+
+
+@fieldwork_group.command("create")
+@click.argument("survey")
+@click.option("--title", required=True, help="e.g. 'Monitoring KIS 2026'")
+@click.option("--opens", default=None, help="opening date (YYYY-MM-DD or DD.MM.YYYY)")
+@click.option("--closes", default=None, help="closing date (YYYY-MM-DD or DD.MM.YYYY)")
+@click.option("--open-link", is_flag=True, help="also make an open link for anonymous answers")
+def fieldwork_create(
+    survey: str, title: str, opens: str | None, closes: str | None, open_link: bool
+) -> None:
+    """Create a draft fieldwork of SURVEY's latest version; prints the new fieldwork's id."""
+    from app.fieldwork import services
+    from app.platform.extensions import get_db
+
+    try:
+        with get_db().session() as session:
+            fieldwork = services.create_fieldwork(
+                session,
+                survey,
+                title,
+                opens_on=parse_date(opens),
+                closes_on=parse_date(closes),
+                open_link=open_link,
+            )
+            fieldwork_id = fieldwork.id
+            audit_cli(session, "fieldwork.created", fieldwork_id, title=title, survey=survey)
+    except services.FieldworkError as exc:
+        raise click.ClickException(exc.message.render()) from None
+    click.echo(fieldwork_id)
+
+
+@fieldwork_group.command("open")
+@click.argument("fieldwork_id", type=int)
+def fieldwork_open(fieldwork_id: int) -> None:
+    """Open a fieldwork: it starts accepting answers."""
+    _change_state(fieldwork_id, "open")
+
+
+@fieldwork_group.command("close")
+@click.argument("fieldwork_id", type=int)
+def fieldwork_close(fieldwork_id: int) -> None:
+    """Close a fieldwork: it keeps everything and accepts no more answers."""
+    _change_state(fieldwork_id, "close")
+
+
+def _change_state(fieldwork_id: int, action: str) -> None:
+    from app.fieldwork import services
+    from app.platform.extensions import get_db
+
+    try:
+        with get_db().session() as session:
+            fieldwork = services.get_fieldwork(session, fieldwork_id)
+            before = fieldwork.state
+            services.change_state(
+                session,
+                fieldwork,
+                action,
+                current_app.config["CLOCK"](),
+                retention_days=current_app.config["CONTACT_RETENTION_DAYS"],
+            )
+            state = fieldwork.state
+            audit_cli(session, "fieldwork.state_changed", fieldwork_id, state=[before, state])
+    except services.FieldworkError as exc:
+        raise click.ClickException(exc.message.render()) from None
+    click.echo(f"Fieldwork {fieldwork_id} is {state}.")
+
+
+@fieldwork_group.command("upgrade")
+@click.argument("fieldwork_id", type=int)
+@click.option("--to", "number", type=int, required=True, help="the survey's version number")
+@click.option("--dry-run", is_flag=True, help="only show what would happen")
+def fieldwork_upgrade(fieldwork_id: int, number: int, dry_run: bool) -> None:
+    """Move FIELDWORK_ID to a newer version of its definition (links stay the same)."""
+    from app.fieldwork import services, upgrades
+    from app.platform.extensions import get_db
+    from app.platform.i18n import translations
+
+    gettext = translations(current_app.config["BABEL_DEFAULT_LOCALE"]).gettext
+    try:
+        with get_db().session() as session:
+            fieldwork = services.get_fieldwork(session, fieldwork_id)
+            plan = upgrades.plan_upgrade(session, fieldwork, number)
+            for line in upgrades.upgrade_report(plan, gettext):
+                click.echo(line)
+            if not plan.changes.ok:
+                raise click.ClickException(
+                    gettext("The new version is not compatible; nothing changed.")
+                )
+            if dry_run:
+                click.echo(gettext("Dry run: nothing changed."))
+                return
+            detail = plan.audit_detail()
+            upgrades.upgrade(session, plan, current_app.config["CLOCK"]())
+            audit_cli(session, "fieldwork.upgraded", fieldwork_id, **detail)
+    except services.FieldworkError as exc:
+        raise click.ClickException(exc.message.render(gettext)) from None
+    click.echo(
+        gettext("Fieldwork %(id)d now uses version %(n)d.") % {"id": fieldwork_id, "n": number}
+    )
+
+
+@fieldwork_group.command("list")
+def fieldwork_list() -> None:
+    """List fieldworks with their sample size and response counts."""
+    from app.fieldwork import services
+    from app.platform.extensions import get_db
+
+    with get_db().session() as session:
+        rows = services.list_fieldworks(session)
+        if not rows:
+            click.echo("No fieldwork.")
+        for row in rows:
+            fw = row.fieldwork
+            closes = fw.closes_on.strftime("%d.%m.%Y") if fw.closes_on else "-"
+            click.echo(
+                f"{fw.id}\t{fw.title}\t{fw.survey.code} v{fw.survey_version.number}\t{fw.state}\t"
+                f"closes: {closes}\tsample: {row.sample_size}\tpartial: {row.partial}\t"
+                f"complete: {row.complete}"
+            )
+
+
+@click.group("sample", cls=AppGroup)
+def sample_group() -> None:
+    """The institutions sampled for a fieldwork."""
+
+
+@sample_group.command("import")
+@click.argument("fieldwork_id", type=int)
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def sample_import(fieldwork_id: int, path: Path) -> None:
+    """Import a sample file (.xlsx or .csv); a file with any bad row imports nothing."""
+    from app.fieldwork import services
+    from app.platform.extensions import get_db
+
+    try:
+        # checked first, then stored 1,000 rows per transaction: a large file never keeps
+        # the server's logins waiting for the database (all or nothing all the same)
+        outcome = services.import_sample_in_batches(
+            get_db(), fieldwork_id, path.read_bytes(), path.name, current_app.config["CLOCK"]()
+        )
+        if outcome.ok:
+            with get_db().session() as session:
+                audit_cli(
+                    session,
+                    "sample.imported",
+                    fieldwork_id,
+                    file=path.name[:200],
+                    institutions=outcome.imported,
+                )
+    except services.FieldworkError as exc:
+        raise click.ClickException(exc.message.render()) from None
+    if not outcome.ok:
+        click.echo(f"{path}: refused, nothing imported:", err=True)
+        for problem in outcome.problems:
+            click.echo(f"  {problem.render()}", err=True)
+        sys.exit(1)
+    click.echo(f"{outcome.imported} institutions imported into fieldwork {fieldwork_id}.")
+
+
+@click.group("invitations", cls=AppGroup)
+def invitations_group() -> None:
+    """Personal links, and invitations and reminders by e-mail."""
+
+
+@invitations_group.command("export")
+@click.argument("fieldwork_id", type=int)
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--base-url", default=None, help="the site's public address (default: BASE_URL)")
+def invitations_export(fieldwork_id: int, output: Path, base_url: str | None) -> None:
+    """Write the personal links as CSV (UTF-8, ';'-separated, opens in Excel) for mail merge."""
+    from app.fieldwork import services
+    from app.platform.extensions import get_db
+
+    try:
+        with get_db().session() as session:
+            fieldwork = services.get_fieldwork(session, fieldwork_id)
+            data = services.invitation_links_csv(
+                session, fieldwork, base_url or current_app.config["BASE_URL"]
+            )
+            audit_cli(session, "invitations.exported", fieldwork_id)
+    except services.FieldworkError as exc:
+        raise click.ClickException(exc.message.render()) from None
+    output.write_bytes(data)
+    click.echo(f"Links written to {output}.")

@@ -1,1 +1,0 @@
-"""The monitoring report: a workbook of frequency tables, numeric summaries, rates and charts."""

@@ -1,0 +1,1 @@
+"""Web interviewing: the respondent's pages, personal links and the survey preview."""

@@ -1,0 +1,108 @@
+"""`ankieta surveys check|load|list`: questionnaire definitions from the command line.
+
+The checker speaks the questionnaire author's language (``--lang`` or the locale), the
+rest English, like every command.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from app.domain.dates import format_local
+from app.platform.cli import locale_language
+
+
+@click.group("surveys", cls=AppGroup)
+def surveys_group() -> None:
+    """Questionnaire definitions."""
+
+
+@surveys_group.command("check", with_appcontext=False)
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--lang",
+    default=None,
+    type=click.Choice(["en", "pl"]),
+    help="Message language (default: from the locale, LC_ALL/LC_MESSAGES/LANG; else Polish).",
+)
+def surveys_check(paths: tuple[Path, ...], lang: str | None) -> None:
+    """Check definition files and print every problem as FILE:LINE: item NAME: sentence."""
+    from app.domain.questionnaire.check_files import run_check
+
+    lang = lang or locale_language()
+    gettext = None
+    if lang != "en":  # Babel's catalogues only when they are used
+        from app.platform.i18n import translations
+
+        gettext = translations(lang).gettext
+    sys.exit(run_check([str(p) for p in paths], sys.stdout, gettext=gettext))
+
+
+@surveys_group.command("load")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+def surveys_load(paths: tuple[Path, ...]) -> None:
+    """Store definitions as new versions (unchanged files are skipped)."""
+    status = load_surveys(list(paths))
+    if status:
+        sys.exit(status)
+
+
+def load_surveys(paths: list[Path]) -> int:
+    """Load every definition under ``paths``; 1 if any was refused."""
+    from app.platform import audit
+    from app.platform.extensions import get_db
+    from app.surveys import services
+
+    failed = 0
+    files = services.definition_files(paths)
+    for path in files:
+        with get_db().session() as session:
+            outcome = services.load_file(session, path)
+            if not outcome.ok:
+                failed += 1
+                click.echo(f"{path}: refused, nothing stored:", err=True)
+                for problem in outcome.problems:
+                    click.echo(f"  {problem}", err=True)
+                continue
+            survey, version = outcome.survey, outcome.version
+            assert survey is not None and version is not None  # noqa: S101 - ok outcome
+            if outcome.status == "unchanged":
+                click.echo(f"{path}: unchanged ({survey.code} version {version.number})")
+            else:
+                audit.record_cli(
+                    session,
+                    "survey.loaded",
+                    current_app.config["CLOCK"](),
+                    file=path.name,
+                    survey=survey.code,
+                    version=version.number,
+                )
+                click.echo(f"{path}: loaded {survey.code} version {version.number}")
+    if not files:
+        click.echo("No definition files found.")
+    return 1 if failed else 0
+
+
+@surveys_group.command("list")
+def surveys_list() -> None:
+    """List surveys with their versions."""
+    from app.models.surveys import list_surveys
+    from app.platform.extensions import get_db
+
+    with get_db().session() as session:
+        rows = list_surveys(session)
+        if not rows:
+            click.echo("No surveys loaded.")
+        for row in rows:
+            latest = row.latest
+            loaded = format_local(latest.loaded_at) if latest else "-"
+            items = latest.item_count if latest else 0
+            click.echo(
+                f"{row.survey.id}\t{row.survey.code}\t{row.survey.title}\t"
+                f"versions: {row.versions}\titems: {items}\tlatest: {loaded} (Warsaw time)"
+            )
