@@ -5,7 +5,13 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
-from app.models.surveys import Survey, SurveyVersion, list_surveys, questionnaire_of
+from app.models.surveys import (
+    Survey,
+    SurveyVersion,
+    list_surveys,
+    questionnaire_of,
+    version_numbered,
+)
 from app.models.users import Role
 from app.platform.extensions import db_session
 from app.platform.security import roles
@@ -81,7 +87,7 @@ def detail(survey_id: int):
 @bp.route("/<int:survey_id>/versions/<int:number>/source")
 @roles(Role.ANALYST)
 def source(survey_id: int, number: int):
-    version = services.find_version(db_session(), survey_id, number)
+    version = version_numbered(db_session(), survey_id, number)
     if version is None:
         abort(404)
     mimetype = (

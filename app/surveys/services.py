@@ -47,15 +47,6 @@ def definition_files(paths: list[Path]) -> list[Path]:
     return found
 
 
-def find_version(session: Session, survey_id: int, number: int) -> SurveyVersion | None:
-    """Version ``number`` of the survey ``survey_id``, if there is one."""
-    return session.scalar(
-        select(SurveyVersion).where(
-            SurveyVersion.survey_id == survey_id, SurveyVersion.number == number
-        )
-    )
-
-
 def load_file(session: Session, path: Path) -> LoadOutcome:
     """Load the definition in ``path`` (see load_bytes)."""
     return load_bytes(session, path.read_bytes(), path.name)

@@ -3,7 +3,7 @@
 Plain Python: the caller gives a ``Flow`` and the responses as pairs of (clean answers,
 sample variables) — ``Flow.clean_answers`` of each response and the sampled institution's
 ``sample_variables()`` — and gets back tables that a writer (the XLSX workbook in
-``app.reports``) lays out.
+``app.exports.report``) lays out.
 
 Closed questions
     Every select_one, select_multiple and matrix row is one ``ClosedTable``: one row per
