@@ -22,12 +22,12 @@ from app.models.fieldwork import Response
 from app.models.users import Role
 from tests.browser.conftest import LiveServer
 from tests.conftest import TEST_PASSWORD, FakeClock
-from tests.web.test_respond_walks import SCENARIOS
+from tests.respond.test_respond_walks import SCENARIOS
 
 SURVEY = "owes_polroczne"
 _serial = itertools.count(1)
 
-# The scenario's answers (as in tests/web/test_cati_screens.py), plus the questions it
+# The scenario's answers (as in tests/cati/test_cati_screens.py), plus the questions it
 # leaves to a generic value, so that every answer here is given on purpose.
 ANSWERS: dict[str, Any] = {
     **SCENARIOS[SURVEY].answers,
