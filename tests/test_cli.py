@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.models.surveys import Survey, SurveyVersion
 from app.models.users import User
+from tests.support import SHIPPED, count_rows
 
 MINIMAL = """\
 settings:
@@ -18,11 +19,6 @@ survey:
     name: liczba
     label: Ile?
 """
-
-
-def _count(app, model) -> int:
-    with app.extensions["ankieta.db"].session() as session:
-        return session.scalar(select(func.count()).select_from(model))
 
 
 def test_users_create_prints_a_one_time_password(app, runner) -> None:
@@ -41,7 +37,7 @@ def test_users_create_with_an_unknown_role_is_one_line_and_changes_nothing(app, 
     assert result.output.strip().splitlines() == [
         "Error: Unknown role superuser; choose one of: admin, analyst, supervisor, interviewer."
     ]
-    assert _count(app, User) == 0
+    assert count_rows(app, User) == 0
 
 
 def test_users_create_refuses_a_duplicate(runner) -> None:
@@ -55,7 +51,7 @@ def test_demo_accounts_are_created_once_and_work(app, runner, client, auth) -> N
     first = runner.invoke(args=["demo"])
     second = runner.invoke(args=["demo"])
     assert first.exit_code == 0 and second.exit_code == 0
-    assert _count(app, User) == 4
+    assert count_rows(app, User) == 4
     for username in ("admin", "analityk", "koordynator", "ankieter"):
         assert username in first.output
         assert auth.login(username, "ankieta-demo").status_code == 302
@@ -74,7 +70,7 @@ def test_surveys_load_stores_versions_by_content(app, runner, tmp_path: Path) ->
     path.write_text(MINIMAL.replace("Ile?", "Ile osób?"), encoding="utf-8")
     changed = runner.invoke(args=["surveys", "load", str(path)])
     assert "loaded proba version 2" in changed.output
-    assert _count(app, Survey) == 1 and _count(app, SurveyVersion) == 2
+    assert count_rows(app, Survey) == 1 and count_rows(app, SurveyVersion) == 2
     listing = runner.invoke(args=["surveys", "list"])
     assert "proba\tPróba\tversions: 2\titems: 1" in listing.output
 
@@ -86,18 +82,18 @@ def test_surveys_load_refuses_a_broken_definition_and_stores_nothing(app, runner
     assert result.exit_code == 1
     assert "zla.yaml: refused, nothing stored:" in result.output
     assert "integr" in result.output
-    assert _count(app, Survey) == 0
+    assert count_rows(app, Survey) == 0
 
 
 def test_init_migrates_and_loads_every_shipped_survey(app, runner) -> None:
     shipped = sorted(Path(app.config["SURVEYS_DIR"]).glob("*.yaml"))
     result = runner.invoke(args=["init"])
     assert result.exit_code == 0, result.output
-    assert _count(app, Survey) == len(shipped) >= 4
+    assert count_rows(app, Survey) == len(shipped) >= 4
     again = runner.invoke(args=["init"])
     assert again.exit_code == 0
     assert again.output.count("unchanged") == len(shipped)
-    assert _count(app, SurveyVersion) == len(shipped)
+    assert count_rows(app, SurveyVersion) == len(shipped)
 
 
 def test_demo_sets_up_an_open_fieldwork_once_after_init(app, runner, client) -> None:
@@ -108,8 +104,8 @@ def test_demo_sets_up_an_open_fieldwork_once_after_init(app, runner, client) -> 
     first = runner.invoke(args=["demo"])
     second = runner.invoke(args=["demo"])
     assert first.exit_code == 0 and second.exit_code == 0, first.output
-    assert _count(app, Fieldwork) == 1
-    assert _count(app, SampleUnit) == 10 + DEMO_PHONE_CASES
+    assert count_rows(app, Fieldwork) == 1
+    assert count_rows(app, SampleUnit) == 10 + DEMO_PHONE_CASES
     link = next(line.split()[0] for line in first.output.splitlines() if "/r/" in line)
     path = link[link.index("/r/") :]
     start = client.get(path)
@@ -118,8 +114,6 @@ def test_demo_sets_up_an_open_fieldwork_once_after_init(app, runner, client) -> 
 
 
 def _load_shipped(runner, name: str = "owes_polroczne") -> None:
-    from tests.conftest import SHIPPED
-
     assert runner.invoke(args=["surveys", "load", str(SHIPPED / f"{name}.yaml")]).exit_code == 0
 
 
@@ -169,7 +163,7 @@ def test_sample_import_all_or_nothing_and_links_export(app, runner, tmp_path: Pa
     assert refused.exit_code == 1
     assert "refused, nothing imported" in refused.output
     assert "row 3" in refused.output
-    assert _count(app, SampleUnit) == 0
+    assert count_rows(app, SampleUnit) == 0
     good = tmp_path / "dobra.csv"
     good.write_text(
         "id;nazwa;telefon\nA1;OWES Rybnik;032 123 45 67\nA2;OWES Żywiec;+48 33 111 22 33\n", "utf-8"
@@ -200,8 +194,6 @@ def test_sample_import_all_or_nothing_and_links_export(app, runner, tmp_path: Pa
 def test_surveys_check_passes_every_shipped_definition_and_fails_a_broken_one(
     runner, tmp_path: Path
 ) -> None:
-    from tests.conftest import SHIPPED
-
     shipped = sorted(str(p) for p in SHIPPED.glob("*.yaml"))
     assert len(shipped) == 4
     result = runner.invoke(args=["surveys", "check", *shipped])

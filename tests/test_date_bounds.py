@@ -11,14 +11,10 @@ from app.models.cati import Appointment
 from app.models.fieldwork import Fieldwork
 from app.models.jobs import ExportJob
 from app.models.users import Role
-from tests.support.files import page_text
+from tests.support import database, page_text
 
 RANGE = "Podaj datę od 01.01.1900 do 31.12.2100."
 OUT_OF_RANGE = ["01.01.0001", "31.12.1899", "31.12.9999"]
-
-
-def _db(app):
-    return app.extensions["ankieta.db"]
 
 
 @pytest.mark.parametrize("day", OUT_OF_RANGE)
@@ -40,7 +36,7 @@ def test_an_appointment_outside_the_range_is_refused_clearly(
     )
     assert refused.status_code == 400
     assert RANGE in page_text(refused)
-    with _db(app).session() as session:
+    with database(app).session() as session:
         assert session.scalar(select(func.count()).select_from(Appointment)) == 0
 
 
@@ -62,7 +58,7 @@ def test_date_filters_and_settings_outside_the_range_are_refused_clearly(
         f"/fieldwork/{fieldwork_id}/retention", data={"until": day}, follow_redirects=True
     )
     assert RANGE in page_text(retention)
-    with _db(app).session() as session:
+    with database(app).session() as session:
         assert session.get(Fieldwork, fieldwork_id).retain_contacts_until is None
         assert session.scalar(select(func.count()).select_from(ExportJob)) == 0
 

@@ -16,9 +16,8 @@ from sqlalchemy import select
 from app.models.cati import Call, Case
 from app.models.fieldwork import Response
 from app.models.users import Role
-from tests.conftest import unit_token
 from tests.respond.test_respond_walks import SCENARIOS, Respondent, fill, parse_form
-from tests.support.files import page_text
+from tests.support import database, page_text, unit_token
 
 SHIPPED_BROKEN = """settings:
   id: proba
@@ -30,14 +29,10 @@ survey:
 """
 
 
-def _db(app):
-    return app.extensions["ankieta.db"]
-
-
 def _take_case(client, app, fieldwork_id: int) -> int:
     taken = client.post(f"/cati/{fieldwork_id}/next", data={})
     case_id = int(re.search(r"/cati/case/(\d+)", taken.location).group(1))
-    with _db(app).session() as session:
+    with database(app).session() as session:
         phone_id = session.get(Case, case_id).sample_unit.phones[0].id
     client.post(f"/cati/case/{case_id}/dial", data={"phone_id": str(phone_id)})
     return case_id
@@ -78,7 +73,7 @@ def test_d2_a_broken_off_interview_cannot_be_coded_complete_and_break_off_is_off
     refused = client.post(f"/cati/case/{case_id}/outcome", data={"outcome": "complete"})
     assert refused.status_code == 400
     assert "nie został dokończony" in page_text(refused)
-    with _db(app).session() as session:
+    with database(app).session() as session:
         case = session.get(Case, case_id)
         assert not case.is_final and case.disposition_code != "1.1"
         assert session.scalar(select(Call).where(Call.case_id == case_id)).outcome_id is None
@@ -102,7 +97,7 @@ def test_d2_a_submitted_response_cannot_be_coded_as_a_non_contact(
     fieldwork_id = make_fieldwork("owes_polroczne", units=[("O-1", "OWES Rybnik", {})])
     online = Respondent(app.test_client(), unit_token(app, fieldwork_id, "O-1"), fieldwork_id)
     online.walk(SCENARIOS["owes_polroczne"].answers)
-    with _db(app).session() as session:
+    with database(app).session() as session:
         assert session.scalar(select(Response)).is_complete
         case_id = session.scalar(select(Case.id).where(Case.fieldwork_id == fieldwork_id))
     login_as(Role.SUPERVISOR)  # a supervisor may open any case
@@ -110,7 +105,7 @@ def test_d2_a_submitted_response_cannot_be_coded_as_a_non_contact(
         refused = client.post(f"/cati/case/{case_id}/outcome", data={"outcome": outcome})
         assert refused.status_code == 400, outcome
         assert "nie może być zapisana jako brak kontaktu" in page_text(refused)
-    with _db(app).session() as session:
+    with database(app).session() as session:
         case = session.get(Case, case_id)
         assert case.disposition_code == "1.1"
 
@@ -134,7 +129,7 @@ def test_d3_the_response_viewer_shows_dont_know_and_refused_answers(
         )
         assert sent.status_code == 302, page_text(sent)[:300]
         location = sent.location
-    with _db(app).session() as session:
+    with database(app).session() as session:
         response_id = session.scalar(select(Response.id))
     auth.logout()
     login_as(Role.ANALYST)
@@ -192,7 +187,7 @@ def test_d10_appointment_errors_say_what_is_wrong_and_late_hours_are_warned(
     index = page_text(client.get(late.location))
     assert "17.03.2026 22:00 wypada poza godzinami dzwonienia" in index
 
-    with _db(app).session() as session:
+    with database(app).session() as session:
         assert session.scalar(select(Call).where(Call.case_id == case_id)).outcome_id is not None
 
 
@@ -215,7 +210,7 @@ def test_d9_the_audit_log_names_fieldworks_people_states_and_actions(
 ):
     fieldwork_id = make_fieldwork(state="draft", title="Monitoring CIS 2026")
     interviewer = make_user("ankieterka", Role.INTERVIEWER)
-    with _db(app).session() as session:
+    with database(app).session() as session:
         from app.models.users import User
 
         session.get(User, interviewer.id).full_name = "Anna Nowak"
@@ -285,7 +280,7 @@ def test_d9_the_case_screen_groups_phone_numbers_and_names_sample_variables(
     fieldwork_id = make_fieldwork(
         units=[("K-01", "Klub w Żorach", {"phone": "0321111101"})], state="draft"
     )
-    with _db(app).session() as session:
+    with database(app).session() as session:
         from app.models.fieldwork import SampleUnit
 
         unit = session.scalar(select(SampleUnit))
@@ -324,7 +319,7 @@ def test_d8_save_later_says_which_typed_answers_were_not_saved(app, make_fieldwo
         " a rokiem, którego dotyczą dane." in text
     )
     assert f'href="/r/{respondent.token}/p/a"' in saved.get_data(as_text=True)
-    with _db(app).session() as session:
+    with database(app).session() as session:
         answers = session.scalar(select(Response)).answers
         assert answers["a1"] == "kis" and "a4" not in answers
 
@@ -368,7 +363,7 @@ def test_d13_surveys_list_prints_warsaw_time(app, runner, make_fieldwork):
     from app.models.surveys import SurveyVersion
 
     make_fieldwork()
-    with _db(app).session() as session:
+    with database(app).session() as session:
         loaded_at = session.scalar(select(SurveyVersion.loaded_at))
     warsaw = loaded_at.astimezone(ZoneInfo("Europe/Warsaw")).strftime("%d.%m.%Y %H:%M")
     utc = loaded_at.astimezone(UTC).strftime("%d.%m.%Y %H:%M")
@@ -388,7 +383,7 @@ def test_d13_the_demo_lets_a_newcomer_try_phone_interviews_at_any_hour(
     assert "Telephone interviews: log in as ankieter;" in shown.output
     waiting = int(re.search(r"; (\d+) institutions are waiting for a call", shown.output)[1])
     assert waiting >= 10
-    with _db(app).session() as session:
+    with database(app).session() as session:
         from app.models.fieldwork import Fieldwork
 
         fieldwork_id = session.scalar(select(Fieldwork.id))
@@ -434,7 +429,7 @@ def test_d7_a_file_being_prepared_shows_a_percentage_and_names_say_the_options(
 
     fieldwork_id = make_fieldwork()
     analyst = login_as(Role.ANALYST)
-    with _db(app).session() as session:
+    with database(app).session() as session:
         fieldwork = session.get(Fieldwork, fieldwork_id)
         options = jobs.ReportOptions(by="subregion", include_partial=True).to_json()
         job, _new = jobs.create_job(session, fieldwork, analyst.id, jobs.REPORT, options, clock())

@@ -49,9 +49,8 @@ from app.models.fieldwork import Fieldwork, FieldworkInterviewer, Response, Samp
 from app.models.users import Role
 from app.platform.security import access_rule
 from app.surveys.services import flow_of
-from tests.conftest import TEST_PASSWORD, unit_token
 from tests.respond.test_respond_walks import SCENARIOS, Respondent
-from tests.support.files import page_text
+from tests.support import TEST_PASSWORD, page_text, unit_token
 
 PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "ci")
 # (examples for an identity the route admits, examples for one it refuses)

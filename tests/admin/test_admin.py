@@ -7,7 +7,7 @@ import re
 from sqlalchemy import select
 
 from app.models.users import Role, User
-from tests.support.files import page_text
+from tests.support import page_text
 
 
 def _user(app, username: str) -> User | None:

@@ -7,13 +7,14 @@ import time
 
 import pyreadstat
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.models.audit import AuditEvent
 from app.models.fieldwork import SampleUnit
 from app.models.tokens import ApiToken, TokenScope
 from app.models.users import Role
 from app.tokens.services import create_token, hash_token
+from tests.support import count_rows
 
 PROBLEM = "application/problem+json"
 
@@ -42,11 +43,6 @@ def fieldwork_id(app, runner, make_fieldwork):
     result = runner.invoke(args=["demo-data", str(fieldwork), "--responses", "10", "--seed", "2"])
     assert result.exit_code == 0, result.output
     return fieldwork
-
-
-def _count(app, model) -> int:
-    with app.extensions["ankieta.db"].session() as session:
-        return session.scalar(select(func.count()).select_from(model))
 
 
 # --- tokens ---------------------------------------------------------------------------------
@@ -120,26 +116,26 @@ def test_an_interviewer_s_token_cannot_read_responses(app, client, make_token, f
 
 def test_a_read_only_token_cannot_change_anything(app, client, make_token, fieldwork_id):
     headers = make_token(Role.ANALYST, TokenScope.READ)
-    before = _count(app, SampleUnit)
+    before = count_rows(app, SampleUnit)
     response = client.post(
         f"/api/v1/fieldworks/{fieldwork_id}/sample",
         json={"rows": [{"external_id": "N-1", "name": "Nowa"}]},
         headers=headers,
     )
     assert response.status_code == 403 and response.mimetype == PROBLEM
-    assert _count(app, SampleUnit) == before
+    assert count_rows(app, SampleUnit) == before
 
 
 def test_the_session_cookie_alone_never_opens_the_api(
     app, client, login_as, fieldwork_id, make_token
 ):
     login_as(Role.ADMIN)
-    before = _count(app, SampleUnit)
+    before = count_rows(app, SampleUnit)
     rows = {"rows": [{"external_id": "N-1", "name": "Nowa"}]}
     response = client.post(f"/api/v1/fieldworks/{fieldwork_id}/sample", json=rows)
     assert response.status_code == 401
     assert client.get("/api/v1/surveys").status_code == 401
-    assert _count(app, SampleUnit) == before
+    assert count_rows(app, SampleUnit) == before
     # and the API needs no CSRF token with a real one
     response = client.post(
         f"/api/v1/fieldworks/{fieldwork_id}/sample", json=rows, headers=make_token(Role.ANALYST)
@@ -263,7 +259,7 @@ def test_sample_import_is_all_or_nothing_with_rows_and_columns(
 ):
     headers = make_token()
     url = f"/api/v1/fieldworks/{fieldwork_id}/sample"
-    before = _count(app, SampleUnit)
+    before = count_rows(app, SampleUnit)
     rows = [
         {"external_id": "N-1", "name": "Nowa spółdzielnia", "email": "biuro@example.pl"},
         {"external_id": "N-2", "name": "Druga", "email": "nie-adres"},
@@ -274,7 +270,7 @@ def test_sample_import_is_all_or_nothing_with_rows_and_columns(
     errors = response.get_json()["errors"]
     assert any(e["row"] == 2 and e["column"] == "email" for e in errors), errors
     assert all(e["message"] for e in errors)
-    assert _count(app, SampleUnit) == before
+    assert count_rows(app, SampleUnit) == before
     # the same file through the upload endpoint: rows as the file's (1: the header)
     csv = "external_id;name;email\nN-1;Nowa;biuro@example.pl\nN-2;Druga;nie-adres\n"
     response = client.post(
@@ -287,7 +283,7 @@ def test_sample_import_is_all_or_nothing_with_rows_and_columns(
     assert any(e["row"] == 3 and e["column"] == "email" for e in response.get_json()["errors"])
     ok = client.post(url, json={"rows": rows[:1]}, headers=headers)
     assert ok.status_code == 201 and ok.get_json() == {"imported": 1}
-    assert _count(app, SampleUnit) == before + 1
+    assert count_rows(app, SampleUnit) == before + 1
     invalid = client.post(url, json={"rows": "x"}, headers=headers)
     assert invalid.status_code == 422 and invalid.get_json()["errors"][0]["field"] == "rows"
 
@@ -360,7 +356,7 @@ def test_a_failed_write_is_a_500_problem_undone_and_still_audited(
 
     monkeypatch.setattr(routes.fieldwork_services, "import_sample", broken)
     headers = make_token()
-    before = _count(app, SampleUnit)
+    before = count_rows(app, SampleUnit)
     response = client.post(
         f"/api/v1/fieldworks/{fieldwork_id}/sample",
         json={"rows": [{"external_id": "N-1", "name": "Nowa"}]},
@@ -368,7 +364,7 @@ def test_a_failed_write_is_a_500_problem_undone_and_still_audited(
     )
     assert response.status_code == 500 and response.mimetype == PROBLEM
     assert "boom" not in response.get_data(as_text=True)
-    assert _count(app, SampleUnit) == before
+    assert count_rows(app, SampleUnit) == before
     with app.extensions["ankieta.db"].session() as session:
         statuses = session.scalars(
             select(AuditEvent.detail).where(AuditEvent.action == "api.used")

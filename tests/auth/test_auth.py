@@ -9,8 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from app.models.users import Role, User
-from tests.conftest import TEST_PASSWORD, Auth
-from tests.support.files import page_text
+from tests.support import TEST_PASSWORD, Auth, page_text
 
 
 def _stored_user(app, username: str) -> User:

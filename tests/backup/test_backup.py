@@ -25,6 +25,7 @@ from app.models.cati import Call, Outcome
 from app.models.fieldwork import Fieldwork, Response
 from app.models.users import User
 from app.platform import migrate
+from tests.support import database
 
 SURVEY = Path(__file__).resolve().parents[2] / "surveys" / "monitoring_cis_kis.yaml"
 
@@ -32,12 +33,8 @@ SURVEY = Path(__file__).resolve().parents[2] / "surveys" / "monitoring_cis_kis.y
 # --- helpers ------------------------------------------------------------------------------
 
 
-def _db(app: Flask):
-    return app.extensions["ankieta.db"]
-
-
 def _backend(app: Flask) -> str:
-    return _db(app).engine.dialect.name
+    return database(app).engine.dialect.name
 
 
 def snapshot(url: str) -> dict[str, list[tuple]]:
@@ -64,7 +61,7 @@ def build_database(app: Flask, runner, clock) -> None:
     assert loaded.exit_code == 0, loaded.output
     demo = runner.invoke(args=["demo"])
     assert demo.exit_code == 0, demo.output
-    with _db(app).session() as session:
+    with database(app).session() as session:
         fieldwork = session.scalar(select(Fieldwork))
         interviewer = session.scalar(select(User).where(User.username == "ankieter"))
         supervisor = session.scalar(select(User).where(User.username == "koordynator"))
@@ -89,13 +86,13 @@ def build_database(app: Flask, runner, clock) -> None:
             )
             now += timedelta(minutes=65)  # past the retry delay of a temporary outcome
         log_action(session, fieldwork, supervisor.id, "set_priority", now, case_id=claim.case.id)
-    counts = {name: len(rows) for name, rows in snapshot(_db(app).url).items()}
+    counts = {name: len(rows) for name, rows in snapshot(database(app).url).items()}
     for table in ("user_account", "sample_unit", "response", "call", "appointment", "outcome"):
         assert counts[table] > 0, table
 
 
 def change_everything(app: Flask, runner) -> None:
-    with _db(app).session() as session:
+    with database(app).session() as session:
         session.execute(delete(Call))
         session.execute(delete(Response).where(Response.id % 2 == 0))
         session.execute(update(User).values(full_name="Zmieniono"))
@@ -112,7 +109,7 @@ def _rows(url: str) -> dict[str, list[tuple]]:
 
 @pytest.mark.db
 def test_backup_then_restore_brings_back_every_row(app, runner, clock, tmp_path) -> None:
-    url = _db(app).url
+    url = database(app).url
     build_database(app, runner, clock)
     at_backup = snapshot(url)
     target = tmp_path / "nightly.backup"
@@ -139,13 +136,13 @@ def test_backup_then_restore_brings_back_every_row(app, runner, clock, tmp_path)
 
     postgresql = _backend(app) == "postgresql"
     if postgresql:  # a table the backup does not have is left alone, and the user is told
-        with _db(app).session() as session:
+        with database(app).session() as session:
             session.execute(text("CREATE TABLE scratch_notes (id integer)"))
     try:
         restored = runner.invoke(args=["restore", str(target), "--yes"])
     finally:
         if postgresql:
-            with _db(app).session() as session:
+            with database(app).session() as session:
                 session.execute(text("DROP TABLE IF EXISTS scratch_notes"))
     assert restored.exit_code == 0, restored.output
     assert f"Restored {target}" in restored.output
@@ -177,7 +174,7 @@ def built(app, runner, clock, tmp_path):
     target = tmp_path / "ankieta.backup"
     made = runner.invoke(args=["backup", "-o", str(target)])
     assert made.exit_code == 0, made.output
-    return _db(app).url, target, snapshot(_db(app).url)
+    return database(app).url, target, snapshot(database(app).url)
 
 
 @pytest.mark.db
@@ -276,7 +273,7 @@ def test_restore_refuses_a_backup_from_a_newer_version(app, runner, built, tmp_p
         connection.close()
     else:
         # a database at an unknown revision, dumped with pg_dump
-        with _db(app).session() as session:
+        with database(app).session() as session:
             session.execute(text("UPDATE alembic_version SET version_num = 'ffffffffffff'"))
         newer = tmp_path / "newer.backup"
         assert runner.invoke(args=["backup", "-o", str(newer)]).exit_code == 0
@@ -330,7 +327,7 @@ USER_INSERT = (
 def test_sqlite_backup_during_an_open_write_keeps_only_committed_rows(
     app, runner, tmp_path
 ) -> None:
-    path = Path(_db(app).engine.url.database)
+    path = Path(database(app).engine.url.database)
     writer = sqlite3.connect(path, isolation_level=None, timeout=30)
     try:
         writer.execute("PRAGMA journal_mode=WAL")
@@ -359,7 +356,7 @@ def test_sqlite_backup_during_an_open_write_keeps_only_committed_rows(
 def test_sqlite_backups_taken_while_another_connection_writes_are_consistent(
     app, runner, tmp_path
 ) -> None:
-    path = Path(_db(app).engine.url.database)
+    path = Path(database(app).engine.url.database)
     stop = threading.Event()
     written: list[int] = []
     errors: list[BaseException] = []
@@ -412,7 +409,7 @@ def test_sqlite_backups_taken_while_another_connection_writes_are_consistent(
 def test_sqlite_restore_of_an_older_schema_says_to_upgrade(app, runner, tmp_path) -> None:
     from alembic.script import ScriptDirectory
 
-    url = _db(app).url
+    url = database(app).url
     scripts = ScriptDirectory.from_config(migrate.alembic_config(url))
     first = list(scripts.walk_revisions())[-1].revision
     old_db = tmp_path / "old.db"
@@ -431,10 +428,10 @@ def test_sqlite_restore_of_an_older_schema_says_to_upgrade(app, runner, tmp_path
 @pytest.mark.db
 @SQLITE_ONLY
 def test_sqlite_restore_refuses_a_sqlite_file_that_is_not_ankieta(app, runner, tmp_path) -> None:
-    before = snapshot(_db(app).url)
+    before = snapshot(database(app).url)
     stranger = tmp_path / "stranger.db"
     with sqlite3.connect(stranger) as connection:
         connection.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)")
     connection.close()
     _refused(runner, ["restore", str(stranger), "--yes"], "is not an Ankieta database")
-    assert snapshot(_db(app).url) == before
+    assert snapshot(database(app).url) == before

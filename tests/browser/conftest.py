@@ -28,7 +28,7 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 
 from app import create_app
 from app.platform import migrate
-from tests.conftest import SHIPPED, TEST_PASSWORD, FakeClock
+from tests.support import SHIPPED, TEST_PASSWORD, FakeClock, unavailable
 
 CHROMIUM = Path(os.environ.get("ANKIETA_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
@@ -43,15 +43,8 @@ CHROMIUM_ARGS = [
 ]
 AXE = Path(__file__).resolve().parent / "node_modules" / "axe-core" / "axe.min.js"
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 UNITS_PER_SURVEY = 24
 SHIPPED_SURVEYS = sorted(path.stem for path in SHIPPED.glob("*.yaml"))
-
-
-def _unavailable(reason: str) -> None:
-    if IN_CI:
-        pytest.fail(f"{reason} (CI=true: the browser tests must run)", pytrace=False)
-    pytest.skip(reason)
 
 
 # --- the server ----------------------------------------------------------------------------
@@ -177,11 +170,11 @@ def live_clock(live_server: LiveServer) -> Iterator[FakeClock]:
 def browser():
     """Debian's Chromium, headless, launched once for the run."""
     if not CHROMIUM.exists():
-        _unavailable(f"{CHROMIUM} is missing: apt-get install chromium")
+        unavailable(f"{CHROMIUM} is missing: apt-get install chromium (make browser-deps)")
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        _unavailable("playwright is not installed: pip install -e '.[test]'")
+        unavailable("playwright is not installed: pip install -e '.[test]'")
     playwright = sync_playwright().start()
     try:
         chromium = playwright.chromium.launch(
@@ -215,7 +208,7 @@ def page(context):
 @pytest.fixture(scope="session")
 def axe_source() -> str:
     if not AXE.exists():
-        _unavailable(f"{AXE} is missing: npm ci --prefix tests/browser")
+        unavailable(f"{AXE} is missing: npm ci --prefix tests/browser (make browser-deps)")
     return AXE.read_text(encoding="utf-8")
 
 

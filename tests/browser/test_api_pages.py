@@ -11,7 +11,7 @@ from app.auth.services import create_user
 from app.models.users import Role
 from tests.browser.test_csp import Watch, watch  # noqa: F401 - the fixture
 from tests.browser.test_interviewer import log_in
-from tests.conftest import TEST_PASSWORD
+from tests.support import TEST_PASSWORD
 
 
 def test_token_page_and_api_reference(page, live_server, assert_accessible, watch: Watch):  # noqa: F811

@@ -21,8 +21,8 @@ from app.models.cati import Appointment, Call, Case
 from app.models.fieldwork import Response
 from app.models.users import Role
 from tests.browser.conftest import LiveServer
-from tests.conftest import TEST_PASSWORD, FakeClock
 from tests.respond.test_respond_walks import SCENARIOS
+from tests.support import TEST_PASSWORD, FakeClock
 
 SURVEY = "owes_polroczne"
 _serial = itertools.count(1)

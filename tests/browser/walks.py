@@ -24,7 +24,7 @@ from app.domain.questionnaire.definition import load_definition
 from app.domain.questionnaire.flow import DONT_KNOW, Flow, Missing, Mode, Variable, VariableKind
 from app.domain.questionnaire.model import Item, ItemType
 from app.domain.questionnaire.synthetic import generate_answers
-from tests.conftest import SHIPPED, TEST_PASSWORD
+from tests.support import SHIPPED, TEST_PASSWORD
 
 TODAY = date(2026, 3, 16)  # the live server's clock (Monday 16 March 2026)
 SAMPLE = {"name": "Jednostka testowa", "entity_type": "CIS", "subregion": "południowy"}

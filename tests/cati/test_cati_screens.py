@@ -10,11 +10,7 @@ from app.models.cati import Appointment, Call, Case
 from app.models.fieldwork import Response
 from app.models.users import Role
 from tests.respond.test_respond_walks import SCENARIOS, fill, parse_form
-from tests.support.files import page_text
-
-
-def _db(app):
-    return app.extensions["ankieta.db"]
+from tests.support import database, page_text
 
 
 def _take_next(client, fieldwork_id: int):
@@ -26,7 +22,7 @@ def _case_id(response) -> int:
 
 
 def _dial(client, app, case_id: int):
-    with _db(app).session() as session:
+    with database(app).session() as session:
         phone_id = session.get(Case, case_id).sample_unit.phones[0].id
     return client.post(f"/cati/case/{case_id}/dial", data={"phone_id": str(phone_id)})
 
@@ -46,7 +42,7 @@ def test_next_case_dial_and_no_answer_then_the_case_waits(
     assert _dial(client, app, case_id).status_code == 302
     recorded = client.post(f"/cati/case/{case_id}/outcome", data={"outcome": "no_answer"})
     assert recorded.status_code == 302
-    with _db(app).session() as session:
+    with database(app).session() as session:
         case = session.get(Case, case_id)
         assert case.attempts == 1 and case.claimed_by_id is None and not case.is_final
         assert case.next_callable_at > clock()
@@ -102,7 +98,7 @@ def test_appointment_is_booked_and_handed_out_when_due(
         },
     )
     assert booked.status_code == 302, page_text(booked)
-    with _db(app).session() as session:
+    with database(app).session() as session:
         appointment = session.scalar(select(Appointment))
         assert appointment.with_whom == "p. Kowalska" and appointment.status == "pending"
         assert appointment.starts_at.isoformat() == "2026-03-17T09:00:00+00:00"  # 10:00 Warsaw
@@ -139,7 +135,7 @@ def test_phone_interview_runs_question_by_question_and_completes_the_case(
         assert sent.status_code == 302, page_text(sent)[:500]
         location = sent.location
     assert screens > 4  # question by question (field-list groups are one screen)
-    with _db(app).session() as session:
+    with database(app).session() as session:
         case = session.get(Case, case_id)
         assert case.is_final and case.disposition_code == "1.1"
         response = session.scalar(select(Response))
@@ -167,8 +163,8 @@ def test_started_online_finished_by_phone_is_one_response(
     join_team, app, client, make_fieldwork, login_as
 ):
     from app.models.fieldwork import SampleUnit
-    from tests.conftest import unit_token
     from tests.respond.test_respond_walks import Respondent
+    from tests.support import unit_token
 
     fieldwork_id = make_fieldwork("owes_polroczne", units=[("O-1", "OWES Rybnik", {})])
     answers = SCENARIOS["owes_polroczne"].answers
@@ -182,7 +178,7 @@ def test_started_online_finished_by_phone_is_one_response(
     assert resumed.status_code == 200
     assert "/interview/a" not in resumed.request.path  # page A was answered online
     _interview_to_the_end(client, case_id, answers)
-    with _db(app).session() as session:
+    with database(app).session() as session:
         responses = session.scalars(select(Response)).all()
         assert len(responses) == 1
         assert responses[0].via_web and responses[0].via_phone and responses[0].status == "complete"
@@ -196,8 +192,8 @@ def test_started_online_finished_by_phone_is_one_response(
 def test_started_by_phone_finished_online_leaves_the_queue(
     join_team, app, client, make_fieldwork, login_as
 ):
-    from tests.conftest import unit_token
     from tests.respond.test_respond_walks import Respondent
+    from tests.support import unit_token
 
     fieldwork_id = make_fieldwork("owes_polroczne", units=[("O-1", "OWES Rybnik", {})])
     answers = SCENARIOS["owes_polroczne"].answers
@@ -220,7 +216,7 @@ def test_started_by_phone_finished_online_leaves_the_queue(
     online = Respondent(app.test_client(), unit_token(app, fieldwork_id, "O-1"), fieldwork_id)
     seen, last = online.walk(answers)
     assert last is None and seen[0] != "a"  # resumed after the page answered by phone
-    with _db(app).session() as session:
+    with database(app).session() as session:
         response = session.scalar(select(Response))
         assert response.via_phone and response.via_web and response.status == "complete"
         case = session.get(Case, case_id)

@@ -12,12 +12,13 @@ import time
 
 import openpyxl
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.exports import jobs
 from app.models.audit import AuditEvent
 from app.models.jobs import ExportChunk, ExportJob
 from app.models.users import Role
+from tests.support import count_rows
 from tests.support.files import prepare_file, wait_for_file
 
 
@@ -28,11 +29,6 @@ def fieldwork_id(app, runner, make_fieldwork):
     result = runner.invoke(args=["demo-data", str(fieldwork), "--responses", "30", "--seed", "1"])
     assert result.exit_code == 0, result.output
     return fieldwork
-
-
-def _count(app, model) -> int:
-    with app.extensions["ankieta.db"].session() as session:
-        return session.scalar(select(func.count()).select_from(model))
 
 
 class Gate:
@@ -103,7 +99,7 @@ def test_a_double_click_reuses_the_job_being_prepared(
     gate.release.set()
     assert wait_for_file(client, first.headers["Location"])["state"] == "done"
     assert wait_for_file(client, other.headers["Location"])["state"] == "done"
-    assert _count(app, ExportJob) == 2
+    assert count_rows(app, ExportJob) == 2
 
 
 def test_large_file_is_stored_in_chunks_and_sent_whole(
@@ -112,7 +108,7 @@ def test_large_file_is_stored_in_chunks_and_sent_whole(
     monkeypatch.setattr(jobs, "CHUNK_BYTES", 4096)
     login_as(Role.ANALYST)
     body = prepare_file(client, fieldwork_id)
-    assert _count(app, ExportChunk) == -(-len(body) // 4096) > 1
+    assert count_rows(app, ExportChunk) == -(-len(body) // 4096) > 1
     workbook = openpyxl.load_workbook(io.BytesIO(body), read_only=True)
     assert workbook.sheetnames == [
         "Responses",
@@ -137,7 +133,7 @@ def test_a_failed_build_says_so_and_keeps_no_half_file(
     assert status["state"] == "failed" and status["download"] == ""
     assert "spróbuj" in status["error"].lower() or "try again" in status["error"].lower()
     assert "disk full" not in status["error"]  # details go to the log, not to the user
-    assert _count(app, ExportChunk) == 0
+    assert count_rows(app, ExportChunk) == 0
     # asking for the file of a failed job leads back to its page, which says why
     download = client.get(f"{asked.headers['Location']}/download")
     assert download.status_code == 302
@@ -231,4 +227,4 @@ def test_csv_is_prepared_as_a_file_with_the_same_filters(app, client, login_as, 
         data={"kind": "responses", "date_from": "2026-02-01", "date_to": "2026-01-01"},
     )
     assert bad.status_code == 400 and 'id="date_to-error"' in bad.get_data(as_text=True)
-    assert _count(app, ExportJob) == 1  # the CSV's, and no more
+    assert count_rows(app, ExportJob) == 1  # the CSV's, and no more

@@ -20,9 +20,9 @@ from app.models.audit import AuditEvent
 from app.models.fieldwork import Fieldwork, Response
 from app.models.surveys import SurveyVersion
 from app.surveys.services import flow_of
-from tests.conftest import unit_token
 from tests.respond.test_respond_walks import Respondent, fill
-from tests.support.files import page_text, prepare_file
+from tests.support import page_text, unit_token
+from tests.support.files import prepare_file
 from tests.support.small_survey import load_small, small_fieldwork
 
 Q4_OPTIONAL = """      - type: select_one tak_nie

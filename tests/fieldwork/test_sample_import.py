@@ -20,15 +20,11 @@ from app.models.fieldwork import ContactPhone, SampleUnit
 from app.models.jobs import SampleImport
 from app.models.users import Role
 from bench._load import sample_csv
-from tests.support.files import page_text
-
-
-def _db(app):
-    return app.extensions["ankieta.db"]
+from tests.support import database, page_text
 
 
 def _counts(app) -> tuple[int, int, int]:
-    with _db(app).session() as session:
+    with database(app).session() as session:
         return tuple(
             session.scalar(select(func.count()).select_from(model))
             for model in (SampleUnit, Case, ContactPhone)
@@ -46,9 +42,9 @@ def _upload(client, fieldwork_id: int, data: bytes, name: str = "proba.csv"):
 def _empty_fieldwork(app, units: str = "") -> int:
     """A draft fieldwork of the JST survey, with ``units`` (a CSV sample) or none."""
     from app.surveys import services as survey_services
-    from tests.conftest import SHIPPED
+    from tests.support import SHIPPED
 
-    with _db(app).session() as session:
+    with database(app).session() as session:
         loaded = survey_services.load_file(session, SHIPPED / "jst_gmina.yaml")
         fieldwork = fieldwork_services.create_fieldwork(session, loaded.survey.code, "Duża próba")
         if units:
@@ -75,7 +71,7 @@ def test_a_large_sample_is_imported_in_the_background_with_progress(
     assert status.status_code == 200
     assert "Zaimportowane instytucje: 2500." in page_text(status), page_text(status)[:500]
     assert _counts(app) == (2_500, 2_500, 2_500)
-    with _db(app).session() as session:
+    with database(app).session() as session:
         job = session.scalar(select(SampleImport))
         assert (job.state, job.total, job.done, job.data) == ("done", 2_500, 2_500, b"")
         event = session.scalar(select(AuditEvent).where(AuditEvent.action == "sample.imported"))
@@ -95,7 +91,7 @@ def test_a_large_sample_with_a_bad_row_stores_nothing_and_names_the_row(
     assert "niczego nie zaimportowano" in text.lower()
     assert "wiersz 3000, kolumna e-mail" in text, text[:600]
     assert _counts(app) == (0, 0, 0)
-    with _db(app).session() as session:
+    with database(app).session() as session:
         assert session.scalar(select(func.count()).select_from(SampleImport)) == 0
 
 
@@ -118,7 +114,7 @@ def test_an_import_that_fails_half_way_leaves_nothing_of_the_file(
     imports.wait(app)
     assert "nic z niego nie zostało zapisane" in page_text(client.get(answer.location)).lower()
     assert _counts(app) == (1, 1, 1)  # what was there before, nothing of the file
-    with _db(app).session() as session:
+    with database(app).session() as session:
         assert session.scalar(select(SampleImport.state)) == "failed"
 
 
@@ -127,7 +123,7 @@ def test_a_second_import_waits_for_the_first(
 ) -> None:
     fieldwork_id = _empty_fieldwork(app)
     analyst = login_as(Role.ANALYST)
-    with _db(app).session() as session:
+    with database(app).session() as session:
         from app.models.fieldwork import Fieldwork
 
         imports.start(

@@ -9,9 +9,8 @@ from sqlalchemy import select
 from app.models.audit import AuditEvent
 from app.models.fieldwork import Response, ResponseChange
 from app.models.users import Role
-from tests.conftest import unit_token
 from tests.respond.test_respond_walks import Respondent, field_error, fill, parse_form
-from tests.support.files import page_text
+from tests.support import page_text, unit_token
 from tests.support.small_survey import load_small, small_fieldwork
 
 

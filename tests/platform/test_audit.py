@@ -13,8 +13,6 @@ import re
 from datetime import timedelta
 
 import pytest
-from flask_babel import force_locale
-from flask_babel import gettext as babel_gettext
 from sqlalchemy import func, select, text
 
 from app.models.audit import AuditEvent
@@ -22,19 +20,15 @@ from app.models.cati import Case
 from app.models.fieldwork import Response, ResponseChange, SampleUnit
 from app.models.users import Role, User
 from app.platform import audit as audit_module
-from tests.conftest import SHIPPED, TEST_PASSWORD, unit_token
 from tests.respond.test_respond_walks import SCENARIOS, Respondent, fill
-from tests.support.files import page_text, prepare_file
+from tests.support import SHIPPED, TEST_PASSWORD, database, page_text, polish, signed_in, unit_token
+from tests.support.files import prepare_file
 
 IP = "127.0.0.1"
 
 
-def db(app):
-    return app.extensions["ankieta.db"].session()
-
-
 def events(app, action: str | None = None) -> list[AuditEvent]:
-    with db(app) as session:
+    with database(app).session() as session:
         query = select(AuditEvent).order_by(AuditEvent.id)
         if action:
             query = query.where(AuditEvent.action == action)
@@ -44,24 +38,12 @@ def events(app, action: str | None = None) -> list[AuditEvent]:
 
 
 def count(app) -> int:
-    with db(app) as session:
+    with database(app).session() as session:
         return session.scalar(select(func.count()).select_from(AuditEvent))
 
 
 def row(event: AuditEvent) -> tuple:
     return (event.action, event.actor, event.ip, event.target, event.fieldwork_id)
-
-
-def signed_in(app, username: str):
-    client = app.test_client()
-    response = client.post("/login", data={"username": username, "password": TEST_PASSWORD})
-    assert response.status_code == 302, response.get_data(as_text=True)
-    return client
-
-
-def polish(app, msgid: str) -> str:
-    with app.test_request_context(), force_locale("pl"):
-        return babel_gettext(msgid)
 
 
 # --- accounts ----------------------------------------------------------------------------------
@@ -114,7 +96,7 @@ def test_user_administration_is_logged_and_a_refused_edit_is_not(app, client, lo
         "/admin/users", data={"username": "nowy", "role": "analyst", "full_name": "Jan Nowy"}
     )
     assert created.status_code == 200
-    with db(app) as session:
+    with database(app).session() as session:
         new_id = session.scalar(select(User.id).where(User.username == "nowy"))
     edited = client.post(
         f"/admin/users/{new_id}",
@@ -297,7 +279,7 @@ def test_reopening_and_each_corrected_answer_are_logged_the_reason_kept_apart(
     answers = SCENARIOS["monitoring_cis_kis"].answers
     respondent.walk(answers)
     analyst = login_as(Role.ANALYST)
-    with db(app) as session:
+    with database(app).session() as session:
         response_id = session.scalar(select(Response.id))
     viewer = f"/fieldwork/{fieldwork_id}/responses/{response_id}"
     before = count(app)
@@ -315,7 +297,7 @@ def test_reopening_and_each_corrected_answer_are_logged_the_reason_kept_apart(
     # the reason (free text that may name a person) is kept with the correction, where an
     # erasure can clear it; the append-only log says only that one was given
     assert reopened.actor_id == analyst.id and reopened.detail == {"with_reason": True}
-    with db(app) as session:
+    with database(app).session() as session:
         reasons = session.scalars(
             select(ResponseChange.reason).where(ResponseChange.response_id == response_id)
         ).all()
@@ -336,7 +318,7 @@ def test_a_correction_saved_but_never_sent_again_is_logged(app, client, login_as
     answers = SCENARIOS["monitoring_cis_kis"].answers
     respondent.walk(answers)
     login_as(Role.ANALYST)
-    with db(app) as session:
+    with database(app).session() as session:
         response_id = session.scalar(select(Response.id))
     reason = "Sprawdzenie danych o uczestnikach"
     reopen = f"/fieldwork/{fieldwork_id}/responses/{response_id}/reopen"
@@ -348,7 +330,7 @@ def test_a_correction_saved_but_never_sent_again_is_logged(app, client, login_as
     form = respondent.open(f"{respondent.link}/p/b")
     saved = respondent.send(form, fill(form, {**answers, "b1_k": "5"}), action="later")
     assert saved.status_code == 200  # "saved, finish later": the response is not sent again
-    with db(app) as session:
+    with database(app).session() as session:
         assert not session.get(Response, response_id).is_complete
     [changed] = [e for e in events(app, "response.changed") if e.detail["variable"] == "b1_k"]
     assert changed.detail == {"variable": "b1_k", "old": 3, "new": 5}
@@ -366,7 +348,7 @@ def test_supervisor_actions_are_logged_and_refused_ones_are_not(
 ):
     fieldwork_id = make_fieldwork()
     boss = login_as(Role.SUPERVISOR)
-    with db(app) as session:
+    with database(app).session() as session:
         case_id = session.scalar(select(Case.id).order_by(Case.id))
     url = f"/supervise/{fieldwork_id}/case/{case_id}/priority"
     before = count(app)
@@ -522,7 +504,7 @@ def test_no_contact_data_reaches_the_log_after_a_full_walk(
     )
     taken = interviewer.post(f"/cati/{fieldwork_id}/next", data={})
     case_id = int(re.search(r"/cati/case/(\d+)", taken.location).group(1))
-    with db(app) as session:
+    with database(app).session() as session:
         phone_id = session.get(Case, case_id).sample_unit.phones[0].id
     dialled = interviewer.post(f"/cati/case/{case_id}/dial", data={"phone_id": str(phone_id)})
     assert dialled.status_code == 302
@@ -533,12 +515,12 @@ def test_no_contact_data_reaches_the_log_after_a_full_walk(
     assert ended.status_code == 302, page_text(ended)
     client.post(f"/supervise/{fieldwork_id}/case/{case_id}/priority", data={"priority": "3"})
     # the other institution answers online; the admin re-opens it and it is corrected
-    with db(app) as session:
+    with database(app).session() as session:
         token = session.scalar(select(SampleUnit.token).where(SampleUnit.external_id == "K-01"))
     respondent = Respondent(app.test_client(), token)
     answers = SCENARIOS["monitoring_cis_kis"].answers
     respondent.walk(answers)
-    with db(app) as session:
+    with database(app).session() as session:
         response_id = session.scalar(select(Response.id))
     reopened = client.post(
         f"/fieldwork/{fieldwork_id}/responses/{response_id}/reopen", data={"reason": "Korekta"}
@@ -574,5 +556,5 @@ def test_no_contact_data_reaches_the_log_after_a_full_walk(
 
 
 def _id(app, username: str) -> int:
-    with db(app) as session:
+    with database(app).session() as session:
         return session.scalar(select(User.id).where(User.username == username))

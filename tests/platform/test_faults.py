@@ -51,7 +51,7 @@ from app.respond.views import read_page_post
 from app.surveys.services import flow_of
 from bench._server import ROOT, gunicorn
 from bench.selffill import Browser, fill_form, seed
-from tests.conftest import unit_token
+from tests.support import unit_token
 
 pytestmark = pytest.mark.slow
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from babel.messages.pofile import read_po
 
 from app.models.users import Role
-from tests.support.files import page_text
+from tests.support import page_text
 
 PROJECT = Path(__file__).resolve().parents[2]
 PO_FILE = PROJECT / "app" / "translations" / "pl" / "LC_MESSAGES" / "messages.po"

@@ -13,7 +13,7 @@ from sqlalchemy import text
 from app import create_app
 from app.models.users import Role
 from app.platform.config import ConfigError, load_config
-from tests.support.files import page_text
+from tests.support import page_text
 
 PROJECT = Path(__file__).resolve().parents[2]
 ANKIETA = Path(sys.executable).with_name("ankieta")

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from app import create_app
 from app.models.audit import AuditEvent
-from tests.conftest import TEST_PASSWORD, CSRFClient
+from tests.support import TEST_PASSWORD, CSRFClient
 
 
 @pytest.mark.parametrize("proxies, expected", [(0, "127.0.0.1"), (1, "203.0.113.7")])

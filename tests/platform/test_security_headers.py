@@ -31,8 +31,8 @@ from app.models.users import Role
 from app.platform.headers import CONTENT_SECURITY_POLICY, TokenMaskingFilter, mask_tokens
 from app.platform.security import public
 from tests.cati.test_cati_screens import _case_id, _dial, _interview_to_the_end, _take_next
-from tests.conftest import SHIPPED, TEST_PASSWORD, unit_token
 from tests.respond.test_respond_walks import SCENARIOS, Respondent
+from tests.support import SHIPPED, TEST_PASSWORD, unit_token
 from tests.test_access import EXPECTED
 
 PROJECT = Path(__file__).resolve().parents[2]

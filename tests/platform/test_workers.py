@@ -26,7 +26,7 @@ from app.models.fieldwork import SampleUnit
 from app.models.mail import MailMessage
 from bench._load import Browser, csrf_token
 from bench._server import gunicorn_server
-from tests.conftest import TEST_PASSWORD
+from tests.support import TEST_PASSWORD
 from tests.support.mailserver import MailServer
 
 ROOT = Path(__file__).resolve().parents[2]

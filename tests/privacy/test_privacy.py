@@ -27,10 +27,9 @@ from app.models.cati import Appointment, Call, Case
 from app.models.fieldwork import ContactPhone, Fieldwork, Response, SampleUnit
 from app.models.users import Role
 from app.surveys import services as survey_services
-from tests.conftest import SHIPPED, TEST_PASSWORD
 from tests.respond.test_respond_walks import SCENARIOS, Respondent
 from tests.supervise.test_supervise import make_call
-from tests.support.files import page_text
+from tests.support import SHIPPED, database, page_text, signed_in
 
 MORNING = datetime(2026, 3, 16, 7, 0, tzinfo=UTC)  # 08:00 in Warsaw
 SAMPLE = "\n".join(
@@ -66,21 +65,10 @@ def said(app, msgid: str) -> str:
         return babel_gettext(msgid)
 
 
-def db(app):
-    return app.extensions["ankieta.db"].session()
-
-
-def signed_in(app, username: str):
-    client = app.test_client()
-    response = client.post("/login", data={"username": username, "password": TEST_PASSWORD})
-    assert response.status_code == 302, response.get_data(as_text=True)
-    return client
-
-
 def dump(app) -> str:
     """Every row of every table as text (what a copy of the database would give away)."""
     parts = []
-    with db(app) as session:
+    with database(app).session() as session:
         for table in Base.metadata.sorted_tables:
             for row in session.execute(select(table)).all():
                 parts.append(f"{table.name}: {tuple(row)!r}")
@@ -89,7 +77,7 @@ def dump(app) -> str:
 
 def originals(app, fieldwork_id: int) -> dict[str, list[str]]:
     """The contact values as the database holds them before erasure."""
-    with db(app) as session:
+    with database(app).session() as session:
         units = session.scalars(
             select(SampleUnit).where(SampleUnit.fieldwork_id == fieldwork_id)
         ).all()
@@ -111,7 +99,7 @@ def originals(app, fieldwork_id: int) -> dict[str, list[str]]:
 
 def snapshot(app, fieldwork_id: int, tmp_path) -> dict:
     """What must not change: answers, dispositions, rates, the export's Responses sheet."""
-    with db(app) as session:
+    with database(app).session() as session:
         fieldwork = session.get(Fieldwork, fieldwork_id)
         answers = {
             r.id: (dict(r.answers), r.status)
@@ -147,7 +135,7 @@ def closed_fieldwork(app, clock, make_user, join_team):
 
     Returns (fieldwork id, analyst's client, original contact values).
     """
-    with db(app) as session:
+    with database(app).session() as session:
         outcome = survey_services.load_file(session, SHIPPED / "monitoring_cis_kis.yaml")
         assert outcome.ok
         fieldwork = fieldwork_services.create_fieldwork(
@@ -161,7 +149,7 @@ def closed_fieldwork(app, clock, make_user, join_team):
         fieldwork_id = fieldwork.id
     anna = make_user("anna", Role.INTERVIEWER).id
     join_team(fieldwork_id, anna)
-    with db(app) as session:
+    with database(app).session() as session:
         cases = {
             unit.external_id: case_id
             for case_id, unit in session.execute(
@@ -192,7 +180,7 @@ def closed_fieldwork(app, clock, make_user, join_team):
         app, cases["C-03"], anna, "hard_refusal", MORNING + timedelta(minutes=9), 2, note=NOTES[2]
     )
     make_call(app, cases["K-01"], anna, "no_answer", MORNING + timedelta(hours=2), 1)
-    with db(app) as session:
+    with database(app).session() as session:
         token = session.scalar(select(SampleUnit.token).where(SampleUnit.external_id == "K-01"))
     Respondent(app.test_client(), token).walk(SCENARIOS["monitoring_cis_kis"].answers)
     values = originals(app, fieldwork_id)
@@ -213,7 +201,7 @@ def assert_erased(app, fieldwork_id: int, values: dict[str, list[str]], before: 
     left = [v for v in contact_values(values) if v.lower() in text]
     assert left == [], f"contact data still in the database: {left}"
     # the same number is the same pseudonym in the sample and in the calls
-    with db(app) as session:
+    with database(app).session() as session:
         phones = {p.id: p.number for p in session.scalars(select(ContactPhone))}
         for call in session.scalars(select(Call)):
             assert call.number == phones[call.phone_id], call.id
@@ -243,7 +231,7 @@ def test_erasing_with_the_button_leaves_no_contact_value_and_keeps_the_results(
     erased = analyst.post(f"/fieldwork/{fieldwork_id}/erase-contacts", data={"confirm": "y"})
     assert erased.status_code == 302
     assert_erased(app, fieldwork_id, values, before, tmp_path)
-    with db(app) as session:
+    with database(app).session() as session:
         [event] = session.scalars(
             select(AuditEvent).where(AuditEvent.action == "fieldwork.contacts_erased")
         ).all()
@@ -274,7 +262,7 @@ def test_erasing_from_the_command_line_needs_yes(app, runner, closed_fieldwork, 
     assert done.exit_code == 0, done.output
     assert "3 institutions, 4 phone numbers, 4 calls, 5 notes" in done.output
     assert_erased(app, fieldwork_id, values, before, tmp_path)
-    with db(app) as session:
+    with database(app).session() as session:
         [event] = session.scalars(
             select(AuditEvent).where(AuditEvent.action == "fieldwork.contacts_erased")
         ).all()
@@ -335,7 +323,7 @@ def test_only_analysts_and_admins_erase(app, closed_fieldwork, make_user):
 
 def test_closing_sets_the_retention_date_a_year_on(app, closed_fieldwork, clock):
     fieldwork_id, analyst, _ = closed_fieldwork
-    with db(app) as session:
+    with database(app).session() as session:
         until = session.get(Fieldwork, fieldwork_id).retain_contacts_until
     assert until == date(2026, 3, 16) + timedelta(days=365)
     page = page_text(analyst.get(f"/fieldwork/{fieldwork_id}"))
@@ -346,14 +334,14 @@ def test_retention_form_sets_and_clears_the_date_and_is_audited(app, closed_fiel
     fieldwork_id, analyst, _ = closed_fieldwork
     url = f"/fieldwork/{fieldwork_id}/retention"
     assert analyst.post(url, data={"until": "2026-06-30"}).status_code == 302
-    with db(app) as session:
+    with database(app).session() as session:
         assert session.get(Fieldwork, fieldwork_id).retain_contacts_until == date(2026, 6, 30)
     assert analyst.post(url, data={"until": ""}).status_code == 302
-    with db(app) as session:
+    with database(app).session() as session:
         assert session.get(Fieldwork, fieldwork_id).retain_contacts_until is None
     refused = analyst.post(url, data={"until": "30 lutego"})
     assert refused.status_code == 302
-    with db(app) as session:
+    with database(app).session() as session:
         assert session.get(Fieldwork, fieldwork_id).retain_contacts_until is None
         events = session.scalars(
             select(AuditEvent)
@@ -403,7 +391,7 @@ def test_retention_from_the_command_line(app, runner, closed_fieldwork):
     for bad in (["--until", "jutro"], ["--until", "2026-12-31", "--clear"]):
         refused = runner.invoke(args=["privacy", "retention", str(fieldwork_id), *bad])
         assert refused.exit_code != 0 and "Traceback" not in refused.output
-    with db(app) as session:
+    with database(app).session() as session:
         assert session.get(Fieldwork, fieldwork_id).retain_contacts_until == date(2026, 12, 31)
         [event] = session.scalars(
             select(AuditEvent).where(AuditEvent.action == "fieldwork.retention_changed")
@@ -417,7 +405,7 @@ def test_retention_from_the_command_line(app, runner, closed_fieldwork):
 
 def test_the_analysts_response_viewer_shows_no_phone_or_email(app, closed_fieldwork):
     fieldwork_id, analyst, values = closed_fieldwork
-    with db(app) as session:
+    with database(app).session() as session:
         response_id = session.scalar(select(Response.id).where(Response.status == "complete"))
     viewer = analyst.get(f"/fieldwork/{fieldwork_id}/responses/{response_id}")
     assert viewer.status_code == 200
@@ -431,7 +419,7 @@ def test_an_interviewer_off_the_team_cannot_open_the_case_page(app, closed_field
     fieldwork_id, _, values = closed_fieldwork
     make_user("obcy", Role.INTERVIEWER)
     stranger = signed_in(app, "obcy")
-    with db(app) as session:
+    with database(app).session() as session:
         case_ids = list(session.scalars(select(Case.id).where(Case.fieldwork_id == fieldwork_id)))
         assert session.scalar(select(Appointment.id)) is not None
     for case_id in case_ids:
@@ -458,7 +446,7 @@ def stored_files_text(app) -> str:
     from app.models.jobs import ExportChunk
 
     parts = []
-    with db(app) as session:
+    with database(app).session() as session:
         jobs = sorted(set(session.scalars(select(ExportChunk.job_id))))
         for job_id in jobs:
             data = b"".join(
@@ -483,7 +471,7 @@ def test_erasure_leaves_no_planted_value_in_any_column_of_any_table_or_stored_fi
 
     fieldwork_id, analyst, values = closed_fieldwork
     boss = make_user("szef", Role.SUPERVISOR).id
-    with db(app) as session:
+    with database(app).session() as session:
         fieldwork = session.get(Fieldwork, fieldwork_id)
         cases = {
             unit.external_id: case
@@ -527,7 +515,7 @@ def test_erasure_leaves_no_planted_value_in_any_column_of_any_table_or_stored_fi
         if v.lower() in after_text
     ]
     assert left == [], f"still stored after erasure: {left}"
-    with db(app) as session:
+    with database(app).session() as session:
         [event] = session.scalars(
             select(AuditEvent).where(AuditEvent.action == "fieldwork.contacts_erased")
         ).all()

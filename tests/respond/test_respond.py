@@ -18,7 +18,6 @@ from sqlalchemy import select
 
 from app.models.fieldwork import Fieldwork, ResponseChange
 from app.models.users import Role
-from tests.conftest import unit_token
 from tests.respond.test_respond_walks import (
     REQUIRED,
     SCENARIOS,
@@ -30,7 +29,7 @@ from tests.respond.test_respond_walks import (
     response_count,
     stored,
 )
-from tests.support.files import page_text
+from tests.support import page_text, unit_token
 
 UNKNOWN_TOKEN = "A" * 32  # well-formed, but no link has it
 STALE_NOTICE = re.compile(

@@ -21,8 +21,7 @@ from flask import Flask
 from sqlalchemy import func, or_, select
 
 from app.models.fieldwork import Fieldwork, Response, SampleUnit
-from tests.conftest import unit_token
-from tests.support.files import page_text
+from tests.support import page_text, unit_token
 
 TODAY = "16.03.2026"  # the `clock` fixture's date in Warsaw
 MISSING_VALUES = ("__dk__", "__rf__")

@@ -6,9 +6,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from app.models.fieldwork import Response
-from tests.conftest import unit_token
 from tests.respond.test_respond_walks import Respondent
-from tests.support.files import page_text
+from tests.support import page_text, unit_token
 from tests.support.small_survey import load_small, small_fieldwork
 
 

@@ -15,7 +15,7 @@ from tests.supervise.test_supervise import (  # noqa: F401 - fieldwork_with_call
     make_call,
     supervisor,
 )
-from tests.support.files import page_text
+from tests.support import page_text
 
 # Wednesday 18 March 2026, 19:00 UTC = 20:00 in Warsaw: an evening call in another fieldwork
 EVENING = datetime(2026, 3, 18, 19, 0, tzinfo=UTC)

@@ -29,7 +29,7 @@ from app.domain.fieldwork.calling import CallingHours, CallingHoursError
 from app.models.cati import Call, Case, SupervisorAction
 from app.models.fieldwork import Fieldwork, SampleUnit
 from app.models.users import Role, User
-from tests.support.files import page_text
+from tests.support import database, page_text
 
 UNITS = [
     ("A-01", "Centrum Integracji Społecznej w Gliwicach", {"entity_type": "CIS"}),
@@ -47,14 +47,10 @@ APPOINTMENT_START = datetime(2026, 3, 17, 9, 0, tzinfo=UTC)  # Tuesday 10:00 in 
 # --- helpers ----------------------------------------------------------------------------------
 
 
-def db(app):
-    return app.extensions["ankieta.db"].session()
-
-
 def add_interviewer(app, username: str, full_name: str, *, active: bool = True) -> int:
     from app.auth.services import create_user
 
-    with db(app) as session:
+    with database(app).session() as session:
         user, _ = create_user(
             session, username, Role.INTERVIEWER, full_name=full_name, password="x" * 20
         )
@@ -64,7 +60,7 @@ def add_interviewer(app, username: str, full_name: str, *, active: bool = True) 
 
 
 def case_id_of(app, fieldwork_id: int, external_id: str) -> int:
-    with db(app) as session:
+    with database(app).session() as session:
         return session.scalar(
             select(Case.id)
             .join(SampleUnit, Case.sample_unit_id == SampleUnit.id)
@@ -84,7 +80,7 @@ def make_call(
     appointment: AppointmentRequest | None = None,
 ) -> int:
     """One call through the CATI services: dialled at ``start``, ended ``minutes`` later."""
-    with db(app) as session:
+    with database(app).session() as session:
         case = session.get(Case, case_id)
         outcome = next(o for o in outcomes_of(session, case.fieldwork) if o.code == code)
         phone = case.sample_unit.phones[0] if case.sample_unit.phones else None
@@ -128,7 +124,7 @@ def percent(value: float | None) -> str:
 
 
 def actions(app, fieldwork_id: int) -> list[SupervisorAction]:
-    with db(app) as session:
+    with database(app).session() as session:
         return list(
             session.scalars(
                 select(SupervisorAction)
@@ -139,13 +135,13 @@ def actions(app, fieldwork_id: int) -> list[SupervisorAction]:
 
 
 def fieldwork_settings(app, fieldwork_id: int) -> tuple:
-    with db(app) as session:
+    with database(app).session() as session:
         fw = session.get(Fieldwork, fieldwork_id)
         return fw.calling_hours, fw.attempt_limit, fw.claim_timeout_minutes, fw.aapor_e
 
 
 def case_state(app, case_id: int) -> dict:
-    with db(app) as session:
+    with database(app).session() as session:
         case = session.get(Case, case_id)
         return {
             "priority": case.priority,
@@ -367,7 +363,7 @@ def test_interviewer_figures_match_hand_computed(app, client, fieldwork_with_cal
 
 def test_a_call_still_open_does_not_count(app, client, fieldwork_with_calls, supervisor):
     data = fieldwork_with_calls
-    with db(app) as session:
+    with database(app).session() as session:
         case = session.get(Case, data["cases"]["F"])
         start_call(session, case, data["anna"], case.sample_unit.phones[0], MORNING)
     body = client.get(f"/supervise/{data['fieldwork']}").get_data(as_text=True)
@@ -622,7 +618,7 @@ def test_assigning_to_a_non_interviewer_or_inactive_account_is_refused(
 
 def test_a_stuck_claim_is_released(app, client, fieldwork_with_calls, supervisor, clock):
     data = fieldwork_with_calls
-    with db(app) as session:
+    with database(app).session() as session:
         fieldwork = session.get(Fieldwork, data["fieldwork"])
         claimed = claim_next(session, fieldwork, data["anna"], clock())
         case_id = claimed.case.id
@@ -679,14 +675,14 @@ def test_excluded_case_leaves_the_rates_and_comes_back(
 
 def test_excluding_a_held_case_releases_it(app, client, fieldwork_with_calls, supervisor, clock):
     data = fieldwork_with_calls
-    with db(app) as session:
+    with database(app).session() as session:
         fieldwork = session.get(Fieldwork, data["fieldwork"])
         case_id = claim_next(session, fieldwork, data["anna"], clock()).case.id
     url = f"/supervise/{data['fieldwork']}/case/{case_id}/exclusion"
     assert client.post(url, data={"action": "exclude"}).status_code == 302
     state = case_state(app, case_id)
     assert (state["excluded"], state["claimed_by"]) == (True, None)
-    with db(app) as session:
+    with database(app).session() as session:
         fieldwork = session.get(Fieldwork, data["fieldwork"])
         again = claim_next(session, fieldwork, data["anna"], clock())
         assert again.case is None or again.case.id != case_id
@@ -703,7 +699,7 @@ def test_unknown_exclusion_action_is_refused(app, client, fieldwork_with_calls, 
 
 
 def outcome_id(app, fieldwork_id: int, code: str) -> int:
-    with db(app) as session:
+    with database(app).session() as session:
         fieldwork = session.get(Fieldwork, fieldwork_id)
         return next(o.id for o in outcomes_of(session, fieldwork) if o.code == code)
 
@@ -721,7 +717,7 @@ def test_changing_a_calls_outcome_moves_the_disposition_and_the_rates(
     assert response.status_code == 302
     state = case_state(app, case_id)
     assert (state["code"], state["outcome"], state["is_final"]) == ("2.112", "hard_refusal", True)
-    with db(app) as session:
+    with database(app).session() as session:
         assert session.get(Call, call_id).outcome_id == refusal
     [logged] = actions(app, fieldwork_id)
     assert (logged.action, logged.case_id, logged.call_id, logged.note) == (
@@ -785,7 +781,7 @@ def test_bad_outcome_changes_are_refused(app, client, fieldwork_with_calls, supe
     response = client.post(f"/supervise/{fieldwork_id}/case/{case_id}/call-outcome", data=form)
     assert response.status_code == 400
     assert case_state(app, case_id) == before
-    with db(app) as session:
+    with database(app).session() as session:
         outcomes = {c.id: c.outcome.code for c in session.scalars(select(Call))}
     assert outcomes[data["calls"]["A1"]] == "no_answer"
     assert outcomes[data["calls"]["C1"]] == "no_answer"
@@ -811,7 +807,7 @@ def test_action_log_says_who_when_what_and_why(
 ):
     data = fieldwork_with_calls
     fieldwork_id = data["fieldwork"]
-    with db(app) as session:
+    with database(app).session() as session:
         session.get(User, supervisor.id).full_name = "Zofia Superwizor"
     client.post(f"/supervise/{fieldwork_id}/attempt-limit", data={"attempt_limit": "8"})
     clock.advance(minutes=5)
@@ -863,7 +859,7 @@ def test_interviewer_gets_403_on_every_supervisor_route(
         assert client.post(url, data=form).status_code == 403, url
     assert (fieldwork_settings(app, fieldwork_id), case_state(app, case_id)) == before
     assert actions(app, fieldwork_id) == []
-    with db(app) as session:
+    with database(app).session() as session:
         assert session.scalar(select(func.count()).select_from(SupervisorAction)) == 0
 
 

@@ -11,17 +11,15 @@ from __future__ import annotations
 import re
 
 import pytest
-from flask_babel import force_locale
-from flask_babel import gettext as babel_gettext
 from sqlalchemy import select
 
 from app.models.audit import AuditEvent
 from app.models.cati import Case, SupervisorAction
 from app.models.fieldwork import FieldworkInterviewer, SampleUnit
 from app.models.users import Role
-from tests.conftest import TEST_PASSWORD, unit_token
 from tests.respond.test_respond_walks import SCENARIOS, Respondent, form_value, stored
-from tests.support.files import page_text, prepare_file
+from tests.support import database, page_text, polish, signed_in, unit_token
+from tests.support.files import prepare_file
 
 UNITS = [
     ("A-01", "Centrum Integracji Społecznej w Gliwicach", {"entity_type": "CIS"}),
@@ -30,19 +28,8 @@ UNITS = [
 ]
 
 
-def db(app):
-    return app.extensions["ankieta.db"].session()
-
-
-def signed_in(app, username: str):
-    client = app.test_client()
-    response = client.post("/login", data={"username": username, "password": TEST_PASSWORD})
-    assert response.status_code == 302, response.get_data(as_text=True)
-    return client
-
-
 def team_ids(app, fieldwork_id: int) -> set[int]:
-    with db(app) as session:
+    with database(app).session() as session:
         return set(
             session.scalars(
                 select(FieldworkInterviewer.user_id).where(
@@ -53,7 +40,7 @@ def team_ids(app, fieldwork_id: int) -> set[int]:
 
 
 def case_ids(app, fieldwork_id: int) -> list[int]:
-    with db(app) as session:
+    with database(app).session() as session:
         return list(
             session.scalars(
                 select(Case.id).where(Case.fieldwork_id == fieldwork_id).order_by(Case.id)
@@ -62,13 +49,13 @@ def case_ids(app, fieldwork_id: int) -> list[int]:
 
 
 def case_row(app, case_id: int) -> tuple:
-    with db(app) as session:
+    with database(app).session() as session:
         case = session.get(Case, case_id)
         return case.claimed_by_id, case.assigned_interviewer_id
 
 
 def team_actions(app, fieldwork_id: int) -> list[SupervisorAction]:
-    with db(app) as session:
+    with database(app).session() as session:
         return list(
             session.scalars(
                 select(SupervisorAction)
@@ -82,7 +69,7 @@ def team_actions(app, fieldwork_id: int) -> list[SupervisorAction]:
 
 
 def audit_events(app, action: str) -> list[AuditEvent]:
-    with db(app) as session:
+    with database(app).session() as session:
         return list(
             session.scalars(
                 select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)
@@ -97,11 +84,6 @@ def take_next(client, fieldwork_id: int):
 def case_of(response) -> int:
     assert response.status_code == 302, response.status_code
     return int(re.search(r"/cati/case/(\d+)", response.location).group(1))
-
-
-def polish(text: str, app) -> str:
-    with app.test_request_context(), force_locale("pl"):
-        return babel_gettext(text)
 
 
 @pytest.fixture
@@ -189,7 +171,7 @@ def test_removing_an_interviewer_releases_their_cases_and_is_logged(app, setting
     assert action.detail == {"old": [s["ania"], s["basia"]], "new": [s["basia"]]}
     log = s["boss_client"].get(f"/supervise/{s['fieldwork']}").get_data(as_text=True)
     actions_table = re.search(r'<table id="actions">.*?</table>', log, re.S).group(0)
-    assert polish("Team changed", app) in page_text_of(actions_table)
+    assert polish(app, "Team changed") in page_text_of(actions_table)
     [event] = [e for e in audit_events(app, "supervisor.action") if e.detail["action"] == "team"]
     assert (event.actor, event.actor_id) == ("szefowa", s["boss"])
     assert (event.ip, event.fieldwork_id) == ("127.0.0.1", s["fieldwork"])
@@ -211,7 +193,7 @@ def test_assigning_a_case_to_someone_off_the_team_is_refused(app, setting, join_
     )
     assert refused.status_code == 400
     assert case_row(app, case_id) == (None, None)
-    with db(app) as session:
+    with database(app).session() as session:
         assert session.scalar(select(SupervisorAction.id)) is None
     assert audit_events(app, "supervisor.action") == []
 
@@ -354,7 +336,7 @@ def test_a_personal_link_opens_only_its_own_institutions_response(app, make_fiel
     crossed = Respondent(kis.client, cis.token)
     assert form_value(crossed.open(f"{cis.link}/p/b"), "b1_k") == "7"
     assert stored(app, kis.token).answers["b1_k"] == 3
-    with db(app) as session:
+    with database(app).session() as session:
         tokens = set(
             session.scalars(select(SampleUnit.token).where(SampleUnit.fieldwork_id == fieldwork_id))
         )

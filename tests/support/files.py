@@ -1,19 +1,18 @@
-"""Helpers for reading responses in tests."""
+"""Results files in tests: asked for through the web form, waited on, downloaded; LibreOffice."""
 
-import re
+from __future__ import annotations
 
+import csv
+import shutil
+import subprocess
+import time
+from pathlib import Path
 
-def page_text(response) -> str:
-    """The visible text of an HTML response, tags removed and white space folded."""
-    html = response.get_data(as_text=True)
-    html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).strip()
+from tests.support import unavailable
 
 
 def wait_for_file(client, job_page: str, states=("done", "failed"), timeout: float = 60.0) -> dict:
     """Poll a results file's status until it is in one of ``states``; the status."""
-    import time
-
     deadline = time.monotonic() + timeout
     while True:
         status = client.get(f"{job_page}/status").get_json()
@@ -54,20 +53,9 @@ def libreoffice_sheets(workbook, outdir) -> dict[str, list[list[str]]]:
     Fails (under CI=true) or skips when LibreOffice is not installed; fails when the
     conversion reports an error or leaves a sheet out.
     """
-    import csv
-    import os
-    import shutil
-    import subprocess
-    from pathlib import Path
-
-    import pytest
-
     soffice = shutil.which("soffice")
     if soffice is None:
-        reason = "LibreOffice (Debian libreoffice-calc) is not installed"
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail(f"{reason} (CI=true: it is required)", pytrace=False)
-        pytest.skip(reason)
+        unavailable("LibreOffice (Debian libreoffice-calc) is not installed: make office-deps")
     outdir = Path(outdir)
     profile = outdir / "lo-profile"
     # every sheet to its own UTF-8 (76) comma-separated file: the last token (-1) = all sheets

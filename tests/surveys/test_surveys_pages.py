@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 
 from app.models.users import Role
-from tests.support.files import page_text
+from tests.support import page_text
 from tests.test_cli import MINIMAL
 
 
