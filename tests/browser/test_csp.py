@@ -1,6 +1,6 @@
 """The Content-Security-Policy in a real browser: the respondent's form and the interviewer's
 screens run with no violation reported and no console error, and their scripts (live skip
-logic, keyboard shortcuts) still work under the policy (app/headers.py).
+logic, keyboard shortcuts) still work under the policy (app/platform/headers.py).
 """
 
 from __future__ import annotations

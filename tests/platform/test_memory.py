@@ -1,5 +1,5 @@
 """Freed memory goes back to the operating system: after responses (at most every 30 s) and
-after every export job (app/memory.py).
+after every export job (app/platform/memory.py).
 
 The last test shows on a real heap why it is needed: blocks freed between blocks still in
 use stay resident until ``malloc_trim`` hands their pages back.

@@ -1,5 +1,5 @@
 """Security headers on every kind of response, pages that obey the Content-Security-Policy,
-and personal-link tokens kept out of the logs (app/headers.py).
+and personal-link tokens kept out of the logs (app/platform/headers.py).
 
 The log tests start the real servers (``ankieta run`` and gunicorn) as subprocesses on a
 free loopback port, request a real personal link and read what the servers printed.
@@ -30,9 +30,9 @@ from app import create_app
 from app.models.users import Role
 from app.platform.headers import CONTENT_SECURITY_POLICY, TokenMaskingFilter, mask_tokens
 from app.platform.security import public
-from tests.cati.test_cati_screens import _case_id, _dial, _interview_to_the_end, _take_next
-from tests.respond.test_respond_walks import SCENARIOS, Respondent
 from tests.support import SHIPPED, TEST_PASSWORD, unit_token
+from tests.support.phone import dial, interview_to_the_end, take_next, taken_case_id
+from tests.support.respondent import SCENARIOS, Respondent
 from tests.test_access import EXPECTED
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -342,10 +342,10 @@ def test_every_page_of_a_walk_obeys_the_policy(app, make_fieldwork, make_user):
         phone_fieldwork = make_fieldwork(
             "owes_polroczne", units=[("O-1", "OWES Subregionu Zachodniego", {})]
         )
-        case_id = _case_id(_take_next(caller, phone_fieldwork))
+        case_id = taken_case_id(take_next(caller, phone_fieldwork))
         assert caller.get(f"/cati/case/{case_id}").status_code == 200
-        _dial(caller, app, case_id)
-        assert _interview_to_the_end(caller, case_id, SCENARIOS["owes_polroczne"].answers)
+        dial(caller, app, case_id)
+        assert interview_to_the_end(caller, case_id, SCENARIOS["owes_polroczne"].answers)
         assert caller.get("/cati/appointments").status_code == 200
         # every GET route as an admin, with ids that exist
         admin = _login(app, "administrator", Role.ADMIN, make_user)
@@ -528,7 +528,7 @@ def _server(command: list[str], port: int, database_url: str, log: Path) -> Iter
 
 def _requests_with_a_token(port: int, token: str) -> None:
     assert _get(port, f"/r/{token}") == 200
-    assert _get(port, f"/r/{token}/p/a") in (200, 302)
+    assert _get(port, f"/r/{token}/p/a") == 302  # not started yet: back to the first page
     referer = {"Referer": f"http://127.0.0.1:{port}/r/{token}/p/a"}
     assert _get(port, "/static/css/app.css", referer) == 200
     assert _get(port, f"/o/{token}") == 404

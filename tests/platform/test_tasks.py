@@ -1,4 +1,4 @@
-"""The task queue (app/tasks.py) in the test process: its settings and the workers' checks.
+"""The task queue (app/platform/tasks.py) in the test process: its settings and the workers' checks.
 
 The worker processes themselves are in ``test_workers.py``.
 """
