@@ -9,16 +9,7 @@ from sqlalchemy import select
 from app.models.surveys import Survey, SurveyVersion
 from app.models.users import User
 from tests.support import SHIPPED, count_rows
-
-MINIMAL = """\
-settings:
-  id: proba
-  title: Próba
-survey:
-  - type: integer
-    name: liczba
-    label: Ile?
-"""
+from tests.support.small_survey import MINIMAL
 
 
 def test_users_create_prints_a_one_time_password(app, runner) -> None:

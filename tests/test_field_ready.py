@@ -16,8 +16,9 @@ from sqlalchemy import select
 from app.models.cati import Call, Case
 from app.models.fieldwork import Response
 from app.models.users import Role
-from tests.respond.test_respond_walks import SCENARIOS, Respondent, fill, parse_form
 from tests.support import database, page_text, unit_token
+from tests.support.phone import take_and_dial
+from tests.support.respondent import SCENARIOS, Respondent, fill, parse_form
 
 SHIPPED_BROKEN = """settings:
   id: proba
@@ -27,15 +28,6 @@ survey:
     name: liczba
     label: Liczba
 """
-
-
-def _take_case(client, app, fieldwork_id: int) -> int:
-    taken = client.post(f"/cati/{fieldwork_id}/next", data={})
-    case_id = int(re.search(r"/cati/case/(\d+)", taken.location).group(1))
-    with database(app).session() as session:
-        phone_id = session.get(Case, case_id).sample_unit.phones[0].id
-    client.post(f"/cati/case/{case_id}/dial", data={"phone_id": str(phone_id)})
-    return case_id
 
 
 def _answer_screens(client, case_id: int, answers, screens: int) -> str:
@@ -59,7 +51,7 @@ def test_d2_a_broken_off_interview_cannot_be_coded_complete_and_break_off_is_off
 ):
     fieldwork_id = make_fieldwork("owes_polroczne", units=[("O-1", "OWES Rybnik", {})])
     join_team(fieldwork_id, login_as(Role.INTERVIEWER))
-    case_id = _take_case(client, app, fieldwork_id)
+    case_id = take_and_dial(client, app, fieldwork_id)
     location = _answer_screens(client, case_id, SCENARIOS["owes_polroczne"].answers, 2)
     screen = parse_form(client.get(location))
     broke_off = client.post(screen.path, data={"revision": screen.revision, "action": "breakoff"})
@@ -84,7 +76,7 @@ def test_d2_the_outcome_list_starts_empty_when_no_interview_was_begun(
 ):
     fieldwork_id = make_fieldwork("owes_polroczne", units=[("O-1", "OWES Rybnik", {})])
     join_team(fieldwork_id, login_as(Role.INTERVIEWER))
-    case_id = _take_case(client, app, fieldwork_id)
+    case_id = take_and_dial(client, app, fieldwork_id)
     case_screen = client.get(f"/cati/case/{case_id}").get_data(as_text=True)
     assert (
         "selected" not in re.search(r'<select[^>]*id="outcome".*?</select>', case_screen, re.S)[0]
@@ -119,7 +111,7 @@ def test_d3_the_response_viewer_shows_dont_know_and_refused_answers(
     fieldwork_id = make_fieldwork("jst_gmina", units=[("G-1", "Gmina Biała", {})])
     join_team(fieldwork_id, make_user("ankieter", Role.INTERVIEWER))
     auth.login("ankieter")
-    case_id = _take_case(client, app, fieldwork_id)
+    case_id = take_and_dial(client, app, fieldwork_id)
     location = client.get(f"/cati/case/{case_id}/interview").location
     for answer in ("__dk__", "__rf__"):  # a1: don't know, b1: refused
         form = parse_form(client.get(location))
@@ -163,7 +155,7 @@ def test_d10_appointment_errors_say_what_is_wrong_and_late_hours_are_warned(
 ):
     fieldwork_id = make_fieldwork("jst_gmina", units=[("G-1", "Gmina Biała", {})])
     join_team(fieldwork_id, login_as(Role.INTERVIEWER))
-    case_id = _take_case(client, app, fieldwork_id)
+    case_id = take_and_dial(client, app, fieldwork_id)
     generic = "Podaj datę i godzinę umówionej rozmowy"
 
     backwards = _book(client, case_id, "17.03.2026", "10:00", "09:00")
@@ -196,7 +188,7 @@ def test_d10_an_appointment_within_calling_hours_gets_no_warning(
 ):
     fieldwork_id = make_fieldwork("jst_gmina", units=[("G-1", "Gmina Biała", {})])
     join_team(fieldwork_id, login_as(Role.INTERVIEWER))
-    case_id = _take_case(client, app, fieldwork_id)
+    case_id = take_and_dial(client, app, fieldwork_id)
     booked = _book(client, case_id, "17.03.2026", "10:00", "11:00")
     assert booked.status_code == 302
     assert "poza godzinami dzwonienia" not in page_text(client.get(booked.location))
@@ -293,7 +285,7 @@ def test_d9_the_case_screen_groups_phone_numbers_and_names_sample_variables(
 
         session.get(Fieldwork, fieldwork_id).open(app.config["CLOCK"]())
     join_team(fieldwork_id, login_as(Role.INTERVIEWER))
-    case_id = _take_case(client, app, fieldwork_id)
+    case_id = take_and_dial(client, app, fieldwork_id)
     text = page_text(client.get(f"/cati/case/{case_id}"))
     assert "Liczba miejsc 40" in text and "liczba_miejsc" not in text
     assert "32 111 11 01" in text and "0321111101" not in text
@@ -304,7 +296,7 @@ def test_d9_the_case_screen_groups_phone_numbers_and_names_sample_variables(
 
 
 def test_d8_save_later_says_which_typed_answers_were_not_saved(app, make_fieldwork):
-    from tests.respond.test_respond_walks import Respondent
+    from tests.support.respondent import Respondent
 
     fieldwork_id = make_fieldwork(units=[("K-01", "Klub w Żorach", {"entity_type": "KIS"})])
     respondent = Respondent(app.test_client(), unit_token(app, fieldwork_id, "K-01"), fieldwork_id)
@@ -325,7 +317,7 @@ def test_d8_save_later_says_which_typed_answers_were_not_saved(app, make_fieldwo
 
 
 def test_d8_save_later_with_valid_answers_lists_nothing(app, make_fieldwork):
-    from tests.respond.test_respond_walks import Respondent
+    from tests.support.respondent import Respondent
 
     fieldwork_id = make_fieldwork(units=[("K-01", "Klub w Żorach", {"entity_type": "KIS"})])
     respondent = Respondent(app.test_client(), unit_token(app, fieldwork_id, "K-01"), fieldwork_id)

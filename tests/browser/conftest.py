@@ -27,7 +27,9 @@ from flask import Flask
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from app import create_app
+from app.models.users import Role
 from app.platform import migrate
+from tests.browser.screens import LISTEN_FOR_VIOLATIONS, SURVEY, CatiFieldwork, Watch
 from tests.support import SHIPPED, TEST_PASSWORD, FakeClock, unavailable
 
 CHROMIUM = Path(os.environ.get("ANKIETA_CHROMIUM", "/usr/bin/chromium"))
@@ -286,3 +288,80 @@ def phone_case(live_server: LiveServer, live_clock):
             return fieldwork.id, username
 
     return factory
+
+
+# --- fixtures of the staff screens --------------------------------------------------------
+
+_serial = itertools.count(1)
+
+
+@pytest.fixture
+def make_cati_fieldwork(
+    live_server: LiveServer, live_clock: FakeClock
+) -> Callable[[str], CatiFieldwork]:
+    """An open fieldwork of a shipped survey with two institutions, and a new interviewer."""
+    from app.auth.services import create_user
+    from app.fieldwork import services as fieldwork_services
+    from app.models.fieldwork import FieldworkInterviewer
+
+    def factory(survey: str = SURVEY) -> CatiFieldwork:
+        serial = next(_serial)
+        kind = "Gmina" if survey == "jst_gmina" else "OWES"
+        first = f"{kind} Rybnik nr {serial}"
+        second = f"{kind} Cieszyn nr {serial}"
+        username = f"ankieter{serial}"
+        rows = [
+            "external_id;name;entity_type;subregion;gmina;phone;phone_2",
+            f"T{serial}-1;{first};{kind};zachodni;Rybnik;032 111 22 33;032 111 22 34",
+            f"T{serial}-2;{second};{kind};południowy;Cieszyn;033 444 55 66;",
+        ]
+        with live_server.app.extensions["ankieta.db"].session() as session:
+            interviewer, _password = create_user(
+                session,
+                username,
+                Role.INTERVIEWER,
+                full_name="Anna Ankieterska",
+                password=TEST_PASSWORD,
+                must_change_password=False,
+            )
+            fieldwork = fieldwork_services.create_fieldwork(
+                session, survey, f"Telefony 2026 ({survey}, {serial})"
+            )
+            session.flush()
+            session.add(FieldworkInterviewer(fieldwork_id=fieldwork.id, user_id=interviewer.id))
+            imported = fieldwork_services.import_sample(
+                session,
+                fieldwork,
+                "\n".join(rows).encode("utf-8"),
+                "sample.csv",
+                now=live_clock(),
+            )
+            assert imported.ok, [p.render() for p in imported.problems]
+            fieldwork.open(live_clock())
+            session.flush()
+            fieldwork_id = fieldwork.id
+        return CatiFieldwork(fieldwork_id, username, first, second)
+
+    return factory
+
+
+@pytest.fixture
+def watch(context) -> Iterator[Watch]:
+    seen = Watch()
+    context.expose_function("__cspViolation", lambda text: seen.violations.append(text))
+    context.add_init_script(LISTEN_FOR_VIOLATIONS)
+
+    def on_console(message) -> None:
+        if message.type not in ("error", "warning"):
+            return
+        url = message.location.get("url", "")
+        if message.text.startswith("Failed to load resource") and "/static/" not in url:
+            # a page answered with its status on purpose (a 400 with the errors shown) or
+            # the browser's own /favicon.ico probe; only the page's own scripts and styles
+            # must load
+            return
+        seen.console.append(f"{message.type}: {message.text} ({url})")
+
+    context.on("console", on_console)
+    context.on("weberror", lambda error: seen.errors.append(str(error.error)))
+    yield seen

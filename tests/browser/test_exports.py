@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from app.auth.services import create_user
 from app.models.users import Role
-from tests.browser.test_interviewer import log_in
+from tests.browser.screens import log_in
 from tests.support import TEST_PASSWORD
 
 

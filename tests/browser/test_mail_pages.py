@@ -9,7 +9,7 @@ from app.auth.services import create_user
 from app.mailing import services
 from app.models.fieldwork import SampleUnit
 from app.models.users import Role
-from tests.browser.test_interviewer import log_in
+from tests.browser.screens import log_in
 from tests.support import TEST_PASSWORD
 
 

@@ -2,29 +2,14 @@
 
 from __future__ import annotations
 
-import re
-
 from sqlalchemy import func, select
 
 from app.models.cati import Appointment, Call, Case
 from app.models.fieldwork import Response
 from app.models.users import Role
-from tests.respond.test_respond_walks import SCENARIOS, fill, parse_form
 from tests.support import database, page_text
-
-
-def _take_next(client, fieldwork_id: int):
-    return client.post(f"/cati/{fieldwork_id}/next", data={})
-
-
-def _case_id(response) -> int:
-    return int(re.search(r"/cati/case/(\d+)", response.location).group(1))
-
-
-def _dial(client, app, case_id: int):
-    with database(app).session() as session:
-        phone_id = session.get(Case, case_id).sample_unit.phones[0].id
-    return client.post(f"/cati/case/{case_id}/dial", data={"phone_id": str(phone_id)})
+from tests.support.phone import dial, interview_to_the_end, take_next, taken_case_id
+from tests.support.respondent import SCENARIOS, fill, parse_form
 
 
 def test_next_case_dial_and_no_answer_then_the_case_waits(
@@ -32,14 +17,14 @@ def test_next_case_dial_and_no_answer_then_the_case_waits(
 ):
     fieldwork_id = make_fieldwork("jst_gmina")
     join_team(fieldwork_id, login_as(Role.INTERVIEWER))
-    first = _take_next(client, fieldwork_id)
+    first = take_next(client, fieldwork_id)
     assert first.status_code == 302
-    case_id = _case_id(first)
+    case_id = taken_case_id(first)
     screen = client.get(f"/cati/case/{case_id}")
     assert screen.status_code == 200
     text = page_text(screen)
     assert "Klub Integracji Społecznej w Żorach" in text or "Centrum Integracji" in text
-    assert _dial(client, app, case_id).status_code == 302
+    assert dial(client, app, case_id).status_code == 302
     recorded = client.post(f"/cati/case/{case_id}/outcome", data={"outcome": "no_answer"})
     assert recorded.status_code == 302
     with database(app).session() as session:
@@ -49,14 +34,14 @@ def test_next_case_dial_and_no_answer_then_the_case_waits(
         call = session.scalar(select(Call).where(Call.case_id == case_id))
         assert call.ended_at is not None and call.number
     # the other case comes next; then nothing until the retry delay passes
-    second = _case_id(_take_next(client, fieldwork_id))
+    second = taken_case_id(take_next(client, fieldwork_id))
     assert second != case_id
     client.post(f"/cati/case/{second}/outcome", data={"outcome": "no_answer"})
-    nothing = _take_next(client, fieldwork_id)
+    nothing = take_next(client, fieldwork_id)
     assert nothing.status_code == 200
     assert 'id="nothing"' in nothing.get_data(as_text=True)
     clock.advance(hours=3)
-    assert _take_next(client, fieldwork_id).status_code == 302
+    assert take_next(client, fieldwork_id).status_code == 302
 
 
 def test_an_interviewer_cannot_open_someone_elses_case(
@@ -67,13 +52,13 @@ def test_an_interviewer_cannot_open_someone_elses_case(
         fieldwork_id, make_user("ania", Role.INTERVIEWER), make_user("basia", Role.INTERVIEWER)
     )
     auth.login("ania")
-    case_id = _case_id(_take_next(client, fieldwork_id))
+    case_id = taken_case_id(take_next(client, fieldwork_id))
     basia = app.test_client()
     basia.post("/login", data={"username": "basia", "password": "correct-horse-battery"})
     assert basia.get(f"/cati/case/{case_id}").status_code == 404
     refused = basia.post(f"/cati/case/{case_id}/outcome", data={"outcome": "hard_refusal"})
     assert refused.status_code == 404
-    other = _case_id(basia.post(f"/cati/{fieldwork_id}/next", data={}))
+    other = taken_case_id(basia.post(f"/cati/{fieldwork_id}/next", data={}))
     assert other != case_id  # never the same case twice at once
 
 
@@ -82,8 +67,8 @@ def test_appointment_is_booked_and_handed_out_when_due(
 ):
     fieldwork_id = make_fieldwork("jst_gmina", units=[("G-1", "Gmina Biała", {})])
     join_team(fieldwork_id, login_as(Role.INTERVIEWER))
-    case_id = _case_id(_take_next(client, fieldwork_id))
-    _dial(client, app, case_id)
+    case_id = taken_case_id(take_next(client, fieldwork_id))
+    dial(client, app, case_id)
     missing = client.post(f"/cati/case/{case_id}/outcome", data={"outcome": "appointment"})
     assert missing.status_code == 400  # an appointment needs its date and time
     booked = client.post(
@@ -102,11 +87,11 @@ def test_appointment_is_booked_and_handed_out_when_due(
         appointment = session.scalar(select(Appointment))
         assert appointment.with_whom == "p. Kowalska" and appointment.status == "pending"
         assert appointment.starts_at.isoformat() == "2026-03-17T09:00:00+00:00"  # 10:00 Warsaw
-    assert _take_next(client, fieldwork_id).status_code == 200  # not due yet
+    assert take_next(client, fieldwork_id).status_code == 200  # not due yet
     assert "Gmina Biała" in page_text(client.get("/cati/appointments"))
     clock.advance(days=1)  # 17.03 10:30 Warsaw: inside the window
-    again = _take_next(client, fieldwork_id)
-    assert _case_id(again) == case_id
+    again = take_next(client, fieldwork_id)
+    assert taken_case_id(again) == case_id
 
 
 def test_phone_interview_runs_question_by_question_and_completes_the_case(
@@ -116,10 +101,10 @@ def test_phone_interview_runs_question_by_question_and_completes_the_case(
         "owes_polroczne", units=[("O-1", "OWES Subregionu Zachodniego", {})]
     )
     join_team(fieldwork_id, login_as(Role.INTERVIEWER))
-    case_id = _case_id(_take_next(client, fieldwork_id))
+    case_id = taken_case_id(take_next(client, fieldwork_id))
     not_yet = client.get(f"/cati/case/{case_id}/interview")
     assert not_yet.status_code == 302 and not_yet.location.endswith(f"/cati/case/{case_id}")
-    _dial(client, app, case_id)
+    dial(client, app, case_id)
     page = client.get(f"/cati/case/{case_id}/interview")
     assert page.status_code == 302
     answers = SCENARIOS["owes_polroczne"].answers
@@ -143,28 +128,12 @@ def test_phone_interview_runs_question_by_question_and_completes_the_case(
         assert session.scalar(select(func.count()).select_from(Call)) == 1
 
 
-def _interview_to_the_end(client, case_id: int, answers) -> int:
-    """Answer every screen of the phone interview; the number of screens shown."""
-    location = client.get(f"/cati/case/{case_id}/interview").location
-    screens = 0
-    while not location.endswith("/cati/"):
-        screens += 1
-        assert screens < 80, "the interview did not finish"
-        form = parse_form(client.get(location))
-        data = fill(form, answers)
-        data.update(revision=form.revision, action="next")
-        sent = client.post(location, data=data)
-        assert sent.status_code == 302, page_text(sent)[:500]
-        location = sent.location
-    return screens
-
-
 def test_started_online_finished_by_phone_is_one_response(
     join_team, app, client, make_fieldwork, login_as
 ):
     from app.models.fieldwork import SampleUnit
-    from tests.respond.test_respond_walks import Respondent
     from tests.support import unit_token
+    from tests.support.respondent import Respondent
 
     fieldwork_id = make_fieldwork("owes_polroczne", units=[("O-1", "OWES Rybnik", {})])
     answers = SCENARIOS["owes_polroczne"].answers
@@ -172,12 +141,12 @@ def test_started_online_finished_by_phone_is_one_response(
     first_page = online.begin()
     online.next(first_page, answers)  # page A sent online, then the respondent stops
     join_team(fieldwork_id, login_as(Role.INTERVIEWER))
-    case_id = _case_id(_take_next(client, fieldwork_id))
-    _dial(client, app, case_id)
+    case_id = taken_case_id(take_next(client, fieldwork_id))
+    dial(client, app, case_id)
     resumed = client.get(client.get(f"/cati/case/{case_id}/interview").location)
     assert resumed.status_code == 200
     assert "/interview/a" not in resumed.request.path  # page A was answered online
-    _interview_to_the_end(client, case_id, answers)
+    interview_to_the_end(client, case_id, answers)
     with database(app).session() as session:
         responses = session.scalars(select(Response)).all()
         assert len(responses) == 1
@@ -192,14 +161,14 @@ def test_started_online_finished_by_phone_is_one_response(
 def test_started_by_phone_finished_online_leaves_the_queue(
     join_team, app, client, make_fieldwork, login_as
 ):
-    from tests.respond.test_respond_walks import Respondent
     from tests.support import unit_token
+    from tests.support.respondent import Respondent
 
     fieldwork_id = make_fieldwork("owes_polroczne", units=[("O-1", "OWES Rybnik", {})])
     answers = SCENARIOS["owes_polroczne"].answers
     join_team(fieldwork_id, login_as(Role.INTERVIEWER))
-    case_id = _case_id(_take_next(client, fieldwork_id))
-    _dial(client, app, case_id)
+    case_id = taken_case_id(take_next(client, fieldwork_id))
+    dial(client, app, case_id)
     location = client.get(f"/cati/case/{case_id}/interview").location
     form = parse_form(client.get(location))
     data = fill(form, answers)
@@ -222,7 +191,7 @@ def test_started_by_phone_finished_online_leaves_the_queue(
         case = session.get(Case, case_id)
         assert case.is_final and case.disposition_code == "1.1"
         assert case.disposition_outcome.code == "completed_online"
-    nothing = _take_next(client, fieldwork_id)
+    nothing = take_next(client, fieldwork_id)
     assert nothing.status_code == 200  # the completed case is never handed out again
 
 
@@ -234,13 +203,13 @@ def test_logging_out_gives_the_case_back_and_an_idle_claim_expires(
         fieldwork_id, make_user("ania", Role.INTERVIEWER), make_user("basia", Role.INTERVIEWER)
     )
     auth.login("ania")
-    case_id = _case_id(_take_next(client, fieldwork_id))
+    case_id = taken_case_id(take_next(client, fieldwork_id))
     auth.logout()
     auth.login("basia")
-    assert _case_id(_take_next(client, fieldwork_id)) == case_id  # released at logout
+    assert taken_case_id(take_next(client, fieldwork_id)) == case_id  # released at logout
     other = app.test_client()
     other.post("/login", data={"username": "ania", "password": "correct-horse-battery"})
     assert other.post(f"/cati/{fieldwork_id}/next", data={}).status_code == 200  # held
     clock.advance(minutes=31)  # basia closed the tab: the claim times out (30 min)
     taken = other.post(f"/cati/{fieldwork_id}/next", data={})
-    assert _case_id(taken) == case_id
+    assert taken_case_id(taken) == case_id

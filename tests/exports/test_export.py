@@ -10,224 +10,30 @@ from __future__ import annotations
 
 import io
 import re
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
-from decimal import Decimal
+from datetime import date, datetime
 from pathlib import Path
 
 import openpyxl
 import pytest
 from flask import Flask
-from sqlalchemy import select
 
 from app.cati.services import rates_for
 from app.domain.outputs import export as export_domain
 from app.domain.outputs.export import META_COLUMNS, TRUNCATED_MARKER, fit_cell, neutralise
-from app.domain.questionnaire.flow import DONT_KNOW, REFUSED, answers_to_json
 from app.exports import services as export_services
-from app.fieldwork import services as fieldwork_services
-from app.models.fieldwork import Fieldwork, Response, SampleUnit
+from app.models.fieldwork import Fieldwork, Response
 from app.models.users import Role
-from app.surveys import services as survey_services
+from tests.support.exports import (
+    ADDED,
+    CMD,
+    DEFINITION,
+    HYPERLINK,
+    SUM,
+    VARIABLE_COLUMNS,
+    Setup,
+    sheet_rows,
+)
 from tests.support.files import libreoffice_sheets, prepare_file
-
-DEFINITION = """\
-settings:
-  id: eksport_test
-  title: {pl: "Test eksportu", en: "Export test"}
-  version: "%(version)s"
-  default_language: pl
-  languages: [pl, en]
-  paging: group
-  dont_know: phone
-  refused: phone
-
-choices:
-  tak_nie:
-    - {name: "1", label: {pl: "Tak", en: "Yes"}}
-    - {name: "2", label: {pl: "Nie", en: "No"}}
-  obszary:
-    - {name: "01", label: {pl: "Edukacja", en: "Education"}}
-    - {name: "02", label: {pl: "Zdrowie", en: "Health"}}
-    - {name: inny, label: {pl: "Inny (jaki?)", en: "Other (what?)"}, other: yes}
-  ocena:
-    - {name: "1", label: {pl: "Źle", en: "Bad"}}
-    - {name: "2", label: {pl: "Dobrze", en: "Good"}}
-
-survey:
-  - type: text
-    name: nazwa
-    label: {pl: "Nazwa", en: "Name"}
-  - type: text
-    name: kod
-    label: {pl: "Kod", en: "Code"}
-  - type: integer
-    name: liczba
-    label: {pl: "Liczba", en: "Number"}
-%(added)s  - type: decimal
-    name: kwota
-    label: {pl: "Kwota", en: "Amount"}
-  - type: date
-    name: data
-    label: {pl: "Data", en: "Date"}
-  - type: select_one tak_nie
-    name: filtr
-    label: {pl: "Czy działacie?", en: "Are you active?"}
-  - type: group
-    name: g
-    label: {pl: "Obszary", en: "Areas"}
-    relevant: "${filtr} = '1'"
-    children:
-      - type: select_multiple obszary
-        name: obszary
-        label: {pl: "W jakich obszarach?", en: "In which areas?"}
-  - type: matrix ocena
-    name: m
-    label: {pl: "Oceny", en: "Ratings"}
-    rows:
-      - {name: r1, label: {pl: "Pierwszy", en: "First"}}
-      - {name: r2, label: {pl: "Drugi", en: "Second"}}
-  - type: calculate
-    name: podwojona
-    calculation: "${liczba} * 2"
-"""
-ADDED = """\
-  - type: integer
-    name: nowe
-    label: {pl: "Nowe pytanie", en: "New question"}
-"""
-
-HYPERLINK = '=HYPERLINK("http://example.com/x","kliknij")'
-SUM = "@SUM(1+1)"
-CMD = "+cmd|' /C calc'!A0"
-
-VARIABLE_COLUMNS = [
-    "nazwa",
-    "kod",
-    "liczba",
-    "nowe",
-    "kwota",
-    "data",
-    "filtr",
-    "obszary",
-    "obszary_01",
-    "obszary_02",
-    "obszary_inny",
-    "obszary_other",
-    "m_r1",
-    "m_r2",
-    "podwojona",
-]
-
-
-@dataclass
-class Setup:
-    fieldwork_id: int
-    response_ids: list[int]
-
-
-def _moment(day: int, hour: int, minute: int = 0) -> datetime:
-    return datetime(2026, 3, day, hour, minute, tzinfo=UTC)
-
-
-@pytest.fixture
-def exported(app: Flask, clock, tmp_path: Path) -> Setup:
-    """A fieldwork of the test survey with three responses, one under a second version."""
-    v1 = tmp_path / "eksport_test.yaml"
-    v1.write_text(DEFINITION % {"version": "1", "added": ""}, encoding="utf-8")
-    v2 = tmp_path / "eksport_test_v2.yaml"
-    v2.write_text(DEFINITION % {"version": "2", "added": ADDED}, encoding="utf-8")
-    database = app.extensions["ankieta.db"]
-    with database.session() as session:
-        loaded = survey_services.load_file(session, v1)
-        assert loaded.ok, [str(p) for p in loaded.problems]
-        fieldwork = fieldwork_services.create_fieldwork(session, "eksport_test", "Eksport 2026")
-        sample = "\n".join(
-            [
-                "external_id;name;entity_type;subregion;gmina;phone",
-                "007;Klub Integracji Społecznej w Żorach;KIS;południowy;Żory;032 123 45 67",
-                "008;Centrum Integracji Społecznej w Gliwicach;CIS;centralny;Gliwice;032 123 45 68",
-                "009;Gmina Łódź;JST;centralny;Łódź;032 123 45 69",
-            ]
-        )
-        imported = fieldwork_services.import_sample(
-            session, fieldwork, sample.encode("utf-8"), "sample.csv", now=clock()
-        )
-        assert imported.ok
-        fieldwork.open(clock())
-        loaded2 = survey_services.load_file(session, v2)
-        assert loaded2.status == "new_version", loaded2.problems
-        units = {
-            u.external_id: u
-            for u in session.scalars(
-                select(SampleUnit).where(SampleUnit.fieldwork_id == fieldwork.id)
-            )
-        }
-        q1 = survey_services.questionnaire_of(fieldwork.survey_version)
-        q2 = survey_services.questionnaire_of(loaded2.version)
-        rows = [
-            Response(
-                fieldwork_id=fieldwork.id,
-                sample_unit_id=units["007"].id,
-                survey_version_id=fieldwork.survey_version_id,
-                answers=answers_to_json(
-                    q1,
-                    {
-                        "nazwa": HYPERLINK,
-                        "kod": "007",
-                        "liczba": 5,
-                        "kwota": Decimal("12.5"),
-                        "data": date(2026, 3, 1),
-                        "filtr": "1",
-                        "obszary": ("01", "inny"),
-                        "obszary_other": CMD,
-                        "m_r1": "2",
-                        "m_r2": DONT_KNOW,
-                    },
-                ),
-                status="complete",
-                via_web=True,
-                started_at=_moment(10, 8),
-                completed_at=_moment(10, 8, 30),
-                updated_at=_moment(10, 8, 30),
-            ),
-            Response(
-                fieldwork_id=fieldwork.id,
-                sample_unit_id=units["008"].id,
-                survey_version_id=fieldwork.survey_version_id,
-                answers=answers_to_json(
-                    q1,
-                    {
-                        "nazwa": SUM,
-                        "kod": "-5",
-                        "liczba": REFUSED,
-                        "filtr": "2",
-                        "obszary": ("02",),  # kept, but irrelevant once filtr = 2
-                    },
-                ),
-                status="in_progress",
-                via_phone=True,
-                started_at=_moment(12, 9),
-                updated_at=_moment(12, 9, 10),
-            ),
-            Response(
-                fieldwork_id=fieldwork.id,
-                sample_unit_id=units["009"].id,
-                survey_version_id=loaded2.version.id,
-                answers=answers_to_json(
-                    q2, {"liczba": 1, "nowe": 7, "filtr": "1", "obszary": DONT_KNOW}
-                ),
-                status="complete",
-                via_web=True,
-                via_phone=True,
-                started_at=_moment(14, 10),
-                completed_at=_moment(14, 11, 15),
-                updated_at=_moment(14, 11, 15),
-            ),
-        ]
-        session.add_all(rows)
-        session.flush()
-        return Setup(fieldwork.id, [r.id for r in rows])
 
 
 def _write(app: Flask, setup: Setup, path: Path, fmt: str = "xlsx", **options) -> int:
@@ -238,14 +44,6 @@ def _write(app: Flask, setup: Setup, path: Path, fmt: str = "xlsx", **options) -
         if fmt == "csv":
             return export_services.write_csv(session, fieldwork, path, opts)
         return export_services.write_xlsx(session, fieldwork, path, opts)
-
-
-def _sheet_rows(path: Path, sheet: str = "Responses") -> list[dict[str, object]]:
-    book = openpyxl.load_workbook(path)
-    ws = book[sheet]
-    rows = list(ws.iter_rows(values_only=True))
-    header = rows[0]
-    return [dict(zip(header, row, strict=True)) for row in rows[1:]]
 
 
 # --- the Responses sheet ---
@@ -265,7 +63,7 @@ def test_header_has_metadata_then_variables_of_both_versions_in_order(app, expor
 def test_values_keep_their_types_and_codes(app, exported, tmp_path):
     path = tmp_path / "out.xlsx"
     _write(app, exported, path)
-    first, second, third = _sheet_rows(path)
+    first, second, third = sheet_rows(path)
 
     assert first["response_id"] == exported.response_ids[0]
     assert first["external_id"] == "007"  # leading zeros survive
@@ -316,9 +114,9 @@ def test_a_date_before_1900_goes_out_as_iso_text_and_the_codebook_says_so(app, e
         response.answers = {**response.answers, "data": "0001-01-01"}  # stored before bounds
     path = tmp_path / "out.xlsx"
     _write(app, exported, path)
-    first = _sheet_rows(path)[0]
+    first = sheet_rows(path)[0]
     assert first["data"] == "0001-01-01"
-    codebook = {row["variable"]: row for row in _sheet_rows(path, "Codebook")}
+    codebook = {row["variable"]: row for row in sheet_rows(path, "Codebook")}
     assert codebook["data"]["type"] == "date (before 1900: text YYYY-MM-DD)"
     assert codebook["liczba"]["type"] == "integer"
 
@@ -326,7 +124,7 @@ def test_a_date_before_1900_goes_out_as_iso_text_and_the_codebook_says_so(app, e
 def test_labels_mode_in_english(app, exported, tmp_path):
     path = tmp_path / "out.xlsx"
     _write(app, exported, path, labels=True, language="en")
-    first, second, third = _sheet_rows(path)
+    first, second, third = sheet_rows(path)
     assert first["filtr"] == "Yes"
     assert first["obszary"] == "Education; Other (what?)"
     assert first["obszary_01"] == 1  # the tick columns stay 0/1
@@ -339,7 +137,7 @@ def test_labels_mode_in_english(app, exported, tmp_path):
 def test_labels_mode_defaults_to_the_survey_language(app, exported, tmp_path):
     path = tmp_path / "out.xlsx"
     _write(app, exported, path, labels=True)
-    first = _sheet_rows(path)[0]
+    first = sheet_rows(path)[0]
     assert first["filtr"] == "Tak"
     assert first["m_r1"] == "Dobrze"
 
@@ -360,11 +158,11 @@ def test_hostile_answers_never_become_formulas(app, exported, tmp_path):
 def test_filters_complete_only_subregion_and_dates(app, exported, tmp_path):
     path = tmp_path / "out.xlsx"
     assert _write(app, exported, path, complete_only=True) == 2
-    assert [r["external_id"] for r in _sheet_rows(path)] == ["007", "009"]
+    assert [r["external_id"] for r in sheet_rows(path)] == ["007", "009"]
     assert _write(app, exported, path, subregion="centralny") == 2
-    assert [r["external_id"] for r in _sheet_rows(path)] == ["008", "009"]
+    assert [r["external_id"] for r in sheet_rows(path)] == ["008", "009"]
     assert _write(app, exported, path, date_from=date(2026, 3, 11), date_to=date(2026, 3, 12)) == 1
-    assert [r["external_id"] for r in _sheet_rows(path)] == ["008"]
+    assert [r["external_id"] for r in sheet_rows(path)] == ["008"]
 
 
 # --- the other sheets ---
@@ -373,7 +171,7 @@ def test_filters_complete_only_subregion_and_dates(app, exported, tmp_path):
 def test_codebook_and_choices_match_the_definition(app, exported, tmp_path):
     path = tmp_path / "out.xlsx"
     _write(app, exported, path)
-    codebook = {r["variable"]: r for r in _sheet_rows(path, "Codebook")}
+    codebook = {r["variable"]: r for r in sheet_rows(path, "Codebook")}
     expected = [
         name
         for name in VARIABLE_COLUMNS
@@ -391,7 +189,7 @@ def test_codebook_and_choices_match_the_definition(app, exported, tmp_path):
     assert codebook["m_r2"]["label_en"] == "Ratings – Second"
     assert codebook["podwojona"]["type"] == "calculate"
     assert codebook["nazwa"]["required"] == "no"
-    choices = _sheet_rows(path, "Choices")
+    choices = sheet_rows(path, "Choices")
     assert {
         "list": "obszary",
         "code": "01",
@@ -506,7 +304,7 @@ def test_cli_export_xlsx_and_csv(app, runner, exported, tmp_path):
     out = tmp_path / "cli.xlsx"
     result = runner.invoke(args=["export", str(exported.fieldwork_id), "-o", str(out)])
     assert result.exit_code == 0, result.output
-    assert len(_sheet_rows(out)) == 3
+    assert len(sheet_rows(out)) == 3
     out_csv = tmp_path / "cli.csv"
     result = runner.invoke(
         args=[
@@ -543,7 +341,7 @@ def test_analyst_downloads_xlsx_and_csv(app, client, login_as, exported, tmp_pat
     login_as(Role.ANALYST)
     path = tmp_path / "web.xlsx"
     path.write_bytes(prepare_file(client, exported.fieldwork_id, labels="y", language="en"))
-    assert _sheet_rows(path)[0]["filtr"] == "Yes"
+    assert sheet_rows(path)[0]["filtr"] == "Yes"
     csv_file = prepare_file(client, exported.fieldwork_id, kind="csv", complete_only="y")
     assert csv_file.startswith(b"\xef\xbb\xbf")
     assert csv_file.decode("utf-8-sig").count("\r\n") == 3

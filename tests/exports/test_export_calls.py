@@ -48,8 +48,8 @@ from app.models.fieldwork import Fieldwork, SampleUnit
 from app.models.users import Role
 from app.respond import services as respond
 from app.surveys import services as survey_services
-from tests.exports.test_export import DEFINITION, _sheet_rows
-from tests.supervise.test_supervise import add_interviewer, cell, percent
+from tests.support.calls import add_interviewer, cell, percent
+from tests.support.exports import DEFINITION, sheet_rows
 
 HOSTILE_NOTE = '=HYPERLINK("http://evil.example","x")'
 APPOINTMENT_NOTE = "Oddzwonić do p. Żółkiewskiej – „najlepiej po 10:00”"
@@ -433,7 +433,7 @@ def test_responses_sheet_names_the_interviewer_who_completed_the_phone_interview
 ):
     path = tmp_path / "responses.xlsx"
     _export(runner, called.fieldwork_id, path)
-    rows = {row["external_id"]: row for row in _sheet_rows(path)}
+    rows = {row["external_id"]: row for row in sheet_rows(path)}
     assert set(rows) == {"D-04", "E-05"}
     by_phone, online = rows["D-04"], rows["E-05"]
     assert by_phone["response_id"] == called.response_ids["D-04"]

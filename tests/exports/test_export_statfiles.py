@@ -22,11 +22,8 @@ from app.exports.statfiles import write_statfile
 from app.models.fieldwork import Fieldwork
 from app.models.users import Role
 from app.surveys.services import questionnaire_of
-from tests.exports import test_export
+from tests.support.exports import VARIABLE_COLUMNS
 from tests.support.files import prepare_file
-
-VARIABLE_COLUMNS = test_export.VARIABLE_COLUMNS
-exported = test_export.exported  # the fixture: a small survey of every value type
 
 NOT_ANSWERED = {"sav": (-98, -99), "dta": ("a", "b")}
 

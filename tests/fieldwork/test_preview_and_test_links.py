@@ -16,9 +16,9 @@ from sqlalchemy import func, select
 
 from app.models.fieldwork import Fieldwork, Response
 from app.models.surveys import Survey
-from tests.respond.test_respond_walks import SCENARIOS, Respondent, field_error, fill, parse_form
 from tests.support import page_text
 from tests.support.files import prepare_file
+from tests.support.respondent import SCENARIOS, Respondent, field_error, fill, parse_form
 
 MONITORING = SCENARIOS["monitoring_cis_kis"]
 

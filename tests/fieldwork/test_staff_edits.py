@@ -9,8 +9,8 @@ from sqlalchemy import select
 from app.models.audit import AuditEvent
 from app.models.fieldwork import Response, ResponseChange
 from app.models.users import Role
-from tests.respond.test_respond_walks import Respondent, field_error, fill, parse_form
 from tests.support import page_text, unit_token
+from tests.support.respondent import Respondent, field_error, fill, parse_form
 from tests.support.small_survey import load_small, small_fieldwork
 
 

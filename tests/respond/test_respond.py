@@ -18,7 +18,8 @@ from sqlalchemy import select
 
 from app.models.fieldwork import Fieldwork, ResponseChange
 from app.models.users import Role
-from tests.respond.test_respond_walks import (
+from tests.support import page_text, unit_token
+from tests.support.respondent import (
     REQUIRED,
     SCENARIOS,
     Respondent,
@@ -29,7 +30,6 @@ from tests.respond.test_respond_walks import (
     response_count,
     stored,
 )
-from tests.support import page_text, unit_token
 
 UNKNOWN_TOKEN = "A" * 32  # well-formed, but no link has it
 STALE_NOTICE = re.compile(
@@ -202,7 +202,7 @@ def test_saving_a_page_reads_the_link_once_and_writes_once(app, cis_kis):
     assert "survey_version.source," not in link and "survey_version.source " not in link
     assert save.startswith("UPDATE response SET")
     with _statements(app) as sent:
-        assert respondent.client.get(respondent.link).status_code in (200, 302)
+        assert respondent.client.get(respondent.link).status_code == 302  # on to the page
     assert [s for s in sent if s.startswith("SELECT")] == [link]  # the same statement
 
 
@@ -284,7 +284,7 @@ def test_invalid_utf8_in_a_field_is_refused_and_nothing_is_stored(app, cis_kis):
         content_type="application/x-www-form-urlencoded",
         headers={"X-CSRFToken": token},
     )
-    assert response.status_code in (200, 400)
+    assert response.status_code == 400
     assert "Traceback" not in response.get_data(as_text=True)
     saved = stored(app, respondent.token)
     assert saved.answers == {} and saved.revision == 0

@@ -6,8 +6,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from app.models.fieldwork import Response
-from tests.respond.test_respond_walks import Respondent
 from tests.support import page_text, unit_token
+from tests.support.respondent import Respondent
 from tests.support.small_survey import load_small, small_fieldwork
 
 
@@ -40,7 +40,7 @@ def test_the_questionnaires_own_language_is_offered_and_recorded(app, clock):
 
 
 def test_a_language_the_questionnaire_lacks_falls_back_and_records_the_default(app, clock):
-    from tests.respond.test_respond_walks import fill
+    from tests.support.respondent import fill
 
     load_small(app)
     fieldwork_id = small_fieldwork(app, clock)
@@ -67,13 +67,13 @@ def test_english_chosen_in_the_app_is_recorded_as_english(app, clock):
 def test_a_phone_interview_records_the_language_the_interviewer_read_it_in(
     app, client, clock, login_as, join_team
 ):
-    from tests.cati.test_cati_screens import _case_id, _dial, _interview_to_the_end, _take_next
+    from tests.support.phone import dial, interview_to_the_end, take_next, taken_case_id
 
     load_small(app)
     fieldwork_id = small_fieldwork(app, clock)
     join_team(fieldwork_id, login_as("interviewer"))
     client.post("/language", data={"lang": "en"})
-    case_id = _case_id(_take_next(client, fieldwork_id))
-    _dial(client, app, case_id)
-    _interview_to_the_end(client, case_id, {"q1": "3", "q2": ["1"]})
+    case_id = taken_case_id(take_next(client, fieldwork_id))
+    dial(client, app, case_id)
+    interview_to_the_end(client, case_id, {"q1": "3", "q2": ["1"]})
     assert _language_of(app, fieldwork_id) == "en"

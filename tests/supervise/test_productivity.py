@@ -7,22 +7,20 @@ from datetime import UTC, datetime
 import pytest
 
 from app.models.users import Role
-from tests.supervise.test_supervise import (  # noqa: F401 - fieldwork_with_calls, supervisor: fixtures
+from tests.support import page_text
+from tests.support.calls import (
     UNITS,
     case_id_of,
-    fieldwork_with_calls,
     figures,
     make_call,
-    supervisor,
 )
-from tests.support import page_text
 
 # Wednesday 18 March 2026, 19:00 UTC = 20:00 in Warsaw: an evening call in another fieldwork
 EVENING = datetime(2026, 3, 18, 19, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def two_fieldworks(app, make_fieldwork, join_team, fieldwork_with_calls):  # noqa: F811
+def two_fieldworks(app, make_fieldwork, join_team, fieldwork_with_calls):
     data = dict(fieldwork_with_calls)
     second = make_fieldwork(units=UNITS[:1], title="Drugie badanie")
     join_team(second, data["anna"])
@@ -41,7 +39,7 @@ def _ids(body: str) -> set[str]:
     return set(re.findall(r'<tr id="interviewer-(\d+)"', body))
 
 
-def test_productivity_across_fieldworks_and_in_one(app, client, two_fieldworks, supervisor):  # noqa: F811
+def test_productivity_across_fieldworks_and_in_one(app, client, two_fieldworks, supervisor):
     data = two_fieldworks
     everything = _page(client)
     assert everything.status_code == 200
@@ -64,7 +62,7 @@ def test_productivity_across_fieldworks_and_in_one(app, client, two_fieldworks, 
     assert _ids(second) == {str(data["anna"])}
 
 
-def test_productivity_by_days(app, client, two_fieldworks, supervisor):  # noqa: F811
+def test_productivity_by_days(app, client, two_fieldworks, supervisor):
     data = two_fieldworks
     later = _page(client, date_from="2026-03-17").get_data(as_text=True)
     assert _ids(later) == {str(data["anna"])}
@@ -76,7 +74,7 @@ def test_productivity_by_days(app, client, two_fieldworks, supervisor):  # noqa:
     assert "Brak połączeń w tym okresie." in page_text(empty)
 
 
-def test_productivity_by_shift_also_over_midnight(app, client, two_fieldworks, supervisor):  # noqa: F811
+def test_productivity_by_shift_also_over_midnight(app, client, two_fieldworks, supervisor):
     data = two_fieldworks
     # Warsaw times: Anna 8:00, 8:10, 9:00 (Monday) and 20:00 (Wednesday); Bartek 8:00, 8:05, 8:20
     late_morning = _page(client, shift_from="08:30", shift_to="12:00").get_data(as_text=True)
@@ -101,7 +99,7 @@ def test_productivity_by_shift_also_over_midnight(app, client, two_fieldworks, s
     ],
     ids=["bad-date", "reversed", "unknown-fieldwork", "hostile", "bad-time"],
 )
-def test_bad_filters_are_refused_clearly(app, client, two_fieldworks, supervisor, query):  # noqa: F811
+def test_bad_filters_are_refused_clearly(app, client, two_fieldworks, supervisor, query):
     response = _page(client, **query)
     assert response.status_code == 400
     text = page_text(response)

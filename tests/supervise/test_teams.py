@@ -17,9 +17,9 @@ from app.models.audit import AuditEvent
 from app.models.cati import Case, SupervisorAction
 from app.models.fieldwork import FieldworkInterviewer, SampleUnit
 from app.models.users import Role
-from tests.respond.test_respond_walks import SCENARIOS, Respondent, form_value, stored
 from tests.support import database, page_text, polish, signed_in, unit_token
 from tests.support.files import prepare_file
+from tests.support.respondent import SCENARIOS, Respondent, form_value, stored
 
 UNITS = [
     ("A-01", "Centrum Integracji Społecznej w Gliwicach", {"entity_type": "CIS"}),

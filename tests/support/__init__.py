@@ -10,11 +10,13 @@ visible text of a page). Larger helpers have a module each:
 - ``tests.support.phone``: an interviewer's steps on the CATI screens.
 - ``tests.support.calls``: calls and interviewers made directly in the database, and the
   supervisor's pages read back.
+- ``tests.support.exports``: the every-type survey of the export tests, its columns.
 - ``tests.support.files``: results files asked for, waited on, downloaded; LibreOffice.
 - ``tests.support.small_survey``: a small three-language definition and its fieldwork.
 - ``tests.support.mailserver``: a real SMTP server on loopback.
 
-Browser helpers stay beside the browser tests (``tests/browser/forms.py``, ``walks.py``).
+Browser helpers stay beside the browser tests (``tests/browser/forms.py``, ``walks.py``,
+``screens.py``).
 """
 
 from __future__ import annotations

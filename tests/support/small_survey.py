@@ -1,9 +1,21 @@
-"""A small definition (in Polish, Ukrainian and English) and a fieldwork of it, for tests
-of languages, mid-fieldwork upgrades and staff edits."""
+"""Small definitions: the smallest valid one (``MINIMAL``), and one in Polish, Ukrainian and
+English with a fieldwork of it, for tests of languages, mid-fieldwork upgrades and staff
+edits."""
 
 from __future__ import annotations
 
 from flask import Flask
+
+# the smallest valid definition: one integer question
+MINIMAL = """\
+settings:
+  id: proba
+  title: Próba
+survey:
+  - type: integer
+    name: liczba
+    label: Ile?
+"""
 
 SMALL = """
 settings:

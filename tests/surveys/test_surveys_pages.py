@@ -6,7 +6,7 @@ import io
 
 from app.models.users import Role
 from tests.support import page_text
-from tests.test_cli import MINIMAL
+from tests.support.small_survey import MINIMAL
 
 
 def _upload(client, content: bytes, filename: str = "proba.yaml"):
