@@ -327,7 +327,7 @@ def test_closing_sets_the_retention_date_a_year_on(app, closed_fieldwork, clock)
         until = session.get(Fieldwork, fieldwork_id).retain_contacts_until
     assert until == date(2026, 3, 16) + timedelta(days=365)
     page = page_text(analyst.get(f"/fieldwork/{fieldwork_id}"))
-    assert "16.03.2027" in page or "2027-03-16" in page
+    assert "16.03.2027" in page
 
 
 def test_retention_form_sets_and_clears_the_date_and_is_audited(app, closed_fieldwork):

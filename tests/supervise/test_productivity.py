@@ -103,7 +103,7 @@ def test_bad_filters_are_refused_clearly(app, client, two_fieldworks, supervisor
     response = _page(client, **query)
     assert response.status_code == 400
     text = page_text(response)
-    assert "Popraw następujące elementy" in text or "Błąd:" in text
+    assert text.startswith("Błąd:") and "Popraw następujące błędy:" in text
     assert 'id="productivity"' not in response.get_data(as_text=True)
     assert "<script>" not in response.get_data(as_text=True).split("</header>", 1)[1]
 
