@@ -1,4 +1,4 @@
-"""Shared fixtures: the app on every database backend, clients, users and an injected clock.
+"""Fixtures for every test: the app on every database backend, clients, users and an injected clock.
 
 Every test that uses the ``app`` fixture runs twice: on SQLite and on PostgreSQL (a scratch
 database created for this run on the local server and dropped afterwards). Without a
@@ -11,13 +11,11 @@ import os
 import secrets
 import shutil
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskClient
-from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -26,35 +24,15 @@ from app.models.base import Base
 from app.models.users import Role, User
 from app.platform import migrate
 from app.platform.accounts import create_user
+from tests.support import SHIPPED, TEST_PASSWORD, Auth, CSRFClient, FakeClock, unavailable
 
 POSTGRES_SERVER = os.environ.get(
     "ANKIETA_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 BACKENDS = ["sqlite", "postgresql"]
-TEST_PASSWORD = "correct-horse-battery"
-
-
-class FakeClock:
-    """An injectable clock: starts at a fixed moment and moves only when told."""
-
-    def __init__(self, start: datetime) -> None:
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
 
 
 # --- databases ------------------------------------------------------------------------------
-
-
-def _unavailable(reason: str) -> None:
-    if IN_CI:
-        pytest.fail(f"{reason} (CI=true: PostgreSQL is required)", pytrace=False)
-    pytest.skip(reason)
 
 
 @pytest.fixture(scope="session")
@@ -68,7 +46,7 @@ def postgres_url() -> Iterator[str]:
             connection.execute(text(f'CREATE DATABASE "{name}"'))
     except Exception as exc:  # noqa: BLE001 - any failure means "no server here"
         admin_engine.dispose()
-        _unavailable(f"PostgreSQL at {server.render_as_string()} is not available: {exc}")
+        unavailable(f"PostgreSQL at {server.render_as_string()} is not available: {exc}")
     url = server.set(database=name).render_as_string(hide_password=False)
     try:
         migrate.upgrade(url)
@@ -141,23 +119,6 @@ def app(database_url: str, tmp_path: Path, clock: FakeClock) -> Iterator[Flask]:
     application.extensions["ankieta.db"].dispose()
 
 
-class CSRFClient(FlaskClient):
-    """A test client whose form posts carry a valid CSRF token unless ``csrf=False``."""
-
-    def open(self, *args, csrf: bool = True, **kwargs):  # type: ignore[override]
-        method = (kwargs.get("method") or "GET").upper()
-        if csrf and method == "POST" and isinstance(kwargs.get("data"), dict):
-            kwargs["data"] = {"csrf_token": self.csrf_token(), **kwargs["data"]}
-        return super().open(*args, **kwargs)
-
-    def csrf_token(self) -> str:
-        """A signed token for the raw token kept in this client's session (made if missing)."""
-        with self.session_transaction() as session:
-            raw = session.setdefault("csrf_token", secrets.token_hex(20))
-        secret = self.application.config["SECRET_KEY"]
-        return URLSafeTimedSerializer(secret, salt="wtf-csrf-token").dumps(raw)
-
-
 @pytest.fixture
 def client(app: Flask) -> CSRFClient:
     return app.test_client()
@@ -194,19 +155,6 @@ def make_user(app: Flask) -> Callable[..., User]:
     return factory
 
 
-class Auth:
-    """Logs a test client in and out through the real login form."""
-
-    def __init__(self, client: CSRFClient) -> None:
-        self.client = client
-
-    def login(self, username: str, password: str = TEST_PASSWORD):
-        return self.client.post("/login", data={"username": username, "password": password})
-
-    def logout(self):
-        return self.client.post("/logout", data={})
-
-
 @pytest.fixture
 def auth(client: CSRFClient) -> Auth:
     return Auth(client)
@@ -227,8 +175,6 @@ def login_as(make_user: Callable[..., User], auth: Auth) -> Callable[[Role | str
 
 
 # --- fieldwork ----------------------------------------------------------------------------
-
-SHIPPED = Path(__file__).resolve().parent.parent / "surveys"
 
 
 @pytest.fixture
@@ -303,17 +249,3 @@ def join_team(app: Flask):
                 session.add(FieldworkInterviewer(fieldwork_id=fieldwork_id, user_id=user_id))
 
     return join
-
-
-def unit_token(app: Flask, fieldwork_id: int, external_id: str) -> str:
-    """The personal-link token of one sampled institution."""
-    from sqlalchemy import select
-
-    from app.models.fieldwork import SampleUnit
-
-    with app.extensions["ankieta.db"].session() as session:
-        return session.scalar(
-            select(SampleUnit.token).where(
-                SampleUnit.fieldwork_id == fieldwork_id, SampleUnit.external_id == external_id
-            )
-        )

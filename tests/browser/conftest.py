@@ -27,8 +27,10 @@ from flask import Flask
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from app import create_app
+from app.models.users import Role
 from app.platform import migrate
-from tests.conftest import SHIPPED, TEST_PASSWORD, FakeClock
+from tests.browser.screens import LISTEN_FOR_VIOLATIONS, SURVEY, CatiFieldwork, Watch
+from tests.support import SHIPPED, TEST_PASSWORD, FakeClock, unavailable
 
 CHROMIUM = Path(os.environ.get("ANKIETA_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
@@ -43,15 +45,8 @@ CHROMIUM_ARGS = [
 ]
 AXE = Path(__file__).resolve().parent / "node_modules" / "axe-core" / "axe.min.js"
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 UNITS_PER_SURVEY = 24
 SHIPPED_SURVEYS = sorted(path.stem for path in SHIPPED.glob("*.yaml"))
-
-
-def _unavailable(reason: str) -> None:
-    if IN_CI:
-        pytest.fail(f"{reason} (CI=true: the browser tests must run)", pytrace=False)
-    pytest.skip(reason)
 
 
 # --- the server ----------------------------------------------------------------------------
@@ -177,11 +172,11 @@ def live_clock(live_server: LiveServer) -> Iterator[FakeClock]:
 def browser():
     """Debian's Chromium, headless, launched once for the run."""
     if not CHROMIUM.exists():
-        _unavailable(f"{CHROMIUM} is missing: apt-get install chromium")
+        unavailable(f"{CHROMIUM} is missing: apt-get install chromium (make browser-deps)")
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        _unavailable("playwright is not installed: pip install -e '.[test]'")
+        unavailable("playwright is not installed: pip install -e '.[test]'")
     playwright = sync_playwright().start()
     try:
         chromium = playwright.chromium.launch(
@@ -215,7 +210,7 @@ def page(context):
 @pytest.fixture(scope="session")
 def axe_source() -> str:
     if not AXE.exists():
-        _unavailable(f"{AXE} is missing: npm ci --prefix tests/browser")
+        unavailable(f"{AXE} is missing: npm ci --prefix tests/browser (make browser-deps)")
     return AXE.read_text(encoding="utf-8")
 
 
@@ -293,3 +288,80 @@ def phone_case(live_server: LiveServer, live_clock):
             return fieldwork.id, username
 
     return factory
+
+
+# --- fixtures of the staff screens --------------------------------------------------------
+
+_serial = itertools.count(1)
+
+
+@pytest.fixture
+def make_cati_fieldwork(
+    live_server: LiveServer, live_clock: FakeClock
+) -> Callable[[str], CatiFieldwork]:
+    """An open fieldwork of a shipped survey with two institutions, and a new interviewer."""
+    from app.fieldwork import services as fieldwork_services
+    from app.models.fieldwork import FieldworkInterviewer
+    from app.platform.accounts import create_user
+
+    def factory(survey: str = SURVEY) -> CatiFieldwork:
+        serial = next(_serial)
+        kind = "Gmina" if survey == "jst_gmina" else "OWES"
+        first = f"{kind} Rybnik nr {serial}"
+        second = f"{kind} Cieszyn nr {serial}"
+        username = f"ankieter{serial}"
+        rows = [
+            "external_id;name;entity_type;subregion;gmina;phone;phone_2",
+            f"T{serial}-1;{first};{kind};zachodni;Rybnik;032 111 22 33;032 111 22 34",
+            f"T{serial}-2;{second};{kind};południowy;Cieszyn;033 444 55 66;",
+        ]
+        with live_server.app.extensions["ankieta.db"].session() as session:
+            interviewer, _password = create_user(
+                session,
+                username,
+                Role.INTERVIEWER,
+                full_name="Anna Ankieterska",
+                password=TEST_PASSWORD,
+                must_change_password=False,
+            )
+            fieldwork = fieldwork_services.create_fieldwork(
+                session, survey, f"Telefony 2026 ({survey}, {serial})"
+            )
+            session.flush()
+            session.add(FieldworkInterviewer(fieldwork_id=fieldwork.id, user_id=interviewer.id))
+            imported = fieldwork_services.import_sample(
+                session,
+                fieldwork,
+                "\n".join(rows).encode("utf-8"),
+                "sample.csv",
+                now=live_clock(),
+            )
+            assert imported.ok, [p.render() for p in imported.problems]
+            fieldwork.open(live_clock())
+            session.flush()
+            fieldwork_id = fieldwork.id
+        return CatiFieldwork(fieldwork_id, username, first, second)
+
+    return factory
+
+
+@pytest.fixture
+def watch(context) -> Iterator[Watch]:
+    seen = Watch()
+    context.expose_function("__cspViolation", lambda text: seen.violations.append(text))
+    context.add_init_script(LISTEN_FOR_VIOLATIONS)
+
+    def on_console(message) -> None:
+        if message.type not in ("error", "warning"):
+            return
+        url = message.location.get("url", "")
+        if message.text.startswith("Failed to load resource") and "/static/" not in url:
+            # a page answered with its status on purpose (a 400 with the errors shown) or
+            # the browser's own /favicon.ico probe; only the page's own scripts and styles
+            # must load
+            return
+        seen.console.append(f"{message.type}: {message.text} ({url})")
+
+    context.on("console", on_console)
+    context.on("weberror", lambda error: seen.errors.append(str(error.error)))
+    yield seen

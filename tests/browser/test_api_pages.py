@@ -9,12 +9,11 @@ from playwright.sync_api import expect
 
 from app.models.users import Role
 from app.platform.accounts import create_user
-from tests.browser.test_csp import Watch, watch  # noqa: F401 - the fixture
-from tests.browser.test_interviewer import log_in
-from tests.conftest import TEST_PASSWORD
+from tests.browser.screens import Watch, log_in
+from tests.support import TEST_PASSWORD
 
 
-def test_token_page_and_api_reference(page, live_server, assert_accessible, watch: Watch):  # noqa: F811
+def test_token_page_and_api_reference(page, live_server, assert_accessible, watch: Watch):
     with live_server.app.extensions["ankieta.db"].session() as session:
         create_user(
             session,

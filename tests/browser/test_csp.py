@@ -1,68 +1,15 @@
 """The Content-Security-Policy in a real browser: the respondent's form and the interviewer's
 screens run with no violation reported and no console error, and their scripts (live skip
-logic, keyboard shortcuts) still work under the policy (app/headers.py).
+logic, keyboard shortcuts) still work under the policy (app/platform/headers.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-
-import pytest
 from playwright.sync_api import expect
 
 from app.platform.headers import CONTENT_SECURITY_POLICY
 from tests.browser.forms import ANSWERS, fill_page, go_on, walk_questionnaire
-from tests.browser.test_interviewer import make_cati_fieldwork, work_the_queue
-
-__all__ = ["make_cati_fieldwork"]  # the fixture, used below
-
-# Reports every violation of the document's policy to the test (the script is added by the
-# browser driver, so the policy itself does not apply to it).
-_LISTEN = """
-document.addEventListener('securitypolicyviolation', (e) => {
-    window.__cspViolation(
-        `${e.effectiveDirective} blocked ${e.blockedURI || 'inline'} ` +
-        `in ${e.documentURI} at ${e.sourceFile}:${e.lineNumber} ${e.sample}`);
-});
-"""
-
-
-@dataclass
-class Watch:
-    """What the browser reported: policy violations, console errors, script errors."""
-
-    violations: list[str] = field(default_factory=list)
-    console: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-
-    def assert_clean(self, where: str) -> None:
-        assert self.violations == [], f"CSP violations on {where}: {self.violations}"
-        assert self.console == [], f"console errors on {where}: {self.console}"
-        assert self.errors == [], f"script errors on {where}: {self.errors}"
-
-
-@pytest.fixture
-def watch(context) -> Iterator[Watch]:
-    seen = Watch()
-    context.expose_function("__cspViolation", lambda text: seen.violations.append(text))
-    context.add_init_script(_LISTEN)
-
-    def on_console(message) -> None:
-        if message.type not in ("error", "warning"):
-            return
-        url = message.location.get("url", "")
-        if message.text.startswith("Failed to load resource") and "/static/" not in url:
-            # a page answered with its status on purpose (a 400 with the errors shown) or
-            # the browser's own /favicon.ico probe; only the page's own scripts and styles
-            # must load
-            return
-        seen.console.append(f"{message.type}: {message.text} ({url})")
-
-    context.on("console", on_console)
-    context.on("weberror", lambda error: seen.errors.append(str(error.error)))
-    yield seen
-
+from tests.browser.screens import work_the_queue
 
 CIS = "Centrum Integracji Społecznej (CIS)"
 KIS = "Klub Integracji Społecznej (KIS)"

@@ -10,8 +10,8 @@ from playwright.sync_api import expect
 
 from app.models.users import Role
 from app.platform.accounts import create_user
-from tests.browser.test_interviewer import log_in
-from tests.conftest import TEST_PASSWORD
+from tests.browser.screens import log_in
+from tests.support import TEST_PASSWORD
 
 
 def test_analyst_prepares_an_export_and_downloads_it(page, live_server, assert_accessible):

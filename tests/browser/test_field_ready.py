@@ -194,7 +194,7 @@ def test_d13_the_supervisors_case_filter_is_a_usable_box_and_a_list_of_codes(
     from app.models.fieldwork import Fieldwork
     from app.models.users import Role
     from app.platform.accounts import create_user
-    from tests.conftest import TEST_PASSWORD
+    from tests.support import TEST_PASSWORD
 
     with live_server.app.extensions["ankieta.db"].session() as session:
         create_user(
@@ -232,7 +232,7 @@ def test_d13_the_supervisors_case_filter_is_a_usable_box_and_a_list_of_codes(
 def test_d7_the_file_choices_sit_beside_their_labels(page, live_server, assert_accessible):
     from app.models.users import Role
     from app.platform.accounts import create_user
-    from tests.conftest import TEST_PASSWORD
+    from tests.support import TEST_PASSWORD
 
     with live_server.app.extensions["ankieta.db"].session() as session:
         create_user(

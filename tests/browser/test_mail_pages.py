@@ -9,8 +9,8 @@ from app.mailing import services
 from app.models.fieldwork import SampleUnit
 from app.models.users import Role
 from app.platform.accounts import create_user
-from tests.browser.test_interviewer import log_in
-from tests.conftest import TEST_PASSWORD
+from tests.browser.screens import log_in
+from tests.support import TEST_PASSWORD
 
 
 def test_the_mail_page_and_the_opt_out_page_pass_axe(page, live_server, assert_accessible):

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from app.models.users import Role
 from tests.browser.conftest import LiveServer
-from tests.conftest import TEST_PASSWORD
+from tests.support import TEST_PASSWORD
 
 _serial = itertools.count(1)
 

@@ -25,7 +25,7 @@ from app.domain.questionnaire.flow import Flow, Mode
 from app.domain.questionnaire.loading import load_definition
 from app.domain.questionnaire.model import Item, ItemType
 from app.domain.questionnaire.synthetic import generate_answers
-from tests.conftest import SHIPPED, TEST_PASSWORD
+from tests.support import SHIPPED, TEST_PASSWORD
 
 TODAY = date(2026, 3, 16)  # the live server's clock (Monday 16 March 2026)
 SAMPLE = {"name": "Jednostka testowa", "entity_type": "CIS", "subregion": "południowy"}

@@ -16,7 +16,7 @@ from app.interview.service import Interview, start_unit_response
 from app.interview.submit import PageOutcome, Step, post_page
 from app.models.fieldwork import Response, SampleUnit
 from app.platform.signals import response_completed
-from tests.web.small_survey import load_small, small_fieldwork
+from tests.support.small_survey import load_small, small_fieldwork
 
 # The small survey: on the web one page "a" (q1 integer, q2 yes/no, both required; q3 text);
 # by phone one question a screen: "q1", "q2", "q3".

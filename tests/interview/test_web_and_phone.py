@@ -11,9 +11,8 @@ from sqlalchemy import select
 from app.models.cati import Case
 from app.models.fieldwork import Response, SampleUnit
 from app.models.users import Role
-from tests.conftest import unit_token
-from tests.helpers import page_text
-from tests.web.test_respond_walks import SCENARIOS, Respondent, fill, parse_form
+from tests.support import page_text, unit_token
+from tests.support.respondent import SCENARIOS, Respondent, fill, parse_form
 
 SAME_NAME = "Ośrodek Wsparcia Ekonomii Społecznej"  # sample variables the answers may show
 

@@ -1,0 +1,358 @@
+"""Walk each shipped questionnaire in ``surveys/`` along several answer paths.
+
+A walker plays the respondent (or the interviewer): it asks the flow for the first page,
+fills every question on it following a strategy, submits it, and moves to the next page
+until there is none. Where a value is refused (a constraint such as "no more than the
+total given before") it tries the strategy's next candidate, as a person would.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app.domain.questionnaire.answers import (
+    DONT_KNOW,
+    REFUSED,
+    Missing,
+    Variable,
+    VariableKind,
+    answers_from_json,
+    answers_to_json,
+)
+from app.domain.questionnaire.fields import DONT_KNOW_FIELD_VALUE, REFUSED_FIELD_VALUE
+from app.domain.questionnaire.flow import PHONE, WEB, Flow, State
+from app.domain.questionnaire.loading import load_definition
+from app.domain.questionnaire.model import Availability, Choice, ItemType
+
+SURVEYS = Path(__file__).resolve().parents[3] / "surveys"
+TODAY = date(2026, 3, 31)
+SAMPLE = {"name": "Gmina Testowo", "entity_type": "CIS", "subregion": "poludniowy", "rok": 2025}
+MAX_TRIES = 60
+
+Candidates = Callable[[Flow, Variable], list[list[str]]]
+
+
+def load(name: str) -> Flow:
+    result = load_definition(SURVEYS / f"{name}.yaml")
+    assert result.questionnaire is not None, [str(problem) for problem in result.problems]
+    return Flow(result.questionnaire)
+
+
+# -- strategies: what a respondent answers, in order of preference ---------------------
+
+
+def _offered(flow: Flow, var: Variable) -> tuple[list[Choice], list[Choice]]:
+    """The choices of ``var``'s list, split into ordinary ones and ``other`` ones.
+
+    The whole list, not ``choices_for``: a choice_filter may depend on an answer given on
+    the same page, so the flow itself must refuse the codes filtered out."""
+    choice_list = flow.questionnaire.choice_list(var.item)
+    offered = choice_list.choices if choice_list else ()
+    return [c for c in offered if not c.other], [c for c in offered if c.other]
+
+
+def _numbers(var: Variable, preferred: list[str]) -> list[list[str]]:
+    fallbacks = ["0", "1", "5", "10", "100", "2025", "2026"]
+    values = preferred + [value for value in fallbacks if value not in preferred]
+    if var.value_type is ItemType.DECIMAL:
+        values = [value.replace(".", ",") for value in values]
+    return [[value] for value in values]
+
+
+def generous(flow: Flow, var: Variable) -> list[list[str]]:
+    """Say yes, tick things (the ``other`` choice too), give non-zero numbers."""
+    kind = var.value_type
+    if var.kind is VariableKind.OTHER:
+        return [["Inna odpowiedź"]]
+    if kind in (ItemType.SELECT_ONE, ItemType.SELECT_MULTIPLE):
+        plain, other = _offered(flow, var)
+        if kind is ItemType.SELECT_ONE:
+            return [[c.name] for c in plain + other]
+        first = [plain[0].name] if plain else []
+        return [first + [c.name for c in other], first, *([c.name] for c in plain[1:])]
+    if kind in (ItemType.INTEGER, ItemType.DECIMAL):
+        return _numbers(var, ["5", "2", "1"])
+    if kind is ItemType.DATE:
+        return [["15.01.2026"], ["2025-06-30"]]
+    return [["Odpowiedź testowa"]]
+
+
+def sparse(flow: Flow, var: Variable) -> list[list[str]]:
+    """Say no (the last ordinary choice), tick one thing, give zeros, skip what may be skipped."""
+    kind = var.value_type
+    if var.kind is VariableKind.OTHER:
+        return [["Inna odpowiedź"]]
+    if kind in (ItemType.SELECT_ONE, ItemType.SELECT_MULTIPLE):
+        plain, other = _offered(flow, var)
+        return [[c.name] for c in reversed(plain)] + [[c.name] for c in other]
+    candidates = [[]]  # leave it empty unless it is required
+    if kind in (ItemType.INTEGER, ItemType.DECIMAL):
+        return candidates + _numbers(var, ["0"])
+    if kind is ItemType.DATE:
+        return [*candidates, ["15.01.2026"]]
+    return [*candidates, ["Odpowiedź testowa"]]
+
+
+def dont_know_heavy(flow: Flow, var: Variable) -> list[list[str]]:
+    """Don't know wherever the interviewer may record it, refusal next, else generous."""
+    return [[DONT_KNOW_FIELD_VALUE], [REFUSED_FIELD_VALUE], *generous(flow, var)]
+
+
+def refusal_heavy(flow: Flow, var: Variable) -> list[list[str]]:
+    """Refusal wherever allowed, else the sparse answers."""
+    return [[REFUSED_FIELD_VALUE], *sparse(flow, var)]
+
+
+# -- the walker -------------------------------------------------------------------------
+
+
+@dataclass
+class Walk:
+    """What a walk through a questionnaire saw."""
+
+    flow: Flow
+    mode: str
+    visited: list[str] = field(default_factory=list)
+    answers: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def skipped(self) -> list[str]:
+        return [page.id for page in self.flow.pages(self.mode) if page.id not in self.visited]
+
+    def state(self) -> State:
+        return self.flow.state(self.answers, sample=SAMPLE, today=TODAY)
+
+    @property
+    def clean(self) -> dict[str, Any]:
+        return self.flow.clean_answers(self.state())
+
+
+def walk(
+    flow: Flow, mode: str, strategy: Candidates, fixed: dict[str, list[str]] | None = None
+) -> Walk:
+    """Fill the questionnaire page by page with ``strategy`` until the flow ends; ``fixed``
+    values are tried first (coupled numbers a per-field search would not find)."""
+    seen = Walk(flow, mode)
+    page = flow.next_page(seen.state(), mode, None)
+    while page is not None:
+        seen.visited.append(page.id)
+        seen.answers = _submit(flow, page, mode, strategy, fixed or {}, seen)
+        page = flow.next_page(seen.state(), mode, page.id)
+    return seen
+
+
+def _submit(
+    flow: Flow,
+    page: Any,
+    mode: str,
+    strategy: Candidates,
+    fixed: dict[str, list[str]],
+    seen: Walk,
+) -> dict:
+    """Submit ``page``, moving each refused field on to its next candidate."""
+    variables = [
+        var for item in page.questions if not item.read_only for var in flow.variables_of(item)
+    ]
+    options = {
+        var.name: ([fixed[var.name]] if var.name in fixed else []) + strategy(flow, var)
+        for var in variables
+    }
+    choice = dict.fromkeys(options, 0)
+    for _ in range(MAX_TRIES):
+        form = {name: options[name][choice[name]] for name in options}
+        result = flow.validate_page(page, form, seen.answers, mode=mode, sample=SAMPLE, today=TODAY)
+        if result.ok:
+            return result.apply(seen.answers)
+        for name in result.errors:
+            assert choice[name] + 1 < len(options[name]), (page.id, name, result.errors[name])
+            choice[name] += 1
+    raise AssertionError(f"page {page.id} never validated")
+
+
+def missing_allowed(flow: Flow, var: Variable, mode: str) -> Iterator[Missing]:
+    """The non-answers the interviewer may record for ``var`` in ``mode``."""
+    for missing, own, setting in (
+        (DONT_KNOW, var.item.dont_know, flow.settings.dont_know),
+        (REFUSED, var.item.refused, flow.settings.refused),
+    ):
+        availability = own or setting
+        if availability is Availability.YES or (
+            availability is Availability.PHONE and mode == PHONE
+        ):
+            yield missing
+
+
+SURVEY_NAMES = sorted(path.stem for path in SURVEYS.glob("*.yaml"))
+PATHS: dict[str, Candidates] = {
+    "generous": generous,
+    "sparse": sparse,
+    "dont_know": dont_know_heavy,
+    "refusal": refusal_heavy,
+}
+# Coupled numbers for the generous path ("parts cannot exceed the total"), tried first.
+GENEROUS_NUMBERS = {
+    "monitoring_cis_kis": {
+        **{name: ["20"] for name in ("b1_k", "b1_m", "b2")},
+        **{"b3": ["10"], "d1": ["5"], "d2": ["3"], "d3": ["4"], "d4": ["3"], "d5": ["2"]},
+        **{"g1": ["250 000,00"], "g2": ["100000.5"], "g3": ["50 000"], "g4": ["20000"]},
+        "g5": ["1234,56"],
+    },
+}
+
+
+@cache
+def walked(name: str, mode: str, path: str) -> Walk:
+    """The walk of survey ``name`` in ``mode`` along ``path`` (each walked once)."""
+    fixed = GENEROUS_NUMBERS.get(name) if path in ("generous", "dont_know") else None
+    return walk(load(name), mode, PATHS[path], fixed)
+
+
+@pytest.mark.parametrize("path", list(PATHS))
+@pytest.mark.parametrize("mode", [WEB, PHONE])
+@pytest.mark.parametrize("name", SURVEY_NAMES)
+def test_shipped_questionnaire_walks_to_a_complete_response(
+    name: str, mode: str, path: str
+) -> None:
+    seen = walked(name, mode, path)
+    flow, current = seen.flow, seen.state()
+    assert len(set(seen.visited)) == len(seen.visited)
+    assert flow.is_complete(current)
+    assert flow.resume_page(current, mode, seen.visited[-1]) is None
+    assert flow.progress(current, mode, seen.visited[-1]) == 1.0
+    clean = flow.clean_answers(current)
+    assert all(current.is_relevant_variable(variable) for variable in clean)
+    for variable, value in clean.items():
+        if isinstance(value, Missing):
+            assert value in missing_allowed(flow, flow.variables[variable], mode)
+    q = flow.questionnaire
+    assert answers_from_json(q, answers_to_json(q, seen.answers)) == seen.answers
+    json.dumps(answers_to_json(q, clean))
+
+
+def test_every_shipped_questionnaire_is_walked() -> None:
+    assert SURVEY_NAMES == [
+        "jst_gmina",
+        "monitoring_cis_kis",
+        "ocena_koordynacji",
+        "owes_polroczne",
+    ]
+
+
+SKIPPED = {
+    # Phone: one question a screen, so every filtered-out question is a skipped screen.
+    ("jst_gmina", PHONE, "generous"): "b6",
+    # "No" to social clauses skips their details and asks about barriers (b6) instead.
+    ("jst_gmina", PHONE, "sparse"): "b2 b3 b4 b5 c2 c3 c4 d2 e2 f3",
+    # Don't know on a filter is neither yes nor no: both branches are skipped.
+    ("jst_gmina", PHONE, "dont_know"): "b2 b3 b4 b5 b6 c2 c3 c4 d2 e2 f3",
+    ("jst_gmina", PHONE, "refusal"): "b2 b3 b4 b5 b6 c2 c3 c4 d2 e2 f3",
+    ("jst_gmina", WEB, "sparse"): "",
+    ("monitoring_cis_kis", PHONE, "generous"): "",
+    # No participants: the pages about them (c, d) are skipped, as is a5 (only for a CIS).
+    ("monitoring_cis_kis", PHONE, "sparse"): "a5 c d e2 e4",
+    ("monitoring_cis_kis", WEB, "sparse"): "c d",
+    ("monitoring_cis_kis", PHONE, "dont_know"): "a5 e2 e4",
+    ("ocena_koordynacji", WEB, "generous"): "",
+    ("ocena_koordynacji", WEB, "sparse"): "c",
+    ("ocena_koordynacji", PHONE, "generous"): "c2 c3",
+    ("ocena_koordynacji", PHONE, "sparse"): "c1 c2 c3",
+    ("owes_polroczne", PHONE, "sparse"): "",
+}
+
+
+@pytest.mark.parametrize(("case", "skipped"), SKIPPED.items(), ids=" ".join)
+def test_shipped_path_skips_the_pages_its_answers_filter_out(
+    case: tuple[str, str, str], skipped: str
+) -> None:
+    seen = walked(*case)
+    assert seen.skipped == skipped.split()
+    assert [p.id for p in seen.flow.pages(case[1]) if p.id in seen.visited] == seen.visited
+
+
+def test_interviewer_dont_know_lands_on_every_question_that_allows_it() -> None:
+    seen = walked("jst_gmina", PHONE, "dont_know")
+    clean = seen.clean
+    assert clean["b1"] is DONT_KNOW
+    asked = [
+        var.name
+        for var in seen.flow.variables.values()
+        if var.kind is not VariableKind.CALCULATION and seen.state().is_relevant_variable(var.name)
+    ]
+    assert all(clean[name] is DONT_KNOW for name in asked)
+    assert DONT_KNOW.code(seen.flow.settings) == -98
+    assert answers_to_json(seen.flow.questionnaire, clean)["b1"] == {"missing": "dont_know"}
+
+
+def test_respondent_on_the_web_says_dont_know_only_where_the_item_allows_it() -> None:
+    seen = walked("ocena_koordynacji", WEB, "dont_know")
+    clean = seen.clean
+    missing = {name for name, value in clean.items() if isinstance(value, Missing)}
+    allowed = {
+        name for name in clean if seen.flow.variables[name].item.dont_know is Availability.YES
+    }
+    assert "a2" in missing
+    assert missing == allowed
+    assert REFUSED not in clean.values()
+
+
+def test_report_without_dont_know_gets_real_answers_even_by_phone() -> None:
+    clean = walked("owes_polroczne", PHONE, "dont_know").clean
+    assert not any(isinstance(value, Missing) for value in clean.values())
+
+
+def test_changing_a_filter_answer_keeps_old_answers_out_of_the_result() -> None:
+    seen = walked("jst_gmina", PHONE, "generous")
+    flow = seen.flow
+    before = seen.clean
+    assert {"b2", "b3"} <= set(before)
+    page = flow.page(PHONE, "b1")
+    result = flow.validate_page(
+        page, {"b1": ["2"]}, seen.answers, mode=PHONE, sample=SAMPLE, today=TODAY
+    )
+    answers = result.apply(seen.answers)
+    assert answers["b2"] == seen.answers["b2"]
+    current = flow.state(answers, sample=SAMPLE, today=TODAY)
+    assert not {"b2", "b3", "b4", "b5"} & set(flow.clean_answers(current))
+    assert flow.next_page(current, PHONE, "b1").id == "b6"
+    restored = flow.state({**answers, "b1": "1"}, sample=SAMPLE, today=TODAY)
+    assert flow.clean_answers(restored) == before
+
+
+def test_calculations_of_the_monitoring_follow_the_answers() -> None:
+    clean = walked("monitoring_cis_kis", WEB, "generous").clean
+    assert clean["b1"] == 40
+    assert clean["d_efekt"] == 5 + 4 + 3 + 2
+    assert clean["d_wskaznik"] == 70
+    assert clean["g1"] == Decimal("250000.00")
+
+
+def test_gmina_offered_belongs_to_the_chosen_subregion() -> None:
+    for path in PATHS:
+        seen = walked("owes_polroczne", WEB, path)
+        gminy = seen.flow.questionnaire.choices["gmina"]
+        clean = seen.clean
+        assert gminy.get(clean["a4"]).extra["subregion"] == clean["a1"]
+
+
+def test_question_filtered_out_on_the_same_page_is_left_out() -> None:
+    clean = walked("owes_polroczne", WEB, "sparse").clean
+    assert clean["c1"] == 0
+    assert "c2" not in clean
+    generous_clean = walked("owes_polroczne", WEB, "generous").clean
+    assert "c2" in generous_clean
+
+
+def test_sample_name_is_filled_into_the_opening_note() -> None:
+    seen = walked("jst_gmina", WEB, "generous")
+    note = seen.flow.questionnaire.item("a_intro")
+    assert "Gmina Testowo" in seen.flow.render_text(note.label, "pl", seen.state())
+    assert "Gmina Testowo" in seen.flow.render_text(note.label, "en", seen.state())

@@ -1,0 +1,254 @@
+"""The monitoring report workbook, from the command line and as a download."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from typing import Any
+
+import pytest
+from flask import Flask
+from openpyxl import load_workbook
+from openpyxl.worksheet.worksheet import Worksheet
+from sqlalchemy import select
+
+from app.models.fieldwork import Fieldwork, Response, ResponseStatus, SampleUnit
+from app.models.users import Role
+from tests.support.files import prepare_file
+
+UNITS = [
+    (
+        "K-01",
+        "Klub Integracji Społecznej w Żorach",
+        {"entity_type": "KIS", "subregion": "południowy"},
+    ),
+    (
+        "C-02",
+        "Centrum Integracji Społecznej w Gliwicach",
+        {"entity_type": "CIS", "subregion": "centralny"},
+    ),
+    (
+        "C-03",
+        "Centrum Integracji Społecznej w Rybniku",
+        {"entity_type": "CIS", "subregion": "rybnicki"},
+    ),
+    (
+        "C-04",
+        "Centrum Integracji Społecznej w Bytomiu",
+        {"entity_type": "CIS", "subregion": "centralny"},
+    ),
+]
+DK = {"missing": "dont_know"}
+
+
+def add_responses(app: Flask, clock, fieldwork_id: int, rows: list[tuple[str, dict, str]]) -> None:
+    """Store responses directly: (unit external id, stored answers JSON, status)."""
+    with app.extensions["ankieta.db"].session() as session:
+        fieldwork = session.get(Fieldwork, fieldwork_id)
+        for external_id, answers, status in rows:
+            unit = session.scalar(
+                select(SampleUnit).where(
+                    SampleUnit.fieldwork_id == fieldwork_id, SampleUnit.external_id == external_id
+                )
+            )
+            session.add(
+                Response(
+                    fieldwork_id=fieldwork_id,
+                    sample_unit_id=unit.id,
+                    survey_version_id=fieldwork.survey_version_id,
+                    answers=answers,
+                    status=status,
+                    started_at=clock(),
+                    updated_at=clock(),
+                    completed_at=clock() if status == ResponseStatus.COMPLETE else None,
+                )
+            )
+
+
+@pytest.fixture
+def fieldwork_id(app, clock, make_fieldwork) -> int:
+    fid = make_fieldwork(units=UNITS)
+    add_responses(
+        app,
+        clock,
+        fid,
+        [
+            ("K-01", {"a1": "kis", "b1_k": 3, "b1_m": 2}, ResponseStatus.COMPLETE),
+            ("C-02", {"a1": "cis", "b1_k": 5, "b1_m": DK}, ResponseStatus.COMPLETE),
+            # partial: left out unless --all
+            ("C-04", {"a1": "cis", "b1_k": 10}, ResponseStatus.IN_PROGRESS),
+        ],
+    )
+    return fid
+
+
+def open_workbook(data: bytes):
+    return load_workbook(io.BytesIO(data))
+
+
+def find_row(ws: Worksheet, prefix: str) -> int:
+    """The row whose first cell starts with ``prefix``."""
+    for row in ws.iter_rows(min_col=1, max_col=1):
+        value = row[0].value
+        if isinstance(value, str) and value.startswith(prefix):
+            return row[0].row
+    raise AssertionError(f"no row starting with {prefix!r}")
+
+
+def closed_block(ws: Worksheet, variable: str) -> dict[str, Any]:
+    """A closed table as {code: [cells of the row from column C]}, plus its header rows."""
+    top = find_row(ws, f"{variable} – ")
+    groups = [c.value for c in ws[top + 1]]
+    names = [c.value for c in ws[top + 2]]
+    rows: dict[Any, list[Any]] = {}
+    row = top + 3
+    while ws.cell(row, 2).value is not None:
+        key = ws.cell(row, 1).value if ws.cell(row, 2).value != "base" else "base"
+        rows[key] = [c.value for c in ws[row]][2:]
+        row += 1
+    return {"groups": groups, "names": names, "rows": rows}
+
+
+def numeric_block(ws: Worksheet, variable: str) -> dict[str, dict[str, Any]]:
+    top = find_row(ws, f"{variable} – ")
+    names = [c.value for c in ws[top + 1]]
+    out: dict[str, dict[str, Any]] = {}
+    row = top + 2
+    while ws.cell(row, 1).value is not None:
+        out[ws.cell(row, 1).value] = dict(
+            zip(names[1:], [c.value for c in ws[row]][1:], strict=False)
+        )
+        row += 1
+    return out
+
+
+def chart_parts(data: bytes) -> list[str]:
+    """openpyxl drops charts when reading, so look for the chart parts in the package."""
+    with zipfile.ZipFile(io.BytesIO(data)) as package:
+        return [n for n in package.namelist() if n.startswith("xl/charts/chart")]
+
+
+def run_report(runner, tmp_path, *args: str) -> bytes:
+    out = tmp_path / "raport.xlsx"
+    result = runner.invoke(args=["report", *args, "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    return out.read_bytes()
+
+
+def test_cli_report_overall_figures_and_charts(runner, tmp_path, fieldwork_id):
+    data = run_report(runner, tmp_path, str(fieldwork_id))
+    wb = open_workbook(data)
+    assert wb.sheetnames == ["contents", "closed", "numeric", "response_rates"]
+    a1 = closed_block(wb["closed"], "a1")
+    assert a1["names"][2:4] == ["n", "percent"]
+    assert a1["rows"]["cis"][:2] == [1, 0.5]
+    assert a1["rows"]["kis"][:2] == [1, 0.5]
+    assert a1["rows"][-98][:2] == [0, 0]  # don't know: its code, its own row
+    assert a1["rows"]["base"][0] == 2
+    # a2 was asked of nobody: base 0, empty percentages
+    a2 = closed_block(wb["closed"], "a2")
+    assert a2["rows"]["base"][0] == 0
+    assert all(cells[1] is None for key, cells in a2["rows"].items() if key != "base")
+    b1_k = numeric_block(wb["numeric"], "b1_k")["total"]
+    assert (b1_k["n"], b1_k["sum"], b1_k["mean"], b1_k["median"]) == (2, 8, 4, 4)
+    assert (b1_k["min"], b1_k["max"]) == (3, 5)
+    b1_m = numeric_block(wb["numeric"], "b1_m")["total"]
+    assert (b1_m["n"], b1_m["sum"], b1_m["dont_know"]) == (1, 2, 1)
+    # the calculation b1_k + b1_m: empty where b1_m is don't know (empty in expressions)
+    b1 = numeric_block(wb["numeric"], "b1")["total"]
+    assert (b1["n"], b1["sum"]) == (1, 5)
+    rates = wb["response_rates"]
+    assert [c.value for c in rates[1]] == [
+        "group",
+        "sample_size",
+        "complete",
+        "response_rate",
+        "invitations_sent",
+        "reminders_sent",
+    ]
+    assert [c.value for c in rates[2]] == ["total", 4, 2, 0.5, 0, 0]
+    # one native chart per closed table, and the contents list them
+    closed_titles = [
+        c.value for c in wb["closed"]["A"] if isinstance(c.value, str) and " – " in c.value
+    ]
+    assert len(chart_parts(data)) == len(closed_titles) > 0
+    contents_variables = {c.value for c in wb["contents"]["A"]}
+    assert {"a1", "b1_k"} <= contents_variables
+
+
+def test_cli_report_by_subregion_with_an_empty_group(runner, tmp_path, fieldwork_id):
+    data = run_report(runner, tmp_path, str(fieldwork_id), "--by", "subregion", "--lang", "en")
+    wb = open_workbook(data)
+    a1 = closed_block(wb["closed"], "a1")
+    # total, then the sample's subregions sorted; rybnicki has no response
+    assert [g for g in a1["groups"] if g] == ["total", "centralny", "południowy", "rybnicki"]
+    assert a1["rows"]["cis"] == [1, 0.5, 1, 1.0, 0, 0, 0, None]
+    assert a1["rows"]["base"] == [2, None, 1, None, 1, None, 0, None]
+    assert "Social Integration Centre (CIS)" in [c.value for c in wb["closed"]["B"]]
+    b1_k = numeric_block(wb["numeric"], "b1_k")
+    assert b1_k["centralny"]["n"] == 1 and b1_k["centralny"]["mean"] == 5
+    assert b1_k["rybnicki"]["n"] == 0 and b1_k["rybnicki"]["mean"] is None
+    rates = {row[0]: row[1:] for row in wb["response_rates"].iter_rows(min_row=2, values_only=True)}
+    assert rates == {  # the last two: e-mail invitations and reminders sent (none here)
+        "total": (4, 2, 0.5, 0, 0),
+        "centralny": (2, 1, 0.5, 0, 0),
+        "południowy": (1, 1, 1.0, 0, 0),
+        "rybnicki": (1, 0, 0, 0, 0),
+    }
+
+
+def test_cli_report_all_includes_partial_responses(runner, tmp_path, fieldwork_id):
+    wb = open_workbook(run_report(runner, tmp_path, str(fieldwork_id), "--all"))
+    assert closed_block(wb["closed"], "a1")["rows"]["cis"][:2] == [2, pytest.approx(2 / 3)]
+    assert numeric_block(wb["numeric"], "b1_k")["total"]["median"] == 5
+
+
+def test_cli_report_compares_with_an_earlier_fieldwork(
+    app, clock, runner, tmp_path, make_fieldwork, fieldwork_id
+):
+    earlier = make_fieldwork(units=UNITS, title="Monitoring 2025")
+    add_responses(
+        app,
+        clock,
+        earlier,
+        [
+            ("K-01", {"a1": "kis", "b1_k": 1, "b1_m": 1}, ResponseStatus.COMPLETE),
+            ("C-03", {"a1": "kis", "b1_k": 2, "b1_m": 0}, ResponseStatus.COMPLETE),
+            ("C-04", {"a1": "kis", "b1_k": 6, "b1_m": 0}, ResponseStatus.COMPLETE),
+        ],
+    )
+    data = run_report(runner, tmp_path, str(fieldwork_id), "--compare", str(earlier))
+    wb = open_workbook(data)
+    a1 = closed_block(wb["closed"], "a1")
+    assert a1["names"][2:6] == ["n", "percent", "previous_n", "previous_percent"]
+    assert a1["rows"]["kis"][:4] == [1, 0.5, 3, 1.0]
+    assert a1["rows"]["base"][:4] == [2, None, 3, None]
+    b1_k = numeric_block(wb["numeric"], "b1_k")["total"]
+    assert (b1_k["median"], b1_k["previous_n"], b1_k["previous_median"]) == (4, 3, 2)
+    rates = list(wb["response_rates"].iter_rows(min_row=2, values_only=True))
+    assert rates[0] == ("total", 4, 2, 0.5, 4, 3, 0.75, 0, 0)
+    with zipfile.ZipFile(io.BytesIO(data)) as package:
+        chart = package.read(chart_parts(data)[0]).decode()
+    assert chart.count("<c:ser>") == 2  # this period and the previous one
+
+
+def test_cli_report_refuses_unknown_breakdown_and_fieldwork(runner, tmp_path, fieldwork_id):
+    out = str(tmp_path / "x.xlsx")
+    result = runner.invoke(args=["report", str(fieldwork_id), "--by", "nope", "-o", out])
+    assert result.exit_code != 0 and "nope" in result.output
+    result = runner.invoke(args=["report", "999", "-o", out])
+    assert result.exit_code != 0
+
+
+def test_web_download(client, login_as, fieldwork_id):
+    login_as(Role.ANALYST)
+    data = prepare_file(client, fieldwork_id, kind="report", by="entity_type")
+    wb = open_workbook(data)
+    a1 = closed_block(wb["closed"], "a1")
+    assert [g for g in a1["groups"] if g] == ["total", "CIS", "KIS"]
+    assert a1["rows"]["kis"] == [1, 0.5, 0, 0, 1, 1.0]
+    assert chart_parts(data)
+    refused = client.post(f"/fieldwork/{fieldwork_id}/files", data={"kind": "report", "by": "nope"})
+    assert refused.status_code == 400
+    assert 'id="by-error"' in refused.get_data(as_text=True)
+    assert client.post("/fieldwork/999/files", data={"kind": "report"}).status_code == 404
