@@ -20,3 +20,15 @@ def test_imports_keep_the_layer_contracts() -> None:
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_routes_leave_queries_and_transactions_to_the_services() -> None:
+    # a route calls one service per action; the request boundary commits or rolls back
+    forbidden = ("select(", ".commit()", ".rollback()")
+    found = [
+        f"{path.relative_to(ROOT)}:{number}: {line.strip()}"
+        for path in sorted((ROOT / "app").rglob("routes.py"))
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if any(word in line for word in forbidden)
+    ]
+    assert found == []
