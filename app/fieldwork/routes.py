@@ -1,65 +1,27 @@
-"""Fieldwork pages for analysts: create, open/close, sample, links, institutions, responses."""
+"""Fieldwork URLs for analysts: create, open/close, sample, links, responses (thin: see screens)."""
 
 from __future__ import annotations
 
-from typing import Final, cast
+from typing import cast
 
-from flask import (
-    Blueprint,
-    Response,
-    abort,
-    current_app,
-    flash,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.domain.fieldwork.sample.templates import sample_template_csv, sample_template_xlsx
-from app.fieldwork import imports, services, upgrades
-from app.fieldwork.forms import (
-    FieldworkForm,
-    ReopenForm,
-    SampleUploadForm,
-    StaffEditForm,
-    StateForm,
-    UnitFilterForm,
-)
+from app.fieldwork import imports, screens, services, upgrades
+from app.fieldwork.forms import ReopenForm, SampleUploadForm, StaffEditForm, StateForm
 from app.interview.corrections import staff_edit
-from app.interview.pages import PageBuilder, expression_values, read_page_post
+from app.interview.pages import read_page_post
 from app.interview.service import Interview, NotAccepting, StaleForm, reopen
-from app.models.fieldwork import Fieldwork, sample_facets
-from app.models.fieldwork import Response as SurveyResponse
-from app.models.surveys import list_surveys
 from app.models.users import Role
 from app.platform.extensions import after_commit, db_session, now
 from app.platform.security import roles
 from app.platform.web import audit
 
 bp = Blueprint("fieldwork", __name__, url_prefix="/fieldwork")
-UNITS_SHOWN = 500  # institutions listed on the fieldwork's page (the filters narrow it)
 
 MAX_SAMPLE_BYTES = 20 * 1024 * 1024
-XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def _fieldwork_or_404(fieldwork_id: int) -> Fieldwork:
-    fieldwork = db_session().get(Fieldwork, fieldwork_id)
-    if fieldwork is None:
-        abort(404)
-    return fieldwork
-
-
-def _create_form() -> FieldworkForm:
-    form = FieldworkForm()
-    form.survey.choices = [
-        (row.survey.code, f"{row.survey.title} ({row.survey.code})")
-        for row in list_surveys(db_session())
-    ]
-    return form
 
 
 @bp.route("/")
@@ -68,14 +30,14 @@ def index():
     return render_template(
         "fieldwork/index.html",
         rows=services.list_fieldworks(db_session()),
-        form=_create_form(),
+        form=screens.create_form(),
     )
 
 
 @bp.route("/", methods=["POST"])
 @roles(Role.ANALYST)
 def create():
-    form = _create_form()
+    form = screens.create_form()
     if form.validate_on_submit():
         try:
             fieldwork = services.create_fieldwork(
@@ -104,55 +66,14 @@ def create():
 @bp.route("/<int:fieldwork_id>")
 @roles(Role.ANALYST)
 def detail(fieldwork_id: int):
-    fieldwork = _fieldwork_or_404(fieldwork_id)
-    return _detail_page(fieldwork, SampleUploadForm())
-
-
-def _detail_page(fieldwork: Fieldwork, upload: SampleUploadForm, problems=None, status=200):
-    session = db_session()
-    subregions, types = sample_facets(session, fieldwork)
-    filters = UnitFilterForm(request.args)
-    filters.subregion.choices = [("", _("all"))] + [(s, s) for s in subregions]
-    filters.entity_type.choices = [("", _("all"))] + [(t, t) for t in types]
-    filters.status.choices = [
-        ("", _("all")),
-        ("not_started", _("not started")),
-        ("in_progress", _("in progress")),
-        ("complete", _("complete")),
-    ]
-    units = services.units_with_status(
-        session,
-        fieldwork,
-        subregion=filters.subregion.data or "",
-        entity_type=filters.entity_type.data or "",
-        status=filters.status.data or "",
-        limit=UNITS_SHOWN + 1,  # a 100,000-row sample is not one page
-    )
-    more = len(units) > UNITS_SHOWN
-    units = units[:UNITS_SHOWN]
-    summary = next(s for s in services.list_fieldworks(session) if s.fieldwork.id == fieldwork.id)
-    return (
-        render_template(
-            "fieldwork/detail.html",
-            fieldwork=fieldwork,
-            summary=summary,
-            units=units,
-            more_units=more,
-            filters=filters,
-            upload=upload,
-            state_form=StateForm(),
-            problems=problems or [],
-            base_url=request.host_url.rstrip("/"),
-            test_count=services.test_response_count(session, fieldwork),
-        ),
-        status,
-    )
+    fieldwork = screens.fieldwork_or_404(fieldwork_id)
+    return screens.detail_page(fieldwork, SampleUploadForm())
 
 
 @bp.route("/<int:fieldwork_id>/state", methods=["POST"])
 @roles(Role.ANALYST)
 def change_state(fieldwork_id: int):
-    fieldwork = _fieldwork_or_404(fieldwork_id)
+    fieldwork = screens.fieldwork_or_404(fieldwork_id)
     StateForm().validate_on_submit()
     before = fieldwork.state
     try:
@@ -187,7 +108,7 @@ def _upgrade_number(value: str | None) -> int | None:
 @roles(Role.ANALYST)
 def upgrade_check(fieldwork_id: int):
     """What moving to a newer version would do: refused changes, moved and kept answers."""
-    fieldwork = _fieldwork_or_404(fieldwork_id)
+    fieldwork = screens.fieldwork_or_404(fieldwork_id)
     number = _upgrade_number(request.args.get("to"))
     if number is None:
         abort(404)
@@ -208,7 +129,7 @@ def upgrade_check(fieldwork_id: int):
 @bp.route("/<int:fieldwork_id>/upgrade", methods=["POST"])
 @roles(Role.ANALYST)
 def upgrade(fieldwork_id: int):
-    fieldwork = _fieldwork_or_404(fieldwork_id)
+    fieldwork = screens.fieldwork_or_404(fieldwork_id)
     if not StateForm().validate_on_submit():
         abort(400)
     number = _upgrade_number(request.form.get("to"))
@@ -239,7 +160,7 @@ def upgrade(fieldwork_id: int):
 @bp.route("/<int:fieldwork_id>/test-link", methods=["POST"])
 @roles(Role.ANALYST)
 def test_link(fieldwork_id: int):
-    fieldwork = _fieldwork_or_404(fieldwork_id)
+    fieldwork = screens.fieldwork_or_404(fieldwork_id)
     if not StateForm().validate_on_submit():
         abort(400)
     try:
@@ -259,19 +180,19 @@ def test_link(fieldwork_id: int):
 @bp.route("/<int:fieldwork_id>/sample", methods=["POST"])
 @roles(Role.ANALYST)
 def import_sample(fieldwork_id: int):
-    fieldwork = _fieldwork_or_404(fieldwork_id)
+    fieldwork = screens.fieldwork_or_404(fieldwork_id)
     form = SampleUploadForm()
     if not form.validate_on_submit():
-        return _detail_page(fieldwork, form, status=400)
+        return screens.detail_page(fieldwork, form, status=400)
     upload = form.sample.data
     data = upload.read(MAX_SAMPLE_BYTES + 1)
     if len(data) > MAX_SAMPLE_BYTES:
         form.sample.errors.append(_("The file is larger than 20 MB."))
-        return _detail_page(fieldwork, form, status=400)
+        return screens.detail_page(fieldwork, form, status=400)
     session, filename = db_session(), upload.filename or "sample"
     if imports.busy(session, fieldwork, now()):
         form.sample.errors.append(_(imports.BUSY_MESSAGE))
-        return _detail_page(fieldwork, form, status=409)
+        return screens.detail_page(fieldwork, form, status=409)
     if len(data) > current_app.config["SAMPLE_IMPORT_BACKGROUND_BYTES"]:
         # a large file: checked here (rows streamed, a few seconds for 100,000 CSV rows),
         # so its problems show at once; stored in the background, its progress on a page
@@ -279,7 +200,7 @@ def import_sample(fieldwork_id: int):
         if not checked.ok:
             form.sample.errors.append(_("The file has errors; nothing was imported."))
             problems = [p.render(_) for p in checked.problems]
-            return _detail_page(fieldwork, form, problems, status=400)
+            return screens.detail_page(fieldwork, form, problems, status=400)
         job = imports.start(session, fieldwork, current_user.id, data, filename, now())
         key, job_id, app = job.key, job.id, current_app
         # the worker reads the import in its own transaction: handed over once committed
@@ -291,7 +212,7 @@ def import_sample(fieldwork_id: int):
     if not outcome.ok:
         form.sample.errors.append(_("The file has errors; nothing was imported."))
         problems = [p.render(_) for p in outcome.problems]
-        return _detail_page(fieldwork, form, problems, status=400)
+        return screens.detail_page(fieldwork, form, problems, status=400)
     audit(
         "sample.imported",
         fieldwork_id=fieldwork.id,
@@ -308,7 +229,7 @@ def import_sample(fieldwork_id: int):
 @bp.route("/<int:fieldwork_id>/sample-imports/<key>")
 @roles(Role.ANALYST)
 def sample_import_status(fieldwork_id: int, key: str):
-    fieldwork = _fieldwork_or_404(fieldwork_id)
+    fieldwork = screens.fieldwork_or_404(fieldwork_id)
     job = imports.import_for(db_session(), key, fieldwork.id)
     if job is None:
         abort(404)
@@ -326,95 +247,37 @@ def sample_import_status(fieldwork_id: int, key: str):
 @roles(Role.ANALYST)
 def sample_template(fmt: str):
     if fmt == "xlsx":
-        return _download(sample_template_xlsx(), "proba-wzor.xlsx", XLSX_MIME)
+        return screens.download(sample_template_xlsx(), "proba-wzor.xlsx", screens.XLSX_MIME)
     if fmt == "csv":
-        return _download(sample_template_csv(), "proba-wzor.csv", "text/csv; charset=utf-8")
+        return screens.download(sample_template_csv(), "proba-wzor.csv", "text/csv; charset=utf-8")
     abort(404)
 
 
 @bp.route("/<int:fieldwork_id>/links.csv")
 @roles(Role.ANALYST)
 def links(fieldwork_id: int):
-    fieldwork = _fieldwork_or_404(fieldwork_id)
+    fieldwork = screens.fieldwork_or_404(fieldwork_id)
     data = services.invitation_links_csv(db_session(), fieldwork, request.host_url)
     audit("invitations.exported", fieldwork_id=fieldwork.id, target=f"fieldwork {fieldwork.id}")
-    return _download(data, f"linki-badanie-{fieldwork.id}.csv", "text/csv; charset=utf-8")
-
-
-def _download(data: bytes, filename: str, mimetype: str) -> Response:
-    return Response(
-        data,
-        mimetype=mimetype,
-        headers={
-            "Content-Disposition": f'attachment; filename="{filename}"',
-            "X-Content-Type-Options": "nosniff",
-            "Cache-Control": "no-store",
-        },
-    )
-
-
-def _response_or_404(fieldwork: Fieldwork, response_id: int) -> SurveyResponse:
-    response = db_session().get(SurveyResponse, response_id)
-    if response is None or response.fieldwork_id != fieldwork.id:
-        abort(404)
-    return response
+    return screens.download(data, f"linki-badanie-{fieldwork.id}.csv", "text/csv; charset=utf-8")
 
 
 @bp.route("/<int:fieldwork_id>/responses/<int:response_id>")
 @roles(Role.ANALYST)
 def response(fieldwork_id: int, response_id: int):
-    fieldwork = _fieldwork_or_404(fieldwork_id)
-    answer = _response_or_404(fieldwork, response_id)
-    return _response_page(fieldwork, answer, ReopenForm())
-
-
-def _response_page(fieldwork, answer, form, status=200):
-    interview = Interview.of(answer, now())
-    flow = interview.flow
-    state = interview.state()
-    settings = interview.questionnaire.settings
-    from flask_babel import get_locale
-
-    language = str(get_locale())
-    if language not in settings.languages:
-        language = settings.default_language
-    pages = []
-    for page in flow.pages("web"):
-        if not flow.is_shown(page, state, "web"):
-            continue
-        builder = PageBuilder(
-            flow,
-            state,
-            language=language,
-            mode="web",
-            gettext=_,
-            values=flow.form_values(page, state),
-            errors={},
-            read_only=True,
-        )
-        label = builder.text(page.group.label) if page.group else ""
-        pages.append((label, builder.page(page)))
-    return (
-        render_template(
-            "fieldwork/response.html",
-            fieldwork=fieldwork,
-            answer=answer,
-            pages=pages,
-            form=form,
-            title=settings.title.get(language),
-        ),
-        status,
-    )
+    fieldwork = screens.fieldwork_or_404(fieldwork_id)
+    answer = screens.response_or_404(fieldwork, response_id)
+    return screens.response_page(fieldwork, answer, ReopenForm())
 
 
 @bp.route("/<int:fieldwork_id>/responses/<int:response_id>/reopen", methods=["POST"])
 @roles(Role.ANALYST)
 def reopen_response(fieldwork_id: int, response_id: int):
-    fieldwork = _fieldwork_or_404(fieldwork_id)
-    answer = _response_or_404(fieldwork, response_id)
+    fieldwork = screens.fieldwork_or_404(fieldwork_id)
+    answer = screens.response_or_404(fieldwork, response_id)
     form = ReopenForm()
     if not form.validate_on_submit():
-        return _response_page(fieldwork, answer, form, status=400)
+        return screens.response_page(fieldwork, answer, form, status=400)
     try:
         reopen(db_session(), answer, current_user.id, form.reason.data or "", now())
     except NotAccepting:
@@ -427,28 +290,17 @@ def reopen_response(fieldwork_id: int, response_id: int):
     return redirect(url_for("fieldwork.response", fieldwork_id=fieldwork.id, response_id=answer.id))
 
 
-# Staff edit the interviewer's screens: they have every question, with don't know / refused.
-STAFF_MODE: Final = "phone"
-
-
-def _staff_page_or_404(interview: Interview, page_id: str):
-    try:
-        return interview.flow.page(STAFF_MODE, page_id)
-    except KeyError:
-        abort(404)
-
-
 @bp.route("/<int:fieldwork_id>/responses/<int:response_id>/edit")
 @bp.route("/<int:fieldwork_id>/responses/<int:response_id>/edit/<page_id>")
 @roles(Role.ANALYST, Role.SUPERVISOR)
 def edit_response(fieldwork_id: int, response_id: int, page_id: str | None = None):
     """A supervisor or analyst corrects answers, one screen at a time, with a reason."""
-    fieldwork = _fieldwork_or_404(fieldwork_id)
-    answer = _response_or_404(fieldwork, response_id)
+    fieldwork = screens.fieldwork_or_404(fieldwork_id)
+    answer = screens.response_or_404(fieldwork, response_id)
     interview = Interview.of(answer, now())
     state = interview.state()
     if page_id is None:
-        first = interview.flow.next_page(state, STAFF_MODE, None)
+        first = interview.flow.next_page(state, screens.STAFF_MODE, None)
         if first is None:
             abort(404)
         return redirect(
@@ -459,18 +311,18 @@ def edit_response(fieldwork_id: int, response_id: int, page_id: str | None = Non
                 page_id=first.id,
             )
         )
-    page = _staff_page_or_404(interview, page_id)
+    page = screens.staff_page_or_404(interview, page_id)
     values = interview.flow.form_values(page, state)
-    return _edit_page(fieldwork, interview, page, values, {}, StaffEditForm(formdata=None))
+    return screens.edit_page(fieldwork, interview, page, values, {}, StaffEditForm(formdata=None))
 
 
 @bp.route("/<int:fieldwork_id>/responses/<int:response_id>/edit/<page_id>", methods=["POST"])
 @roles(Role.ANALYST, Role.SUPERVISOR)
 def save_edit(fieldwork_id: int, response_id: int, page_id: str):
-    fieldwork = _fieldwork_or_404(fieldwork_id)
-    answer = _response_or_404(fieldwork, response_id)
+    fieldwork = screens.fieldwork_or_404(fieldwork_id)
+    answer = screens.response_or_404(fieldwork, response_id)
     interview = Interview.of(answer, now())
-    page = _staff_page_or_404(interview, page_id)
+    page = screens.staff_page_or_404(interview, page_id)
     form = StaffEditForm()
     data = request.form.copy()
     data.poplist("reason")
@@ -481,7 +333,7 @@ def save_edit(fieldwork_id: int, response_id: int, page_id: str):
         page,
         post.fields,
         interview.answers,
-        mode=STAFF_MODE,
+        mode=screens.STAFF_MODE,
         sample=interview.sample,
         today=interview.today,
     )
@@ -501,7 +353,7 @@ def save_edit(fieldwork_id: int, response_id: int, page_id: str):
             )
     if not result.ok or not reason_ok or notice:
         values = post.fields.to_dict(flat=False)
-        return _edit_page(
+        return screens.edit_page(
             fieldwork, interview, page, values, result.errors, form, status=400, notice=notice
         )
     try:
@@ -516,13 +368,15 @@ def save_edit(fieldwork_id: int, response_id: int, page_id: str):
         )
     except StaleForm:
         db_session().expire_all()
-        fresh = Interview.of(_response_or_404(fieldwork, response_id), now())
+        fresh = Interview.of(screens.response_or_404(fieldwork, response_id), now())
         values = fresh.flow.form_values(page, fresh.state())
         notice = _(
             "The response was changed by someone else after this page was opened; nothing "
             "was saved. Below are the answers saved most recently."
         )
-        return _edit_page(fieldwork, fresh, page, values, {}, form, status=409, notice=notice)
+        return screens.edit_page(
+            fieldwork, fresh, page, values, {}, form, status=409, notice=notice
+        )
     if changed:
         flash(
             _("Corrected: %(names)s. The old and new values are logged.", names=", ".join(changed)),
@@ -537,39 +391,4 @@ def save_edit(fieldwork_id: int, response_id: int, page_id: str):
             response_id=answer.id,
             page_id=page.id,
         )
-    )
-
-
-def _edit_page(fieldwork, interview, page, values, errors, form, *, status=200, notice=None):
-    flow = interview.flow
-    state = interview.state()
-    settings = interview.questionnaire.settings
-    language = interview.response.language
-    if language not in settings.languages:
-        language = settings.default_language
-    builder = PageBuilder(
-        flow, state, language=language, mode=STAFF_MODE, gettext=_, values=values, errors=errors
-    )
-    screens = [
-        (p, builder.text(p.group.label) if p.group else p.id)
-        for p in flow.pages(STAFF_MODE)
-        if flow.is_shown(p, state, STAFF_MODE)
-    ]
-    return (
-        render_template(
-            "fieldwork/edit_response.html",
-            fieldwork=fieldwork,
-            answer=interview.response,
-            page=page,
-            screens=screens,
-            items=builder.page(page),
-            group_label=builder.text(page.group.label) if page.group else "",
-            title=settings.title.get(language),
-            form=form,
-            error_count=len(errors),
-            notice=notice,
-            known_answers=expression_values(flow, state),
-            sample=interview.sample,
-        ),
-        status,
     )

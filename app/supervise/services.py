@@ -1,25 +1,20 @@
-"""The supervisor's figures (dispositions, appointments, rates, productivity) and actions."""
+"""The supervisor's actions: settings, the team, cases and calls, each one logged."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import datetime
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
-from app.domain.dates import WARSAW, local_midnight
-from app.domain.fieldwork import aapor
 from app.domain.fieldwork.calling_hours import CallingHours
-from app.domain.fieldwork.outcomes import aapor_group
 from app.domain.messages import N_, Message
 from app.models import calling
-from app.models.cati import Appointment, Call, Case, Outcome, SupervisorAction
-from app.models.fieldwork import Fieldwork, FieldworkInterviewer, Response, SampleUnit
+from app.models.cati import Call, Case, Outcome, SupervisorAction
+from app.models.fieldwork import Fieldwork, FieldworkInterviewer
 from app.models.users import Role, User
 from app.platform.audit import record_by_id
 
-UPCOMING_DAYS = 7
 ATTEMPT_LIMIT_RANGE = (1, 50)
 CLAIM_TIMEOUT_RANGE = (5, 480)
 PRIORITY_RANGE = (-10, 10)
@@ -33,247 +28,6 @@ class SupervisorError(Exception):
         self.message = message
 
 
-# --- figures ----------------------------------------------------------------------------------
-
-
-@dataclass
-class FieldworkRow:
-    fieldwork: Fieldwork
-    cases: int
-    final: int
-    excluded: int
-
-
-def list_fieldworks(session: Session) -> list[FieldworkRow]:
-    """Every fieldwork with its number of cases, finished cases and excluded cases."""
-    counts = {
-        row.fieldwork_id: row
-        for row in session.execute(
-            select(
-                Case.fieldwork_id,
-                func.count().label("cases"),
-                func.count().filter(Case.is_final.is_(True)).label("final"),
-                func.count().filter(Case.excluded.is_(True)).label("excluded"),
-            ).group_by(Case.fieldwork_id)
-        )
-    }
-    rows = []
-    for fieldwork in session.scalars(select(Fieldwork).order_by(Fieldwork.id.desc())):
-        found = counts.get(fieldwork.id)
-        rows.append(
-            FieldworkRow(
-                fieldwork,
-                found.cases if found else 0,
-                found.final if found else 0,
-                found.excluded if found else 0,
-            )
-        )
-    return rows
-
-
-@dataclass
-class DispositionRow:
-    aapor: str
-    group: str  # I, P, R, NC, O, UH, UO, NE
-    outcome: Outcome | None  # None: no call yet (3.11 not attempted)
-    final: bool
-    cases: int
-
-
-def dispositions(session: Session, fieldwork: Fieldwork) -> list[DispositionRow]:
-    """Cases (not excluded) by AAPOR disposition code and the outcome behind it."""
-    rows = session.execute(
-        select(
-            Case.disposition_code,
-            Case.disposition_outcome_id,
-            Case.is_final,
-            func.count(),
-        )
-        .where(Case.fieldwork_id == fieldwork.id, Case.excluded.is_(False))
-        .group_by(Case.disposition_code, Case.disposition_outcome_id, Case.is_final)
-    ).all()
-    outcomes = {o.id: o for o in calling.outcomes_of(session, fieldwork)}
-    result = [
-        DispositionRow(
-            code,
-            aapor_group(code),
-            outcomes.get(outcome_id) if outcome_id is not None else None,
-            bool(final),
-            count,
-        )
-        for code, outcome_id, final, count in rows
-    ]
-    # AAPOR codes nest digit by digit (2.112 inside 2.11, before 2.21): text order is theirs
-    result.sort(key=lambda r: (r.aapor, r.outcome.position if r.outcome else -1))
-    return result
-
-
-def excluded_count(session: Session, fieldwork: Fieldwork) -> int:
-    return session.execute(
-        select(func.count())
-        .select_from(Case)
-        .where(Case.fieldwork_id == fieldwork.id, Case.excluded.is_(True))
-    ).scalar_one()
-
-
-@dataclass
-class UpcomingAppointment:
-    appointment: Appointment
-    case: Case
-    institution: str
-    interviewer: User | None  # None: anyone
-
-
-def upcoming_appointments(
-    session: Session, fieldwork: Fieldwork, now: datetime
-) -> list[UpcomingAppointment]:
-    """Pending appointments not yet over that start within the next seven days."""
-    until = now + timedelta(days=UPCOMING_DAYS)
-    rows = session.execute(
-        select(Appointment, Case, SampleUnit.name)
-        .join(Case, Appointment.case_id == Case.id)
-        .join(SampleUnit, Case.sample_unit_id == SampleUnit.id)
-        .where(
-            Case.fieldwork_id == fieldwork.id,
-            Case.excluded.is_(False),
-            Appointment.status == "pending",
-            Appointment.starts_at < until,
-            func.coalesce(Appointment.ends_at, Appointment.starts_at) >= now,
-        )
-        .order_by(Appointment.starts_at, Appointment.id)
-    ).all()
-    return [
-        UpcomingAppointment(appointment, case, name, appointment.interviewer)
-        for appointment, case, name in rows
-    ]
-
-
-@dataclass
-class RatesView:
-    counts: aapor.DispositionCounts
-    rates: aapor.Rates
-    e_configured: bool  # False: estimated from the resolved cases (or not estimable)
-
-
-def rates_view(session: Session, fieldwork: Fieldwork) -> RatesView:
-    """AAPOR rates of the fieldwork (excluded cases left out) with the counts behind them."""
-    codes = [
-        code for code, n in calling.disposition_counts(session, fieldwork).items() for _ in range(n)
-    ]
-    return RatesView(
-        counts=aapor.DispositionCounts.from_codes(codes),
-        rates=calling.rates_for(session, fieldwork),
-        e_configured=fieldwork.aapor_e is not None,
-    )
-
-
-@dataclass
-class InterviewerFigures:
-    """One interviewer's work in a fieldwork (calls = calls with an outcome recorded)."""
-
-    interviewer: User
-    calls: int = 0
-    contacts: int = 0
-    completes: int = 0
-    seconds: float = 0.0  # time on the phone: each call's start to end (or its interview time)
-    interview_seconds: float = 0.0  # of the calls that ended with a complete interview
-    fieldworks: set[int] = field(default_factory=set)  # the fieldworks the calls were in
-
-    @property
-    def hours(self) -> float:
-        return self.seconds / 3600
-
-    @property
-    def calls_per_hour(self) -> float | None:
-        return self.calls / self.hours if self.seconds else None
-
-    @property
-    def completes_per_hour(self) -> float | None:
-        return self.completes / self.hours if self.seconds else None
-
-    @property
-    def average_interview_seconds(self) -> float | None:
-        return self.interview_seconds / self.completes if self.completes else None
-
-
-def _call_seconds(call: Call) -> float:
-    """A call's length: start to end, or its recorded interview time if that is longer."""
-    spoken = (call.ended_at - call.started_at).total_seconds() if call.ended_at else 0.0
-    return max(spoken, 0.0, float(call.interview_seconds or 0))
-
-
-@dataclass(frozen=True)
-class Period:
-    """Which calls productivity counts: of one fieldwork or all, days and a shift.
-
-    Days are Warsaw days a call started on; the shift is the Warsaw time of day a call
-    started at, from (inclusive) to (exclusive); a shift that ends before it starts
-    (20:00-6:00) runs over midnight.
-    """
-
-    fieldwork_id: int | None = None
-    date_from: date | None = None
-    date_to: date | None = None
-    shift_from: time | None = None
-    shift_to: time | None = None
-
-    def in_shift(self, started_at: datetime) -> bool:
-        if self.shift_from is None and self.shift_to is None:
-            return True
-        moment = started_at.astimezone(WARSAW).time()
-        after_start = self.shift_from is None or moment >= self.shift_from
-        before_end = self.shift_to is None or moment < self.shift_to
-        if self.shift_from is not None and self.shift_to is not None:
-            if self.shift_to <= self.shift_from:  # over midnight
-                return after_start or before_end
-        return after_start and before_end
-
-
-def _day_start(day: date) -> datetime:
-    """The UTC moment a Warsaw day begins."""
-    return local_midnight(day)
-
-
-def interviewer_figures(session: Session, fieldwork: Fieldwork) -> list[InterviewerFigures]:
-    """Calls, contacts, completes, time logged and rates per hour of each interviewer."""
-    return productivity(session, Period(fieldwork_id=fieldwork.id))
-
-
-def productivity(session: Session, period: Period) -> list[InterviewerFigures]:
-    """Each interviewer's calls, contacts, completes, time and rates in ``period``."""
-    query = (
-        select(Call, Outcome, User, Case.fieldwork_id)
-        .join(Case, Call.case_id == Case.id)
-        .join(Outcome, Call.outcome_id == Outcome.id)
-        .join(User, Call.interviewer_id == User.id)
-        .order_by(Call.id)
-    )
-    if period.fieldwork_id is not None:
-        query = query.where(Case.fieldwork_id == period.fieldwork_id)
-    if period.date_from is not None:
-        query = query.where(Call.started_at >= _day_start(period.date_from))
-    if period.date_to is not None:
-        query = query.where(Call.started_at < _day_start(period.date_to + timedelta(days=1)))
-    by_user: dict[int, InterviewerFigures] = {}
-    for call, outcome, user, fieldwork_id in session.execute(query).all():
-        if not period.in_shift(call.started_at):
-            continue
-        figures = by_user.setdefault(user.id, InterviewerFigures(user))
-        figures.fieldworks.add(fieldwork_id)
-        seconds = _call_seconds(call)
-        figures.calls += 1
-        figures.contacts += 1 if outcome.contacted else 0
-        figures.seconds += seconds
-        if outcome.is_complete:
-            figures.completes += 1
-            figures.interview_seconds += (
-                float(call.interview_seconds) if call.interview_seconds else seconds
-            )
-    return sorted(
-        by_user.values(), key=lambda f: ((f.interviewer.full_name or "").lower(), f.interviewer.id)
-    )
-
-
 def active_interviewers(session: Session) -> list[User]:
     """Interviewers whose account is active, by name."""
     return list(
@@ -283,65 +37,6 @@ def active_interviewers(session: Session) -> list[User]:
             .order_by(User.full_name, User.username)
         )
     )
-
-
-def claimed_cases(session: Session, fieldwork: Fieldwork) -> list:
-    """(case, institution name, interviewer) of the cases held by an interviewer now."""
-    return list(
-        session.execute(
-            select(Case, SampleUnit.name, User)
-            .join(SampleUnit, Case.sample_unit_id == SampleUnit.id)
-            .join(User, Case.claimed_by_id == User.id)
-            .where(Case.fieldwork_id == fieldwork.id)
-            .order_by(Case.claimed_at, Case.id)
-        ).all()
-    )
-
-
-def find_cases(session: Session, fieldwork: Fieldwork, code: str, search: str, limit: int) -> list:
-    """(case, sample unit) by disposition code and/or name or identifier, at most ``limit``."""
-    query = (
-        select(Case, SampleUnit)
-        .join(SampleUnit, Case.sample_unit_id == SampleUnit.id)
-        .where(Case.fieldwork_id == fieldwork.id)
-    )
-    if code:
-        query = query.where(Case.disposition_code == code, Case.excluded.is_(False))
-    if search:
-        pattern = f"%{search.lower()}%"
-        query = query.where(
-            or_(SampleUnit.name.ilike(pattern), SampleUnit.external_id.ilike(pattern))
-        )
-    return list(session.execute(query.order_by(Case.id).limit(limit)).all())
-
-
-def response_id_of(session: Session, case: Case) -> int | None:
-    """The id of the case's response (None: nobody has answered yet)."""
-    return session.scalar(select(Response.id).where(Response.sample_unit_id == case.sample_unit_id))
-
-
-def case_calls(session: Session, case: Case) -> list[Call]:
-    """The case's calls, oldest first."""
-    return list(
-        session.scalars(select(Call).where(Call.case_id == case.id).order_by(Call.started_at))
-    )
-
-
-def recent_actions(
-    session: Session, fieldwork: Fieldwork, *, case: Case | None = None, limit: int = 200
-) -> list[SupervisorAction]:
-    """The fieldwork's (or one case's) supervisor actions, newest first."""
-    query = select(SupervisorAction).where(SupervisorAction.fieldwork_id == fieldwork.id)
-    if case is not None:
-        query = query.where(SupervisorAction.case_id == case.id)
-    query = query.order_by(SupervisorAction.at.desc(), SupervisorAction.id.desc()).limit(limit)
-    return list(session.scalars(query))
-
-
-def users_by_id(session: Session, ids: set[int]) -> dict[int, User]:
-    if not ids:
-        return {}
-    return {u.id: u for u in session.scalars(select(User).where(User.id.in_(ids)))}
 
 
 # --- actions ----------------------------------------------------------------------------------

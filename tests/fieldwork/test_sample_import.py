@@ -177,9 +177,9 @@ def test_the_command_line_stores_in_batches_and_all_or_nothing(
 def test_the_fieldwork_page_lists_a_large_sample_only_in_part(
     app, client, login_as, monkeypatch
 ) -> None:
-    from app.fieldwork import routes
+    from app.fieldwork import screens
 
-    monkeypatch.setattr(routes, "UNITS_SHOWN", 50)
+    monkeypatch.setattr(screens, "UNITS_SHOWN", 50)
     fieldwork_id = _empty_fieldwork(app, sample_csv(120).decode())
     login_as(Role.ANALYST)
     page = client.get(f"/fieldwork/{fieldwork_id}")

@@ -1,0 +1,180 @@
+"""The analyst's fieldwork pages: the fieldwork, a response and its correction, downloads."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from flask import Response, abort, render_template, request
+from flask_babel import get_locale
+from flask_babel import gettext as _
+
+from app.fieldwork import services
+from app.fieldwork.forms import FieldworkForm, SampleUploadForm, StateForm, UnitFilterForm
+from app.interview.pages import PageBuilder, expression_values
+from app.interview.service import Interview
+from app.models.fieldwork import Fieldwork, sample_facets
+from app.models.fieldwork import Response as SurveyResponse
+from app.models.surveys import list_surveys
+from app.platform.extensions import db_session, now
+
+UNITS_SHOWN = 500  # institutions listed on the fieldwork's page (the filters narrow it)
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def fieldwork_or_404(fieldwork_id: int) -> Fieldwork:
+    fieldwork = db_session().get(Fieldwork, fieldwork_id)
+    if fieldwork is None:
+        abort(404)
+    return fieldwork
+
+
+def create_form() -> FieldworkForm:
+    form = FieldworkForm()
+    form.survey.choices = [
+        (row.survey.code, f"{row.survey.title} ({row.survey.code})")
+        for row in list_surveys(db_session())
+    ]
+    return form
+
+
+def detail_page(fieldwork: Fieldwork, upload: SampleUploadForm, problems=None, status=200):
+    session = db_session()
+    subregions, types = sample_facets(session, fieldwork)
+    filters = UnitFilterForm(request.args)
+    filters.subregion.choices = [("", _("all"))] + [(s, s) for s in subregions]
+    filters.entity_type.choices = [("", _("all"))] + [(t, t) for t in types]
+    filters.status.choices = [
+        ("", _("all")),
+        ("not_started", _("not started")),
+        ("in_progress", _("in progress")),
+        ("complete", _("complete")),
+    ]
+    units = services.units_with_status(
+        session,
+        fieldwork,
+        subregion=filters.subregion.data or "",
+        entity_type=filters.entity_type.data or "",
+        status=filters.status.data or "",
+        limit=UNITS_SHOWN + 1,  # a 100,000-row sample is not one page
+    )
+    more = len(units) > UNITS_SHOWN
+    units = units[:UNITS_SHOWN]
+    summary = next(s for s in services.list_fieldworks(session) if s.fieldwork.id == fieldwork.id)
+    return (
+        render_template(
+            "fieldwork/detail.html",
+            fieldwork=fieldwork,
+            summary=summary,
+            units=units,
+            more_units=more,
+            filters=filters,
+            upload=upload,
+            state_form=StateForm(),
+            problems=problems or [],
+            base_url=request.host_url.rstrip("/"),
+            test_count=services.test_response_count(session, fieldwork),
+        ),
+        status,
+    )
+
+
+def download(data: bytes, filename: str, mimetype: str) -> Response:
+    return Response(
+        data,
+        mimetype=mimetype,
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+def response_or_404(fieldwork: Fieldwork, response_id: int) -> SurveyResponse:
+    response = db_session().get(SurveyResponse, response_id)
+    if response is None or response.fieldwork_id != fieldwork.id:
+        abort(404)
+    return response
+
+
+def response_page(fieldwork, answer, form, status=200):
+    interview = Interview.of(answer, now())
+    flow = interview.flow
+    state = interview.state()
+    settings = interview.questionnaire.settings
+    language = str(get_locale())
+    if language not in settings.languages:
+        language = settings.default_language
+    pages = []
+    for page in flow.pages("web"):
+        if not flow.is_shown(page, state, "web"):
+            continue
+        builder = PageBuilder(
+            flow,
+            state,
+            language=language,
+            mode="web",
+            gettext=_,
+            values=flow.form_values(page, state),
+            errors={},
+            read_only=True,
+        )
+        label = builder.text(page.group.label) if page.group else ""
+        pages.append((label, builder.page(page)))
+    return (
+        render_template(
+            "fieldwork/response.html",
+            fieldwork=fieldwork,
+            answer=answer,
+            pages=pages,
+            form=form,
+            title=settings.title.get(language),
+        ),
+        status,
+    )
+
+
+# Staff edit the interviewer's screens: they have every question, with don't know / refused.
+STAFF_MODE: Final = "phone"
+
+
+def staff_page_or_404(interview: Interview, page_id: str):
+    try:
+        return interview.flow.page(STAFF_MODE, page_id)
+    except KeyError:
+        abort(404)
+
+
+def edit_page(fieldwork, interview, page, values, errors, form, *, status=200, notice=None):
+    flow = interview.flow
+    state = interview.state()
+    settings = interview.questionnaire.settings
+    language = interview.response.language
+    if language not in settings.languages:
+        language = settings.default_language
+    builder = PageBuilder(
+        flow, state, language=language, mode=STAFF_MODE, gettext=_, values=values, errors=errors
+    )
+    screens = [
+        (p, builder.text(p.group.label) if p.group else p.id)
+        for p in flow.pages(STAFF_MODE)
+        if flow.is_shown(p, state, STAFF_MODE)
+    ]
+    return (
+        render_template(
+            "fieldwork/edit_response.html",
+            fieldwork=fieldwork,
+            answer=interview.response,
+            page=page,
+            screens=screens,
+            items=builder.page(page),
+            group_label=builder.text(page.group.label) if page.group else "",
+            title=settings.title.get(language),
+            form=form,
+            error_count=len(errors),
+            notice=notice,
+            known_answers=expression_values(flow, state),
+            sample=interview.sample,
+        ),
+        status,
+    )
