@@ -13,6 +13,7 @@ from sqlalchemy import select
 from app.domain.questionnaire.answers import DONT_KNOW, REFUSED, answers_to_json
 from app.fieldwork import services as fieldwork_services
 from app.models.fieldwork import Response, SampleUnit
+from app.models.surveys import questionnaire_of
 from app.surveys import services as survey_services
 from tests.support.exports import ADDED, CMD, DEFINITION, HYPERLINK, SUM, Setup, moment
 
@@ -50,8 +51,8 @@ def exported(app: Flask, clock, tmp_path: Path) -> Setup:
                 select(SampleUnit).where(SampleUnit.fieldwork_id == fieldwork.id)
             )
         }
-        q1 = survey_services.questionnaire_of(fieldwork.survey_version)
-        q2 = survey_services.questionnaire_of(loaded2.version)
+        q1 = questionnaire_of(fieldwork.survey_version)
+        q2 = questionnaire_of(loaded2.version)
         rows = [
             Response(
                 fieldwork_id=fieldwork.id,
