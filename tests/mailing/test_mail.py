@@ -229,6 +229,29 @@ def test_scheduled_reminders_go_out_on_their_days_and_never_after_the_closing_da
     assert [(w.number, w.scheduled) for w in waves] == [(1, True)]
 
 
+def test_a_closed_fieldwork_sends_no_reminder_scheduled_or_asked_for(
+    app, runner, smtp, fieldwork_id, clock
+):
+    from app.models.fieldwork import Fieldwork
+
+    with app.extensions["ankieta.db"].session() as session:
+        fieldwork = session.get(Fieldwork, fieldwork_id)
+        services.save_settings(session, fieldwork, {"reminder_days": "7"}, clock(), user_id=None)
+    assert _send(app, runner, "send", str(fieldwork_id)).exit_code == 0
+    assert len(smtp.messages) == 3
+    with app.extensions["ankieta.db"].session() as session:
+        session.get(Fieldwork, fieldwork_id).close(clock())
+    queue = app.extensions["ankieta.tasks"]
+    clock.advance(days=8)  # past the reminder's day, but the fieldwork is closed
+    queue.run_periodic()
+    queue.wait()
+    refused = _send(app, runner, "remind", str(fieldwork_id))
+    assert refused.exit_code == 1  # refused, with the reason (the command line's language: #19)
+    assert len(smtp.messages) == 3
+    with app.extensions["ankieta.db"].session() as session:
+        assert session.scalar(select(MailWave).where(MailWave.kind == "reminder")) is None
+
+
 def test_malformed_mail_settings_are_refused_in_one_line_without_the_password(
     app, runner, fieldwork_id
 ):
