@@ -9,7 +9,8 @@ the task queue (``app.platform.tasks``); a worker process (``ankieta worker``) b
 into a temporary file, reporting how many responses it has written, and then stores the
 file in the database in 64 KiB chunks (``export_chunk``), so any app server can send it.
 While a job runs, its heartbeat is refreshed every second. A job whose heartbeat stops (its
-worker was killed) is put back on the queue once by another worker's periodic check
+worker was killed, also between taking the job's message and starting it) is put back on
+the queue once by another worker's periodic check
 (:func:`recover_stale`); if that one dies too, or nobody checks, it is reported as failed the
 next time somebody looks at it, and can simply be asked for again. Finished files are kept
 for a day.
@@ -500,14 +501,15 @@ def recover_stale(app: Flask) -> list[int]:
     now = app.config["CLOCK"]()
     again: list[int] = []
     with get_db().session() as session:
+        # queued ones too: a worker may take a job's message and die before it starts it
         candidates = session.execute(
-            select(ExportJob.id, ExportJob.attempts).where(
-                ExportJob.state == JobState.RUNNING.value,
+            select(ExportJob.id, ExportJob.state, ExportJob.attempts).where(
+                ExportJob.state.in_(LIVE_STATES),
                 ExportJob.heartbeat_at < now - stale_after(app),
                 ExportJob.attempts < MAX_ATTEMPTS - 1,
             )
         ).all()
-        for job_id, attempts in candidates:
+        for job_id, state, attempts in candidates:
             # one UPDATE decides which worker's check takes it (each worker runs this check)
             taken = cast(
                 CursorResult[Any],
@@ -515,7 +517,7 @@ def recover_stale(app: Flask) -> list[int]:
                     update(ExportJob)
                     .where(
                         ExportJob.id == job_id,
-                        ExportJob.state == JobState.RUNNING.value,
+                        ExportJob.state == state,
                         ExportJob.attempts == attempts,
                     )
                     .values(state=JobState.QUEUED.value, attempts=attempts + 1, heartbeat_at=now)

@@ -66,3 +66,24 @@ def test_a_job_whose_worker_died_is_built_again_once_then_reported_failed(
         assert jobs.recover_stale(app) == []
     status = client.get(f"/files/{key}/status").get_json()
     assert status["state"] == "failed" and status["error"]
+
+
+def test_a_job_whose_message_a_dying_worker_took_before_starting_it_is_built_again(
+    app, client, login_as, make_fieldwork, clock
+):
+    user = login_as(Role.ANALYST)
+    fieldwork_id = make_fieldwork()
+    queue = app.extensions["ankieta.tasks"]
+    with app.extensions["ankieta.db"].session() as session:
+        fieldwork = session.get(Fieldwork, fieldwork_id)
+        # queued, and its message gone with the worker that took it (nothing submitted here)
+        job, _ = jobs.create_job(session, fieldwork, user.id, "csv", {}, clock())
+        key = job.key
+    clock.advance(seconds=150)  # silent past JOB_STALE_SECONDS (120), within the retry window
+    assert client.get(f"/files/{key}/status").get_json()["state"] == "queued"
+    queue.run_periodic()
+    queue.wait()
+    assert wait_for_file(client, f"/files/{key}")["state"] == "done"
+    with app.extensions["ankieta.db"].session() as session:
+        job = session.scalar(jobs.select(jobs.ExportJob).where(jobs.ExportJob.key == key))
+        assert job.attempts == 1
