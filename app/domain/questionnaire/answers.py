@@ -14,7 +14,14 @@ integer                      ``int`` (within +-2**53)        number
 decimal                      ``Decimal`` (exact)             string, e.g. ``"12.5"``
 date                         ``datetime.date``               ``"YYYY-MM-DD"``
 don't know / refused         ``DONT_KNOW`` / ``REFUSED``     ``{"missing": "dont_know"}``
+repeat                       ``tuple`` of instance dicts     list of objects
 ===========================  ==============================  =======================
+
+A repeat stores its instances under its own name, in order: each instance is a mapping
+like the response's own, of the variables of the repeat's children (a nested repeat's
+instances under its name inside it). The variables of a scope (the response, or one
+repeat's instances) are ``scope_variables``; a repeat's children are not variables of
+the response.
 
 A missing key means "no answer". ``DONT_KNOW`` and ``REFUSED`` are explicit answers
 (they satisfy ``required`` and are kept in the result; their export codes come from the
@@ -30,7 +37,7 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -70,6 +77,7 @@ class VariableKind(enum.Enum):
     ROW = "row"  # one row of a matrix: a select_one on the matrix's list
     OTHER = "other"  # the text given with an ``other`` choice
     CALCULATION = "calculation"
+    REPEAT = "repeat"  # a repeat's instances
 
 
 @dataclass(frozen=True)
@@ -107,8 +115,17 @@ def _value_to_json(value: Any) -> Any:
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, tuple):
-        return list(value)
+        return [_instance_to_json(each) if isinstance(each, Mapping) else each for each in value]
     return value
+
+
+def _instance_to_json(instance: Mapping[str, Any]) -> dict[str, Any]:
+    """One repeat instance as stored (what was kept aside in it written back)."""
+    data: dict[str, Any] = dict(instance.get(ASIDE_KEY) or {})
+    for name, value in instance.items():
+        if name != ASIDE_KEY and value is not None:
+            data[name] = _value_to_json(value)
+    return data
 
 
 def answers_from_json(
@@ -136,6 +153,8 @@ def answers_from_json(
 
 def _value_from_json(q: Questionnaire, var: Variable, raw: Any) -> Any:
     """The Python value of a stored JSON value, or None when it does not fit ``var``."""
+    if var.kind is VariableKind.REPEAT:
+        return _instances_from_json(q, var.item, raw)
     if isinstance(raw, dict):
         missing = next((m for m in Missing if raw == m.to_json()), None)
         return missing if var.kind is not VariableKind.CALCULATION else None
@@ -157,6 +176,16 @@ def _value_from_json(q: Questionnaire, var: Variable, raw: Any) -> Any:
     if isinstance(raw, list) and all(code in codes for code in raw):
         return tuple(code for code in codes if code in raw)
     return None
+
+
+def _instances_from_json(
+    q: Questionnaire, repeat: Item, raw: Any
+) -> tuple[dict[str, Any], ...] | None:
+    """A repeat's stored instances; None (kept aside whole) when it is not a list of objects."""
+    if not isinstance(raw, list) or not all(isinstance(each, dict) for each in raw):
+        return None
+    variables = scope_variables(repeat.children, q)
+    return tuple(answers_from_json(q, each, variables) for each in raw)
 
 
 def decimal_from_json(raw: Any) -> Decimal | None:
@@ -194,6 +223,8 @@ def item_variables(item: Item, q: Questionnaire) -> tuple[Variable, ...]:
         return tuple(Variable(name, item, VariableKind.ROW) for name in item.variable_names())
     if item.type is ItemType.CALCULATE:
         return (Variable(item.name, item, VariableKind.CALCULATION),)
+    if item.type is ItemType.REPEAT:
+        return (Variable(item.name, item, VariableKind.REPEAT),)
     if not item.type.is_question:
         return ()
     answer = Variable(item.name, item, VariableKind.ANSWER)
@@ -203,5 +234,13 @@ def item_variables(item: Item, q: Questionnaire) -> tuple[Variable, ...]:
 
 
 def questionnaire_variables(q: Questionnaire) -> dict[str, Variable]:
-    """Every variable of ``q`` by name."""
-    return {var.name: var for item in q.walk() for var in item_variables(item, q)}
+    """The variables a response stores by name (a repeat's, not those of its instances)."""
+    return scope_variables(q.items, q)
+
+
+def scope_variables(items: Iterable[Item], q: Questionnaire) -> dict[str, Variable]:
+    """The variables of ``items`` and their groups, stopping at repeats (whose own variable
+    holds the instances): the variables of a response, or of one repeat instance."""
+    return {
+        var.name: var for top in items for item in top.scope() for var in item_variables(item, q)
+    }

@@ -33,6 +33,7 @@ from app.domain.questionnaire.model import (
     DEFAULT_DONT_KNOW_CODE,
     DEFAULT_LANGUAGE,
     DEFAULT_REFUSED_CODE,
+    MAX_INSTANCES,
     Availability,
     Choice,
     ChoiceList,
@@ -97,6 +98,15 @@ KEYS_BY_TYPE: dict[ItemType, frozenset[str]] = {
     ItemType.NOTE: _COMMON_KEYS | {"interviewer_note"},
     ItemType.CALCULATE: frozenset({"type", "name", "label", "relevant", "calculation"}),
     ItemType.GROUP: _COMMON_KEYS | {"interviewer_note", "children"},
+    ItemType.REPEAT: _COMMON_KEYS
+    | {
+        "interviewer_note",
+        "children",
+        "repeat_count",
+        "repeat_min",
+        "repeat_max",
+        "instance_label",
+    },
 }
 ITEM_KEYS = frozenset().union(*KEYS_BY_TYPE.values())
 ROW_KEYS = frozenset({"name", "label"})
@@ -630,8 +640,10 @@ class _Builder:
         self.nodes[id(item)] = node
         self.fill_texts(item, node)
         self.fill_logic(item, node)
-        if item_type is ItemType.GROUP:
+        if item_type in (ItemType.GROUP, ItemType.REPEAT):
             self.fill_children(item, node)
+        if item_type is ItemType.REPEAT:
+            self.fill_repeat(item, node)
         elif item_type is ItemType.MATRIX:
             item.rows = self.rows(node, name)
         elif (
@@ -680,7 +692,7 @@ class _Builder:
     def fill_texts(self, item: Item, node: Node) -> None:
         """The item's texts, appearance and default."""
         name = item.name or None
-        needs_label = item.type not in (ItemType.GROUP, ItemType.CALCULATE)
+        needs_label = item.type not in (ItemType.GROUP, ItemType.REPEAT, ItemType.CALCULATE)
         item.label = self.text(node, "label", name, required=needs_label)
         # Only the keys that apply: the others are reported once, as not applying.
         allowed = KEYS_BY_TYPE[item.type]
@@ -705,11 +717,62 @@ class _Builder:
             item.refused = self.availability(node, "refused", name)
 
     def fill_children(self, item: Item, node: Node) -> None:
-        """A group's items."""
+        """A group's or a repeat's items."""
         children = node.get("children")
         if children is None or children == []:
-            self.error(node.where("children"), item.name or None, N_("The group has no items."))
+            if item.is_repeat:
+                msgid = N_("The repeat has no items.")
+            else:
+                msgid = N_("The group has no items.")
+            self.error(node.where("children"), item.name or None, msgid)
         item.children = self.items(children, node.where("children"), "children", item)
+
+    def fill_repeat(self, item: Item, node: Node) -> None:
+        """A repeat's count: fixed (``repeat_count``) or open, between ``repeat_min`` and
+        ``repeat_max``; and the child whose answer names an instance."""
+        name = item.name or None
+        item.repeat_count = self.expression(node, "repeat_count", name)
+        item.repeat_min = self.count_bound(node, "repeat_min", name, 0)
+        item.repeat_max = self.count_bound(node, "repeat_max", name, 1)
+        if item.repeat_count is not None and (
+            item.repeat_min is not None or item.repeat_max is not None
+        ):
+            self.error(
+                node.where("repeat_count"),
+                name,
+                N_("With repeat_count the count is fixed: remove repeat_min and repeat_max."),
+            )
+        if (
+            item.repeat_min is not None
+            and item.repeat_max is not None
+            and item.repeat_min > item.repeat_max
+        ):
+            self.error(
+                node.where("repeat_min"),
+                name,
+                N_("repeat_min (%(min)d) is more than repeat_max (%(max)d)."),
+                min=item.repeat_min,
+                max=item.repeat_max,
+            )
+        item.instance_label = node.text("instance_label")
+
+    def count_bound(self, node: Node, key: str, item: str | None, least: int) -> int | None:
+        """``repeat_min`` / ``repeat_max``: a whole number from ``least`` to the server's cap."""
+        value = node.get(key)
+        if value is None or value == "":
+            return None
+        text = str(value).strip()
+        if isinstance(value, bool) or not text.isdigit() or not least <= int(text) <= MAX_INSTANCES:
+            self.error(
+                node.where(key),
+                item,
+                N_("%(key)s must be a whole number from %(least)d to %(most)d."),
+                key=key,
+                least=least,
+                most=MAX_INSTANCES,
+            )
+            return None
+        return int(text)
 
     def rows(self, node: Node, name: str | None) -> tuple[MatrixRow, ...]:
         """A matrix's rows, each name once."""

@@ -13,7 +13,11 @@ expression syntax). The checks here look at the finished questionnaire:
 - calculations do not depend on each other in a circle;
 - ``.`` only in constraints, bare names only in ``choice_filter`` (as columns of the list);
 - ``selected()``/``count-selected()`` only on select answers, and only for codes the list has;
-- select defaults are codes of the list; a matrix list has no ``other`` choice.
+- select defaults are codes of the list; a matrix list has no ``other`` choice;
+- repeats: a name inside a repeat is read from outside it only through ``count``, ``sum``,
+  ``min``, ``max``, ``join`` or ``indexed-repeat``; ``position(..)`` only inside a repeat;
+  ``repeat_count`` uses earlier answers only; ``instance_label`` names a question of the
+  repeat; repeats nest at most ``MAX_REPEAT_DEPTH`` deep.
 
 Unknown ``${sample.NAME}`` variables and unused choice lists are warnings; everything
 else is an error.
@@ -28,14 +32,28 @@ from typing import Any
 from app.domain.fieldwork.sample.columns import SAMPLE_VARIABLES
 from app.domain.messages import N_, Message
 from app.domain.questionnaire.expressions import Expression, interpolate_references
-from app.domain.questionnaire.model import Item, ItemType, Questionnaire, SourceLocation, Text
+from app.domain.questionnaire.model import (
+    MAX_REPEAT_DEPTH,
+    Item,
+    ItemType,
+    Questionnaire,
+    SourceLocation,
+    Text,
+)
 from app.domain.questionnaire.problems import Problem, describe_location
 
 Locator = Callable[[Item, str], SourceLocation]  # where key KEY of an item was written
 
 _SAMPLE_INTERPOLATION = re.compile(r"\$\{sample\.([^}]*)\}")
 _TEXT_KEYS = ("label", "hint", "interviewer_note", "required_message", "constraint_message")
-_EXPRESSION_KEYS = ("relevant", "required", "constraint", "calculation", "choice_filter")
+_EXPRESSION_KEYS = (
+    "relevant",
+    "required",
+    "constraint",
+    "calculation",
+    "choice_filter",
+    "repeat_count",
+)
 
 
 def check_questionnaire(
@@ -78,6 +96,8 @@ class _QuestionnaireCheck:
                 self.check_expression(item, key, expression)
             self.check_texts(item)
             self.check_default(item)
+            if item.is_repeat:
+                self.check_repeat(item)
         self.check_cycles()
         self.check_unused_lists()
 
@@ -177,6 +197,16 @@ class _QuestionnaireCheck:
         for name in sorted(expression.references):
             if self.check_reference(item, key, name) and key != "calculation":
                 self.check_order(item, key, name)
+        for name in sorted(expression.scalar_references):
+            self.check_repeat_reference(item, key, name)
+        inside = item.enclosing_repeat() is not None
+        if expression.uses_position and not inside:
+            self.error(
+                item,
+                key,
+                N_("%(key)s uses position(..), which only means something inside a repeat."),
+                key=key,
+            )
         if expression.uses_current and key != "constraint":
             self.error(
                 item,
@@ -189,6 +219,70 @@ class _QuestionnaireCheck:
         for function, args in expression.calls():
             if function in ("selected", "count-selected") and args:
                 self.check_select_call(item, key, function, args)
+
+    def check_repeat_reference(self, item: Item, key: str, name: str) -> None:
+        """``${name}`` read as one value: it must not be inside a repeat ``item`` is not in."""
+        owner = self.value_owner(name)
+        if owner is None:
+            return
+        reader = set(map(id, _enclosing_repeats(item)))
+        if item.is_repeat and key not in ("constraint", "calculation"):
+            reader.discard(id(item))  # its count, relevance and texts are read outside it
+        outside = [r for r in _enclosing_repeats(owner) if id(r) not in reader]
+        if owner.is_repeat and id(owner) not in reader:
+            outside.append(owner)
+        if not outside:
+            return
+        if outside[-1] is owner:
+            self.error(
+                item,
+                key,
+                N_(
+                    "%(key)s reads the repeat ${%(name)s} as one value: count(${%(name)s}) "
+                    "gives its number of entries."
+                ),
+                key=key,
+                name=name,
+            )
+            return
+        self.error(
+            item,
+            key,
+            N_(
+                "%(key)s reads ${%(name)s}, which is inside the repeat %(repeat)s, as one "
+                "value: use count(), sum(), min(), max(), join() or indexed-repeat()."
+            ),
+            key=key,
+            name=name,
+            repeat=outside[-1].name,
+        )
+
+    def check_repeat(self, repeat: Item) -> None:
+        """Nesting depth and ``instance_label``."""
+        if repeat.repeat_depth() > MAX_REPEAT_DEPTH:
+            self.error(
+                repeat,
+                "type",
+                N_("Repeats nest at most %(depth)d deep; %(name)s is deeper."),
+                depth=MAX_REPEAT_DEPTH,
+                name=repeat.name,
+            )
+        label = repeat.instance_label
+        if label is None:
+            return
+        own = {
+            each.name
+            for child in repeat.children
+            for each in child.scope()
+            if each.type.is_question or each.type is ItemType.CALCULATE
+        }
+        if label not in own:
+            self.error(
+                repeat,
+                "instance_label",
+                N_("instance_label names %(name)s, which is not a question of this repeat."),
+                name=label,
+            )
 
     def check_order(self, item: Item, key: str, name: str) -> None:
         """Relevance, required and filters may only use earlier answers; constraints also own."""
@@ -318,7 +412,8 @@ class _QuestionnaireCheck:
                 names |= interpolate_references(value)
                 samples.update(_SAMPLE_INTERPOLATION.findall(value))
             for name in sorted(names):
-                self.check_reference(item, key, name)
+                if self.check_reference(item, key, name):
+                    self.check_repeat_reference(item, key, name)
             self.check_sample(item, key, frozenset(samples))
 
     def check_default(self, item: Item) -> None:
@@ -373,6 +468,17 @@ class _QuestionnaireCheck:
                     N_("The choice list %(list)s is not used by any item."),
                     list=choice_list.name,
                 )
+
+
+def _enclosing_repeats(item: Item) -> list[Item]:
+    """The repeats ``item`` is inside (itself included when it is one), outermost first."""
+    repeats: list[Item] = []
+    each: Item | None = item
+    while each is not None:
+        if each.is_repeat:
+            repeats.append(each)
+        each = each.parent
+    return repeats[::-1]
 
 
 def _expressions(item: Item) -> Iterator[tuple[str, Expression]]:

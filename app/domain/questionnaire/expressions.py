@@ -15,6 +15,7 @@ It is the XLSForm / ODK XPath subset that questionnaire authors already know::
     regex(s, 'pattern')  string-length(s)  int(x)  number(x)  round(x, digits?)  today()
     sum(a, ...)  not(x)  true()  false()  string(x)  contains(s, t)  starts-with(s, t)
     boolean(x)  min(a, ...)  max(a, ...)  abs(x)  floor(x)  ceiling(x)  pow(x, y)  date(x)
+    count(r)  join(sep, a)  position(..)  indexed-repeat(a, r, i [, r2, i2])   (repeats)
 
 Precedence, loosest first: ``or``; ``and``; ``= !=``; ``< <= > >=``; ``+ -``;
 ``* div mod``; unary minus. Binary operators are left-associative.
@@ -65,6 +66,17 @@ date) or a list of codes (a select_multiple answer: its space-separated string).
   as in XPath (use ``coalesce(${a}, 0)``). ``coalesce`` returns its first argument unless
   that is empty ('' or NaN).
 
+Repeats. Inside an instance of a repeat, ``${x}`` is the same instance's answer (or that of
+an enclosing instance, or of the response). From outside, a name inside a repeat reads as a
+``NodeSet``: its values in every instance, in order (nested repeats flattened), ``''`` where
+an instance has none. ``count(ns)`` counts them (``count(${repeat})`` counts instances);
+``sum``, ``min``, ``max`` take a node-set's non-empty values (an empty ``sum`` is 0, an
+empty ``min``/``max`` NaN); ``join(sep, ns)`` joins its non-empty values;
+``indexed-repeat(${x}, ${r}, i)`` is ``${x}`` in instance ``i`` of ``r`` (1-based; with
+``r2, i2`` in instance ``i2`` of the nested ``r2`` within it); ``position(..)`` is the
+number of the instance being evaluated. Elsewhere a node-set reads as its first value
+(XPath); the checker refuses such a use (``Expression.scalar_references``).
+
 ``Expression.evaluate`` returns ``bool``, ``int`` (integral numbers below 2**53),
 ``float``, ``str`` or ``date``, and ``None`` for an empty result: '', NaN or ±Infinity.
 ``Expression.evaluate_bool`` applies XPath ``boolean()``.
@@ -111,7 +123,23 @@ _INF = math.inf
 _NAN = math.nan
 _MAX_EXACT_INT = 2.0**53
 
-Value = float | str | bool | date
+
+class NodeSet(tuple[Any, ...]):
+    """A name inside a repeat read from outside it: one value per instance, in order.
+
+    ``paths`` holds, for each value, the instance numbers leading to it (one per repeat
+    level between the reader and the value), so ``indexed-repeat`` can pick one.
+    """
+
+    paths: tuple[tuple[int, ...], ...]
+
+    def __new__(cls, values: Any = (), paths: Any = ()) -> NodeSet:
+        node_set = super().__new__(cls, values)
+        node_set.paths = tuple(paths)
+        return node_set
+
+
+Value = float | str | bool | date | NodeSet
 Node = dict[str, Any]
 Evaluator = Callable[["Context"], Value]
 
@@ -166,6 +194,7 @@ class Context:
     sample: Mapping[str, Any] = field(default_factory=dict)
     choice: Mapping[str, Any] = field(default_factory=dict)
     today: date | None = None
+    position: int | None = None  # the number of the repeat instance being evaluated
 
 
 # --- reading the text -----------------------------------------------------------------
@@ -178,6 +207,7 @@ _TOKEN_RE = re.compile(
     | (?P<string>'[^']*'|"[^"]*")
     | (?P<op>!=|<=|>=|[=<>+\-*(),])
     | (?P<name>[^\W\d][\w.\-]*)
+    | (?P<parent>\.\.)
     | (?P<dot>\.)
     """,
     re.VERBOSE,
@@ -374,6 +404,8 @@ class _Parser:
         args: list[Node] = []
         positions: list[int] = []
         height = 0
+        if name.value == "position" and self.peek().kind == "parent":
+            self.advance()  # position(..): the instance of the enclosing repeat
         if not (self.peek().kind == "op" and self.peek().text == ")"):
             while True:
                 positions.append(self.peek().position)
@@ -506,6 +538,8 @@ def _answer(value: Any) -> Value:
     """An answer (or sample, choice or checked value) as an expression value."""
     if isinstance(value, str | bool | float):
         return value
+    if isinstance(value, NodeSet):
+        return value
     if value is None:
         return ""
     if isinstance(value, date):
@@ -524,6 +558,8 @@ def _number(value: Value) -> float:
     """XPath number(), plus day counts for dates and 'YYYY-MM-DD' strings."""
     if type(value) is float:
         return value
+    if type(value) is NodeSet:
+        return _number(_first(value))
     if type(value) is str:
         text = value.strip(_XML_SPACE)
         if _XPATH_NUMBER_RE.fullmatch(text):
@@ -549,6 +585,8 @@ def _string(value: Value) -> str:
     """XPath string(): numbers without exponent, dates as YYYY-MM-DD."""
     if type(value) is str:
         return value
+    if type(value) is NodeSet:
+        return _string(_first(value))
     if type(value) is float:
         return _format_number(value)
     if type(value) is bool:
@@ -586,7 +624,51 @@ def _boolean(value: Value) -> bool:
         return value == value and value != 0
     if type(value) is str:
         return value != ""
+    if type(value) is NodeSet:
+        return len(value) > 0  # XPath: a node-set is true when it has a node
     return True  # a date
+
+
+def _first(node_set: NodeSet) -> Value:
+    """What a node-set reads as where one value is wanted: its first (XPath)."""
+    return _answer(node_set[0]) if node_set else ""
+
+
+def _spread(values: tuple[Value, ...]) -> list[Value]:
+    """Arguments with each node-set replaced by its non-empty values."""
+    spread: list[Value] = []
+    for value in values:
+        if type(value) is NodeSet:
+            spread.extend(v for v in map(_answer, value) if not _is_empty(v))
+        else:
+            spread.append(value)
+    return spread
+
+
+def _count(value: Value) -> float:
+    """count(): the values of a node-set (empty ones too); 1 for a single value."""
+    return float(len(value)) if type(value) is NodeSet else 1.0
+
+
+def _join(separator: Value, *values: Value) -> str:
+    return _string(separator).join(_string(v) for v in _spread(values))
+
+
+def _indexed_repeat(value: Value, *levels: Value) -> Value:
+    """indexed-repeat(${x}, ${r}, i [, ${r2}, i2 ...]): ${x} in the instance numbered so."""
+    if type(value) is not NodeSet:
+        return value
+    wanted: list[int] = []
+    for index in levels[1::2]:
+        number = _number(index)
+        if number != number or number < 1 or number != int(number):
+            return ""
+        wanted.append(int(number))
+    key = tuple(wanted)
+    for each, path in zip(value, value.paths, strict=False):
+        if path[: len(key)] == key:
+            return _answer(each)
+    return ""
 
 
 def _is_empty(value: Value) -> bool:
@@ -604,6 +686,8 @@ def _equal(left: Value, right: Value) -> bool:
 
 def _result(value: Value) -> Any:
     """An evaluation result for the caller: ints where integral, None where empty."""
+    if type(value) is NodeSet:
+        value = _first(value)
     if type(value) is float:
         if value != value or value in (_INF, -_INF):
             return None
@@ -702,15 +786,15 @@ def _selected(answer: Value, code: Value) -> bool:
 
 def _sum(*values: Value) -> float:
     total = 0.0
-    for value in values:  # in order, one addition at a time, exactly as the browser does
+    for value in _spread(values):  # in order, one addition at a time, as the browser does
         total += _number(value)
     return total
 
 
 def _extreme(pick: Callable[..., float]) -> Callable[..., float]:
     def extreme(*values: Value) -> float:
-        numbers = [_number(value) for value in values]
-        return _NAN if any(n != n for n in numbers) else pick(numbers)
+        numbers = [_number(value) for value in _spread(values)]
+        return _NAN if not numbers or any(n != n for n in numbers) else pick(numbers)
 
     return extreme
 
@@ -752,7 +836,12 @@ _FUNCTIONS: dict[str, _Function] = {
     "ceiling": _Function(1, 1, lambda value: _integral(value, math.ceil)),
     "pow": _Function(2, 2, lambda base, exponent: _power(_number(base), _number(exponent))),
     "date": _Function(1, 1, _date),
+    "count": _Function(1, 1, _count),
+    "join": _Function(2, None, _join),
+    "indexed-repeat": _Function(3, None, _indexed_repeat),
+    "position": _Function(0, 0, None),
 }
+AGGREGATES = frozenset({"count", "sum", "min", "max", "join", "indexed-repeat"})
 
 
 # --- compiling the tree into closures -------------------------------------------------
@@ -822,6 +911,8 @@ def _compile_call(name: str, args: list[Evaluator], nodes: list[Node]) -> Evalua
         return lambda ctx: then(ctx) if _boolean(condition(ctx)) else otherwise(ctx)
     if name == "today":
         return lambda ctx: ctx.today or date.today()
+    if name == "position":
+        return lambda ctx: _NAN if ctx.position is None else float(ctx.position)
     if name == "regex":
         return _compile_regex(args[0], _compile_pattern(nodes[1]["value"]))
     apply = _FUNCTIONS[name].apply
@@ -859,6 +950,10 @@ class Expression:
     sample_references: frozenset[str] = field(repr=False, compare=False)
     column_references: frozenset[str] = field(repr=False, compare=False)
     uses_current: bool = field(repr=False, compare=False)
+    # the references not read through a repeat function (count, sum, min, max, join,
+    # indexed-repeat): those must not name something inside a repeat the reader is not in
+    scalar_references: frozenset[str] = field(repr=False, compare=False, default=frozenset())
+    uses_position: bool = field(repr=False, compare=False, default=False)
 
     def evaluate(self, ctx: Context) -> Any:
         """The value: bool, int, float, str or date; None when empty, NaN or infinite."""
@@ -908,7 +1003,36 @@ def _parse_cached(source: str) -> Expression:
         sample_references=frozenset(names["sample"]),
         column_references=frozenset(names["column"]),
         uses_current=bool(names["current"]),
+        scalar_references=frozenset(_scalar_references(tree)),
+        uses_position=any(
+            node["type"] == "call" and node["name"] == "position" for node in _walk(tree)
+        ),
     )
+
+
+def _scalar_references(tree: Node) -> Iterator[str]:
+    """The ``${name}`` references that are not a direct argument of a repeat function."""
+    stack: list[tuple[Node, bool]] = [(tree, False)]
+    while stack:
+        node, aggregated = stack.pop()
+        kind = node["type"]
+        if kind == "ref" and not aggregated:
+            yield node["name"]
+        elif kind == "binary":
+            stack += ((node["right"], False), (node["left"], False))
+        elif kind == "neg":
+            stack.append((node["operand"], False))
+        elif kind == "call":
+            name = node["name"]
+            for number, arg in enumerate(node["args"]):
+                direct = name in AGGREGATES and not (
+                    name == "join"
+                    and number == 0
+                    or name == "indexed-repeat"
+                    and number % 2 == 0
+                    and number > 0
+                )
+                stack.append((arg, direct))
 
 
 _INTERPOLATION_RE = re.compile(r"\$\{([^}]*)\}")

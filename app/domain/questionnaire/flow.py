@@ -82,8 +82,9 @@ from __future__ import annotations
 
 import heapq
 import re
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from collections import ChainMap
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any, Literal
@@ -98,7 +99,12 @@ from app.domain.questionnaire.answers import (
     item_variables,
     other_codes,
 )
-from app.domain.questionnaire.expressions import Context, Expression, interpolate_references
+from app.domain.questionnaire.expressions import (
+    Context,
+    Expression,
+    NodeSet,
+    interpolate_references,
+)
 from app.domain.questionnaire.fields import (
     FIELD_VALUES,
     OTHER_MAX_LENGTH,
@@ -161,15 +167,57 @@ class PageResult:
         return merged
 
 
+class InvalidInstance(ValueError):
+    """An add or remove that names no instance this response can have (a stale or forged
+    form): what is wrong, to show."""
+
+    def __init__(self, message: Message) -> None:
+        super().__init__(message.msgid)
+        self.message = message
+
+
+@dataclass
+class _Parsed:
+    """What one scope's submitted fields held: parsed values (None: empty or unreadable),
+    whether each field was filled, and the instances of its repeats."""
+
+    values: dict[str, Value | None] = field(default_factory=dict)
+    filled: dict[str, bool] = field(default_factory=dict)
+    # per repeat: (stored instance, its parsed fields) for each instance sent; None when
+    # the count sent was refused
+    instances: dict[str, list[tuple[Mapping[str, Any], _Parsed]] | None] = field(
+        default_factory=dict
+    )
+
+    def merged(self, stored: Mapping[str, Any]) -> dict[str, Any]:
+        """``stored`` with these fields' values over it, to evaluate the page with."""
+        merged = dict(stored)
+        merged.update(self.values)
+        for name, instances in self.instances.items():
+            if instances is not None:
+                merged[name] = tuple(inner.merged(base) for base, inner in instances)
+        return merged
+
+    def any_filled(self) -> bool:
+        return any(self.filled.values()) or any(
+            inner.any_filled()
+            for instances in self.instances.values()
+            for _, inner in instances or ()
+        )
+
+
 class Flow:
     """The interview logic of one questionnaire; build once, reuse for every request."""
 
-    def __init__(self, q: Questionnaire) -> None:
+    def __init__(
+        self, q: Questionnaire, items: list[Item] | None = None, outer: Flow | None = None
+    ) -> None:
         self.questionnaire = q
         self.settings = q.settings
+        self.outer = outer  # for a repeat's flow: the flow of the scope the repeat is in
         self._items: list[Item] = []
         self._parent: list[int | None] = []
-        self._collect(q.items, None)
+        self._collect(q.items if items is None else items, None)
         self._position = {item.name: i for i, item in enumerate(self._items)}
         self._other_codes = {item.name: other_codes(item, q) for item in self._items}
         self._variables_of = [item_variables(item, q) for item in self._items]
@@ -177,6 +225,15 @@ class Flow:
             var.name: var for variables in self._variables_of for var in variables
         }
         self._owner = {name: self._position[var.item.name] for name, var in self.variables.items()}
+        # One flow per repeat of this scope, for its instances; every name inside a repeat
+        # is owned, for this scope, by the repeat (it reads as a node-set here).
+        self.repeat_flows: dict[str, Flow] = {}
+        for index, item in enumerate(self._items):
+            if item.is_repeat:
+                self.repeat_flows[item.name] = Flow(q, item.children, outer=self)
+                for inner in item.walk():
+                    for var in item_variables(inner, q):
+                        self._owner.setdefault(var.name, index)
         self._deps = [self._dependencies(i) for i in range(len(self._items))]
         self._page_refs = [self._display_references(item) for item in self._items]
         self._order = _topological_order(self._deps)
@@ -188,7 +245,8 @@ class Flow:
     # -- building ---------------------------------------------------------------------
 
     def _collect(self, items: Iterable[Item], parent: int | None) -> None:
-        """Number every item in questionnaire order and remember its enclosing group."""
+        """Number every item of this scope in questionnaire order and remember its enclosing
+        group (a repeat is an item here; its children are its own flow's)."""
         for item in items:
             self._items.append(item)
             self._parent.append(parent)
@@ -204,22 +262,27 @@ class Flow:
         item = self._items[index]
         parent = self._parent[index]
         deps = {parent} if parent is not None else set()
-        for expression in (item.relevant, item.calculation):
-            if expression is not None:
-                deps |= self._owners(expression.references)
+        # A repeat's instances are evaluated with it: what they use comes first.
+        for each in item.walk() if item.is_repeat else (item,):
+            for expression in (each.relevant, each.calculation, each.repeat_count):
+                if expression is not None:
+                    deps |= self._owners(expression.references)
         deps.discard(index)
         return tuple(sorted(deps))
 
     def _display_references(self, item: Item) -> tuple[int, ...]:
         """The items a page needs evaluated to check and show this item."""
         names: set[str] = set()
-        for expression in (item.constraint, item.choice_filter, item.required):
-            if isinstance(expression, Expression):
-                names |= expression.references
-        for text in _texts_of(item):
-            for language_text in text.by_language.values():
-                names |= interpolate_references(language_text)
-        return tuple(sorted(self._owners(names)))
+        for each in item.walk() if item.is_repeat else (item,):
+            for expression in (each.constraint, each.choice_filter, each.required):
+                if isinstance(expression, Expression):
+                    names |= expression.references
+            for text in _texts_of(each):
+                for language_text in text.by_language.values():
+                    names |= interpolate_references(language_text)
+        owners = self._owners(names)
+        owners.discard(self._position[item.name])
+        return tuple(sorted(owners))
 
     def _plan(self, start: Iterable[int]) -> tuple[int, ...]:
         """The items to evaluate, in order, to know about the ``start`` items (cached)."""
@@ -321,8 +384,8 @@ class Flow:
 
     def _has_problem(self, page: Page, problems: Mapping[str, ErrorText]) -> bool:
         """True when one of ``problems`` belongs to a question of ``page``."""
-        names = {item.name for item in page.questions}
-        return any(self.variables[name].item.name in names for name in problems)
+        names = {item.name for item in page.questions + page.repeats}
+        return any(self.variables[_scope_name(name)].item.name in names for name in problems)
 
     def progress(self, state: State, mode: Mode, last_submitted: str | None) -> float:
         """The share (0..1) of the shown pages up to and including ``last_submitted``."""
@@ -362,40 +425,235 @@ class Flow:
         sample: Mapping[str, Any],
         today: date,
     ) -> PageResult:
-        """Parse and check the fields submitted for ``page`` against ``answers`` so far."""
-        editable = [
-            var for item in page.questions if not item.read_only for var in self.variables_of(item)
-        ]
-        editable_names = {var.name for var in editable}
-        raw = {var.name: field_values(form, var.name) for var in editable}
-        parsed: dict[str, Value | None] = {}
+        """Parse and check the fields submitted for ``page`` against ``answers`` so far.
+
+        A repeat on the page sends its number of instances under its own name and each
+        instance's fields as ``REPEAT.N.VARIABLE`` (nested: ``R.1.S.2.x``); errors are keyed
+        the same way. A count that is not a whole number up to the repeat's maximum is an
+        error of the repeat (its instances are then not taken); a field of an instance past
+        the count is an unknown field."""
+        items = page.questions + page.repeats
+        consumed: set[str] = set()
         errors: dict[str, ErrorText] = {}
-        for var in editable:
-            try:
-                parsed[var.name] = self._parse(var, raw[var.name], mode)
-            except InvalidValue as invalid:
-                parsed[var.name] = None
-                errors[var.name] = invalid.message
-        merged = dict(answers)
-        merged.update(parsed)
-        state = self.state(merged, sample=sample, today=today)
+        parsed = self._parse_scope(items, form, "", answers, mode, consumed, errors)
+        state = self.state(parsed.merged(answers), sample=sample, today=today)
         state.ensure(self._page_plan(mode, page))
-        problems = self._problems_of_items(page.questions, state)
+        problems = self._problems_of_items(items, state)
         values: dict[str, Value | None] = {}
         ignored: list[str] = []
-        for var in editable:
-            if not state.is_relevant_variable(var.name):
-                errors.pop(var.name, None)
-                if any(value.strip() for value in raw[var.name]):
-                    ignored.append(var.name)
-            elif var.name not in errors:
-                if var.name in problems:
-                    errors[var.name] = problems[var.name]
-                else:
-                    values[var.name] = parsed[var.name]
-        unknown = [name for name in form if name not in editable_names]
+        self._scope_values(items, state, answers, parsed, "", problems, errors, values, ignored)
+        unknown = [name for name in form if name not in consumed]
         ignored.extend(unknown)
         return PageResult(values, errors, ignored, unknown)
+
+    def _parse_scope(
+        self,
+        items: Iterable[Item],
+        form: Mapping[str, Any],
+        prefix: str,
+        stored: Mapping[str, Any],
+        mode: Mode,
+        consumed: set[str],
+        errors: dict[str, ErrorText],
+    ) -> _Parsed:
+        """The fields of ``items`` (``prefix`` before their names), parsed; the fields read
+        are added to ``consumed`` and what cannot be read to ``errors``."""
+        parsed = _Parsed()
+        for item in items:
+            if item.read_only:
+                continue
+            if item.is_repeat:
+                parsed.instances[item.name] = self._parse_instances(
+                    item, form, prefix, stored, mode, consumed, errors
+                )
+                continue
+            for var in self.variables_of(item):
+                key = prefix + var.name
+                consumed.add(key)
+                raw = field_values(form, key)
+                parsed.filled[var.name] = any(value.strip() for value in raw)
+                try:
+                    parsed.values[var.name] = self._parse(var, raw, mode)
+                except InvalidValue as invalid:
+                    parsed.values[var.name] = None
+                    errors[key] = invalid.message
+        return parsed
+
+    def _parse_instances(
+        self,
+        repeat: Item,
+        form: Mapping[str, Any],
+        prefix: str,
+        stored: Mapping[str, Any],
+        mode: Mode,
+        consumed: set[str],
+        errors: dict[str, ErrorText],
+    ) -> list[tuple[Mapping[str, Any], _Parsed]] | None:
+        """Each submitted instance of ``repeat`` with what it had stored; None when the
+        count sent is not acceptable (an error of the repeat)."""
+        key = prefix + repeat.name
+        consumed.add(key)
+        before = stored.get(repeat.name)
+        before = before if isinstance(before, tuple) else ()
+        sent = [value.strip() for value in field_values(form, key)]
+        if not sent:
+            count = len(before)
+        elif len(sent) == 1 and sent[0].isdigit() and int(sent[0]) <= repeat.max_instances:
+            count = int(sent[0])
+        else:
+            errors[key] = Message(
+                N_("This list holds at most %(count)d entries."), {"count": repeat.max_instances}
+            )
+            return None
+        flow = self.repeat_flows[repeat.name]
+        shown = flow.shown_items()
+        instances: list[tuple[Mapping[str, Any], _Parsed]] = []
+        for number in range(1, count + 1):
+            base = before[number - 1] if number <= len(before) else {}
+            inner = flow._parse_scope(shown, form, f"{key}.{number}.", base, mode, consumed, errors)
+            instances.append((base, inner))
+        return instances
+
+    def _scope_values(
+        self,
+        items: Iterable[Item],
+        state: State,
+        stored: Mapping[str, Any],
+        parsed: _Parsed,
+        prefix: str,
+        problems: Mapping[str, ErrorText],
+        errors: dict[str, ErrorText],
+        values: dict[str, Any],
+        ignored: list[str],
+    ) -> None:
+        """The values to store for the submitted ``items``: only relevant answers that
+        passed, the stored answer of an irrelevant item kept; errors completed."""
+        for item in items:
+            if item.read_only:
+                continue
+            if item.is_repeat:
+                self._repeat_values(
+                    item, state, stored, parsed, prefix, problems, errors, values, ignored
+                )
+                continue
+            for var in self.variables_of(item):
+                key = prefix + var.name
+                if not state.is_relevant_variable(var.name):
+                    errors.pop(key, None)
+                    if parsed.filled.get(var.name):
+                        ignored.append(key)
+                elif key not in errors:
+                    if key in problems:
+                        errors[key] = problems[key]
+                    else:
+                        values[var.name] = parsed.values.get(var.name)
+
+    def _repeat_values(
+        self,
+        repeat: Item,
+        state: State,
+        stored: Mapping[str, Any],
+        parsed: _Parsed,
+        prefix: str,
+        problems: Mapping[str, ErrorText],
+        errors: dict[str, ErrorText],
+        values: dict[str, Any],
+        ignored: list[str],
+    ) -> None:
+        """A repeat's instances to store: each instance's stored answers updated with what
+        passed in it; instances past a fixed count kept as they were stored."""
+        key = prefix + repeat.name
+        submitted = parsed.instances.get(repeat.name)
+        if not state.is_relevant(repeat.name):
+            for name in [name for name in errors if name == key or name.startswith(key + ".")]:
+                del errors[name]
+            if submitted and any(inner.any_filled() for _, inner in submitted):
+                ignored.append(key)
+            return
+        if submitted is None:  # its count was refused: nothing of it is taken
+            return
+        if key in problems:
+            errors[key] = problems[key]
+        flow = self.repeat_flows[repeat.name]
+        shown = flow.shown_items()
+        before = stored.get(repeat.name)
+        before = before if isinstance(before, tuple) else ()
+        kept: list[dict[str, Any]] = []
+        for number, instance in enumerate(state.instances(repeat.name), 1):
+            base, inner = submitted[number - 1] if number <= len(submitted) else ({}, _Parsed())
+            instance_values: dict[str, Any] = {}
+            flow._scope_values(
+                shown,
+                instance,
+                base,
+                inner,
+                f"{key}.{number}.",
+                problems,
+                errors,
+                instance_values,
+                ignored,
+            )
+            merged = dict(base)
+            for name, value in instance_values.items():
+                if value is None:
+                    merged.pop(name, None)
+                else:
+                    merged[name] = value
+            kept.append(merged)
+        if repeat.repeat_count is not None:
+            kept.extend(dict(each) for each in before[len(kept) :])
+        values[repeat.name] = tuple(kept)
+
+    def add_instance(self, answers: Mapping[str, Any], path: str) -> dict[str, Any]:
+        """``answers`` with an empty instance added to the repeat at ``path`` (``R``, or
+        ``R.2.S`` for S inside the second instance of R). Raises ``InvalidInstance`` for
+        a path that names no open repeat or instance, or a list already full."""
+        return self._change_instances(answers, path.split("."), remove=False)
+
+    def remove_instance(self, answers: Mapping[str, Any], path: str) -> dict[str, Any]:
+        """``answers`` without the instance at ``path`` (``R.2``, or ``R.1.S.3``); the
+        following ones move up. Raises ``InvalidInstance`` as ``add_instance`` does."""
+        parts = path.split(".")
+        return self._change_instances(answers, parts, remove=True)
+
+    def _change_instances(
+        self, answers: Mapping[str, Any], parts: list[str], *, remove: bool
+    ) -> dict[str, Any]:
+        name = parts[0]
+        var = self.variables.get(name)
+        if var is None or var.kind is not VariableKind.REPEAT:
+            raise InvalidInstance(Message(N_("There is no such list on this page.")))
+        repeat = var.item
+        before = answers.get(name)
+        instances = list(before) if isinstance(before, tuple) else []
+        rest = parts[1:]
+        if rest:
+            number = _instance_number(rest[0], len(instances))
+            if remove and len(rest) == 1:
+                if repeat.repeat_count is not None:
+                    raise InvalidInstance(Message(N_("This list has a fixed number of entries.")))
+                del instances[number - 1]
+            else:
+                flow = self.repeat_flows[name]
+                instances[number - 1] = flow._change_instances(
+                    instances[number - 1], rest[1:], remove=remove
+                )
+        elif remove:
+            raise InvalidInstance(Message(N_("Say which entry to remove.")))
+        else:
+            if repeat.repeat_count is not None:
+                raise InvalidInstance(Message(N_("This list has a fixed number of entries.")))
+            if len(instances) >= repeat.max_instances:
+                raise InvalidInstance(
+                    Message(
+                        N_("This list holds at most %(count)d entries."),
+                        {"count": repeat.max_instances},
+                    )
+                )
+            instances.append({})
+        changed = dict(answers)
+        changed[name] = tuple(instances)
+        return changed
 
     def _parse(self, var: Variable, raw: list[str], mode: Mode) -> Value | None:
         """The value of one submitted field (None when it was left empty)."""
@@ -450,7 +708,7 @@ class Flow:
         """Every problem of the relevant answers: missing required ones, unmet constraints,
         codes no longer offered, a missing ``other`` text; keyed by variable name."""
         state.ensure(self._order)
-        questions = [item for item in self._items if item.type.is_question]
+        questions = [item for item in self._items if item.type.is_question or item.is_repeat]
         return self._problems_of_items(questions, state)
 
     def is_complete(self, state: State) -> bool:
@@ -464,6 +722,9 @@ class Flow:
         for item in items:
             if not state.is_relevant(item.name):
                 continue
+            if item.is_repeat:
+                problems.update(self._repeat_problems(item, state))
+                continue
             required = item.required
             if isinstance(required, Expression):
                 required = required.evaluate_bool(state.context())
@@ -471,6 +732,22 @@ class Flow:
                 problem = self._problem(var, state, required)
                 if problem is not None:
                     problems[var.name] = problem
+        return problems
+
+    def _repeat_problems(self, repeat: Item, state: State) -> dict[str, ErrorText]:
+        """Too few instances (``repeat_min``), and each instance's problems, keyed by the
+        instance's field names (``REPEAT.N.VARIABLE``)."""
+        problems: dict[str, ErrorText] = {}
+        instances = state.instances(repeat.name)
+        if repeat.repeat_count is None and len(instances) < (repeat.repeat_min or 0):
+            problems[repeat.name] = Message(
+                N_("Add at least %(count)d (there are %(given)d)."),
+                {"count": repeat.repeat_min, "given": len(instances)},
+            )
+        flow = self.repeat_flows[repeat.name]
+        for number, instance in enumerate(instances, 1):
+            for name, problem in flow.problems(instance).items():
+                problems[f"{repeat.name}.{number}.{name}"] = problem
         return problems
 
     def _problem(self, var: Variable, state: State, required: bool) -> ErrorText | None:
@@ -504,6 +781,12 @@ class Flow:
         for variables in self._variables_of:
             for var in variables:
                 if not state.is_relevant_variable(var.name):
+                    continue
+                if var.kind is VariableKind.REPEAT:
+                    flow = self.repeat_flows[var.name]
+                    clean[var.name] = tuple(
+                        flow.clean_answers(instance) for instance in state.instances(var.name)
+                    )
                     continue
                 value = state.answer(var.name)
                 if value is not None:
@@ -547,44 +830,129 @@ class Flow:
 
     def form_values(self, page: Page, state: State) -> dict[str, list[str]]:
         """The page's fields pre-filled as the form sends them: stored answers, else defaults."""
+        return self._form_values(page.questions + page.repeats, state, "")
+
+    def _form_values(
+        self, items: Iterable[Item], state: State, prefix: str
+    ) -> dict[str, list[str]]:
         filled: dict[str, list[str]] = {}
-        for item in page.questions:
+        for item in items:
+            if item.is_repeat:
+                filled.update(self._instance_form_values(item, state, prefix))
+                continue
             for var in self.variables_of(item):
                 value = state.answers.get(var.name)
                 if value is not None:
-                    filled[var.name] = to_field(value)
+                    filled[prefix + var.name] = to_field(value)
                 elif item.default is not None and var.kind is not VariableKind.OTHER:
-                    filled[var.name] = [item.default]
+                    filled[prefix + var.name] = [item.default]
         return filled
+
+    def _instance_form_values(
+        self, repeat: Item, state: State, prefix: str
+    ) -> dict[str, list[str]]:
+        """A repeat's fields: its count under its name, each instance's fields under
+        ``REPEAT.N.``; an irrelevant repeat's instances are not shown."""
+        flow = self.repeat_flows[repeat.name]
+        instances = state.instances(repeat.name) if state.is_relevant(repeat.name) else []
+        filled = {prefix + repeat.name: [str(len(instances))]}
+        for number, instance in enumerate(instances, 1):
+            inner = f"{prefix}{repeat.name}.{number}."
+            filled.update(flow._form_values(flow.shown_items(), instance, inner))
+        return filled
+
+    def shown_items(self) -> list[Item]:
+        """For a repeat's flow: what one instance shows, in order (notes, questions, nested
+        groups and repeats; not calculations)."""
+        return [item for item in self._items if is_visible(item) or item.is_group]
 
 
 class State:
     """Relevance and calculations for one set of answers, evaluated on demand and kept."""
 
     def __init__(
-        self, flow: Flow, answers: Mapping[str, Any], sample: Mapping[str, Any], today: date
+        self,
+        flow: Flow,
+        answers: Mapping[str, Any],
+        sample: Mapping[str, Any],
+        today: date,
+        *,
+        outer: State | None = None,
+        position: int | None = None,
     ) -> None:
         self.flow = flow
         self.answers = answers
         self.sample = sample
         self.today = today
+        self.outer = outer  # for a repeat instance: the state of the scope around it
+        self.position = position  # for a repeat instance: its number, from 1
         count = len(flow._items)
         self._relevant: list[bool | None] = [None] * count
         self._values: dict[str, Any] = {}  # what expressions see: empty when irrelevant
         self._calculated: dict[str, Any] = {}
-        self._base = Context(values=self._values, sample=sample, today=today)
+        self._instances: dict[str, list[State]] = {}
+        # Inside an instance, ${x} is this instance's x, else an enclosing scope's.
+        self._visible: MutableMapping[str, Any] = (
+            self._values if outer is None else ChainMap(self._values, outer._visible)
+        )
+        self._base = Context(values=self._visible, sample=sample, today=today, position=position)
 
     def context(self, *, current: Any = None, choice: Mapping[str, str] | None = None) -> Context:
         """An expression context over the values evaluated so far."""
         if current is None and choice is None:
             return self._base
         return Context(
-            values=self._values,
+            values=self._visible,
             current=current,
             sample=self.sample,
             choice=choice or {},
             today=self.today,
+            position=self.position,
         )
+
+    def instances(self, repeat: str) -> list[State]:
+        """The states of the instances of the repeat called ``repeat`` that count now: none
+        when it is irrelevant; for a fixed count, that many (unanswered ones empty)."""
+        self.is_relevant(repeat)
+        return self._instances.get(repeat, [])
+
+    def _evaluate_repeat(self, item: Item, relevant: bool) -> None:
+        """Build a repeat's instance states and publish its node-sets to expressions."""
+        flow = self.flow.repeat_flows[item.name]
+        stored = self.answers.get(item.name)
+        stored = stored if isinstance(stored, tuple) else ()
+        count = 0
+        if relevant:
+            count = instance_count(item, len(stored), self._base)
+        states = [
+            State(
+                flow,
+                stored[number] if number < len(stored) else {},
+                self.sample,
+                self.today,
+                outer=self,
+                position=number + 1,
+            )
+            for number in range(count)
+        ]
+        self._instances[item.name] = states
+        for state in states:
+            state.ensure(flow._order)
+        self._values[item.name] = NodeSet(
+            [float(n) for n in range(1, count + 1)], [(n,) for n in range(1, count + 1)]
+        )
+        for name in flow._owner:
+            values: list[Any] = []
+            paths: list[tuple[int, ...]] = []
+            for number, state in enumerate(states, 1):
+                value = state._values.get(name)
+                if isinstance(value, NodeSet):
+                    values.extend(value)
+                    paths.extend((number, *path) for path in value.paths)
+                else:
+                    values.append("" if value is None else value)
+                    paths.append((number,))
+            self._values[name] = NodeSet(values, paths)
 
     def ensure(self, plan: Iterable[int]) -> None:
         """Evaluate, in order, the items of ``plan`` not evaluated yet."""
@@ -602,6 +970,9 @@ class State:
         if relevant and item.relevant is not None:
             relevant = item.relevant.evaluate_bool(self._base)
         self._relevant[index] = relevant
+        if item.is_repeat:
+            self._evaluate_repeat(item, relevant)
+            return
         for var in flow._variables_of[index]:
             if var.kind is VariableKind.CALCULATION:
                 value = None
@@ -643,6 +1014,32 @@ class State:
 
 
 # -- pages ----------------------------------------------------------------------------
+
+
+def _instance_number(text: str, count: int) -> int:
+    """An instance number from a path: a whole number from 1 to ``count``."""
+    if not text.isdigit() or not 1 <= int(text) <= count:
+        raise InvalidInstance(Message(N_("There is no such entry in this list.")))
+    return int(text)
+
+
+def _scope_name(key: str) -> str:
+    """The variable of this scope a problem or field key belongs to (``R.2.x`` -> ``R``)."""
+    return key.split(".", 1)[0]
+
+
+def instance_count(repeat: Item, stored: int, context: Context) -> int:
+    """How many instances a relevant repeat has: its ``repeat_count`` (0 when empty or not
+    a number), else as many as are stored; never more than its maximum."""
+    if repeat.repeat_count is not None:
+        value = repeat.repeat_count.evaluate(context)
+        try:
+            wanted = int(value) if value is not None and not isinstance(value, bool) else 0
+        except (TypeError, ValueError):
+            wanted = 0
+    else:
+        wanted = stored
+    return max(0, min(wanted, repeat.max_instances))
 
 
 def _allows(availability: Availability, mode: Mode) -> bool:

@@ -19,6 +19,8 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 DEFAULT_LANGUAGE = "pl"
 DEFAULT_DONT_KNOW_CODE = -98
 DEFAULT_REFUSED_CODE = -99
+MAX_INSTANCES = 100  # the server's cap on the instances of one repeat, whatever its max says
+MAX_REPEAT_DEPTH = 3  # repeats nest at most this deep (an enterprise -> its jobs -> ...)
 
 
 class ItemType(enum.StrEnum):
@@ -34,12 +36,13 @@ class ItemType(enum.StrEnum):
     NOTE = "note"
     CALCULATE = "calculate"
     GROUP = "group"
+    REPEAT = "repeat"
     MATRIX = "matrix"
 
     @property
     def is_question(self) -> bool:
         """True for items that take an answer from a person."""
-        return self not in (ItemType.NOTE, ItemType.CALCULATE, ItemType.GROUP)
+        return self not in (ItemType.NOTE, ItemType.CALCULATE, ItemType.GROUP, ItemType.REPEAT)
 
     @property
     def uses_choices(self) -> bool:
@@ -146,7 +149,11 @@ class Item:
     read_only: bool = False
     list_name: str | None = None  # for select_one / select_multiple / matrix
     rows: tuple[MatrixRow, ...] = ()  # for matrix
-    children: list[Item] = field(default_factory=list)  # for group
+    children: list[Item] = field(default_factory=list)  # for group and repeat
+    repeat_count: Expression | None = None  # for repeat: a fixed count (number or expression)
+    repeat_min: int | None = None  # for repeat: the fewest instances (an open count)
+    repeat_max: int | None = None  # for repeat: the most instances (capped at MAX_INSTANCES)
+    instance_label: str | None = None  # for repeat: the child whose answer names an instance
     dont_know: Availability | None = None  # None: the survey-wide setting applies
     refused: Availability | None = None
     location: SourceLocation | None = None
@@ -158,9 +165,42 @@ class Item:
         for child in self.children:
             yield from child.walk()
 
+    def scope(self) -> Iterator[Item]:
+        """This item and the items inside it that answer once per response or instance:
+        like ``walk`` but not into a repeat (whose children answer once per instance)."""
+        yield self
+        if self.type is ItemType.GROUP:
+            for child in self.children:
+                yield from child.scope()
+
     @property
     def is_group(self) -> bool:
         return self.type is ItemType.GROUP
+
+    @property
+    def is_repeat(self) -> bool:
+        return self.type is ItemType.REPEAT
+
+    @property
+    def max_instances(self) -> int:
+        """The most instances a response may hold: the author's max, never above the cap."""
+        return min(self.repeat_max or MAX_INSTANCES, MAX_INSTANCES)
+
+    def enclosing_repeat(self) -> Item | None:
+        """The nearest repeat this item sits in (None: it answers once per response)."""
+        parent = self.parent
+        while parent is not None and not parent.is_repeat:
+            parent = parent.parent
+        return parent
+
+    def repeat_depth(self) -> int:
+        """How many repeats enclose this item (a repeat counts itself)."""
+        depth = 1 if self.is_repeat else 0
+        parent = self.parent
+        while parent is not None:
+            depth += parent.is_repeat
+            parent = parent.parent
+        return depth
 
     def variable_names(self) -> list[str]:
         """The names this item stores answers under (one per matrix row, plus 'other' text)."""
@@ -195,9 +235,18 @@ class Questionnaire:
     source: str | None = None  # file name it was read from
 
     def walk(self) -> Iterator[Item]:
-        """Every item, groups included, in questionnaire order."""
+        """Every item, groups, repeats and what is inside them included, in order."""
         for item in self.items:
             yield from item.walk()
+
+    def scope(self) -> Iterator[Item]:
+        """The items answered once per response (repeats included, not their children)."""
+        for item in self.items:
+            yield from item.scope()
+
+    def repeats(self) -> Iterator[Item]:
+        """Every repeat, nested ones included, parents first."""
+        return (item for item in self.walk() if item.is_repeat)
 
     def item(self, name: str) -> Item:
         """The item called ``name`` (KeyError if there is none)."""

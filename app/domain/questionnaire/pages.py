@@ -20,16 +20,21 @@ class Page:
 
     @property
     def questions(self) -> tuple[Item, ...]:
-        """The items on the page that take an answer."""
+        """The items on the page that take an answer (a repeat's are in its instances)."""
         return tuple(item for item in self.items if item.type.is_question)
+
+    @property
+    def repeats(self) -> tuple[Item, ...]:
+        """The repeats on the page, each shown with all its instances."""
+        return tuple(item for item in self.items if item.is_repeat)
 
 
 PageSpec = tuple[str, list[Item], "Item | None"]  # a page's id, items and group
 
 
 def is_visible(item: Item) -> bool:
-    """True for what a page shows: notes and questions."""
-    return item.type is ItemType.NOTE or item.type.is_question
+    """True for what a page shows: notes, questions and repeats."""
+    return item.type is ItemType.NOTE or item.type.is_question or item.is_repeat
 
 
 def is_field_list(item: Item) -> bool:
@@ -37,8 +42,9 @@ def is_field_list(item: Item) -> bool:
 
 
 def displayed(items: Iterable[Item]) -> list[Item]:
-    """Items in order, nested ones included, without calculations (never shown)."""
-    return [each for item in items for each in item.walk() if each.type is not ItemType.CALCULATE]
+    """Items in order, nested ones included, without calculations (never shown); a repeat
+    stands for its instances (its children are shown inside each)."""
+    return [each for item in items for each in item.scope() if each.type is not ItemType.CALCULATE]
 
 
 def group_pages(items: list[Item]) -> Iterator[PageSpec]:
@@ -49,6 +55,10 @@ def group_pages(items: list[Item]) -> Iterator[PageSpec]:
             yield from _run_page(run)
             run = []
             yield item.name, displayed(item.children), item
+        elif item.is_repeat:  # a repeat of its own is a page of its own, like a group
+            yield from _run_page(run)
+            run = []
+            yield item.name, [item], None
         else:
             run.append(item)
     yield from _run_page(run)
@@ -67,6 +77,9 @@ def question_pages(items: list[Item], group: Item | None) -> Iterator[PageSpec]:
     for item in items:
         if is_field_list(item):
             yield item.name, notes + displayed(item.children), item
+            notes = []
+        elif item.is_repeat:  # all its instances on one page
+            yield item.name, notes + [item], group
             notes = []
         elif item.is_group:
             if notes:

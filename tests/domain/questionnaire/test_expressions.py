@@ -68,7 +68,7 @@ PARSE_ERRORS = [
     ("${a} = 1)", 8, "unexpected ')'"),
     ("${a} ${b}", 5, "unexpected '${b}'"),
     ("'a' 'b'", 4, "unexpected \"'b'\""),
-    ("..", 1, "unexpected '.'"),
+    ("..", 0, "unexpected '..'"),
     ("1e6", 1, "unexpected 'e6'"),
     ("2 ** 3", 3, "unexpected '*'"),
     ("${a} @ 1", 5, "unexpected character '@'"),
