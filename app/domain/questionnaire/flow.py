@@ -183,6 +183,7 @@ class _Parsed:
 
     values: dict[str, Value | None] = field(default_factory=dict)
     filled: dict[str, bool] = field(default_factory=dict)
+    kept: bool = False  # an instance not on the form: kept as it was stored
     # per repeat: (stored instance, its parsed fields) for each instance sent; None when
     # the count sent was refused
     instances: dict[str, list[tuple[Mapping[str, Any], _Parsed]] | None] = field(
@@ -429,9 +430,11 @@ class Flow:
 
         A repeat on the page sends its number of instances under its own name and each
         instance's fields as ``REPEAT.N.VARIABLE`` (nested: ``R.1.S.2.x``); errors are keyed
-        the same way. A count that is not a whole number up to the repeat's maximum is an
-        error of the repeat (its instances are then not taken); a field of an instance past
-        the count is an unknown field."""
+        the same way, and a marker field ``REPEAT.N`` (any value) for each instance the page
+        holds: an instance with neither marker nor fields is kept as stored (the roster
+        shows one instance at a time). A count that is not a whole number up to the
+        repeat's maximum is an error of the repeat (its instances are then not taken); a
+        field of an instance past the count is an unknown field."""
         items = page.questions + page.repeats
         consumed: set[str] = set()
         errors: dict[str, ErrorText] = {}
@@ -507,10 +510,17 @@ class Flow:
             return None
         flow = self.repeat_flows[repeat.name]
         shown = flow.shown_items()
+        sent_instances = _sent_instances(form, key, count)
         instances: list[tuple[Mapping[str, Any], _Parsed]] = []
         for number in range(1, count + 1):
             base = before[number - 1] if number <= len(before) else {}
-            inner = flow._parse_scope(shown, form, f"{key}.{number}.", base, mode, consumed, errors)
+            if number in sent_instances:
+                consumed.add(f"{key}.{number}")
+                inner = flow._parse_scope(
+                    shown, form, f"{key}.{number}.", base, mode, consumed, errors
+                )
+            else:
+                inner = _Parsed(kept=True)
             instances.append((base, inner))
         return instances
 
@@ -581,6 +591,9 @@ class Flow:
         kept: list[dict[str, Any]] = []
         for number, instance in enumerate(state.instances(repeat.name), 1):
             base, inner = submitted[number - 1] if number <= len(submitted) else ({}, _Parsed())
+            if inner.kept:
+                kept.append(dict(base))
+                continue
             instance_values: dict[str, Any] = {}
             flow._scope_values(
                 shown,
@@ -857,8 +870,9 @@ class Flow:
         instances = state.instances(repeat.name) if state.is_relevant(repeat.name) else []
         filled = {prefix + repeat.name: [str(len(instances))]}
         for number, instance in enumerate(instances, 1):
-            inner = f"{prefix}{repeat.name}.{number}."
-            filled.update(flow._form_values(flow.shown_items(), instance, inner))
+            inner = f"{prefix}{repeat.name}.{number}"
+            filled[inner] = ["1"]
+            filled.update(flow._form_values(flow.shown_items(), instance, inner + "."))
         return filled
 
     def shown_items(self) -> list[Item]:
@@ -1014,6 +1028,20 @@ class State:
 
 
 # -- pages ----------------------------------------------------------------------------
+
+
+def _sent_instances(form: Mapping[str, Any], key: str, count: int) -> set[int]:
+    """The instances of the repeat field ``key`` that the form holds: those with a marker
+    field ``KEY.N`` or any field ``KEY.N.…`` (a page may show only some instances, as the
+    interviewer's roster does one at a time; the others are kept as stored)."""
+    prefix = key + "."
+    sent: set[int] = set()
+    for name in form:
+        if name.startswith(prefix):
+            number = name[len(prefix) :].split(".", 1)[0]
+            if number.isdigit() and 1 <= int(number) <= count:
+                sent.add(int(number))
+    return sent
 
 
 def _instance_number(text: str, count: int) -> int:
