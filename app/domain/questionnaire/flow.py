@@ -354,7 +354,10 @@ class Flow:
     def is_shown(self, page: Page, state: State, mode: Mode) -> bool:
         """True when at least one note or question of the page is relevant."""
         state.ensure(self._page_plan(mode, page))
-        return any(is_visible(item) and state.is_relevant(item.name) for item in page.items)
+        return any(
+            is_visible(item) and state.is_relevant(item.name) and _has_something(item, state)
+            for item in page.items
+        )
 
     def next_page(self, state: State, mode: Mode, after: str | None) -> Page | None:
         """The first shown page after the page ``after`` (None: the first page; the end)."""
@@ -1049,6 +1052,11 @@ def _instance_number(text: str, count: int) -> int:
     if not text.isdigit() or not 1 <= int(text) <= count:
         raise InvalidInstance(Message(N_("There is no such entry in this list.")))
     return int(text)
+
+
+def _has_something(item: Item, state: State) -> bool:
+    """False for a repeat with a fixed count that is now 0: it has nothing to show."""
+    return not (item.is_repeat and item.repeat_count is not None and not state.instances(item.name))
 
 
 def _scope_name(key: str) -> str:
