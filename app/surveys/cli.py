@@ -32,7 +32,7 @@ def surveys_group() -> None:
 )
 def surveys_check(paths: tuple[Path, ...], lang: str | None) -> None:
     """Check definition files and print every problem as FILE:LINE: item NAME: sentence."""
-    from app.domain.questionnaire.check_files import run_check
+    from app.domain.check_files import run_check
 
     lang = lang or locale_language()
     gettext = None

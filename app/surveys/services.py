@@ -10,6 +10,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.domain.check_files import is_plan_file
 from app.domain.questionnaire.loading import load_definition
 from app.domain.questionnaire.problems import Problem
 from app.models.surveys import Survey, SurveyVersion
@@ -35,12 +36,17 @@ class LoadOutcome:
 
 
 def definition_files(paths: list[Path]) -> list[Path]:
-    """The definition files named by ``paths`` (directories are searched, sorted by name)."""
+    """The questionnaire files named by ``paths`` (directories are searched, sorted by
+    name; a monitoring plan found in a directory is not a questionnaire and is left out)."""
     found: list[Path] = []
     for path in paths:
         if path.is_dir():
             found.extend(
-                sorted(p for p in path.iterdir() if p.suffix.lower() in DEFINITION_SUFFIXES)
+                sorted(
+                    p
+                    for p in path.iterdir()
+                    if p.suffix.lower() in DEFINITION_SUFFIXES and not is_plan_file(p)
+                )
             )
         else:
             found.append(path)

@@ -927,6 +927,10 @@ class State:
             position=self.position,
         )
 
+    def ensure_all(self) -> None:
+        """Evaluate every item (what reading the whole response needs)."""
+        self.ensure(self.flow._order)
+
     def instances(self, repeat: str) -> list[State]:
         """The states of the instances of the repeat called ``repeat`` that count now: none
         when it is irrelevant; for a fixed count, that many (unanswered ones empty)."""

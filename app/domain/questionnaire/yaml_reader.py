@@ -123,29 +123,40 @@ if yaml.__with_libyaml__:
 
 def load_yaml(data: bytes, filename: str) -> LoadResult:
     """Read, build and check a YAML definition."""
+    document, problems = read_yaml(data, filename)
+    if document is None and any(problem.is_error for problem in problems):
+        return LoadResult(None, problems)
+    return build_questionnaire(document, filename, problems)
+
+
+def read_yaml(data: bytes, filename: str) -> tuple[Any, list[Problem]]:
+    """A YAML file's document, its mappings :class:`Node` objects that know their lines, and
+    the problems met reading it; the document is None when the file cannot be read (its
+    one problem says why). Shared by every YAML file Ankieta reads (questionnaires, plans)."""
     try:
-        document, problems = _parse_yaml(data, filename)
+        return _parse_yaml(data, filename)
     except _AliasError as error:
         location = _mark_location(filename, error.problem_mark)
         message = Message(N_("YAML anchors and aliases (*name) are not supported: write it out."))
-        return LoadResult(None, [Problem(location, None, message)])
+        return None, [Problem(location, None, message)]
     except yaml.MarkedYAMLError as error:
         location = _mark_location(filename, error.problem_mark or error.context_mark)
         reason = error.problem or error.context or ""
         message = Message(N_("YAML syntax error: %(reason)s."), {"reason": reason})
-        return LoadResult(None, [Problem(location, None, message)])
+        return None, [Problem(location, None, message)]
     except yaml.YAMLError as error:  # a reader error: bytes that are not text
         reason = getattr(error, "reason", None) or str(error)
-        return refused(
+        return None, refused(
             SourceLocation(filename), N_("The file is not UTF-8 text: %(reason)s."), reason=reason
-        )
+        ).problems
     except RecursionError:
-        return refused(SourceLocation(filename), N_("The file is nested too deeply."))
+        return None, refused(
+            SourceLocation(filename), N_("The file is nested too deeply.")
+        ).problems
     except ValueError as error:  # a value YAML cannot build, such as the date 2026-02-30
-        return refused(
+        return None, refused(
             SourceLocation(filename), N_("A value cannot be read: %(reason)s."), reason=str(error)
-        )
-    return build_questionnaire(document, filename, problems)
+        ).problems
 
 
 def _parse_yaml(data: bytes, filename: str) -> tuple[Any, list[Problem]]:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from app.domain.questionnaire.check_files import check_paths, run_check
+from app.domain.check_files import check_paths, run_check
 from app.domain.questionnaire.loading import load_definition
 
 HEADER = """\

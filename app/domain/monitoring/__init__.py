@@ -1,0 +1,1 @@
+"""The monitoring plan and its indicators (pure: no Flask, no database)."""
