@@ -10,6 +10,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, LargeBinary, String, UniqueC
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from app.domain.dates import utcnow
+from app.domain.monitoring.plan import Plan, load_plan
 from app.domain.questionnaire.flow import Flow
 from app.domain.questionnaire.loading import load_definition
 from app.domain.questionnaire.model import Questionnaire
@@ -110,3 +111,38 @@ def version_numbered(session: Session, survey_id: int, number: int) -> SurveyVer
             SurveyVersion.survey_id == survey_id, SurveyVersion.number == number
         )
     )
+
+
+class MonitoringPlan(Base):
+    """A monitoring plan (indicators and their targets) as last loaded from its file."""
+
+    __tablename__ = "monitoring_plan"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(100), unique=True)  # plan.id
+    title: Mapped[str] = mapped_column(String(500))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    source_name: Mapped[str] = mapped_column(String(255))
+    source: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    loaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+_plans: dict[str, Plan] = {}
+
+
+def plan_of(row: MonitoringPlan) -> Plan:
+    """The plan of a stored row, parsed once per content (it was checked when stored)."""
+    cached = _plans.get(row.content_hash)
+    if cached is None:
+        result = load_plan(row.source, row.source_name)
+        if result.plan is None:
+            raise ValueError(f"stored plan {row.source_name} no longer loads")
+        with _cache_lock:
+            cached = _plans.setdefault(row.content_hash, result.plan)
+    return cached
+
+
+def stored_plans(session: Session) -> list[Plan]:
+    """Every stored monitoring plan, by code."""
+    rows = session.scalars(select(MonitoringPlan).order_by(MonitoringPlan.code))
+    return [plan_of(row) for row in rows]

@@ -38,6 +38,7 @@ ACTIONS: dict[str, str] = {
     "user.password_reset": N_("Reset a user's password"),
     "user.sessions_ended": N_("Ended a user's sessions"),
     "survey.loaded": N_("Loaded a questionnaire"),
+    "plan.loaded": N_("Loaded a monitoring plan"),
     "fieldwork.created": N_("Created a fieldwork"),
     "fieldwork.state_changed": N_("Opened or closed a fieldwork"),
     "fieldwork.retention_changed": N_("Changed the contact data retention date"),

@@ -83,7 +83,30 @@ def load_surveys(paths: list[Path]) -> int:
                     version=version.number,
                 )
                 click.echo(f"{path}: loaded {survey.code} version {version.number}")
-    if not files:
+    plans = services.plan_files(paths)
+    for path in plans:
+        with get_db().session() as session:
+            plan_outcome = services.load_plan_file(session, path)
+            if not plan_outcome.ok:
+                failed += 1
+                click.echo(f"{path}: refused, nothing stored:", err=True)
+                for problem in plan_outcome.problems:
+                    click.echo(f"  {problem}", err=True)
+                continue
+            row = plan_outcome.plan
+            assert row is not None  # noqa: S101 - ok outcome
+            if plan_outcome.status == "unchanged":
+                click.echo(f"{path}: unchanged (plan {row.code})")
+                continue
+            audit.record_cli(
+                session,
+                "plan.loaded",
+                current_app.config["CLOCK"](),
+                file=path.name,
+                plan=row.code,
+            )
+            click.echo(f"{path}: loaded plan {row.code}")
+    if not files and not plans:
         click.echo("No definition files found.")
     return 1 if failed else 0
 

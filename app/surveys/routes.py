@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
+from app.domain.monitoring.plan import is_plan
 from app.models.surveys import (
     Survey,
     SurveyVersion,
@@ -26,7 +27,10 @@ bp = Blueprint("surveys", __name__, url_prefix="/surveys")
 @roles(Role.ANALYST)
 def index():
     return render_template(
-        "surveys/index.html", rows=list_surveys(db_session()), form=UploadDefinitionForm()
+        "surveys/index.html",
+        rows=list_surveys(db_session()),
+        plans=services.list_plans(db_session()),
+        form=UploadDefinitionForm(),
     )
 
 
@@ -40,6 +44,21 @@ def upload():
         data = upload.read(MAX_DEFINITION_BYTES + 1)
         if len(data) > MAX_DEFINITION_BYTES:
             form.definition.errors.append(_("The file is larger than 5 MB."))
+        elif is_plan(data):
+            plan = services.load_plan_bytes(db_session(), data, _safe_name(upload.filename))
+            if plan.ok and plan.plan is not None:
+                if plan.status == "unchanged":
+                    flash(_("This plan is already stored."), "info")
+                else:
+                    audit(
+                        "plan.loaded",
+                        target=f"plan {plan.plan.code}",
+                        detail={"file": _safe_name(upload.filename)},
+                    )
+                    flash(_("Loaded the monitoring plan %(code)s.", code=plan.plan.code), "success")
+                return redirect(url_for("surveys.index"))
+            problems = [problem.render(_) for problem in plan.problems]
+            form.definition.errors.append(_("The plan has errors; nothing was stored."))
         else:
             outcome = services.load_bytes(db_session(), data, _safe_name(upload.filename))
             if outcome.ok and outcome.survey and outcome.version:
@@ -65,7 +84,10 @@ def upload():
             problems = [problem.render(_) for problem in outcome.problems]
             form.definition.errors.append(_("The definition has errors; nothing was stored."))
     rows = list_surveys(db_session())
-    return render_template("surveys/index.html", rows=rows, form=form, problems=problems), 400
+    plans = services.list_plans(db_session())
+    return render_template(
+        "surveys/index.html", rows=rows, plans=plans, form=form, problems=problems
+    ), 400
 
 
 def _safe_name(filename: str | None) -> str:

@@ -5,15 +5,24 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.domain.check_files import is_plan_file
-from app.domain.questionnaire.loading import load_definition
+from app.domain.monitoring.plan import load_plan
+from app.domain.questionnaire.loading import MAX_DEFINITION_BYTES, load_definition
+from app.domain.questionnaire.model import Questionnaire
 from app.domain.questionnaire.problems import Problem
-from app.models.surveys import Survey, SurveyVersion
+from app.models.surveys import (
+    MonitoringPlan,
+    Survey,
+    SurveyVersion,
+    plan_of,
+    questionnaire_of,
+)
 
 log = logging.getLogger(__name__)
 
@@ -48,9 +57,100 @@ def definition_files(paths: list[Path]) -> list[Path]:
                     if p.suffix.lower() in DEFINITION_SUFFIXES and not is_plan_file(p)
                 )
             )
-        else:
+        elif not is_plan_file(path):
             found.append(path)
     return found
+
+
+def plan_files(paths: list[Path]) -> list[Path]:
+    """The monitoring plans among ``paths`` and in the directories they name."""
+    found: list[Path] = []
+    for path in paths:
+        candidates = sorted(path.iterdir()) if path.is_dir() else [path]
+        found.extend(p for p in candidates if is_plan_file(p))
+    return found
+
+
+@dataclass
+class PlanOutcome:
+    """What loading one plan file did."""
+
+    source_name: str
+    status: str  # "created", "updated", "unchanged" or "invalid"
+    plan: MonitoringPlan | None = None
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.status != "invalid"
+
+
+def latest_questionnaires(session: Session) -> dict[str, Questionnaire]:
+    """The latest stored version of every survey, by code (what a plan is checked against)."""
+    found: dict[str, Questionnaire] = {}
+    for survey in session.scalars(select(Survey)):
+        latest = survey.latest
+        if latest is not None:
+            found[survey.code] = questionnaire_of(latest)
+    return found
+
+
+def load_plan_file(session: Session, path: Path) -> PlanOutcome:
+    """Check a plan against the stored questionnaires and store it (replacing the plan with
+    the same id) unless that content is stored already. Nothing is stored on an error."""
+    name = path.name
+    with path.open("rb") as stream:
+        data = stream.read(MAX_DEFINITION_BYTES + 1)
+    if len(data) > MAX_DEFINITION_BYTES:
+        return PlanOutcome(name, "invalid", problems=load_definition(path).problems)
+    return load_plan_bytes(session, data, name)
+
+
+def load_plan_bytes(session: Session, data: bytes, name: str) -> PlanOutcome:
+    """Check a plan's bytes against the stored questionnaires and store it (see
+    load_plan_file)."""
+    result = load_plan(data, name, latest_questionnaires(session))
+    if result.plan is None:
+        return PlanOutcome(name, "invalid", problems=result.problems)
+    plan = result.plan
+    content_hash = hashlib.sha256(data).hexdigest()
+    row = session.scalar(select(MonitoringPlan).where(MonitoringPlan.code == plan.id))
+    if row is not None and row.content_hash == content_hash:
+        return PlanOutcome(name, "unchanged", row, result.problems)
+    status = "updated" if row is not None else "created"
+    if row is None:
+        row = MonitoringPlan(code=plan.id)
+        session.add(row)
+    row.title = plan.title.get("pl")
+    row.content_hash = content_hash
+    row.source_name = name
+    row.source = data
+    session.flush()
+    log.info("plan %s %s from %s", plan.id, status, name)
+    return PlanOutcome(name, status, row, result.problems)
+
+
+@dataclass(frozen=True)
+class PlanRow:
+    """A stored plan as the surveys page lists it."""
+
+    code: str
+    title: str
+    indicators: int
+    areas: int
+    loaded_at: datetime
+
+
+def list_plans(session: Session) -> list[PlanRow]:
+    """The stored monitoring plans, by code."""
+    rows = session.scalars(select(MonitoringPlan).order_by(MonitoringPlan.code))
+    listed = []
+    for row in rows:
+        plan = plan_of(row)
+        listed.append(
+            PlanRow(row.code, row.title, len(plan.indicators), len(plan.areas), row.loaded_at)
+        )
+    return listed
 
 
 def load_file(session: Session, path: Path) -> LoadOutcome:
