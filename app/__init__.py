@@ -90,6 +90,7 @@ def register_blueprints(app: Flask) -> None:
     from app.fieldwork.routes import bp as fieldwork_bp
     from app.mailing.routes import bp as mailing_bp
     from app.main.routes import bp as main_bp
+    from app.monitoring.routes import bp as monitoring_bp
     from app.privacy.routes import bp as privacy_bp
     from app.respond.preview_routes import bp as preview_bp
     from app.respond.routes import bp as respond_bp
@@ -110,6 +111,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(exports_bp)
     app.register_blueprint(mailing_bp)
     app.register_blueprint(tokens_bp)
+    app.register_blueprint(monitoring_bp)
 
     from app.platform.api import init_app as init_api
 

@@ -60,6 +60,8 @@ EXPECTED: dict[str, tuple[str, str, set]] = {
     "fieldwork.save_edit": ("POST", "/fieldwork/1/responses/1/edit/a", STAFF_EDITORS),
     "preview.show": ("GET", "/surveys/1/versions/1/preview/web", ANALYSTS),
     "preview.send": ("POST", "/surveys/1/versions/1/preview/web", ANALYSTS),
+    "monitoring.index": ("GET", "/monitoring/", ANALYSTS),
+    "monitoring.fieldwork": ("GET", "/monitoring/1", ANALYSTS),
     "exports.files": ("GET", "/fieldwork/1/files", ANALYSTS),
     "exports.request_file": ("POST", "/fieldwork/1/files", ANALYSTS),
     "exports.job": ("GET", "/files/x", ANALYSTS),

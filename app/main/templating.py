@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
+from decimal import Decimal
 
 from flask import Flask, current_app, request
 from flask_babel import get_locale
@@ -22,6 +23,7 @@ NAVIGATION = [
     ("fieldwork.index", _l("Fieldwork"), {Role.ANALYST}),
     ("supervise.index", _l("Telephone fieldwork"), {Role.SUPERVISOR}),
     ("cati.index", _l("Telephone interviews"), {Role.INTERVIEWER, Role.SUPERVISOR}),
+    ("monitoring.index", _l("Indicators"), {Role.ANALYST}),
     ("admin.users", _l("Users"), set()),
     ("admin.audit_log", _l("Audit log"), set()),
 ]
@@ -45,6 +47,7 @@ def register(app: Flask) -> None:
     app.add_template_filter(format_datetime, "datetime")
     app.add_template_filter(format_phone, "phone")
     app.add_template_filter(variable_label, "variable_label")
+    app.add_template_filter(format_number, "number")
 
 
 def navigation() -> list[tuple[str, str]]:
@@ -57,6 +60,21 @@ def navigation() -> list[tuple[str, str]]:
         for endpoint, label, allowed in NAVIGATION
         if role is Role.ADMIN or role in allowed
     ]
+
+
+def format_number(value: float | int | Decimal | None, digits: int = 1) -> str:
+    """A figure as the reader's language writes it: 1 234,5 in Polish, 1,234.5 in English;
+    whole numbers without decimals; "–" for no value."""
+    if value is None:
+        return "–"
+    number = float(value)
+    if number.is_integer() and abs(number) < 1e15:
+        text = f"{int(number):,}"
+    else:
+        text = f"{number:,.{digits}f}"
+    if str(get_locale()) == "en":
+        return text
+    return text.replace(",", "\u00a0").replace(".", ",")
 
 
 def format_date(value: date | datetime | None) -> str:

@@ -1,0 +1,1 @@
+"""Monitoring: the plan's indicators against their targets, per fieldwork, on screen."""

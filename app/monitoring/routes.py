@@ -1,0 +1,29 @@
+"""The monitoring pages: indicators of the plan against their targets."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, render_template
+
+from app.models.fieldwork import Fieldwork
+from app.models.users import Role
+from app.monitoring import services
+from app.platform.extensions import db_session
+from app.platform.security import roles
+
+bp = Blueprint("monitoring", __name__, url_prefix="/monitoring")
+
+
+@bp.route("/")
+@roles(Role.ANALYST)
+def index():
+    return render_template("monitoring/index.html", overview=services.overview(db_session()))
+
+
+@bp.route("/<int:fieldwork_id>")
+@roles(Role.ANALYST)
+def fieldwork(fieldwork_id: int):
+    found = db_session().get(Fieldwork, fieldwork_id)
+    if found is None:
+        abort(404)
+    page = services.fieldwork_indicators(db_session(), found)
+    return render_template("monitoring/fieldwork.html", page=page)
