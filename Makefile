@@ -8,14 +8,15 @@ PORT     ?= 5000
 STAMP    := $(VENV)/.installed
 # tests/browser: Debian's Chromium (Playwright never downloads a browser) and axe-core from
 # npm, pinned by tests/browser/package-lock.json; the export tests: headless LibreOffice Calc
-# must open every workbook we write.
+# must open every workbook we write, and Writer every report document.
 CHROMIUM ?= $(or $(ANKIETA_CHROMIUM),/usr/bin/chromium)
 AXE      := tests/browser/node_modules/axe-core/axe.min.js
 SUDO     := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 # the Debian packages of the above that are not installed yet (one apt-get run for all)
 MISSING_PACKAGES := $(strip \
   $(if $(wildcard $(CHROMIUM)),,chromium) \
-  $(if $(shell command -v soffice),,libreoffice-calc) \
+  $(if $(shell command -v localc),,libreoffice-calc) \
+  $(if $(shell command -v lowriter),,libreoffice-writer) \
   $(if $(shell command -v npm),,npm))
 
 .PHONY: run test test-deps system-deps browser-deps office-deps install translations \

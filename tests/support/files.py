@@ -84,3 +84,38 @@ def libreoffice_sheets(workbook, outdir) -> dict[str, list[list[str]]]:
         with path.open(encoding="utf-8", newline="") as handle:
             sheets[path.stem[len(stem) + 1 :]] = list(csv.reader(handle))
     return sheets
+
+
+def libreoffice_pdf_text(document, outdir) -> str:
+    """Convert ``document`` (DOCX) with headless LibreOffice Writer to PDF; its text.
+
+    Fails (under CI=true) or skips when LibreOffice Writer is not installed; fails when the
+    conversion reports an error or writes no PDF. The text is read with pdftotext when it
+    is there, else the PDF's size is checked only (an empty string is returned).
+    """
+    soffice = shutil.which("soffice")
+    if soffice is None or shutil.which("lowriter") is None:
+        unavailable("LibreOffice Writer (Debian libreoffice-writer) is not installed")
+    outdir = Path(outdir)
+    result = subprocess.run(
+        [
+            soffice,
+            "--headless",
+            "--norestore",
+            f"-env:UserInstallation=file://{outdir / 'lo-profile'}",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(outdir / "pdf"),
+            str(document),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Error" not in result.stderr and "Error" not in result.stdout, result.stdout
+    pdf = outdir / "pdf" / (Path(document).stem + ".pdf")
+    assert pdf.exists() and pdf.stat().st_size > 1000, result.stdout
+    assert pdf.read_bytes().startswith(b"%PDF")
+    return pdf.read_bytes().decode("latin-1")
