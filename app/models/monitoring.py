@@ -10,6 +10,7 @@ earlier fieldwork of the same survey) each result carries that period's value to
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,6 +18,7 @@ from sqlalchemy.orm import Session
 from app.domain.dates import local_date
 from app.domain.monitoring.indicators import IndicatorResult, Observation, compute
 from app.domain.monitoring.plan import Indicator
+from app.domain.outputs.report import RateRow, response_rates
 from app.domain.questionnaire.answers import answers_from_json
 from app.models.fieldwork import Fieldwork, Response, ResponseStatus, SampleUnit
 from app.models.surveys import flow_of, stored_plans
@@ -82,3 +84,37 @@ def indicator_results(
         )
         for indicator in indicators
     ]
+
+
+def completions_by_day(session: Session, fieldwork: Fieldwork) -> list[tuple[date, int]]:
+    """Complete, non-test responses per day they were completed (Warsaw), in order."""
+    moments = session.scalars(
+        select(Response.completed_at).where(
+            Response.fieldwork_id == fieldwork.id,
+            Response.is_test.is_(False),
+            Response.status == ResponseStatus.COMPLETE.value,
+            Response.completed_at.is_not(None),
+        )
+    )
+    days: dict[date, int] = {}
+    for moment in moments:
+        if moment is not None:
+            day = local_date(moment)
+            days[day] = days.get(day, 0) + 1
+    return sorted(days.items())
+
+
+def rates_by(session: Session, fieldwork: Fieldwork, by: str) -> list[RateRow]:
+    """Sample size, complete responses and the rate overall and per value of ``by``
+    (a sample variable such as subregion or entity_type)."""
+    complete = set(
+        session.scalars(
+            select(Response.sample_unit_id).where(
+                Response.fieldwork_id == fieldwork.id,
+                Response.is_test.is_(False),
+                Response.status == ResponseStatus.COMPLETE.value,
+            )
+        )
+    )
+    units = session.scalars(select(SampleUnit).where(SampleUnit.fieldwork_id == fieldwork.id))
+    return response_rates(((unit.sample_variables(), unit.id in complete) for unit in units), by=by)

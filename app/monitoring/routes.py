@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, render_template
+from flask_babel import get_locale
 
 from app.models.fieldwork import Fieldwork
 from app.models.users import Role
@@ -25,5 +26,5 @@ def fieldwork(fieldwork_id: int):
     found = db_session().get(Fieldwork, fieldwork_id)
     if found is None:
         abort(404)
-    page = services.fieldwork_indicators(db_session(), found)
+    page = services.fieldwork_indicators(db_session(), found, language=str(get_locale()))
     return render_template("monitoring/fieldwork.html", page=page)

@@ -30,6 +30,7 @@ from typing import Any
 from app.domain.messages import N_, Message
 from app.domain.monitoring.indicators import Figure, IndicatorResult
 from app.domain.monitoring.plan import Measure
+from app.domain.outputs.charts import bar_chart
 from app.domain.outputs.report import (
     NO_VALUE,
     ClosedTable,
@@ -41,8 +42,6 @@ from app.domain.outputs.report import (
 from app.domain.questionnaire.model import Text
 
 Gettext = Callable[[str], str]
-MAX_CHART_BARS = 30  # a longer list is shown as its table only
-_BAR_COLOUR = "#1f5f8b"  # dark enough for text beside it (WCAG contrast on white)
 
 
 @dataclass(frozen=True)
@@ -136,14 +135,14 @@ class _Writer:
 
     def chart(self, labels: Sequence[str], values: Sequence[float | None], title: str) -> None:
         """A horizontal bar chart (values in %) as an image, with its title as its caption."""
-        if not labels or len(labels) > MAX_CHART_BARS or all(v is None for v in values):
+        image = bar_chart(labels, values, comma=self.data.language != "en")
+        if image is None:
             return
         from docx.shared import Cm
 
         self.figures += 1
         caption = self._(N_("Figure %(n)d. %(title)s"), n=self.figures, title=title)
-        comma = self.data.language != "en"
-        self.doc.add_picture(io.BytesIO(_bar_chart(labels, values, comma)), width=Cm(15))
+        self.doc.add_picture(io.BytesIO(image), width=Cm(15))
         self.doc.add_paragraph(caption, style="Caption")
 
     # -- the document -------------------------------------------------------------------
@@ -337,40 +336,3 @@ class _Writer:
             for group, s in summaries
         ]
         self.table(header, rows, self._(N_("Summary of the answers")))
-
-
-def _bar_chart(labels: Sequence[str], values: Sequence[float | None], comma: bool) -> bytes:
-    """A PNG of horizontal bars, one per label (an empty value draws no bar)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib import pyplot
-
-    heights = [0.0 if value is None else float(value) for value in values]
-    shown = [_shorten(label) for label in labels]
-    figure, axes = pyplot.subplots(figsize=(6.3, 0.45 * len(labels) + 0.9), dpi=150)
-    try:
-        positions = list(range(len(labels)))[::-1]
-        bars = axes.barh(positions, heights, color=_BAR_COLOUR)
-        axes.set_yticks(positions, shown)
-        axes.bar_label(bars, labels=[_value_label(v, comma) for v in values], padding=3, fontsize=8)
-        axes.set_xlim(0, max([100.0, *heights]) * 1.12)
-        axes.spines[["top", "right"]].set_visible(False)
-        axes.tick_params(labelsize=8)
-        figure.tight_layout()
-        buffer = io.BytesIO()
-        figure.savefig(buffer, format="png")
-        return buffer.getvalue()
-    finally:
-        pyplot.close(figure)
-
-
-def _shorten(label: str, limit: int = 45) -> str:
-    return label if len(label) <= limit else label[: limit - 1] + "…"
-
-
-def _value_label(value: float | None, comma: bool) -> str:
-    if value is None:
-        return ""
-    text = f"{value:.1f}"
-    return text.replace(".", ",") if comma else text
