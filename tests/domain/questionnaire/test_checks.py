@@ -759,7 +759,7 @@ survey:
   - type: repeat
     name: s
     label: S
-    repeat_max: 0
+    repeat_max: "²"
     children:
       - {type: integer, name: y, label: Y}
 """,
