@@ -769,6 +769,30 @@ survey:
         ],
         id="repeat_max_zero_or_not_a_number",
     ),
+    pytest.param(
+        HEADER
+        + """\
+survey:
+  - type: repeat
+    name: r
+    label: R
+    children:
+      - {type: integer, name: x, label: X}
+      - {type: calculate, name: share, calculation: "${x} div ${total}"}
+      - {type: integer, name: y, label: Y, relevant: "${half} > 1", constraint: ". < ${total}"}
+  - {type: calculate, name: total, calculation: "sum(${x})"}
+  - {type: calculate, name: half, calculation: "${total} div 2"}
+""",
+        [
+            "q.yaml:10: item share: calculation reads ${total}, which is calculated from the "
+            "entries of the repeat r: inside an entry it is still empty (a constraint or a "
+            "label may use it).",
+            "q.yaml:11: item y: relevant reads ${half}, which is calculated from the entries "
+            "of the repeat r: inside an entry it is still empty (a constraint or a label may "
+            "use it).",
+        ],
+        id="instance_reads_a_total_of_its_own_repeat",
+    ),
 ]
 
 

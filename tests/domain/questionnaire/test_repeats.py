@@ -671,3 +671,27 @@ survey:
     s = Flow(q).state(answers, sample={}, today=TODAY)
     assert s.answer("razem") == 13.5
     assert s.answer("ostatnio") == (date(2026, 1, 2) - date(1970, 1, 1)).days
+
+
+def test_a_constraint_and_a_label_inside_an_instance_may_read_a_total_of_the_entries() -> None:
+    flow = Flow(
+        load(
+            """\
+settings:
+  id: t
+  title: T
+survey:
+  - type: repeat
+    name: r
+    label: R
+    children:
+      - {type: integer, name: x, label: "X (of ${total})", constraint: ". * 2 <= ${total}"}
+  - {type: calculate, name: total, calculation: "sum(${x})"}
+"""
+        )
+    )
+    s = state(flow, {"r": ({"x": 1}, {"x": 3})})
+    assert set(flow.problems(s)) == {"r.2.x"}  # 6 > 4
+    first = s.instances("r")[0]
+    label = flow.questionnaire.item("x").label
+    assert first.flow.render_text(label, "pl", first) == "X (of 4)"
