@@ -960,11 +960,12 @@ class State:
             for number in range(count)
         ]
         self._instances[item.name] = states
-        for state in states:
-            state.ensure(flow._order)
+        # The repeat's own node-set first: an instance may count its siblings (count(${r})).
         self._values[item.name] = NodeSet(
             [float(n) for n in range(1, count + 1)], [(n,) for n in range(1, count + 1)]
         )
+        for state in states:
+            state.ensure(flow._order)
         for name in flow._owner:
             values: list[Any] = []
             paths: list[tuple[int, ...]] = []

@@ -695,3 +695,29 @@ survey:
     first = s.instances("r")[0]
     label = flow.questionnaire.item("x").label
     assert first.flow.render_text(label, "pl", first) == "X (of 4)"
+
+
+def test_an_instance_counts_the_instances_of_its_own_repeat() -> None:
+    flow = Flow(
+        load(
+            """\
+settings:
+  id: t
+  title: T
+survey:
+  - type: repeat
+    name: r
+    label: R
+    children:
+      - {type: integer, name: x, label: "X ${nr} of ${ile}"}
+      - {type: calculate, name: ile, calculation: "count(${r})"}
+      - {type: calculate, name: nr, calculation: "position(..)"}
+      - {type: text, name: last, label: L, relevant: "position(..) = count(${r})"}
+"""
+        )
+    )
+    instances = state(flow, {"r": ({"x": 1}, {"x": 3}, {})}).instances("r")
+    assert [each.answer("ile") for each in instances] == [3, 3, 3]
+    assert [each.is_relevant("last") for each in instances] == [False, False, True]
+    label = flow.questionnaire.item("x").label
+    assert instances[1].flow.render_text(label, "pl", instances[1]) == "X 2 of 3"
