@@ -222,6 +222,28 @@ class _QuestionnaireCheck:
         for function, args in expression.calls():
             if function in ("selected", "count-selected") and args:
                 self.check_select_call(item, key, function, args)
+            if function == "indexed-repeat":
+                self.check_indexed_repeat(item, key, args)
+
+    def check_indexed_repeat(self, item: Item, key: str, args: tuple[dict[str, Any], ...]) -> None:
+        """``indexed-repeat`` reads other entries only from outside the repeat: inside it,
+        its first argument would be the entry's own answer."""
+        around = {id(each) for each in _enclosing_repeats(item) if each is not item}
+        for arg in args[1::2]:
+            owner = self.value_owner(arg["name"]) if arg["type"] == "ref" else None
+            if owner is not None and id(owner) in around:
+                self.error(
+                    item,
+                    key,
+                    N_(
+                        "%(key)s uses indexed-repeat() over the repeat %(repeat)s it is "
+                        "inside: there a name of the repeat reads this entry's own answer, so "
+                        "indexed-repeat() can only pick an entry from outside the repeat."
+                    ),
+                    key=key,
+                    repeat=owner.name,
+                )
+                return
 
     def check_repeat_reference(self, item: Item, key: str, name: str) -> None:
         """``${name}`` read as one value: it must not be inside a repeat ``item`` is not in."""

@@ -793,6 +793,30 @@ survey:
         ],
         id="instance_reads_a_total_of_its_own_repeat",
     ),
+    pytest.param(
+        HEADER
+        + """\
+survey:
+  - type: repeat
+    name: r
+    label: R
+    children:
+      - {type: integer, name: x, label: X}
+      - {type: calculate, name: prev, calculation: "indexed-repeat(${x}, ${r}, position(..) - 1)"}
+      - type: repeat
+        name: s
+        label: S
+        children:
+          - {type: integer, name: y, label: Y}
+      - {type: calculate, name: own, calculation: "indexed-repeat(${y}, ${s}, 2)"}
+""",
+        [
+            "q.yaml:10: item prev: calculation uses indexed-repeat() over the repeat r it is "
+            "inside: there a name of the repeat reads this entry's own answer, so "
+            "indexed-repeat() can only pick an entry from outside the repeat.",
+        ],
+        id="indexed_repeat_over_the_repeat_it_is_in",
+    ),
 ]
 
 
