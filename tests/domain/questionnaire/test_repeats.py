@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -721,3 +722,13 @@ survey:
     assert [each.is_relevant("last") for each in instances] == [False, False, True]
     label = flow.questionnaire.item("x").label
     assert instances[1].flow.render_text(label, "pl", instances[1]) == "X 2 of 3"
+
+
+def test_the_documented_repeat_example_checks_clean() -> None:
+    guide = Path(__file__).parents[3] / "docs" / "questionnaires.md"
+    section = guide.read_text(encoding="utf-8").split("## Repeats\n", 1)[1]
+    example = section.split("```yaml\n", 1)[1].split("```", 1)[0]
+    header = "settings: {id: t, title: T}\nchoices:\n  typ: [{name: firma, label: Firma}]\n"
+    flow = Flow(load(header + "survey:\n" + example))
+    answers = {"partnerzy": ({"typ_partnera": "firma", "miejsca": 4}, {"miejsca": 9})}
+    assert state(flow, answers).answer("suma_miejsc") == 4
