@@ -732,3 +732,32 @@ def test_the_documented_repeat_example_checks_clean() -> None:
     flow = Flow(load(header + "survey:\n" + example))
     answers = {"partnerzy": ({"typ_partnera": "firma", "miejsca": 4}, {"miejsca": 9})}
     assert state(flow, answers).answer("suma_miejsc") == 4
+
+
+@pytest.mark.parametrize(
+    ("count", "expected"),
+    [(2, 2), (0, 0), (-3, 0), (None, 0), (10**9, MAX_INSTANCES), (Decimal("2.7"), 2)],
+)
+def test_a_fixed_count_is_what_its_expression_gives_within_the_cap(
+    count: Any, expected: int
+) -> None:
+    flow = Flow(
+        load(
+            """\
+settings:
+  id: t
+  title: T
+survey:
+  - {type: decimal, name: n, label: N}
+  - type: repeat
+    name: r
+    label: R
+    repeat_count: "${n}"
+    children:
+      - {type: text, name: x, label: X}
+"""
+        )
+    )
+    answers = {} if count is None else {"n": Decimal(count)}
+    assert len(state(flow, answers).instances("r")) == expected
+    assert len(flow.clean_answers(state(flow, answers)).get("r", ())) == expected
