@@ -761,3 +761,37 @@ survey:
     answers = {} if count is None else {"n": Decimal(count)}
     assert len(state(flow, answers).instances("r")) == expected
     assert len(flow.clean_answers(state(flow, answers)).get("r", ())) == expected
+
+
+def test_an_instance_holds_a_filtered_select_its_other_text_and_a_matrix() -> None:
+    flow = Flow(
+        load(
+            """\
+settings:
+  id: t
+  title: T
+choices:
+  ocena: [{name: "1", label: Dobrze}, {name: "2", label: Źle}]
+  typ:
+    - {name: a, label: A, region: n}
+    - {name: b, label: B, region: s}
+    - {name: inny, label: Inny, other: yes}
+survey:
+  - {type: text, name: region, label: Region}
+  - type: repeat
+    name: r
+    label: R
+    children:
+      - type: select_one typ
+        name: t
+        label: T
+        choice_filter: "region = ${region} or name = 'inny'"
+      - {type: matrix ocena, name: m, label: M, rows: [{name: w1, label: W1}]}
+"""
+        )
+    )
+    form = {"r": "2", "r.1": "1", "r.1.t": "inny", "r.1.t_other": "Coś", "r.1.m_w1": "1"}
+    form |= {"r.2": "1", "r.2.t": "b"}
+    result = submit(flow, "r", form, {"region": "n"})
+    assert set(result.errors) == {"r.2.t"}  # b is not offered in region n
+    assert result.values["r"][0] == {"t": "inny", "t_other": "Coś", "m_w1": "1"}
