@@ -762,7 +762,8 @@ class _Builder:
         if value is None or value == "":
             return None
         text = str(value).strip()
-        if isinstance(value, bool) or not text.isdigit() or not least <= int(text) <= MAX_INSTANCES:
+        whole = text.isascii() and text.isdigit() and len(text) <= 9  # int() refuses '²'
+        if isinstance(value, bool) or not whole or not least <= int(text) <= MAX_INSTANCES:
             self.error(
                 node.where(key),
                 item,

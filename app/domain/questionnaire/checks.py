@@ -17,7 +17,9 @@ expression syntax). The checks here look at the finished questionnaire:
 - repeats: a name inside a repeat is read from outside it only through ``count``, ``sum``,
   ``min``, ``max``, ``join`` or ``indexed-repeat``; ``position(..)`` only inside a repeat;
   ``repeat_count`` uses earlier answers only; ``instance_label`` names a question of the
-  repeat; repeats nest at most ``MAX_REPEAT_DEPTH`` deep.
+  repeat; repeats nest at most ``MAX_REPEAT_DEPTH`` deep; inside a repeat, relevance and
+  calculations do not read a calculation made from that repeat's own entries (the
+  instances are evaluated before it, so it would read as empty there).
 
 Unknown ``${sample.NAME}`` variables and unused choice lists are warnings; everything
 else is an error.
@@ -98,6 +100,7 @@ class _QuestionnaireCheck:
             self.check_default(item)
             if item.is_repeat:
                 self.check_repeat(item)
+            self.check_instance_reads(item)
         self.check_cycles()
         self.check_unused_lists()
 
@@ -219,6 +222,28 @@ class _QuestionnaireCheck:
         for function, args in expression.calls():
             if function in ("selected", "count-selected") and args:
                 self.check_select_call(item, key, function, args)
+            if function == "indexed-repeat":
+                self.check_indexed_repeat(item, key, args)
+
+    def check_indexed_repeat(self, item: Item, key: str, args: tuple[dict[str, Any], ...]) -> None:
+        """``indexed-repeat`` reads other entries only from outside the repeat: inside it,
+        its first argument would be the entry's own answer."""
+        around = {id(each) for each in _enclosing_repeats(item) if each is not item}
+        for arg in args[1::2]:
+            owner = self.value_owner(arg["name"]) if arg["type"] == "ref" else None
+            if owner is not None and id(owner) in around:
+                self.error(
+                    item,
+                    key,
+                    N_(
+                        "%(key)s uses indexed-repeat() over the repeat %(repeat)s it is "
+                        "inside: there a name of the repeat reads this entry's own answer, so "
+                        "indexed-repeat() can only pick an entry from outside the repeat."
+                    ),
+                    key=key,
+                    repeat=owner.name,
+                )
+                return
 
     def check_repeat_reference(self, item: Item, key: str, name: str) -> None:
         """``${name}`` read as one value: it must not be inside a repeat ``item`` is not in."""
@@ -283,6 +308,55 @@ class _QuestionnaireCheck:
                 N_("instance_label names %(name)s, which is not a question of this repeat."),
                 name=label,
             )
+
+    def check_instance_reads(self, item: Item) -> None:
+        """Inside a repeat, relevance and calculations are evaluated with the instances,
+        before any calculation made from the repeat's entries (``sum(${x})``): reading one
+        there would give empty, so it is refused (constraints and labels may)."""
+        for repeat in _enclosing_repeats(item):
+            if repeat is item:
+                continue
+            inside = {id(each) for each in repeat.walk()}
+            for key in ("relevant", "calculation"):
+                expression = getattr(item, key)
+                if not isinstance(expression, Expression):
+                    continue
+                for name in sorted(expression.references):
+                    owner = self.value_owner(name)
+                    if owner is None or id(owner) in inside or owner.type is not ItemType.CALCULATE:
+                        continue
+                    if inside & self.calculated_from(owner):
+                        self.error(
+                            item,
+                            key,
+                            N_(
+                                "%(key)s reads ${%(name)s}, which is calculated from the "
+                                "entries of the repeat %(repeat)s: inside an entry it is "
+                                "still empty (a constraint or a label may use it)."
+                            ),
+                            key=key,
+                            name=name,
+                            repeat=repeat.name,
+                        )
+                        return
+
+    def calculated_from(self, calculation: Item) -> set[int]:
+        """The items a calculation's value is made from, through other calculations."""
+        seen: set[int] = set()
+        todo = [calculation]
+        while todo:
+            each = todo.pop()
+            for key in ("relevant", "calculation"):
+                expression = getattr(each, key)
+                if not isinstance(expression, Expression):
+                    continue
+                for name in expression.references:
+                    owner = self.value_owner(name)
+                    if owner is not None and id(owner) not in seen:
+                        seen.add(id(owner))
+                        if owner.type is ItemType.CALCULATE:
+                            todo.append(owner)
+        return seen
 
     def check_order(self, item: Item, key: str, name: str) -> None:
         """Relevance, required and filters may only use earlier answers; constraints also own."""

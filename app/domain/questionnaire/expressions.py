@@ -661,7 +661,7 @@ def _indexed_repeat(value: Value, *levels: Value) -> Value:
     wanted: list[int] = []
     for index in levels[1::2]:
         number = _number(index)
-        if number != number or number < 1 or number != int(number):
+        if not number.is_integer() or number < 1:  # NaN and infinities are not integers
             return ""
         wanted.append(int(number))
     key = tuple(wanted)
@@ -672,13 +672,18 @@ def _indexed_repeat(value: Value, *levels: Value) -> Value:
 
 
 def _is_empty(value: Value) -> bool:
+    if type(value) is NodeSet:
+        return _is_empty(_first(value))
     return value == "" or (type(value) is float and value != value)
 
 
 def _equal(left: Value, right: Value) -> bool:
-    """XPath '=': as booleans, else as numbers (dates count as numbers), else as strings."""
+    """XPath '=': as booleans, else as numbers (dates count as numbers), else as strings;
+    a node-set as its first value."""
     if type(left) is bool or type(right) is bool:
         return _boolean(left) == _boolean(right)
+    left = _first(left) if type(left) is NodeSet else left
+    right = _first(right) if type(right) is NodeSet else right
     if type(left) is str and type(right) is str:
         return left == right
     return _number(left) == _number(right)

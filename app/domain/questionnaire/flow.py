@@ -504,8 +504,12 @@ class Flow:
         sent = [value.strip() for value in field_values(form, key)]
         if not sent:
             count = len(before)
-        elif len(sent) == 1 and sent[0].isdigit() and int(sent[0]) <= repeat.max_instances:
-            count = int(sent[0])
+        elif (
+            len(sent) == 1
+            and (count_sent := _whole_number(sent[0])) is not None
+            and count_sent <= repeat.max_instances
+        ):
+            count = count_sent
         else:
             errors[key] = Message(
                 N_("This list holds at most %(count)d entries."), {"count": repeat.max_instances}
@@ -593,7 +597,11 @@ class Flow:
         before = before if isinstance(before, tuple) else ()
         kept: list[dict[str, Any]] = []
         for number, instance in enumerate(state.instances(repeat.name), 1):
-            base, inner = submitted[number - 1] if number <= len(submitted) else ({}, _Parsed())
+            if number <= len(submitted):
+                base, inner = submitted[number - 1]
+            else:  # a fixed count above the count sent (a stale page): kept as stored
+                base = before[number - 1] if number <= len(before) else {}
+                inner = _Parsed(kept=True)
             if inner.kept:
                 kept.append(dict(base))
                 continue
@@ -635,7 +643,7 @@ class Flow:
     def _change_instances(
         self, answers: Mapping[str, Any], parts: list[str], *, remove: bool
     ) -> dict[str, Any]:
-        name = parts[0]
+        name = parts[0] if parts else ""  # "R.2" to add to: a path that ends at an instance
         var = self.variables.get(name)
         if var is None or var.kind is not VariableKind.REPEAT:
             raise InvalidInstance(Message(N_("There is no such list on this page.")))
@@ -829,6 +837,8 @@ class Flow:
     def _format_value(self, name: str, state: State, language: str) -> str:
         """How a variable's value reads inside a label: choice labels, DD.MM.YYYY dates."""
         var = self.variables.get(name)
+        if var is None and self.outer is not None and state.outer is not None:
+            return self.outer._format_value(name, state.outer, language)  # an enclosing scope's
         if var is None or not state.is_relevant_variable(name):
             return ""
         value = state.answer(name)
@@ -957,11 +967,12 @@ class State:
             for number in range(count)
         ]
         self._instances[item.name] = states
-        for state in states:
-            state.ensure(flow._order)
+        # The repeat's own node-set first: an instance may count its siblings (count(${r})).
         self._values[item.name] = NodeSet(
             [float(n) for n in range(1, count + 1)], [(n,) for n in range(1, count + 1)]
         )
+        for state in states:
+            state.ensure(flow._order)
         for name in flow._owner:
             values: list[Any] = []
             paths: list[tuple[int, ...]] = []
@@ -1046,16 +1057,24 @@ def _sent_instances(form: Mapping[str, Any], key: str, count: int) -> set[int]:
     for name in form:
         if name.startswith(prefix):
             number = name[len(prefix) :].split(".", 1)[0]
-            if number.isdigit() and 1 <= int(number) <= count:
-                sent.add(int(number))
+            instance = _whole_number(number)
+            if instance is not None and 1 <= instance <= count:
+                sent.add(instance)
     return sent
 
 
 def _instance_number(text: str, count: int) -> int:
     """An instance number from a path: a whole number from 1 to ``count``."""
-    if not text.isdigit() or not 1 <= int(text) <= count:
+    number = _whole_number(text)
+    if number is None or not 1 <= number <= count:
         raise InvalidInstance(Message(N_("There is no such entry in this list.")))
-    return int(text)
+    return number
+
+
+def _whole_number(text: str) -> int | None:
+    """A count or instance number as a form or path writes it: ASCII digits (not '²',
+    which ``int`` refuses, nor thousands of digits, which it refuses too); else None."""
+    return int(text) if _WHOLE_NUMBER.fullmatch(text) else None
 
 
 def _has_something(item: Item, state: State) -> bool:
@@ -1089,6 +1108,7 @@ def _allows(availability: Availability, mode: Mode) -> bool:
     )
 
 
+_WHOLE_NUMBER = re.compile(r"[0-9]{1,12}")  # far beyond MAX_INSTANCES, far below int's limit
 _REFERENCE = re.compile(r"\$\{([^}]*)\}")  # as expressions.interpolate_references reads it
 _SAMPLE_PREFIX = "sample."
 

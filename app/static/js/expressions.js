@@ -8,10 +8,27 @@
  *   AnkietaExpr.evaluateBool(tree, ctx)  -> boolean (XPath boolean())
  *
  * ctx = {values: {name: answer}, current: answer, sample: {name: value},
- *        choice: {column: value}, today: 'YYYY-MM-DD' (default: the local date)}
+ *        choice: {column: value}, today: 'YYYY-MM-DD' (default: the local date),
+ *        position: the number (from 1) of the repeat instance being evaluated, if any}
  * An answer is null/undefined/'' (empty), a string, a number, a boolean, an array of codes
  * (select_multiple) or a Date (its local calendar date). A date answer may simply be its
  * 'YYYY-MM-DD' string: such strings count as dates wherever a number is needed.
+ *
+ * Repeats. Inside an instance, values holds that instance's answers over the enclosing
+ * scopes' (the instance's own name wins). A name inside a repeat read from outside it is a
+ * node-set, given in values as
+ *
+ *   {nodeset: [answer, ...], paths: [[1], [2], ...]}
+ *
+ * one answer per instance in order (nested repeats flattened; null or '' where an instance
+ * has none) and, for each, the instance numbers leading to it, one per repeat level between
+ * the reader and the value ([[1, 1], [1, 2], [2, 1]] for a field of a repeat nested in
+ * another); a repeat's own name holds its instance numbers ({nodeset: [1, 2], paths:
+ * [[1], [2]]}). count() counts a node-set's values (empty ones too); sum, min, max and join
+ * take its non-empty values (an empty sum is 0, an empty min/max NaN, that is null);
+ * indexed-repeat(${x}, ${r}, i [, ${r2}, i2]) picks one by its path; position(..) is
+ * ctx.position. Anywhere else a node-set reads as its first value (and is true when it
+ * has one), as on the server.
  *
  * The server validates trees, so this file trusts their shape. One known difference:
  * regex() runs the browser's RegExp, where \d and \w match ASCII only (the server's
@@ -69,9 +86,47 @@
     return text.replace(XML_SPACE_EDGES, "");
   }
 
+  /** A name inside a repeat read from outside it: its values, each with its instance path. */
+  function NodeSet(values, paths) {
+    this.values = values;
+    this.paths = paths;
+  }
+
+  function isNodeSet(value) {
+    return value instanceof NodeSet;
+  }
+
+  /** What a node-set reads as where one value is wanted: its first (XPath). */
+  function first(nodeSet) {
+    return nodeSet.values.length ? answer(nodeSet.values[0]) : "";
+  }
+
+  /** Arguments with each node-set replaced by its non-empty values. */
+  function spread(values) {
+    var out = [];
+    values.forEach(function (value) {
+      if (isNodeSet(value)) {
+        nodeSetValues(value).forEach(function (each) {
+          if (!isEmpty(each)) out.push(each);
+        });
+      } else {
+        out.push(value);
+      }
+    });
+    return out;
+  }
+
+  function nodeSetValues(nodeSet) {
+    return nodeSet.values.map(answer);
+  }
+
   /** An answer, sample value or choice column as an expression value. */
   function answer(value) {
     if (value === null || value === undefined) return "";
+    if (value instanceof NodeSet) return value;
+    if (typeof value === "object" && Array.isArray(value.nodeset)) {
+      return new NodeSet(value.nodeset, value.paths || []);
+    }
     if (typeof value === "string" || typeof value === "number" || typeof value === "boolean") {
       return value;
     }
@@ -86,6 +141,7 @@
   /** XPath number(), plus day counts for dates and 'YYYY-MM-DD' strings. */
   function toNumber(value) {
     if (typeof value === "number") return value;
+    if (isNodeSet(value)) return toNumber(first(value));
     if (typeof value === "string") {
       var text = strip(value);
       if (XPATH_NUMBER.test(text)) return parseFloat(text);
@@ -98,6 +154,7 @@
 
   function toStr(value) {
     if (typeof value === "string") return value;
+    if (isNodeSet(value)) return toStr(first(value));
     if (typeof value === "number") return formatNumber(value);
     if (typeof value === "boolean") return value ? "true" : "false";
     return value.iso();
@@ -107,6 +164,7 @@
     if (typeof value === "boolean") return value;
     if (typeof value === "number") return value === value && value !== 0;
     if (typeof value === "string") return value !== "";
+    if (isNodeSet(value)) return value.values.length > 0; // XPath: true when it has a node
     return true;
   }
 
@@ -130,6 +188,7 @@
   }
 
   function isEmpty(value) {
+    if (isNodeSet(value)) return isEmpty(first(value));
     return value === "" || (typeof value === "number" && value !== value);
   }
 
@@ -137,6 +196,8 @@
     if (typeof left === "boolean" || typeof right === "boolean") {
       return toBool(left) === toBool(right);
     }
+    if (isNodeSet(left)) left = first(left);
+    if (isNodeSet(right)) right = first(right);
     if (typeof left === "string" && typeof right === "string") return left === right;
     return toNumber(left) === toNumber(right);
   }
@@ -208,9 +269,40 @@
   }
 
   function sum() {
-    var total = 0;
-    for (var i = 0; i < arguments.length; i++) total += toNumber(arguments[i]);
+    var values = spread(Array.from(arguments));
+    var total = 0; // in order, one addition at a time, as the server does
+    for (var i = 0; i < values.length; i++) total += toNumber(values[i]);
     return total;
+  }
+
+  function extreme(pick) {
+    return function () {
+      var values = numbers(spread(Array.from(arguments)));
+      return values.length ? pick.apply(null, values) : NaN;
+    };
+  }
+
+  /** indexed-repeat(${x}, ${r}, i [, ${r2}, i2 ...]): ${x} in the instance numbered so. */
+  function indexedRepeat(value) {
+    if (!isNodeSet(value)) return value;
+    var wanted = [];
+    for (var i = 2; i < arguments.length; i += 2) {
+      var number = toNumber(arguments[i]);
+      if (number !== number || number < 1 || number !== Math.trunc(number)) return "";
+      wanted.push(number);
+    }
+    for (var k = 0; k < value.values.length; k++) {
+      var path = value.paths[k] || [];
+      var matches = true;
+      for (var j = 0; j < wanted.length; j++) {
+        if (path[j] !== wanted[j]) {
+          matches = false;
+          break;
+        }
+      }
+      if (matches) return answer(value.values[k]);
+    }
+    return "";
   }
 
   var FUNCTIONS = {
@@ -254,12 +346,8 @@
       return toStr(text).indexOf(toStr(start)) === 0;
     },
     boolean: toBool,
-    min: function () {
-      return Math.min.apply(null, numbers(Array.from(arguments)));
-    },
-    max: function () {
-      return Math.max.apply(null, numbers(Array.from(arguments)));
-    },
+    min: extreme(Math.min),
+    max: extreme(Math.max),
     abs: function (value) {
       return Math.abs(toNumber(value));
     },
@@ -273,6 +361,14 @@
       return Math.pow(toNumber(base), toNumber(exponent));
     },
     date: toDate,
+    count: function (value) {
+      return isNodeSet(value) ? value.values.length : 1;
+    },
+    join: function (separator) {
+      var values = spread(Array.prototype.slice.call(arguments, 1));
+      return values.map(toStr).join(toStr(separator));
+    },
+    "indexed-repeat": indexedRepeat,
   };
 
   var ARITHMETIC = {
@@ -377,6 +473,10 @@
       return toBool(value(args[0], ctx)) ? value(args[1], ctx) : value(args[2], ctx);
     }
     if (node.name === "today") return today(ctx);
+    if (node.name === "position") {
+      var position = ctx.position;
+      return position === undefined || position === null ? NaN : Number(position);
+    }
     if (node.name === "regex") return regexMatches(toStr(value(args[0], ctx)), args[1].value);
     var values = args.map(function (arg) {
       return value(arg, ctx);
@@ -386,6 +486,7 @@
 
   /** An evaluation result for the page: integral numbers exact, empty as null. */
   function result(value) {
+    if (isNodeSet(value)) value = first(value);
     if (typeof value === "number") {
       if (!isFinite(value)) return null;
       return value === 0 ? 0 : value;

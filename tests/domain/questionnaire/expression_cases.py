@@ -11,6 +11,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, NamedTuple
 
+from app.domain.questionnaire.expressions import NodeSet
+
 TODAY = date(2024, 3, 15)
 DAYS_2024_01_05 = 19727  # days from 1970-01-01
 
@@ -34,10 +36,21 @@ VALUES: dict[str, Any] = {
     "yes": True,
     "no": False,
     "pl": "zażółć",
+    # names inside repeats, read from outside them: one value per instance, with its path
+    "rep": NodeSet([1, 2, 3], [(1,), (2,), (3,)]),  # a repeat: its instance numbers
+    "ns": NodeSet([3, "", Decimal("4.5"), 2], [(1,), (2,), (3,), (4,)]),
+    "ns_none": NodeSet([], []),
+    "ns_blank": NodeSet(["", None], [(1,), (2,)]),
+    "names": NodeSet(["Ala", "", "Ola"], [(1,), (2,), (3,)]),
+    "nested": NodeSet(["a", "b", "c"], [(1, 1), (1, 2), (2, 1)]),
+    "ns_text": NodeSet(["12", "x"], [(1,), (2,)]),
+    "ns_dates": NodeSet([date(2024, 1, 5), date(2023, 12, 31)], [(1,), (2,)]),
+    "ns_codes": NodeSet([("a", "b"), ("c",)], [(1,), (2,)]),
 }
 SAMPLE: dict[str, Any] = {"region": "śląskie", "size": 40}
 CHOICE: dict[str, Any] = {"subregion": "north", "code": "3"}
 CURRENT = 7
+POSITION = 2  # the repeat instance the table's expressions are evaluated in
 
 
 class Case(NamedTuple):
@@ -353,6 +366,67 @@ CASES: list[Case] = [
     Case("min(${num_text}, 20)", 12),
     Case("max(-1, -5)", -1),
     Case("max(${n})", 5),
+    # repeats: node-sets, their functions and position(..)
+    Case("count(${rep})", 3),
+    Case("count(${ns})", 4),
+    Case("count(${names})", 3),
+    Case("count(${ns_none})", 0),
+    Case("count(${nested})", 3),
+    Case("count(${n})", 1),
+    Case("sum(${ns})", 9.5),
+    Case("sum(${ns}, 1)", 10.5),
+    Case("sum(${ns_none})", 0),
+    Case("sum(${ns_blank})", 0),
+    Case("sum(${ns_text})", None),
+    Case("sum(${rep}) div count(${rep})", 2),
+    Case("min(${ns})", 2),
+    Case("max(${ns})", 4.5),
+    Case("min(${ns}, 1)", 1),
+    Case("min(${ns_none})", None),
+    Case("max(${ns_blank})", None),
+    Case("max(${ns_text})", None),
+    Case("max(${ns_dates})", DAYS_2024_01_05),
+    Case("join(', ', ${names})", "Ala, Ola"),
+    Case("join('-', ${ns})", "3-4.5-2"),
+    Case("join(', ', ${ns_none})", None),
+    Case("join(' ', ${names}, 'i', ${nested})", "Ala Ola i a b c"),
+    Case("join('; ', ${ns_codes})", "a b; c"),
+    Case("join(', ', ${ns_dates})", "2024-01-05, 2023-12-31"),
+    Case("indexed-repeat(${names}, ${rep}, 3)", "Ola"),
+    Case("indexed-repeat(${names}, ${rep}, 1 + 2)", "Ola"),
+    Case("indexed-repeat(${names}, ${rep}, 2)", None),
+    Case("indexed-repeat(${names}, ${rep}, 4)", None),
+    Case("indexed-repeat(${names}, ${rep}, 0)", None),
+    Case("indexed-repeat(${names}, ${rep}, -1)", None),
+    Case("indexed-repeat(${names}, ${rep}, 1.5)", None),
+    Case("indexed-repeat(${names}, ${rep}, ${empty})", None),
+    Case("indexed-repeat(${names}, ${rep}, 1 div 0)", None),
+    Case("indexed-repeat(${names}, ${rep}, 1000000000)", None),
+    Case("indexed-repeat(${nested}, ${rep}, 1, ${rep}, 2)", "b"),
+    Case("indexed-repeat(${nested}, ${rep}, 2, ${rep}, 1)", "c"),
+    Case("indexed-repeat(${nested}, ${rep}, 2, ${rep}, 2)", None),
+    Case("indexed-repeat(${nested}, ${rep}, 2)", "c"),
+    Case("indexed-repeat(${ns_dates}, ${rep}, 2)", date(2023, 12, 31)),
+    Case("indexed-repeat(${n}, ${rep}, 1)", 5),
+    Case("position(..)", POSITION),
+    Case("position(..) + 1", POSITION + 1),
+    Case("concat('Partner ', position(..))", "Partner 2"),
+    Case("${ns}", 3),
+    Case("${ns} + 1", 4),
+    Case("${ns_none} + 1", None),
+    Case("${names} = 'Ala'", True),
+    Case("${names} != 'Ola'", True),
+    Case("${ns} = 3", True),
+    Case("string(${names})", "Ala"),
+    Case("concat(${names}, '!')", "Ala!"),
+    Case("coalesce(${ns_none}, 0)", 0),
+    Case("coalesce(${ns_blank}, 'x')", "x"),
+    Case("boolean(${ns_blank})", True),
+    Case("boolean(${ns_none})", False),
+    Case("if(${ns_none}, 1, 2)", 2),
+    Case("selected(${ns_codes}, 'b')", True),
+    Case("count-selected(${ns_codes})", 2),
+    Case("${ns_dates} = ${d}", True),
     # dates
     Case("today()", TODAY),
     Case("today() > ${d}", True),

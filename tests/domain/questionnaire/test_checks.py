@@ -479,6 +479,344 @@ survey:
         ],
         id="type_without_list",
     ),
+    pytest.param(
+        HEADER
+        + """\
+survey:
+  - type: repeat
+    name: r
+    label: R
+    children:
+      - {type: integer, name: x, label: X}
+  - {type: integer, name: y, label: Y, relevant: "${x} > 1"}
+""",
+        [
+            "q.yaml:10: item y: relevant reads ${x}, which is inside the repeat r, as one value: "
+            "use count(), sum(), min(), max(), join() or indexed-repeat().",
+        ],
+        id="repeat_field_read_outside_in_expression",
+    ),
+    pytest.param(
+        HEADER
+        + """\
+survey:
+  - type: repeat
+    name: r
+    label: R
+    children:
+      - {type: integer, name: x, label: X}
+  - {type: note, name: y, label: "X is ${x}"}
+""",
+        [
+            "q.yaml:10: item y: label reads ${x}, which is inside the repeat r, as one value: use "
+            "count(), sum(), min(), max(), join() or indexed-repeat().",
+        ],
+        id="repeat_field_read_outside_in_label",
+    ),
+    pytest.param(
+        HEADER
+        + """\
+survey:
+  - type: repeat
+    name: r
+    label: R
+    children:
+      - {type: integer, name: x, label: X}
+  - type: repeat
+    name: s
+    label: S
+    children:
+      - {type: integer, name: y, label: Y, constraint: ". > ${x}"}
+""",
+        [
+            "q.yaml:14: item y: constraint reads ${x}, which is inside the repeat r, as one "
+            "value: use count(), sum(), min(), max(), join() or indexed-repeat().",
+        ],
+        id="repeat_field_read_from_a_sibling_repeat",
+    ),
+    pytest.param(
+        HEADER
+        + """\
+survey:
+  - type: repeat
+    name: r
+    label: R
+    children:
+      - {type: integer, name: x, label: X, relevant: "${y} > 1"}
+      - type: repeat
+        name: s
+        label: S
+        children:
+          - {type: integer, name: y, label: Y}
+""",
+        [
+            "q.yaml:9: item x: relevant refers to ${y}, which comes later in the questionnaire.",
+            "q.yaml:9: item x: relevant reads ${y}, which is inside the repeat s, as one value: "
+            "use count(), sum(), min(), max(), join() or indexed-repeat().",
+        ],
+        id="nested_repeat_field_read_by_the_outer_instance",
+    ),
+    pytest.param(
+        HEADER
+        + """\
+survey:
+  - type: repeat
+    name: r
+    label: R
+    children:
+      - {type: integer, name: x, label: X}
+  - {type: integer, name: y, label: Y, relevant: "${r} > 1"}
+""",
+        [
+            "q.yaml:10: item y: relevant reads the repeat ${r} as one value: count(${r}) gives "
+            "its number of entries.",
+        ],
+        id="repeat_read_as_one_value",
+    ),
+    pytest.param(
+        HEADER
+        + """\
+survey:
+  - type: repeat
+    name: r
+    label: R
+    repeat_count: "${n}"
+    children:
+      - {type: integer, name: x, label: X}
+  - {type: integer, name: n, label: N}
+""",
+        [
+            "q.yaml:8: item r: repeat_count refers to ${n}, which comes later in the "
+            "questionnaire.",
+        ],
+        id="repeat_count_refers_forward",
+    ),
+    pytest.param(
+        HEADER
+        + """\
+survey:
+  - type: repeat
+    name: r
+    label: R
+    repeat_count: "count(${r})"
+    children:
+      - {type: integer, name: x, label: X}
+""",
+        [
+            "q.yaml:8: item r: repeat_count refers to the item itself.",
+        ],
+        id="repeat_count_counts_its_own_repeat",
+    ),
+    pytest.param(
+        HEADER
+        + """\
+survey:
+  - type: repeat
+    name: r
+    label: R
+    repeat_count: "sum(${x})"
+    children:
+      - {type: integer, name: x, label: X}
+""",
+        [
+            "q.yaml:8: item r: repeat_count refers to ${x}, which comes later in the "
+            "questionnaire.",
+        ],
+        id="repeat_count_uses_its_own_field",
+    ),
+    pytest.param(
+        HEADER
+        + """\
+survey:
+  - type: repeat
+    name: r
+    label: R
+""",
+        [
+            "q.yaml:5: item r: The repeat has no items.",
+        ],
+        id="repeat_without_children",
+    ),
+    pytest.param(
+        HEADER
+        + """\
+survey:
+  - type: repeat
+    name: r1
+    label: R
+    children:
+      - type: repeat
+        name: r2
+        label: R
+        children:
+          - type: repeat
+            name: r3
+            label: R
+            children:
+              - type: repeat
+                name: r4
+                label: R
+                children:
+                  - {type: integer, name: x, label: X}
+""",
+        [
+            "q.yaml:17: item r4: Repeats nest at most 3 deep; r4 is deeper.",
+        ],
+        id="repeats_nested_past_three",
+    ),
+    pytest.param(
+        HEADER
+        + """\
+survey:
+  - {type: integer, name: y, label: Y}
+  - type: repeat
+    name: r
+    label: R
+    instance_label: y
+    children:
+      - {type: integer, name: x, label: X}
+""",
+        [
+            "q.yaml:9: item r: instance_label names y, which is not a question of this repeat.",
+        ],
+        id="instance_label_names_no_question_of_the_repeat",
+    ),
+    pytest.param(
+        HEADER
+        + """\
+survey:
+  - {type: calculate, name: p, calculation: "position(..)"}
+""",
+        [
+            "q.yaml:5: item p: calculation uses position(..), which only means something inside a "
+            "repeat.",
+        ],
+        id="position_outside_a_repeat",
+    ),
+    pytest.param(
+        HEADER
+        + """\
+survey:
+  - type: repeat
+    name: r
+    label: R
+    repeat_min: 3
+    repeat_max: 2
+    children:
+      - {type: integer, name: x, label: X}
+""",
+        [
+            "q.yaml:8: item r: repeat_min (3) is more than repeat_max (2).",
+        ],
+        id="repeat_min_above_repeat_max",
+    ),
+    pytest.param(
+        HEADER
+        + """\
+survey:
+  - type: repeat
+    name: r
+    label: R
+    repeat_count: 2
+    repeat_max: 4
+    children:
+      - {type: integer, name: x, label: X}
+""",
+        [
+            "q.yaml:8: item r: With repeat_count the count is fixed: remove repeat_min and "
+            "repeat_max.",
+        ],
+        id="repeat_count_with_bounds",
+    ),
+    pytest.param(
+        HEADER
+        + """\
+survey:
+  - type: repeat
+    name: r
+    label: R
+    repeat_min: -1
+    repeat_max: 101
+    children:
+      - {type: integer, name: x, label: X}
+""",
+        [
+            "q.yaml:8: item r: repeat_min must be a whole number from 0 to 100.",
+            "q.yaml:9: item r: repeat_max must be a whole number from 1 to 100.",
+        ],
+        id="repeat_bounds_out_of_range",
+    ),
+    pytest.param(
+        HEADER
+        + """\
+survey:
+  - type: repeat
+    name: r
+    label: R
+    repeat_max: dużo
+    children:
+      - {type: integer, name: x, label: X}
+  - type: repeat
+    name: s
+    label: S
+    repeat_max: "²"
+    children:
+      - {type: integer, name: y, label: Y}
+""",
+        [
+            "q.yaml:8: item r: repeat_max must be a whole number from 1 to 100.",
+            "q.yaml:14: item s: repeat_max must be a whole number from 1 to 100.",
+        ],
+        id="repeat_max_zero_or_not_a_number",
+    ),
+    pytest.param(
+        HEADER
+        + """\
+survey:
+  - type: repeat
+    name: r
+    label: R
+    children:
+      - {type: integer, name: x, label: X}
+      - {type: calculate, name: share, calculation: "${x} div ${total}"}
+      - {type: integer, name: y, label: Y, relevant: "${half} > 1", constraint: ". < ${total}"}
+  - {type: calculate, name: total, calculation: "sum(${x})"}
+  - {type: calculate, name: half, calculation: "${total} div 2"}
+""",
+        [
+            "q.yaml:10: item share: calculation reads ${total}, which is calculated from the "
+            "entries of the repeat r: inside an entry it is still empty (a constraint or a "
+            "label may use it).",
+            "q.yaml:11: item y: relevant reads ${half}, which is calculated from the entries "
+            "of the repeat r: inside an entry it is still empty (a constraint or a label may "
+            "use it).",
+        ],
+        id="instance_reads_a_total_of_its_own_repeat",
+    ),
+    pytest.param(
+        HEADER
+        + """\
+survey:
+  - type: repeat
+    name: r
+    label: R
+    children:
+      - {type: integer, name: x, label: X}
+      - {type: calculate, name: prev, calculation: "indexed-repeat(${x}, ${r}, position(..) - 1)"}
+      - type: repeat
+        name: s
+        label: S
+        children:
+          - {type: integer, name: y, label: Y}
+      - {type: calculate, name: own, calculation: "indexed-repeat(${y}, ${s}, 2)"}
+""",
+        [
+            "q.yaml:10: item prev: calculation uses indexed-repeat() over the repeat r it is "
+            "inside: there a name of the repeat reads this entry's own answer, so "
+            "indexed-repeat() can only pick an entry from outside the repeat.",
+        ],
+        id="indexed_repeat_over_the_repeat_it_is_in",
+    ),
 ]
 
 
@@ -679,3 +1017,34 @@ def test_a_workbook_problem_names_sheet_and_row(tmp_path: Path) -> None:
     assert out.getvalue() == (
         f"{tmp_path / 'geo.xlsx'}:survey:3: item where: The type geopoint is not supported.\n"
     )
+
+
+def test_repeats_used_as_documented_check_clean(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    text = (
+        HEADER
+        + """\
+survey:
+  - {type: integer, name: n, label: N}
+  - type: repeat
+    name: r
+    label: "R (${n})"
+    repeat_count: "${n}"
+    instance_label: x
+    children:
+      - {type: integer, name: x, label: X, relevant: "${n} > 0"}
+      - type: repeat
+        name: s
+        label: S
+        children:
+          - {type: integer, name: y, label: "Y of ${x}", constraint: ". > ${x}"}
+          - {type: calculate, name: p, calculation: "position(..)"}
+      - {type: calculate, name: t, calculation: "sum(${y})"}
+  - {type: calculate, name: tot, calculation: "sum(${y}) + count(${r})"}
+  - {type: calculate, name: pick, calculation: "indexed-repeat(${y}, ${r}, 1, ${s}, 2)"}
+  - {type: note, name: nn, label: "Suma ${tot}: ${pick}"}
+"""
+    )
+    assert _check(tmp_path, text) == (0, [])

@@ -22,9 +22,9 @@ from app.domain.questionnaire.expressions import (
     parse,
 )
 
-from .expression_cases import CASES, CHOICE, SAMPLE, TODAY, VALUES, Case
+from .expression_cases import CASES, CHOICE, POSITION, SAMPLE, TODAY, VALUES, Case
 
-CONTEXT = Context(values=VALUES, sample=SAMPLE, choice=CHOICE, today=TODAY)
+CONTEXT = Context(values=VALUES, sample=SAMPLE, choice=CHOICE, today=TODAY, position=POSITION)
 
 
 def _same(result: Any, expected: Any) -> bool:

@@ -6,6 +6,7 @@ randomly generated trees. Runs ``node`` once per test; skipped when it is not in
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import random
@@ -18,9 +19,9 @@ from typing import Any
 
 import pytest
 
-from app.domain.questionnaire.expressions import Context, ExpressionError, parse
+from app.domain.questionnaire.expressions import Context, ExpressionError, NodeSet, parse
 
-from .expression_cases import CASES, CHOICE, SAMPLE, TODAY, VALUES
+from .expression_cases import CASES, CHOICE, POSITION, SAMPLE, TODAY, VALUES
 
 SCRIPT = Path(__file__).resolve().parents[3] / "app" / "static" / "js" / "expressions.js"
 NODE = shutil.which("node")
@@ -45,7 +46,13 @@ process.stdin.on("end", () => {
 
 
 def _json_value(value: Any) -> Any:
-    """A Python answer as the browser holds it: dates as 'YYYY-MM-DD', numbers as numbers."""
+    """A Python answer as the browser holds it: dates as 'YYYY-MM-DD', numbers as numbers,
+    a node-set as ``{nodeset: [values], paths: [[instance numbers], ...]}``."""
+    if isinstance(value, NodeSet):
+        return {
+            "nodeset": [_json_value(each) for each in value],
+            "paths": [list(path) for path in value.paths],
+        }
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, Decimal):
@@ -62,6 +69,7 @@ def _json_context(ctx: Context) -> dict[str, Any]:
         "sample": {name: _json_value(v) for name, v in ctx.sample.items()},
         "choice": {name: _json_value(v) for name, v in ctx.choice.items()},
         "today": _json_value(ctx.today),
+        "position": ctx.position,
     }
 
 
@@ -96,10 +104,10 @@ def _agree(python: Any, browser: Any) -> bool:
 
 
 def test_browser_agrees_with_python_on_every_table_case() -> None:
-    base = Context(values=VALUES, sample=SAMPLE, choice=CHOICE, today=TODAY)
+    base = Context(values=VALUES, sample=SAMPLE, choice=CHOICE, today=TODAY, position=POSITION)
     jobs = []
     for case in CASES:
-        ctx = Context(base.values, case.current, base.sample, base.choice, base.today)
+        ctx = dataclasses.replace(base, current=case.current)
         jobs.append((parse(case.source).to_json(), ctx))
     disagreements = []
     for case, (tree, ctx), browser in zip(CASES, jobs, _run_node(jobs), strict=True):
@@ -134,6 +142,10 @@ _FUNCTIONS = {
     "floor": 1,
     "ceiling": 1,
     "date": 1,
+    "count": 1,
+    "join": 3,
+    "indexed-repeat": 3,
+    "position": 0,
 }
 _OPERATORS = ["or", "and", "=", "!=", "<", "<=", ">", ">=", "+", "-", "*", "div", "mod"]
 _NAMES = ["a", "b", "c", "d", "m"]
@@ -170,9 +182,21 @@ def _random_leaf(rng: random.Random) -> dict[str, Any]:
     return {"type": kind, "name": rng.choice(_NAMES)}
 
 
+def _random_node_set(rng: random.Random) -> NodeSet:
+    """Values of a name inside a repeat (nested one level deep half the time)."""
+    size = rng.randint(0, 4)
+    values = [
+        rng.choice([None, "", rng.choice(_STRINGS), rng.choice(_NUMBERS)]) for _ in range(size)
+    ]
+    if rng.random() < 0.5:
+        return NodeSet(values, [(number,) for number in range(1, size + 1)])
+    return NodeSet(values, [(1 + number // 2, 1 + number % 2) for number in range(size)])
+
+
 def _random_answer(rng: random.Random) -> Any:
     return rng.choice(
         [
+            _random_node_set(rng),
             None,
             rng.choice(_STRINGS),
             rng.choice(_NUMBERS),
@@ -191,6 +215,7 @@ def _random_context(rng: random.Random) -> Context:
         sample={name: _random_answer(rng) for name in _NAMES},
         choice={name: _random_answer(rng) for name in _NAMES},
         today=date(2024, 1, 1) + (date(2024, 12, 31) - date(2024, 1, 1)) * rng.random(),
+        position=rng.choice([None, 1, 2, 7]),
     )
 
 
