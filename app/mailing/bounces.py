@@ -83,7 +83,7 @@ def read_bounces(app: Flask, *, dry_run: bool = False, actor: str = WORKER) -> B
         for uid in mailbox.unseen():
             reading.read += 1
             raw = mailbox.fetch(uid)
-            if raw is None:  # gone meanwhile, or too large to be a returned invitation
+            if raw is None:  # its headers say it is no returned mail (or it is gone, or huge)
                 reading.unrecognised += 1
                 continue
             try:

@@ -107,6 +107,14 @@ def _bytes(item: Any) -> bytes:
     return item if isinstance(item, bytes) else b""
 
 
+def _literal(data: list[Any]) -> bytes:
+    """The text a FETCH answered (its one literal)."""
+    for item in data:
+        if isinstance(item, tuple) and len(item) == 2:
+            return bytes(item[1])
+    return b""
+
+
 def _is_loopback(host: str) -> bool:
     if host.lower() == "localhost":
         return True
@@ -219,27 +227,30 @@ class Mailbox:
             pass
 
     def unseen(self, limit: int = 500) -> list[bytes]:
-        """The UIDs of the folder's unseen mails (the oldest ``limit``)."""
+        """The UIDs of the folder's unseen mails (the newest ``limit``: mails nobody reads
+        pile up unseen, while bounces come soon after a wave)."""
         status, data = self._call(self._session(), "uid", "SEARCH", None, "UNSEEN")
         if status != "OK":
             raise MailboxError(f"the bounce mailbox {self._where()} refused to search")
-        return bytes(data[0] or b"").split()[:limit]
+        return bytes(data[0] or b"").split()[-limit:]
 
     def fetch(self, uid: bytes, max_bytes: int = 2_000_000) -> bytes | None:
-        """The whole mail ``uid`` as sent, leaving it unseen; None if it is gone or larger
-        than ``max_bytes`` (a returned invitation is small; a large mail is not one)."""
+        """Mail ``uid`` as sent if it may be a returned mail, leaving it unseen.
+
+        None if it is gone, larger than ``max_bytes`` (a returned invitation is small), or
+        its headers show it is no returned mail (a reply is not downloaded every time).
+        """
         imap = self._session()
-        status, data = self._call(imap, "uid", "FETCH", uid, "(RFC822.SIZE)")
+        status, data = self._call(imap, "uid", "FETCH", uid, "(RFC822.SIZE BODY.PEEK[HEADER])")
         size = re.search(rb"RFC822\.SIZE (\d+)", b" ".join(_bytes(item) for item in data))
         if status != "OK" or size is None or int(size.group(1)) > max_bytes:
+            return None
+        if not may_be_returned(_literal(data)):
             return None
         status, data = self._call(imap, "uid", "FETCH", uid, "(BODY.PEEK[])")
         if status != "OK":
             return None
-        for item in data:
-            if isinstance(item, tuple) and len(item) == 2:
-                return bytes(item[1])
-        return None
+        return _literal(data) or None
 
     def mark_seen(self, uid: bytes) -> None:
         """Flag mail ``uid`` as seen, so that it is not read again."""
@@ -284,6 +295,21 @@ _DELAY_WORDS = re.compile(
     r"not yet been delivered|opóźni|ostrzeżenie",
     re.I,
 )
+
+
+def may_be_returned(header: bytes) -> bool:
+    """Whether a mail with this header may be a returned mail (a report, or a bounce's
+    sender or subject); what :func:`read_returned` needs to see it as one."""
+    message = email.message_from_bytes(header, policy=email.policy.compat32)
+    return message.get_content_type() == "multipart/report" or _looks_bounced(message)
+
+
+def _looks_bounced(message: Message) -> bool:
+    """Sent by a mail system (MAILER-DAEMON, postmaster) or titled as a bounce."""
+    senders = [address.lower() for _, address in getaddresses(message.get_all("From", []))]
+    if any(address.partition("@")[0] in _BOUNCE_SENDERS for address in senders):
+        return True
+    return bool(_BOUNCE_SUBJECT.search(_decoded(str(message.get("Subject") or ""))))
 
 
 def read_returned(raw: bytes) -> Returned | None:
@@ -386,11 +412,9 @@ def _delivery_report(message: Message) -> Returned | None:
 
 def _plain_bounce(message: Message) -> Returned | None:
     """A non-standard bounce: from a mail system, returning one of ours (by its Message-ID)."""
-    senders = [address.lower() for _, address in getaddresses(message.get_all("From", []))]
-    subject = _decoded(str(message.get("Subject") or ""))
-    from_daemon = any(address.partition("@")[0] in _BOUNCE_SENDERS for address in senders)
-    if not from_daemon and not _BOUNCE_SUBJECT.search(subject):
+    if not _looks_bounced(message):
         return None
+    subject = _decoded(str(message.get("Subject") or ""))
     ids = _original_ids(_parts(message), message)
     if not ids:
         return None

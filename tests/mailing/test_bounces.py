@@ -14,7 +14,7 @@ from app import create_app
 from app.models.audit import AuditEvent
 from app.models.mail import MailMessage
 from app.platform.config import ConfigError
-from app.platform.mailbox import parse_imap_url, read_returned
+from app.platform.mailbox import may_be_returned, parse_imap_url, read_returned
 from tests.support import database
 from tests.support.imapserver import (
     PASSWORD,
@@ -281,4 +281,8 @@ def test_delivery_reports_are_told_apart_hard_from_delayed():
     assert quoted is not None and quoted.hard and not quoted.standard
     assert quoted.message_ids == ("<1742117400.1.2@rops.example.pl>",)
     assert read_returned(reply_to(original, "Odpowiem jutro.")) is None
+    # a reply is recognised as none by its headers alone (the worker downloads no more)
+    assert not may_be_returned(reply_to(original, "Odpowiem jutro.").split(b"\n\n")[0])
+    assert may_be_returned(delivery_report(original).split(b"\n\n")[0])
+    assert may_be_returned(plain_bounce(original).split(b"\n\n")[0])
     assert read_returned(b"\x00\xff garbage without headers") is None
