@@ -8,7 +8,9 @@ PORT     ?= 5000
 STAMP    := $(VENV)/.installed
 # tests/browser: Debian's Chromium (Playwright never downloads a browser) and axe-core from
 # npm, pinned by tests/browser/package-lock.json; the export tests: headless LibreOffice Calc
-# must open every workbook we write, and Writer every report document.
+# must open every workbook we write, and Writer every report document; the bounce tests:
+# Dovecot's IMAP server (each test runs its own on loopback, so the system service the
+# package starts is stopped and disabled).
 CHROMIUM ?= $(or $(ANKIETA_CHROMIUM),/usr/bin/chromium)
 AXE      := tests/browser/node_modules/axe-core/axe.min.js
 SUDO     := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
@@ -17,7 +19,8 @@ MISSING_PACKAGES := $(strip \
   $(if $(wildcard $(CHROMIUM)),,chromium) \
   $(if $(shell command -v localc),,libreoffice-calc) \
   $(if $(shell command -v lowriter),,libreoffice-writer) \
-  $(if $(shell command -v npm),,npm))
+  $(if $(shell command -v npm),,npm) \
+  $(if $(wildcard /usr/lib/dovecot/imap),,dovecot-imapd))
 
 .PHONY: run test test-deps system-deps browser-deps office-deps install translations \
   extract-messages lint format clean
@@ -74,6 +77,11 @@ ifneq ($(MISSING_PACKAGES),)
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends \
 	    $(MISSING_PACKAGES); \
 	fi
+ifneq ($(filter dovecot-imapd,$(MISSING_PACKAGES)),)
+	@# the tests start their own Dovecot; no IMAP server for the machine's accounts stays open
+	-@command -v systemctl >/dev/null 2>&1 && $(SUDO) systemctl disable --now dovecot.service \
+	  dovecot.socket >/dev/null 2>&1 || true
+endif
 endif
 
 # npm ci again when the lock file is newer than the installed axe-core (or it is missing)

@@ -1,7 +1,8 @@
-"""``ankieta invitations send|remind|status ID``: e-mail waves from the command line.
+"""``ankieta invitations send|remind|status ID|bounces``: e-mail from the command line.
 
 A wave is queued here and sent by the worker (``ankieta worker``); ``--dry-run`` only
-counts who would get it and changes nothing.
+counts who would get it and changes nothing. ``bounces`` reads the bounce mailbox now
+(the worker reads it on its own every ``BOUNCE_CHECK_SECONDS``).
 """
 
 from __future__ import annotations
@@ -99,3 +100,39 @@ def register(group: click.Group) -> None:
                     f"{' (' + parts + ')' if parts else ''}"
                     f"{'; ' + wave.error if wave.error else ''}"
                 )
+
+    @group.command("bounces")
+    @click.option("--dry-run", is_flag=True, help="only say what it found; change nothing")
+    def read_bounces(dry_run: bool) -> None:
+        """Read the bounce mailbox (ANKIETA_BOUNCE_IMAP_URL) now and mark the hard bounces."""
+        from app.domain.fieldwork.mail import MailConfigError
+        from app.mailing import bounces
+        from app.platform.audit import cli_actor
+        from app.platform.mailbox import MailboxError
+
+        app = current_app
+        if not bounces.configured(app):
+            raise click.ClickException(
+                "no bounce mailbox is set up: set ANKIETA_BOUNCE_IMAP_URL "
+                "(e.g. imaps://user:password@host:993/INBOX)"
+            )
+        try:
+            found = bounces.read_bounces(app, dry_run=dry_run, actor=cli_actor())
+        except (MailConfigError, MailboxError) as exc:
+            raise click.ClickException(str(exc)) from None
+        marked = "would be marked bounced" if dry_run else "marked bounced"
+        click.echo(f"Read {found.read} unseen mails in the bounce mailbox.")
+        click.echo(f"  {len(found.bounced)} hard bounces: contacts {marked}")
+        for bounce in found.bounced:
+            click.echo(
+                f"    fieldwork {bounce.fieldwork_id}  {bounce.external_id}  "
+                f"{bounce.email}  {bounce.status}"
+            )
+        click.echo(f"  {found.already} hard bounces of contacts marked before")
+        click.echo(f"  {found.delayed} delays or temporary failures (nothing changes)")
+        click.echo(
+            f"  {found.not_ours} returned mails of messages Ankieta did not send (left unread)"
+        )
+        click.echo(f"  {found.unrecognised} other mails, not bounces (left unread)")
+        if dry_run:
+            click.echo("Dry run: nothing changed, in Ankieta or in the mailbox.")

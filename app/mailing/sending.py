@@ -1,7 +1,9 @@
 """Sending e-mail waves: the worker's part of app.mailing (see app.mailing.services).
 
 The worker claims a wave and sends its messages one at a time at the configured rate; every
-minute it puts back waves whose worker was killed and queues the reminders that are due.
+minute it puts back waves whose worker was killed and queues the reminders that are due;
+every ``BOUNCE_CHECK_SECONDS`` it reads the bounce mailbox, if there is one
+(app.mailing.bounces).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.domain.fieldwork import mail as mail_domain
+from app.mailing import bounces
 from app.mailing.services import (
     INVITATION,
     REMINDER,
@@ -37,6 +40,7 @@ from app.models.mail import (
 )
 from app.platform import tasks
 from app.platform.audit import record_for_fieldwork
+from app.platform.mailbox import MailboxError
 from app.platform.mailer import Connection, MailSettings, Refused, Unreachable, build_message
 from app.platform.mailer import mail_settings as configured_mail
 
@@ -273,3 +277,26 @@ def _due_reminder(session: Session, fieldwork: Fieldwork, days: list[int], now: 
     if done >= len(days):
         return False
     return now >= first + timedelta(days=days[done])
+
+
+_BOUNCES_READ_AT = "ankieta.mailing.bounces_read_at"
+
+
+@tasks.periodic("mailing.bounces")
+def check_bounces(app: Flask) -> bounces.BounceReading | None:
+    """Read the bounce mailbox if one is set up and it is time (None: not read now)."""
+    if not bounces.configured(app):
+        return None
+    now = app.config["CLOCK"]()
+    last = app.extensions.get(_BOUNCES_READ_AT)
+    if last is not None and now < last + timedelta(seconds=app.config["BOUNCE_CHECK_SECONDS"]):
+        return None
+    app.extensions[_BOUNCES_READ_AT] = now
+    try:
+        reading = bounces.read_bounces(app)
+    except (mail_domain.MailConfigError, MailboxError) as exc:
+        log.warning("bounce mailbox not read: %s", exc)  # one line; never the password
+        return None
+    if reading.bounced:
+        log.info("bounce mailbox: %d contacts bounced", len(reading.bounced))
+    return reading

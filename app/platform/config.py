@@ -51,6 +51,9 @@ DEFAULTS: dict[str, Any] = {
     "MAIL_FROM": "",
     "MAIL_REPLY_TO": "",
     "MAIL_RATE": 60,  # messages per minute at most
+    # the bounce mailbox (app/platform/mailbox.py): imaps://user:pass@host:993/INBOX; unset: none
+    "BOUNCE_IMAP_URL": "",
+    "BOUNCE_CHECK_SECONDS": 300,  # how often each worker reads it
 }
 
 # Environment values arrive as strings; these keys are converted to their default's type.
@@ -72,6 +75,7 @@ def load_config(instance_path: Path, test_config: dict[str, Any] | None = None) 
     if not config["DATABASE_URL"]:
         config["DATABASE_URL"] = f"sqlite:///{instance_path / 'ankieta.db'}"
     _check_database_url(config["DATABASE_URL"])
+    _check_bounce_mailbox(config["BOUNCE_IMAP_URL"])
     if not config["SECRET_KEY"]:
         config["SECRET_KEY"] = _instance_secret(instance_path)
     if not config["SURVEYS_DIR"]:
@@ -130,6 +134,17 @@ def _check_database_url(url: str) -> None:
         raise ConfigError(
             f"database {parsed.get_backend_name()!r} is not supported; use SQLite or PostgreSQL"
         )
+
+
+def _check_bounce_mailbox(url: str | None) -> None:
+    """A malformed ANKIETA_BOUNCE_IMAP_URL stops the start with one line (no password)."""
+    from app.domain.fieldwork.mail import MailConfigError
+    from app.platform.mailbox import bounce_settings
+
+    try:
+        bounce_settings(url)
+    except MailConfigError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def _instance_secret(instance_path: Path) -> str:

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from app.mailing import services
 from app.models.audit import AuditEvent
@@ -17,66 +16,11 @@ from app.models.cati import Case
 from app.models.fieldwork import Response, ResponseStatus, SampleUnit
 from app.models.mail import MailMessage, MailWave
 from app.models.users import Role
-from tests.support.mailserver import MailServer
-
-UNITS = [
-    ("K-01", "Klub Integracji Społecznej w Żorach", {}),
-    ("C-02", "Centrum Integracji Społecznej w Gliwicach", {}),
-    ("S-03", "Spółdzielnia Socjalna „Źródło” w Łodzi", {}),
-    ("N-04", "Stowarzyszenie bez adresu", {}),
-]
-EMAILS = {
-    "K-01": "kis@zory.example.pl",
-    "C-02": "cis@gliwice.example.pl",
-    "S-03": "zrodlo@lodz.example.pl",
-}
-
-
-@pytest.fixture
-def smtp(app):
-    with MailServer() as server:
-        app.config.update(
-            SMTP_URL=server.url,
-            MAIL_FROM="ROPS Śląsk <badania@rops.example.pl>",
-            MAIL_REPLY_TO="kontakt@rops.example.pl",
-            MAIL_RATE=10_000,
-            BASE_URL="http://ankieta.example.pl",
-        )
-        yield server
-
-
-@pytest.fixture
-def fieldwork_id(app, make_fieldwork):
-    fieldwork = make_fieldwork(units=UNITS, title="Monitoring ekonomii społecznej 2026")
-    with app.extensions["ankieta.db"].session() as session:
-        for external_id, address in EMAILS.items():
-            session.execute(
-                update(SampleUnit)
-                .where(SampleUnit.fieldwork_id == fieldwork, SampleUnit.external_id == external_id)
-                .values(email=address, contact_person="Pani Łucja Żak")
-            )
-    return fieldwork
-
-
-def _send(app, runner, *args: str):
-    result = runner.invoke(args=["invitations", *args])
-    app.extensions["ankieta.tasks"].wait()
-    return result
-
-
-def _unit(app, fieldwork_id: int, external_id: str) -> SampleUnit:
-    with app.extensions["ankieta.db"].session() as session:
-        unit = session.scalar(
-            select(SampleUnit).where(
-                SampleUnit.fieldwork_id == fieldwork_id, SampleUnit.external_id == external_id
-            )
-        )
-        session.expunge(unit)
-        return unit
+from tests.support.mailserver import EMAILS, invitations, sample_unit
 
 
 def _complete(app, fieldwork_id: int, external_id: str) -> None:
-    unit = _unit(app, fieldwork_id, external_id)
+    unit = sample_unit(app, fieldwork_id, external_id)
     with app.extensions["ankieta.db"].session() as session:
         from app.models.fieldwork import Fieldwork
 
@@ -94,7 +38,7 @@ def _complete(app, fieldwork_id: int, external_id: str) -> None:
 def test_invitations_reach_every_contact_in_polish_with_a_working_link_and_opt_out_headers(
     app, client, runner, smtp, fieldwork_id
 ):
-    result = _send(app, runner, "send", str(fieldwork_id))
+    result = invitations(app, runner, "send", str(fieldwork_id))
     assert result.exit_code == 0, result.output
     assert "queued for 3 contacts" in result.output
     assert sorted(m["To"] for m in smtp.messages) == sorted(EMAILS.values())
@@ -106,7 +50,7 @@ def test_invitations_reach_every_contact_in_polish_with_a_working_link_and_opt_o
     html = message.get_body(("html",)).get_content()
     assert "Spółdzielnia Socjalna „Źródło” w Łodzi" in text
     assert "Spółdzielnia Socjalna „Źródło” w Łodzi" in html
-    unit = _unit(app, fieldwork_id, "S-03")
+    unit = sample_unit(app, fieldwork_id, "S-03")
     link = f"http://ankieta.example.pl/r/{unit.token}"
     assert link in text and f'href="{link}"' in html
     assert client.get(link.removeprefix("http://ankieta.example.pl")).status_code == 200
@@ -118,7 +62,7 @@ def test_invitations_reach_every_contact_in_polish_with_a_working_link_and_opt_o
     # the message left as 8-bit-safe encoded parts (no raw UTF-8 in the headers)
     assert message.get_content_type() == "multipart/alternative"
     # sent twice? no: everybody has been invited now
-    again = _send(app, runner, "send", str(fieldwork_id))
+    again = invitations(app, runner, "send", str(fieldwork_id))
     assert again.exit_code != 0 and "Nobody" in again.output
     assert len(smtp.messages) == 3
     with app.extensions["ankieta.db"].session() as session:
@@ -133,26 +77,26 @@ def test_a_5xx_reply_marks_the_contact_bounced_and_no_reminder_goes_there(
     app, runner, smtp, fieldwork_id
 ):
     smtp.collector.refuse.add("cis@gliwice.example.pl")
-    assert _send(app, runner, "send", str(fieldwork_id)).exit_code == 0
+    assert invitations(app, runner, "send", str(fieldwork_id)).exit_code == 0
     assert sorted(m["To"] for m in smtp.messages) == [
         "kis@zory.example.pl",
         "zrodlo@lodz.example.pl",
     ]
-    assert _unit(app, fieldwork_id, "C-02").mail_bounced_at is not None
+    assert sample_unit(app, fieldwork_id, "C-02").mail_bounced_at is not None
     with app.extensions["ankieta.db"].session() as session:
         bounced = session.scalar(select(MailMessage).where(MailMessage.state == "bounced"))
         assert bounced.error.startswith("550")
     status = runner.invoke(args=["invitations", "status", str(fieldwork_id)])
     assert "bounced      1" in status.output and "sent         2" in status.output
     smtp.collector.refuse.clear()
-    assert _send(app, runner, "remind", str(fieldwork_id)).exit_code == 0
+    assert invitations(app, runner, "remind", str(fieldwork_id)).exit_code == 0
     reminded = [m["To"] for m in smtp.messages[2:]]
     assert sorted(reminded) == ["kis@zory.example.pl", "zrodlo@lodz.example.pl"]
     assert smtp.messages[2]["Subject"].startswith("Przypomnienie")
 
 
 def test_one_click_opt_out_is_honoured_by_every_later_wave(app, client, runner, smtp, fieldwork_id):
-    assert _send(app, runner, "send", str(fieldwork_id)).exit_code == 0
+    assert invitations(app, runner, "send", str(fieldwork_id)).exit_code == 0
     message = smtp.collector.to("kis@zory.example.pl")[0]
     path = (
         "".join(message["List-Unsubscribe"].split())
@@ -162,7 +106,7 @@ def test_one_click_opt_out_is_honoured_by_every_later_wave(app, client, runner, 
     # a link checker's GET changes nothing
     page = client.get(path)
     assert page.status_code == 200
-    assert _unit(app, fieldwork_id, "K-01").mail_opted_out_at is None
+    assert sample_unit(app, fieldwork_id, "K-01").mail_opted_out_at is None
     # the mail program's one-click POST: no cookie, no CSRF token, just the RFC 8058 body
     fresh = app.test_client()
     done = fresh.post(
@@ -172,10 +116,10 @@ def test_one_click_opt_out_is_honoured_by_every_later_wave(app, client, runner, 
         csrf=False,
     )
     assert done.status_code == 200
-    assert _unit(app, fieldwork_id, "K-01").mail_opted_out_at is not None
+    assert sample_unit(app, fieldwork_id, "K-01").mail_opted_out_at is not None
     assert fresh.post(path, data={}, csrf=False).status_code == 200  # twice is harmless
     assert client.post("/mail/opt-out/forged-token", data={}, csrf=False).status_code == 404
-    assert _send(app, runner, "remind", str(fieldwork_id)).exit_code == 0
+    assert invitations(app, runner, "remind", str(fieldwork_id)).exit_code == 0
     reminded = [m["To"] for m in smtp.messages[3:]]
     assert sorted(reminded) == ["cis@gliwice.example.pl", "zrodlo@lodz.example.pl"]
 
@@ -183,9 +127,9 @@ def test_one_click_opt_out_is_honoured_by_every_later_wave(app, client, runner, 
 def test_reminders_skip_completed_contacts_and_open_phone_appointments(
     app, runner, smtp, fieldwork_id, clock
 ):
-    assert _send(app, runner, "send", str(fieldwork_id)).exit_code == 0
+    assert invitations(app, runner, "send", str(fieldwork_id)).exit_code == 0
     _complete(app, fieldwork_id, "K-01")
-    unit = _unit(app, fieldwork_id, "C-02")
+    unit = sample_unit(app, fieldwork_id, "C-02")
     with app.extensions["ankieta.db"].session() as session:
         case = session.scalar(select(Case).where(Case.sample_unit_id == unit.id))
         case.appointment_start = clock() + timedelta(days=1)
@@ -194,7 +138,7 @@ def test_reminders_skip_completed_contacts_and_open_phone_appointments(
     assert len(smtp.messages) == 3  # a dry run sends nothing
     with app.extensions["ankieta.db"].session() as session:
         assert session.scalar(select(MailWave).where(MailWave.kind == "reminder")) is None
-    assert _send(app, runner, "remind", str(fieldwork_id)).exit_code == 0
+    assert invitations(app, runner, "remind", str(fieldwork_id)).exit_code == 0
     assert [m["To"] for m in smtp.messages[3:]] == ["zrodlo@lodz.example.pl"]
 
 
@@ -209,7 +153,7 @@ def test_scheduled_reminders_go_out_on_their_days_and_never_after_the_closing_da
         services.save_settings(
             session, fieldwork, {"reminder_days": "7, 14"}, clock(), user_id=None
         )
-    assert _send(app, runner, "send", str(fieldwork_id)).exit_code == 0
+    assert invitations(app, runner, "send", str(fieldwork_id)).exit_code == 0
     queue = app.extensions["ankieta.tasks"]
     clock.advance(days=6)
     queue.run_periodic()
@@ -237,7 +181,7 @@ def test_a_closed_fieldwork_sends_no_reminder_scheduled_or_asked_for(
     with app.extensions["ankieta.db"].session() as session:
         fieldwork = session.get(Fieldwork, fieldwork_id)
         services.save_settings(session, fieldwork, {"reminder_days": "7"}, clock(), user_id=None)
-    assert _send(app, runner, "send", str(fieldwork_id)).exit_code == 0
+    assert invitations(app, runner, "send", str(fieldwork_id)).exit_code == 0
     assert len(smtp.messages) == 3
     with app.extensions["ankieta.db"].session() as session:
         session.get(Fieldwork, fieldwork_id).close(clock())
@@ -245,7 +189,7 @@ def test_a_closed_fieldwork_sends_no_reminder_scheduled_or_asked_for(
     clock.advance(days=8)  # past the reminder's day, but the fieldwork is closed
     queue.run_periodic()
     queue.wait()
-    refused = _send(app, runner, "remind", str(fieldwork_id))
+    refused = invitations(app, runner, "remind", str(fieldwork_id))
     assert refused.exit_code == 1  # refused, with the reason (the command line's language: #19)
     assert len(smtp.messages) == 3
     with app.extensions["ankieta.db"].session() as session:
@@ -333,8 +277,8 @@ def test_the_contacts_sheet_and_the_report_count_invitations_and_reminders(
     from tests.support.files import prepare_file
 
     smtp.collector.refuse.add("cis@gliwice.example.pl")
-    assert _send(app, runner, "send", str(fieldwork_id)).exit_code == 0
-    assert _send(app, runner, "remind", str(fieldwork_id)).exit_code == 0
+    assert invitations(app, runner, "send", str(fieldwork_id)).exit_code == 0
+    assert invitations(app, runner, "remind", str(fieldwork_id)).exit_code == 0
     login_as(Role.ANALYST)
     book = openpyxl.load_workbook(io.BytesIO(prepare_file(client, fieldwork_id)), read_only=True)
     header, *rows = book["Contacts"].iter_rows(values_only=True)
@@ -355,8 +299,8 @@ def test_erasing_contact_data_erases_the_mail_log_and_keeps_the_counts_and_opt_o
     app, runner, smtp, fieldwork_id, clock
 ):
     smtp.collector.refuse.add("cis@gliwice.example.pl")
-    assert _send(app, runner, "send", str(fieldwork_id)).exit_code == 0
-    unit_id = _unit(app, fieldwork_id, "K-01").id
+    assert invitations(app, runner, "send", str(fieldwork_id)).exit_code == 0
+    unit_id = sample_unit(app, fieldwork_id, "K-01").id
     with app.extensions["ankieta.db"].session() as session:
         services.opt_out(session, session.get(SampleUnit, unit_id), clock())
     assert runner.invoke(args=["fieldwork", "close", str(fieldwork_id)]).exit_code == 0

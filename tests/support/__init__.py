@@ -13,7 +13,9 @@ visible text of a page). Larger helpers have a module each:
 - ``tests.support.exports``: the every-type survey of the export tests, its columns.
 - ``tests.support.files``: results files asked for, waited on, downloaded; LibreOffice.
 - ``tests.support.small_survey``: a small three-language definition and its fieldwork.
-- ``tests.support.mailserver``: a real SMTP server on loopback.
+- ``tests.support.mailserver``: a real SMTP server on loopback, the mail tests' contacts.
+- ``tests.support.imapserver``: a real IMAP server (Dovecot) on loopback, and the returned
+  mails (delivery reports, plain bounces) a bounce mailbox receives.
 
 Browser helpers stay beside the browser tests (``tests/browser/forms.py``, ``walks.py``,
 ``screens.py``).

@@ -1,7 +1,10 @@
-"""A real SMTP server for the mail tests (aiosmtpd on loopback), collecting what it receives.
+"""A real SMTP server for the mail tests (aiosmtpd on loopback), collecting what it receives,
+and the mail tests' contacts.
 
 Addresses in ``refuse`` get a permanent ``550`` reply at RCPT (a hard bounce); everything
-else is accepted and kept, parsed, in ``messages``.
+else is accepted and kept, parsed, in ``messages``. ``UNITS``/``EMAILS`` are the sample of
+the ``fieldwork_id`` fixture (tests/mailing/conftest.py); ``invitations`` runs
+``ankieta invitations ...`` and waits for the worker.
 """
 
 from __future__ import annotations
@@ -13,6 +16,40 @@ import threading
 from email.message import EmailMessage
 
 from aiosmtpd.controller import Controller
+from sqlalchemy import select
+
+UNITS = [
+    ("K-01", "Klub Integracji Społecznej w Żorach", {}),
+    ("C-02", "Centrum Integracji Społecznej w Gliwicach", {}),
+    ("S-03", "Spółdzielnia Socjalna „Źródło” w Łodzi", {}),
+    ("N-04", "Stowarzyszenie bez adresu", {}),
+]
+EMAILS = {
+    "K-01": "kis@zory.example.pl",
+    "C-02": "cis@gliwice.example.pl",
+    "S-03": "zrodlo@lodz.example.pl",
+}
+
+
+def invitations(app, runner, *args: str):
+    """``ankieta invitations ARGS``, then the queued work done; the CLI's result."""
+    result = runner.invoke(args=["invitations", *args])
+    app.extensions["ankieta.tasks"].wait()
+    return result
+
+
+def sample_unit(app, fieldwork_id: int, external_id: str):
+    """One sampled institution as stored now (detached)."""
+    from app.models.fieldwork import SampleUnit
+
+    with app.extensions["ankieta.db"].session() as session:
+        unit = session.scalar(
+            select(SampleUnit).where(
+                SampleUnit.fieldwork_id == fieldwork_id, SampleUnit.external_id == external_id
+            )
+        )
+        session.expunge(unit)
+        return unit
 
 
 class Collector:
