@@ -186,7 +186,7 @@ def test_surveys_check_passes_every_shipped_definition_and_fails_a_broken_one(
     runner, tmp_path: Path
 ) -> None:
     shipped = sorted(str(p) for p in SHIPPED.glob("*.yaml"))
-    assert len(shipped) == 4
+    assert len(shipped) == 9
     result = runner.invoke(args=["surveys", "check", *shipped])
     assert result.exit_code == 0, result.output
     assert result.output == ""

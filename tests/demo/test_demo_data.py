@@ -87,7 +87,7 @@ def test_demo_data_is_deterministic_and_a_second_run_adds_more(app, runner, make
 
 
 def test_demo_data_on_every_shipped_survey(app, runner, make_fieldwork) -> None:
-    for survey in ("jst_gmina", "ocena_koordynacji"):
+    for survey in ("jst_gmina", "ocena_koordynacji", "ops_pcpr", "pes", "pup", "wtz", "zaz"):
         fieldwork_id = make_fieldwork(survey, title=survey)
         result = runner.invoke(args=["demo-data", str(fieldwork_id), "--responses", "3"])
         assert result.exit_code == 0, result.output

@@ -206,6 +206,15 @@ GENEROUS_NUMBERS = {
         **{"g1": ["250 000,00"], "g2": ["100000.5"], "g3": ["50 000"], "g4": ["20000"]},
         "g5": ["1234,56"],
     },
+    "wtz": {
+        **{"b1_k": ["12"], "b1_m": ["8"], "b2": ["9"], "b3": ["11"], "b5": ["10"]},
+        **{"d1": ["3"], "d2": ["2"], "d3": ["1"], "d4": ["1"], "d5": ["2"]},
+        **{"a3": ["25"], "g3": ["600 000,00"], "g4": ["540000"], "g5": ["60 000"]},
+    },
+    "zaz": {
+        **{"b1": ["50"], "b2_k": ["20"], "b2_m": ["18"], "b3": ["25"], "b4": ["10"]},
+        **{"c3": ["6"], "c4": ["2"], "c5": ["1"], "d1": ["100 000"], "f1": ["400000,00"]},
+    },
 }
 
 
@@ -243,7 +252,12 @@ def test_every_shipped_questionnaire_is_walked() -> None:
         "jst_gmina",
         "monitoring_cis_kis",
         "ocena_koordynacji",
+        "ops_pcpr",
         "owes_polroczne",
+        "pes",
+        "pup",
+        "wtz",
+        "zaz",
     ]
 
 
@@ -266,6 +280,25 @@ SKIPPED = {
     ("ocena_koordynacji", PHONE, "generous"): "c2 c3",
     ("ocena_koordynacji", PHONE, "sparse"): "c1 c2 c3",
     ("owes_polroczne", PHONE, "sparse"): "",
+    # The first type, a gmina's OPS, gets no page of powiat tasks; the last, a PCPR, no
+    # page of gmina tasks.
+    ("ops_pcpr", WEB, "generous"): "c",
+    ("ops_pcpr", WEB, "sparse"): "b",
+    # No services commissioned from PES: their details are skipped, barriers (d6) asked.
+    ("ops_pcpr", PHONE, "sparse"): "b d2 d3 d4 d5",
+    ("ops_pcpr", PHONE, "dont_know"): "c d2 d3 d4 d5 d6",
+    # The legal form opens its own page: a social cooperative's only, and none for a
+    # workers' cooperative.
+    ("pes", WEB, "generous"): "b_ngo b_spolka",
+    ("pes", WEB, "sparse"): "b_spoldzielnia b_ngo b_spolka",
+    ("pes", PHONE, "sparse"): "b_spoldzielnia b_ngo b_spolka e2 e3",
+    ("pup", WEB, "sparse"): "",
+    ("pup", PHONE, "sparse"): "d2 d3 e2 e6",
+    # No participants: the pages about them are skipped.
+    ("wtz", WEB, "sparse"): "c d",
+    ("wtz", PHONE, "sparse"): "c d e2 e3 f_formy f2",
+    ("wtz", PHONE, "generous"): "",
+    ("zaz", PHONE, "sparse"): "d2 d_odbiorcy d4 e2",
 }
 
 
@@ -356,3 +389,49 @@ def test_sample_name_is_filled_into_the_opening_note() -> None:
     note = seen.flow.questionnaire.item("a_intro")
     assert "Gmina Testowo" in seen.flow.render_text(note.label, "pl", seen.state())
     assert "Gmina Testowo" in seen.flow.render_text(note.label, "en", seen.state())
+
+
+def test_calculations_of_the_wtz_and_zaz_follow_the_answers() -> None:
+    wtz = walked("wtz", WEB, "generous").clean
+    assert wtz["b1"] == 20
+    assert wtz["d_zatrudnienie"] == 3 + 2 + 1 + 1
+    assert wtz["d_wskaznik"] == 35
+    assert wtz["g_na_miejsce"] == 24000
+    zaz = walked("zaz", WEB, "generous").clean
+    assert zaz["b2"] == 38
+    assert zaz["b_udzial"] == 76
+    assert zaz["b_status"] == 70
+    assert zaz["c_przejscia"] == 3
+    assert zaz["f_pokrycie"] == 25
+
+
+def test_parts_above_their_total_are_refused_in_the_new_questionnaires() -> None:
+    cases = [
+        ("wtz", "b", {"b1_k": ["3"], "b1_m": ["2"], "b2": ["4"], "b3": ["2"]}, "b3"),
+        ("zaz", "b", {"b1": ["10"], "b2_k": ["6"], "b2_m": ["5"]}, "b2_m"),
+        ("pes", "c", {"c1_k": ["2"], "c1_m": ["1"], "c3": ["2"], "c4": ["3"]}, "c4"),
+        ("pup", "b", {"b1": ["100"], "b2": ["101"]}, "b2"),
+    ]
+    for name, page_id, fields, refused in cases:
+        flow = load(name)
+        page = flow.page(WEB, page_id)
+        result = flow.validate_page(page, fields, {}, mode=WEB, sample=SAMPLE, today=TODAY)
+        assert refused in result.errors, (name, result.errors)
+        fitting = flow.validate_page(
+            page, {**fields, refused: ["0"]}, {}, mode=WEB, sample=SAMPLE, today=TODAY
+        )
+        assert refused not in fitting.errors, (name, fitting.errors)
+
+
+def test_the_legal_form_of_a_social_economy_entity_chooses_its_pages() -> None:
+    flow = load("pes")
+
+    def shown(answers: dict[str, Any]) -> list[str]:
+        state = flow.state(answers, sample=SAMPLE, today=TODAY)
+        return [p.id for p in flow.pages(WEB) if flow.is_shown(p, state, WEB)]
+
+    assert shown({"a1": "fundacja", "b5": "obie"}) == ["a", "b_ngo", "c", "d", "e", "f"]
+    # an organisation with unpaid activity only is asked nothing about income
+    assert shown({"a1": "stowarzyszenie", "b5": "nieodplatna"}) == ["a", "b_ngo", "c", "e", "f"]
+    assert shown({"a1": "spolka_np"}) == ["a", "b_spolka", "c", "d", "e", "f"]
+    assert shown({"a1": "inna"}) == ["a", "c", "d", "e", "f"]
