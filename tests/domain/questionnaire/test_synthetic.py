@@ -10,9 +10,14 @@ from typing import Any
 
 import pytest
 
-from app.domain.questionnaire.answers import Missing, answers_from_json, answers_to_json
+from app.domain.questionnaire.answers import (
+    Missing,
+    VariableKind,
+    answers_from_json,
+    answers_to_json,
+)
 from app.domain.questionnaire.expressions import Expression, parse
-from app.domain.questionnaire.flow import PHONE, WEB, Flow, Mode
+from app.domain.questionnaire.flow import PHONE, WEB, Flow, Mode, State
 from app.domain.questionnaire.loading import load_definition
 from app.domain.questionnaire.synthetic import SyntheticAnswers, generate_answers
 
@@ -55,16 +60,28 @@ def test_generated_answers_are_complete_and_break_no_rule(name: str, mode: Mode)
         assert set(generated.answers) == {
             name for name in flow.clean_answers(state) if name in generated.answers
         }
-        for item in flow.questionnaire.walk():
-            if not item.type.is_question or not state.is_relevant(item.name):
-                continue
-            required = item.required
-            if isinstance(required, Expression):
-                required = required.evaluate_bool(state.context())
-            if required:
-                for var in flow.variables_of(item):
-                    if state.is_relevant_variable(var.name):
-                        assert generated.answers.get(var.name) is not None, (seed, var.name)
+        assert _unanswered_required(flow, state, "") == [], seed
+
+
+def _unanswered_required(flow: Flow, state: State, where: str) -> list[str]:
+    """The relevant required questions left empty, in the response and in every instance
+    of its lists (``R.2.x``)."""
+    empty = []
+    for name, var in flow.variables.items():  # this scope's: a list is one variable
+        item = var.item
+        if var.kind is VariableKind.REPEAT:
+            inner = flow.repeat_flows[name]
+            for number, instance in enumerate(state.instances(name), 1):
+                empty += _unanswered_required(inner, instance, f"{where}{name}.{number}.")
+            continue
+        if not item.type.is_question or not state.is_relevant_variable(name):
+            continue
+        required = item.required
+        if isinstance(required, Expression):
+            required = required.evaluate_bool(state.context())
+        if required and state.answers.get(name) is None:
+            empty.append(where + name)
+    return empty
 
 
 @pytest.mark.parametrize("name", SHIPPED)
@@ -100,7 +117,10 @@ def test_values_look_like_answers() -> None:
         for name, value in given.items():
             if isinstance(value, date):
                 assert value <= TODAY
-            if isinstance(value, tuple):
+            if flow.variables[name].kind is VariableKind.REPEAT:  # the list of partners
+                assert 1 <= len(value) <= 5  # open, at most 10: a few instances
+                assert all(partner["partner_nazwa"].startswith("Odpowiedź") for partner in value)
+            elif isinstance(value, tuple):
                 assert 1 <= len(value) <= 3
             if isinstance(value, str) and flow.variables[name].value_type.value == "text":
                 assert value.startswith(("Odpowiedź", "Inna odpowiedź"))
