@@ -14,7 +14,9 @@ whose minimum grows or whose maximum shrinks is refused: stored entries may not 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from app.domain.messages import N_, Message
 from app.domain.questionnaire.answers import Variable, VariableKind
@@ -35,6 +37,20 @@ class VersionChanges:
     @property
     def ok(self) -> bool:
         return not self.refused
+
+    def holds_removed(self, answers: Mapping[str, Any] | None) -> bool:
+        """True when stored ``answers`` (as kept in JSON) hold an answer to a removed
+        question, at the top or in an entry of a list (``LIST.QUESTION``)."""
+        return any(_holds(answers or {}, name.split(".")) for name in self.removed)
+
+
+def _holds(answers: Mapping[str, Any], path: list[str]) -> bool:
+    """True when ``answers`` hold a value at ``path`` (through every entry of a list)."""
+    value = answers.get(path[0])
+    if len(path) == 1:
+        return value is not None
+    entries = value if isinstance(value, list | tuple) else ()
+    return any(_holds(entry, path[1:]) for entry in entries if isinstance(entry, Mapping))
 
 
 def _stored(flow: Flow) -> dict[str, Variable]:

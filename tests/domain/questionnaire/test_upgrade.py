@@ -165,3 +165,19 @@ def _set(item: dict[str, Any], change: dict[str, Any]) -> None:
             item.pop(key, None)
         else:
             item[key] = value
+
+
+def test_answers_to_a_removed_question_are_found_in_the_entries_of_a_list() -> None:
+    def change(survey: list[dict[str, Any]], _: Any) -> None:
+        survey[1]["children"][2]["children"].append(
+            {"type": "text", "name": "wymiar", "label": "Wymiar"}
+        )
+        survey[1]["children"][2]["children"].pop(0)  # stanowisko
+
+    changes = _changed(change)
+    assert changes.ok and changes.removed == ["partnerzy.etaty.stanowisko"]
+    holding = {"partnerzy": [{"nazwa": "A"}, {"nazwa": "B", "etaty": [{"stanowisko": "x"}]}]}
+    assert changes.holds_removed(holding)
+    assert not changes.holds_removed({"partnerzy": [{"nazwa": "A", "etaty": [{}]}]})
+    assert not changes.holds_removed({"liczba": 3})
+    assert not changes.holds_removed(None)
