@@ -71,7 +71,6 @@ def plan_upgrade(session: Session, fieldwork: Fieldwork, number: int) -> Upgrade
         )
     changes = compare(flow_of(current), flow_of(target))
     plan = UpgradePlan(fieldwork, current, target, changes)
-    removed = set(changes.removed)
     rows = session.execute(
         select(Response.id, Response.status, Response.answers).where(
             Response.fieldwork_id == fieldwork.id, Response.survey_version_id == current.id
@@ -80,7 +79,7 @@ def plan_upgrade(session: Session, fieldwork: Fieldwork, number: int) -> Upgrade
     for response_id, status, answers in rows:
         if status == ResponseStatus.COMPLETE.value:
             plan.kept_complete += 1
-        elif removed & set(answers or {}):
+        elif changes.holds_removed(answers):
             plan.kept_removed += 1
         else:
             plan.moved.append(response_id)

@@ -86,6 +86,26 @@ def test_demo_data_is_deterministic_and_a_second_run_adds_more(app, runner, make
     assert [r.answers for r in after[5:]] != [r.answers for r in one[:4]]
 
 
+def test_demo_data_stores_the_entries_of_lists_within_their_counts(
+    app, runner, make_fieldwork
+) -> None:
+    fieldwork_id = make_fieldwork("owes_polroczne")
+    result = runner.invoke(args=["demo-data", str(fieldwork_id), "--responses", "6", "--seed", "2"])
+    assert result.exit_code == 0, result.output
+    enterprises = [
+        each
+        for response in _responses(app, fieldwork_id)
+        if response.status == ResponseStatus.COMPLETE
+        for each in response.answers.get("przedsiebiorstwa", [])
+    ]
+    assert enterprises  # jobs were created somewhere, so enterprises were listed
+    for enterprise in enterprises:
+        assert enterprise["pe_nazwa"] and enterprise["pe_forma"]
+        # the nested list of jobs is as long as the number of jobs given (a fixed count)
+        assert len(enterprise["pe_etaty"]) == enterprise["pe_miejsca"]
+        assert all(0 < float(job["pe_wymiar"]) <= 1 for job in enterprise["pe_etaty"])
+
+
 def test_demo_data_on_every_shipped_survey(app, runner, make_fieldwork) -> None:
     for survey in ("jst_gmina", "ocena_koordynacji", "ops_pcpr", "pes", "pup", "wtz", "zaz"):
         fieldwork_id = make_fieldwork(survey, title=survey)

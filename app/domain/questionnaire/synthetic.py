@@ -10,6 +10,12 @@ only the refused fields get a new candidate, smaller or otherwise different, wit
 bounded number of tries per page. A page that still cannot be satisfied ends the walk:
 the answers so far are returned, marked incomplete (a partial response).
 
+Lists (repeats) on a page are filled the same way, through their form fields: a fixed
+count gives as many instances as its ``repeat_count`` says once the answers it reads are
+in, an open list a random number within ``repeat_min`` and ``repeat_max`` (a few,
+``OPEN_LIST_INSTANCES``, where it sets no maximum), each instance answered with its own
+relevance, constraints and required answers, nested lists inside it likewise.
+
 Plain Python: no Flask, no database; randomness only from the ``rng`` passed in, so the
 same seed gives the same answers.
 """
@@ -18,7 +24,7 @@ from __future__ import annotations
 
 import random
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -27,13 +33,14 @@ from typing import Any
 from app.domain.questionnaire.answers import Missing, Variable, VariableKind
 from app.domain.questionnaire.fields import DONT_KNOW_FIELD_VALUE, REFUSED_FIELD_VALUE
 from app.domain.questionnaire.flow import PHONE, WEB, Flow, Mode, State
-from app.domain.questionnaire.model import Availability, ItemType
+from app.domain.questionnaire.model import Availability, Item, ItemType
 from app.domain.questionnaire.pages import Page
 
 MAX_PAGE_TRIES = 40  # submissions of one page before the walk gives up (a partial response)
 REDRAW_NEIGHBOURS_AFTER = 3  # tries before the answers a refused one refers to are redrawn
 MISSING_SHARE = 0.04  # share of phone answers recorded as don't know / refused where allowed
 SKIP_OPTIONAL_TEXT_SHARE = 0.3  # optional free texts that people leave empty
+OPEN_LIST_INSTANCES = (1, 5)  # an open list without bounds: between these many instances
 DEFAULT_NUMBER_BOUNDS = (0, 60)  # an unconstrained count: a plausible small number
 DATE_SPAN_DAYS = 365  # dates are drawn from the year before ``today``, never after it
 
@@ -87,35 +94,141 @@ def _fill_page(
     mode: Mode,
 ) -> dict[str, Any] | None:
     """The answers with ``page`` submitted and accepted, or None if no try was accepted."""
-    editable = [
-        var for item in page.questions if not item.read_only for var in flow.variables_of(item)
-    ]
+    items = page.questions + page.repeats
+    counts: dict[str, int] = {}  # the number of instances drawn for each open list
     # What the page's own accepted answers imply (a choice_filter on an answer given on the
-    # same page, a bound set by a neighbour): candidates are drawn against this.
-    provisional = dict(answers)
-    state = flow.state(provisional, sample=sample, today=today)
-    fields = {
-        var.name: _candidate(flow, var, state, 0, today=today, rng=rng, mode=mode)
-        for var in editable
-    }
-    for attempt in range(1, MAX_PAGE_TRIES + 1):
-        result = flow.validate_page(page, fields, answers, mode=mode, sample=sample, today=today)
-        if result.ok:
-            return result.apply(answers)
+    # same page, a bound set by a neighbour, a fixed count given just before the list):
+    # candidates are drawn against this.
+    provisional: Mapping[str, Any] = answers
+    fields: dict[str, list[str]] = {}
+    redraw: set[str] = set()
+    for attempt in range(MAX_PAGE_TRIES + 1):
+        drawn = True
+        while drawn:  # until every list met has its number of instances drawn
+            shaped = _shaped(flow, page.repeats, provisional, "", counts)
+            state = flow.state(shaped, sample=sample, today=today)
+            layout: dict[str, _Field] = {}
+            structure: dict[str, list[str]] = {}
+            drawn = _lay_out(flow, items, state, "", counts, rng, layout, structure)
+        for key in [key for key in fields if key not in layout]:
+            del fields[key]  # an instance no longer there
+        for key, spot in layout.items():
+            if key not in fields or key in redraw:
+                fields[key] = _candidate(
+                    spot.flow, spot.var, spot.state, attempt, today=today, rng=rng, mode=mode
+                )
+        if attempt == MAX_PAGE_TRIES:
+            break
+        form = {**fields, **structure}
+        result = flow.validate_page(page, form, answers, mode=mode, sample=sample, today=today)
         provisional = result.apply(answers)
-        state = flow.state(provisional, sample=sample, today=today)
-        redraw = set(result.errors)
-        if attempt >= REDRAW_NEIGHBOURS_AFTER:
+        if result.ok:
+            # A list made relevant by an answer on the same page (an instance's own
+            # filter) was left empty: accepted, but draw its instances and submit again.
+            state = flow.state(provisional, sample=sample, today=today)
+            if not _lay_out(flow, items, state, "", counts, rng, {}, {}):
+                return provisional
+        redraw = {key for key in result.errors if key in layout}
+        for key in result.errors:
+            if key in structure:  # a list refused its count: draw another one
+                counts.pop(key, None)
+        if attempt + 1 >= REDRAW_NEIGHBOURS_AFTER:
             # A sum such as "${d3} + ${d4} + . <= ${b2}" cannot be met once its neighbours
             # on the page took too much: draw them again as well, from narrower ranges.
-            for name in result.errors:
-                constraint = flow.variables[name].item.constraint
+            for key in list(redraw):
+                spot = layout[key]
+                constraint = spot.var.item.constraint
                 if constraint is not None:
-                    redraw |= constraint.references & fields.keys()
-        for name in sorted(redraw, key=list(fields).index):
-            var = flow.variables[name]
-            fields[name] = _candidate(flow, var, state, attempt, today=today, rng=rng, mode=mode)
+                    for name in constraint.references:
+                        inner = spot.prefix + name
+                        redraw |= {inner if inner in layout else name} & layout.keys()
     return None
+
+
+@dataclass(frozen=True)
+class _Field:
+    """Where a form field's value is drawn: the variable, in its scope's flow and state."""
+
+    flow: Flow  # the response's flow, or a repeat's for a field of an instance
+    var: Variable
+    state: State  # the response's state, or the instance's
+    prefix: str  # before the variable's name in the field's key: "" or "R.2."
+
+
+def _open_count(repeat: Item, rng: random.Random) -> int:
+    """How many instances to give an open list: within its bounds, a few when unbounded."""
+    least = repeat.repeat_min if repeat.repeat_min is not None else OPEN_LIST_INSTANCES[0]
+    most = max(least, min(repeat.max_instances, OPEN_LIST_INSTANCES[1]))
+    return rng.randint(least, most)
+
+
+def _shaped(
+    flow: Flow,
+    repeats: Iterable[Item],
+    answers: Mapping[str, Any],
+    prefix: str,
+    counts: Mapping[str, int],
+) -> Mapping[str, Any]:
+    """``answers`` with each open list of ``repeats`` (nested ones too) holding the number
+    of instances drawn for it, so the instances' states exist to draw answers against."""
+    shaped = dict(answers)
+    for repeat in repeats:
+        key = prefix + repeat.name
+        stored = answers.get(repeat.name)
+        instances = list(stored) if isinstance(stored, tuple) else []
+        if repeat.repeat_count is None and key in counts:
+            instances = instances[: counts[key]]
+            instances += [{}] * (counts[key] - len(instances))
+        inner = flow.repeat_flows[repeat.name]
+        nested = [item for item in inner.shown_items() if item.is_repeat]
+        shaped[repeat.name] = tuple(
+            _shaped(inner, nested, instance, f"{key}.{number}.", counts)
+            for number, instance in enumerate(instances, 1)
+        )
+    return shaped
+
+
+def _lay_out(
+    flow: Flow,
+    items: Iterable[Item],
+    state: State,
+    prefix: str,
+    counts: dict[str, int],
+    rng: random.Random,
+    layout: dict[str, _Field],
+    structure: dict[str, list[str]],
+) -> bool:
+    """The fields to fill for ``items`` in ``state``'s scope, into ``layout``, and each
+    relevant list's count and instance markers into ``structure``. The number of instances
+    of an open list is drawn the first time it is met: then True (lay out again with them).
+    """
+    drawn = False
+    for item in items:
+        if item.read_only:
+            continue
+        if item.is_repeat:
+            key = prefix + item.name
+            if not state.is_relevant(item.name):
+                continue
+            if item.repeat_count is None and key not in counts:
+                counts[key] = _open_count(item, rng)
+                drawn = True
+            instances = state.instances(item.name)
+            structure[key] = [str(len(instances))]
+            inner = flow.repeat_flows[item.name]
+            shown = [
+                each for each in inner.shown_items() if each.type.is_question or each.is_repeat
+            ]
+            for number, instance in enumerate(instances, 1):
+                structure[f"{key}.{number}"] = ["1"]
+                inner_prefix = f"{key}.{number}."
+                drawn |= _lay_out(
+                    inner, shown, instance, inner_prefix, counts, rng, layout, structure
+                )
+        elif item.type.is_question:
+            for var in flow.variables_of(item):
+                layout[prefix + var.name] = _Field(flow, var, state, prefix)
+    return drawn
 
 
 def _candidate(
@@ -203,8 +316,8 @@ def _bounds(var: Variable, state: State) -> list[Decimal]:
     if constraint is not None:
         found.update(Decimal(text) for text in _LITERAL.findall(constraint.source))
         for name in constraint.references:
-            if name in state.flow.variables:
-                value = state.answer(name) if state.is_relevant_variable(name) else None
+            value = _known_value(state, name)
+            if value is not None:
                 if isinstance(value, int | float | Decimal) and not isinstance(
                     value, bool | Missing
                 ):
@@ -212,6 +325,17 @@ def _bounds(var: Variable, state: State) -> list[Decimal]:
     if len(found) < 2:
         found.update(Decimal(bound) for bound in DEFAULT_NUMBER_BOUNDS)
     return sorted(found)
+
+
+def _known_value(state: State, name: str) -> Any:
+    """The value of ``name`` as the state reads it: its own scope's, else an enclosing
+    scope's (inside a repeat instance); None when empty, irrelevant or unknown."""
+    scope: State | None = state
+    while scope is not None:
+        if name in scope.flow.variables:
+            return scope.answer(name) if scope.is_relevant_variable(name) else None
+        scope = scope.outer
+    return None
 
 
 def _interval(bounds: list[Decimal], rng: random.Random) -> tuple[Decimal, Decimal]:

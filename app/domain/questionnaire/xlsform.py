@@ -9,11 +9,17 @@ What maps to what:
 
 - ``survey`` rows: ``text``, ``integer``, ``decimal``, ``date``, ``note``, ``calculate``,
   ``select_one LIST`` and ``select_multiple LIST`` (with ``or_other``), ``begin group`` /
-  ``end group``; columns ``label``, ``hint``, ``required``, ``required_message``,
-  ``relevant``, ``constraint``, ``constraint_message``, ``calculation``, ``default``,
-  ``read_only``, ``appearance``, ``choice_filter``; ``label::Polski (pl)`` style columns
+  ``end group``, ``begin repeat`` / ``end repeat`` (a ``type: repeat`` with its rows as
+  children; ``begin_repeat`` works too); columns ``label``, ``hint``, ``required``,
+  ``required_message``, ``relevant``, ``constraint``, ``constraint_message``,
+  ``calculation``, ``default``, ``read_only``, ``appearance``, ``choice_filter``;
+  ``label::Polski (pl)`` style columns
   give the text in language ``pl`` (the code in brackets; a bare code such as ``label::en``
-  works too), a column without a language is in the default language.
+  works too), a column without a language is in the default language. A repeat row also
+  reads ``repeat_count`` (a number or an expression: a fixed count) and Ankieta's own
+  ``repeat_min``, ``repeat_max`` and ``instance_label``. pyxform turns a ``repeat_count``
+  that is not a plain ``${name}`` into a calculation ``NAME_count`` of its own; the count
+  is taken as written instead and that calculation left out.
 - ``choices``: ``list_name``, ``name``, ``label``; other columns become choice columns for
   ``choice_filter``. ``LIST or_other`` adds pyxform's ``other`` choice to the list (so every
   question using the list offers it, as in pyxform) and its text becomes ``<item>_other``.
@@ -21,8 +27,8 @@ What maps to what:
   language: XLSForm has one title), ``version``, ``default_language``. Other settings
   columns are ignored with a warning.
 
-Anything else (repeats, media, geo types, barcode, range, rank, unknown columns, ...) is
-refused with ``FILE:survey:ROW: item NAME: ...``. XLSForm metadata questions (``start``,
+Anything else (``begin loop``, media, geo types, barcode, range, rank, unknown columns,
+...) is refused with ``FILE:survey:ROW: item NAME: ...``. XLSForm metadata questions (``start``,
 ``end``, ``today``, ``deviceid``, ...) are left out with a warning. Rows come from the rows
 pyxform read (it keeps empty rows, so a row's index gives its sheet row), not from a
 second reading of the workbook. pyxform stops at the first structural error it finds
@@ -46,7 +52,9 @@ from app.domain.workbooks import zip_problem
 if TYPE_CHECKING:
     from pyxform.xls2json_backends import DefinitionData
 
-_PLAIN_TYPES = frozenset({"text", "integer", "decimal", "date", "note", "calculate", "group"})
+_PLAIN_TYPES = frozenset(
+    {"text", "integer", "decimal", "date", "note", "calculate", "group", "repeat"}
+)
 _SELECT_TYPES = {"select one": "select_one", "select all that apply": "select_multiple"}
 _METADATA_TYPES = frozenset(
     {
@@ -73,6 +81,8 @@ _BIND_KEYS = {
     "jr:constraintMsg": "constraint_message",
 }
 _TEXT_KEYS = ("label", "hint")
+_REPEAT_KEYS = ("repeat_min", "repeat_max", "instance_label")  # our columns, as written
+_COUNT_COLUMNS = ("repeat_count", "jr:count", "count")  # pyxform's names for the count
 _USED_KEYS = frozenset({"type", "name", "list_name", "itemset", "choices", "children"})
 _KNOWN_SETTINGS = frozenset({"form_title", "form_id", "id_string", "version", "default_language"})
 _OR_OTHER = re.compile(r"\s(or_other|or other|or specify other)\s*$")
@@ -143,6 +153,7 @@ class _Rows:
         self.filename = filename
         self.survey: dict[str, int] = {}
         self.types: dict[str, str] = {}
+        self.counts: dict[str, str] = {}  # a repeat's repeat_count as written
         self.choices: dict[tuple[str, str], int] = {}
         # pyxform keeps empty rows, so the n-th row read is sheet row n + 2 (after headers).
         for index, row in enumerate(workbook.survey or [], start=2):
@@ -150,6 +161,9 @@ class _Rows:
             if name and name not in self.survey:
                 self.survey[name] = index
                 self.types[name] = str(row.get("type", ""))
+                count = next((row[c] for c in _COUNT_COLUMNS if row.get(c) is not None), None)
+                if count is not None:
+                    self.counts[name] = str(count)
         for index, row in enumerate(workbook.choices or [], start=2):
             list_name = row.get("list_name") or row.get("list name")
             if list_name and "name" in row:
@@ -192,7 +206,7 @@ class _Converter:
         """The whole document: settings, choices and survey."""
         languages = self.languages(form)
         document = Node(SourceLocation(self.filename))
-        survey = [node for child in form.get("children", []) if (node := self.item(child))]
+        survey = self.items(form.get("children", []))
         document.put("settings", self.settings(form, languages))
         document.put("choices", self.choices(form.get("choices", {})))
         document.put("survey", survey, SourceLocation(self.filename, sheet="survey"))
@@ -312,9 +326,34 @@ class _Converter:
         for key, value in element.items():
             self.column(node, name, key, value)
         if "children" in element:
-            children = (self.item(child) for child in element["children"])
-            node.put("children", [child for child in children if child is not None])
+            node.put("children", self.items(element["children"]))
         return node
+
+    def items(self, elements: list[dict[str, Any]]) -> list[Node]:
+        """Our items for a list of pyxform's elements, without the ones it generated."""
+        generated = {
+            index
+            for index, element in enumerate(elements[:-1])
+            if self.is_generated_count(element, elements[index + 1])
+        }
+        return [
+            node
+            for index, element in enumerate(elements)
+            if index not in generated and (node := self.item(element)) is not None
+        ]
+
+    def is_generated_count(self, element: dict[str, Any], following: dict[str, Any]) -> bool:
+        """True for the calculation ``R_count`` pyxform puts before a repeat ``R`` whose
+        ``repeat_count`` is not a plain ``${name}`` (the count is read as written)."""
+        name = str(element.get("name", ""))
+        repeat = str(following.get("name", ""))
+        return (
+            following.get("type") == "repeat"
+            and element.get("type") == "calculate"
+            and name == f"{repeat}_count"
+            and following.get("control", {}).get("jr:count") == f"${{{name}}}"
+            and self.rows.counts.get(repeat) != f"${{{name}}}"
+        )
 
     def item_type(
         self, element: dict[str, Any], name: str, kind: str, location: SourceLocation
@@ -349,6 +388,8 @@ class _Converter:
             node.put(key, self.text(value, location))
         elif key in ("default", "choice_filter"):
             node.put(key, value)
+        elif key in _REPEAT_KEYS and node.get("type") == "repeat":
+            node.put(key, value)
         elif key == "bind":
             for bind_key, bind_value in value.items():
                 if bind_key in _BIND_KEYS:
@@ -360,6 +401,8 @@ class _Converter:
             for control_key, control_value in value.items():
                 if control_key == "appearance":
                     node.put("appearance", control_value)
+                elif control_key == "jr:count" and node.get("type") == "repeat":
+                    node.put("repeat_count", self.rows.counts.get(name, control_value))
                 else:
                     self.refuse_column(location, name, control_key)
         elif key == "parameters" and not value:

@@ -137,15 +137,20 @@ class Walk:
 
 
 def walk(
-    flow: Flow, mode: str, strategy: Candidates, fixed: dict[str, list[str]] | None = None
+    flow: Flow,
+    mode: str,
+    strategy: Candidates,
+    fixed: dict[str, list[str]] | None = None,
+    entries: int = 0,
 ) -> Walk:
     """Fill the questionnaire page by page with ``strategy`` until the flow ends; ``fixed``
-    values are tried first (coupled numbers a per-field search would not find)."""
+    values are tried first (coupled numbers a per-field search would not find); an open
+    list gets ``entries`` instances (at least its minimum, at most its maximum)."""
     seen = Walk(flow, mode)
     page = flow.next_page(seen.state(), mode, None)
     while page is not None:
         seen.visited.append(page.id)
-        seen.answers = _submit(flow, page, mode, strategy, fixed or {}, seen)
+        seen.answers = _submit(flow, page, mode, strategy, fixed or {}, seen, entries)
         page = flow.next_page(seen.state(), mode, page.id)
     return seen
 
@@ -157,25 +162,81 @@ def _submit(
     strategy: Candidates,
     fixed: dict[str, list[str]],
     seen: Walk,
+    entries: int,
 ) -> dict:
-    """Submit ``page``, moving each refused field on to its next candidate."""
-    variables = [
-        var for item in page.questions if not item.read_only for var in flow.variables_of(item)
-    ]
-    options = {
-        var.name: ([fixed[var.name]] if var.name in fixed else []) + strategy(flow, var)
-        for var in variables
-    }
-    choice = dict.fromkeys(options, 0)
+    """Submit ``page``, moving each refused field on to its next candidate; the instances
+    of its lists are laid out again after each try (a count given on the same page)."""
+    options: dict[str, list[list[str]]] = {}
+    choice: dict[str, int] = {}
+    answers = seen.answers
     for _ in range(MAX_TRIES):
-        form = {name: options[name][choice[name]] for name in options}
+        state = flow.state(
+            _with_entries(flow, page.repeats, answers, entries), sample=SAMPLE, today=TODAY
+        )
+        fields, lists = _layout(flow, page.questions + page.repeats, state, "")
+        for key, (scope, var) in fields.items():
+            if key not in options:
+                name = key.rsplit(".", 1)[-1]
+                options[key] = ([fixed[name]] if name in fixed else []) + strategy(scope, var)
+                choice[key] = 0
+        form = {key: options[key][choice[key]] for key in fields} | lists
         result = flow.validate_page(page, form, seen.answers, mode=mode, sample=SAMPLE, today=TODAY)
+        answers = result.apply(seen.answers)
         if result.ok:
-            return result.apply(seen.answers)
-        for name in result.errors:
-            assert choice[name] + 1 < len(options[name]), (page.id, name, result.errors[name])
-            choice[name] += 1
+            after = flow.state(answers, sample=SAMPLE, today=TODAY)
+            if _layout(flow, page.questions + page.repeats, after, "")[1] == lists:
+                return answers
+        for key in result.errors:
+            if key in fields:  # else an instance that the next try lays out
+                assert choice[key] + 1 < len(options[key]), (page.id, key, result.errors[key])
+                choice[key] += 1
     raise AssertionError(f"page {page.id} never validated")
+
+
+def _with_entries(flow: Flow, repeats: Any, answers: Any, entries: int) -> dict[str, Any]:
+    """``answers`` with every open list (nested ones too) holding ``entries`` instances."""
+    shaped = dict(answers)
+    for repeat in repeats:
+        inner = flow.repeat_flows[repeat.name]
+        nested = [item for item in inner.shown_items() if item.is_repeat]
+        stored = answers.get(repeat.name)
+        instances = list(stored) if isinstance(stored, tuple) else []
+        if repeat.repeat_count is None:
+            wanted = min(max(entries, repeat.repeat_min or 0), repeat.max_instances)
+            instances = (instances + [{}] * wanted)[:wanted]
+        shaped[repeat.name] = tuple(
+            _with_entries(inner, nested, instance, entries) for instance in instances
+        )
+    return shaped
+
+
+def _layout(
+    flow: Flow, items: Any, state: State, prefix: str
+) -> tuple[dict[str, tuple[Flow, Variable]], dict[str, list[str]]]:
+    """The fields of ``items`` (each with its scope's flow) and the count and marker
+    fields of their relevant lists, as the form sends them (``R``, ``R.2``, ``R.2.x``)."""
+    fields: dict[str, tuple[Flow, Variable]] = {}
+    lists: dict[str, list[str]] = {}
+    for item in items:
+        if item.read_only:
+            continue
+        if item.is_repeat:
+            if not state.is_relevant(item.name):
+                continue
+            key, inner = prefix + item.name, flow.repeat_flows[item.name]
+            instances = state.instances(item.name)
+            lists[key] = [str(len(instances))]
+            shown = [
+                each for each in inner.shown_items() if each.type.is_question or each.is_repeat
+            ]
+            for number, instance in enumerate(instances, 1):
+                lists[f"{key}.{number}"] = ["1"]
+                more_fields, more_lists = _layout(inner, shown, instance, f"{key}.{number}.")
+                fields.update(more_fields)
+                lists.update(more_lists)
+        elif item.type.is_question:
+            fields.update({prefix + var.name: (flow, var) for var in flow.variables_of(item)})
+    return fields, lists
 
 
 def missing_allowed(flow: Flow, var: Variable, mode: str) -> Iterator[Missing]:
@@ -198,6 +259,8 @@ PATHS: dict[str, Candidates] = {
     "dont_know": dont_know_heavy,
     "refusal": refusal_heavy,
 }
+# How many entries each path gives an open list (its minimum when it asks for more).
+LIST_ENTRIES = {"generous": 2, "sparse": 0, "dont_know": 2, "refusal": 0}
 # Coupled numbers for the generous path ("parts cannot exceed the total"), tried first.
 GENEROUS_NUMBERS = {
     "monitoring_cis_kis": {
@@ -222,7 +285,7 @@ GENEROUS_NUMBERS = {
 def walked(name: str, mode: str, path: str) -> Walk:
     """The walk of survey ``name`` in ``mode`` along ``path`` (each walked once)."""
     fixed = GENEROUS_NUMBERS.get(name) if path in ("generous", "dont_know") else None
-    return walk(load(name), mode, PATHS[path], fixed)
+    return walk(load(name), mode, PATHS[path], fixed, LIST_ENTRIES[path])
 
 
 @pytest.mark.parametrize("path", list(PATHS))
@@ -272,14 +335,16 @@ SKIPPED = {
     ("jst_gmina", WEB, "sparse"): "",
     ("monitoring_cis_kis", PHONE, "generous"): "",
     # No participants: the pages about them (c, d) are skipped, as is a5 (only for a CIS).
-    ("monitoring_cis_kis", PHONE, "sparse"): "a5 c d e2 e4",
+    # ... and with no cooperation, the forms of it (e2) and the list of partners.
+    ("monitoring_cis_kis", PHONE, "sparse"): "a5 c d e2 partnerzy e4",
     ("monitoring_cis_kis", WEB, "sparse"): "c d",
-    ("monitoring_cis_kis", PHONE, "dont_know"): "a5 e2 e4",
+    ("monitoring_cis_kis", PHONE, "dont_know"): "a5 e2 partnerzy e4",
     ("ocena_koordynacji", WEB, "generous"): "",
     ("ocena_koordynacji", WEB, "sparse"): "c",
     ("ocena_koordynacji", PHONE, "generous"): "c2 c3",
     ("ocena_koordynacji", PHONE, "sparse"): "c1 c2 c3",
-    ("owes_polroczne", PHONE, "sparse"): "",
+    # No jobs created: no list of the enterprises that created them, nor its summary.
+    ("owes_polroczne", PHONE, "sparse"): "przedsiebiorstwa pe_kompletna",
     # The first type, a gmina's OPS, gets no page of powiat tasks; the last, a PCPR, no
     # page of gmina tasks.
     ("ops_pcpr", WEB, "generous"): "c",
@@ -366,6 +431,28 @@ def test_calculations_of_the_monitoring_follow_the_answers() -> None:
     assert clean["d_efekt"] == 5 + 4 + 3 + 2
     assert clean["d_wskaznik"] == 70
     assert clean["g1"] == Decimal("250000.00")
+
+
+@pytest.mark.parametrize("mode", [WEB, PHONE])
+def test_lists_of_the_shipped_questionnaires_are_filled_counted_and_summed(mode: str) -> None:
+    monitoring = walked("monitoring_cis_kis", mode, "generous").clean
+    assert [partner["partner_nazwa"] for partner in monitoring["partnerzy"]] == [
+        "Odpowiedź testowa"
+    ] * 2
+    assert monitoring["e_partnerzy"] == 2
+    owes = walked("owes_polroczne", mode, "generous").clean
+    enterprises = owes["przedsiebiorstwa"]
+    assert len(enterprises) == 2 and owes["pe_liczba"] == 2
+    # the jobs of each enterprise: a nested list as long as the number it gave
+    assert [len(each["pe_etaty"]) for each in enterprises] == [
+        each["pe_miejsca"] for each in enterprises
+    ]
+    assert owes["pe_suma_miejsc"] == sum(each["pe_miejsca"] for each in enterprises)
+    jobs = [job for each in enterprises for job in each["pe_etaty"]]
+    assert owes["pe_suma_zagrozonych"] == sum(job["pe_zagrozona"] == "1" for job in jobs)
+    # the list adds up to more jobs than part B gave: it cannot be called complete
+    assert owes["pe_suma_miejsc"] != owes["b3"] and owes["pe_kompletna"] == "2"
+    assert "przedsiebiorstwa" not in walked("owes_polroczne", mode, "sparse").clean
 
 
 def test_gmina_offered_belongs_to_the_chosen_subregion() -> None:

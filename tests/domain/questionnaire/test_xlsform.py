@@ -181,6 +181,12 @@ def _shape(questionnaire: Questionnaire) -> dict[str, Any]:
                     _source(item.choice_filter),
                 ],
                 "other": (item.default, item.appearance, item.read_only),
+                "repeat": (
+                    _source(item.repeat_count),
+                    item.repeat_min,
+                    item.repeat_max,
+                    item.instance_label,
+                ),
             }
             for item in questionnaire.walk()
         ],
@@ -220,6 +226,7 @@ def test_unsupported_types_are_refused_with_sheet_and_row() -> None:
     survey = [
         {"type": "integer", "name": "a", "label": "A"},
         {"type": "begin repeat", "name": "osoby", "label": "Osoby"},
+        {"type": "text", "name": "imie", "label": "Imię"},
         {"type": "geopoint", "name": "miejsce", "label": "Gdzie?"},
         {"type": "end repeat"},
         {"type": "image", "name": "zdjecie", "label": "Zdjęcie"},
@@ -229,12 +236,11 @@ def test_unsupported_types_are_refused_with_sheet_and_row() -> None:
     ]
     result = load_definition(_workbook(survey, None, [{"form_id": "f"}]), "f.xlsx")
     assert [str(problem) for problem in result.problems] == [
-        "f.xlsx:survey:3: item osoby: The type begin repeat is not supported.",
-        "f.xlsx:survey:4: item miejsce: The type geopoint is not supported.",
-        "f.xlsx:survey:6: item zdjecie: The type image is not supported.",
-        "f.xlsx:survey:7: item kod: The type barcode is not supported.",
-        "f.xlsx:survey:8: item zakres: The type range is not supported.",
-        "f.xlsx:survey:9: item start: warning: XLSForm metadata (start) is not collected; "
+        "f.xlsx:survey:5: item miejsce: The type geopoint is not supported.",
+        "f.xlsx:survey:7: item zdjecie: The type image is not supported.",
+        "f.xlsx:survey:8: item kod: The type barcode is not supported.",
+        "f.xlsx:survey:9: item zakres: The type range is not supported.",
+        "f.xlsx:survey:10: item start: warning: XLSForm metadata (start) is not collected; "
         "the row is left out.",
     ]
     assert result.questionnaire is None
@@ -346,3 +352,187 @@ def test_a_valid_workbook_carrying_a_zip_bomb_is_refused_before_unpacking() -> N
     assert load_xlsform(good, "dobry.xlsx").questionnaire is not None, load_xlsform(
         good, "dobry.xlsx"
     ).problems
+
+
+REPEAT_SURVEY = [
+    {"type": "integer", "name": "liczba", "label": "Ilu pracowników?", "required": "yes",
+     "constraint": ". >= 0 and . <= 4"},
+    {"type": "begin group", "name": "b", "label": "B. Partnerzy"},
+    {"type": "begin repeat", "name": "partnerzy", "label": "Partner", "repeat_min": 1,
+     "repeat_max": 5, "instance_label": "nazwa", "relevant": "${liczba} > 0"},
+    {"type": "text", "name": "nazwa", "label": "Nazwa", "required": "yes"},
+    {"type": "select_one typ", "name": "typ_partnera", "label": "Typ"},
+    {"type": "integer", "name": "miejsca", "label": "Miejsca pracy",
+     "relevant": "${typ_partnera} = 'firma'", "constraint": ". <= ${liczba} * 10"},
+    {"type": "begin_repeat", "name": "etaty", "label": "Etat"},
+    {"type": "text", "name": "stanowisko", "label": "Stanowisko"},
+    {"type": "calculate", "name": "nr_etatu", "calculation": "position(..)"},
+    {"type": "end_repeat"},
+    {"type": "end repeat"},
+    {"type": "calculate", "name": "ile", "calculation": "count(${partnerzy})"},
+    {"type": "calculate", "name": "suma", "calculation": "sum(${miejsca})"},
+    {"type": "end group"},
+    {"type": "begin repeat", "name": "pracownicy", "label": "Pracownik",
+     "repeat_count": "${liczba}"},
+    {"type": "text", "name": "stanowisko_pracownika", "label": "Stanowisko"},
+    {"type": "end repeat"},
+    {"type": "begin repeat", "name": "kwartaly", "label": "Kwartał", "repeat_count": 4},
+    {"type": "decimal", "name": "kwota", "label": "Kwota"},
+    {"type": "end repeat"},
+    {"type": "note", "name": "razem", "label": "Partnerów: ${ile}, kwartały: ${kwartal_suma}"},
+    {"type": "calculate", "name": "kwartal_suma", "calculation": "sum(${kwota})"},
+]  # fmt: skip
+REPEAT_CHOICES = [
+    {"list_name": "typ", "name": "ngo", "label": "Organizacja pozarządowa"},
+    {"list_name": "typ", "name": "firma", "label": "Firma"},
+]
+REPEAT_TWIN = """\
+settings: {id: lista, title: Lista, default_language: pl, languages: [pl]}
+choices:
+  typ:
+    - {name: ngo, label: Organizacja pozarządowa}
+    - {name: firma, label: Firma}
+survey:
+  - {type: integer, name: liczba, label: "Ilu pracowników?", required: yes,
+     constraint: ". >= 0 and . <= 4"}
+  - type: group
+    name: b
+    label: B. Partnerzy
+    children:
+      - type: repeat
+        name: partnerzy
+        label: Partner
+        repeat_min: 1
+        repeat_max: 5
+        instance_label: nazwa
+        relevant: "${liczba} > 0"
+        children:
+          - {type: text, name: nazwa, label: Nazwa, required: yes}
+          - {type: select_one typ, name: typ_partnera, label: Typ}
+          - {type: integer, name: miejsca, label: Miejsca pracy,
+             relevant: "${typ_partnera} = 'firma'", constraint: ". <= ${liczba} * 10"}
+          - type: repeat
+            name: etaty
+            label: Etat
+            children:
+              - {type: text, name: stanowisko, label: Stanowisko}
+              - {type: calculate, name: nr_etatu, calculation: "position(..)"}
+      - {type: calculate, name: ile, calculation: "count(${partnerzy})"}
+      - {type: calculate, name: suma, calculation: "sum(${miejsca})"}
+  - type: repeat
+    name: pracownicy
+    label: Pracownik
+    repeat_count: "${liczba}"
+    children:
+      - {type: text, name: stanowisko_pracownika, label: Stanowisko}
+  - type: repeat
+    name: kwartaly
+    label: Kwartał
+    repeat_count: 4
+    children:
+      - {type: decimal, name: kwota, label: Kwota}
+  - {type: note, name: razem, label: "Partnerów: ${ile}, kwartały: ${kwartal_suma}"}
+  - {type: calculate, name: kwartal_suma, calculation: "sum(${kwota})"}
+"""
+REPEAT_SETTINGS = [{"form_id": "lista", "form_title": "Lista"}]
+
+
+def test_repeats_in_a_workbook_equal_their_yaml_twin() -> None:
+    workbook = load_definition(
+        _workbook(REPEAT_SURVEY, REPEAT_CHOICES, REPEAT_SETTINGS), "lista.xlsx"
+    )
+    twin = load_definition(REPEAT_TWIN.encode(), "lista.yaml")
+    assert twin.problems == []
+    assert workbook.problems == []
+    assert workbook.questionnaire is not None and twin.questionnaire is not None
+    assert _shape(workbook.questionnaire) == _shape(twin.questionnaire)
+
+
+def test_workbook_repeats_nest_point_at_their_rows_and_count_as_written() -> None:
+    questionnaire = load_definition(
+        _workbook(REPEAT_SURVEY, REPEAT_CHOICES, REPEAT_SETTINGS), "lista.xlsx"
+    ).questionnaire
+    assert questionnaire is not None
+    partnerzy, etaty = questionnaire.item("partnerzy"), questionnaire.item("etaty")
+    assert partnerzy.is_repeat and partnerzy.parent is questionnaire.item("b")
+    assert etaty.is_repeat and etaty.enclosing_repeat() is partnerzy
+    assert questionnaire.item("stanowisko").enclosing_repeat() is etaty
+    assert str(partnerzy.location) == "lista.xlsx:survey:4"
+    assert str(etaty.location) == "lista.xlsx:survey:8"
+    # pyxform's own calculation for a count that is not a plain ${name} is left out
+    names = [item.name for item in questionnaire.walk()]
+    assert "kwartaly_count" not in names
+    kwartaly = questionnaire.item("kwartaly")
+    assert kwartaly.repeat_count is not None and kwartaly.repeat_count.source == "4"
+    assert [r.name for r in questionnaire.repeats()] == [
+        "partnerzy", "etaty", "pracownicy", "kwartaly"
+    ]  # fmt: skip
+
+
+def test_a_workbook_with_repeats_runs_its_counts_and_aggregates() -> None:
+    from datetime import date
+
+    from app.domain.questionnaire.flow import Flow
+
+    questionnaire = load_definition(
+        _workbook(REPEAT_SURVEY, REPEAT_CHOICES, REPEAT_SETTINGS), "lista.xlsx"
+    ).questionnaire
+    assert questionnaire is not None
+    flow = Flow(questionnaire)
+    answers = {
+        "liczba": 3,
+        "partnerzy": (
+            {"nazwa": "Fundacja", "typ_partnera": "ngo"},
+            {"nazwa": "Firma", "typ_partnera": "firma", "miejsca": 7,
+             "etaty": ({"stanowisko": "kucharz"}, {"stanowisko": "kelner"})},
+        ),
+        "kwartaly": ({"kwota": 1.5}, {"kwota": 2}),
+    }  # fmt: skip
+    state = flow.state(answers, sample={}, today=date(2026, 6, 1))
+    assert len(state.instances("pracownicy")) == 3
+    assert len(state.instances("kwartaly")) == 4
+    clean = flow.clean_answers(state)
+    assert clean["ile"] == 2 and clean["suma"] == 7 and clean["kwartal_suma"] == 3.5
+    assert clean["partnerzy"][1]["etaty"][1] == {"stanowisko": "kelner", "nr_etatu": 2}
+    assert flow.problems(state) == {}
+
+
+def test_repeat_mistakes_in_a_workbook_are_reported_at_their_rows() -> None:
+    survey = [
+        {"type": "integer", "name": "a", "label": "A", "relevant": "${x} > 1"},
+        {"type": "begin repeat", "name": "r", "label": "R", "repeat_max": "dużo",
+         "instance_label": "nie_ma"},
+        {"type": "integer", "name": "x", "label": "X"},
+        {"type": "end repeat"},
+        {"type": "begin repeat", "name": "s", "label": "S", "repeat_count": "${b}",
+         "repeat_min": 2},
+        {"type": "text", "name": "y", "label": "Y"},
+        {"type": "end repeat"},
+        {"type": "integer", "name": "b", "label": "B"},
+    ]  # fmt: skip
+    result = load_definition(_workbook(survey, None, [{"form_id": "f"}]), "f.xlsx")
+    assert sorted(str(problem) for problem in result.problems) == [
+        "f.xlsx:survey:2: item a: relevant reads ${x}, which is inside the repeat r, as one "
+        "value: use count(), sum(), min(), max(), join() or indexed-repeat().",
+        "f.xlsx:survey:2: item a: relevant refers to ${x}, which comes later in the questionnaire.",
+        "f.xlsx:survey:3: item r: instance_label names nie_ma, which is not a question of "
+        "this repeat.",
+        "f.xlsx:survey:3: item r: repeat_max must be a whole number from 1 to 100.",
+        "f.xlsx:survey:6: item s: With repeat_count the count is fixed: remove repeat_min and "
+        "repeat_max.",
+        "f.xlsx:survey:6: item s: repeat_count refers to ${b}, which comes later in the "
+        "questionnaire.",
+    ]
+    assert result.questionnaire is None
+
+
+def test_an_unmatched_end_repeat_is_pyxforms_error_at_its_row() -> None:
+    survey = [
+        {"type": "begin repeat", "name": "r", "label": "R"},
+        {"type": "text", "name": "x", "label": "X"},
+        {"type": "end group"},
+    ]
+    result = load_definition(_workbook(survey, None, [{"form_id": "f"}]), "f.xlsx")
+    [problem] = result.problems
+    assert str(problem).startswith("f.xlsx:survey:4: XLSForm: ")
+    assert result.questionnaire is None
