@@ -599,9 +599,10 @@ class Flow:
         for number, instance in enumerate(state.instances(repeat.name), 1):
             if number <= len(submitted):
                 base, inner = submitted[number - 1]
-            else:  # a fixed count above the count sent (a stale page): kept as stored
-                base = before[number - 1] if number <= len(before) else {}
-                inner = _Parsed(kept=True)
+            elif number <= len(before):  # a fixed count above the count sent (a stale
+                base, inner = before[number - 1], _Parsed(kept=True)  # page): kept as stored
+            else:  # a new instance of a fixed count the page's own answers raised: its
+                base, inner = {}, _Parsed()  # problems are reported (the page shows it)
             if inner.kept:
                 kept.append(dict(base))
                 continue

@@ -728,10 +728,28 @@ def test_the_documented_repeat_example_checks_clean() -> None:
     guide = Path(__file__).parents[3] / "docs" / "questionnaires.md"
     section = guide.read_text(encoding="utf-8").split("## Repeats\n", 1)[1]
     example = section.split("```yaml\n", 1)[1].split("```", 1)[0]
-    header = "settings: {id: t, title: T}\nchoices:\n  typ: [{name: firma, label: Firma}]\n"
-    flow = Flow(load(header + "survey:\n" + example))
-    answers = {"partnerzy": ({"typ_partnera": "firma", "miejsca": 4}, {"miejsca": 9})}
-    assert state(flow, answers).answer("suma_miejsc") == 4
+    header = (
+        "settings: {id: t, title: T}\n"
+        "choices:\n"
+        "  typ_partnera: [{name: firma, label: Firma}, {name: ngo, label: NGO}]\n"
+        "  tak_nie: [{name: tak, label: Tak}, {name: nie, label: Nie}]\n"
+        "survey:\n"
+        "  - {type: select_multiple tak_nie, name: e1, label: Współpraca}\n"
+        "  - {type: integer, name: b1, label: Miejsca razem}\n"
+    )
+    flow = Flow(load(header + example))
+    answers = {
+        "e1": ("tak",),
+        "b1": 20,
+        "partnerzy": (
+            {"partner_nazwa": "A", "partner_typ": "firma", "partner_miejsca": 2},
+            {"partner_nazwa": "B", "partner_typ": "ngo", "partner_miejsca": 9},
+        ),
+    }
+    current = state(flow, answers)
+    assert current.answer("liczba_partnerow") == 2
+    assert current.answer("miejsca_razem") == 2  # the NGO's answer is not asked
+    assert len(current.instances("partnerzy")[0].instances("etaty")) == 2
 
 
 @pytest.mark.parametrize(

@@ -49,7 +49,10 @@ _TEMPLATE_NOTES: dict[str, tuple[str, str]] = {
     # column: (required?, what it holds), in Polish: the template is for ROPS staff
     "external_id": ("tak", "Identyfikator instytucji, niepowtarzalny w pliku (np. KIS-001)."),
     "name": ("tak", "Nazwa instytucji, pokazywana respondentowi w ankiecie."),
-    "entity_type": ("nie", "Typ podmiotu: CIS, KIS, OWES, JST, OPS, PCPR, PUP, PES, WTZ, ZAZ lub inny."),
+    "entity_type": (
+        "nie",
+        "Typ podmiotu: CIS, KIS, OWES, JST, OPS, PCPR, PUP, PES, WTZ, ZAZ lub inny.",
+    ),
     "subregion": ("nie", "Podregion, np. północny, środkowy, zachodni, południowy."),
     "powiat": ("nie", "Powiat."),
     "gmina": ("nie", "Gmina."),
