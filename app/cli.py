@@ -15,7 +15,7 @@ from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy.exc import OperationalError
 
-from app.platform.cli import fail, language_option, say
+from app.platform.cli import fail, language_option, render, say
 from app.platform.config import ConfigError
 
 
@@ -25,7 +25,8 @@ def _create_app() -> Flask:
     try:
         return create_app()
     except ConfigError as exc:
-        click.echo(say("ankieta: configuration error: %(error)s", error=str(exc)), err=True)
+        error = render(exc.message)
+        click.echo(say("ankieta: configuration error: %(error)s", error=error), err=True)
         sys.exit(2)
 
 
