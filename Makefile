@@ -40,7 +40,7 @@ translations: $(STAMP)
 	$(BIN)/pybabel compile --statistics -d app/translations
 
 extract-messages: $(STAMP)
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ -k lazy_gettext --no-location \
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ -k lazy_gettext -k say -k fail --no-location \
 	  --sort-output --project=Ankieta -o app/translations/messages.pot .
 	$(BIN)/pybabel update -i app/translations/messages.pot -d app/translations --no-fuzzy-matching
 

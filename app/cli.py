@@ -1,8 +1,8 @@
 """The `ankieta` command: the Flask CLI for this app plus its own commands.
 
-The command line is an administrator's tool and speaks English, except the definition
-checker: its messages are for questionnaire authors and follow ``--lang`` or the locale
-(``LANG=en_...`` gives English), Polish by default, like the web checker.
+Every command speaks Polish by default, English with ``ankieta --lang en ...`` or an English
+locale (``LANG=en_...``): see ``say`` in app/platform/cli.py. Click's own usage errors and
+the ``--help`` texts stay English.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy.exc import OperationalError
 
+from app.platform.cli import fail, language_option, render, say
 from app.platform.config import ConfigError
 
 
@@ -24,7 +25,8 @@ def _create_app() -> Flask:
     try:
         return create_app()
     except ConfigError as exc:
-        click.echo(f"ankieta: configuration error: {exc}", err=True)
+        error = render(exc.message)
+        click.echo(say("ankieta: configuration error: %(error)s", error=error), err=True)
         sys.exit(2)
 
 
@@ -49,10 +51,11 @@ class AnkietaGroup(FlaskGroup):
             return super().invoke(ctx)
         except OperationalError as exc:
             reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-            raise click.ClickException(f"cannot reach the database: {reason}") from None
+            raise fail("Cannot reach the database: %(reason)s", reason=reason) from None
 
 
 @click.group(cls=AnkietaGroup, create_app=_create_app, add_version_option=False)
+@language_option
 def main() -> None:
     """Ankieta: survey collection and telephone interviewing."""
 
@@ -107,7 +110,7 @@ def init_command() -> None:
     from app.surveys.cli import load_surveys
 
     upgrade_database()
-    click.echo(f"Database ready: {masked_url()}")
+    click.echo(say("Database ready: %(url)s", url=masked_url()))
     status = load_surveys([Path(current_app.config["SURVEYS_DIR"])])
     if status:
         sys.exit(status)

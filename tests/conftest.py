@@ -24,7 +24,15 @@ from app.models.base import Base
 from app.models.users import Role, User
 from app.platform import migrate
 from app.platform.accounts import create_user
-from tests.support import SHIPPED, TEST_PASSWORD, Auth, CSRFClient, FakeClock, unavailable
+from tests.support import (
+    CI_LOCALE,
+    SHIPPED,
+    TEST_PASSWORD,
+    Auth,
+    CSRFClient,
+    FakeClock,
+    unavailable,
+)
 
 POSTGRES_SERVER = os.environ.get(
     "ANKIETA_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -126,7 +134,8 @@ def client(app: Flask) -> CSRFClient:
 
 @pytest.fixture
 def runner(app: Flask):
-    return app.test_cli_runner()
+    """The command line, in CI's locale (Polish messages)."""
+    return app.test_cli_runner(env=CI_LOCALE)
 
 
 @pytest.fixture

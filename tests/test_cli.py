@@ -8,25 +8,50 @@ from sqlalchemy import select
 
 from app.models.surveys import Survey, SurveyVersion
 from app.models.users import User
-from tests.support import SHIPPED, count_rows
+from tests.support import ENGLISH_LOCALE, SHIPPED, count_rows
 from tests.support.small_survey import MINIMAL
 
 
 def test_users_create_prints_a_one_time_password(app, runner) -> None:
     result = runner.invoke(args=["users", "create", "Kowalska", "--role", "supervisor"])
     assert result.exit_code == 0, result.output
-    assert "Created kowalska (supervisor)." in result.output
-    assert "Password (shown once" in result.output
+    assert "Utworzono konto kowalska (supervisor)." in result.output
+    assert "Hasło (pokazywane raz, do zmiany przy pierwszym logowaniu): " in result.output
     with app.extensions["ankieta.db"].session() as session:
         user = session.scalar(select(User).where(User.username == "kowalska"))
         assert user.must_change_password and user.role == "supervisor"
+
+
+def test_commands_speak_english_when_the_locale_asks(app, runner) -> None:
+    result = runner.invoke(
+        args=["users", "create", "Nowak", "--role", "analyst"], env=ENGLISH_LOCALE
+    )
+    assert result.exit_code == 0, result.output
+    assert "Created nowak (analyst)." in result.output
+    assert "Password (shown once, to be changed at first login): " in result.output
+    missing = runner.invoke(args=["fieldwork", "close", "999"], env=ENGLISH_LOCALE)
+    assert missing.exit_code == 1
+    assert missing.output.strip() == "Error: There is no fieldwork 999."
+
+
+def test_the_root_lang_option_overrides_the_locale_for_every_command(app, runner) -> None:
+    from app.cli import main
+
+    english = runner.invoke(main, ["--lang", "en", "fieldwork", "close", "999"])
+    assert english.exit_code == 1
+    assert english.output.strip() == "Error: There is no fieldwork 999."
+    polish = runner.invoke(main, ["--lang", "pl", "fieldwork", "close", "999"], env=ENGLISH_LOCALE)
+    assert polish.exit_code == 1
+    assert polish.output.strip() == "Błąd: Nie ma badania 999."
+    listed = runner.invoke(main, ["--lang", "en", "surveys", "list"])
+    assert listed.exit_code == 0 and listed.output == "No surveys loaded.\n"
 
 
 def test_users_create_with_an_unknown_role_is_one_line_and_changes_nothing(app, runner) -> None:
     result = runner.invoke(args=["users", "create", "x", "--role", "superuser"])
     assert result.exit_code == 1
     assert result.output.strip().splitlines() == [
-        "Error: Unknown role superuser; choose one of: admin, analyst, supervisor, interviewer."
+        "Błąd: Nieznana rola superuser; wybierz jedną z: admin, analyst, supervisor, interviewer."
     ]
     assert count_rows(app, User) == 0
 
@@ -35,7 +60,7 @@ def test_users_create_refuses_a_duplicate(runner) -> None:
     runner.invoke(args=["users", "create", "ala", "--role", "analyst"])
     result = runner.invoke(args=["users", "create", "ALA", "--role", "admin"])
     assert result.exit_code == 1
-    assert "User ala already exists." in result.output
+    assert "Użytkownik ala już istnieje." in result.output
 
 
 def test_demo_accounts_are_created_once_and_work(app, runner, client, auth) -> None:
@@ -55,12 +80,12 @@ def test_surveys_load_stores_versions_by_content(app, runner, tmp_path: Path) ->
     path.write_text(MINIMAL, encoding="utf-8")
     first = runner.invoke(args=["surveys", "load", str(path)])
     assert first.exit_code == 0, first.output
-    assert "loaded proba version 1" in first.output
+    assert "wczytano proba, wersja 1" in first.output
     again = runner.invoke(args=["surveys", "load", str(path)])
-    assert "unchanged (proba version 1)" in again.output
+    assert "bez zmian (proba, wersja 1)" in again.output
     path.write_text(MINIMAL.replace("Ile?", "Ile osób?"), encoding="utf-8")
     changed = runner.invoke(args=["surveys", "load", str(path)])
-    assert "loaded proba version 2" in changed.output
+    assert "wczytano proba, wersja 2" in changed.output
     assert count_rows(app, Survey) == 1 and count_rows(app, SurveyVersion) == 2
     listing = runner.invoke(args=["surveys", "list"])
     assert "proba\tPróba\tversions: 2\titems: 1" in listing.output
@@ -71,8 +96,8 @@ def test_surveys_load_refuses_a_broken_definition_and_stores_nothing(app, runner
     path.write_text(MINIMAL.replace("type: integer", "type: integr"), encoding="utf-8")
     result = runner.invoke(args=["surveys", "load", str(path)])
     assert result.exit_code == 1
-    assert "zla.yaml: refused, nothing stored:" in result.output
-    assert "integr" in result.output
+    assert "zla.yaml: odrzucono, nic nie zapisano:" in result.output
+    assert "pozycja liczba: Nieznany typ integr" in result.output
     assert count_rows(app, Survey) == 0
 
 
@@ -83,7 +108,7 @@ def test_init_migrates_and_loads_every_shipped_survey(app, runner) -> None:
     assert count_rows(app, Survey) == len(shipped) >= 4
     again = runner.invoke(args=["init"])
     assert again.exit_code == 0
-    assert again.output.count("unchanged") == len(shipped)
+    assert again.output.count("bez zmian") == len(shipped)
     assert count_rows(app, SurveyVersion) == len(shipped)
 
 
@@ -127,18 +152,21 @@ def test_fieldwork_create_open_close_and_list(app, runner) -> None:
     listing = runner.invoke(args=["fieldwork", "list"])
     assert "OWES I półrocze 2026" in listing.output and "draft" in listing.output
     assert "closes: 31.07.2026" in listing.output
-    assert "is open" in runner.invoke(args=["fieldwork", "open", fieldwork_id]).output
+    opened = runner.invoke(args=["fieldwork", "open", fieldwork_id]).output
+    assert f"Badanie {fieldwork_id} jest otwarte." in opened
     again = runner.invoke(args=["fieldwork", "open", fieldwork_id])
-    assert again.exit_code == 1 and "already open" in again.output
-    assert "is closed" in runner.invoke(args=["fieldwork", "close", fieldwork_id]).output
+    assert again.exit_code == 1 and "Błąd: Badanie jest już otwarte." in again.output
+    closed = runner.invoke(args=["fieldwork", "close", fieldwork_id]).output
+    assert f"Badanie {fieldwork_id} jest zamknięte." in closed
     missing = runner.invoke(args=["fieldwork", "close", "999"])
-    assert missing.exit_code == 1 and "There is no fieldwork 999." in missing.output
+    assert missing.exit_code == 1 and "Nie ma badania 999." in missing.output
     unknown_survey = runner.invoke(args=["fieldwork", "create", "nope", "--title", "x"])
-    assert unknown_survey.exit_code == 1 and "There is no survey nope." in unknown_survey.output
+    assert unknown_survey.exit_code == 1 and "Nie ma ankiety nope." in unknown_survey.output
     bad_date = runner.invoke(
         args=["fieldwork", "create", "owes_polroczne", "--title", "x", "--closes", "jutro"]
     )
-    assert bad_date.exit_code == 2 and "is not a date" in bad_date.output
+    assert bad_date.exit_code == 2
+    assert "'jutro' nie jest datą; użyj RRRR-MM-DD albo DD.MM.RRRR." in bad_date.output
 
 
 def test_sample_import_all_or_nothing_and_links_export(app, runner, tmp_path: Path) -> None:
@@ -152,8 +180,8 @@ def test_sample_import_all_or_nothing_and_links_export(app, runner, tmp_path: Pa
     bad.write_text("id;nazwa;e-mail\nA1;OWES Rybnik;biuro@owes.pl\nA2;;nie-adres\n", "utf-8")
     refused = runner.invoke(args=["sample", "import", fieldwork_id, str(bad)])
     assert refused.exit_code == 1
-    assert "refused, nothing imported" in refused.output
-    assert "row 3" in refused.output
+    assert "zla.csv: odrzucono, nic nie zaimportowano:" in refused.output
+    assert "wiersz 3" in refused.output
     assert count_rows(app, SampleUnit) == 0
     good = tmp_path / "dobra.csv"
     good.write_text(
@@ -161,7 +189,7 @@ def test_sample_import_all_or_nothing_and_links_export(app, runner, tmp_path: Pa
     )
     imported = runner.invoke(args=["sample", "import", fieldwork_id, str(good)])
     assert imported.exit_code == 0, imported.output
-    assert "2 institutions imported" in imported.output
+    assert f"Instytucje zaimportowane do badania {fieldwork_id}: 2." in imported.output
     out = tmp_path / "linki.csv"
     exported = runner.invoke(
         args=[

@@ -68,4 +68,5 @@ def test_command_line_dates_outside_the_range_are_refused(app, runner) -> None:
         args=["fieldwork", "create", "jst_gmina", "--title", "Badanie", "--opens", "01.01.0001"]
     )
     assert result.exit_code != 0
-    assert "01.01.1900" in result.output and "Traceback" not in result.output
+    assert "Podaj datę od 01.01.1900 do 31.12.2100." in result.output
+    assert "Traceback" not in result.output

@@ -372,8 +372,8 @@ def test_d13_the_demo_lets_a_newcomer_try_phone_interviews_at_any_hour(
     assert runner.invoke(args=["init"]).exit_code == 0
     shown = runner.invoke(args=["demo"])
     assert shown.exit_code == 0, shown.output
-    assert "Telephone interviews: log in as ankieter;" in shown.output
-    waiting = int(re.search(r"; (\d+) institutions are waiting for a call", shown.output)[1])
+    assert "Wywiady telefoniczne: zaloguj się jako ankieter;" in shown.output
+    waiting = int(re.search(r"; instytucje czekające na telefon: (\d+);", shown.output)[1])
     assert waiting >= 10
     with database(app).session() as session:
         from app.models.fieldwork import Fieldwork

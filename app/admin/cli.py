@@ -6,6 +6,8 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from app.platform.cli import fail, say
+
 
 @click.group("users", cls=AppGroup)
 def users_group() -> None:
@@ -46,15 +48,19 @@ def users_create(username: str, role: str, full_name: str, password: str | None)
                 detail={"role": user.role},
             )
     except AccountError as exc:
-        raise click.ClickException(exc.message.render()) from None
-    click.echo(f"Created {username.strip().lower()} ({role}).")
+        raise fail(exc.message) from None
+    click.echo(say("Created %(user)s (%(role)s).", user=username.strip().lower(), role=role))
     if password is None:
-        click.echo(f"Password (shown once, to be changed at first login): {issued}")
+        click.echo(
+            say(
+                "Password (shown once, to be changed at first login): %(password)s", password=issued
+            )
+        )
 
 
 @users_group.command("list")
 def users_list() -> None:
-    """List user accounts."""
+    """List user accounts (tab-separated, for scripts: name, role, active/disabled, full name)."""
     from sqlalchemy import select
 
     from app.models.users import User

@@ -9,6 +9,8 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from app.platform.cli import fail, render, say
+
 
 @click.command("backup")
 @click.option(
@@ -32,10 +34,15 @@ def backup_command(output: Path, force: bool) -> None:
     try:
         result = backup(url, output, force=force)
     except BackupError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise fail(exc.message) from None
     click.echo(
-        f"Backup of {masked(url)} written to {result.path}: {human_size(result.size)}, "
-        f"{result.summary.describe()}."
+        say(
+            "Backup of %(database)s written to %(file)s: %(size)s, %(summary)s.",
+            database=masked(url),
+            file=result.path,
+            size=human_size(result.size),
+            summary=render(result.summary.describe()),
+        )
     )
 
 
@@ -56,32 +63,52 @@ def restore_command(path: Path, yes: bool) -> None:
     try:
         restore = Restore(url, path)
     except BackupError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise fail(exc.message) from None
     try:
         if not yes:
             current = current_summary(url)
             click.echo(
-                f"This would replace everything in {masked(url)} ({current.describe()}) "
-                f"with the backup {path} ({restore.summary.describe()}).",
+                say(
+                    "This would replace everything in %(database)s (%(current)s)"
+                    " with the backup %(file)s (%(backup)s).",
+                    database=masked(url),
+                    current=render(current.describe()),
+                    file=path,
+                    backup=render(restore.summary.describe()),
+                ),
                 err=True,
             )
-            click.echo("Stop the server, then run again with --yes to restore.", err=True)
+            click.echo(say("Stop the server, then run again with --yes to restore."), err=True)
             sys.exit(1)
         get_db().dispose()  # this process's own pooled connections
         result = restore.run()
     except BackupError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise fail(exc.message) from None
     finally:
         restore.close()
-    click.echo(f"Restored {path} into {masked(url)}: {result.summary.describe()}.")
+    click.echo(
+        say(
+            "Restored %(file)s into %(database)s: %(summary)s.",
+            file=path,
+            database=masked(url),
+            summary=render(result.summary.describe()),
+        )
+    )
     if result.leftover_tables:
         click.echo(
-            "Warning: these tables are not in the backup and were left as they were: "
-            + ", ".join(result.leftover_tables),
+            say(
+                "Warning: these tables are not in the backup and were left as they were:"
+                " %(tables)s",
+                tables=", ".join(result.leftover_tables),
+            ),
             err=True,
         )
     if result.needs_upgrade:
         click.echo(
-            f"The backup is at an older schema revision ({result.summary.revision}; this "
-            f"version's is {result.head}): run `ankieta db upgrade` before starting the server."
+            say(
+                "The backup is at an older schema revision (%(revision)s; this version's is"
+                " %(head)s): run `ankieta db upgrade` before starting the server.",
+                revision=result.summary.revision,
+                head=result.head,
+            )
         )

@@ -7,7 +7,8 @@ the summary figures are counted; a restore is ``pg_restore --clean --if-exists -
 --single-transaction``, so a restore that fails part-way changes nothing.
 
 Every check on a backup file happens before the configured database is touched; a problem
-is a :class:`BackupError` whose message is one line saying what is wrong.
+is a :class:`BackupError` whose message (a translatable ``Message``) is one line saying what
+is wrong.
 
 Over 500 lines on purpose: backing up and restoring are one cohesive thing (the same file
 format, the same checks, both backends side by side), read and changed together.
@@ -32,6 +33,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL, make_url
 
 import app.models  # noqa: F401 - registers every model on Base.metadata
+from app.domain.messages import N_, Message
 from app.models.base import Base
 from app.platform.migrate import alembic_config
 
@@ -59,8 +61,18 @@ _LIBPQ_ENV = {
 }
 
 
+_EXISTS = N_("%(file)s already exists; choose another name or use --force.")
+_NO_FOLDER = N_("The folder %(folder)s does not exist.")
+_CANNOT_READ = N_("Cannot read %(file)s: %(error)s")
+_CANNOT_WRITE = N_("Cannot write %(file)s: %(error)s")
+
+
 class BackupError(Exception):
     """A backup or restore that cannot be done; the message is one line, nothing was changed."""
+
+    def __init__(self, msgid: str, **params: object) -> None:
+        self.message = Message(msgid, params)
+        super().__init__(self.message.render())
 
 
 @dataclass
@@ -72,15 +84,19 @@ class Summary:
     users: int | None
     tables: frozenset[str] = field(default_factory=frozenset)
 
-    def describe(self) -> str:
+    def describe(self) -> Message:
         def figure(value: int | None) -> str:
             return "?" if value is None else str(value)
 
         if self.revision is None and self.responses is None and self.users is None:
-            return "empty: no Ankieta tables"
-        return (
-            f"schema revision {self.revision or 'none'}, {figure(self.responses)} responses, "
-            f"{figure(self.users)} users"
+            return Message(N_("empty: no Ankieta tables"))
+        return Message(
+            N_("schema revision %(revision)s, responses: %(responses)s, users: %(users)s"),
+            {
+                "revision": self.revision or "-",
+                "responses": figure(self.responses),
+                "users": figure(self.users),
+            },
         )
 
 
@@ -131,12 +147,16 @@ def head_revision(url: str) -> str:
 def _check_revision(url: str, revision: str | None, label: str) -> bool:
     """Whether ``revision`` is older than head (True) or head (False); refused if unknown."""
     if not revision:
-        raise BackupError(f"{label} has no schema revision (empty alembic_version)")
+        raise BackupError(N_("%(file)s has no schema revision (empty alembic_version)"), file=label)
     scripts = _scripts(url)
     if revision not in {script.revision for script in scripts.walk_revisions()}:
         raise BackupError(
-            f"{label} is at schema revision {revision}, which this version of Ankieta does "
-            "not know (made by a newer version?); install that version to restore it"
+            N_(
+                "%(file)s is at schema revision %(revision)s, which this version of Ankieta"
+                " does not know (made by a newer version?); install that version to restore it"
+            ),
+            file=label,
+            revision=revision,
         )
     return revision != scripts.get_current_head()
 
@@ -146,7 +166,9 @@ def _check_tables(tables: frozenset[str], revision: str, head: str, label: str) 
     missing = sorted(expected - tables)
     if missing:
         raise BackupError(
-            f"{label} is not an Ankieta database: missing tables {', '.join(missing)}"
+            N_("%(file)s is not an Ankieta database: missing tables %(tables)s"),
+            file=label,
+            tables=", ".join(missing),
         )
 
 
@@ -170,11 +192,11 @@ def _private_temporary_beside(target: Path) -> Path:
 
 def _check_target(target: Path, force: bool) -> None:
     if target.is_dir():
-        raise BackupError(f"{target} is a directory; give a file name")
+        raise BackupError(N_("%(file)s is a directory; give a file name"), file=target)
     if target.exists() and not force:
-        raise BackupError(f"{target} already exists; choose another name or use --force")
+        raise BackupError(_EXISTS, file=target)
     if not target.parent.is_dir():
-        raise BackupError(f"folder {target.parent} does not exist")
+        raise BackupError(_NO_FOLDER, folder=target.parent)
 
 
 def _put_in_place(tmp: Path, target: Path, force: bool) -> None:
@@ -187,9 +209,7 @@ def _put_in_place(tmp: Path, target: Path, force: bool) -> None:
         try:
             os.link(tmp, target)  # fails if someone created target meanwhile
         except FileExistsError:
-            raise BackupError(
-                f"{target} already exists; choose another name or use --force"
-            ) from None
+            raise BackupError(_EXISTS, file=target) from None
         tmp.unlink()
     with contextlib.suppress(OSError):  # make the rename itself durable
         fd = os.open(target.parent, os.O_RDONLY)
@@ -215,7 +235,7 @@ def _cleanup(path: Path) -> Iterator[None]:
 def _sqlite_path(url: str) -> Path:
     database = make_url(url).database
     if not database or database == ":memory:":
-        raise BackupError("an in-memory SQLite database cannot be backed up or restored")
+        raise BackupError(N_("An in-memory SQLite database cannot be backed up or restored."))
     return Path(database)
 
 
@@ -248,7 +268,7 @@ def _sqlite_summary(connection: sqlite3.Connection) -> Summary:
 def _sqlite_backup(url: str, target: Path, force: bool) -> Summary:
     source = _sqlite_path(url)
     if not source.is_file():
-        raise BackupError(f"the database file {source} does not exist")
+        raise BackupError(N_("The database file %(file)s does not exist."), file=source)
     tmp = _private_temporary_beside(target)
     with _cleanup(tmp):
         with _sqlite(source) as src, _sqlite(tmp) as dst:
@@ -264,11 +284,17 @@ def _sqlite_verify(connection: sqlite3.Connection, label: str) -> None:
     try:
         rows = connection.execute("PRAGMA integrity_check").fetchall()
     except sqlite3.DatabaseError as exc:
-        raise BackupError(f"{label} is damaged or not a SQLite database: {exc}") from None
+        raise BackupError(
+            N_("%(file)s is damaged or not a SQLite database: %(error)s"), file=label, error=exc
+        ) from None
     if rows != [("ok",)]:
         lines = [line for row in rows for line in str(row[0]).splitlines()]
         first = next((line for line in lines if not line.startswith("***")), lines[0])
-        raise BackupError(f"{label} is damaged (truncated?): SQLite integrity check: {first}")
+        raise BackupError(
+            N_("%(file)s is damaged (truncated?): SQLite integrity check: %(error)s"),
+            file=label,
+            error=first,
+        )
 
 
 def _file_kind(path: Path) -> str:
@@ -276,11 +302,11 @@ def _file_kind(path: Path) -> str:
         with open(path, "rb") as handle:
             head = handle.read(len(SQLITE_MAGIC))
     except FileNotFoundError:
-        raise BackupError(f"{path} does not exist") from None
+        raise BackupError(N_("%(file)s does not exist."), file=path) from None
     except IsADirectoryError:
-        raise BackupError(f"{path} is a directory, not a backup file") from None
+        raise BackupError(N_("%(file)s is a directory, not a backup file."), file=path) from None
     except OSError as exc:
-        raise BackupError(f"cannot read {path}: {exc.strerror or exc}") from None
+        raise BackupError(_CANNOT_READ, file=path, error=exc.strerror or exc) from None
     if head == SQLITE_MAGIC:
         return "sqlite"
     if head.startswith(PG_CUSTOM_MAGIC):
@@ -294,11 +320,23 @@ def _check_kind(path: Path, backend: str) -> None:
     if kind == backend:
         return
     if kind == "unknown":
-        expected = "a SQLite database file" if backend == "sqlite" else "a pg_dump custom archive"
-        raise BackupError(f"{path} is not an Ankieta backup (expected {expected})")
+        if backend == "sqlite":
+            raise BackupError(
+                N_("%(file)s is not an Ankieta backup (expected a SQLite database file)."),
+                file=path,
+            )
+        raise BackupError(
+            N_("%(file)s is not an Ankieta backup (expected a pg_dump custom archive)."),
+            file=path,
+        )
     raise BackupError(
-        f"{path} is a {names[kind]} backup but the configured database is {names[backend]}; "
-        f"restore it into a {names[kind]} database"
+        N_(
+            "%(file)s is a %(kind)s backup but the configured database is %(backend)s;"
+            " restore it into a %(kind)s database."
+        ),
+        file=path,
+        kind=names[kind],
+        backend=names[backend],
     )
 
 
@@ -313,7 +351,7 @@ def _sqlite_prepare(url: str, path: Path) -> _SQLitePrepared:
     _check_kind(path, "sqlite")
     destination = _sqlite_path(url)
     if not destination.parent.is_dir():
-        raise BackupError(f"folder {destination.parent} does not exist")
+        raise BackupError(_NO_FOLDER, folder=destination.parent)
     copy = _temporary_beside(destination)
     try:
         shutil.copyfile(path, copy)
@@ -322,7 +360,7 @@ def _sqlite_prepare(url: str, path: Path) -> _SQLitePrepared:
             try:
                 summary = _sqlite_summary(connection)
             except sqlite3.DatabaseError as exc:
-                raise BackupError(f"{path} cannot be read: {exc}") from None
+                raise BackupError(_CANNOT_READ, file=path, error=exc) from None
             connection.execute("PRAGMA journal_mode=DELETE")
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -350,7 +388,7 @@ def _sqlite_restore(url: str, prepared: _SQLitePrepared) -> None:
                 try:
                     src.backup(dst)
                 except sqlite3.Error as exc:
-                    raise BackupError(f"cannot write {destination}: {exc}") from None
+                    raise BackupError(_CANNOT_WRITE, file=destination, error=exc) from None
             # the server sets WAL on every connection anyway; with it running, these may wait
             with contextlib.suppress(sqlite3.OperationalError):
                 dst.execute("PRAGMA journal_mode=WAL")
@@ -364,8 +402,11 @@ def _pg_tool(name: str) -> str:
     found = shutil.which(name)
     if found is None:
         raise BackupError(
-            f"{name} is not installed or not on PATH; install the PostgreSQL client "
-            f"(Debian/Ubuntu: apt install postgresql-client) of the server's version or newer"
+            N_(
+                "%(program)s is not installed or not on PATH; install the PostgreSQL client"
+                " (Debian/Ubuntu: apt install postgresql-client) of the server's version or newer."
+            ),
+            program=name,
         )
     return found
 
@@ -384,12 +425,15 @@ def pg_environment(url: str | URL) -> dict[str, str]:
     for key, value in parsed.query.items():
         if key not in _LIBPQ_ENV:
             raise BackupError(
-                f"the database URL option {key!r} cannot be passed to pg_dump; set the "
-                "matching PG* environment variable and leave it out of the URL"
+                N_(
+                    "The database URL option %(option)s cannot be passed to pg_dump; set the"
+                    " matching PG* environment variable and leave it out of the URL."
+                ),
+                option=repr(key),
             )
         pairs[_LIBPQ_ENV[key]] = value if isinstance(value, str) else value[-1]
     if not parsed.database:
-        raise BackupError("the database URL names no database")
+        raise BackupError(N_("The database URL names no database."))
     env.update({key: str(value) for key, value in pairs.items() if value})
     return env
 
@@ -405,11 +449,19 @@ def _run(args: list[str], env: dict[str, str], what: str) -> subprocess.Complete
             check=False,
         )
     except OSError as exc:
-        raise BackupError(f"cannot run {args[0]}: {exc.strerror or exc}") from None
+        raise BackupError(
+            N_("Cannot run %(program)s: %(error)s"), program=args[0], error=exc.strerror or exc
+        ) from None
     except subprocess.TimeoutExpired:
-        raise BackupError(f"{what} took longer than {PG_TIMEOUT_SECONDS // 3600} hours") from None
+        raise BackupError(
+            N_("%(program)s took longer than %(hours)d hours."),
+            program=what,
+            hours=PG_TIMEOUT_SECONDS // 3600,
+        ) from None
     if done.returncode != 0:
-        raise BackupError(f"{what} failed: {_first_error(done.stderr)}")
+        raise BackupError(
+            N_("%(program)s failed: %(error)s"), program=what, error=_first_error(done.stderr)
+        )
     return done
 
 
@@ -482,7 +534,7 @@ _COPY = re.compile(r'^COPY (?:"?[\w]+"?\.)?"?(\w+)"? \(')
 def _pg_inspect(path: Path, env: dict[str, str]) -> Summary:
     """Check the archive and read its schema revision and figures without touching a database."""
     pg_restore = _pg_tool("pg_restore")
-    listing = _run([pg_restore, "--list", str(path)], env, f"reading {path}").stdout
+    listing = _run([pg_restore, "--list", str(path)], env, f"pg_restore --list {path}").stdout
     tables = set()
     for line in listing.splitlines():
         parts = line.split()
@@ -524,7 +576,7 @@ def _pg_inspect(path: Path, env: dict[str, str]) -> Summary:
         errors.seek(0)
         stderr = errors.read()
     if process.returncode != 0:
-        raise BackupError(f"reading {path} failed: {_first_error(stderr)}")
+        raise BackupError(_CANNOT_READ, file=path, error=_first_error(stderr))
     return Summary(revision, counts.get("response"), counts.get("user_account"), frozenset(tables))
 
 
@@ -560,11 +612,13 @@ def backup(url: str, target: Path, *, force: bool = False) -> BackupResult:
         elif backend == "postgresql":
             summary = _pg_backup(url, target, force)
         else:
-            raise BackupError(f"cannot back up a {backend} database")
+            raise BackupError(N_("Cannot back up a %(backend)s database."), backend=backend)
     except OSError as exc:
-        raise BackupError(f"cannot write {target}: {exc.strerror or exc}") from None
+        raise BackupError(_CANNOT_WRITE, file=target, error=exc.strerror or exc) from None
     except sqlite3.Error as exc:
-        raise BackupError(f"cannot back up {masked(url)}: {exc}") from None
+        raise BackupError(
+            N_("Cannot back up %(database)s: %(error)s"), database=masked(url), error=exc
+        ) from None
     return BackupResult(target, target.stat().st_size, summary)
 
 
@@ -607,10 +661,15 @@ class Restore:
             self._env = pg_environment(url)
             self.summary = _pg_inspect(path, self._env)
         else:
-            raise BackupError(f"cannot restore into a {self.backend} database")
+            raise BackupError(
+                N_("Cannot restore into a %(backend)s database."), backend=self.backend
+            )
         try:
             if "alembic_version" not in self.summary.tables:
-                raise BackupError(f"{label} is not an Ankieta database: no alembic_version table")
+                raise BackupError(
+                    N_("%(file)s is not an Ankieta database: no alembic_version table."),
+                    file=label,
+                )
             self.head = head_revision(url)
             self.needs_upgrade = _check_revision(url, self.summary.revision, label)
             _check_tables(self.summary.tables, self.summary.revision or "", self.head, label)

@@ -6,6 +6,8 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from app.platform.cli import fail, say
+
 
 @click.command("demo")
 @with_appcontext
@@ -17,18 +19,28 @@ def demo_command() -> None:
     with get_db().session() as session:
         accounts = ensure_demo_accounts(session)
         demo = ensure_demo_fieldwork(session, current_app.config["CLOCK"]())
-    click.echo("Demo accounts (user name, password, role):")
+    click.echo(say("Demo accounts (user name, password, role):"))
     for username, password, role in accounts:
         click.echo(f"  {username:<12} {password:<16} {role}")
     if demo is not None:
         base = current_app.config["BASE_URL"].rstrip("/")
-        click.echo(f"Demo fieldwork {demo.id}: {demo.title}; personal links, e.g.:")
+        click.echo(
+            say(
+                "Demo fieldwork %(id)d: %(title)s; personal links, e.g.:",
+                id=demo.id,
+                title=demo.title,
+            )
+        )
         for name, path in demo.links[:3]:
             click.echo(f"  {base}{path}  ({name})")
         click.echo(
-            f"Telephone interviews: log in as {demo.interviewer}; {demo.callable} institutions"
-            f" are waiting for a call, and calls are allowed at any hour"
-            f" (calling hours {demo.calling_hours})."
+            say(
+                "Telephone interviews: log in as %(interviewer)s; institutions waiting for a"
+                " call: %(count)d; calls are allowed at any hour (calling hours %(hours)s).",
+                interviewer=demo.interviewer,
+                count=demo.callable,
+                hours=demo.calling_hours,
+            )
         )
 
 
@@ -52,9 +64,15 @@ def demo_data_command(fieldwork_id: int, count: int, seed: int) -> None:
                 session, fieldwork, count, seed=seed, now=current_app.config["CLOCK"]()
             )
     except services.FieldworkError as exc:
-        raise click.ClickException(exc.message.render()) from None
+        raise fail(exc.message) from None
     click.echo(
-        f"{outcome.created} demo responses created in fieldwork {fieldwork_id} "
-        f"({outcome.complete} complete, {outcome.partial} partial; "
-        f"{outcome.units_added} institutions added to the sample)."
+        say(
+            "Demo responses created in fieldwork %(id)d: %(created)d (complete: %(complete)d,"
+            " partial: %(partial)d); institutions added to the sample: %(added)d.",
+            id=fieldwork_id,
+            created=outcome.created,
+            complete=outcome.complete,
+            partial=outcome.partial,
+            added=outcome.units_added,
+        )
     )

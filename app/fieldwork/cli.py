@@ -1,7 +1,9 @@
 """`ankieta fieldwork|sample|invitations export`: fieldworks, samples, links on the command line.
 
-The fieldwork group's ``team`` command is app.supervise's, the invitations group's e-mail
-commands app.mailing's: the root (app/cli.py) adds them.
+``fieldwork list`` prints tab-separated rows for scripts (not translated); every other
+message follows the command line's language. The fieldwork group's ``team`` command is
+app.supervise's, the invitations group's e-mail commands app.mailing's: the root
+(app/cli.py) adds them.
 """
 
 from __future__ import annotations
@@ -13,7 +15,14 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from app.platform.cli import audit_cli, parse_date
+from app.domain.messages import N_
+from app.platform.cli import audit_cli, cli_gettext, fail, parse_date, say
+
+_STATE_SENTENCES = {
+    "draft": N_("Fieldwork %(id)d is a draft."),
+    "open": N_("Fieldwork %(id)d is open."),
+    "closed": N_("Fieldwork %(id)d is closed."),
+}
 
 
 @click.group("fieldwork", cls=AppGroup)
@@ -47,7 +56,7 @@ def fieldwork_create(
             fieldwork_id = fieldwork.id
             audit_cli(session, "fieldwork.created", fieldwork_id, title=title, survey=survey)
     except services.FieldworkError as exc:
-        raise click.ClickException(exc.message.render()) from None
+        raise fail(exc.message) from None
     click.echo(fieldwork_id)
 
 
@@ -83,8 +92,8 @@ def _change_state(fieldwork_id: int, action: str) -> None:
             state = fieldwork.state
             audit_cli(session, "fieldwork.state_changed", fieldwork_id, state=[before, state])
     except services.FieldworkError as exc:
-        raise click.ClickException(exc.message.render()) from None
-    click.echo(f"Fieldwork {fieldwork_id} is {state}.")
+        raise fail(exc.message) from None
+    click.echo(say(_STATE_SENTENCES[state], id=fieldwork_id))
 
 
 @fieldwork_group.command("upgrade")
@@ -95,42 +104,36 @@ def fieldwork_upgrade(fieldwork_id: int, number: int, dry_run: bool) -> None:
     """Move FIELDWORK_ID to a newer version of its definition (links stay the same)."""
     from app.fieldwork import services, upgrades
     from app.platform.extensions import get_db
-    from app.platform.i18n import translations
 
-    gettext = translations(current_app.config["BABEL_DEFAULT_LOCALE"]).gettext
     try:
         with get_db().session() as session:
             fieldwork = services.get_fieldwork(session, fieldwork_id)
             plan = upgrades.plan_upgrade(session, fieldwork, number)
-            for line in upgrades.upgrade_report(plan, gettext):
+            for line in upgrades.upgrade_report(plan, cli_gettext()):
                 click.echo(line)
             if not plan.changes.ok:
-                raise click.ClickException(
-                    gettext("The new version is not compatible; nothing changed.")
-                )
+                raise fail("The new version is not compatible; nothing changed.")
             if dry_run:
-                click.echo(gettext("Dry run: nothing changed."))
+                click.echo(say("Dry run: nothing changed."))
                 return
             detail = plan.audit_detail()
             upgrades.upgrade(session, plan, current_app.config["CLOCK"]())
             audit_cli(session, "fieldwork.upgraded", fieldwork_id, **detail)
     except services.FieldworkError as exc:
-        raise click.ClickException(exc.message.render(gettext)) from None
-    click.echo(
-        gettext("Fieldwork %(id)d now uses version %(n)d.") % {"id": fieldwork_id, "n": number}
-    )
+        raise fail(exc.message) from None
+    click.echo(say("Fieldwork %(id)d now uses version %(n)d.", id=fieldwork_id, n=number))
 
 
 @fieldwork_group.command("list")
 def fieldwork_list() -> None:
-    """List fieldworks with their sample size and response counts."""
+    """List fieldworks with their sample size and response counts (tab-separated, for scripts)."""
     from app.fieldwork import services
     from app.platform.extensions import get_db
 
     with get_db().session() as session:
         rows = services.list_fieldworks(session)
         if not rows:
-            click.echo("No fieldwork.")
+            click.echo(say("No fieldwork."))
         for row in rows:
             fw = row.fieldwork
             closes = fw.closes_on.strftime("%d.%m.%Y") if fw.closes_on else "-"
@@ -170,13 +173,19 @@ def sample_import(fieldwork_id: int, path: Path) -> None:
                     institutions=outcome.imported,
                 )
     except services.FieldworkError as exc:
-        raise click.ClickException(exc.message.render()) from None
+        raise fail(exc.message) from None
     if not outcome.ok:
-        click.echo(f"{path}: refused, nothing imported:", err=True)
+        click.echo(say("%(file)s: refused, nothing imported:", file=path), err=True)
         for problem in outcome.problems:
-            click.echo(f"  {problem.render()}", err=True)
+            click.echo(f"  {problem.render(cli_gettext())}", err=True)
         sys.exit(1)
-    click.echo(f"{outcome.imported} institutions imported into fieldwork {fieldwork_id}.")
+    click.echo(
+        say(
+            "Institutions imported into fieldwork %(id)d: %(count)d.",
+            id=fieldwork_id,
+            count=outcome.imported,
+        )
+    )
 
 
 @click.group("invitations", cls=AppGroup)
@@ -201,6 +210,6 @@ def invitations_export(fieldwork_id: int, output: Path, base_url: str | None) ->
             )
             audit_cli(session, "invitations.exported", fieldwork_id)
     except services.FieldworkError as exc:
-        raise click.ClickException(exc.message.render()) from None
+        raise fail(exc.message) from None
     output.write_bytes(data)
-    click.echo(f"Links written to {output}.")
+    click.echo(say("Links written to %(file)s.", file=output))

@@ -2,23 +2,33 @@
 
 Like every module of commands, it imports only click and flask at the top: ``ankieta --help``
 must not import the ORM or the web application.
+
+The command line speaks Polish unless told otherwise (``--lang en`` or an English locale):
+every message a person reads goes through ``say`` (a message id, English with ``%(name)s``
+placeholders, translated from the web's catalogue) or ``render`` (a domain ``Message``).
+Lines meant for scripts (the tab-separated lists, file paths, ids) are not translated.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
 from app.domain import dates
+from app.domain.messages import Message
 
 if TYPE_CHECKING:  # the ORM is imported only by the commands that use it
     from sqlalchemy.orm import Session
+
+LANGUAGES = ("pl", "en")
+_LANGUAGE_KEY = "ankieta.lang"  # in click's context meta, shared by every nested command
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def locale_language(environ: Mapping[str, str] | None = None) -> str:
@@ -32,6 +42,77 @@ def locale_language(environ: Mapping[str, str] | None = None) -> str:
     return "pl"
 
 
+def _remember_language(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        ctx.meta[_LANGUAGE_KEY] = value
+
+
+def language_option(function: F) -> F:
+    """The ``--lang pl|en`` option: the language of this command's messages (and, on the
+    root group, of every command's)."""
+    option = click.option(
+        "--lang",
+        type=click.Choice(LANGUAGES),
+        default=None,
+        expose_value=False,
+        is_eager=True,
+        callback=_remember_language,
+        help="Message language (default: from the locale, LC_ALL/LC_MESSAGES/LANG; else Polish).",
+    )
+    return option(function)
+
+
+def cli_language() -> str:
+    """The language of the running command: ``--lang`` if given, else the locale's."""
+    ctx = click.get_current_context(silent=True)
+    chosen = ctx.meta.get(_LANGUAGE_KEY) if ctx is not None else None
+    return str(chosen) if chosen else locale_language()
+
+
+def cli_gettext() -> Callable[[str], str]:
+    """Translation into the command's language (message ids are English)."""
+    language = cli_language()
+    if language == "en":
+        return _english
+    from app.platform.i18n import translations  # Babel's catalogues only when they are used
+
+    return translations(language).gettext
+
+
+def _english(msgid: str) -> str:
+    return msgid
+
+
+def say(msgid: str, **params: Any) -> str:
+    """``msgid`` (English, ``%(name)s`` placeholders) in the command's language."""
+    return Message(msgid, params).render(cli_gettext())
+
+
+def render(message: Message) -> str:
+    """A domain message in the command's language."""
+    return message.render(cli_gettext())
+
+
+class CliError(click.ClickException):
+    """A refused command: ``Error: message`` on stderr in the command's language, status 1."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        # said now: click shows the error after the command's context (its --lang) is gone
+        self.line = say("Error: %(message)s", message=message)
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        click.echo(self.line, file, err=True)
+
+
+def fail(message: str | Message, **params: Any) -> CliError:
+    """The error that stops a command, in its language: ``raise fail("msgid", name=...)``
+    or, for a domain message, ``raise fail(exc.message)``."""
+    if isinstance(message, Message):
+        return CliError(render(message))
+    return CliError(say(message, **params))
+
+
 def parse_date(value: str | None) -> date | None:
     """A date given as YYYY-MM-DD or DD.MM.YYYY (None stays None)."""
     if value is None:
@@ -42,9 +123,11 @@ def parse_date(value: str | None) -> date | None:
         except ValueError:
             continue
         if not dates.in_range(day):
-            raise click.BadParameter(dates.out_of_range_message().render())
+            raise click.BadParameter(render(dates.out_of_range_message()))
         return day
-    raise click.BadParameter(f"{value!r} is not a date; use YYYY-MM-DD or DD.MM.YYYY")
+    raise click.BadParameter(
+        say("%(value)s is not a date; use YYYY-MM-DD or DD.MM.YYYY.", value=repr(value))
+    )
 
 
 def audit_cli(
@@ -90,7 +173,7 @@ def db_upgrade(revision: str) -> None:
         upgrade_database()
     else:
         migrate.upgrade(database_url(), revision)
-    click.echo(f"Database at {revision}: {masked_url()}")
+    click.echo(say("Database at %(revision)s: %(url)s", revision=revision, url=masked_url()))
 
 
 @db_group.command("downgrade")
@@ -129,11 +212,11 @@ def worker_command(threads: int | None) -> None:
 
     queue = queue_of(current_app)
     if queue.local:
-        raise click.ClickException("ANKIETA_QUEUE_URL=memory is for the test suite only")
+        raise fail("ANKIETA_QUEUE_URL=memory is for the test suite only.")
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     logging.getLogger("huey").setLevel(logging.WARNING)
     threads = threads or current_app.config["WORKER_THREADS"]
-    click.echo(f"Worker started ({threads} threads); Ctrl+C stops it.")
+    click.echo(say("Worker started (threads: %(threads)d); Ctrl+C stops it.", threads=threads))
     queue.run_worker(threads, current_app.config["WORKER_CHECK_SECONDS"])

@@ -11,6 +11,8 @@ from typing import Any
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from app.domain.messages import N_, Message
+
 ENV_PREFIX = "ANKIETA_"
 SECRET_FILE = "secret_key"  # noqa: S105 - a file name
 
@@ -62,7 +64,12 @@ _BOOL_WORDS.update({"0": False, "false": False, "no": False, "off": False, "": F
 
 
 class ConfigError(Exception):
-    """A configuration problem; its message is one line telling what to fix."""
+    """A configuration problem; its message is one line telling what to fix (``str()`` is
+    English, for logs; ``message`` is translatable, for the command line)."""
+
+    def __init__(self, msgid: str, **params: object) -> None:
+        self.message = Message(msgid, params)
+        super().__init__(self.message.render())
 
 
 def load_config(instance_path: Path, test_config: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -92,9 +99,16 @@ def _from_instance_file(path: Path) -> dict[str, Any]:
         source = path.read_text(encoding="utf-8")
         exec(compile(source, str(path), "exec"), namespace)  # noqa: S102 - the operator's own file
     except SyntaxError as exc:
-        raise ConfigError(f"{path}:{exc.lineno}: syntax error: {exc.msg}; fix the file") from None
+        raise ConfigError(
+            N_("%(file)s:%(line)s: syntax error: %(error)s; fix the file"),
+            file=path,
+            line=exc.lineno,
+            error=exc.msg,
+        ) from None
     except Exception as exc:
-        raise ConfigError(f"{path}: {type(exc).__name__}: {exc}; fix the file") from None
+        raise ConfigError(
+            N_("%(file)s: %(error)s; fix the file"), file=path, error=f"{type(exc).__name__}: {exc}"
+        ) from None
     return {key: value for key, value in namespace.items() if key.isupper()}
 
 
@@ -108,13 +122,17 @@ def _from_environment(environ: os._Environ[str] | dict[str, str]) -> dict[str, A
         default = DEFAULTS.get(key)
         if isinstance(default, bool):
             if raw.strip().lower() not in _BOOL_WORDS:
-                raise ConfigError(f"{name}={raw!r} is not a yes/no value; use 1 or 0")
+                raise ConfigError(
+                    N_("%(setting)s is not a yes/no value; use 1 or 0"), setting=f"{name}={raw!r}"
+                )
             result[key] = _BOOL_WORDS[raw.strip().lower()]
         elif isinstance(default, int):
             try:
                 result[key] = int(raw)
             except ValueError:
-                raise ConfigError(f"{name}={raw!r} is not a whole number") from None
+                raise ConfigError(
+                    N_("%(setting)s is not a whole number"), setting=f"{name}={raw!r}"
+                ) from None
         elif isinstance(default, list):
             result[key] = [part.strip() for part in raw.split(",") if part.strip()]
         else:
@@ -127,12 +145,16 @@ def _check_database_url(url: str) -> None:
         parsed = make_url(url)
     except ArgumentError:
         raise ConfigError(
-            f"database URL {url!r} is not valid; use e.g. sqlite:///path/ankieta.db or "
-            "postgresql+psycopg://user@host/dbname"
+            N_(
+                "database URL %(url)s is not valid; use e.g. sqlite:///path/ankieta.db or"
+                " postgresql+psycopg://user@host/dbname"
+            ),
+            url=repr(url),
         ) from None
     if parsed.get_backend_name() not in ("sqlite", "postgresql"):
         raise ConfigError(
-            f"database {parsed.get_backend_name()!r} is not supported; use SQLite or PostgreSQL"
+            N_("database %(backend)s is not supported; use SQLite or PostgreSQL"),
+            backend=repr(parsed.get_backend_name()),
         )
 
 
@@ -170,9 +192,17 @@ def _instance_secret(instance_path: Path) -> str:
         secret = path.read_text(encoding="ascii").strip()
     except OSError as exc:
         raise ConfigError(
-            f"cannot keep the secret key in {path}: {exc.strerror}; make {instance_path} "
-            f"writable or set {ENV_PREFIX}SECRET_KEY"
+            N_(
+                "cannot keep the secret key in %(file)s: %(error)s; make %(folder)s writable"
+                " or set %(setting)s"
+            ),
+            file=path,
+            error=exc.strerror,
+            folder=instance_path,
+            setting=f"{ENV_PREFIX}SECRET_KEY",
         ) from None
     if len(secret) < 32:
-        raise ConfigError(f"{path} holds a secret shorter than 32 characters; delete the file")
+        raise ConfigError(
+            N_("%(file)s holds a secret shorter than 32 characters; delete the file"), file=path
+        )
     return secret

@@ -7,6 +7,7 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
+from app.domain.messages import N_
 from app.platform.config import ConfigError
 
 
@@ -20,6 +21,10 @@ def check_database(app: Flask) -> None:
             migrated = inspect(connection).has_table("alembic_version")
     except SQLAlchemyError as exc:
         reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
-        raise ConfigError(f"cannot reach the database {url}: {reason}") from None
+        raise ConfigError(
+            N_("cannot reach the database %(url)s: %(reason)s"), url=url, reason=reason
+        ) from None
     if not migrated:
-        raise ConfigError(f"the database {url} has no schema yet; run `ankieta db upgrade`")
+        raise ConfigError(
+            N_("the database %(url)s has no schema yet; run `ankieta db upgrade`"), url=url
+        )

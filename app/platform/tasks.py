@@ -39,6 +39,7 @@ from flask import Flask
 from huey import Huey, MemoryHuey, PostgresHuey, RedisHuey, SqliteHuey
 from sqlalchemy.engine import make_url
 
+from app.domain.messages import N_
 from app.platform.config import ConfigError
 
 log = logging.getLogger(__name__)
@@ -108,8 +109,10 @@ def make_huey(config: dict[str, Any], instance_path: Path) -> Huey:
         huey.ankieta_dsn = dsn
         return huey
     raise ConfigError(
-        "ANKIETA_QUEUE_URL is not a queue address; use redis://host:6379/0, "
-        "postgresql://user@host/db, sqlite:///path/queue.db or leave it unset"
+        N_(
+            "ANKIETA_QUEUE_URL is not a queue address; use redis://host:6379/0,"
+            " postgresql://user@host/db, sqlite:///path/queue.db or leave it unset"
+        )
     )
 
 

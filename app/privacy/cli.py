@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import click
 from flask import current_app
 from flask.cli import AppGroup
+
+from app.domain.dates import local_date
+from app.platform.cli import fail, parse_date, say
 
 
 @click.group("privacy", cls=AppGroup)
@@ -20,7 +21,7 @@ def _fieldwork(session, fieldwork_id: int):
     try:
         return get_fieldwork(session, fieldwork_id)
     except PrivacyError as exc:
-        raise click.ClickException(exc.message.render()) from None
+        raise fail(exc.message) from None
 
 
 @privacy_group.command("erase")
@@ -36,25 +37,40 @@ def privacy_erase(fieldwork_id: int, yes: bool) -> None:
         if not yes:
             state = fieldwork.state
             click.echo(
-                f"Fieldwork {fieldwork_id} ({fieldwork.title}, {state}): its contact persons, "
-                "e-mails, phone numbers, call and case notes and personal links would be "
-                "replaced by pseudonyms. Run again with --yes to do it."
+                say(
+                    "Fieldwork %(id)d (%(title)s, %(state)s): its contact persons, e-mails,"
+                    " phone numbers, call and case notes and personal links would be replaced"
+                    " by pseudonyms. Run again with --yes to do it.",
+                    id=fieldwork_id,
+                    title=fieldwork.title,
+                    state=say(state),  # the web's msgids "draft", "open", "closed"
+                )
             )
             raise SystemExit(1)
         try:
             erased = privacy.erase_contacts(session, fieldwork, current_app.config["CLOCK"]())
         except privacy.PrivacyError as exc:
-            raise click.ClickException(exc.message.render()) from None
+            raise fail(exc.message) from None
     click.echo(
-        f"Contact data of fieldwork {fieldwork_id} erased: {erased.institutions} institutions, "
-        f"{erased.phones} phone numbers, {erased.calls} calls, {erased.notes} notes, "
-        f"{erased.files} stored results files."
+        say(
+            "Contact data of fieldwork %(id)d erased: institutions: %(institutions)d, phone"
+            " numbers: %(phones)d, calls: %(calls)d, notes: %(notes)d, stored results files:"
+            " %(files)d.",
+            id=fieldwork_id,
+            institutions=erased.institutions,
+            phones=erased.phones,
+            calls=erased.calls,
+            notes=erased.notes,
+            files=erased.files,
+        )
     )
 
 
 @privacy_group.command("retention")
 @click.argument("fieldwork_id", type=int)
-@click.option("--until", "until", default=None, help="YYYY-MM-DD: keep contact data until then")
+@click.option(
+    "--until", "until", default=None, help="keep contact data until then (YYYY-MM-DD or DD.MM.YYYY)"
+)
 @click.option("--clear", is_flag=True, help="Remove the date.")
 def privacy_retention(fieldwork_id: int, until: str | None, clear: bool) -> None:
     """Show or set how long FIELDWORK_ID's contact data is kept."""
@@ -62,13 +78,8 @@ def privacy_retention(fieldwork_id: int, until: str | None, clear: bool) -> None
     from app.privacy import services as privacy
 
     if until is not None and clear:
-        raise click.UsageError("give either --until or --clear")
-    day = None
-    if until is not None:
-        try:
-            day = date.fromisoformat(until)
-        except ValueError:
-            raise click.BadParameter("expected YYYY-MM-DD", param_hint="--until") from None
+        raise click.UsageError(say("Give either --until or --clear."))
+    day = parse_date(until)
     with get_db().session() as session:
         fieldwork = _fieldwork(session, fieldwork_id)
         if until is not None or clear:
@@ -76,14 +87,29 @@ def privacy_retention(fieldwork_id: int, until: str | None, clear: bool) -> None
         kept = fieldwork.retain_contacts_until
         erased = fieldwork.contacts_erased_at
     if erased is not None:
-        click.echo(f"Fieldwork {fieldwork_id}: contact data erased on {erased:%Y-%m-%d}.")
+        click.echo(
+            say(
+                "Fieldwork %(id)d: contact data erased on %(day)s.",
+                id=fieldwork_id,
+                day=f"{local_date(erased):%d.%m.%Y}",
+            )
+        )
+    elif kept is None:
+        click.echo(say("Fieldwork %(id)d: contact data kept with no end date.", id=fieldwork_id))
     else:
-        click.echo(f"Fieldwork {fieldwork_id}: contact data kept until {kept or '(no date)'}.")
+        click.echo(
+            say(
+                "Fieldwork %(id)d: contact data kept until %(day)s.",
+                id=fieldwork_id,
+                day=f"{kept:%d.%m.%Y}",
+            )
+        )
 
 
 @privacy_group.command("due")
 def privacy_due() -> None:
-    """List fieldworks whose contact data is past its retention date."""
+    """List fieldworks whose contact data is past its retention date (tab-separated, for
+    scripts)."""
     from app.models.fieldwork import due_for_erasure
     from app.platform.extensions import get_db
 
@@ -91,6 +117,6 @@ def privacy_due() -> None:
         due = due_for_erasure(session, current_app.config["CLOCK"]())
         rows = [(f.id, f.title, f.retain_contacts_until) for f in due]
     if not rows:
-        click.echo("No fieldwork is past its retention date.")
+        click.echo(say("No fieldwork is past its retention date."))
     for fieldwork_id, title, until in rows:
         click.echo(f"{fieldwork_id}\t{title}\tkept until {until}")

@@ -7,6 +7,8 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from app.platform.cli import fail, say
+
 
 @click.command("team")
 @click.argument("fieldwork_id", type=int)
@@ -27,12 +29,12 @@ def team_command(fieldwork_id: int, add: tuple[str, ...], remove: tuple[str, ...
             fieldwork = session.get(Fieldwork, fieldwork_id)
             if fieldwork is None:
                 message = Message(N_("There is no fieldwork %(id)s."), {"id": fieldwork_id})
-                raise click.ClickException(message.render())
+                raise fail(message)
             members = {u.id for u in supervise.team(session, fieldwork)}
             for username in (*add, *remove):
                 user = find_user(session, username)
                 if user is None:
-                    raise click.ClickException(f"no user {username!r}")
+                    raise fail("There is no user %(name)s.", name=repr(username))
                 if username in add:
                     members.add(user.id)
                 else:
@@ -48,5 +50,10 @@ def team_command(fieldwork_id: int, add: tuple[str, ...], remove: tuple[str, ...
                 )
             names = [u.username for u in supervise.team(session, fieldwork)]
     except supervise.SupervisorError as exc:
-        raise click.ClickException(exc.message.render()) from None
-    click.echo(f"Team of fieldwork {fieldwork_id}: {', '.join(names) or '(nobody)'}")
+        raise fail(exc.message) from None
+    if names:
+        click.echo(
+            say("Team of fieldwork %(id)d: %(names)s", id=fieldwork_id, names=", ".join(names))
+        )
+    else:
+        click.echo(say("Team of fieldwork %(id)d: nobody", id=fieldwork_id))

@@ -1,7 +1,7 @@
 """`ankieta surveys check|load|list`: questionnaire definitions from the command line.
 
-The checker speaks the questionnaire author's language (``--lang`` or the locale), the
-rest English, like every command.
+Messages follow the command line's language (``--lang`` or the locale; Polish by default);
+the list's tab-separated rows are for scripts and stay as they are.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from app.domain.dates import format_local
-from app.platform.cli import locale_language
+from app.platform.cli import cli_gettext, language_option, say
 
 
 @click.group("surveys", cls=AppGroup)
@@ -24,23 +24,12 @@ def surveys_group() -> None:
 
 @surveys_group.command("check", with_appcontext=False)
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option(
-    "--lang",
-    default=None,
-    type=click.Choice(["en", "pl"]),
-    help="Message language (default: from the locale, LC_ALL/LC_MESSAGES/LANG; else Polish).",
-)
-def surveys_check(paths: tuple[Path, ...], lang: str | None) -> None:
+@language_option
+def surveys_check(paths: tuple[Path, ...]) -> None:
     """Check definition files and print every problem as FILE:LINE: item NAME: sentence."""
     from app.domain.check_files import run_check
 
-    lang = lang or locale_language()
-    gettext = None
-    if lang != "en":  # Babel's catalogues only when they are used
-        from app.platform.i18n import translations
-
-        gettext = translations(lang).gettext
-    sys.exit(run_check([str(p) for p in paths], sys.stdout, gettext=gettext))
+    sys.exit(run_check([str(p) for p in paths], sys.stdout, gettext=cli_gettext()))
 
 
 @surveys_group.command("load")
@@ -58,6 +47,7 @@ def load_surveys(paths: list[Path]) -> int:
     from app.platform.extensions import get_db
     from app.surveys import services
 
+    gettext = cli_gettext()
     failed = 0
     files = services.definition_files(paths)
     for path in files:
@@ -65,14 +55,21 @@ def load_surveys(paths: list[Path]) -> int:
             outcome = services.load_file(session, path)
             if not outcome.ok:
                 failed += 1
-                click.echo(f"{path}: refused, nothing stored:", err=True)
+                click.echo(say("%(file)s: refused, nothing stored:", file=path), err=True)
                 for problem in outcome.problems:
-                    click.echo(f"  {problem}", err=True)
+                    click.echo(f"  {problem.render(gettext)}", err=True)
                 continue
             survey, version = outcome.survey, outcome.version
             assert survey is not None and version is not None  # noqa: S101 - ok outcome
             if outcome.status == "unchanged":
-                click.echo(f"{path}: unchanged ({survey.code} version {version.number})")
+                click.echo(
+                    say(
+                        "%(file)s: unchanged (%(survey)s version %(number)d)",
+                        file=path,
+                        survey=survey.code,
+                        number=version.number,
+                    )
+                )
             else:
                 audit.record_cli(
                     session,
@@ -82,21 +79,28 @@ def load_surveys(paths: list[Path]) -> int:
                     survey=survey.code,
                     version=version.number,
                 )
-                click.echo(f"{path}: loaded {survey.code} version {version.number}")
+                click.echo(
+                    say(
+                        "%(file)s: loaded %(survey)s version %(number)d",
+                        file=path,
+                        survey=survey.code,
+                        number=version.number,
+                    )
+                )
     plans = services.plan_files(paths)
     for path in plans:
         with get_db().session() as session:
             plan_outcome = services.load_plan_file(session, path)
             if not plan_outcome.ok:
                 failed += 1
-                click.echo(f"{path}: refused, nothing stored:", err=True)
+                click.echo(say("%(file)s: refused, nothing stored:", file=path), err=True)
                 for problem in plan_outcome.problems:
-                    click.echo(f"  {problem}", err=True)
+                    click.echo(f"  {problem.render(gettext)}", err=True)
                 continue
             row = plan_outcome.plan
             assert row is not None  # noqa: S101 - ok outcome
             if plan_outcome.status == "unchanged":
-                click.echo(f"{path}: unchanged (plan {row.code})")
+                click.echo(say("%(file)s: unchanged (plan %(plan)s)", file=path, plan=row.code))
                 continue
             audit.record_cli(
                 session,
@@ -105,9 +109,9 @@ def load_surveys(paths: list[Path]) -> int:
                 file=path.name,
                 plan=row.code,
             )
-            click.echo(f"{path}: loaded plan {row.code}")
+            click.echo(say("%(file)s: loaded plan %(plan)s", file=path, plan=row.code))
     if not files and not plans:
-        click.echo("No definition files found.")
+        click.echo(say("No definition files found."))
     return 1 if failed else 0
 
 
@@ -120,7 +124,7 @@ def surveys_list() -> None:
     with get_db().session() as session:
         rows = list_surveys(session)
         if not rows:
-            click.echo("No surveys loaded.")
+            click.echo(say("No surveys loaded."))
         for row in rows:
             latest = row.latest
             loaded = format_local(latest.loaded_at) if latest else "-"

@@ -6,6 +6,9 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from app.domain.dates import format_local
+from app.platform.cli import fail, say
+
 
 @click.group("api-tokens", cls=AppGroup)
 def api_tokens_group() -> None:
@@ -31,12 +34,12 @@ def create_command(username: str, days: int, read_only: bool, name: str) -> None
     with get_db().session() as session:
         user = session.scalar(select(User).where(User.username == username.strip().lower()))
         if user is None:
-            raise click.ClickException(f"no user {username!r}")
+            raise fail("There is no user %(name)s.", name=repr(username))
         scope = TokenScope.READ if read_only else TokenScope.WRITE
         try:
             issued = create_token(session, user, now=now, name=name, days=days, scope=scope)
         except TokenError as exc:
-            raise click.ClickException(exc.message.render()) from None
+            raise fail(exc.message) from None
         audit.record(
             session,
             "api_token.created",
@@ -45,15 +48,23 @@ def create_command(username: str, days: int, read_only: bool, name: str) -> None
             target=f"user {user.username}",
             detail={"token": issued.token.id, "scope": scope.value, "days": days},
         )
-        expires = issued.token.expires_at.strftime("%Y-%m-%d %H:%M UTC")
-        click.echo(f"Token {issued.token.id} for {user.username} ({scope.value}), until {expires}:")
+        click.echo(
+            say(
+                "Token %(id)d for %(user)s (%(scope)s), valid until %(moment)s (Warsaw time):",
+                id=issued.token.id,
+                user=user.username,
+                scope=scope.value,
+                moment=format_local(issued.token.expires_at),
+            )
+        )
         click.echo(issued.secret)
-        click.echo("It is shown only now; keep it secret.", err=True)
+        click.echo(say("It is shown only now; keep it secret."), err=True)
 
 
 @api_tokens_group.command("list")
 def list_command() -> None:
-    """List every token: id, user, scope, state, expiry, last use."""
+    """List every token, tab-separated for scripts: id, user, scope, state, expiry (UTC), last
+    use (UTC), hint, name."""
     from app.platform.extensions import get_db
     from app.tokens.services import tokens_of
 
@@ -85,7 +96,7 @@ def revoke_command(token_id: int) -> None:
     with get_db().session() as session:
         token = revoke_token(session, token_id, now)
         if token is None:
-            raise click.ClickException(f"no token {token_id}")
+            raise fail("There is no token %(id)d.", id=token_id)
         audit.record(
             session,
             "api_token.revoked",
@@ -94,4 +105,4 @@ def revoke_command(token_id: int) -> None:
             target=f"user {token.user.username}",
             detail={"token": token.id},
         )
-    click.echo(f"Token {token_id} revoked.")
+    click.echo(say("Token %(id)d revoked.", id=token_id))

@@ -165,13 +165,21 @@ def test_cli_creates_lists_and_revokes_tokens(app, runner, client, make_user):
     assert result.exit_code == 0, result.output
     secret = result.stdout.strip().splitlines()[-1]
     assert secret.startswith("ank_")
+    # created on 16.03.2026 at 10:30 in Warsaw (the test clock): valid for 7 days
+    assert "dla bi (read), ważny do 23.03.2026 10:30 (czasu warszawskiego):" in result.stdout
+    assert "Jest pokazywany tylko teraz; zachowaj go w tajemnicy." in result.stderr
     me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {secret}"}).get_json()
     assert me["scope"] == "read" and me["username"] == "bi"
     listed = runner.invoke(args=["api-tokens", "list"])
     assert "bi\tread\tvalid" in listed.output and secret not in listed.output
-    assert runner.invoke(args=["api-tokens", "create", "nobody"]).exit_code == 1
+    nobody = runner.invoke(args=["api-tokens", "create", "nobody"])
+    assert nobody.exit_code == 1 and "Błąd: Nie ma użytkownika 'nobody'." in nobody.output
     assert runner.invoke(args=["api-tokens", "create", "bi", "--days", "0"]).exit_code == 1
-    assert runner.invoke(args=["api-tokens", "revoke", "99"]).exit_code == 1
+    unknown = runner.invoke(args=["api-tokens", "revoke", "99"])
+    assert unknown.exit_code == 1 and "Błąd: Nie ma tokenu 99." in unknown.output
+    token_id = listed.output.split("\t", 1)[0]
+    revoked = runner.invoke(args=["api-tokens", "revoke", token_id])
+    assert revoked.exit_code == 0 and f"Token {token_id} unieważniony." in revoked.output
 
 
 def test_a_user_makes_and_revokes_their_own_token_on_the_website(app, client, login_as):

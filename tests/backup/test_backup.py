@@ -120,8 +120,8 @@ def test_backup_then_restore_brings_back_every_row(app, runner, clock, tmp_path)
     assert made.exit_code == 0, made.output
     head = at_backup["alembic_version"][0][0]
     responses, users = len(at_backup["response"]), len(at_backup["user_account"])
-    assert f"written to {target}" in made.output
-    assert f"schema revision {head}, {responses} responses, {users} users" in made.output
+    assert f"zapisana w {target}: " in made.output
+    assert f"wersja schematu {head}, odpowiedzi: {responses}, użytkownicy: {users}" in made.output
     assert target.stat().st_size > 0
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
@@ -131,9 +131,10 @@ def test_backup_then_restore_brings_back_every_row(app, runner, clock, tmp_path)
 
     asked = runner.invoke(args=["restore", str(target)])
     assert asked.exit_code == 1
-    assert "This would replace everything in" in asked.output
-    assert f"{responses} responses, {users} users" in asked.output
-    assert "--yes" in asked.output
+    assert "To zastąpiłoby całą zawartość" in asked.output
+    assert f"kopią zapasową {target} (wersja schematu {head}, " in asked.output
+    assert f"odpowiedzi: {responses}, użytkownicy: {users})." in asked.output
+    assert "Zatrzymaj serwer, potem uruchom ponownie z --yes" in asked.output
     assert snapshot(url) == changed
 
     postgresql = _backend(app) == "postgresql"
@@ -147,9 +148,9 @@ def test_backup_then_restore_brings_back_every_row(app, runner, clock, tmp_path)
             with database(app).session() as session:
                 session.execute(text("DROP TABLE IF EXISTS scratch_notes"))
     assert restored.exit_code == 0, restored.output
-    assert f"Restored {target}" in restored.output
+    assert f"Odtworzono {target} do " in restored.output
     assert "db upgrade" not in restored.output
-    assert ("left as they were: scratch_notes" in restored.output) == postgresql
+    assert ("pozostawiono je bez zmian: scratch_notes" in restored.output) == postgresql
     assert snapshot(url) == at_backup
 
     # the restored database works: ids continue after the restored rows
@@ -184,7 +185,7 @@ def test_restore_refuses_bad_files_and_changes_nothing(app, runner, built, tmp_p
     url, good, before = built
     garbage = tmp_path / "garbage.backup"
     garbage.write_bytes(bytes(range(256)) * 40)
-    _refused(runner, ["restore", str(garbage), "--yes"], "is not an Ankieta backup")
+    _refused(runner, ["restore", str(garbage), "--yes"], "nie jest kopią zapasową Ankiety")
 
     data = good.read_bytes()
     for cut in (len(data) * 2 // 3, len(data) - 1024):
@@ -192,23 +193,23 @@ def test_restore_refuses_bad_files_and_changes_nothing(app, runner, built, tmp_p
         truncated.write_bytes(data[:cut])
         result = _refused(runner, ["restore", str(truncated), "--yes"], str(truncated))
         assert len(result.output.strip().splitlines()) == 1, result.output
-        assert "damaged" in result.output or "end of file" in result.output, result.output
+        assert "uszkodzony" in result.output or "end of file" in result.output, result.output
 
     other = tmp_path / "other.backup"
     if _backend(app) == "sqlite":
         other.write_bytes(b"PGDMP\x01\x0e\x00\x04\x08\x01\x01" + b"\x00" * 500)
-        needle = "is a PostgreSQL backup but the configured database is SQLite"
+        needle = "to kopia zapasowa PostgreSQL, a skonfigurowana baza danych to SQLite"
     else:
         sqlite_file = tmp_path / "a.db"
         migrate.upgrade(f"sqlite:///{sqlite_file}")
         other.write_bytes(sqlite_file.read_bytes())
-        needle = "is a SQLite backup but the configured database is PostgreSQL"
+        needle = "to kopia zapasowa SQLite, a skonfigurowana baza danych to PostgreSQL"
     _refused(runner, ["restore", str(other), "--yes"], needle)
 
-    _refused(runner, ["restore", str(tmp_path / "missing.backup"), "--yes"], "does not exist")
+    _refused(runner, ["restore", str(tmp_path / "missing.backup"), "--yes"], "nie istnieje.")
     empty = tmp_path / "empty.backup"
     empty.write_bytes(b"")
-    _refused(runner, ["restore", str(empty), "--yes"], "is not an Ankieta backup")
+    _refused(runner, ["restore", str(empty), "--yes"], "nie jest kopią zapasową Ankiety")
 
     assert snapshot(url) == before
     leftovers = [p.name for p in Path(tmp_path).rglob(".*.tmp")]
@@ -219,12 +220,17 @@ def test_restore_refuses_bad_files_and_changes_nothing(app, runner, built, tmp_p
 def test_backup_does_not_overwrite_without_force(app, runner, tmp_path) -> None:
     target = tmp_path / "ankieta.backup"
     target.write_bytes(b"an older backup")
-    _refused(runner, ["backup", "-o", str(target)], "already exists; choose another name")
+    _refused(runner, ["backup", "-o", str(target)], "już istnieje; wybierz inną nazwę")
     assert target.read_bytes() == b"an older backup"
     forced = runner.invoke(args=["backup", "-o", str(target), "--force"])
     assert forced.exit_code == 0, forced.output
     assert target.read_bytes() != b"an older backup"
-    _refused(runner, ["backup", "-o", str(target.parent / "no" / "such.backup")], "does not exist")
+    missing_folder = target.parent / "no"
+    _refused(
+        runner,
+        ["backup", "-o", str(missing_folder / "such.backup")],
+        f"Folder {missing_folder} nie istnieje.",
+    )
 
 
 @pytest.mark.db
@@ -281,9 +287,7 @@ def test_restore_refuses_a_backup_from_a_newer_version(app, runner, built, tmp_p
         assert runner.invoke(args=["backup", "-o", str(newer)]).exit_code == 0
         restored = runner.invoke(args=["restore", str(good), "--yes"])
         assert restored.exit_code == 0, restored.output
-    _refused(
-        runner, ["restore", str(newer), "--yes"], "which this version of Ankieta does not know"
-    )
+    _refused(runner, ["restore", str(newer), "--yes"], "której ta wersja Ankiety nie zna")
     assert snapshot(url) == before
 
 
@@ -309,7 +313,7 @@ SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_postgresql_without_pg_dump_is_one_clear_line(app, runner, tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))
     target = tmp_path / "x.backup"
-    result = _refused(runner, ["backup", "-o", str(target)], "pg_dump is not installed")
+    result = _refused(runner, ["backup", "-o", str(target)], "pg_dump nie jest zainstalowany")
     assert len(result.output.strip().splitlines()) == 1
     assert not target.exists()
 
@@ -350,7 +354,7 @@ def test_sqlite_backup_during_an_open_write_keeps_only_committed_rows(
         assert copy.execute("PRAGMA journal_mode").fetchone() == ("delete",)
     copy.close()
     assert names == ["committed-before"]
-    assert "1 users" in made.output
+    assert "użytkownicy: 1." in made.output
 
 
 @pytest.mark.db
@@ -397,7 +401,7 @@ def test_sqlite_backups_taken_while_another_connection_writes_are_consistent(
             firsts = {name[:-2] for name in names if name.endswith("-a")}
             seconds = {name[:-2] for name in names if name.endswith("-b")}
             assert firsts == seconds
-            assert f"{len(names)} users" in made.output
+            assert f"użytkownicy: {len(names)}." in made.output
             seen.append(len(firsts))
     finally:
         stop.set()
@@ -421,8 +425,8 @@ def test_sqlite_restore_of_an_older_schema_says_to_upgrade(app, runner, tmp_path
 
     restored = runner.invoke(args=["restore", str(old_backup), "--yes"])
     assert restored.exit_code == 0, restored.output
-    assert f"older schema revision ({first}" in restored.output
-    assert "run `ankieta db upgrade`" in restored.output
+    assert f"Kopia ma starszą wersję schematu ({first}" in restored.output
+    assert "uruchom `ankieta db upgrade`" in restored.output
     assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
     assert snapshot(url)["alembic_version"] == [(scripts.get_current_head(),)]
 
@@ -435,5 +439,5 @@ def test_sqlite_restore_refuses_a_sqlite_file_that_is_not_ankieta(app, runner, t
     with sqlite3.connect(stranger) as connection:
         connection.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)")
     connection.close()
-    _refused(runner, ["restore", str(stranger), "--yes"], "is not an Ankieta database")
+    _refused(runner, ["restore", str(stranger), "--yes"], "nie jest bazą Ankiety")
     assert snapshot(database(app).url) == before

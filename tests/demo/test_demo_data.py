@@ -42,7 +42,8 @@ def test_demo_data_creates_valid_demo_responses(app, runner, make_fieldwork, clo
         args=["demo-data", str(fieldwork_id), "--responses", "12", "--seed", "5"]
     )
     assert result.exit_code == 0, result.output
-    assert "12 demo responses created" in result.output
+    assert "Utworzone odpowiedzi demonstracyjne w badaniu " in result.output
+    assert ": 12 (pełne: " in result.output
     responses = _responses(app, fieldwork_id)
     assert len(responses) == 12
     assert all(r.is_demo for r in responses)

@@ -169,7 +169,8 @@ def test_the_command_line_stores_in_batches_and_all_or_nothing(
     fail = False
     result = runner.invoke(args=["sample", "import", str(fieldwork_id), str(path)])
     assert result.exit_code == 0, result.output
-    assert "2500 institutions imported" in result.output
+    assert "Instytucje zaimportowane do badania" in result.output
+    assert ": 2500." in result.output
     assert _counts(app) == (2_500, 2_500, 2_500)
     assert len({id(s) for s in transactions}) == 3  # one transaction per 1,000 rows
 

@@ -29,6 +29,10 @@ def _extract(tmp_path: Path):
             "N_",
             "-k",
             "lazy_gettext",
+            "-k",  # the command line's say("...") and fail("...") (app/platform/cli.py)
+            "say",
+            "-k",
+            "fail",
             "-o",
             str(pot),
             ".",

@@ -68,7 +68,12 @@ def test_malformed_instance_config_names_the_file_and_line(tmp_path):
 
 
 def _run_cli(args, tmp_path, **env):
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("ANKIETA_")}
+    environment = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("ANKIETA_") and k not in ("LC_ALL", "LC_MESSAGES")
+    }
+    environment["LANG"] = "C.UTF-8"  # CI's locale: the command line speaks Polish
     environment.update(env)
     environment["ANKIETA_SECRET_KEY"] = "s" * 64
     return subprocess.run(
@@ -87,9 +92,16 @@ def _run_cli(args, tmp_path, **env):
     [
         (
             {"ANKIETA_DATABASE_URL": "postgresql+psycopg://nobody@127.0.0.1:1/none"},
-            "cannot reach the database",
+            "Błąd: Brak połączenia z bazą danych: ",
         ),
-        ({"ANKIETA_DATABASE_URL": "::::"}, "configuration error: database URL '::::' is not valid"),
+        (
+            {"ANKIETA_DATABASE_URL": "::::"},
+            "ankieta: błąd konfiguracji: adres bazy danych '::::' jest niepoprawny",
+        ),
+        (
+            {"ANKIETA_DATABASE_URL": "::::", "LANG": "en_US.UTF-8"},
+            "ankieta: configuration error: database URL '::::' is not valid",
+        ),
     ],
 )
 def test_cli_stops_with_one_line_on_bad_configuration(tmp_path, env, expected):

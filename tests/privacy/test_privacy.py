@@ -258,11 +258,12 @@ def test_erasing_from_the_command_line_needs_yes(app, runner, closed_fieldwork, 
     before = snapshot(app, fieldwork_id, tmp_path)
     text = dump(app)
     dry = runner.invoke(args=["privacy", "erase", str(fieldwork_id)])
-    assert dry.exit_code != 0 and "--yes" in dry.output
+    assert dry.exit_code != 0 and "Uruchom ponownie z --yes, aby to zrobić." in dry.output
+    assert "(Monitoring z danymi, zamknięte)" in dry.output
     assert dump(app) == text
     done = runner.invoke(args=["privacy", "erase", str(fieldwork_id), "--yes"])
     assert done.exit_code == 0, done.output
-    assert "3 institutions, 4 phone numbers, 4 calls, 5 notes" in done.output
+    assert "instytucje: 3, numery telefonów: 4, połączenia: 4, notatki: 5" in done.output
     assert_erased(app, fieldwork_id, values, before, tmp_path)
     with database(app).session() as session:
         [event] = session.scalars(
@@ -271,7 +272,8 @@ def test_erasing_from_the_command_line_needs_yes(app, runner, closed_fieldwork, 
         assert event.actor.startswith("cli") and event.fieldwork_id == fieldwork_id
     text = dump(app)
     again = runner.invoke(args=["privacy", "erase", str(fieldwork_id), "--yes"])
-    assert again.exit_code != 0 and "already erased" in again.output
+    assert again.exit_code != 0
+    assert "Dane kontaktowe tego badania zostały już usunięte." in again.output
     assert "Traceback" not in again.output
     assert dump(app) == text
     unknown = runner.invoke(args=["privacy", "erase", "999", "--yes"])
@@ -287,7 +289,7 @@ def test_an_open_fieldwork_is_not_erased(app, client, runner, make_fieldwork, lo
     assert said(app, CLOSE_FIRST) in page_text(client.get(refused.location))
     assert dump(app) == text
     cli = runner.invoke(args=["privacy", "erase", str(fieldwork_id), "--yes"])
-    assert cli.exit_code != 0 and "Close the fieldwork" in cli.output
+    assert cli.exit_code != 0 and "Przed usunięciem danych kontaktowych zamknij" in cli.output
     assert dump(app) == text
 
 
@@ -364,7 +366,7 @@ def test_admin_home_lists_a_fieldwork_past_its_date_until_it_is_erased(
     admin = signed_in(app, "admin")
     link = f'href="/fieldwork/{fieldwork_id}#privacy"'
     assert link not in admin.get("/").get_data(as_text=True)
-    assert "No fieldwork is past" in runner.invoke(args=["privacy", "due"]).output
+    assert "Żadne badanie nie przekroczyło" in runner.invoke(args=["privacy", "due"]).output
     clock.advance(days=364)  # 15.03.2027: still kept
     assert link not in admin.get("/").get_data(as_text=True)
     clock.advance(days=1)  # 16.03.2027: the day has come
@@ -379,20 +381,25 @@ def test_admin_home_lists_a_fieldwork_past_its_date_until_it_is_erased(
         == 302
     )
     assert link not in admin.get("/").get_data(as_text=True)
-    assert "No fieldwork is past" in runner.invoke(args=["privacy", "due"]).output
+    assert "Żadne badanie nie przekroczyło" in runner.invoke(args=["privacy", "due"]).output
 
 
 def test_retention_from_the_command_line(app, runner, closed_fieldwork):
     fieldwork_id, _, _ = closed_fieldwork
     shown = runner.invoke(args=["privacy", "retention", str(fieldwork_id)])
-    assert shown.exit_code == 0 and "kept until 2027-03-16" in shown.output
+    assert shown.exit_code == 0, shown.output
+    assert f"Badanie {fieldwork_id}: dane kontaktowe przechowywane do 16.03.2027." in shown.output
     changed = runner.invoke(
         args=["privacy", "retention", str(fieldwork_id), "--until", "2026-12-31"]
     )
-    assert changed.exit_code == 0 and "kept until 2026-12-31" in changed.output
-    for bad in (["--until", "jutro"], ["--until", "2026-12-31", "--clear"]):
+    assert changed.exit_code == 0 and "przechowywane do 31.12.2026." in changed.output
+    for bad, message in (
+        (["--until", "jutro"], "'jutro' nie jest datą; użyj RRRR-MM-DD albo DD.MM.RRRR."),
+        (["--until", "2026-12-31", "--clear"], "Podaj albo --until, albo --clear."),
+    ):
         refused = runner.invoke(args=["privacy", "retention", str(fieldwork_id), *bad])
         assert refused.exit_code != 0 and "Traceback" not in refused.output
+        assert message in refused.output
     with database(app).session() as session:
         assert session.get(Fieldwork, fieldwork_id).retain_contacts_until == date(2026, 12, 31)
         [event] = session.scalars(
@@ -400,6 +407,12 @@ def test_retention_from_the_command_line(app, runner, closed_fieldwork):
         ).all()
         assert event.actor.startswith("cli")
         assert event.detail == {"until": ["2027-03-16", "2026-12-31"]}
+    polish_date = runner.invoke(
+        args=["privacy", "retention", str(fieldwork_id), "--until", "30.06.2027"]
+    )
+    assert polish_date.exit_code == 0 and "przechowywane do 30.06.2027." in polish_date.output
+    with database(app).session() as session:
+        assert session.get(Fieldwork, fieldwork_id).retain_contacts_until == date(2027, 6, 30)
 
 
 # --- who sees contact data ---------------------------------------------------------------------

@@ -233,13 +233,13 @@ def test_cli_adds_removes_and_lists_the_team(app, runner, setting):
     fieldwork = str(s["fieldwork"])
     added = runner.invoke(args=["fieldwork", "team", fieldwork, "--add", "ania", "--add", "basia"])
     assert added.exit_code == 0, added.output
-    assert "ania, basia" in added.output
+    assert f"Zespół badania {fieldwork}: ania, basia" in added.output
     assert team_ids(app, s["fieldwork"]) == {s["ania"], s["basia"]}
     removed = runner.invoke(args=["fieldwork", "team", fieldwork, "--remove", "ania"])
     assert removed.exit_code == 0, removed.output
     assert team_ids(app, s["fieldwork"]) == {s["basia"]}
     listed = runner.invoke(args=["fieldwork", "team", fieldwork])
-    assert listed.exit_code == 0 and f"Team of fieldwork {fieldwork}: basia" in listed.output
+    assert listed.exit_code == 0 and f"Zespół badania {fieldwork}: basia" in listed.output
     actions = team_actions(app, s["fieldwork"])
     assert [a.detail for a in actions] == [
         {"old": [], "new": [s["ania"], s["basia"]]},

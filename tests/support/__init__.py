@@ -42,6 +42,10 @@ PROJECT = Path(__file__).resolve().parents[2]
 SHIPPED = PROJECT / "surveys"
 TEST_PASSWORD = "correct-horse-battery"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+# The command line speaks the locale's language: the ``runner`` fixture pins CI's locale
+# (C.UTF-8: Polish) whatever the developer's shell says; ``ENGLISH_LOCALE`` asks for English.
+CI_LOCALE: dict[str, str | None] = {"LC_ALL": None, "LC_MESSAGES": None, "LANG": "C.UTF-8"}
+ENGLISH_LOCALE = {"LANG": "en_US.UTF-8"}
 
 
 def unavailable(reason: str) -> NoReturn:

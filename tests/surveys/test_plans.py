@@ -40,14 +40,14 @@ def test_surveys_load_stores_the_questionnaires_then_the_plan(app, runner, tmp_p
     (tmp_path / "plan.yaml").write_text(PLAN, encoding="utf-8")
     first = runner.invoke(args=["surveys", "load", str(tmp_path)])
     assert first.exit_code == 0, first.output
-    assert "loaded plan plan_proby" in first.output
+    assert "plan.yaml: wczytano plan plan_proby" in first.output
     assert count_rows(app, MonitoringPlan) == 1
     again = runner.invoke(args=["surveys", "load", str(tmp_path)])
-    assert "unchanged (plan plan_proby)" in again.output
+    assert "plan.yaml: bez zmian (plan plan_proby)" in again.output
     (tmp_path / "plan.yaml").write_text(PLAN.replace("${liczba}", "${brak}"), "utf-8")
     refused = runner.invoke(args=["surveys", "load", str(tmp_path / "plan.yaml")])
     assert refused.exit_code == 1
-    assert "plan.yaml:12: item suma_liczb: value refers to ${brak}" in refused.output
+    assert "plan.yaml:12: pozycja suma_liczb: value odwołuje się do ${brak}" in refused.output
     assert count_rows(app, MonitoringPlan) == 1
 
 
