@@ -6,9 +6,9 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from app.models.surveys import Survey, SurveyVersion
+from app.models.surveys import MonitoringPlan, Survey, SurveyVersion
 from app.models.users import User
-from tests.support import ENGLISH_LOCALE, SHIPPED, count_rows
+from tests.support import ENGLISH_LOCALE, SHIPPED, count_rows, shipped_questionnaires
 from tests.support.small_survey import MINIMAL
 
 
@@ -102,14 +102,16 @@ def test_surveys_load_refuses_a_broken_definition_and_stores_nothing(app, runner
 
 
 def test_init_migrates_and_loads_every_shipped_survey(app, runner) -> None:
-    shipped = sorted(Path(app.config["SURVEYS_DIR"]).glob("*.yaml"))
+    shipped = shipped_questionnaires(Path(app.config["SURVEYS_DIR"]))
     result = runner.invoke(args=["init"])
     assert result.exit_code == 0, result.output
     assert count_rows(app, Survey) == len(shipped) >= 4
     again = runner.invoke(args=["init"])
     assert again.exit_code == 0
-    assert again.output.count("bez zmian") == len(shipped)
+    assert again.output.count("bez zmian") == len(shipped) + 1  # and the monitoring plan
+    assert "plan_monitoringu.yaml: bez zmian (plan plan_es_slaskie)" in again.output
     assert count_rows(app, SurveyVersion) == len(shipped)
+    assert count_rows(app, MonitoringPlan) == 1
 
 
 def test_demo_sets_up_an_open_fieldwork_once_after_init(app, runner, client) -> None:
@@ -213,8 +215,8 @@ def test_sample_import_all_or_nothing_and_links_export(app, runner, tmp_path: Pa
 def test_surveys_check_passes_every_shipped_definition_and_fails_a_broken_one(
     runner, tmp_path: Path
 ) -> None:
-    shipped = sorted(str(p) for p in SHIPPED.glob("*.yaml"))
-    assert len(shipped) == 9
+    shipped = [str(p) for p in SHIPPED.glob("*.yaml")]
+    assert len(shipped_questionnaires()) == 9 and len(shipped) == 10  # and the plan
     result = runner.invoke(args=["surveys", "check", *shipped])
     assert result.exit_code == 0, result.output
     assert result.output == ""

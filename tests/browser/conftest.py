@@ -30,7 +30,7 @@ from app import create_app
 from app.models.users import Role
 from app.platform import migrate
 from tests.browser.screens import LISTEN_FOR_VIOLATIONS, SURVEY, CatiFieldwork, Watch
-from tests.support import SHIPPED, TEST_PASSWORD, FakeClock, unavailable
+from tests.support import SHIPPED, TEST_PASSWORD, FakeClock, shipped_questionnaires, unavailable
 
 CHROMIUM = Path(os.environ.get("ANKIETA_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
@@ -46,7 +46,7 @@ CHROMIUM_ARGS = [
 AXE = Path(__file__).resolve().parent / "node_modules" / "axe-core" / "axe.min.js"
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 UNITS_PER_SURVEY = 24
-SHIPPED_SURVEYS = sorted(path.stem for path in SHIPPED.glob("*.yaml"))
+SHIPPED_SURVEYS = [path.stem for path in shipped_questionnaires()]
 
 
 # --- the server ----------------------------------------------------------------------------

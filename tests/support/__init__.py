@@ -40,6 +40,15 @@ from sqlalchemy import func, select
 
 PROJECT = Path(__file__).resolve().parents[2]
 SHIPPED = PROJECT / "surveys"
+
+
+def shipped_questionnaires(directory: Path = SHIPPED) -> list[Path]:
+    """The questionnaire files in ``directory`` (surveys/), the monitoring plan left out."""
+    from app.domain.check_files import is_plan_file
+
+    return sorted(path for path in directory.glob("*.yaml") if not is_plan_file(path))
+
+
 TEST_PASSWORD = "correct-horse-battery"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 # The command line speaks the locale's language: the ``runner`` fixture pins CI's locale

@@ -19,6 +19,7 @@ from app.domain.questionnaire.answers import answers_from_json, answers_to_json
 from app.domain.questionnaire.flow import Flow
 from app.domain.questionnaire.loading import load_definition
 from app.domain.questionnaire.synthetic import generate_answers
+from tests.support import shipped_questionnaires
 
 SURVEYS = Path(__file__).resolve().parents[3] / "surveys"
 SAMPLES = [
@@ -28,7 +29,7 @@ SAMPLES = [
 ]
 
 
-@pytest.mark.parametrize("path", sorted(SURVEYS.glob("*.yaml")), ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", shipped_questionnaires(SURVEYS), ids=lambda p: p.stem)
 def test_reader_cleans_like_the_flow(path: Path) -> None:
     flow = Flow(load_definition(path.read_bytes(), path.name).questionnaire)
     q = flow.questionnaire

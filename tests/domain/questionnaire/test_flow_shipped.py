@@ -32,6 +32,7 @@ from app.domain.questionnaire.fields import DONT_KNOW_FIELD_VALUE, REFUSED_FIELD
 from app.domain.questionnaire.flow import PHONE, WEB, Flow, State
 from app.domain.questionnaire.loading import load_definition
 from app.domain.questionnaire.model import Availability, Choice, ItemType
+from tests.support import shipped_questionnaires
 
 SURVEYS = Path(__file__).resolve().parents[3] / "surveys"
 TODAY = date(2026, 3, 31)
@@ -252,7 +253,7 @@ def missing_allowed(flow: Flow, var: Variable, mode: str) -> Iterator[Missing]:
             yield missing
 
 
-SURVEY_NAMES = sorted(path.stem for path in SURVEYS.glob("*.yaml"))
+SURVEY_NAMES = [path.stem for path in shipped_questionnaires(SURVEYS)]
 PATHS: dict[str, Candidates] = {
     "generous": generous,
     "sparse": sparse,

@@ -20,9 +20,10 @@ from app.domain.questionnaire.expressions import Expression, parse
 from app.domain.questionnaire.flow import PHONE, WEB, Flow, Mode, State
 from app.domain.questionnaire.loading import load_definition
 from app.domain.questionnaire.synthetic import SyntheticAnswers, generate_answers
+from tests.support import shipped_questionnaires
 
 SURVEYS = Path(__file__).resolve().parents[3] / "surveys"
-SHIPPED = sorted(path.stem for path in SURVEYS.glob("*.yaml"))
+SHIPPED = [path.stem for path in shipped_questionnaires(SURVEYS)]
 TODAY = date(2026, 3, 31)
 SAMPLE = {"name": "Gmina Testowo", "entity_type": "CIS", "subregion": "poludniowy", "rok": 2025}
 SEEDS = range(12)
