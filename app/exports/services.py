@@ -31,8 +31,11 @@ from app.domain.outputs.export import (
     Column,
     RowConverter,
     duration_minutes,
+    instance_rows,
     mode_of,
     neutralise,
+    repeat_flows,
+    repeat_sheets,
     response_columns,
 )
 from app.domain.questionnaire.answers import DONT_KNOW, REFUSED, Missing
@@ -46,6 +49,16 @@ from app.models.surveys import SurveyVersion, flow_of
 from app.models.users import User
 
 WORKBOOK_OPTIONS = {**SAFE_XLSX_OPTIONS, "constant_memory": True}
+# the workbook's own sheets (app.exports.workbook), which a repeat's sheet may not be named
+RESPONSES_SHEET, CODEBOOK_SHEET, CHOICES_SHEET = "Responses", "Codebook", "Choices"
+WORKBOOK_SHEETS = (
+    RESPONSES_SHEET,
+    CODEBOOK_SHEET,
+    CHOICES_SHEET,
+    "Calls",
+    "Dispositions",
+    "Contacts",
+)
 FORMATS = ("xlsx", "csv")
 CSV_DELIMITER = ","  # the standard; Excel opens a BOM-marked UTF-8 CSV with it correctly
 # Rows fetched from the database at a time. 200 rather than 1,000: the same speed, and the
@@ -117,6 +130,22 @@ class _Plan:
         }
         self.readers = {version_id: AnswerReader(flow) for version_id, flow in self.flows.items()}
         self.interviewers = _last_interviewers(session, fieldwork)
+        # one sheet per repeat; each version's converters for its instances
+        self.repeat_sheets = repeat_sheets(ordered, self.language, WORKBOOK_SHEETS)
+        self.instance_converters: dict[int, dict[str, RowConverter]] = {}
+        for version_id, flow in self.flows.items():
+            scopes = repeat_flows(flow)
+            self.instance_converters[version_id] = {
+                sheet.repeat: RowConverter(
+                    scopes[sheet.repeat][0],
+                    sheet.columns,
+                    labels=options.labels,
+                    language=self.language,
+                    missing_labels=missing_labels,
+                )
+                for sheet in self.repeat_sheets
+                if sheet.repeat in scopes
+            }
 
     @property
     def header(self) -> list[str]:
@@ -205,14 +234,19 @@ def _local(moment: datetime | None) -> datetime | None:
     return local_wall_time(moment) if moment is not None else None
 
 
+InstanceSink = Callable[[str, list[Cell]], None]  # (repeat name, row of its sheet)
+
+
 def _rows(
     session: Session,
     fieldwork: Fieldwork,
     options: ExportOptions,
     plan: _Plan,
     query: Select[Any] | None = None,
+    instances: InstanceSink | None = None,
 ) -> Iterator[list[Cell]]:
-    """The Responses rows: metadata, then the questionnaire's columns."""
+    """The Responses rows: metadata, then the questionnaire's columns; each response's
+    repeat instances go to ``instances`` (if given) before its row is yielded."""
     if query is None:
         query = _responses_query(fieldwork, options)
     result = session.execute(query.execution_options(yield_per=BATCH))
@@ -250,6 +284,11 @@ def _rows(
             1 if row.is_demo else 0,
             1 if row.is_test else 0,
         ]
+        if instances is not None and plan.repeat_sheets:
+            flow = plan.flows[row.survey_version_id]
+            converters = plan.instance_converters[row.survey_version_id]
+            for repeat, cells in instance_rows(row.id, clean, flow, converters):
+                instances(repeat, cells)
         yield meta + plan.converters[row.survey_version_id].cells(clean)
 
 

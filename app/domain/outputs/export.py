@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -87,6 +87,7 @@ class ColumnKind(enum.Enum):
 
     VALUE = "value"  # the value itself (for a select_multiple: its codes)
     CHOICE = "choice"  # 1/0: whether one choice of a select_multiple was ticked
+    COUNT = "count"  # a repeat's number of instances (their rows are on its own sheet)
 
 
 @dataclass(frozen=True)
@@ -138,6 +139,9 @@ def response_columns(flows: Sequence[Flow]) -> list[Column]:
     columns: list[Column] = []
     for name in merge_in_order(orders):
         var, _ = latest[name]
+        if var.kind is VariableKind.REPEAT:
+            columns.append(Column(name, name, ColumnKind.COUNT, ItemType.INTEGER))
+            continue
         columns.append(Column(name, name, ColumnKind.VALUE, var.value_type))
         for code in codes.get(name, ()):
             columns.append(
@@ -190,6 +194,8 @@ class RowConverter:
                 return int(code in value) if type(value) is tuple else None
 
             return tick
+        if column.kind is ColumnKind.COUNT:
+            return lambda instances: len(instances) if type(instances) is tuple else None
         if column.value_type in (ItemType.INTEGER, ItemType.TEXT, ItemType.TEXTAREA) and not (
             self.labels and name in self.choice_labels
         ):
@@ -235,6 +241,113 @@ class RowConverter:
         return text
 
 
+# -- repeats: one sheet each ---------------------------------------------------------------------
+
+# the columns of a repeat's sheet before its variables' (data, like META_COLUMNS)
+REPEAT_KEY_COLUMNS = ("response_id", "parent_key", "instance", "instance_key")
+KEY_SEPARATOR = "/"  # an instance's key: its parent's key, "/", its number ("17/2/1")
+SHEET_NAME_LIMIT = 31  # characters of an Excel sheet name
+_SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\\x00-\x1f]")
+
+
+def repeat_flows(flow: Flow) -> dict[str, tuple[Flow, str | None]]:
+    """Every repeat of a flow, nested ones included, parents first: name -> (the flow of
+    its instances, the name of the repeat it sits in or None)."""
+    found: dict[str, tuple[Flow, str | None]] = {}
+
+    def visit(scope: Flow, parent: str | None) -> None:
+        for name, inner in scope.repeat_flows.items():
+            found[name] = (inner, parent)
+            visit(inner, name)
+
+    visit(flow, None)
+    return found
+
+
+@dataclass(frozen=True)
+class RepeatSheet:
+    """The sheet (or CSV file, or statistics file) of one repeat's instances."""
+
+    repeat: str  # the repeat's name
+    title: str  # the sheet's name: the repeat's label, fit for Excel
+    parent: str | None  # the enclosing repeat's name (None: a repeat of the response)
+    columns: tuple[Column, ...]  # after REPEAT_KEY_COLUMNS
+
+    @property
+    def header(self) -> list[str]:
+        return [*REPEAT_KEY_COLUMNS, *(c.name for c in self.columns)]
+
+
+def sheet_title(text: str, taken: set[str]) -> str:
+    """``text`` as a new sheet name: without the characters Excel refuses, not starting or
+    ending with an apostrophe, at most 31 characters, unlike any name in ``taken`` (Excel
+    compares them ignoring case), which it joins."""
+    title = _SHEET_FORBIDDEN.sub(" ", text).strip().strip("'").strip() or "Lista"
+    title = title[:SHEET_NAME_LIMIT].rstrip("'")
+    candidate, number = title, 1
+    while candidate.casefold() in taken or candidate.casefold() == "history":
+        number += 1
+        suffix = f" ({number})"
+        candidate = title[: SHEET_NAME_LIMIT - len(suffix)].rstrip("'") + suffix
+    taken.add(candidate.casefold())
+    return candidate
+
+
+def repeat_sheets(
+    flows: Sequence[Flow], language: str, taken: Iterable[str] = ()
+) -> list[RepeatSheet]:
+    """One sheet per repeat of these versions' flows (oldest first), parents first; its
+    title is the repeat's label in ``language`` (else its name), unique among ``taken``."""
+    scopes: dict[str, list[Flow]] = {}
+    parents: dict[str, str | None] = {}
+    items: dict[str, Item] = {}
+    orders: list[list[str]] = []
+    for flow in flows:
+        found = repeat_flows(flow)
+        orders.append(list(found))
+        for name, (inner, parent) in found.items():
+            scopes.setdefault(name, []).append(inner)
+            parents[name] = parent
+            items[name] = flow.questionnaire.item(name)
+    used = {name.casefold() for name in taken}
+    sheets = []
+    for name in merge_in_order(orders):
+        item = items[name]
+        default = scopes[name][-1].settings.default_language
+        label = item.label.get(language, default) if item.label else ""
+        sheets.append(
+            RepeatSheet(
+                repeat=name,
+                title=sheet_title(label or name, used),
+                parent=parents[name],
+                columns=tuple(response_columns(scopes[name])),
+            )
+        )
+    return sheets
+
+
+def instance_rows(
+    response_id: int,
+    clean: Mapping[str, Any],
+    flow: Flow,
+    converters: Mapping[str, RowConverter],
+) -> Iterator[tuple[str, list[Cell]]]:
+    """(repeat name, row) for every instance in a response's clean answers, each instance
+    followed by its nested ones; ``converters`` are the repeats' (of this version)."""
+
+    def rows(
+        scope: Flow, answers: Mapping[str, Any], parent_key: int | str
+    ) -> Iterator[tuple[str, list[Cell]]]:
+        for name, inner in scope.repeat_flows.items():
+            converter = converters[name]
+            for number, instance in enumerate(answers.get(name) or (), start=1):
+                key = f"{parent_key}{KEY_SEPARATOR}{number}"
+                yield name, [response_id, parent_key, number, key, *converter.cells(instance)]
+                yield from rows(inner, instance, key)
+
+    return rows(flow, clean, response_id)
+
+
 # -- reading stored answers fast ------------------------------------------------------------------
 
 _MISSING_JSON = {m.value: m for m in Missing}
@@ -251,7 +364,12 @@ class AnswerReader:
 
     def __init__(self, flow: Flow) -> None:
         q = flow.questionnaire
+        # a repeat's instances are read by a reader of the repeat's own flow
+        self._instance_readers = {
+            name: AnswerReader(repeat_flow) for name, repeat_flow in flow.repeat_flows.items()
+        }
         self._decoders = {name: self._decoder(var, q) for name, var in flow.variables.items()}
+        self._repeats = tuple(flow.repeat_flows)
         self._calculations = frozenset(
             name for name, var in flow.variables.items() if var.kind is VariableKind.CALCULATION
         )
@@ -263,8 +381,16 @@ class AnswerReader:
         self._relevance_inputs = _relevance_inputs(flow, [n for n, needs in self._plan if needs])
         self._relevant_sets: dict[tuple[Any, ...], frozenset[str]] = {}
 
-    @staticmethod
-    def _decoder(var: Variable, q: Questionnaire) -> Callable[[Any], Any]:
+    def _decoder(self, var: Variable, q: Questionnaire) -> Callable[[Any], Any]:
+        if var.kind is VariableKind.REPEAT:
+            read = self._instance_readers[var.name].read
+
+            def instances(raw: Any) -> tuple[dict[str, Any], ...] | None:
+                if type(raw) is not list or not all(type(each) is dict for each in raw):
+                    return None
+                return tuple(read(each) for each in raw)
+
+            return instances
         if var.kind is VariableKind.CALCULATION:
             return lambda raw: raw
         kind = var.value_type
@@ -328,18 +454,29 @@ class AnswerReader:
                 if len(self._relevant_sets) < RELEVANCE_MEMO_LIMIT:
                     self._relevant_sets[key] = relevant
             get = answers.get
-            return {
+            clean = {
                 name: value
                 for name, needs_state in self._plan
                 if (not needs_state or name in relevant) and (value := get(name)) is not None
             }
+            if self._repeats:  # instances: their count and relevance need the state
+                whole = self.flow.state(answers, sample=sample, today=today)
+                for name in self._repeats:
+                    if name in relevant:
+                        clean[name] = self._clean_instances(whole, name)
+                # in questionnaire order, as clean_answers gives them
+                return {name: clean[name] for name, _ in self._plan if name in clean}
+            return clean
         state: State | None = None
-        clean: dict[str, Any] = {}
+        clean = {}
         for name, needs_state in self._plan:
             if needs_state:
                 if state is None:
                     state = self.flow.state(answers, sample=sample, today=today)
                 if not state.is_relevant_variable(name):
+                    continue
+                if name in self._instance_readers:
+                    clean[name] = self._clean_instances(state, name)
                     continue
                 value = state.answer(name)
             else:
@@ -347,6 +484,11 @@ class AnswerReader:
             if value is not None:
                 clean[name] = value
         return clean
+
+    def _clean_instances(self, state: State, repeat: str) -> tuple[dict[str, Any], ...]:
+        """``Flow.clean_answers`` of each instance of a relevant repeat."""
+        flow = self.flow.repeat_flows[repeat]
+        return tuple(flow.clean_answers(instance) for instance in state.instances(repeat))
 
     def _relevant_set(
         self, answers: Mapping[str, Any], sample: Mapping[str, Any], today: date
@@ -371,6 +513,8 @@ def _relevance_inputs(
     computed, so the stored answers alone do not say what the clean answers are)."""
     if any(flow.variables[n].kind is VariableKind.CALCULATION for n in flow.variables):
         return None
+    if flow.outer is not None:  # an instance's conditions may read the enclosing scope
+        return None
     items = {flow._position[flow.variables[name].item.name] for name in conditional}
     names: set[str] = set()
     sample_names: set[str] = set()
@@ -382,6 +526,10 @@ def _relevance_inputs(
             names |= expression.references
             sample_names |= expression.sample_references
             uses_today = uses_today or any(call == "today" for call, _ in expression.calls())
+    # a condition on a repeat's instances (count(${R}), sum(${x})) reads more than one
+    # stored value: the memo's key cannot hold it, so the state decides
+    if any(n not in flow.variables or n in flow.repeat_flows for n in names):
+        return None
     for name in conditional:  # an ``_other`` text counts when its choice is selected
         var = flow.variables[name]
         if var.kind is VariableKind.OTHER:
@@ -390,7 +538,7 @@ def _relevance_inputs(
 
 
 def _needs_state(var: Variable) -> bool:
-    if var.kind in (VariableKind.OTHER, VariableKind.CALCULATION):
+    if var.kind in (VariableKind.OTHER, VariableKind.CALCULATION, VariableKind.REPEAT):
         return True
     node: Item | None = var.item
     while node is not None:
