@@ -10,9 +10,12 @@ questions that became irrelevant are left out and calculations are filled in.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
-from collections.abc import Callable, Iterator
+import tempfile
+import zipfile
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -29,6 +32,7 @@ from app.domain.outputs.export import (
     AnswerReader,
     Cell,
     Column,
+    ColumnKind,
     RowConverter,
     duration_minutes,
     instance_rows,
@@ -95,20 +99,7 @@ class _Plan:
         options: ExportOptions,
         translate: Translate | None,
     ) -> None:
-        version_ids = set(
-            session.scalars(
-                select(Response.survey_version_id).where(
-                    Response.fieldwork_id == fieldwork.id,
-                    *(() if options.include_tests else (Response.is_test.is_(False),)),
-                )
-            )
-        )
-        version_ids.add(fieldwork.survey_version_id)
-        versions = session.scalars(
-            select(SurveyVersion)
-            .where(SurveyVersion.id.in_(version_ids))
-            .order_by(SurveyVersion.number)
-        ).all()
+        versions = _versions(session, fieldwork, options)
         self.version_numbers = {v.id: v.number for v in versions}
         self.flows: dict[int, Flow] = {v.id: flow_of(v) for v in versions}
         ordered = [self.flows[v.id] for v in versions]
@@ -150,6 +141,35 @@ class _Plan:
     @property
     def header(self) -> list[str]:
         return [*META_COLUMNS, *(c.name for c in self.columns)]
+
+
+def _versions(
+    session: Session, fieldwork: Fieldwork, options: ExportOptions
+) -> Sequence[SurveyVersion]:
+    """The definition versions an export reads: the fieldwork's and its responses', oldest
+    first."""
+    version_ids = set(
+        session.scalars(
+            select(Response.survey_version_id).where(
+                Response.fieldwork_id == fieldwork.id,
+                *(() if options.include_tests else (Response.is_test.is_(False),)),
+            )
+        )
+    )
+    version_ids.add(fieldwork.survey_version_id)
+    return session.scalars(
+        select(SurveyVersion)
+        .where(SurveyVersion.id.in_(version_ids))
+        .order_by(SurveyVersion.number)
+    ).all()
+
+
+def has_repeats(session: Session, fieldwork: Fieldwork, options: ExportOptions) -> bool:
+    """True when an export with ``options`` has repeat sheets (its CSV is then a zip)."""
+    return any(
+        any(True for _ in flow_of(version).questionnaire.repeats())
+        for version in _versions(session, fieldwork, options)
+    )
 
 
 def _last_interviewers(session: Session, fieldwork: Fieldwork) -> dict[int, str]:
@@ -438,6 +458,41 @@ def _missing_labels(translate: Translate | None, language: str) -> dict[Missing,
     return {DONT_KNOW: DONT_KNOW_LABEL.render(gettext), REFUSED: REFUSED_LABEL.render(gettext)}
 
 
+Instances = dict[str, list[dict[str, Any]]]  # repeat name -> its entries as objects
+
+
+class _InstanceObjects:
+    """A response's repeat entries as objects, nested in the entry they belong to (the
+    JSON API's shape): a column per variable, as on the repeat's sheet, and a nested
+    repeat's column holding the list of its entries instead of their number."""
+
+    def __init__(self, plan: _Plan) -> None:
+        self.sheets = {sheet.repeat: sheet for sheet in plan.repeat_sheets}
+        self.top: Instances = {}
+        self.by_key: dict[str, dict[str, Any]] = {}
+
+    def __call__(self, repeat: str, cells: list[Cell]) -> None:
+        sheet = self.sheets[repeat]
+        _response, parent_key, _number, key, *values = cells
+        entry: dict[str, Any] = {}
+        for column, value in zip(sheet.columns, values, strict=True):
+            counted = column.kind is ColumnKind.COUNT and value is not None
+            entry[column.name] = [] if counted else value
+        if sheet.parent is None:
+            self.top.setdefault(repeat, []).append(entry)
+        else:
+            self.by_key[str(parent_key)][repeat].append(entry)
+        self.by_key[str(key)] = entry
+
+    def take(self) -> Instances:
+        """The entries gathered since the last call (one response's), under every repeat
+        of the response (an empty list for none)."""
+        taken: Instances = {n: [] for n, sheet in self.sheets.items() if sheet.parent is None}
+        taken.update(self.top)
+        self.top, self.by_key = {}, {}
+        return taken
+
+
 def response_page(
     session: Session,
     fieldwork: Fieldwork,
@@ -448,9 +503,10 @@ def response_page(
     after: int = 0,
     limit: int = 100,
     response_id: int | None = None,
-) -> tuple[list[str], list[list[Cell]]]:
+) -> tuple[list[str], list[tuple[list[Cell], Instances]]]:
     """The header and up to ``limit`` rows of the Responses sheet with ids above ``after``
-    (or the one response ``response_id``), read exactly as an export reads them."""
+    (or the one response ``response_id``), read exactly as an export reads them, each
+    with its repeats' entries as lists of objects."""
     plan = _Plan(session, fieldwork, options, translate)
     query = _responses_query(fieldwork, options)
     if partial_only:
@@ -458,7 +514,12 @@ def response_page(
     if response_id is not None:
         query = query.where(Response.id == response_id)
     query = query.where(Response.id > after).limit(limit)
-    return plan.header, list(_rows(session, fieldwork, options, plan, query))
+    entries = _InstanceObjects(plan)
+    rows = [
+        (cells, entries.take())
+        for cells in _rows(session, fieldwork, options, plan, query, instances=entries)
+    ]
+    return plan.header, rows
 
 
 # -- CSV ------------------------------------------------------------------------------------------
@@ -487,17 +548,36 @@ def iter_csv(
     """The Responses sheet as CSV text, a line at a time, starting with the UTF-8 BOM."""
     options = options or ExportOptions()
     plan = _Plan(session, fieldwork, options, translate)
+    return _csv_lines(session, fieldwork, options, plan, progress)
+
+
+def _csv_lines(
+    session: Session,
+    fieldwork: Fieldwork,
+    options: ExportOptions,
+    plan: _Plan,
+    progress: Progress | None = None,
+    instances: InstanceSink | None = None,
+) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=CSV_DELIMITER, lineterminator="\r\n")
     writer.writerow(plan.header)
     yield "\ufeff" + buffer.getvalue()
-    for cells in _rows(session, fieldwork, options, plan):
+    for cells in _rows(session, fieldwork, options, plan, instances=instances):
         buffer.seek(0)
         buffer.truncate()
         writer.writerow([_csv_text(value) for value in cells])
         yield buffer.getvalue()
         if progress is not None:
             progress(1)
+
+
+CSV_MAIN_FILE = "odpowiedzi.csv"  # in the zip of a questionnaire with repeats
+
+
+def csv_file_name(repeat: str | None) -> str:
+    """The name of a CSV in the zip: the responses', or one repeat's entries'."""
+    return CSV_MAIN_FILE if repeat is None else f"odpowiedzi-{repeat}.csv"
 
 
 def write_csv(
@@ -509,10 +589,47 @@ def write_csv(
     translate: Translate | None = None,
     progress: Progress | None = None,
 ) -> int:
-    """Write the Responses CSV to ``path``; returns the number of responses written."""
+    """Write the Responses CSV to ``path``; returns the number of responses written.
+
+    A questionnaire with repeats gets a zip instead: ``odpowiedzi.csv`` (the Responses
+    sheet) and ``odpowiedzi-REPEAT.csv`` per repeat (its sheet), each written line by
+    line to a temporary file as the responses are read, then zipped.
+    """
+    options = options or ExportOptions()
+    plan = _Plan(session, fieldwork, options, translate)
     count = -1  # the header line is not a response
-    with path.open("w", encoding="utf-8", newline="") as out:
-        for line in iter_csv(session, fieldwork, options, translate=translate, progress=progress):
-            out.write(line)
-            count += 1
+    if not plan.repeat_sheets:
+        with path.open("w", encoding="utf-8", newline="") as out:
+            for line in _csv_lines(session, fieldwork, options, plan, progress):
+                out.write(line)
+                count += 1
+        return count
+    with tempfile.TemporaryDirectory(prefix="ankieta-csv-") as directory:
+        folder = Path(directory)
+        with contextlib.ExitStack() as stack:
+            writers = {}
+            for sheet in plan.repeat_sheets:
+                out = stack.enter_context(
+                    (folder / csv_file_name(sheet.repeat)).open("w", encoding="utf-8", newline="")
+                )
+                out.write("\ufeff")
+                writers[sheet.repeat] = csv.writer(
+                    out, delimiter=CSV_DELIMITER, lineterminator="\r\n"
+                )
+                writers[sheet.repeat].writerow(sheet.header)
+
+            def instance(repeat: str, cells: list[Cell]) -> None:
+                writers[repeat].writerow([_csv_text(value) for value in cells])
+
+            main = stack.enter_context(
+                (folder / CSV_MAIN_FILE).open("w", encoding="utf-8", newline="")
+            )
+            for line in _csv_lines(session, fieldwork, options, plan, progress, instance):
+                main.write(line)
+                count += 1
+        with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            archive.write(folder / CSV_MAIN_FILE, CSV_MAIN_FILE)
+            for sheet in plan.repeat_sheets:
+                name = csv_file_name(sheet.repeat)
+                archive.write(folder / name, name)
     return count
