@@ -372,3 +372,23 @@ def test_the_report_counts_and_sums_over_a_repeat_s_entries_by_subregion(
     assert by_group["centralny"]["sum"] == 3 and by_group["rybnicki"]["n"] == 0
     contents = [c.value for c in book["contents"]["A"]]
     assert "wymiar" in contents and "typ_partnera" in contents
+
+
+def test_statistics_files_label_the_keys_in_polish(app, repeats, tmp_path):
+    from app.platform.i18n import translate
+
+    archive = tmp_path / "out.sav"
+    database = app.extensions["ankieta.db"]
+    with app.app_context(), database.session() as session:
+        from app.exports.statfiles import write_statfile
+
+        fieldwork = session.get(Fieldwork, repeats.fieldwork_id)
+        write_statfile(session, fieldwork, archive, translate=translate)
+    with zipfile.ZipFile(archive) as zipped:
+        zipped.extractall(tmp_path / "files")
+    _frame, meta = pyreadstat.read_sav(str(tmp_path / "files" / "odpowiedzi-etaty.sav"))
+    labels = meta.column_names_to_labels
+    assert labels["instance"] == "Numer pozycji na liście"
+    assert labels["instance_key"] == "Klucz pozycji"
+    _frame, meta = pyreadstat.read_sav(str(tmp_path / "files" / "odpowiedzi.sav"))
+    assert meta.column_names_to_labels["partnerzy"] == "Partner – liczba pozycji"
