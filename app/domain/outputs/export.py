@@ -378,6 +378,28 @@ class AnswerReader:
         # has a condition, when it is an ``_other`` text or a calculation; the others are
         # always relevant, so their stored answer is their clean value
         self._plan = [(name, _needs_state(var)) for name, var in flow.variables.items()]
+        # A repeat is "plain" when nothing inside it needs the state (no condition, no
+        # calculation, no other-text, no fixed count, nested repeats plain too): its clean
+        # instances are then its stored ones, up to its maximum — no state is built.
+        self._max_instances = {
+            name: flow.variables[name].item.max_instances for name in self._instance_readers
+        }
+        self._plain_repeats = frozenset(
+            name
+            for name, reader in self._instance_readers.items()
+            if flow.variables[name].item.repeat_count is None and reader._plain
+        )
+        # (for a repeat's flow: conditions of the repeat and around it are the enclosing
+        # scope's business, they decide whether it is relevant at all)
+        self._plain: bool = all(
+            (
+                name in self._plain_repeats
+                if name in self._instance_readers
+                else var.kind is VariableKind.ANSWER or var.kind is VariableKind.ROW
+            )
+            and not _conditional(var.item, var.item.enclosing_repeat())
+            for name, var in flow.variables.items()
+        )
         self._relevance_inputs = _relevance_inputs(flow, [n for n, needs in self._plan if needs])
         self._relevant_sets: dict[tuple[Any, ...], frozenset[str]] = {}
 
@@ -460,10 +482,16 @@ class AnswerReader:
                 if (not needs_state or name in relevant) and (value := get(name)) is not None
             }
             if self._repeats:  # instances: their count and relevance need the state
-                whole = self.flow.state(answers, sample=sample, today=today)
+                whole: State | None = None
                 for name in self._repeats:
-                    if name in relevant:
-                        clean[name] = self._clean_instances(whole, name)
+                    if name not in relevant:
+                        continue
+                    if name in self._plain_repeats:
+                        clean[name] = self._plain_instances(name, answers.get(name))
+                        continue
+                    if whole is None:
+                        whole = self.flow.state(answers, sample=sample, today=today)
+                    clean[name] = self._clean_instances(whole, name)
                 # in questionnaire order, as clean_answers gives them
                 return {name: clean[name] for name, _ in self._plan if name in clean}
             return clean
@@ -475,6 +503,9 @@ class AnswerReader:
                     state = self.flow.state(answers, sample=sample, today=today)
                 if not state.is_relevant_variable(name):
                     continue
+                if name in self._plain_repeats:
+                    clean[name] = self._plain_instances(name, answers.get(name))
+                    continue
                 if name in self._instance_readers:
                     clean[name] = self._clean_instances(state, name)
                     continue
@@ -484,6 +515,24 @@ class AnswerReader:
             if value is not None:
                 clean[name] = value
         return clean
+
+    def _plain_instances(self, repeat: str, stored: Any) -> tuple[dict[str, Any], ...]:
+        """The clean instances of a relevant plain repeat: the stored ones, up to its
+        maximum (a plain nested repeat's cut the same way)."""
+        reader = self._instance_readers[repeat]
+        kept = (stored or ())[: self._max_instances[repeat]]
+        if not reader._instance_readers:
+            return tuple(kept)
+        return tuple(
+            {
+                **instance,
+                **{
+                    name: reader._plain_instances(name, instance.get(name))
+                    for name in reader._instance_readers
+                },
+            }
+            for instance in kept
+        )
 
     def _clean_instances(self, state: State, repeat: str) -> tuple[dict[str, Any], ...]:
         """``Flow.clean_answers`` of each instance of a relevant repeat."""
@@ -535,6 +584,16 @@ def _relevance_inputs(
         if var.kind is VariableKind.OTHER:
             names.add(var.item.name)
     return tuple(sorted(names)), tuple(sorted(sample_names)), uses_today
+
+
+def _conditional(item: Item, stop: Item | None = None) -> bool:
+    """True when the item or a group around it (inside ``stop``) has a condition."""
+    node: Item | None = item
+    while node is not None and node is not stop:
+        if node.relevant is not None:
+            return True
+        node = node.parent
+    return False
 
 
 def _needs_state(var: Variable) -> bool:
