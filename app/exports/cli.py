@@ -105,6 +105,7 @@ def export_command(
                 written = write(
                     session, fieldwork, output, options, translate=translate, progress=bar.update
                 )
+            zipped = file_format != "xlsx" and services.has_repeats(session, fieldwork, options)
             audit.record_cli(
                 session,
                 "export.downloaded",
@@ -117,6 +118,8 @@ def export_command(
     except OSError as exc:
         raise click.ClickException(f"cannot write {output}: {exc.strerror or exc}") from None
     click.echo(f"Exported {written} responses to {output}.")
+    if zipped:
+        click.echo("The questionnaire has lists: the file is a zip with one file per sheet.")
 
 
 @click.command("report")

@@ -334,6 +334,15 @@ def test_demo_data_exports_as_many_repeat_rows_as_entries_stored(app, runner, cl
     assert rows == {name: stored.get(name, 0) for name in rows}
     assert sum(rows.values()) > 0, "the demo data holds no entries of any list"
 
+    archive = tmp_path / "demo.zip"
+    exported = runner.invoke(args=["export", str(fieldwork_id), "-o", str(archive)])
+    assert exported.exit_code == 0, exported.output
+    assert "zip with one file per sheet" in exported.output
+    with zipfile.ZipFile(archive) as zipped:
+        for name, count in rows.items():
+            text = zipped.read(f"odpowiedzi-{name}.csv").decode("utf-8-sig")
+            assert len(list(csv.reader(io.StringIO(text)))) - 1 == count
+
 
 # --- the monitoring report --------------------------------------------------------------------
 
