@@ -6,6 +6,10 @@ CSV is produced line by line, so memory does not grow with the number of respons
 workbook is written by app.exports.workbook, SPSS and Stata files by app.exports.statfiles). Each
 response's answers go through its own version's ``Flow`` (``clean_answers``), so answers of
 questions that became irrelevant are left out and calculations are filled in.
+
+A repeat's entries have a sheet (CSV file, statistics file) of their own
+(``_Plan.repeat_sheets``); ``_rows`` hands each response's entries to the writer's
+``instances`` sink in the same pass, so they stream too.
 """
 
 from __future__ import annotations

@@ -7,7 +7,8 @@ SPSS files are UTF-8 (SPSS 16 and later read them), Stata files are format 118 (
 and later), which is UTF-8 too, so Polish characters arrive intact.
 
 pyreadstat writes a whole data frame at once, so unlike the workbook the file's values
-are held in memory while it is written (bench/export.py measures it).
+are held in memory while it is written (bench/export.py measures it). A questionnaire with
+repeats gets a zip: the responses' file and one file per repeat (its entries).
 """
 
 from __future__ import annotations
