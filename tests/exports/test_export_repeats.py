@@ -238,11 +238,14 @@ def test_statistics_files_of_a_questionnaire_with_repeats_are_one_per_sheet(
 # --- downloads and the API ----------------------------------------------------------------------
 
 
-def test_the_csv_file_of_a_questionnaire_with_repeats_downloads_as_a_zip(
-    app, client, login_as, repeats
+@pytest.mark.parametrize(
+    ("kind", "inside"), [("csv", "odpowiedzi-etaty.csv"), ("sav", "odpowiedzi-etaty.sav")]
+)
+def test_csv_and_spss_files_of_a_questionnaire_with_repeats_download_as_a_zip(
+    app, client, login_as, repeats, kind, inside
 ):
     login_as(Role.ANALYST)
-    asked = client.post(f"/fieldwork/{repeats.fieldwork_id}/files", data={"kind": "csv"})
+    asked = client.post(f"/fieldwork/{repeats.fieldwork_id}/files", data={"kind": kind})
     assert asked.status_code == 302
     status = wait_for_file(client, asked.headers["Location"])
     assert status["state"] == "done", status
@@ -251,7 +254,12 @@ def test_the_csv_file_of_a_questionnaire_with_repeats_downloads_as_a_zip(
         disposition = download.headers["Content-Disposition"]
         assert f'filename="odpowiedzi-badanie-{repeats.fieldwork_id}.zip"' in disposition
         with zipfile.ZipFile(io.BytesIO(download.data)) as zipped:
-            assert "odpowiedzi-etaty.csv" in zipped.namelist()
+            assert inside in zipped.namelist()
+    # the workbook stays a workbook
+    asked = client.post(f"/fieldwork/{repeats.fieldwork_id}/files", data={"kind": "responses"})
+    status = wait_for_file(client, asked.headers["Location"])
+    with client.get(status["download"]) as download:
+        assert download.headers["Content-Disposition"].endswith('.xlsx"')
 
 
 def test_the_api_gives_a_repeat_s_entries_as_lists_of_objects(
