@@ -9,7 +9,9 @@ with XlsxWriter:
   per breakdown group, each with a native column chart of the overall percentages;
 - ``numeric``: n, sum, mean, median, min, max (and don't know / refused) per numeric item;
 - a variable inside a repeat has the same tables, over the repeat's entries (its title
-  ends ``[entries of REPEAT]``, a closed table's base row is ``base_entries``);
+  ends ``[entries of: REPEAT]``, a closed table's base row is ``base_entries``), and the
+  repeat itself a numeric table of its number of entries (``[number of entries]``: the
+  sum is the entries in all);
 - ``response_rates``: sample size, complete responses and the rate per group.
 
 With a comparison fieldwork (an earlier period of the same survey) every block gets the
@@ -60,6 +62,7 @@ TOTAL = "total"
 NO_VALUE_LABEL = "(no value)"
 MAX_CELL = 32_767  # Excel's limit on the characters in one cell
 ENTRIES_NOTE = "entries of"  # a repeat variable's table counts its repeat's entries
+COUNT_NOTE = "number of entries"  # a repeat's own table: its entries per response
 NUMERIC_FIGURES = ("n", "sum", "mean", "median", "min", "max", "dont_know", "refused")
 
 
@@ -409,6 +412,8 @@ class _Writer:
         for table in self.current.report.numeric:
             before = self._numeric_previous(table)
             title = f"{table.variable} – {self.label(table.label)}" + self._entries(table.repeat)
+            if table.entries:
+                title += f" [{COUNT_NOTE}]"
             self.links.append((table.variable, title, "numeric", row))
             ws.write_string(row, 0, _cell(title), self.title)
             row += 1

@@ -387,6 +387,11 @@ def test_the_report_counts_and_sums_over_a_repeat_s_entries_by_subregion(
     # jobs summed over entries: the company's 3; the NGO's stored 4 are irrelevant
     assert (by_group["total"]["n"], by_group["total"]["sum"]) == (1, 3)
     assert by_group["centralny"]["sum"] == 3 and by_group["rybnicki"]["n"] == 0
+    top = next(
+        i for i, r in enumerate(numeric) if r[0] == "partnerzy – Partner [number of entries]"
+    )
+    counted = {r[0]: dict(zip(names[1:], r[1:], strict=False)) for r in numeric[top + 2 : top + 5]}
+    assert [counted[g]["sum"] for g in ("total", "centralny", "rybnicki")] == [3, 2, 1]
     contents = [c.value for c in book["contents"]["A"]]
     assert "wymiar" in contents and "typ_partnera" in contents
 

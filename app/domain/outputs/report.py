@@ -26,7 +26,9 @@ Repeats
     its counts are entries per choice ("partners by type"); a numeric one's n, sum, mean,
     … are of the entries' answers ("jobs created in the supported enterprises", summed),
     each entry in the breakdown group of its response. A nested repeat's entries are
-    counted the same way, over all entries of all enclosing entries.
+    counted the same way, over all entries of all enclosing entries. The repeat itself
+    gets a numeric table of its number of entries (``entries``): n = responses (or
+    enclosing entries) that were asked, sum = entries in all ("partners, by subregion").
 
 Breakdown
     Each figure is computed overall and per group of a sample variable (``by``: subregion,
@@ -142,6 +144,7 @@ class NumericTable:
     overall: NumericSummary
     groups: dict[str, NumericSummary]
     repeat: str | None = None  # summed over the entries of this repeat, not responses
+    entries: bool = False  # the variable is a repeat: its figures are numbers of entries
 
 
 Table = ClosedTable | NumericTable
@@ -310,6 +313,7 @@ class _Numeric:
             overall=self._summary(all_groups),
             groups={g: self._summary((g,)) for g in groups},
             repeat=self.repeat,
+            entries=self.var.kind is VariableKind.REPEAT,
         )
 
 
@@ -351,6 +355,10 @@ class _Scope:
         scope = cls([], {})
         for var in flow.variables.values():
             if var.kind is VariableKind.REPEAT:
+                # its number of entries (per response or enclosing entry), then its tables
+                counted = _Numeric(var)
+                scope.accumulators.append(counted)
+                ordered.append(counted)
                 scope.repeats[var.name] = cls.of(flow.repeat_flows[var.name], ordered)
                 continue
             acc = _accumulator(flow, var)
@@ -361,7 +369,10 @@ class _Scope:
 
     def add(self, answers: Mapping[str, Any], group: str) -> None:
         for acc in self.accumulators:
-            acc.add(answers.get(acc.var.name), group)
+            value = answers.get(acc.var.name)
+            if acc.var.kind is VariableKind.REPEAT:  # counted; None when not asked
+                value = len(value) if isinstance(value, tuple) else None
+            acc.add(value, group)
         for name, inner in self.repeats.items():
             for entry in answers.get(name) or ():
                 inner.add(entry, group)

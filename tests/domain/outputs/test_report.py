@@ -283,6 +283,13 @@ def test_a_repeat_s_variables_are_counted_and_summed_over_entries_by_group():
     assert isinstance(jobs, NumericTable) and jobs.repeat == "partnerzy"
     assert (jobs.overall.n, jobs.overall.sum) == (3, Decimal(10))
     assert jobs.groups["centralny"].sum == Decimal(5) and jobs.groups["rybnicki"].sum == 5
+    # the list's own table: its number of entries per response, summed
+    counted = report.table("partnerzy")
+    assert isinstance(counted, NumericTable) and counted.entries and counted.repeat is None
+    assert (counted.overall.n, counted.overall.sum) == (3, Decimal(6))
+    assert counted.groups["centralny"].sum == 5 and counted.groups["rybnicki"].sum == 1
+    nested = report.table("etaty")
+    assert nested.repeat == "partnerzy" and nested.overall.sum == 2  # C's two jobs
     # a nested repeat's entries count the same way, and a response's own variable does not
     assert report.table("wymiar").repeat == "etaty"
     assert report.table("liczba").repeat is None
