@@ -541,20 +541,6 @@ def _csv_text(value: Cell) -> str:
     return str(value)
 
 
-def iter_csv(
-    session: Session,
-    fieldwork: Fieldwork,
-    options: ExportOptions | None = None,
-    *,
-    translate: Translate | None = None,
-    progress: Progress | None = None,
-) -> Iterator[str]:
-    """The Responses sheet as CSV text, a line at a time, starting with the UTF-8 BOM."""
-    options = options or ExportOptions()
-    plan = _Plan(session, fieldwork, options, translate)
-    return _csv_lines(session, fieldwork, options, plan, progress)
-
-
 def _csv_lines(
     session: Session,
     fieldwork: Fieldwork,
@@ -563,6 +549,7 @@ def _csv_lines(
     progress: Progress | None = None,
     instances: InstanceSink | None = None,
 ) -> Iterator[str]:
+    """The Responses sheet as CSV text, a line at a time, starting with the UTF-8 BOM."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=CSV_DELIMITER, lineterminator="\r\n")
     writer.writerow(plan.header)
