@@ -117,6 +117,8 @@ def export_command(
             )
     except OSError as exc:
         raise click.ClickException(f"cannot write {output}: {exc.strerror or exc}") from None
+    except workbook.SheetFull as exc:
+        raise click.ClickException(Message(exc.message).render()) from None
     click.echo(f"Exported {written} responses to {output}.")
     if zipped:
         click.echo("The questionnaire has lists: the file is a zip with one file per sheet.")

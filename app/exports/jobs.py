@@ -53,7 +53,7 @@ from app.exports.services import (
 )
 from app.exports.statfiles import FORMATS as STAT_FORMATS
 from app.exports.statfiles import write_statfile
-from app.exports.workbook import write_xlsx
+from app.exports.workbook import SheetFull, write_xlsx
 from app.models.fieldwork import Fieldwork
 from app.models.jobs import ExportChunk, ExportJob, JobState
 from app.platform import tasks
@@ -434,14 +434,17 @@ def run_job(database: Database, job_id: int, clock: Clock, translate: Translate)
                     session, fieldwork, {**options, "_kind": kind}, path, progress, translate
                 )
             _store_file(database, job_id, path, clock, progress.done)
-    except Exception:
-        log.exception("export job %d failed", job_id)
+    except Exception as exc:
+        # a workbook too big for Excel says so; anything else is the general message
+        error = exc.message if isinstance(exc, SheetFull) else FAILED_MESSAGE
+        if not isinstance(exc, SheetFull):
+            log.exception("export job %d failed", job_id)
         with database.session() as session:
             session.execute(delete(ExportChunk).where(ExportChunk.job_id == job_id))
             session.execute(
                 update(ExportJob)
                 .where(ExportJob.id == job_id)
-                .values(state=JobState.FAILED.value, error=FAILED_MESSAGE, finished_at=clock())
+                .values(state=JobState.FAILED.value, error=error, finished_at=clock())
             )
 
 

@@ -19,7 +19,7 @@ import csv
 import io
 import tempfile
 import zipfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -268,52 +268,56 @@ def _rows(
     plan: _Plan,
     query: Select[Any] | None = None,
     instances: InstanceSink | None = None,
-) -> Iterator[list[Cell]]:
+) -> Generator[list[Cell], None, None]:
     """The Responses rows: metadata, then the questionnaire's columns; each response's
     repeat instances go to ``instances`` (if given) before its row is yielded."""
     if query is None:
         query = _responses_query(fieldwork, options)
     result = session.execute(query.execution_options(yield_per=BATCH))
-    for row in result:
-        sample = {
-            **(row.variables or {}),
-            "external_id": row.external_id or "",
-            "name": row.name or "",
-            "entity_type": row.entity_type or "",
-            "subregion": row.subregion or "",
-            "powiat": row.powiat or "",
-            "gmina": row.gmina or "",
-        }
-        started = _local(row.started_at)
-        completed = _local(row.completed_at)
-        # a calculation with today() sees the day the response was last worked on
-        today = (completed or _local(row.updated_at) or started or datetime.now()).date()
-        reader = plan.readers[row.survey_version_id]
-        clean = reader.clean(row.answers or {}, sample=sample, today=today)
-        meta: list[Cell] = [
-            row.id,
-            row.external_id,
-            row.name,
-            row.entity_type,
-            row.subregion,
-            row.powiat,
-            row.gmina,
-            mode_of(row.via_web, row.via_phone),
-            "complete" if row.status == ResponseStatus.COMPLETE.value else "partial",
-            started,
-            completed,
-            duration_minutes(row.started_at, row.completed_at),
-            plan.interviewers.get(row.sample_unit_id) if row.sample_unit_id else None,
-            plan.version_numbers.get(row.survey_version_id),
-            1 if row.is_demo else 0,
-            1 if row.is_test else 0,
-        ]
-        if instances is not None and plan.repeat_sheets:
-            flow = plan.flows[row.survey_version_id]
-            converters = plan.instance_converters[row.survey_version_id]
-            for repeat, cells in instance_rows(row.id, clean, flow, converters):
-                instances(repeat, cells)
-        yield meta + plan.converters[row.survey_version_id].cells(clean)
+    # closed however the reading ends (a writer that stops early leaves no open cursor)
+    try:
+        for row in result:
+            sample = {
+                **(row.variables or {}),
+                "external_id": row.external_id or "",
+                "name": row.name or "",
+                "entity_type": row.entity_type or "",
+                "subregion": row.subregion or "",
+                "powiat": row.powiat or "",
+                "gmina": row.gmina or "",
+            }
+            started = _local(row.started_at)
+            completed = _local(row.completed_at)
+            # a calculation with today() sees the day the response was last worked on
+            today = (completed or _local(row.updated_at) or started or datetime.now()).date()
+            reader = plan.readers[row.survey_version_id]
+            clean = reader.clean(row.answers or {}, sample=sample, today=today)
+            meta: list[Cell] = [
+                row.id,
+                row.external_id,
+                row.name,
+                row.entity_type,
+                row.subregion,
+                row.powiat,
+                row.gmina,
+                mode_of(row.via_web, row.via_phone),
+                "complete" if row.status == ResponseStatus.COMPLETE.value else "partial",
+                started,
+                completed,
+                duration_minutes(row.started_at, row.completed_at),
+                plan.interviewers.get(row.sample_unit_id) if row.sample_unit_id else None,
+                plan.version_numbers.get(row.survey_version_id),
+                1 if row.is_demo else 0,
+                1 if row.is_test else 0,
+            ]
+            if instances is not None and plan.repeat_sheets:
+                flow = plan.flows[row.survey_version_id]
+                converters = plan.instance_converters[row.survey_version_id]
+                for repeat, cells in instance_rows(row.id, clean, flow, converters):
+                    instances(repeat, cells)
+            yield meta + plan.converters[row.survey_version_id].cells(clean)
+    finally:
+        result.close()
 
 
 def _calls(session: Session, fieldwork: Fieldwork, language: str) -> Iterator[list[Cell]]:

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
@@ -13,6 +14,7 @@ import xlsxwriter
 from sqlalchemy.orm import Session
 from xlsxwriter.worksheet import Worksheet
 
+from app.domain.messages import N_
 from app.domain.outputs.codebook import choice_rows, codebook_rows, list_sheets
 from app.domain.outputs.export import (
     CELL_MAX_LENGTH,
@@ -48,6 +50,19 @@ from app.exports.services import (
 )
 from app.models.fieldwork import Fieldwork
 
+XLSX_MAX_ROWS = 1_048_576  # rows of one Excel sheet, the header's included
+TOO_MANY_ROWS = N_(
+    "One sheet of the workbook would have more rows than Excel holds (1,048,576). "
+    "Ask for the CSV file instead, which has no such limit."
+)
+
+
+class SheetFull(Exception):
+    """A sheet would pass Excel's last row (a list with very many entries): the export
+    stops rather than leave rows out."""
+
+    message = TOO_MANY_ROWS
+
 
 class _Sheet:
     """One worksheet written row by row, with typed cells, widths, frozen header, filter."""
@@ -65,6 +80,8 @@ class _Sheet:
 
     def write(self, cells: Sequence[Cell]) -> None:
         self.row += 1
+        if self.row >= XLSX_MAX_ROWS:  # XlsxWriter would leave the row out silently
+            raise SheetFull(self.sheet.name)
         sheet, row, book = self.sheet, self.row, self.book
         write_string, write_number = sheet.write_string, sheet.write_number
         value: Any  # dispatched on its exact type below (a bool is no number here)
@@ -147,10 +164,13 @@ def write_xlsx(
         def instance(repeat: str, cells: list[Cell]) -> None:
             repeats[repeat].write(cells)
 
-        for cells in _rows(session, fieldwork, options, plan, instances=instance):
-            responses.write(cells)
-            if progress is not None:
-                progress(1)
+        with contextlib.closing(
+            _rows(session, fieldwork, options, plan, instances=instance)
+        ) as rows:
+            for cells in rows:
+                responses.write(cells)
+                if progress is not None:
+                    progress(1)
         responses.close()
         for sheet in repeats.values():
             sheet.close()

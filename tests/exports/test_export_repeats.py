@@ -414,3 +414,24 @@ def test_statistics_files_label_the_keys_in_polish(app, repeats, tmp_path):
     assert labels["instance_key"] == "Klucz pozycji"
     _frame, meta = pyreadstat.read_sav(str(tmp_path / "files" / "odpowiedzi.sav"))
     assert meta.column_names_to_labels["partnerzy"] == "Partner – liczba pozycji"
+
+
+def test_a_sheet_past_excel_s_last_row_stops_the_export_with_a_clear_message(
+    app, runner, client, login_as, repeats, tmp_path, monkeypatch
+):
+    from app.exports import workbook
+
+    # as if Excel held a header and two rows: the partners' sheet needs three
+    monkeypatch.setattr(workbook, "XLSX_MAX_ROWS", 3)
+    out = tmp_path / "out.xlsx"
+    result = runner.invoke(args=["export", str(repeats.fieldwork_id), "-o", str(out)])
+    assert result.exit_code == 1
+    assert "more rows than Excel holds" in result.output and "Traceback" not in result.output
+    login_as(Role.ANALYST)
+    asked = client.post(f"/fieldwork/{repeats.fieldwork_id}/files", data={"kind": "responses"})
+    status = wait_for_file(client, asked.headers["Location"])
+    assert status["state"] == "failed"
+    assert "więcej wierszy, niż mieści Excel" in status["error"]
+    # the CSV has no such limit
+    asked = client.post(f"/fieldwork/{repeats.fieldwork_id}/files", data={"kind": "csv"})
+    assert wait_for_file(client, asked.headers["Location"])["state"] == "done"
