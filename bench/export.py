@@ -15,7 +15,14 @@ Beside them, the SPSS export of the same responses (``app.exports.statfiles``, i
 is timed in a child of its own: its time and peak memory are reported, not held to the
 targets (pyreadstat writes a whole data frame, so its memory grows with the responses).
 
+With repeats (issue 17): a second definition has a list (``podmioty``) of six variables
+that every response fills five times; its workbook (the Responses sheet and the list's
+sheet, written side by side) is timed against a bare XlsxWriter loop writing the same
+cells to the same two sheets, for ``--repeat-sizes`` responses (default 10,000, i.e.
+50,000 entries). Same targets for the ratio and the peak memory.
+
     .venv/bin/python bench/export.py [--sizes 10000 100000] [--repeat 3] [--backend ...]
+    .venv/bin/python bench/export.py --sizes --repeat-sizes 10000 50000   # repeats only
 """
 
 from __future__ import annotations
@@ -157,22 +164,146 @@ def bare_cells(n: int) -> list[Any]:
     return row
 
 
+# --- a questionnaire with a repeat ------------------------------------------------------------
+
+REPEAT_SURVEY_ID = "bench_export_repeats"
+REPEAT_NAME, INSTANCES = "podmioty", 5
+REPEAT_MAIN = [("r_liczba", "integer"), ("r_ocena", "select_one skala"), ("r_opis", "text")]
+REPEAT_CHILDREN = [
+    ("p_nazwa", "text"),
+    ("p_typ", "select_one skala"),
+    ("p_miejsca", "integer"),
+    ("p_kwota", "decimal"),
+    ("p_od", "date"),
+    ("p_formy", "select_multiple wiele"),
+]
+
+
+def repeat_definition() -> str:
+    """The YAML definition: three questions, then a list of six."""
+    lines = [
+        "settings:",
+        f"  id: {REPEAT_SURVEY_ID}",
+        "  title: {pl: 'Test eksportu list', en: 'Repeat export benchmark'}",
+        "  languages: [pl, en]",
+        "choices:",
+        "  skala:",
+        *(f"    - {{name: '{c}', label: {{pl: 'Ocena {c}', en: 'Score {c}'}}}}" for c in CODES),
+        "  wiele:",
+        *(f"    - {{name: '{c}', label: {{pl: 'Opcja {c}', en: 'Option {c}'}}}}" for c in TICKS),
+        "survey:",
+    ]
+    for name, kind in REPEAT_MAIN:
+        lines += [
+            f"  - type: {kind}",
+            f"    name: {name}",
+            f"    label: {{pl: 'Pytanie {name}', en: 'Question {name}'}}",
+        ]
+    lines += [
+        "  - type: repeat",
+        f"    name: {REPEAT_NAME}",
+        "    label: {pl: 'Podmiot', en: 'Entity'}",
+        "    children:",
+    ]
+    for name, kind in REPEAT_CHILDREN:
+        lines += [
+            f"      - type: {kind}",
+            f"        name: {name}",
+            f"        label: {{pl: 'Pole {name}', en: 'Field {name}'}}",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def repeat_answers(n: int) -> dict[str, Any]:
+    """The stored (JSON) answers of response ``n`` of the repeats definition."""
+    rnd = random.Random(n)
+    entries = [
+        {
+            "p_nazwa": f"Podmiot {n}/{k} – spółdzielnia socjalna {rnd.randint(0, 10**6)}",
+            "p_typ": rnd.choice(CODES),
+            "p_miejsca": rnd.randint(0, 50),
+            "p_kwota": f"{rnd.randint(0, 10**5)}.{rnd.randint(0, 99):02d}",
+            "p_od": (date(2024, 1, 1) + timedelta(days=rnd.randint(0, 700))).isoformat(),
+            "p_formy": [c for c in TICKS if rnd.random() < 0.5],
+        }
+        for k in range(INSTANCES)
+    ]
+    return {
+        "r_liczba": rnd.randint(0, 100),
+        "r_ocena": rnd.choice(CODES),
+        "r_opis": f"Opis {n}",
+        REPEAT_NAME: entries,
+    }
+
+
+def bare_repeat_cells(n: int) -> tuple[list[Any], list[list[Any]]]:
+    """The Responses row and the list's rows the export writes for response ``n``."""
+    started = datetime(2026, 3, 2, 8, 0) + timedelta(minutes=n % 10_000)
+    data = repeat_answers(n)
+    row: list[Any] = [
+        n,
+        f"{n:06d}",
+        f"Instytucja nr {n}",
+        "CIS",
+        "centralny",
+        "gliwicki",
+        "Gliwice",
+        "online",
+        "complete",
+        started,
+        started + timedelta(minutes=20),
+        20.0,
+        None,
+        1,
+        1,
+        0,
+        data["r_liczba"],
+        data["r_ocena"],
+        data["r_opis"],
+        INSTANCES,
+    ]
+    entries = []
+    for k, entry in enumerate(data[REPEAT_NAME], start=1):
+        formy = entry["p_formy"]
+        entries.append(
+            [
+                n,
+                n,
+                k,
+                f"{n}/{k}",
+                entry["p_nazwa"],
+                entry["p_typ"],
+                entry["p_miejsca"],
+                float(Decimal(entry["p_kwota"])),
+                date.fromisoformat(entry["p_od"]),
+                " ".join(formy),
+                *(int(c in formy) for c in TICKS),
+            ]
+        )
+    return row, entries
+
+
 # --- the data -------------------------------------------------------------------------------------
 
 
-def seed(url: str, sizes: list[int]) -> dict[int, int]:
-    """Load the definition and one fieldwork per size; returns size -> fieldwork id."""
+def seed(url: str, sizes: list[int], *, repeats: bool = False) -> dict[int, int]:
+    """Load the definition (``repeats``: the one with a list) and one fieldwork per size;
+    returns size -> fieldwork id."""
     from app.fieldwork.services import create_fieldwork
     from app.models.fieldwork import Response, SampleUnit
     from app.surveys.services import load_bytes
 
     engine = make_engine(url)
     fieldworks: dict[int, int] = {}
+    text, survey_id = (
+        (repeat_definition(), REPEAT_SURVEY_ID) if repeats else (definition(), SURVEY_ID)
+    )
+    make_answers = repeat_answers if repeats else answers
     with Session(engine) as session:
-        loaded = load_bytes(session, definition().encode("utf-8"), "bench_export.yaml")
+        loaded = load_bytes(session, text.encode("utf-8"), f"{survey_id}.yaml")
         assert loaded.ok, [str(p) for p in loaded.problems]
         for size in sizes:
-            fieldwork = create_fieldwork(session, SURVEY_ID, f"Bench {size}")
+            fieldwork = create_fieldwork(session, survey_id, f"Bench {size}")
             fieldworks[size] = fieldwork.id
         session.commit()
         version_id = loaded.version.id
@@ -212,7 +343,7 @@ def seed(url: str, sizes: list[int]) -> dict[int, int]:
                             "fieldwork_id": fieldwork_id,
                             "sample_unit_id": unit_id,
                             "survey_version_id": version_id,
-                            "answers": answers(n),
+                            "answers": make_answers(n),
                             "status": "complete",
                             "language": "pl",
                             "revision": 1,
@@ -296,6 +427,52 @@ def measure_bare(size: int, out: Path) -> dict[str, float]:
     return {"seconds": time.perf_counter() - t0 - making, "rows": size, "making": making}
 
 
+def measure_bare_repeats(size: int, out: Path) -> dict[str, float]:
+    """The bare loop for the repeats definition: the same cells on the same two sheets."""
+    import xlsxwriter
+
+    from app.exports.services import WORKBOOK_OPTIONS
+
+    header = [*META_COLUMNS, *(name for name, _ in REPEAT_MAIN), REPEAT_NAME]
+    entry_header = ["response_id", "parent_key", "instance", "instance_key"]
+    for name, kind in REPEAT_CHILDREN:
+        entry_header.append(name)
+        if kind.startswith("select_multiple"):
+            entry_header.extend(f"{name}_{c}" for c in TICKS)
+    making = 0.0
+    t0 = time.perf_counter()
+    book = xlsxwriter.Workbook(str(out), WORKBOOK_OPTIONS)
+    date_format = book.add_format({"num_format": "dd.mm.yyyy"})
+    sheet = book.add_worksheet("Responses")
+    entries_sheet = book.add_worksheet("Podmiot")
+    for target, titles in ((sheet, header), (entries_sheet, entry_header)):
+        for col, title in enumerate(titles):
+            target.write_string(0, col, title)
+
+    def write(target: Any, row: int, cells: list[Any]) -> None:
+        for col, value in enumerate(cells):
+            if value is None:
+                continue
+            if isinstance(value, str):
+                target.write_string(row, col, value)
+            elif isinstance(value, date):
+                target.write_datetime(row, col, value, date_format)
+            else:
+                target.write_number(row, col, value)
+
+    entry_row = 0
+    for n in range(size):
+        t1 = time.perf_counter()
+        cells, entries = bare_repeat_cells(n)
+        making += time.perf_counter() - t1
+        for entry in entries:
+            entry_row += 1
+            write(entries_sheet, entry_row, entry)
+        write(sheet, n + 1, cells)
+    book.close()
+    return {"seconds": time.perf_counter() - t0 - making, "rows": size, "making": making}
+
+
 def child(kind: str, url: str, fieldwork_id: int, size: int) -> dict[str, float]:
     """Run one measurement in a fresh interpreter; its figures and peak memory."""
     with tempfile.TemporaryDirectory(prefix="ankieta-export-bench-") as directory:
@@ -336,10 +513,12 @@ def peak_rss_mb() -> float:
 
 def run_child(args: argparse.Namespace) -> None:
     out = Path(args.out)
-    if args.child == "real":
+    if args.child in ("real", "real_repeats"):
         figures = measure_real(args.url, args.fieldwork, out)
     elif args.child == "sav":
         figures = measure_sav(args.url, args.fieldwork, out)
+    elif args.child == "bare_repeats":
+        figures = measure_bare_repeats(args.size, out)
     else:
         figures = measure_bare(args.size, out)
     figures["maxrss_mb"] = peak_rss_mb()
@@ -350,12 +529,66 @@ def run_child(args: argparse.Namespace) -> None:
 # --- the run --------------------------------------------------------------------------------------
 
 
+def measure_repeats(url: str, sizes: list[int], runs: int) -> bool:
+    """The repeats definition's export against its bare loop; True when the targets hold."""
+    ok = True
+    print(
+        f"with repeats: {len(REPEAT_MAIN)} questions and a list of {len(REPEAT_CHILDREN)} "
+        f"variables, {INSTANCES} entries per response"
+    )
+    fieldworks = seed(url, sizes, repeats=True)
+    peaks: dict[int, float] = {}
+    for size in sizes:
+        ratios = []
+        for n in range(runs):
+            real = child("real_repeats", url, fieldworks[size], size)
+            bare = child("bare_repeats", url, fieldworks[size], size)
+            assert real["rows"] == size, real
+            ratio = real["seconds"] / bare["seconds"]
+            ratios.append(ratio)
+            peaks[size] = max(peaks.get(size, 0.0), real["maxrss_mb"])
+            print(
+                f"{size:>7} responses x {INSTANCES} entries, run {n + 1}: export "
+                f"{real['seconds']:.1f} s (peak {real['maxrss_mb']:.0f} MB, "
+                f"{real['file_mb']:.1f} MB file) | bare XlsxWriter {bare['seconds']:.1f} s "
+                f"(peak {bare['maxrss_mb']:.0f} MB) | ratio {ratio:.2f} (target <= {TARGET_RATIO})",
+                flush=True,
+            )
+            ok &= real["maxrss_mb"] < TARGET_MB
+        print(
+            f"{size:>7} responses x {INSTANCES} entries: ratio median "
+            f"{statistics.median(ratios):.2f} ({len(ratios)} runs)",
+            flush=True,
+        )
+        ok &= statistics.median(ratios) <= TARGET_RATIO
+    if len(peaks) > 1:
+        small, large = min(peaks), max(peaks)
+        growth = peaks[large] / peaks[small] - 1
+        print(
+            f"with repeats, peak memory {large} vs {small}: {peaks[large]:.0f} MB vs "
+            f"{peaks[small]:.0f} MB ({growth:+.0%}, target <= +{TARGET_GROWTH:.0%})"
+        )
+        ok &= growth <= TARGET_GROWTH
+    return ok
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--sizes", type=int, nargs="*", default=[10_000, 100_000])
     parser.add_argument("--backend", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--repeat", type=int, default=3, help="runs of each size (in turn)")
-    parser.add_argument("--child", choices=["real", "bare", "sav"], help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--repeat-sizes",
+        type=int,
+        nargs="*",
+        default=[10_000],
+        help="responses (each with 5 entries of a list) for the repeats measurement",
+    )
+    parser.add_argument(
+        "--child",
+        choices=["real", "bare", "sav", "real_repeats", "bare_repeats"],
+        help=argparse.SUPPRESS,
+    )
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--fieldwork", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--size", type=int, help=argparse.SUPPRESS)
@@ -411,6 +644,8 @@ def main() -> int:
                 flush=True,
             )
             ok &= statistics.median(ratios) <= TARGET_RATIO
+        if args.repeat_sizes:
+            ok &= measure_repeats(url, args.repeat_sizes, args.repeat)
     if len(peaks) > 1:
         small, large = min(peaks), max(peaks)
         growth = peaks[large] / peaks[small] - 1

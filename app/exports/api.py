@@ -17,7 +17,7 @@ from app.domain.dates import WARSAW
 from app.domain.outputs.export import META_COLUMNS
 from app.exports import jobs
 from app.exports.routes import start as start_job
-from app.exports.services import ExportOptions, Translate, response_page
+from app.exports.services import ExportOptions, Instances, Translate, response_page
 from app.models.fieldwork import Fieldwork
 from app.models.jobs import JobState
 from app.platform import audit as audit_log
@@ -36,7 +36,7 @@ from app.platform.extensions import db_session, get_db, now
 from app.platform.i18n import translate
 from app.platform.security import token_roles
 
-FILE_TYPES = ("text/csv", jobs.XLSX_MIMETYPE, *jobs.STAT_MIMETYPES.values())
+FILE_TYPES = ("text/csv", jobs.ZIP_MIMETYPE, jobs.XLSX_MIMETYPE, *jobs.STAT_MIMETYPES.values())
 
 
 # -- schemas --------------------------------------------------------------------------------------
@@ -90,7 +90,9 @@ class ResponseOut(ma.Schema):
         metadata={
             "description": "Column -> value, as in the export's Responses sheet: codes "
             "(or labels), numbers, dates (YYYY-MM-DD), 0/1 per choice of a multiple choice; "
-            "don't know / refused as their codes (-98 / -99) or labels"
+            "don't know / refused as their codes (-98 / -99) or labels; a repeat's entries "
+            "as a list of objects (column -> value, as on the repeat's sheet; a nested "
+            "repeat's entries a list inside)"
         },
     )
 
@@ -146,7 +148,18 @@ def _json_value(value: Any) -> Any:
     return value
 
 
-def _response_object(header: Sequence[str], cells: Sequence[Any]) -> dict[str, Any]:
+def _json_entries(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [
+        {
+            name: _json_entries(value) if isinstance(value, list) else _json_value(value)
+            for name, value in entry.items()
+        }
+        for entry in entries
+    ]
+
+
+def _response_object(header: Sequence[str], row: tuple[Sequence[Any], Instances]) -> dict[str, Any]:
+    cells, instances = row
     meta = len(META_COLUMNS)
     record = dict(zip(META_COLUMNS, cells[:meta], strict=True))
     record["id"] = record.pop("response_id")
@@ -157,6 +170,11 @@ def _response_object(header: Sequence[str], cells: Sequence[Any]) -> dict[str, A
     record["answers"] = {
         name: _json_value(value) for name, value in zip(header[meta:], cells[meta:], strict=True)
     }
+    # a repeat's column: its entries as a list of objects (None when it was not asked)
+    answers = record["answers"]
+    for name, entries in instances.items():
+        if answers.get(name) is not None:
+            answers[name] = _json_entries(entries)
     return record
 
 
@@ -343,7 +361,7 @@ def export_file(key: str):
     database, job_id = get_db(), job.id
     return Response(
         stream_with_context(jobs.iter_file(database, job_id)),
-        mimetype=jobs.mimetype(job.kind, job.options),
+        mimetype=jobs.mimetype(job.kind, job.options, job.file_name),
         headers={
             "Content-Disposition": f'attachment; filename="{job.file_name}"',
             "Content-Length": str(job.size),

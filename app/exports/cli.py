@@ -33,7 +33,8 @@ def _day(value: datetime | None) -> date | None:
     "file_format",
     type=click.Choice(["xlsx", "csv", "sav", "dta"]),
     default=None,
-    help="Default: from the file name's extension, else xlsx.",
+    help="Default: from the file name's extension (.zip: csv), else xlsx. With repeats, "
+    "csv, sav and dta give a zip of files, one per sheet.",
 )
 @click.option("--labels", is_flag=True, help="Choice labels instead of codes.")
 @click.option("--lang", type=click.Choice(LANGUAGES), default=None, help="Language of labels.")
@@ -70,7 +71,10 @@ def export_command(
 
     if file_format is None:
         suffix = output.suffix.lower().lstrip(".")
-        file_format = suffix if suffix in ("csv", "sav", "dta") else "xlsx"
+        # a .zip is the CSV of a questionnaire with repeats (one CSV per sheet)
+        file_format = (
+            "csv" if suffix == "zip" else suffix if suffix in ("csv", "sav", "dta") else "xlsx"
+        )
     options = services.ExportOptions(
         labels=labels,
         language=lang,
@@ -101,6 +105,7 @@ def export_command(
                 written = write(
                     session, fieldwork, output, options, translate=translate, progress=bar.update
                 )
+            zipped = file_format != "xlsx" and services.has_repeats(session, fieldwork, options)
             audit.record_cli(
                 session,
                 "export.downloaded",
@@ -112,7 +117,11 @@ def export_command(
             )
     except OSError as exc:
         raise click.ClickException(f"cannot write {output}: {exc.strerror or exc}") from None
+    except workbook.SheetFull as exc:
+        raise click.ClickException(Message(exc.message).render()) from None
     click.echo(f"Exported {written} responses to {output}.")
+    if zipped:
+        click.echo("The questionnaire has lists: the file is a zip with one file per sheet.")
 
 
 @click.command("report")

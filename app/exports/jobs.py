@@ -48,11 +48,12 @@ from app.exports.services import (
     ExportOptions,
     Translate,
     count_responses,
+    has_repeats,
     write_csv,
 )
 from app.exports.statfiles import FORMATS as STAT_FORMATS
 from app.exports.statfiles import write_statfile
-from app.exports.workbook import write_xlsx
+from app.exports.workbook import SheetFull, write_xlsx
 from app.models.fieldwork import Fieldwork
 from app.models.jobs import ExportChunk, ExportJob, JobState
 from app.platform import tasks
@@ -71,6 +72,7 @@ RESPONSES, CSV, REPORT = "responses", "csv", "report"
 KINDS = (RESPONSES, CSV, REPORT)
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV_MIMETYPE = "text/csv"
+ZIP, ZIP_MIMETYPE = "zip", "application/zip"
 # the ``format`` option of a ``responses`` job (absent: xlsx)
 RESPONSE_FORMATS = ("xlsx", *STAT_FORMATS)
 STAT_MIMETYPES = {"sav": "application/x-spss-sav", "dta": "application/x-stata-dta"}
@@ -143,11 +145,14 @@ def file_format(kind: str, options: dict[str, Any]) -> str:
     return "xlsx"
 
 
-def file_name(kind: str, fieldwork_id: int, options: dict[str, Any] | None = None) -> str:
+def file_name(
+    kind: str, fieldwork_id: int, options: dict[str, Any] | None = None, *, zipped: bool = False
+) -> str:
     """The download's name, saying what is in it: ``odpowiedzi-badanie-3-kompletne-etykiety
-    .xlsx``, ``raport-badanie-3-wg-podregion-porownanie-2.xlsx``."""
+    .xlsx``, ``raport-badanie-3-wg-podregion-porownanie-2.xlsx``; ``zipped``: a zip of CSV
+    files (a questionnaire with repeats)."""
     prefix = "raport" if kind == REPORT else "odpowiedzi"
-    extension = file_format(kind, options or {})
+    extension = ZIP if zipped else file_format(kind, options or {})
     parts = [prefix, "badanie", str(fieldwork_id)]
     options = options or {}
     if options.get("complete_only"):
@@ -184,7 +189,9 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:40]
 
 
-def mimetype(kind: str, options: dict[str, Any] | None = None) -> str:
+def mimetype(kind: str, options: dict[str, Any] | None = None, name: str = "") -> str:
+    if name.endswith(f".{ZIP}"):
+        return ZIP_MIMETYPE
     extension = file_format(kind, options or {})
     if extension == "csv":
         return CSV_MIMETYPE
@@ -225,7 +232,15 @@ def create_job(
         user_id=user_id,
         kind=kind,
         options=options,
-        file_name=file_name(kind, fieldwork.id, options),
+        file_name=file_name(
+            kind,
+            fieldwork.id,
+            options,
+            # the CSV, SPSS or Stata file of a questionnaire with repeats is a zip of them,
+            # one per sheet
+            zipped=file_format(kind, options) != "xlsx"
+            and has_repeats(session, fieldwork, export_options_from_json(options)),
+        ),
         created_at=now,
         heartbeat_at=now,
     )
@@ -419,14 +434,17 @@ def run_job(database: Database, job_id: int, clock: Clock, translate: Translate)
                     session, fieldwork, {**options, "_kind": kind}, path, progress, translate
                 )
             _store_file(database, job_id, path, clock, progress.done)
-    except Exception:
-        log.exception("export job %d failed", job_id)
+    except Exception as exc:
+        # a workbook too big for Excel says so; anything else is the general message
+        error = exc.message if isinstance(exc, SheetFull) else FAILED_MESSAGE
+        if not isinstance(exc, SheetFull):
+            log.exception("export job %d failed", job_id)
         with database.session() as session:
             session.execute(delete(ExportChunk).where(ExportChunk.job_id == job_id))
             session.execute(
                 update(ExportJob)
                 .where(ExportJob.id == job_id)
-                .values(state=JobState.FAILED.value, error=FAILED_MESSAGE, finished_at=clock())
+                .values(state=JobState.FAILED.value, error=error, finished_at=clock())
             )
 
 

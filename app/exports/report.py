@@ -8,6 +8,10 @@ with XlsxWriter:
 - ``closed``: one frequency table per closed question (matrix rows one each), overall and
   per breakdown group, each with a native column chart of the overall percentages;
 - ``numeric``: n, sum, mean, median, min, max (and don't know / refused) per numeric item;
+- a variable inside a repeat has the same tables, over the repeat's entries (its title
+  ends ``[entries of: REPEAT]``, a closed table's base row is ``base_entries``), and the
+  repeat itself a numeric table of its number of entries (``[number of entries]``: the
+  sum is the entries in all);
 - ``response_rates``: sample size, complete responses and the rate per group.
 
 With a comparison fieldwork (an earlier period of the same survey) every block gets the
@@ -57,6 +61,8 @@ STANDARD_BREAKDOWNS = ("subregion", "entity_type", "powiat", "gmina")
 TOTAL = "total"
 NO_VALUE_LABEL = "(no value)"
 MAX_CELL = 32_767  # Excel's limit on the characters in one cell
+ENTRIES_NOTE = "entries of"  # a repeat variable's table counts its repeat's entries
+COUNT_NOTE = "number of entries"  # a repeat's own table: its entries per response
 NUMERIC_FIGURES = ("n", "sum", "mean", "median", "min", "max", "dont_know", "refused")
 
 
@@ -239,6 +245,10 @@ class _Writer:
         else:
             ws.write_number(row, col, value, fmt)
 
+    def _entries(self, repeat: str | None) -> str:
+        """What a repeat variable's table counts: the entries of its repeat, not responses."""
+        return "" if repeat is None else f" [{ENTRIES_NOTE}: {repeat}]"
+
     # -- sheets -------------------------------------------------------------------------
 
     def write(self) -> None:
@@ -311,6 +321,7 @@ class _Writer:
             title = f"{table.variable} – {self.label(table.label)}"
             if table.row_label is not None:
                 title += f" – {self.label(table.row_label)}"
+            title += self._entries(table.repeat)
             self.links.append((table.variable, title, "closed", row))
             ws.write_string(row, 0, _cell(title), self.title)
             row += 1
@@ -339,7 +350,7 @@ class _Writer:
                         self._frequency(ws, row, col + 2, self._freq(before, group), choice.key)
             last = row
             row += 1
-            ws.write_string(row, 1, "base", self.bold)
+            ws.write_string(row, 1, "base" if table.repeat is None else "base_entries", self.bold)
             for index, group in enumerate(self.groups):
                 col = 2 + index * per_block
                 ws.write_number(row, col, self._freq(table, group).base, self.bold)
@@ -400,7 +411,9 @@ class _Writer:
         row = 0
         for table in self.current.report.numeric:
             before = self._numeric_previous(table)
-            title = f"{table.variable} – {self.label(table.label)}"
+            title = f"{table.variable} – {self.label(table.label)}" + self._entries(table.repeat)
+            if table.entries:
+                title += f" [{COUNT_NOTE}]"
             self.links.append((table.variable, title, "numeric", row))
             ws.write_string(row, 0, _cell(title), self.title)
             row += 1

@@ -207,7 +207,7 @@ def download(key: str):
     database, job_id = get_db(), found.id
     return Response(
         stream_with_context(jobs.iter_file(database, job_id)),
-        mimetype=jobs.mimetype(found.kind, found.options),
+        mimetype=jobs.mimetype(found.kind, found.options, found.file_name),
         headers={
             "Content-Disposition": f'attachment; filename="{found.file_name}"',
             "Content-Length": str(found.size),

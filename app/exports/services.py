@@ -6,13 +6,20 @@ CSV is produced line by line, so memory does not grow with the number of respons
 workbook is written by app.exports.workbook, SPSS and Stata files by app.exports.statfiles). Each
 response's answers go through its own version's ``Flow`` (``clean_answers``), so answers of
 questions that became irrelevant are left out and calculations are filled in.
+
+A repeat's entries have a sheet (CSV file, statistics file) of their own
+(``_Plan.repeat_sheets``); ``_rows`` hands each response's entries to the writer's
+``instances`` sink in the same pass, so they stream too.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
-from collections.abc import Callable, Iterator
+import tempfile
+import zipfile
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -29,10 +36,14 @@ from app.domain.outputs.export import (
     AnswerReader,
     Cell,
     Column,
+    ColumnKind,
     RowConverter,
     duration_minutes,
+    instance_rows,
     mode_of,
     neutralise,
+    repeat_flows,
+    repeat_sheets,
     response_columns,
 )
 from app.domain.questionnaire.answers import DONT_KNOW, REFUSED, Missing
@@ -46,6 +57,16 @@ from app.models.surveys import SurveyVersion, flow_of
 from app.models.users import User
 
 WORKBOOK_OPTIONS = {**SAFE_XLSX_OPTIONS, "constant_memory": True}
+# the workbook's own sheets (app.exports.workbook), which a repeat's sheet may not be named
+RESPONSES_SHEET, CODEBOOK_SHEET, CHOICES_SHEET = "Responses", "Codebook", "Choices"
+WORKBOOK_SHEETS = (
+    RESPONSES_SHEET,
+    CODEBOOK_SHEET,
+    CHOICES_SHEET,
+    "Calls",
+    "Dispositions",
+    "Contacts",
+)
 FORMATS = ("xlsx", "csv")
 CSV_DELIMITER = ","  # the standard; Excel opens a BOM-marked UTF-8 CSV with it correctly
 # Rows fetched from the database at a time. 200 rather than 1,000: the same speed, and the
@@ -82,20 +103,7 @@ class _Plan:
         options: ExportOptions,
         translate: Translate | None,
     ) -> None:
-        version_ids = set(
-            session.scalars(
-                select(Response.survey_version_id).where(
-                    Response.fieldwork_id == fieldwork.id,
-                    *(() if options.include_tests else (Response.is_test.is_(False),)),
-                )
-            )
-        )
-        version_ids.add(fieldwork.survey_version_id)
-        versions = session.scalars(
-            select(SurveyVersion)
-            .where(SurveyVersion.id.in_(version_ids))
-            .order_by(SurveyVersion.number)
-        ).all()
+        versions = _versions(session, fieldwork, options)
         self.version_numbers = {v.id: v.number for v in versions}
         self.flows: dict[int, Flow] = {v.id: flow_of(v) for v in versions}
         ordered = [self.flows[v.id] for v in versions]
@@ -117,10 +125,55 @@ class _Plan:
         }
         self.readers = {version_id: AnswerReader(flow) for version_id, flow in self.flows.items()}
         self.interviewers = _last_interviewers(session, fieldwork)
+        # one sheet per repeat; each version's converters for its instances
+        self.repeat_sheets = repeat_sheets(ordered, self.language, WORKBOOK_SHEETS)
+        self.instance_converters: dict[int, dict[str, RowConverter]] = {}
+        for version_id, flow in self.flows.items():
+            scopes = repeat_flows(flow)
+            self.instance_converters[version_id] = {
+                sheet.repeat: RowConverter(
+                    scopes[sheet.repeat][0],
+                    sheet.columns,
+                    labels=options.labels,
+                    language=self.language,
+                    missing_labels=missing_labels,
+                )
+                for sheet in self.repeat_sheets
+                if sheet.repeat in scopes
+            }
 
     @property
     def header(self) -> list[str]:
         return [*META_COLUMNS, *(c.name for c in self.columns)]
+
+
+def _versions(
+    session: Session, fieldwork: Fieldwork, options: ExportOptions
+) -> Sequence[SurveyVersion]:
+    """The definition versions an export reads: the fieldwork's and its responses', oldest
+    first."""
+    version_ids = set(
+        session.scalars(
+            select(Response.survey_version_id).where(
+                Response.fieldwork_id == fieldwork.id,
+                *(() if options.include_tests else (Response.is_test.is_(False),)),
+            )
+        )
+    )
+    version_ids.add(fieldwork.survey_version_id)
+    return session.scalars(
+        select(SurveyVersion)
+        .where(SurveyVersion.id.in_(version_ids))
+        .order_by(SurveyVersion.number)
+    ).all()
+
+
+def has_repeats(session: Session, fieldwork: Fieldwork, options: ExportOptions) -> bool:
+    """True when an export with ``options`` has repeat sheets (its CSV is then a zip)."""
+    return any(
+        any(True for _ in flow_of(version).questionnaire.repeats())
+        for version in _versions(session, fieldwork, options)
+    )
 
 
 def _last_interviewers(session: Session, fieldwork: Fieldwork) -> dict[int, str]:
@@ -205,52 +258,66 @@ def _local(moment: datetime | None) -> datetime | None:
     return local_wall_time(moment) if moment is not None else None
 
 
+InstanceSink = Callable[[str, list[Cell]], None]  # (repeat name, row of its sheet)
+
+
 def _rows(
     session: Session,
     fieldwork: Fieldwork,
     options: ExportOptions,
     plan: _Plan,
     query: Select[Any] | None = None,
-) -> Iterator[list[Cell]]:
-    """The Responses rows: metadata, then the questionnaire's columns."""
+    instances: InstanceSink | None = None,
+) -> Generator[list[Cell], None, None]:
+    """The Responses rows: metadata, then the questionnaire's columns; each response's
+    repeat instances go to ``instances`` (if given) before its row is yielded."""
     if query is None:
         query = _responses_query(fieldwork, options)
     result = session.execute(query.execution_options(yield_per=BATCH))
-    for row in result:
-        sample = {
-            **(row.variables or {}),
-            "external_id": row.external_id or "",
-            "name": row.name or "",
-            "entity_type": row.entity_type or "",
-            "subregion": row.subregion or "",
-            "powiat": row.powiat or "",
-            "gmina": row.gmina or "",
-        }
-        started = _local(row.started_at)
-        completed = _local(row.completed_at)
-        # a calculation with today() sees the day the response was last worked on
-        today = (completed or _local(row.updated_at) or started or datetime.now()).date()
-        reader = plan.readers[row.survey_version_id]
-        clean = reader.clean(row.answers or {}, sample=sample, today=today)
-        meta: list[Cell] = [
-            row.id,
-            row.external_id,
-            row.name,
-            row.entity_type,
-            row.subregion,
-            row.powiat,
-            row.gmina,
-            mode_of(row.via_web, row.via_phone),
-            "complete" if row.status == ResponseStatus.COMPLETE.value else "partial",
-            started,
-            completed,
-            duration_minutes(row.started_at, row.completed_at),
-            plan.interviewers.get(row.sample_unit_id) if row.sample_unit_id else None,
-            plan.version_numbers.get(row.survey_version_id),
-            1 if row.is_demo else 0,
-            1 if row.is_test else 0,
-        ]
-        yield meta + plan.converters[row.survey_version_id].cells(clean)
+    # closed however the reading ends (a writer that stops early leaves no open cursor)
+    try:
+        for row in result:
+            sample = {
+                **(row.variables or {}),
+                "external_id": row.external_id or "",
+                "name": row.name or "",
+                "entity_type": row.entity_type or "",
+                "subregion": row.subregion or "",
+                "powiat": row.powiat or "",
+                "gmina": row.gmina or "",
+            }
+            started = _local(row.started_at)
+            completed = _local(row.completed_at)
+            # a calculation with today() sees the day the response was last worked on
+            today = (completed or _local(row.updated_at) or started or datetime.now()).date()
+            reader = plan.readers[row.survey_version_id]
+            clean = reader.clean(row.answers or {}, sample=sample, today=today)
+            meta: list[Cell] = [
+                row.id,
+                row.external_id,
+                row.name,
+                row.entity_type,
+                row.subregion,
+                row.powiat,
+                row.gmina,
+                mode_of(row.via_web, row.via_phone),
+                "complete" if row.status == ResponseStatus.COMPLETE.value else "partial",
+                started,
+                completed,
+                duration_minutes(row.started_at, row.completed_at),
+                plan.interviewers.get(row.sample_unit_id) if row.sample_unit_id else None,
+                plan.version_numbers.get(row.survey_version_id),
+                1 if row.is_demo else 0,
+                1 if row.is_test else 0,
+            ]
+            if instances is not None and plan.repeat_sheets:
+                flow = plan.flows[row.survey_version_id]
+                converters = plan.instance_converters[row.survey_version_id]
+                for repeat, cells in instance_rows(row.id, clean, flow, converters):
+                    instances(repeat, cells)
+            yield meta + plan.converters[row.survey_version_id].cells(clean)
+    finally:
+        result.close()
 
 
 def _calls(session: Session, fieldwork: Fieldwork, language: str) -> Iterator[list[Cell]]:
@@ -399,6 +466,41 @@ def _missing_labels(translate: Translate | None, language: str) -> dict[Missing,
     return {DONT_KNOW: DONT_KNOW_LABEL.render(gettext), REFUSED: REFUSED_LABEL.render(gettext)}
 
 
+Instances = dict[str, list[dict[str, Any]]]  # repeat name -> its entries as objects
+
+
+class _InstanceObjects:
+    """A response's repeat entries as objects, nested in the entry they belong to (the
+    JSON API's shape): a column per variable, as on the repeat's sheet, and a nested
+    repeat's column holding the list of its entries instead of their number."""
+
+    def __init__(self, plan: _Plan) -> None:
+        self.sheets = {sheet.repeat: sheet for sheet in plan.repeat_sheets}
+        self.top: Instances = {}
+        self.by_key: dict[str, dict[str, Any]] = {}
+
+    def __call__(self, repeat: str, cells: list[Cell]) -> None:
+        sheet = self.sheets[repeat]
+        _response, parent_key, _number, key, *values = cells
+        entry: dict[str, Any] = {}
+        for column, value in zip(sheet.columns, values, strict=True):
+            counted = column.kind is ColumnKind.COUNT and value is not None
+            entry[column.name] = [] if counted else value
+        if sheet.parent is None:
+            self.top.setdefault(repeat, []).append(entry)
+        else:
+            self.by_key[str(parent_key)][repeat].append(entry)
+        self.by_key[str(key)] = entry
+
+    def take(self) -> Instances:
+        """The entries gathered since the last call (one response's), under every repeat
+        of the response (an empty list for none)."""
+        taken: Instances = {n: [] for n, sheet in self.sheets.items() if sheet.parent is None}
+        taken.update(self.top)
+        self.top, self.by_key = {}, {}
+        return taken
+
+
 def response_page(
     session: Session,
     fieldwork: Fieldwork,
@@ -409,9 +511,10 @@ def response_page(
     after: int = 0,
     limit: int = 100,
     response_id: int | None = None,
-) -> tuple[list[str], list[list[Cell]]]:
+) -> tuple[list[str], list[tuple[list[Cell], Instances]]]:
     """The header and up to ``limit`` rows of the Responses sheet with ids above ``after``
-    (or the one response ``response_id``), read exactly as an export reads them."""
+    (or the one response ``response_id``), read exactly as an export reads them, each
+    with its repeats' entries as lists of objects."""
     plan = _Plan(session, fieldwork, options, translate)
     query = _responses_query(fieldwork, options)
     if partial_only:
@@ -419,7 +522,12 @@ def response_page(
     if response_id is not None:
         query = query.where(Response.id == response_id)
     query = query.where(Response.id > after).limit(limit)
-    return plan.header, list(_rows(session, fieldwork, options, plan, query))
+    entries = _InstanceObjects(plan)
+    rows = [
+        (cells, entries.take())
+        for cells in _rows(session, fieldwork, options, plan, query, instances=entries)
+    ]
+    return plan.header, rows
 
 
 # -- CSV ------------------------------------------------------------------------------------------
@@ -437,28 +545,34 @@ def _csv_text(value: Cell) -> str:
     return str(value)
 
 
-def iter_csv(
+def _csv_lines(
     session: Session,
     fieldwork: Fieldwork,
-    options: ExportOptions | None = None,
-    *,
-    translate: Translate | None = None,
+    options: ExportOptions,
+    plan: _Plan,
     progress: Progress | None = None,
+    instances: InstanceSink | None = None,
 ) -> Iterator[str]:
     """The Responses sheet as CSV text, a line at a time, starting with the UTF-8 BOM."""
-    options = options or ExportOptions()
-    plan = _Plan(session, fieldwork, options, translate)
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=CSV_DELIMITER, lineterminator="\r\n")
     writer.writerow(plan.header)
     yield "\ufeff" + buffer.getvalue()
-    for cells in _rows(session, fieldwork, options, plan):
+    for cells in _rows(session, fieldwork, options, plan, instances=instances):
         buffer.seek(0)
         buffer.truncate()
         writer.writerow([_csv_text(value) for value in cells])
         yield buffer.getvalue()
         if progress is not None:
             progress(1)
+
+
+CSV_MAIN_FILE = "odpowiedzi.csv"  # in the zip of a questionnaire with repeats
+
+
+def csv_file_name(repeat: str | None) -> str:
+    """The name of a CSV in the zip: the responses', or one repeat's entries'."""
+    return CSV_MAIN_FILE if repeat is None else f"odpowiedzi-{repeat}.csv"
 
 
 def write_csv(
@@ -470,10 +584,47 @@ def write_csv(
     translate: Translate | None = None,
     progress: Progress | None = None,
 ) -> int:
-    """Write the Responses CSV to ``path``; returns the number of responses written."""
+    """Write the Responses CSV to ``path``; returns the number of responses written.
+
+    A questionnaire with repeats gets a zip instead: ``odpowiedzi.csv`` (the Responses
+    sheet) and ``odpowiedzi-REPEAT.csv`` per repeat (its sheet), each written line by
+    line to a temporary file as the responses are read, then zipped.
+    """
+    options = options or ExportOptions()
+    plan = _Plan(session, fieldwork, options, translate)
     count = -1  # the header line is not a response
-    with path.open("w", encoding="utf-8", newline="") as out:
-        for line in iter_csv(session, fieldwork, options, translate=translate, progress=progress):
-            out.write(line)
-            count += 1
+    if not plan.repeat_sheets:
+        with path.open("w", encoding="utf-8", newline="") as out:
+            for line in _csv_lines(session, fieldwork, options, plan, progress):
+                out.write(line)
+                count += 1
+        return count
+    with tempfile.TemporaryDirectory(prefix="ankieta-csv-") as directory:
+        folder = Path(directory)
+        with contextlib.ExitStack() as stack:
+            writers = {}
+            for sheet in plan.repeat_sheets:
+                out = stack.enter_context(
+                    (folder / csv_file_name(sheet.repeat)).open("w", encoding="utf-8", newline="")
+                )
+                out.write("\ufeff")
+                writers[sheet.repeat] = csv.writer(
+                    out, delimiter=CSV_DELIMITER, lineterminator="\r\n"
+                )
+                writers[sheet.repeat].writerow(sheet.header)
+
+            def instance(repeat: str, cells: list[Cell]) -> None:
+                writers[repeat].writerow([_csv_text(value) for value in cells])
+
+            main = stack.enter_context(
+                (folder / CSV_MAIN_FILE).open("w", encoding="utf-8", newline="")
+            )
+            for line in _csv_lines(session, fieldwork, options, plan, progress, instance):
+                main.write(line)
+                count += 1
+        with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            archive.write(folder / CSV_MAIN_FILE, CSV_MAIN_FILE)
+            for sheet in plan.repeat_sheets:
+                name = csv_file_name(sheet.repeat)
+                archive.write(folder / name, name)
     return count

@@ -7,11 +7,15 @@ SPSS files are UTF-8 (SPSS 16 and later read them), Stata files are format 118 (
 and later), which is UTF-8 too, so Polish characters arrive intact.
 
 pyreadstat writes a whole data frame at once, so unlike the workbook the file's values
-are held in memory while it is written (bench/export.py measures it).
+are held in memory while it is written (bench/export.py measures it). A questionnaire with
+repeats gets a zip: the responses' file and one file per repeat (its entries).
 """
 
 from __future__ import annotations
 
+import tempfile
+import zipfile
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
@@ -19,11 +23,13 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
+from app.domain.outputs.export import Cell, repeat_flows
 from app.domain.outputs.statfiles import (
     SPSS,
     STATA,
     STATA_MISSING,
     StatRow,
+    StatVariable,
     Storage,
     settle_guesses,
     stat_variables,
@@ -48,12 +54,12 @@ def write_statfile(
     translate: Translate | None = None,
     progress: Progress | None = None,
 ) -> int:
-    """Write the responses as ``file_format`` (sav or dta) to ``path``; returns the count."""
-    # pandas and pyreadstat are loaded only here: about 60 MB that every web server and
-    # worker process would otherwise carry for a file few people ask for
-    import pandas as pd
-    import pyreadstat
+    """Write the responses as ``file_format`` (sav or dta) to ``path``; returns the count.
 
+    A questionnaire with repeats gets a zip instead: ``odpowiedzi.sav`` (the responses,
+    with each repeat's number of entries) and ``odpowiedzi-REPEAT.sav`` per repeat (its
+    entries, keyed to their response and enclosing entry as on the workbook's sheets).
+    """
     if file_format not in FORMATS:
         raise ValueError(f"unknown statistics file format {file_format!r}")
     # value labels carry the labels: the values are always codes
@@ -64,60 +70,112 @@ def write_statfile(
     def gettext(msgid: str) -> str:
         return translate(msgid, language) if translate is not None else msgid
 
-    variables = stat_variables(plan.ordered_flows, plan.columns, language, gettext, file_format)
-    converter = StatRow(variables, plan.header, file_format)
-    columns: dict[str, list[Any]] = {v.name: [] for v in variables}
-    lists = [columns[v.name] for v in variables]
+    main = _File(
+        stat_variables(plan.ordered_flows, plan.columns, language, gettext, file_format),
+        plan.header,
+        file_format,
+    )
+    repeats = {}
+    for sheet in plan.repeat_sheets:
+        scopes = [
+            found[sheet.repeat][0]
+            for found in map(repeat_flows, plan.ordered_flows)
+            if sheet.repeat in found
+        ]
+        variables = stat_variables(
+            scopes, sheet.columns, language, gettext, file_format, repeat=sheet
+        )
+        repeats[sheet.repeat] = _File(variables, sheet.header, file_format)
+
+    def instance(repeat: str, cells: list[Cell]) -> None:
+        repeats[repeat].add(cells)
+
     count = 0
-    for cells in _rows(session, fieldwork, options, plan):
-        for values, value in zip(lists, converter.values(cells), strict=True):
-            values.append(value)
+    for cells in _rows(session, fieldwork, options, plan, instances=instance):
+        main.add(cells)
         count += 1
         if progress is not None:
             progress(1)
-    settle_guesses(variables, columns)
-    formats = _whole_number_formats(variables, columns) if file_format == SPSS else {}
-
-    # each column's list is let go as soon as its series is made, so the values are held
-    # about once, not twice
-    series = {}
-    for v in variables:
-        series[v.name] = _series(v.storage, columns.pop(v.name), file_format)
-    del lists
-    frame = pd.DataFrame(series, copy=False)
-    del series
-    labels: dict[str, str | None] = {v.name: v.label for v in variables}
-    value_labels = {v.name: v.value_labels for v in variables if v.value_labels}
-    if file_format == SPSS:
-        pyreadstat.write_sav(
-            frame,
-            str(path),
-            column_labels=labels,
-            variable_value_labels=value_labels,
-            missing_ranges={
-                v.name: [
-                    str(code) if v.storage is Storage.TEXT else code for code in v.missing.values()
-                ]
-                for v in variables
-                if v.missing and v.storage in (Storage.NUMBER, Storage.TEXT)
-            },
-            variable_measure={v.name: v.measure.value for v in variables},
-            variable_format=formats,
-        )
-    else:
-        pyreadstat.write_dta(
-            frame,
-            str(path),
-            version=STATA_VERSION,
-            column_labels=labels,
-            variable_value_labels=value_labels,
-            missing_user_values={
-                v.name: [STATA_MISSING[m] for m in v.missing]
-                for v in variables
-                if v.missing and v.storage is not Storage.TEXT
-            },
-        )
+    if not repeats:
+        main.write(path)
+        return count
+    with tempfile.TemporaryDirectory(prefix="ankieta-stat-") as directory:
+        folder = Path(directory)
+        names = [(main, f"odpowiedzi.{file_format}")] + [
+            (repeats[repeat], f"odpowiedzi-{repeat}.{file_format}") for repeat in repeats
+        ]
+        with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            for file, name in names:
+                file.write(folder / name)
+                archive.write(folder / name, name)
+                (folder / name).unlink()
     return count
+
+
+class _File:
+    """One statistics file: its variables and their values, column by column."""
+
+    def __init__(self, variables: list[StatVariable], header: list[str], file_format: str):
+        self.variables = variables
+        self.file_format = file_format
+        self.converter = StatRow(variables, header, file_format)
+        self.columns: dict[str, list[Any]] = {v.name: [] for v in variables}
+        self.lists = [self.columns[v.name] for v in variables]
+
+    def add(self, cells: Sequence[Cell]) -> None:
+        for values, value in zip(self.lists, self.converter.values(cells), strict=True):
+            values.append(value)
+
+    def write(self, path: Path) -> None:
+        # pandas and pyreadstat are loaded only here: about 60 MB that every web server and
+        # worker process would otherwise carry for a file few people ask for
+        import pandas as pd
+        import pyreadstat
+
+        variables, columns, file_format = self.variables, self.columns, self.file_format
+        settle_guesses(variables, columns)
+        formats = _whole_number_formats(variables, columns) if file_format == SPSS else {}
+
+        # each column's list is let go as soon as its series is made, so the values are
+        # held about once, not twice
+        series = {}
+        for v in variables:
+            series[v.name] = _series(v.storage, columns.pop(v.name), file_format)
+        self.lists = []
+        frame = pd.DataFrame(series, copy=False)
+        del series
+        labels: dict[str, str | None] = {v.name: v.label for v in variables}
+        value_labels = {v.name: v.value_labels for v in variables if v.value_labels}
+        if file_format == SPSS:
+            pyreadstat.write_sav(
+                frame,
+                str(path),
+                column_labels=labels,
+                variable_value_labels=value_labels,
+                missing_ranges={
+                    v.name: [
+                        str(code) if v.storage is Storage.TEXT else code
+                        for code in v.missing.values()
+                    ]
+                    for v in variables
+                    if v.missing and v.storage in (Storage.NUMBER, Storage.TEXT)
+                },
+                variable_measure={v.name: v.measure.value for v in variables},
+                variable_format=formats,
+            )
+        else:
+            pyreadstat.write_dta(
+                frame,
+                str(path),
+                version=STATA_VERSION,
+                column_labels=labels,
+                variable_value_labels=value_labels,
+                missing_user_values={
+                    v.name: [STATA_MISSING[m] for m in v.missing]
+                    for v in variables
+                    if v.missing and v.storage is not Storage.TEXT
+                },
+            )
 
 
 def _whole_number_formats(variables: list[Any], columns: dict[str, list[Any]]) -> dict[str, str]:

@@ -1,8 +1,10 @@
-"""Writing a fieldwork's responses to an XLSX workbook: responses, codebook, calls, contacts,
-dispositions and rates, row by row (XlsxWriter's ``constant_memory`` mode)."""
+"""Writing a fieldwork's responses to an XLSX workbook: responses, one sheet per repeat
+(its instances), codebook, calls, contacts, dispositions and rates, row by row
+(XlsxWriter's ``constant_memory`` mode)."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
@@ -12,16 +14,21 @@ import xlsxwriter
 from sqlalchemy.orm import Session
 from xlsxwriter.worksheet import Worksheet
 
-from app.domain.outputs.codebook import choice_rows, codebook_rows
+from app.domain.messages import N_
+from app.domain.outputs.codebook import choice_rows, codebook_rows, list_sheets
 from app.domain.outputs.export import (
     CELL_MAX_LENGTH,
     EARLIEST_SPREADSHEET_YEAR,
     META_COLUMNS,
     Cell,
+    Column,
+    RepeatSheet,
     fit_cell,
 )
 from app.exports.services import (
     CALL_COLUMNS,
+    CHOICES_SHEET,
+    CODEBOOK_SHEET,
     CONTACT_COLUMNS,
     DATE_FORMAT,
     DATETIME_FORMAT,
@@ -29,6 +36,7 @@ from app.exports.services import (
     MAX_WIDTH,
     MIN_WIDTH,
     RATE_COLUMNS,
+    RESPONSES_SHEET,
     WORKBOOK_OPTIONS,
     ExportOptions,
     Progress,
@@ -41,6 +49,19 @@ from app.exports.services import (
     _rows,
 )
 from app.models.fieldwork import Fieldwork
+
+XLSX_MAX_ROWS = 1_048_576  # rows of one Excel sheet, the header's included
+TOO_MANY_ROWS = N_(
+    "One sheet of the workbook would have more rows than Excel holds (1,048,576). "
+    "Ask for the CSV file instead, which has no such limit."
+)
+
+
+class SheetFull(Exception):
+    """A sheet would pass Excel's last row (a list with very many entries): the export
+    stops rather than leave rows out."""
+
+    message = TOO_MANY_ROWS
 
 
 class _Sheet:
@@ -59,6 +80,8 @@ class _Sheet:
 
     def write(self, cells: Sequence[Cell]) -> None:
         self.row += 1
+        if self.row >= XLSX_MAX_ROWS:  # XlsxWriter would leave the row out silently
+            raise SheetFull(self.sheet.name)
         sheet, row, book = self.sheet, self.row, self.book
         write_string, write_number = sheet.write_string, sheet.write_number
         value: Any  # dispatched on its exact type below (a bool is no number here)
@@ -100,9 +123,15 @@ _TYPE_WIDTH = {"date": 11, "integer": 9, "decimal": 12, "text": 30, "textarea": 
 def _response_widths(plan: _Plan) -> list[int]:
     meta = {"institution": 40, "started": 16, "completed": 16, "interviewer": 20}
     widths = [max(meta.get(name, 0), len(name) + 2) for name in META_COLUMNS]
-    for column in plan.columns:
-        widths.append(max(len(column.name) + 2, _TYPE_WIDTH.get(column.value_type.value, 10)))
-    return widths
+    return widths + _column_widths(plan.columns)
+
+
+def _column_widths(columns: Sequence[Column]) -> list[int]:
+    return [max(len(c.name) + 2, _TYPE_WIDTH.get(c.value_type.value, 10)) for c in columns]
+
+
+def _repeat_widths(sheet: RepeatSheet) -> list[int]:
+    return [13, 13, 10, 16, *_column_widths(sheet.columns)]
 
 
 def write_xlsx(
@@ -123,16 +152,38 @@ def write_xlsx(
     plan = _Plan(session, fieldwork, options, translate)
     book = _Book(path)
     try:
-        responses = book.sheet("Responses", plan.header, _response_widths(plan))
-        for cells in _rows(session, fieldwork, options, plan):
-            responses.write(cells)
-            if progress is not None:
-                progress(1)
+        responses = book.sheet(RESPONSES_SHEET, plan.header, _response_widths(plan))
+        # A repeat's sheet is written as its instances come, between the responses' rows:
+        # in constant_memory mode each sheet flushes its own rows to its own temporary
+        # file, so the sheets fill side by side and memory still does not grow.
+        repeats = {
+            sheet.repeat: book.sheet(sheet.title, sheet.header, _repeat_widths(sheet))
+            for sheet in plan.repeat_sheets
+        }
+
+        def instance(repeat: str, cells: list[Cell]) -> None:
+            repeats[repeat].write(cells)
+
+        with contextlib.closing(
+            _rows(session, fieldwork, options, plan, instances=instance)
+        ) as rows:
+            for cells in rows:
+                responses.write(cells)
+                if progress is not None:
+                    progress(1)
         responses.close()
+        for sheet in repeats.values():
+            sheet.close()
 
         languages = plan.languages
+        entries = codebook_rows(
+            plan.ordered_flows,
+            languages,
+            main_sheet=RESPONSES_SHEET,
+            repeats=plan.repeat_sheets,
+        )
         codebook = book.sheet(
-            "Codebook",
+            CODEBOOK_SHEET,
             [
                 "variable",
                 *(f"label_{lang}" for lang in languages),
@@ -142,10 +193,11 @@ def write_xlsx(
                 "constraint",
                 "required",
                 "choice_list",
+                "sheet",
             ],
-            [20, *(60 for _ in languages), 16, 16, 40, 30, 10, 20],
+            [20, *(60 for _ in languages), 16, 16, 40, 30, 10, 20, 20],
         )
-        for entry in codebook_rows(plan.ordered_flows, languages):
+        for entry in entries:
             codebook.write(
                 [
                     entry.variable,
@@ -156,17 +208,19 @@ def write_xlsx(
                     entry.constraint,
                     entry.required,
                     entry.choice_list,
+                    entry.sheet,
                 ]
             )
         codebook.close()
 
+        sheets_of = list_sheets(entries)
         choices = book.sheet(
-            "Choices",
-            ["list", "code", *(f"label_{lang}" for lang in languages)],
-            [20, 12, *(60 for _ in languages)],
+            CHOICES_SHEET,
+            ["list", "code", *(f"label_{lang}" for lang in languages), "sheets"],
+            [20, 12, *(60 for _ in languages), 30],
         )
         for list_name, code, labels in choice_rows(plan.ordered_flows, languages):
-            choices.write([list_name, code, *labels])
+            choices.write([list_name, code, *labels, sheets_of.get(list_name, "")])
         choices.close()
 
         calls = book.sheet("Calls", CALL_COLUMNS, [14, 40, 20, 16, 16, 16, 16, 30, 11, 40])

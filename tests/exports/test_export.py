@@ -196,6 +196,7 @@ def test_codebook_and_choices_match_the_definition(app, exported, tmp_path):
         "code": "01",
         "label_pl": "Edukacja",
         "label_en": "Education",
+        "sheets": "Responses",
     } in choices
     assert [(c["list"], c["code"]) for c in choices][:2] == [("tak_nie", "1"), ("tak_nie", "2")]
 

@@ -115,3 +115,7 @@ def sheet_rows(path: Path, sheet: str = "Responses") -> list[dict[str, object]]:
     rows = list(ws.iter_rows(values_only=True))
     header = rows[0]
     return [dict(zip(header, row, strict=True)) for row in rows[1:]]
+
+
+REPEATS_DEFINITION = Path(__file__).with_name("repeats.yaml")
+REPEAT_KEYS = ["response_id", "parent_key", "instance", "instance_key"]

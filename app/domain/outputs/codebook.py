@@ -1,5 +1,6 @@
 """The codebook of a response export: one row per variable (its labels in each language,
-type, group and relevance) and one per choice of every choice list used."""
+type, group, relevance and the sheet that holds it: the responses' or a repeat's) and one
+per choice of every choice list used."""
 
 from __future__ import annotations
 
@@ -7,7 +8,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from app.domain.outputs.export import merge_in_order, variables_in_order
+from app.domain.outputs.export import (
+    RepeatSheet,
+    merge_in_order,
+    repeat_flows,
+    variables_in_order,
+)
 from app.domain.questionnaire.answers import Variable, VariableKind
 from app.domain.questionnaire.flow import Flow
 from app.domain.questionnaire.model import Item, ItemType, Questionnaire
@@ -25,6 +31,7 @@ class CodebookRow:
     constraint: str
     required: str
     choice_list: str
+    sheet: str = ""  # the sheet that holds the variable: the responses' or a repeat's
 
 
 def _groups_of(item: Item) -> str:
@@ -68,10 +75,31 @@ def _variable_label(var: Variable, language: str, default: str) -> str:
 
 # see EARLIEST_SPREADSHEET_YEAR in app.domain.outputs.export
 DATE_TYPE_NOTE = "date (before 1900: text YYYY-MM-DD)"
+REPEAT_TYPE_NOTE = "repeat (number of entries; the entries are rows of sheet %(sheet)s)"
 
 
-def codebook_rows(flows: Sequence[Flow], languages: Sequence[str]) -> list[CodebookRow]:
-    """One row per variable of the versions (oldest first), described by its newest version."""
+def codebook_rows(
+    flows: Sequence[Flow],
+    languages: Sequence[str],
+    *,
+    main_sheet: str = "",
+    repeats: Sequence[RepeatSheet] = (),
+) -> list[CodebookRow]:
+    """One row per variable of the versions (oldest first), described by its newest version:
+    the response's variables (on ``main_sheet``), then each repeat's (on its sheet)."""
+    titles = {sheet.repeat: sheet.title for sheet in repeats}
+    rows = _scope_rows(flows, languages, main_sheet, titles)
+    for sheet in repeats:
+        scopes = [
+            found[sheet.repeat][0] for found in map(repeat_flows, flows) if sheet.repeat in found
+        ]
+        rows.extend(_scope_rows(scopes, languages, sheet.title, titles))
+    return rows
+
+
+def _scope_rows(
+    flows: Sequence[Flow], languages: Sequence[str], sheet: str, titles: dict[str, str]
+) -> list[CodebookRow]:
     latest: dict[str, tuple[Variable, Questionnaire]] = {}
     orders: list[list[str]] = []
     for flow in flows:
@@ -95,19 +123,36 @@ def codebook_rows(flows: Sequence[Flow], languages: Sequence[str]) -> list[Codeb
             list_name = item.list_name or ""
         if var.kind is VariableKind.CALCULATION:
             required_text, constraint = "", ""
+        type_text = DATE_TYPE_NOTE if var.value_type is ItemType.DATE else var.value_type.value
+        if var.kind is VariableKind.REPEAT:
+            # the column holds the number of entries; the entries are rows of their sheet
+            type_text = REPEAT_TYPE_NOTE % {"sheet": titles.get(name, name)}
+            required_text, constraint = "", ""
         rows.append(
             CodebookRow(
                 variable=name,
                 labels=tuple(_variable_label(var, lang, default) for lang in languages),
-                type=DATE_TYPE_NOTE if var.value_type is ItemType.DATE else var.value_type.value,
+                type=type_text,
                 group=_groups_of(item),
                 relevance=_relevance_of(item),
                 constraint=constraint,
                 required=required_text,
                 choice_list=list_name,
+                sheet=sheet,
             )
         )
     return rows
+
+
+def list_sheets(rows: Sequence[CodebookRow]) -> dict[str, str]:
+    """Choice list -> the sheets whose variables use it (", " between them)."""
+    found: dict[str, list[str]] = {}
+    for row in rows:
+        if row.choice_list:
+            sheets = found.setdefault(row.choice_list, [])
+            if row.sheet and row.sheet not in sheets:
+                sheets.append(row.sheet)
+    return {name: ", ".join(sheets) for name, sheets in found.items()}
 
 
 def choice_rows(

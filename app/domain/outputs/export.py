@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -87,6 +87,7 @@ class ColumnKind(enum.Enum):
 
     VALUE = "value"  # the value itself (for a select_multiple: its codes)
     CHOICE = "choice"  # 1/0: whether one choice of a select_multiple was ticked
+    COUNT = "count"  # a repeat's number of instances (their rows are on its own sheet)
 
 
 @dataclass(frozen=True)
@@ -138,6 +139,9 @@ def response_columns(flows: Sequence[Flow]) -> list[Column]:
     columns: list[Column] = []
     for name in merge_in_order(orders):
         var, _ = latest[name]
+        if var.kind is VariableKind.REPEAT:
+            columns.append(Column(name, name, ColumnKind.COUNT, ItemType.INTEGER))
+            continue
         columns.append(Column(name, name, ColumnKind.VALUE, var.value_type))
         for code in codes.get(name, ()):
             columns.append(
@@ -190,6 +194,8 @@ class RowConverter:
                 return int(code in value) if type(value) is tuple else None
 
             return tick
+        if column.kind is ColumnKind.COUNT:
+            return lambda instances: len(instances) if type(instances) is tuple else None
         if column.value_type in (ItemType.INTEGER, ItemType.TEXT, ItemType.TEXTAREA) and not (
             self.labels and name in self.choice_labels
         ):
@@ -235,6 +241,113 @@ class RowConverter:
         return text
 
 
+# -- repeats: one sheet each ---------------------------------------------------------------------
+
+# the columns of a repeat's sheet before its variables' (data, like META_COLUMNS)
+REPEAT_KEY_COLUMNS = ("response_id", "parent_key", "instance", "instance_key")
+KEY_SEPARATOR = "/"  # an instance's key: its parent's key, "/", its number ("17/2/1")
+SHEET_NAME_LIMIT = 31  # characters of an Excel sheet name
+_SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\\x00-\x1f]")
+
+
+def repeat_flows(flow: Flow) -> dict[str, tuple[Flow, str | None]]:
+    """Every repeat of a flow, nested ones included, parents first: name -> (the flow of
+    its instances, the name of the repeat it sits in or None)."""
+    found: dict[str, tuple[Flow, str | None]] = {}
+
+    def visit(scope: Flow, parent: str | None) -> None:
+        for name, inner in scope.repeat_flows.items():
+            found[name] = (inner, parent)
+            visit(inner, name)
+
+    visit(flow, None)
+    return found
+
+
+@dataclass(frozen=True)
+class RepeatSheet:
+    """The sheet (or CSV file, or statistics file) of one repeat's instances."""
+
+    repeat: str  # the repeat's name
+    title: str  # the sheet's name: the repeat's label, fit for Excel
+    parent: str | None  # the enclosing repeat's name (None: a repeat of the response)
+    columns: tuple[Column, ...]  # after REPEAT_KEY_COLUMNS
+
+    @property
+    def header(self) -> list[str]:
+        return [*REPEAT_KEY_COLUMNS, *(c.name for c in self.columns)]
+
+
+def sheet_title(text: str, taken: set[str]) -> str:
+    """``text`` as a new sheet name: without the characters Excel refuses, not starting or
+    ending with an apostrophe, at most 31 characters, unlike any name in ``taken`` (Excel
+    compares them ignoring case), which it joins."""
+    title = _SHEET_FORBIDDEN.sub(" ", text).strip().strip("'").strip() or "Lista"
+    title = title[:SHEET_NAME_LIMIT].rstrip("'")
+    candidate, number = title, 1
+    while candidate.casefold() in taken or candidate.casefold() == "history":
+        number += 1
+        suffix = f" ({number})"
+        candidate = title[: SHEET_NAME_LIMIT - len(suffix)].rstrip("'") + suffix
+    taken.add(candidate.casefold())
+    return candidate
+
+
+def repeat_sheets(
+    flows: Sequence[Flow], language: str, taken: Iterable[str] = ()
+) -> list[RepeatSheet]:
+    """One sheet per repeat of these versions' flows (oldest first), parents first; its
+    title is the repeat's label in ``language`` (else its name), unique among ``taken``."""
+    scopes: dict[str, list[Flow]] = {}
+    parents: dict[str, str | None] = {}
+    items: dict[str, Item] = {}
+    orders: list[list[str]] = []
+    for flow in flows:
+        found = repeat_flows(flow)
+        orders.append(list(found))
+        for name, (inner, parent) in found.items():
+            scopes.setdefault(name, []).append(inner)
+            parents[name] = parent
+            items[name] = flow.questionnaire.item(name)
+    used = {name.casefold() for name in taken}
+    sheets = []
+    for name in merge_in_order(orders):
+        item = items[name]
+        default = scopes[name][-1].settings.default_language
+        label = item.label.get(language, default) if item.label else ""
+        sheets.append(
+            RepeatSheet(
+                repeat=name,
+                title=sheet_title(label or name, used),
+                parent=parents[name],
+                columns=tuple(response_columns(scopes[name])),
+            )
+        )
+    return sheets
+
+
+def instance_rows(
+    response_id: int,
+    clean: Mapping[str, Any],
+    flow: Flow,
+    converters: Mapping[str, RowConverter],
+) -> Iterator[tuple[str, list[Cell]]]:
+    """(repeat name, row) for every instance in a response's clean answers, each instance
+    followed by its nested ones; ``converters`` are the repeats' (of this version)."""
+
+    def rows(
+        scope: Flow, answers: Mapping[str, Any], parent_key: int | str
+    ) -> Iterator[tuple[str, list[Cell]]]:
+        for name, inner in scope.repeat_flows.items():
+            converter = converters[name]
+            for number, instance in enumerate(answers.get(name) or (), start=1):
+                key = f"{parent_key}{KEY_SEPARATOR}{number}"
+                yield name, [response_id, parent_key, number, key, *converter.cells(instance)]
+                yield from rows(inner, instance, key)
+
+    return rows(flow, clean, response_id)
+
+
 # -- reading stored answers fast ------------------------------------------------------------------
 
 _MISSING_JSON = {m.value: m for m in Missing}
@@ -251,7 +364,12 @@ class AnswerReader:
 
     def __init__(self, flow: Flow) -> None:
         q = flow.questionnaire
+        # a repeat's instances are read by a reader of the repeat's own flow
+        self._instance_readers = {
+            name: AnswerReader(repeat_flow) for name, repeat_flow in flow.repeat_flows.items()
+        }
         self._decoders = {name: self._decoder(var, q) for name, var in flow.variables.items()}
+        self._repeats = tuple(flow.repeat_flows)
         self._calculations = frozenset(
             name for name, var in flow.variables.items() if var.kind is VariableKind.CALCULATION
         )
@@ -260,11 +378,41 @@ class AnswerReader:
         # has a condition, when it is an ``_other`` text or a calculation; the others are
         # always relevant, so their stored answer is their clean value
         self._plan = [(name, _needs_state(var)) for name, var in flow.variables.items()]
+        # A repeat is "plain" when nothing inside it needs the state (no condition, no
+        # calculation, no other-text, no fixed count, nested repeats plain too): its clean
+        # instances are then its stored ones, up to its maximum — no state is built.
+        self._max_instances = {
+            name: flow.variables[name].item.max_instances for name in self._instance_readers
+        }
+        self._plain_repeats = frozenset(
+            name
+            for name, reader in self._instance_readers.items()
+            if flow.variables[name].item.repeat_count is None and reader._plain
+        )
+        # (for a repeat's flow: conditions of the repeat and around it are the enclosing
+        # scope's business, they decide whether it is relevant at all)
+        self._plain: bool = all(
+            (
+                name in self._plain_repeats
+                if name in self._instance_readers
+                else var.kind is VariableKind.ANSWER or var.kind is VariableKind.ROW
+            )
+            and not _conditional(var.item, var.item.enclosing_repeat())
+            for name, var in flow.variables.items()
+        )
         self._relevance_inputs = _relevance_inputs(flow, [n for n, needs in self._plan if needs])
         self._relevant_sets: dict[tuple[Any, ...], frozenset[str]] = {}
 
-    @staticmethod
-    def _decoder(var: Variable, q: Questionnaire) -> Callable[[Any], Any]:
+    def _decoder(self, var: Variable, q: Questionnaire) -> Callable[[Any], Any]:
+        if var.kind is VariableKind.REPEAT:
+            read = self._instance_readers[var.name].read
+
+            def instances(raw: Any) -> tuple[dict[str, Any], ...] | None:
+                if type(raw) is not list or not all(type(each) is dict for each in raw):
+                    return None
+                return tuple(read(each) for each in raw)
+
+            return instances
         if var.kind is VariableKind.CALCULATION:
             return lambda raw: raw
         kind = var.value_type
@@ -328,18 +476,38 @@ class AnswerReader:
                 if len(self._relevant_sets) < RELEVANCE_MEMO_LIMIT:
                     self._relevant_sets[key] = relevant
             get = answers.get
-            return {
+            clean = {
                 name: value
                 for name, needs_state in self._plan
                 if (not needs_state or name in relevant) and (value := get(name)) is not None
             }
+            if self._repeats:  # instances: their count and relevance need the state
+                whole: State | None = None
+                for name in self._repeats:
+                    if name not in relevant:
+                        continue
+                    if name in self._plain_repeats:
+                        clean[name] = self._plain_instances(name, answers.get(name))
+                        continue
+                    if whole is None:
+                        whole = self.flow.state(answers, sample=sample, today=today)
+                    clean[name] = self._clean_instances(whole, name)
+                # in questionnaire order, as clean_answers gives them
+                return {name: clean[name] for name, _ in self._plan if name in clean}
+            return clean
         state: State | None = None
-        clean: dict[str, Any] = {}
+        clean = {}
         for name, needs_state in self._plan:
             if needs_state:
                 if state is None:
                     state = self.flow.state(answers, sample=sample, today=today)
                 if not state.is_relevant_variable(name):
+                    continue
+                if name in self._plain_repeats:
+                    clean[name] = self._plain_instances(name, answers.get(name))
+                    continue
+                if name in self._instance_readers:
+                    clean[name] = self._clean_instances(state, name)
                     continue
                 value = state.answer(name)
             else:
@@ -347,6 +515,29 @@ class AnswerReader:
             if value is not None:
                 clean[name] = value
         return clean
+
+    def _plain_instances(self, repeat: str, stored: Any) -> tuple[dict[str, Any], ...]:
+        """The clean instances of a relevant plain repeat: the stored ones, up to its
+        maximum (a plain nested repeat's cut the same way)."""
+        reader = self._instance_readers[repeat]
+        kept = (stored or ())[: self._max_instances[repeat]]
+        if not reader._instance_readers:
+            return tuple(kept)
+        return tuple(
+            {
+                **instance,
+                **{
+                    name: reader._plain_instances(name, instance.get(name))
+                    for name in reader._instance_readers
+                },
+            }
+            for instance in kept
+        )
+
+    def _clean_instances(self, state: State, repeat: str) -> tuple[dict[str, Any], ...]:
+        """``Flow.clean_answers`` of each instance of a relevant repeat."""
+        flow = self.flow.repeat_flows[repeat]
+        return tuple(flow.clean_answers(instance) for instance in state.instances(repeat))
 
     def _relevant_set(
         self, answers: Mapping[str, Any], sample: Mapping[str, Any], today: date
@@ -371,6 +562,8 @@ def _relevance_inputs(
     computed, so the stored answers alone do not say what the clean answers are)."""
     if any(flow.variables[n].kind is VariableKind.CALCULATION for n in flow.variables):
         return None
+    if flow.outer is not None:  # an instance's conditions may read the enclosing scope
+        return None
     items = {flow._position[flow.variables[name].item.name] for name in conditional}
     names: set[str] = set()
     sample_names: set[str] = set()
@@ -382,6 +575,10 @@ def _relevance_inputs(
             names |= expression.references
             sample_names |= expression.sample_references
             uses_today = uses_today or any(call == "today" for call, _ in expression.calls())
+    # a condition on a repeat's instances (count(${R}), sum(${x})) reads more than one
+    # stored value: the memo's key cannot hold it, so the state decides
+    if any(n not in flow.variables or n in flow.repeat_flows for n in names):
+        return None
     for name in conditional:  # an ``_other`` text counts when its choice is selected
         var = flow.variables[name]
         if var.kind is VariableKind.OTHER:
@@ -389,8 +586,18 @@ def _relevance_inputs(
     return tuple(sorted(names)), tuple(sorted(sample_names)), uses_today
 
 
+def _conditional(item: Item, stop: Item | None = None) -> bool:
+    """True when the item or a group around it (inside ``stop``) has a condition."""
+    node: Item | None = item
+    while node is not None and node is not stop:
+        if node.relevant is not None:
+            return True
+        node = node.parent
+    return False
+
+
 def _needs_state(var: Variable) -> bool:
-    if var.kind in (VariableKind.OTHER, VariableKind.CALCULATION):
+    if var.kind in (VariableKind.OTHER, VariableKind.CALCULATION, VariableKind.REPEAT):
         return True
     node: Item | None = var.item
     while node is not None:

@@ -20,6 +20,16 @@ Numeric questions
     answers (exact ``Decimal`` arithmetic; the median of an even n is the mean of the middle
     two), plus how many said don't know or refused (not in n).
 
+Repeats
+    A variable inside a repeat gets the same tables, counted over the repeat's entries
+    (``repeat`` names it): a closed one's base is the entries in which it has a value and
+    its counts are entries per choice ("partners by type"); a numeric one's n, sum, mean,
+    … are of the entries' answers ("jobs created in the supported enterprises", summed),
+    each entry in the breakdown group of its response. A nested repeat's entries are
+    counted the same way, over all entries of all enclosing entries. The repeat itself
+    gets a numeric table of its number of entries (``entries``): n = responses (or
+    enclosing entries) that were asked, sum = entries in all ("partners, by subregion").
+
 Breakdown
     Each figure is computed overall and per group of a sample variable (``by``: subregion,
     entity_type, powiat, gmina, or any other sample column). The groups are the ones given
@@ -121,6 +131,7 @@ class ClosedTable:
     rows: tuple[ChoiceRow, ...]
     overall: Frequencies
     groups: dict[str, Frequencies]
+    repeat: str | None = None  # counted over the entries of this repeat, not responses
 
 
 @dataclass
@@ -132,6 +143,8 @@ class NumericTable:
     label: Text | None
     overall: NumericSummary
     groups: dict[str, NumericSummary]
+    repeat: str | None = None  # summed over the entries of this repeat, not responses
+    entries: bool = False  # the variable is a repeat: its figures are numbers of entries
 
 
 Table = ClosedTable | NumericTable
@@ -214,6 +227,7 @@ class _Closed:
 
     def __init__(self, flow: Flow, var: Variable) -> None:
         self.var = var
+        self.repeat = _repeat_of(var)
         settings = flow.settings
         choice_list = flow.questionnaire.choice_list(var.item)
         choices = choice_list.choices if choice_list else ()
@@ -252,6 +266,7 @@ class _Closed:
             rows=self.rows,
             overall=self.overall,
             groups={g: self.groups.get(g, Frequencies()) for g in groups},
+            repeat=self.repeat,
         )
 
 
@@ -260,6 +275,7 @@ class _Numeric:
 
     def __init__(self, var: Variable) -> None:
         self.var = var
+        self.repeat = _repeat_of(var)
         self.values: dict[str, list[Decimal]] = {}
         self.missing: dict[str, dict[Missing, int]] = {}
         self.numeric = True  # a calculation is dropped once it gives a non-number
@@ -296,6 +312,8 @@ class _Numeric:
             label=self.var.item.label,
             overall=self._summary(all_groups),
             groups={g: self._summary((g,)) for g in groups},
+            repeat=self.repeat,
+            entries=self.var.kind is VariableKind.REPEAT,
         )
 
 
@@ -317,6 +335,49 @@ def _accumulator(flow: Flow, var: Variable) -> _Closed | _Numeric | None:
     return None
 
 
+def _repeat_of(var: Variable) -> str | None:
+    repeat = var.item.enclosing_repeat()
+    return repeat.name if repeat is not None else None
+
+
+@dataclass
+class _Scope:
+    """The accumulators of the variables of one scope (the response, or one repeat's
+    entries) and the scopes of the repeats inside it."""
+
+    accumulators: list[_Closed | _Numeric]
+    repeats: dict[str, _Scope]
+
+    @classmethod
+    def of(cls, flow: Flow, ordered: list[_Closed | _Numeric]) -> _Scope:
+        """The scope of ``flow``; every accumulator is also appended to ``ordered``, in
+        questionnaire order (a repeat's tables where the repeat is)."""
+        scope = cls([], {})
+        for var in flow.variables.values():
+            if var.kind is VariableKind.REPEAT:
+                # its number of entries (per response or enclosing entry), then its tables
+                counted = _Numeric(var)
+                scope.accumulators.append(counted)
+                ordered.append(counted)
+                scope.repeats[var.name] = cls.of(flow.repeat_flows[var.name], ordered)
+                continue
+            acc = _accumulator(flow, var)
+            if acc is not None:
+                scope.accumulators.append(acc)
+                ordered.append(acc)
+        return scope
+
+    def add(self, answers: Mapping[str, Any], group: str) -> None:
+        for acc in self.accumulators:
+            value = answers.get(acc.var.name)
+            if acc.var.kind is VariableKind.REPEAT:  # counted; None when not asked
+                value = len(value) if isinstance(value, tuple) else None
+            acc.add(value, group)
+        for name, inner in self.repeats.items():
+            for entry in answers.get(name) or ():
+                inner.add(entry, group)
+
+
 def build_report(
     flow: Flow,
     records: Iterable[Record],
@@ -329,19 +390,15 @@ def build_report(
     ``groups`` are the breakdown groups to show even when no response falls in them
     (the values of ``by`` in the sample); ignored when ``by`` is None.
     """
-    accumulators = [
-        acc
-        for acc in (_accumulator(flow, var) for var in flow.variables.values())
-        if acc is not None
-    ]
+    accumulators: list[_Closed | _Numeric] = []
+    scope = _Scope.of(flow, accumulators)
     responses = 0
     by_group: dict[str, int] = {}
     for answers, sample in records:
         group = group_of(sample, by)
         responses += 1
         by_group[group] = by_group.get(group, 0) + 1
-        for acc in accumulators:
-            acc.add(answers.get(acc.var.name), group)
+        scope.add(answers, group)
     shown = _ordered_groups(groups, by_group) if by is not None else ()
     tables: list[Table] = []
     for acc in accumulators:

@@ -17,6 +17,10 @@ with what a statistics package keeps about a variable and a spreadsheet cannot:
 - a **measure level** (SPSS): choices nominal, numbers and dates scale;
 - the **storage**: number, text, date or date and time.
 
+A repeat's entries go to a file of their own (the writer zips the files), whose first
+variables are the keys that link an entry to its response and to the entry it sits in
+(``REPEAT_KEY_COLUMNS``); the responses' file has the number of entries of each repeat.
+
 Names longer than the format allows (Stata 32 characters, SPSS 64 bytes) are shortened,
 kept unique. Labels longer than the format holds end with "…": Stata keeps 80 characters
 of a variable label; SPSS 255 bytes of a variable label and 120 bytes of a value label
@@ -34,7 +38,14 @@ from typing import Any
 
 from app.domain.messages import N_
 from app.domain.outputs.codebook import codebook_rows
-from app.domain.outputs.export import META_COLUMNS, Cell, Column, ColumnKind
+from app.domain.outputs.export import (
+    META_COLUMNS,
+    REPEAT_KEY_COLUMNS,
+    Cell,
+    Column,
+    ColumnKind,
+    RepeatSheet,
+)
 from app.domain.questionnaire.answers import Missing, VariableKind
 from app.domain.questionnaire.flow import Flow
 from app.domain.questionnaire.model import Availability, ItemType
@@ -66,6 +77,7 @@ META_LABELS: dict[str, str] = {
     "demo": N_("Made-up demonstration data"),
     "test": N_("Given through the test link"),
 }
+COUNT_LABEL = N_("number of entries")
 SELECTED_LABEL = N_("selected")
 NOT_SELECTED_LABEL = N_("not selected")
 YES_LABEL, NO_LABEL = N_("yes"), N_("no")
@@ -126,12 +138,37 @@ def _cut_bytes(text: str, limit: int) -> str:
 
 
 def _missing_allowed(flow_var: Any, settings: Any) -> bool:
-    if flow_var.kind in (VariableKind.OTHER, VariableKind.CALCULATION):
+    if flow_var.kind in (VariableKind.OTHER, VariableKind.CALCULATION, VariableKind.REPEAT):
         return False
     item = flow_var.item
     return (item.dont_know or settings.dont_know) is not Availability.NO or (
         item.refused or settings.refused
     ) is not Availability.NO
+
+
+# labels of a repeat file's key columns (REPEAT_KEY_COLUMNS)
+KEY_LABELS: dict[str, str] = {
+    "response_id": N_("Response number"),
+    "parent_key": N_("Key of the entry this one belongs to (the response number at the top)"),
+    "instance": N_("Number of the entry in its list"),
+    "instance_key": N_("Key of the entry"),
+}
+
+
+def _key_variables(translate: Callable[[str], str], nested: bool) -> list[StatVariable]:
+    """The key columns of a repeat's file: numbers, but a nested list's parent key (and
+    every entry's own key) is text like ``17/2``."""
+    text = {"instance_key", *(("parent_key",) if nested else ())}
+    return [
+        StatVariable(
+            name,
+            name,
+            translate(KEY_LABELS[name]),
+            Storage.TEXT if name in text else Storage.NUMBER,
+            Measure.NOMINAL,
+        )
+        for name in REPEAT_KEY_COLUMNS
+    ]
 
 
 def stat_variables(
@@ -140,8 +177,11 @@ def stat_variables(
     language: str,
     translate: Callable[[str], str],
     file_format: str,
+    *,
+    repeat: RepeatSheet | None = None,
 ) -> list[StatVariable]:
-    """The file's variables: the fixed columns, then one per questionnaire column."""
+    """The file's variables: the fixed columns, then one per questionnaire column; for a
+    ``repeat``'s file (``flows`` are then the repeat's flows), its key columns first."""
     newest = flows[-1]
     settings = newest.questionnaire.settings
     missing_codes = {m: m.code(settings) for m in Missing}
@@ -150,7 +190,9 @@ def stat_variables(
         Missing.REFUSED: translate(REFUSED_LABEL),
     }
     variables: list[StatVariable] = []
-    for name in META_COLUMNS:
+    if repeat is not None:
+        variables.extend(_key_variables(translate, nested=repeat.parent is not None))
+    for name in META_COLUMNS if repeat is None else ():
         storage = {
             "response_id": Storage.NUMBER,
             "duration_minutes": Storage.NUMBER,
@@ -196,6 +238,17 @@ def stat_variables(
         var, _q = latest[column.variable]
         label = described.get(column.variable, "")
         declared = {m: missing_codes[m] for m in Missing} if allows_missing[column.variable] else {}
+        if column.kind is ColumnKind.COUNT:  # a repeat's number of entries
+            variables.append(
+                StatVariable(
+                    column.name,
+                    column.name,
+                    f"{label} – {translate(COUNT_LABEL)}" if label else translate(COUNT_LABEL),
+                    Storage.NUMBER,
+                    Measure.SCALE,
+                )
+            )
+            continue
         if column.kind is ColumnKind.CHOICE:
             choice = choice_texts.get(column.variable, {}).get(column.code or "", column.code)
             variables.append(

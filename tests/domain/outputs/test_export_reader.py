@@ -55,3 +55,98 @@ def test_reader_cleans_like_the_flow(path: Path) -> None:
         answers = answers_from_json(q, stored, flow.variables)
         expected = flow.clean_answers(flow.state(answers, sample=sample, today=today))
         assert reader.clean(stored, sample=sample, today=today) == expected, stored
+
+
+PLAIN_REPEATS = """
+settings: {id: plain_repeats, title: Listy, languages: [pl]}
+choices:
+  typ: [{name: a, label: A}, {name: b, label: B}]
+survey:
+  - {type: select_one typ, name: filtr, label: Filtr}
+  - type: repeat
+    name: lista
+    label: Pozycja
+    repeat_max: 3
+    children:
+      - {type: text, name: nazwa, label: Nazwa}
+      - {type: select_multiple typ, name: typy, label: Typy}
+      - type: repeat
+        name: wewn
+        label: Wewnętrzna
+        repeat_max: 2
+        children:
+          - {type: integer, name: ile, label: Ile}
+  - type: repeat
+    name: warunkowa
+    label: Warunkowa
+    relevant: "${filtr} = 'a'"
+    children:
+      - {type: integer, name: liczba_w, label: Liczba}
+"""
+
+
+def _random_entries(rng: random.Random, fields: dict, depth: int = 0) -> list[dict]:
+    """Up to five stored entries, each with some of ``fields`` (name -> value maker)."""
+    entries = []
+    for _ in range(rng.randrange(6)):
+        entry = {}
+        for name, make in fields.items():
+            if rng.random() < 0.7:
+                entry[name] = make(rng, depth + 1)
+        entries.append(entry)
+    return entries
+
+
+@pytest.mark.parametrize("source", ["repeats.yaml", "plain"])
+def test_reader_cleans_repeats_like_the_flow(source: str) -> None:
+    if source == "plain":
+        loaded = load_definition(PLAIN_REPEATS.encode(), "plain_repeats.yaml")
+    else:
+        from tests.support.exports import REPEATS_DEFINITION
+
+        loaded = load_definition(REPEATS_DEFINITION)
+    assert loaded.questionnaire is not None, loaded.problems
+    flow = Flow(loaded.questionnaire)
+    q = flow.questionnaire
+    reader = AnswerReader(flow)
+    # the plain lists are read without the flow's state; the others through it
+    assert reader._plain_repeats == ({"lista", "warunkowa"} if source == "plain" else set())
+    rng = random.Random(source)
+
+    def number(r, _d):
+        return r.choice([r.randint(0, 20), {"missing": "dont_know"}, "x"])
+
+    def code(r, _d):
+        return r.choice(["a", "b", "ngo", "firma", "jst"])
+
+    def codes(r, _d):
+        return r.sample(["a", "b", "01", "02"], r.randrange(3))
+
+    def inner(r, d):
+        return _random_entries(r, {"ile": number, "stanowisko": code, "wymiar": number}, d)
+
+    entry_fields = {
+        "nazwa": lambda r, _d: f"n{r.randrange(99)}",
+        "typ_partnera": code,
+        "miejsca": number,
+        "typy": codes,
+        "formy": codes,
+        "etaty": inner,
+        "wewn": inner,
+    }
+    for n in range(200):
+        stored = {
+            "filtr": code(rng, 0),
+            "liczba": rng.choice([0, 1, 3, 150, None]),
+            "partnerzy": _random_entries(rng, entry_fields),
+            "lista": _random_entries(rng, entry_fields),
+            "stale": _random_entries(rng, {"opis": lambda r, _d: "o"}),
+            "warunkowa": _random_entries(rng, {"liczba_w": number}),
+        }
+        if n % 7 == 0:
+            stored["lista"] = stored["partnerzy"] = "not a list"
+        stored = {k: v for k, v in stored.items() if v is not None}
+        answers = answers_from_json(q, stored, flow.variables)
+        today = date(2026, 3, 1)
+        expected = flow.clean_answers(flow.state(answers, sample={}, today=today))
+        assert reader.clean(stored, sample={}, today=today) == expected, stored

@@ -236,3 +236,63 @@ def test_response_rates_per_group():
     assert groups[1].rate == 0
     assert response_rates([], by="subregion")[0].rate is None
     assert len(response_rates(units)) == 1
+
+
+# --- repeats: counts and sums over entries ------------------------------------------------------
+
+
+def test_a_repeat_s_variables_are_counted_and_summed_over_entries_by_group():
+    from tests.support.exports import REPEATS_DEFINITION
+
+    loaded = load_definition(REPEATS_DEFINITION)
+    assert loaded.questionnaire is not None, loaded.problems
+    q = loaded.questionnaire
+    flow = Flow(q)
+    stored = [
+        # (subregion, stored answers)
+        (
+            "centralny",
+            {
+                "partnerzy": [
+                    {"nazwa": "A", "typ_partnera": "firma", "miejsca": 3},
+                    {"nazwa": "B", "typ_partnera": "ngo", "miejsca": 9},  # irrelevant: no job
+                    {"nazwa": "C", "typ_partnera": "firma", "miejsca": 2, "etaty": [{}, {}]},
+                ]
+            },
+        ),
+        ("rybnicki", {"partnerzy": [{"typ_partnera": "firma", "miejsca": 5}]}),
+        ("centralny", {"partnerzy": [{"typ_partnera": "jst"}, {"formy": {"missing": "refused"}}]}),
+    ]
+    records = []
+    for subregion, data in stored:
+        answers = answers_from_json(q, data, flow.variables)
+        state = flow.state(answers, sample={}, today=date(2026, 3, 1))
+        records.append((flow.clean_answers(state), {"subregion": subregion}))
+    report = build_report(flow, records, by="subregion", groups=["centralny", "rybnicki"])
+
+    types = report.table("typ_partnera")
+    assert isinstance(types, ClosedTable) and types.repeat == "partnerzy"
+    assert types.overall.base == 5  # entries with a type, not responses
+    assert (types.overall.count("firma"), types.overall.count("ngo")) == (3, 1)
+    central = types.groups["centralny"]
+    assert (central.base, central.count("firma"), central.count("jst")) == (4, 2, 1)
+    assert types.groups["rybnicki"].count("firma") == 1
+    assert report.table("formy").overall.count("refused") == 1
+
+    jobs = report.table("miejsca")
+    assert isinstance(jobs, NumericTable) and jobs.repeat == "partnerzy"
+    assert (jobs.overall.n, jobs.overall.sum) == (3, Decimal(10))
+    assert jobs.groups["centralny"].sum == Decimal(5) and jobs.groups["rybnicki"].sum == 5
+    # the list's own table: its number of entries per response, summed
+    counted = report.table("partnerzy")
+    assert isinstance(counted, NumericTable) and counted.entries and counted.repeat is None
+    assert (counted.overall.n, counted.overall.sum) == (3, Decimal(6))
+    assert counted.groups["centralny"].sum == 5 and counted.groups["rybnicki"].sum == 1
+    nested = report.table("etaty")
+    assert nested.repeat == "partnerzy" and nested.overall.sum == 2  # C's two jobs
+    # a nested repeat's entries count the same way, and a response's own variable does not
+    assert report.table("wymiar").repeat == "etaty"
+    assert report.table("liczba").repeat is None
+    # tables in questionnaire order: a repeat's where the repeat is
+    order = [t.variable for t in report.tables]
+    assert order.index("liczba") < order.index("typ_partnera") < order.index("suma")
