@@ -345,7 +345,7 @@ def export_file(key: str):
     with get_db().session() as session:
         audit_log.record(
             session,
-            "report.downloaded" if job.kind == jobs.REPORT else "export.downloaded",
+            "report.downloaded" if job.kind in jobs.REPORT_KINDS else "export.downloaded",
             now(),
             actor=g.api_user,
             ip=request.remote_addr or "",

@@ -15,6 +15,10 @@ def kind_choices() -> list[tuple[str, str]]:
         ("sav", _l("Responses for SPSS (.sav) with variable and value labels")),
         ("dta", _l("Responses for Stata (.dta) with variable and value labels")),
         ("report", _l("Monitoring report: tables and charts (Excel)")),
+        (
+            "document",
+            _l("Monitoring report: a document with the plan's indicators and charts (Word)"),
+        ),
     ]
 
 

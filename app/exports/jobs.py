@@ -42,8 +42,9 @@ from flask import Flask
 from sqlalchemy import CursorResult, delete, insert, select, update
 from sqlalchemy.orm import Session
 
+from app.domain.dates import local_date
 from app.domain.messages import N_, Message
-from app.exports.report import ReportError, write_report
+from app.exports.report import ReportError, write_document, write_report
 from app.exports.services import (
     ExportOptions,
     Translate,
@@ -68,9 +69,11 @@ CHUNK_BYTES = 64 << 10
 HEARTBEAT_SECONDS = 1.0
 STALE_AFTER = timedelta(minutes=2)  # no heartbeat for this long: the builder is gone
 KEEP_FOR = timedelta(days=1)
-RESPONSES, CSV, REPORT = "responses", "csv", "report"
-KINDS = (RESPONSES, CSV, REPORT)
+RESPONSES, CSV, REPORT, DOCUMENT = "responses", "csv", "report", "document"
+KINDS = (RESPONSES, CSV, REPORT, DOCUMENT)
+REPORT_KINDS = (REPORT, DOCUMENT)  # the monitoring report: a workbook or a Word document
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DOCX_MIMETYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 CSV_MIMETYPE = "text/csv"
 ZIP, ZIP_MIMETYPE = "zip", "application/zip"
 # the ``format`` option of a ``responses`` job (absent: xlsx)
@@ -140,6 +143,8 @@ def file_format(kind: str, options: dict[str, Any]) -> str:
     """The job's file format: csv, xlsx, or a ``responses`` job's ``format`` option."""
     if kind == CSV:
         return "csv"
+    if kind == DOCUMENT:
+        return "docx"
     if kind == RESPONSES and options.get("format") in STAT_FORMATS:
         return str(options["format"])
     return "xlsx"
@@ -151,7 +156,7 @@ def file_name(
     """The download's name, saying what is in it: ``odpowiedzi-badanie-3-kompletne-etykiety
     .xlsx``, ``raport-badanie-3-wg-podregion-porownanie-2.xlsx``; ``zipped``: a zip of CSV
     files (a questionnaire with repeats)."""
-    prefix = "raport" if kind == REPORT else "odpowiedzi"
+    prefix = "raport" if kind in REPORT_KINDS else "odpowiedzi"
     extension = ZIP if zipped else file_format(kind, options or {})
     parts = [prefix, "badanie", str(fieldwork_id)]
     options = options or {}
@@ -195,6 +200,8 @@ def mimetype(kind: str, options: dict[str, Any] | None = None, name: str = "") -
     extension = file_format(kind, options or {})
     if extension == "csv":
         return CSV_MIMETYPE
+    if extension == "docx":
+        return DOCX_MIMETYPE
     return STAT_MIMETYPES.get(extension, XLSX_MIMETYPE)
 
 
@@ -238,7 +245,7 @@ def create_job(
             options,
             # the CSV, SPSS or Stata file of a questionnaire with repeats is a zip of them,
             # one per sheet
-            zipped=file_format(kind, options) != "xlsx"
+            zipped=file_format(kind, options) in ("csv", *STAT_FORMATS)
             and has_repeats(session, fieldwork, export_options_from_json(options)),
         ),
         created_at=now,
@@ -408,7 +415,28 @@ def _build_report(session, fieldwork, options, path, progress, translate) -> Non
     )
 
 
-BUILDERS: dict[str, Builder] = {RESPONSES: _build_export, CSV: _build_export, REPORT: _build_report}
+def _build_document(session, fieldwork, options, path, progress, translate) -> None:
+    report = ReportOptions.from_json(options)
+    compare = session.get(Fieldwork, report.compare_id) if report.compare_id else None
+    path.write_bytes(
+        write_document(
+            session,
+            fieldwork,
+            by=report.by,
+            compare=compare,
+            language=report.language,
+            include_partial=report.include_partial,
+            today=local_date(progress.clock()),
+        )
+    )
+
+
+BUILDERS: dict[str, Builder] = {
+    RESPONSES: _build_export,
+    CSV: _build_export,
+    REPORT: _build_report,
+    DOCUMENT: _build_document,
+}
 
 
 def run_job(database: Database, job_id: int, clock: Clock, translate: Translate) -> None:

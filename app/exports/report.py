@@ -28,6 +28,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -36,6 +37,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from xlsxwriter.worksheet import Worksheet
 
+from app.domain.messages import N_
+from app.domain.outputs.document import DocumentInput, report_document
 from app.domain.outputs.report import (
     NO_VALUE,
     ClosedTable,
@@ -53,11 +56,26 @@ from app.domain.questionnaire.answers import answers_from_json
 from app.domain.questionnaire.flow import Flow
 from app.domain.questionnaire.model import Text
 from app.domain.workbooks import SAFE_XLSX_OPTIONS
-from app.models.fieldwork import Fieldwork, Response, ResponseStatus, SampleUnit
+from app.models.fieldwork import (
+    Fieldwork,
+    Response,
+    ResponseStatus,
+    SampleUnit,
+    earlier_fieldworks,
+)
 from app.models.mail import sent_counts
-from app.models.surveys import flow_of
+from app.models.monitoring import fieldwork_year, indicator_results
+from app.models.surveys import flow_of, stored_plans
+from app.platform.i18n import translations
 
 STANDARD_BREAKDOWNS = ("subregion", "entity_type", "powiat", "gmina")
+# what a breakdown's groups are, as the document says it
+BREAKDOWN_NAMES = {
+    "subregion": N_("subregion"),
+    "entity_type": N_("type of institution"),
+    "powiat": N_("powiat"),
+    "gmina": N_("gmina"),
+}
 TOTAL = "total"
 NO_VALUE_LABEL = "(no value)"
 MAX_CELL = 32_767  # Excel's limit on the characters in one cell
@@ -486,3 +504,45 @@ class _Writer:
                 ws.write_number(index, 4, before.sample_size)
                 ws.write_number(index, 5, before.complete)
                 self._write(ws, index, 6, before.rate, self.pct)
+
+
+def write_document(
+    session: Session,
+    fieldwork: Fieldwork,
+    *,
+    by: str | None = None,
+    compare: Fieldwork | None = None,
+    language: str | None = None,
+    include_partial: bool = False,
+    today: date,
+) -> bytes:
+    """The monitoring report of ``fieldwork`` as a Word document (DOCX bytes): the same
+    figures as the workbook and the plan's indicators (``compare``, or else the survey's
+    previous fieldwork, gives their change). Polish unless ``language`` says otherwise;
+    ``today`` is the date it says it was made."""
+    if compare is not None and compare.survey_id != fieldwork.survey_id:
+        raise ReportError("the comparison fieldwork is of another survey")
+    current = compute(session, fieldwork, by=by, include_partial=include_partial)
+    settings = current.flow.settings
+    lang = language or settings.default_language
+    if compare is None:
+        earlier = earlier_fieldworks(session, fieldwork)
+        compare = earlier[0] if earlier else None
+    indicators = indicator_results(session, fieldwork, compare)
+    areas = {area.code: area.name for plan in stored_plans(session) for area in plan.areas}
+    data = DocumentInput(
+        title=fieldwork.title,
+        survey=settings.title.get(lang, settings.default_language),
+        period=str(fieldwork_year(fieldwork)),
+        generated=today.strftime("%d.%m.%Y"),
+        report=current.report,
+        rates=current.rates,
+        indicators=indicators,
+        areas=areas,
+        by_label=translations(lang).gettext(BREAKDOWN_NAMES[by])
+        if by in BREAKDOWN_NAMES
+        else (by or ""),
+        language=lang,
+        fallback_language=settings.default_language,
+    )
+    return report_document(data, translations(lang).gettext)

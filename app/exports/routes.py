@@ -195,7 +195,7 @@ def download(key: str):
     if found.state != JobState.DONE:
         return redirect(url_for("exports.job", key=found.key))
     audit(
-        "report.downloaded" if found.kind == jobs.REPORT else "export.downloaded",
+        "report.downloaded" if found.kind in jobs.REPORT_KINDS else "export.downloaded",
         fieldwork_id=found.fieldwork_id,
         target=f"fieldwork {found.fieldwork_id}",
         detail={

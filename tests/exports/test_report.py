@@ -252,3 +252,50 @@ def test_web_download(client, login_as, fieldwork_id):
     assert refused.status_code == 400
     assert 'id="by-error"' in refused.get_data(as_text=True)
     assert client.post("/fieldwork/999/files", data={"kind": "report"}).status_code == 404
+
+
+PLAN = """\
+plan:
+  id: plan_raportu
+  title: Plan raportu
+areas:
+  - {code: "1", name: Integracja}
+indicators:
+  - id: kobiety
+    area: "1"
+    name: Uczestniczki CIS i KIS
+    unit: osoby
+    questionnaire: monitoring_cis_kis
+    measure: sum
+    value: "${b1_k}"
+    targets: {2026: 16}
+"""
+
+
+def test_web_document_with_the_plans_indicators(app, client, login_as, fieldwork_id, tmp_path):
+    from docx import Document
+
+    from app.surveys import services as survey_services
+    from tests.support.files import libreoffice_pdf_text
+
+    with app.extensions["ankieta.db"].session() as session:
+        assert survey_services.load_plan_bytes(session, PLAN.encode(), "plan.yaml").ok
+    login_as(Role.ANALYST)
+    data = prepare_file(client, fieldwork_id, kind="document", by="subregion")
+    doc = Document(io.BytesIO(data))
+    headings = [p.text for p in doc.paragraphs if p.style.name.startswith(("Heading", "Title"))]
+    assert headings[:4] == [
+        "Raport z monitoringu",
+        "1. Realizacja badania",
+        "2. Wskaźniki planu",
+        "Obszar priorytetowy 1: Integracja",
+    ]
+    tables = [[[cell.text for cell in row.cells] for row in t.rows] for t in doc.tables]
+    assert tables[0][0][0] == "podregion"
+    # the two complete responses: 3 + 5 women, of a target of 16 -> 50 %
+    assert tables[1][1][:6] == ["Uczestniczki CIS i KIS", "8 osoby", "2", "0", "16", "50,0%"]
+    text = "\n".join(p.text for p in doc.paragraphs)
+    assert "${" not in text and "dont_know" not in text
+    path = tmp_path / "raport.docx"
+    path.write_bytes(data)
+    libreoffice_pdf_text(path, tmp_path)

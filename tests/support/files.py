@@ -38,9 +38,12 @@ def prepare_file(client, fieldwork_id: int, timeout: float = 60.0, **fields) -> 
     with client.get(status["download"]) as download:
         assert download.status_code == 200
         assert "attachment" in download.headers["Content-Disposition"]
-        expected = {"csv": "text/csv", "sav": "spss-sav", "dta": "stata-dta"}.get(
-            data["kind"], "spreadsheetml.sheet"
-        )
+        expected = {
+            "csv": "text/csv",
+            "sav": "spss-sav",
+            "dta": "stata-dta",
+            "document": "wordprocessingml.document",
+        }.get(data["kind"], "spreadsheetml.sheet")
         assert download.mimetype.endswith(expected), download.mimetype
         body = download.get_data()
     assert len(body) == status["size"]

@@ -22,6 +22,7 @@ as that language writes them (``1 234,5`` in Polish).
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -42,6 +43,7 @@ from app.domain.outputs.report import (
 from app.domain.questionnaire.model import Text
 
 Gettext = Callable[[str], str]
+_PLACEHOLDER = re.compile(r"\$\{[^}]*\}")
 
 
 @dataclass(frozen=True)
@@ -81,9 +83,11 @@ class _Writer:
         return Message(msgid, params).render(self.gettext)
 
     def text(self, text: Text | None) -> str:
+        """A definition's text in the document's language; an answer it would show
+        (``${a3}``: a different one in every response) reads as "…"."""
         if text is None:
             return ""
-        return text.get(self.data.language, self.data.fallback_language)
+        return _PLACEHOLDER.sub("…", text.get(self.data.language, self.data.fallback_language))
 
     def number(
         self, value: float | int | Decimal | None, digits: int = 1, fixed: bool = False
