@@ -26,6 +26,7 @@ and choices are labelled from the questionnaire in the chosen language.
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -76,12 +77,28 @@ BREAKDOWN_NAMES = {
     "powiat": N_("powiat"),
     "gmina": N_("gmina"),
 }
-TOTAL = "total"
-NO_VALUE_LABEL = "(no value)"
+# The report's own words (sheet names, headers), in the report's language: Polish unless
+# the labels' language is English. Variable names and codes stay as the codebook has them.
+TOTAL = N_("total")
+NO_VALUE_LABEL = N_("(no value)")
+SHEET_CONTENTS = N_("contents")
+SHEET_CLOSED = N_("closed questions")
+SHEET_NUMERIC = N_("numeric questions")
+SHEET_RATES = N_("response rates")
 MAX_CELL = 32_767  # Excel's limit on the characters in one cell
-ENTRIES_NOTE = "entries of"  # a repeat variable's table counts its repeat's entries
-COUNT_NOTE = "number of entries"  # a repeat's own table: its entries per response
-NUMERIC_FIGURES = ("n", "sum", "mean", "median", "min", "max", "dont_know", "refused")
+ENTRIES_NOTE = N_("entries of")  # a repeat variable's table counts its repeat's entries
+COUNT_NOTE = N_("number of entries")  # a repeat's own table: its entries per response
+NUMERIC_FIGURES = (
+    N_("n"),
+    N_("sum"),
+    N_("mean"),
+    N_("median"),
+    N_("min"),
+    N_("max"),
+    N_("don't know"),
+    N_("refused"),
+)
+_PLACEHOLDER = re.compile(r"\$\{[^}]*\}")
 
 
 class ReportError(Exception):
@@ -209,10 +226,6 @@ def _text(text: Text | None, lang: str, fallback: str) -> str:
     return text.get(lang, fallback) if text is not None else ""
 
 
-def _group_label(group: str) -> str:
-    return NO_VALUE_LABEL if group == NO_VALUE else group
-
-
 def _cell(value: str) -> str:
     """Text cut to what a cell holds, with a visible marker when cut."""
     return value if len(value) <= MAX_CELL else value[: MAX_CELL - 1] + "…"
@@ -236,6 +249,13 @@ class _Writer:
         self.current = current
         self.previous = previous
         self.lang = lang
+        self._ = translations("en" if lang == "en" else "pl").gettext
+        by = current.report.by
+        self.breakdown = self._(BREAKDOWN_NAMES[by]) if by in BREAKDOWN_NAMES else (by or "")
+        self.sheets = {
+            name: self._(name)
+            for name in (SHEET_CONTENTS, SHEET_CLOSED, SHEET_NUMERIC, SHEET_RATES)
+        }
         self.fallback = current.flow.settings.default_language
         self.bold = workbook.add_format({"bold": True})
         self.title = workbook.add_format({"bold": True, "font_size": 12})
@@ -249,10 +269,18 @@ class _Writer:
     # -- helpers ------------------------------------------------------------------------
 
     def label(self, text: Text | None) -> str:
-        return _text(text, self.lang, self.fallback)
+        """A definition's text; an answer it would show (``${a3}``) reads as "…"."""
+        return _PLACEHOLDER.sub("…", _text(text, self.lang, self.fallback))
+
+    def title_of(self, variable: str, text: Text | None) -> str:
+        """``variable – label``; a calculation without a label says it is calculated."""
+        label = self.label(text) or self._("calculated value")
+        return f"{variable} – {label}"
 
     def block_name(self, group: str | None) -> str:
-        return TOTAL if group is None else _group_label(group)
+        if group is None:
+            return self._(TOTAL)
+        return self._(NO_VALUE_LABEL) if group == NO_VALUE else group
 
     def _write(self, ws: Worksheet, row: int, col: int, value: Any, fmt: Any = None) -> None:
         """One cell: numbers as numbers, text as text, None as an empty cell."""
@@ -265,15 +293,15 @@ class _Writer:
 
     def _entries(self, repeat: str | None) -> str:
         """What a repeat variable's table counts: the entries of its repeat, not responses."""
-        return "" if repeat is None else f" [{ENTRIES_NOTE}: {repeat}]"
+        return "" if repeat is None else f" [{self._(ENTRIES_NOTE)}: {repeat}]"
 
     # -- sheets -------------------------------------------------------------------------
 
     def write(self) -> None:
-        contents = self.wb.add_worksheet("contents")
-        closed = self.wb.add_worksheet("closed")
-        numeric = self.wb.add_worksheet("numeric")
-        rates = self.wb.add_worksheet("response_rates")
+        contents = self.wb.add_worksheet(self.sheets[SHEET_CONTENTS])
+        closed = self.wb.add_worksheet(self.sheets[SHEET_CLOSED])
+        numeric = self.wb.add_worksheet(self.sheets[SHEET_NUMERIC])
+        rates = self.wb.add_worksheet(self.sheets[SHEET_RATES])
         self.write_closed(closed)
         self.write_numeric(numeric)
         self.write_rates(rates)
@@ -287,24 +315,25 @@ class _Writer:
         ws.set_column(0, 0, 22)
         ws.set_column(1, 1, 80)
         ws.write_string(0, 0, _cell(self.label(settings.title)), self.title)
+        _ = self._
         facts: list[tuple[str, Any]] = [
-            ("fieldwork", fieldwork.title),
-            ("fieldwork_id", fieldwork.id),
-            ("survey_version", settings.version or ""),
-            ("breakdown", report.by or ""),
-            ("responses", report.responses),
+            (_("fieldwork"), fieldwork.title),
+            (_("fieldwork number"), fieldwork.id),
+            (_("questionnaire version"), settings.version or ""),
+            (_("breakdown"), self.breakdown),
+            (_("responses"), report.responses),
         ]
         if self.previous is not None:
             facts += [
-                ("previous_fieldwork", self.previous.fieldwork.title),
-                ("previous_fieldwork_id", self.previous.fieldwork.id),
-                ("previous_responses", self.previous.report.responses),
+                (_("previous fieldwork"), self.previous.fieldwork.title),
+                (_("previous fieldwork number"), self.previous.fieldwork.id),
+                (_("previous responses"), self.previous.report.responses),
             ]
         for offset, (name, value) in enumerate(facts, start=2):
             ws.write_string(offset, 0, name, self.bold)
             self._write(ws, offset, 1, value)
         row = len(facts) + 3
-        for col, name in enumerate(("variable", "label", "sheet")):
+        for col, name in enumerate((_("variable"), _("label"), _("sheet"))):
             ws.write_string(row, col, name, self.header)
         for variable, label, sheet, target in self.links:
             row += 1
@@ -317,7 +346,8 @@ class _Writer:
             )
             ws.write_string(row, 1, _cell(label))
             ws.write_string(row, 2, sheet)
-        ws.write_url(row + 2, 0, "internal:'response_rates'!A1", self.link, "response_rates")
+        rates = self.sheets[SHEET_RATES]
+        ws.write_url(row + 2, 0, f"internal:'{rates}'!A1", self.link, rates)
 
     def _closed_previous(self, table: ClosedTable) -> ClosedTable | None:
         if self.previous is None:
@@ -336,22 +366,22 @@ class _Writer:
         row = 0
         for table in self.current.report.closed:
             before = self._closed_previous(table)
-            title = f"{table.variable} – {self.label(table.label)}"
+            title = self.title_of(table.variable, table.label)
             if table.row_label is not None:
                 title += f" – {self.label(table.row_label)}"
             title += self._entries(table.repeat)
-            self.links.append((table.variable, title, "closed", row))
+            self.links.append((table.variable, title, self.sheets[SHEET_CLOSED], row))
             ws.write_string(row, 0, _cell(title), self.title)
             row += 1
             # the group names above their columns, then the figure names
             for index, group in enumerate(self.groups):
                 ws.write_string(row, 2 + index * per_block, self.block_name(group), self.bold)
             row += 1
-            ws.write_string(row, 0, "code", self.header)
-            ws.write_string(row, 1, "label", self.header)
-            names = ["n", "percent"]
+            ws.write_string(row, 0, self._("code"), self.header)
+            ws.write_string(row, 1, self._("label"), self.header)
+            names = [self._("n"), self._("percent")]
             if self.previous is not None:  # even when it lacks this question: columns align
-                names += ["previous_n", "previous_percent"]
+                names += [self._("previous n"), self._("previous percent")]
             for index in range(len(self.groups)):
                 for offset, name in enumerate(names):
                     ws.write_string(row, 2 + index * per_block + offset, name, self.header)
@@ -359,7 +389,7 @@ class _Writer:
             for choice in table.rows:
                 row += 1
                 self._write(ws, row, 0, choice.code)
-                label = self.label(choice.label) if choice.label else choice.key
+                label = self.label(choice.label) if choice.label else self._missing(choice.key)
                 ws.write_string(row, 1, _cell(label))
                 for index, group in enumerate(self.groups):
                     col = 2 + index * per_block
@@ -368,7 +398,8 @@ class _Writer:
                         self._frequency(ws, row, col + 2, self._freq(before, group), choice.key)
             last = row
             row += 1
-            ws.write_string(row, 1, "base" if table.repeat is None else "base_entries", self.bold)
+            base = self._("base") if table.repeat is None else self._("base (entries)")
+            ws.write_string(row, 1, base, self.bold)
             for index, group in enumerate(self.groups):
                 col = 2 + index * per_block
                 ws.write_number(row, col, self._freq(table, group).base, self.bold)
@@ -378,13 +409,17 @@ class _Writer:
             # leave room for the chart (about 15 rows) below short tables
             row = max(row + 2, first - 2 + 17)
         if not self.current.report.closed:
-            ws.write_string(0, 0, "no_closed_questions")
+            ws.write_string(0, 0, self._("no closed questions"))
 
     @staticmethod
     def _freq(table: ClosedTable, group: str | None) -> Frequencies:
         if group is None:
             return table.overall
         return table.groups.get(group) or Frequencies()
+
+    def _missing(self, key: str) -> str:
+        """The label of a don't know / refused row."""
+        return self._("Don't know") if key == "dont_know" else self._("Refused")
 
     def _frequency(self, ws: Worksheet, row: int, col: int, freq: Frequencies, key: str) -> None:
         ws.write_number(row, col, freq.count(key))
@@ -395,24 +430,28 @@ class _Writer:
     ) -> None:
         """A column chart of the overall percentages (and the previous ones) by choice."""
         chart = self.wb.add_chart({"type": "column"})
-        categories = ["closed", first, 1, last, 1]
+        sheet = self.sheets[SHEET_CLOSED]
+        categories = [sheet, first, 1, last, 1]
         chart.add_series(
             {
-                "name": self.current.fieldwork.title or TOTAL,
+                "name": self.current.fieldwork.title or self._(TOTAL),
                 "categories": categories,
-                "values": ["closed", first, 3, last, 3],
+                "values": [sheet, first, 3, last, 3],
                 "data_labels": {"value": True, "num_format": "0%"},
             }
         )
         if compare and self.previous is not None:
             chart.add_series(
                 {
-                    "name": self.previous.fieldwork.title or "previous",
+                    "name": self.previous.fieldwork.title or self._("previous"),
                     "categories": categories,
-                    "values": ["closed", first, 5, last, 5],
+                    "values": [sheet, first, 5, last, 5],
                 }
             )
-        chart.set_title({"name": table.variable, "name_font": {"size": 11}})
+        title = self.title_of(table.variable, table.label)
+        if table.row_label is not None:
+            title += f" – {self.label(table.row_label)}"
+        chart.set_title({"name": _cell(title)[:250], "name_font": {"size": 10}})
         chart.set_y_axis({"num_format": "0%", "min": 0})
         chart.set_legend({"position": "bottom" if compare else "none"})
         per_block = 4 if self.previous is not None else 2
@@ -421,21 +460,21 @@ class _Writer:
         )
 
     def write_numeric(self, ws: Worksheet) -> None:
-        figures = list(NUMERIC_FIGURES)
+        figures = [self._(name) for name in NUMERIC_FIGURES]
         if self.previous is not None:
-            figures += [f"previous_{name}" for name in NUMERIC_FIGURES]
+            figures += [self._("previous %(figure)s") % {"figure": name} for name in figures]
         ws.set_column(0, 0, 30)
         ws.set_column(1, len(figures), 12)
         row = 0
         for table in self.current.report.numeric:
             before = self._numeric_previous(table)
-            title = f"{table.variable} – {self.label(table.label)}" + self._entries(table.repeat)
+            title = self.title_of(table.variable, table.label) + self._entries(table.repeat)
             if table.entries:
-                title += f" [{COUNT_NOTE}]"
-            self.links.append((table.variable, title, "numeric", row))
+                title += f" [{self._(COUNT_NOTE)}]"
+            self.links.append((table.variable, title, self.sheets[SHEET_NUMERIC], row))
             ws.write_string(row, 0, _cell(title), self.title)
             row += 1
-            ws.write_string(row, 0, self.current.report.by or "group", self.header)
+            ws.write_string(row, 0, self.breakdown or self._("group"), self.header)
             for col, name in enumerate(figures, start=1):
                 ws.write_string(row, col, name, self.header)
             for group in self.groups:
@@ -448,7 +487,7 @@ class _Writer:
                     self._summary(ws, row, 1 + len(NUMERIC_FIGURES), self._stats(before, group))
             row += 2
         if not self.current.report.numeric:
-            ws.write_string(0, 0, "no_numeric_questions")
+            ws.write_string(0, 0, self._("no numeric questions"))
 
     def _numeric_previous(self, table: NumericTable) -> NumericTable | None:
         if self.previous is None:
@@ -472,13 +511,18 @@ class _Writer:
             self._write(ws, row, col + offset, number, self.num)
 
     def write_rates(self, ws: Worksheet) -> None:
-        names = ["group", "sample_size", "complete", "response_rate"]
+        _ = self._
+        names = [_("group"), _("sample size"), _("complete"), _("response rate")]
         previous: dict[str | None, RateRow] = {}
         if self.previous is not None:
-            names += ["previous_sample_size", "previous_complete", "previous_response_rate"]
+            names += [
+                _("previous sample size"),
+                _("previous complete"),
+                _("previous response rate"),
+            ]
             previous = {r.group: r for r in self.previous.rates}
         mail_col = len(names)
-        names += ["invitations_sent", "reminders_sent"]
+        names += [_("invitations sent"), _("reminders sent")]
         ws.set_column(0, 0, 30)
         ws.set_column(1, len(names), 14)
         for col, name in enumerate(names):

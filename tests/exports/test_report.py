@@ -103,7 +103,8 @@ def closed_block(ws: Worksheet, variable: str) -> dict[str, Any]:
     rows: dict[Any, list[Any]] = {}
     row = top + 3
     while ws.cell(row, 2).value is not None:
-        key = ws.cell(row, 1).value if ws.cell(row, 2).value != "base" else "base"
+        base = ws.cell(row, 2).value in ("base", "podstawa", "podstawa (pozycje list)")
+        key = "base" if base else ws.cell(row, 1).value
         rows[key] = [c.value for c in ws[row]][2:]
         row += 1
     return {"groups": groups, "names": names, "rows": rows}
@@ -138,57 +139,76 @@ def run_report(runner, tmp_path, *args: str) -> bytes:
 def test_cli_report_overall_figures_and_charts(runner, tmp_path, fieldwork_id):
     data = run_report(runner, tmp_path, str(fieldwork_id))
     wb = open_workbook(data)
-    assert wb.sheetnames == ["contents", "closed", "numeric", "response_rates"]
-    a1 = closed_block(wb["closed"], "a1")
-    assert a1["names"][2:4] == ["n", "percent"]
+    assert wb.sheetnames == [
+        "spis treści",
+        "pytania zamknięte",
+        "pytania liczbowe",
+        "realizacja badania",
+    ]
+    a1 = closed_block(wb["pytania zamknięte"], "a1")
+    assert a1["names"][:4] == ["kod", "etykieta", "n", "procent"]
     assert a1["rows"]["cis"][:2] == [1, 0.5]
     assert a1["rows"]["kis"][:2] == [1, 0.5]
     assert a1["rows"][-98][:2] == [0, 0]  # don't know: its code, its own row
+    labels = {row[0]: row[1] for row in wb["pytania zamknięte"].iter_rows(values_only=True)}
+    assert labels[-98] == "Nie wiem" and labels[-99] == "Odmowa odpowiedzi"
     assert a1["rows"]["base"][0] == 2
     # a2 was asked of nobody: base 0, empty percentages
-    a2 = closed_block(wb["closed"], "a2")
+    a2 = closed_block(wb["pytania zamknięte"], "a2")
     assert a2["rows"]["base"][0] == 0
     assert all(cells[1] is None for key, cells in a2["rows"].items() if key != "base")
-    b1_k = numeric_block(wb["numeric"], "b1_k")["total"]
-    assert (b1_k["n"], b1_k["sum"], b1_k["mean"], b1_k["median"]) == (2, 8, 4, 4)
-    assert (b1_k["min"], b1_k["max"]) == (3, 5)
-    b1_m = numeric_block(wb["numeric"], "b1_m")["total"]
-    assert (b1_m["n"], b1_m["sum"], b1_m["dont_know"]) == (1, 2, 1)
+    b1_k = numeric_block(wb["pytania liczbowe"], "b1_k")["razem"]
+    assert (b1_k["n"], b1_k["suma"], b1_k["średnia"], b1_k["mediana"]) == (2, 8, 4, 4)
+    assert (b1_k["min."], b1_k["maks."]) == (3, 5)
+    b1_m = numeric_block(wb["pytania liczbowe"], "b1_m")["razem"]
+    assert (b1_m["n"], b1_m["suma"], b1_m["nie wiem"]) == (1, 2, 1)
     # the calculation b1_k + b1_m: empty where b1_m is don't know (empty in expressions)
-    b1 = numeric_block(wb["numeric"], "b1")["total"]
-    assert (b1["n"], b1["sum"]) == (1, 5)
-    rates = wb["response_rates"]
+    b1 = numeric_block(wb["pytania liczbowe"], "b1")["razem"]
+    assert (b1["n"], b1["suma"]) == (1, 5)
+    rates = wb["realizacja badania"]
     assert [c.value for c in rates[1]] == [
-        "group",
-        "sample_size",
-        "complete",
-        "response_rate",
-        "invitations_sent",
-        "reminders_sent",
+        "grupa",
+        "liczebność próby",
+        "ukończono",
+        "wskaźnik odpowiedzi",
+        "wysłane zaproszenia",
+        "wysłane przypomnienia",
     ]
-    assert [c.value for c in rates[2]] == ["total", 4, 2, 0.5, 0, 0]
+    assert [c.value for c in rates[2]] == ["razem", 4, 2, 0.5, 0, 0]
     # one native chart per closed table, and the contents list them
     closed_titles = [
-        c.value for c in wb["closed"]["A"] if isinstance(c.value, str) and " – " in c.value
+        c.value
+        for c in wb["pytania zamknięte"]["A"]
+        if isinstance(c.value, str) and " – " in c.value
     ]
     assert len(chart_parts(data)) == len(closed_titles) > 0
-    contents_variables = {c.value for c in wb["contents"]["A"]}
+    contents_variables = {c.value for c in wb["spis treści"]["A"]}
     assert {"a1", "b1_k"} <= contents_variables
+    # no placeholder, no empty label, no English word of the report's own
+    titles = [c.value for ws in wb for c in ws["A"] if isinstance(c.value, str)]
+    assert not any("${" in t or t.endswith(" – ") for t in titles), titles
+    assert "b1 – wartość obliczana" in titles
+    assert any(t.startswith("b1_k – Liczba uczestników w … r.") for t in titles)
+    words = {
+        c.value for ws in wb for row in ws.iter_rows() for c in row if isinstance(c.value, str)
+    }
+    assert not words & {"total", "base", "dont_know", "refused", "percent", "group", "code"}
 
 
 def test_cli_report_by_subregion_with_an_empty_group(runner, tmp_path, fieldwork_id):
     data = run_report(runner, tmp_path, str(fieldwork_id), "--by", "subregion", "--lang", "en")
     wb = open_workbook(data)
-    a1 = closed_block(wb["closed"], "a1")
+    assert wb.sheetnames == ["contents", "closed questions", "numeric questions", "response rates"]
+    a1 = closed_block(wb["closed questions"], "a1")
     # total, then the sample's subregions sorted; rybnicki has no response
     assert [g for g in a1["groups"] if g] == ["total", "centralny", "południowy", "rybnicki"]
     assert a1["rows"]["cis"] == [1, 0.5, 1, 1.0, 0, 0, 0, None]
     assert a1["rows"]["base"] == [2, None, 1, None, 1, None, 0, None]
-    assert "Social Integration Centre (CIS)" in [c.value for c in wb["closed"]["B"]]
-    b1_k = numeric_block(wb["numeric"], "b1_k")
+    assert "Social Integration Centre (CIS)" in [c.value for c in wb["closed questions"]["B"]]
+    b1_k = numeric_block(wb["numeric questions"], "b1_k")
     assert b1_k["centralny"]["n"] == 1 and b1_k["centralny"]["mean"] == 5
     assert b1_k["rybnicki"]["n"] == 0 and b1_k["rybnicki"]["mean"] is None
-    rates = {row[0]: row[1:] for row in wb["response_rates"].iter_rows(min_row=2, values_only=True)}
+    rates = {row[0]: row[1:] for row in wb["response rates"].iter_rows(min_row=2, values_only=True)}
     assert rates == {  # the last two: e-mail invitations and reminders sent (none here)
         "total": (4, 2, 0.5, 0, 0),
         "centralny": (2, 1, 0.5, 0, 0),
@@ -199,8 +219,9 @@ def test_cli_report_by_subregion_with_an_empty_group(runner, tmp_path, fieldwork
 
 def test_cli_report_all_includes_partial_responses(runner, tmp_path, fieldwork_id):
     wb = open_workbook(run_report(runner, tmp_path, str(fieldwork_id), "--all"))
-    assert closed_block(wb["closed"], "a1")["rows"]["cis"][:2] == [2, pytest.approx(2 / 3)]
-    assert numeric_block(wb["numeric"], "b1_k")["total"]["median"] == 5
+    a1 = closed_block(wb["pytania zamknięte"], "a1")
+    assert a1["rows"]["cis"][:2] == [2, pytest.approx(2 / 3)]
+    assert numeric_block(wb["pytania liczbowe"], "b1_k")["razem"]["mediana"] == 5
 
 
 def test_cli_report_compares_with_an_earlier_fieldwork(
@@ -219,14 +240,14 @@ def test_cli_report_compares_with_an_earlier_fieldwork(
     )
     data = run_report(runner, tmp_path, str(fieldwork_id), "--compare", str(earlier))
     wb = open_workbook(data)
-    a1 = closed_block(wb["closed"], "a1")
-    assert a1["names"][2:6] == ["n", "percent", "previous_n", "previous_percent"]
+    a1 = closed_block(wb["pytania zamknięte"], "a1")
+    assert a1["names"][2:6] == ["n", "procent", "poprzednio n", "poprzednio procent"]
     assert a1["rows"]["kis"][:4] == [1, 0.5, 3, 1.0]
     assert a1["rows"]["base"][:4] == [2, None, 3, None]
-    b1_k = numeric_block(wb["numeric"], "b1_k")["total"]
-    assert (b1_k["median"], b1_k["previous_n"], b1_k["previous_median"]) == (4, 3, 2)
-    rates = list(wb["response_rates"].iter_rows(min_row=2, values_only=True))
-    assert rates[0] == ("total", 4, 2, 0.5, 4, 3, 0.75, 0, 0)
+    b1_k = numeric_block(wb["pytania liczbowe"], "b1_k")["razem"]
+    assert (b1_k["mediana"], b1_k["poprzednio: n"], b1_k["poprzednio: mediana"]) == (4, 3, 2)
+    rates = list(wb["realizacja badania"].iter_rows(min_row=2, values_only=True))
+    assert rates[0] == ("razem", 4, 2, 0.5, 4, 3, 0.75, 0, 0)
     with zipfile.ZipFile(io.BytesIO(data)) as package:
         chart = package.read(chart_parts(data)[0]).decode()
     assert chart.count("<c:ser>") == 2  # this period and the previous one
@@ -244,8 +265,8 @@ def test_web_download(client, login_as, fieldwork_id):
     login_as(Role.ANALYST)
     data = prepare_file(client, fieldwork_id, kind="report", by="entity_type")
     wb = open_workbook(data)
-    a1 = closed_block(wb["closed"], "a1")
-    assert [g for g in a1["groups"] if g] == ["total", "CIS", "KIS"]
+    a1 = closed_block(wb["pytania zamknięte"], "a1")
+    assert [g for g in a1["groups"] if g] == ["razem", "CIS", "KIS"]
     assert a1["rows"]["kis"] == [1, 0.5, 0, 0, 1, 1.0]
     assert chart_parts(data)
     refused = client.post(f"/fieldwork/{fieldwork_id}/files", data={"kind": "report", "by": "nope"})
