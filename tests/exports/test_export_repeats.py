@@ -365,34 +365,32 @@ def test_the_report_counts_and_sums_over_a_repeat_s_entries_by_subregion(
     assert made.exit_code == 0, made.output
     book = openpyxl.load_workbook(out)
 
-    closed = [[c.value for c in row] for row in book["closed"].iter_rows()]
+    closed = [[c.value for c in row] for row in book["pytania zamknięte"].iter_rows()]
     top = next(
-        i for i, r in enumerate(closed) if r[0] == "typ_partnera – Typ [entries of: partnerzy]"
+        i for i, r in enumerate(closed) if r[0] == "typ_partnera – Typ [pozycje listy: partnerzy]"
     )
-    assert closed[top + 1][2:8:2] == ["total", "centralny", "rybnicki"]
+    assert closed[top + 1][2:8:2] == ["razem", "centralny", "rybnicki"]
     counts = {r[0]: r[2:8:2] for r in closed[top + 3 : top + 6]}  # n: total, centralny, rybnicki
     # complete responses only: the first's two partners (centralny), the second's one
     assert counts == {"ngo": [1, 1, 0], "jst": [1, 0, 1], "firma": [1, 1, 0]}
-    base = next(r for r in closed[top:] if r[1] == "base_entries")
+    base = next(r for r in closed[top:] if r[1] == "podstawa (pozycje list)")
     assert base[2:8:2] == [3, 2, 1]
 
-    numeric = [[c.value for c in row] for row in book["numeric"].iter_rows()]
+    numeric = [[c.value for c in row] for row in book["pytania liczbowe"].iter_rows()]
     top = next(
         i
         for i, r in enumerate(numeric)
-        if r[0] == "miejsca – Miejsca pracy [entries of: partnerzy]"
+        if r[0] == "miejsca – Miejsca pracy [pozycje listy: partnerzy]"
     )
     names = numeric[top + 1]
     by_group = {r[0]: dict(zip(names[1:], r[1:], strict=False)) for r in numeric[top + 2 : top + 5]}
     # jobs summed over entries: the company's 3; the NGO's stored 4 are irrelevant
-    assert (by_group["total"]["n"], by_group["total"]["sum"]) == (1, 3)
-    assert by_group["centralny"]["sum"] == 3 and by_group["rybnicki"]["n"] == 0
-    top = next(
-        i for i, r in enumerate(numeric) if r[0] == "partnerzy – Partner [number of entries]"
-    )
+    assert (by_group["razem"]["n"], by_group["razem"]["suma"]) == (1, 3)
+    assert by_group["centralny"]["suma"] == 3 and by_group["rybnicki"]["n"] == 0
+    top = next(i for i, r in enumerate(numeric) if r[0] == "partnerzy – Partner [liczba pozycji]")
     counted = {r[0]: dict(zip(names[1:], r[1:], strict=False)) for r in numeric[top + 2 : top + 5]}
-    assert [counted[g]["sum"] for g in ("total", "centralny", "rybnicki")] == [3, 2, 1]
-    contents = [c.value for c in book["contents"]["A"]]
+    assert [counted[g]["suma"] for g in ("razem", "centralny", "rybnicki")] == [3, 2, 1]
+    contents = [c.value for c in book["spis treści"]["A"]]
     assert "wymiar" in contents and "typ_partnera" in contents
 
 

@@ -290,9 +290,9 @@ def test_the_contacts_sheet_and_the_report_count_invitations_and_reminders(
     report = openpyxl.load_workbook(
         io.BytesIO(prepare_file(client, fieldwork_id, kind="report")), read_only=True
     )
-    rates_header, total, *_ = report["response_rates"].iter_rows(values_only=True)
+    rates_header, total, *_ = report["realizacja badania"].iter_rows(values_only=True)
     total = dict(zip(rates_header, total, strict=True))
-    assert (total["invitations_sent"], total["reminders_sent"]) == (2, 2)
+    assert (total["wysłane zaproszenia"], total["wysłane przypomnienia"]) == (2, 2)
 
 
 def test_erasing_contact_data_erases_the_mail_log_and_keeps_the_counts_and_opt_outs(
