@@ -74,3 +74,20 @@ def partners_fieldwork(app: Flask, clock, *, units: int = 2) -> int:
         ).ok
         fieldwork.open(clock())
         return fieldwork.id
+
+
+def to_partners_page(respondent, liczba: str = "2"):
+    """From the personal link to the list of partners (``liczba``: the fixed list's count)."""
+    form = respondent.begin()
+    assert form.page_id == "liczba", form.page_id
+    form = respondent.next(form, {"liczba": liczba})
+    assert form is not None and form.page_id == "partnerzy"
+    return form
+
+
+def press(respondent, form, action: str, answers=None):
+    """Press a button of the page (``add:partnerzy``, ``remove:partnerzy.2``, ``next``...)
+    with the page as shown and ``answers`` typed over it; the response."""
+    from tests.support.respondent import shown_values
+
+    return respondent.send(form, {**shown_values(form), **(answers or {})}, action)

@@ -71,7 +71,6 @@ class RespondentForm:
     html: str
     lists: dict[str, str] = field(default_factory=dict)  # a list's count, its entries' marks
 
-
     @property
     def page_id(self) -> str:
         return self.path.rsplit("/", 1)[-1]
@@ -223,6 +222,11 @@ def summary_rows(response) -> list[tuple[str, str]]:
     text = response.get_data(as_text=True)
     rows = re.findall(r'<tr><th scope="row">(.*?)</th><td>(.*?)</td></tr>', text, re.S)
     return [(_plain(q), _plain(a)) for q, a in rows]
+
+
+def text_of(fragment: str) -> str:
+    """An HTML fragment's text as a reader sees it (tags gone, white space collapsed)."""
+    return _plain(fragment)
 
 
 def _plain(fragment: str) -> str:
