@@ -294,8 +294,9 @@ def _changed_answers(
     ``InvalidInstance`` for a path that names no open list or instance on this page."""
     path = post.target
     parts = path.split(".")
-    if parts[0] not in {item.name for item in page.repeats} or not _is_shown(state, parts):
+    if parts[0] not in {item.name for item in page.repeats}:
         raise InvalidInstance(NO_SUCH_LIST)
+    _check_shown(state, parts)
     if post.action == ADD:
         if len(parts) % 2 == 0:  # "R" or "R.1.S": a list, not an instance
             raise InvalidInstance(NO_SUCH_LIST)
@@ -306,26 +307,25 @@ def _changed_answers(
     return removed if post.action == CONFIRM_REMOVE else merged
 
 
-def _is_shown(state: State, parts: list[str]) -> bool:
-    """True when every list on the path is relevant and every instance on it counts now
-    (the path's numbers are checked against the instances shown, not only those stored)."""
+def _check_shown(state: State, parts: list[str]) -> None:
+    """Raise ``InvalidInstance`` unless every list on the path is relevant and every
+    instance on it counts now (checked against the instances shown, not only stored)."""
     current = state
     while parts:
         name = parts[0]
         try:
             relevant = current.is_relevant(name)
         except KeyError:
-            return False
+            relevant = False
         if not relevant:
-            return False
+            raise InvalidInstance(NO_SUCH_LIST)
         if len(parts) == 1:
-            return True
+            return
         number, parts = parts[1], parts[2:]
         instances = current.instances(name)
         if not number.isdigit() or not 1 <= int(number) <= len(instances):
-            return False
+            raise InvalidInstance(NO_SUCH_ENTRY)
         current = instances[int(number) - 1]
-    return True
 
 
 def _instance_count(state: State, path: str) -> int:

@@ -127,10 +127,16 @@
     var ctx = { values: values, sample: sample, position: position };
     calculations.forEach(function (calc) {
       if ((calc.repeat || "") !== repeat) return;
-      var relevant = (calc.relevant || []).every(function (tree) {
-        return window.AnkietaExpr.evaluateBool(tree, ctx);
-      });
-      values[calc.name] = relevant ? window.AnkietaExpr.evaluate(calc.calculation, ctx) : null;
+      try {
+        var relevant = (calc.relevant || []).every(function (tree) {
+          return window.AnkietaExpr.evaluateBool(tree, ctx);
+        });
+        values[calc.name] = relevant ? window.AnkietaExpr.evaluate(calc.calculation, ctx) : null;
+      } catch (e) {
+        // One the browser cannot evaluate (a function it does not have) leaves the rest
+        // of the page live; the server computes it when the page is sent.
+        values[calc.name] = null;
+      }
     });
   }
 
@@ -242,7 +248,17 @@
       }
       var scope = scopeFor(scopes, item);
       var position = scope.prefix ? Number(scope.prefix.split(".").slice(-2, -1)[0]) : undefined;
-      setShown(item, window.AnkietaExpr.evaluateBool(tree, { values: scope.values, sample: sample, position: position }));
+      var shown;
+      try {
+        shown = window.AnkietaExpr.evaluateBool(tree, {
+          values: scope.values,
+          sample: sample,
+          position: position,
+        });
+      } catch (e) {
+        return; // as the server showed it (it decides when the page is sent)
+      }
+      setShown(item, shown);
     });
     Array.prototype.forEach.call(form.querySelectorAll("[data-filter]"), function (fieldset) {
       var filter = JSON.parse(fieldset.getAttribute("data-filter"));
@@ -300,7 +316,8 @@
   }
 
   // After an entry was added or removed the page comes back at #instance-LIST.N (the new
-  // entry: its first field gets the focus) or #t-LIST (the list's heading).
+  // entry: its first field gets the focus) or #t-LIST (the list's heading), both focusable
+  // (tabindex -1) so that the browser puts the focus there without script too.
   function focusTarget() {
     if (!location.hash || location.hash.length < 2) return false;
     var target = document.getElementById(decodeURIComponent(location.hash.slice(1)));
@@ -319,7 +336,12 @@
   document.addEventListener("DOMContentLoaded", function () {
     var summary = document.getElementById("error-summary");
     if (summary) summary.focus();
-    else focusTarget();
+    else if (location.hash) {
+      // The browser focuses the #target itself once the page has loaded (its fieldset,
+      // without script); then move on to the entry's first field.
+      if (document.readyState === "complete") focusTarget();
+      else window.addEventListener("load", focusTarget);
+    }
     var form = document.getElementById("questionnaire");
     if (form) confirmRemovals(form);
     if (!form || !window.AnkietaExpr) return;
