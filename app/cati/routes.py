@@ -21,6 +21,7 @@ from app.domain.dates import WARSAW, format_local
 from app.domain.fieldwork.outcomes import COMPLETED_ONLINE_CODE, OutcomeKind
 from app.domain.questionnaire.pages import Page
 from app.interview.pages import (
+    LIST_ACTIONS,
     PageBuilder,
     expression_values,
     live_calculations,
@@ -39,7 +40,7 @@ from app.platform.security import roles
 bp = Blueprint("cati", __name__, url_prefix="/cati")
 
 MODE: Final = "phone"
-ACTIONS: Final = ("next", "back", "breakoff", "add", "remove", "confirm_remove")
+ACTIONS: Final = ("next", "back", "breakoff", *LIST_ACTIONS)
 CALLERS = (Role.INTERVIEWER, Role.SUPERVISOR)
 
 

@@ -650,4 +650,6 @@ def read_page_post(form: MultiDict[str, str], actions: tuple[str, ...]) -> PageP
     return PagePost(action, revision, fields, target if len(target) <= MAX_TARGET else "?")
 
 
-LIST_ACTIONS = ("add", "remove", "confirm_remove")  # a list's buttons: ACTION:PATH
+# A list's buttons, sent as ACTION:PATH: add an entry to the list PATH; ask whether to
+# remove the entry PATH, remove it, or keep it after all (app.interview.submit).
+LIST_ACTIONS = ("add", "remove", "confirm_remove", "keep")

@@ -29,7 +29,7 @@ from app.domain.questionnaire.flow import (
     State,
 )
 from app.domain.questionnaire.pages import Page
-from app.interview.pages import PagePost
+from app.interview.pages import LIST_ACTIONS, PagePost
 from app.interview.service import Interview, StaleForm, save_page, submit
 
 log = logging.getLogger(__name__)
@@ -38,9 +38,9 @@ FORWARD = ("next", "submit")  # store the page as answered and go on (checked fi
 BACK = "back"  # store what is valid and go to the previous page
 LEAVE = ("later", "breakoff")  # store what is valid and stop for now (web, phone)
 # A list's buttons (``post.target`` names the list or instance): store what is valid,
-# then add an instance / ask whether to remove one / remove it, and show the page again.
-ADD, REMOVE, CONFIRM_REMOVE = "add", "remove", "confirm_remove"
-LIST_ACTIONS = (ADD, REMOVE, CONFIRM_REMOVE)
+# then add an instance / ask whether to remove one / remove it / keep it after all, and
+# show the page again.
+ADD, REMOVE, CONFIRM_REMOVE, KEEP = LIST_ACTIONS
 ACTIONS = (*FORWARD, BACK, *LEAVE, *LIST_ACTIONS)
 
 NO_SUCH_LIST = Message(N_("There is no such list on this page."))
@@ -57,7 +57,7 @@ class Step(enum.Enum):
     INVALID = "invalid"  # nothing saved: show the page again with ``errors`` and ``fields``
     STALE = "stale"  # nothing saved: someone saved the response after this form was shown
     INCOMPLETE = "incomplete"  # saved, but required answers are missing: show ``page``
-    CHANGED = "changed"  # saved with an instance added or removed: show ``page`` again
+    CHANGED = "changed"  # saved (an instance added, removed or kept): show ``page`` again
     CONFIRM = "confirm"  # saved; ask whether to remove the instance ``target``
 
 
@@ -71,8 +71,8 @@ class PageOutcome:
     state: State | None = None  # None when STALE (the stored answers must be read again)
     errors: Mapping[str, ErrorText] = field(default_factory=dict)
     fields: MultiDict[str, str] = field(default_factory=MultiDict)
-    # CHANGED: the instance to move to ("partnerzy.3": the one added) or the list whose
-    # instance was removed ("partnerzy"); CONFIRM: the instance a removal is asked about
+    # CHANGED: the instance to move to ("partnerzy.3": the one added or kept) or the list
+    # whose instance was removed ("partnerzy"); CONFIRM: the instance a removal is asked about
     target: str = ""
     notice: Message | None = None  # INVALID: what is wrong with a list's button or count
 
@@ -172,9 +172,9 @@ def decide(
     "back" and the leaving actions ("later", "breakoff") store what is valid. "submit", or
     "next" on the last page, submits (DONE, or INCOMPLETE when required answers are still
     missing). A list's button stores what is valid, then adds an instance or removes
-    one (CHANGED), or asks first whether to remove it (CONFIRM); a path that names no
-    instance of a list on this page stores nothing (INVALID with the ``notice``). ``name``
-    says whose answers these are in the log ("response 12").
+    one (CHANGED), or asks first whether to remove it (CONFIRM; "keep" answers no); a
+    path that names no instance of a list on this page stores nothing (INVALID with the
+    ``notice``). ``name`` says whose answers these are in the log ("response 12").
     """
     if post.action not in ACTIONS:
         raise ValueError(f"unknown page action {post.action!r}")
@@ -284,13 +284,16 @@ def _change_list(
     if post.action == ADD:
         count = _instance_count(state, post.target)
         return PageOutcome(Step.CHANGED, page, state, target=f"{post.target}.{count}")
+    if post.action == KEEP:
+        return PageOutcome(Step.CHANGED, page, state, target=post.target)
     return PageOutcome(Step.CHANGED, page, state, target=post.target.rsplit(".", 1)[0])
 
 
 def _changed_answers(
     flow: Flow, page: Page, state: State, merged: dict[str, Any], post: PagePost
 ) -> dict[str, Any]:
-    """``merged`` after the list's button (unchanged for "remove": it only asks); raises
+    """``merged`` after the list's button (unchanged for "remove", which only asks, and
+    "keep"); raises
     ``InvalidInstance`` for a path that names no open list or instance on this page."""
     path = post.target
     parts = path.split(".")
@@ -303,7 +306,7 @@ def _changed_answers(
         return flow.add_instance(merged, path)
     if len(parts) % 2:
         raise InvalidInstance(NO_SUCH_ENTRY)
-    removed = flow.remove_instance(merged, path)
+    removed = flow.remove_instance(merged, path)  # (refused as it would be when confirmed)
     return removed if post.action == CONFIRM_REMOVE else merged
 
 

@@ -23,6 +23,7 @@ from app.domain.questionnaire.flow import State
 from app.domain.questionnaire.model import Settings
 from app.domain.questionnaire.pages import Page
 from app.interview.pages import (
+    LIST_ACTIONS,
     PageBuilder,
     expression_values,
     live_calculations,
@@ -44,7 +45,7 @@ from app.respond.services import Link
 bp = Blueprint("respond", __name__)
 
 MODE: Final = "web"
-ACTIONS: Final = ("next", "back", "later", "submit", "add", "remove", "confirm_remove")
+ACTIONS: Final = ("next", "back", "later", "submit", *LIST_ACTIONS)
 
 
 @bp.after_request

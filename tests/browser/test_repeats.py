@@ -114,7 +114,7 @@ def test_without_javascript_a_removal_is_confirmed_on_the_page(
     page.get_by_role("button", name="Usuń: Partner 2").click()
     confirm = page.locator("#confirm-remove")
     expect(confirm).to_contain_text("Usunąć: Partner 2: Gmina Rybnik?")
-    confirm.get_by_role("link", name="Anuluj").click()
+    confirm.get_by_role("button", name="Anuluj").click()
     expect(page.locator("#confirm-remove")).to_have_count(0)
     expect(page.locator("[data-instance]")).to_have_count(2)
     page.get_by_role("button", name="Usuń: Partner 2: Gmina Rybnik").click()

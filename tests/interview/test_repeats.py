@@ -384,6 +384,7 @@ HOSTILE = [
     ("add:liczba", {}),
     ("add:partnerzy.1.etaty.1.stanowisko", {}),
     ("remove:partnerzy.1.nazwa", {}),
+    ("keep:partnerzy.9", {}),
     ("add:" + "partnerzy.1." * 100 + "etaty", {}),
 ]
 
