@@ -443,6 +443,31 @@ def instance_title(flow: Flow, repeat: Item, state: State, language: str, gettex
     return f"{title}: {named}" if named.strip() else title
 
 
+def field_label(flow: Flow, state: State, name: str, language: str, gettext: Gettext) -> str:
+    """What a page's field (or error key) is called for the reader: its question's label,
+    inside a list with the entry's title ("Partner 2: Fundacja Szansa: Nazwa"); a list's
+    own key, the list's label. The name itself when it names nothing."""
+    parts = name.split(".")
+    context: list[str] = []
+    while len(parts) > 2:
+        repeat_name, number = parts[0], parts[1]
+        var = flow.variables.get(repeat_name)
+        if var is None or var.kind is not VariableKind.REPEAT or not number.isdigit():
+            return name
+        instances = state.instances(repeat_name)
+        if not 1 <= int(number) <= len(instances):
+            return name
+        instance = instances[int(number) - 1]
+        context.append(instance_title(flow, var.item, instance, language, gettext))
+        flow, state, parts = flow.repeat_flows[repeat_name], instance, parts[2:]
+    var = flow.variables.get(parts[0]) if len(parts) == 1 else None
+    if var is None:
+        return name
+    item = var.item
+    label = flow.render_text(item.label, language, state) if item.label else item.name
+    return ": ".join([" › ".join(context), label]) if context else label
+
+
 def summary(flow: Flow, state: State, language: str, gettext: Gettext) -> list[tuple[str, str]]:
     """(question, answer) pairs of the relevant answered questions, in order, for print; a
     repeat's answers under its instances' titles ("Partner 2: Nazwa", "Fundacja Szansa")."""

@@ -26,6 +26,7 @@ from app.interview.pages import (
     LIST_ACTIONS,
     PageBuilder,
     expression_values,
+    field_label,
     live_calculations,
     problem_text,
     progress_percent,
@@ -289,8 +290,7 @@ def _not_saved(interview: Interview, state: State, errors, fields) -> list[tuple
         typed = ", ".join(v.strip() for v in fields.getlist(name) if v.strip())
         if not typed:
             continue  # an empty required answer is simply not given yet
-        item = flow.variables[name].item
-        label = flow.render_text(item.label, language, state) if item.label else name
+        label = field_label(flow, state, name, language, _)
         rows.append((label, typed, problem_text(problem, language, _) or ""))
     return rows
 

@@ -23,6 +23,7 @@ from app.interview.pages import (
     PagePost,
     RepeatView,
     expression_values,
+    field_label,
     live_calculations,
     read_page_post,
     summary,
@@ -180,6 +181,29 @@ def test_the_summary_lists_each_entry(flow):
     questions = [q for q, _ in rows]
     assert questions.index("Ilu partnerów?") < questions.index("Partner 1: Gmina Rybnik: Nazwa")
     assert not any("Gmina Rybnik: Miejsca" in q for q in questions)  # irrelevant there
+
+
+def test_a_field_is_named_with_its_entry(flow):
+    state = flow.state(ANSWERS, sample={}, today=date(2026, 3, 16))
+
+    def label(name: str) -> str:
+        return field_label(flow, state, name, "pl", _identity)
+
+    assert label("liczba") == "Ilu partnerów?"
+    assert label("partnerzy") == "Partner"
+    assert label("partnerzy.2.miejsca") == "Partner 2: Fundacja Szansa: Miejsca pracy"
+    assert label("partnerzy.2.etaty.1.stanowisko") == (
+        "Partner 2: Fundacja Szansa › Etat 1: Stanowisko"
+    )
+    assert label("partnerzy.2.etaty") == "Partner 2: Fundacja Szansa: Etat"
+    for nothing in (
+        "partnerzy.9.nazwa",
+        "partnerzy.x.nazwa",
+        "liczba.1.x",
+        "nie_ma",
+        "partnerzy.2",
+    ):
+        assert label(nothing) == nothing
 
 
 def test_the_browser_gets_lists_as_node_sets(flow):

@@ -294,3 +294,12 @@ def test_staff_see_the_entries_and_correct_one_logged_per_entry_and_field(
         ("partnerzy[2].nazwa", "Fundacja Szansa", "Fundacja Szansa Plus")
     ]
     assert stored(app, respondent.token).answers["partnerzy"][1]["nazwa"] == "Fundacja Szansa Plus"
+
+
+def test_saved_for_later_an_entry_answer_not_kept_is_named_with_its_entry(respondent, app):
+    form = _two_partners(respondent)
+    saved = press(respondent, form, "later", {"partnerzy.2.miejsca": "dużo"})
+    assert saved.status_code == 200
+    text = page_text(saved)
+    assert "Partner 2: Fundacja Szansa: Miejsca pracy" in text and "dużo" in text
+    assert stored(app, respondent.token).answers["partnerzy"][1]["miejsca"] == 3
