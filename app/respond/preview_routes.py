@@ -9,7 +9,13 @@ from flask_babel import gettext as _
 from app.domain.dates import local_date
 from app.domain.questionnaire.flow import Mode
 from app.domain.questionnaire.pages import Page
-from app.interview.pages import PageBuilder, expression_values, read_page_post, summary
+from app.interview.pages import (
+    LIST_ACTIONS,
+    PageBuilder,
+    expression_values,
+    read_page_post,
+    summary,
+)
 from app.interview.submit import Step
 from app.models.surveys import SurveyVersion, flow_of, version_numbered
 from app.models.users import Role
@@ -19,7 +25,7 @@ from app.respond.preview import MODES, BadPreviewState, PreviewState, send_page
 
 bp = Blueprint("preview", __name__, url_prefix="/surveys")
 
-ACTIONS = ("next", "back", "submit")
+ACTIONS = ("next", "back", "submit", *LIST_ACTIONS)
 
 
 def _version_or_404(survey_id: int, number: int) -> SurveyVersion:

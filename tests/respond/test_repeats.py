@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from app.models.fieldwork import Response, ResponseChange
+from app.models.surveys import Survey
 from app.models.users import Role
 from tests.support import page_text, unit_token
 from tests.support.partners import partners_fieldwork, press, to_partners_page
@@ -303,3 +304,40 @@ def test_saved_for_later_an_entry_answer_not_kept_is_named_with_its_entry(respon
     text = page_text(saved)
     assert "Partner 2: Fundacja Szansa: Miejsca pracy" in text and "dużo" in text
     assert stored(app, respondent.token).answers["partnerzy"][1]["miejsca"] == 3
+
+
+def test_the_preview_adds_asks_keeps_and_removes_entries_storing_nothing(
+    respondent, app, client, login_as
+):
+    login_as(Role.ANALYST)
+    with app.extensions["ankieta.db"].session() as session:
+        survey_id = session.scalar(select(Survey.id).where(Survey.code == "partnerzy_test"))
+    base = f"/surveys/{survey_id}/versions/1/preview/web"
+    shown = client.get(base)
+    responses_before = _count_responses(app)
+
+    def press_in_preview(page, action: str, answers=None):
+        form = parse_form(page)
+        data = {**shown_values(form), **(answers or {}), "revision": "0", "action": action}
+        sent = client.post(base, data=data)
+        assert sent.status_code == 200, page_text(sent)[:600]
+        return sent
+
+    shown = press_in_preview(shown, "next", {"liczba": "1"})
+    shown = press_in_preview(shown, "add:partnerzy")
+    shown = press_in_preview(shown, "add:partnerzy", {"partnerzy.1.nazwa": "Caritas"})
+    assert "<legend>Partner 1: Caritas</legend>" in shown.get_data(as_text=True)
+    shown = press_in_preview(shown, "remove:partnerzy.1")
+    assert "Usunąć: Partner 1: Caritas?" in page_text(shown)
+    shown = press_in_preview(shown, "keep:partnerzy.1")
+    assert "Usunąć:" not in page_text(shown)
+    shown = press_in_preview(shown, "confirm_remove:partnerzy.1")
+    form = parse_form(shown)
+    assert "partnerzy.2.nazwa" not in form.fields and "partnerzy.1.nazwa" in form.fields
+    assert form.fields["partnerzy.1.nazwa"].value == ""  # the second entry moved up
+    assert _count_responses(app) == responses_before
+
+
+def _count_responses(app) -> int:
+    with app.extensions["ankieta.db"].session() as session:
+        return len(session.scalars(select(Response.id)).all())

@@ -69,7 +69,8 @@ class RespondentForm:
     buttons: list[str]
     revision: str
     html: str
-    lists: dict[str, str] = field(default_factory=dict)  # a list's count, its entries' marks
+    # the other hidden fields it sends (a list's count and its entries' marks, ...)
+    hidden_fields: dict[str, str] = field(default_factory=dict)
 
     @property
     def page_id(self) -> str:
@@ -87,7 +88,7 @@ class _FormParser(HTMLParser):
         self.hidden_ids: set[str] = set()
         self.buttons: list[str] = []
         self.revision = ""
-        self.lists: dict[str, str] = {}
+        self.hidden_fields: dict[str, str] = {}
         self._in_form = False
         self._textarea: str | None = None
 
@@ -112,7 +113,7 @@ class _FormParser(HTMLParser):
             if name == "revision":
                 self.revision = a.get("value", "")
             elif name != "csrf_token":
-                self.lists[name] = a.get("value", "")
+                self.hidden_fields[name] = a.get("value", "")
         elif tag == "input" and a.get("type") in ("radio", "checkbox"):
             option = Option(a.get("value", ""), "checked" in a, "disabled" in a)
             self._field(name).options.append(option)
@@ -152,7 +153,7 @@ def parse_form(response) -> RespondentForm:
         parser.buttons,
         parser.revision,
         text,
-        parser.lists,
+        parser.hidden_fields,
     )
 
 
@@ -173,7 +174,7 @@ def fill(form: RespondentForm, answers: Answers) -> dict[str, Any]:
     send them once they appear; the server must ignore them while they stay irrelevant.
     ``None`` in ``answers`` leaves a field empty.
     """
-    data: dict[str, Any] = dict(form.lists)
+    data: dict[str, Any] = dict(form.hidden_fields)
     for name, item in form.fields.items():
         value = answers[name] if name in answers else generic_value(item)
         if value is not None:
@@ -183,7 +184,7 @@ def fill(form: RespondentForm, answers: Answers) -> dict[str, Any]:
 
 def shown_values(form: RespondentForm) -> dict[str, Any]:
     """What the browser sends for the page as it is shown: the values and ticks on it."""
-    data: dict[str, Any] = dict(form.lists)
+    data: dict[str, Any] = dict(form.hidden_fields)
     for name in form.fields:
         value = form_value(form, name)
         if value:
