@@ -12,7 +12,7 @@ from __future__ import annotations
 import enum
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -188,9 +188,11 @@ def decide(
             ", ".join(sorted(result.unknown_fields))[:500],
         )
     merged = result.apply(interview.answers)
-    refused = _refused_list_fields(page, result, post)
+    refused = refused_lists(page, result, post.fields)
     if refused is not None:
-        return replace(refused, state=interview.state(merged))
+        errors, notice = refused
+        state = interview.state(merged)
+        return PageOutcome(Step.INVALID, page, state, errors, post.fields, notice=notice)
     if post.action in LIST_ACTIONS:
         return _change_list(interview, store, page, post, result, merged)
     if forward and not result.ok:
@@ -220,21 +222,24 @@ def decide(
 
 def focus_anchor(outcome: PageOutcome) -> str:
     """Where a page shown again after a list's button puts the reader (the id of an
-    element): the instance added, or the list an instance was removed from."""
+    element): the instance added or kept, or the list an instance was removed from."""
     parts = outcome.target.split(".")
     return f"instance-{outcome.target}" if len(parts) % 2 == 0 else f"t-{outcome.target}"
 
 
-def _refused_list_fields(page: Page, result: PageResult, post: PagePost) -> PageOutcome | None:
-    """What to say about a page whose lists were forged, None when they were not: a count
-    a list cannot hold (its error), or a field of an instance the list does not have."""
+def refused_lists(
+    page: Page, result: PageResult, fields: MultiDict[str, str]
+) -> tuple[dict[str, ErrorText], Message | None] | None:
+    """What to say about a page whose lists were forged (errors, notice), None when they
+    were not: a count a list cannot hold (its error), or a field of an instance the list
+    does not have (the notice). Used by ``decide`` and by staff edits."""
     repeats = {each.name: each for item in page.repeats for each in item.walk() if each.is_repeat}
     counts: dict[str, ErrorText] = {}
     for name, problem in result.errors.items():
         repeat = repeats.get(name.rsplit(".", 1)[-1])
         if repeat is None:
             continue
-        sent = [value.strip() for value in post.fields.getlist(name)]
+        sent = [value.strip() for value in fields.getlist(name)]
         if sent and not (
             len(sent) == 1 and sent[0].isdigit() and int(sent[0]) <= repeat.max_instances
         ):
@@ -243,9 +248,7 @@ def _refused_list_fields(page: Page, result: PageResult, post: PagePost) -> Page
     strays = [name for name in result.unknown_fields if name.split(".", 1)[0] in lists]
     if not counts and not strays:
         return None
-    return PageOutcome(
-        Step.INVALID, page, None, counts, post.fields, notice=NO_SUCH_ENTRY if strays else None
-    )
+    return counts, NO_SUCH_ENTRY if strays else None
 
 
 def _change_list(

@@ -341,3 +341,26 @@ def test_the_preview_adds_asks_keeps_and_removes_entries_storing_nothing(
 def _count_responses(app) -> int:
     with app.extensions["ankieta.db"].session() as session:
         return len(session.scalars(select(Response.id)).all())
+
+
+@pytest.mark.parametrize(
+    "forged", [{"partnerzy.3.nazwa": "Dopisany"}, {"partnerzy": "10000"}, {"partnerzy.9": "1"}]
+)
+def test_a_forged_list_in_a_staff_edit_is_refused_and_changes_nothing(
+    respondent, app, client, login_as, forged
+):
+    _complete(respondent)
+    login_as(Role.ANALYST)
+    response_id = _response_id(app, respondent.fieldwork_id)
+    edit = f"/fieldwork/{respondent.fieldwork_id}/responses/{response_id}/edit/partnerzy"
+    form = parse_form(client.get(edit))
+    before = stored(app, respondent.token)
+    data = {**shown_values(form), "partnerzy.1.nazwa": "Zmieniona", **forged}
+    data.update(reason="Próba", revision=form.revision, action="save")
+    refused = client.post(edit, data=data)
+    assert refused.status_code == 400
+    text = page_text(refused)
+    assert "Na tej liście nie ma takiej pozycji." in text or "najwyżej 5 pozycji" in text
+    after = stored(app, respondent.token)
+    assert (after.answers, after.revision) == (before.answers, before.revision)
+    assert _changes(app, "edited") == []
