@@ -86,9 +86,25 @@ def test_relevance_is_live_inside_each_entry(page, partners_page, watch):
     expect(second.get_by_label("Miejsca pracy")).to_be_hidden()  # its own answer counts
     second.get_by_label("Organizacja pozarządowa").check()
     expect(second.get_by_label("Miejsca pracy")).to_be_hidden()
+    # a text showing the entry's answers and calculations follows that entry's fields
+    first.get_by_label("Nazwa").fill("Caritas")
+    first.get_by_label("Miejsca pracy").fill("4")
+    expect(first.locator("#item-partnerzy\\.1\\.o_partnerze")).to_have_text(
+        "O partnerze: Caritas, miejsc razy dwa: 8"
+    )
+    second.get_by_label("Nazwa").fill("Gmina Rybnik")
+    expect(second.locator("#item-partnerzy\\.2\\.o_partnerze")).to_have_text(
+        "O partnerze: Gmina Rybnik, miejsc razy dwa:"
+    )
+    expect(first.locator("#item-partnerzy\\.1\\.o_partnerze")).to_have_text(
+        "O partnerze: Caritas, miejsc razy dwa: 8"
+    )
     first.get_by_label("Samorząd").check()
     expect(first.get_by_label("Miejsca pracy")).to_be_hidden()
     expect(first.get_by_label("Miejsca pracy")).to_be_disabled()  # not sent while hidden
+    expect(first.locator("#item-partnerzy\\.1\\.o_partnerze")).to_have_text(
+        "O partnerze: Caritas, miejsc razy dwa:"
+    )
     watch.assert_clean("the list of partners")
 
 

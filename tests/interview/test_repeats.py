@@ -88,11 +88,15 @@ def test_a_list_on_a_page_holds_its_entries_titled_by_their_answer(flow):
         "partnerzy.2.nazwa",
         "partnerzy.2.typ_partnera",
         "partnerzy.2.miejsca",
+        "partnerzy.2.o_partnerze",
         "partnerzy.2.etaty",
     ]
+    note = second.items[3]
+    assert note.label == "O partnerze: Fundacja Szansa, miejsc razy dwa: 6"
+    assert note.label_template == "O partnerze: ${nazwa}, miejsc razy dwa: ${podwojone}"
     assert second.items[0].values == ["Fundacja Szansa"]
     assert second.items[0].context == "Partner 2: Fundacja Szansa"
-    jobs = second.items[3]
+    jobs = second.items[4]
     assert isinstance(jobs, RepeatView) and jobs.depth == 1
     assert [i.title for i in jobs.instances] == ["Etat 1", "Etat 2"]
     assert jobs.instances[1].items[0].name == "partnerzy.2.etaty.2.stanowisko"

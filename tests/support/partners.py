@@ -31,6 +31,10 @@ survey:
       - {type: text, name: nazwa, label: Nazwa, required: yes}
       - {type: select_one typ, name: typ_partnera, label: Typ}
       - {type: integer, name: miejsca, label: Miejsca pracy, relevant: "${typ_partnera} = 'firma'"}
+      - {type: calculate, name: podwojone, calculation: "${miejsca} * 2"}
+      - type: note
+        name: o_partnerze
+        label: "O partnerze: ${nazwa}, miejsc razy dwa: ${podwojone}"
       - type: repeat
         name: etaty
         label: Etat
