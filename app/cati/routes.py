@@ -21,6 +21,7 @@ from app.domain.dates import WARSAW, format_local
 from app.domain.fieldwork.outcomes import COMPLETED_ONLINE_CODE, OutcomeKind
 from app.domain.questionnaire.pages import Page
 from app.interview.pages import (
+    LIST_ACTIONS,
     PageBuilder,
     expression_values,
     live_calculations,
@@ -28,7 +29,7 @@ from app.interview.pages import (
     read_page_post,
 )
 from app.interview.service import Interview
-from app.interview.submit import Step
+from app.interview.submit import Step, focus_anchor
 from app.models.calling import on_team, outcomes_of
 from app.models.cati import Case, Outcome
 from app.models.fieldwork import ContactPhone, Fieldwork
@@ -39,6 +40,7 @@ from app.platform.security import roles
 bp = Blueprint("cati", __name__, url_prefix="/cati")
 
 MODE: Final = "phone"
+ACTIONS: Final = ("next", "back", "breakoff", *LIST_ACTIONS)
 CALLERS = (Role.INTERVIEWER, Role.SUPERVISOR)
 
 
@@ -349,7 +351,9 @@ def interview_page(case_id: int, page_id: str):
     page = _page_or_404(current, page_id)
     state = current.state()
     services.show_interview_page(found, now())
-    return _render_interview(found, current, page, state, current.flow.form_values(page, state), {})
+    values = current.flow.form_values(page, state)
+    confirm = request.args.get("remove")  # a removal to confirm (the page without script)
+    return _render_interview(found, current, page, state, values, {}, confirm_remove=confirm)
 
 
 def _language(current: Interview) -> str:
@@ -360,12 +364,28 @@ def _language(current: Interview) -> str:
 
 
 def _render_interview(
-    case: Case, current: Interview, page: Page, state, values, errors, status=200
+    case: Case,
+    current: Interview,
+    page: Page,
+    state,
+    values,
+    errors,
+    status=200,
+    *,
+    notice=None,
+    confirm_remove=None,
 ):
     flow = current.flow
     language = _language(current)
     builder = PageBuilder(
-        flow, state, language=language, mode=MODE, gettext=_, values=values, errors=errors
+        flow,
+        state,
+        language=language,
+        mode=MODE,
+        gettext=_,
+        values=values,
+        errors=errors,
+        confirm_remove=confirm_remove,
     )
     shown = [p for p in flow.pages(MODE) if flow.is_shown(p, state, MODE)]
     answered = [
@@ -384,6 +404,8 @@ def _render_interview(
             percent=progress_percent(flow, MODE, page),
             is_first=flow.previous_page(state, MODE, page.id) is None,
             is_last=flow.next_page(state, MODE, page.id) is None,
+            has_lists=bool(page.repeats),
+            notice=notice,
             revision=current.response.revision,
             answered=answered,
             error_count=len(errors),
@@ -405,7 +427,7 @@ def interview_submit(case_id: int, page_id: str):
     if current.response.is_complete:
         return redirect(url_for("cati.case", case_id=found.id))
     page = _page_or_404(current, page_id)
-    post = read_page_post(request.form, ("next", "back", "breakoff"))
+    post = read_page_post(request.form, ACTIONS)
     if post is None:
         abort(400)
     outcome = services.submit_interview_page(
@@ -420,7 +442,29 @@ def interview_submit(case_id: int, page_id: str):
     )
     if outcome.step is Step.INVALID:
         values = outcome.fields.to_dict(flat=False)
-        return _render_interview(found, current, page, outcome.state, values, outcome.errors)
+        notice = outcome.notice.render(_) if outcome.notice else None
+        return _render_interview(
+            found, current, page, outcome.state, values, outcome.errors, notice=notice
+        )
+    if outcome.step is Step.CHANGED:
+        return redirect(
+            url_for(
+                "cati.interview_page",
+                case_id=found.id,
+                page_id=page.id,
+                _anchor=focus_anchor(outcome),
+            )
+        )
+    if outcome.step is Step.CONFIRM:
+        return redirect(
+            url_for(
+                "cati.interview_page",
+                case_id=found.id,
+                page_id=page.id,
+                remove=outcome.target,
+                _anchor="confirm-remove",
+            )
+        )
     if outcome.step is Step.STALE:
         flash(_("These answers were changed elsewhere in the meantime; check them."), "error")
         return redirect(url_for("cati.interview_page", case_id=found.id, page_id=page.id))

@@ -14,6 +14,7 @@ from app.fieldwork.forms import ReopenForm, SampleUploadForm, StaffEditForm, Sta
 from app.interview.corrections import staff_edit
 from app.interview.pages import read_page_post
 from app.interview.service import Interview, NotAccepting, StaleForm, reopen
+from app.interview.submit import refused_lists
 from app.models.users import Role
 from app.platform.extensions import after_commit, db_session, now
 from app.platform.security import roles
@@ -340,6 +341,19 @@ def save_edit(fieldwork_id: int, response_id: int, page_id: str):
     reason_ok = form.validate_on_submit()
     merged = result.apply(interview.answers)
     notice = None
+    refused = refused_lists(page, result, post.fields)  # a forged list: nothing is saved
+    if refused is not None:
+        errors, message = refused
+        return screens.edit_page(
+            fieldwork,
+            interview,
+            page,
+            post.fields.to_dict(flat=False),
+            errors,
+            form,
+            status=400,
+            notice=message.render(_) if message else None,
+        )
     if result.ok and answer.is_complete:
         flow = interview.flow
         already = set(flow.problems(interview.state()))

@@ -153,7 +153,14 @@ def edit_page(fieldwork, interview, page, values, errors, form, *, status=200, n
     if language not in settings.languages:
         language = settings.default_language
     builder = PageBuilder(
-        flow, state, language=language, mode=STAFF_MODE, gettext=_, values=values, errors=errors
+        flow,
+        state,
+        language=language,
+        mode=STAFF_MODE,
+        gettext=_,
+        values=values,
+        errors=errors,
+        list_changes=False,  # a correction changes answers, not how many entries a list has
     )
     screens = [
         (p, builder.text(p.group.label) if p.group else p.id)

@@ -15,7 +15,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from app.domain.questionnaire.answers import answers_to_json
-from app.interview.service import Interview, StaleForm
+from app.interview.service import VARIABLE_LENGTH, Interview, StaleForm, answer_changes
 from app.models.fieldwork import Response, ResponseChange
 from app.platform.audit import record_by_id
 
@@ -34,16 +34,15 @@ def staff_edit(
     user_id: int,
     now: datetime,
 ) -> list[str]:
-    """Store the corrected ``answers``; the names of the answers that changed (logged)."""
+    """Store the corrected ``answers``; the names of the answers that changed (logged; a
+    list's per instance and field, ``partnerzy[2].nazwa``)."""
     reason = reason.strip()[:MAX_REASON]
     if not reason:
         raise ValueError("a staff edit needs a reason")
     response = interview.response
     before = answers_to_json(interview.questionnaire, interview.answers)
     after = answers_to_json(interview.questionnaire, answers)
-    changed = sorted(
-        name for name in set(before) | set(after) if before.get(name) != after.get(name)
-    )
+    changed = answer_changes(before, after)
     if not changed:
         return []
     result = session.execute(
@@ -55,16 +54,16 @@ def staff_edit(
     if result.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE's CursorResult
         session.expire(response)
         raise StaleForm()
-    for name in changed:
+    for name, old, new in changed:
         session.add(
             ResponseChange(
                 response_id=response.id,
                 user_id=user_id,
                 at=now,
                 action="edited",
-                variable=name,
-                old_value=before.get(name),
-                new_value=after.get(name),
+                variable=name[:VARIABLE_LENGTH],
+                old_value=old,
+                new_value=new,
                 reason=reason,
             )
         )
@@ -77,12 +76,12 @@ def staff_edit(
             target=f"response {response.id}",
             detail={
                 "variable": name,
-                "old": before.get(name),
-                "new": after.get(name),
+                "old": old,
+                "new": new,
                 "reason": reason,
             },
         )
     session.expire(response)
     interview.answers = answers
     log.info("response %d: %d answers corrected by user %d", response.id, len(changed), user_id)
-    return changed
+    return [name for name, _, _ in changed]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -80,7 +80,8 @@ class ItemView:
     allow_dont_know: bool = False
     allow_refused: bool = False
     read_only: bool = False
-    children: list[ItemView] = field(default_factory=list)
+    children: list[ItemView | RepeatView] = field(default_factory=list)
+    context: str = ""  # inside a repeat: the instance's title, said with an error
     phone: bool = False  # on an interviewer's screen (keyboard first)
     label_template: str | None = None  # the label with ${name} left in, to fill in live
     hint_template: str | None = None
@@ -97,6 +98,57 @@ class ItemView:
     @property
     def has_error(self) -> bool:
         return bool(self.error or self.other_error or any(r.error for r in self.rows))
+
+
+@dataclass
+class InstanceView:
+    """One instance of a repeat as a page shows it: its number, its title ("Partner 2:
+    Fundacja Szansa"), its field prefix ("partnerzy.2") and its items, whose field names
+    carry the prefix ("partnerzy.2.nazwa")."""
+
+    number: int
+    title: str
+    prefix: str
+    removable: bool
+    items: list[ItemView | RepeatView] = field(default_factory=list)
+    confirm_remove: bool = False  # the page asks whether to remove it (no JavaScript)
+
+    @property
+    def anchor(self) -> str:
+        """The id of its fieldset (the focus after it is added or a removal is cancelled)."""
+        return f"instance-{self.prefix}"
+
+
+@dataclass
+class RepeatView:
+    """A repeat on a page: its field name (prefixed inside another instance), its noun
+    ("Partner"), its count and bounds, its instances and the problem of the list as a
+    whole (too few entries, a refused count)."""
+
+    name: str
+    label: str
+    hint: str
+    count: int
+    fixed: bool  # a repeat_count: no adding or removing
+    can_add: bool
+    minimum: int | None
+    maximum: int
+    relevant: bool
+    relevance_tree: str | None
+    depth: int  # 0: on the page; 1: inside an instance of another repeat; ...
+    error: str | None = None
+    read_only: bool = False
+    instances: list[InstanceView] = field(default_factory=list)
+    type: str = "repeat"
+
+    @property
+    def has_error(self) -> bool:
+        return bool(self.error)
+
+    @property
+    def instance_items(self) -> list[ItemView | RepeatView]:
+        """Every instance's items, one after the other (the error summary's order)."""
+        return [item for instance in self.instances for item in instance.items]
 
 
 def problem_text(problem: Message | Text | None, language: str, gettext: Gettext) -> str | None:
@@ -128,6 +180,11 @@ class PageBuilder:
         values: Mapping[str, list[str]],
         errors: Mapping[str, Message | Text],
         read_only: bool = False,
+        list_changes: bool = True,
+        confirm_remove: str | None = None,
+        prefix: str = "",
+        context: str = "",
+        depth: int = 0,
     ) -> None:
         self.flow = flow
         self.state = state
@@ -138,14 +195,24 @@ class PageBuilder:
         self.errors = errors
         self.settings = flow.questionnaire.settings
         self.read_only = read_only  # every field shown but not editable (the response viewer)
+        # whether lists offer their add and remove buttons (not in staff edits)
+        self.list_changes = list_changes and not read_only
+        self.confirm_remove = confirm_remove  # the instance path a removal is asked about
+        self.prefix = prefix  # inside an instance: its fields' prefix ("partnerzy.2.")
+        self.context = context  # inside an instance: its title, said with its errors
+        self.depth = depth
 
-    def page(self, page: Page) -> list[ItemView]:
+    def page(self, page: Page) -> list[ItemView | RepeatView]:
         """The page's items; a nested group's items are shown inside it, not a second time
         (``page.items`` lists the group and, after it, everything inside it)."""
-        nested_groups = {item.name for item in page.items if item.type is ItemType.GROUP}
+        return self._items(page.items)
+
+    def _items(self, items: Iterable[Item]) -> list[ItemView | RepeatView]:
+        items = list(items)
+        nested_groups = {item.name for item in items if item.type is ItemType.GROUP}
         return [
-            self.item(item)
-            for item in page.items
+            self.repeat(item) if item.is_repeat else self.item(item)
+            for item in items
             if item.type is not ItemType.CALCULATE
             and (item.parent is None or item.parent.name not in nested_groups)
         ]
@@ -156,9 +223,106 @@ class PageBuilder:
     def error(self, name: str) -> str | None:
         return problem_text(self.errors.get(name), self.language, self.gettext)
 
+    def repeat(self, item: Item) -> RepeatView:
+        """A repeat with its instances (each built by ``instance``)."""
+        name = self.prefix + item.name
+        relevant = self.state.is_relevant(item.name)
+        instances = self.state.instances(item.name)
+        fixed = item.repeat_count is not None
+        view = RepeatView(
+            name=name,
+            label=self.text(item.label),
+            hint=self.text(item.hint),
+            count=len(instances),
+            fixed=fixed,
+            can_add=self.list_changes and not fixed and len(instances) < item.max_instances,
+            minimum=None if fixed else item.repeat_min,
+            maximum=item.max_instances,
+            relevant=relevant,
+            relevance_tree=json.dumps(item.relevant.to_json()) if item.relevant else None,
+            depth=self.depth,
+            error=self.error(name),
+            read_only=self.read_only,
+        )
+        view.instances = [self.instance(item, state) for state in instances]
+        return view
+
+    def instance(self, repeat: Item, state: State) -> InstanceView:
+        """One instance of ``repeat`` (of this builder's scope) with its items; the
+        interviewer's roster shows one at a time."""
+        number = state.position or 0
+        prefix = f"{self.prefix}{repeat.name}.{number}"
+        title = self.instance_title(repeat, state)
+        inner = PageBuilder(
+            self.flow.repeat_flows[repeat.name],
+            state,
+            language=self.language,
+            mode=self.mode,
+            gettext=self.gettext,
+            values=self.values,
+            errors=self.errors,
+            read_only=self.read_only,
+            list_changes=self.list_changes,
+            confirm_remove=self.confirm_remove,
+            prefix=prefix + ".",
+            context=title if not self.context else f"{self.context} › {title}",
+            depth=self.depth + 1,
+        )
+        return InstanceView(
+            number=number,
+            title=title,
+            prefix=prefix,
+            removable=self.list_changes and repeat.repeat_count is None,
+            items=inner._items(inner.flow.shown_items()),
+            confirm_remove=self.confirm_remove == prefix,
+        )
+
+    def instance_at(self, path: str) -> InstanceView:
+        """The instance at ``path`` ("partnerzy.2", "partnerzy.1.etaty.3") of this page's
+        scope; LookupError when there is none now."""
+        parts = path.split(".")
+        if len(parts) % 2 or not parts:
+            raise LookupError(path)
+        builder: PageBuilder = self
+        found: InstanceView | None = None
+        while parts:
+            name, number = parts[0], parts[1]
+            parts = parts[2:]
+            var = builder.flow.variables.get(name)
+            if var is None or var.kind is not VariableKind.REPEAT or not number.isdigit():
+                raise LookupError(path)
+            instances = builder.state.instances(name)
+            if not 1 <= int(number) <= len(instances):
+                raise LookupError(path)
+            state = instances[int(number) - 1]
+            found = builder.instance(var.item, state)
+            if parts:
+                builder = PageBuilder(
+                    builder.flow.repeat_flows[name],
+                    state,
+                    language=self.language,
+                    mode=self.mode,
+                    gettext=self.gettext,
+                    values=self.values,
+                    errors=self.errors,
+                    read_only=self.read_only,
+                    list_changes=self.list_changes,
+                    confirm_remove=self.confirm_remove,
+                    prefix=found.prefix + ".",
+                    context=found.title,
+                    depth=builder.depth + 1,
+                )
+        assert found is not None  # noqa: S101 - the path has at least one part
+        return found
+
+    def instance_title(self, repeat: Item, state: State) -> str:
+        """ "Partner 2", or "Partner 2: Fundacja Szansa" when the repeat names its
+        instances by an answer inside them (``instance_label``)."""
+        return instance_title(self.flow, repeat, state, self.language, self.gettext)
+
     def item(self, item: Item) -> ItemView:
         view = ItemView(
-            name=item.name,
+            name=self.prefix + item.name,
             type=item.type.value,
             label=self.text(item.label),
             hint=self.text(item.hint),
@@ -170,11 +334,14 @@ class PageBuilder:
             read_only=item.read_only or self.read_only,
         )
         view.phone = self.mode == "phone"
+        view.context = self.context
         view.label_template = self._live_template(item.label)
         view.hint_template = self._live_template(item.hint)
         if item.type is ItemType.GROUP:
             view.children = [
-                self.item(c) for c in item.children if c.type is not ItemType.CALCULATE
+                self.repeat(c) if c.is_repeat else self.item(c)
+                for c in item.children
+                if c.type is not ItemType.CALCULATE
             ]
             for child in view.children:
                 if child.relevance_tree is None:
@@ -193,25 +360,26 @@ class PageBuilder:
         for var in self.flow.variables_of(item):
             if var.kind is VariableKind.ROW:
                 row = next(r for r in item.rows if f"{item.name}_{r.name}" == var.name)
+                field_name = self.prefix + var.name
                 view.rows.append(
                     RowView(
-                        var.name,
+                        field_name,
                         row.label.get(self.language, self.settings.default_language),
-                        (self.values.get(var.name) or [""])[0],
-                        self.error(var.name),
+                        (self.values.get(field_name) or [""])[0],
+                        self.error(field_name),
                     )
                 )
             elif var.kind is VariableKind.OTHER:
-                view.other_name = var.name
-                view.other_value = (self.values.get(var.name) or [""])[0]
-                view.other_error = self.error(var.name)
+                view.other_name = self.prefix + var.name
+                view.other_value = (self.values.get(view.other_name) or [""])[0]
+                view.other_error = self.error(view.other_name)
             else:
-                view.values = list(self.values.get(var.name, []))
+                view.values = list(self.values.get(self.prefix + var.name, []))
                 if item.type is ItemType.DATE:  # the form asks for DD.MM.YYYY; stored is ISO
                     view.values = [_polish_date(value) for value in view.values]
                 elif item.type is ItemType.DECIMAL:  # Polish writes a decimal comma
                     view.values = [_decimal_comma(value) for value in view.values]
-                view.error = self.error(var.name)
+                view.error = self.error(self.prefix + var.name)
         if self.read_only:
             # The response viewer shows a stored don't know / refused even where this mode
             # would not offer it (the web form), so that it never looks skipped.
@@ -254,28 +422,100 @@ class PageBuilder:
         return required.evaluate_bool(self.state.context())
 
 
+def instance_title(flow: Flow, repeat: Item, state: State, language: str, gettext: Gettext) -> str:
+    """ "Partner 2", or "Partner 2: Fundacja Szansa" with the answer of the repeat's
+    ``instance_label`` child in the instance ``state`` (``flow``: the repeat's scope)."""
+    noun = flow.render_text(repeat.label, language, state.outer or state) if repeat.label else ""
+    title = gettext("%(label)s %(number)d") % {
+        "label": noun or repeat.name,
+        "number": state.position or 0,
+    }
+    if repeat.instance_label is None:
+        return title
+    inner = flow.repeat_flows[repeat.name]
+    if repeat.instance_label not in inner.variables:
+        return title
+    value = inner.clean_answers(state).get(repeat.instance_label)
+    if value is None or value is DONT_KNOW or value is REFUSED:
+        return title
+    var = inner.variables[repeat.instance_label]
+    named = _answer_text(inner, var.item, var.kind, value, language, gettext)
+    return f"{title}: {named}" if named.strip() else title
+
+
+def field_label(flow: Flow, state: State, name: str, language: str, gettext: Gettext) -> str:
+    """What a page's field (or error key) is called for the reader: its question's label,
+    inside a list with the entry's title ("Partner 2: Fundacja Szansa: Nazwa"); a list's
+    own key, the list's label. The name itself when it names nothing."""
+    parts = name.split(".")
+    context: list[str] = []
+    while len(parts) > 2:
+        repeat_name, number = parts[0], parts[1]
+        var = flow.variables.get(repeat_name)
+        if var is None or var.kind is not VariableKind.REPEAT or not number.isdigit():
+            return name
+        instances = state.instances(repeat_name)
+        if not 1 <= int(number) <= len(instances):
+            return name
+        instance = instances[int(number) - 1]
+        context.append(instance_title(flow, var.item, instance, language, gettext))
+        flow, state, parts = flow.repeat_flows[repeat_name], instance, parts[2:]
+    var = flow.variables.get(parts[0]) if len(parts) == 1 else None
+    if var is None:
+        return name
+    item = var.item
+    label = flow.render_text(item.label, language, state) if item.label else item.name
+    return ": ".join([" › ".join(context), label]) if context else label
+
+
 def summary(flow: Flow, state: State, language: str, gettext: Gettext) -> list[tuple[str, str]]:
-    """(question, answer) pairs of the relevant answered questions, in order, for print."""
+    """(question, answer) pairs of the relevant answered questions, in order, for print; a
+    repeat's answers under its instances' titles ("Partner 2: Nazwa", "Fundacja Szansa")."""
+    rows: list[tuple[str, str]] = []
+    _summary_rows(flow, state, flow.questionnaire.items, "", language, gettext, rows)
+    return rows
+
+
+def _summary_rows(
+    flow: Flow,
+    state: State,
+    items: Iterable[Item],
+    context: str,
+    language: str,
+    gettext: Gettext,
+    rows: list[tuple[str, str]],
+) -> None:
     settings = flow.questionnaire.settings
     clean = flow.clean_answers(state)
-    rows: list[tuple[str, str]] = []
-    for item in flow.questionnaire.walk():
-        if not item.type.is_question:
-            continue
-        label = flow.render_text(item.label, language, state) if item.label else item.name
-        for var in flow.variables_of(item):
-            if var.name not in clean:
+    for top in items:
+        for item in top.scope():
+            if item.is_repeat:
+                if item.name not in clean:
+                    continue
+                inner = flow.repeat_flows[item.name]
+                for instance in state.instances(item.name):
+                    title = instance_title(flow, item, instance, language, gettext)
+                    where = f"{context} › {title}" if context else title
+                    _summary_rows(inner, instance, item.children, where, language, gettext, rows)
                 continue
-            value = clean[var.name]
-            if var.kind is VariableKind.ROW:
-                row = next(r for r in item.rows if f"{item.name}_{r.name}" == var.name)
-                question = f"{label} — {row.label.get(language, settings.default_language)}"
-            elif var.kind is VariableKind.OTHER:
-                question = f"{label} — ({var.name})"
-            else:
-                question = label
-            rows.append((question, _answer_text(flow, item, var.kind, value, language, gettext)))
-    return rows
+            if not item.type.is_question:
+                continue
+            label = flow.render_text(item.label, language, state) if item.label else item.name
+            if context:
+                label = f"{context}: {label}"
+            for var in flow.variables_of(item):
+                if var.name not in clean:
+                    continue
+                value = clean[var.name]
+                if var.kind is VariableKind.ROW:
+                    row = next(r for r in item.rows if f"{item.name}_{r.name}" == var.name)
+                    question = f"{label} — {row.label.get(language, settings.default_language)}"
+                elif var.kind is VariableKind.OTHER:
+                    question = f"{label} — ({var.name})"
+                else:
+                    question = label
+                answer = _answer_text(flow, item, var.kind, value, language, gettext)
+                rows.append((question, answer))
 
 
 def _answer_text(
@@ -308,26 +548,37 @@ def progress_percent(flow: Flow, mode: Mode, page: Page) -> int:
     return 100 * page.index // total if total else 0
 
 
-def live_calculations(flow: Flow) -> list[dict[str, Any]]:
+def live_calculations(flow: Flow, repeat: str = "") -> list[dict[str, Any]]:
     """The questionnaire's calculations as the browser evaluates them while a page is
     filled (name, calculation tree, relevance tree), in the order the server evaluates
-    them, so that a label showing ``${total}`` follows the answers it adds up."""
-    return [
-        {
+    them, so that a label showing ``${total}`` follows the answers it adds up.
+
+    A calculation inside a repeat is evaluated once per instance: it says which repeat
+    (``"repeat": "partnerzy"``, nested ``"partnerzy.etaty"``) and comes before the
+    calculations of the scope around it."""
+    result: list[dict[str, Any]] = []
+    for name, inner in flow.repeat_flows.items():
+        result.extend(live_calculations(inner, f"{repeat}.{name}" if repeat else name))
+    for item in flow.calculations():
+        if item.calculation is None:
+            continue
+        calculation: dict[str, Any] = {
             "name": item.name,
             "calculation": item.calculation.to_json(),
             "relevant": _relevance_tree(item),
         }
-        for item in flow.calculations()
-        if item.calculation is not None
-    ]
+        if repeat:
+            calculation["repeat"] = repeat
+        result.append(calculation)
+    return result
 
 
 def _relevance_tree(item: Item) -> list[Any] | None:
-    """Every relevance the item depends on (its own and its groups'), as trees."""
+    """Every relevance the item depends on (its own and its groups', up to its repeat),
+    as trees."""
     trees = []
     current: Item | None = item
-    while current is not None:
+    while current is not None and not current.is_repeat:
         if current.relevant is not None:
             trees.append(current.relevant.to_json())
         current = current.parent
@@ -336,20 +587,56 @@ def _relevance_tree(item: Item) -> list[Any] | None:
 
 def expression_values(flow: Flow, state: State) -> dict[str, Any]:
     """The relevant answers as the browser's expression evaluator reads them (JSON values;
-    don't know / refused as empty, lists for select_multiple, ISO dates)."""
+    don't know / refused as empty, lists for select_multiple, ISO dates). A repeat and
+    every name inside it are node-sets, as expressions outside the repeat see them:
+    ``{"nodeset": [values...], "paths": [[1], [2], ...]}`` (a repeat's own: the instance
+    numbers; nested: ``[1, 2]`` is the second instance inside the first)."""
     result: dict[str, Any] = {}
-    for name, value in flow.clean_answers(state).items():
-        if value is DONT_KNOW or value is REFUSED:
-            result[name] = ""
-        elif isinstance(value, tuple):
-            result[name] = list(value)
-        elif hasattr(value, "isoformat"):
-            result[name] = value.isoformat()
-        elif isinstance(value, int | str):
-            result[name] = value
+    clean = flow.clean_answers(state)
+    for name, value in clean.items():
+        if name in flow.repeat_flows:
+            result.update(_node_sets(flow.repeat_flows[name], name, value))
         else:
-            result[name] = str(value)
+            result[name] = _json_value(value)
     return result
+
+
+def _node_sets(inner: Flow, repeat: str, instances: Any) -> dict[str, Any]:
+    """The node-sets of a repeat's clean instances: the repeat's own and each name's."""
+    instances = instances if isinstance(instances, tuple) else ()
+    sets: dict[str, dict[str, list[Any]]] = {
+        repeat: {
+            "nodeset": list(range(1, len(instances) + 1)),
+            "paths": [[n] for n in range(1, len(instances) + 1)],
+        }
+    }
+    names = [name for name in inner.variables if name not in inner.repeat_flows]
+    for number, answers in enumerate(instances, 1):
+        for name in names:
+            entry = sets.setdefault(name, {"nodeset": [], "paths": []})
+            value = answers.get(name)
+            entry["nodeset"].append("" if value is None else _json_value(value))
+            entry["paths"].append([number])
+        for name, nested in inner.repeat_flows.items():
+            for key, inner_set in _node_sets(nested, name, answers.get(name)).items():
+                entry = sets.setdefault(key, {"nodeset": [], "paths": []})
+                entry["nodeset"].extend(inner_set["nodeset"])
+                entry["paths"].extend([number, *path] for path in inner_set["paths"])
+    for name in names:
+        sets.setdefault(name, {"nodeset": [], "paths": []})
+    return sets
+
+
+def _json_value(value: Any) -> Any:
+    if value is DONT_KNOW or value is REFUSED:
+        return ""
+    if isinstance(value, tuple):
+        return list(value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, int | str):
+        return value
+    return str(value)
 
 
 CONTROL_FIELDS = ("csrf_token", "action", "revision")
@@ -358,19 +645,26 @@ CONTROL_FIELDS = ("csrf_token", "action", "revision")
 @dataclass
 class PagePost:
     """A submitted questionnaire page: the button pressed, the revision it was shown at,
-    and the answer fields (control fields removed)."""
+    the answer fields (control fields removed) and, for a button of a list ("add",
+    "remove", "confirm_remove"), the list or instance it names (``target``)."""
 
     action: str
     revision: int
     fields: MultiDict[str, str]
+    target: str = ""
+
+
+MAX_TARGET = 200  # an instance path is a few names and numbers; a longer one is forged
 
 
 def read_page_post(form: MultiDict[str, str], actions: tuple[str, ...]) -> PagePost | None:
-    """The page post in ``form``; an unknown button counts as the first action. None when
-    the revision is missing or not a number (a forged or broken form)."""
+    """The page post in ``form``; an unknown button counts as the first action. A list's
+    button sends ``ACTION:PATH`` ("add:partnerzy", "remove:partnerzy.2"). None when the
+    revision is missing or not a number (a forged or broken form)."""
     action = form.get("action", actions[0])
-    if action not in actions:
-        action = actions[0]
+    action, _, target = action.partition(":")
+    if action not in actions or (target and action not in LIST_ACTIONS):
+        action, target = actions[0], ""
     try:
         revision = int(form.get("revision", ""))
     except ValueError:
@@ -378,4 +672,9 @@ def read_page_post(form: MultiDict[str, str], actions: tuple[str, ...]) -> PageP
     fields = form.copy()
     for name in CONTROL_FIELDS:
         fields.poplist(name)
-    return PagePost(action, revision, fields)
+    return PagePost(action, revision, fields, target if len(target) <= MAX_TARGET else "?")
+
+
+# A list's buttons, sent as ACTION:PATH: add an entry to the list PATH; ask whether to
+# remove the entry PATH, remove it, or keep it after all (app.interview.submit).
+LIST_ACTIONS = ("add", "remove", "confirm_remove", "keep")

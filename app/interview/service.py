@@ -228,10 +228,9 @@ def _log_corrections(
     now: datetime,
     user_id: int | None,
 ) -> None:
-    """If ``response`` was re-opened, log every answer that differs from ``before``."""
-    changed = sorted(
-        name for name in set(before) | set(after) if before.get(name) != after.get(name)
-    )
+    """If ``response`` was re-opened, log every answer that differs from ``before`` (a
+    list's per instance and field: ``partnerzy[2].nazwa``)."""
+    changed = answer_changes(before, after)
     if not changed:
         return
     reopened = session.scalar(
@@ -242,16 +241,16 @@ def _log_corrections(
     )
     if reopened is None:
         return  # never completed: filling in is not correcting
-    for name in changed:
+    for name, old, new in changed:
         session.add(
             ResponseChange(
                 response_id=response.id,
                 user_id=reopened.user_id,
                 at=now,
                 action="changed",
-                variable=name,
-                old_value=before.get(name),
-                new_value=after.get(name),
+                variable=name[:VARIABLE_LENGTH],
+                old_value=old,
+                new_value=new,
                 reason=reopened.reason,
             )
         )
@@ -265,8 +264,54 @@ def _log_corrections(
             target=f"response {response.id}",
             # the reason is kept with the correction (response_change), which erasure can
             # clear; the append-only log never holds free text about a case
-            detail={"variable": name, "old": before.get(name), "new": after.get(name)},
+            detail={"variable": name, "old": old, "new": new},
         )
+
+
+VARIABLE_LENGTH = 100  # ResponseChange.variable's column
+
+
+def answer_changes(before: dict[str, Any], after: dict[str, Any]) -> list[tuple[str, Any, Any]]:
+    """Every answer that differs between two stored (JSON) answer sets, as (name, old,
+    new), sorted by name. A list (a JSON list of instance objects) is compared instance by
+    instance and field by field (``partnerzy[2].nazwa``, nested
+    ``partnerzy[1].etaty[2].stanowisko``), and a change in its number of entries is one
+    change of the list's own name (old and new counts)."""
+    changes: list[tuple[str, Any, Any]] = []
+    _compare(before, after, "", changes)
+    return sorted(changes, key=lambda change: change[0])
+
+
+def _compare(
+    before: dict[str, Any], after: dict[str, Any], prefix: str, out: list[tuple[str, Any, Any]]
+) -> None:
+    for name in set(before) | set(after):
+        old, new = before.get(name), after.get(name)
+        if old == new:
+            continue
+        if (_is_list(old) or _is_list(new)) and all(
+            _is_list(value) or value in (None, []) for value in (old, new)
+        ):
+            _compare_lists(old or [], new or [], prefix + name, out)
+        else:
+            out.append((prefix + name, old, new))
+
+
+def _compare_lists(
+    old: list[dict[str, Any]], new: list[dict[str, Any]], name: str, out: list[tuple[str, Any, Any]]
+) -> None:
+    if len(old) != len(new):
+        out.append((name, len(old), len(new)))
+    for number in range(1, max(len(old), len(new)) + 1):
+        before = old[number - 1] if number <= len(old) else {}
+        after = new[number - 1] if number <= len(new) else {}
+        _compare(before, after, f"{name}[{number}].", out)
+
+
+def _is_list(value: Any) -> bool:
+    """True for a list's stored instances (a JSON list of objects; a select_multiple's
+    codes are a list of strings)."""
+    return isinstance(value, list) and all(isinstance(each, dict) for each in value) and bool(value)
 
 
 def reopen(session: Session, response: Response, user_id: int, reason: str, now: datetime) -> None:

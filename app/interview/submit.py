@@ -19,9 +19,17 @@ from typing import Any, Protocol
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
-from app.domain.questionnaire.flow import ErrorText, Flow, Mode, PageResult, State
+from app.domain.messages import N_, Message
+from app.domain.questionnaire.flow import (
+    ErrorText,
+    Flow,
+    InvalidInstance,
+    Mode,
+    PageResult,
+    State,
+)
 from app.domain.questionnaire.pages import Page
-from app.interview.pages import PagePost
+from app.interview.pages import LIST_ACTIONS, PagePost
 from app.interview.service import Interview, StaleForm, save_page, submit
 
 log = logging.getLogger(__name__)
@@ -29,7 +37,14 @@ log = logging.getLogger(__name__)
 FORWARD = ("next", "submit")  # store the page as answered and go on (checked first)
 BACK = "back"  # store what is valid and go to the previous page
 LEAVE = ("later", "breakoff")  # store what is valid and stop for now (web, phone)
-ACTIONS = (*FORWARD, BACK, *LEAVE)
+# A list's buttons (``post.target`` names the list or instance): store what is valid,
+# then add an instance / ask whether to remove one / remove it / keep it after all, and
+# show the page again.
+ADD, REMOVE, CONFIRM_REMOVE, KEEP = LIST_ACTIONS
+ACTIONS = (*FORWARD, BACK, *LEAVE, *LIST_ACTIONS)
+
+NO_SUCH_LIST = Message(N_("There is no such list on this page."))
+NO_SUCH_ENTRY = Message(N_("There is no such entry in this list."))
 
 
 class Step(enum.Enum):
@@ -42,6 +57,8 @@ class Step(enum.Enum):
     INVALID = "invalid"  # nothing saved: show the page again with ``errors`` and ``fields``
     STALE = "stale"  # nothing saved: someone saved the response after this form was shown
     INCOMPLETE = "incomplete"  # saved, but required answers are missing: show ``page``
+    CHANGED = "changed"  # saved (an instance added, removed or kept): show ``page`` again
+    CONFIRM = "confirm"  # saved; ask whether to remove the instance ``target``
 
 
 @dataclass(frozen=True)
@@ -54,6 +71,10 @@ class PageOutcome:
     state: State | None = None  # None when STALE (the stored answers must be read again)
     errors: Mapping[str, ErrorText] = field(default_factory=dict)
     fields: MultiDict[str, str] = field(default_factory=MultiDict)
+    # CHANGED: the instance to move to ("partnerzy.3": the one added or kept) or the list
+    # whose instance was removed ("partnerzy"); CONFIRM: the instance a removal is asked about
+    target: str = ""
+    notice: Message | None = None  # INVALID: what is wrong with a list's button or count
 
     @property
     def current(self) -> State:
@@ -145,10 +166,15 @@ def decide(
 ) -> PageOutcome:
     """Validate the posted ``page``, store its answers and decide where to go.
 
+    A page whose lists were forged (a count the list cannot hold, a field of an instance
+    that is not there) stores nothing (INVALID with a ``notice``), whatever was pressed.
     A forward action ("next", "submit") with an invalid answer stores nothing (INVALID);
     "back" and the leaving actions ("later", "breakoff") store what is valid. "submit", or
     "next" on the last page, submits (DONE, or INCOMPLETE when required answers are still
-    missing). ``name`` says whose answers these are in the log ("response 12").
+    missing). A list's button stores what is valid, then adds an instance or removes
+    one (CHANGED), or asks first whether to remove it (CONFIRM; "keep" answers no); a
+    path that names no instance of a list on this page stores nothing (INVALID with the
+    ``notice``). ``name`` says whose answers these are in the log ("response 12").
     """
     if post.action not in ACTIONS:
         raise ValueError(f"unknown page action {post.action!r}")
@@ -162,6 +188,13 @@ def decide(
             ", ".join(sorted(result.unknown_fields))[:500],
         )
     merged = result.apply(interview.answers)
+    refused = refused_lists(page, result, post.fields)
+    if refused is not None:
+        errors, notice = refused
+        state = interview.state(merged)
+        return PageOutcome(Step.INVALID, page, state, errors, post.fields, notice=notice)
+    if post.action in LIST_ACTIONS:
+        return _change_list(interview, store, page, post, result, merged)
     if forward and not result.ok:
         return PageOutcome(Step.INVALID, page, interview.state(merged), result.errors, post.fields)
     try:
@@ -185,3 +218,127 @@ def decide(
     if complete:
         return PageOutcome(Step.DONE, page, state)
     return PageOutcome(Step.INCOMPLETE, flow.resume_page(state, mode, None) or page, state)
+
+
+def focus_anchor(outcome: PageOutcome) -> str:
+    """Where a page shown again after a list's button puts the reader (the id of an
+    element): the instance added or kept, or the list an instance was removed from."""
+    parts = outcome.target.split(".")
+    return f"instance-{outcome.target}" if len(parts) % 2 == 0 else f"t-{outcome.target}"
+
+
+def refused_lists(
+    page: Page, result: PageResult, fields: MultiDict[str, str]
+) -> tuple[dict[str, ErrorText], Message | None] | None:
+    """What to say about a page whose lists were forged (errors, notice), None when they
+    were not: a count a list cannot hold (its error), or a field of an instance the list
+    does not have (the notice). Used by ``decide`` and by staff edits."""
+    repeats = {each.name: each for item in page.repeats for each in item.walk() if each.is_repeat}
+    counts: dict[str, ErrorText] = {}
+    for name, problem in result.errors.items():
+        repeat = repeats.get(name.rsplit(".", 1)[-1])
+        if repeat is None:
+            continue
+        sent = [value.strip() for value in fields.getlist(name)]
+        if sent and not (
+            len(sent) == 1 and sent[0].isdigit() and int(sent[0]) <= repeat.max_instances
+        ):
+            counts[name] = problem
+    lists = {item.name for item in page.repeats}
+    strays = [name for name in result.unknown_fields if name.split(".", 1)[0] in lists]
+    if not counts and not strays:
+        return None
+    return counts, NO_SUCH_ENTRY if strays else None
+
+
+def _change_list(
+    interview: Answering,
+    store: AnswerStore,
+    page: Page,
+    post: PagePost,
+    result: PageResult,
+    merged: dict[str, Any],
+) -> PageOutcome:
+    """A list's button: what is valid on the page is kept, then the instance is added,
+    removed, or its removal asked about; the same page is shown again."""
+    flow = interview.flow
+    # A typed answer that cannot be kept is shown again before anything else happens.
+    lists = {each.name for item in page.repeats for each in item.walk() if each.is_repeat}
+    typed = {
+        name: problem
+        for name, problem in result.errors.items()
+        if name.rsplit(".", 1)[-1] not in lists
+        and any(value.strip() for value in post.fields.getlist(name))
+    }
+    if typed:
+        return PageOutcome(Step.INVALID, page, interview.state(merged), typed, post.fields)
+    try:
+        changed = _changed_answers(flow, page, interview.state(merged), merged, post)
+    except InvalidInstance as invalid:
+        state = interview.state(merged)
+        return PageOutcome(Step.INVALID, page, state, {}, post.fields, notice=invalid.message)
+    try:
+        store.save(changed, revision=post.revision, last_page=None)
+    except StaleForm:
+        return PageOutcome(Step.STALE, page, None, {}, post.fields)
+    state = interview.state()
+    if post.action == REMOVE:
+        return PageOutcome(Step.CONFIRM, page, state, target=post.target)
+    if post.action == ADD:
+        count = _instance_count(state, post.target)
+        return PageOutcome(Step.CHANGED, page, state, target=f"{post.target}.{count}")
+    if post.action == KEEP:
+        return PageOutcome(Step.CHANGED, page, state, target=post.target)
+    return PageOutcome(Step.CHANGED, page, state, target=post.target.rsplit(".", 1)[0])
+
+
+def _changed_answers(
+    flow: Flow, page: Page, state: State, merged: dict[str, Any], post: PagePost
+) -> dict[str, Any]:
+    """``merged`` after the list's button (unchanged for "remove", which only asks, and
+    "keep"); raises
+    ``InvalidInstance`` for a path that names no open list or instance on this page."""
+    path = post.target
+    parts = path.split(".")
+    if parts[0] not in {item.name for item in page.repeats}:
+        raise InvalidInstance(NO_SUCH_LIST)
+    _check_shown(state, parts)
+    if post.action == ADD:
+        if len(parts) % 2 == 0:  # "R" or "R.1.S": a list, not an instance
+            raise InvalidInstance(NO_SUCH_LIST)
+        return flow.add_instance(merged, path)
+    if len(parts) % 2:
+        raise InvalidInstance(NO_SUCH_ENTRY)
+    removed = flow.remove_instance(merged, path)  # (refused as it would be when confirmed)
+    return removed if post.action == CONFIRM_REMOVE else merged
+
+
+def _check_shown(state: State, parts: list[str]) -> None:
+    """Raise ``InvalidInstance`` unless every list on the path is relevant and every
+    instance on it counts now (checked against the instances shown, not only stored)."""
+    current = state
+    while parts:
+        name = parts[0]
+        try:
+            relevant = current.is_relevant(name)
+        except KeyError:
+            relevant = False
+        if not relevant:
+            raise InvalidInstance(NO_SUCH_LIST)
+        if len(parts) == 1:
+            return
+        number, parts = parts[1], parts[2:]
+        instances = current.instances(name)
+        if not number.isdigit() or not 1 <= int(number) <= len(instances):
+            raise InvalidInstance(NO_SUCH_ENTRY)
+        current = instances[int(number) - 1]
+
+
+def _instance_count(state: State, path: str) -> int:
+    """How many instances the list at ``path`` ("R", "R.1.S") has in ``state``."""
+    parts = path.split(".")
+    current = state
+    while len(parts) > 1:
+        current = current.instances(parts[0])[int(parts[1]) - 1]
+        parts = parts[2:]
+    return len(current.instances(parts[0]))

@@ -9,7 +9,13 @@ from flask_babel import gettext as _
 from app.domain.dates import local_date
 from app.domain.questionnaire.flow import Mode
 from app.domain.questionnaire.pages import Page
-from app.interview.pages import PageBuilder, expression_values, read_page_post, summary
+from app.interview.pages import (
+    LIST_ACTIONS,
+    PageBuilder,
+    expression_values,
+    read_page_post,
+    summary,
+)
 from app.interview.submit import Step
 from app.models.surveys import SurveyVersion, flow_of, version_numbered
 from app.models.users import Role
@@ -19,7 +25,7 @@ from app.respond.preview import MODES, BadPreviewState, PreviewState, send_page
 
 bp = Blueprint("preview", __name__, url_prefix="/surveys")
 
-ACTIONS = ("next", "back", "submit")
+ACTIONS = ("next", "back", "submit", *LIST_ACTIONS)
 
 
 def _version_or_404(survey_id: int, number: int) -> SurveyVersion:
@@ -79,8 +85,13 @@ def send(survey_id: int, number: int, mode: str):
         )
     if outcome.step is Step.INVALID:
         values = post.fields.to_dict(flat=False)
-        return _render(version, flow, preview, outcome.page, values, outcome.errors, 400)
-    return _render(version, flow, preview, outcome.page, flow.form_values(outcome.page, state), {})
+        notice = outcome.notice.render(_) if outcome.notice else None
+        return _render(
+            version, flow, preview, outcome.page, values, outcome.errors, 400, notice=notice
+        )
+    confirm = outcome.target if outcome.step is Step.CONFIRM else None
+    values = flow.form_values(outcome.page, state)
+    return _render(version, flow, preview, outcome.page, values, {}, confirm_remove=confirm)
 
 
 def _restart(version: SurveyVersion, mode: str):
@@ -95,12 +106,30 @@ def _language(flow) -> str:
     return chosen if chosen in settings.languages else settings.default_language
 
 
-def _render(version, flow, preview: PreviewState, page: Page, values, errors, status=200):
+def _render(
+    version,
+    flow,
+    preview: PreviewState,
+    page: Page,
+    values,
+    errors,
+    status=200,
+    *,
+    notice=None,
+    confirm_remove=None,
+):
     mode = preview.mode
     language = _language(flow)
     state = flow.state(preview.answers, sample={}, today=local_date(now()))
     builder = PageBuilder(
-        flow, state, language=language, mode=mode, gettext=_, values=values, errors=errors
+        flow,
+        state,
+        language=language,
+        mode=mode,
+        gettext=_,
+        values=values,
+        errors=errors,
+        confirm_remove=confirm_remove,
     )
     pages = [p for p in flow.pages(mode) if flow.is_shown(p, state, mode)]
     position = next((i for i, p in enumerate(pages) if p.id == page.id), 0)
@@ -118,6 +147,7 @@ def _render(version, flow, preview: PreviewState, page: Page, values, errors, st
             is_first=flow.previous_page(state, mode, page.id) is None,
             is_last=flow.next_page(state, mode, page.id) is None,
             error_count=len(errors),
+            notice=notice,
             preview_state=preview.sign(flow, current_app.config["SECRET_KEY"]),
             known_answers=expression_values(flow, state),
         ),

@@ -23,8 +23,10 @@ from app.domain.questionnaire.flow import State
 from app.domain.questionnaire.model import Settings
 from app.domain.questionnaire.pages import Page
 from app.interview.pages import (
+    LIST_ACTIONS,
     PageBuilder,
     expression_values,
+    field_label,
     live_calculations,
     problem_text,
     progress_percent,
@@ -32,7 +34,7 @@ from app.interview.pages import (
     summary,
 )
 from app.interview.service import Interview, NotAccepting
-from app.interview.submit import Step, post_page
+from app.interview.submit import Step, focus_anchor, post_page
 from app.models.fieldwork import Fieldwork, FieldworkState
 from app.models.surveys import questionnaire_of
 from app.platform.extensions import db_session, now
@@ -44,6 +46,7 @@ from app.respond.services import Link
 bp = Blueprint("respond", __name__)
 
 MODE: Final = "web"
+ACTIONS: Final = ("next", "back", "later", "submit", *LIST_ACTIONS)
 
 
 @bp.after_request
@@ -164,14 +167,33 @@ def page(token: str, page_id: str):
             abort(404)
         return redirect(url_for("respond.page", token=token, page_id=target.id))
     values = interview.flow.form_values(shown, state)
-    return _render_page(link, interview, shown, state, values, {})
+    confirm = request.args.get("remove")  # a removal to confirm (the page without script)
+    return _render_page(link, interview, shown, state, values, {}, confirm_remove=confirm)
 
 
-def _render_page(link, interview, shown, state: State, values, errors, *, status=200, notice=None):
+def _render_page(
+    link,
+    interview,
+    shown,
+    state: State,
+    values,
+    errors,
+    *,
+    status=200,
+    notice=None,
+    confirm_remove=None,
+):
     language = _language(interview)
     flow = interview.flow
     builder = PageBuilder(
-        flow, state, language=language, mode=MODE, gettext=_, values=values, errors=errors
+        flow,
+        state,
+        language=language,
+        mode=MODE,
+        gettext=_,
+        values=values,
+        errors=errors,
+        confirm_remove=confirm_remove,
     )
     is_last = flow.next_page(state, MODE, shown.id) is None
     return (
@@ -186,6 +208,7 @@ def _render_page(link, interview, shown, state: State, values, errors, *, status
             percent=progress_percent(flow, MODE, shown),
             is_first=flow.previous_page(state, MODE, shown.id) is None,
             is_last=is_last,
+            has_lists=bool(shown.repeats),
             revision=interview.response.revision,
             error_count=len(errors),
             notice=notice,
@@ -213,7 +236,7 @@ def submit_page(token: str, page_id: str):
             return redirect(url_for("respond.done", token=token))
         return redirect(url_for("respond.start", token=token))
     shown = _find_page(interview, page_id)
-    post = read_page_post(request.form, ("next", "back", "later", "submit"))
+    post = read_page_post(request.form, ACTIONS)
     if post is None:
         abort(400)
     outcome = post_page(
@@ -221,7 +244,24 @@ def submit_page(token: str, page_id: str):
     )
     if outcome.step is Step.INVALID:
         values = outcome.fields.to_dict(flat=False)
-        return _render_page(link, interview, shown, outcome.current, values, outcome.errors)
+        notice = outcome.notice.render(_) if outcome.notice else None
+        return _render_page(
+            link, interview, shown, outcome.current, values, outcome.errors, notice=notice
+        )
+    if outcome.step is Step.CHANGED:
+        return redirect(
+            url_for("respond.page", token=token, page_id=shown.id, _anchor=focus_anchor(outcome))
+        )
+    if outcome.step is Step.CONFIRM:
+        return redirect(
+            url_for(
+                "respond.page",
+                token=token,
+                page_id=shown.id,
+                remove=outcome.target,
+                _anchor="confirm-remove",
+            )
+        )
     if outcome.step is Step.STALE:
         return _stale(token, shown)
     if outcome.step is Step.SAVED:
@@ -250,8 +290,7 @@ def _not_saved(interview: Interview, state: State, errors, fields) -> list[tuple
         typed = ", ".join(v.strip() for v in fields.getlist(name) if v.strip())
         if not typed:
             continue  # an empty required answer is simply not given yet
-        item = flow.variables[name].item
-        label = flow.render_text(item.label, language, state) if item.label else name
+        label = field_label(flow, state, name, language, _)
         rows.append((label, typed, problem_text(problem, language, _) or ""))
     return rows
 

@@ -6,7 +6,7 @@ import re
 
 from app.models.cati import Case
 from tests.support import database, page_text
-from tests.support.respondent import fill, parse_form
+from tests.support.respondent import RespondentForm, fill, parse_form
 
 
 def take_next(client, fieldwork_id: int):
@@ -47,3 +47,21 @@ def interview_to_the_end(client, case_id: int, answers) -> int:
         assert sent.status_code == 302, page_text(sent)[:500]
         location = sent.location
     return screens
+
+
+class InterviewScreens:
+    """The interviewer's client on a case's interview screens, page by page (what
+    ``Respondent`` does on the web form: ``open`` a screen, ``send`` it with a button)."""
+
+    def __init__(self, client) -> None:
+        self.client = client
+
+    def open(self, path: str) -> RespondentForm:
+        response = self.client.get(path)
+        assert response.status_code == 200, (path, response.status_code, response.location)
+        return parse_form(response)
+
+    def send(self, form: RespondentForm, data, action: str = "next"):
+        return self.client.post(
+            form.path, data={"revision": form.revision, "action": action, **data}
+        )

@@ -69,6 +69,8 @@ class RespondentForm:
     buttons: list[str]
     revision: str
     html: str
+    # the other hidden fields it sends (a list's count and its entries' marks, ...)
+    hidden_fields: dict[str, str] = field(default_factory=dict)
 
     @property
     def page_id(self) -> str:
@@ -86,6 +88,7 @@ class _FormParser(HTMLParser):
         self.hidden_ids: set[str] = set()
         self.buttons: list[str] = []
         self.revision = ""
+        self.hidden_fields: dict[str, str] = {}
         self._in_form = False
         self._textarea: str | None = None
 
@@ -109,6 +112,8 @@ class _FormParser(HTMLParser):
         elif tag == "input" and a.get("type") == "hidden":
             if name == "revision":
                 self.revision = a.get("value", "")
+            elif name != "csrf_token":
+                self.hidden_fields[name] = a.get("value", "")
         elif tag == "input" and a.get("type") in ("radio", "checkbox"):
             option = Option(a.get("value", ""), "checked" in a, "disabled" in a)
             self._field(name).options.append(option)
@@ -148,6 +153,7 @@ def parse_form(response) -> RespondentForm:
         parser.buttons,
         parser.revision,
         text,
+        parser.hidden_fields,
     )
 
 
@@ -168,7 +174,7 @@ def fill(form: RespondentForm, answers: Answers) -> dict[str, Any]:
     send them once they appear; the server must ignore them while they stay irrelevant.
     ``None`` in ``answers`` leaves a field empty.
     """
-    data: dict[str, Any] = {}
+    data: dict[str, Any] = dict(form.hidden_fields)
     for name, item in form.fields.items():
         value = answers[name] if name in answers else generic_value(item)
         if value is not None:
@@ -178,7 +184,7 @@ def fill(form: RespondentForm, answers: Answers) -> dict[str, Any]:
 
 def shown_values(form: RespondentForm) -> dict[str, Any]:
     """What the browser sends for the page as it is shown: the values and ticks on it."""
-    data: dict[str, Any] = {}
+    data: dict[str, Any] = dict(form.hidden_fields)
     for name in form.fields:
         value = form_value(form, name)
         if value:
@@ -217,6 +223,11 @@ def summary_rows(response) -> list[tuple[str, str]]:
     text = response.get_data(as_text=True)
     rows = re.findall(r'<tr><th scope="row">(.*?)</th><td>(.*?)</td></tr>', text, re.S)
     return [(_plain(q), _plain(a)) for q, a in rows]
+
+
+def text_of(fragment: str) -> str:
+    """An HTML fragment's text as a reader sees it (tags gone, white space collapsed)."""
+    return _plain(fragment)
 
 
 def _plain(fragment: str) -> str:

@@ -83,7 +83,13 @@
       key.remove();
     });
     Array.prototype.forEach.call(form.querySelectorAll(".item"), function (item) {
-      if (item.classList.contains("item-group") || item.classList.contains("item-matrix")) return;
+      if (
+        item.classList.contains("item-group") ||
+        item.classList.contains("item-matrix") ||
+        item.classList.contains("item-repeat")
+      ) {
+        return;
+      }
       visibleChoices(item).slice(0, 9).forEach(function (input, index) {
         var label = input.id ? form.querySelector('label[for="' + CSS.escape(input.id) + '"]') : null;
         if (!label) return;
@@ -104,7 +110,8 @@
       numberChoices(form);
     });
     clearMissingOnTyping(form);
-    if (!document.getElementById("error-summary")) {
+    // (after a list's entry was added or removed, form.js has put the focus there)
+    if (!document.getElementById("error-summary") && !location.hash) {
       var first = form.querySelector("input:not([type=hidden]):not([disabled]), textarea, select");
       if (first) first.focus();
     }

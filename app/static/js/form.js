@@ -2,7 +2,8 @@
  * The questionnaire page, live: shows and hides items as answers change (the same
  * relevance trees the server evaluates, through AnkietaExpr), recalculates the
  * calculations and fills them (and other answers) into labels that show them, and moves
- * focus to the error summary. Without this script the form still works page by page: the server
+ * focus to the error summary; inside a list's entries (repeats) the same, per entry; asks
+ * before an entry is removed. Without this script the form still works page by page: the server
  * decides what is relevant when the page is sent.
  */
 (function () {
@@ -102,34 +103,142 @@
     return String(value);
   }
 
-  function fillTemplates(form, values, sample) {
+  function fillTemplates(form, scopes, sample) {
     Array.prototype.forEach.call(form.querySelectorAll("[data-template]"), function (node) {
+      var scope = scopeFor(scopes, node);
       var text = node.getAttribute("data-template").replace(/\$\{([^}]*)\}/g, function (all, ref) {
         var name = ref.trim();
         if (name.indexOf("sample.") === 0) {
           var fromSample = sample[name.slice("sample.".length)];
           return fromSample === undefined || fromSample === null ? "" : String(fromSample);
         }
-        return displayValue(form, name, values[name]);
+        var value = scope.values[name];
+        if (value && typeof value === "object" && Array.isArray(value.nodeset)) {
+          value = value.nodeset; // a list's answers, read from outside it: all of them
+        }
+        var own = scope.prefix && (scope.prefix + name) in scope.fields ? scope.prefix + name : name;
+        return displayValue(form, own, value);
       });
       if (node.textContent !== text) node.textContent = text;
     });
   }
 
-  function calculate(calculations, values, sample) {
-    var ctx = { values: values, sample: sample };
+  function calculate(calculations, repeat, values, sample, position) {
+    var ctx = { values: values, sample: sample, position: position };
     calculations.forEach(function (calc) {
-      var relevant = (calc.relevant || []).every(function (tree) {
-        return window.AnkietaExpr.evaluateBool(tree, ctx);
+      if ((calc.repeat || "") !== repeat) return;
+      try {
+        var relevant = (calc.relevant || []).every(function (tree) {
+          return window.AnkietaExpr.evaluateBool(tree, ctx);
+        });
+        values[calc.name] = relevant ? window.AnkietaExpr.evaluate(calc.calculation, ctx) : null;
+      } catch (e) {
+        // One the browser cannot evaluate (a function it does not have) leaves the rest
+        // of the page live; the server computes it when the page is sent.
+        values[calc.name] = null;
+      }
+    });
+  }
+
+  // Lists (repeats). Inside an instance ${x} is the same instance's x (else a name of the
+  // scope around it); outside, a list and every name inside it are node-sets:
+  // {nodeset: [values...], paths: [[1], [2], ...]} (nested: [1, 2] is the second entry
+  // inside the first), as the server evaluates them. An instance's fields are named
+  // LIST.N.x (nested: LIST.1.INNER.2.y); its fieldset carries data-instance="LIST.N".
+
+  function isNodeSet(value) {
+    return value !== null && typeof value === "object" && Array.isArray(value.nodeset);
+  }
+
+  function nearestInstance(form, node) {
+    var found = node.parentElement ? node.parentElement.closest("[data-instance]") : null;
+    return found && form.contains(found) ? found : null;
+  }
+
+  // The scope of (the values seen by) an element: its instance's, else the page's.
+  function scopeFor(scopes, node) {
+    var instance = node.closest("[data-instance]");
+    return (instance && scopes.byInstance.get(instance)) || scopes.root;
+  }
+
+  // Evaluate the lists directly inside `container` (the form, or an instance) for `scope`:
+  // each instance's own values and calculations, then the node-sets the scope sees.
+  function evaluateLists(form, container, scope, chain, calculations, sample, scopes) {
+    var containerInstance = container === form ? null : container;
+    Array.prototype.forEach.call(container.querySelectorAll("[data-repeat]"), function (list) {
+      if (nearestInstance(form, list) !== containerInstance) return;
+      var name = list.getAttribute("data-repeat");
+      var short = name.split(".").pop();
+      var listChain = chain ? chain + "." + short : short;
+      var instances = Array.prototype.filter.call(list.querySelectorAll("[data-instance]"), function (el) {
+        return el.parentElement.closest("[data-repeat]") === list;
       });
-      values[calc.name] = relevant ? window.AnkietaExpr.evaluate(calc.calculation, ctx) : null;
+      if (list.hidden) instances = [];
+      var perInstance = instances.map(function (element, index) {
+        var prefix = element.getAttribute("data-instance") + ".";
+        var own = {};
+        Object.keys(scope.fields).forEach(function (field) {
+          if (field.indexOf(prefix) === 0 && field.slice(prefix.length).indexOf(".") < 0) {
+            own[field.slice(prefix.length)] = scope.fields[field];
+          }
+        });
+        var inner = {
+          prefix: prefix,
+          fields: scope.fields,
+          values: Object.assign({}, scope.values, own),
+          own: own,
+        };
+        var position = Number(prefix.split(".").slice(-2, -1)[0]) || index + 1;
+        evaluateLists(form, element, inner, listChain, calculations, sample, scopes);
+        calculate(calculations, listChain, inner.values, sample, position);
+        calculations.forEach(function (calc) {
+          if (calc.repeat === listChain) own[calc.name] = inner.values[calc.name];
+        });
+        scopes.byInstance.set(element, inner);
+        return inner.own;
+      });
+      var count = perInstance.length;
+      scope.values[short] = {
+        nodeset: perInstance.map(function (own, i) { return i + 1; }),
+        paths: perInstance.map(function (own, i) { return [i + 1]; }),
+      };
+      var names = {};
+      perInstance.forEach(function (own) {
+        Object.keys(own).forEach(function (key) {
+          names[key] = names[key] || isNodeSet(own[key]);
+        });
+      });
+      Object.keys(names).forEach(function (key) {
+        var set = { nodeset: [], paths: [] };
+        for (var i = 0; i < count; i++) {
+          var value = perInstance[i][key];
+          if (names[key]) {
+            if (!isNodeSet(value)) continue;
+            set.nodeset = set.nodeset.concat(value.nodeset);
+            value.paths.forEach(function (path) {
+              set.paths.push([i + 1].concat(path));
+            });
+          } else {
+            set.nodeset.push(value === undefined || value === null ? "" : value);
+            set.paths.push([i + 1]);
+          }
+        }
+        scope.values[key] = set;
+        if (scope.own) scope.own[key] = set;
+      });
     });
   }
 
   function refresh(form, known, sample, calculations) {
-    var values = Object.assign({}, known, fieldValues(form));
-    calculate(calculations, values, sample);
-    var ctx = { values: values, sample: sample };
+    var fields = fieldValues(form);
+    var rootValues = Object.assign({}, known);
+    Object.keys(fields).forEach(function (name) {
+      if (name.indexOf(".") < 0) rootValues[name] = fields[name];
+    });
+    var root = { prefix: "", fields: fields, values: rootValues, own: null };
+    var scopes = { root: root, byInstance: new Map() };
+    evaluateLists(form, form, root, "", calculations, sample, scopes);
+    calculate(calculations, "", rootValues, sample, undefined);
     Array.prototype.forEach.call(form.querySelectorAll("[data-relevant]"), function (item) {
       var tree;
       try {
@@ -137,10 +246,23 @@
       } catch (e) {
         return;
       }
-      setShown(item, window.AnkietaExpr.evaluateBool(tree, ctx));
+      var scope = scopeFor(scopes, item);
+      var position = scope.prefix ? Number(scope.prefix.split(".").slice(-2, -1)[0]) : undefined;
+      var shown;
+      try {
+        shown = window.AnkietaExpr.evaluateBool(tree, {
+          values: scope.values,
+          sample: sample,
+          position: position,
+        });
+      } catch (e) {
+        return; // as the server showed it (it decides when the page is sent)
+      }
+      setShown(item, shown);
     });
     Array.prototype.forEach.call(form.querySelectorAll("[data-filter]"), function (fieldset) {
       var filter = JSON.parse(fieldset.getAttribute("data-filter"));
+      var values = scopeFor(scopes, fieldset).values;
       Array.prototype.forEach.call(fieldset.querySelectorAll("[data-choice]"), function (choice) {
         var columns = JSON.parse(choice.getAttribute("data-choice"));
         var offered = window.AnkietaExpr.evaluateBool(filter, {
@@ -159,17 +281,69 @@
     Array.prototype.forEach.call(form.querySelectorAll("input[data-other]"), function (choice) {
       var box = document.getElementById("item-" + choice.getAttribute("data-other"));
       if (box) {
-        var chosen = form.querySelector('input[data-other="' + choice.getAttribute("data-other") + '"]:checked');
+        var chosen = form.querySelector('input[data-other="' + CSS.escape(choice.getAttribute("data-other")) + '"]:checked');
         box.hidden = !chosen;
       }
     });
-    fillTemplates(form, values, sample);
+    fillTemplates(form, scopes, sample);
+  }
+
+  // Removing an entry of a list asks first: in a modal dialog here (its Remove button
+  // sends the page with confirm_remove:PATH), on the page itself without script.
+  function confirmRemovals(form) {
+    var dialog = document.getElementById("remove-dialog");
+    if (!dialog || typeof dialog.showModal !== "function") return;
+    var question = dialog.querySelector("[data-question]");
+    var confirm = dialog.querySelector("button[data-confirm-remove]");
+    var cancel = dialog.querySelector("button[data-cancel]");
+    var opener = null;
+    form.addEventListener("click", function (event) {
+      var button = event.target.closest ? event.target.closest("button.remove[data-confirm]") : null;
+      if (!button || !form.contains(button)) return;
+      event.preventDefault();
+      opener = button;
+      question.textContent = button.getAttribute("data-confirm");
+      confirm.value = "confirm_remove:" + button.value.slice("remove:".length);
+      dialog.showModal();
+      cancel.focus();
+    });
+    cancel.addEventListener("click", function () {
+      dialog.close();
+    });
+    dialog.addEventListener("close", function () {
+      if (opener && document.body.contains(opener)) opener.focus();
+    });
+  }
+
+  // After an entry was added or removed the page comes back at #instance-LIST.N (the new
+  // entry: its first field gets the focus) or #t-LIST (the list's heading), both focusable
+  // (tabindex -1) so that the browser puts the focus there without script too.
+  function focusTarget() {
+    if (!location.hash || location.hash.length < 2) return false;
+    var target = document.getElementById(decodeURIComponent(location.hash.slice(1)));
+    if (!target) return false;
+    if (target.hasAttribute("data-instance") || target.id === "confirm-remove") {
+      var first = target.querySelector(
+        "input:not([type=hidden]):not([disabled]), textarea:not([disabled]), select:not([disabled]), button"
+      );
+      (first || target).focus();
+      return true;
+    }
+    target.focus();
+    return true;
   }
 
   document.addEventListener("DOMContentLoaded", function () {
     var summary = document.getElementById("error-summary");
     if (summary) summary.focus();
+    else if (location.hash) {
+      // The browser focuses the #target itself once the page has loaded (its fieldset,
+      // without script); then move on to the entry's first field.
+      if (document.readyState === "complete") focusTarget();
+      else window.addEventListener("load", focusTarget);
+    }
     var form = document.getElementById("questionnaire");
+    if (form) confirmRemovals(form);
     if (!form || !window.AnkietaExpr) return;
     var known = readJSON("known-answers");
     var sample = readJSON("sample-values");
