@@ -96,3 +96,25 @@ def test_every_page_renders_in_polish(app, client, login_as) -> None:
         assert "Przejdź do treści" in text, url  # the skip link, translated
         for english in ("Home", "Log out", "Users", "Surveys", "Password"):
             assert f" {english} " not in f" {text} ", (url, english)
+
+
+def test_the_polish_catalogue_defines_each_message_once() -> None:
+    """Two definitions of one msgid (branches both adding it) compile silently, the later
+    one winning; msgfmt calls it a fatal error. Each entry is defined once."""
+    path = Path(__file__).resolve().parents[2] / "app/translations/pl/LC_MESSAGES/messages.po"
+    keys: list[str] = []
+    current: list[str] = []
+    collecting = False
+    for line in path.read_text(encoding="utf-8").splitlines() + [""]:
+        if line.startswith(("msgctxt", "msgid ")):
+            if line.startswith("msgctxt") or not collecting:
+                current = []
+            collecting = True
+            current.append(line)
+        elif line.startswith('"') and collecting:
+            current.append(line)
+        elif collecting:
+            keys.append("\n".join(current))
+            collecting = False
+    duplicates = sorted({key for key in keys if keys.count(key) > 1 and key != 'msgid ""'})
+    assert duplicates == []
