@@ -20,14 +20,26 @@ from app.cati.forms import DATE_PATTERN, DialForm, NotesForm, OutcomeForm, Phone
 from app.domain.dates import WARSAW, format_local
 from app.domain.fieldwork.outcomes import COMPLETED_ONLINE_CODE, OutcomeKind
 from app.domain.questionnaire.pages import Page
+from app.domain.questionnaire.roster import (
+    Stop,
+    asks_another,
+    entry,
+    instance_count,
+    roster_of,
+    stop_at,
+    stops,
+)
 from app.interview.pages import (
     LIST_ACTIONS,
     PageBuilder,
+    PagePost,
     expression_values,
     live_calculations,
+    problem_text,
     progress_percent,
     read_page_post,
 )
+from app.interview.roster import ANOTHER, INSTANCE, NO, YES, roster_post
 from app.interview.service import Interview
 from app.interview.submit import Step, focus_anchor
 from app.models.calling import on_team, outcomes_of
@@ -353,7 +365,31 @@ def interview_page(case_id: int, page_id: str):
     services.show_interview_page(found, now())
     values = current.flow.form_values(page, state)
     confirm = request.args.get("remove")  # a removal to confirm (the page without script)
-    return _render_interview(found, current, page, state, values, {}, confirm_remove=confirm)
+    stop = _stop(current, page, state)
+    return _render_interview(
+        found, current, page, state, values, {}, confirm_remove=confirm, stop=stop
+    )
+
+
+def _stop(current: Interview, page: Page, state) -> Stop | None:
+    """On a list's own page, the instance the roster shows (``?n=``; the first by default,
+    the last for ``n=last``); None on any other page."""
+    if roster_of(page) is None:
+        return None
+    wanted = request.form.get(INSTANCE) or request.args.get("n", "1")
+    if wanted == "last":
+        return entry(page, state, backwards=True)
+    number = int(wanted) if wanted.isdigit() and len(wanted) < 6 else 1
+    return stop_at(current.flow, state, MODE, page.id, number)
+
+
+def _page_url(case: Case, page: Page, state, *, backwards: bool = False, number=None) -> str:
+    """Where to show ``page``: on a list's own page, the instance to show."""
+    if roster_of(page) is None:
+        return url_for("cati.interview_page", case_id=case.id, page_id=page.id)
+    if number is None:
+        number = entry(page, state, backwards=backwards).instance
+    return url_for("cati.interview_page", case_id=case.id, page_id=page.id, n=number)
 
 
 def _language(current: Interview) -> str:
@@ -374,6 +410,8 @@ def _render_interview(
     *,
     notice=None,
     confirm_remove=None,
+    stop: Stop | None = None,
+    another_error: str | None = None,
 ):
     flow = current.flow
     language = _language(current)
@@ -387,24 +425,38 @@ def _render_interview(
         errors=errors,
         confirm_remove=confirm_remove,
     )
-    shown = [p for p in flow.pages(MODE) if flow.is_shown(p, state, MODE)]
-    answered = [
-        (p, builder.text(p.questions[0].label) if p.questions and p.questions[0].label else p.id)
-        for p in shown
-        if any(name in current.answers for item in p.questions for name in item.variable_names())
-    ]
+    answered = []
+    for each in stops(flow, state, MODE):
+        repeat = roster_of(each.page)
+        if repeat is not None:
+            if each.instance:  # the list's instances, each by its title
+                instance = state.instances(repeat.name)[each.instance - 1]
+                answered.append((each, builder.instance_title(repeat, instance)))
+            continue
+        p = each.page
+        if any(name in current.answers for item in p.questions for name in item.variable_names()):
+            label = p.questions[0].label if p.questions else None
+            answered.append((each, builder.text(label) if label else p.id))
+    roster = _roster_view(builder, stop, state, errors) if stop is not None else None
     return (
         render_template(
             "cati/interview.html",
             case=case,
             unit=case.sample_unit,
             page=page,
-            items=builder.page(page),
-            group_label=builder.text(page.group.label) if page.group else "",
+            items=roster["items"] if roster else builder.page(page),
+            roster=roster,
+            another_error=another_error,
+            stop=stop,
+            group_label=roster["title"]
+            if roster
+            else (builder.text(page.group.label) if page.group else ""),
             percent=progress_percent(flow, MODE, page),
-            is_first=flow.previous_page(state, MODE, page.id) is None,
-            is_last=flow.next_page(state, MODE, page.id) is None,
-            has_lists=bool(page.repeats),
+            is_first=flow.previous_page(state, MODE, page.id) is None
+            and (stop is None or stop.instance <= 1),
+            is_last=flow.next_page(state, MODE, page.id) is None
+            and (stop is None or stop.instance >= instance_count(page, state)),
+            has_lists=bool(page.repeats) and roster is None,
             notice=notice,
             revision=current.response.revision,
             answered=answered,
@@ -415,6 +467,42 @@ def _render_interview(
         ),
         status,
     )
+
+
+def _roster_view(builder: PageBuilder, stop: Stop, state, errors) -> dict:
+    """What the screen of one instance of a list shows: the instance's items, its title,
+    the fields that say which instance this is, and "is there another?" when it asks."""
+    repeat = roster_of(stop.page)
+    assert repeat is not None  # noqa: S101 - a stop is only made on a list's page
+    count = instance_count(stop.page, state)
+    label = builder.text(repeat.label) or repeat.name
+    # the notes read before the list (on its screen), then the instance's own items
+    items: list = [view for view in builder.page(stop.page) if view.type != "repeat"]
+    title = label
+    if stop.instance:
+        view = builder.instance_at(f"{repeat.name}.{stop.instance}")
+        items, title = items + view.items, view.title
+    asks = asks_another(stop, state)
+    return {
+        "name": repeat.name,
+        "count": count,
+        "marker": f"{repeat.name}.{stop.instance}" if stop.instance else None,
+        "items": items,
+        "title": title,
+        "asks": asks,
+        "question": _("Is there another entry: %(label)s?", label=label)
+        if stop.instance
+        else _("Is there an entry: %(label)s?", label=label),
+        "field": ANOTHER,
+        "yes": YES,
+        "no": NO,
+        "error": problem_text(errors.get(repeat.name), builder.language, _)
+        if errors.get(repeat.name)
+        else None,
+        "position": _("Entry %(number)d of %(count)d", number=stop.instance, count=count)
+        if stop.instance
+        else "",
+    }
 
 
 @bp.route("/case/<int:case_id>/interview/<page_id>", methods=["POST"])
@@ -430,6 +518,23 @@ def interview_submit(case_id: int, page_id: str):
     post = read_page_post(request.form, ACTIONS)
     if post is None:
         abort(400)
+    stop = _stop(current, page, current.state())
+    if stop is not None:
+        checked = roster_post(stop, current.state(), post)
+        if not isinstance(checked, PagePost):
+            values = post.fields.to_dict(flat=False)
+            return _render_interview(
+                found,
+                current,
+                page,
+                current.state(),
+                values,
+                {},
+                stop=stop,
+                another_error=checked.render(_),
+                status=400,
+            )
+        post = checked
     outcome = services.submit_interview_page(
         db_session(),
         found,
@@ -444,8 +549,19 @@ def interview_submit(case_id: int, page_id: str):
         values = outcome.fields.to_dict(flat=False)
         notice = outcome.notice.render(_) if outcome.notice else None
         return _render_interview(
-            found, current, page, outcome.state, values, outcome.errors, notice=notice
+            found,
+            current,
+            page,
+            outcome.state,
+            values,
+            outcome.errors,
+            notice=notice,
+            stop=stop,
         )
+    if outcome.step is Step.STAY and stop is not None:
+        return redirect(_page_url(found, page, outcome.state, number=stop.instance + 1))
+    if outcome.step is Step.BACK and stop is not None and stop.instance > 1:
+        return redirect(_page_url(found, page, outcome.state, number=stop.instance - 1))
     if outcome.step is Step.CHANGED:
         return redirect(
             url_for(
@@ -476,4 +592,5 @@ def interview_submit(case_id: int, page_id: str):
         return redirect(url_for("cati.index"))
     if outcome.step is Step.INCOMPLETE:
         flash(_("Some required answers are still missing."), "error")
-    return redirect(url_for("cati.interview_page", case_id=found.id, page_id=outcome.page.id))
+    backwards = outcome.step is Step.BACK
+    return redirect(_page_url(found, outcome.page, outcome.state, backwards=backwards))

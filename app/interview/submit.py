@@ -41,7 +41,10 @@ LEAVE = ("later", "breakoff")  # store what is valid and stop for now (web, phon
 # then add an instance / ask whether to remove one / remove it / keep it after all, and
 # show the page again.
 ADD, REMOVE, CONFIRM_REMOVE, KEEP = LIST_ACTIONS
-ACTIONS = (*FORWARD, BACK, *LEAVE, *LIST_ACTIONS)
+# The interviewer's roster (app.domain.questionnaire.roster): store the page as answered,
+# like "next", but stay on it (the next instance of its list is shown).
+STAY = "stay"
+ACTIONS = (*FORWARD, STAY, BACK, *LEAVE, *LIST_ACTIONS)
 
 NO_SUCH_LIST = Message(N_("There is no such list on this page."))
 NO_SUCH_ENTRY = Message(N_("There is no such entry in this list."))
@@ -59,6 +62,7 @@ class Step(enum.Enum):
     INCOMPLETE = "incomplete"  # saved, but required answers are missing: show ``page``
     CHANGED = "changed"  # saved (an instance added, removed or kept): show ``page`` again
     CONFIRM = "confirm"  # saved; ask whether to remove the instance ``target``
+    STAY = "stay"  # saved as answered; show ``page`` again (the roster's next instance)
 
 
 @dataclass(frozen=True)
@@ -168,7 +172,8 @@ def decide(
 
     A page whose lists were forged (a count the list cannot hold, a field of an instance
     that is not there) stores nothing (INVALID with a ``notice``), whatever was pressed.
-    A forward action ("next", "submit") with an invalid answer stores nothing (INVALID);
+    A forward action ("next", "submit", and the roster's "stay", which stores the page as
+    answered and shows it again: STAY) with an invalid answer stores nothing (INVALID);
     "back" and the leaving actions ("later", "breakoff") store what is valid. "submit", or
     "next" on the last page, submits (DONE, or INCOMPLETE when required answers are still
     missing). A list's button stores what is valid, then adds an instance or removes
@@ -178,7 +183,7 @@ def decide(
     """
     if post.action not in ACTIONS:
         raise ValueError(f"unknown page action {post.action!r}")
-    forward = post.action in FORWARD
+    forward = post.action in FORWARD or post.action == STAY
     result = interview.validate(page, post.fields, mode)
     if result.unknown_fields:
         log.warning(
@@ -203,6 +208,8 @@ def decide(
         return PageOutcome(Step.STALE, page, None, {}, post.fields)
     flow = interview.flow
     state = interview.state()
+    if post.action == STAY:
+        return PageOutcome(Step.STAY, page, state)
     if post.action == BACK:
         target = flow.previous_page(state, mode, page.id) or page
         return PageOutcome(Step.BACK, target, state)

@@ -1,14 +1,11 @@
-"""Lists (repeats) on the interviewer's screens, the baseline before the keyboard roster:
-the whole list on its screen as on the web, entries added and removed (confirmed) through
-the same page decision, forged posts refused; and mixed mode: entries begun on the web are
-kept when the interview is finished by phone."""
+"""Lists (repeats) on the interviewer's screens: forged posts refused on the roster (see
+test_roster.py for the roster itself); and mixed mode: entries begun on the web are kept,
+one at a time on the roster, when the interview is finished by phone."""
 
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
 
-from app.models.fieldwork import Response
 from app.models.users import Role
 from tests.support import page_text, unit_token
 from tests.support.partners import partners_fieldwork, press, to_partners_page
@@ -40,46 +37,16 @@ def _go(screens: InterviewScreens, response) -> RespondentForm:
     return screens.open(response.location)
 
 
-def test_the_interviewer_adds_and_removes_entries_on_the_lists_screen(
-    app, client, fieldwork_id, login_as, join_team
-):
-    screens, location = _interviewer(client, app, fieldwork_id, login_as, join_team)
-    form = screens.open(location)
-    assert form.page_id == "liczba"
-    form = _go(screens, screens.send(form, {"liczba": "1"}))
-    assert form.page_id == "partnerzy" and form.buttons[0] == "next"
-    form = _go(screens, press(screens, form, "add:partnerzy"))
-    form = _go(screens, press(screens, form, "add:partnerzy", {"partnerzy.1.nazwa": "Caritas"}))
-    assert "<legend>Partner 1: Caritas</legend>" in form.html
-    asked = press(screens, form, "remove:partnerzy.2", {"partnerzy.1.typ_partnera": "ngo"})
-    form = _go(screens, asked)
-    assert "Usunąć: Partner 2?" in text_of(form.html)
-    form = _go(screens, press(screens, form, "confirm_remove:partnerzy.2"))
-    assert "partnerzy.2.nazwa" not in form.fields
-    form = _go(screens, press(screens, form, "next"))
-    assert form.page_id == "stale"  # by phone the note is on the next question's screen
-    assert "Partnerów: 1, miejsc: 0, nazwy: Caritas" in text_of(form.html)
-    assert "<legend>Stały 1</legend>" in form.html
-    done = screens.send(form, {**shown_values(form), "stale.1.opis": "telefon"})
-    assert done.status_code == 302 and done.location.endswith("/cati/")
-    with app.extensions["ankieta.db"].session() as session:
-        response = session.scalar(select(Response))
-        assert response.status == "complete" and response.via_phone
-        assert response.answers["partnerzy"] == [
-            {"nazwa": "Caritas", "typ_partnera": "ngo", "etaty": []}
-        ]
-        assert response.answers["stale"] == [{"opis": "telefon"}]
-
-
 def test_a_forged_entry_on_the_phone_is_refused_and_changes_nothing(
     app, client, fieldwork_id, login_as, join_team
 ):
     screens, location = _interviewer(client, app, fieldwork_id, login_as, join_team)
     form = _go(screens, screens.send(screens.open(location), {"liczba": "1"}))
-    form = _go(screens, press(screens, form, "add:partnerzy"))
+    form = _go(screens, press(screens, form, "next", {"_another": "yes"}))  # the roster
     token = unit_token(app, fieldwork_id, "P-01")
     before = stored(app, token)
-    sent = press(screens, form, "next", {"partnerzy.1000000000.nazwa": "X"})
+    forged = {"partnerzy.1000000000.nazwa": "X", "_another": "no"}
+    sent = press(screens, form, "next", forged)
     assert sent.status_code == 200
     assert "Na tej liście nie ma takiej pozycji." in page_text(sent)
     sent = press(screens, form, "remove:partnerzy.7")
@@ -106,10 +73,13 @@ def test_entries_begun_on_the_web_are_kept_when_the_interview_ends_by_phone(
     screens, location = _interviewer(client, app, fieldwork_id, login_as, join_team)
     form = screens.open(location)
     assert form.page_id == "partnerzy"  # where the respondent stopped
+    # the roster: one entry at a time, the first as the respondent typed it
     assert form.fields["partnerzy.1.nazwa"].value == "Gmina Rybnik"
-    assert form.fields["partnerzy.2.miejsca"].value == "3"
-    assert "<legend>Partner 2: Fundacja Szansa</legend>" in form.html
+    assert "<h1>Partner 1: Gmina Rybnik</h1>" in form.html
     form = _go(screens, press(screens, form, "next"))
+    assert form.fields["partnerzy.2.miejsca"].value == "3"
+    assert "<h1>Partner 2: Fundacja Szansa</h1>" in form.html
+    form = _go(screens, press(screens, form, "next", {"_another": "no"}))
     assert "Partnerów: 2, miejsc: 3" in text_of(form.html)
     done = screens.send(form, {**shown_values(form), "stale.1.opis": "telefon"})
     assert done.status_code == 302 and done.location.endswith("/cati/")

@@ -157,6 +157,9 @@ def parse_form(response) -> RespondentForm:
     )
 
 
+ANOTHER = "_another"  # the roster's "is there another?" (app.interview.roster)
+
+
 def generic_value(item: FormField) -> str | list[str] | None:
     """A small valid answer: what is there already, else the first answer or a small value."""
     if item.kind != "choice":
@@ -179,6 +182,10 @@ def fill(form: RespondentForm, answers: Answers) -> dict[str, Any]:
         value = answers[name] if name in answers else generic_value(item)
         if value is not None:
             data[name] = value
+    if ANOTHER in form.fields and ANOTHER not in answers:
+        # the interviewer's roster: "is there one?" on an empty list, yes (one entry is
+        # filled); "is there another?" after it, no
+        data[ANOTHER] = "yes" if len(form.fields) == 1 else "no"
     return data
 
 
@@ -438,8 +445,9 @@ SCENARIOS = {
             "c1": "120,5",
             "c5": "2",
             "c6": "60000",
+            "pe_kompletna": "2",  # the list of enterprises is not complete
         },
-        pages=["a", "b", "c", "d"],
+        pages=["a", "b", "przedsiebiorstwa", "b_podsumowanie", "c", "d"],
         summary=[
             ("Gmina, w której OWES prowadził najwięcej działań w tym półroczu", "Rybnik"),
             ("Liczba godzin doradztwa udzielonego w półroczu", "120,5"),
