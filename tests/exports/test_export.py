@@ -330,8 +330,14 @@ def test_cli_export_errors(app, runner, exported, tmp_path):
     assert runner.invoke(args=["export", "999", "-o", str(out)]).exit_code == 1
     bad_format = ["export", str(exported.fieldwork_id), "-o", str(out), "--format", "ods"]
     assert runner.invoke(args=bad_format).exit_code == 2
-    bad_date = ["export", str(exported.fieldwork_id), "-o", str(out), "--from", "1.3.2026"]
-    assert runner.invoke(args=bad_date).exit_code == 2
+    result = runner.invoke(args=["export", "999", "-o", str(out)])
+    assert "Błąd: Nie ma badania 999." in result.output
+    bad_date = ["export", str(exported.fieldwork_id), "-o", str(out), "--from", "1 marca 2026"]
+    result = runner.invoke(args=bad_date)
+    assert result.exit_code == 2 and "nie jest datą" in result.output
+    after = ["export", str(exported.fieldwork_id), "-o", str(out), "--from", "02.03.2026"]
+    result = runner.invoke(args=[*after, "--to", "2026-03-01"])
+    assert result.exit_code == 2 and "--from jest później niż --to" in result.output
     no_output = ["export", str(exported.fieldwork_id)]
     assert runner.invoke(args=no_output).exit_code == 2
 
