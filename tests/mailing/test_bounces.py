@@ -92,6 +92,9 @@ def test_a_returned_hard_bounce_marks_the_contact_and_a_delay_or_a_reply_changes
     assert error.startswith("5.1.1") and "gliwice" not in error  # no address kept from the mail
     status = runner.invoke(args=["invitations", "status", str(fieldwork_id)])
     assert f"{'odrzucony adres':<20} 1" in status.output and f"{'wysłano':<20} 2" in status.output
+    assert (
+        "  zaproszenie 1: zakończona, odbiorcy: 3 (odrzucony adres 1, wysłano 2)" in status.output
+    )
 
     # read again now: nothing new
     clock.advance(minutes=10)

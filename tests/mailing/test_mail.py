@@ -16,6 +16,7 @@ from app.models.cati import Case
 from app.models.fieldwork import Response, ResponseStatus, SampleUnit
 from app.models.mail import MailMessage, MailWave
 from app.models.users import Role
+from tests.support import ENGLISH_LOCALE
 from tests.support.mailserver import EMAILS, invitations, sample_unit
 
 
@@ -137,6 +138,10 @@ def test_reminders_skip_completed_contacts_and_open_phone_appointments(
     assert (
         dry.exit_code == 0 and "trafiłoby do kontaktów: 1" in dry.output and "zrodlo@" in dry.output
     )
+    english = runner.invoke(
+        args=["invitations", "remind", str(fieldwork_id), "--dry-run"], env=ENGLISH_LOCALE
+    )
+    assert "Would send the reminder to 1 contacts (dry run: nothing sent)." in english.output
     assert len(smtp.messages) == 3  # a dry run sends nothing
     with app.extensions["ankieta.db"].session() as session:
         assert session.scalar(select(MailWave).where(MailWave.kind == "reminder")) is None
