@@ -99,7 +99,7 @@ def export_command(
 
             else:
                 write = workbook.write_xlsx if file_format == "xlsx" else services.write_csv
-            # the bar goes to stderr, so stdout keeps only the result line
+            # the bar goes to stderr, so stdout keeps only the result lines (the file last)
             with click.progressbar(length=total, label=say("Exporting"), file=sys.stderr) as bar:
                 written = write(
                     session, fieldwork, output, options, translate=translate, progress=bar.update
