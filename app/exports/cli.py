@@ -1,26 +1,21 @@
 """`ankieta export` (a fieldwork's responses to an XLSX workbook, a CSV, SPSS or Stata file)
-and `ankieta report` (its monitoring report workbook)."""
+and `ankieta report` (its monitoring report workbook).
+
+Their messages follow the command line's language (``ankieta --lang en export ...`` or the
+locale; Polish by default). Their own ``--lang`` is another thing: the language of the
+questionnaire's labels in the file (default: the questionnaire's own). The last line on
+stdout names the file written, for scripts.
+"""
 
 from __future__ import annotations
 
 import sys
-from datetime import date, datetime
 from pathlib import Path
 
 import click
 from flask.cli import with_appcontext
 
-from app.domain import dates
-
-LANGUAGES = ("pl", "en")
-
-
-def _day(value: datetime | None) -> date | None:
-    if value is None:
-        return None
-    if not dates.in_range(value.date()):
-        raise click.BadParameter(dates.out_of_range_message().render())
-    return value.date()
+from app.platform.cli import LANGUAGES, fail, parse_date, say
 
 
 @click.command("export")
@@ -37,10 +32,16 @@ def _day(value: datetime | None) -> date | None:
     "csv, sav and dta give a zip of files, one per sheet.",
 )
 @click.option("--labels", is_flag=True, help="Choice labels instead of codes.")
-@click.option("--lang", type=click.Choice(LANGUAGES), default=None, help="Language of labels.")
+@click.option(
+    "--lang",
+    type=click.Choice(LANGUAGES),
+    default=None,
+    help="Language of the file's question and choice labels (default: the questionnaire's); "
+    "the messages' language is `ankieta --lang`.",
+)
 @click.option("--complete-only", is_flag=True, help="Only completed responses.")
-@click.option("--from", "date_from", type=click.DateTime(["%Y-%m-%d"]), default=None)
-@click.option("--to", "date_to", type=click.DateTime(["%Y-%m-%d"]), default=None)
+@click.option("--from", "date_from", default=None, help="YYYY-MM-DD or DD.MM.YYYY")
+@click.option("--to", "date_to", default=None, help="YYYY-MM-DD or DD.MM.YYYY")
 @click.option("--subregion", default=None, help="Only institutions of this subregion.")
 @click.option("--tests", "include_tests", is_flag=True, help="Also test responses.")
 @with_appcontext
@@ -51,8 +52,8 @@ def export_command(
     labels: bool,
     lang: str | None,
     complete_only: bool,
-    date_from: datetime | None,
-    date_to: datetime | None,
+    date_from: str | None,
+    date_to: str | None,
     subregion: str | None,
     include_tests: bool,
 ) -> None:
@@ -60,7 +61,6 @@ def export_command(
     with variable labels, value labels and missing values in SPSS .sav and Stata .dta)."""
     from flask import current_app
 
-    from app.domain.messages import N_, Message
     from app.exports import services, workbook
     from app.exports.jobs import export_options_to_json
     from app.exports.statfiles import write_statfile
@@ -79,19 +79,18 @@ def export_command(
         labels=labels,
         language=lang,
         complete_only=complete_only,
-        date_from=_day(date_from),
-        date_to=_day(date_to),
+        date_from=parse_date(date_from),
+        date_to=parse_date(date_to),
         subregion=subregion,
         include_tests=include_tests,
     )
     if options.date_from and options.date_to and options.date_from > options.date_to:
-        raise click.BadParameter("--from is after --to", param_hint="--from")
+        raise click.BadParameter(say("--from is after --to."), param_hint="--from")
     try:
         with get_db().session() as session:
             fieldwork = session.get(Fieldwork, fieldwork_id)
             if fieldwork is None:
-                message = Message(N_("There is no fieldwork %(id)s."), {"id": fieldwork_id})
-                raise click.ClickException(message.render())
+                raise fail("There is no fieldwork %(id)s.", id=fieldwork_id)
             total = services.count_responses(session, fieldwork, options)
             if file_format in ("sav", "dta"):
 
@@ -100,8 +99,8 @@ def export_command(
 
             else:
                 write = workbook.write_xlsx if file_format == "xlsx" else services.write_csv
-            # the bar goes to stderr, so stdout keeps only the result line
-            with click.progressbar(length=total, label="Exporting", file=sys.stderr) as bar:
+            # the bar goes to stderr, so stdout keeps only the result lines (the file last)
+            with click.progressbar(length=total, label=say("Exporting"), file=sys.stderr) as bar:
                 written = write(
                     session, fieldwork, output, options, translate=translate, progress=bar.update
                 )
@@ -116,12 +115,15 @@ def export_command(
                 **export_options_to_json(options),
             )
     except OSError as exc:
-        raise click.ClickException(f"cannot write {output}: {exc.strerror or exc}") from None
+        raise fail(
+            "Cannot write %(file)s: %(error)s", file=output, error=exc.strerror or exc
+        ) from None
     except workbook.SheetFull as exc:
-        raise click.ClickException(Message(exc.message).render()) from None
-    click.echo(f"Exported {written} responses to {output}.")
+        raise fail(exc.message) from None
     if zipped:
-        click.echo("The questionnaire has lists: the file is a zip with one file per sheet.")
+        click.echo(say("The questionnaire has lists: the file is a zip with one file per sheet."))
+    click.echo(say("Responses exported: %(n)d.", n=written))
+    click.echo(output)
 
 
 @click.command("report")
@@ -149,8 +151,9 @@ def export_command(
 @click.option(
     "--lang",
     default=None,
-    type=click.Choice(["pl", "en"]),
-    help="Language of question and choice labels (default: the questionnaire's).",
+    type=click.Choice(LANGUAGES),
+    help="Language of the report's question and choice labels (default: the questionnaire's); "
+    "the messages' language is `ankieta --lang`.",
 )
 @click.option("--all", "include_partial", is_flag=True, help="Include partial responses too.")
 @with_appcontext
@@ -165,7 +168,7 @@ def report_command(
     """Write the monitoring report of FIELDWORK_ID: frequencies, numeric summaries, rates."""
     from flask import current_app
 
-    from app.exports.report import ReportError, write_report
+    from app.exports.report import ReportError, known_breakdowns, write_report
     from app.models.fieldwork import Fieldwork
     from app.platform import audit
     from app.platform.extensions import get_db
@@ -173,12 +176,19 @@ def report_command(
     with get_db().session() as session:
         fieldwork = session.get(Fieldwork, fieldwork_id)
         if fieldwork is None:
-            raise click.ClickException(f"no fieldwork {fieldwork_id}")
+            raise fail("There is no fieldwork %(id)s.", id=fieldwork_id)
+        # the web offers only these choices; here they are checked, in the reader's language
+        if by is not None and by not in known_breakdowns(session, fieldwork):
+            raise fail("The sample has no variable %(name)s.", name=repr(by))
         compare = None
         if compare_id is not None:
             compare = session.get(Fieldwork, compare_id)
             if compare is None:
-                raise click.ClickException(f"no fieldwork {compare_id}")
+                raise fail("There is no fieldwork %(id)s.", id=compare_id)
+            if compare.id == fieldwork.id:
+                raise fail("A fieldwork cannot be compared with itself.")
+            if compare.survey_id != fieldwork.survey_id:
+                raise fail("Fieldwork %(id)d is of another survey.", id=compare_id)
         try:
             data = write_report(
                 session,
@@ -189,7 +199,7 @@ def report_command(
                 include_partial=include_partial,
             )
         except ReportError as exc:
-            raise click.ClickException(str(exc)) from None
+            raise fail("The report cannot be made: %(reason)s", reason=str(exc)) from None
         output.write_bytes(data)
         audit.record_cli(
             session,
@@ -202,4 +212,5 @@ def report_command(
             include_partial=include_partial,
             file=str(output)[:200],
         )
-    click.echo(f"Report of fieldwork {fieldwork_id} written to {output}.")
+    click.echo(say("Report of fieldwork %(id)d written.", id=fieldwork_id))
+    click.echo(output)

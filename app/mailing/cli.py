@@ -2,7 +2,9 @@
 
 A wave is queued here and sent by the worker (``ankieta worker``); ``--dry-run`` only
 counts who would get it and changes nothing. ``bounces`` reads the bounce mailbox now
-(the worker reads it on its own every ``BOUNCE_CHECK_SECONDS``).
+(the worker reads it on its own every ``BOUNCE_CHECK_SECONDS``). Every message follows the
+command line's language (Polish by default); the mail settings' own complaints (which
+setting to fix) stay as the platform words them.
 """
 
 from __future__ import annotations
@@ -10,13 +12,63 @@ from __future__ import annotations
 import click
 from flask import current_app
 
+from app.domain.messages import N_
+from app.platform.cli import fail, render, say
+
+# a contact's e-mail state and a wave's state, as the web's mail page names them
+_CONTACT_STATES = {
+    "no_email": N_("no e-mail address"),
+    "not_invited": N_("not invited"),
+    "queued": N_("queued"),
+    "sent": N_("sent"),
+    "failed": N_("failed"),
+    "bounced": N_("bounced"),
+    "opted_out": N_("opted out"),
+    "completed": N_("completed"),
+}
+_WAVE_STATES = {
+    "queued": N_("queued"),
+    "running": N_("sending"),
+    "done": N_("done"),
+    "failed": N_("failed"),
+}
+
+_WOULD_SEND = {
+    True: N_("Would send the invitation to %(n)d contacts (dry run: nothing sent)."),
+    False: N_("Would send the reminder to %(n)d contacts (dry run: nothing sent)."),
+}
+_QUEUED = {
+    True: N_(
+        "Invitation wave %(number)d queued for %(n)d contacts; the worker sends it"
+        " (`ankieta invitations status %(id)d` shows progress)."
+    ),
+    False: N_(
+        "Reminder wave %(number)d queued for %(n)d contacts; the worker sends it"
+        " (`ankieta invitations status %(id)d` shows progress)."
+    ),
+}
+
+_WAVE_LINE = {
+    True: N_("invitation %(number)d: %(state)s, recipients: %(n)d"),
+    False: N_("reminder %(number)d: %(state)s, recipients: %(n)d"),
+}
+
+_BOUNCED = {
+    True: N_("hard bounces, contacts that would be marked bounced: %(n)d"),
+    False: N_("hard bounces, contacts marked bounced: %(n)d"),
+}
+
+
+def _state(names: dict[str, str], state: str) -> str:
+    return say(names[state]) if state in names else state
+
 
 def _fieldwork(session, fieldwork_id: int):
     from app.models.fieldwork import Fieldwork
 
     fieldwork = session.get(Fieldwork, fieldwork_id)
     if fieldwork is None:
-        raise click.ClickException(f"no fieldwork {fieldwork_id}")
+        raise fail("There is no fieldwork %(id)s.", id=fieldwork_id)
     return fieldwork
 
 
@@ -27,36 +79,39 @@ def _queue_wave(fieldwork_id: int, kind: str, dry_run: bool) -> None:
     from app.platform.mailer import mail_settings
 
     app = current_app
+    invitation = kind == services.INVITATION
     with get_db().session() as session:
         fieldwork = _fieldwork(session, fieldwork_id)
         units = services.recipients(session, fieldwork, kind)
-        what = "invitation" if kind == services.INVITATION else "reminder"
         if dry_run:
             try:
                 services.check_can_send(fieldwork, kind, app.config["CLOCK"]())
             except services.MailingError as exc:
-                click.echo(f"Would send nothing: {exc.message.render()}")
+                click.echo(say("Would send nothing: %(reason)s", reason=render(exc.message)))
                 return
-            click.echo(f"Would send the {what} to {len(units)} contacts (dry run: nothing sent).")
+            click.echo(say(_WOULD_SEND[invitation], n=len(units)))
             for unit in units[:20]:
                 click.echo(f"  {unit.external_id}  {unit.email}")
             if len(units) > 20:
-                click.echo(f"  ... and {len(units) - 20} more")
+                click.echo("  " + say("... and %(n)d more", n=len(units) - 20))
             return
         try:
             mail_settings(app.config)
         except MailConfigError as exc:
-            raise click.ClickException(str(exc)) from None
+            raise fail("E-mail is not set up: %(reason)s", reason=str(exc)) from None
         try:
             wave = services.create_wave(session, fieldwork, kind, app.config["CLOCK"](), cli=True)
         except services.MailingError as exc:
-            raise click.ClickException(exc.message.render()) from None
+            raise fail(exc.message) from None
         session.commit()
         services.enqueue_wave(app, wave)
         click.echo(
-            f"{what.capitalize()} wave {wave.number} queued for {wave.total} contacts; "
-            "the worker sends it (`ankieta invitations status "
-            f"{fieldwork_id}` shows progress)."
+            say(
+                _QUEUED[invitation],
+                number=wave.number,
+                n=wave.total,
+                id=fieldwork_id,
+            )
         )
 
 
@@ -90,16 +145,24 @@ def register(group: click.Group) -> None:
             fieldwork = _fieldwork(session, fieldwork_id)
             rows = services.contacts(session, fieldwork)
             counts = services.state_counts(rows)
-            click.echo(f"Fieldwork {fieldwork_id}: {fieldwork.title}")
+            click.echo(say("Fieldwork %(id)d: %(title)s", id=fieldwork_id, title=fieldwork.title))
             for state, count in counts.items():
-                click.echo(f"  {state:<12} {count}")
+                click.echo(f"  {_state(_CONTACT_STATES, state):<20} {count}")
             for wave, per_state in services.waves(session, fieldwork):
-                parts = ", ".join(f"{k} {v}" for k, v in sorted(per_state.items()))
-                click.echo(
-                    f"  {wave.kind} {wave.number}: {wave.state}, {wave.total} recipients"
-                    f"{' (' + parts + ')' if parts else ''}"
-                    f"{'; ' + wave.error if wave.error else ''}"
+                parts = ", ".join(
+                    f"{_state(_CONTACT_STATES, k)} {v}" for k, v in sorted(per_state.items())
                 )
+                line = say(
+                    _WAVE_LINE[wave.kind == services.INVITATION],
+                    number=wave.number,
+                    state=_state(_WAVE_STATES, wave.state),
+                    n=wave.total,
+                )
+                if parts:
+                    line += f" ({parts})"
+                if wave.error:
+                    line += f"; {wave.error}"
+                click.echo(f"  {line}")
 
     @group.command("bounces")
     @click.option("--dry-run", is_flag=True, help="only say what it found; change nothing")
@@ -112,27 +175,35 @@ def register(group: click.Group) -> None:
 
         app = current_app
         if not bounces.configured(app):
-            raise click.ClickException(
-                "no bounce mailbox is set up: set ANKIETA_BOUNCE_IMAP_URL "
-                "(e.g. imaps://user:password@host:993/INBOX)"
+            raise fail(
+                "No bounce mailbox is set up: set ANKIETA_BOUNCE_IMAP_URL"
+                " (e.g. imaps://user:password@host:993/INBOX)."
             )
         try:
             found = bounces.read_bounces(app, dry_run=dry_run, actor=cli_actor())
         except (MailConfigError, MailboxError) as exc:
-            raise click.ClickException(str(exc)) from None
-        marked = "would be marked bounced" if dry_run else "marked bounced"
-        click.echo(f"Read {found.read} unseen mails in the bounce mailbox.")
-        click.echo(f"  {len(found.bounced)} hard bounces: contacts {marked}")
+            raise fail("Cannot read the bounce mailbox: %(reason)s", reason=str(exc)) from None
+        click.echo(say("Unseen mails read in the bounce mailbox: %(n)d.", n=found.read))
+        click.echo("  " + say(_BOUNCED[dry_run], n=len(found.bounced)))
         for bounce in found.bounced:
             click.echo(
-                f"    fieldwork {bounce.fieldwork_id}  {bounce.external_id}  "
-                f"{bounce.email}  {bounce.status}"
+                "    "
+                + say("fieldwork %(id)d", id=bounce.fieldwork_id)
+                + f"  {bounce.external_id}  {bounce.email}  {bounce.status}"
             )
-        click.echo(f"  {found.already} hard bounces of contacts marked before")
-        click.echo(f"  {found.delayed} delays or temporary failures (nothing changes)")
+        click.echo("  " + say("hard bounces of contacts marked before: %(n)d", n=found.already))
         click.echo(
-            f"  {found.not_ours} returned mails of messages Ankieta did not send (left unread)"
+            "  " + say("delays or temporary failures (nothing changes): %(n)d", n=found.delayed)
         )
-        click.echo(f"  {found.unrecognised} other mails, not bounces (left unread)")
+        click.echo(
+            "  "
+            + say(
+                "returned mails of messages Ankieta did not send (left unread): %(n)d",
+                n=found.not_ours,
+            )
+        )
+        click.echo(
+            "  " + say("other mails, not bounces (left unread): %(n)d", n=found.unrecognised)
+        )
         if dry_run:
-            click.echo("Dry run: nothing changed, in Ankieta or in the mailbox.")
+            click.echo(say("Dry run: nothing changed, in Ankieta or in the mailbox."))

@@ -325,13 +325,53 @@ def test_cli_export_xlsx_and_csv(app, runner, exported, tmp_path):
     assert out_csv.read_text(encoding="utf-8-sig").count("\n") == 3  # header + 2
 
 
+def test_cli_export_tells_people_in_polish_and_scripts_the_file_on_the_last_line(
+    runner, exported, tmp_path
+):
+    out = tmp_path / "cli.xlsx"
+    result = runner.invoke(args=["export", str(exported.fieldwork_id), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == ["Wyeksportowane odpowiedzi: 3.", str(out)]
+
+
+def test_cli_export_lang_is_the_labels_language_not_the_messages(runner, exported, tmp_path):
+    from app.cli import main
+
+    def export(name: str, messages: str | None, labels: str | None) -> str:
+        out = tmp_path / name
+        args = ["--lang", messages] if messages else []
+        args += ["export", str(exported.fieldwork_id), "-o", str(out), "--labels"]
+        args += ["--lang", labels] if labels else []
+        result = runner.invoke(main, args)
+        assert result.exit_code == 0, result.output
+        assert result.stdout.splitlines()[-1] == str(out)
+        return result.stdout
+
+    assert export("own.csv", None, None).startswith("Wyeksportowane odpowiedzi: 3.")
+    assert export("pl.csv", "en", "pl").startswith("Responses exported: 3.")
+    assert export("en.csv", "pl", "en").startswith("Wyeksportowane odpowiedzi: 3.")
+    own, polish, english = (
+        (tmp_path / name).read_text(encoding="utf-8-sig")
+        for name in ("own.csv", "pl.csv", "en.csv")
+    )
+    # the questionnaire's own labels (Polish) unless the command's --lang asks for others;
+    # the messages' language changes nothing in the file
+    assert own == polish != english
+
+
 def test_cli_export_errors(app, runner, exported, tmp_path):
     out = tmp_path / "x.xlsx"
     assert runner.invoke(args=["export", "999", "-o", str(out)]).exit_code == 1
     bad_format = ["export", str(exported.fieldwork_id), "-o", str(out), "--format", "ods"]
     assert runner.invoke(args=bad_format).exit_code == 2
-    bad_date = ["export", str(exported.fieldwork_id), "-o", str(out), "--from", "1.3.2026"]
-    assert runner.invoke(args=bad_date).exit_code == 2
+    result = runner.invoke(args=["export", "999", "-o", str(out)])
+    assert "Błąd: Nie ma badania 999." in result.output
+    bad_date = ["export", str(exported.fieldwork_id), "-o", str(out), "--from", "1 marca 2026"]
+    result = runner.invoke(args=bad_date)
+    assert result.exit_code == 2 and "nie jest datą" in result.output
+    after = ["export", str(exported.fieldwork_id), "-o", str(out), "--from", "02.03.2026"]
+    result = runner.invoke(args=[*after, "--to", "2026-03-01"])
+    assert result.exit_code == 2 and "--from jest później niż --to" in result.output
     no_output = ["export", str(exported.fieldwork_id)]
     assert runner.invoke(args=no_output).exit_code == 2
 

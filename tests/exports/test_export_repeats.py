@@ -345,7 +345,7 @@ def test_demo_data_exports_as_many_repeat_rows_as_entries_stored(app, runner, cl
     archive = tmp_path / "demo.zip"
     exported = runner.invoke(args=["export", str(fieldwork_id), "-o", str(archive)])
     assert exported.exit_code == 0, exported.output
-    assert "zip with one file per sheet" in exported.output
+    assert "archiwum zip z jednym plikiem na arkusz" in exported.output
     with zipfile.ZipFile(archive) as zipped:
         for name, count in rows.items():
             text = zipped.read(f"odpowiedzi-{name}.csv").decode("utf-8-sig")
@@ -424,7 +424,7 @@ def test_a_sheet_past_excel_s_last_row_stops_the_export_with_a_clear_message(
     out = tmp_path / "out.xlsx"
     result = runner.invoke(args=["export", str(repeats.fieldwork_id), "-o", str(out)])
     assert result.exit_code == 1
-    assert "more rows than Excel holds" in result.output and "Traceback" not in result.output
+    assert "więcej wierszy, niż mieści Excel" in result.output and "Traceback" not in result.output
     login_as(Role.ANALYST)
     asked = client.post(f"/fieldwork/{repeats.fieldwork_id}/files", data={"kind": "responses"})
     status = wait_for_file(client, asked.headers["Location"])

@@ -253,12 +253,38 @@ def test_cli_report_compares_with_an_earlier_fieldwork(
     assert chart.count("<c:ser>") == 2  # this period and the previous one
 
 
-def test_cli_report_refuses_unknown_breakdown_and_fieldwork(runner, tmp_path, fieldwork_id):
-    out = str(tmp_path / "x.xlsx")
-    result = runner.invoke(args=["report", str(fieldwork_id), "--by", "nope", "-o", out])
-    assert result.exit_code != 0 and "nope" in result.output
-    result = runner.invoke(args=["report", "999", "-o", out])
-    assert result.exit_code != 0
+def test_cli_report_refuses_unknown_breakdown_and_fieldwork(
+    runner, tmp_path, fieldwork_id, make_fieldwork
+):
+    out = tmp_path / "x.xlsx"
+
+    def refused(*args: str) -> str:
+        result = runner.invoke(args=["report", *args, "-o", str(out)])
+        assert result.exit_code == 1 and not out.exists()
+        return result.output.strip()
+
+    assert refused(str(fieldwork_id), "--by", "nope") == "Błąd: Próba nie ma zmiennej 'nope'."
+    assert refused("999") == "Błąd: Nie ma badania 999."
+    assert refused(str(fieldwork_id), "--compare", "999") == "Błąd: Nie ma badania 999."
+    itself = refused(str(fieldwork_id), "--compare", str(fieldwork_id))
+    assert itself == "Błąd: Badania nie można porównać z nim samym."
+    other = make_fieldwork("pes")
+    assert refused(str(fieldwork_id), "--compare", str(other)) == (
+        f"Błąd: Badanie {other} dotyczy innej ankiety."
+    )
+
+
+def test_cli_report_says_where_it_wrote_in_the_command_line_s_language(
+    runner, tmp_path, fieldwork_id
+):
+    from app.cli import main
+
+    out = tmp_path / "raport.xlsx"
+    result = runner.invoke(main, ["--lang", "en", "report", str(fieldwork_id), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == [f"Report of fieldwork {fieldwork_id} written.", str(out)]
+    result = runner.invoke(args=["report", str(fieldwork_id), "-o", str(out)])
+    assert result.stdout.splitlines() == [f"Zapisano raport badania {fieldwork_id}.", str(out)]
 
 
 def test_web_download(client, login_as, fieldwork_id):

@@ -91,20 +91,26 @@ def test_a_returned_hard_bounce_marks_the_contact_and_a_delay_or_a_reply_changes
         )
     assert error.startswith("5.1.1") and "gliwice" not in error  # no address kept from the mail
     status = runner.invoke(args=["invitations", "status", str(fieldwork_id)])
-    assert "bounced      1" in status.output and "sent         2" in status.output
+    assert f"{'odrzucony adres':<20} 1" in status.output and f"{'wysłano':<20} 2" in status.output
+    assert (
+        "  zaproszenie 1: zakończona, odbiorcy: 3 (odrzucony adres 1, wysłano 2)" in status.output
+    )
 
     # read again now: nothing new
     clock.advance(minutes=10)
     again = runner.invoke(args=["invitations", "bounces"])
     assert again.exit_code == 0, again.output
-    assert "Read 1 unseen mails" in again.output and "1 other mails" in again.output
+    assert (
+        "w skrzynce zwrotów: 1." in again.output
+        and "nie zwroty (pozostawione jako nieprzeczytane): 1" in again.output
+    )
     # and even if somebody marks everything unread, the same bounce changes nothing twice
     imap.mark_all_unseen()
     again = runner.invoke(args=["invitations", "bounces"])
     assert again.exit_code == 0, again.output
-    assert "0 hard bounces: contacts marked bounced" in again.output
-    assert "1 hard bounces of contacts marked before" in again.output
-    assert "1 delays or temporary failures" in again.output
+    assert "trwałe zwroty, kontakty oznaczone jako odrzucone: 0" in again.output
+    assert "trwałe zwroty kontaktów oznaczonych wcześniej: 1" in again.output
+    assert "opóźnienia lub przejściowe błędy (nic się nie zmienia): 1" in again.output
     assert sample_unit(app, fieldwork_id, "C-02").mail_bounced_at == bounced_at
     assert _bounce_events(app) == 1
 
@@ -124,16 +130,16 @@ def test_a_non_standard_bounce_is_found_by_the_quoted_message_id_and_a_dry_run_c
     imap.deliver(plain_bounce(sent["kis@zory.example.pl"]))
     dry = runner.invoke(args=["invitations", "bounces", "--dry-run"])
     assert dry.exit_code == 0, dry.output
-    assert "1 hard bounces: contacts would be marked bounced" in dry.output
+    assert "kontakty, które zostałyby oznaczone jako odrzucone: 1" in dry.output
     assert "K-01" in dry.output and "kis@zory.example.pl" in dry.output
-    assert "Dry run" in dry.output
+    assert "Tylko sprawdzenie: nic nie zmieniono" in dry.output
     assert sample_unit(app, fieldwork_id, "K-01").mail_bounced_at is None
     assert imap.unseen() == ["failure notice"]
     assert _bounce_events(app) == 0
 
     done = runner.invoke(args=["invitations", "bounces"])
     assert done.exit_code == 0, done.output
-    assert "1 hard bounces: contacts marked bounced" in done.output
+    assert "trwałe zwroty, kontakty oznaczone jako odrzucone: 1" in done.output
     assert sample_unit(app, fieldwork_id, "K-01").mail_bounced_at is not None
     assert imap.unseen() == []
     with database(app).session() as session:
@@ -156,8 +162,11 @@ def test_a_report_without_the_original_is_matched_by_its_failed_address(
     imap.deliver(stranger)
     result = runner.invoke(args=["invitations", "bounces"])
     assert result.exit_code == 0, result.output
-    assert "1 hard bounces: contacts marked bounced" in result.output
-    assert "1 returned mails of messages Ankieta did not send" in result.output
+    assert "trwałe zwroty, kontakty oznaczone jako odrzucone: 1" in result.output
+    assert (
+        "zwroty wiadomości, których Ankieta nie wysłała (pozostawione jako nieprzeczytane): 1"
+        in result.output
+    )
     assert sample_unit(app, fieldwork_id, "S-03").mail_bounced_at is not None
     assert sample_unit(app, fieldwork_id, "K-01").mail_bounced_at is None
     assert imap.unseen() == ["Undelivered Mail Returned to Sender"]
@@ -211,7 +220,7 @@ def test_a_malformed_bounce_mailbox_address_stops_the_start_in_one_line(
     assert result.exit_code == 1 and says in result.output and "tajne-haslo" not in result.output
     app.config["BOUNCE_IMAP_URL"] = ""
     result = runner.invoke(args=["invitations", "bounces"])
-    assert result.exit_code == 1 and "no bounce mailbox is set up" in result.output
+    assert result.exit_code == 1 and "Nie skonfigurowano skrzynki zwrotów" in result.output
 
 
 def test_the_address_is_read_with_its_defaults_and_never_shows_the_password():
@@ -234,12 +243,12 @@ def test_starttls_is_used_when_offered_and_imaps_from_the_start(
         app.config["BOUNCE_IMAP_URL"] = server.url  # imap://: STARTTLS, as the server offers it
         result = runner.invoke(args=["invitations", "bounces"])
         assert result.exit_code == 0, result.output
-        assert "1 hard bounces: contacts marked bounced" in result.output
+        assert "trwałe zwroty, kontakty oznaczone jako odrzucone: 1" in result.output
         server.deliver(delivery_report(sent["kis@zory.example.pl"]))
         app.config["BOUNCE_IMAP_URL"] = server.url_for(PASSWORD, "imaps")
         result = runner.invoke(args=["invitations", "bounces"])
         assert result.exit_code == 0, result.output
-        assert "1 hard bounces: contacts marked bounced" in result.output
+        assert "trwałe zwroty, kontakty oznaczone jako odrzucone: 1" in result.output
         logins = [line for line in server.log().splitlines() if "Login: user=<zwroty>" in line]
     # the two readings logged in over TLS (the fixture's own deliveries did not)
     assert sum(1 for line in logins if "TLS" in line) == 2, logins

@@ -16,6 +16,7 @@ from app.models.cati import Case
 from app.models.fieldwork import Response, ResponseStatus, SampleUnit
 from app.models.mail import MailMessage, MailWave
 from app.models.users import Role
+from tests.support import ENGLISH_LOCALE
 from tests.support.mailserver import EMAILS, invitations, sample_unit
 
 
@@ -40,7 +41,7 @@ def test_invitations_reach_every_contact_in_polish_with_a_working_link_and_opt_o
 ):
     result = invitations(app, runner, "send", str(fieldwork_id))
     assert result.exit_code == 0, result.output
-    assert "queued for 3 contacts" in result.output
+    assert "do 3 kontaktów czeka w kolejce" in result.output
     assert sorted(m["To"] for m in smtp.messages) == sorted(EMAILS.values())
     message = smtp.collector.to("zrodlo@lodz.example.pl")[0]
     assert message["Subject"] == "Zaproszenie do badania: Monitoring ekonomii społecznej 2026"
@@ -63,7 +64,7 @@ def test_invitations_reach_every_contact_in_polish_with_a_working_link_and_opt_o
     assert message.get_content_type() == "multipart/alternative"
     # sent twice? no: everybody has been invited now
     again = invitations(app, runner, "send", str(fieldwork_id))
-    assert again.exit_code != 0 and "Nobody" in again.output
+    assert again.exit_code != 0 and "Nikt nie czeka na tę wiadomość" in again.output
     assert len(smtp.messages) == 3
     with app.extensions["ankieta.db"].session() as session:
         sent = session.scalars(select(MailMessage)).all()
@@ -87,7 +88,7 @@ def test_a_5xx_reply_marks_the_contact_bounced_and_no_reminder_goes_there(
         bounced = session.scalar(select(MailMessage).where(MailMessage.state == "bounced"))
         assert bounced.error.startswith("550")
     status = runner.invoke(args=["invitations", "status", str(fieldwork_id)])
-    assert "bounced      1" in status.output and "sent         2" in status.output
+    assert f"{'odrzucony adres':<20} 1" in status.output and f"{'wysłano':<20} 2" in status.output
     smtp.collector.refuse.clear()
     assert invitations(app, runner, "remind", str(fieldwork_id)).exit_code == 0
     reminded = [m["To"] for m in smtp.messages[2:]]
@@ -134,7 +135,13 @@ def test_reminders_skip_completed_contacts_and_open_phone_appointments(
         case = session.scalar(select(Case).where(Case.sample_unit_id == unit.id))
         case.appointment_start = clock() + timedelta(days=1)
     dry = runner.invoke(args=["invitations", "remind", str(fieldwork_id), "--dry-run"])
-    assert dry.exit_code == 0 and "to 1 contacts" in dry.output and "zrodlo@" in dry.output
+    assert (
+        dry.exit_code == 0 and "trafiłoby do kontaktów: 1" in dry.output and "zrodlo@" in dry.output
+    )
+    english = runner.invoke(
+        args=["invitations", "remind", str(fieldwork_id), "--dry-run"], env=ENGLISH_LOCALE
+    )
+    assert "Would send the reminder to 1 contacts (dry run: nothing sent)." in english.output
     assert len(smtp.messages) == 3  # a dry run sends nothing
     with app.extensions["ankieta.db"].session() as session:
         assert session.scalar(select(MailWave).where(MailWave.kind == "reminder")) is None
