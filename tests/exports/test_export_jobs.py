@@ -112,6 +112,7 @@ def test_large_file_is_stored_in_chunks_and_sent_whole(
     workbook = openpyxl.load_workbook(io.BytesIO(body), read_only=True)
     assert workbook.sheetnames == [
         "Responses",
+        "Partner",  # the list of partners (monitoring_cis_kis), a sheet of its own
         "Codebook",
         "Choices",
         "Calls",
@@ -218,7 +219,8 @@ def test_csv_is_prepared_as_a_file_with_the_same_filters(app, client, login_as, 
         job = session.scalar(select(ExportJob).order_by(ExportJob.id.desc()))
         assert (job.kind, job.file_name) == (
             "csv",
-            f"odpowiedzi-badanie-{fieldwork_id}-kompletne-od-2026-01-01.csv",
+            # the questionnaire has a list: one CSV per sheet, zipped
+            f"odpowiedzi-badanie-{fieldwork_id}-kompletne-od-2026-01-01.zip",
         )
         assert job.options["complete_only"] is True
         assert job.options["date_from"] == "2026-01-01"

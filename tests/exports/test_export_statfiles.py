@@ -6,6 +6,7 @@ choice lists and don't know / refused settings), not from the exporter's own des
 
 from __future__ import annotations
 
+import zipfile
 from datetime import date, datetime
 from pathlib import Path
 
@@ -124,7 +125,7 @@ def _expected_from_questionnaire(q, language: str):
     """variable -> (label, value labels without non-answers, declares non-answers)."""
     default = q.settings.default_language
     expected: dict[str, tuple[str, dict, bool]] = {}
-    for item in q.walk():
+    for item in q.scope():  # the response's own variables (a list's are in its own file)
         if not item.type.is_question:
             continue
         label = item.label.get(language, default) if item.label else ""
@@ -170,7 +171,14 @@ def test_demo_fieldwork_declares_everything_its_questionnaire_implies(
     assert result.exit_code == 0, result.output
     path = tmp_path / f"demo.{fmt}"
     assert _write(app, fieldwork_id, path, fmt) == 20
-    frame, meta = _read(path)
+    # the demo questionnaire has a list (partners): a zip of one file per sheet
+    with zipfile.ZipFile(path) as package:
+        names = package.namelist()
+        assert f"odpowiedzi.{fmt}" in names and len(names) >= 2, names
+        package.extractall(tmp_path / "unzipped")
+    for name in names:
+        _read(tmp_path / "unzipped" / name)  # each opens
+    frame, meta = _read(tmp_path / "unzipped" / f"odpowiedzi.{fmt}")
     with app.extensions["ankieta.db"].session() as session:
         q = questionnaire_of(session.get(Fieldwork, fieldwork_id).survey_version)
     expected = _expected_from_questionnaire(q, "pl")
