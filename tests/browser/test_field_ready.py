@@ -118,7 +118,7 @@ def _phone_screen(page, live_server, phone_case, survey: str, screen: str) -> No
     fieldwork_id, username = phone_case(survey)
     start_interview(page, live_server.url, fieldwork_id, username)
     for _ in range(60):
-        current = re.search(r"/interview/([^/?#]+)$", page.url).group(1)
+        current = re.search(r"/interview/([^/?#]+)(?:\?n=\d+)?$", page.url).group(1)
         if current == screen:
             return
         fill_page(page, survey, PHONE, current, walk.answers)

@@ -3,7 +3,10 @@
 Nothing here is written per questionnaire: the answers come from the definition itself.
 ``app.domain.questionnaire.synthetic.generate_answers`` plays respondents (or interviewers)
 with different
-seeds; each result is a complete response the server accepts page by page. From those, a
+seeds; each result is a complete response the server accepts page by page. Open lists
+(repeats) are left empty here (``open_lists=(0, 0)``): their entries are typed by
+tests/browser/test_repeats.py on the web and test_roster.py by phone; a list's page still
+comes, and by phone its roster is answered "no other entry". From those, a
 few are picked (greedily) so that every conditional variable — a question under a
 ``relevant`` (its own or an enclosing group's), a matrix row of one, an "other" text — is
 relevant in at least one of them. ``fill_page`` then types such a response into the real
@@ -30,6 +33,7 @@ from tests.support import SHIPPED, TEST_PASSWORD
 TODAY = date(2026, 3, 16)  # the live server's clock (Monday 16 March 2026)
 SAMPLE = {"name": "Jednostka testowa", "entity_type": "CIS", "subregion": "południowy"}
 SEEDS = 200  # synthetic responses tried per questionnaire and mode
+ANOTHER = "_another"  # the roster's "is there another entry?" (app.interview.roster)
 
 
 @dataclass
@@ -73,7 +77,12 @@ def covering_walks(survey: str, mode: Mode) -> tuple[Walk, ...]:
     candidates: list[Walk] = []
     for seed in range(SEEDS):
         result = generate_answers(
-            flow, sample=SAMPLE, today=TODAY, rng=random.Random(seed), mode=mode
+            flow,
+            sample=SAMPLE,
+            today=TODAY,
+            rng=random.Random(seed),
+            mode=mode,
+            open_lists=(0, 0),
         )
         if not result.complete:
             continue
@@ -104,7 +113,7 @@ def field_text(value: Any) -> str:
 # The questions the page shows now (visible, not groups or notes), in page order.
 _VISIBLE_QUESTIONS = """() => Array.from(document.querySelectorAll('#questionnaire .item'))
     .filter(el => el.offsetParent !== null && !el.classList.contains('item-group')
-                  && !el.classList.contains('item-note'))
+                  && !el.classList.contains('item-note') && !el.classList.contains('item-repeat'))
     .map(el => el.id.slice('item-'.length))"""
 
 
@@ -127,7 +136,7 @@ def fill_page(page, survey: str, mode: Mode, page_id: str, answers: dict[str, An
     """
     flow = flow_of(survey)
     state = flow.state(answers, sample=SAMPLE, today=TODAY)
-    on_page = [item for top in flow.page(mode, page_id).items for item in top.walk()]
+    on_page = [item for top in flow.page(mode, page_id).items for item in top.scope()]
     expected = list(
         dict.fromkeys(
             item.name for item in on_page if item.type.is_question and state.is_relevant(item.name)
@@ -140,6 +149,10 @@ def fill_page(page, survey: str, mode: Mode, page_id: str, answers: dict[str, An
         if not pending:
             break
         name = pending[0]
+        if name == ANOTHER:  # the roster of an (empty) list: no entry
+            page.check("#q-another-no")
+            done.append(name)
+            continue
         assert name in expected, (
             f"{survey} ({mode}), page {page_id}: {name} is shown but not relevant for {answers}"
         )
@@ -147,6 +160,7 @@ def fill_page(page, survey: str, mode: Mode, page_id: str, answers: dict[str, An
             if var.name in answers and state.is_relevant_variable(var.name):
                 _type_variable(page, var, answers[var.name])
         done.append(name)
+    done = [name for name in done if name != ANOTHER]
     assert done == expected, (
         f"{survey} ({mode}), page {page_id}: shown {done}, relevant {expected}"
         f" for the answers {answers}"

@@ -65,8 +65,11 @@ def generate_answers(
     today: date,
     rng: random.Random,
     mode: Mode = WEB,
+    open_lists: tuple[int, int] = OPEN_LIST_INSTANCES,
 ) -> SyntheticAnswers:
-    """Answers a respondent could have given, page by page through ``flow.validate_page``."""
+    """Answers a respondent could have given, page by page through ``flow.validate_page``;
+    an open list without bounds gets between ``open_lists`` instances (within its own
+    bounds when it has them; ``(0, 0)``: none unless its ``repeat_min`` asks)."""
     answers: dict[str, Any] = {}
     last_page: str | None = None
     while True:
@@ -74,7 +77,16 @@ def generate_answers(
         page = flow.next_page(state, mode, last_page)
         if page is None:
             break
-        accepted = _fill_page(flow, page, answers, sample=sample, today=today, rng=rng, mode=mode)
+        accepted = _fill_page(
+            flow,
+            page,
+            answers,
+            sample=sample,
+            today=today,
+            rng=rng,
+            mode=mode,
+            open_lists=open_lists,
+        )
         if accepted is None:
             return SyntheticAnswers(answers, False, last_page, mode)
         answers = accepted
@@ -92,6 +104,7 @@ def _fill_page(
     today: date,
     rng: random.Random,
     mode: Mode,
+    open_lists: tuple[int, int] = OPEN_LIST_INSTANCES,
 ) -> dict[str, Any] | None:
     """The answers with ``page`` submitted and accepted, or None if no try was accepted."""
     items = page.questions + page.repeats
@@ -109,7 +122,7 @@ def _fill_page(
             state = flow.state(shaped, sample=sample, today=today)
             layout: dict[str, _Field] = {}
             structure: dict[str, list[str]] = {}
-            drawn = _lay_out(flow, items, state, "", counts, rng, layout, structure)
+            drawn = _lay_out(flow, items, state, "", counts, rng, layout, structure, open_lists)
         for key in [key for key in fields if key not in layout]:
             del fields[key]  # an instance no longer there
         for key, spot in layout.items():
@@ -126,7 +139,7 @@ def _fill_page(
             # A list made relevant by an answer on the same page (an instance's own
             # filter) was left empty: accepted, but draw its instances and submit again.
             state = flow.state(provisional, sample=sample, today=today)
-            if not _lay_out(flow, items, state, "", counts, rng, {}, {}):
+            if not _lay_out(flow, items, state, "", counts, rng, {}, {}, open_lists):
                 return provisional
         redraw = {key for key in result.errors if key in layout}
         for key in result.errors:
@@ -155,10 +168,12 @@ class _Field:
     prefix: str  # before the variable's name in the field's key: "" or "R.2."
 
 
-def _open_count(repeat: Item, rng: random.Random) -> int:
+def _open_count(
+    repeat: Item, rng: random.Random, open_lists: tuple[int, int] = OPEN_LIST_INSTANCES
+) -> int:
     """How many instances to give an open list: within its bounds, a few when unbounded."""
-    least = repeat.repeat_min if repeat.repeat_min is not None else OPEN_LIST_INSTANCES[0]
-    most = max(least, min(repeat.max_instances, OPEN_LIST_INSTANCES[1]))
+    least = repeat.repeat_min if repeat.repeat_min is not None else open_lists[0]
+    most = max(least, min(repeat.max_instances, open_lists[1]))
     return rng.randint(least, most)
 
 
@@ -197,6 +212,7 @@ def _lay_out(
     rng: random.Random,
     layout: dict[str, _Field],
     structure: dict[str, list[str]],
+    open_lists: tuple[int, int] = OPEN_LIST_INSTANCES,
 ) -> bool:
     """The fields to fill for ``items`` in ``state``'s scope, into ``layout``, and each
     relevant list's count and instance markers into ``structure``. The number of instances
@@ -211,7 +227,7 @@ def _lay_out(
             if not state.is_relevant(item.name):
                 continue
             if item.repeat_count is None and key not in counts:
-                counts[key] = _open_count(item, rng)
+                counts[key] = _open_count(item, rng, open_lists)
                 drawn = True
             instances = state.instances(item.name)
             structure[key] = [str(len(instances))]
@@ -223,7 +239,7 @@ def _lay_out(
                 structure[f"{key}.{number}"] = ["1"]
                 inner_prefix = f"{key}.{number}."
                 drawn |= _lay_out(
-                    inner, shown, instance, inner_prefix, counts, rng, layout, structure
+                    inner, shown, instance, inner_prefix, counts, rng, layout, structure, open_lists
                 )
         elif item.type.is_question:
             for var in flow.variables_of(item):
