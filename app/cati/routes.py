@@ -456,7 +456,7 @@ def _render_interview(
             and (stop is None or stop.instance <= 1),
             is_last=flow.next_page(state, MODE, page.id) is None
             and (stop is None or stop.instance >= instance_count(page, state)),
-            has_lists=bool(page.repeats) and roster is None,
+            has_lists=bool(page.repeats),
             notice=notice,
             revision=current.response.revision,
             answered=answered,
@@ -562,6 +562,8 @@ def interview_submit(case_id: int, page_id: str):
         return redirect(_page_url(found, page, outcome.state, number=stop.instance + 1))
     if outcome.step is Step.BACK and stop is not None and stop.instance > 1:
         return redirect(_page_url(found, page, outcome.state, number=stop.instance - 1))
+    # on the roster, the same entry again (a list inside it changed)
+    shown = {"n": stop.instance} if stop is not None else {}
     if outcome.step is Step.CHANGED:
         return redirect(
             url_for(
@@ -569,6 +571,7 @@ def interview_submit(case_id: int, page_id: str):
                 case_id=found.id,
                 page_id=page.id,
                 _anchor=focus_anchor(outcome),
+                **shown,
             )
         )
     if outcome.step is Step.CONFIRM:
@@ -579,6 +582,7 @@ def interview_submit(case_id: int, page_id: str):
                 page_id=page.id,
                 remove=outcome.target,
                 _anchor="confirm-remove",
+                **shown,
             )
         )
     if outcome.step is Step.STALE:
