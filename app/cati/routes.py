@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from typing import Final, cast
+from typing import Any, Final, cast
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
@@ -563,7 +563,7 @@ def interview_submit(case_id: int, page_id: str):
     if outcome.step is Step.BACK and stop is not None and stop.instance > 1:
         return redirect(_page_url(found, page, outcome.state, number=stop.instance - 1))
     # on the roster, the same entry again (a list inside it changed)
-    shown = {"n": stop.instance} if stop is not None else {}
+    shown: dict[str, Any] = {"n": stop.instance} if stop is not None else {}
     if outcome.step is Step.CHANGED:
         return redirect(
             url_for(

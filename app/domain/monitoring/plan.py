@@ -51,8 +51,8 @@ from typing import Any
 
 from app.domain.messages import N_, Message
 from app.domain.questionnaire.answers import questionnaire_variables
-from app.domain.questionnaire.build import Node
-from app.domain.questionnaire.expressions import Expression, ExpressionError, parse
+from app.domain.questionnaire.build import Node, expression_at
+from app.domain.questionnaire.expressions import Expression
 from app.domain.questionnaire.model import (
     DEFAULT_LANGUAGE,
     Questionnaire,
@@ -372,21 +372,7 @@ class _PlanReader:
             return None
 
     def expression(self, node: Node, key: str, item: str | None) -> Expression | None:
-        if node.get(key) is None:
-            return None
-        source = node.text(key)
-        if source is None or isinstance(node[key], bool):
-            self.error(
-                node.where(key), item, N_("%(key)s must be an expression (in quotes)."), key=key
-            )
-            return None
-        try:
-            return parse(source, key)
-        except ExpressionError as error:
-            self.problems.append(
-                Problem(node.where(key), item, Message(N_("%(error)s"), {"error": error}))
-            )
-            return None
+        return expression_at(node, key, item, self.problems)
 
     def baseline(self, node: Node, item: str | None) -> Baseline | None:
         value = node.get("baseline")

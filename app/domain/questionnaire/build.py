@@ -116,6 +116,26 @@ _LISTED_TYPES = (ItemType.SELECT_ONE, ItemType.SELECT_MULTIPLE, ItemType.MATRIX)
 # --- documents with locations ------------------------------------------------------------
 
 
+def expression_at(
+    node: Node, key: str, item: str | None, problems: list[Problem]
+) -> Expression | None:
+    """The parsed expression written under ``key`` of ``node`` (None when absent); what is
+    wrong with it goes to ``problems`` where it was written. Every definition file's
+    expressions are read so (questionnaires, monitoring plans)."""
+    if node.get(key) is None:
+        return None
+    source = node.text(key)
+    if source is None or isinstance(node[key], bool):
+        message = Message(N_("%(key)s must be an expression (in quotes)."), {"key": key})
+        problems.append(Problem(node.where(key), item, message))
+        return None
+    try:
+        return parse(source, key)
+    except ExpressionError as error:
+        problems.append(Problem(node.where(key), item, Message(N_("%(error)s"), {"error": error})))
+        return None
+
+
 class Node(dict[str, Any]):
     """A mapping from a definition that remembers where it and each of its keys were written."""
 
@@ -803,21 +823,7 @@ class _Builder:
 
     def expression(self, node: Node, key: str, item: str | None) -> Expression | None:
         """The parsed expression of ``key``; syntax errors reported with their position."""
-        if node.get(key) is None:
-            return None
-        source = node.text(key)
-        if source is None or isinstance(node[key], bool):
-            self.error(
-                node.where(key), item, N_("%(key)s must be an expression (in quotes)."), key=key
-            )
-            return None
-        try:
-            return parse(source, key)
-        except ExpressionError as error:
-            self.problems.append(
-                Problem(node.where(key), item, Message(N_("%(error)s"), {"error": error}))
-            )
-            return None
+        return expression_at(node, key, item, self.problems)
 
     def required(self, node: Node, item: str | None) -> bool | Expression:
         """``required``: yes/no (YAML booleans or words) or an expression."""
