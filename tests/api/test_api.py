@@ -15,6 +15,7 @@ from app.models.tokens import ApiToken, TokenScope, hash_token
 from app.models.users import Role
 from app.tokens.services import create_token
 from tests.support import count_rows
+from tests.support.files import responses_file
 
 PROBLEM = "application/problem+json"
 
@@ -328,7 +329,7 @@ def test_export_jobs_start_poll_download(app, client, make_token, fieldwork_id, 
     assert download.status_code == 200
     if fmt == "sav":
         path = tmp_path / "x.sav"
-        path.write_bytes(download.get_data())
+        path.write_bytes(responses_file(download.get_data(), "sav"))  # zipped: lists
         assert len(pyreadstat.read_sav(path)[0]) == 10
     else:
         assert download.mimetype.endswith("spreadsheetml.sheet")

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from app.models.fieldwork import Fieldwork, Response
 from app.models.surveys import Survey
 from tests.support import page_text
-from tests.support.files import prepare_file
+from tests.support.files import prepare_file, responses_file
 from tests.support.respondent import SCENARIOS, Respondent, field_error, fill, parse_form
 
 MONITORING = SCENARIOS["monitoring_cis_kis"]
@@ -187,11 +187,10 @@ def test_test_responses_are_exported_only_when_asked(app, client, login_as, make
     fieldwork_id = make_fieldwork("monitoring_cis_kis", state="draft")
     _answer_through_test_link(app, fieldwork_id)
     login_as("analyst")
-    plain = list(
-        csv.reader(io.StringIO(prepare_file(client, fieldwork_id, kind="csv").decode("utf-8-sig")))
-    )
+    plain_csv = responses_file(prepare_file(client, fieldwork_id, kind="csv"), "csv")
+    plain = list(csv.reader(io.StringIO(plain_csv.decode("utf-8-sig"))))
     assert len(plain) == 1  # the header only
-    asked = prepare_file(client, fieldwork_id, kind="csv", include_tests="y")
+    asked = responses_file(prepare_file(client, fieldwork_id, kind="csv", include_tests="y"), "csv")
     rows = list(csv.reader(io.StringIO(asked.decode("utf-8-sig"))))
     assert len(rows) == 2 and rows[1][rows[0].index("test")] == "1"
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import csv
+import io
 import shutil
 import subprocess
 import time
+import zipfile
 from pathlib import Path
 
 from tests.support import unavailable
@@ -124,3 +126,12 @@ def libreoffice_pdf_text(document, outdir) -> str:
     assert pdf.exists() and pdf.stat().st_size > 1000, result.stdout
     assert pdf.read_bytes().startswith(b"%PDF")
     return pdf.read_bytes().decode("latin-1")
+
+
+def responses_file(data: bytes, extension: str) -> bytes:
+    """The responses' own file of a download: the file itself, or, for a questionnaire
+    with lists (a zip of one file per sheet), its ``odpowiedzi.<extension>``."""
+    if not data.startswith(b"PK\x03\x04") or extension == "xlsx":
+        return data
+    with zipfile.ZipFile(io.BytesIO(data)) as package:
+        return package.read(f"odpowiedzi.{extension}")

@@ -183,9 +183,8 @@ def fill(form: RespondentForm, answers: Answers) -> dict[str, Any]:
         if value is not None:
             data[name] = value
     if ANOTHER in form.fields and ANOTHER not in answers:
-        # the interviewer's roster: "is there one?" on an empty list, yes (one entry is
-        # filled); "is there another?" after it, no
-        data[ANOTHER] = "yes" if len(form.fields) == 1 else "no"
+        # the interviewer's roster: no (other) entry, as a web respondent who adds none
+        data[ANOTHER] = "no"
     return data
 
 
