@@ -153,7 +153,8 @@ def answer_screen(page, answers: dict[str, Any]) -> list[str]:
         if not pending:
             return answered
         name, kind = pending[0]["name"], pending[0]["type"]
-        value = answers[name]
+        # the roster of a list: "is there another entry?" no, unless the answers say
+        value = answers.get(name, "no") if name == "_another" else answers[name]
         if kind in ("select_one", "select_multiple"):
             tab_to(page, f"#item-{name} .choice input")
             for code in [value] if isinstance(value, str) else value:
@@ -271,7 +272,7 @@ def work_the_queue(
     for _ in range(20):
         if "/interview/" not in page.url:
             break
-        screen = page.url.rsplit("/", 1)[-1]
+        screen = page.url.rsplit("/", 1)[-1].split("?", 1)[0]  # a list's entry: ?n=
         assert screen != screens[-1], f"stuck on {screen}: " + _errors(page)
         screens.append(screen)
         answer_screen(page, answers)

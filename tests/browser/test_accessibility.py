@@ -8,7 +8,6 @@ from playwright.sync_api import expect
 from tests.browser.conftest import SHIPPED_SURVEYS
 from tests.browser.forms import start, walk_questionnaire
 
-
 _PREFILLED = """() => Array.from(document.querySelectorAll(
     '#questionnaire input[type=text], #questionnaire textarea')).some(e => e.value !== '')"""
 

@@ -26,7 +26,7 @@ def test_analyst_prepares_an_export_and_downloads_it(page, live_server, assert_a
     log_in(page, live_server, "analityk-eksport")
     page.goto(f"{live_server.url}/fieldwork/1/files")
     assert_accessible(page, "the results files page")
-    page.get_by_label("Raport monitoringowy", exact=False).check()
+    page.get_by_label("Raport monitoringowy: tabele", exact=False).check()
     page.get_by_role("button", name="Przygotuj plik").click()
     page.wait_for_url("**/files/*")
     status = page.locator("#job-state")

@@ -32,7 +32,8 @@ def test_interviewer_calls_books_and_completes_an_interview_with_the_keyboard_on
 ):
     fieldwork = make_cati_fieldwork()
     screens = work_the_queue(page, live_server, live_clock, fieldwork)
-    assert screens[:3] == ["a", "b", "c"] and len(screens) >= 4  # groups, then one by one
+    # groups, the list of enterprises (its roster: none), then one by one
+    assert screens[:4] == ["a", "b", "przedsiebiorstwa", "pe_kompletna"] and len(screens) >= 5
 
     with live_server.app.extensions["ankieta.db"].session() as session:
         cases = {

@@ -150,7 +150,7 @@ def fill_page(page, survey: str, mode: Mode, page_id: str, answers: dict[str, An
             break
         name = pending[0]
         if name == ANOTHER:  # the roster of an (empty) list: no entry
-            page.check("#q-another-no")
+            page.check("#q-_another-no")
             done.append(name)
             continue
         assert name in expected, (
