@@ -13,25 +13,26 @@ from datetime import date
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
-    from types import ModuleType
-
     from matplotlib.figure import Figure
 
 Format = Literal["png", "svg"]
 MAX_BARS = 30  # a longer list is shown as its table only
 BAR_COLOUR = "#1f5f8b"  # dark enough against white (WCAG non-text contrast)
 _LABEL_LIMIT = 45
+_EPOCH = date(1970, 1, 1).toordinal()
 
 
-def _pyplot() -> ModuleType:
-    """matplotlib.pyplot, imported on first use (only charts pay for it)."""
+def _figure(width: float, height: float) -> Figure:
+    """A figure of its own, drawn by the Agg canvas: no pyplot, whose global state is not
+    safe across the worker's threads; matplotlib is imported on first use."""
     import matplotlib
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
     matplotlib.rcParams["svg.fonttype"] = "path"
-    from matplotlib import pyplot
-
-    return pyplot
+    figure = Figure(figsize=(width, height), dpi=150)
+    FigureCanvasAgg(figure)
+    return figure
 
 
 def _number(value: float, comma: bool, digits: int = 1) -> str:
@@ -55,24 +56,21 @@ def bar_chart(
     bar); None when there is nothing to draw or too many bars to read."""
     if not labels or len(labels) > MAX_BARS or all(v is None for v in values):
         return None
-    pyplot = _pyplot()
     heights = [0.0 if value is None else float(value) for value in values]
-    figure, axes = pyplot.subplots(figsize=(6.3, 0.45 * len(labels) + 0.9), dpi=150)
-    try:
-        positions = list(range(len(labels)))[::-1]
-        bars = axes.barh(positions, heights, color=BAR_COLOUR)
-        axes.set_yticks(positions, [_shorten(label) for label in labels])
-        suffix = "%" if percent else ""
-        written = ["" if v is None else _number(v, comma) + suffix for v in values]
-        axes.bar_label(bars, labels=written, padding=3, fontsize=8)
-        top = max(heights, default=0.0)
-        axes.set_xlim(0, max(100.0 if percent else top, top, 1.0) * 1.15)
-        axes.spines[["top", "right"]].set_visible(False)
-        axes.tick_params(labelsize=8)
-        figure.tight_layout()
-        return _save(figure, fmt)
-    finally:
-        pyplot.close(figure)
+    figure = _figure(6.3, 0.45 * len(labels) + 0.9)
+    axes = figure.subplots()
+    positions = list(range(len(labels)))[::-1]
+    bars = axes.barh(positions, heights, color=BAR_COLOUR)
+    axes.set_yticks(positions, [_shorten(label) for label in labels])
+    suffix = "%" if percent else ""
+    written = ["" if v is None else _number(v, comma) + suffix for v in values]
+    axes.bar_label(bars, labels=written, padding=3, fontsize=8)
+    top = max(heights, default=0.0)
+    axes.set_xlim(0, max(100.0 if percent else top, top, 1.0) * 1.15)
+    axes.spines[["top", "right"]].set_visible(False)
+    axes.tick_params(labelsize=8)
+    figure.tight_layout()
+    return _save(figure, fmt)
 
 
 def line_chart(
@@ -81,18 +79,18 @@ def line_chart(
     """A line over days (e.g. complete responses so far); None with fewer than two days."""
     if len(days) < 2:
         return None
-    pyplot = _pyplot()
-    figure, axes = pyplot.subplots(figsize=(6.3, 2.6), dpi=150)
-    try:
-        axes.plot(list(days), list(values), color=BAR_COLOUR, linewidth=2, marker="o", markersize=3)
-        axes.set_ylim(bottom=0)
-        axes.spines[["top", "right"]].set_visible(False)
-        axes.tick_params(labelsize=8)
-        figure.autofmt_xdate()
-        figure.tight_layout()
-        return _save(figure, fmt)
-    finally:
-        pyplot.close(figure)
+    figure = _figure(6.3, 2.6)
+    axes = figure.subplots()
+    # matplotlib's day numbers (days since 1970-01-01), then the axis reads them as dates
+    numbers = [float(day.toordinal() - _EPOCH) for day in days]
+    axes.plot(numbers, list(values), color=BAR_COLOUR, linewidth=2, marker="o")
+    axes.xaxis_date()
+    axes.set_ylim(bottom=0)
+    axes.spines[["top", "right"]].set_visible(False)
+    axes.tick_params(labelsize=8)
+    figure.autofmt_xdate()
+    figure.tight_layout()
+    return _save(figure, fmt)
 
 
 def _save(figure: Figure, fmt: Format) -> bytes:
