@@ -45,8 +45,10 @@ def interview_to_the_end(client, case_id: int, answers) -> int:
         data.update(revision=form.revision, action="next")
         sent = client.post(location, data=data)
         if sent.status_code == 200:  # an answer opened more questions (a list's entries
-            form = parse_form(sent)  # its count fixes): they are on the screen now
-            data = fill(form, answers)
+            form = parse_form(sent)  # its count fixes): they are on the screen now; or the
+            data = fill(form, answers)  # roster's list needs an entry: "yes, there is one"
+            if "_another" in form.fields and "_another" not in answers:
+                data["_another"] = "yes"
             data.update(revision=form.revision, action="next")
             sent = client.post(location, data=data)
         assert sent.status_code == 302, page_text(sent)[:500]
