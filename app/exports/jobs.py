@@ -401,41 +401,27 @@ def _build_export(session, fieldwork, options, path, progress, translate) -> Non
 
 
 def _build_report(session, fieldwork, options, path, progress, translate) -> None:
+    """The monitoring report: the workbook, or (``document``) the Word document."""
     report = ReportOptions.from_json(options)
     compare = session.get(Fieldwork, report.compare_id) if report.compare_id else None
-    path.write_bytes(
-        write_report(
-            session,
-            fieldwork,
-            by=report.by,
-            compare=compare,
-            language=report.language,
-            include_partial=report.include_partial,
-        )
-    )
-
-
-def _build_document(session, fieldwork, options, path, progress, translate) -> None:
-    report = ReportOptions.from_json(options)
-    compare = session.get(Fieldwork, report.compare_id) if report.compare_id else None
-    path.write_bytes(
-        write_document(
-            session,
-            fieldwork,
-            by=report.by,
-            compare=compare,
-            language=report.language,
-            include_partial=report.include_partial,
-            today=local_date(progress.clock()),
-        )
-    )
+    shared: dict[str, Any] = {
+        "by": report.by,
+        "compare": compare,
+        "language": report.language,
+        "include_partial": report.include_partial,
+    }
+    if options.get("_kind") == DOCUMENT:
+        data = write_document(session, fieldwork, **shared, today=local_date(progress.clock()))
+    else:
+        data = write_report(session, fieldwork, **shared)
+    path.write_bytes(data)
 
 
 BUILDERS: dict[str, Builder] = {
     RESPONSES: _build_export,
     CSV: _build_export,
     REPORT: _build_report,
-    DOCUMENT: _build_document,
+    DOCUMENT: _build_report,
 }
 
 

@@ -55,9 +55,7 @@ def load_surveys(paths: list[Path]) -> int:
             outcome = services.load_file(session, path)
             if not outcome.ok:
                 failed += 1
-                click.echo(say("%(file)s: refused, nothing stored:", file=path), err=True)
-                for problem in outcome.problems:
-                    click.echo(f"  {problem.render(gettext)}", err=True)
+                _refused(path, outcome.problems, gettext)
                 continue
             survey, version = outcome.survey, outcome.version
             assert survey is not None and version is not None  # noqa: S101 - ok outcome
@@ -93,9 +91,7 @@ def load_surveys(paths: list[Path]) -> int:
             plan_outcome = services.load_plan_file(session, path)
             if not plan_outcome.ok:
                 failed += 1
-                click.echo(say("%(file)s: refused, nothing stored:", file=path), err=True)
-                for problem in plan_outcome.problems:
-                    click.echo(f"  {problem.render(gettext)}", err=True)
+                _refused(path, plan_outcome.problems, gettext)
                 continue
             row = plan_outcome.plan
             assert row is not None  # noqa: S101 - ok outcome
@@ -113,6 +109,13 @@ def load_surveys(paths: list[Path]) -> int:
     if not files and not plans:
         click.echo(say("No definition files found."))
     return 1 if failed else 0
+
+
+def _refused(path: Path, problems, gettext) -> None:
+    """A file that was not stored: why, every problem on a line of its own."""
+    click.echo(say("%(file)s: refused, nothing stored:", file=path), err=True)
+    for problem in problems:
+        click.echo(f"  {problem.render(gettext)}", err=True)
 
 
 @surveys_group.command("list")
