@@ -143,24 +143,34 @@ def gunicorn_server(
             _stop(process)
 
 
+WORKER_PRIORITIES = ("idle", "nice10", "normal")
+
+
 @contextmanager
 def ankieta_worker(
     database_url: str,
     *,
     extra_env: dict[str, str] | None = None,
     log_path: Path | None = None,
-    nice: int = 10,
+    priority: str = "idle",
 ) -> Iterator[subprocess.Popen[bytes]]:
     """Run ``ankieta worker`` (results files, reports, e-mail) beside the app servers.
 
     It builds what the servers put on the queue (beside the database unless
-    ``ANKIETA_QUEUE_URL`` is in ``extra_env``), at ``nice`` like the systemd unit in
-    docs/deploy.md, in its own process group, killed when the block ends.
+    ``ANKIETA_QUEUE_URL`` is in ``extra_env``), in its own process group, killed when the
+    block ends. ``priority``: ``idle`` as it runs by default (it takes the CPU only when
+    nothing else wants it: ``WORKER_IDLE_PRIORITY``), ``nice10`` (a normal process at
+    ``nice 10``, as the deploy docs had it before), ``normal``.
     """
+    if priority not in WORKER_PRIORITIES:
+        raise ValueError(f"priority {priority!r}: one of {', '.join(WORKER_PRIORITIES)}")
     env = {key: value for key, value in os.environ.items() if not key.startswith("ANKIETA_")}
     env.update({"ANKIETA_DATABASE_URL": database_url, "PYTHONDONTWRITEBYTECODE": "1"})
     env.update(extra_env or {})
-    command = ["nice", "-n", str(nice), str(ROOT / ".venv" / "bin" / "ankieta"), "worker"]
+    env["ANKIETA_WORKER_IDLE_PRIORITY"] = "1" if priority == "idle" else "0"
+    command = [str(ROOT / ".venv" / "bin" / "ankieta"), "worker"]
+    if priority == "nice10":
+        command = ["nice", "-n", "10", *command]
     with open(log_path or os.devnull, "ab") as log:
         process = subprocess.Popen(
             command, cwd=ROOT, env=env, stdout=log, stderr=log, start_new_session=True

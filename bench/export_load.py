@@ -6,15 +6,18 @@ On a scratch database (PostgreSQL on 127.0.0.1:5432 by default, dropped at the e
 1. seeds an open fieldwork of ``surveys/monitoring_cis_kis.yaml`` for the respondents and a
    second fieldwork with 10,000 complete responses (``bench/export.py``'s questionnaire, 40
    variables) for the export, and an analyst account;
-2. starts gunicorn (2 sync workers) and one ``ankieta worker`` (its own process, the queue
-   beside the database, at ``nice 10`` as the systemd unit in docs/deploy.md runs it);
+2. starts gunicorn (2 sync workers);
 3. phase "alone": 20 respondents fill questionnaires (``bench/selffill.py``'s clients: GET
-   each page, POST it) for ``--seconds``;
-4. phase "export": the same with an analyst asking for the 10,000-response workbook through
-   the web page and, whenever it is ready, asking for it again, so an export is being
-   built on the worker for the whole phase;
-5. prints the p50/p95/p99 of the respondents' page submits and of all their page requests
-   in both phases, and how many exports were built during the second.
+   each page, POST it, no pauses) for ``--seconds``;
+4. phase "export", once for each kind of worker in ``--worker`` (default: ``idle``, as
+   ``ankieta worker`` runs by default, taking a CPU only when no page wants it; ``nice10``,
+   an ordinary process at nice 10): that ``ankieta worker`` is started (the queue beside
+   the database) and the same respondents fill pages while an analyst asks for the
+   10,000-response workbook through the web page and, whenever it is ready, asks for it
+   again, so an export is being built for the whole phase;
+5. repeats 3-4 ``--rounds`` times, then prints per round and pooled the p50/p95/p99 of the
+   respondents' page submits and of all their page requests in each phase, the ratios of
+   p95 with ÷ without the export, how long each export took, and the load average.
 
 The load generator shares the machine (2 cores here) with gunicorn, the worker and the
 database; the figures compare the two phases on the same machine, not absolute speed.
@@ -43,7 +46,12 @@ from app.platform.db import make_engine  # noqa: E402
 from bench import export as export_bench  # noqa: E402
 from bench import selffill  # noqa: E402
 from bench._load import Browser, csrf_token, percentile_ms  # noqa: E402
-from bench._server import ankieta_worker, gunicorn_server, scratch_database  # noqa: E402
+from bench._server import (  # noqa: E402
+    WORKER_PRIORITIES,
+    ankieta_worker,
+    gunicorn_server,
+    scratch_database,
+)
 
 EXPORT_SIZE = 10_000
 PASSWORD = "bench-password-" + "x" * 8
@@ -140,47 +148,59 @@ def bench(backend: str, args: argparse.Namespace) -> None:
             else "",
         }
         alone: list[selffill.Phase] = []
-        busy: list[selffill.Phase] = []
-        exporters: list[Exporter] = []
-        per_phase = len(tokens) // (2 * args.rounds)
-        chunks = iter(range(0, 2 * args.rounds * per_phase, per_phase))
+        busy: dict[str, list[selffill.Phase]] = {mode: [] for mode in args.worker}
+        exporters: dict[str, list[Exporter]] = {mode: [] for mode in args.worker}
+        per_phase = len(tokens) // ((1 + len(args.worker)) * args.rounds)
+        chunks = iter(range(0, (1 + len(args.worker)) * args.rounds * per_phase, per_phase))
+        loads: list[float] = []
 
         def phase(port: int) -> selffill.Phase:
             start = next(chunks)
             run = selffill.Run(port, args.seconds, tokens[start : start + per_phase], date.today())
+            loads.append(os.getloadavg()[0])
             return selffill.run_phase(run, args.clients, selffill.respondent_client)
 
-        with (
-            gunicorn_server(url, workers=args.workers, extra_env=env) as server,
-            ankieta_worker(url, extra_env=env, log_path=directory / "worker.log"),
-        ):
+        with gunicorn_server(url, workers=args.workers, extra_env=env) as server:
             for _round in range(args.rounds):
                 print(f"  load average before the round: {os.getloadavg()[0]:.1f}", flush=True)
                 alone.append(phase(server.port))
-                exporter = Exporter(server.port, export_fieldwork)
-                exporter.start()
-                time.sleep(2.0)  # the export is under way before the respondents start
-                busy.append(phase(server.port))
-                exporter.stop.set()
-                exporter.join(600)  # the file being built finishes before the next round
-                exporters.append(exporter)
-    print(f"export_load {backend}: {args.clients} respondents, gunicorn {args.workers} workers")
-    for number, (a, b, e) in enumerate(zip(alone, busy, exporters, strict=True), start=1):
-        print(_line(f"round {number}, alone ", a))
-        print(_line(f"round {number}, export", b))
-        built = ", ".join(f"{s:.1f} s" for s in e.built)
-        print(
-            f"    exports of {EXPORT_SIZE} responses (asked at the start, built on the worker): "
-            f"{built}{'; PROBLEMS: ' + '; '.join(e.failures) if e.failures else ''}"
-        )
-    pooled_alone = selffill.Phase([log for p in alone for log in p.logs], 0.0, 0.0)
-    pooled_busy = selffill.Phase([log for p in busy for log in p.logs], 0.0, 0.0)
-    a95 = percentile_ms(_figures(pooled_alone)[0], 95)
-    b95 = percentile_ms(_figures(pooled_busy)[0], 95)
+                for mode in args.worker:  # the same round, each kind of worker in turn
+                    log = directory / f"worker-{mode}.log"
+                    with ankieta_worker(url, extra_env=env, log_path=log, priority=mode):
+                        exporter = Exporter(server.port, export_fieldwork)
+                        exporter.start()
+                        time.sleep(2.0)  # the export is under way before the respondents start
+                        busy[mode].append(phase(server.port))
+                        exporter.stop.set()
+                        exporter.join(600)  # the file being built finishes before the next phase
+                        exporters[mode].append(exporter)
     print(
-        f"  all rounds: submit p95 without the export {a95:.0f} ms, with it {b95:.0f} ms "
-        f"({b95 / a95 * 100:.0f} %)"
+        f"export_load {backend}: {args.clients} respondents, gunicorn {args.workers} workers; "
+        f"load average {min(loads):.1f}-{max(loads):.1f}"
     )
+    for number in range(args.rounds):
+        print(_line(f"round {number + 1}, alone        ", alone[number]))
+        for mode in args.worker:
+            exporter = exporters[mode][number]
+            print(_line(f"round {number + 1}, export {mode:<6}", busy[mode][number]))
+            built = ", ".join(f"{s:.1f} s" for s in exporter.built)
+            problems = "; PROBLEMS: " + "; ".join(exporter.failures) if exporter.failures else ""
+            print(f"    exports of {EXPORT_SIZE} responses built on the worker: {built}{problems}")
+    pooled_alone = selffill.Phase([log for p in alone for log in p.logs], 0.0, 0.0)
+    a95 = percentile_ms(_figures(pooled_alone)[0], 95)
+    line = f"  all rounds, submit p95: without an export {a95:.0f} ms"
+    for mode in args.worker:
+        pooled = selffill.Phase([log for p in busy[mode] for log in p.logs], 0.0, 0.0)
+        b95 = percentile_ms(_figures(pooled)[0], 95)
+        line += f"; with the worker {mode} {b95:.0f} ms ({b95 / a95 * 100:.0f} %)"
+    print(line)
+    for number in range(args.rounds):
+        a = percentile_ms(_figures(alone[number])[0], 95)
+        ratios = ", ".join(
+            f"{mode} {percentile_ms(_figures(busy[mode][number])[0], 95) / a:.2f}"
+            for mode in args.worker
+        )
+        print(f"  round {number + 1}: p95 with the export ÷ without: {ratios}")
 
 
 class _worker_dir:
@@ -204,6 +224,13 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=20, help="concurrent respondents")
     parser.add_argument("--rounds", type=int, default=2, help="alone/export pairs, alternated")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument(
+        "--worker",
+        nargs="+",
+        choices=WORKER_PRIORITIES,
+        default=["idle", "nice10"],
+        help="the kinds of `ankieta worker` to compare, each in every round (default: idle nice10)",
+    )
     parser.add_argument(
         "--backend", choices=["sqlite", "postgresql"], default="postgresql", help="database"
     )

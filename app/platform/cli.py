@@ -11,6 +11,7 @@ Lines meant for scripts (the tab-separated lists, file paths, ids) are not trans
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
@@ -196,6 +197,20 @@ def db_current() -> None:
 # --- the worker -----------------------------------------------------------------------------------
 
 
+def lower_cpu_priority() -> None:
+    """Give this process (and the threads it starts from now on) the CPU only when nothing
+    else wants it: Linux's SCHED_IDLE policy, or the lowest nice value where there is none.
+
+    A worker sharing a machine with gunicorn then leaves the cores to page requests and
+    builds its files in the time they leave over (bench/export_load.py measures it).
+    """
+    try:
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+    except (AttributeError, OSError):  # not Linux, or refused
+        with contextlib.suppress(OSError):
+            os.nice(19 - os.nice(0))
+
+
 @click.command("worker")
 @click.option(
     "--threads",
@@ -218,5 +233,8 @@ def worker_command(threads: int | None) -> None:
     )
     logging.getLogger("huey").setLevel(logging.WARNING)
     threads = threads or current_app.config["WORKER_THREADS"]
+    if current_app.config["WORKER_IDLE_PRIORITY"]:
+        # before the job threads start: they inherit the calling thread's policy
+        lower_cpu_priority()
     click.echo(say("Worker started (threads: %(threads)d); Ctrl+C stops it.", threads=threads))
     queue.run_worker(threads, current_app.config["WORKER_CHECK_SECONDS"])

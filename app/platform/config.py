@@ -48,6 +48,9 @@ DEFAULTS: dict[str, Any] = {
     "WORKER_THREADS": 2,  # jobs one `ankieta worker` runs at once
     "JOB_STALE_SECONDS": 120,  # a running job silent this long lost its worker
     "WORKER_CHECK_SECONDS": 30,  # how often each worker looks for such jobs and due reminders
+    # the worker takes a CPU only when no page request wants it (Linux SCHED_IDLE; elsewhere
+    # nice 19): exports and mail never slow respondents down on a shared machine
+    "WORKER_IDLE_PRIORITY": True,
     # e-mail (app/mailer.py): smtp://user:pass@host:587, smtps://host:465, smtp://host:25
     "SMTP_URL": "",
     "MAIL_FROM": "",

@@ -86,6 +86,32 @@ def _wait(condition, timeout: float, what: str):
         time.sleep(0.05)
 
 
+# -- the worker leaves the CPU to pages -----------------------------------------------------------
+
+
+@pytest.mark.skipif(not hasattr(os, "SCHED_IDLE"), reason="Linux scheduling policies")
+@pytest.mark.parametrize(("setting", "policy"), [("1", "SCHED_IDLE"), ("0", "SCHED_OTHER")])
+def test_the_worker_and_its_job_threads_run_at_idle_cpu_priority_unless_told_not_to(
+    tmp_path, setting, policy
+):
+    env = _env(
+        f"sqlite:///{tmp_path / 'ankieta.db'}",
+        f"sqlite:///{tmp_path / 'queue.db'}",
+        ANKIETA_WORKER_IDLE_PRIORITY=setting,
+    )
+    log = tmp_path / "worker.log"
+    with worker(env, log) as process:
+        _wait(lambda: "Ctrl+C" in log.read_text(encoding="utf-8"), 30, "the worker to start")
+        # the job threads start right after the greeting
+        threads = _wait(
+            lambda: [int(t) for t in os.listdir(f"/proc/{process.pid}/task")][1:] or None,
+            10,
+            "the job threads",
+        )
+        policies = {os.sched_getscheduler(tid) for tid in [process.pid, *threads]}
+    assert policies == {getattr(os, policy)}, policies
+
+
 # -- a worker killed in the middle of a wave ----------------------------------------------------
 
 
