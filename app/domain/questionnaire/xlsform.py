@@ -39,12 +39,20 @@ from __future__ import annotations
 
 import io
 import re
+import unicodedata
 import warnings
 import zipfile
+from functools import cache
+from pathlib import PurePath
 from typing import TYPE_CHECKING, Any
 
 from app.domain.messages import N_, Message
-from app.domain.questionnaire.build import LANGUAGE_PATTERN, Node, build_questionnaire
+from app.domain.questionnaire.build import (
+    LANGUAGE_PATTERN,
+    NAME_PATTERN,
+    Node,
+    build_questionnaire,
+)
 from app.domain.questionnaire.model import DEFAULT_LANGUAGE, SourceLocation
 from app.domain.questionnaire.problems import LoadResult, Problem
 from app.domain.workbooks import zip_problem
@@ -90,6 +98,33 @@ _LANGUAGE_IN_NAME = re.compile(r"\(([A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*)\)\s*$")
 _PYXFORM_ROW = re.compile(r"\[row : (\d+)\]\s*")
 _PYXFORM_SHEET = re.compile(r"'(survey|choices|settings)' sheet")
 _NO_LANGUAGE = "default"  # pyxform's name for columns without ::language
+_READ_SHEETS = frozenset({"survey", "choices", "settings"})
+# Languages' own names as people write them in headers (Babel adds the English names).
+_OWN_LANGUAGE_NAMES = {
+    "polski": "pl",
+    "deutsch": "de",
+    "français": "fr",
+    "francais": "fr",
+    "español": "es",
+    "espanol": "es",
+    "italiano": "it",
+    "português": "pt",
+    "portugues": "pt",
+    "kiswahili": "sw",
+    "українська": "uk",
+    "русский": "ru",
+    "čeština": "cs",
+    "slovenčina": "sk",
+    "lietuvių": "lt",
+    "беларуская": "be",
+    "العربية": "ar",
+    "हिन्दी": "hi",
+    "bahasa indonesia": "id",
+    "af soomaali": "so",
+    "አማርኛ": "am",
+    "tiếng việt": "vi",
+    "中文": "zh",
+}
 
 
 def load_xlsform(data: bytes, filename: str) -> LoadResult:
@@ -122,13 +157,14 @@ def load_xlsform(data: bytes, filename: str) -> LoadResult:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            form = workbook_to_json(workbook, warnings=[])
+            form = workbook_to_json(workbook, fallback_form_name=_stem(filename), warnings=[])
     except PyXFormError as error:
         return LoadResult(None, [_pyxform_problem(filename, str(error))])
     except Exception as error:  # pyxform's own bugs on odd workbooks must not escape
         message = Message(N_("The workbook cannot be read: %(reason)s."), {"reason": error})
         return LoadResult(None, [Problem(whole_file, None, message)])
     converter = _Converter(filename, rows, workbook)
+    converter.other_sheets(workbook.sheet_names or [])
     document = converter.document(form)
     return build_questionnaire(document, filename, converter.problems)
 
@@ -191,6 +227,8 @@ class _Converter:
         self.problems: list[Problem] = []
         self.codes: dict[str, str] = {}  # pyxform language name -> our language code
         self.default_language = DEFAULT_LANGUAGE
+        self.language_list = [DEFAULT_LANGUAGE]
+        self.choice_columns: set[str] = set()
         self.other_lists: set[str] = set()
         self.generated: set[str] = set()  # the <item>_other questions pyxform added
 
@@ -215,7 +253,14 @@ class _Converter:
     # languages
 
     def languages(self, form: dict[str, Any]) -> list[str]:
-        """Map pyxform's language names to codes; the default language first."""
+        """Map pyxform's language names to codes; the default language first.
+
+        ``label::Polski (pl)`` and ``label::pl`` give ``pl``; a language's name alone
+        (``label::English``, ``label::Polski``, ``label::Kiswahili``) the code of that name;
+        a name that is no known language is kept as the language's code, lowercased. A
+        column without ``::`` is in the default language: the ``default_language`` setting,
+        else ``pl``, else the first language found.
+        """
         names: list[str] = []
         for text in _texts(form):
             names += [name for name in text if name not in names]
@@ -225,31 +270,61 @@ class _Converter:
                 continue
             code = _language_code(name)
             if code is None:
-                self.error(
+                code = _unknown_language_code(name, set(self.codes.values()))
+                self.warning(
                     header,
                     None,
-                    N_("The language %(language)s has no code: name it like label::Polski (pl)."),
+                    N_("The language %(language)s is not known: its code here is %(code)s."),
                     language=name,
+                    code=code,
                 )
-            else:
-                self.codes[name] = code
-        declared = _language_code(str(form.get("default_language", _NO_LANGUAGE)))
+            self.codes[name] = code
+        setting = form.get("default_language", _NO_LANGUAGE)
+        declared = self.codes.get(setting) or _language_code(str(setting))
         found = list(dict.fromkeys(self.codes.values()))
         if declared is not None:
             self.default_language = declared
-        elif found:
+        elif found and _NO_LANGUAGE not in names:
             self.default_language = DEFAULT_LANGUAGE if DEFAULT_LANGUAGE in found else found[0]
         self.codes[_NO_LANGUAGE] = self.default_language
-        return [self.default_language] + [code for code in found if code != self.default_language]
+        self.language_list = [self.default_language] + [
+            code for code in found if code != self.default_language
+        ]
+        return self.language_list
 
-    def text(self, value: Any, location: SourceLocation) -> Any:
-        """A text as our YAML writes it: a string, or a mapping of language codes to strings."""
+    def text(self, value: Any, location: SourceLocation, key: str, item: str | None) -> Any:
+        """A text as our YAML writes it: a string, or a mapping of language codes to strings.
+
+        A language without its own text shows the default language's (or, without that,
+        the first one given), as XLSForm does, with a warning."""
         if not isinstance(value, dict):
             return value
-        node = Node(location)
+        by_code: dict[str, str] = {}
         for name, text in value.items():
-            if name in self.codes:
-                node.put(self.codes[name], text)
+            code = self.codes.get(name)
+            if code is None or text is None or not str(text).strip():
+                continue
+            if name != _NO_LANGUAGE or code not in by_code:  # a named column wins
+                by_code[code] = str(text)
+        if not by_code:
+            return None
+        missing = [code for code in self.language_list if code not in by_code]
+        if missing:
+            fallback = self.default_language if self.default_language in by_code else None
+            fallback = fallback or next(iter(by_code))
+            self.warning(
+                location,
+                item,
+                N_("%(key)s has no text in %(languages)s: the %(fallback)s text is shown."),
+                key=key,
+                languages=", ".join(missing),
+                fallback=fallback,
+            )
+            for code in missing:
+                by_code[code] = by_code[fallback]
+        node = Node(location)
+        for code in self.language_list:
+            node.put(code, by_code[code])
         return node
 
     # settings and choices
@@ -259,11 +334,11 @@ class _Converter:
         location = SourceLocation(self.filename, sheet="settings", row=2)
         node = Node(location)
         raw = self.raw_settings
-        if "form_id" in raw or "id_string" in raw:
-            node.put("id", form.get("id_string"))
+        node.put("id", self.form_id(raw, location))
         title = Node(location)
+        written = raw.get("form_title")
         for language in languages:
-            title.put(language, str(form.get("title", "")))
+            title.put(language, str(written if written not in (None, "") else _stem(self.filename)))
         node.put("title", title)
         if form.get("version") is not None:
             node.put("version", str(form["version"]))
@@ -275,31 +350,87 @@ class _Converter:
             )
         return node
 
+    def form_id(self, raw: dict[str, Any], location: SourceLocation) -> str:
+        """The questionnaire's id: ``form_id`` as written, or made from the file name as
+        pyxform does when it is missing, lowercased to letters, digits and ``_``."""
+        written = raw.get("form_id", raw.get("id_string"))
+        source = str(written).strip() if written not in (None, "") else _stem(self.filename)
+        form_id = _as_id(source)
+        if written in (None, ""):
+            self.warning(
+                location,
+                None,
+                N_("The settings have no form_id: the id is %(id)s, from the file name."),
+                id=form_id,
+            )
+        elif form_id != source:
+            self.warning(
+                location,
+                None,
+                N_("The form_id %(written)s is used as %(id)s (lowercase letters, digits and _)."),
+                written=source,
+                id=form_id,
+            )
+        return form_id
+
+    def other_sheets(self, sheet_names: list[str]) -> None:
+        """A warning for each sheet Ankieta does not read (pyxform ignores them too)."""
+        for sheet in sheet_names:
+            if sheet.strip().lower() not in _READ_SHEETS:
+                self.warning(
+                    SourceLocation(self.filename, sheet=sheet, row=1),
+                    None,
+                    N_("The sheet %(sheet)s is ignored."),
+                    sheet=sheet,
+                )
+
     def choices(self, lists: dict[str, list[dict[str, Any]]]) -> Node:
-        """Every choice list of the choices sheet."""
+        """Every choice list of the choices sheet; every choice has every column of the
+        sheet (blank where its cell is), so a ``choice_filter`` may name any of them."""
         node = Node(SourceLocation(self.filename, sheet="choices"))
+        columns = list(
+            dict.fromkeys(
+                key
+                for choices in lists.values()
+                for choice in choices
+                for key in choice
+                if key not in ("name", "label", "media")
+            )
+        )
+        for column in [c for c in columns if not NAME_PATTERN.match(c)]:
+            columns.remove(column)
+            self.warning(
+                SourceLocation(self.filename, sheet="choices", row=1),
+                None,
+                N_("The choices column %(column)s is ignored: a choice_filter cannot name it."),
+                column=column,
+            )
+        self.choice_columns = set(columns)
         for list_name, choices in lists.items():
-            entries = [self.choice(list_name, choice) for choice in choices]
+            entries = [self.choice(list_name, choice, columns) for choice in choices]
             first = entries[0].location if entries else node.location
             node.put(list_name, entries, first)
         return node
 
-    def choice(self, list_name: str, choice: dict[str, Any]) -> Node:
+    def choice(self, list_name: str, choice: dict[str, Any], columns: list[str]) -> Node:
         """One choice as our YAML writes it (``other`` set for or_other lists)."""
         name = str(choice.get("name", ""))
         location = self.rows.choice(list_name, name)
         node = Node(location)
         for key, value in choice.items():
             if key == "label":
-                node.put(key, self.text(value, location))
+                node.put(key, self.text(value, location, key, None))
             elif key == "media":
-                self.error(
+                self.warning(
                     location,
                     None,
-                    N_("Images, audio and video in choices are not supported."),
+                    N_("Images, audio and video in choices are ignored."),
                 )
-            else:
-                node.put(key, value)
+            elif key == "name" or key in self.choice_columns:
+                node.put(key, "" if value is None else str(value))
+        for column in columns:
+            if column not in node:
+                node.put(column, "")
         if list_name in self.other_lists and name == "other":
             node.put("other", True)
         return node
@@ -380,12 +511,13 @@ class _Converter:
         return None
 
     def column(self, node: Node, name: str, key: str, value: Any) -> None:
-        """Copy one of pyxform's keys into our item, refusing what we do not support."""
+        """Copy one of pyxform's keys into our item; what Ankieta does not use is ignored
+        with a warning, as pyxform ignores columns it does not know."""
         location = node.location
         if key in _USED_KEYS:
             return
         if key in _TEXT_KEYS:
-            node.put(key, self.text(value, location))
+            node.put(key, self.text(value, location, key, name))
         elif key in ("default", "choice_filter"):
             node.put(key, value)
         elif key in _REPEAT_KEYS and node.get("type") == "repeat":
@@ -394,34 +526,99 @@ class _Converter:
             for bind_key, bind_value in value.items():
                 if bind_key in _BIND_KEYS:
                     target = _BIND_KEYS[bind_key]
-                    node.put(target, self.text(bind_value, location))
+                    node.put(target, self.text(bind_value, location, target, name))
                 else:
-                    self.refuse_column(location, name, bind_key)
+                    self.ignore_column(location, name, bind_key)
         elif key == "control":
             for control_key, control_value in value.items():
                 if control_key == "appearance":
-                    node.put("appearance", control_value)
+                    self.appearance(node, name, str(control_value))
                 elif control_key == "jr:count" and node.get("type") == "repeat":
                     node.put("repeat_count", self.rows.counts.get(name, control_value))
                 else:
-                    self.refuse_column(location, name, control_key)
-        elif key == "parameters" and not value:
+                    self.ignore_column(location, name, control_key)
+        elif key in ("parameters", "instance") and not value:
             return
         elif key == "media":
-            self.error(location, name, N_("Images, audio and video are not supported."))
+            self.warning(location, name, N_("Images, audio and video are ignored."))
         else:
-            self.refuse_column(location, name, key)
+            self.ignore_column(location, name, key)
 
-    def refuse_column(self, location: SourceLocation, name: str, column: str) -> None:
-        """Report a column (or pyxform key) that Ankieta does not support."""
-        self.error(location, name, N_("The column %(column)s is not supported."), column=column)
+    def appearance(self, node: Node, name: str, value: str) -> None:
+        """Keep the appearances Ankieta honours (``field-list`` on a group, ``multiline``
+        on a text, which makes it a long text); warn about the others."""
+        kind = node.get("type")
+        honoured = {"group": {"field-list"}, "text": {"multiline"}}.get(str(kind), set())
+        kept = [word for word in value.split() if word in honoured]
+        for word in value.split():
+            if word not in honoured:
+                self.warning(
+                    node.location,
+                    name,
+                    N_("The appearance %(appearance)s is ignored."),
+                    appearance=word,
+                )
+        if kept:
+            node.put("appearance", " ".join(kept))
+        if kind == "text" and "multiline" in kept:
+            node.put("type", "textarea")
+
+    def ignore_column(self, location: SourceLocation, name: str, column: str) -> None:
+        """Warn about a column (or pyxform key) that Ankieta does not use."""
+        self.warning(location, name, N_("The column %(column)s is ignored."), column=column)
 
 
 def _language_code(name: str) -> str | None:
-    """``pl`` for ``Polski (pl)`` or ``pl``; None for a name without a code."""
+    """``pl`` for ``Polski (pl)``, ``pl``, ``Polski`` or ``Polish``; None for a name that
+    is no known language."""
     match = _LANGUAGE_IN_NAME.search(name)
-    code = match.group(1).lower() if match else name
-    return code if LANGUAGE_PATTERN.match(code) else None
+    if match:
+        return match.group(1).lower()
+    written = name.strip()
+    if LANGUAGE_PATTERN.match(written):
+        return written
+    return _language_names().get(written.casefold())
+
+
+@cache
+def _language_names() -> dict[str, str]:
+    """Language names (casefolded) to codes: the languages' own names people write in
+    headers, then every English name Babel knows (``Swahili`` -> ``sw``)."""
+    from babel import Locale
+
+    names = {
+        name.casefold(): code
+        for code, english in Locale("en").languages.items()
+        if "_" not in code and LANGUAGE_PATTERN.match(code)
+        for name in (english,)
+    }
+    return {**names, **_OWN_LANGUAGE_NAMES}
+
+
+def _unknown_language_code(name: str, taken: set[str]) -> str:
+    """A code for a language whose name says none: ``und-`` (undetermined) and the name's
+    first letters, unlike the codes already ``taken``."""
+    folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
+    letters = re.sub(r"[^a-z0-9]", "", folded)[:8].ljust(2, "x")
+    code, number = f"und-{letters}", 1
+    while code in taken:
+        number += 1
+        code = f"und-{letters[:6]}{number:02d}"
+    return code
+
+
+def _stem(filename: str) -> str:
+    """The file's name without its folder and extension (pyxform's fallback form name)."""
+    return PurePath(filename).stem or "form"
+
+
+def _as_id(text: str) -> str:
+    """``text`` as an id: lowercase ASCII letters, digits and ``_``, starting with a letter."""
+    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    words = re.sub(r"[^a-z0-9]+", "_", folded).strip("_")
+    if not words or not words[0].isalpha():
+        words = f"form_{words}".rstrip("_")
+    return words
 
 
 def _texts(form: dict[str, Any]) -> list[dict[str, Any]]:
