@@ -89,6 +89,7 @@ _BIND_KEYS = {
     "jr:constraintMsg": "constraint_message",
 }
 _TEXT_KEYS = ("label", "hint")
+_MESSAGE_KEYS = frozenset({*_TEXT_KEYS, "required_message", "constraint_message"})
 _REPEAT_KEYS = ("repeat_min", "repeat_max", "instance_label")  # our columns, as written
 _COUNT_COLUMNS = ("repeat_count", "jr:count", "count")  # pyxform's names for the count
 _USED_KEYS = frozenset({"type", "name", "list_name", "itemset", "choices", "children"})
@@ -192,7 +193,8 @@ class _Rows:
         self.counts: dict[str, str] = {}  # a repeat's repeat_count as written
         self.choices: dict[tuple[str, str], int] = {}
         # pyxform keeps empty rows, so the n-th row read is sheet row n + 2 (after headers).
-        for index, row in enumerate(workbook.survey or [], start=2):
+        for index, written in enumerate(workbook.survey or [], start=2):
+            row = _lowercase_headers(written)
             name = row.get("name")
             if name and name not in self.survey:
                 self.survey[name] = index
@@ -200,7 +202,8 @@ class _Rows:
                 count = next((row[c] for c in _COUNT_COLUMNS if row.get(c) is not None), None)
                 if count is not None:
                     self.counts[name] = str(count)
-        for index, row in enumerate(workbook.choices or [], start=2):
+        for index, written in enumerate(workbook.choices or [], start=2):
+            row = _lowercase_headers(written)
             list_name = row.get("list_name") or row.get("list name")
             if list_name and "name" in row:
                 self.choices.setdefault((list_name, row["name"]), index)
@@ -298,7 +301,9 @@ class _Converter:
         A language without its own text shows the default language's (or, without that,
         the first one given), as XLSForm does, with a warning."""
         if not isinstance(value, dict):
-            return value
+            if key not in _MESSAGE_KEYS or value is None:
+                return value
+            value = {_NO_LANGUAGE: value}
         by_code: dict[str, str] = {}
         for name, text in value.items():
             code = self.codes.get(name)
@@ -406,11 +411,27 @@ class _Converter:
                 column=column,
             )
         self.choice_columns = set(columns)
-        for list_name, choices in lists.items():
-            entries = [self.choice(list_name, choice, columns) for choice in choices]
+        for written, choices in lists.items():
+            entries = [self.choice(written, choice, columns) for choice in choices]
             first = entries[0].location if entries else node.location
-            node.put(list_name, entries, first)
+            node.put(self.list_name(written, first), entries, first)
         return node
+
+    def list_name(self, written: str, where: SourceLocation | None = None) -> str:
+        """A list's name as Ankieta names it: pyxform takes names such as ``yes-no`` or
+        ``1st_list``, which become ``yes_no`` and ``list_1st_list`` (with a warning)."""
+        if NAME_PATTERN.match(written):
+            return written
+        name = _as_id(written, prefix="list")
+        if where is not None:
+            self.warning(
+                where,
+                None,
+                N_("The list name %(written)s is used as %(name)s (letters, digits and _)."),
+                written=written,
+                name=name,
+            )
+        return name
 
     def choice(self, list_name: str, choice: dict[str, Any], columns: list[str]) -> Node:
         """One choice as our YAML writes it (``other`` set for or_other lists)."""
@@ -431,7 +452,7 @@ class _Converter:
         for column in columns:
             if column not in node:
                 node.put(column, "")
-        if list_name in self.other_lists and name == "other":
+        if self.list_name(list_name) in self.other_lists and name == "other":
             node.put("other", True)
         return node
 
@@ -443,6 +464,9 @@ class _Converter:
         location = self.rows.question(name)
         kind = str(element.get("type", ""))
         if name == "meta" and element.get("control", {}).get("bodyless"):
+            for child in element.get("children", []):  # pyxform moves audit in there
+                if child.get("name") not in ("instanceID", "instanceName"):
+                    self.item(child)
             return None  # pyxform's own instanceID block
         if name in self.generated and name not in self.rows.survey:
             return None  # pyxform's text for "other"; ours is derived from the list
@@ -492,7 +516,7 @@ class _Converter:
         """Our type for a supported question; refused or left-out types report why."""
         written = self.rows.types.get(name, kind)
         if kind in _SELECT_TYPES:
-            list_name = str(element.get("list_name", ""))
+            list_name = self.list_name(str(element.get("list_name", "")))
             if _OR_OTHER.search(written):
                 self.other_lists.add(list_name)
                 self.generated.add(f"{name}_other")
@@ -607,17 +631,23 @@ def _unknown_language_code(name: str, taken: set[str]) -> str:
     return code
 
 
+def _lowercase_headers(row: dict[str, Any]) -> dict[str, Any]:
+    """A sheet row with its headers as pyxform reads them: case does not matter."""
+    return {str(key).strip().lower(): value for key, value in row.items()}
+
+
 def _stem(filename: str) -> str:
     """The file's name without its folder and extension (pyxform's fallback form name)."""
     return PurePath(filename).stem or "form"
 
 
-def _as_id(text: str) -> str:
-    """``text`` as an id: lowercase ASCII letters, digits and ``_``, starting with a letter."""
+def _as_id(text: str, prefix: str = "form") -> str:
+    """``text`` as an id: lowercase ASCII letters, digits and ``_``, starting with a letter
+    (``prefix`` put before it when it does not)."""
     folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
     words = re.sub(r"[^a-z0-9]+", "_", folded).strip("_")
     if not words or not words[0].isalpha():
-        words = f"form_{words}".rstrip("_")
+        words = f"{prefix}_{words}".rstrip("_")
     return words
 
 
