@@ -53,7 +53,7 @@ from app.domain.questionnaire.build import (
     Node,
     build_questionnaire,
 )
-from app.domain.questionnaire.model import DEFAULT_LANGUAGE, SourceLocation
+from app.domain.questionnaire.model import DEFAULT_LANGUAGE, PARADATA_KINDS, SourceLocation
 from app.domain.questionnaire.problems import LoadResult, Problem
 from app.domain.workbooks import zip_problem
 
@@ -233,6 +233,7 @@ class _Converter:
         self.language_list = [DEFAULT_LANGUAGE]
         self.choice_columns: set[str] = set()
         self.other_lists: set[str] = set()
+        self.paradata = Node(SourceLocation(filename, sheet="survey"))
         self.generated: set[str] = set()  # the <item>_other questions pyxform added
 
     def error(self, where: SourceLocation, item: str | None, msgid: str, **params: Any) -> None:
@@ -349,6 +350,8 @@ class _Converter:
             node.put("version", str(form["version"]))
         node.put("default_language", self.default_language)
         node.put("languages", languages)
+        if self.paradata:
+            node.put("paradata", self.paradata, next(iter(self.paradata.key_locations.values())))
         for column in sorted(set(raw) - _KNOWN_SETTINGS):
             self.warning(
                 location, None, N_("The settings column %(column)s is ignored."), column=column
@@ -523,7 +526,9 @@ class _Converter:
             return f"{_SELECT_TYPES[kind]} {list_name}"
         if kind in _PLAIN_TYPES:
             return kind
-        if kind in _METADATA_TYPES:
+        if kind in PARADATA_KINDS:
+            self.paradata.put(name, kind, location)
+        elif kind in _METADATA_TYPES:
             self.warning(
                 location,
                 name,
