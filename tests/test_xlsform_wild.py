@@ -86,3 +86,19 @@ def test_metadata_rows_become_paradata_columns_of_the_export(
     assert by_unit["W-1"]["interviewer_username"] is None
     assert by_unit["T-1"]["interviewer_username"] == interviewer.username
     assert by_unit["W-1"]["visitors"] == 12 and by_unit["T-1"]["visitors"] == 3
+
+    # the same columns in the statistics files and the CSV, typed there too
+    import pyreadstat
+
+    sav = tmp_path / "wizyty.sav"
+    result = runner.invoke(args=["export", str(fieldwork_id), "-o", str(sav)])
+    assert result.exit_code == 0, result.output
+    frame, meta = pyreadstat.read_sav(sav)
+    assert list(frame.columns)[at : at + 5] == [*paradata, "visitors"]
+    assert meta.readstat_variable_types["starttime"] == "double"  # an SPSS date-time
+    assert meta.column_names_to_labels["interviewer_username"] == "Nazwa użytkownika ankietera"
+    csv = tmp_path / "wizyty.csv"
+    result = runner.invoke(args=["export", str(fieldwork_id), "-o", str(csv)])
+    assert result.exit_code == 0, result.output
+    csv_header = csv.read_text(encoding="utf-8-sig").splitlines()[0].split(",")
+    assert csv_header[at : at + 5] == [*paradata, "visitors"]

@@ -232,7 +232,7 @@ def test_unsupported_types_are_refused_with_sheet_and_row() -> None:
         {"type": "image", "name": "zdjecie", "label": "Zdjęcie"},
         {"type": "barcode", "name": "kod", "label": "Kod"},
         {"type": "range", "name": "zakres", "label": "Zakres", "parameters": "start=0 end=5"},
-        {"type": "start", "name": "start"},
+        {"type": "deviceid", "name": "urzadzenie"},
     ]
     result = load_definition(_workbook(survey, None, [{"form_id": "f"}]), "f.xlsx")
     assert [str(problem) for problem in result.problems] == [
@@ -240,8 +240,8 @@ def test_unsupported_types_are_refused_with_sheet_and_row() -> None:
         "f.xlsx:survey:7: item zdjecie: The type image is not supported.",
         "f.xlsx:survey:8: item kod: The type barcode is not supported.",
         "f.xlsx:survey:9: item zakres: The type range is not supported.",
-        "f.xlsx:survey:10: item start: warning: XLSForm metadata (start) is not collected; "
-        "the row is left out.",
+        "f.xlsx:survey:10: item urzadzenie: warning: XLSForm metadata (deviceid) is not "
+        "collected; the row is left out.",
     ]
     assert result.questionnaire is None
 

@@ -121,3 +121,45 @@ def test_ankieta_loads_what_pyxform_converts_and_refuses_what_it_refuses(path: P
         if item.type.is_question and item.enclosing_repeat() is None
     ]
     assert answered & set(questions), "no question was answered"
+
+
+def _flow(name: str) -> Flow:
+    result = load_definition(CORPUS / f"{name}.xlsx")
+    assert result.questionnaire is not None, [str(p) for p in result.problems]
+    return Flow(result.questionnaire)
+
+
+def test_or_other_asks_pyxforms_specify_text_on_both_kinds_of_select() -> None:
+    flow = _flow("or_other")
+    assert {"favourite_other", "fruits_other"} <= set(flow.variables)
+    assert "car_other" in flow.variables  # the list offers "other" wherever it is used
+    state = flow.state(
+        {"favourite": "other", "favourite_other": "teal", "fruits": ("apple", "other"),
+         "fruits_other": "kiwi", "car": "red", "first": "a"},
+        sample={}, today=TODAY,
+    )  # fmt: skip
+    clean = flow.clean_answers(state)
+    assert clean["favourite_other"] == "teal" and clean["fruits_other"] == "kiwi"
+    assert flow.questionnaire.choices["list_1st_choice"].codes == ("a", "b")
+
+
+def test_choice_filters_read_any_column_of_the_choices_sheet() -> None:
+    flow = _flow("choice_filter_columns")
+    questionnaire = flow.questionnaire
+
+    def offered(name: str, answers: dict[str, object]) -> list[str]:
+        state = flow.state(answers, sample={}, today=TODAY)
+        return [c.name for c in flow.choices_for(questionnaire.item(name), state)]
+
+    assert offered("district", {"region": "south"}) == ["s1"]
+    assert offered("service", {"urban": "yes"}) == ["clinic", "school"]
+    assert offered("service", {"urban": "no"}) == ["clinic", "school", "market"]
+    # the yes/no list has no value in the filter's column: blank, as in the XForm
+    assert offered("again", {}) == ["yes", "no"]
+
+
+def test_metadata_rows_are_the_questionnaires_paradata() -> None:
+    settings = _flow("metadata_rows").questionnaire.settings
+    assert settings.paradata == (
+        ("starttime", "start"), ("endtime", "end"), ("day", "today"), ("interviewer", "username")
+    )  # fmt: skip
