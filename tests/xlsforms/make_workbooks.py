@@ -220,6 +220,18 @@ FORMS: dict[str, dict[str, Sheet]] = {
         ],
         "settings": [["form_id", "form_title"], ["calculations", "Obliczenia"]],
     },
+    # a question that only has a hint; questions filled in by a calculation
+    "hint_only_and_calculated_questions": {
+        "survey": [
+            ["type", "name", "label", "hint", "calculation", "read_only", "trigger"],
+            ["integer", "adults", "Adults in the household", None, None, None, None],
+            ["integer", "children", None, "Children in the household", None, None, None],
+            ["integer", "people", "People in all", None, "${adults} + ${children}", "yes",
+             None],
+            ["text", "stamp", "When the count changed", None, "concat('n=', ${people})",
+             None, "${people}"],
+        ],
+    },
     # question types another part of the work adds: refused by name until then
     "pending_time": {
         "survey": [["type", "name", "label"], ["integer", "a", "A"], ["time", "at", "When?"]],

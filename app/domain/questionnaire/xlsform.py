@@ -89,6 +89,10 @@ _BIND_KEYS = {
     "jr:constraintMsg": "constraint_message",
 }
 _TEXT_KEYS = ("label", "hint")
+# the questions a person answers (a hint alone is their label; a calculation fills them)
+_ASKED = frozenset(
+    {"text", "textarea", "integer", "decimal", "date", "select_one", "select_multiple"}
+)
 _MESSAGE_KEYS = frozenset({*_TEXT_KEYS, "required_message", "constraint_message"})
 _REPEAT_KEYS = ("repeat_min", "repeat_max", "instance_label")  # our columns, as written
 _COUNT_COLUMNS = ("repeat_count", "jr:count", "count")  # pyxform's names for the count
@@ -485,6 +489,26 @@ class _Converter:
             self.column(node, name, key, value)
         if "children" in element:
             node.put("children", self.items(element["children"]))
+        asked = item_type.split()[0] in _ASKED
+        if node.get("label") is None and node.get("hint") is not None and asked:
+            node.put("label", node.pop("hint"))  # pyxform shows a hint alone as the question
+        if node.get("calculation") is not None and asked:
+            return self.calculated_question(node, name, item_type)
+        return node
+
+    def calculated_question(self, node: Node, name: str, item_type: str) -> Node:
+        """A question with a ``calculation``, which XLSForm fills in itself: a calculation
+        here (its label kept, its question columns dropped), with a warning."""
+        self.warning(
+            node.location,
+            name,
+            N_("The %(type)s question has a calculation: it is a calculate item here, not asked."),
+            type=item_type.split()[0],
+        )
+        node["type"] = "calculate"
+        for key in [k for k in node if k not in ("type", "name", "label", "relevant")]:
+            if key != "calculation":
+                del node[key]
         return node
 
     def items(self, elements: list[dict[str, Any]]) -> list[Node]:
