@@ -9,7 +9,6 @@ or_other, choice filters on extra columns, metadata rows, ...)."""
 from __future__ import annotations
 
 import random
-import warnings
 from datetime import date, datetime
 from pathlib import Path
 
@@ -20,21 +19,11 @@ from app.domain.questionnaire.flow import PHONE, WEB, Flow
 from app.domain.questionnaire.loading import load_definition
 from app.domain.questionnaire.model import ItemType
 from app.domain.questionnaire.synthetic import generate_answers
+from tests.support.xlsforms import CORPUS, PENDING, corpus, pyxform_refusal
 
-CORPUS = Path(__file__).resolve().parents[2] / "xlsforms"
-WORKBOOKS = sorted(CORPUS.glob("*.xlsx"))
+WORKBOOKS = corpus()
 TODAY = date(2026, 5, 14)
 RESPONDENTS = 8  # half on the web, half by phone
-
-# Question types pyxform converts that Ankieta does not have yet: each such workbook is
-# refused by that type's name, at its row. When the type lands, take its line out: the
-# workbook then has to load, run and export like the others.
-PENDING = {
-    "pending_time.xlsx": "time",
-    "pending_datetime.xlsx": "datetime",
-    "pending_geopoint.xlsx": "geopoint",
-    "pending_range.xlsx": "range",
-}
 
 _CELL_TYPES: dict[ItemType, tuple[type, ...]] = {
     ItemType.INTEGER: (int,),
@@ -48,32 +37,18 @@ _CELL_TYPES: dict[ItemType, tuple[type, ...]] = {
 }
 
 
-def _pyxform_refusal(path: Path) -> str | None:
-    """pyxform's error converting the workbook into an XForm, None when it converts it."""
-    from pyxform.errors import PyXFormError
-    from pyxform.xls2xform import convert
-
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            convert(str(path))
-    except PyXFormError as error:
-        return str(error)
-    return None
-
-
 def test_the_corpus_holds_forms_of_every_kind() -> None:
     names = {path.stem for path in WORKBOOKS}
     assert len(names) >= 20
     assert {name for name in names if name.startswith("broken_")} == {
-        path.stem for path in WORKBOOKS if _pyxform_refusal(path) is not None
+        path.stem for path in WORKBOOKS if pyxform_refusal(path) is not None
     }
     assert {f"{name}.xlsx" for name in names if name.startswith("pending_")} == set(PENDING)
 
 
 @pytest.mark.parametrize("path", WORKBOOKS, ids=lambda path: path.stem)
 def test_ankieta_loads_what_pyxform_converts_and_refuses_what_it_refuses(path: Path) -> None:
-    refusal = _pyxform_refusal(path)
+    refusal = pyxform_refusal(path)
     result = load_definition(path)
     if refusal is not None:
         assert result.questionnaire is None, refusal
