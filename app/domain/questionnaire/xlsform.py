@@ -3,58 +3,66 @@
 pyxform reads the workbook (``get_xlsform``) and turns it into its JSON-like dict
 (``workbook_to_json``, which builds no XForm XML). This module translates that dict into a
 :class:`~app.domain.questionnaire.build.Node` document shaped like our YAML, so the same
-builder and checks apply and a workbook loads into the same model as its YAML twin.
+builder and checks apply and a workbook loads into the same model as its YAML twin. It is
+one cohesive thing, that translation (one class walking pyxform's dict), hence its length;
+the names of languages, ids and lists are read in ``xlsform_names``.
 
-What maps to what:
+The rule it keeps: a workbook pyxform converts loads; one pyxform refuses is refused at a
+sheet and row. What Ankieta cannot use is ignored with a warning, as pyxform ignores
+columns it does not know. What maps to what (docs/questionnaires.md has the whole table):
 
-- ``survey`` rows: ``text``, ``integer``, ``decimal``, ``date``, ``note``, ``calculate``,
-  ``select_one LIST`` and ``select_multiple LIST`` (with ``or_other``), ``begin group`` /
-  ``end group``, ``begin repeat`` / ``end repeat`` (a ``type: repeat`` with its rows as
-  children; ``begin_repeat`` works too); columns ``label``, ``hint``, ``required``,
-  ``required_message``, ``relevant``, ``constraint``, ``constraint_message``,
-  ``calculation``, ``default``, ``read_only``, ``appearance``, ``choice_filter``;
-  ``label::Polski (pl)`` style columns
-  give the text in language ``pl`` (the code in brackets; a bare code such as ``label::en``
-  works too), a column without a language is in the default language. A repeat row also
-  reads ``repeat_count`` (a number or an expression: a fixed count) and Ankieta's own
-  ``repeat_min``, ``repeat_max`` and ``instance_label``. pyxform turns a ``repeat_count``
-  that is not a plain ``${name}`` into a calculation ``NAME_count`` of its own; the count
-  is taken as written instead and that calculation left out.
-- ``choices``: ``list_name``, ``name``, ``label``; other columns become choice columns for
-  ``choice_filter``. ``LIST or_other`` adds pyxform's ``other`` choice to the list (so every
-  question using the list offers it, as in pyxform) and its text becomes ``<item>_other``.
-- ``settings``: ``form_id`` (the id), ``form_title`` (the title, the same in every
-  language: XLSForm has one title), ``version``, ``default_language``. Other settings
-  columns are ignored with a warning.
+- ``survey`` rows: ``text`` (``appearance: multiline`` makes it a ``textarea``),
+  ``integer``, ``decimal``, ``date``, ``note``, ``calculate``, ``select_one LIST`` and
+  ``select_multiple LIST`` (with ``or_other``), groups and repeats (a ``repeat``'s
+  ``repeat_count`` as written: pyxform's own ``NAME_count`` calculation is left out;
+  Ankieta's own ``repeat_min``, ``repeat_max`` and ``instance_label``); columns ``label``,
+  ``hint`` (a question's label when it has none), ``required``, ``required_message``,
+  ``relevant``, ``constraint``, ``constraint_message``, ``calculation`` (a question with
+  one becomes a calculation), ``default``, ``read_only``, ``appearance`` (``field-list``,
+  ``multiline``; others ignored), ``choice_filter``. Other columns, media, other
+  appearances and sheets Ankieta does not read: a warning.
+- Languages: ``label::Polski (pl)``, ``label::pl``, ``label::Polski`` or
+  ``label::Polish`` are ``pl``; a column without a language is in the default language.
+  A text missing in one language shows the default language's, with a warning.
+- ``choices``: ``list_name``, ``name``, ``label``; every other column of the sheet is a
+  choice column of every choice (blank where empty, as in the XForm) for
+  ``choice_filter``. ``LIST or_other`` adds pyxform's ``other`` choice to the list (so
+  every question using the list offers it, as in pyxform); its text is ``<item>_other``.
+- ``settings``: ``form_id`` (else the file name, as pyxform does), ``form_title``,
+  ``version``, ``default_language``; other columns ignored with a warning.
+- Metadata rows ``start``, ``end``, ``today`` and ``username`` become the settings'
+  ``paradata`` (exported under their names); the other metadata rows are left out with a
+  warning.
 
-Anything else (``begin loop``, media, geo types, barcode, range, rank, unknown columns,
-...) is refused with ``FILE:survey:ROW: item NAME: ...``. XLSForm metadata questions (``start``,
-``end``, ``today``, ``deviceid``, ...) are left out with a warning. Rows come from the rows
-pyxform read (it keeps empty rows, so a row's index gives its sheet row), not from a
-second reading of the workbook. pyxform stops at the first structural error it finds
-(an unmatched ``end group``, an unknown list), so such a workbook reports that one problem.
+Types Ankieta does not have (``begin loop``, media, geo types, barcode, range, ...) are
+refused with ``FILE:survey:ROW: item NAME: ...``. Rows come from the rows pyxform read (it
+keeps empty rows, so a row's index gives its sheet row), not from a second reading of the
+workbook. pyxform stops at the first structural error it finds (an unmatched
+``end group``, an unknown list), so such a workbook reports that one problem.
 """
 
 from __future__ import annotations
 
 import io
 import re
-import unicodedata
 import warnings
 import zipfile
-from functools import cache
-from pathlib import PurePath
 from typing import TYPE_CHECKING, Any
 
 from app.domain.messages import N_, Message
 from app.domain.questionnaire.build import (
-    LANGUAGE_PATTERN,
     NAME_PATTERN,
     Node,
     build_questionnaire,
 )
 from app.domain.questionnaire.model import DEFAULT_LANGUAGE, PARADATA_KINDS, SourceLocation
 from app.domain.questionnaire.problems import LoadResult, Problem
+from app.domain.questionnaire.xlsform_names import (
+    as_id,
+    file_stem,
+    language_code,
+    unknown_language_code,
+)
 from app.domain.workbooks import zip_problem
 
 if TYPE_CHECKING:
@@ -99,37 +107,10 @@ _COUNT_COLUMNS = ("repeat_count", "jr:count", "count")  # pyxform's names for th
 _USED_KEYS = frozenset({"type", "name", "list_name", "itemset", "choices", "children"})
 _KNOWN_SETTINGS = frozenset({"form_title", "form_id", "id_string", "version", "default_language"})
 _OR_OTHER = re.compile(r"\s(or_other|or other|or specify other)\s*$")
-_LANGUAGE_IN_NAME = re.compile(r"\(([A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*)\)\s*$")
 _PYXFORM_ROW = re.compile(r"\[row : (\d+)\]\s*")
 _PYXFORM_SHEET = re.compile(r"'(survey|choices|settings)' sheet")
 _NO_LANGUAGE = "default"  # pyxform's name for columns without ::language
 _READ_SHEETS = frozenset({"survey", "choices", "settings"})
-# Languages' own names as people write them in headers (Babel adds the English names).
-_OWN_LANGUAGE_NAMES = {
-    "polski": "pl",
-    "deutsch": "de",
-    "français": "fr",
-    "francais": "fr",
-    "español": "es",
-    "espanol": "es",
-    "italiano": "it",
-    "português": "pt",
-    "portugues": "pt",
-    "kiswahili": "sw",
-    "українська": "uk",
-    "русский": "ru",
-    "čeština": "cs",
-    "slovenčina": "sk",
-    "lietuvių": "lt",
-    "беларуская": "be",
-    "العربية": "ar",
-    "हिन्दी": "hi",
-    "bahasa indonesia": "id",
-    "af soomaali": "so",
-    "አማርኛ": "am",
-    "tiếng việt": "vi",
-    "中文": "zh",
-}
 
 
 def load_xlsform(data: bytes, filename: str) -> LoadResult:
@@ -162,7 +143,7 @@ def load_xlsform(data: bytes, filename: str) -> LoadResult:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            form = workbook_to_json(workbook, fallback_form_name=_stem(filename), warnings=[])
+            form = workbook_to_json(workbook, fallback_form_name=file_stem(filename), warnings=[])
     except PyXFormError as error:
         return LoadResult(None, [_pyxform_problem(filename, str(error))])
     except Exception as error:  # pyxform's own bugs on odd workbooks must not escape
@@ -276,9 +257,9 @@ class _Converter:
         for name in names:
             if name == _NO_LANGUAGE:
                 continue
-            code = _language_code(name)
+            code = language_code(name)
             if code is None:
-                code = _unknown_language_code(name, set(self.codes.values()))
+                code = unknown_language_code(name, set(self.codes.values()))
                 self.warning(
                     header,
                     None,
@@ -288,7 +269,7 @@ class _Converter:
                 )
             self.codes[name] = code
         setting = form.get("default_language", _NO_LANGUAGE)
-        declared = self.codes.get(setting) or _language_code(str(setting))
+        declared = self.codes.get(setting) or language_code(str(setting))
         found = list(dict.fromkeys(self.codes.values()))
         if declared is not None:
             self.default_language = declared
@@ -348,7 +329,9 @@ class _Converter:
         title = Node(location)
         written = raw.get("form_title")
         for language in languages:
-            title.put(language, str(written if written not in (None, "") else _stem(self.filename)))
+            title.put(
+                language, str(written if written not in (None, "") else file_stem(self.filename))
+            )
         node.put("title", title)
         if form.get("version") is not None:
             node.put("version", str(form["version"]))
@@ -366,8 +349,8 @@ class _Converter:
         """The questionnaire's id: ``form_id`` as written, or made from the file name as
         pyxform does when it is missing, lowercased to letters, digits and ``_``."""
         written = raw.get("form_id", raw.get("id_string"))
-        source = str(written).strip() if written not in (None, "") else _stem(self.filename)
-        form_id = _as_id(source)
+        source = str(written).strip() if written not in (None, "") else file_stem(self.filename)
+        form_id = as_id(source)
         if written in (None, ""):
             self.warning(
                 location,
@@ -429,7 +412,7 @@ class _Converter:
         ``1st_list``, which become ``yes_no`` and ``list_1st_list`` (with a warning)."""
         if NAME_PATTERN.match(written):
             return written
-        name = _as_id(written, prefix="list")
+        name = as_id(written, prefix="list")
         if where is not None:
             self.warning(
                 where,
@@ -621,63 +604,9 @@ class _Converter:
         self.warning(location, name, N_("The column %(column)s is ignored."), column=column)
 
 
-def _language_code(name: str) -> str | None:
-    """``pl`` for ``Polski (pl)``, ``pl``, ``Polski`` or ``Polish``; None for a name that
-    is no known language."""
-    match = _LANGUAGE_IN_NAME.search(name)
-    if match:
-        return match.group(1).lower()
-    written = name.strip()
-    if LANGUAGE_PATTERN.match(written):
-        return written
-    return _language_names().get(written.casefold())
-
-
-@cache
-def _language_names() -> dict[str, str]:
-    """Language names (casefolded) to codes: the languages' own names people write in
-    headers, then every English name Babel knows (``Swahili`` -> ``sw``)."""
-    from babel import Locale
-
-    names = {
-        name.casefold(): code
-        for code, english in Locale("en").languages.items()
-        if "_" not in code and LANGUAGE_PATTERN.match(code)
-        for name in (english,)
-    }
-    return {**names, **_OWN_LANGUAGE_NAMES}
-
-
-def _unknown_language_code(name: str, taken: set[str]) -> str:
-    """A code for a language whose name says none: ``und-`` (undetermined) and the name's
-    first letters, unlike the codes already ``taken``."""
-    folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
-    letters = re.sub(r"[^a-z0-9]", "", folded)[:8].ljust(2, "x")
-    code, number = f"und-{letters}", 1
-    while code in taken:
-        number += 1
-        code = f"und-{letters[:6]}{number:02d}"
-    return code
-
-
 def _lowercase_headers(row: dict[str, Any]) -> dict[str, Any]:
     """A sheet row with its headers as pyxform reads them: case does not matter."""
     return {str(key).strip().lower(): value for key, value in row.items()}
-
-
-def _stem(filename: str) -> str:
-    """The file's name without its folder and extension (pyxform's fallback form name)."""
-    return PurePath(filename).stem or "form"
-
-
-def _as_id(text: str, prefix: str = "form") -> str:
-    """``text`` as an id: lowercase ASCII letters, digits and ``_``, starting with a letter
-    (``prefix`` put before it when it does not)."""
-    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
-    words = re.sub(r"[^a-z0-9]+", "_", folded).strip("_")
-    if not words or not words[0].isalpha():
-        words = f"{prefix}_{words}".rstrip("_")
-    return words
 
 
 def _texts(form: dict[str, Any]) -> list[dict[str, Any]]:
