@@ -232,6 +232,21 @@ FORMS: dict[str, dict[str, Sheet]] = {
              None, "${people}"],
         ],
     },
+    # a group left empty (its metadata rows left out), choices without labels
+    "empty_group_and_unlabelled_choices": {
+        "survey": [
+            ["type", "name", "label"],
+            ["begin group", "meta_times", "Times"],
+            ["start", "started", None],
+            ["end", "ended", None],
+            ["end group", None, None],
+            ["begin group", "later", "To fill in later"],
+            ["end group", None, None],
+            ["select_one sizes", "size", "Size"],
+        ],
+        "choices": [["list_name", "name", "label"], ["sizes", "S", None], ["sizes", "M", None],
+                    ["sizes", "L", "Large"]],
+    },
     # question types another part of the work adds: refused by name until then
     "pending_time": {
         "survey": [["type", "name", "label"], ["integer", "a", "A"], ["time", "at", "When?"]],

@@ -442,6 +442,14 @@ class _Converter:
         for column in columns:
             if column not in node:
                 node.put(column, "")
+        if node.get("label") is None and name:
+            self.warning(
+                location,
+                None,
+                N_("The choice %(name)s has no label: its name is shown."),
+                name=name,
+            )
+            node.put("label", name)
         if self.list_name(list_name) in self.other_lists and name == "other":
             node.put("other", True)
         return node
@@ -472,6 +480,11 @@ class _Converter:
             self.column(node, name, key, value)
         if "children" in element:
             node.put("children", self.items(element["children"]))
+            if not node["children"] and not any(p.is_error for p in self.problems):
+                self.warning(
+                    location, name, N_("The %(type)s has no items: it is left out."), type=kind
+                )
+                return None
         asked = item_type.split()[0] in _ASKED
         if node.get("label") is None and node.get("hint") is not None and asked:
             node.put("label", node.pop("hint"))  # pyxform shows a hint alone as the question
