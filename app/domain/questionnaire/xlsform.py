@@ -246,7 +246,7 @@ class _Converter:
 
         ``label::Polski (pl)`` and ``label::pl`` give ``pl``; a language's name alone
         (``label::English``, ``label::Polski``, ``label::Kiswahili``) the code of that name;
-        a name that is no known language is kept as the language's code, lowercased. A
+        a name that is no known language gets ``und-`` and its first letters. A
         column without ``::`` is in the default language: the ``default_language`` setting,
         else ``pl``, else the first language found.
         """
