@@ -19,6 +19,16 @@ PENDING = {
 }
 
 
+# Workbooks pyxform converts that Ankieta refuses on purpose (docs/questionnaires.md says
+# why): the start of the message each is refused with, at its row.
+DIFFERS = {
+    "differs_choice_name_with_a_space.xlsx": "The code extra large is not valid",
+    "differs_question_name_with_a_dot.xlsx": "The name q1.2 is not valid",
+    "differs_filter_on_a_missing_column.xlsx": "choice_filter uses the column shop",
+    "differs_forward_reference.xlsx": "relevant refers to ${b}, which comes later",
+}
+
+
 def corpus() -> list[Path]:
     """Every workbook of the corpus, by name."""
     return sorted(CORPUS.glob("*.xlsx"))
@@ -39,5 +49,9 @@ def pyxform_refusal(path: Path) -> str | None:
 
 
 def runnable() -> list[Path]:
-    """The workbooks pyxform converts and Ankieta has every type of."""
-    return [p for p in corpus() if p.name not in PENDING and pyxform_refusal(p) is None]
+    """The workbooks pyxform converts, Ankieta has every type of and takes."""
+    return [
+        p
+        for p in corpus()
+        if p.name not in PENDING and p.name not in DIFFERS and pyxform_refusal(p) is None
+    ]

@@ -5,7 +5,8 @@ Run from the repository root after changing a form below:
 ``tests/domain/questionnaire/test_xlsform_corpus.py`` checks each against pyxform's own
 verdict: what pyxform converts, Ankieta loads and runs; what it refuses, Ankieta refuses at
 a sheet and row. ``broken_*`` forms are ones pyxform refuses; ``pending_*`` use a question
-type Ankieta does not have yet.
+type Ankieta does not have yet; ``differs_*`` are converted by pyxform and refused by
+Ankieta on purpose (docs/questionnaires.md says why).
 
 Each form is a mapping of sheet name to rows, the first row the headers. Cells are written
 as given (a number stays a number, as when a person types it in Excel).
@@ -266,6 +267,25 @@ FORMS: dict[str, dict[str, Sheet]] = {
             ["range", "score", "Score", "start=0 end=10 step=1"],
         ],
     },
+    # forms pyxform converts that Ankieta refuses on purpose (docs/questionnaires.md says why)
+    "differs_choice_name_with_a_space": {
+        "survey": [["type", "name", "label"], ["select_one sizes", "size", "Size"]],
+        "choices": [["list_name", "name", "label"], ["sizes", "extra large", "XL"],
+                    ["sizes", "small", "S"]],
+    },
+    "differs_question_name_with_a_dot": {
+        "survey": [["type", "name", "label"], ["integer", "q1.2", "Question 1.2"]],
+    },
+    "differs_filter_on_a_missing_column": {
+        "survey": [["type", "name", "label", "choice_filter"],
+                   ["select_one sizes", "size", "Size", "shop='north'"]],
+        "choices": [["list_name", "name", "label"], ["sizes", "s", "S"], ["sizes", "m", "M"]],
+    },
+    "differs_forward_reference": {
+        "survey": [["type", "name", "label", "relevant"],
+                   ["integer", "a", "A", "${b} > 1"],
+                   ["integer", "b", "B", None]],
+    },
     # forms pyxform refuses: Ankieta refuses them too, naming the sheet and row
     "broken_missing_end_group": {
         "survey": [
@@ -305,6 +325,11 @@ FORMS: dict[str, dict[str, Sheet]] = {
     },
     "broken_name_with_a_space": {
         "survey": [["type", "name", "label"], ["text", "first name", "First name"]],
+    },
+    "broken_choice_name_with_a_space_in_select_multiple": {
+        "survey": [["type", "name", "label"], ["select_multiple sizes", "sizes", "Sizes"]],
+        "choices": [["list_name", "name", "label"], ["sizes", "small", "S"],
+                    ["sizes", "extra large", "XL"]],
     },
     "broken_or_other_with_filter": {
         "survey": [

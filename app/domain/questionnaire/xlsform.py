@@ -108,6 +108,7 @@ _USED_KEYS = frozenset({"type", "name", "list_name", "itemset", "choices", "chil
 _KNOWN_SETTINGS = frozenset({"form_title", "form_id", "id_string", "version", "default_language"})
 _OR_OTHER = re.compile(r"\s(or_other|or other|or specify other)\s*$")
 _PYXFORM_ROW = re.compile(r"\[row : (\d+)\]\s*")
+_PYXFORM_CHOICE = re.compile(r"See \[(.+?)\] in \[(.+?)\]")
 _PYXFORM_SHEET = re.compile(r"'(survey|choices|settings)' sheet")
 _NO_LANGUAGE = "default"  # pyxform's name for columns without ::language
 _READ_SHEETS = frozenset({"survey", "choices", "settings"})
@@ -145,7 +146,7 @@ def load_xlsform(data: bytes, filename: str) -> LoadResult:
             warnings.simplefilter("ignore")
             form = workbook_to_json(workbook, fallback_form_name=file_stem(filename), warnings=[])
     except PyXFormError as error:
-        return LoadResult(None, [_pyxform_problem(filename, str(error))])
+        return LoadResult(None, [_pyxform_problem(filename, str(error), rows)])
     except Exception as error:  # pyxform's own bugs on odd workbooks must not escape
         message = Message(N_("The workbook cannot be read: %(reason)s."), {"reason": error})
         return LoadResult(None, [Problem(whole_file, None, message)])
@@ -155,15 +156,20 @@ def load_xlsform(data: bytes, filename: str) -> LoadResult:
     return build_questionnaire(document, filename, converter.problems)
 
 
-def _pyxform_problem(filename: str, text: str) -> Problem:
-    """pyxform's error as a problem at the sheet and row it names."""
+def _pyxform_problem(filename: str, text: str, rows: _Rows) -> Problem:
+    """pyxform's error as a problem at the sheet and row it names (or the choice it names
+    as ``See [CHOICE] in [LIST]``)."""
     row = _PYXFORM_ROW.search(text)
     sheet = _PYXFORM_SHEET.search(text)
-    location = SourceLocation(
-        filename,
-        sheet=sheet.group(1) if sheet else ("survey" if row else None),
-        row=int(row.group(1)) if row else None,
-    )
+    choice = _PYXFORM_CHOICE.search(text)
+    if row is None and choice is not None:
+        location = rows.choice(choice.group(2), choice.group(1))
+    else:
+        location = SourceLocation(
+            filename,
+            sheet=sheet.group(1) if sheet else ("survey" if row else None),
+            row=int(row.group(1)) if row else None,
+        )
     reason = _PYXFORM_ROW.sub("", text).strip()
     return Problem(location, None, Message(N_("XLSForm: %(reason)s"), {"reason": reason}))
 

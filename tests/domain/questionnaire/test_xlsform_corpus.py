@@ -19,7 +19,7 @@ from app.domain.questionnaire.flow import PHONE, WEB, Flow
 from app.domain.questionnaire.loading import load_definition
 from app.domain.questionnaire.model import ItemType
 from app.domain.questionnaire.synthetic import generate_answers
-from tests.support.xlsforms import CORPUS, PENDING, corpus, pyxform_refusal
+from tests.support.xlsforms import CORPUS, DIFFERS, PENDING, corpus, pyxform_refusal
 
 WORKBOOKS = corpus()
 TODAY = date(2026, 5, 14)
@@ -44,6 +44,7 @@ def test_the_corpus_holds_forms_of_every_kind() -> None:
         path.stem for path in WORKBOOKS if pyxform_refusal(path) is not None
     }
     assert {f"{name}.xlsx" for name in names if name.startswith("pending_")} == set(PENDING)
+    assert {f"{name}.xlsx" for name in names if name.startswith("differs_")} == set(DIFFERS)
 
 
 @pytest.mark.parametrize("path", WORKBOOKS, ids=lambda path: path.stem)
@@ -54,6 +55,11 @@ def test_ankieta_loads_what_pyxform_converts_and_refuses_what_it_refuses(path: P
         assert result.questionnaire is None, refusal
         located = [p for p in result.errors if p.location.sheet and p.location.row]
         assert located, (refusal, [str(p) for p in result.problems])
+        return
+    if path.name in DIFFERS:  # refused on purpose, at its row
+        assert result.questionnaire is None
+        located = [str(p.message) for p in result.errors if p.location.row]
+        assert [m for m in located if m.startswith(DIFFERS[path.name])], located
         return
     if path.name in PENDING:  # pending type PENDING[name]: refused by its name, at its row
         assert result.questionnaire is None
