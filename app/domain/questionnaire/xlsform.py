@@ -101,6 +101,8 @@ _TEXT_KEYS = ("label", "hint")
 _ASKED = frozenset(
     {"text", "textarea", "integer", "decimal", "date", "select_one", "select_multiple"}
 )
+# types pyxform knows only in lowercase (``Select_One`` is refused by pyxform too)
+_LOWERCASE_TYPES = _PLAIN_TYPES | {"select_one", "select_multiple", "begin", "end"}
 _MESSAGE_KEYS = frozenset({*_TEXT_KEYS, "required_message", "constraint_message"})
 _REPEAT_KEYS = ("repeat_min", "repeat_max", "instance_label")  # our columns, as written
 _COUNT_COLUMNS = ("repeat_count", "jr:count", "count")  # pyxform's names for the count
@@ -562,7 +564,18 @@ class _Converter:
                 type=written,
             )
         else:
-            self.error(location, name, N_("The type %(type)s is not supported."), type=written)
+            lower = written.strip().lower()
+            first = lower.split()[0] if lower else ""
+            if lower != written.strip() and first in _LOWERCASE_TYPES:
+                self.error(
+                    location,
+                    name,
+                    N_("The type %(type)s is written in lowercase in XLSForm: %(lower)s."),
+                    type=written,
+                    lower=lower,
+                )
+            else:
+                self.error(location, name, N_("The type %(type)s is not supported."), type=written)
         return None
 
     def column(self, node: Node, name: str, key: str, value: Any) -> None:

@@ -575,3 +575,14 @@ def test_an_unmatched_end_repeat_is_pyxforms_error_at_its_row() -> None:
     [problem] = result.problems
     assert str(problem).startswith("f.xlsx:survey:4: XLSForm: ")
     assert result.questionnaire is None
+
+
+def test_a_type_in_capitals_is_refused_as_pyxform_refuses_it_saying_how_to_write_it() -> None:
+    survey = [{"Type": "integer", "Name": "a", "Label": "A"},
+              {"Type": "Select_One tak_nie", "Name": "b", "Label": "B"}]  # fmt: skip
+    choices = [{"List_Name": "tak_nie", "Name": "1", "Label": "Tak"}]
+    result = load_definition(_workbook(survey, choices, [{"form_id": "f"}]), "f.xlsx")
+    assert [str(problem) for problem in result.errors] == [
+        "f.xlsx:survey:3: item b: The type Select_One tak_nie is written in lowercase in "
+        "XLSForm: select_one tak_nie."
+    ]
