@@ -42,6 +42,8 @@ from app.domain.outputs.export import (
     instance_rows,
     mode_of,
     neutralise,
+    paradata_cells,
+    paradata_columns,
     repeat_flows,
     repeat_sheets,
     response_columns,
@@ -124,7 +126,10 @@ class _Plan:
             for version_id, flow in self.flows.items()
         }
         self.readers = {version_id: AnswerReader(flow) for version_id, flow in self.flows.items()}
-        self.interviewers = _last_interviewers(session, fieldwork)
+        last = _last_interviewers(session, fieldwork)
+        self.interviewers = {unit: name for unit, (name, _) in last.items()}
+        self.usernames = {unit: username for unit, (_, username) in last.items()}
+        self.paradata = paradata_columns(ordered)
         # one sheet per repeat; each version's converters for its instances
         self.repeat_sheets = repeat_sheets(ordered, self.language, WORKBOOK_SHEETS)
         self.instance_converters: dict[int, dict[str, RowConverter]] = {}
@@ -144,7 +149,8 @@ class _Plan:
 
     @property
     def header(self) -> list[str]:
-        return [*META_COLUMNS, *(c.name for c in self.columns)]
+        paradata = [name for name, _ in self.paradata]
+        return [*META_COLUMNS, *paradata, *(c.name for c in self.columns)]
 
 
 def _versions(
@@ -176,8 +182,8 @@ def has_repeats(session: Session, fieldwork: Fieldwork, options: ExportOptions) 
     )
 
 
-def _last_interviewers(session: Session, fieldwork: Fieldwork) -> dict[int, str]:
-    """sample unit id -> the name of the last interviewer who called it."""
+def _last_interviewers(session: Session, fieldwork: Fieldwork) -> dict[int, tuple[str, str]]:
+    """sample unit id -> the name and user name of the last interviewer who called it."""
     latest = (
         select(
             Case.sample_unit_id.label("unit"),
@@ -197,7 +203,7 @@ def _last_interviewers(session: Session, fieldwork: Fieldwork) -> dict[int, str]
         .join(User, User.id == latest.c.interviewer)
         .where(latest.c.rank == 1)
     )
-    return {unit: full_name or username for unit, full_name, username in rows}
+    return {unit: (full_name or username, username) for unit, full_name, username in rows}
 
 
 def _warsaw_bounds(day: date) -> datetime:
@@ -315,7 +321,13 @@ def _rows(
                 converters = plan.instance_converters[row.survey_version_id]
                 for repeat, cells in instance_rows(row.id, clean, flow, converters):
                     instances(repeat, cells)
-            yield meta + plan.converters[row.survey_version_id].cells(clean)
+            paradata = paradata_cells(
+                plan.paradata,
+                started=started,
+                completed=completed,
+                username=plan.usernames.get(row.sample_unit_id) if row.via_phone else None,
+            )
+            yield meta + paradata + plan.converters[row.survey_version_id].cells(clean)
     finally:
         result.close()
 

@@ -123,7 +123,8 @@ _TYPE_WIDTH = {"date": 11, "integer": 9, "decimal": 12, "text": 30, "textarea": 
 def _response_widths(plan: _Plan) -> list[int]:
     meta = {"institution": 40, "started": 16, "completed": 16, "interviewer": 20}
     widths = [max(meta.get(name, 0), len(name) + 2) for name in META_COLUMNS]
-    return widths + _column_widths(plan.columns)
+    paradata = [max(len(name) + 2, 16) for name, _ in plan.paradata]
+    return widths + paradata + _column_widths(plan.columns)
 
 
 def _column_widths(columns: Sequence[Column]) -> list[int]:

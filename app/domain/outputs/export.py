@@ -82,6 +82,40 @@ META_COLUMNS = (
 )
 
 
+def paradata_columns(flows: Sequence[Flow]) -> list[tuple[str, str]]:
+    """The paradata columns of these versions (oldest first): (name, kind), each name once,
+    in the newest version's kind; they follow the fixed columns (XLSForm's start, end,
+    today and username rows, under the names the form gives them; a name that is already
+    a fixed column's, such as ``interviewer``, gets its kind after it: ``interviewer_username``)."""
+    kinds: dict[str, str] = {}
+    for flow in flows:
+        kinds.update(flow.questionnaire.settings.paradata)
+    order = merge_in_order([[n for n, _ in f.questionnaire.settings.paradata] for f in flows])
+    return [
+        (name if name not in META_COLUMNS else f"{name}_{kinds[name]}", kinds[name])
+        for name in order
+    ]
+
+
+def paradata_cells(
+    columns: Sequence[tuple[str, str]],
+    *,
+    started: datetime | None,
+    completed: datetime | None,
+    username: str | None,
+) -> list[Cell]:
+    """One response's paradata: when it was started (``start``) and completed (``end``:
+    blank until it is), the day it was started (``today``), the interviewer's user name
+    (``username``: blank for a response given on the web)."""
+    values: dict[str, Cell] = {
+        "start": started,
+        "end": completed,
+        "today": started.date() if started is not None else None,
+        "username": username,
+    }
+    return [values[kind] for _, kind in columns]
+
+
 class ColumnKind(enum.Enum):
     """What a column shows of its variable."""
 

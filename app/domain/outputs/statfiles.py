@@ -45,6 +45,7 @@ from app.domain.outputs.export import (
     Column,
     ColumnKind,
     RepeatSheet,
+    paradata_columns,
 )
 from app.domain.questionnaire.answers import Missing, VariableKind
 from app.domain.questionnaire.flow import Flow
@@ -76,6 +77,13 @@ META_LABELS: dict[str, str] = {
     "definition_version": N_("Version of the questionnaire"),
     "demo": N_("Made-up demonstration data"),
     "test": N_("Given through the test link"),
+}
+# labels of the paradata columns (Settings.paradata), by what they record
+PARADATA_LABELS: dict[str, str] = {
+    "start": N_("Started"),
+    "end": N_("Completed"),
+    "today": N_("Day the response was started"),
+    "username": N_("Interviewer's user name"),
 }
 COUNT_LABEL = N_("number of entries")
 SELECTED_LABEL = N_("selected")
@@ -210,6 +218,19 @@ def stat_variables(
         )
         variables.append(
             StatVariable(name, name, translate(META_LABELS[name]), storage, measure, labels)
+        )
+
+    for name, kind in paradata_columns(flows) if repeat is None else ():
+        stored = {"start": Storage.DATETIME, "end": Storage.DATETIME, "today": Storage.DATE}
+        variables.append(
+            StatVariable(
+                name,
+                name,
+                translate(PARADATA_LABELS[kind]),
+                stored.get(kind, Storage.TEXT),
+                Measure.SCALE if kind in stored else Measure.NOMINAL,
+                {},
+            )
         )
 
     described = {row.variable: row.labels[0] for row in codebook_rows(flows, [language])}

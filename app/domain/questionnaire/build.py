@@ -34,6 +34,7 @@ from app.domain.questionnaire.model import (
     DEFAULT_LANGUAGE,
     DEFAULT_REFUSED_CODE,
     MAX_INSTANCES,
+    PARADATA_KINDS,
     Availability,
     Choice,
     ChoiceList,
@@ -72,6 +73,7 @@ SETTINGS_KEYS = frozenset(
         "refused",
         "dont_know_code",
         "refused_code",
+        "paradata",
     }
 )
 _COMMON_KEYS = frozenset({"type", "name", "label", "hint", "relevant", "appearance"})
@@ -229,7 +231,18 @@ class _Builder:
         if survey is None or survey == []:
             self.error(document.where("survey"), None, N_("The survey has no items."))
         items = self.items(survey, document.where("survey"), "survey", None)
-        return Questionnaire(settings, choices, items, source=self.filename)
+        questionnaire = Questionnaire(settings, choices, items, source=self.filename)
+        names = {item.name for item in questionnaire.walk()}
+        settings_node = document.get("settings")
+        for name, _ in settings.paradata:
+            if name in names and isinstance(settings_node, Node):
+                self.error(
+                    settings_node.where("paradata"),
+                    None,
+                    N_("paradata %(name)s has the name of an item."),
+                    name=name,
+                )
+        return questionnaire
 
     def check_keys(
         self,
@@ -305,7 +318,37 @@ class _Builder:
             refused=self.availability(node, "refused", None) or Availability.PHONE,
             dont_know_code=dont_know_code,
             refused_code=refused_code,
+            paradata=self.paradata(node),
         )
+
+    def paradata(self, node: Node) -> tuple[tuple[str, str], ...]:
+        """``paradata``: column names and what each records (start, end, today, username)."""
+        value = node.get("paradata")
+        if value is None:
+            return ()
+        kinds = ", ".join(PARADATA_KINDS)
+        if not isinstance(value, Node):
+            self.error(
+                node.where("paradata"),
+                None,
+                N_("paradata must be a mapping of column names to one of %(kinds)s."),
+                kinds=kinds,
+            )
+            return ()
+        found: list[tuple[str, str]] = []
+        for name in value:
+            kind = value.text(name)
+            if not NAME_PATTERN.match(name) or kind not in PARADATA_KINDS:
+                self.error(
+                    value.where(name),
+                    None,
+                    N_("paradata %(name)s must be a name given one of %(kinds)s."),
+                    name=name,
+                    kinds=kinds,
+                )
+            else:
+                found.append((name, kind))
+        return tuple(found)
 
     def settings_id(self, node: Node) -> str:
         """The questionnaire's id."""

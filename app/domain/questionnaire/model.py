@@ -20,6 +20,7 @@ DEFAULT_LANGUAGE = "pl"
 DEFAULT_DONT_KNOW_CODE = -98
 DEFAULT_REFUSED_CODE = -99
 MAX_INSTANCES = 100  # the server's cap on the instances of one repeat, whatever its max says
+PARADATA_KINDS = ("start", "end", "today", "username")  # see Settings.paradata
 MAX_REPEAT_DEPTH = 3  # repeats nest at most this deep (an enterprise -> its jobs -> ...)
 
 
@@ -223,6 +224,9 @@ class Settings:
     refused: Availability = Availability.PHONE
     dont_know_code: int = DEFAULT_DONT_KNOW_CODE
     refused_code: int = DEFAULT_REFUSED_CODE
+    # what the system records about each response, as (column name, kind): XLSForm's
+    # start, end, today and username metadata rows, exported under the names they have
+    paradata: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass

@@ -3,36 +3,42 @@
 pyxform reads the workbook (``get_xlsform``) and turns it into its JSON-like dict
 (``workbook_to_json``, which builds no XForm XML). This module translates that dict into a
 :class:`~app.domain.questionnaire.build.Node` document shaped like our YAML, so the same
-builder and checks apply and a workbook loads into the same model as its YAML twin.
+builder and checks apply and a workbook loads into the same model as its YAML twin. It is
+one cohesive thing, that translation (one class walking pyxform's dict), hence its length;
+the names of languages, ids and lists are read in ``xlsform_names``.
 
-What maps to what:
+The rule it keeps: a workbook pyxform converts loads; one pyxform refuses is refused at a
+sheet and row. What Ankieta cannot use is ignored with a warning, as pyxform ignores
+columns it does not know. What maps to what (docs/questionnaires.md has the whole table):
 
-- ``survey`` rows: ``text``, ``integer``, ``decimal``, ``date``, ``note``, ``calculate``,
-  ``select_one LIST`` and ``select_multiple LIST`` (with ``or_other``), ``begin group`` /
-  ``end group``, ``begin repeat`` / ``end repeat`` (a ``type: repeat`` with its rows as
-  children; ``begin_repeat`` works too); columns ``label``, ``hint``, ``required``,
-  ``required_message``, ``relevant``, ``constraint``, ``constraint_message``,
-  ``calculation``, ``default``, ``read_only``, ``appearance``, ``choice_filter``;
-  ``label::Polski (pl)`` style columns
-  give the text in language ``pl`` (the code in brackets; a bare code such as ``label::en``
-  works too), a column without a language is in the default language. A repeat row also
-  reads ``repeat_count`` (a number or an expression: a fixed count) and Ankieta's own
-  ``repeat_min``, ``repeat_max`` and ``instance_label``. pyxform turns a ``repeat_count``
-  that is not a plain ``${name}`` into a calculation ``NAME_count`` of its own; the count
-  is taken as written instead and that calculation left out.
-- ``choices``: ``list_name``, ``name``, ``label``; other columns become choice columns for
-  ``choice_filter``. ``LIST or_other`` adds pyxform's ``other`` choice to the list (so every
-  question using the list offers it, as in pyxform) and its text becomes ``<item>_other``.
-- ``settings``: ``form_id`` (the id), ``form_title`` (the title, the same in every
-  language: XLSForm has one title), ``version``, ``default_language``. Other settings
-  columns are ignored with a warning.
+- ``survey`` rows: ``text`` (``appearance: multiline`` makes it a ``textarea``),
+  ``integer``, ``decimal``, ``date``, ``note``, ``calculate``, ``select_one LIST`` and
+  ``select_multiple LIST`` (with ``or_other``), groups and repeats (a ``repeat``'s
+  ``repeat_count`` as written: pyxform's own ``NAME_count`` calculation is left out;
+  Ankieta's own ``repeat_min``, ``repeat_max`` and ``instance_label``); columns ``label``,
+  ``hint`` (a question's label when it has none), ``required``, ``required_message``,
+  ``relevant``, ``constraint``, ``constraint_message``, ``calculation`` (a question with
+  one becomes a calculation), ``default``, ``read_only``, ``appearance`` (``field-list``,
+  ``multiline``; others ignored), ``choice_filter``. Other columns, media, other
+  appearances and sheets Ankieta does not read: a warning.
+- Languages: ``label::Polski (pl)``, ``label::pl``, ``label::Polski`` or
+  ``label::Polish`` are ``pl``; a column without a language is in the default language.
+  A text missing in one language shows the default language's, with a warning.
+- ``choices``: ``list_name``, ``name``, ``label``; every other column of the sheet is a
+  choice column of every choice (blank where empty, as in the XForm) for
+  ``choice_filter``. ``LIST or_other`` adds pyxform's ``other`` choice to the list (so
+  every question using the list offers it, as in pyxform); its text is ``<item>_other``.
+- ``settings``: ``form_id`` (else the file name, as pyxform does), ``form_title``,
+  ``version``, ``default_language``; other columns ignored with a warning.
+- Metadata rows ``start``, ``end``, ``today`` and ``username`` become the settings'
+  ``paradata`` (exported under their names); the other metadata rows are left out with a
+  warning.
 
-Anything else (``begin loop``, media, geo types, barcode, range, rank, unknown columns,
-...) is refused with ``FILE:survey:ROW: item NAME: ...``. XLSForm metadata questions (``start``,
-``end``, ``today``, ``deviceid``, ...) are left out with a warning. Rows come from the rows
-pyxform read (it keeps empty rows, so a row's index gives its sheet row), not from a
-second reading of the workbook. pyxform stops at the first structural error it finds
-(an unmatched ``end group``, an unknown list), so such a workbook reports that one problem.
+Types Ankieta does not have (``begin loop``, media, geo types, barcode, range, ...) are
+refused with ``FILE:survey:ROW: item NAME: ...``. Rows come from the rows pyxform read (it
+keeps empty rows, so a row's index gives its sheet row), not from a second reading of the
+workbook. pyxform stops at the first structural error it finds (an unmatched
+``end group``, an unknown list), so such a workbook reports that one problem.
 """
 
 from __future__ import annotations
@@ -44,9 +50,19 @@ import zipfile
 from typing import TYPE_CHECKING, Any
 
 from app.domain.messages import N_, Message
-from app.domain.questionnaire.build import LANGUAGE_PATTERN, Node, build_questionnaire
-from app.domain.questionnaire.model import DEFAULT_LANGUAGE, SourceLocation
+from app.domain.questionnaire.build import (
+    NAME_PATTERN,
+    Node,
+    build_questionnaire,
+)
+from app.domain.questionnaire.model import DEFAULT_LANGUAGE, PARADATA_KINDS, SourceLocation
 from app.domain.questionnaire.problems import LoadResult, Problem
+from app.domain.questionnaire.xlsform_names import (
+    as_id,
+    file_stem,
+    language_code,
+    unknown_language_code,
+)
 from app.domain.workbooks import zip_problem
 
 if TYPE_CHECKING:
@@ -81,15 +97,23 @@ _BIND_KEYS = {
     "jr:constraintMsg": "constraint_message",
 }
 _TEXT_KEYS = ("label", "hint")
+# the questions a person answers (a hint alone is their label; a calculation fills them)
+_ASKED = frozenset(
+    {"text", "textarea", "integer", "decimal", "date", "select_one", "select_multiple"}
+)
+# types pyxform knows only in lowercase (``Select_One`` is refused by pyxform too)
+_LOWERCASE_TYPES = _PLAIN_TYPES | {"select_one", "select_multiple", "begin", "end"}
+_MESSAGE_KEYS = frozenset({*_TEXT_KEYS, "required_message", "constraint_message"})
 _REPEAT_KEYS = ("repeat_min", "repeat_max", "instance_label")  # our columns, as written
 _COUNT_COLUMNS = ("repeat_count", "jr:count", "count")  # pyxform's names for the count
 _USED_KEYS = frozenset({"type", "name", "list_name", "itemset", "choices", "children"})
 _KNOWN_SETTINGS = frozenset({"form_title", "form_id", "id_string", "version", "default_language"})
 _OR_OTHER = re.compile(r"\s(or_other|or other|or specify other)\s*$")
-_LANGUAGE_IN_NAME = re.compile(r"\(([A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*)\)\s*$")
 _PYXFORM_ROW = re.compile(r"\[row : (\d+)\]\s*")
+_PYXFORM_CHOICE = re.compile(r"See \[(.+?)\] in \[(.+?)\]")
 _PYXFORM_SHEET = re.compile(r"'(survey|choices|settings)' sheet")
 _NO_LANGUAGE = "default"  # pyxform's name for columns without ::language
+_READ_SHEETS = frozenset({"survey", "choices", "settings"})
 
 
 def load_xlsform(data: bytes, filename: str) -> LoadResult:
@@ -122,26 +146,32 @@ def load_xlsform(data: bytes, filename: str) -> LoadResult:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            form = workbook_to_json(workbook, warnings=[])
+            form = workbook_to_json(workbook, fallback_form_name=file_stem(filename), warnings=[])
     except PyXFormError as error:
-        return LoadResult(None, [_pyxform_problem(filename, str(error))])
+        return LoadResult(None, [_pyxform_problem(filename, str(error), rows)])
     except Exception as error:  # pyxform's own bugs on odd workbooks must not escape
         message = Message(N_("The workbook cannot be read: %(reason)s."), {"reason": error})
         return LoadResult(None, [Problem(whole_file, None, message)])
     converter = _Converter(filename, rows, workbook)
+    converter.other_sheets(workbook.sheet_names or [])
     document = converter.document(form)
     return build_questionnaire(document, filename, converter.problems)
 
 
-def _pyxform_problem(filename: str, text: str) -> Problem:
-    """pyxform's error as a problem at the sheet and row it names."""
+def _pyxform_problem(filename: str, text: str, rows: _Rows) -> Problem:
+    """pyxform's error as a problem at the sheet and row it names (or the choice it names
+    as ``See [CHOICE] in [LIST]``)."""
     row = _PYXFORM_ROW.search(text)
     sheet = _PYXFORM_SHEET.search(text)
-    location = SourceLocation(
-        filename,
-        sheet=sheet.group(1) if sheet else ("survey" if row else None),
-        row=int(row.group(1)) if row else None,
-    )
+    choice = _PYXFORM_CHOICE.search(text)
+    if row is None and choice is not None:
+        location = rows.choice(choice.group(2), choice.group(1))
+    else:
+        location = SourceLocation(
+            filename,
+            sheet=sheet.group(1) if sheet else ("survey" if row else None),
+            row=int(row.group(1)) if row else None,
+        )
     reason = _PYXFORM_ROW.sub("", text).strip()
     return Problem(location, None, Message(N_("XLSForm: %(reason)s"), {"reason": reason}))
 
@@ -156,7 +186,8 @@ class _Rows:
         self.counts: dict[str, str] = {}  # a repeat's repeat_count as written
         self.choices: dict[tuple[str, str], int] = {}
         # pyxform keeps empty rows, so the n-th row read is sheet row n + 2 (after headers).
-        for index, row in enumerate(workbook.survey or [], start=2):
+        for index, written in enumerate(workbook.survey or [], start=2):
+            row = _lowercase_headers(written)
             name = row.get("name")
             if name and name not in self.survey:
                 self.survey[name] = index
@@ -164,7 +195,8 @@ class _Rows:
                 count = next((row[c] for c in _COUNT_COLUMNS if row.get(c) is not None), None)
                 if count is not None:
                     self.counts[name] = str(count)
-        for index, row in enumerate(workbook.choices or [], start=2):
+        for index, written in enumerate(workbook.choices or [], start=2):
+            row = _lowercase_headers(written)
             list_name = row.get("list_name") or row.get("list name")
             if list_name and "name" in row:
                 self.choices.setdefault((list_name, row["name"]), index)
@@ -191,7 +223,10 @@ class _Converter:
         self.problems: list[Problem] = []
         self.codes: dict[str, str] = {}  # pyxform language name -> our language code
         self.default_language = DEFAULT_LANGUAGE
+        self.language_list = [DEFAULT_LANGUAGE]
+        self.choice_columns: set[str] = set()
         self.other_lists: set[str] = set()
+        self.paradata = Node(SourceLocation(filename, sheet="survey"))
         self.generated: set[str] = set()  # the <item>_other questions pyxform added
 
     def error(self, where: SourceLocation, item: str | None, msgid: str, **params: Any) -> None:
@@ -215,7 +250,14 @@ class _Converter:
     # languages
 
     def languages(self, form: dict[str, Any]) -> list[str]:
-        """Map pyxform's language names to codes; the default language first."""
+        """Map pyxform's language names to codes; the default language first.
+
+        ``label::Polski (pl)`` and ``label::pl`` give ``pl``; a language's name alone
+        (``label::English``, ``label::Polski``, ``label::Kiswahili``) the code of that name;
+        a name that is no known language gets ``und-`` and its first letters. A
+        column without ``::`` is in the default language: the ``default_language`` setting,
+        else ``pl``, else the first language found.
+        """
         names: list[str] = []
         for text in _texts(form):
             names += [name for name in text if name not in names]
@@ -223,33 +265,65 @@ class _Converter:
         for name in names:
             if name == _NO_LANGUAGE:
                 continue
-            code = _language_code(name)
+            code = language_code(name)
             if code is None:
-                self.error(
+                code = unknown_language_code(name, set(self.codes.values()))
+                self.warning(
                     header,
                     None,
-                    N_("The language %(language)s has no code: name it like label::Polski (pl)."),
+                    N_("The language %(language)s is not known: its code here is %(code)s."),
                     language=name,
+                    code=code,
                 )
-            else:
-                self.codes[name] = code
-        declared = _language_code(str(form.get("default_language", _NO_LANGUAGE)))
+            self.codes[name] = code
+        setting = form.get("default_language", _NO_LANGUAGE)
+        declared = self.codes.get(setting) or language_code(str(setting))
         found = list(dict.fromkeys(self.codes.values()))
         if declared is not None:
             self.default_language = declared
-        elif found:
+        elif found and _NO_LANGUAGE not in names:
             self.default_language = DEFAULT_LANGUAGE if DEFAULT_LANGUAGE in found else found[0]
         self.codes[_NO_LANGUAGE] = self.default_language
-        return [self.default_language] + [code for code in found if code != self.default_language]
+        self.language_list = [self.default_language] + [
+            code for code in found if code != self.default_language
+        ]
+        return self.language_list
 
-    def text(self, value: Any, location: SourceLocation) -> Any:
-        """A text as our YAML writes it: a string, or a mapping of language codes to strings."""
+    def text(self, value: Any, location: SourceLocation, key: str, item: str | None) -> Any:
+        """A text as our YAML writes it: a string, or a mapping of language codes to strings.
+
+        A language without its own text shows the default language's (or, without that,
+        the first one given), as XLSForm does, with a warning."""
         if not isinstance(value, dict):
-            return value
-        node = Node(location)
+            if key not in _MESSAGE_KEYS or value is None:
+                return value
+            value = {_NO_LANGUAGE: value}
+        by_code: dict[str, str] = {}
         for name, text in value.items():
-            if name in self.codes:
-                node.put(self.codes[name], text)
+            code = self.codes.get(name)
+            if code is None or text is None or not str(text).strip():
+                continue
+            if name != _NO_LANGUAGE or code not in by_code:  # a named column wins
+                by_code[code] = str(text)
+        if not by_code:
+            return None
+        missing = [code for code in self.language_list if code not in by_code]
+        if missing:
+            fallback = self.default_language if self.default_language in by_code else None
+            fallback = fallback or next(iter(by_code))
+            self.warning(
+                location,
+                item,
+                N_("%(key)s has no text in %(languages)s: the %(fallback)s text is shown."),
+                key=key,
+                languages=", ".join(missing),
+                fallback=fallback,
+            )
+            for code in missing:
+                by_code[code] = by_code[fallback]
+        node = Node(location)
+        for code in self.language_list:
+            node.put(code, by_code[code])
         return node
 
     # settings and choices
@@ -259,48 +333,132 @@ class _Converter:
         location = SourceLocation(self.filename, sheet="settings", row=2)
         node = Node(location)
         raw = self.raw_settings
-        if "form_id" in raw or "id_string" in raw:
-            node.put("id", form.get("id_string"))
+        node.put("id", self.form_id(raw, location))
         title = Node(location)
+        written = raw.get("form_title")
         for language in languages:
-            title.put(language, str(form.get("title", "")))
+            title.put(
+                language, str(written if written not in (None, "") else file_stem(self.filename))
+            )
         node.put("title", title)
         if form.get("version") is not None:
             node.put("version", str(form["version"]))
         node.put("default_language", self.default_language)
         node.put("languages", languages)
+        if self.paradata:
+            node.put("paradata", self.paradata, next(iter(self.paradata.key_locations.values())))
         for column in sorted(set(raw) - _KNOWN_SETTINGS):
             self.warning(
                 location, None, N_("The settings column %(column)s is ignored."), column=column
             )
         return node
 
+    def form_id(self, raw: dict[str, Any], location: SourceLocation) -> str:
+        """The questionnaire's id: ``form_id`` as written, or made from the file name as
+        pyxform does when it is missing, lowercased to letters, digits and ``_``."""
+        written = raw.get("form_id", raw.get("id_string"))
+        source = str(written).strip() if written not in (None, "") else file_stem(self.filename)
+        form_id = as_id(source)
+        if written in (None, ""):
+            self.warning(
+                location,
+                None,
+                N_("The settings have no form_id: the id is %(id)s, from the file name."),
+                id=form_id,
+            )
+        elif form_id != source:
+            self.warning(
+                location,
+                None,
+                N_("The form_id %(written)s is used as %(id)s (lowercase letters, digits and _)."),
+                written=source,
+                id=form_id,
+            )
+        return form_id
+
+    def other_sheets(self, sheet_names: list[str]) -> None:
+        """A warning for each sheet Ankieta does not read (pyxform ignores them too)."""
+        for sheet in sheet_names:
+            if sheet.strip().lower() not in _READ_SHEETS:
+                self.warning(
+                    SourceLocation(self.filename, sheet=sheet, row=1),
+                    None,
+                    N_("The sheet %(sheet)s is ignored."),
+                    sheet=sheet,
+                )
+
     def choices(self, lists: dict[str, list[dict[str, Any]]]) -> Node:
-        """Every choice list of the choices sheet."""
+        """Every choice list of the choices sheet; every choice has every column of the
+        sheet (blank where its cell is), so a ``choice_filter`` may name any of them."""
         node = Node(SourceLocation(self.filename, sheet="choices"))
-        for list_name, choices in lists.items():
-            entries = [self.choice(list_name, choice) for choice in choices]
+        columns = list(
+            dict.fromkeys(
+                key
+                for choices in lists.values()
+                for choice in choices
+                for key in choice
+                if key not in ("name", "label", "media")
+            )
+        )
+        for column in [c for c in columns if not NAME_PATTERN.match(c)]:
+            columns.remove(column)
+            self.warning(
+                SourceLocation(self.filename, sheet="choices", row=1),
+                None,
+                N_("The choices column %(column)s is ignored: a choice_filter cannot name it."),
+                column=column,
+            )
+        self.choice_columns = set(columns)
+        for written, choices in lists.items():
+            entries = [self.choice(written, choice, columns) for choice in choices]
             first = entries[0].location if entries else node.location
-            node.put(list_name, entries, first)
+            node.put(self.list_name(written, first), entries, first)
         return node
 
-    def choice(self, list_name: str, choice: dict[str, Any]) -> Node:
+    def list_name(self, written: str, where: SourceLocation | None = None) -> str:
+        """A list's name as Ankieta names it: pyxform takes names such as ``yes-no`` or
+        ``1st_list``, which become ``yes_no`` and ``list_1st_list`` (with a warning)."""
+        if NAME_PATTERN.match(written):
+            return written
+        name = as_id(written, prefix="list")
+        if where is not None:
+            self.warning(
+                where,
+                None,
+                N_("The list name %(written)s is used as %(name)s (letters, digits and _)."),
+                written=written,
+                name=name,
+            )
+        return name
+
+    def choice(self, list_name: str, choice: dict[str, Any], columns: list[str]) -> Node:
         """One choice as our YAML writes it (``other`` set for or_other lists)."""
         name = str(choice.get("name", ""))
         location = self.rows.choice(list_name, name)
         node = Node(location)
         for key, value in choice.items():
             if key == "label":
-                node.put(key, self.text(value, location))
+                node.put(key, self.text(value, location, key, None))
             elif key == "media":
-                self.error(
+                self.warning(
                     location,
                     None,
-                    N_("Images, audio and video in choices are not supported."),
+                    N_("Images, audio and video in choices are ignored."),
                 )
-            else:
-                node.put(key, value)
-        if list_name in self.other_lists and name == "other":
+            elif key == "name" or key in self.choice_columns:
+                node.put(key, "" if value is None else str(value))
+        for column in columns:
+            if column not in node:
+                node.put(column, "")
+        if node.get("label") is None and name:
+            self.warning(
+                location,
+                None,
+                N_("The choice %(name)s has no label: its name is shown."),
+                name=name,
+            )
+            node.put("label", name)
+        if self.list_name(list_name) in self.other_lists and name == "other":
             node.put("other", True)
         return node
 
@@ -312,6 +470,9 @@ class _Converter:
         location = self.rows.question(name)
         kind = str(element.get("type", ""))
         if name == "meta" and element.get("control", {}).get("bodyless"):
+            for child in element.get("children", []):  # pyxform moves audit in there
+                if child.get("name") not in ("instanceID", "instanceName"):
+                    self.item(child)
             return None  # pyxform's own instanceID block
         if name in self.generated and name not in self.rows.survey:
             return None  # pyxform's text for "other"; ours is derived from the list
@@ -327,6 +488,31 @@ class _Converter:
             self.column(node, name, key, value)
         if "children" in element:
             node.put("children", self.items(element["children"]))
+            if not node["children"] and not any(p.is_error for p in self.problems):
+                self.warning(
+                    location, name, N_("The %(type)s has no items: it is left out."), type=kind
+                )
+                return None
+        asked = item_type.split()[0] in _ASKED
+        if node.get("label") is None and node.get("hint") is not None and asked:
+            node.put("label", node.pop("hint"))  # pyxform shows a hint alone as the question
+        if node.get("calculation") is not None and asked:
+            return self.calculated_question(node, name, item_type)
+        return node
+
+    def calculated_question(self, node: Node, name: str, item_type: str) -> Node:
+        """A question with a ``calculation``, which XLSForm fills in itself: a calculation
+        here (its label kept, its question columns dropped), with a warning."""
+        self.warning(
+            node.location,
+            name,
+            N_("The %(type)s question has a calculation: it is a calculate item here, not asked."),
+            type=item_type.split()[0],
+        )
+        node["type"] = "calculate"
+        for key in [k for k in node if k not in ("type", "name", "label", "relevant")]:
+            if key != "calculation":
+                del node[key]
         return node
 
     def items(self, elements: list[dict[str, Any]]) -> list[Node]:
@@ -361,14 +547,16 @@ class _Converter:
         """Our type for a supported question; refused or left-out types report why."""
         written = self.rows.types.get(name, kind)
         if kind in _SELECT_TYPES:
-            list_name = str(element.get("list_name", ""))
+            list_name = self.list_name(str(element.get("list_name", "")))
             if _OR_OTHER.search(written):
                 self.other_lists.add(list_name)
                 self.generated.add(f"{name}_other")
             return f"{_SELECT_TYPES[kind]} {list_name}"
         if kind in _PLAIN_TYPES:
             return kind
-        if kind in _METADATA_TYPES:
+        if kind in PARADATA_KINDS:
+            self.paradata.put(name, kind, location)
+        elif kind in _METADATA_TYPES:
             self.warning(
                 location,
                 name,
@@ -376,16 +564,28 @@ class _Converter:
                 type=written,
             )
         else:
-            self.error(location, name, N_("The type %(type)s is not supported."), type=written)
+            lower = written.strip().lower()
+            first = lower.split()[0] if lower else ""
+            if lower != written.strip() and first in _LOWERCASE_TYPES:
+                self.error(
+                    location,
+                    name,
+                    N_("The type %(type)s is written in lowercase in XLSForm: %(lower)s."),
+                    type=written,
+                    lower=lower,
+                )
+            else:
+                self.error(location, name, N_("The type %(type)s is not supported."), type=written)
         return None
 
     def column(self, node: Node, name: str, key: str, value: Any) -> None:
-        """Copy one of pyxform's keys into our item, refusing what we do not support."""
+        """Copy one of pyxform's keys into our item; what Ankieta does not use is ignored
+        with a warning, as pyxform ignores columns it does not know."""
         location = node.location
         if key in _USED_KEYS:
             return
         if key in _TEXT_KEYS:
-            node.put(key, self.text(value, location))
+            node.put(key, self.text(value, location, key, name))
         elif key in ("default", "choice_filter"):
             node.put(key, value)
         elif key in _REPEAT_KEYS and node.get("type") == "repeat":
@@ -394,34 +594,51 @@ class _Converter:
             for bind_key, bind_value in value.items():
                 if bind_key in _BIND_KEYS:
                     target = _BIND_KEYS[bind_key]
-                    node.put(target, self.text(bind_value, location))
+                    node.put(target, self.text(bind_value, location, target, name))
                 else:
-                    self.refuse_column(location, name, bind_key)
+                    self.ignore_column(location, name, bind_key)
         elif key == "control":
             for control_key, control_value in value.items():
                 if control_key == "appearance":
-                    node.put("appearance", control_value)
+                    self.appearance(node, name, str(control_value))
                 elif control_key == "jr:count" and node.get("type") == "repeat":
                     node.put("repeat_count", self.rows.counts.get(name, control_value))
                 else:
-                    self.refuse_column(location, name, control_key)
-        elif key == "parameters" and not value:
+                    self.ignore_column(location, name, control_key)
+        elif key in ("parameters", "instance") and not value:
             return
         elif key == "media":
-            self.error(location, name, N_("Images, audio and video are not supported."))
+            self.warning(location, name, N_("Images, audio and video are ignored."))
         else:
-            self.refuse_column(location, name, key)
+            self.ignore_column(location, name, key)
 
-    def refuse_column(self, location: SourceLocation, name: str, column: str) -> None:
-        """Report a column (or pyxform key) that Ankieta does not support."""
-        self.error(location, name, N_("The column %(column)s is not supported."), column=column)
+    def appearance(self, node: Node, name: str, value: str) -> None:
+        """Keep the appearances Ankieta honours (``field-list`` on a group, ``multiline``
+        on a text, which makes it a long text); warn about the others."""
+        kind = node.get("type")
+        honoured = {"group": {"field-list"}, "text": {"multiline"}}.get(str(kind), set())
+        kept = [word for word in value.split() if word in honoured]
+        for word in value.split():
+            if word not in honoured:
+                self.warning(
+                    node.location,
+                    name,
+                    N_("The appearance %(appearance)s is ignored."),
+                    appearance=word,
+                )
+        if kept:
+            node.put("appearance", " ".join(kept))
+        if kind == "text" and "multiline" in kept:
+            node.put("type", "textarea")
+
+    def ignore_column(self, location: SourceLocation, name: str, column: str) -> None:
+        """Warn about a column (or pyxform key) that Ankieta does not use."""
+        self.warning(location, name, N_("The column %(column)s is ignored."), column=column)
 
 
-def _language_code(name: str) -> str | None:
-    """``pl`` for ``Polski (pl)`` or ``pl``; None for a name without a code."""
-    match = _LANGUAGE_IN_NAME.search(name)
-    code = match.group(1).lower() if match else name
-    return code if LANGUAGE_PATTERN.match(code) else None
+def _lowercase_headers(row: dict[str, Any]) -> dict[str, Any]:
+    """A sheet row with its headers as pyxform reads them: case does not matter."""
+    return {str(key).strip().lower(): value for key, value in row.items()}
 
 
 def _texts(form: dict[str, Any]) -> list[dict[str, Any]]:

@@ -237,3 +237,38 @@ def test_a_syntax_error_found_by_libyaml_keeps_the_usual_message() -> None:
     assert problems == [
         "q.yaml:3: YAML syntax error: expected <block end>, but found '<block mapping start>'."
     ]
+
+
+PARADATA = """\
+settings:
+  id: wizyty
+  title: Wizyty
+  paradata: {PARADATA}
+survey:
+  - {type: integer, name: liczba, label: Liczba}
+"""
+
+
+def test_paradata_names_what_the_system_records_for_each_response() -> None:
+    text = PARADATA.replace("{PARADATA}", "{poczatek: start, koniec: end, kto: username}")
+    result = load_definition(text.encode(), "wizyty.yaml")
+    assert result.problems == []
+    assert result.questionnaire is not None
+    assert result.questionnaire.settings.paradata == (
+        ("poczatek", "start"), ("koniec", "end"), ("kto", "username")
+    )  # fmt: skip
+
+
+def test_paradata_of_an_unknown_kind_or_an_items_name_is_refused() -> None:
+    text = PARADATA.replace("{PARADATA}", "{liczba: start, gdzie: geopoint, 1x: end}")
+    result = load_definition(text.encode(), "wizyty.yaml")
+    assert [str(problem) for problem in result.problems] == [
+        "wizyty.yaml:4: paradata gdzie must be a name given one of start, end, today, username.",
+        "wizyty.yaml:4: paradata 1x must be a name given one of start, end, today, username.",
+        "wizyty.yaml:4: paradata liczba has the name of an item.",
+    ]
+    listed = load_definition(PARADATA.replace("{PARADATA}", "[start]").encode(), "w.yaml")
+    assert [str(problem) for problem in listed.problems] == [
+        "w.yaml:4: paradata must be a mapping of column names to one of start, end, today, "
+        "username."
+    ]

@@ -64,12 +64,12 @@ settings:
   languages: [pl, en]
 choices:
   tak_nie:
-    - {name: "1", label: {pl: Tak, en: "Yes"}}
-    - {name: "2", label: {pl: Nie, en: "No"}}
+    - {name: "1", label: {pl: Tak, en: "Yes"}, subregion: ""}
+    - {name: "2", label: {pl: Nie, en: "No"}, subregion: ""}
   forma:
-    - {name: spoldzielnia, label: {pl: Spółdzielnia, en: Cooperative}}
-    - {name: fundacja, label: {pl: Fundacja, en: Foundation}}
-    - {name: other, label: {pl: Other, en: Other}, other: yes}
+    - {name: spoldzielnia, label: {pl: Spółdzielnia, en: Cooperative}, subregion: ""}
+    - {name: fundacja, label: {pl: Fundacja, en: Foundation}, subregion: ""}
+    - {name: other, label: {pl: Other, en: Other}, other: yes, subregion: ""}
   gmina:
     - {name: "246101", label: {pl: Bielsko-Biała, en: Bielsko-Biała}, subregion: poludniowy}
     - {name: "246601", label: {pl: Gliwice, en: Gliwice}, subregion: zachodni}
@@ -101,7 +101,7 @@ survey:
     label: {pl: B. Inne, en: B. Other}
     children:
       - {type: note, name: b_intro, label: {pl: "Razem: ${razem}", en: "Total: ${razem}"}}
-      - type: text
+      - type: textarea
         name: b1
         label: {pl: Nazwa, en: Name}
         default: abc
@@ -232,7 +232,7 @@ def test_unsupported_types_are_refused_with_sheet_and_row() -> None:
         {"type": "image", "name": "zdjecie", "label": "Zdjęcie"},
         {"type": "barcode", "name": "kod", "label": "Kod"},
         {"type": "range", "name": "zakres", "label": "Zakres", "parameters": "start=0 end=5"},
-        {"type": "start", "name": "start"},
+        {"type": "deviceid", "name": "urzadzenie"},
     ]
     result = load_definition(_workbook(survey, None, [{"form_id": "f"}]), "f.xlsx")
     assert [str(problem) for problem in result.problems] == [
@@ -240,18 +240,22 @@ def test_unsupported_types_are_refused_with_sheet_and_row() -> None:
         "f.xlsx:survey:7: item zdjecie: The type image is not supported.",
         "f.xlsx:survey:8: item kod: The type barcode is not supported.",
         "f.xlsx:survey:9: item zakres: The type range is not supported.",
-        "f.xlsx:survey:10: item start: warning: XLSForm metadata (start) is not collected; "
-        "the row is left out.",
+        "f.xlsx:survey:10: item urzadzenie: warning: XLSForm metadata (deviceid) is not "
+        "collected; the row is left out.",
     ]
     assert result.questionnaire is None
 
 
-def test_unsupported_columns_are_refused_not_dropped() -> None:
-    survey = [{"type": "text", "name": "a", "label": "A", "media::image": "a.png"}]
+def test_columns_ankieta_does_not_use_are_ignored_with_a_warning() -> None:
+    survey = [{"type": "text", "name": "a", "label": "A", "media::image": "a.png",
+               "comments": "ask the director", "appearance": "minimal"}]  # fmt: skip
     result = load_definition(_workbook(survey, None, [{"form_id": "f"}]), "f.xlsx")
     assert [str(problem) for problem in result.problems] == [
-        "f.xlsx:survey:2: item a: Images, audio and video are not supported."
+        "f.xlsx:survey:2: item a: warning: Images, audio and video are ignored.",
+        "f.xlsx:survey:2: item a: warning: The column comments is ignored.",
+        "f.xlsx:survey:2: item a: warning: The appearance minimal is ignored.",
     ]
+    assert result.questionnaire is not None
 
 
 def test_our_checks_apply_to_workbooks_with_rows() -> None:
@@ -267,28 +271,63 @@ def test_our_checks_apply_to_workbooks_with_rows() -> None:
     ]
 
 
-def test_a_missing_translation_in_a_workbook_is_reported_at_its_row() -> None:
+def test_a_missing_translation_falls_back_to_the_default_language_with_a_warning() -> None:
     survey = [{"type": "integer", "name": "a", PL: "Liczba", EN: "Number"},
-              {"type": "integer", "name": "b", PL: "Liczba"}]  # fmt: skip
-    result = load_definition(_workbook(survey, None, [{"form_id": "f"}]), "f.xlsx")
+              {"type": "integer", "name": "b", EN: "Amount", "constraint": ". > 0",
+               "constraint_message::Polski (pl)": "Za mało"}]  # fmt: skip
+    settings_rows = [{"form_id": "f", "default_language": "English (en)"}]
+    result = load_definition(_workbook(survey, None, settings_rows), "f.xlsx")
     assert [str(problem) for problem in result.problems] == [
-        "f.xlsx:survey:3: item b: label has no text in en."
+        "f.xlsx:survey:3: item b: warning: label has no text in pl: the en text is shown.",
+        "f.xlsx:survey:3: item b: warning: constraint_message has no text in en: the pl text "
+        "is shown.",
     ]
+    questionnaire = result.questionnaire
+    assert questionnaire is not None
+    b = questionnaire.item("b")
+    assert b.label is not None and dict(b.label.by_language) == {"en": "Amount", "pl": "Amount"}
+    assert b.constraint_message is not None and b.constraint_message.get("en") == "Za mało"
 
 
-def test_a_language_without_a_code_is_refused() -> None:
-    survey = [{"type": "integer", "name": "a", "label::Polski": "Liczba"}]
-    result = load_definition(_workbook(survey, None, [{"form_id": "f"}]), "f.xlsx")
-    assert [str(problem) for problem in result.problems][0] == (
-        "f.xlsx:survey:1: The language Polski has no code: name it like label::Polski (pl)."
-    )
-
-
-def test_a_workbook_without_form_id_is_refused() -> None:
-    result = load_definition(_workbook([{"type": "integer", "name": "a", "label": "A"}]), "f.xlsx")
+def test_languages_named_as_people_write_them_get_their_codes() -> None:
+    survey = [{"type": "integer", "name": "a", "label::Polski": "Liczba",
+               "label::English": "Number", "label::Swahili": "Idadi",
+               "label::Українська": "Кількість", "label::Kreol Seselwa": "Kantite"}]  # fmt: skip
+    result = load_definition(_workbook(survey), "f.xlsx")
     assert [str(problem) for problem in result.problems] == [
-        "f.xlsx:settings:2: The settings have no id."
+        "f.xlsx:survey:1: warning: The language Kreol Seselwa is not known: its code here is "
+        "und-kreolses.",
+        "f.xlsx:settings:2: warning: The settings have no form_id: the id is f, from the "
+        "file name.",
     ]
+    questionnaire = result.questionnaire
+    assert questionnaire is not None
+    assert questionnaire.settings.languages == ("pl", "en", "sw", "uk", "und-kreolses")
+    label = questionnaire.item("a").label
+    assert label is not None and label.get("uk") == "Кількість"
+
+
+def test_a_bare_label_is_the_default_language() -> None:
+    survey = [{"type": "integer", "name": "a", "label": "Number", "label::Français": "Nombre"}]
+    settings_rows = [{"form_id": "f", "default_language": "English"}]
+    questionnaire = load_definition(_workbook(survey, None, settings_rows), "f.xlsx").questionnaire
+    assert questionnaire is not None
+    assert questionnaire.settings.languages == ("en", "fr")
+    label = questionnaire.item("a").label
+    assert label is not None and dict(label.by_language) == {"en": "Number", "fr": "Nombre"}
+
+
+def test_a_workbook_without_form_id_takes_its_id_from_the_file_name() -> None:
+    survey = [{"type": "integer", "name": "a", "label": "A"}]
+    result = load_definition(_workbook(survey), "uploads/Household Survey 2026.xlsx")
+    assert [str(problem) for problem in result.problems] == [
+        "uploads/Household Survey 2026.xlsx:settings:2: warning: The settings have no "
+        "form_id: the id is household_survey_2026, from the file name."
+    ]
+    questionnaire = result.questionnaire
+    assert questionnaire is not None
+    assert questionnaire.settings.id == "household_survey_2026"
+    assert questionnaire.settings.title.get("pl") == "Household Survey 2026"
 
 
 def test_pyxforms_structural_errors_keep_their_row() -> None:
@@ -536,3 +575,14 @@ def test_an_unmatched_end_repeat_is_pyxforms_error_at_its_row() -> None:
     [problem] = result.problems
     assert str(problem).startswith("f.xlsx:survey:4: XLSForm: ")
     assert result.questionnaire is None
+
+
+def test_a_type_in_capitals_is_refused_as_pyxform_refuses_it_saying_how_to_write_it() -> None:
+    survey = [{"Type": "integer", "Name": "a", "Label": "A"},
+              {"Type": "Select_One tak_nie", "Name": "b", "Label": "B"}]  # fmt: skip
+    choices = [{"List_Name": "tak_nie", "Name": "1", "Label": "Tak"}]
+    result = load_definition(_workbook(survey, choices, [{"form_id": "f"}]), "f.xlsx")
+    assert [str(problem) for problem in result.errors] == [
+        "f.xlsx:survey:3: item b: The type Select_One tak_nie is written in lowercase in "
+        "XLSForm: select_one tak_nie."
+    ]
