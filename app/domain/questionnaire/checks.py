@@ -12,7 +12,8 @@ expression syntax). The checks here look at the finished questionnaire:
   everything it uses is);
 - calculations do not depend on each other in a circle;
 - ``.`` only in constraints, bare names only in ``choice_filter`` (as columns of the list);
-- ``selected()``/``count-selected()`` only on select answers, and only for codes the list has;
+- ``selected()``/``count-selected()``/``selected-at()`` only on select answers, and only
+  for codes the list has;
 - select defaults are codes of the list; a matrix list has no ``other`` choice;
 - repeats: a name inside a repeat is read from outside it only through ``count``, ``sum``,
   ``min``, ``max``, ``join`` or ``indexed-repeat``; ``position(..)`` only inside a repeat;
@@ -220,7 +221,7 @@ class _QuestionnaireCheck:
         self.check_sample(item, key, expression.sample_references)
         self.check_columns(item, key, expression.column_references)
         for function, args in expression.calls():
-            if function in ("selected", "count-selected") and args:
+            if function in ("selected", "count-selected", "selected-at") and args:
                 self.check_select_call(item, key, function, args)
             if function == "indexed-repeat":
                 self.check_indexed_repeat(item, key, args)
@@ -437,7 +438,8 @@ class _QuestionnaireCheck:
     def check_select_call(
         self, item: Item, key: str, function: str, args: tuple[dict[str, Any], ...]
     ) -> None:
-        """``selected()``/``count-selected()`` must look at a select answer, for a code it has."""
+        """``selected()``, ``count-selected()`` and ``selected-at()`` must look at a select
+        answer (``selected()`` for a code it has)."""
         subject = args[0]
         if subject["type"] == "ref":
             name = subject["name"]

@@ -1043,8 +1043,7 @@ _NOT_ATTACHED = N_(
     "give each institution its data in the sample and read it with ${sample.NAME}"
 )
 _NOT_RANDOM = N_(
-    "%(function)s() is not supported: a random value would differ between the page and "
-    "the server"
+    "%(function)s() is not supported: a random value would differ between the page and the server"
 )
 _NOT_KEPT = N_(
     "%(function)s() is not supported: calculations are computed afresh from the answers, "
@@ -1055,9 +1054,7 @@ _NOT_TIMES = N_(
     "%(function)s() is not supported: expressions know dates, not times of day (use "
     "today() and format-date())"
 )
-_NOT_GEO = N_(
-    "%(function)s() is not supported: expressions do not compute with geographic points"
-)
+_NOT_GEO = N_("%(function)s() is not supported: expressions do not compute with geographic points")
 _NOT_LABELS = N_(
     "%(function)s() is not supported: expressions see answer codes, not labels (a label "
     "inserted in a text with ${name} already shows the choice's label)"

@@ -536,3 +536,26 @@ def test_an_unmatched_end_repeat_is_pyxforms_error_at_its_row() -> None:
     [problem] = result.problems
     assert str(problem).startswith("f.xlsx:survey:4: XLSForm: ")
     assert result.questionnaire is None
+
+
+def test_odk_functions_ankieta_refuses_are_named_at_their_rows() -> None:
+    survey = [
+        {"type": "select_multiple forma", "name": "a", "label": "A"},
+        {"type": "calculate", "name": "k", "calculation": "pulldata('gminy', 'kod', 'id', ${a})"},
+        {"type": "integer", "name": "b", "label": "B", "relevant": "selected-at(${k}, 0) = 'x'"},
+        {"type": "text", "name": "c", "label": "C",
+         "relevant": "jr:choice-name(selected-at(${a}, 0), '${a}') != ''"},
+        {"type": "note", "name": "d", "label": "D",
+         "relevant": "format-date(today(), '%b') = 'sty' and substr(${a}, 0, 1) = 's'"},
+    ]  # fmt: skip
+    choices = [{"list_name": "forma", "name": "s", "label": "S"}]
+    result = load_definition(_workbook(survey, choices, [{"form_id": "f"}]), "f.xlsx")
+    assert [str(problem) for problem in result.problems] == [
+        "f.xlsx:survey:3: item k: calculation: pulldata() is not supported: Ankieta reads no "
+        "files or lists attached to a form; give each institution its data in the sample and "
+        "read it with ${sample.NAME} at position 0 in \"pulldata('gminy', 'kod', 'id', ${a})\"",
+        "f.xlsx:survey:4: item b: selected-at() is used on ${k}, which is not a select question.",
+        "f.xlsx:survey:5: item c: relevant: jr:choice-name() is not supported: expressions see "
+        "answer codes, not labels (a label inserted in a text with ${name} already shows the "
+        "choice's label) at position 0 in \"jr:choice-name(selected-at(${a}, 0), '${a}') != ''\"",
+    ]
