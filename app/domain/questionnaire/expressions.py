@@ -848,11 +848,16 @@ def _xpath_round(number: float) -> float:
 
 
 def _substring(text: Value, start: Value, length: Value | None = None) -> str:
-    """XPath substring(s, start, length?): 1-based, positions rounded, NaN selects nothing."""
+    """XPath substring(s, start, length?): the characters at 1-based positions p with
+    round(start) <= p < round(start) + round(length); NaN selects nothing."""
     string = _string(text)
     first = _xpath_round(_number(start))
     last = _INF if length is None else first + _xpath_round(_number(length))
-    return "".join(c for p, c in enumerate(string, 1) if first <= p < last)
+    if not first < last:  # also when either is NaN
+        return ""
+    low = 1 if first < 1 else first
+    high = len(string) + 1 if last > len(string) + 1 else last
+    return string[int(low) - 1 : int(high) - 1] if low < high else ""
 
 
 def _substring_before(text: Value, part: Value) -> str:
@@ -870,11 +875,11 @@ def _substring_after(text: Value, part: Value) -> str:
 def _translate(text: Value, source: Value, target: Value) -> str:
     """translate(s, from, to): each character of ``from`` becomes the one at its place in
     ``to``, or goes when ``to`` is shorter; the first occurrence in ``from`` counts."""
-    replacements: dict[str, str] = {}
+    table: dict[int, str] = {}
     to = _string(target)
     for index, character in enumerate(_string(source)):
-        replacements.setdefault(character, to[index] if index < len(to) else "")
-    return "".join(replacements.get(c, c) for c in _string(text))
+        table.setdefault(ord(character), to[index] if index < len(to) else "")
+    return _string(text).translate(table)
 
 
 def _normalize_space(text: Value) -> str:

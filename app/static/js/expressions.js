@@ -326,15 +326,16 @@
     return number !== number || !isFinite(number) ? number : Math.floor(number + 0.5);
   }
 
-  /** XPath substring(s, start, length?): 1-based, positions rounded, NaN selects nothing. */
+  /** XPath substring(s, start, length?): the characters at 1-based positions p with
+   * round(start) <= p < round(start) + round(length); NaN selects nothing. */
   function substring(text, start, length) {
+    var chars = Array.from(toStr(text));
     var first = xpathRound(toNumber(start));
     var last = length === undefined ? Infinity : first + xpathRound(toNumber(length));
-    return Array.from(toStr(text))
-      .filter(function (c, index) {
-        return first <= index + 1 && index + 1 < last;
-      })
-      .join("");
+    if (!(first < last)) return "";
+    var low = first < 1 ? 1 : first;
+    var high = last > chars.length + 1 ? chars.length + 1 : last;
+    return low < high ? chars.slice(low - 1, high - 1).join("") : "";
   }
 
   function translate(text, source, target) {
