@@ -15,8 +15,9 @@ expression syntax). The checks here look at the finished questionnaire:
 - ``selected()``/``count-selected()``/``selected-at()`` only on select answers, and only
   for codes the list has;
 - select defaults are codes of the list; a matrix list has no ``other`` choice;
-- repeats: a name inside a repeat is read from outside it only through ``count``, ``sum``,
-  ``min``, ``max``, ``join`` or ``indexed-repeat``; ``position(..)`` only inside a repeat;
+- repeats: a name inside a repeat is read from outside it only through a repeat function
+  (``count``, ``count-non-empty``, ``sum``, ``min``, ``max``, ``join``, ``checklist``,
+  ``indexed-repeat``: ``expressions.AGGREGATES``); ``position(..)`` only inside a repeat;
   ``repeat_count`` uses earlier answers only; ``instance_label`` names a question of the
   repeat; repeats nest at most ``MAX_REPEAT_DEPTH`` deep; inside a repeat, relevance and
   calculations do not read a calculation made from that repeat's own entries (the

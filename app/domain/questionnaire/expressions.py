@@ -15,7 +15,15 @@ It is the XLSForm / ODK XPath subset that questionnaire authors already know::
     regex(s, 'pattern')  string-length(s)  int(x)  number(x)  round(x, digits?)  today()
     sum(a, ...)  not(x)  true()  false()  string(x)  contains(s, t)  starts-with(s, t)
     boolean(x)  min(a, ...)  max(a, ...)  abs(x)  floor(x)  ceiling(x)  pow(x, y)  date(x)
-    count(r)  join(sep, a)  position(..)  indexed-repeat(a, r, i [, r2, i2])   (repeats)
+    count(r)  count-non-empty(r)  join(sep, a)  position(..)  indexed-repeat(a, r, i [, r2, i2])
+    substr(s, start, end?)  substring(s, start, length?)  substring-before(s, t)
+    substring-after(s, t)  translate(s, from, to)  normalize-space(s)  ends-with(s, t)
+    boolean-from-string(s)  selected-at(a, n)  checklist(min, max, a, ...)
+    weighted-checklist(min, max, a, wa, ...)  format-date(d, format)  sqrt exp exp10 log
+    log10 sin cos tan asin acos atan (x)  atan2(y, x)  pi()
+
+Other ODK functions (``pulldata``, ``instance``, ``jr:choice-name``, ``now``, ``once``,
+``uuid``, ``random``, ...) are refused by name with the reason (``REFUSED_FUNCTIONS``).
 
 Precedence, loosest first: ``or``; ``and``; ``= !=``; ``< <= > >=``; ``+ -``;
 ``* div mod``; unary minus. Binary operators are left-associative.
@@ -62,6 +70,13 @@ date) or a list of codes (a select_multiple answer: its space-separated string).
   must be a literal, is checked when parsed, and a match gives up after
   ``REGEX_TIMEOUT`` seconds (counted as no match) so catastrophic backtracking on a
   respondent's text cannot hang the server.
+- Text positions count code points (as ``string-length``). ``substr`` reads its positions
+  as JavaScript's ``slice`` (from 0, end excluded, negatives from the end, NaN as 0);
+  ``substring`` as XPath (from 1, rounded, NaN selects nothing). ``selected-at`` out of
+  range, ``format-date`` of a non-date, ``sqrt(-1)`` and ``log(0)`` are empty; the math
+  functions follow JavaScript's ``Math`` (NaN outside their domain, ±Infinity on
+  overflow). ``format-date`` writes ODK's ``%Y %y %m %n %b %d %e %a`` (``%H %h %M %S
+  %3`` as zero), names in Polish unless ``Context.language`` is another language.
 - ``sum``, ``min`` and ``max`` take several arguments; an empty one makes the result NaN,
   as in XPath (use ``coalesce(${a}, 0)``). ``coalesce`` returns its first argument unless
   that is empty ('' or NaN).
