@@ -35,7 +35,11 @@ from typing import Any
 
 from app.domain.fieldwork.sample.columns import SAMPLE_VARIABLES
 from app.domain.messages import N_, Message
-from app.domain.questionnaire.expressions import Expression, interpolate_references
+from app.domain.questionnaire.expressions import (
+    Expression,
+    choice_name_question,
+    interpolate_references,
+)
 from app.domain.questionnaire.model import (
     MAX_REPEAT_DEPTH,
     Item,
@@ -226,6 +230,23 @@ class _QuestionnaireCheck:
                 self.check_select_call(item, key, function, args)
             if function == "indexed-repeat":
                 self.check_indexed_repeat(item, key, args)
+            if function == "jr:choice-name":
+                self.check_choice_name(item, key, choice_name_question(args[1]))
+
+    def check_choice_name(self, item: Item, key: str, name: str) -> None:
+        """``jr:choice-name(code, '${q}')`` looks codes up in the list of a select question."""
+        owner = self.value_owner(name)
+        if (
+            owner is None
+            or not owner.type.uses_choices
+            or (owner.type is not ItemType.MATRIX and name != owner.name)
+        ):
+            self.error(
+                item,
+                key,
+                N_("jr:choice-name() names ${%(name)s}, which is not a select question."),
+                name=name,
+            )
 
     def check_indexed_repeat(self, item: Item, key: str, args: tuple[dict[str, Any], ...]) -> None:
         """``indexed-repeat`` reads other entries only from outside the repeat: inside it,

@@ -20,9 +20,9 @@ It is the XLSForm / ODK XPath subset that questionnaire authors already know::
     substring-after(s, t)  translate(s, from, to)  normalize-space(s)  ends-with(s, t)
     boolean-from-string(s)  selected-at(a, n)  checklist(min, max, a, ...)
     weighted-checklist(min, max, a, wa, ...)  format-date(d, format)  sqrt exp exp10 log
-    log10 sin cos tan asin acos atan (x)  atan2(y, x)  pi()
+    log10 sin cos tan asin acos atan (x)  atan2(y, x)  pi()  jr:choice-name(code, '${q}')
 
-Other ODK functions (``pulldata``, ``instance``, ``jr:choice-name``, ``now``, ``once``,
+Other ODK functions (``pulldata``, ``instance``, ``jr:itext``, ``now``, ``once``,
 ``uuid``, ``random``, ...) are refused by name with the reason (``REFUSED_FUNCTIONS``).
 
 Precedence, loosest first: ``or``; ``and``; ``= !=``; ``< <= > >=``; ``+ -``;
@@ -48,6 +48,8 @@ The tree (``Expression.to_json()``) is plain JSON, evaluated by the browser too
     {"type": "binary", "op": OP, "left": NODE, "right": NODE}
                         OP is one of: or and = != < <= > >= + - * div mod
     {"type": "call", "name": "selected", "args": [NODE, ...]}
+                        (for the browser, a jr:choice-name call may also carry
+                        "labels": {code: label}: see ``with_choice_labels``)
 
 Semantics (XPath 1.0 as ODK applies it). Values are numbers (floats), strings,
 booleans and dates. Answers come in as ``None``/``''`` (empty: the string ''), ``str``,
@@ -211,6 +213,8 @@ class Context:
     today: date | None = None
     position: int | None = None  # the number of the repeat instance being evaluated
     language: str | None = None  # for month and day names in format-date(); None: Polish
+    # for jr:choice-name(): each select question's (and matrix row's) codes and labels
+    labels: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
 
 # --- reading the text -----------------------------------------------------------------
@@ -496,6 +500,16 @@ def _check_literals(name: str, args: list[Node], positions: list[int]) -> None:
                 )
             ),
             positions[-1],
+        )
+    if name == "jr:choice-name" and not choice_name_question(args[1]):
+        raise _Failure(
+            Message(
+                N_(
+                    "the second argument of jr:choice-name() must name the question in "
+                    "quotes, as in jr:choice-name(${a}, '${a}')"
+                )
+            ),
+            positions[1],
         )
     if name == "regex":
         _check_pattern(args[1], positions[1])
@@ -955,6 +969,33 @@ def _math(function: Callable[[float], float]) -> Callable[[Value], float]:
     return apply
 
 
+_QUOTED_REFERENCE_RE = re.compile(r"\s*\$\{\s*([^}]*?)\s*\}\s*")
+
+
+def choice_name_question(node: Node) -> str:
+    """The question a jr:choice-name() argument names ('${name}'), or '' if it names none."""
+    if node["type"] != "string":
+        return ""
+    match = _QUOTED_REFERENCE_RE.fullmatch(node["value"])
+    name = match[1] if match else ""
+    return name if _NAME_RE.fullmatch(name) and not name.startswith(_SAMPLE_PREFIX) else ""
+
+
+def _choice_name(code: Value, labels: Mapping[str, str] | None) -> str:
+    """jr:choice-name(code, '${q}'): the label of choice ``code`` of q's list, or ''."""
+    return (labels or {}).get(_string(code).strip(_XML_SPACE), "")
+
+
+def with_choice_labels(tree: Node, labels: Mapping[str, Mapping[str, str]]) -> Node:
+    """A copy of ``tree`` whose jr:choice-name() calls carry the labels they look up (a
+    ``"labels": {code: label}`` member), for the browser, which has no questionnaire."""
+    tree = _copy(tree)
+    for node in _walk(tree):
+        if node["type"] == "call" and node["name"] == "jr:choice-name":
+            node["labels"] = dict(labels.get(choice_name_question(node["args"][1]), {}))
+    return tree
+
+
 _MONTHS = {
     "en": "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split(),
     "pl": "sty lut mar kwi maj cze lip sie wrz paź lis gru".split(),
@@ -1042,6 +1083,7 @@ _FUNCTIONS: dict[str, _Function] = {
     "checklist": _Function(3, None, _checklist),
     "weighted-checklist": _Function(4, None, _weighted_checklist),
     "format-date": _Function(2, 2, None),
+    "jr:choice-name": _Function(2, 2, None),
     "sqrt": _Function(1, 1, _math(math.sqrt)),
     "exp": _Function(1, 1, _math(math.exp)),
     "exp10": _Function(1, 1, lambda value: _power(10.0, _number(value))),
@@ -1076,8 +1118,8 @@ _NOT_TIMES = N_(
 )
 _NOT_GEO = N_("%(function)s() is not supported: expressions do not compute with geographic points")
 _NOT_LABELS = N_(
-    "%(function)s() is not supported: expressions see answer codes, not labels (a label "
-    "inserted in a text with ${name} already shows the choice's label)"
+    "%(function)s() is not supported: a text's translations are not expressions (a label "
+    "inserted in a text with ${name} already shows the choice's label in the page's language)"
 )
 _NOT_CRYPTO = N_("%(function)s() is not supported: expressions compute no digests or codes")
 _NOT_NODES = N_(
@@ -1098,7 +1140,6 @@ REFUSED_FUNCTIONS: dict[str, str] = {
     "area": _NOT_GEO,
     "distance": _NOT_GEO,
     "geofence": _NOT_GEO,
-    "jr:choice-name": _NOT_LABELS,
     "jr:itext": _NOT_LABELS,
     "digest": _NOT_CRYPTO,
     "base64-decode": _NOT_CRYPTO,
@@ -1190,6 +1231,9 @@ def _compile_call(name: str, args: list[Evaluator], nodes: list[Node]) -> Evalua
     if name == "format-date":
         day, form = args
         return lambda ctx: _format_date(day(ctx), form(ctx), ctx.language)
+    if name == "jr:choice-name":
+        code, question = args[0], choice_name_question(nodes[1])
+        return lambda ctx: _choice_name(code(ctx), ctx.labels.get(question))
     apply = _FUNCTIONS[name].apply
     assert apply is not None  # noqa: S101 - every other function has one
     if len(args) == 1:

@@ -31,6 +31,9 @@
  * ctx.position. Anywhere else a node-set reads as its first value (and is true when it
  * has one), as on the server.
  *
+ * jr:choice-name(code, '${q}') reads the labels the server put on its node ("labels":
+ * {code: label}, see with_choice_labels in expressions.py): the browser has no questionnaire.
+ *
  * The server validates trees, so this file trusts their shape. One known difference:
  * regex() runs the browser's RegExp, where \d and \w match ASCII only (the server's
  * engine matches any Unicode digit or letter); write [0-9] and explicit letter classes.
@@ -655,6 +658,11 @@
       return position === undefined || position === null ? NaN : Number(position);
     }
     if (node.name === "regex") return regexMatches(toStr(value(args[0], ctx)), args[1].value);
+    if (node.name === "jr:choice-name") {
+      var labels = node.labels || {};
+      var code = strip(toStr(value(args[0], ctx)));
+      return Object.prototype.hasOwnProperty.call(labels, code) ? labels[code] : "";
+    }
     if (node.name === "format-date") {
       return formatDate(value(args[0], ctx), value(args[1], ctx), ctx.language);
     }

@@ -49,6 +49,11 @@ VALUES: dict[str, Any] = {
 }
 SAMPLE: dict[str, Any] = {"region": "śląskie", "size": 40}
 CHOICE: dict[str, Any] = {"subregion": "north", "code": "3"}
+# what jr:choice-name() reads: question -> code -> label
+LABELS: dict[str, dict[str, str]] = {
+    "m": {"a": "Alfa", "b": "Beta", "c": "Ćma"},
+    "n": {"5": "Pięć", "6": "Sześć"},
+}
 CURRENT = 7
 POSITION = 2  # the repeat instance the table's expressions are evaluated in
 
@@ -604,4 +609,17 @@ CASES: list[Case] = [
     Case("format-date(${s}, '%Y')", None),
     Case("format-date('2024-02-30', '%Y')", None),
     Case("format-date(${d}, ${empty})", None),
+    # jr:choice-name: a choice's label from the list of the question named in quotes
+    Case("jr:choice-name('a', '${m}')", "Alfa"),
+    Case("jr:choice-name(selected-at(${m}, 2), '${m}')", "Ćma"),
+    Case("jr:choice-name(' b ', '${m}')", "Beta"),
+    Case("jr:choice-name(${m_one}, '${m}')", "Beta"),
+    Case("jr:choice-name(${n}, '${n}')", "Pięć"),
+    Case("jr:choice-name(${n} + 1, ' ${ n } ')", "Sześć"),
+    Case("jr:choice-name('x', '${m}')", None),
+    Case("jr:choice-name(${m}, '${m}')", None),
+    Case("jr:choice-name(${empty}, '${m}')", None),
+    Case("jr:choice-name('a', '${unlisted}')", None),
+    Case("jr:choice-name('toString', '${m}')", None),
+    Case("concat('Wybrano: ', jr:choice-name(${m_one}, '${m}'))", "Wybrano: Beta"),
 ]

@@ -91,3 +91,42 @@ def test_the_checker_refuses_selected_at_on_a_text_and_a_repeat_read_as_one_valu
         "q.yaml:32: item z_nazwa: calculation reads ${partner}, which is inside the repeat "
         "partnerzy, as one value: use count(), sum(), min(), max(), join() or indexed-repeat().",
     ]
+
+
+TWO_LANGUAGES = """\
+settings:
+  id: etykiety
+  title: {pl: Etykiety, en: Labels}
+  languages: [pl, en]
+  default_language: en
+choices:
+  formy:
+    - {name: ngo, label: {pl: Fundacja, en: Foundation}}
+    - {name: coop, label: {pl: Spółdzielnia, en: Cooperative}}
+survey:
+  - {type: select_one formy, name: forma, label: {pl: Forma, en: Form}}
+  - type: matrix formy
+    name: ocena
+    label: {pl: Ocena, en: Rating}
+    rows:
+      - {name: a, label: {pl: A, en: A}}
+  - {type: calculate, name: nazwa_formy, calculation: "jr:choice-name(${forma}, '${forma}')"}
+  - {type: calculate, name: wiersz, calculation: "jr:choice-name(${ocena_a}, '${ocena_a}')"}
+"""
+
+
+def test_choice_names_are_the_labels_in_the_default_language_as_in_exports() -> None:
+    flow = Flow(load(TWO_LANGUAGES))
+    state = flow.state({"forma": "coop", "ocena_a": "ngo"}, sample={}, today=TODAY)
+    assert state.answer("nazwa_formy") == "Cooperative"
+    assert state.answer("wiersz") == "Foundation"
+    assert flow.state({}, sample={}, today=TODAY).answer("nazwa_formy") is None
+
+
+def test_the_checker_refuses_a_choice_name_looked_up_in_a_question_without_a_list() -> None:
+    form = TWO_LANGUAGES.replace("'${ocena_a}'", "'${nazwa_formy}'")
+    result = load_definition(form.encode(), "q.yaml")
+    assert [str(problem) for problem in result.problems] == [
+        "q.yaml:18: item wiersz: jr:choice-name() names ${nazwa_formy}, which is not a select "
+        "question."
+    ]

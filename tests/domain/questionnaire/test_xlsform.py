@@ -544,9 +544,10 @@ def test_odk_functions_ankieta_refuses_are_named_at_their_rows() -> None:
         {"type": "calculate", "name": "k", "calculation": "pulldata('gminy', 'kod', 'id', ${a})"},
         {"type": "integer", "name": "b", "label": "B", "relevant": "selected-at(${k}, 0) = 'x'"},
         {"type": "text", "name": "c", "label": "C",
-         "relevant": "jr:choice-name(selected-at(${a}, 0), '${a}') != ''"},
+         "relevant": "jr:choice-name(selected-at(${a}, 0), '${b}') != ''"},
+        {"type": "calculate", "name": "e", "calculation": "jr:itext('x')"},
         {"type": "note", "name": "d", "label": "D",
-         "relevant": "format-date(today(), '%b') = 'sty' and substr(${a}, 0, 1) = 's'"},
+         "relevant": "format-date(today(), '%b') = 'sty' and jr:choice-name(${a}, '${a}') = 'S'"},
     ]  # fmt: skip
     choices = [{"list_name": "forma", "name": "s", "label": "S"}]
     result = load_definition(_workbook(survey, choices, [{"form_id": "f"}]), "f.xlsx")
@@ -555,7 +556,8 @@ def test_odk_functions_ankieta_refuses_are_named_at_their_rows() -> None:
         "files or lists attached to a form; give each institution its data in the sample and "
         "read it with ${sample.NAME} at position 0 in \"pulldata('gminy', 'kod', 'id', ${a})\"",
         "f.xlsx:survey:4: item b: selected-at() is used on ${k}, which is not a select question.",
-        "f.xlsx:survey:5: item c: relevant: jr:choice-name() is not supported: expressions see "
-        "answer codes, not labels (a label inserted in a text with ${name} already shows the "
-        "choice's label) at position 0 in \"jr:choice-name(selected-at(${a}, 0), '${a}') != ''\"",
+        "f.xlsx:survey:5: item c: jr:choice-name() names ${b}, which is not a select question.",
+        "f.xlsx:survey:6: item e: calculation: jr:itext() is not supported: a text's "
+        "translations are not expressions (a label inserted in a text with ${name} already "
+        "shows the choice's label in the page's language) at position 0 in \"jr:itext('x')\"",
     ]
