@@ -21,6 +21,7 @@ It is the XLSForm / ODK XPath subset that questionnaire authors already know::
     boolean-from-string(s)  selected-at(a, n)  checklist(min, max, a, ...)
     weighted-checklist(min, max, a, wa, ...)  format-date(d, format)  sqrt exp exp10 log
     log10 sin cos tan asin acos atan (x)  atan2(y, x)  pi()  jr:choice-name(code, '${q}')
+    format-date-time(d, format) (as format-date)  decimal-date-time(d) (as number: days)
 
 Other ODK functions (``pulldata``, ``instance``, ``jr:itext``, ``now``, ``once``,
 ``uuid``, ``random``, ...) are refused by name with the reason (``REFUSED_FUNCTIONS``).
@@ -1083,6 +1084,8 @@ _FUNCTIONS: dict[str, _Function] = {
     "checklist": _Function(3, None, _checklist),
     "weighted-checklist": _Function(4, None, _weighted_checklist),
     "format-date": _Function(2, 2, None),
+    "format-date-time": _Function(2, 2, None),
+    "decimal-date-time": _Function(1, 1, _number),
     "jr:choice-name": _Function(2, 2, None),
     "sqrt": _Function(1, 1, _math(math.sqrt)),
     "exp": _Function(1, 1, _math(math.exp)),
@@ -1114,7 +1117,7 @@ _NOT_KEPT = N_(
 )
 _NOT_TIMES = N_(
     "%(function)s() is not supported: expressions know dates, not times of day (use "
-    "today() and format-date())"
+    "today(), date() and format-date())"
 )
 _NOT_GEO = N_("%(function)s() is not supported: expressions do not compute with geographic points")
 _NOT_LABELS = N_(
@@ -1134,9 +1137,7 @@ REFUSED_FUNCTIONS: dict[str, str] = {
     "uuid": _NOT_KEPT,
     "now": _NOT_TIMES,
     "date-time": _NOT_TIMES,
-    "decimal-date-time": _NOT_TIMES,
     "decimal-time": _NOT_TIMES,
-    "format-date-time": _NOT_TIMES,
     "area": _NOT_GEO,
     "distance": _NOT_GEO,
     "geofence": _NOT_GEO,
@@ -1228,7 +1229,7 @@ def _compile_call(name: str, args: list[Evaluator], nodes: list[Node]) -> Evalua
         return lambda ctx: _NAN if ctx.position is None else float(ctx.position)
     if name == "regex":
         return _compile_regex(args[0], _compile_pattern(nodes[1]["value"]))
-    if name == "format-date":
+    if name in ("format-date", "format-date-time"):  # a date's time of day is 00:00
         day, form = args
         return lambda ctx: _format_date(day(ctx), form(ctx), ctx.language)
     if name == "jr:choice-name":

@@ -527,6 +527,7 @@
       return string === "true" || string === "1";
     },
     "selected-at": selectedAt,
+    "decimal-date-time": toNumber,
     "count-non-empty": countNonEmpty,
     checklist: checklist,
     "weighted-checklist": weightedChecklist,
@@ -663,7 +664,7 @@
       var code = strip(toStr(value(args[0], ctx)));
       return Object.prototype.hasOwnProperty.call(labels, code) ? labels[code] : "";
     }
-    if (node.name === "format-date") {
+    if (node.name === "format-date" || node.name === "format-date-time") {
       return formatDate(value(args[0], ctx), value(args[1], ctx), ctx.language);
     }
     var values = args.map(function (arg) {

@@ -111,7 +111,8 @@ PARSE_ERRORS = [
     ("random() < 0.5", 0, "random() is not supported: a random value"),
     ("once(today())", 0, "once() is not supported: calculations are computed afresh"),
     ("uuid()", 0, "uuid() is not supported: calculations are computed afresh"),
-    ("format-date-time(now(), '%H')", 0, "format-date-time() is not supported: expressions"),
+    ("format-date-time(now(), '%H')", 17, "now() is not supported: expressions know dates"),
+    ("date-time(0)", 0, "date-time() is not supported: expressions know dates"),
     ("distance(${a})", 0, "distance() is not supported: expressions do not compute"),
     ("digest(${a}, 'SHA-256')", 0, "digest() is not supported: expressions compute no"),
     ("last()", 0, "last() is not supported: expressions name answers with ${name}"),
@@ -434,6 +435,8 @@ _FUNCTION_ARITIES = {
     "atan": (1, 1),
     "atan2": (2, 2),
     "pi": (0, 0),
+    "format-date-time": (2, 2),
+    "decimal-date-time": (1, 1),
 }  # jr:choice-name() is left out: its second argument must be a quoted ${name}
 
 _names = st.from_regex(r"[a-z_][a-z0-9_]{0,6}", fullmatch=True)

@@ -198,6 +198,8 @@ _FUNCTIONS = {
     "checklist": 4,
     "weighted-checklist": 4,
     "format-date": 2,
+    "format-date-time": 2,
+    "decimal-date-time": 1,
 }
 _OPERATORS = ["or", "and", "=", "!=", "<", "<=", ">", ">=", "+", "-", "*", "div", "mod"]
 _NAMES = ["a", "b", "c", "d", "m"]
