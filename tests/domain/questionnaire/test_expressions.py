@@ -553,6 +553,8 @@ _contexts = st.builds(
     sample=st.dictionaries(_names, _answers, max_size=3),
     choice=st.dictionaries(_names, _answers, max_size=3),
     today=st.dates(),
+    language=st.sampled_from([None, "pl", "en", "uk"]),
+    labels=st.dictionaries(_names, st.dictionaries(st.text(max_size=3), st.text(max_size=5))),
 )
 
 
