@@ -89,7 +89,8 @@ an enclosing instance, or of the response). From outside, a name inside a repeat
 ``NodeSet``: its values in every instance, in order (nested repeats flattened), ``''`` where
 an instance has none. ``count(ns)`` counts them (``count(${repeat})`` counts instances);
 ``sum``, ``min``, ``max`` take a node-set's non-empty values (an empty ``sum`` is 0, an
-empty ``min``/``max`` NaN); ``join(sep, ns)`` joins its non-empty values;
+empty ``min``/``max`` NaN); ``join(sep, ns)`` joins its non-empty values, ``concat``
+(as ODK) all of them; ``count-non-empty(ns)`` counts the non-empty ones;
 ``indexed-repeat(${x}, ${r}, i)`` is ``${x}`` in instance ``i`` of ``r`` (1-based; with
 ``r2, i2`` in instance ``i2`` of the nested ``r2`` within it); ``position(..)`` is the
 number of the instance being evaluated. Elsewhere a node-set reads as its first value
@@ -1045,7 +1046,7 @@ _FUNCTIONS: dict[str, _Function] = {
     "count-selected": _Function(1, 1, lambda answer: float(len(_codes(answer)))),
     "if": _Function(3, 3, None),
     "coalesce": _Function(2, 2, lambda first, second: second if _is_empty(first) else first),
-    "concat": _Function(1, None, lambda *values: "".join(_string(v) for v in values)),
+    "concat": _Function(1, None, lambda *values: "".join(map(_string, _spread(values)))),
     "regex": _Function(2, 2, None),
     "string-length": _Function(1, 1, lambda text: float(len(_string(text)))),
     "int": _Function(1, 1, lambda value: _integral(value, math.trunc)),
@@ -1154,7 +1155,17 @@ REFUSED_FUNCTIONS: dict[str, str] = {
     "lang": _NOT_NODES,
 }
 AGGREGATES = frozenset(
-    {"count", "count-non-empty", "sum", "min", "max", "join", "indexed-repeat", "checklist"}
+    {
+        "count",
+        "count-non-empty",
+        "sum",
+        "min",
+        "max",
+        "join",
+        "concat",
+        "indexed-repeat",
+        "checklist",
+    }
 )
 
 

@@ -26,7 +26,8 @@
  * the reader and the value ([[1, 1], [1, 2], [2, 1]] for a field of a repeat nested in
  * another); a repeat's own name holds its instance numbers ({nodeset: [1, 2], paths:
  * [[1], [2]]}). count() counts a node-set's values (empty ones too); sum, min, max and join
- * take its non-empty values (an empty sum is 0, an empty min/max NaN, that is null);
+ * take its non-empty values (an empty sum is 0, an empty min/max NaN, that is null), as
+ * concat does (every value, as ODK);
  * indexed-repeat(${x}, ${r}, i [, ${r2}, i2]) picks one by its path; position(..) is
  * ctx.position. Anywhere else a node-set reads as its first value (and is true when it
  * has one), as on the server.
@@ -447,7 +448,7 @@
       return isEmpty(first) ? second : first;
     },
     concat: function () {
-      return Array.prototype.map.call(arguments, toStr).join("");
+      return spread(Array.from(arguments)).map(toStr).join(""); // node-sets: every value
     },
     "string-length": function (value) {
       return Array.from(toStr(value)).length; // code points, as the server counts
