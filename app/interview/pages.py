@@ -14,7 +14,11 @@ from werkzeug.datastructures import MultiDict
 
 from app.domain.messages import Message
 from app.domain.questionnaire.answers import DONT_KNOW, REFUSED, VariableKind
-from app.domain.questionnaire.expressions import interpolate_references
+from app.domain.questionnaire.expressions import (
+    Expression,
+    interpolate_references,
+    with_choice_labels,
+)
 from app.domain.questionnaire.fields import DONT_KNOW_FIELD_VALUE, REFUSED_FIELD_VALUE
 from app.domain.questionnaire.flow import Flow, Mode, State
 from app.domain.questionnaire.model import Availability, Item, ItemType, Text
@@ -239,7 +243,7 @@ class PageBuilder:
             minimum=None if fixed else item.repeat_min,
             maximum=item.max_instances,
             relevant=relevant,
-            relevance_tree=json.dumps(item.relevant.to_json()) if item.relevant else None,
+            relevance_tree=_tree_json(item.relevant, self.flow),
             depth=self.depth,
             error=self.error(name),
             read_only=self.read_only,
@@ -330,7 +334,7 @@ class PageBuilder:
             required=item.required is True
             or (item.required not in (False, None) and self._required_now(item)),
             relevant=self.state.is_relevant(item.name),
-            relevance_tree=json.dumps(item.relevant.to_json()) if item.relevant else None,
+            relevance_tree=_tree_json(item.relevant, self.flow),
             read_only=item.read_only or self.read_only,
         )
         view.phone = self.mode == "phone"
@@ -356,7 +360,7 @@ class PageBuilder:
         if item.type.uses_choices:
             view.choices = self._choices(item)
             if item.choice_filter is not None:
-                view.filter_tree = json.dumps(item.choice_filter.to_json())
+                view.filter_tree = _tree_json(item.choice_filter, self.flow)
         for var in self.flow.variables_of(item):
             if var.kind is VariableKind.ROW:
                 row = next(r for r in item.rows if f"{item.name}_{r.name}" == var.name)
@@ -564,8 +568,8 @@ def live_calculations(flow: Flow, repeat: str = "") -> list[dict[str, Any]]:
             continue
         calculation: dict[str, Any] = {
             "name": item.name,
-            "calculation": item.calculation.to_json(),
-            "relevant": _relevance_tree(item),
+            "calculation": browser_tree(item.calculation, flow),
+            "relevant": _relevance_tree(item, flow),
         }
         if repeat:
             calculation["repeat"] = repeat
@@ -573,14 +577,24 @@ def live_calculations(flow: Flow, repeat: str = "") -> list[dict[str, Any]]:
     return result
 
 
-def _relevance_tree(item: Item) -> list[Any] | None:
+def browser_tree(expression: Expression, flow: Flow) -> dict[str, Any]:
+    """An expression's tree as the page's script evaluates it (jr:choice-name() calls
+    carrying the labels they look up)."""
+    return with_choice_labels(expression.to_json(), flow.choice_labels)
+
+
+def _tree_json(expression: Expression | None, flow: Flow) -> str | None:
+    return json.dumps(browser_tree(expression, flow)) if expression is not None else None
+
+
+def _relevance_tree(item: Item, flow: Flow) -> list[Any] | None:
     """Every relevance the item depends on (its own and its groups', up to its repeat),
     as trees."""
     trees = []
     current: Item | None = item
     while current is not None and not current.is_repeat:
         if current.relevant is not None:
-            trees.append(current.relevant.to_json())
+            trees.append(browser_tree(current.relevant, flow))
         current = current.parent
     return trees or None
 

@@ -12,10 +12,12 @@ expression syntax). The checks here look at the finished questionnaire:
   everything it uses is);
 - calculations do not depend on each other in a circle;
 - ``.`` only in constraints, bare names only in ``choice_filter`` (as columns of the list);
-- ``selected()``/``count-selected()`` only on select answers, and only for codes the list has;
+- ``selected()``/``count-selected()``/``selected-at()`` only on select answers, and only
+  for codes the list has;
 - select defaults are codes of the list; a matrix list has no ``other`` choice;
-- repeats: a name inside a repeat is read from outside it only through ``count``, ``sum``,
-  ``min``, ``max``, ``join`` or ``indexed-repeat``; ``position(..)`` only inside a repeat;
+- repeats: a name inside a repeat is read from outside it only through a repeat function
+  (``count``, ``count-non-empty``, ``sum``, ``min``, ``max``, ``join``, ``checklist``,
+  ``indexed-repeat``: ``expressions.AGGREGATES``); ``position(..)`` only inside a repeat;
   ``repeat_count`` uses earlier answers only; ``instance_label`` names a question of the
   repeat; repeats nest at most ``MAX_REPEAT_DEPTH`` deep; inside a repeat, relevance and
   calculations do not read a calculation made from that repeat's own entries (the
@@ -33,7 +35,11 @@ from typing import Any
 
 from app.domain.fieldwork.sample.columns import SAMPLE_VARIABLES
 from app.domain.messages import N_, Message
-from app.domain.questionnaire.expressions import Expression, interpolate_references
+from app.domain.questionnaire.expressions import (
+    Expression,
+    choice_name_question,
+    interpolate_references,
+)
 from app.domain.questionnaire.model import (
     MAX_REPEAT_DEPTH,
     Item,
@@ -220,10 +226,27 @@ class _QuestionnaireCheck:
         self.check_sample(item, key, expression.sample_references)
         self.check_columns(item, key, expression.column_references)
         for function, args in expression.calls():
-            if function in ("selected", "count-selected") and args:
+            if function in ("selected", "count-selected", "selected-at") and args:
                 self.check_select_call(item, key, function, args)
             if function == "indexed-repeat":
                 self.check_indexed_repeat(item, key, args)
+            if function == "jr:choice-name":
+                self.check_choice_name(item, key, choice_name_question(args[1]))
+
+    def check_choice_name(self, item: Item, key: str, name: str) -> None:
+        """``jr:choice-name(code, '${q}')`` looks codes up in the list of a select question."""
+        owner = self.value_owner(name)
+        if (
+            owner is None
+            or not owner.type.uses_choices
+            or (owner.type is not ItemType.MATRIX and name != owner.name)
+        ):
+            self.error(
+                item,
+                key,
+                N_("jr:choice-name() names ${%(name)s}, which is not a select question."),
+                name=name,
+            )
 
     def check_indexed_repeat(self, item: Item, key: str, args: tuple[dict[str, Any], ...]) -> None:
         """``indexed-repeat`` reads other entries only from outside the repeat: inside it,
@@ -437,7 +460,8 @@ class _QuestionnaireCheck:
     def check_select_call(
         self, item: Item, key: str, function: str, args: tuple[dict[str, Any], ...]
     ) -> None:
-        """``selected()``/``count-selected()`` must look at a select answer, for a code it has."""
+        """``selected()``, ``count-selected()`` and ``selected-at()`` must look at a select
+        answer (``selected()`` for a code it has)."""
         subject = args[0]
         if subject["type"] == "ref":
             name = subject["name"]

@@ -15,7 +15,16 @@ It is the XLSForm / ODK XPath subset that questionnaire authors already know::
     regex(s, 'pattern')  string-length(s)  int(x)  number(x)  round(x, digits?)  today()
     sum(a, ...)  not(x)  true()  false()  string(x)  contains(s, t)  starts-with(s, t)
     boolean(x)  min(a, ...)  max(a, ...)  abs(x)  floor(x)  ceiling(x)  pow(x, y)  date(x)
-    count(r)  join(sep, a)  position(..)  indexed-repeat(a, r, i [, r2, i2])   (repeats)
+    count(r)  count-non-empty(r)  join(sep, a)  position(..)  indexed-repeat(a, r, i [, r2, i2])
+    substr(s, start, end?)  substring(s, start, length?)  substring-before(s, t)
+    substring-after(s, t)  translate(s, from, to)  normalize-space(s)  ends-with(s, t)
+    boolean-from-string(s)  selected-at(a, n)  checklist(min, max, a, ...)
+    weighted-checklist(min, max, a, wa, ...)  format-date(d, format)  sqrt exp exp10 log
+    log10 sin cos tan asin acos atan (x)  atan2(y, x)  pi()  jr:choice-name(code, '${q}')
+    format-date-time(d, format) (as format-date)  decimal-date-time(d) (as number: days)
+
+Other ODK functions (``pulldata``, ``instance``, ``jr:itext``, ``now``, ``once``,
+``uuid``, ``random``, ...) are refused by name with the reason (``REFUSED_FUNCTIONS``).
 
 Precedence, loosest first: ``or``; ``and``; ``= !=``; ``< <= > >=``; ``+ -``;
 ``* div mod``; unary minus. Binary operators are left-associative.
@@ -40,6 +49,8 @@ The tree (``Expression.to_json()``) is plain JSON, evaluated by the browser too
     {"type": "binary", "op": OP, "left": NODE, "right": NODE}
                         OP is one of: or and = != < <= > >= + - * div mod
     {"type": "call", "name": "selected", "args": [NODE, ...]}
+                        (for the browser, a jr:choice-name call may also carry
+                        "labels": {code: label}: see ``with_choice_labels``)
 
 Semantics (XPath 1.0 as ODK applies it). Values are numbers (floats), strings,
 booleans and dates. Answers come in as ``None``/``''`` (empty: the string ''), ``str``,
@@ -62,6 +73,13 @@ date) or a list of codes (a select_multiple answer: its space-separated string).
   must be a literal, is checked when parsed, and a match gives up after
   ``REGEX_TIMEOUT`` seconds (counted as no match) so catastrophic backtracking on a
   respondent's text cannot hang the server.
+- Text positions count code points (as ``string-length``). ``substr`` reads its positions
+  as JavaScript's ``slice`` (from 0, end excluded, negatives from the end, NaN as 0);
+  ``substring`` as XPath (from 1, rounded, NaN selects nothing). ``selected-at`` out of
+  range, ``format-date`` of a non-date, ``sqrt(-1)`` and ``log(0)`` are empty; the math
+  functions follow JavaScript's ``Math`` (NaN outside their domain, ±Infinity on
+  overflow). ``format-date`` writes ODK's ``%Y %y %m %n %b %d %e %a`` (``%H %h %M %S
+  %3`` as zero), names in Polish unless ``Context.language`` is another language.
 - ``sum``, ``min`` and ``max`` take several arguments; an empty one makes the result NaN,
   as in XPath (use ``coalesce(${a}, 0)``). ``coalesce`` returns its first argument unless
   that is empty ('' or NaN).
@@ -71,7 +89,8 @@ an enclosing instance, or of the response). From outside, a name inside a repeat
 ``NodeSet``: its values in every instance, in order (nested repeats flattened), ``''`` where
 an instance has none. ``count(ns)`` counts them (``count(${repeat})`` counts instances);
 ``sum``, ``min``, ``max`` take a node-set's non-empty values (an empty ``sum`` is 0, an
-empty ``min``/``max`` NaN); ``join(sep, ns)`` joins its non-empty values;
+empty ``min``/``max`` NaN); ``join(sep, ns)`` joins its non-empty values, ``concat``
+(as ODK) all of them; ``count-non-empty(ns)`` counts the non-empty ones;
 ``indexed-repeat(${x}, ${r}, i)`` is ``${x}`` in instance ``i`` of ``r`` (1-based; with
 ``r2, i2`` in instance ``i2`` of the nested ``r2`` within it); ``position(..)`` is the
 number of the instance being evaluated. Elsewhere a node-set reads as its first value
@@ -195,6 +214,9 @@ class Context:
     choice: Mapping[str, Any] = field(default_factory=dict)
     today: date | None = None
     position: int | None = None  # the number of the repeat instance being evaluated
+    language: str | None = None  # for month and day names in format-date(); None: Polish
+    # for jr:choice-name(): each select question's (and matrix row's) codes and labels
+    labels: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
 
 # --- reading the text -----------------------------------------------------------------
@@ -206,7 +228,7 @@ _TOKEN_RE = re.compile(
     | (?P<number>[0-9]+(?:\.[0-9]*)?|\.[0-9]+)
     | (?P<string>'[^']*'|"[^"]*")
     | (?P<op>!=|<=|>=|[=<>+\-*(),])
-    | (?P<name>[^\W\d][\w.\-]*)
+    | (?P<name>[^\W\d][\w.\-]*(?::[^\W\d][\w.\-]*)?)
     | (?P<parent>\.\.)
     | (?P<dot>\.)
     """,
@@ -395,6 +417,10 @@ class _Parser:
     def call(self, name: _Token, depth: int) -> tuple[Node, int]:
         """A function call, its name and argument count checked."""
         signature = _FUNCTIONS.get(name.value)
+        if signature is None and name.value in REFUSED_FUNCTIONS:
+            raise _Failure(
+                Message(REFUSED_FUNCTIONS[name.value], {"function": name.value}), name.position
+            )
         if signature is None:
             raise _Failure(
                 Message(N_("unknown function %(function)s()"), {"function": name.value}),
@@ -465,7 +491,28 @@ def _check_arity(name: _Token, count: int, signature: _Function) -> None:
 
 
 def _check_literals(name: str, args: list[Node], positions: list[int]) -> None:
-    """Refuse what is already wrong in literal arguments: regex patterns and dates."""
+    """Refuse what is already wrong in literal arguments (regex patterns and dates) and
+    a weighted-checklist() whose values and weights do not pair up."""
+    if name == "weighted-checklist" and len(args) % 2:
+        raise _Failure(
+            Message(
+                N_(
+                    "weighted-checklist() takes a minimum, a maximum, then pairs of a "
+                    "value and its weight: the last weight is missing"
+                )
+            ),
+            positions[-1],
+        )
+    if name == "jr:choice-name" and not choice_name_question(args[1]):
+        raise _Failure(
+            Message(
+                N_(
+                    "the second argument of jr:choice-name() must name the question in "
+                    "quotes, as in jr:choice-name(${a}, '${a}')"
+                )
+            ),
+            positions[1],
+        )
     if name == "regex":
         _check_pattern(args[1], positions[1])
     elif name == "date" and args[0]["type"] == "string":
@@ -808,6 +855,186 @@ def _absolute(value: Value) -> float:
     return abs(_number(value))
 
 
+def _slice_index(value: Value, length: int) -> int:
+    """A position as JavaScript's ``slice`` reads it: NaN is 0, negatives count from the end."""
+    number = _number(value)
+    if number != number:
+        return 0
+    if number in (_INF, -_INF):
+        return length if number > 0 else 0
+    index = math.trunc(number)
+    return max(length + index, 0) if index < 0 else min(index, length)
+
+
+def _substr(text: Value, start: Value, end: Value | None = None) -> str:
+    """substr(s, start, end?): from the 0-based ``start`` up to, not including, ``end``."""
+    string = _string(text)
+    length = len(string)
+    stop = length if end is None else _slice_index(end, length)
+    return string[_slice_index(start, length) : stop]
+
+
+def _xpath_round(number: float) -> float:
+    return number if number != number or number in (_INF, -_INF) else math.floor(number + 0.5)
+
+
+def _substring(text: Value, start: Value, length: Value | None = None) -> str:
+    """XPath substring(s, start, length?): the characters at 1-based positions p with
+    round(start) <= p < round(start) + round(length); NaN selects nothing."""
+    string = _string(text)
+    first = _xpath_round(_number(start))
+    last = _INF if length is None else first + _xpath_round(_number(length))
+    if not first < last:  # also when either is NaN
+        return ""
+    low = 1 if first < 1 else first
+    high = len(string) + 1 if last > len(string) + 1 else last
+    return string[int(low) - 1 : int(high) - 1] if low < high else ""
+
+
+def _substring_before(text: Value, part: Value) -> str:
+    string, sought = _string(text), _string(part)
+    found = string.find(sought)
+    return "" if found < 0 else string[:found]
+
+
+def _substring_after(text: Value, part: Value) -> str:
+    string, sought = _string(text), _string(part)
+    found = string.find(sought)
+    return "" if found < 0 else string[found + len(sought) :]
+
+
+def _translate(text: Value, source: Value, target: Value) -> str:
+    """translate(s, from, to): each character of ``from`` becomes the one at its place in
+    ``to``, or goes when ``to`` is shorter; the first occurrence in ``from`` counts."""
+    table: dict[int, str] = {}
+    to = _string(target)
+    for index, character in enumerate(_string(source)):
+        table.setdefault(ord(character), to[index] if index < len(to) else "")
+    return _string(text).translate(table)
+
+
+def _normalize_space(text: Value) -> str:
+    return " ".join(_XML_SPACE_RE.split(_string(text).strip(_XML_SPACE)))
+
+
+def _selected_at(answer: Value, index: Value) -> str:
+    """selected-at(a, n): the code chosen n-th (from 0) in a select_multiple answer."""
+    codes = _codes(answer)
+    number = _number(index)
+    if number != number or number in (_INF, -_INF):
+        return ""
+    position = math.trunc(number)
+    return codes[position] if 0 <= position < len(codes) else ""
+
+
+def _count_non_empty(value: Value) -> float:
+    """count-non-empty(): the non-empty values of a node-set; 1 or 0 for a single value."""
+    if type(value) is NodeSet:
+        return float(sum(1 for each in value if not _is_empty(_answer(each))))
+    return 0.0 if _is_empty(value) else 1.0
+
+
+def _within(total: float, low: Value, high: Value) -> bool:
+    """Whether ``total`` is within [low, high]; a negative bound is no bound."""
+    least, most = _number(low), _number(high)
+    return (least < 0 or total >= least) and (most < 0 or total <= most)
+
+
+def _checklist(low: Value, high: Value, *values: Value) -> bool:
+    """checklist(min, max, a, ...): whether the count of true values is within the bounds."""
+    return _within(float(sum(1 for v in _spread(values) if _boolean(v))), low, high)
+
+
+def _weighted_checklist(low: Value, high: Value, *pairs: Value) -> bool:
+    """weighted-checklist(min, max, a, wa, ...): whether the weights of the true values add
+    up to a total within the bounds."""
+    total = 0.0
+    for value, weight in zip(pairs[::2], pairs[1::2], strict=False):
+        if _boolean(value):
+            total += _number(weight)
+    return _within(total, low, high)
+
+
+def _math(function: Callable[[float], float]) -> Callable[[Value], float]:
+    """A math function of one number, as JavaScript's: NaN outside its domain, ±Infinity
+    on overflow, log(0) is -Infinity."""
+
+    def apply(value: Value) -> float:
+        number = _number(value)
+        try:
+            return function(number)
+        except OverflowError:
+            return _INF
+        except ValueError:
+            return -_INF if number == 0 else _NAN
+
+    return apply
+
+
+_QUOTED_REFERENCE_RE = re.compile(r"\s*\$\{\s*([^}]*?)\s*\}\s*")
+
+
+def choice_name_question(node: Node) -> str:
+    """The question a jr:choice-name() argument names ('${name}'), or '' if it names none."""
+    if node["type"] != "string":
+        return ""
+    match = _QUOTED_REFERENCE_RE.fullmatch(node["value"])
+    name = match[1] if match else ""
+    return name if _NAME_RE.fullmatch(name) and not name.startswith(_SAMPLE_PREFIX) else ""
+
+
+def _choice_name(code: Value, labels: Mapping[str, str] | None) -> str:
+    """jr:choice-name(code, '${q}'): the label of choice ``code`` of q's list, or ''."""
+    return (labels or {}).get(_string(code).strip(_XML_SPACE), "")
+
+
+def with_choice_labels(tree: Node, labels: Mapping[str, Mapping[str, str]]) -> Node:
+    """A copy of ``tree`` whose jr:choice-name() calls carry the labels they look up (a
+    ``"labels": {code: label}`` member), for the browser, which has no questionnaire."""
+    tree = _copy(tree)
+    for node in _walk(tree):
+        if node["type"] == "call" and node["name"] == "jr:choice-name":
+            node["labels"] = dict(labels.get(choice_name_question(node["args"][1]), {}))
+    return tree
+
+
+_MONTHS = {
+    "en": "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split(),
+    "pl": "sty lut mar kwi maj cze lip sie wrz paź lis gru".split(),
+}
+_WEEKDAYS = {  # from Sunday, as ODK's %a
+    "en": "Sun Mon Tue Wed Thu Fri Sat".split(),
+    "pl": "niedz. pon. wt. śr. czw. pt. sob.".split(),
+}
+_FORMAT_RE = re.compile(r"%(.?)", re.DOTALL)
+
+
+def _format_date(value: Value, form: Value, language: str | None) -> str:
+    """format-date(d, format): ODK's %Y %y %m %n %b %d %e %a (and %H %h %M %S %3, all
+    zero for a date); names in Polish unless ``language`` is another one (then English)."""
+    day = _date(value)
+    if not isinstance(day, date):
+        return ""
+    names = "pl" if (language or "pl").startswith("pl") else "en"
+    weekday = (day.toordinal() - _EPOCH_ORDINAL + 4) % 7  # 1970-01-01 was a Thursday
+    fields = {
+        "Y": f"{day.year:04d}",
+        "y": f"{day.year % 100:02d}",
+        "m": f"{day.month:02d}",
+        "n": str(day.month),
+        "b": _MONTHS[names][day.month - 1],
+        "d": f"{day.day:02d}",
+        "e": str(day.day),
+        "a": _WEEKDAYS[names][weekday],
+        "H": "00",
+        "h": "0",
+        "M": "00",
+        "S": "00",
+        "3": "000",
+    }
+    return _FORMAT_RE.sub(lambda m: fields.get(m[1], m[0]), _string(form))
+
+
 class _Function(NamedTuple):
     min_args: int
     max_args: int | None  # None: any number
@@ -819,7 +1046,7 @@ _FUNCTIONS: dict[str, _Function] = {
     "count-selected": _Function(1, 1, lambda answer: float(len(_codes(answer)))),
     "if": _Function(3, 3, None),
     "coalesce": _Function(2, 2, lambda first, second: second if _is_empty(first) else first),
-    "concat": _Function(1, None, lambda *values: "".join(_string(v) for v in values)),
+    "concat": _Function(1, None, lambda *values: "".join(map(_string, _spread(values)))),
     "regex": _Function(2, 2, None),
     "string-length": _Function(1, 1, lambda text: float(len(_string(text)))),
     "int": _Function(1, 1, lambda value: _integral(value, math.trunc)),
@@ -845,8 +1072,101 @@ _FUNCTIONS: dict[str, _Function] = {
     "join": _Function(2, None, _join),
     "indexed-repeat": _Function(3, None, _indexed_repeat),
     "position": _Function(0, 0, None),
+    "substr": _Function(2, 3, _substr),
+    "substring": _Function(2, 3, _substring),
+    "substring-before": _Function(2, 2, _substring_before),
+    "substring-after": _Function(2, 2, _substring_after),
+    "translate": _Function(3, 3, _translate),
+    "normalize-space": _Function(1, 1, _normalize_space),
+    "ends-with": _Function(2, 2, lambda text, end: _string(text).endswith(_string(end))),
+    "boolean-from-string": _Function(1, 1, lambda text: _string(text) in ("true", "1")),
+    "selected-at": _Function(2, 2, _selected_at),
+    "count-non-empty": _Function(1, 1, _count_non_empty),
+    "checklist": _Function(3, None, _checklist),
+    "weighted-checklist": _Function(4, None, _weighted_checklist),
+    "format-date": _Function(2, 2, None),
+    "format-date-time": _Function(2, 2, None),
+    "decimal-date-time": _Function(1, 1, _number),
+    "jr:choice-name": _Function(2, 2, None),
+    "sqrt": _Function(1, 1, _math(math.sqrt)),
+    "exp": _Function(1, 1, _math(math.exp)),
+    "exp10": _Function(1, 1, lambda value: _power(10.0, _number(value))),
+    "log": _Function(1, 1, _math(math.log)),
+    "log10": _Function(1, 1, _math(math.log10)),
+    "sin": _Function(1, 1, _math(math.sin)),
+    "cos": _Function(1, 1, _math(math.cos)),
+    "tan": _Function(1, 1, _math(math.tan)),
+    "asin": _Function(1, 1, _math(math.asin)),
+    "acos": _Function(1, 1, _math(math.acos)),
+    "atan": _Function(1, 1, _math(math.atan)),
+    "atan2": _Function(2, 2, lambda y, x: math.atan2(_number(y), _number(x))),
+    "pi": _Function(0, 0, lambda: math.pi),
 }
-AGGREGATES = frozenset({"count", "sum", "min", "max", "join", "indexed-repeat"})
+
+# ODK functions Ankieta knows of and does not evaluate, each with why (%(function)s: its name).
+_NOT_ATTACHED = N_(
+    "%(function)s() is not supported: Ankieta reads no files or lists attached to a form; "
+    "give each institution its data in the sample and read it with ${sample.NAME}"
+)
+_NOT_RANDOM = N_(
+    "%(function)s() is not supported: a random value would differ between the page and the server"
+)
+_NOT_KEPT = N_(
+    "%(function)s() is not supported: calculations are computed afresh from the answers, "
+    "so none keeps a first value or an identifier of its own (every response already has "
+    "its own identifier in the exports)"
+)
+_NOT_TIMES = N_(
+    "%(function)s() is not supported: expressions know dates, not times of day (use "
+    "today(), date() and format-date())"
+)
+_NOT_GEO = N_("%(function)s() is not supported: expressions do not compute with geographic points")
+_NOT_LABELS = N_(
+    "%(function)s() is not supported: a text's translations are not expressions (a label "
+    "inserted in a text with ${name} already shows the choice's label in the page's language)"
+)
+_NOT_CRYPTO = N_("%(function)s() is not supported: expressions compute no digests or codes")
+_NOT_NODES = N_(
+    "%(function)s() is not supported: expressions name answers with ${name}, not XML nodes"
+)
+REFUSED_FUNCTIONS: dict[str, str] = {
+    "pulldata": _NOT_ATTACHED,
+    "instance": _NOT_ATTACHED,
+    "random": _NOT_RANDOM,
+    "randomize": _NOT_RANDOM,
+    "once": _NOT_KEPT,
+    "uuid": _NOT_KEPT,
+    "now": _NOT_TIMES,
+    "date-time": _NOT_TIMES,
+    "decimal-time": _NOT_TIMES,
+    "area": _NOT_GEO,
+    "distance": _NOT_GEO,
+    "geofence": _NOT_GEO,
+    "jr:itext": _NOT_LABELS,
+    "digest": _NOT_CRYPTO,
+    "base64-decode": _NOT_CRYPTO,
+    "extract-signed": _NOT_CRYPTO,
+    "current": _NOT_NODES,
+    "last": _NOT_NODES,
+    "name": _NOT_NODES,
+    "local-name": _NOT_NODES,
+    "namespace-uri": _NOT_NODES,
+    "id": _NOT_NODES,
+    "lang": _NOT_NODES,
+}
+AGGREGATES = frozenset(
+    {
+        "count",
+        "count-non-empty",
+        "sum",
+        "min",
+        "max",
+        "join",
+        "concat",
+        "indexed-repeat",
+        "checklist",
+    }
+)
 
 
 # --- compiling the tree into closures -------------------------------------------------
@@ -920,6 +1240,12 @@ def _compile_call(name: str, args: list[Evaluator], nodes: list[Node]) -> Evalua
         return lambda ctx: _NAN if ctx.position is None else float(ctx.position)
     if name == "regex":
         return _compile_regex(args[0], _compile_pattern(nodes[1]["value"]))
+    if name in ("format-date", "format-date-time"):  # a date's time of day is 00:00
+        day, form = args
+        return lambda ctx: _format_date(day(ctx), form(ctx), ctx.language)
+    if name == "jr:choice-name":
+        code, question = args[0], choice_name_question(nodes[1])
+        return lambda ctx: _choice_name(code(ctx), ctx.labels.get(question))
     apply = _FUNCTIONS[name].apply
     assert apply is not None  # noqa: S101 - every other function has one
     if len(args) == 1:
@@ -1030,14 +1356,19 @@ def _scalar_references(tree: Node) -> Iterator[str]:
         elif kind == "call":
             name = node["name"]
             for number, arg in enumerate(node["args"]):
-                direct = name in AGGREGATES and not (
-                    name == "join"
-                    and number == 0
-                    or name == "indexed-repeat"
-                    and number % 2 == 0
-                    and number > 0
-                )
-                stack.append((arg, direct))
+                stack.append((arg, name in AGGREGATES and _reads_node_set(name, number)))
+
+
+def _reads_node_set(function: str, number: int) -> bool:
+    """Whether argument ``number`` of the repeat function ``function`` takes a node-set
+    (not join's separator, indexed-repeat's instance numbers, checklist's bounds)."""
+    if function == "join":
+        return number > 0
+    if function == "indexed-repeat":
+        return number == 0 or number % 2 == 1
+    if function == "checklist":
+        return number > 1
+    return True
 
 
 _INTERPOLATION_RE = re.compile(r"\$\{([^}]*)\}")

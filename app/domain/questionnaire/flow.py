@@ -228,6 +228,9 @@ class Flow:
         self._owner = {name: self._position[var.item.name] for name, var in self.variables.items()}
         # One flow per repeat of this scope, for its instances; every name inside a repeat
         # is owned, for this scope, by the repeat (it reads as a node-set here).
+        self.choice_labels: dict[str, dict[str, str]] = (
+            outer.choice_labels if outer else choice_labels(q)
+        )
         self.repeat_flows: dict[str, Flow] = {}
         for index, item in enumerate(self._items):
             if item.is_repeat:
@@ -923,7 +926,13 @@ class State:
         self._visible: MutableMapping[str, Any] = (
             self._values if outer is None else ChainMap(self._values, outer._visible)
         )
-        self._base = Context(values=self._visible, sample=sample, today=today, position=position)
+        self._base = Context(
+            values=self._visible,
+            sample=sample,
+            today=today,
+            position=position,
+            labels=flow.choice_labels,
+        )
 
     def context(self, *, current: Any = None, choice: Mapping[str, str] | None = None) -> Context:
         """An expression context over the values evaluated so far."""
@@ -936,6 +945,7 @@ class State:
             choice=choice or {},
             today=self.today,
             position=self.position,
+            labels=self.flow.choice_labels,
         )
 
     def ensure_all(self) -> None:
@@ -1117,6 +1127,23 @@ _SAMPLE_PREFIX = "sample."
 def _expression_value(value: Any) -> Any:
     """What expressions see for an answer: DK/RF as empty."""
     return None if isinstance(value, Missing) else value
+
+
+def choice_labels(q: Questionnaire) -> dict[str, dict[str, str]]:
+    """What ``jr:choice-name`` reads: for each select question (and matrix row), its codes
+    and their labels in the questionnaire's default language (as in the exports)."""
+    language = q.settings.default_language
+    labels: dict[str, dict[str, str]] = {}
+    for item in q.walk():
+        choice_list = q.choice_list(item) if item.type.uses_choices else None
+        if choice_list is None:
+            continue
+        by_code = {
+            choice.name: choice.label.get(language, language) for choice in choice_list.choices
+        }
+        for name in item.variable_names():
+            labels[name] = by_code
+    return labels
 
 
 def _format_scalar(value: Any, language: str) -> str:

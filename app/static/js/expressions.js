@@ -9,7 +9,8 @@
  *
  * ctx = {values: {name: answer}, current: answer, sample: {name: value},
  *        choice: {column: value}, today: 'YYYY-MM-DD' (default: the local date),
- *        position: the number (from 1) of the repeat instance being evaluated, if any}
+ *        position: the number (from 1) of the repeat instance being evaluated, if any,
+ *        language: for month and day names in format-date() (default Polish)}
  * An answer is null/undefined/'' (empty), a string, a number, a boolean, an array of codes
  * (select_multiple) or a Date (its local calendar date). A date answer may simply be its
  * 'YYYY-MM-DD' string: such strings count as dates wherever a number is needed.
@@ -25,10 +26,14 @@
  * the reader and the value ([[1, 1], [1, 2], [2, 1]] for a field of a repeat nested in
  * another); a repeat's own name holds its instance numbers ({nodeset: [1, 2], paths:
  * [[1], [2]]}). count() counts a node-set's values (empty ones too); sum, min, max and join
- * take its non-empty values (an empty sum is 0, an empty min/max NaN, that is null);
+ * take its non-empty values (an empty sum is 0, an empty min/max NaN, that is null), as
+ * concat does (every value, as ODK);
  * indexed-repeat(${x}, ${r}, i [, ${r2}, i2]) picks one by its path; position(..) is
  * ctx.position. Anywhere else a node-set reads as its first value (and is true when it
  * has one), as on the server.
+ *
+ * jr:choice-name(code, '${q}') reads the labels the server put on its node ("labels":
+ * {code: label}, see with_choice_labels in expressions.py): the browser has no questionnaire.
  *
  * The server validates trees, so this file trusts their shape. One known difference:
  * regex() runs the browser's RegExp, where \d and \w match ASCII only (the server's
@@ -305,6 +310,133 @@
     return "";
   }
 
+  /** A position as String.prototype.slice reads it: NaN is 0, negatives count from the end. */
+  function sliceIndex(value, length) {
+    var number = toNumber(value);
+    if (number !== number) return 0;
+    if (!isFinite(number)) return number > 0 ? length : 0;
+    var index = Math.trunc(number);
+    return index < 0 ? Math.max(length + index, 0) : Math.min(index, length);
+  }
+
+  /** substr(s, start, end?): from the 0-based start up to, not including, end (code points). */
+  function substr(text, start, end) {
+    var chars = Array.from(toStr(text));
+    var stop = end === undefined ? chars.length : sliceIndex(end, chars.length);
+    return chars.slice(sliceIndex(start, chars.length), stop).join("");
+  }
+
+  function xpathRound(number) {
+    return number !== number || !isFinite(number) ? number : Math.floor(number + 0.5);
+  }
+
+  /** XPath substring(s, start, length?): the characters at 1-based positions p with
+   * round(start) <= p < round(start) + round(length); NaN selects nothing. */
+  function substring(text, start, length) {
+    var chars = Array.from(toStr(text));
+    var first = xpathRound(toNumber(start));
+    var last = length === undefined ? Infinity : first + xpathRound(toNumber(length));
+    if (!(first < last)) return "";
+    var low = first < 1 ? 1 : first;
+    var high = last > chars.length + 1 ? chars.length + 1 : last;
+    return low < high ? chars.slice(low - 1, high - 1).join("") : "";
+  }
+
+  function translate(text, source, target) {
+    var replacements = new Map();
+    var to = Array.from(toStr(target));
+    Array.from(toStr(source)).forEach(function (c, index) {
+      if (!replacements.has(c)) replacements.set(c, index < to.length ? to[index] : "");
+    });
+    return Array.from(toStr(text))
+      .map(function (c) {
+        return replacements.has(c) ? replacements.get(c) : c;
+      })
+      .join("");
+  }
+
+  /** selected-at(a, n): the code chosen n-th (from 0) in a select_multiple answer. */
+  function selectedAt(value, index) {
+    var chosen = codes(value);
+    var number = toNumber(index);
+    if (number !== number || !isFinite(number)) return "";
+    var position = Math.trunc(number);
+    return position >= 0 && position < chosen.length ? chosen[position] : "";
+  }
+
+  function countNonEmpty(value) {
+    if (isNodeSet(value)) {
+      return nodeSetValues(value).filter(function (each) {
+        return !isEmpty(each);
+      }).length;
+    }
+    return isEmpty(value) ? 0 : 1;
+  }
+
+  /** Whether total is within [low, high]; a negative bound is no bound. */
+  function within(total, low, high) {
+    var least = toNumber(low);
+    var most = toNumber(high);
+    return (least < 0 || total >= least) && (most < 0 || total <= most);
+  }
+
+  function checklist(low, high) {
+    var values = spread(Array.prototype.slice.call(arguments, 2));
+    return within(values.filter(toBool).length, low, high);
+  }
+
+  function weightedChecklist(low, high) {
+    var total = 0;
+    for (var i = 2; i + 1 < arguments.length; i += 2) {
+      if (toBool(arguments[i])) total += toNumber(arguments[i + 1]);
+    }
+    return within(total, low, high);
+  }
+
+  function math(fn) {
+    return function (value) {
+      return fn(toNumber(value));
+    };
+  }
+
+  var MONTHS = {
+    en: "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split(" "),
+    pl: "sty lut mar kwi maj cze lip sie wrz paź lis gru".split(" "),
+  };
+  var WEEKDAYS = {
+    en: "Sun Mon Tue Wed Thu Fri Sat".split(" "),
+    pl: "niedz. pon. wt. śr. czw. pt. sob.".split(" "),
+  };
+
+  /** format-date(d, format): ODK's %Y %y %m %n %b %d %e %a (%H %h %M %S %3 zero). */
+  function formatDate(value, form, language) {
+    var day = toDate(value);
+    if (!(day instanceof XDate)) return "";
+    var names = String(language || "pl").indexOf("pl") === 0 ? "pl" : "en";
+    var d = new Date(day.days * DAY_MS);
+    var year = d.getUTCFullYear();
+    var month = d.getUTCMonth() + 1;
+    var date = d.getUTCDate();
+    var fields = {
+      Y: pad(year, 4),
+      y: pad(year % 100, 2),
+      m: pad(month, 2),
+      n: String(month),
+      b: MONTHS[names][month - 1],
+      d: pad(date, 2),
+      e: String(date),
+      a: WEEKDAYS[names][(((day.days + 4) % 7) + 7) % 7],
+      H: "00",
+      h: "0",
+      M: "00",
+      S: "00",
+      3: "000",
+    };
+    return toStr(form).replace(/%([\s\S]?)/g, function (all, code) {
+      return Object.prototype.hasOwnProperty.call(fields, code) ? fields[code] : all;
+    });
+  }
+
   var FUNCTIONS = {
     selected: function (value, code) {
       return codes(value).indexOf(strip(toStr(code))) >= 0;
@@ -316,7 +448,7 @@
       return isEmpty(first) ? second : first;
     },
     concat: function () {
-      return Array.prototype.map.call(arguments, toStr).join("");
+      return spread(Array.from(arguments)).map(toStr).join(""); // node-sets: every value
     },
     "string-length": function (value) {
       return Array.from(toStr(value)).length; // code points, as the server counts
@@ -369,6 +501,56 @@
       return values.map(toStr).join(toStr(separator));
     },
     "indexed-repeat": indexedRepeat,
+    substr: substr,
+    substring: substring,
+    "substring-before": function (text, part) {
+      var string = toStr(text);
+      var found = string.indexOf(toStr(part));
+      return found < 0 ? "" : string.slice(0, found);
+    },
+    "substring-after": function (text, part) {
+      var string = toStr(text);
+      var sought = toStr(part);
+      var found = string.indexOf(sought);
+      return found < 0 ? "" : string.slice(found + sought.length);
+    },
+    translate: translate,
+    "normalize-space": function (text) {
+      return strip(toStr(text)).split(XML_SPACE).join(" ");
+    },
+    "ends-with": function (text, end) {
+      var string = toStr(text);
+      var suffix = toStr(end);
+      return string.length >= suffix.length && string.slice(string.length - suffix.length) === suffix;
+    },
+    "boolean-from-string": function (text) {
+      var string = toStr(text);
+      return string === "true" || string === "1";
+    },
+    "selected-at": selectedAt,
+    "decimal-date-time": toNumber,
+    "count-non-empty": countNonEmpty,
+    checklist: checklist,
+    "weighted-checklist": weightedChecklist,
+    sqrt: math(Math.sqrt),
+    exp: math(Math.exp),
+    exp10: function (value) {
+      return Math.pow(10, toNumber(value));
+    },
+    log: math(Math.log),
+    log10: math(Math.log10),
+    sin: math(Math.sin),
+    cos: math(Math.cos),
+    tan: math(Math.tan),
+    asin: math(Math.asin),
+    acos: math(Math.acos),
+    atan: math(Math.atan),
+    atan2: function (y, x) {
+      return Math.atan2(toNumber(y), toNumber(x));
+    },
+    pi: function () {
+      return Math.PI;
+    },
   };
 
   var ARITHMETIC = {
@@ -478,6 +660,14 @@
       return position === undefined || position === null ? NaN : Number(position);
     }
     if (node.name === "regex") return regexMatches(toStr(value(args[0], ctx)), args[1].value);
+    if (node.name === "jr:choice-name") {
+      var labels = node.labels || {};
+      var code = strip(toStr(value(args[0], ctx)));
+      return Object.prototype.hasOwnProperty.call(labels, code) ? labels[code] : "";
+    }
+    if (node.name === "format-date" || node.name === "format-date-time") {
+      return formatDate(value(args[0], ctx), value(args[1], ctx), ctx.language);
+    }
     var values = args.map(function (arg) {
       return value(arg, ctx);
     });

@@ -14,17 +14,22 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.domain.questionnaire.expressions import (
+    _FUNCTIONS,
     MAX_LENGTH,
+    REFUSED_FUNCTIONS,
     Context,
     Expression,
     ExpressionError,
     interpolate_references,
     parse,
+    with_choice_labels,
 )
 
-from .expression_cases import CASES, CHOICE, POSITION, SAMPLE, TODAY, VALUES, Case
+from .expression_cases import CASES, CHOICE, LABELS, POSITION, SAMPLE, TODAY, VALUES, Case
 
-CONTEXT = Context(values=VALUES, sample=SAMPLE, choice=CHOICE, today=TODAY, position=POSITION)
+CONTEXT = Context(
+    values=VALUES, sample=SAMPLE, choice=CHOICE, today=TODAY, position=POSITION, labels=LABELS
+)
 
 
 def _same(result: Any, expected: Any) -> bool:
@@ -94,7 +99,56 @@ PARSE_ERRORS = [
     ("date('2024-13-01')", 5, "invalid date '2024-13-01', expected YYYY-MM-DD"),
     ("date('yesterday')", 5, "invalid date 'yesterday', expected YYYY-MM-DD"),
     ("1 + " + "9" * 400, 4, "number 99999999999999999999… is too large"),
+    ("weighted-checklist(1, 2, ${a}, 1, ${b})", 34, "weighted-checklist() takes a minimum"),
+    ("substr(${a})", 0, "wrong number of arguments to substr(): 1 given, 2 to 3 expected"),
+    ("format-date(${a})", 0, "wrong number of arguments to format-date(): 1 given, 2 expected"),
+    ("1 + pulldata('f', 'b', 'k', ${a})", 4, "pulldata() is not supported: Ankieta reads no"),
+    ("instance('gminy')", 0, "instance() is not supported: Ankieta reads no files"),
+    ("jr:choice-name(${a}, ${a})", 21, "the second argument of jr:choice-name() must name"),
+    ("jr:choice-name(${a}, 'a')", 21, "the second argument of jr:choice-name() must name"),
+    ("jr:choice-name(${a}, '${sample.x}')", 21, "the second argument of jr:choice-name()"),
+    ("jr:itext('a')", 0, "jr:itext() is not supported: a text's translations are not"),
+    ("random() < 0.5", 0, "random() is not supported: a random value"),
+    ("once(today())", 0, "once() is not supported: calculations are computed afresh"),
+    ("uuid()", 0, "uuid() is not supported: calculations are computed afresh"),
+    ("format-date-time(now(), '%H')", 17, "now() is not supported: expressions know dates"),
+    ("date-time(0)", 0, "date-time() is not supported: expressions know dates"),
+    ("distance(${a})", 0, "distance() is not supported: expressions do not compute"),
+    ("digest(${a}, 'SHA-256')", 0, "digest() is not supported: expressions compute no"),
+    ("last()", 0, "last() is not supported: expressions name answers with ${name}"),
+    ("jr:foo(1)", 0, "unknown function jr:foo()"),
 ]
+
+
+def test_every_refused_function_says_why_and_is_not_also_evaluated() -> None:
+    for name, reason in REFUSED_FUNCTIONS.items():
+        assert name not in _FUNCTIONS
+        with pytest.raises(ExpressionError) as caught:
+            parse(f"{name}()")
+        assert caught.value.message.msgid == reason
+        assert str(caught.value.message).startswith(f"{name}() is not supported: ")
+
+
+def test_format_date_names_months_and_days_in_english_for_other_languages() -> None:
+    expression = parse("format-date(${d}, '%a %e %b %Y')")
+    ctx = dataclasses.replace(CONTEXT, language="en")
+    assert expression.evaluate(ctx) == "Fri 5 Jan 2024"
+    assert expression.evaluate(dataclasses.replace(CONTEXT, language="pl")) == "pt. 5 sty 2024"
+    assert expression.evaluate(CONTEXT) == "pt. 5 sty 2024"  # Polish unless told otherwise
+
+
+def test_choice_labels_go_into_the_tree_for_the_browser_only_where_looked_up() -> None:
+    expression = parse("jr:choice-name(${m}, '${m}') != '' and jr:choice-name(1, '${x}') = ''")
+    tree = with_choice_labels(expression.to_json(), LABELS)
+    first, second = tree["left"]["left"], tree["right"]["left"]
+    assert first["labels"] == LABELS["m"] and second["labels"] == {}
+    assert "labels" not in expression.to_json()["left"]["left"]  # the parse is not changed
+    assert expression.references == {"m"}  # the quoted name is not an answer read
+
+
+def test_checklist_bounds_and_weighted_pairs_do_not_read_as_node_sets() -> None:
+    expression = parse("checklist(${lo}, ${hi}, ${x}) and weighted-checklist(1, 2, ${y}, ${w})")
+    assert expression.scalar_references == {"lo", "hi", "y", "w"}
 
 
 @pytest.mark.parametrize(("source", "position", "problem"), PARSE_ERRORS)
@@ -355,7 +409,35 @@ _FUNCTION_ARITIES = {
     "floor": (1, 1),
     "ceiling": (1, 1),
     "pow": (2, 2),
-}
+    "substr": (2, 3),
+    "substring": (2, 3),
+    "substring-before": (2, 2),
+    "substring-after": (2, 2),
+    "translate": (3, 3),
+    "normalize-space": (1, 1),
+    "ends-with": (2, 2),
+    "boolean-from-string": (1, 1),
+    "selected-at": (2, 2),
+    "count-non-empty": (1, 1),
+    "checklist": (3, 5),
+    "weighted-checklist": (4, 4),
+    "format-date": (2, 2),
+    "sqrt": (1, 1),
+    "exp": (1, 1),
+    "exp10": (1, 1),
+    "log": (1, 1),
+    "log10": (1, 1),
+    "sin": (1, 1),
+    "cos": (1, 1),
+    "tan": (1, 1),
+    "asin": (1, 1),
+    "acos": (1, 1),
+    "atan": (1, 1),
+    "atan2": (2, 2),
+    "pi": (0, 0),
+    "format-date-time": (2, 2),
+    "decimal-date-time": (1, 1),
+}  # jr:choice-name() is left out: its second argument must be a quoted ${name}
 
 _names = st.from_regex(r"[a-z_][a-z0-9_]{0,6}", fullmatch=True)
 _leaves = st.one_of(
@@ -471,6 +553,8 @@ _contexts = st.builds(
     sample=st.dictionaries(_names, _answers, max_size=3),
     choice=st.dictionaries(_names, _answers, max_size=3),
     today=st.dates(),
+    language=st.sampled_from([None, "pl", "en", "uk"]),
+    labels=st.dictionaries(_names, st.dictionaries(st.text(max_size=3), st.text(max_size=5))),
 )
 
 

@@ -200,6 +200,17 @@ def test_hostile_answers_evaluate_quickly(value: Any) -> None:
             "regex(${a}, '^[0-9]+$')",
             "round(${a}, 2)",
             "date(${a})",
+            "substr(${a}, 1, 99999999)",
+            "substring(${a}, 2)",
+            "substring-after(${a}, 'y')",
+            "translate(${a}, 'xa', 'y')",
+            "normalize-space(${a})",
+            "ends-with(${a}, ${a})",
+            "selected-at(${a}, 99999)",
+            "checklist(1, -1, ${a})",
+            "format-date(${a}, ${a})",
+            "format-date(today(), concat(${a}, '%Y'))",
+            "exp(${a}) + log(${a}) + sin(${a})",
         )
     ]
     ctx = Context(values={"a": value})

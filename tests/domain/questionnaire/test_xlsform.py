@@ -586,3 +586,28 @@ def test_a_type_in_capitals_is_refused_as_pyxform_refuses_it_saying_how_to_write
         "f.xlsx:survey:3: item b: The type Select_One tak_nie is written in lowercase in "
         "XLSForm: select_one tak_nie."
     ]
+
+
+def test_odk_functions_ankieta_refuses_are_named_at_their_rows() -> None:
+    survey = [
+        {"type": "select_multiple forma", "name": "a", "label": "A"},
+        {"type": "calculate", "name": "k", "calculation": "pulldata('gminy', 'kod', 'id', ${a})"},
+        {"type": "integer", "name": "b", "label": "B", "relevant": "selected-at(${k}, 0) = 'x'"},
+        {"type": "text", "name": "c", "label": "C",
+         "relevant": "jr:choice-name(selected-at(${a}, 0), '${b}') != ''"},
+        {"type": "calculate", "name": "e", "calculation": "jr:itext('x')"},
+        {"type": "note", "name": "d", "label": "D",
+         "relevant": "format-date(today(), '%b') = 'sty' and jr:choice-name(${a}, '${a}') = 'S'"},
+    ]  # fmt: skip
+    choices = [{"list_name": "forma", "name": "s", "label": "S"}]
+    result = load_definition(_workbook(survey, choices, [{"form_id": "f"}]), "f.xlsx")
+    assert [str(problem) for problem in result.problems] == [
+        "f.xlsx:survey:3: item k: calculation: pulldata() is not supported: Ankieta reads no "
+        "files or lists attached to a form; give each institution its data in the sample and "
+        "read it with ${sample.NAME} at position 0 in \"pulldata('gminy', 'kod', 'id', ${a})\"",
+        "f.xlsx:survey:4: item b: selected-at() is used on ${k}, which is not a select question.",
+        "f.xlsx:survey:5: item c: jr:choice-name() names ${b}, which is not a select question.",
+        "f.xlsx:survey:6: item e: calculation: jr:itext() is not supported: a text's "
+        "translations are not expressions (a label inserted in a text with ${name} already "
+        "shows the choice's label in the page's language) at position 0 in \"jr:itext('x')\"",
+    ]
