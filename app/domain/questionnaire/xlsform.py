@@ -7,7 +7,9 @@ builder and checks apply and a workbook loads into the same model as its YAML tw
 
 What maps to what:
 
-- ``survey`` rows: ``text``, ``integer``, ``decimal``, ``date``, ``note``, ``calculate``,
+- ``survey`` rows: ``text``, ``integer``, ``decimal``, ``date``, ``time``, ``dateTime``,
+  ``range`` (its ``parameters``), ``rank LIST``, ``acknowledge`` / ``trigger``,
+  ``barcode``, ``hidden``, ``geopoint``, ``geotrace``, ``geoshape``, ``note``, ``calculate``,
   ``select_one LIST`` and ``select_multiple LIST`` (with ``or_other``), ``begin group`` /
   ``end group``, ``begin repeat`` / ``end repeat`` (a ``type: repeat`` with its rows as
   children; ``begin_repeat`` works too); columns ``label``, ``hint``, ``required``,
@@ -27,7 +29,7 @@ What maps to what:
   language: XLSForm has one title), ``version``, ``default_language``. Other settings
   columns are ignored with a warning.
 
-Anything else (``begin loop``, media, geo types, barcode, range, rank, unknown columns,
+Anything else (``begin loop``, media, unknown columns,
 ...) is refused with ``FILE:survey:ROW: item NAME: ...``. XLSForm metadata questions (``start``,
 ``end``, ``today``, ``deviceid``, ...) are left out with a warning. Rows come from the rows
 pyxform read (it keeps empty rows, so a row's index gives its sheet row), not from a
@@ -56,6 +58,11 @@ _PLAIN_TYPES = frozenset(
     {"text", "integer", "decimal", "date", "note", "calculate", "group", "repeat"}
 )
 _SELECT_TYPES = {"select one": "select_one", "select all that apply": "select_multiple"}
+_OWN_TYPES = {  # XLSForm's name -> ours (docs/questionnaires.md)
+    **{name: name for name in ("time", "range", "acknowledge", "barcode", "hidden")},
+    **{name: name for name in ("geopoint", "geotrace", "geoshape", "trigger")},
+    "dateTime": "datetime",
+}
 _METADATA_TYPES = frozenset(
     {
         "start",
@@ -368,6 +375,10 @@ class _Converter:
             return f"{_SELECT_TYPES[kind]} {list_name}"
         if kind in _PLAIN_TYPES:
             return kind
+        if kind in _OWN_TYPES:
+            return _OWN_TYPES[kind]
+        if kind == "rank":
+            return f"rank {element.get('list_name', '')}"
         if kind in _METADATA_TYPES:
             self.warning(
                 location,
@@ -401,12 +412,16 @@ class _Converter:
             for control_key, control_value in value.items():
                 if control_key == "appearance":
                     node.put("appearance", control_value)
+                elif control_key in ("start", "end", "step") and node.get("type") == "range":
+                    continue  # pyxform's copy of the parameters
                 elif control_key == "jr:count" and node.get("type") == "repeat":
                     node.put("repeat_count", self.rows.counts.get(name, control_value))
                 else:
                     self.refuse_column(location, name, control_key)
         elif key == "parameters" and not value:
             return
+        elif key == "parameters" and node.get("type") == "range":
+            node.put(key, " ".join(f"{k}={v}" for k, v in value.items()))
         elif key == "media":
             self.error(location, name, N_("Images, audio and video are not supported."))
         else:

@@ -227,19 +227,19 @@ def test_unsupported_types_are_refused_with_sheet_and_row() -> None:
         {"type": "integer", "name": "a", "label": "A"},
         {"type": "begin repeat", "name": "osoby", "label": "Osoby"},
         {"type": "text", "name": "imie", "label": "Imię"},
-        {"type": "geopoint", "name": "miejsce", "label": "Gdzie?"},
+        {"type": "audio", "name": "nagranie", "label": "Nagranie"},
         {"type": "end repeat"},
         {"type": "image", "name": "zdjecie", "label": "Zdjęcie"},
-        {"type": "barcode", "name": "kod", "label": "Kod"},
-        {"type": "range", "name": "zakres", "label": "Zakres", "parameters": "start=0 end=5"},
+        {"type": "file", "name": "plik", "label": "Plik"},
+        {"type": "range", "name": "zakres", "label": "Zakres", "parameters": "start=5 end=0"},
         {"type": "start", "name": "start"},
     ]
     result = load_definition(_workbook(survey, None, [{"form_id": "f"}]), "f.xlsx")
     assert [str(problem) for problem in result.problems] == [
-        "f.xlsx:survey:5: item miejsce: The type geopoint is not supported.",
+        "f.xlsx:survey:5: item nagranie: The type audio is not supported.",
         "f.xlsx:survey:7: item zdjecie: The type image is not supported.",
-        "f.xlsx:survey:8: item kod: The type barcode is not supported.",
-        "f.xlsx:survey:9: item zakres: The type range is not supported.",
+        "f.xlsx:survey:8: item plik: The type file is not supported.",
+        "f.xlsx:survey:9: item zakres: The start of a range (5) is more than its end (0).",
         "f.xlsx:survey:10: item start: warning: XLSForm metadata (start) is not collected; "
         "the row is left out.",
     ]
