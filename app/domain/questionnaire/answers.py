@@ -155,7 +155,7 @@ def answers_from_json(
     aside: dict[str, Any] = {}
     for name, raw in data.items():
         var = variables.get(name)
-        value = _value_from_json(q, var, raw) if var is not None else None
+        value = value_from_json(q, var, raw) if var is not None else None
         if value is None:
             aside[name] = raw
         else:
@@ -165,7 +165,7 @@ def answers_from_json(
     return answers
 
 
-def _value_from_json(q: Questionnaire, var: Variable, raw: Any) -> Any:
+def value_from_json(q: Questionnaire, var: Variable, raw: Any) -> Any:
     """The Python value of a stored JSON value, or None when it does not fit ``var``."""
     if var.kind is VariableKind.REPEAT:
         return _instances_from_json(q, var.item, raw)

@@ -851,8 +851,10 @@ class _Builder:
             self.error(
                 where,
                 name,
-                N_("The end of a range (%(end)s) must be a whole number of steps (%(step)s) "
-                   "from its start (%(start)s)."),
+                N_(
+                    "The end of a range (%(end)s) must be a whole number of steps (%(step)s) "
+                    "from its start (%(start)s)."
+                ),
                 start=str(start),
                 end=str(end),
                 step=str(step),

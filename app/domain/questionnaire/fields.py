@@ -41,7 +41,9 @@ _ISO_MOMENT = re.compile(
     r"([0-9]{4})-([0-9]{2})-([0-9]{2})[T ]([0-9]{1,2}):([0-9]{2})(?::([0-9]{2})(?:\.[0-9]+)?)?"
     r"(Z|[+-][0-9]{2}:?[0-9]{2})?"
 )
-_POLISH_MOMENT = re.compile(r"([0-9]{1,2})\.([0-9]{1,2})\.([0-9]{4}),?\s+([0-9]{1,2})[:.]([0-9]{2})")
+_POLISH_MOMENT = re.compile(
+    r"([0-9]{1,2})\.([0-9]{1,2})\.([0-9]{4}),?\s+([0-9]{1,2})[:.]([0-9]{2})"
+)
 _COORDINATE = re.compile(r"[+\-\u2212]?[0-9]{1,3}(?:[.,][0-9]{1,10})?")
 _MEASURE = re.compile(r"[+\-\u2212]?[0-9]{1,6}(?:[.,][0-9]{1,3})?")
 ACKNOWLEDGED = "OK"  # what an acknowledge (or trigger) stores, as ODK does
@@ -117,7 +119,8 @@ def warsaw_moment(day: date, hour: int, minute: int) -> datetime:
     there_and_back = moment.astimezone(UTC).astimezone(dates.WARSAW)
     if there_and_back.replace(tzinfo=None) != moment.replace(tzinfo=None):
         raise InvalidValue(
-            Message(N_("There is no such time in Poland that day (the clocks go forward).")))
+            Message(N_("There is no such time in Poland that day (the clocks go forward)."))
+        )
     return there_and_back
 
 

@@ -56,7 +56,12 @@ class ItemType(enum.StrEnum):
 
     @property
     def uses_choices(self) -> bool:
-        return self in (ItemType.SELECT_ONE, ItemType.SELECT_MULTIPLE, ItemType.MATRIX, ItemType.RANK)
+        return self in (
+            ItemType.SELECT_ONE,
+            ItemType.SELECT_MULTIPLE,
+            ItemType.MATRIX,
+            ItemType.RANK,
+        )
 
     @property
     def is_geo(self) -> bool:

@@ -37,7 +37,9 @@
 
   // The typed field of a number / text / date question (none for a choice question).
   function typedField(scope) {
-    return scope.querySelector(".field > input[type=text], .field > textarea");
+    return scope.querySelector(
+      ".field > input[type=text], .field > input[type=number], .field > textarea, .field .geo-part input"
+    );
   }
 
   function pickMissing(scope, value) {
@@ -55,7 +57,12 @@
           if (other !== input && other.name === input.name) other.checked = false;
         }
       );
-      if (field) field.value = "";
+      Array.prototype.forEach.call(
+        scope.querySelectorAll(".field input[type=text], .field input[type=number], .field textarea"),
+        function (typed) {
+          if (typed.name === input.name) typed.value = "";
+        }
+      );
     }
     input.dispatchEvent(new Event("change", { bubbles: true }));
     // In a typed question the focus stays in its field, so Tab goes on to the next question.

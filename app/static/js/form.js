@@ -315,6 +315,42 @@
     });
   }
 
+  // A geopoint's "Use my location" button, shown only where the browser can tell: it
+  // fills the typed fields (latitude, longitude, altitude, accuracy) when the respondent
+  // allows it; without script, or when refused, the fields are typed in.
+  function geolocation(form) {
+    if (!navigator.geolocation) return;
+    Array.prototype.forEach.call(form.querySelectorAll("button[data-locate]"), function (button) {
+      var box = button.closest(".geopoint");
+      var status = box.querySelector(".geo-status");
+      button.parentNode.hidden = false;
+      button.addEventListener("click", function () {
+        status.textContent = status.getAttribute("data-locating");
+        navigator.geolocation.getCurrentPosition(
+          function (position) {
+            var c = position.coords;
+            var parts = [c.latitude.toFixed(6), c.longitude.toFixed(6),
+              c.altitude == null ? "" : c.altitude.toFixed(1),
+              c.accuracy == null ? "" : c.accuracy.toFixed(1)];
+            var fields = box.querySelectorAll(".geo-part input");
+            Array.prototype.forEach.call(fields, function (field, index) {
+              field.value = parts[index] || "";
+            });
+            Array.prototype.forEach.call(box.querySelectorAll('input[type=checkbox]'), function (other) {
+              other.checked = false; // a location replaces a don't know / refused
+            });
+            status.textContent = status.getAttribute("data-located");
+            form.dispatchEvent(new Event("input", { bubbles: true }));
+          },
+          function () {
+            status.textContent = status.getAttribute("data-failed");
+          },
+          { enableHighAccuracy: true, timeout: 20000, maximumAge: 60000 }
+        );
+      });
+    });
+  }
+
   // After an entry was added or removed the page comes back at #instance-LIST.N (the new
   // entry: its first field gets the focus) or #t-LIST (the list's heading), both focusable
   // (tabindex -1) so that the browser puts the focus there without script too.
@@ -344,6 +380,7 @@
     }
     var form = document.getElementById("questionnaire");
     if (form) confirmRemovals(form);
+    if (form) geolocation(form);
     if (!form || !window.AnkietaExpr) return;
     var known = readJSON("known-answers");
     var sample = readJSON("sample-values");
