@@ -183,7 +183,7 @@ def _coordinate(text: str, limit: int, what: Message) -> str:
     value = Decimal(_number_text(text))
     if abs(value) > limit:
         raise InvalidValue(what)
-    return str(value.normalize()) if value == value.to_integral_value() else str(value)
+    return str(value)
 
 
 def parse_point(parts: list[str]) -> str:
