@@ -7,11 +7,13 @@ import json
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, time
 from decimal import Decimal
 from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
+from app.domain.dates import format_local
 from app.domain.messages import Message
 from app.domain.questionnaire.answers import DONT_KNOW, REFUSED, VariableKind
 from app.domain.questionnaire.expressions import interpolate_references
@@ -567,6 +569,10 @@ def _answer_text(
             choice = choices.get(str(code))
             labels.append(choice.label.get(language) if choice else str(code))
         return ", ".join(labels)
+    if isinstance(value, datetime):
+        return format_local(value)  # a date-time answer, in Warsaw
+    if isinstance(value, time):
+        return value.strftime("%H:%M")
     if hasattr(value, "strftime"):
         return str(value.strftime("%d.%m.%Y"))
     if isinstance(value, Decimal):

@@ -9,7 +9,13 @@ from pathlib import Path
 import pytest
 
 from tests.support import unit_token
-from tests.support.respondent import Respondent, field_error, parse_form, stored
+from tests.support.respondent import (
+    Respondent,
+    field_error,
+    parse_form,
+    stored,
+    summary_rows,
+)
 
 DEFINITION = Path(__file__).resolve().parents[1] / "support" / "question_types.yaml"
 
@@ -97,6 +103,12 @@ def test_a_respondent_answers_every_new_type_and_it_is_stored_typed(app, respond
 
     form = _next(respondent, form, {"trasa": "50.1 19.1\r\n50.2 19.2"})
     assert _next(respondent, form, {"teren": "50 19\n50.1 19\n50.1 19.1"}) is None
+
+    summary = dict(summary_rows(respondent.client.get(f"{respondent.link}/done")))
+    assert summary["Od której godziny działa punkt?"] == "08:30"
+    assert summary["Kiedy odbyło się ostatnie spotkanie?"] == "15.01.2026 10:30"
+    assert summary["Uszereguj zadania od najważniejszego"] == "Doradztwo, Szkolenia, Promocja"
+    assert summary["Położenie siedziby"] == "50.2649 19.0238 270 15"
 
     answers = stored(app, respondent.token).answers
     assert answers == {
