@@ -198,7 +198,12 @@ def value_from_json(q: Questionnaire, var: Variable, raw: Any) -> Any:
     choice_list = q.choice_list(var.item)
     codes = choice_list.codes if choice_list else ()
     if kind is ItemType.RANK:
-        ranked = isinstance(raw, list) and sorted(raw) == sorted(codes)
+        # a rank given before a choice was added to the list still reads (without it)
+        ranked = (
+            isinstance(raw, list)
+            and len(set(raw)) == len(raw)
+            and all(isinstance(code, str) and code in codes for code in raw)
+        )
         return tuple(raw) if ranked else None
     if kind is ItemType.SELECT_ONE:
         return raw if raw in codes else None

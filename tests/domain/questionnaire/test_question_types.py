@@ -219,7 +219,7 @@ def test_stored_values_keep_their_zone_and_refuse_what_does_not_fit(flow: Flow) 
             "spotkanie": "2026-07-01T08:30+00:00",
             "ocena": 3,  # off the range's steps
             "siedziba": "gdzieś",
-            "priorytety": ["szkolenia"],  # not every choice ranked
+            "priorytety": ["szkolenia", "inne"],  # a code the list does not have
         },
     )
     assert read["spotkanie"] == moment and read["spotkanie"].tzinfo is WARSAW
