@@ -23,8 +23,18 @@
     var values = {};
     var multiple = {};
     var missing = {};
+    var points = {}; // a geopoint's fields, in order: "lat lon alt acc" as stored
+    var ranks = {}; // a rank's selects: the codes in rank order, as stored
     Array.prototype.forEach.call(form.elements, function (el) {
       if (!el.name || el.disabled || el.type === "hidden" || el.type === "submit") return;
+      if (el.closest && el.closest(".geo-part")) {
+        (points[el.name] = points[el.name] || []).push(el.value.trim().replace(",", "."));
+        return;
+      }
+      if (el.closest && el.closest(".rank-choice")) {
+        (ranks[el.name] = ranks[el.name] || []).push(el.value);
+        return;
+      }
       if (el.value === "__dk__" || el.value === "__rf__") {
         // The don't know / refused boxes share the field's name: only a ticked one counts,
         // and then the answer is empty in expressions, as on the server. An unticked box
@@ -46,6 +56,23 @@
     });
     Object.keys(multiple).forEach(function (name) {
       values[name] = multiple[name];
+    });
+    Object.keys(points).forEach(function (name) {
+      var parts = points[name];
+      while (parts.length && !parts[parts.length - 1]) parts.pop();
+      values[name] = parts.length >= 2 && parts[0] && parts[1] ? parts.join(" ") : "";
+    });
+    Object.keys(ranks).forEach(function (name) {
+      var given = ranks[name].filter(Boolean).map(function (value) {
+        var at = value.indexOf(":");
+        return { rank: Number(value.slice(0, at)), code: value.slice(at + 1) };
+      });
+      given.sort(function (a, b) {
+        return a.rank - b.rank;
+      });
+      values[name] = given.map(function (each) {
+        return each.code;
+      });
     });
     Object.keys(missing).forEach(function (name) {
       values[name] = Array.isArray(values[name]) ? [] : "";
