@@ -333,3 +333,36 @@ def test_an_xlsform_range_reversed_is_refused_at_its_row() -> None:
     assert [str(p) for p in loaded.problems if p.is_error] == [
         "t.xlsx:survey:2: item r: The start of a range (5) is more than its end (0)."
     ]
+
+
+def test_a_geopoint_left_empty_with_don_t_know_ticked_is_don_t_know(flow: Flow) -> None:
+    assert value(flow, "siedziba", "", "", "", "", "__dk__", mode=PHONE) is DONT_KNOW
+    assert submit(flow, "siedziba", "", "", "", "").values.get("siedziba") is None
+
+
+def test_expressions_see_a_time_as_hh_mm_and_a_moment_as_its_day() -> None:
+    text = """\
+settings: {id: t, title: T, paging: item}
+survey:
+  - type: time
+    name: od
+    label: Od
+    constraint: "regex(., '^(0[7-9]|1[0-9]):')"
+  - type: datetime
+    name: kiedy
+    label: Kiedy
+    constraint: ". <= today()"
+  - type: hidden
+    name: rano
+    calculation: "if(${od} = '08:15', 'kwadrans po ósmej', 'inna')"
+"""
+    loaded = load_definition(text.encode(), "t.yaml")
+    assert loaded.questionnaire is not None, [str(p) for p in loaded.problems]
+    flow = Flow(loaded.questionnaire)
+    assert submit(flow, "od", "6:45").errors["od"].msgid == "This answer is not allowed."
+    assert submit(flow, "kiedy", "01.04.2026 10:00").errors["kiedy"].msgid == (
+        "This answer is not allowed."
+    )
+    answers = {"od": value(flow, "od", "8.15"), "kiedy": value(flow, "kiedy", "31.03.2026 23:00")}
+    state = flow.state(answers, sample={}, today=TODAY)
+    assert flow.clean_answers(state)["rano"] == "kwadrans po ósmej"
