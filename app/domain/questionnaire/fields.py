@@ -36,13 +36,14 @@ _INTEGER = re.compile(rf"([+\-\u2212]?)({_GROUPED}|[0-9]+)")
 _DECIMAL = re.compile(rf"([+\-\u2212]?)({_GROUPED}|[0-9]*)(?:[.,]([0-9]+))?")
 _POLISH_DATE = re.compile(r"([0-9]{1,2})\.([0-9]{1,2})\.([0-9]{4})")
 _SPACES = re.compile(r"[ \u00a0\u202f]")
-_TIME = re.compile(r"([0-9]{1,2})[:.]([0-9]{2})(?::([0-9]{2}))?")
+# 08:30, 8.30, or just the digits (830, 0830), as an interviewer types fastest
+_TIME = re.compile(r"([0-9]{1,2})[:.]?([0-9]{2})(?::([0-9]{2}))?")
 _ISO_MOMENT = re.compile(
     r"([0-9]{4})-([0-9]{2})-([0-9]{2})[T ]([0-9]{1,2}):([0-9]{2})(?::([0-9]{2})(?:\.[0-9]+)?)?"
     r"(Z|[+-][0-9]{2}:?[0-9]{2})?"
 )
 _POLISH_MOMENT = re.compile(
-    r"([0-9]{1,2})\.([0-9]{1,2})\.([0-9]{4}),?\s+([0-9]{1,2})[:.]([0-9]{2})"
+    r"([0-9]{1,2})\.([0-9]{1,2})\.([0-9]{4}),?\s+([0-9]{1,2})[:.]?([0-9]{2})"
 )
 _COORDINATE = re.compile(r"[+\-\u2212]?[0-9]{1,3}(?:[.,][0-9]{1,10})?")
 _MEASURE = re.compile(r"[+\-\u2212]?[0-9]{1,6}(?:[.,][0-9]{1,3})?")
@@ -105,7 +106,7 @@ def _parse_date(raw: str) -> date:
 
 
 def _parse_time(raw: str) -> time:
-    """A time of day as HH:MM (a dot works too, as some write it: 8.30)."""
+    """A time of day as HH:MM (a dot works too, as some write it: 8.30; or digits: 830)."""
     match = _TIME.fullmatch(raw.strip())
     if match is None or int(match[1]) > 23 or int(match[2]) > 59 or int(match[3] or 0) > 59:
         raise InvalidValue(Message(N_("Enter a time as HH:MM, for example 08:30.")))
