@@ -8,10 +8,13 @@ import itertools
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from tests.browser.conftest import LiveServer
 from tests.browser.forms import start
+from tests.browser.screens import press_and_load
+from tests.browser.walks import start_interview
 
 DEFINITION = Path(__file__).resolve().parents[1] / "support" / "question_types.yaml"
 KATOWICE = {"latitude": 50.2649, "longitude": 19.0238, "accuracy": 12}
@@ -136,3 +139,66 @@ def test_time_datetime_range_and_geopoint_from_the_browsers_location(
     assert answers["ocena"] == 6
     assert answers["siedziba"].startswith("50.264900 19.023800")
     assert answers["priorytety"] == ["doradztwo", "szkolenia", "promocja"]
+
+
+def test_an_interviewer_enters_the_new_types_by_keyboard(
+    page, live_server, types_link, phone_case, assert_accessible
+):
+    """Digits for a time, F2 on a geopoint clears all four fields, a digit ticks the
+    acknowledge, ranks picked by typing in each select; Enter sends each screen."""
+    fieldwork_id, username = phone_case("typy_pytan")  # (types_link loaded the survey)
+    start_interview(page, live_server.url, fieldwork_id, username)
+
+    expect(page.locator("#q-godzina_otwarcia")).to_be_focused()
+    assert_accessible(page, "a time on the interviewer's screen")
+    page.keyboard.type("0745")
+    press_and_load(page)
+    page.keyboard.type("2.3.2026 915")
+    press_and_load(page)
+    page.keyboard.type("8")
+    press_and_load(page)
+    page.keyboard.press("1")  # the acknowledge's only box
+    expect(page.locator("#q-zgoda")).to_be_checked()
+    press_and_load(page)
+    page.keyboard.press("F3")  # the barcode: refused
+    press_and_load(page)
+
+    assert_accessible(page, "a geopoint on the interviewer's screen")
+    page.keyboard.type("50,1")
+    page.keyboard.press("Tab")
+    page.keyboard.type("19,2")
+    page.keyboard.press("F2")  # don't know after all: the typed parts go
+    expect(page.locator("#q-siedziba-dk")).to_be_checked()
+    assert page.input_value("#q-siedziba") == "" and page.input_value("#q-siedziba-lon") == ""
+    press_and_load(page)
+
+    assert_accessible(page, "a rank on the interviewer's screen")
+    for code, rank in (("szkolenia", "3"), ("doradztwo", "1"), ("promocja", "2")):
+        page.focus(f"#q-priorytety-{code}")
+        page.keyboard.type(rank)
+    press_and_load(page)
+    page.keyboard.press("F2")
+    press_and_load(page)
+    page.keyboard.press("F2")
+    press_and_load(page)
+    assert page.url.endswith("/cati/"), page.url
+
+    from app.models.fieldwork import Response, SampleUnit
+
+    with live_server.app.extensions["ankieta.db"].session() as session:
+        answers = session.scalar(
+            select(Response.answers)
+            .join(SampleUnit, SampleUnit.id == Response.sample_unit_id)
+            .where(SampleUnit.fieldwork_id == fieldwork_id)
+        )
+    assert answers == {
+        "godzina_otwarcia": "07:45",
+        "spotkanie": "2026-03-02T09:15+01:00",
+        "ocena": 8,
+        "zgoda": "OK",
+        "kod": {"missing": "refused"},
+        "siedziba": {"missing": "dont_know"},
+        "priorytety": ["doradztwo", "promocja", "szkolenia"],
+        "trasa": {"missing": "dont_know"},
+        "teren": {"missing": "dont_know"},
+    }

@@ -130,8 +130,13 @@
       } else if (event.key === "F3") {
         event.preventDefault();
         pickMissing(scopeOf(form, event.target), "__rf__");
-      } else if (event.key === "Enter" && event.target.tagName === "TEXTAREA" && !event.shiftKey) {
-        // Enter goes on here too, as the screen says; Shift+Enter starts a new line.
+      } else if (
+        event.key === "Enter" &&
+        (event.target.tagName === "TEXTAREA" || event.target.tagName === "SELECT") &&
+        !event.shiftKey
+      ) {
+        // Enter goes on here too, as the screen says (a rank's selects send nothing by
+        // themselves); in a text area Shift+Enter starts a new line.
         var next = form.querySelector("button.primary");
         if (next) {
           event.preventDefault();
