@@ -171,3 +171,19 @@ def test_statistics_files_type_times_and_moments(app, fieldwork_id, tmp_path, fm
     assert frame["priorytety_szkolenia"][0] == 2
     assert frame["siedziba_lat"][0] == pytest.approx(50.2649)
     assert frame["ocena"][0] == 6
+
+
+def test_the_api_reads_the_new_types_as_json(app, client, make_user, clock, fieldwork_id):
+    from app.models.users import Role, User
+    from app.tokens.services import create_token
+
+    user = make_user("analityk-api", Role.ANALYST)
+    with app.extensions["ankieta.db"].session() as session:
+        issued = create_token(session, session.get(User, user.id), now=clock(), days=30)
+        headers = {"Authorization": f"Bearer {issued.secret}"}
+    answered = client.get(f"/api/v1/fieldworks/{fieldwork_id}/responses", headers=headers)
+    assert answered.status_code == 200
+    first = answered.get_json()["items"][0]["answers"]
+    assert first["godzina_otwarcia"] == "08:30"
+    assert first["spotkanie"] == "2026-07-01T10:30:00+02:00"
+    assert (first["siedziba_lat"], first["priorytety_szkolenia"]) == (50.2649, 2)
