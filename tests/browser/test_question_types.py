@@ -159,6 +159,9 @@ def test_an_interviewer_enters_the_new_types_by_keyboard(
     press_and_load(page)
     page.keyboard.press("1")  # the acknowledge's only box
     expect(page.locator("#q-zgoda")).to_be_checked()
+    page.keyboard.press("F2")  # don't know after all: the OK box goes
+    expect(page.locator("#q-zgoda")).not_to_be_checked()
+    expect(page.locator("#q-zgoda-dk")).to_be_checked()
     press_and_load(page)
     page.keyboard.press("F3")  # the barcode: refused
     press_and_load(page)
@@ -195,7 +198,7 @@ def test_an_interviewer_enters_the_new_types_by_keyboard(
         "godzina_otwarcia": "07:45",
         "spotkanie": "2026-03-02T09:15+01:00",
         "ocena": 8,
-        "zgoda": "OK",
+        "zgoda": {"missing": "dont_know"},
         "kod": {"missing": "refused"},
         "siedziba": {"missing": "dont_know"},
         "priorytety": ["doradztwo", "promocja", "szkolenia"],

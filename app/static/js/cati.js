@@ -57,6 +57,10 @@
           if (other !== input && other.name === input.name) other.checked = false;
         }
       );
+      // an acknowledge's OK box goes too: the question has one answer
+      Array.prototype.forEach.call(scope.querySelectorAll('input[type=checkbox][value="OK"]'), function (ok) {
+        if (ok.name === input.name) ok.checked = false;
+      });
       Array.prototype.forEach.call(
         scope.querySelectorAll(".field input[type=text], .field input[type=number], .field textarea"),
         function (typed) {
