@@ -188,7 +188,8 @@ def login_as(make_user: Callable[..., User], auth: Auth) -> Callable[[Role | str
 
 @pytest.fixture
 def make_fieldwork(app: Flask, clock: FakeClock):
-    """Load a shipped survey (by file stem), create a fieldwork with a sample, optionally open.
+    """Load a shipped survey (by file stem, or a definition's path), create a fieldwork
+    with a sample, optionally open.
 
     Returns the fieldwork id; ``units`` rows are (external_id, name, extra columns dict).
     """
@@ -196,7 +197,7 @@ def make_fieldwork(app: Flask, clock: FakeClock):
     from app.surveys import services as survey_services
 
     def factory(
-        survey: str = "monitoring_cis_kis",
+        survey: str | Path = "monitoring_cis_kis",
         *,
         units: list[tuple[str, str, dict]] | None = None,
         state: str = "open",
@@ -205,7 +206,8 @@ def make_fieldwork(app: Flask, clock: FakeClock):
     ) -> int:
         database = app.extensions["ankieta.db"]
         with database.session() as session:
-            outcome = survey_services.load_file(session, SHIPPED / f"{survey}.yaml")
+            path = survey if isinstance(survey, Path) else SHIPPED / f"{survey}.yaml"
+            outcome = survey_services.load_file(session, path)
             assert outcome.ok, [str(p) for p in outcome.problems]
             fieldwork = fieldwork_services.create_fieldwork(
                 session, outcome.survey.code, title, open_link=open_link

@@ -27,7 +27,14 @@ class Message:
     def render(self, gettext: Callable[[str], str] | None = None) -> str:
         """The message in the reader's language (``gettext``), or in English."""
         text = gettext(self.msgid) if gettext else self.msgid
-        return text % dict(self.params) if self.params else text
+        if not self.params:
+            return text
+        # a message may name another ("Point 2: <what is wrong with it>"), in the same language
+        params = {
+            key: value.render(gettext) if isinstance(value, Message) else value
+            for key, value in self.params.items()
+        }
+        return text % params
 
     def __str__(self) -> str:
         return self.render()

@@ -4,7 +4,7 @@ results files prepared in the background (the same jobs as on the website)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Any
 
 import marshmallow as ma
@@ -145,6 +145,8 @@ def _json_value(value: Any) -> Any:
         return value.replace(tzinfo=WARSAW).isoformat()
     if isinstance(value, date):
         return value.isoformat()
+    if isinstance(value, time):
+        return value.strftime("%H:%M")
     return value
 
 

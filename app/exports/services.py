@@ -21,7 +21,7 @@ import tempfile
 import zipfile
 from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -77,6 +77,7 @@ CSV_DELIMITER = ","  # the standard; Excel opens a BOM-marked UTF-8 CSV with it 
 BATCH = 200
 DATE_FORMAT = "dd.mm.yyyy"  # Polish order, as the interface writes dates
 DATETIME_FORMAT = "dd.mm.yyyy hh:mm"
+TIME_FORMAT = "hh:mm"
 MIN_WIDTH, MAX_WIDTH = 8, 50
 
 Progress = Callable[[int], None]  # called with the number of rows just written
@@ -554,6 +555,8 @@ def _csv_text(value: Cell) -> str:
         return value.isoformat(sep=" ", timespec="seconds")
     if isinstance(value, date):
         return value.isoformat()
+    if isinstance(value, time):
+        return value.strftime("%H:%M")
     return str(value)
 
 

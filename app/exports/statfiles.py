@@ -17,7 +17,7 @@ import tempfile
 import zipfile
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -213,4 +213,6 @@ def _series(storage: Storage, values: list[Any], file_format: str) -> pd.Series:
             )
     if storage is Storage.DATE and file_format == SPSS:
         return pd.Series([v if isinstance(v, date) else None for v in values], dtype="object")
+    if storage is Storage.TIME and file_format == SPSS:
+        return pd.Series([v if isinstance(v, time) else None for v in values], dtype="object")
     return pd.Series(values, dtype="object")

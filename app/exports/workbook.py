@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,7 @@ from app.exports.services import (
     MIN_WIDTH,
     RATE_COLUMNS,
     RESPONSES_SHEET,
+    TIME_FORMAT,
     WORKBOOK_OPTIONS,
     ExportOptions,
     Progress,
@@ -99,6 +100,8 @@ class _Sheet:
                 sheet.write_datetime(row, col, value, book.datetime)
             elif kind is date:
                 sheet.write_datetime(row, col, value, book.date)
+            elif kind is time:
+                sheet.write_datetime(row, col, value, book.time)
             else:
                 write_number(row, col, value)
 
@@ -112,12 +115,24 @@ class _Book:
         self.bold = self.workbook.add_format({"bold": True})
         self.date = self.workbook.add_format({"num_format": DATE_FORMAT})
         self.datetime = self.workbook.add_format({"num_format": DATETIME_FORMAT})
+        self.time = self.workbook.add_format({"num_format": TIME_FORMAT})
 
     def sheet(self, name: str, header: Sequence[str], widths: Sequence[int] = ()) -> _Sheet:
         return _Sheet(self, name, header, list(widths) or [len(h) + 2 for h in header])
 
 
-_TYPE_WIDTH = {"date": 11, "integer": 9, "decimal": 12, "text": 30, "textarea": 40}
+_TYPE_WIDTH = {
+    "date": 11,
+    "time": 7,
+    "datetime": 16,
+    "integer": 9,
+    "decimal": 12,
+    "text": 30,
+    "textarea": 40,
+    "geopoint": 36,
+    "geotrace": 40,
+    "geoshape": 40,
+}
 
 
 def _response_widths(plan: _Plan) -> list[int]:

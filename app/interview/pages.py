@@ -7,11 +7,13 @@ import json
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, time
 from decimal import Decimal
 from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
+from app.domain.dates import format_local
 from app.domain.messages import Message
 from app.domain.questionnaire.answers import DONT_KNOW, REFUSED, VariableKind
 from app.domain.questionnaire.expressions import (
@@ -26,6 +28,21 @@ from app.domain.questionnaire.pages import Page
 
 Gettext = Callable[[str], str]
 _ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
+
+
+def _typed_field_values(kind: ItemType, values: list[str]) -> list[str]:
+    """The values a typed field shows: a stored geopoint in its four fields, a line or
+    shape one point a line, a rank as "RANK:CODE"; as sent (an invalid page) unchanged."""
+    if not values or values[0] in (DONT_KNOW_FIELD_VALUE, REFUSED_FIELD_VALUE):
+        return values
+    if kind is ItemType.GEOPOINT and len(values) == 1:
+        parts = values[0].split()
+        return parts + [""] * (4 - len(parts))
+    if kind in (ItemType.GEOTRACE, ItemType.GEOSHAPE):
+        return ["\n".join(value.split(";")) for value in values]
+    if kind is ItemType.RANK and all(":" not in value for value in values):
+        return [f"{rank}:{code}" for rank, code in enumerate(values, 1)]
+    return values
 
 
 def _polish_date(value: str) -> str:
@@ -89,6 +106,21 @@ class ItemView:
     phone: bool = False  # on an interviewer's screen (keyboard first)
     label_template: str | None = None  # the label with ${name} left in, to fill in live
     hint_template: str | None = None
+    range: tuple[str, str, str] | None = None  # a range's start, end and step
+
+    def rank_of(self, code: str) -> str:
+        """The rank given to ``code`` (a rank question), "" when none."""
+        for value in self.values:
+            rank, _, ranked = value.partition(":")
+            if ranked == code:
+                return rank
+        return ""
+
+    def part(self, index: int) -> str:
+        """The ``index``-th of a geopoint's fields (latitude, longitude, altitude, accuracy)."""
+        if self.missing or index >= len(self.values):
+            return ""
+        return self.values[index]
 
     @property
     def missing(self) -> str | None:
@@ -383,6 +415,10 @@ class PageBuilder:
                     view.values = [_polish_date(value) for value in view.values]
                 elif item.type is ItemType.DECIMAL:  # Polish writes a decimal comma
                     view.values = [_decimal_comma(value) for value in view.values]
+                else:
+                    view.values = _typed_field_values(item.type, view.values)
+                if item.range is not None:
+                    view.range = (str(item.range.start), str(item.range.end), str(item.range.step))
                 view.error = self.error(self.prefix + var.name)
         if self.read_only:
             # The response viewer shows a stored don't know / refused even where this mode
@@ -537,6 +573,10 @@ def _answer_text(
             choice = choices.get(str(code))
             labels.append(choice.label.get(language) if choice else str(code))
         return ", ".join(labels)
+    if isinstance(value, datetime):
+        return format_local(value)  # a date-time answer, in Warsaw
+    if isinstance(value, time):
+        return value.strftime("%H:%M")
     if hasattr(value, "strftime"):
         return str(value.strftime("%d.%m.%Y"))
     if isinstance(value, Decimal):

@@ -27,7 +27,9 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "frame-ancestors 'none'",
     ]
 )
-PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
+# Geolocation for our own pages only: a geopoint question offers the browser's location
+# (the browser still asks the respondent); no embedded page may ask for it.
+PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(self), payment=(), usb=()"
 # One year; no includeSubDomains: other services of the operator's domain are not ours to pin.
 STRICT_TRANSPORT_SECURITY = "max-age=31536000"
 

@@ -51,7 +51,7 @@ def _assert_security_headers(response, what: str) -> None:
     for name, value in EVERY_RESPONSE.items():
         assert response.headers.get(name) == value, f"{what}: {name}={response.headers.get(name)}"
     policy = response.headers.get("Permissions-Policy", "")
-    for feature in ("camera=()", "microphone=()", "geolocation=()"):
+    for feature in ("camera=()", "microphone=()", "geolocation=(self)"):
         assert feature in policy, f"{what}: Permissions-Policy {policy!r}"
     csp = {
         directive.split()[0]: directive.split()[1:]

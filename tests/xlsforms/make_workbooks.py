@@ -5,7 +5,7 @@ Run from the repository root after changing a form below:
 ``tests/domain/questionnaire/test_xlsform_corpus.py`` checks each against pyxform's own
 verdict: what pyxform converts, Ankieta loads and runs; what it refuses, Ankieta refuses at
 a sheet and row. ``broken_*`` forms are ones pyxform refuses; ``pending_*`` use a question
-type Ankieta does not have yet; ``differs_*`` are converted by pyxform and refused by
+type Ankieta does not have yet (file uploads); ``differs_*`` are converted by pyxform and refused by
 Ankieta on purpose (docs/questionnaires.md says why).
 
 Each form is a mapping of sheet name to rows, the first row the headers. Cells are written
@@ -248,24 +248,44 @@ FORMS: dict[str, dict[str, Sheet]] = {
         "choices": [["list_name", "name", "label"], ["sizes", "S", None], ["sizes", "M", None],
                     ["sizes", "L", "Large"]],
     },
-    # question types another part of the work adds: refused by name until then
-    "pending_time": {
+    # the question types beyond text, numbers and dates
+    "types_time": {
         "survey": [["type", "name", "label"], ["integer", "a", "A"], ["time", "at", "When?"]],
     },
-    "pending_datetime": {
+    "types_datetime": {
         "survey": [["type", "name", "label"], ["integer", "a", "A"],
                    ["datetime", "moment", "When exactly?"]],
     },
-    "pending_geopoint": {
+    "types_geopoint": {
         "survey": [["type", "name", "label"], ["integer", "a", "A"],
                    ["geopoint", "where", "Where are you?"]],
     },
-    "pending_range": {
+    "types_range": {
         "survey": [
             ["type", "name", "label", "parameters"],
             ["integer", "a", "A", None],
             ["range", "score", "Score", "start=0 end=10 step=1"],
         ],
+    },
+    "types_more": {
+        "survey": [
+            ["type", "name", "label", "parameters", "appearance"],
+            ["acknowledge", "consent", "I agree", None, None],
+            ["trigger", "ready", "Ready?", None, None],
+            ["barcode", "code", "Scan the code", None, None],
+            ["rank sizes", "order", "Order the sizes", None, None],
+            ["geotrace", "path", "The road", None, None],
+            ["geoshape", "field", "The field", None, None],
+            ["hidden", "origin", None, None, None],
+            ["range", "rating", "Rating", "start=1 end=5 step=0.5", "rating"],
+        ],
+        "choices": [["list_name", "name", "label"], ["sizes", "S", "Small"],
+                    ["sizes", "M", "Medium"], ["sizes", "L", "Large"]],
+    },
+    # question types Ankieta does not have yet: refused by name, at their row
+    "pending_photo": {
+        "survey": [["type", "name", "label"], ["integer", "a", "A"],
+                   ["image", "photo", "A photo of the entrance"]],
     },
     # forms pyxform converts that Ankieta refuses on purpose (docs/questionnaires.md says why)
     "differs_choice_name_with_a_space": {

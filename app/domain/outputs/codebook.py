@@ -75,6 +75,16 @@ def _variable_label(var: Variable, language: str, default: str) -> str:
 
 # see EARLIEST_SPREADSHEET_YEAR in app.domain.outputs.export
 DATE_TYPE_NOTE = "date (before 1900: text YYYY-MM-DD)"
+TYPE_NOTES = {
+    ItemType.DATE: DATE_TYPE_NOTE,
+    ItemType.TIME: "time (HH:MM)",
+    ItemType.DATETIME: "datetime (Europe/Warsaw wall clock)",
+    ItemType.RANK: "rank (codes in rank order; column VARIABLE_CODE: the rank of each choice)",
+    ItemType.GEOPOINT: "geopoint (text 'lat lon alt acc'; numbers in _lat, _lon, _alt, _acc)",
+    ItemType.GEOTRACE: "geotrace (text: points 'lat lon alt acc' separated by ;)",
+    ItemType.GEOSHAPE: "geoshape (text: points 'lat lon alt acc' separated by ;, first = last)",
+    ItemType.ACKNOWLEDGE: "acknowledge (OK)",
+}
 REPEAT_TYPE_NOTE = "repeat (number of entries; the entries are rows of sheet %(sheet)s)"
 
 
@@ -123,7 +133,10 @@ def _scope_rows(
             list_name = item.list_name or ""
         if var.kind is VariableKind.CALCULATION:
             required_text, constraint = "", ""
-        type_text = DATE_TYPE_NOTE if var.value_type is ItemType.DATE else var.value_type.value
+        type_text = TYPE_NOTES.get(var.value_type, var.value_type.value)
+        if var.value_type is ItemType.RANGE and item.range is not None:
+            spec = item.range
+            type_text = f"range ({spec.start}..{spec.end}, step {spec.step})"
         if var.kind is VariableKind.REPEAT:
             # the column holds the number of entries; the entries are rows of their sheet
             type_text = REPEAT_TYPE_NOTE % {"sheet": titles.get(name, name)}

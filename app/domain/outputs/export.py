@@ -8,13 +8,17 @@ Columns
     ``response_columns(questionnaires)`` lists one ``Column`` per variable in questionnaire
     order — a matrix row and an ``_other`` text are variables of their own, a calculation is
     one too — and after a select_multiple's code column one 0/1 column per choice, named
-    ``<variable>_<code>``. Several definition versions of one survey line up: the column set
+    ``<variable>_<code>``; after a rank's column (its codes in rank order) one column per
+    choice with the rank it got, ``<variable>_<code>``; after a geopoint's column (the
+    point as text, "lat lon alt acc") its numbers, ``<variable>_lat``, ``_lon``, ``_alt``
+    and ``_acc``. Several definition versions of one survey line up: the column set
     is the union, each new variable placed after the one it follows in its own version.
 
 Values
     ``RowConverter(flow-variables, columns, ...)`` turns one response's clean answers
     (``Flow.clean_answers``) into cells: ``None`` (empty: not asked, irrelevant or not
-    answered), ``int``/``float`` (numbers), ``date`` (an Excel date) or ``str`` (text, codes:
+    answered), ``int``/``float`` (numbers), ``date`` (an Excel date), ``time`` (an Excel
+    time), ``datetime`` (an Excel date and time, in Warsaw) or ``str`` (text, codes:
     a code is always text, so ``"01"`` keeps its zero). Don't know / refused become their
     numeric codes (``Missing.code``), or their labels in labels mode. A select_multiple's
     0/1 columns are blank unless the question has a real answer.
@@ -32,10 +36,11 @@ import enum
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
+from app.domain import dates
 from app.domain.messages import N_, Message
 from app.domain.questionnaire.answers import (
     Missing,
@@ -43,7 +48,9 @@ from app.domain.questionnaire.answers import (
     VariableKind,
     date_from_json,
     decimal_from_json,
+    value_from_json,
 )
+from app.domain.questionnaire.fields import geo_points
 from app.domain.questionnaire.flow import Flow, State
 from app.domain.questionnaire.model import Item, ItemType, Questionnaire
 
@@ -59,7 +66,8 @@ LABEL_SEPARATOR = "; "  # between labels, which may hold spaces
 DONT_KNOW_LABEL = Message(N_("Don't know"))
 REFUSED_LABEL = Message(N_("Refused"))
 
-Cell = None | int | float | str | date | datetime
+Cell = None | int | float | str | date | datetime | time
+GEOPOINT_PARTS = ("lat", "lon", "alt", "acc")  # the numeric columns after a geopoint's
 
 # the fixed columns before the questionnaire's, as data (snake_case), not interface text
 META_COLUMNS = (
@@ -122,6 +130,8 @@ class ColumnKind(enum.Enum):
     VALUE = "value"  # the value itself (for a select_multiple: its codes)
     CHOICE = "choice"  # 1/0: whether one choice of a select_multiple was ticked
     COUNT = "count"  # a repeat's number of instances (their rows are on its own sheet)
+    RANK = "rank"  # the rank one choice of a rank question got
+    PART = "part"  # one number of a geopoint: latitude, longitude, altitude or accuracy
 
 
 @dataclass(frozen=True)
@@ -132,7 +142,7 @@ class Column:
     variable: str
     kind: ColumnKind
     value_type: ItemType
-    code: str | None = None  # for CHOICE
+    code: str | None = None  # for CHOICE and RANK; for PART, one of GEOPOINT_PARTS
 
 
 def variables_in_order(flow: Flow) -> list[Variable]:
@@ -166,7 +176,7 @@ def response_columns(flows: Sequence[Flow]) -> list[Column]:
         orders.append([var.name for var in variables])
         for var in variables:
             latest[var.name] = (var, q)
-            if var.value_type is ItemType.SELECT_MULTIPLE:
+            if var.value_type in (ItemType.SELECT_MULTIPLE, ItemType.RANK):
                 choices = q.choice_list(var.item)
                 own = list(choices.codes) if choices else []
                 codes[var.name] = merge_in_order([codes.get(var.name, []), own])
@@ -177,10 +187,14 @@ def response_columns(flows: Sequence[Flow]) -> list[Column]:
             columns.append(Column(name, name, ColumnKind.COUNT, ItemType.INTEGER))
             continue
         columns.append(Column(name, name, ColumnKind.VALUE, var.value_type))
+        kind = ColumnKind.RANK if var.value_type is ItemType.RANK else ColumnKind.CHOICE
         for code in codes.get(name, ()):
-            columns.append(
-                Column(f"{name}_{code}", name, ColumnKind.CHOICE, ItemType.INTEGER, code)
-            )
+            columns.append(Column(f"{name}_{code}", name, kind, ItemType.INTEGER, code))
+        if var.value_type is ItemType.GEOPOINT:
+            for part in GEOPOINT_PARTS:
+                columns.append(
+                    Column(f"{name}_{part}", name, ColumnKind.PART, ItemType.DECIMAL, part)
+                )
     return columns
 
 
@@ -207,7 +221,7 @@ class RowConverter:
         self.choice_labels: dict[str, dict[str, str]] = {}
         if labels:
             for name, var in variables.items():
-                if var.value_type in (ItemType.SELECT_ONE, ItemType.SELECT_MULTIPLE):
+                if var.value_type in (ItemType.SELECT_ONE, ItemType.SELECT_MULTIPLE, ItemType.RANK):
                     choices = q.choice_list(var.item)
                     if choices is not None:
                         self.choice_labels[name] = {
@@ -230,6 +244,25 @@ class RowConverter:
             return tick
         if column.kind is ColumnKind.COUNT:
             return lambda instances: len(instances) if type(instances) is tuple else None
+        if column.kind is ColumnKind.RANK:
+            ranked = column.code
+
+            # the rank a choice got; blank when the question got no real answer (DK/RF)
+            def rank(value: Any) -> Cell:
+                return value.index(ranked) + 1 if type(value) is tuple and ranked in value else None
+
+            return rank
+        if column.kind is ColumnKind.PART:
+            index = GEOPOINT_PARTS.index(column.code or "")
+
+            def part(value: Any) -> Cell:
+                points = geo_points(value) if type(value) is str else []
+                if not points or len(points[0]) <= index:
+                    return None
+                number = points[0][index]
+                return int(number) if number == number.to_integral_value() else float(number)
+
+            return part
         if column.value_type in (ItemType.INTEGER, ItemType.TEXT, ItemType.TEXTAREA) and not (
             self.labels and name in self.choice_labels
         ):
@@ -257,7 +290,9 @@ class RowConverter:
             return self.missing_codes[value]
         if isinstance(value, bool):  # a calculation's true/false
             return int(value)
-        if isinstance(value, int | float | date | datetime):
+        if isinstance(value, datetime) and value.tzinfo is not None:
+            return dates.local_wall_time(value)  # Excel has no zones: Warsaw's wall clock
+        if isinstance(value, int | float | date | datetime | time):
             return value
         if isinstance(value, Decimal):
             # definitions keep decimals within 15 significant digits, which a double holds
@@ -458,6 +493,8 @@ class AnswerReader:
             return decimal_from_json
         if kind is ItemType.DATE:
             return date_from_json
+        if kind not in (ItemType.SELECT_ONE, ItemType.SELECT_MULTIPLE):
+            return lambda raw: value_from_json(q, var, raw)
         choices = q.choice_list(var.item)
         codes = choices.codes if choices else ()
         known = frozenset(codes)

@@ -318,7 +318,7 @@ class _Numeric:
 
 
 _CLOSED_TYPES = (ItemType.SELECT_ONE, ItemType.SELECT_MULTIPLE)
-_NUMERIC_TYPES = (ItemType.INTEGER, ItemType.DECIMAL)
+_NUMERIC_TYPES = (ItemType.INTEGER, ItemType.DECIMAL, ItemType.RANGE)
 
 
 def _accumulator(flow: Flow, var: Variable) -> _Closed | _Numeric | None:

@@ -97,6 +97,7 @@ class Storage(enum.Enum):
     TEXT = "text"
     DATE = "date"
     DATETIME = "datetime"
+    TIME = "time"
     GUESS = "guess"  # a calculation: a number if every value is one, else text
 
 
@@ -246,7 +247,7 @@ def stat_variables(
             allows_missing[var_name] = allows_missing.get(var_name, False) or _missing_allowed(
                 var, q.settings
             )
-            if var.value_type in (ItemType.SELECT_ONE, ItemType.SELECT_MULTIPLE):
+            if var.value_type in (ItemType.SELECT_ONE, ItemType.SELECT_MULTIPLE, ItemType.RANK):
                 choices = q.choice_list(var.item)
                 if choices is None:
                     continue
@@ -283,6 +284,22 @@ def stat_variables(
                 )
             )
             continue
+        if column.kind in (ColumnKind.RANK, ColumnKind.PART):  # a rank's, a geopoint's numbers
+            detail = (
+                choice_texts.get(column.variable, {}).get(column.code or "", column.code)
+                if column.kind is ColumnKind.RANK
+                else column.code
+            )
+            variables.append(
+                StatVariable(
+                    column.name,
+                    column.name,
+                    f"{label} – {detail}" if label else str(detail),
+                    Storage.NUMBER,
+                    Measure.ORDINAL if column.kind is ColumnKind.RANK else Measure.SCALE,
+                )
+            )
+            continue
         kind = column.value_type
         if kind is ItemType.SELECT_ONE:
             codes = select_codes.get(column.variable, [])
@@ -303,13 +320,18 @@ def stat_variables(
                 recode,
                 declared,
             )
-        elif kind in (ItemType.INTEGER, ItemType.DECIMAL):
+        elif kind in (ItemType.INTEGER, ItemType.DECIMAL, ItemType.RANGE):
             variable = StatVariable(
                 column.name, column.name, label, Storage.NUMBER, Measure.SCALE, {}, None, declared
             )
-        elif kind is ItemType.DATE:
+        elif kind in (ItemType.DATE, ItemType.TIME, ItemType.DATETIME):
+            storage = {
+                ItemType.DATE: Storage.DATE,
+                ItemType.TIME: Storage.TIME,
+                ItemType.DATETIME: Storage.DATETIME,
+            }[kind]
             variable = StatVariable(
-                column.name, column.name, label, Storage.DATE, Measure.SCALE, {}, None, declared
+                column.name, column.name, label, storage, Measure.SCALE, {}, None, declared
             )
         elif kind is ItemType.CALCULATE:
             variable = StatVariable(column.name, column.name, label, Storage.GUESS, Measure.SCALE)
@@ -366,8 +388,8 @@ class StatRow:
                 result[code] = str(code)
             elif self.file_format == STATA:
                 result[code] = STATA_MISSING[missing]
-            elif variable.storage is Storage.DATE:
-                result[code] = None  # SPSS: a date cannot hold the code
+            elif variable.storage in (Storage.DATE, Storage.TIME, Storage.DATETIME):
+                result[code] = None  # SPSS: a date or a time cannot hold the code
             else:
                 result[code] = code
         return result

@@ -13,6 +13,15 @@ select_multiple              ``tuple`` of codes, list order  list of strings
 integer                      ``int`` (within +-2**53)        number
 decimal                      ``Decimal`` (exact)             string, e.g. ``"12.5"``
 date                         ``datetime.date``               ``"YYYY-MM-DD"``
+time                         ``datetime.time`` (minutes)     ``"HH:MM"``
+datetime                     aware ``datetime``, Warsaw      ``"YYYY-MM-DDTHH:MM+02:00"``
+range                        ``int`` (whole start and step)  number, or string
+                             or ``Decimal``                  (as decimal)
+rank                         ``tuple`` of codes, rank order  list of strings
+acknowledge                  ``"OK"``                        string
+barcode                      ``str``                         string
+geopoint                     ``str`` "lat lon[ alt[ acc]]"   string
+geotrace, geoshape           ``str``, points joined by ";"   string
 don't know / refused         ``DONT_KNOW`` / ``REFUSED``     ``{"missing": "dont_know"}``
 repeat                       ``tuple`` of instance dicts     list of objects
 ===========================  ==============================  =======================
@@ -39,10 +48,11 @@ import enum
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from app.domain.dates import WARSAW
 from app.domain.questionnaire.model import Item, ItemType, Questionnaire, Settings
 
 ASIDE_KEY = "@aside"  # not a valid variable name, so it can never collide with one
@@ -67,7 +77,7 @@ class Missing(enum.Enum):
 DONT_KNOW = Missing.DONT_KNOW
 REFUSED = Missing.REFUSED
 
-Value = str | int | Decimal | date | tuple[str, ...] | Missing
+Value = str | int | Decimal | date | time | tuple[str, ...] | Missing
 
 
 class VariableKind(enum.Enum):
@@ -112,8 +122,12 @@ def _value_to_json(value: Any) -> Any:
         return value.to_json()
     if isinstance(value, Decimal):
         return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="minutes")
     if isinstance(value, date):
         return value.isoformat()
+    if isinstance(value, time):
+        return value.strftime("%H:%M")
     if isinstance(value, tuple):
         return [_instance_to_json(each) if isinstance(each, Mapping) else each for each in value]
     return value
@@ -141,7 +155,7 @@ def answers_from_json(
     aside: dict[str, Any] = {}
     for name, raw in data.items():
         var = variables.get(name)
-        value = _value_from_json(q, var, raw) if var is not None else None
+        value = value_from_json(q, var, raw) if var is not None else None
         if value is None:
             aside[name] = raw
         else:
@@ -151,7 +165,7 @@ def answers_from_json(
     return answers
 
 
-def _value_from_json(q: Questionnaire, var: Variable, raw: Any) -> Any:
+def value_from_json(q: Questionnaire, var: Variable, raw: Any) -> Any:
     """The Python value of a stored JSON value, or None when it does not fit ``var``."""
     if var.kind is VariableKind.REPEAT:
         return _instances_from_json(q, var.item, raw)
@@ -169,8 +183,28 @@ def _value_from_json(q: Questionnaire, var: Variable, raw: Any) -> Any:
         return decimal_from_json(raw)
     if kind is ItemType.DATE:
         return date_from_json(raw)
+    if kind is ItemType.TIME:
+        return time_from_json(raw)
+    if kind is ItemType.DATETIME:
+        return datetime_from_json(raw)
+    if kind in _TEXT_LIKE:
+        return _text_like_from_json(kind, raw)
+    if kind is ItemType.RANGE:
+        value = decimal_from_json(raw)
+        spec = var.item.range
+        if value is None or spec is None or not spec.allows(value):
+            return None
+        return int(value) if spec.whole else value
     choice_list = q.choice_list(var.item)
     codes = choice_list.codes if choice_list else ()
+    if kind is ItemType.RANK:
+        # a rank given before a choice was added to the list still reads (without it)
+        ranked = (
+            isinstance(raw, list)
+            and len(set(raw)) == len(raw)
+            and all(isinstance(code, str) and code in codes for code in raw)
+        )
+        return tuple(raw) if ranked else None
     if kind is ItemType.SELECT_ONE:
         return raw if raw in codes else None
     if isinstance(raw, list) and all(code in codes for code in raw):
@@ -207,6 +241,55 @@ def date_from_json(raw: Any) -> date | None:
         return date.fromisoformat(raw)
     except ValueError:
         return None
+
+
+_TEXT_LIKE = frozenset(
+    {
+        ItemType.ACKNOWLEDGE,
+        ItemType.BARCODE,
+        ItemType.GEOPOINT,
+        ItemType.GEOTRACE,
+        ItemType.GEOSHAPE,
+    }
+)
+
+
+_POINT = r"-?[0-9]+(?:\.[0-9]+)?(?: -?[0-9]+(?:\.[0-9]+)?){1,3}"
+_STORED_SHAPES = {
+    ItemType.ACKNOWLEDGE: re.compile("OK"),
+    ItemType.BARCODE: re.compile(r".*", re.DOTALL),
+    ItemType.GEOPOINT: re.compile(_POINT),
+    ItemType.GEOTRACE: re.compile(rf"{_POINT}(?:;{_POINT})+"),
+    ItemType.GEOSHAPE: re.compile(rf"{_POINT}(?:;{_POINT}){{3,}}"),
+}
+
+
+def _text_like_from_json(kind: ItemType, raw: Any) -> str | None:
+    """A stored acknowledge, barcode or place; None when it does not have its shape."""
+    if not isinstance(raw, str) or not _STORED_SHAPES[kind].fullmatch(raw):
+        return None
+    return raw
+
+
+def time_from_json(raw: Any) -> time | None:
+    """A stored "HH:MM" as a time; None if it is not one."""
+    if not isinstance(raw, str) or not re.fullmatch(r"[0-9]{2}:[0-9]{2}", raw):
+        return None
+    try:
+        return time.fromisoformat(raw)
+    except ValueError:
+        return None
+
+
+def datetime_from_json(raw: Any) -> datetime | None:
+    """A stored moment with its offset as an aware datetime in Warsaw; None if it is not one."""
+    if not isinstance(raw, str) or not ISO_DATE.match(raw):
+        return None
+    try:
+        moment = datetime.fromisoformat(raw)
+    except ValueError:
+        return None
+    return moment.astimezone(WARSAW) if moment.tzinfo is not None else None
 
 
 def other_codes(item: Item, q: Questionnaire) -> frozenset[str]:

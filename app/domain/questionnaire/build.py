@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from decimal import Decimal
 from typing import Any
 
 from app.domain.messages import N_, Message
@@ -42,6 +43,7 @@ from app.domain.questionnaire.model import (
     ItemType,
     MatrixRow,
     Questionnaire,
+    RangeSpec,
     Settings,
     SourceLocation,
     Text,
@@ -94,6 +96,15 @@ KEYS_BY_TYPE: dict[ItemType, frozenset[str]] = {
     ItemType.INTEGER: _QUESTION_KEYS,
     ItemType.DECIMAL: _QUESTION_KEYS,
     ItemType.DATE: _QUESTION_KEYS,
+    ItemType.TIME: _QUESTION_KEYS,
+    ItemType.DATETIME: _QUESTION_KEYS,
+    ItemType.RANGE: _QUESTION_KEYS | {"parameters"},
+    ItemType.RANK: _QUESTION_KEYS - {"default"},
+    ItemType.ACKNOWLEDGE: _QUESTION_KEYS,
+    ItemType.BARCODE: _QUESTION_KEYS,
+    ItemType.GEOPOINT: _QUESTION_KEYS,
+    ItemType.GEOTRACE: _QUESTION_KEYS,
+    ItemType.GEOSHAPE: _QUESTION_KEYS,
     ItemType.SELECT_ONE: _QUESTION_KEYS | {"choice_filter"},
     ItemType.SELECT_MULTIPLE: _QUESTION_KEYS | {"choice_filter"},
     ItemType.MATRIX: (_QUESTION_KEYS - {"default"}) | {"rows"},
@@ -112,7 +123,14 @@ KEYS_BY_TYPE: dict[ItemType, frozenset[str]] = {
 }
 ITEM_KEYS = frozenset().union(*KEYS_BY_TYPE.values())
 ROW_KEYS = frozenset({"name", "label"})
-_LISTED_TYPES = (ItemType.SELECT_ONE, ItemType.SELECT_MULTIPLE, ItemType.MATRIX)
+_LISTED_TYPES = (ItemType.SELECT_ONE, ItemType.SELECT_MULTIPLE, ItemType.MATRIX, ItemType.RANK)
+# Other names a definition may use: XLSForm's trigger is an acknowledge; a hidden item is a
+# calculate whose value is its default (or its calculation), never shown.
+TYPE_SYNONYMS = {"trigger": ItemType.ACKNOWLEDGE, "hidden": ItemType.CALCULATE}
+HIDDEN_KEYS = frozenset({"type", "name", "label", "relevant", "calculation", "default"})
+RANGE_PARAMETERS = ("start", "end", "step")
+RANGE_DEFAULTS = {"start": Decimal(1), "end": Decimal(10), "step": Decimal(1)}  # ODK's
+_NUMBER = re.compile(r"[+-]?[0-9]{1,15}(?:\.[0-9]{1,10})?\Z")
 
 
 # --- documents with locations ------------------------------------------------------------
@@ -698,11 +716,18 @@ class _Builder:
             self.check_keys(node, ITEM_KEYS, name)
             return None
         item_type, list_name = parsed
-        self.check_keys(node, KEYS_BY_TYPE[item_type], name, item_type)
+        if self.is_hidden(node):
+            self.check_keys(node, HIDDEN_KEYS, name, item_type)
+        else:
+            self.check_keys(node, KEYS_BY_TYPE[item_type], name, item_type)
         item = Item(type=item_type, name=name or "", list_name=list_name, location=node.location)
         self.nodes[id(item)] = node
         self.fill_texts(item, node)
         self.fill_logic(item, node)
+        if self.is_hidden(node):
+            self.fill_hidden(item, node)
+        if item_type is ItemType.RANGE:
+            item.range = self.range_spec(node, name)
         if item_type in (ItemType.GROUP, ItemType.REPEAT):
             self.fill_children(item, node)
         if item_type is ItemType.REPEAT:
@@ -713,6 +738,7 @@ class _Builder:
             item_type is ItemType.CALCULATE
             and item.calculation is None
             and "calculation" not in node
+            and not self.is_hidden(node)
         ):
             self.error(node.location, name, N_("A calculate item needs a calculation."))
         return item if name is not None else None
@@ -725,6 +751,8 @@ class _Builder:
             return None
         words = text.split()
         type_names = [t.value for t in ItemType]
+        if len(words) == 1 and words[0] in TYPE_SYNONYMS:
+            return TYPE_SYNONYMS[words[0]], None
         if words and words[0] in type_names:
             item_type = ItemType(words[0])
             if item_type in _LISTED_TYPES:
@@ -739,7 +767,9 @@ class _Builder:
                 return None
             if len(words) == 1:
                 return item_type, None
-        close = difflib.get_close_matches(words[0] if words else "", type_names, n=1)
+        close = difflib.get_close_matches(
+            words[0] if words else "", type_names + list(TYPE_SYNONYMS), n=1
+        )
         if close:
             self.error(
                 node.where("type"),
@@ -778,6 +808,105 @@ class _Builder:
             item.read_only = self.flag(node, "read_only", name)
             item.dont_know = self.availability(node, "dont_know", name)
             item.refused = self.availability(node, "refused", name)
+
+    @staticmethod
+    def is_hidden(node: Node) -> bool:
+        """True for ``type: hidden`` (a calculate whose value is its default)."""
+        return (node.text("type") or "").strip() == "hidden"
+
+    def fill_hidden(self, item: Item, node: Node) -> None:
+        """A hidden item's value: its calculation, else its default as a text."""
+        name = item.name or None
+        if item.calculation is not None or "calculation" in node:
+            return
+        default = node.text("default")
+        if default is None:
+            self.error(node.location, name, N_("A hidden item needs a default or a calculation."))
+            return
+        quote = "'" if "'" not in default else '"'
+        if quote in default:
+            self.error(
+                node.where("default"),
+                name,
+                N_("The default of a hidden item cannot hold both kinds of quotes."),
+            )
+            return
+        item.calculation = parse(f"{quote}{default}{quote}", "default")
+        item.default = None
+
+    def range_spec(self, node: Node, name: str | None) -> RangeSpec | None:
+        """A range's start, end and step: ``parameters`` as a mapping (YAML) or as
+        XLSForm writes it ("start=0 end=10 step=1"); ODK's 1, 10 and 1 where left out."""
+        where = node.where("parameters")
+        value = node.get("parameters")
+        written: dict[str, str] = {}
+        if isinstance(value, Node):
+            for key in value:
+                written[key] = value.text(key) or ""
+        elif value is not None:
+            for pair in (node.text("parameters") or "").replace(";", " ").split():
+                key, equals, number = pair.partition("=")
+                if not equals:
+                    self.error(
+                        where,
+                        name,
+                        N_("Write parameters as start=0 end=10 step=1, not %(value)s."),
+                        value=pair,
+                    )
+                    return None
+                written[key.strip()] = number.strip()
+        bounds = dict(RANGE_DEFAULTS)
+        wrong = False
+        for key, number in written.items():
+            if key not in RANGE_PARAMETERS:
+                self.error(
+                    where,
+                    name,
+                    N_("Unknown parameter %(key)s: a range takes start, end and step."),
+                    key=key,
+                )
+                wrong = True
+            elif not _NUMBER.match(number.replace(",", ".")):
+                self.error(
+                    where,
+                    name,
+                    N_("The parameter %(key)s must be a number, not %(value)s."),
+                    key=key,
+                    value=number,
+                )
+                wrong = True
+            else:
+                bounds[key] = Decimal(number.replace(",", "."))
+        if wrong:
+            return None
+        start, end, step = bounds["start"], bounds["end"], bounds["step"]
+        if step <= 0:
+            self.error(where, name, N_("The step of a range must be more than 0."))
+        elif start > end:
+            self.error(
+                where,
+                name,
+                N_("The start of a range (%(start)s) is more than its end (%(end)s)."),
+                start=str(start),
+                end=str(end),
+            )
+        elif (end - start) % step:
+            self.error(
+                where,
+                name,
+                N_(
+                    "The end of a range (%(end)s) must be a whole number of steps (%(step)s) "
+                    "from its start (%(start)s)."
+                ),
+                start=str(start),
+                end=str(end),
+                step=str(step),
+            )
+        elif (end - start) / step > 10_000:
+            self.error(where, name, N_("A range may offer at most 10001 values."))
+        else:
+            return RangeSpec(start, end, step)
+        return None
 
     def fill_children(self, item: Item, node: Node) -> None:
         """A group's or a repeat's items."""

@@ -85,10 +85,11 @@ import re
 from collections import ChainMap
 from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any, Literal
 
+from app.domain import dates
 from app.domain.messages import N_, Message
 from app.domain.questionnaire.answers import (
     DONT_KNOW,
@@ -111,6 +112,9 @@ from app.domain.questionnaire.fields import (
     PARSERS,
     InvalidValue,
     field_values,
+    parse_point,
+    parse_range,
+    parse_rank,
     parse_text,
     to_field,
 )
@@ -686,10 +690,13 @@ class Flow:
     def _parse(self, var: Variable, raw: list[str], mode: Mode) -> Value | None:
         """The value of one submitted field (None when it was left empty)."""
         # NUL cannot be stored (PostgreSQL text) and no person types it: drop it first.
-        values = [value.replace("\x00", "").strip() for value in raw]
-        values = [value for value in values if value]
+        every = [value.replace("\x00", "").strip() for value in raw]
+        values = [value for value in every if value]
         if not values:
             return None
+        kind = var.value_type
+        if kind is ItemType.GEOPOINT and len(every) > 1 and not set(values) & FIELD_VALUES.keys():
+            return parse_point(every)  # its fields: latitude, longitude, altitude, accuracy
         missing = [FIELD_VALUES[v] for v in values if v in FIELD_VALUES]
         if missing:
             if len(values) > 1:
@@ -698,15 +705,20 @@ class Flow:
                 )
             self._check_missing_allowed(var, missing[0], mode)
             return missing[0]
-        if var.value_type is ItemType.SELECT_MULTIPLE:
+        if kind is ItemType.SELECT_MULTIPLE:
             return self._parse_codes(var, values)
+        if kind is ItemType.RANK:
+            choices = self.questionnaire.choice_list(var.item)
+            return parse_rank(values, choices.codes if choices else ())
         if len(values) > 1:
             raise InvalidValue(Message(N_("Give only one answer.")))
         if var.value_type is ItemType.SELECT_ONE:
             return self._parse_codes(var, values)[0]
         if var.kind is VariableKind.OTHER:
             return parse_text(values[0], OTHER_MAX_LENGTH)
-        return PARSERS[var.value_type](values[0])
+        if kind is ItemType.RANGE and var.item.range is not None:
+            return parse_range(values[0], var.item.range)
+        return PARSERS[kind](values[0])
 
     def _check_missing_allowed(self, var: Variable, missing: Missing, mode: Mode) -> None:
         """Refuse a don't know / refused where the item or the settings do not allow it."""
@@ -1125,7 +1137,10 @@ _SAMPLE_PREFIX = "sample."
 
 
 def _expression_value(value: Any) -> Any:
-    """What expressions see for an answer: DK/RF as empty."""
+    """What expressions see for an answer: DK/RF as empty; a time as "HH:MM" (which
+    compares with '08:00'); a moment counts as its day (the expressions' rule)."""
+    if isinstance(value, time):
+        return value.strftime("%H:%M")
     return None if isinstance(value, Missing) else value
 
 
@@ -1152,8 +1167,12 @@ def _format_scalar(value: Any, language: str) -> str:
         return ""
     if isinstance(value, bool):
         return "1" if value else "0"
+    if isinstance(value, datetime):
+        return dates.format_local(value)
     if isinstance(value, date):
         return value.strftime("%d.%m.%Y")
+    if isinstance(value, time):
+        return value.strftime("%H:%M")
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     text = str(value)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
@@ -34,6 +35,15 @@ class ItemType(enum.StrEnum):
     SELECT_ONE = "select_one"
     SELECT_MULTIPLE = "select_multiple"
     DATE = "date"
+    TIME = "time"
+    DATETIME = "datetime"
+    RANGE = "range"
+    RANK = "rank"
+    ACKNOWLEDGE = "acknowledge"
+    BARCODE = "barcode"
+    GEOPOINT = "geopoint"
+    GEOTRACE = "geotrace"
+    GEOSHAPE = "geoshape"
     NOTE = "note"
     CALCULATE = "calculate"
     GROUP = "group"
@@ -47,7 +57,39 @@ class ItemType(enum.StrEnum):
 
     @property
     def uses_choices(self) -> bool:
-        return self in (ItemType.SELECT_ONE, ItemType.SELECT_MULTIPLE, ItemType.MATRIX)
+        return self in (
+            ItemType.SELECT_ONE,
+            ItemType.SELECT_MULTIPLE,
+            ItemType.MATRIX,
+            ItemType.RANK,
+        )
+
+    @property
+    def is_geo(self) -> bool:
+        """A place: one point, a line of points or a closed shape."""
+        return self in (ItemType.GEOPOINT, ItemType.GEOTRACE, ItemType.GEOSHAPE)
+
+
+@dataclass(frozen=True)
+class RangeSpec:
+    """A range question's bounds and step (XLSForm's ``parameters`` start, end and step)."""
+
+    start: Decimal
+    end: Decimal
+    step: Decimal
+
+    @property
+    def whole(self) -> bool:
+        """True when every value it allows is a whole number (stored as an integer)."""
+        return all(value == value.to_integral_value() for value in (self.start, self.step))
+
+    def allows(self, value: Decimal) -> bool:
+        """True for a value between the bounds that is a whole number of steps from start."""
+        return self.start <= value <= self.end and (value - self.start) % self.step == 0
+
+    def values(self) -> int:
+        """How many values it allows."""
+        return int((self.end - self.start) // self.step) + 1
 
 
 class Availability(enum.StrEnum):
@@ -148,7 +190,8 @@ class Item:
     choice_filter: Expression | None = None
     appearance: str | None = None
     read_only: bool = False
-    list_name: str | None = None  # for select_one / select_multiple / matrix
+    list_name: str | None = None  # for select_one / select_multiple / matrix / rank
+    range: RangeSpec | None = None  # for range
     rows: tuple[MatrixRow, ...] = ()  # for matrix
     children: list[Item] = field(default_factory=list)  # for group and repeat
     repeat_count: Expression | None = None  # for repeat: a fixed count (number or expression)

@@ -283,9 +283,38 @@ def _candidate(
         return rng.sample(codes, rng.randint(1, min(3, len(codes))))
     if kind is ItemType.DATE:
         return [(today - timedelta(days=rng.randint(0, DATE_SPAN_DAYS))).isoformat()]
+    if kind is ItemType.TIME:
+        return [f"{rng.randint(8, 15):02d}:{rng.choice((0, 15, 30, 45)):02d}"]
+    if kind is ItemType.DATETIME:
+        day = today - timedelta(days=rng.randint(0, DATE_SPAN_DAYS))
+        return [f"{day:%d.%m.%Y} {rng.randint(8, 15):02d}:{rng.randint(0, 59):02d}"]
+    if kind is ItemType.RANGE and item.range is not None:
+        steps = rng.randrange(item.range.values())
+        return [str(item.range.start + item.range.step * steps)]
+    if kind is ItemType.RANK:
+        codes = [choice.name for choice in flow.choices_for(item, state)]
+        rng.shuffle(codes)
+        return [f"{rank}:{code}" for rank, code in enumerate(codes, 1)]
+    if kind is ItemType.ACKNOWLEDGE:
+        return ["OK"]
+    if kind is ItemType.BARCODE:
+        return [f"590{rng.randrange(10**9, 10**10)}"]
+    if kind.is_geo:
+        return [_geo(kind, rng)]
     if kind in (ItemType.INTEGER, ItemType.DECIMAL):
         return [_number(var, state, attempt, rng=rng, decimal=kind is ItemType.DECIMAL)]
     return []
+
+
+def _geo(kind: ItemType, rng: random.Random) -> str:
+    """A point in Poland (with altitude and accuracy), or a line or a closed shape near it."""
+    lat, lon = rng.uniform(49.5, 54.5), rng.uniform(14.5, 23.5)
+    if kind is ItemType.GEOPOINT:
+        return f"{lat:.6f} {lon:.6f} {rng.uniform(100, 400):.1f} {rng.uniform(3, 30):.1f}"
+    corners = [(lat, lon), (lat + 0.01, lon), (lat + 0.01, lon + 0.01), (lat, lon + 0.01)]
+    if kind is ItemType.GEOSHAPE:
+        corners.append(corners[0])
+    return "\n".join(f"{a:.6f} {b:.6f}" for a, b in corners)
 
 
 def _allowed_missing(flow: Flow, var: Variable, mode: Mode) -> list[str]:

@@ -12,7 +12,9 @@ sheet and row. What Ankieta cannot use is ignored with a warning, as pyxform ign
 columns it does not know. What maps to what (docs/questionnaires.md has the whole table):
 
 - ``survey`` rows: ``text`` (``appearance: multiline`` makes it a ``textarea``),
-  ``integer``, ``decimal``, ``date``, ``note``, ``calculate``, ``select_one LIST`` and
+  ``integer``, ``decimal``, ``date``, ``time``, ``dateTime``, ``range`` (its
+  ``parameters``), ``rank LIST``, ``acknowledge`` / ``trigger``, ``barcode``, ``hidden``,
+  ``geopoint``, ``geotrace``, ``geoshape``, ``note``, ``calculate``, ``select_one LIST`` and
   ``select_multiple LIST`` (with ``or_other``), groups and repeats (a ``repeat``'s
   ``repeat_count`` as written: pyxform's own ``NAME_count`` calculation is left out;
   Ankieta's own ``repeat_min``, ``repeat_max`` and ``instance_label``); columns ``label``,
@@ -34,7 +36,7 @@ columns it does not know. What maps to what (docs/questionnaires.md has the whol
   ``paradata`` (exported under their names); the other metadata rows are left out with a
   warning.
 
-Types Ankieta does not have (``begin loop``, media, geo types, barcode, range, ...) are
+Types Ankieta does not have (``begin loop``, media, ...) are
 refused with ``FILE:survey:ROW: item NAME: ...``. Rows come from the rows pyxform read (it
 keeps empty rows, so a row's index gives its sheet row), not from a second reading of the
 workbook. pyxform stops at the first structural error it finds (an unmatched
@@ -72,6 +74,11 @@ _PLAIN_TYPES = frozenset(
     {"text", "integer", "decimal", "date", "note", "calculate", "group", "repeat"}
 )
 _SELECT_TYPES = {"select one": "select_one", "select all that apply": "select_multiple"}
+_OWN_TYPES = {  # XLSForm's name -> ours (docs/questionnaires.md)
+    **{name: name for name in ("time", "range", "acknowledge", "barcode", "hidden")},
+    **{name: name for name in ("geopoint", "geotrace", "geoshape", "trigger")},
+    "dateTime": "datetime",
+}
 _METADATA_TYPES = frozenset(
     {
         "start",
@@ -87,6 +94,46 @@ _METADATA_TYPES = frozenset(
         "start-geopoint",
     }
 )
+# The names pyxform's dictionary of question types gives each type it knows, in the form
+# Ankieta reads (its other names -- "int", "gps", "q note", "date time", "get start time",
+# "select one using" -- are read as these; see ``_aliases``).
+_CANONICAL_TYPES = (
+    *("text", "integer", "decimal", "date", "time", "dateTime", "range", "rank"),
+    *("acknowledge", "trigger", "barcode", "geopoint", "geotrace", "geoshape", "note"),
+    *("calculate", "select one", "select all that apply", "image", "audio", "video"),
+    *("file", "start", "end", "today", "deviceid", "subscriberid", "simserial"),
+    *("phonenumber", "username", "email", "audit"),
+)
+_IMPLIED_KEYS = ("constraint", "hint")  # what an alias adds to its type ("percentage")
+_ALIASES: dict[str, tuple[str, dict[str, str]]] = {}  # read once, when a workbook is first read
+
+
+def _aliases() -> dict[str, tuple[str, dict[str, str]]]:
+    """pyxform's other names of the types in ``_CANONICAL_TYPES``: each alias -> (the
+    type, what the alias adds to it: a ``constraint`` or ``hint``, as "percentage" adds
+    ``0 <= . and . <= 100`` to an integer). Read from pyxform's own dictionary, so a name
+    pyxform accepts is one Ankieta reads."""
+    from pyxform.question_type_dictionary import QUESTION_TYPE_DICT
+
+    def shape(spec: dict[str, Any]) -> str:
+        bind = {k: v for k, v in spec.get("bind", {}).items() if k not in _IMPLIED_KEYS}
+        preload = str(bind.get("jr:preloadParams", ""))
+        if preload.startswith("uri:"):  # "uri:username" is username
+            bind["jr:preloadParams"] = preload[len("uri:") :]
+        return repr(sorted({**spec, "bind": sorted(bind.items()), "hint": None}.items()))
+
+    by_shape = {shape(QUESTION_TYPE_DICT[name]): name for name in _CANONICAL_TYPES}
+    aliases: dict[str, tuple[str, dict[str, str]]] = {}
+    for alias, spec in QUESTION_TYPE_DICT.items():
+        canonical = by_shape.get(shape(spec))
+        read_as_written = (_PLAIN_TYPES, _OWN_TYPES, _SELECT_TYPES, _METADATA_TYPES)
+        if canonical is None or any(alias in names for names in read_as_written):
+            continue  # "hidden" is shaped as "calculate" is, yet a type of its own
+        implied = {"constraint": spec.get("bind", {}).get("constraint"), "hint": spec.get("hint")}
+        aliases[alias] = (canonical, {k: str(v) for k, v in implied.items() if v})
+    return aliases
+
+
 _BIND_KEYS = {
     "required": "required",
     "relevant": "relevant",
@@ -228,6 +275,7 @@ class _Converter:
         self.other_lists: set[str] = set()
         self.paradata = Node(SourceLocation(filename, sheet="survey"))
         self.generated: set[str] = set()  # the <item>_other questions pyxform added
+        self.aliases = _ALIASES or _ALIASES.update(_aliases()) or _ALIASES
 
     def error(self, where: SourceLocation, item: str | None, msgid: str, **params: Any) -> None:
         """Report an error written at ``where``."""
@@ -469,6 +517,14 @@ class _Converter:
         name = str(element.get("name", ""))
         location = self.rows.question(name)
         kind = str(element.get("type", ""))
+        if kind in self.aliases:  # "int", "gps", "q note": another name pyxform gives a type
+            kind, implied = self.aliases[kind]
+            element = {**element, "type": kind}
+            bind = element.get("bind") or {}
+            if "constraint" in implied and "constraint" not in bind:
+                element["bind"] = {**bind, "constraint": implied["constraint"]}
+            if "hint" in implied and "hint" not in element:
+                element["hint"] = implied["hint"]
         if name == "meta" and element.get("control", {}).get("bodyless"):
             for child in element.get("children", []):  # pyxform moves audit in there
                 if child.get("name") not in ("instanceID", "instanceName"):
@@ -493,6 +549,9 @@ class _Converter:
                     location, name, N_("The %(type)s has no items: it is left out."), type=kind
                 )
                 return None
+        if item_type == "hidden" and node.get("default") is None and "calculation" not in node:
+            self.warning(location, name, N_("The hidden item has no value: it stays empty."))
+            node.put("default", "")  # pyxform takes it: an XForm field nothing fills
         asked = item_type.split()[0] in _ASKED
         if node.get("label") is None and node.get("hint") is not None and asked:
             node.put("label", node.pop("hint"))  # pyxform shows a hint alone as the question
@@ -554,6 +613,10 @@ class _Converter:
             return f"{_SELECT_TYPES[kind]} {list_name}"
         if kind in _PLAIN_TYPES:
             return kind
+        if kind in _OWN_TYPES:
+            return _OWN_TYPES[kind]
+        if kind == "rank":
+            return f"rank {element.get('list_name', '')}"
         if kind in PARADATA_KINDS:
             self.paradata.put(name, kind, location)
         elif kind in _METADATA_TYPES:
@@ -601,12 +664,16 @@ class _Converter:
             for control_key, control_value in value.items():
                 if control_key == "appearance":
                     self.appearance(node, name, str(control_value))
+                elif control_key in ("start", "end", "step") and node.get("type") == "range":
+                    continue  # pyxform's copy of the parameters
                 elif control_key == "jr:count" and node.get("type") == "repeat":
                     node.put("repeat_count", self.rows.counts.get(name, control_value))
                 else:
                     self.ignore_column(location, name, control_key)
         elif key in ("parameters", "instance") and not value:
             return
+        elif key == "parameters" and node.get("type") == "range":
+            node.put(key, " ".join(f"{k}={v}" for k, v in value.items()))
         elif key == "media":
             self.warning(location, name, N_("Images, audio and video are ignored."))
         else:

@@ -37,7 +37,9 @@
 
   // The typed field of a number / text / date question (none for a choice question).
   function typedField(scope) {
-    return scope.querySelector(".field > input[type=text], .field > textarea");
+    return scope.querySelector(
+      ".field > input[type=text], .field > input[type=number], .field > textarea, .field .geo-part input"
+    );
   }
 
   function pickMissing(scope, value) {
@@ -55,7 +57,16 @@
           if (other !== input && other.name === input.name) other.checked = false;
         }
       );
-      if (field) field.value = "";
+      // an acknowledge's OK box goes too: the question has one answer
+      Array.prototype.forEach.call(scope.querySelectorAll('input[type=checkbox][value="OK"]'), function (ok) {
+        if (ok.name === input.name) ok.checked = false;
+      });
+      Array.prototype.forEach.call(
+        scope.querySelectorAll(".field input[type=text], .field input[type=number], .field textarea"),
+        function (typed) {
+          if (typed.name === input.name) typed.value = "";
+        }
+      );
     }
     input.dispatchEvent(new Event("change", { bubbles: true }));
     // In a typed question the focus stays in its field, so Tab goes on to the next question.
@@ -123,8 +134,13 @@
       } else if (event.key === "F3") {
         event.preventDefault();
         pickMissing(scopeOf(form, event.target), "__rf__");
-      } else if (event.key === "Enter" && event.target.tagName === "TEXTAREA" && !event.shiftKey) {
-        // Enter goes on here too, as the screen says; Shift+Enter starts a new line.
+      } else if (
+        event.key === "Enter" &&
+        (event.target.tagName === "TEXTAREA" || event.target.tagName === "SELECT") &&
+        !event.shiftKey
+      ) {
+        // Enter goes on here too, as the screen says (a rank's selects send nothing by
+        // themselves); in a text area Shift+Enter starts a new line.
         var next = form.querySelector("button.primary");
         if (next) {
           event.preventDefault();

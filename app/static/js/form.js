@@ -23,8 +23,18 @@
     var values = {};
     var multiple = {};
     var missing = {};
+    var points = {}; // a geopoint's fields, in order: "lat lon alt acc" as stored
+    var ranks = {}; // a rank's selects: the codes in rank order, as stored
     Array.prototype.forEach.call(form.elements, function (el) {
       if (!el.name || el.disabled || el.type === "hidden" || el.type === "submit") return;
+      if (el.closest && el.closest(".geo-part")) {
+        (points[el.name] = points[el.name] || []).push(el.value.trim().replace(",", "."));
+        return;
+      }
+      if (el.closest && el.closest(".rank-choice")) {
+        (ranks[el.name] = ranks[el.name] || []).push(el.value);
+        return;
+      }
       if (el.value === "__dk__" || el.value === "__rf__") {
         // The don't know / refused boxes share the field's name: only a ticked one counts,
         // and then the answer is empty in expressions, as on the server. An unticked box
@@ -46,6 +56,23 @@
     });
     Object.keys(multiple).forEach(function (name) {
       values[name] = multiple[name];
+    });
+    Object.keys(points).forEach(function (name) {
+      var parts = points[name];
+      while (parts.length && !parts[parts.length - 1]) parts.pop();
+      values[name] = parts.length >= 2 && parts[0] && parts[1] ? parts.join(" ") : "";
+    });
+    Object.keys(ranks).forEach(function (name) {
+      var given = ranks[name].filter(Boolean).map(function (value) {
+        var at = value.indexOf(":");
+        return { rank: Number(value.slice(0, at)), code: value.slice(at + 1) };
+      });
+      given.sort(function (a, b) {
+        return a.rank - b.rank;
+      });
+      values[name] = given.map(function (each) {
+        return each.code;
+      });
     });
     Object.keys(missing).forEach(function (name) {
       values[name] = Array.isArray(values[name]) ? [] : "";
@@ -315,6 +342,42 @@
     });
   }
 
+  // A geopoint's "Use my location" button, shown only where the browser can tell: it
+  // fills the typed fields (latitude, longitude, altitude, accuracy) when the respondent
+  // allows it; without script, or when refused, the fields are typed in.
+  function geolocation(form) {
+    if (!navigator.geolocation) return;
+    Array.prototype.forEach.call(form.querySelectorAll("button[data-locate]"), function (button) {
+      var box = button.closest(".geopoint");
+      var status = box.querySelector(".geo-status");
+      button.parentNode.hidden = false;
+      button.addEventListener("click", function () {
+        status.textContent = status.getAttribute("data-locating");
+        navigator.geolocation.getCurrentPosition(
+          function (position) {
+            var c = position.coords;
+            var parts = [c.latitude.toFixed(6), c.longitude.toFixed(6),
+              c.altitude == null ? "" : c.altitude.toFixed(1),
+              c.accuracy == null ? "" : c.accuracy.toFixed(1)];
+            var fields = box.querySelectorAll(".geo-part input");
+            Array.prototype.forEach.call(fields, function (field, index) {
+              field.value = parts[index] || "";
+            });
+            Array.prototype.forEach.call(box.querySelectorAll('input[type=checkbox]'), function (other) {
+              other.checked = false; // a location replaces a don't know / refused
+            });
+            status.textContent = status.getAttribute("data-located");
+            form.dispatchEvent(new Event("input", { bubbles: true }));
+          },
+          function () {
+            status.textContent = status.getAttribute("data-failed");
+          },
+          { enableHighAccuracy: true, timeout: 20000, maximumAge: 60000 }
+        );
+      });
+    });
+  }
+
   // After an entry was added or removed the page comes back at #instance-LIST.N (the new
   // entry: its first field gets the focus) or #t-LIST (the list's heading), both focusable
   // (tabindex -1) so that the browser puts the focus there without script too.
@@ -344,6 +407,7 @@
     }
     var form = document.getElementById("questionnaire");
     if (form) confirmRemovals(form);
+    if (form) geolocation(form);
     if (!form || !window.AnkietaExpr) return;
     var known = readJSON("known-answers");
     var sample = readJSON("sample-values");

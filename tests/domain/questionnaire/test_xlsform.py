@@ -227,19 +227,19 @@ def test_unsupported_types_are_refused_with_sheet_and_row() -> None:
         {"type": "integer", "name": "a", "label": "A"},
         {"type": "begin repeat", "name": "osoby", "label": "Osoby"},
         {"type": "text", "name": "imie", "label": "Imię"},
-        {"type": "geopoint", "name": "miejsce", "label": "Gdzie?"},
+        {"type": "audio", "name": "nagranie", "label": "Nagranie"},
         {"type": "end repeat"},
         {"type": "image", "name": "zdjecie", "label": "Zdjęcie"},
-        {"type": "barcode", "name": "kod", "label": "Kod"},
-        {"type": "range", "name": "zakres", "label": "Zakres", "parameters": "start=0 end=5"},
+        {"type": "file", "name": "plik", "label": "Plik"},
+        {"type": "range", "name": "zakres", "label": "Zakres", "parameters": "start=5 end=0"},
         {"type": "deviceid", "name": "urzadzenie"},
     ]
     result = load_definition(_workbook(survey, None, [{"form_id": "f"}]), "f.xlsx")
     assert [str(problem) for problem in result.problems] == [
-        "f.xlsx:survey:5: item miejsce: The type geopoint is not supported.",
+        "f.xlsx:survey:5: item nagranie: The type audio is not supported.",
         "f.xlsx:survey:7: item zdjecie: The type image is not supported.",
-        "f.xlsx:survey:8: item kod: The type barcode is not supported.",
-        "f.xlsx:survey:9: item zakres: The type range is not supported.",
+        "f.xlsx:survey:8: item plik: The type file is not supported.",
+        "f.xlsx:survey:9: item zakres: The start of a range (5) is more than its end (0).",
         "f.xlsx:survey:10: item urzadzenie: warning: XLSForm metadata (deviceid) is not "
         "collected; the row is left out.",
     ]
@@ -611,3 +611,34 @@ def test_odk_functions_ankieta_refuses_are_named_at_their_rows() -> None:
         "translations are not expressions (a label inserted in a text with ${name} already "
         "shows the choice's label in the page's language) at position 0 in \"jr:itext('x')\"",
     ]
+
+
+def test_the_other_names_pyxform_gives_a_type_load_as_that_type() -> None:
+    survey = [
+        {"type": "int", "name": "a", "label": "A"},
+        {"type": "q note", "name": "b", "label": "B"},
+        {"type": "gps", "name": "c", "label": "C"},
+        {"type": "date time", "name": "d", "label": "D"},
+        {"type": "string", "name": "e", "label": "E"},
+        {"type": "percentage", "name": "f", "label": "F"},
+        {"type": "percentage", "name": "g", "label": "G", "constraint": ". < 50"},
+        {"type": "add acknowledge prompt", "name": "h", "label": "H"},
+        {"type": "get start time", "name": "started"},
+        {"type": "q picture", "name": "i", "label": "I"},
+    ]
+    result = load_definition(_workbook(survey, None, [{"form_id": "f"}]), "f.xlsx")
+    assert [str(problem) for problem in result.problems] == [
+        "f.xlsx:survey:11: item i: The type q picture is not supported."
+    ]
+    survey.pop()
+    result = load_definition(_workbook(survey, None, [{"form_id": "f"}]), "f.xlsx")
+    assert result.errors == [] and result.questionnaire is not None
+    items = {item.name: item for item in result.questionnaire.walk()}
+    assert {name: items[name].type.value for name in "abcdefgh"} == {
+        "a": "integer", "b": "note", "c": "geopoint", "d": "datetime", "e": "text",
+        "f": "integer", "g": "integer", "h": "acknowledge",
+    }  # fmt: skip
+    # what the name adds (a percentage is 0-100) unless the row says otherwise
+    assert items["f"].constraint.source == "0 <= . and . <= 100"
+    assert items["g"].constraint.source == ". < 50"
+    assert result.questionnaire.settings.paradata == (("started", "start"),)

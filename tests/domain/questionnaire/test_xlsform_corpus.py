@@ -9,7 +9,7 @@ or_other, choice filters on extra columns, metadata rows, ...)."""
 from __future__ import annotations
 
 import random
-from datetime import date, datetime
+from datetime import date, datetime, time
 from pathlib import Path
 
 import pytest
@@ -29,6 +29,13 @@ _CELL_TYPES: dict[ItemType, tuple[type, ...]] = {
     ItemType.INTEGER: (int,),
     ItemType.DECIMAL: (int, float),
     ItemType.DATE: (date,),
+    ItemType.TIME: (time,),
+    ItemType.DATETIME: (datetime,),
+    ItemType.RANGE: (int, float),
+    ItemType.BARCODE: (str,),
+    ItemType.GEOPOINT: (str,),
+    ItemType.GEOTRACE: (str,),
+    ItemType.GEOSHAPE: (str,),
     ItemType.TEXT: (str,),
     ItemType.TEXTAREA: (str,),
     ItemType.SELECT_ONE: (str,),
@@ -92,7 +99,9 @@ def test_ankieta_loads_what_pyxform_converts_and_refuses_what_it_refuses(path: P
             answered.add(column.name)
             if cell in missing_codes and type(cell) is int:  # don't know / refused (phone)
                 continue
-            if column.kind is not ColumnKind.VALUE:  # 0/1 ticks and a list's count
+            if column.kind is ColumnKind.PART:  # a point's latitude, a choice's rank, ...
+                assert isinstance(cell, _CELL_TYPES[column.value_type]), (column, cell)
+            elif column.kind is not ColumnKind.VALUE:  # 0/1 ticks and a list's count
                 assert type(cell) is int, (column, cell)
             elif column.value_type in _CELL_TYPES:
                 assert isinstance(cell, _CELL_TYPES[column.value_type]), (column, cell)
