@@ -64,6 +64,9 @@ def register_extensions(app: Flask) -> None:
     login_manager.user_loader(load_user)
     login_manager.session_protection = "strong"
     babel.init_app(app, locale_selector=select_locale)
+    from app.platform.i18n import install_template_gettext
+
+    install_template_gettext(app)
     app.before_request(enforce_access)
     init_memory(app)
     from app.platform.tasks import init_app as init_tasks

@@ -11,6 +11,7 @@ from datetime import datetime, time
 from decimal import Decimal
 from typing import Any
 
+from markupsafe import Markup, escape
 from werkzeug.datastructures import MultiDict
 
 from app.domain.dates import format_local
@@ -78,6 +79,14 @@ class RowView:
     error: str | None
 
 
+def _live(text: str, template: str | None) -> Markup:
+    """``text`` escaped; with a ``template`` (it names other answers, ${name}), in a span
+    that the page's script fills in again as they change."""
+    if template:
+        return Markup('<span data-template="{}">{}</span>').format(template, text)
+    return escape(text)
+
+
 @dataclass
 class ItemView:
     """One item as the page shows it."""
@@ -134,6 +143,27 @@ class ItemView:
     @property
     def has_error(self) -> bool:
         return bool(self.error or self.other_error or any(r.error for r in self.rows))
+
+    @property
+    def live_label(self) -> Markup:
+        """The label as HTML, marked to be filled in live when it names other answers."""
+        return _live(self.label, self.label_template)
+
+    @property
+    def live_hint(self) -> Markup:
+        return _live(self.hint, self.hint_template)
+
+    @property
+    def described_by(self) -> str:
+        """The ids of its hint, interviewer's note and error (aria-describedby), or ""."""
+        ids = []
+        if self.hint:
+            ids.append(f"h-{self.name}")
+        if self.interviewer_note:
+            ids.append(f"n-{self.name}")
+        if self.error:
+            ids.append(f"e-{self.name}")
+        return " ".join(ids)
 
 
 @dataclass

@@ -7,9 +7,9 @@ import logging
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Update, bindparam, select, update
+from sqlalchemy import Table, Update, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
@@ -104,14 +104,18 @@ def start_unit_response(session: Session, unit: SampleUnit, now: datetime) -> Re
     return response
 
 
+# the response table itself: a Core UPDATE on it is not copied per execution (below)
+_RESPONSE_TABLE = cast(Table, Response.__table__)
+
+
 @cache
 def _save_statement(sets_last_page: bool, sets_language: bool, via: str) -> Update:
     """save_page's UPDATE, built once for each shape (a statement memoizes its SQL cache
     key, so each save only binds its values)."""
-    columns = Response.__table__.c
+    columns = _RESPONSE_TABLE.c
     values: dict[str, Any] = {
         "answers": bindparam("new_answers", type_=columns.answers.type),
-        "revision": Response.revision + 1,
+        "revision": columns.revision + 1,
         "updated_at": bindparam("now", type_=columns.updated_at.type),
         via: True,
     }
@@ -119,15 +123,37 @@ def _save_statement(sets_last_page: bool, sets_language: bool, via: str) -> Upda
         values["last_page"] = bindparam("new_last_page", type_=columns.last_page.type)
     if sets_language:
         values["language"] = bindparam("new_language", type_=columns.language.type)
+    # On the table, not the mapped class: an ORM-enabled UPDATE is copied (annotated) on
+    # every execution, and each copy computes its cache key again.
     return (
-        update(Response)
+        update(_RESPONSE_TABLE)
         .where(
-            Response.id == bindparam("response_id"),
-            Response.revision == bindparam("expected_revision"),
-            Response.status == ResponseStatus.IN_PROGRESS.value,
+            columns.id == bindparam("response_id"),
+            columns.revision == bindparam("expected_revision"),
+            columns.status == ResponseStatus.IN_PROGRESS.value,
         )
         .values(**values)
-        .execution_options(synchronize_session=False)
+    )
+
+
+@cache
+def _submit_statement() -> Update:
+    """submit's UPDATE, built once (as ``_save_statement``)."""
+    columns = _RESPONSE_TABLE.c
+    now = bindparam("now", type_=columns.updated_at.type)
+    return (
+        update(_RESPONSE_TABLE)
+        .where(
+            columns.id == bindparam("response_id"),
+            columns.revision == bindparam("expected_revision"),
+            columns.status == ResponseStatus.IN_PROGRESS.value,
+        )
+        .values(
+            status=ResponseStatus.COMPLETE.value,
+            completed_at=now,
+            updated_at=now,
+            revision=columns.revision + 1,
+        )
     )
 
 
@@ -163,9 +189,9 @@ def save_page(
         params["new_last_page"] = last_page
     if language is not None:
         params["new_language"] = language
-    statement = _save_statement(
-        last_page is not None, language is not None, "via_web" if mode == "web" else "via_phone"
-    )
+    via = "via_web" if mode == "web" else "via_phone"
+    statement = _save_statement(last_page is not None, language is not None, via)
+    session.flush()  # what the ORM would autoflush before its own UPDATE (usually nothing)
     result = session.execute(statement, params)
     if result.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE's CursorResult
         session.expire(response)
@@ -175,7 +201,14 @@ def save_page(
     if interview.reopened is not False:
         before = answers_to_json(interview.questionnaire, interview.answers)
         _log_corrections(session, response, before, stored, now, user_id)
-    session.expire(response)
+    # Only what the UPDATE changed is read again when next used; the id and the rest stay
+    # loaded (the submit that follows a last page finds the response without a SELECT).
+    changed = ["answers", "revision", "updated_at", via]
+    if last_page is not None:
+        changed.append("last_page")
+    if language is not None:
+        changed.append("language")
+    session.expire(response, changed)
     interview.answers = answers
 
 
@@ -196,25 +229,15 @@ def submit(
     if not interview.flow.is_complete(interview.state()):
         return False
     response = interview.response
+    session.flush()  # what the ORM would autoflush before its own UPDATE (usually nothing)
     result = session.execute(
-        update(Response)
-        .where(
-            Response.id == response.id,
-            Response.revision == expected_revision,
-            Response.status == ResponseStatus.IN_PROGRESS.value,
-        )
-        .values(
-            status=ResponseStatus.COMPLETE.value,
-            completed_at=now,
-            updated_at=now,
-            revision=Response.revision + 1,
-        )
-        .execution_options(synchronize_session=False)
+        _submit_statement(),
+        {"response_id": response.id, "expected_revision": expected_revision, "now": now},
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE's CursorResult
         session.expire(response)
         raise StaleForm()
-    session.expire(response)
+    session.expire(response, ["status", "completed_at", "updated_at", "revision"])
     response_completed.send(response, session=session, mode=mode, now=now)
     log.info("response %d complete", response.id)
     return True

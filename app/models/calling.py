@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import cast
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Row, func, select, update
 from sqlalchemy.orm import Session
 
 from app.domain.fieldwork import aapor
@@ -58,8 +58,27 @@ def seed_outcomes(session: Session, fieldwork: Fieldwork) -> None:
     session.flush()
 
 
-def spec_of(outcome: Outcome) -> OutcomeSpec:
-    """The domain view of a stored outcome row."""
+# An outcome's columns that its domain view reads (with its id): recompute reads only
+# these, as plain rows, instead of whole objects.
+_SPEC_COLUMNS = (
+    Outcome.id,
+    Outcome.code,
+    Outcome.label_pl,
+    Outcome.label_en,
+    Outcome.aapor,
+    Outcome.contacted,
+    Outcome.eligible,
+    Outcome.kind,
+    Outcome.retry_minutes,
+    Outcome.try_other_number,
+    Outcome.note_required,
+    Outcome.is_complete,
+    Outcome.is_partial,
+)
+
+
+def spec_of(outcome: Outcome | Row[Any]) -> OutcomeSpec:
+    """The domain view of a stored outcome (an object, or a row of ``_SPEC_COLUMNS``)."""
     return OutcomeSpec(
         code=outcome.code,
         label_pl=outcome.label_pl,
@@ -111,8 +130,14 @@ class CaseFacts:
 
 def recompute(session: Session, case: Case, fieldwork: Fieldwork, now: datetime) -> CaseFacts:
     """Derive the case's disposition from its calls and its web response (domain rules)."""
-    outcome_rows = {o.id: o for o in outcomes_of(session, fieldwork)}
-    specs = {oid: spec_of(o) for oid, o in outcome_rows.items()}
+    specs = {
+        row.id: spec_of(row)
+        for row in session.execute(
+            select(*_SPEC_COLUMNS)
+            .where(Outcome.fieldwork_id == fieldwork.id)
+            .order_by(Outcome.position, Outcome.id)
+        )
+    }
     calls = session.scalars(
         select(Call)
         .where(Call.case_id == case.id, Call.outcome_id.is_not(None))
@@ -151,9 +176,9 @@ def recompute(session: Session, case: Case, fieldwork: Fieldwork, now: datetime)
     case.is_final = disposition.is_final
     case.disposition_code = disposition.aapor
     case.ever_contacted = disposition.ever_contacted
-    by_code = {o.code: o for o in outcome_rows.values()}
+    by_code = {spec.code: oid for oid, spec in specs.items()}
     outcome = disposition.outcome
-    case.disposition_outcome_id = by_code[outcome.code].id if outcome is not None else None
+    case.disposition_outcome_id = by_code[outcome.code] if outcome is not None else None
     if disposition.is_final:
         case.next_callable_at = None
         cancel_pending_appointments(session, case, "cancelled")

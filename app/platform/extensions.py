@@ -4,9 +4,10 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TypeVar, cast
 
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, Response, current_app, g, request, session
 from flask_babel import Babel
-from flask_login import LoginManager
+from flask_login import LoginManager as _LoginManager
+from flask_login.config import COOKIE_NAME
 from flask_wtf import CSRFProtect
 from sqlalchemy import event
 from sqlalchemy.orm import Session
@@ -16,6 +17,26 @@ from app.platform.db import Database, begin_for_writing
 F = TypeVar("F", bound=Callable[..., Any])
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})  # requests that only read
+
+
+class LoginManager(_LoginManager):  # type: ignore[misc]  # Flask-Login has no types
+    """Flask-Login's manager, whose "strong" session protection leaves alone a session
+    nobody is logged into.
+
+    Flask-Login checks every non-empty session against the client's address and browser;
+    an anonymous one (a respondent's, which holds only its CSRF token) never carries the
+    fingerprint, so it "failed" on every page that looked at ``current_user``: the session
+    cookie was rewritten and a remember-me cookie deleted on each of them. With no user in
+    the session and no remember-me cookie there is nobody to protect (the visitor is
+    anonymous either way); everything else is checked as before.
+    """
+
+    def _session_protection_failed(self) -> bool:
+        cookie = current_app.config.get("REMEMBER_COOKIE_NAME", COOKIE_NAME)
+        if "_user_id" not in session and cookie not in request.cookies:
+            return False
+        return bool(super()._session_protection_failed())
+
 
 babel = Babel()
 csrf = CSRFProtect()

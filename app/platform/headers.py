@@ -70,8 +70,10 @@ def init_app(app: Flask) -> None:
 def set_security_headers(response: Response) -> Response:
     """after_request: the security headers, without overwriting what a view has set."""
     headers = response.headers
+    present = {name.lower() for name in headers.keys()}  # one pass, not one per header
     for name, value in ALWAYS.items():
-        headers.setdefault(name, value)
+        if name.lower() not in present:
+            headers.add(name, value)
     if current_app.config.get("SESSION_COOKIE_SECURE"):
         headers.setdefault("Strict-Transport-Security", STRICT_TRANSPORT_SECURITY)
     if request.endpoint != "static" and "Cache-Control" not in headers:

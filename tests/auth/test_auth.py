@@ -270,6 +270,18 @@ def test_a_copied_session_cookie_dies_with_logout(app, client, make_user, auth) 
     assert answer.status_code == 302 and "/login" in answer.location
 
 
+def test_a_session_cookie_shown_by_another_browser_logs_nobody_in(app, client, make_user, auth):
+    # Flask-Login's "strong" session protection: a logged-in session presented with another
+    # browser's fingerprint (address and User-Agent) is emptied, not honoured.
+    make_user("iwona", Role.INTERVIEWER)
+    assert auth.login("iwona").status_code == 302
+    thief = app.test_client()
+    thief.set_cookie("session", _session_cookie(client))
+    answer = thief.get("/cati/", headers={"User-Agent": "Another browser/1.0"})
+    assert answer.status_code == 302 and "/login" in answer.location
+    assert client.get("/cati/").status_code == 200  # the owner's browser goes on
+
+
 def test_a_password_change_ends_every_other_session(app, client, make_user, auth) -> None:
     make_user("iwona", Role.INTERVIEWER)
     assert auth.login("iwona").status_code == 302

@@ -206,6 +206,21 @@ def test_saving_a_page_reads_the_link_once_and_writes_once(app, cis_kis):
     assert [s for s in sent if s.startswith("SELECT")] == [link]  # the same statement
 
 
+def test_a_respondents_pages_and_saves_leave_the_session_cookie_alone(app, cis_kis):
+    # The session (its CSRF token) is written once, when the link is first opened; after
+    # that, nobody being logged in, no page or save sends a cookie again (Flask-Login's
+    # session protection has nothing to protect, so it neither rewrites the session nor
+    # deletes a remember-me cookie).
+    respondent, form = _started(cis_kis)
+    response = respondent.send(form, fill(form, SCENARIOS["monitoring_cis_kis"].answers))
+    assert response.status_code == 302
+    shown = respondent.client.get(response.location)
+    assert shown.status_code == 200
+    for answer in (response, shown):
+        assert answer.headers.getlist("Set-Cookie") == []
+    assert respondent.client.get(respondent.link).headers.getlist("Set-Cookie") == []
+
+
 def test_a_page_of_forged_fields_only_stores_nothing(app, cis_kis):
     respondent, form = _started(cis_kis)
     response = respondent.send(form, {"zzz_forged": "x", "b1_k": "5", "a1_other": "y"})
