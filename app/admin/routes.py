@@ -25,14 +25,14 @@ from app.models.users import Role, User
 from app.platform import accounts
 from app.platform import audit as audit_events
 from app.platform.extensions import db_session
-from app.platform.security import roles
+from app.platform.security import WHOLE_REGION, roles
 from app.platform.web import ROLE_LABELS, audit, role_label, state_label
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
 @bp.route("/users")
-@roles(Role.ADMIN)
+@roles(Role.ADMIN, scope=WHOLE_REGION)
 def users():
     rows = services.list_users(db_session())
     return render_template(
@@ -41,7 +41,7 @@ def users():
 
 
 @bp.route("/users", methods=["POST"])
-@roles(Role.ADMIN)
+@roles(Role.ADMIN, scope=WHOLE_REGION)
 def create_user():
     form = CreateUserForm()
     if form.validate_on_submit():
@@ -65,7 +65,7 @@ def create_user():
 
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
-@roles(Role.ADMIN)
+@roles(Role.ADMIN, scope=WHOLE_REGION)
 def edit_user(user_id: int):
     user = _user_or_404(user_id)
     form = EditUserForm(obj=user)
@@ -88,7 +88,7 @@ def edit_user(user_id: int):
 
 
 @bp.route("/users/<int:user_id>/reset-password", methods=["POST"])
-@roles(Role.ADMIN)
+@roles(Role.ADMIN, scope=WHOLE_REGION)
 def reset_password(user_id: int):
     user = _user_or_404(user_id)
     if not ConfirmForm().validate_on_submit():
@@ -99,7 +99,7 @@ def reset_password(user_id: int):
 
 
 @bp.route("/users/<int:user_id>/end-sessions", methods=["POST"])
-@roles(Role.ADMIN)
+@roles(Role.ADMIN, scope=WHOLE_REGION)
 def end_sessions(user_id: int):
     user = _user_or_404(user_id)
     if not ConfirmForm().validate_on_submit():
@@ -122,7 +122,7 @@ def _password_page(user: User, password: str):
 
 
 @bp.route("/audit")
-@roles(Role.ADMIN)
+@roles(Role.ADMIN, scope=WHOLE_REGION)
 def audit_log():
     form = AuditFilterForm(request.args)
     form.action.choices = [("", _("all"))] + [

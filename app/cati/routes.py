@@ -47,7 +47,7 @@ from app.models.cati import Case, Outcome
 from app.models.fieldwork import ContactPhone, Fieldwork
 from app.models.users import Role
 from app.platform.extensions import db_session, now, writes_on_get
-from app.platform.security import roles
+from app.platform.security import WHOLE_REGION, roles
 
 bp = Blueprint("cati", __name__, url_prefix="/cati")
 
@@ -76,7 +76,7 @@ def _my_case(case_id: int) -> Case:
 
 
 @bp.route("/")
-@roles(*CALLERS)
+@roles(*CALLERS, scope=WHOLE_REGION)
 def index():
     session = db_session()
     fieldworks = queue.callable_fieldworks(session, current_user)
@@ -87,7 +87,7 @@ def index():
 
 
 @bp.route("/<int:fieldwork_id>/next", methods=["POST"])
-@roles(*CALLERS)
+@roles(*CALLERS, scope=WHOLE_REGION)
 def next_case(fieldwork_id: int):
     session = db_session()
     fieldwork = session.get(Fieldwork, fieldwork_id)
@@ -113,7 +113,7 @@ def next_case(fieldwork_id: int):
 
 
 @bp.route("/case/<int:case_id>")
-@roles(*CALLERS)
+@roles(*CALLERS, scope=WHOLE_REGION)
 def case(case_id: int):
     found = _my_case(case_id)
     outcome_form = OutcomeForm()
@@ -156,7 +156,7 @@ def _case_page(case: Case, outcome_form, phone_form, notes_form, status: int = 2
 
 
 @bp.route("/case/<int:case_id>/dial", methods=["POST"])
-@roles(*CALLERS)
+@roles(*CALLERS, scope=WHOLE_REGION)
 def dial(case_id: int):
     found = _my_case(case_id)
     if not DialForm().validate_on_submit():
@@ -182,7 +182,7 @@ def _warsaw_moment(day: str, clock: str) -> datetime:
 
 
 @bp.route("/case/<int:case_id>/outcome", methods=["POST"])
-@roles(*CALLERS)
+@roles(*CALLERS, scope=WHOLE_REGION)
 def record_outcome(case_id: int):
     found = _my_case(case_id)
     form = OutcomeForm()
@@ -286,7 +286,7 @@ def _appointment_from(form: OutcomeForm) -> services.AppointmentRequest:
 
 
 @bp.route("/case/<int:case_id>/phones", methods=["POST"])
-@roles(*CALLERS)
+@roles(*CALLERS, scope=WHOLE_REGION)
 def add_phone(case_id: int):
     found = _my_case(case_id)
     form = PhoneForm()
@@ -299,7 +299,7 @@ def add_phone(case_id: int):
 
 
 @bp.route("/case/<int:case_id>/notes", methods=["POST"])
-@roles(*CALLERS)
+@roles(*CALLERS, scope=WHOLE_REGION)
 def save_notes(case_id: int):
     found = _my_case(case_id)
     form = NotesForm()
@@ -311,7 +311,7 @@ def save_notes(case_id: int):
 
 
 @bp.route("/appointments")
-@roles(*CALLERS)
+@roles(*CALLERS, scope=WHOLE_REGION)
 def appointments():
     rows = queue.upcoming_appointments(db_session(), current_user, now())
     return render_template("cati/appointments.html", rows=rows, now=now())
@@ -328,7 +328,7 @@ def _interview_for(case: Case) -> Interview:
 
 
 @bp.route("/case/<int:case_id>/interview")
-@roles(*CALLERS)
+@roles(*CALLERS, scope=WHOLE_REGION)
 @writes_on_get  # starts the case's response if it has none; keeps the claim alive
 def interview(case_id: int):
     found = _my_case(case_id)
@@ -353,7 +353,7 @@ def _page_or_404(current: Interview, page_id: str) -> Page:
 
 
 @bp.route("/case/<int:case_id>/interview/<page_id>")
-@roles(*CALLERS)
+@roles(*CALLERS, scope=WHOLE_REGION)
 @writes_on_get  # keeps the claim alive (and may start the response)
 def interview_page(case_id: int, page_id: str):
     found = _my_case(case_id)
@@ -506,7 +506,7 @@ def _roster_view(builder: PageBuilder, stop: Stop, state, errors) -> dict:
 
 
 @bp.route("/case/<int:case_id>/interview/<page_id>", methods=["POST"])
-@roles(*CALLERS)
+@roles(*CALLERS, scope=WHOLE_REGION)
 def interview_submit(case_id: int, page_id: str):
     found = _my_case(case_id)
     current = services.interview_of_case(db_session(), found, now(), start=False)

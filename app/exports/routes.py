@@ -30,7 +30,7 @@ from app.models.fieldwork import Fieldwork, earlier_fieldworks, sample_facets
 from app.models.jobs import ExportJob, JobState
 from app.models.users import Role
 from app.platform.extensions import after_commit, db_session, get_db, now
-from app.platform.security import roles
+from app.platform.security import WHOLE_REGION, roles
 from app.platform.tasks import queue_of
 from app.platform.web import audit
 
@@ -95,14 +95,14 @@ def _files_page(fieldwork: Fieldwork, form: ExportForm, status: int = 200):
 
 
 @bp.route("/fieldwork/<int:fieldwork_id>/files")
-@roles(Role.ANALYST)
+@roles(Role.ANALYST, scope=WHOLE_REGION)
 def files(fieldwork_id: int):
     fieldwork = _fieldwork_or_404(fieldwork_id)
     return _files_page(fieldwork, _form(fieldwork))
 
 
 @bp.route("/fieldwork/<int:fieldwork_id>/files", methods=["POST"])
-@roles(Role.ANALYST)
+@roles(Role.ANALYST, scope=WHOLE_REGION)
 def request_file(fieldwork_id: int):
     fieldwork = _fieldwork_or_404(fieldwork_id)
     form = _form(fieldwork)
@@ -169,7 +169,7 @@ def _status(job: ExportJob) -> dict:
 
 
 @bp.route("/files/<key>")
-@roles(Role.ANALYST)
+@roles(Role.ANALYST, scope=WHOLE_REGION)
 def job(key: str):
     found = _job_or_404(key)
     fieldwork = _fieldwork_or_404(found.fieldwork_id)
@@ -181,7 +181,7 @@ def job(key: str):
 
 
 @bp.route("/files/<key>/status")
-@roles(Role.ANALYST)
+@roles(Role.ANALYST, scope=WHOLE_REGION)
 def job_status(key: str):
     response = jsonify(_status(_job_or_404(key)))
     response.headers.update(NO_STORE)
@@ -189,7 +189,7 @@ def job_status(key: str):
 
 
 @bp.route("/files/<key>/download")
-@roles(Role.ANALYST)
+@roles(Role.ANALYST, scope=WHOLE_REGION)
 def download(key: str):
     found = _job_or_404(key)
     if found.state != JobState.DONE:

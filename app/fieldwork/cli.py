@@ -16,6 +16,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from app.domain.messages import N_
+from app.models.scope import UNSCOPED
 from app.platform.cli import audit_cli, cli_gettext, fail, parse_date, say
 
 _STATE_SENTENCES = {
@@ -131,7 +132,7 @@ def fieldwork_list() -> None:
     from app.platform.extensions import get_db
 
     with get_db().session() as session:
-        rows = services.list_fieldworks(session)
+        rows = services.list_fieldworks(session, UNSCOPED)
         if not rows:
             click.echo(say("No fieldwork."))
         for row in rows:
