@@ -24,7 +24,7 @@ from app.domain.dates import local_midnight
 from app.models.users import Role, User
 from app.platform import accounts
 from app.platform import audit as audit_events
-from app.platform.extensions import db_session
+from app.platform.extensions import db_session, discard_changes
 from app.platform.security import WHOLE_REGION, roles
 from app.platform.web import ROLE_LABELS, audit, role_label, state_label
 
@@ -51,11 +51,21 @@ def create_user():
                 cast(str, form.username.data),  # DataRequired: text by now
                 form.role.data,
                 full_name=form.full_name.data or "",
+                subregions=accounts.split_list(form.subregions.data or ""),
+                entity_types=accounts.split_list(form.entity_types.data or ""),
             )
         except accounts.AccountError as exc:
             cast(list[str], form.username.errors).append(exc.message.render(_))
         else:
-            audit("user.created", target=f"user {user.username}", detail={"role": user.role})
+            audit(
+                "user.created",
+                target=f"user {user.username}",
+                detail={
+                    "role": user.role,
+                    "subregions": ", ".join(user.subregions),
+                    "entity_types": ", ".join(user.entity_types),
+                },
+            )
             return _password_page(user, password)
     rows = services.list_users(db_session())
     return (
@@ -68,16 +78,34 @@ def create_user():
 @roles(Role.ADMIN, scope=WHOLE_REGION)
 def edit_user(user_id: int):
     user = _user_or_404(user_id)
-    form = EditUserForm(obj=user)
+    form = EditUserForm(
+        obj=user,
+        data={
+            "subregions": ", ".join(user.subregions or []),
+            "entity_types": ", ".join(user.entity_types or []),
+        },
+    )
     if form.validate_on_submit():
         if user.id == current_user.id and (not form.active.data or form.role.data != "admin"):
             cast(list[str], form.role.errors).append(
                 _("You cannot disable yourself or take away your own admin role.")
             )
         else:
-            changed = services.update_user(
-                user, form.full_name.data or "", form.role.data, form.active.data
-            )
+            try:
+                changed = services.update_user(
+                    user,
+                    form.full_name.data or "",
+                    form.role.data,
+                    form.active.data,
+                    accounts.split_list(form.subregions.data or ""),
+                    accounts.split_list(form.entity_types.data or ""),
+                )
+            except accounts.AccountError as exc:
+                discard_changes()
+                cast(list[str], form.subregions.errors).append(exc.message.render(_))
+                return render_template(
+                    "admin/edit_user.html", user=user, form=form, reset_form=ConfirmForm()
+                ), 400
             if changed:
                 audit("user.changed", target=f"user {user.username}", detail=changed)
             flash(_("Changes to %(name)s saved.", name=user.username), "success")

@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from app.domain.dates import format_local, local_date
+from app.models.scope import Scope
 from app.platform.i18n import language_name
 from app.platform.security import access_rule
 from app.platform.web import mail_state_label, role_label, state_label, status_label
@@ -36,6 +37,8 @@ def register(app: Flask) -> None:
             "languages": [(code, language_name(code)) for code in app.config["LANGUAGES"]],
             "current_language": str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"]),
             "navigation": navigation(),
+            "may": may,
+            "user_scope": user_scope(),
             "request_path": request.full_path.rstrip("?") if request else "/",
             "role_label": role_label,
             "state_label": state_label,
@@ -48,6 +51,23 @@ def register(app: Flask) -> None:
     app.add_template_filter(format_phone, "phone")
     app.add_template_filter(variable_label, "variable_label")
     app.add_template_filter(format_number, "number")
+
+
+def may(endpoint: str) -> bool:
+    """Whether the current user may open ``endpoint`` (its role and scope rule): a page
+    shows a link or a form only to those who may use it."""
+    if not current_user.is_authenticated:
+        return False
+    rule = access_rule(current_app, endpoint)
+    return rule is not None and rule.admits(current_user._get_current_object())
+
+
+def user_scope() -> str:
+    """The current user's subregions and entity types, for the header ("" if all)."""
+    if not current_user.is_authenticated:
+        return ""
+    scope = Scope.of(current_user._get_current_object())
+    return ", ".join([*sorted(scope.subregions), *sorted(scope.entity_types)])
 
 
 def navigation() -> list[tuple[str, str]]:

@@ -106,6 +106,8 @@ DETAIL_NAMES: dict[str, str] = {
     "role": N_("role"),
     "state": N_("state"),
     "status": N_("delivery status"),
+    "subregions": N_("subregions"),
+    "entity_types": N_("entity types"),
     "survey": N_("questionnaire"),
     "title": N_("title"),
     "variable": N_("question"),
