@@ -16,6 +16,7 @@ from app.models.fieldwork import Fieldwork, Response, ResponseStatus, SampleUnit
 from app.models.users import Role
 from tests.support import database, page_text, signed_in
 from tests.support.calls import MORNING, add_interviewer, case_id_of, cell, figures, make_call
+from tests.support.files import prepare_file, responses_file, wait_for_file
 
 PLAN = """\
 plan:
@@ -227,3 +228,64 @@ def test_a_scope_by_entity_type_narrows_further(app, region, make_user) -> None:
         client.get(f"/supervise/{region['fieldwork']}/case/{region['cases']['Z-1']}").status_code
         == 404
     )
+
+
+def _sheet(workbook: bytes, name: str) -> list[list]:
+    from openpyxl import load_workbook
+
+    book = load_workbook(io.BytesIO(workbook), read_only=True)
+    return [list(row) for row in book[name].iter_rows(values_only=True)]
+
+
+def test_the_coordinators_files_hold_only_zachodni(app, region) -> None:
+    client = signed_in(app, "owes_zachodni")
+    fw = region["fieldwork"]
+    workbook = prepare_file(client, fw)
+    for sheet in ("Calls", "Contacts"):
+        text = str(_sheet(workbook, sheet))
+        assert "CIS Rybnik" in text, sheet
+        for name in OTHERS:
+            assert name not in text, (sheet, name)
+    everything = str([_sheet(workbook, name) for name in _sheet_names(workbook)])
+    assert "Z-1" in everything and "P-1" not in everything and "S-1" not in everything
+    csv_text = responses_file(prepare_file(client, fw, kind="csv"), "csv").decode("utf-8-sig")
+    assert "Z-1" in csv_text and "P-1" not in csv_text
+    report = prepare_file(client, fw, kind="report", by="subregion")
+    report_text = str([_sheet(report, name) for name in _sheet_names(report)])
+    assert "zachodni" in report_text and "północny" not in report_text
+    with database(app).session() as session:
+        from app.models.jobs import ExportJob
+
+        scopes = {str(job.options.get("scope")) for job in session.scalars(select(ExportJob))}
+    assert scopes == {str({"subregions": ["zachodni"], "entity_types": []})}
+
+
+def _sheet_names(workbook: bytes) -> list[str]:
+    from openpyxl import load_workbook
+
+    return load_workbook(io.BytesIO(workbook), read_only=True).sheetnames
+
+
+def test_another_accounts_or_a_wider_file_is_refused_and_audited(app, region) -> None:
+    fw = region["fieldwork"]
+    admin = signed_in(app, "boss")
+    response = admin.post(f"/fieldwork/{fw}/files", data={"kind": "responses"})
+    admins_job = response.headers["Location"]
+    assert wait_for_file(admin, admins_job)["state"] == "done"
+    coordinator = signed_in(app, "owes_zachodni")
+    for url in (admins_job, f"{admins_job}/status", f"{admins_job}/download"):
+        assert coordinator.get(url).status_code == 404, url
+    assert [e.target.split()[0] for e in _denied(app)] == ["file", "file", "file"]
+    # the coordinator's own file, once its scope is widened by mistake and narrowed again,
+    # is still served only while it holds nothing outside the scope
+    own = coordinator.post(f"/fieldwork/{fw}/files", data={"kind": "responses"})
+    own_job = own.headers["Location"]
+    assert wait_for_file(coordinator, own_job)["state"] == "done"
+    with database(app).session() as session:
+        from app.platform.accounts import find_user
+
+        user = find_user(session, "owes_zachodni")
+        user.subregions = ["zachodni"]
+        user.entity_types = ["KIS"]
+    assert coordinator.get(f"{own_job}/download").status_code == 404
+    assert len(_denied(app)) == 4

@@ -91,9 +91,25 @@ class Scope:
             return False
         return not (self.entity_types and unit.entity_type not in self.entity_types)
 
+    def contains(self, other: Scope) -> bool:
+        """Whether everything ``other`` sees, this scope sees too."""
+        if self.subregions and not (other.subregions and other.subregions <= self.subregions):
+            return False
+        return not (
+            self.entity_types
+            and not (other.entity_types and other.entity_types <= self.entity_types)
+        )
+
     def describe(self) -> dict[str, list[str]]:
-        """The scope as plain lists (recorded with an export, shown on a page)."""
+        """The scope as plain lists (recorded with an export job, read by ``described``)."""
         return {"subregions": sorted(self.subregions), "entity_types": sorted(self.entity_types)}
+
+    @classmethod
+    def described(cls, data: Any) -> Scope:
+        """The scope ``describe`` wrote (anything else: the whole region)."""
+        if not isinstance(data, dict):
+            return UNSCOPED
+        return cls(_clean(data.get("subregions")), _clean(data.get("entity_types")))
 
 
 UNSCOPED = Scope()
