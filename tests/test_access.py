@@ -23,7 +23,7 @@ SUPERVISORS = {Role.ADMIN, Role.SUPERVISOR}
 STAFF_EDITORS = {Role.ADMIN, Role.ANALYST, Role.SUPERVISOR}  # correcting answers
 # an OWES coordinator follows progress, reads responses and supervises the phone work
 FOLLOWERS = ANALYSTS | {Role.COORDINATOR}
-SUPERVISORS_OF_SUBREGION = SUPERVISORS | {Role.COORDINATOR}
+PHONE_FOLLOWERS = SUPERVISORS | {Role.COORDINATOR}
 
 # endpoint -> (method, url, who may open it)
 EXPECTED: dict[str, tuple[str, str, set]] = {
@@ -98,20 +98,20 @@ EXPECTED: dict[str, tuple[str, str, set]] = {
     "respond.open_begin": ("POST", "/o/unknown-token-0000000000", EVERYONE),
     "respond.test_start": ("GET", "/t/unknown-token-0000000000", EVERYONE),
     "respond.test_begin": ("POST", "/t/unknown-token-0000000000", EVERYONE),
-    "supervise.index": ("GET", "/supervise/", SUPERVISORS_OF_SUBREGION),
-    "supervise.productivity": ("GET", "/supervise/productivity", SUPERVISORS_OF_SUBREGION),
-    "supervise.fieldwork": ("GET", "/supervise/1", SUPERVISORS_OF_SUBREGION),
+    "supervise.index": ("GET", "/supervise/", PHONE_FOLLOWERS),
+    "supervise.productivity": ("GET", "/supervise/productivity", PHONE_FOLLOWERS),
+    "supervise.fieldwork": ("GET", "/supervise/1", PHONE_FOLLOWERS),
     "supervise.team": ("POST", "/supervise/1/team", SUPERVISORS),
     "supervise.calling_hours": ("POST", "/supervise/1/calling-hours", SUPERVISORS),
     "supervise.attempt_limit": ("POST", "/supervise/1/attempt-limit", SUPERVISORS),
     "supervise.claim_timeout": ("POST", "/supervise/1/claim-timeout", SUPERVISORS),
     "supervise.aapor_e": ("POST", "/supervise/1/e", SUPERVISORS),
-    "supervise.case": ("GET", "/supervise/1/case/1", SUPERVISORS_OF_SUBREGION),
-    "supervise.case_priority": ("POST", "/supervise/1/case/1/priority", SUPERVISORS_OF_SUBREGION),
-    "supervise.case_assign": ("POST", "/supervise/1/case/1/assign", SUPERVISORS_OF_SUBREGION),
-    "supervise.case_release": ("POST", "/supervise/1/case/1/release", SUPERVISORS_OF_SUBREGION),
-    "supervise.case_exclusion": ("POST", "/supervise/1/case/1/exclusion", SUPERVISORS_OF_SUBREGION),
-    "supervise.call_outcome": ("POST", "/supervise/1/case/1/call-outcome", SUPERVISORS_OF_SUBREGION),
+    "supervise.case": ("GET", "/supervise/1/case/1", PHONE_FOLLOWERS),
+    "supervise.case_priority": ("POST", "/supervise/1/case/1/priority", PHONE_FOLLOWERS),
+    "supervise.case_assign": ("POST", "/supervise/1/case/1/assign", PHONE_FOLLOWERS),
+    "supervise.case_release": ("POST", "/supervise/1/case/1/release", PHONE_FOLLOWERS),
+    "supervise.case_exclusion": ("POST", "/supervise/1/case/1/exclusion", PHONE_FOLLOWERS),
+    "supervise.call_outcome": ("POST", "/supervise/1/case/1/call-outcome", PHONE_FOLLOWERS),
     "tokens.index": ("GET", "/account/api-tokens/", STAFF),
     "tokens.create": ("POST", "/account/api-tokens/", STAFF),
     "tokens.revoke": ("POST", "/account/api-tokens/1/revoke", STAFF),
