@@ -289,3 +289,41 @@ def test_another_accounts_or_a_wider_file_is_refused_and_audited(app, region) ->
         user.entity_types = ["KIS"]
     assert coordinator.get(f"{own_job}/download").status_code == 404
     assert len(_denied(app)) == 4
+
+
+def test_commands_run_as_the_coordinator_see_only_zachodni(app, region, runner, tmp_path) -> None:
+    fw, other_fw = region["fieldwork"], region["north_only"]
+    listing = runner.invoke(args=["fieldwork", "list", "--as", "owes_zachodni"])
+    assert listing.exit_code == 0, listing.output
+    rows = [line.split("\t") for line in listing.output.splitlines()]
+    assert [row[1] for row in rows] == ["Monitoring 2026"]
+    assert rows[0][5:8] == ["sample: 2", "partial: 0", "complete: 1"]
+    whole = runner.invoke(args=["fieldwork", "list"])
+    assert "sample: 5" in whole.output and "Tylko północ" in whole.output
+    workbook = tmp_path / "zachodni.xlsx"
+    done = runner.invoke(args=["export", str(fw), "-o", str(workbook), "--as", "owes_zachodni"])
+    assert done.exit_code == 0, done.output
+    everything = str(
+        [_sheet(workbook.read_bytes(), n) for n in _sheet_names(workbook.read_bytes())]
+    )
+    assert "Z-1" in everything and "P-1" not in everything and "CIS Częstochowa" not in everything
+    report = tmp_path / "raport.xlsx"
+    done = runner.invoke(
+        args=["report", str(fw), "-o", str(report), "--by", "subregion", "--as", "owes_zachodni"]
+    )
+    assert done.exit_code == 0, done.output
+    text = str([_sheet(report.read_bytes(), n) for n in _sheet_names(report.read_bytes())])
+    assert "zachodni" in text and "północny" not in text
+    # another subregion's fieldwork: refused as missing, and audited
+    for command in (
+        ["export", str(other_fw), "-o", str(tmp_path / "x.xlsx")],
+        ["report", str(other_fw), "-o", str(tmp_path / "y.xlsx")],
+    ):
+        refused = runner.invoke(args=[*command, "--as", "owes_zachodni"])
+        assert refused.exit_code != 0
+        assert f"Nie ma badania {other_fw}" in refused.output, refused.output
+    events = _denied(app)
+    assert [e.target for e in events] == [f"fieldwork {other_fw}"] * 2
+    assert all(e.actor.endswith("--as owes_zachodni") for e in events)
+    unknown = runner.invoke(args=["fieldwork", "list", "--as", "nobody"])
+    assert unknown.exit_code != 0 and "nobody" in unknown.output
