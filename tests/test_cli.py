@@ -51,7 +51,8 @@ def test_users_create_with_an_unknown_role_is_one_line_and_changes_nothing(app, 
     result = runner.invoke(args=["users", "create", "x", "--role", "superuser"])
     assert result.exit_code == 1
     assert result.output.strip().splitlines() == [
-        "Błąd: Nieznana rola superuser; wybierz jedną z: admin, analyst, supervisor, interviewer, coordinator."
+        "Błąd: Nieznana rola superuser; wybierz jedną z: "
+        "admin, analyst, supervisor, interviewer, coordinator."
     ]
     assert count_rows(app, User) == 0
 

@@ -37,7 +37,7 @@ def users_create(
 ) -> None:
     """Create a user with ROLE (limited to some subregions and entity types if given)."""
     from app.platform import audit
-    from app.platform.accounts import AccountError, create_user, split_list
+    from app.platform.accounts import AccountError, create_user, scope_detail, split_list
     from app.platform.extensions import get_db
 
     try:
@@ -58,11 +58,7 @@ def users_create(
                 current_app.config["CLOCK"](),
                 actor_name=audit.cli_actor(),
                 target=f"user {user.username}",
-                detail={
-                    "role": user.role,
-                    "subregions": ", ".join(user.subregions),
-                    "entity_types": ", ".join(user.entity_types),
-                },
+                detail={"role": user.role, **scope_detail(user)},
             )
     except AccountError as exc:
         raise fail(exc.message) from None

@@ -60,11 +60,7 @@ def create_user():
             audit(
                 "user.created",
                 target=f"user {user.username}",
-                detail={
-                    "role": user.role,
-                    "subregions": ", ".join(user.subregions),
-                    "entity_types": ", ".join(user.entity_types),
-                },
+                detail={"role": user.role, **accounts.scope_detail(user)},
             )
             return _password_page(user, password)
     rows = services.list_users(db_session())

@@ -156,6 +156,16 @@ def set_scope(user: User, subregions: Iterable[str], entity_types: Iterable[str]
     user.entity_types = types
 
 
+def scope_detail(user: User) -> dict[str, str]:
+    """The account's subregions and entity types for the audit log (nothing if none)."""
+    detail = {}
+    if user.subregions:
+        detail["subregions"] = ", ".join(user.subregions)
+    if user.entity_types:
+        detail["entity_types"] = ", ".join(user.entity_types)
+    return detail
+
+
 def reset_password(user: User) -> str:
     """Give ``user`` a new generated password that must be changed at the next login."""
     password = generate_password()
