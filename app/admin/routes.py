@@ -75,8 +75,10 @@ def create_user():
 def edit_user(user_id: int):
     user = _user_or_404(user_id)
     form = EditUserForm(
-        obj=user,
         data={
+            "full_name": user.full_name,
+            "role": user.role,
+            "active": user.active,
             "subregions": ", ".join(user.subregions or []),
             "entity_types": ", ".join(user.entity_types or []),
         },
