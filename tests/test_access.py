@@ -162,7 +162,7 @@ _SCOPED = {
     "exports.job",
     "exports.job_status",
     "exports.download",
-}
+} | {endpoint for endpoint in EXPECTED if endpoint.startswith("cati.")}
 _NO_INSTITUTIONS = {
     "static",
     "main.healthz",

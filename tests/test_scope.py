@@ -327,3 +327,35 @@ def test_commands_run_as_the_coordinator_see_only_zachodni(app, region, runner, 
     assert all(e.actor.endswith("--as owes_zachodni") for e in events)
     unknown = runner.invoke(args=["fieldwork", "list", "--as", "nobody"])
     assert unknown.exit_code != 0 and "nobody" in unknown.output
+
+
+def test_a_scoped_interviewer_gets_only_its_subregions_cases(app, region, make_user, join_team):
+    from app.models.fieldwork import Fieldwork as FieldworkModel
+
+    fw = region["fieldwork"]
+    with database(app).session() as session:
+        session.get(FieldworkModel, fw).calling_hours = "pn-nd 0:00-23:59"
+    caller = make_user("dzwoni_zachod", Role.INTERVIEWER, subregions=["zachodni"])
+    join_team(fw, caller)
+    client = signed_in(app, "dzwoni_zachod")
+    assert "Tylko północ" not in page_text(client.get("/cati/"))
+    # Z-1 is complete: the only zachodni case left to call is Z-2, then nothing
+    first = client.post(f"/cati/{fw}/next", data={})
+    assert first.status_code == 302
+    assert first.headers["Location"] == f"/cati/case/{region['cases']['Z-2']}"
+    assert "KIS Wodzisław" in page_text(client.get(first.headers["Location"]))
+    # a supervisor (who may open any case) limited to zachodni: another's case is refused
+    make_user("nadzor_zachod", Role.SUPERVISOR, subregions=["zachodni"])
+    supervisor = signed_in(app, "nadzor_zachod")
+    assert supervisor.get(f"/cati/case/{region['cases']['Z-1']}").status_code == 200
+    for case_id in (region["cases"]["S-1"], region["cases"]["P-2"]):
+        assert supervisor.get(f"/cati/case/{case_id}").status_code == 404
+    assert supervisor.post(f"/cati/{region['north_only']}/next", data={}).status_code == 404
+    assert [e.target for e in _denied(app)] == [
+        f"case {region['cases']['S-1']}",
+        f"case {region['cases']['P-2']}",
+        f"fieldwork {region['north_only']}",
+    ]
+    with database(app).session() as session:
+        held = session.scalars(select(Case).where(Case.claimed_by_id == caller.id)).all()
+    assert [c.id for c in held] == [region["cases"]["Z-2"]]
