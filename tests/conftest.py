@@ -140,7 +140,8 @@ def runner(app: Flask):
 
 @pytest.fixture
 def make_user(app: Flask) -> Callable[..., User]:
-    """Create a user (role, name, password) directly in the database."""
+    """Create a user (role, name, password, scope) directly in the database; an OWES
+    coordinator's subregions default to ``zachodni``."""
 
     def factory(
         username: str = "user",
@@ -149,7 +150,11 @@ def make_user(app: Flask) -> Callable[..., User]:
         password: str = TEST_PASSWORD,
         must_change_password: bool = False,
         active: bool = True,
+        subregions: list[str] | None = None,
+        entity_types: list[str] | None = None,
     ) -> User:
+        if subregions is None and Role(role) is Role.COORDINATOR:
+            subregions = ["zachodni"]
         with app.extensions["ankieta.db"].session() as session:
             user, _ = create_user(
                 session,
@@ -157,6 +162,8 @@ def make_user(app: Flask) -> Callable[..., User]:
                 role,
                 password=password,
                 must_change_password=must_change_password,
+                subregions=subregions or (),
+                entity_types=entity_types or (),
             )
             user.active = active
         return user

@@ -11,7 +11,7 @@ import pytest
 from flask import Flask
 
 from app.models.users import Role
-from app.platform.security import access_rule
+from app.platform.security import NO_INSTITUTIONS, SCOPED, WHOLE_REGION, access_rule
 
 ANON = "anonymous"
 EVERYONE = {ANON, *Role}
@@ -21,6 +21,9 @@ ANALYSTS = {Role.ADMIN, Role.ANALYST}
 CALLERS = {Role.ADMIN, Role.SUPERVISOR, Role.INTERVIEWER}
 SUPERVISORS = {Role.ADMIN, Role.SUPERVISOR}
 STAFF_EDITORS = {Role.ADMIN, Role.ANALYST, Role.SUPERVISOR}  # correcting answers
+# an OWES coordinator follows progress, reads responses and supervises the phone work
+FOLLOWERS = ANALYSTS | {Role.COORDINATOR}
+PHONE_FOLLOWERS = SUPERVISORS | {Role.COORDINATOR}
 
 # endpoint -> (method, url, who may open it)
 EXPECTED: dict[str, tuple[str, str, set]] = {
@@ -41,15 +44,15 @@ EXPECTED: dict[str, tuple[str, str, set]] = {
     "surveys.upload": ("POST", "/surveys/", ANALYSTS),
     "surveys.detail": ("GET", "/surveys/1", ANALYSTS),
     "surveys.source": ("GET", "/surveys/1/versions/1/source", ANALYSTS),
-    "fieldwork.index": ("GET", "/fieldwork/", ANALYSTS),
+    "fieldwork.index": ("GET", "/fieldwork/", FOLLOWERS),
     "fieldwork.create": ("POST", "/fieldwork/", ANALYSTS),
-    "fieldwork.detail": ("GET", "/fieldwork/1", ANALYSTS),
+    "fieldwork.detail": ("GET", "/fieldwork/1", FOLLOWERS),
     "fieldwork.change_state": ("POST", "/fieldwork/1/state", ANALYSTS),
     "fieldwork.import_sample": ("POST", "/fieldwork/1/sample", ANALYSTS),
     "fieldwork.sample_template": ("GET", "/fieldwork/sample-template.xlsx", ANALYSTS),
     "fieldwork.links": ("GET", "/fieldwork/1/links.csv", ANALYSTS),
     "fieldwork.sample_import_status": ("GET", "/fieldwork/1/sample-imports/x", ANALYSTS),
-    "fieldwork.response": ("GET", "/fieldwork/1/responses/1", ANALYSTS),
+    "fieldwork.response": ("GET", "/fieldwork/1/responses/1", FOLLOWERS),
     "fieldwork.reopen_response": ("POST", "/fieldwork/1/responses/1/reopen", ANALYSTS),
     "privacy.retention": ("POST", "/fieldwork/1/retention", ANALYSTS),
     "privacy.erase_contacts": ("POST", "/fieldwork/1/erase-contacts", ANALYSTS),
@@ -60,13 +63,13 @@ EXPECTED: dict[str, tuple[str, str, set]] = {
     "fieldwork.save_edit": ("POST", "/fieldwork/1/responses/1/edit/a", STAFF_EDITORS),
     "preview.show": ("GET", "/surveys/1/versions/1/preview/web", ANALYSTS),
     "preview.send": ("POST", "/surveys/1/versions/1/preview/web", ANALYSTS),
-    "monitoring.index": ("GET", "/monitoring/", ANALYSTS),
-    "monitoring.fieldwork": ("GET", "/monitoring/1", ANALYSTS),
-    "exports.files": ("GET", "/fieldwork/1/files", ANALYSTS),
-    "exports.request_file": ("POST", "/fieldwork/1/files", ANALYSTS),
-    "exports.job": ("GET", "/files/x", ANALYSTS),
-    "exports.job_status": ("GET", "/files/x/status", ANALYSTS),
-    "exports.download": ("GET", "/files/x/download", ANALYSTS),
+    "monitoring.index": ("GET", "/monitoring/", FOLLOWERS),
+    "monitoring.fieldwork": ("GET", "/monitoring/1", FOLLOWERS),
+    "exports.files": ("GET", "/fieldwork/1/files", FOLLOWERS),
+    "exports.request_file": ("POST", "/fieldwork/1/files", FOLLOWERS),
+    "exports.job": ("GET", "/files/x", FOLLOWERS),
+    "exports.job_status": ("GET", "/files/x/status", FOLLOWERS),
+    "exports.download": ("GET", "/files/x/download", FOLLOWERS),
     "mailing.page": ("GET", "/fieldwork/1/mail", ANALYSTS),
     "mailing.save": ("POST", "/fieldwork/1/mail", ANALYSTS),
     "mailing.send": ("POST", "/fieldwork/1/mail/send", ANALYSTS),
@@ -95,20 +98,20 @@ EXPECTED: dict[str, tuple[str, str, set]] = {
     "respond.open_begin": ("POST", "/o/unknown-token-0000000000", EVERYONE),
     "respond.test_start": ("GET", "/t/unknown-token-0000000000", EVERYONE),
     "respond.test_begin": ("POST", "/t/unknown-token-0000000000", EVERYONE),
-    "supervise.index": ("GET", "/supervise/", SUPERVISORS),
-    "supervise.productivity": ("GET", "/supervise/productivity", SUPERVISORS),
-    "supervise.fieldwork": ("GET", "/supervise/1", SUPERVISORS),
+    "supervise.index": ("GET", "/supervise/", PHONE_FOLLOWERS),
+    "supervise.productivity": ("GET", "/supervise/productivity", PHONE_FOLLOWERS),
+    "supervise.fieldwork": ("GET", "/supervise/1", PHONE_FOLLOWERS),
     "supervise.team": ("POST", "/supervise/1/team", SUPERVISORS),
     "supervise.calling_hours": ("POST", "/supervise/1/calling-hours", SUPERVISORS),
     "supervise.attempt_limit": ("POST", "/supervise/1/attempt-limit", SUPERVISORS),
     "supervise.claim_timeout": ("POST", "/supervise/1/claim-timeout", SUPERVISORS),
     "supervise.aapor_e": ("POST", "/supervise/1/e", SUPERVISORS),
-    "supervise.case": ("GET", "/supervise/1/case/1", SUPERVISORS),
-    "supervise.case_priority": ("POST", "/supervise/1/case/1/priority", SUPERVISORS),
-    "supervise.case_assign": ("POST", "/supervise/1/case/1/assign", SUPERVISORS),
-    "supervise.case_release": ("POST", "/supervise/1/case/1/release", SUPERVISORS),
-    "supervise.case_exclusion": ("POST", "/supervise/1/case/1/exclusion", SUPERVISORS),
-    "supervise.call_outcome": ("POST", "/supervise/1/case/1/call-outcome", SUPERVISORS),
+    "supervise.case": ("GET", "/supervise/1/case/1", PHONE_FOLLOWERS),
+    "supervise.case_priority": ("POST", "/supervise/1/case/1/priority", PHONE_FOLLOWERS),
+    "supervise.case_assign": ("POST", "/supervise/1/case/1/assign", PHONE_FOLLOWERS),
+    "supervise.case_release": ("POST", "/supervise/1/case/1/release", PHONE_FOLLOWERS),
+    "supervise.case_exclusion": ("POST", "/supervise/1/case/1/exclusion", PHONE_FOLLOWERS),
+    "supervise.call_outcome": ("POST", "/supervise/1/case/1/call-outcome", PHONE_FOLLOWERS),
     "tokens.index": ("GET", "/account/api-tokens/", STAFF),
     "tokens.create": ("POST", "/account/api-tokens/", STAFF),
     "tokens.revoke": ("POST", "/account/api-tokens/1/revoke", STAFF),
@@ -134,12 +137,97 @@ API_EXPECTED: dict[str, tuple[str, str, set]] = {
     "api.export_file": ("GET", "/api/v1/exports/x/file", ANALYSTS),
 }
 
+# The scope dimension: what each route does for an account limited to some subregions
+# (app.models.scope). SCOPED: it shows only that account's institutions and refuses
+# another subregion's object (404, audited); NO_INSTITUTIONS: it shows no institution's
+# data; WHOLE_REGION: it works on the whole region and refuses a scoped account (403).
+# Every other route here works on the whole region.
+_SCOPED = {
+    "fieldwork.index",
+    "fieldwork.detail",
+    "fieldwork.response",
+    "monitoring.index",
+    "monitoring.fieldwork",
+    "supervise.index",
+    "supervise.productivity",
+    "supervise.fieldwork",
+    "supervise.case",
+    "supervise.case_priority",
+    "supervise.case_assign",
+    "supervise.case_release",
+    "supervise.case_exclusion",
+    "supervise.call_outcome",
+    "exports.files",
+    "exports.request_file",
+    "exports.job",
+    "exports.job_status",
+    "exports.download",
+} | {endpoint for endpoint in EXPECTED if endpoint.startswith("cati.")}
+_NO_INSTITUTIONS = {
+    "static",
+    "main.healthz",
+    "main.set_language",
+    "main.index",
+    "auth.login",
+    "auth.logout",
+    "auth.change_password",
+    "surveys.index",
+    "surveys.upload",
+    "surveys.detail",
+    "surveys.source",
+    "fieldwork.sample_template",
+    "preview.show",
+    "preview.send",
+    "mailing.opt_out_page",
+    "mailing.opt_out",
+    "tokens.index",
+    "tokens.create",
+    "tokens.revoke",
+    "api.openapi_json",
+    "api.docs",
+    "api.me",
+} | {endpoint for endpoint in EXPECTED if endpoint.startswith("respond.")}
+SCOPE_EXPECTED = {
+    endpoint: SCOPED
+    if endpoint in _SCOPED
+    else NO_INSTITUTIONS
+    if endpoint in _NO_INSTITUTIONS
+    else WHOLE_REGION
+    for endpoint in {**EXPECTED, **API_EXPECTED}
+}
+
 
 def test_every_route_is_in_the_matrix_and_declares_a_rule(app: Flask) -> None:
     endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
     assert endpoints == set(EXPECTED) | set(API_EXPECTED), "update EXPECTED for new routes"
     undeclared = [e for e in endpoints if access_rule(app, e) is None]
     assert undeclared == []
+
+
+def test_every_route_declares_its_scope_rule_as_the_matrix_says(app: Flask) -> None:
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    declared = {e: access_rule(app, e).scope for e in endpoints}  # type: ignore[union-attr]
+    assert [e for e, scope in declared.items() if scope is None] == [], "declare scope="
+    assert declared == SCOPE_EXPECTED
+
+
+@pytest.mark.parametrize("role", [Role.ANALYST, Role.SUPERVISOR, Role.COORDINATOR])
+def test_a_scoped_account_is_refused_every_whole_region_route(
+    app: Flask, client, make_user, auth, role: Role
+) -> None:
+    make_user("target", Role.INTERVIEWER)
+    make_user("me", role, subregions=["zachodni"])
+    assert auth.login("me").status_code == 302
+    for endpoint, (method, url, allowed) in EXPECTED.items():
+        response = client.open(url, method=method, data={} if method == "POST" else None)
+        code = response.status_code
+        response.close()
+        if role not in allowed or SCOPE_EXPECTED[endpoint] is WHOLE_REGION:
+            assert code == 403, f"scoped {role} at {endpoint}: {code}"
+        else:
+            assert code not in (401, 403), f"scoped {role} refused at {endpoint}: {code}"
+        if endpoint == "auth.logout":
+            assert auth.login("me").status_code == 302
 
 
 @pytest.mark.parametrize("method", ["PUT", "DELETE", "PATCH"])

@@ -51,7 +51,8 @@ def test_users_create_with_an_unknown_role_is_one_line_and_changes_nothing(app, 
     result = runner.invoke(args=["users", "create", "x", "--role", "superuser"])
     assert result.exit_code == 1
     assert result.output.strip().splitlines() == [
-        "Błąd: Nieznana rola superuser; wybierz jedną z: admin, analyst, supervisor, interviewer."
+        "Błąd: Nieznana rola superuser; wybierz jedną z: "
+        "admin, analyst, supervisor, interviewer, coordinator."
     ]
     assert count_rows(app, User) == 0
 
@@ -63,16 +64,49 @@ def test_users_create_refuses_a_duplicate(runner) -> None:
     assert "Użytkownik ala już istnieje." in result.output
 
 
+def test_users_change_sets_role_and_scope_and_is_audited(app, runner) -> None:
+    runner.invoke(args=["users", "create", "ola", "--role", "supervisor"])
+    refused = runner.invoke(args=["users", "change", "ola", "--role", "coordinator"])
+    assert refused.exit_code == 1
+    assert "Koordynator OWES potrzebuje co najmniej jednego podregionu." in refused.output
+    done = runner.invoke(
+        args=[
+            "users",
+            "change",
+            "ola",
+            "--role",
+            "coordinator",
+            "--subregions",
+            "zachodni, północny",
+        ]
+    )
+    assert done.exit_code == 0, done.output
+    listed = runner.invoke(args=["users", "list"]).output.splitlines()
+    assert "ola\tcoordinator\tactive\t\tpółnocny,zachodni\t" in listed
+    admin = runner.invoke(args=["users", "create", "szef", "--role", "admin", "--subregions", "x"])
+    assert admin.exit_code == 1 and count_rows(app, User) == 1
+    with app.extensions["ankieta.db"].session() as session:
+        from app.models.audit import AuditEvent
+
+        changed = session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "user.changed")
+        ).one()
+    assert changed.detail["subregions"] == [[], ["północny", "zachodni"]]
+    assert changed.detail["role"] == ["supervisor", "coordinator"]
+
+
 def test_demo_accounts_are_created_once_and_work(app, runner, client, auth) -> None:
     first = runner.invoke(args=["demo"])
     second = runner.invoke(args=["demo"])
     assert first.exit_code == 0 and second.exit_code == 0
-    assert count_rows(app, User) == 4
-    for username in ("admin", "analityk", "koordynator", "ankieter"):
+    assert count_rows(app, User) == 8
+    owes = ("owes_polnocny", "owes_srodkowy", "owes_zachodni", "owes_poludniowy")
+    for username in ("admin", "analityk", "koordynator", "ankieter", *owes):
         assert username in first.output
         assert auth.login(username, "ankieta-demo").status_code == 302
         assert client.get("/").status_code == 200
         auth.logout()
+    assert "coordinator (zachodni)" in first.output
 
 
 def test_surveys_load_stores_versions_by_content(app, runner, tmp_path: Path) -> None:

@@ -77,6 +77,8 @@ ALLOWED_ON_REFUSAL: dict[str, dict[str, set[str]]] = {
 AUDIT_TABLE = "audit_event"  # append-only (the database refuses DELETE): never restored
 # ... and it is recorded in the audit log: the one row a refused request may add.
 EVENTS_ON_REFUSAL: dict[str, set[str]] = {"auth.login": {"auth.login_failed"}}
+# a scoped account's reach for another subregion's object is refused and logged, anywhere
+LOGGED_ON_EVERY_REFUSAL = {"scope.denied"}
 
 UNITS = [
     ("K-01", "Klub Integracji Społecznej w Żorach", {"entity_type": "KIS"}),
@@ -554,7 +556,7 @@ def check(world: World, endpoint: str, request: HostileRequest) -> None:
         after = snapshot(world)
         changes = differences(world.state, after, ALLOWED_ON_REFUSAL.get(endpoint))
         if refused:
-            allowed = EVENTS_ON_REFUSAL.get(endpoint, set())
+            allowed = EVENTS_ON_REFUSAL.get(endpoint, set()) | LOGGED_ON_EVERY_REFUSAL
             changes = [
                 change
                 for change in changes

@@ -13,6 +13,13 @@ def role_choices() -> list[tuple[str, str]]:
     return [(role.value, ROLE_LABELS[role]) for role in Role]
 
 
+SUBREGIONS_HELP = _l(
+    "Comma-separated, spelt as in the sample (e.g. zachodni). Empty: the whole region. "
+    "An OWES coordinator needs at least one."
+)
+ENTITY_TYPES_HELP = _l("Comma-separated (e.g. CIS, KIS). Empty: every type.")
+
+
 class CreateUserForm(FlaskForm):
     username = StringField(
         _l("User name"),
@@ -27,11 +34,23 @@ class CreateUserForm(FlaskForm):
     )
     full_name = StringField(_l("Full name"), validators=[Length(max=200)])
     role = SelectField(_l("Role"), choices=role_choices, validators=[DataRequired()])
+    subregions = StringField(
+        _l("Subregions"), description=SUBREGIONS_HELP, validators=[Length(max=2000)]
+    )
+    entity_types = StringField(
+        _l("Entity types"), description=ENTITY_TYPES_HELP, validators=[Length(max=2000)]
+    )
 
 
 class EditUserForm(FlaskForm):
     full_name = StringField(_l("Full name"), validators=[Length(max=200)])
     role = SelectField(_l("Role"), choices=role_choices, validators=[DataRequired()])
+    subregions = StringField(
+        _l("Subregions"), description=SUBREGIONS_HELP, validators=[Length(max=2000)]
+    )
+    entity_types = StringField(
+        _l("Entity types"), description=ENTITY_TYPES_HELP, validators=[Length(max=2000)]
+    )
     active = BooleanField(_l("Account active"))
 
 

@@ -24,15 +24,15 @@ from app.domain.dates import local_midnight
 from app.models.users import Role, User
 from app.platform import accounts
 from app.platform import audit as audit_events
-from app.platform.extensions import db_session
-from app.platform.security import roles
+from app.platform.extensions import db_session, discard_changes
+from app.platform.security import WHOLE_REGION, roles
 from app.platform.web import ROLE_LABELS, audit, role_label, state_label
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
 @bp.route("/users")
-@roles(Role.ADMIN)
+@roles(Role.ADMIN, scope=WHOLE_REGION)
 def users():
     rows = services.list_users(db_session())
     return render_template(
@@ -41,7 +41,7 @@ def users():
 
 
 @bp.route("/users", methods=["POST"])
-@roles(Role.ADMIN)
+@roles(Role.ADMIN, scope=WHOLE_REGION)
 def create_user():
     form = CreateUserForm()
     if form.validate_on_submit():
@@ -51,11 +51,17 @@ def create_user():
                 cast(str, form.username.data),  # DataRequired: text by now
                 form.role.data,
                 full_name=form.full_name.data or "",
+                subregions=accounts.split_list(form.subregions.data or ""),
+                entity_types=accounts.split_list(form.entity_types.data or ""),
             )
         except accounts.AccountError as exc:
             cast(list[str], form.username.errors).append(exc.message.render(_))
         else:
-            audit("user.created", target=f"user {user.username}", detail={"role": user.role})
+            audit(
+                "user.created",
+                target=f"user {user.username}",
+                detail={"role": user.role, **accounts.scope_detail(user)},
+            )
             return _password_page(user, password)
     rows = services.list_users(db_session())
     return (
@@ -65,19 +71,39 @@ def create_user():
 
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
-@roles(Role.ADMIN)
+@roles(Role.ADMIN, scope=WHOLE_REGION)
 def edit_user(user_id: int):
     user = _user_or_404(user_id)
-    form = EditUserForm(obj=user)
+    form = EditUserForm(
+        data={
+            "full_name": user.full_name,
+            "role": user.role,
+            "active": user.active,
+            "subregions": ", ".join(user.subregions or []),
+            "entity_types": ", ".join(user.entity_types or []),
+        },
+    )
     if form.validate_on_submit():
         if user.id == current_user.id and (not form.active.data or form.role.data != "admin"):
             cast(list[str], form.role.errors).append(
                 _("You cannot disable yourself or take away your own admin role.")
             )
         else:
-            changed = services.update_user(
-                user, form.full_name.data or "", form.role.data, form.active.data
-            )
+            try:
+                changed = services.update_user(
+                    user,
+                    form.full_name.data or "",
+                    form.role.data,
+                    form.active.data,
+                    accounts.split_list(form.subregions.data or ""),
+                    accounts.split_list(form.entity_types.data or ""),
+                )
+            except accounts.AccountError as exc:
+                discard_changes()
+                cast(list[str], form.subregions.errors).append(exc.message.render(_))
+                return render_template(
+                    "admin/edit_user.html", user=user, form=form, reset_form=ConfirmForm()
+                ), 400
             if changed:
                 audit("user.changed", target=f"user {user.username}", detail=changed)
             flash(_("Changes to %(name)s saved.", name=user.username), "success")
@@ -88,7 +114,7 @@ def edit_user(user_id: int):
 
 
 @bp.route("/users/<int:user_id>/reset-password", methods=["POST"])
-@roles(Role.ADMIN)
+@roles(Role.ADMIN, scope=WHOLE_REGION)
 def reset_password(user_id: int):
     user = _user_or_404(user_id)
     if not ConfirmForm().validate_on_submit():
@@ -99,7 +125,7 @@ def reset_password(user_id: int):
 
 
 @bp.route("/users/<int:user_id>/end-sessions", methods=["POST"])
-@roles(Role.ADMIN)
+@roles(Role.ADMIN, scope=WHOLE_REGION)
 def end_sessions(user_id: int):
     user = _user_or_404(user_id)
     if not ConfirmForm().validate_on_submit():
@@ -122,7 +148,7 @@ def _password_page(user: User, password: str):
 
 
 @bp.route("/audit")
-@roles(Role.ADMIN)
+@roles(Role.ADMIN, scope=WHOLE_REGION)
 def audit_log():
     form = AuditFilterForm(request.args)
     form.action.choices = [("", _("all"))] + [

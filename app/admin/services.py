@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from app.models.audit import AuditEvent
 from app.models.fieldwork import Fieldwork
 from app.models.users import Role, User
+from app.platform.accounts import set_scope
 
 
 def list_users(session: Session) -> list[User]:
@@ -18,18 +19,40 @@ def list_users(session: Session) -> list[User]:
     return list(session.scalars(select(User).order_by(User.username)))
 
 
-def update_user(user: User, full_name: str, role: str, active: bool) -> dict[str, list[Any]]:
-    """Change ``user``'s name, role and whether it may log in; what changed, [before, after].
+def _settings(user: User) -> dict[str, Any]:
+    return {
+        "full_name": user.full_name,
+        "role": user.role,
+        "active": user.active,
+        "subregions": list(user.subregions or []),
+        "entity_types": list(user.entity_types or []),
+    }
 
-    A disabled account is logged out everywhere at once.
+
+def update_user(
+    user: User,
+    full_name: str,
+    role: str,
+    active: bool,
+    subregions: Iterable[str] = (),
+    entity_types: Iterable[str] = (),
+) -> dict[str, list[Any]]:
+    """Change ``user``'s name, role, scope (subregions and entity types) and whether it may
+    log in; what changed, [before, after]. Raises AccountError for a refused scope.
+
+    A disabled account, or one whose role or scope changed, is logged out everywhere at once
+    (its open pages were built for what it could see before).
     """
-    before = {"full_name": user.full_name, "role": user.role, "active": user.active}
+    before = _settings(user)
     user.full_name = full_name.strip()
     user.role = Role(role).value
-    if user.active and not active:
+    set_scope(user, subregions, entity_types)
+    after = _settings(user)
+    narrowed = any(before[k] != after[k] for k in ("role", "subregions", "entity_types"))
+    if (user.active and not active) or narrowed:
         user.end_sessions()
     user.active = active
-    after = {"full_name": user.full_name, "role": user.role, "active": user.active}
+    after["active"] = active
     return {k: [before[k], after[k]] for k in before if before[k] != after[k]}
 
 

@@ -24,7 +24,7 @@ from app.platform.api import (
     fieldwork_or_404,
 )
 from app.platform.extensions import db_session
-from app.platform.security import token_roles
+from app.platform.security import NO_INSTITUTIONS, WHOLE_REGION, token_roles
 
 CATI_READERS = (Role.ANALYST, Role.SUPERVISOR)  # the supervisor's pages, the export's Calls
 
@@ -35,7 +35,7 @@ CATI_READERS = (Role.ANALYST, Role.SUPERVISOR)  # the supervisor's pages, the ex
 @bp.route("/me")
 @bp.response(200, schemas.Me)
 @errors(*AUTH_ERRORS)
-@token_roles(*Role)
+@token_roles(*Role, scope=NO_INSTITUTIONS)
 def me():
     """The token's user and the token itself."""
     user = g.api_user
@@ -57,7 +57,7 @@ def me():
 @bp.route("/surveys")
 @bp.response(200, schemas.Survey(many=True))
 @errors(*AUTH_ERRORS)
-@token_roles(*ANALYSTS)
+@token_roles(*ANALYSTS, scope=WHOLE_REGION)
 def surveys():
     """Every survey with its definition versions."""
     return services.surveys(db_session())
@@ -66,7 +66,7 @@ def surveys():
 @bp.route("/surveys/<int:survey_id>")
 @bp.response(200, schemas.Survey)
 @errors(*AUTH_ERRORS, 404)
-@token_roles(*ANALYSTS)
+@token_roles(*ANALYSTS, scope=WHOLE_REGION)
 def survey(survey_id: int):
     """One survey with its definition versions."""
     found = services.surveys(db_session(), survey_id)
@@ -82,7 +82,7 @@ def survey(survey_id: int):
 @bp.arguments(PageQuery, location="query")
 @bp.response(200, schemas.CasePage)
 @errors(*AUTH_ERRORS, 404)
-@token_roles(*CATI_READERS)
+@token_roles(*CATI_READERS, scope=WHOLE_REGION)
 def cases(args: dict[str, Any], fieldwork_id: int):
     """The call queue's cases: attempts, final or not, AAPOR disposition."""
     fieldwork = fieldwork_or_404(fieldwork_id)
@@ -93,7 +93,7 @@ def cases(args: dict[str, Any], fieldwork_id: int):
 @bp.arguments(PageQuery, location="query")
 @bp.response(200, schemas.CallPage)
 @errors(*AUTH_ERRORS, 404)
-@token_roles(*CATI_READERS)
+@token_roles(*CATI_READERS, scope=WHOLE_REGION)
 def calls(args: dict[str, Any], fieldwork_id: int):
     """Every call made: who, when, the outcome and its AAPOR code."""
     fieldwork = fieldwork_or_404(fieldwork_id)

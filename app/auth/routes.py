@@ -13,7 +13,7 @@ from app.auth.forms import ChangePasswordForm, LoginForm
 from app.models.users import Role
 from app.platform.accounts import AccountError
 from app.platform.extensions import db_session, now
-from app.platform.security import public, roles
+from app.platform.security import NO_INSTITUTIONS, public, roles
 from app.platform.signals import user_logged_out
 from app.platform.web import audit, safe_next
 
@@ -60,7 +60,7 @@ def login():
 
 
 @bp.route("/logout", methods=["POST"])
-@roles(*Role, while_password_change_due=True)
+@roles(*Role, while_password_change_due=True, scope=NO_INSTITUTIONS)
 def logout():
     # an interviewer's open case goes back (CATI hears this: app/cati/receivers.py)
     user_logged_out.send(current_user.id, session=db_session())
@@ -72,7 +72,7 @@ def logout():
 
 
 @bp.route("/password", methods=["GET", "POST"])
-@roles(*Role, while_password_change_due=True)
+@roles(*Role, while_password_change_due=True, scope=NO_INSTITUTIONS)
 def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():

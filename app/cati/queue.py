@@ -16,6 +16,7 @@ from app.domain.fieldwork.calling_hours import CallingHours, CallingHoursError
 from app.models.calling import on_team
 from app.models.cati import Appointment, Case
 from app.models.fieldwork import Fieldwork, FieldworkInterviewer, FieldworkState
+from app.models.scope import UNSCOPED, Scope
 from app.models.users import Role, User
 
 log = logging.getLogger(__name__)
@@ -27,8 +28,10 @@ def may_call(session: Session, fieldwork_id: int, user: User) -> bool:
 
 
 def callable_fieldworks(session: Session, user: User) -> list[Fieldwork]:
-    """The open fieldworks ``user`` may take cases from."""
-    query = select(Fieldwork).where(Fieldwork.state == FieldworkState.OPEN.value)
+    """The open fieldworks ``user`` may take cases from (with institutions in their scope)."""
+    query = select(Fieldwork).where(
+        Fieldwork.state == FieldworkState.OPEN.value, Scope.of(user).covers_fieldwork()
+    )
     if user.role == Role.INTERVIEWER.value:
         query = query.join(
             FieldworkInterviewer,
@@ -82,7 +85,7 @@ def _open_cases(fieldwork: Fieldwork):
 
 
 def _next_appointment_id(
-    session: Session, fieldwork: Fieldwork, me: int, now: datetime, cutoff: datetime
+    session: Session, fieldwork: Fieldwork, me: int, now: datetime, cutoff: datetime, scope: Scope
 ) -> int | None:
     """Tiers 1-3 of the queue (app.domain.fieldwork.calling): due or missed appointments."""
     missed = and_(Case.appointment_end.is_not(None), Case.appointment_end < now)
@@ -99,6 +102,7 @@ def _next_appointment_id(
         select(Case.id)
         .where(
             _open_cases(fieldwork),
+            scope.covers(Case.sample_unit_id),
             Case.appointment_start <= now,
             _claim_free(me, cutoff),
             or_(
@@ -115,13 +119,14 @@ def _next_appointment_id(
 
 
 def _next_regular_id(
-    session: Session, fieldwork: Fieldwork, me: int, now: datetime, cutoff: datetime
+    session: Session, fieldwork: Fieldwork, me: int, now: datetime, cutoff: datetime, scope: Scope
 ) -> int | None:
     """Tier 4: no appointment, callable now; walks ix_cati_case_queue in order."""
     query = (
         select(Case.id)
         .where(
             _open_cases(fieldwork),
+            scope.covers(Case.sample_unit_id),
             Case.appointment_start.is_(None),
             Case.next_callable_at <= now,
             _claim_free(me, cutoff),
@@ -134,8 +139,15 @@ def _next_regular_id(
     return session.scalar(query)
 
 
-def claim_next(session: Session, fieldwork: Fieldwork, interviewer_id: int, now: datetime) -> Claim:
-    """Give the interviewer exactly one case, claimed atomically (or say why there is none).
+def claim_next(
+    session: Session,
+    fieldwork: Fieldwork,
+    interviewer_id: int,
+    now: datetime,
+    scope: Scope = UNSCOPED,
+) -> Claim:
+    """Give the interviewer exactly one case (of an institution in ``scope``), claimed
+    atomically (or say why there is none).
 
     The interviewer's own unfinished case comes first, then due appointments, then the
     queue by priority; all inside calling hours (app.domain.fieldwork.calling has the rules).
@@ -147,6 +159,7 @@ def claim_next(session: Session, fieldwork: Fieldwork, interviewer_id: int, now:
             Case.claimed_by_id == interviewer_id,
             Case.is_final.is_(False),
             Case.excluded.is_(False),  # the supervisor may exclude a case while it is held
+            scope.covers(Case.sample_unit_id),
         )
         .order_by(Case.claimed_at.asc().nulls_first(), Case.id)  # as SQLite does; PG: last
         .limit(1)
@@ -158,9 +171,9 @@ def claim_next(session: Session, fieldwork: Fieldwork, interviewer_id: int, now:
     cutoff = now - timeout
     if hours.is_open(now):
         for _ in range(10):  # another interviewer may win a race for the same row (SQLite)
-            case_id = _next_appointment_id(session, fieldwork, interviewer_id, now, cutoff)
+            case_id = _next_appointment_id(session, fieldwork, interviewer_id, now, cutoff, scope)
             if case_id is None:
-                case_id = _next_regular_id(session, fieldwork, interviewer_id, now, cutoff)
+                case_id = _next_regular_id(session, fieldwork, interviewer_id, now, cutoff, scope)
             if case_id is None:
                 break
             claimed = session.scalar(
@@ -173,13 +186,18 @@ def claim_next(session: Session, fieldwork: Fieldwork, interviewer_id: int, now:
             if claimed is not None:
                 log.info("case %d claimed by user %d", case_id, interviewer_id)
                 return Claim(claimed)
-    return Claim(None, explain_empty_queue(session, fieldwork, interviewer_id, now))
+    return Claim(None, explain_empty_queue(session, fieldwork, interviewer_id, now, scope))
 
 
 def explain_empty_queue(
-    session: Session, fieldwork: Fieldwork, interviewer_id: int, now: datetime
+    session: Session,
+    fieldwork: Fieldwork,
+    interviewer_id: int,
+    now: datetime,
+    scope: Scope = UNSCOPED,
 ) -> NothingCallable:
-    """Why nothing is callable for this interviewer now, and when something will be."""
+    """Why nothing (in ``scope``) is callable for this interviewer now, and when something
+    will be."""
     rows = session.execute(
         select(
             Case.id,
@@ -194,7 +212,7 @@ def explain_empty_queue(
             Case.appointment_end,
             Case.appointment_interviewer_id,
             Case.assigned_interviewer_id,
-        ).where(Case.fieldwork_id == fieldwork.id)
+        ).where(Case.fieldwork_id == fieldwork.id, scope.covers(Case.sample_unit_id))
     ).all()
     cases = [
         QueueCase(
@@ -251,14 +269,15 @@ def touch_claim(case: Case, now: datetime) -> None:
     case.claimed_at = now
 
 
-def my_cases(session: Session, user_id: int, fieldworks: list[Fieldwork]) -> list[Case]:
-    """The unfinished cases ``user_id`` holds in ``fieldworks``."""
+def my_cases(session: Session, user: User, fieldworks: list[Fieldwork]) -> list[Case]:
+    """The unfinished cases ``user`` holds in ``fieldworks`` (in their scope)."""
     return list(
         session.scalars(
             select(Case).where(
-                Case.claimed_by_id == user_id,
+                Case.claimed_by_id == user.id,
                 Case.is_final.is_(False),
                 Case.fieldwork_id.in_([f.id for f in fieldworks]),
+                Scope.of(user).covers(Case.sample_unit_id),
             )
         )
     )
@@ -277,6 +296,7 @@ def upcoming_appointments(session: Session, user: User, now: datetime) -> list[A
                 Appointment.starts_at >= since,
                 (Appointment.interviewer_id == user.id) | (Appointment.interviewer_id.is_(None)),
                 Case.fieldwork_id.in_([f.id for f in callable_fieldworks(session, user)]),
+                Scope.of(user).covers(Case.sample_unit_id),
             )
             .order_by(Appointment.starts_at)
             .limit(200)

@@ -47,7 +47,8 @@ from app.models.cati import Case, Outcome
 from app.models.fieldwork import ContactPhone, Fieldwork
 from app.models.users import Role
 from app.platform.extensions import db_session, now, writes_on_get
-from app.platform.security import roles
+from app.platform.security import SCOPED, roles
+from app.platform.web import current_scope, refuse_out_of_scope
 
 bp = Blueprint("cati", __name__, url_prefix="/cati")
 
@@ -72,22 +73,24 @@ def _my_case(case_id: int) -> Case:
         )
     ):
         abort(404)
+    if not current_scope().admits(case.sample_unit):
+        refuse_out_of_scope(f"case {case_id}", case.fieldwork_id)
     return case
 
 
 @bp.route("/")
-@roles(*CALLERS)
+@roles(*CALLERS, scope=SCOPED)
 def index():
     session = db_session()
     fieldworks = queue.callable_fieldworks(session, current_user)
-    mine = queue.my_cases(session, current_user.id, fieldworks)
+    mine = queue.my_cases(session, current_user, fieldworks)
     return render_template(
         "cati/index.html", fieldworks=fieldworks, mine=mine, form=DialForm(), nothing=None
     )
 
 
 @bp.route("/<int:fieldwork_id>/next", methods=["POST"])
-@roles(*CALLERS)
+@roles(*CALLERS, scope=SCOPED)
 def next_case(fieldwork_id: int):
     session = db_session()
     fieldwork = session.get(Fieldwork, fieldwork_id)
@@ -97,7 +100,9 @@ def next_case(fieldwork_id: int):
         or not queue.may_call(session, fieldwork.id, current_user)
     ):
         abort(404)
-    claim = queue.claim_next(session, fieldwork, current_user.id, now())
+    if not current_scope().admits_fieldwork(session, fieldwork):
+        refuse_out_of_scope(f"fieldwork {fieldwork_id}", fieldwork_id)
+    claim = queue.claim_next(session, fieldwork, current_user.id, now(), current_scope())
     if claim.case is not None:
         return redirect(url_for("cati.case", case_id=claim.case.id))
     fieldworks = queue.callable_fieldworks(session, current_user)
@@ -113,7 +118,7 @@ def next_case(fieldwork_id: int):
 
 
 @bp.route("/case/<int:case_id>")
-@roles(*CALLERS)
+@roles(*CALLERS, scope=SCOPED)
 def case(case_id: int):
     found = _my_case(case_id)
     outcome_form = OutcomeForm()
@@ -156,7 +161,7 @@ def _case_page(case: Case, outcome_form, phone_form, notes_form, status: int = 2
 
 
 @bp.route("/case/<int:case_id>/dial", methods=["POST"])
-@roles(*CALLERS)
+@roles(*CALLERS, scope=SCOPED)
 def dial(case_id: int):
     found = _my_case(case_id)
     if not DialForm().validate_on_submit():
@@ -182,7 +187,7 @@ def _warsaw_moment(day: str, clock: str) -> datetime:
 
 
 @bp.route("/case/<int:case_id>/outcome", methods=["POST"])
-@roles(*CALLERS)
+@roles(*CALLERS, scope=SCOPED)
 def record_outcome(case_id: int):
     found = _my_case(case_id)
     form = OutcomeForm()
@@ -286,7 +291,7 @@ def _appointment_from(form: OutcomeForm) -> services.AppointmentRequest:
 
 
 @bp.route("/case/<int:case_id>/phones", methods=["POST"])
-@roles(*CALLERS)
+@roles(*CALLERS, scope=SCOPED)
 def add_phone(case_id: int):
     found = _my_case(case_id)
     form = PhoneForm()
@@ -299,7 +304,7 @@ def add_phone(case_id: int):
 
 
 @bp.route("/case/<int:case_id>/notes", methods=["POST"])
-@roles(*CALLERS)
+@roles(*CALLERS, scope=SCOPED)
 def save_notes(case_id: int):
     found = _my_case(case_id)
     form = NotesForm()
@@ -311,7 +316,7 @@ def save_notes(case_id: int):
 
 
 @bp.route("/appointments")
-@roles(*CALLERS)
+@roles(*CALLERS, scope=SCOPED)
 def appointments():
     rows = queue.upcoming_appointments(db_session(), current_user, now())
     return render_template("cati/appointments.html", rows=rows, now=now())
@@ -328,7 +333,7 @@ def _interview_for(case: Case) -> Interview:
 
 
 @bp.route("/case/<int:case_id>/interview")
-@roles(*CALLERS)
+@roles(*CALLERS, scope=SCOPED)
 @writes_on_get  # starts the case's response if it has none; keeps the claim alive
 def interview(case_id: int):
     found = _my_case(case_id)
@@ -353,7 +358,7 @@ def _page_or_404(current: Interview, page_id: str) -> Page:
 
 
 @bp.route("/case/<int:case_id>/interview/<page_id>")
-@roles(*CALLERS)
+@roles(*CALLERS, scope=SCOPED)
 @writes_on_get  # keeps the claim alive (and may start the response)
 def interview_page(case_id: int, page_id: str):
     found = _my_case(case_id)
@@ -506,7 +511,7 @@ def _roster_view(builder: PageBuilder, stop: Stop, state, errors) -> dict:
 
 
 @bp.route("/case/<int:case_id>/interview/<page_id>", methods=["POST"])
-@roles(*CALLERS)
+@roles(*CALLERS, scope=SCOPED)
 def interview_submit(case_id: int, page_id: str):
     found = _my_case(case_id)
     current = services.interview_of_case(db_session(), found, now(), start=False)

@@ -21,7 +21,7 @@ def demo_command() -> None:
         demo = ensure_demo_fieldwork(session, current_app.config["CLOCK"]())
     click.echo(say("Demo accounts (user name, password, role):"))
     for username, password, role in accounts:
-        click.echo(f"  {username:<12} {password:<16} {role}")
+        click.echo(f"  {username:<16} {password:<16} {role}")
     if demo is not None:
         base = current_app.config["BASE_URL"].rstrip("/")
         click.echo(

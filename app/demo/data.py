@@ -35,7 +35,7 @@ DEFAULT_PERIOD_DAYS = 60  # a fieldwork without dates: responses over the last t
 INTERVIEW_MINUTES = (4, 45)  # how long filling in takes, shortest and longest
 # Where a fresh sample has nothing to copy from: Śląskie's subregions and two entity types.
 DEFAULT_PLACES = [
-    ("CIS", "centralny", "katowicki", "Katowice"),
+    ("CIS", "środkowy", "katowicki", "Katowice"),
     ("KIS", "południowy", "bielski", "Bielsko-Biała"),
     ("CIS", "zachodni", "rybnicki", "Rybnik"),
     ("KIS", "północny", "częstochowski", "Częstochowa"),

@@ -25,6 +25,13 @@ DEMO_ACCOUNTS = [
     ("koordynator", Role.SUPERVISOR, "Krzysztof Koordynator"),
     ("ankieter", Role.INTERVIEWER, "Iwona Ankieterka"),
 ]
+# one OWES coordinator per subregion of the demo sample (Śląskie's four): user name, subregion
+DEMO_OWES = [
+    ("owes_polnocny", "północny"),
+    ("owes_srodkowy", "środkowy"),
+    ("owes_zachodni", "zachodni"),
+    ("owes_poludniowy", "południowy"),
+]
 DEMO_SURVEY = "monitoring_cis_kis"
 DEMO_TITLE = "Monitoring CIS i KIS 2026 (demo)"
 DEMO_RESPONSES = 8  # enough for exports and reports to show something; quick to make
@@ -36,10 +43,10 @@ DEMO_CALLING_HOURS = "pn-nd 0:00-23:59"
 DEMO_PHONE_CASES = 20
 DEMO_PHONE_PLACES = (
     ("KIS", "zachodni", "rybnicki", "Rybnik", "32 422"),
-    ("CIS", "centralny", "Katowice", "Katowice", "32 253"),
+    ("CIS", "środkowy", "Katowice", "Katowice", "32 253"),
     ("KIS", "południowy", "bielski", "Bielsko-Biała", "33 812"),
     ("CIS", "północny", "Częstochowa", "Częstochowa", "34 365"),
-    ("KIS", "centralny", "gliwicki", "Gliwice", "32 231"),
+    ("KIS", "środkowy", "gliwicki", "Gliwice", "32 231"),
 )
 
 # A made-up sample of Śląskie institutions: real place names, invented institutions and numbers.
@@ -57,7 +64,8 @@ class DemoFieldwork:
 
 
 def ensure_demo_accounts(session: Session) -> list[tuple[str, str, str]]:
-    """Create the demo accounts that are missing; return (user name, password, role) rows."""
+    """Create the demo accounts that are missing (one per role, and an OWES coordinator per
+    subregion); return (user name, password, role and subregion) rows."""
     for username, role, full_name in DEMO_ACCOUNTS:
         if find_user(session, username) is None:
             create_user(
@@ -68,7 +76,21 @@ def ensure_demo_accounts(session: Session) -> list[tuple[str, str, str]]:
                 password=DEMO_PASSWORD,
                 must_change_password=False,
             )
-    return [(username, DEMO_PASSWORD, role.value) for username, role, _ in DEMO_ACCOUNTS]
+    for username, subregion in DEMO_OWES:
+        if find_user(session, username) is None:
+            create_user(
+                session,
+                username,
+                Role.COORDINATOR,
+                full_name=f"OWES {subregion}",
+                password=DEMO_PASSWORD,
+                must_change_password=False,
+                subregions=[subregion],
+            )
+    return [(username, DEMO_PASSWORD, role.value) for username, role, _ in DEMO_ACCOUNTS] + [
+        (username, DEMO_PASSWORD, f"{Role.COORDINATOR.value} ({subregion})")
+        for username, subregion in DEMO_OWES
+    ]
 
 
 def _phone_sample() -> bytes:

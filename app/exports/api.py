@@ -34,7 +34,7 @@ from app.platform.api import (
 )
 from app.platform.extensions import db_session, get_db, now
 from app.platform.i18n import translate
-from app.platform.security import token_roles
+from app.platform.security import WHOLE_REGION, token_roles
 
 FILE_TYPES = ("text/csv", jobs.ZIP_MIMETYPE, jobs.XLSX_MIMETYPE, *jobs.STAT_MIMETYPES.values())
 
@@ -237,7 +237,7 @@ def _options(args: dict[str, Any]) -> ExportOptions:
 @bp.arguments(ResponsesQuery, location="query")
 @bp.response(200, ResponsePage)
 @errors(*AUTH_ERRORS, 404)
-@token_roles(*ANALYSTS)
+@token_roles(*ANALYSTS, scope=WHOLE_REGION)
 def responses(args: dict[str, Any], fieldwork_id: int):
     """A page of responses in id order, read as the export reads them.
 
@@ -261,7 +261,7 @@ def responses(args: dict[str, Any], fieldwork_id: int):
 @bp.arguments(OneResponseQuery, location="query")
 @bp.response(200, ResponseOut)
 @errors(*AUTH_ERRORS, 404)
-@token_roles(*ANALYSTS)
+@token_roles(*ANALYSTS, scope=WHOLE_REGION)
 def response(args: dict[str, Any], fieldwork_id: int, response_id: int):
     """One response."""
     fieldwork = fieldwork_or_404(fieldwork_id)
@@ -297,7 +297,7 @@ def _job_out(job) -> dict[str, Any]:
 @bp.arguments(ExportRequest)
 @bp.response(202, ExportJobOut)
 @errors(*AUTH_ERRORS, 404)
-@token_roles(*ANALYSTS)
+@token_roles(*ANALYSTS, scope=WHOLE_REGION)
 def start_export(body: dict[str, Any], fieldwork_id: int):
     """Have a results file prepared in the background (the same job as on the website):
     xlsx (with codebook, calls and rates), csv, sav (SPSS) or dta (Stata)."""
@@ -322,7 +322,7 @@ def _job_or_404(key: str):
 @bp.route("/exports/<key>")
 @bp.response(200, ExportJobOut)
 @errors(*AUTH_ERRORS, 404)
-@token_roles(*ANALYSTS)
+@token_roles(*ANALYSTS, scope=WHOLE_REGION)
 def export_job(key: str):
     """How far the file is (poll until ``state`` is ``done`` or ``failed``)."""
     return _job_out(_job_or_404(key))
@@ -338,7 +338,7 @@ def export_job(key: str):
     }
 )
 @errors(*AUTH_ERRORS, 404, 409)
-@token_roles(*ANALYSTS)
+@token_roles(*ANALYSTS, scope=WHOLE_REGION)
 def export_file(key: str):
     """The prepared file (409 while it is still being prepared or if it failed)."""
     job = _job_or_404(key)

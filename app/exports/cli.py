@@ -10,12 +10,21 @@ stdout names the file written, for scripts.
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import click
 from flask.cli import with_appcontext
 
-from app.platform.cli import LANGUAGES, fail, parse_date, say
+from app.platform.cli import (
+    LANGUAGES,
+    as_user_option,
+    fail,
+    fieldwork_as,
+    parse_date,
+    say,
+    scope_as,
+)
 
 
 @click.command("export")
@@ -44,6 +53,7 @@ from app.platform.cli import LANGUAGES, fail, parse_date, say
 @click.option("--to", "date_to", default=None, help="YYYY-MM-DD or DD.MM.YYYY")
 @click.option("--subregion", default=None, help="Only institutions of this subregion.")
 @click.option("--tests", "include_tests", is_flag=True, help="Also test responses.")
+@as_user_option
 @with_appcontext
 def export_command(
     fieldwork_id: int,
@@ -56,6 +66,7 @@ def export_command(
     date_to: str | None,
     subregion: str | None,
     include_tests: bool,
+    as_user: str | None,
 ) -> None:
     """Export a fieldwork's responses (with codebook, calls and dispositions in XLSX;
     with variable labels, value labels and missing values in SPSS .sav and Stata .dta)."""
@@ -64,7 +75,6 @@ def export_command(
     from app.exports import services, workbook
     from app.exports.jobs import export_options_to_json
     from app.exports.statfiles import write_statfile
-    from app.models.fieldwork import Fieldwork
     from app.platform import audit
     from app.platform.extensions import get_db
     from app.platform.i18n import translate
@@ -88,9 +98,8 @@ def export_command(
         raise click.BadParameter(say("--from is after --to."), param_hint="--from")
     try:
         with get_db().session() as session:
-            fieldwork = session.get(Fieldwork, fieldwork_id)
-            if fieldwork is None:
-                raise fail("There is no fieldwork %(id)s.", id=fieldwork_id)
+            fieldwork = fieldwork_as(session, fieldwork_id, as_user)
+            options = replace(options, scope=scope_as(session, as_user))
             total = services.count_responses(session, fieldwork, options)
             if file_format in ("sav", "dta"):
 
@@ -113,6 +122,7 @@ def export_command(
                 format=file_format,
                 file=str(output)[:200],
                 **export_options_to_json(options),
+                **({"as": as_user} if as_user else {}),
             )
     except OSError as exc:
         raise fail(
@@ -156,6 +166,7 @@ def export_command(
     "the messages' language is `ankieta --lang`.",
 )
 @click.option("--all", "include_partial", is_flag=True, help="Include partial responses too.")
+@as_user_option
 @with_appcontext
 def report_command(
     fieldwork_id: int,
@@ -164,6 +175,7 @@ def report_command(
     compare_id: int | None,
     lang: str | None,
     include_partial: bool,
+    as_user: str | None,
 ) -> None:
     """Write the monitoring report of FIELDWORK_ID: frequencies, numeric summaries, rates."""
     from flask import current_app
@@ -174,9 +186,8 @@ def report_command(
     from app.platform.extensions import get_db
 
     with get_db().session() as session:
-        fieldwork = session.get(Fieldwork, fieldwork_id)
-        if fieldwork is None:
-            raise fail("There is no fieldwork %(id)s.", id=fieldwork_id)
+        fieldwork = fieldwork_as(session, fieldwork_id, as_user)
+        scope = scope_as(session, as_user)
         # the web offers only these choices; here they are checked, in the reader's language
         if by is not None and by not in known_breakdowns(session, fieldwork):
             raise fail("The sample has no variable %(name)s.", name=repr(by))
@@ -197,6 +208,7 @@ def report_command(
                 compare=compare,
                 language=lang,
                 include_partial=include_partial,
+                scope=scope,
             )
         except ReportError as exc:
             raise fail("The report cannot be made: %(reason)s", reason=str(exc)) from None
@@ -211,6 +223,7 @@ def report_command(
             language=lang,
             include_partial=include_partial,
             file=str(output)[:200],
+            **({} if scope.is_whole_region else {"scope": scope.describe(), "as": as_user}),
         )
     click.echo(say("Report of fieldwork %(id)d written.", id=fieldwork_id))
     click.echo(output)

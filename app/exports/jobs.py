@@ -57,6 +57,7 @@ from app.exports.statfiles import write_statfile
 from app.exports.workbook import SheetFull, write_xlsx
 from app.models.fieldwork import Fieldwork
 from app.models.jobs import ExportChunk, ExportJob, JobState
+from app.models.scope import UNSCOPED, Scope
 from app.platform import tasks
 from app.platform.db import Database
 
@@ -96,7 +97,13 @@ def export_options_to_json(options: ExportOptions) -> dict[str, Any]:
         "date_to": options.date_to.isoformat() if options.date_to else None,
         "subregion": options.subregion,
         "include_tests": options.include_tests,
+        **_scope_to_json(options.scope),
     }
+
+
+def _scope_to_json(scope: Scope) -> dict[str, Any]:
+    """A scoped account's job records its scope (the whole region's records nothing)."""
+    return {} if scope.is_whole_region else {"scope": scope.describe()}
 
 
 def export_options_from_json(data: dict[str, Any]) -> ExportOptions:
@@ -111,6 +118,7 @@ def export_options_from_json(data: dict[str, Any]) -> ExportOptions:
         date_to=day(data.get("date_to")),
         subregion=data.get("subregion"),
         include_tests=bool(data.get("include_tests")),
+        scope=Scope.described(data.get("scope")),
     )
 
 
@@ -120,6 +128,7 @@ class ReportOptions:
     compare_id: int | None = None
     language: str | None = None
     include_partial: bool = False
+    scope: Scope = UNSCOPED  # the asking account's: nothing outside it is counted
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -127,6 +136,7 @@ class ReportOptions:
             "compare_id": self.compare_id,
             "language": self.language,
             "include_partial": self.include_partial,
+            **_scope_to_json(self.scope),
         }
 
     @classmethod
@@ -136,6 +146,7 @@ class ReportOptions:
             compare_id=data.get("compare_id"),
             language=data.get("language"),
             include_partial=bool(data.get("include_partial")),
+            scope=Scope.described(data.get("scope")),
         )
 
 
@@ -305,12 +316,18 @@ def status_of(
     return Status(job.state_enum, None)
 
 
-def job_for(session: Session, key: str, user_id: int) -> ExportJob | None:
-    """The job with this key if it belongs to ``user_id``."""
+def job_for(session: Session, key: str, user_id: int | None) -> ExportJob | None:
+    """The job with this key if it belongs to ``user_id`` (None: whoever asked for it)."""
     job = session.scalar(select(ExportJob).where(ExportJob.key == key))
-    if job is None or job.user_id != user_id:
+    if job is None or (user_id is not None and job.user_id != user_id):
         return None
     return job
+
+
+def within(job: ExportJob, scope: Scope) -> bool:
+    """Whether the job's file holds nothing outside ``scope`` (a file made before its owner's
+    scope narrowed is not served)."""
+    return scope.contains(Scope.described((job.options or {}).get("scope")))
 
 
 def recent_jobs(
@@ -409,6 +426,7 @@ def _build_report(session, fieldwork, options, path, progress, translate) -> Non
         "compare": compare,
         "language": report.language,
         "include_partial": report.include_partial,
+        "scope": report.scope,
     }
     if options.get("_kind") == DOCUMENT:
         data = write_document(session, fieldwork, **shared, today=local_date(progress.clock()))

@@ -66,6 +66,7 @@ from app.models.fieldwork import (
 )
 from app.models.mail import sent_counts
 from app.models.monitoring import fieldwork_year, indicator_results
+from app.models.scope import UNSCOPED, Scope
 from app.models.surveys import flow_of, stored_plans
 from app.platform.i18n import translations
 
@@ -115,24 +116,31 @@ class FieldworkReport:
     rates: list[RateRow]
 
 
-def _sample_units(session: Session, fieldwork: Fieldwork) -> list[SampleUnit]:
+def _sample_units(
+    session: Session, fieldwork: Fieldwork, scope: Scope = UNSCOPED
+) -> list[SampleUnit]:
     return list(
         session.scalars(
             select(SampleUnit)
-            .where(SampleUnit.fieldwork_id == fieldwork.id)
+            .where(SampleUnit.fieldwork_id == fieldwork.id, scope.covers(SampleUnit.id))
             .order_by(SampleUnit.id)
         )
     )
 
 
 def _records(
-    session: Session, fieldwork: Fieldwork, flow: Flow, include_partial: bool
+    session: Session, fieldwork: Fieldwork, flow: Flow, include_partial: bool, scope: Scope
 ) -> Iterator[Record]:
-    """(clean answers, sample variables) of each response, read in order, in batches."""
+    """(clean answers, sample variables) of each response in ``scope``, read in order, in
+    batches."""
     query = (
         select(Response, SampleUnit)
         .outerjoin(SampleUnit, Response.sample_unit_id == SampleUnit.id)
-        .where(Response.fieldwork_id == fieldwork.id, Response.is_test.is_(False))
+        .where(
+            Response.fieldwork_id == fieldwork.id,
+            Response.is_test.is_(False),
+            scope.covers(Response.sample_unit_id),
+        )
         .order_by(Response.id)
     )
     if not include_partial:
@@ -156,10 +164,16 @@ def known_breakdowns(session: Session, fieldwork: Fieldwork) -> list[str]:
 
 
 def compute(
-    session: Session, fieldwork: Fieldwork, *, by: str | None = None, include_partial: bool = False
+    session: Session,
+    fieldwork: Fieldwork,
+    *,
+    by: str | None = None,
+    include_partial: bool = False,
+    scope: Scope = UNSCOPED,
 ) -> FieldworkReport:
-    """The report's figures for ``fieldwork`` (complete responses only unless asked)."""
-    units = _sample_units(session, fieldwork)
+    """The report's figures for ``fieldwork``'s institutions in ``scope`` (complete
+    responses only unless asked)."""
+    units = _sample_units(session, fieldwork, scope)
     if by is not None and by not in STANDARD_BREAKDOWNS:
         if not any(by in (unit.variables or {}) for unit in units):
             raise ReportError(f"the sample has no variable {by!r}")
@@ -169,7 +183,7 @@ def compute(
     if by and any(group_of(s, by) == NO_VALUE for s in samples):
         groups.append(NO_VALUE)
     report = build_report(
-        flow, _records(session, fieldwork, flow, include_partial), by=by, groups=groups
+        flow, _records(session, fieldwork, flow, include_partial, scope), by=by, groups=groups
     )
     completed = set(
         session.scalars(
@@ -177,6 +191,7 @@ def compute(
                 Response.fieldwork_id == fieldwork.id,
                 Response.status == ResponseStatus.COMPLETE.value,
                 Response.sample_unit_id.is_not(None),
+                scope.covers(Response.sample_unit_id),
             )
         )
     )
@@ -199,8 +214,10 @@ def write_report(
     compare: Fieldwork | None = None,
     language: str | None = None,
     include_partial: bool = False,
+    scope: Scope = UNSCOPED,
 ) -> bytes:
-    """The monitoring report workbook of ``fieldwork`` as XLSX bytes.
+    """The monitoring report workbook of ``fieldwork`` (its institutions in ``scope``) as
+    XLSX bytes.
 
     ``compare``: an earlier fieldwork of the same survey, shown side by side.
     ``language``: of the questionnaire's labels (default: the questionnaire's own).
@@ -209,9 +226,11 @@ def write_report(
         raise ReportError("the comparison fieldwork is of another survey")
     if compare is not None and compare.id == fieldwork.id:
         raise ReportError("a fieldwork cannot be compared with itself")
-    current = compute(session, fieldwork, by=by, include_partial=include_partial)
+    current = compute(session, fieldwork, by=by, include_partial=include_partial, scope=scope)
     previous = (
-        compute(session, compare, by=by, include_partial=include_partial) if compare else None
+        compute(session, compare, by=by, include_partial=include_partial, scope=scope)
+        if compare
+        else None
     )
     lang = language or current.flow.settings.default_language
     buffer = io.BytesIO()
@@ -559,20 +578,22 @@ def write_document(
     language: str | None = None,
     include_partial: bool = False,
     today: date,
+    scope: Scope = UNSCOPED,
 ) -> bytes:
-    """The monitoring report of ``fieldwork`` as a Word document (DOCX bytes): the same
+    """The monitoring report of ``fieldwork`` (its institutions in ``scope``) as a Word
+    document (DOCX bytes): the same
     figures as the workbook and the plan's indicators (``compare``, or else the survey's
     previous fieldwork, gives their change). Polish unless ``language`` says otherwise;
     ``today`` is the date it says it was made."""
     if compare is not None and compare.survey_id != fieldwork.survey_id:
         raise ReportError("the comparison fieldwork is of another survey")
-    current = compute(session, fieldwork, by=by, include_partial=include_partial)
+    current = compute(session, fieldwork, by=by, include_partial=include_partial, scope=scope)
     settings = current.flow.settings
     lang = language or settings.default_language
     if compare is None:
         earlier = earlier_fieldworks(session, fieldwork)
         compare = earlier[0] if earlier else None
-    indicators = indicator_results(session, fieldwork, compare)
+    indicators = indicator_results(session, fieldwork, compare, scope)
     areas = {area.code: area.name for plan in stored_plans(session) for area in plan.areas}
     data = DocumentInput(
         title=fieldwork.title,

@@ -26,13 +26,13 @@ from flask_login import current_user
 from app.exports import jobs, services
 from app.exports.forms import ExportForm
 from app.exports.report import known_breakdowns
-from app.models.fieldwork import Fieldwork, earlier_fieldworks, sample_facets
+from app.models.fieldwork import Fieldwork, SampleUnit, earlier_fieldworks, sample_facets
 from app.models.jobs import ExportJob, JobState
 from app.models.users import Role
 from app.platform.extensions import after_commit, db_session, get_db, now
-from app.platform.security import roles
+from app.platform.security import SCOPED, roles
 from app.platform.tasks import queue_of
-from app.platform.web import audit
+from app.platform.web import audit, current_scope, refuse_out_of_scope
 
 bp = Blueprint("exports", __name__)
 
@@ -40,9 +40,12 @@ NO_STORE = {"X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"}
 
 
 def _fieldwork_or_404(fieldwork_id: int) -> Fieldwork:
+    """The fieldwork, if it has institutions in the user's scope (else 404, audited)."""
     fieldwork = db_session().get(Fieldwork, fieldwork_id)
     if fieldwork is None:
         abort(404)
+    if not current_scope().admits_fieldwork(db_session(), fieldwork):
+        refuse_out_of_scope(f"fieldwork {fieldwork_id}", fieldwork_id)
     return fieldwork
 
 
@@ -53,7 +56,7 @@ def _form(fieldwork: Fieldwork) -> ExportForm:
     session = db_session()
     form = ExportForm()
     form.language.choices = [("", _("the questionnaire's")), ("pl", "polski"), ("en", "English")]
-    subregions, _types = sample_facets(session, fieldwork)
+    subregions, _types = sample_facets(session, fieldwork, current_scope().covers(SampleUnit.id))
     form.subregion.choices = [("", _("all"))] + [(s, s) for s in subregions]
     form.by.choices = [("", _("no breakdown"))] + [
         (name, _breakdown_label(name)) for name in known_breakdowns(session, fieldwork)
@@ -95,14 +98,14 @@ def _files_page(fieldwork: Fieldwork, form: ExportForm, status: int = 200):
 
 
 @bp.route("/fieldwork/<int:fieldwork_id>/files")
-@roles(Role.ANALYST)
+@roles(Role.ANALYST, Role.COORDINATOR, scope=SCOPED)
 def files(fieldwork_id: int):
     fieldwork = _fieldwork_or_404(fieldwork_id)
     return _files_page(fieldwork, _form(fieldwork))
 
 
 @bp.route("/fieldwork/<int:fieldwork_id>/files", methods=["POST"])
-@roles(Role.ANALYST)
+@roles(Role.ANALYST, Role.COORDINATOR, scope=SCOPED)
 def request_file(fieldwork_id: int):
     fieldwork = _fieldwork_or_404(fieldwork_id)
     form = _form(fieldwork)
@@ -116,6 +119,7 @@ def request_file(fieldwork_id: int):
         date_to=form.date_to.data,
         subregion=form.subregion.data or None,
         include_tests=form.include_tests.data,
+        scope=current_scope(),
     )
     kind = form.kind.data
     if kind in (jobs.RESPONSES, jobs.CSV):
@@ -129,6 +133,7 @@ def request_file(fieldwork_id: int):
             compare_id=int(form.compare.data) if form.compare.data else None,
             language=export_options.language,
             include_partial=form.include_partial.data,
+            scope=export_options.scope,
         ).to_json()
     job, new = jobs.create_job(db_session(), fieldwork, current_user.id, kind, options, now())
     key = job.key
@@ -148,9 +153,16 @@ def start(job_id: int) -> None:
 
 
 def _job_or_404(key: str) -> ExportJob:
+    """The user's own job (another's, or a wider one than the user's scope now: 404; a job
+    of someone else is an audited attempt)."""
     job = jobs.job_for(db_session(), key, current_user.id)
     if job is None:
+        other = jobs.job_for(db_session(), key, None)
+        if other is not None and not current_scope().is_whole_region:
+            refuse_out_of_scope(f"file {key[:12]}", other.fieldwork_id)
         abort(404)
+    if not jobs.within(job, current_scope()):
+        refuse_out_of_scope(f"file {key[:12]}", job.fieldwork_id)
     return job
 
 
@@ -169,7 +181,7 @@ def _status(job: ExportJob) -> dict:
 
 
 @bp.route("/files/<key>")
-@roles(Role.ANALYST)
+@roles(Role.ANALYST, Role.COORDINATOR, scope=SCOPED)
 def job(key: str):
     found = _job_or_404(key)
     fieldwork = _fieldwork_or_404(found.fieldwork_id)
@@ -181,7 +193,7 @@ def job(key: str):
 
 
 @bp.route("/files/<key>/status")
-@roles(Role.ANALYST)
+@roles(Role.ANALYST, Role.COORDINATOR, scope=SCOPED)
 def job_status(key: str):
     response = jsonify(_status(_job_or_404(key)))
     response.headers.update(NO_STORE)
@@ -189,7 +201,7 @@ def job_status(key: str):
 
 
 @bp.route("/files/<key>/download")
-@roles(Role.ANALYST)
+@roles(Role.ANALYST, Role.COORDINATOR, scope=SCOPED)
 def download(key: str):
     found = _job_or_404(key)
     if found.state != JobState.DONE:

@@ -55,6 +55,7 @@ from app.models.calling import rates_for
 from app.models.cati import Call, Case, Outcome
 from app.models.fieldwork import Fieldwork, Response, ResponseStatus, SampleUnit
 from app.models.mail import sent_counts
+from app.models.scope import UNSCOPED, Scope
 from app.models.surveys import SurveyVersion, flow_of
 from app.models.users import User
 
@@ -94,6 +95,7 @@ class ExportOptions:
     date_to: date | None = None  # ... and on or before this day
     subregion: str | None = None
     include_tests: bool = False  # answers given through the test link
+    scope: Scope = UNSCOPED  # the asking account's: nothing outside it is written
 
 
 class _Plan:
@@ -237,7 +239,7 @@ def _responses_query(fieldwork: Fieldwork, options: ExportOptions) -> Select[Any
             SampleUnit.variables,
         )
         .outerjoin(SampleUnit, Response.sample_unit_id == SampleUnit.id)
-        .where(Response.fieldwork_id == fieldwork.id)
+        .where(Response.fieldwork_id == fieldwork.id, options.scope.covers(Response.sample_unit_id))
         .order_by(Response.id)
     )
     if options.complete_only:
@@ -333,8 +335,10 @@ def _rows(
         result.close()
 
 
-def _calls(session: Session, fieldwork: Fieldwork, language: str) -> Iterator[list[Cell]]:
-    """Every call of the fieldwork, in the order they were made."""
+def _calls(
+    session: Session, fieldwork: Fieldwork, language: str, scope: Scope
+) -> Iterator[list[Cell]]:
+    """Every call of the fieldwork (to institutions in ``scope``), in the order they were made."""
     interviewer = aliased(User)
     result = session.execute(
         select(
@@ -355,7 +359,7 @@ def _calls(session: Session, fieldwork: Fieldwork, language: str) -> Iterator[li
         .join(SampleUnit, Case.sample_unit_id == SampleUnit.id)
         .outerjoin(interviewer, Call.interviewer_id == interviewer.id)
         .outerjoin(Outcome, Call.outcome_id == Outcome.id)
-        .where(Case.fieldwork_id == fieldwork.id)
+        .where(Case.fieldwork_id == fieldwork.id, scope.covers(SampleUnit.id))
         .order_by(Call.started_at, Call.id)
         .execution_options(yield_per=BATCH)
     )
@@ -401,8 +405,9 @@ CONTACT_COLUMNS = (
 )
 
 
-def _contact_rows(session: Session, fieldwork: Fieldwork) -> Iterator[list[Cell]]:
-    """One row per sampled institution: its response status and the e-mail sent to it."""
+def _contact_rows(session: Session, fieldwork: Fieldwork, scope: Scope) -> Iterator[list[Cell]]:
+    """One row per sampled institution in ``scope``: its response status and the e-mail
+    sent to it."""
     sent = sent_counts(session, fieldwork.id)
     statuses = dict(
         session.execute(
@@ -423,7 +428,7 @@ def _contact_rows(session: Session, fieldwork: Fieldwork) -> Iterator[list[Cell]
             SampleUnit.mail_opted_out_at,
             SampleUnit.mail_bounced_at,
         )
-        .where(SampleUnit.fieldwork_id == fieldwork.id)
+        .where(SampleUnit.fieldwork_id == fieldwork.id, scope.covers(SampleUnit.id))
         .order_by(SampleUnit.id)
         .execution_options(yield_per=500)
     )
@@ -445,19 +450,27 @@ def _contact_rows(session: Session, fieldwork: Fieldwork) -> Iterator[list[Cell]
 RATE_COLUMNS = ("rate", "value", "formula")
 
 
-def _rate_rows(session: Session, fieldwork: Fieldwork) -> list[tuple[str, Any, str]]:
-    """The AAPOR rates as (name, value, formula) rows, below the disposition counts."""
-    return list(rates_for(session, fieldwork).as_rows())
+def _rate_rows(session: Session, fieldwork: Fieldwork, scope: Scope) -> list[tuple[str, Any, str]]:
+    """The AAPOR rates (of the cases in ``scope``) as (name, value, formula) rows, below the
+    disposition counts."""
+    return list(rates_for(session, fieldwork, scope).as_rows())
 
 
-def _disposition_rows(session: Session, fieldwork: Fieldwork, language: str) -> list[list[Cell]]:
-    """Cases per AAPOR disposition code and outcome (the outcome that set it, if any)."""
+def _disposition_rows(
+    session: Session, fieldwork: Fieldwork, language: str, scope: Scope
+) -> list[list[Cell]]:
+    """Cases (in ``scope``) per AAPOR disposition code and outcome (the outcome that set it,
+    if any)."""
     rows = session.execute(
         select(
             Case.disposition_code, Outcome.code, Outcome.label_pl, Outcome.label_en, func.count()
         )
         .outerjoin(Outcome, Case.disposition_outcome_id == Outcome.id)
-        .where(Case.fieldwork_id == fieldwork.id, Case.excluded.is_(False))
+        .where(
+            Case.fieldwork_id == fieldwork.id,
+            Case.excluded.is_(False),
+            scope.covers(Case.sample_unit_id),
+        )
         .group_by(Case.disposition_code, Outcome.code, Outcome.label_pl, Outcome.label_en)
         .order_by(Case.disposition_code, Outcome.code)
     ).all()

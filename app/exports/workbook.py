@@ -240,21 +240,21 @@ def write_xlsx(
         choices.close()
 
         calls = book.sheet("Calls", CALL_COLUMNS, [14, 40, 20, 16, 16, 16, 16, 30, 11, 40])
-        for cells in _calls(session, fieldwork, plan.language):
+        for cells in _calls(session, fieldwork, plan.language, options.scope):
             calls.write(cells)
         calls.close()
 
         dispositions = book.sheet("Dispositions", DISPOSITION_COLUMNS, [12, 16, 40, 10])
-        for cells in _disposition_rows(session, fieldwork, plan.language):
+        for cells in _disposition_rows(session, fieldwork, plan.language, options.scope):
             dispositions.write(cells)
         dispositions.write([])  # a blank row between the counts and the rates
         dispositions.write(list(RATE_COLUMNS))
-        for name, value, formula in _rate_rows(session, fieldwork):
+        for name, value, formula in _rate_rows(session, fieldwork, options.scope):
             dispositions.write([name, value, formula])
         dispositions.close()
 
         contacts = book.sheet("Contacts", CONTACT_COLUMNS, [14, 40, 12, 16, 14, 10, 10, 10, 10])
-        for cells in _contact_rows(session, fieldwork):
+        for cells in _contact_rows(session, fieldwork, options.scope):
             contacts.write(cells)
         contacts.close()
     finally:

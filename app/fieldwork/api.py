@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from app.domain.fieldwork.sample.parsing import MAX_FILE_BYTES
 from app.fieldwork import services
 from app.models.fieldwork import Fieldwork
+from app.models.scope import UNSCOPED
 from app.platform import audit as audit_log
 from app.platform.api import (
     ANALYSTS,
@@ -27,7 +28,7 @@ from app.platform.api import (
     fieldwork_or_404,
 )
 from app.platform.extensions import db_session, now
-from app.platform.security import token_roles
+from app.platform.security import WHOLE_REGION, token_roles
 
 # -- schemas --------------------------------------------------------------------------------------
 
@@ -86,7 +87,7 @@ class Imported(ma.Schema):
 def fieldworks_out(session: Session, fieldwork_id: int | None = None) -> list[dict[str, Any]]:
     """Fieldworks with their progress, oldest first (or the one ``fieldwork_id``)."""
     rows = []
-    for summary in reversed(services.list_fieldworks(session)):
+    for summary in reversed(services.list_fieldworks(session, UNSCOPED)):
         fw = summary.fieldwork
         if fieldwork_id is not None and fw.id != fieldwork_id:
             continue
@@ -133,7 +134,7 @@ def rows_as_csv(rows: Sequence[Mapping[str, str]]) -> bytes:
 @bp.route("/fieldworks")
 @bp.response(200, FieldworkOut(many=True))
 @errors(*AUTH_ERRORS)
-@token_roles(*ANALYSTS)
+@token_roles(*ANALYSTS, scope=WHOLE_REGION)
 def fieldworks():
     """Every fieldwork with its progress (sample size, responses begun and completed)."""
     return fieldworks_out(db_session())
@@ -142,7 +143,7 @@ def fieldworks():
 @bp.route("/fieldworks/<int:fieldwork_id>")
 @bp.response(200, FieldworkOut)
 @errors(*AUTH_ERRORS, 404)
-@token_roles(*ANALYSTS)
+@token_roles(*ANALYSTS, scope=WHOLE_REGION)
 def fieldwork(fieldwork_id: int):
     """One fieldwork with its progress."""
     found = fieldworks_out(db_session(), fieldwork_id)
@@ -180,7 +181,7 @@ def _import(fieldwork: Fieldwork, data: bytes, filename: str, *, json_rows: bool
 @bp.arguments(SampleRows)
 @bp.response(201, Imported)
 @errors(*AUTH_ERRORS, 404)
-@token_roles(*ANALYSTS)
+@token_roles(*ANALYSTS, scope=WHOLE_REGION)
 def import_sample_rows(body: dict[str, Any], fieldwork_id: int):
     """Add institutions to the sample, given as JSON rows.
 
@@ -196,7 +197,7 @@ def import_sample_rows(body: dict[str, Any], fieldwork_id: int):
 @bp.arguments(SampleFile, location="files")
 @bp.response(201, Imported)
 @errors(*AUTH_ERRORS, 404)
-@token_roles(*ANALYSTS)
+@token_roles(*ANALYSTS, scope=WHOLE_REGION)
 def import_sample_file(files: dict[str, Any], fieldwork_id: int):
     """Add institutions from a sample file (.xlsx or .csv), exactly as the upload does;
     ``errors`` give the file's row (1: the header) and column of each problem."""

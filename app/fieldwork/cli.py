@@ -16,7 +16,15 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from app.domain.messages import N_
-from app.platform.cli import audit_cli, cli_gettext, fail, parse_date, say
+from app.platform.cli import (
+    as_user_option,
+    audit_cli,
+    cli_gettext,
+    fail,
+    parse_date,
+    say,
+    scope_as,
+)
 
 _STATE_SENTENCES = {
     "draft": N_("Fieldwork %(id)d is a draft."),
@@ -125,13 +133,14 @@ def fieldwork_upgrade(fieldwork_id: int, number: int, dry_run: bool) -> None:
 
 
 @fieldwork_group.command("list")
-def fieldwork_list() -> None:
+@as_user_option
+def fieldwork_list(as_user: str | None) -> None:
     """List fieldworks with their sample size and response counts (tab-separated, for scripts)."""
     from app.fieldwork import services
     from app.platform.extensions import get_db
 
     with get_db().session() as session:
-        rows = services.list_fieldworks(session)
+        rows = services.list_fieldworks(session, scope_as(session, as_user))
         if not rows:
             click.echo(say("No fieldwork."))
         for row in rows:

@@ -17,8 +17,8 @@ from app.interview.service import Interview, NotAccepting, StaleForm, reopen
 from app.interview.submit import refused_lists
 from app.models.users import Role
 from app.platform.extensions import after_commit, db_session, now
-from app.platform.security import roles
-from app.platform.web import audit
+from app.platform.security import NO_INSTITUTIONS, SCOPED, WHOLE_REGION, roles
+from app.platform.web import audit, current_scope
 
 bp = Blueprint("fieldwork", __name__, url_prefix="/fieldwork")
 
@@ -26,17 +26,17 @@ MAX_SAMPLE_BYTES = 20 * 1024 * 1024
 
 
 @bp.route("/")
-@roles(Role.ANALYST)
+@roles(Role.ANALYST, Role.COORDINATOR, scope=SCOPED)
 def index():
     return render_template(
         "fieldwork/index.html",
-        rows=services.list_fieldworks(db_session()),
+        rows=services.list_fieldworks(db_session(), current_scope()),
         form=screens.create_form(),
     )
 
 
 @bp.route("/", methods=["POST"])
-@roles(Role.ANALYST)
+@roles(Role.ANALYST, scope=WHOLE_REGION)
 def create():
     form = screens.create_form()
     if form.validate_on_submit():
@@ -60,19 +60,19 @@ def create():
             )
             flash(_("Fieldwork created as a draft. Import the sample, then open it."), "success")
             return redirect(url_for("fieldwork.detail", fieldwork_id=fieldwork.id))
-    rows = services.list_fieldworks(db_session())
+    rows = services.list_fieldworks(db_session(), current_scope())
     return render_template("fieldwork/index.html", rows=rows, form=form), 400
 
 
 @bp.route("/<int:fieldwork_id>")
-@roles(Role.ANALYST)
+@roles(Role.ANALYST, Role.COORDINATOR, scope=SCOPED)
 def detail(fieldwork_id: int):
     fieldwork = screens.fieldwork_or_404(fieldwork_id)
     return screens.detail_page(fieldwork, SampleUploadForm())
 
 
 @bp.route("/<int:fieldwork_id>/state", methods=["POST"])
-@roles(Role.ANALYST)
+@roles(Role.ANALYST, scope=WHOLE_REGION)
 def change_state(fieldwork_id: int):
     fieldwork = screens.fieldwork_or_404(fieldwork_id)
     StateForm().validate_on_submit()
@@ -106,7 +106,7 @@ def _upgrade_number(value: str | None) -> int | None:
 
 
 @bp.route("/<int:fieldwork_id>/upgrade")
-@roles(Role.ANALYST)
+@roles(Role.ANALYST, scope=WHOLE_REGION)
 def upgrade_check(fieldwork_id: int):
     """What moving to a newer version would do: refused changes, moved and kept answers."""
     fieldwork = screens.fieldwork_or_404(fieldwork_id)
@@ -128,7 +128,7 @@ def upgrade_check(fieldwork_id: int):
 
 
 @bp.route("/<int:fieldwork_id>/upgrade", methods=["POST"])
-@roles(Role.ANALYST)
+@roles(Role.ANALYST, scope=WHOLE_REGION)
 def upgrade(fieldwork_id: int):
     fieldwork = screens.fieldwork_or_404(fieldwork_id)
     if not StateForm().validate_on_submit():
@@ -159,7 +159,7 @@ def upgrade(fieldwork_id: int):
 
 
 @bp.route("/<int:fieldwork_id>/test-link", methods=["POST"])
-@roles(Role.ANALYST)
+@roles(Role.ANALYST, scope=WHOLE_REGION)
 def test_link(fieldwork_id: int):
     fieldwork = screens.fieldwork_or_404(fieldwork_id)
     if not StateForm().validate_on_submit():
@@ -179,7 +179,7 @@ def test_link(fieldwork_id: int):
 
 
 @bp.route("/<int:fieldwork_id>/sample", methods=["POST"])
-@roles(Role.ANALYST)
+@roles(Role.ANALYST, scope=WHOLE_REGION)
 def import_sample(fieldwork_id: int):
     fieldwork = screens.fieldwork_or_404(fieldwork_id)
     form = SampleUploadForm()
@@ -228,7 +228,7 @@ def import_sample(fieldwork_id: int):
 
 
 @bp.route("/<int:fieldwork_id>/sample-imports/<key>")
-@roles(Role.ANALYST)
+@roles(Role.ANALYST, scope=WHOLE_REGION)
 def sample_import_status(fieldwork_id: int, key: str):
     fieldwork = screens.fieldwork_or_404(fieldwork_id)
     job = imports.import_for(db_session(), key, fieldwork.id)
@@ -245,7 +245,7 @@ def sample_import_status(fieldwork_id: int, key: str):
 
 
 @bp.route("/sample-template.<fmt>")
-@roles(Role.ANALYST)
+@roles(Role.ANALYST, scope=NO_INSTITUTIONS)
 def sample_template(fmt: str):
     if fmt == "xlsx":
         return screens.download(sample_template_xlsx(), "proba-wzor.xlsx", screens.XLSX_MIME)
@@ -255,7 +255,7 @@ def sample_template(fmt: str):
 
 
 @bp.route("/<int:fieldwork_id>/links.csv")
-@roles(Role.ANALYST)
+@roles(Role.ANALYST, scope=WHOLE_REGION)
 def links(fieldwork_id: int):
     fieldwork = screens.fieldwork_or_404(fieldwork_id)
     data = services.invitation_links_csv(db_session(), fieldwork, request.host_url)
@@ -264,7 +264,7 @@ def links(fieldwork_id: int):
 
 
 @bp.route("/<int:fieldwork_id>/responses/<int:response_id>")
-@roles(Role.ANALYST)
+@roles(Role.ANALYST, Role.COORDINATOR, scope=SCOPED)
 def response(fieldwork_id: int, response_id: int):
     fieldwork = screens.fieldwork_or_404(fieldwork_id)
     answer = screens.response_or_404(fieldwork, response_id)
@@ -272,7 +272,7 @@ def response(fieldwork_id: int, response_id: int):
 
 
 @bp.route("/<int:fieldwork_id>/responses/<int:response_id>/reopen", methods=["POST"])
-@roles(Role.ANALYST)
+@roles(Role.ANALYST, scope=WHOLE_REGION)
 def reopen_response(fieldwork_id: int, response_id: int):
     fieldwork = screens.fieldwork_or_404(fieldwork_id)
     answer = screens.response_or_404(fieldwork, response_id)
@@ -293,7 +293,7 @@ def reopen_response(fieldwork_id: int, response_id: int):
 
 @bp.route("/<int:fieldwork_id>/responses/<int:response_id>/edit")
 @bp.route("/<int:fieldwork_id>/responses/<int:response_id>/edit/<page_id>")
-@roles(Role.ANALYST, Role.SUPERVISOR)
+@roles(Role.ANALYST, Role.SUPERVISOR, scope=WHOLE_REGION)
 def edit_response(fieldwork_id: int, response_id: int, page_id: str | None = None):
     """A supervisor or analyst corrects answers, one screen at a time, with a reason."""
     fieldwork = screens.fieldwork_or_404(fieldwork_id)
@@ -318,7 +318,7 @@ def edit_response(fieldwork_id: int, response_id: int, page_id: str | None = Non
 
 
 @bp.route("/<int:fieldwork_id>/responses/<int:response_id>/edit/<page_id>", methods=["POST"])
-@roles(Role.ANALYST, Role.SUPERVISOR)
+@roles(Role.ANALYST, Role.SUPERVISOR, scope=WHOLE_REGION)
 def save_edit(fieldwork_id: int, response_id: int, page_id: str):
     fieldwork = screens.fieldwork_or_404(fieldwork_id)
     answer = screens.response_or_404(fieldwork, response_id)

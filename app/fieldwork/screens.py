@@ -12,19 +12,24 @@ from app.fieldwork import services
 from app.fieldwork.forms import FieldworkForm, SampleUploadForm, StateForm, UnitFilterForm
 from app.interview.pages import PageBuilder, expression_values
 from app.interview.service import Interview
-from app.models.fieldwork import Fieldwork, sample_facets
+from app.models.fieldwork import Fieldwork, SampleUnit, sample_facets
 from app.models.fieldwork import Response as SurveyResponse
 from app.models.surveys import list_surveys
 from app.platform.extensions import db_session, now
+from app.platform.web import current_scope, refuse_out_of_scope
 
 UNITS_SHOWN = 500  # institutions listed on the fieldwork's page (the filters narrow it)
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def fieldwork_or_404(fieldwork_id: int) -> Fieldwork:
+    """The fieldwork, if it exists and has institutions in the user's scope (else 404; a
+    fieldwork outside the scope is an audited attempt)."""
     fieldwork = db_session().get(Fieldwork, fieldwork_id)
     if fieldwork is None:
         abort(404)
+    if not current_scope().admits_fieldwork(db_session(), fieldwork):
+        refuse_out_of_scope(f"fieldwork {fieldwork_id}", fieldwork_id)
     return fieldwork
 
 
@@ -39,7 +44,8 @@ def create_form() -> FieldworkForm:
 
 def detail_page(fieldwork: Fieldwork, upload: SampleUploadForm, problems=None, status=200):
     session = db_session()
-    subregions, types = sample_facets(session, fieldwork)
+    scope = current_scope()
+    subregions, types = sample_facets(session, fieldwork, scope.covers(SampleUnit.id))
     filters = UnitFilterForm(request.args)
     filters.subregion.choices = [("", _("all"))] + [(s, s) for s in subregions]
     filters.entity_type.choices = [("", _("all"))] + [(t, t) for t in types]
@@ -52,6 +58,7 @@ def detail_page(fieldwork: Fieldwork, upload: SampleUploadForm, problems=None, s
     units = services.units_with_status(
         session,
         fieldwork,
+        scope,
         subregion=filters.subregion.data or "",
         entity_type=filters.entity_type.data or "",
         status=filters.status.data or "",
@@ -59,7 +66,9 @@ def detail_page(fieldwork: Fieldwork, upload: SampleUploadForm, problems=None, s
     )
     more = len(units) > UNITS_SHOWN
     units = units[:UNITS_SHOWN]
-    summary = next(s for s in services.list_fieldworks(session) if s.fieldwork.id == fieldwork.id)
+    summary = next(
+        s for s in services.list_fieldworks(session, scope) if s.fieldwork.id == fieldwork.id
+    )
     return (
         render_template(
             "fieldwork/detail.html",
@@ -72,7 +81,7 @@ def detail_page(fieldwork: Fieldwork, upload: SampleUploadForm, problems=None, s
             state_form=StateForm(),
             problems=problems or [],
             base_url=request.host_url.rstrip("/"),
-            test_count=services.test_response_count(session, fieldwork),
+            test_count=services.test_response_count(session, fieldwork, scope),
         ),
         status,
     )
@@ -94,6 +103,8 @@ def response_or_404(fieldwork: Fieldwork, response_id: int) -> SurveyResponse:
     response = db_session().get(SurveyResponse, response_id)
     if response is None or response.fieldwork_id != fieldwork.id:
         abort(404)
+    if not current_scope().admits(response.sample_unit):
+        refuse_out_of_scope(f"response {response_id}", fieldwork.id)
     return response
 
 

@@ -29,6 +29,7 @@ from app.models.fieldwork import (
     ResponseStatus,
     SampleUnit,
 )
+from app.models.scope import Scope
 from app.models.surveys import Survey
 from app.platform.db import Database
 
@@ -137,11 +138,15 @@ def make_test_link(session: Session, fieldwork: Fieldwork) -> bool:
     return True
 
 
-def test_response_count(session: Session, fieldwork: Fieldwork) -> int:
+def test_response_count(session: Session, fieldwork: Fieldwork, scope: Scope) -> int:
     return session.execute(
         select(func.count())
         .select_from(Response)
-        .where(Response.fieldwork_id == fieldwork.id, Response.is_test.is_(True))
+        .where(
+            Response.fieldwork_id == fieldwork.id,
+            Response.is_test.is_(True),
+            scope.covers(Response.sample_unit_id),
+        )
     ).scalar_one()
 
 
@@ -154,12 +159,17 @@ class FieldworkSummary:
     complete: int = 0
 
 
-def list_fieldworks(session: Session) -> list[FieldworkSummary]:
-    """Every fieldwork with its sample size and response counts, newest first."""
-    fieldworks = session.scalars(select(Fieldwork).order_by(Fieldwork.id.desc())).all()
+def list_fieldworks(session: Session, scope: Scope) -> list[FieldworkSummary]:
+    """Every fieldwork (with institutions in ``scope``) with its sample size and response
+    counts over that scope, newest first."""
+    fieldworks = session.scalars(
+        select(Fieldwork).where(scope.covers_fieldwork()).order_by(Fieldwork.id.desc())
+    ).all()
     sizes = dict(
         session.execute(
-            select(SampleUnit.fieldwork_id, func.count()).group_by(SampleUnit.fieldwork_id)
+            select(SampleUnit.fieldwork_id, func.count())
+            .where(scope.covers(SampleUnit.id))
+            .group_by(SampleUnit.fieldwork_id)
         )
         .tuples()
         .all()
@@ -168,7 +178,7 @@ def list_fieldworks(session: Session) -> list[FieldworkSummary]:
         (fid, status): n
         for fid, status, n in session.execute(
             select(Response.fieldwork_id, Response.status, func.count())
-            .where(Response.is_test.is_(False))
+            .where(Response.is_test.is_(False), scope.covers(Response.sample_unit_id))
             .group_by(Response.fieldwork_id, Response.status)
         ).all()
     }
@@ -447,18 +457,19 @@ class UnitRow:
 def units_with_status(
     session: Session,
     fieldwork: Fieldwork,
+    scope: Scope,
     *,
     subregion: str = "",
     entity_type: str = "",
     status: str = "",
     limit: int | None = None,
 ) -> list[UnitRow]:
-    """The fieldwork's institutions with their response status, filtered as asked (the
-    first ``limit`` of them in name order, if given)."""
+    """The fieldwork's institutions in ``scope`` with their response status, filtered as
+    asked (the first ``limit`` of them in name order, if given)."""
     query = (
         select(SampleUnit, Response.id, Response.status, Response.updated_at)
         .join(Response, Response.sample_unit_id == SampleUnit.id, isouter=True)
-        .where(SampleUnit.fieldwork_id == fieldwork.id)
+        .where(SampleUnit.fieldwork_id == fieldwork.id, scope.covers(SampleUnit.id))
         .order_by(SampleUnit.name, SampleUnit.id)
     )
     if subregion:

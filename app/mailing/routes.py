@@ -24,7 +24,7 @@ from app.models.fieldwork import Fieldwork, SampleUnit
 from app.models.users import Role
 from app.platform.extensions import after_commit, csrf, db_session, discard_changes, now
 from app.platform.mailer import mail_settings
-from app.platform.security import public, roles
+from app.platform.security import WHOLE_REGION, public, roles
 
 bp = Blueprint("mailing", __name__)
 
@@ -104,7 +104,7 @@ def _page(fieldwork: Fieldwork, form: MailSettingsForm, status: int = 200):
 
 
 @bp.route("/fieldwork/<int:fieldwork_id>/mail")
-@roles(Role.ANALYST)
+@roles(Role.ANALYST, scope=WHOLE_REGION)
 def page(fieldwork_id: int):
     fieldwork = _fieldwork_or_404(fieldwork_id)
     settings = services.settings_of(db_session(), fieldwork)
@@ -113,7 +113,7 @@ def page(fieldwork_id: int):
 
 
 @bp.route("/fieldwork/<int:fieldwork_id>/mail", methods=["POST"])
-@roles(Role.ANALYST)
+@roles(Role.ANALYST, scope=WHOLE_REGION)
 def save(fieldwork_id: int):
     fieldwork = _fieldwork_or_404(fieldwork_id)
     form = MailSettingsForm()
@@ -131,7 +131,7 @@ def save(fieldwork_id: int):
 
 
 @bp.route("/fieldwork/<int:fieldwork_id>/mail/send", methods=["POST"])
-@roles(Role.ANALYST)
+@roles(Role.ANALYST, scope=WHOLE_REGION)
 def send(fieldwork_id: int):
     fieldwork = _fieldwork_or_404(fieldwork_id)
     form = SendForm()

@@ -13,7 +13,7 @@ from app.main import services
 from app.models.users import Role
 from app.platform.extensions import db_session, get_db, now
 from app.platform.i18n import SURVEY_LANGUAGE_KEY
-from app.platform.security import public, roles
+from app.platform.security import NO_INSTITUTIONS, public, roles
 from app.platform.web import safe_next
 
 bp = Blueprint("main", __name__)
@@ -21,7 +21,7 @@ SURVEY_LANGUAGE_CODE = re.compile(r"[a-z]{2,3}(?:-[A-Za-z0-9]{2,8}){0,3}")
 
 
 @bp.route("/")
-@roles(*Role)
+@roles(*Role, scope=NO_INSTITUTIONS)
 def index():
     return render_template(
         "main/home.html", home=services.home_for(db_session(), current_user.role_enum, now())

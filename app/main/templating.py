@@ -12,20 +12,21 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from app.domain.dates import format_local, local_date
-from app.models.users import Role
+from app.models.scope import Scope
 from app.platform.i18n import language_name
+from app.platform.security import access_rule
 from app.platform.web import mail_state_label, role_label, state_label, status_label
 
-# (endpoint, label, roles that see it; admins see everything)
+# (endpoint, label): shown to whoever the endpoint's access rule admits
 NAVIGATION = [
-    ("main.index", _l("Home"), set(Role)),
-    ("surveys.index", _l("Surveys"), {Role.ANALYST}),
-    ("fieldwork.index", _l("Fieldwork"), {Role.ANALYST}),
-    ("supervise.index", _l("Telephone fieldwork"), {Role.SUPERVISOR}),
-    ("cati.index", _l("Telephone interviews"), {Role.INTERVIEWER, Role.SUPERVISOR}),
-    ("monitoring.index", _l("Indicators"), {Role.ANALYST}),
-    ("admin.users", _l("Users"), set()),
-    ("admin.audit_log", _l("Audit log"), set()),
+    ("main.index", _l("Home")),
+    ("surveys.index", _l("Surveys")),
+    ("fieldwork.index", _l("Fieldwork")),
+    ("supervise.index", _l("Telephone fieldwork")),
+    ("cati.index", _l("Telephone interviews")),
+    ("monitoring.index", _l("Indicators")),
+    ("admin.users", _l("Users")),
+    ("admin.audit_log", _l("Audit log")),
 ]
 
 
@@ -36,6 +37,8 @@ def register(app: Flask) -> None:
             "languages": [(code, language_name(code)) for code in app.config["LANGUAGES"]],
             "current_language": str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"]),
             "navigation": navigation(),
+            "may": may,
+            "user_scope": user_scope(),
             "request_path": request.full_path.rstrip("?") if request else "/",
             "role_label": role_label,
             "state_label": state_label,
@@ -50,16 +53,34 @@ def register(app: Flask) -> None:
     app.add_template_filter(format_number, "number")
 
 
+def may(endpoint: str) -> bool:
+    """Whether the current user may open ``endpoint`` (its role and scope rule): a page
+    shows a link or a form only to those who may use it."""
+    if not current_user.is_authenticated:
+        return False
+    rule = access_rule(current_app, endpoint)
+    return rule is not None and rule.admits(current_user._get_current_object())
+
+
+def user_scope() -> str:
+    """The current user's subregions and entity types, for the header ("" if all)."""
+    if not current_user.is_authenticated:
+        return ""
+    scope = Scope.of(current_user._get_current_object())
+    return ", ".join([*sorted(scope.subregions), *sorted(scope.entity_types)])
+
+
 def navigation() -> list[tuple[str, str]]:
     """The menu entries the current user may open."""
     if not current_user.is_authenticated or current_user.must_change_password:
         return []
-    role = current_user.role_enum
-    return [
-        (endpoint, str(label))
-        for endpoint, label, allowed in NAVIGATION
-        if role is Role.ADMIN or role in allowed
-    ]
+    user = current_user._get_current_object()
+    entries = []
+    for endpoint, label in NAVIGATION:
+        rule = access_rule(current_app, endpoint)
+        if rule is not None and rule.admits(user):
+            entries.append((endpoint, str(label)))
+    return entries
 
 
 def format_number(value: float | int | Decimal | None, digits: int = 1) -> str:

@@ -27,6 +27,7 @@ from app.models.fieldwork import (
     Response,
     ResponseStatus,
 )
+from app.models.scope import UNSCOPED, Scope
 
 
 def seed_outcomes(session: Session, fieldwork: Fieldwork) -> None:
@@ -200,12 +201,18 @@ def cancel_pending_appointments(session: Session, case: Case, status: str) -> No
     case.appointment_interviewer_id = None
 
 
-def disposition_counts(session: Session, fieldwork: Fieldwork) -> dict[str, int]:
-    """How many cases have each AAPOR disposition code."""
+def disposition_counts(
+    session: Session, fieldwork: Fieldwork, scope: Scope = UNSCOPED
+) -> dict[str, int]:
+    """How many cases (of institutions in ``scope``) have each AAPOR disposition code."""
     rows = (
         session.execute(
             select(Case.disposition_code, func.count())
-            .where(Case.fieldwork_id == fieldwork.id, Case.excluded.is_(False))
+            .where(
+                Case.fieldwork_id == fieldwork.id,
+                Case.excluded.is_(False),
+                scope.covers(Case.sample_unit_id),
+            )
             .group_by(Case.disposition_code)
         )
         .tuples()
@@ -214,8 +221,9 @@ def disposition_counts(session: Session, fieldwork: Fieldwork) -> dict[str, int]
     return dict(rows)
 
 
-def rates_for(session: Session, fieldwork: Fieldwork) -> aapor.Rates:
-    """AAPOR outcome rates of the fieldwork's cases (e as configured, else estimated)."""
-    counts = disposition_counts(session, fieldwork)
+def rates_for(session: Session, fieldwork: Fieldwork, scope: Scope = UNSCOPED) -> aapor.Rates:
+    """AAPOR outcome rates of the fieldwork's cases in ``scope`` (e as configured, else
+    estimated)."""
+    counts = disposition_counts(session, fieldwork, scope)
     codes = [code for code, n in counts.items() for _ in range(n)]
     return aapor.rates(aapor.DispositionCounts.from_codes(codes), fieldwork.aapor_e)

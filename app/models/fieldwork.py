@@ -253,21 +253,48 @@ def due_for_erasure(session: Session, now: datetime) -> list[Fieldwork]:
     )
 
 
-def sample_facets(session: Session, fieldwork: Fieldwork) -> tuple[list[str], list[str]]:
-    """The subregions and entity types present in the sample (for filters)."""
+def sample_facets(
+    session: Session, fieldwork: Fieldwork, *where: Any
+) -> tuple[list[str], list[str]]:
+    """The subregions and entity types present in the sample (for filters), of the units
+    matching ``where`` (e.g. a scope's ``covers(SampleUnit.id)``)."""
     subregions = session.scalars(
         select(SampleUnit.subregion)
-        .where(SampleUnit.fieldwork_id == fieldwork.id, SampleUnit.subregion != "")
+        .where(SampleUnit.fieldwork_id == fieldwork.id, SampleUnit.subregion != "", *where)
         .distinct()
         .order_by(SampleUnit.subregion)
     ).all()
     types = session.scalars(
         select(SampleUnit.entity_type)
-        .where(SampleUnit.fieldwork_id == fieldwork.id, SampleUnit.entity_type != "")
+        .where(SampleUnit.fieldwork_id == fieldwork.id, SampleUnit.entity_type != "", *where)
         .distinct()
         .order_by(SampleUnit.entity_type)
     ).all()
     return list(subregions), list(types)
+
+
+def known_subregions(session: Session) -> list[str]:
+    """Every subregion some sample names (the choices of an account's scope)."""
+    return list(
+        session.scalars(
+            select(SampleUnit.subregion)
+            .where(SampleUnit.subregion != "")
+            .distinct()
+            .order_by(SampleUnit.subregion)
+        )
+    )
+
+
+def known_entity_types(session: Session) -> list[str]:
+    """Every entity type some sample names."""
+    return list(
+        session.scalars(
+            select(SampleUnit.entity_type)
+            .where(SampleUnit.entity_type != "")
+            .distinct()
+            .order_by(SampleUnit.entity_type)
+        )
+    )
 
 
 def earlier_fieldworks(session: Session, fieldwork: Fieldwork) -> list[Fieldwork]:

@@ -21,6 +21,7 @@ from app.domain.monitoring.plan import Indicator
 from app.domain.outputs.report import RateRow, response_rates
 from app.domain.questionnaire.answers import answers_from_json
 from app.models.fieldwork import Fieldwork, Response, ResponseStatus, SampleUnit
+from app.models.scope import UNSCOPED, Scope
 from app.models.surveys import flow_of, stored_plans
 
 
@@ -39,8 +40,11 @@ def indicators_of(session: Session, fieldwork: Fieldwork) -> list[Indicator]:
     ]
 
 
-def observations(session: Session, fieldwork: Fieldwork) -> Iterator[Observation]:
-    """Each complete, non-test response of the fieldwork with its sample variables."""
+def observations(
+    session: Session, fieldwork: Fieldwork, scope: Scope = UNSCOPED
+) -> Iterator[Observation]:
+    """Each complete, non-test response of the fieldwork (in ``scope``) with its sample
+    variables."""
     q = flow_of(fieldwork.survey_version).questionnaire
     query = (
         select(Response, SampleUnit)
@@ -49,6 +53,7 @@ def observations(session: Session, fieldwork: Fieldwork) -> Iterator[Observation
             Response.fieldwork_id == fieldwork.id,
             Response.is_test.is_(False),
             Response.status == ResponseStatus.COMPLETE.value,
+            scope.covers(Response.sample_unit_id),
         )
         .order_by(Response.id)
     )
@@ -58,17 +63,21 @@ def observations(session: Session, fieldwork: Fieldwork) -> Iterator[Observation
 
 
 def indicator_results(
-    session: Session, fieldwork: Fieldwork, previous: Fieldwork | None = None
+    session: Session,
+    fieldwork: Fieldwork,
+    previous: Fieldwork | None = None,
+    scope: Scope = UNSCOPED,
 ) -> list[IndicatorResult]:
-    """The fieldwork's indicators, each computed over its responses (see the docstring)."""
+    """The fieldwork's indicators, each computed over its responses in ``scope`` (see the
+    docstring)."""
     indicators = indicators_of(session, fieldwork)
     if not indicators:
         return []
     flow = flow_of(fieldwork.survey_version)
-    rows = list(observations(session, fieldwork))
+    rows = list(observations(session, fieldwork, scope))
     earlier: dict[str, IndicatorResult] = {}
     if previous is not None and previous.survey_id == fieldwork.survey_id:
-        before = list(observations(session, previous))
+        before = list(observations(session, previous, scope))
         before_flow = flow_of(previous.survey_version)
         year = fieldwork_year(previous)
         for indicator in indicators:
@@ -86,14 +95,17 @@ def indicator_results(
     ]
 
 
-def completions_by_day(session: Session, fieldwork: Fieldwork) -> list[tuple[date, int]]:
-    """Complete, non-test responses per day they were completed (Warsaw), in order."""
+def completions_by_day(
+    session: Session, fieldwork: Fieldwork, scope: Scope = UNSCOPED
+) -> list[tuple[date, int]]:
+    """Complete, non-test responses (in ``scope``) per day they were completed (Warsaw)."""
     moments = session.scalars(
         select(Response.completed_at).where(
             Response.fieldwork_id == fieldwork.id,
             Response.is_test.is_(False),
             Response.status == ResponseStatus.COMPLETE.value,
             Response.completed_at.is_not(None),
+            scope.covers(Response.sample_unit_id),
         )
     )
     days: dict[date, int] = {}
@@ -104,9 +116,12 @@ def completions_by_day(session: Session, fieldwork: Fieldwork) -> list[tuple[dat
     return sorted(days.items())
 
 
-def rates_by(session: Session, fieldwork: Fieldwork, by: str) -> list[RateRow]:
+def rates_by(
+    session: Session, fieldwork: Fieldwork, by: str, scope: Scope = UNSCOPED
+) -> list[RateRow]:
     """Sample size, complete responses and the rate overall and per value of ``by``
-    (a sample variable such as subregion or entity_type)."""
+    (a sample variable such as subregion or entity_type), over the institutions in
+    ``scope``."""
     complete = set(
         session.scalars(
             select(Response.sample_unit_id).where(
@@ -116,5 +131,9 @@ def rates_by(session: Session, fieldwork: Fieldwork, by: str) -> list[RateRow]:
             )
         )
     )
-    units = session.scalars(select(SampleUnit).where(SampleUnit.fieldwork_id == fieldwork.id))
+    units = session.scalars(
+        select(SampleUnit).where(
+            SampleUnit.fieldwork_id == fieldwork.id, scope.covers(SampleUnit.id)
+        )
+    )
     return response_rates(((unit.sample_variables(), unit.id in complete) for unit in units), by=by)

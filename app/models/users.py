@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import CheckConstraint, String
+from sqlalchemy import JSON, CheckConstraint, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.domain.dates import utcnow
@@ -20,6 +21,7 @@ class Role(enum.StrEnum):
     ANALYST = "analyst"  # ROPS staff: surveys, fieldwork, results, exports
     SUPERVISOR = "supervisor"  # runs telephone fieldwork
     INTERVIEWER = "interviewer"  # phone interviews only
+    COORDINATOR = "coordinator"  # an OWES: progress, responses, CATI supervision of its subregions
 
 
 ROLE_VALUES = ", ".join(f"'{role.value}'" for role in Role)
@@ -42,6 +44,9 @@ class User(Base):
     last_login_at: Mapped[datetime | None] = mapped_column(default=None)
     # part of every session's user id: raising it ends all of this account's sessions
     session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
+    # the part of the region this account sees (app.models.scope): empty lists = all of it
+    subregions: Mapped[list[Any]] = mapped_column(JSON, default=list, server_default="[]")
+    entity_types: Mapped[list[Any]] = mapped_column(JSON, default=list, server_default="[]")
 
     # Flask-Login's protocol
     @property

@@ -20,6 +20,7 @@ from app.models.monitoring import (
     indicator_results,
     rates_by,
 )
+from app.models.scope import Scope
 from app.models.surveys import stored_plans
 
 
@@ -36,8 +37,9 @@ class Overview:
     fieldworks: list[FieldworkRow]
 
 
-def overview(session: Session) -> Overview:
-    """The stored plans and the fieldworks of surveys they have indicators for."""
+def overview(session: Session, scope: Scope) -> Overview:
+    """The stored plans and the fieldworks (with institutions in ``scope``) of surveys they
+    have indicators for."""
     plans = stored_plans(session)
     counts: dict[str, int] = {}
     for plan in plans:
@@ -45,7 +47,9 @@ def overview(session: Session) -> Overview:
             counts[indicator.questionnaire] = counts.get(indicator.questionnaire, 0) + 1
     rows = [
         FieldworkRow(fieldwork, counts[fieldwork.survey.code], fieldwork_year(fieldwork))
-        for fieldwork in session.scalars(select(Fieldwork).order_by(Fieldwork.id.desc()))
+        for fieldwork in session.scalars(
+            select(Fieldwork).where(scope.covers_fieldwork()).order_by(Fieldwork.id.desc())
+        )
         if fieldwork.survey.code in counts
     ]
     return Overview(plans, rows)
@@ -88,18 +92,19 @@ def _data_url(svg: bytes | None) -> str | None:
 
 
 def fieldwork_indicators(
-    session: Session, fieldwork: Fieldwork, *, language: str = "pl"
+    session: Session, fieldwork: Fieldwork, scope: Scope, *, language: str = "pl"
 ) -> FieldworkIndicators:
     """The fieldwork's progress, response rates and indicators (compared with the survey's
-    previous fieldwork), with their charts in the reader's ``language``."""
+    previous fieldwork) over the institutions in ``scope``, with their charts in the
+    reader's ``language``."""
     comma = language != "en"
     earlier = earlier_fieldworks(session, fieldwork)
     previous = earlier[0] if earlier else None
-    results = indicator_results(session, fieldwork, previous)
+    results = indicator_results(session, fieldwork, previous, scope)
     subregions = sorted({name for result in results for name in result.by_subregion})
     days: list[tuple[date, int, int]] = []
     total = 0
-    for day, count in completions_by_day(session, fieldwork):
+    for day, count in completions_by_day(session, fieldwork, scope):
         total += count
         days.append((day, count, total))
     progress = Progress(
@@ -107,7 +112,7 @@ def fieldwork_indicators(
     )
     rates = []
     for by in ("subregion", "entity_type"):
-        rows = rates_by(session, fieldwork, by)
+        rows = rates_by(session, fieldwork, by, scope)
         groups = [row for row in rows if row.group is not None]
         chart = bar_chart(
             [row.group or "—" for row in groups],

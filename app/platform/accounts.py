@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Iterable
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -81,8 +82,11 @@ def create_user(
     full_name: str = "",
     password: str | None = None,
     must_change_password: bool = True,
+    subregions: Iterable[str] = (),
+    entity_types: Iterable[str] = (),
 ) -> tuple[User, str]:
-    """Create a user; returns the user and the password to hand over (generated if not given)."""
+    """Create a user (limited to ``subregions`` and ``entity_types`` if given, see
+    ``set_scope``); returns the user and the password to hand over (generated if not given)."""
     username = username.strip().lower()
     if not username or len(username) > 64 or not all(c.isalnum() or c in "._-" for c in username):
         raise AccountError(
@@ -112,10 +116,54 @@ def create_user(
         password_hash=hash_password(password),
         must_change_password=must_change_password,
     )
+    set_scope(user, subregions, entity_types)
     session.add(user)
     session.flush()
     log.info("user created: %s (%s)", username, role.value)
     return user, password
+
+
+MAX_SCOPE_VALUE = 100  # as long as a sample's subregion may be
+
+
+def split_list(text: str) -> list[str]:
+    """Comma-separated values typed in a form or on the command line, without blanks."""
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def set_scope(user: User, subregions: Iterable[str], entity_types: Iterable[str]) -> None:
+    """Limit ``user`` to ``subregions`` and ``entity_types`` (empty: no limit; see
+    app.models.scope). An administrator sees the whole region; an OWES coordinator needs
+    at least one subregion."""
+    subs = sorted({value.strip() for value in subregions if value.strip()})
+    types = sorted({value.strip() for value in entity_types if value.strip()})
+    for value in subs + types:
+        if len(value) > MAX_SCOPE_VALUE or any(ord(c) < 0x20 or ord(c) == 0x7F for c in value):
+            raise AccountError(
+                Message(
+                    N_("A subregion or entity type has up to %(n)d characters, no control codes."),
+                    {"n": MAX_SCOPE_VALUE},
+                )
+            )
+    role = Role(user.role)
+    if role is Role.ADMIN and (subs or types):
+        raise AccountError(
+            Message(N_("An administrator sees the whole region: leave subregions and types empty."))
+        )
+    if role is Role.COORDINATOR and not subs:
+        raise AccountError(Message(N_("An OWES coordinator needs at least one subregion.")))
+    user.subregions = subs
+    user.entity_types = types
+
+
+def scope_detail(user: User) -> dict[str, str]:
+    """The account's subregions and entity types for the audit log (nothing if none)."""
+    detail = {}
+    if user.subregions:
+        detail["subregions"] = ", ".join(user.subregions)
+    if user.entity_types:
+        detail["entity_types"] = ", ".join(user.entity_types)
+    return detail
 
 
 def reset_password(user: User) -> str:

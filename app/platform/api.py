@@ -178,7 +178,7 @@ def authenticate_token() -> Response | None:
     g.api_token_id, g.api_user = token.id, user
     if user.must_change_password:
         return problem(403, _("Change your password on the website first."))
-    if not rule.allows(user.role_enum):
+    if not rule.admits(user):
         return problem(403, _("Your account may not use this part of the API."))
     if request.method not in SAFE_METHODS and token.scope != TokenScope.WRITE:
         return problem(403, _("This token may only read; this request changes data."))

@@ -61,6 +61,7 @@ ACTIONS: dict[str, str] = {
     "api_token.created": N_("Created an API token"),
     "api_token.revoked": N_("Revoked an API token"),
     "api.used": N_("Used the API"),
+    "scope.denied": N_("Tried to open another subregion's data"),
 }
 
 # supervisor.action's "action" detail -> what the supervisor did (translated where shown)
@@ -86,6 +87,7 @@ TARGET_KINDS: dict[str, str] = {
     "survey": N_("questionnaire %(name)s"),
     "case": N_("case no. %(name)s"),
     "call": N_("call no. %(name)s"),
+    "file": N_("file %(name)s"),
 }
 
 # detail keys -> their names in the viewer
@@ -104,6 +106,8 @@ DETAIL_NAMES: dict[str, str] = {
     "role": N_("role"),
     "state": N_("state"),
     "status": N_("delivery status"),
+    "subregions": N_("subregions"),
+    "entity_types": N_("entity types"),
     "survey": N_("questionnaire"),
     "title": N_("title"),
     "variable": N_("question"),

@@ -27,6 +27,9 @@ from app.domain.messages import Message
 if TYPE_CHECKING:  # the ORM is imported only by the commands that use it
     from sqlalchemy.orm import Session
 
+    from app.models.fieldwork import Fieldwork
+    from app.models.scope import Scope
+
 LANGUAGES = ("pl", "en")
 _LANGUAGE_KEY = "ankieta.lang"  # in click's context meta, shared by every nested command
 F = TypeVar("F", bound=Callable[..., Any])
@@ -138,6 +141,51 @@ def audit_cli(
     from app.platform import audit
 
     audit.record_cli(session, action, current_app.config["CLOCK"](), fieldwork_id, **detail)
+
+
+AS_USER_HELP = "Only what this account sees: its subregions and entity types (and audited as it)."
+
+
+def as_user_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    """``--as USER``: the command sees only what ``USER``'s scope lets them see."""
+    return click.option("--as", "as_user", default=None, metavar="USER", help=AS_USER_HELP)(command)
+
+
+def scope_as(session: Session, as_user: str | None) -> Scope:
+    """The scope of the account ``--as`` names (without it: the whole region)."""
+    from app.models.scope import UNSCOPED, Scope
+    from app.platform.accounts import find_user
+
+    if as_user is None:
+        return UNSCOPED
+    user = find_user(session, as_user)
+    if user is None or not user.active:
+        raise fail("No active user %(name)s.", name=as_user)
+    return Scope.of(user)
+
+
+def fieldwork_as(session: Session, fieldwork_id: int, as_user: str | None) -> Fieldwork:
+    """The fieldwork ``fieldwork_id`` if it exists and, with ``--as``, has institutions in
+    that account's scope; another subregion's fieldwork is refused as missing and recorded
+    in the audit log."""
+    from app.models.fieldwork import Fieldwork
+    from app.platform import audit
+
+    fieldwork = session.get(Fieldwork, fieldwork_id)
+    if fieldwork is None:
+        raise fail("There is no fieldwork %(id)s.", id=fieldwork_id)
+    if not scope_as(session, as_user).admits_fieldwork(session, fieldwork):
+        audit.record(
+            session,
+            "scope.denied",
+            current_app.config["CLOCK"](),
+            actor_name=f"{audit.cli_actor()} --as {as_user}",
+            fieldwork_id=fieldwork_id,
+            target=f"fieldwork {fieldwork_id}",
+        )
+        session.commit()
+        raise fail("There is no fieldwork %(id)s.", id=fieldwork_id)
+    return fieldwork
 
 
 def database_url() -> str:

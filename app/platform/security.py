@@ -2,10 +2,17 @@
 
 A view without a declared rule is refused (and a test fails), so a new route cannot be
 left open by accident. Admins may open every route that any role may open.
+
+Each rule also says what the route does with an account's subregional scope
+(app.models.scope): it filters what it shows and refuses another subregion's objects
+(``SCOPED``), it shows no institution's data (``NO_INSTITUTIONS``), or it works on the whole
+region and is refused to a scoped account (``WHOLE_REGION``). ``tests/test_access.py``
+fails for a route whose rule does not say.
 """
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -13,7 +20,8 @@ from typing import Any, TypeVar
 from flask import Flask, abort, current_app, redirect, request, url_for
 from flask_login import current_user
 
-from app.models.users import Role
+from app.models.scope import Scope
+from app.models.users import Role, User
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -21,18 +29,39 @@ F = TypeVar("F", bound=Callable[..., Any])
 BUILTIN_PUBLIC_ENDPOINTS = frozenset({"static"})
 
 
+class ScopeRule(enum.Enum):
+    """What a route does with the subregional scope of the account opening it."""
+
+    SCOPED = "scoped"  # shows only the account's institutions; another's object is a 404
+    NO_INSTITUTIONS = "no_institutions"  # shows no institution's data: nothing to filter
+    WHOLE_REGION = "whole_region"  # works on the whole region: refused to a scoped account
+
+
+SCOPED = ScopeRule.SCOPED
+NO_INSTITUTIONS = ScopeRule.NO_INSTITUTIONS
+WHOLE_REGION = ScopeRule.WHOLE_REGION
+
+
 @dataclass(frozen=True)
 class Access:
-    """A route's rule: public, or the roles that may open it."""
+    """A route's rule: public, or the roles that may open it; and its scope rule."""
 
     roles: frozenset[Role] | None  # None: anyone, logged in or not
     while_password_change_due: bool = False  # reachable before a forced password change
     by_token: bool = False  # the REST API: the user is the bearer token's, never the session's
+    scope: ScopeRule | None = None  # None: undeclared (tests/test_access.py fails)
 
     def allows(self, role: Role | None) -> bool:
         if self.roles is None:
             return True
         return role is not None and (role is Role.ADMIN or role in self.roles)
+
+    def admits(self, user: User) -> bool:
+        """Whether ``user`` (logged in) may open the route: its role and its scope."""
+        if not self.allows(user.role_enum):
+            return False
+        declared = self.scope in (ScopeRule.SCOPED, ScopeRule.NO_INSTITUTIONS)
+        return declared or Scope.of(user).is_whole_region
 
 
 def _declare(rule: Access) -> Callable[[F], F]:
@@ -45,29 +74,34 @@ def _declare(rule: Access) -> Callable[[F], F]:
 
 def public(view: F) -> F:
     """Anyone may open this route, logged in or not."""
-    return _declare(Access(roles=None, while_password_change_due=True))(view)
+    return _declare(
+        Access(roles=None, while_password_change_due=True, scope=ScopeRule.NO_INSTITUTIONS)
+    )(view)
 
 
-def roles(*allowed: Role, while_password_change_due: bool = False) -> Callable[[F], F]:
-    """Only users with one of ``allowed`` (or admins) may open this route."""
-    return _declare(Access(frozenset(allowed), while_password_change_due))
+def roles(
+    *allowed: Role, scope: ScopeRule | None = None, while_password_change_due: bool = False
+) -> Callable[[F], F]:
+    """Only users with one of ``allowed`` (or admins) may open this route; ``scope`` says
+    what it does with a scoped account (see the module docstring)."""
+    return _declare(Access(frozenset(allowed), while_password_change_due, scope=scope))
 
 
-def any_role(view: F) -> F:
+def any_role(*, scope: ScopeRule | None = None) -> Callable[[F], F]:
     """Any logged-in user may open this route."""
-    return _declare(Access(frozenset(Role)))(view)
+    return _declare(Access(frozenset(Role), scope=scope))
 
 
-def token_roles(*allowed: Role) -> Callable[[F], F]:
+def token_roles(*allowed: Role, scope: ScopeRule | None = None) -> Callable[[F], F]:
     """An API route: only a valid bearer token of a user with one of ``allowed`` (or an
     admin) may open it; the API checks the token (``app.api.auth``) before the view."""
-    return _declare(Access(frozenset(allowed), by_token=True))
+    return _declare(Access(frozenset(allowed), by_token=True, scope=scope))
 
 
 def access_rule(app: Flask, endpoint: str) -> Access | None:
     """The declared rule of ``endpoint`` (None if it has none)."""
     if endpoint in BUILTIN_PUBLIC_ENDPOINTS:
-        return Access(roles=None, while_password_change_due=True)
+        return Access(roles=None, while_password_change_due=True, scope=NO_INSTITUTIONS)
     view = app.view_functions.get(endpoint)
     return getattr(view, "access", None)
 
@@ -88,6 +122,6 @@ def enforce_access() -> Any:
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
     if current_user.must_change_password and not rule.while_password_change_due:
         return redirect(url_for("auth.change_password"))
-    if not rule.allows(current_user.role_enum):
+    if not rule.admits(current_user):
         abort(403)
     return None

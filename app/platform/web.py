@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
 from flask import abort, current_app, request
@@ -14,6 +14,7 @@ from werkzeug.exceptions import BadRequest
 from werkzeug.routing import IntegerConverter, Map
 
 from app.domain import dates
+from app.models.scope import Scope
 from app.models.users import Role
 from app.platform import audit as audit_log
 
@@ -48,11 +49,26 @@ def audit(action: str, **fields: Any) -> None:
         audit_log.record(session, action, now(), actor=actor, **fields)
 
 
+def current_scope() -> Scope:
+    """The part of the region this request's user sees (app.models.scope)."""
+    if not current_user.is_authenticated:
+        return Scope()
+    return Scope.of(current_user._get_current_object())
+
+
+def refuse_out_of_scope(target: str, fieldwork_id: int | None = None) -> NoReturn:
+    """Answer 404 for an object outside the user's scope, as for one that does not exist,
+    and record the attempt in the audit log."""
+    audit("scope.denied", target=target, fieldwork_id=fieldwork_id)
+    abort(404)
+
+
 ROLE_LABELS = {
     Role.ADMIN: _l("Administrator"),
     Role.ANALYST: _l("Analyst"),
     Role.SUPERVISOR: _l("Supervisor"),
     Role.INTERVIEWER: _l("Interviewer"),
+    Role.COORDINATOR: _l("OWES coordinator"),
 }
 
 

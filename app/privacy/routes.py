@@ -9,7 +9,7 @@ from flask_login import current_user
 from app.models.fieldwork import Fieldwork
 from app.models.users import Role
 from app.platform.extensions import db_session, now
-from app.platform.security import roles
+from app.platform.security import WHOLE_REGION, roles
 from app.privacy import services
 from app.privacy.forms import EraseContactsForm, RetentionForm
 
@@ -37,7 +37,7 @@ def _back(fieldwork: Fieldwork):
 
 
 @bp.route("/<int:fieldwork_id>/retention", methods=["POST"])
-@roles(Role.ANALYST)
+@roles(Role.ANALYST, scope=WHOLE_REGION)
 def retention(fieldwork_id: int):
     fieldwork = _fieldwork_or_404(fieldwork_id)
     form = RetentionForm()
@@ -51,7 +51,7 @@ def retention(fieldwork_id: int):
 
 
 @bp.route("/<int:fieldwork_id>/erase-contacts", methods=["POST"])
-@roles(Role.ANALYST)
+@roles(Role.ANALYST, scope=WHOLE_REGION)
 def erase_contacts(fieldwork_id: int):
     fieldwork = _fieldwork_or_404(fieldwork_id)
     form = EraseContactsForm()

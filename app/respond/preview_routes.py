@@ -20,7 +20,7 @@ from app.interview.submit import Step
 from app.models.surveys import SurveyVersion, flow_of, version_numbered
 from app.models.users import Role
 from app.platform.extensions import db_session, now
-from app.platform.security import roles
+from app.platform.security import NO_INSTITUTIONS, roles
 from app.respond.preview import MODES, BadPreviewState, PreviewState, send_page
 
 bp = Blueprint("preview", __name__, url_prefix="/surveys")
@@ -42,7 +42,7 @@ def _mode_or_404(mode: str) -> Mode:
 
 
 @bp.route("/<int:survey_id>/versions/<int:number>/preview/<mode>")
-@roles(Role.ANALYST)
+@roles(Role.ANALYST, scope=NO_INSTITUTIONS)
 def show(survey_id: int, number: int, mode: str):
     version = _version_or_404(survey_id, number)
     checked = _mode_or_404(mode)
@@ -56,7 +56,7 @@ def show(survey_id: int, number: int, mode: str):
 
 
 @bp.route("/<int:survey_id>/versions/<int:number>/preview/<mode>", methods=["POST"])
-@roles(Role.ANALYST)
+@roles(Role.ANALYST, scope=NO_INSTITUTIONS)
 def send(survey_id: int, number: int, mode: str):
     version = _version_or_404(survey_id, number)
     checked = _mode_or_404(mode)

@@ -13,6 +13,7 @@ from app.domain.fieldwork.outcomes import aapor_group
 from app.models import calling
 from app.models.cati import Appointment, Call, Case, Outcome, SupervisorAction
 from app.models.fieldwork import Fieldwork, Response, SampleUnit
+from app.models.scope import Scope
 from app.models.users import User
 
 UPCOMING_DAYS = 7
@@ -26,8 +27,9 @@ class FieldworkRow:
     excluded: int
 
 
-def list_fieldworks(session: Session) -> list[FieldworkRow]:
-    """Every fieldwork with its number of cases, finished cases and excluded cases."""
+def list_fieldworks(session: Session, scope: Scope) -> list[FieldworkRow]:
+    """Every fieldwork (with institutions in ``scope``) with its number of cases, finished
+    cases and excluded cases in that scope."""
     counts = {
         row.fieldwork_id: row
         for row in session.execute(
@@ -36,11 +38,15 @@ def list_fieldworks(session: Session) -> list[FieldworkRow]:
                 func.count().label("cases"),
                 func.count().filter(Case.is_final.is_(True)).label("final"),
                 func.count().filter(Case.excluded.is_(True)).label("excluded"),
-            ).group_by(Case.fieldwork_id)
+            )
+            .where(scope.covers(Case.sample_unit_id))
+            .group_by(Case.fieldwork_id)
         )
     }
     rows = []
-    for fieldwork in session.scalars(select(Fieldwork).order_by(Fieldwork.id.desc())):
+    for fieldwork in session.scalars(
+        select(Fieldwork).where(scope.covers_fieldwork()).order_by(Fieldwork.id.desc())
+    ):
         found = counts.get(fieldwork.id)
         rows.append(
             FieldworkRow(
@@ -62,8 +68,8 @@ class DispositionRow:
     cases: int
 
 
-def dispositions(session: Session, fieldwork: Fieldwork) -> list[DispositionRow]:
-    """Cases (not excluded) by AAPOR disposition code and the outcome behind it."""
+def dispositions(session: Session, fieldwork: Fieldwork, scope: Scope) -> list[DispositionRow]:
+    """Cases (not excluded, in ``scope``) by AAPOR disposition code and the outcome behind it."""
     rows = session.execute(
         select(
             Case.disposition_code,
@@ -71,7 +77,11 @@ def dispositions(session: Session, fieldwork: Fieldwork) -> list[DispositionRow]
             Case.is_final,
             func.count(),
         )
-        .where(Case.fieldwork_id == fieldwork.id, Case.excluded.is_(False))
+        .where(
+            Case.fieldwork_id == fieldwork.id,
+            Case.excluded.is_(False),
+            scope.covers(Case.sample_unit_id),
+        )
         .group_by(Case.disposition_code, Case.disposition_outcome_id, Case.is_final)
     ).all()
     outcomes = {o.id: o for o in calling.outcomes_of(session, fieldwork)}
@@ -90,11 +100,15 @@ def dispositions(session: Session, fieldwork: Fieldwork) -> list[DispositionRow]
     return result
 
 
-def excluded_count(session: Session, fieldwork: Fieldwork) -> int:
+def excluded_count(session: Session, fieldwork: Fieldwork, scope: Scope) -> int:
     return session.execute(
         select(func.count())
         .select_from(Case)
-        .where(Case.fieldwork_id == fieldwork.id, Case.excluded.is_(True))
+        .where(
+            Case.fieldwork_id == fieldwork.id,
+            Case.excluded.is_(True),
+            scope.covers(Case.sample_unit_id),
+        )
     ).scalar_one()
 
 
@@ -107,9 +121,9 @@ class UpcomingAppointment:
 
 
 def upcoming_appointments(
-    session: Session, fieldwork: Fieldwork, now: datetime
+    session: Session, fieldwork: Fieldwork, now: datetime, scope: Scope
 ) -> list[UpcomingAppointment]:
-    """Pending appointments not yet over that start within the next seven days."""
+    """Pending appointments (in ``scope``) not yet over that start within the next seven days."""
     until = now + timedelta(days=UPCOMING_DAYS)
     rows = session.execute(
         select(Appointment, Case, SampleUnit.name)
@@ -118,6 +132,7 @@ def upcoming_appointments(
         .where(
             Case.fieldwork_id == fieldwork.id,
             Case.excluded.is_(False),
+            scope.covers(SampleUnit.id),
             Appointment.status == "pending",
             Appointment.starts_at < until,
             func.coalesce(Appointment.ends_at, Appointment.starts_at) >= now,
@@ -137,37 +152,41 @@ class RatesView:
     e_configured: bool  # False: estimated from the resolved cases (or not estimable)
 
 
-def rates_view(session: Session, fieldwork: Fieldwork) -> RatesView:
-    """AAPOR rates of the fieldwork (excluded cases left out) with the counts behind them."""
-    codes = [
-        code for code, n in calling.disposition_counts(session, fieldwork).items() for _ in range(n)
-    ]
+def rates_view(session: Session, fieldwork: Fieldwork, scope: Scope) -> RatesView:
+    """AAPOR rates of the fieldwork's cases in ``scope`` (excluded cases left out) with the
+    counts behind them."""
+    counts = calling.disposition_counts(session, fieldwork, scope)
+    codes = [code for code, n in counts.items() for _ in range(n)]
     return RatesView(
         counts=aapor.DispositionCounts.from_codes(codes),
-        rates=calling.rates_for(session, fieldwork),
+        rates=calling.rates_for(session, fieldwork, scope),
         e_configured=fieldwork.aapor_e is not None,
     )
 
 
-def claimed_cases(session: Session, fieldwork: Fieldwork) -> list:
-    """(case, institution name, interviewer) of the cases held by an interviewer now."""
+def claimed_cases(session: Session, fieldwork: Fieldwork, scope: Scope) -> list:
+    """(case, institution name, interviewer) of the cases (in ``scope``) held by an
+    interviewer now."""
     return list(
         session.execute(
             select(Case, SampleUnit.name, User)
             .join(SampleUnit, Case.sample_unit_id == SampleUnit.id)
             .join(User, Case.claimed_by_id == User.id)
-            .where(Case.fieldwork_id == fieldwork.id)
+            .where(Case.fieldwork_id == fieldwork.id, scope.covers(SampleUnit.id))
             .order_by(Case.claimed_at, Case.id)
         ).all()
     )
 
 
-def find_cases(session: Session, fieldwork: Fieldwork, code: str, search: str, limit: int) -> list:
-    """(case, sample unit) by disposition code and/or name or identifier, at most ``limit``."""
+def find_cases(
+    session: Session, fieldwork: Fieldwork, scope: Scope, code: str, search: str, limit: int
+) -> list:
+    """(case, sample unit) in ``scope`` by disposition code and/or name or identifier, at
+    most ``limit``."""
     query = (
         select(Case, SampleUnit)
         .join(SampleUnit, Case.sample_unit_id == SampleUnit.id)
-        .where(Case.fieldwork_id == fieldwork.id)
+        .where(Case.fieldwork_id == fieldwork.id, scope.covers(SampleUnit.id))
     )
     if code:
         query = query.where(Case.disposition_code == code, Case.excluded.is_(False))
@@ -192,10 +211,22 @@ def case_calls(session: Session, case: Case) -> list[Call]:
 
 
 def recent_actions(
-    session: Session, fieldwork: Fieldwork, *, case: Case | None = None, limit: int = 200
+    session: Session,
+    fieldwork: Fieldwork,
+    scope: Scope,
+    *,
+    case: Case | None = None,
+    limit: int = 200,
 ) -> list[SupervisorAction]:
-    """The fieldwork's (or one case's) supervisor actions, newest first."""
-    query = select(SupervisorAction).where(SupervisorAction.fieldwork_id == fieldwork.id)
+    """The fieldwork's (or one case's) supervisor actions, newest first: its settings' and
+    those on cases in ``scope``."""
+    in_scope = select(Case.id).where(
+        Case.fieldwork_id == fieldwork.id, scope.covers(Case.sample_unit_id)
+    )
+    query = select(SupervisorAction).where(
+        SupervisorAction.fieldwork_id == fieldwork.id,
+        or_(SupervisorAction.case_id.is_(None), SupervisorAction.case_id.in_(in_scope)),
+    )
     if case is not None:
         query = query.where(SupervisorAction.case_id == case.id)
     query = query.order_by(SupervisorAction.at.desc(), SupervisorAction.id.desc()).limit(limit)

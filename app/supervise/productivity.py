@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from app.domain.dates import WARSAW, local_midnight
 from app.models.cati import Call, Case, Outcome
 from app.models.fieldwork import Fieldwork
+from app.models.scope import Scope
 from app.models.users import User
 
 
@@ -81,18 +82,23 @@ def _day_start(day: date) -> datetime:
     return local_midnight(day)
 
 
-def interviewer_figures(session: Session, fieldwork: Fieldwork) -> list[InterviewerFigures]:
-    """Calls, contacts, completes, time logged and rates per hour of each interviewer."""
-    return productivity(session, Period(fieldwork_id=fieldwork.id))
+def interviewer_figures(
+    session: Session, fieldwork: Fieldwork, scope: Scope
+) -> list[InterviewerFigures]:
+    """Calls (to institutions in ``scope``), contacts, completes, time logged and rates per
+    hour of each interviewer."""
+    return productivity(session, Period(fieldwork_id=fieldwork.id), scope)
 
 
-def productivity(session: Session, period: Period) -> list[InterviewerFigures]:
-    """Each interviewer's calls, contacts, completes, time and rates in ``period``."""
+def productivity(session: Session, period: Period, scope: Scope) -> list[InterviewerFigures]:
+    """Each interviewer's calls (to institutions in ``scope``), contacts, completes, time
+    and rates in ``period``."""
     query = (
         select(Call, Outcome, User, Case.fieldwork_id)
         .join(Case, Call.case_id == Case.id)
         .join(Outcome, Call.outcome_id == Outcome.id)
         .join(User, Call.interviewer_id == User.id)
+        .where(scope.covers(Case.sample_unit_id))
         .order_by(Call.id)
     )
     if period.fieldwork_id is not None:

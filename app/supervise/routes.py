@@ -11,7 +11,8 @@ from flask_login import current_user
 from app.models.cati import Call, Case, Outcome
 from app.models.users import Role
 from app.platform.extensions import db_session, discard_changes, now
-from app.platform.security import roles
+from app.platform.security import SCOPED, WHOLE_REGION, roles
+from app.platform.web import current_scope
 from app.supervise import figures, formatting, screens, services
 from app.supervise import productivity as productivity_figures
 from app.supervise.forms import (
@@ -33,21 +34,24 @@ bp = Blueprint("supervise", __name__, url_prefix="/supervise")
 
 
 @bp.route("/")
-@roles(Role.SUPERVISOR)
+@roles(Role.SUPERVISOR, Role.COORDINATOR, scope=SCOPED)
 def index():
     return render_template(
-        "supervise/index.html", rows=figures.list_fieldworks(db_session()), **formatting.FORMATTERS
+        "supervise/index.html",
+        rows=figures.list_fieldworks(db_session(), current_scope()),
+        **formatting.FORMATTERS,
     )
 
 
 @bp.route("/productivity")
-@roles(Role.SUPERVISOR)
+@roles(Role.SUPERVISOR, Role.COORDINATOR, scope=SCOPED)
 def productivity():
     """Interviewers' productivity across fieldworks (or in one), by days and shift."""
     session = db_session()
     form = ProductivityForm(request.args)
     form.fieldwork.choices = [("", _("all fieldworks"))] + [
-        (str(row.fieldwork.id), row.fieldwork.title) for row in figures.list_fieldworks(session)
+        (str(row.fieldwork.id), row.fieldwork.title)
+        for row in figures.list_fieldworks(session, current_scope())
     ]
     if request.args and not form.validate():
         return render_template(
@@ -63,19 +67,19 @@ def productivity():
     return render_template(
         "supervise/productivity.html",
         form=form,
-        figures=productivity_figures.productivity(session, period),
+        figures=productivity_figures.productivity(session, period, current_scope()),
         **formatting.FORMATTERS,
     )
 
 
 @bp.route("/<int:fieldwork_id>")
-@roles(Role.SUPERVISOR)
+@roles(Role.SUPERVISOR, Role.COORDINATOR, scope=SCOPED)
 def fieldwork(fieldwork_id: int):
     return screens.fieldwork_page(screens.fieldwork_or_404(fieldwork_id))
 
 
 @bp.route("/<int:fieldwork_id>/team", methods=["POST"])
-@roles(Role.SUPERVISOR)
+@roles(Role.SUPERVISOR, scope=WHOLE_REGION)
 def team(fieldwork_id: int):
     fieldwork = screens.fieldwork_or_404(fieldwork_id)
     form = screens.team_form(fieldwork)
@@ -94,7 +98,7 @@ def team(fieldwork_id: int):
 
 
 @bp.route("/<int:fieldwork_id>/calling-hours", methods=["POST"])
-@roles(Role.SUPERVISOR)
+@roles(Role.SUPERVISOR, scope=WHOLE_REGION)
 def calling_hours(fieldwork_id: int):
     return screens.settings_action(
         fieldwork_id,
@@ -107,7 +111,7 @@ def calling_hours(fieldwork_id: int):
 
 
 @bp.route("/<int:fieldwork_id>/attempt-limit", methods=["POST"])
-@roles(Role.SUPERVISOR)
+@roles(Role.SUPERVISOR, scope=WHOLE_REGION)
 def attempt_limit(fieldwork_id: int):
     return screens.settings_action(
         fieldwork_id,
@@ -122,7 +126,7 @@ def attempt_limit(fieldwork_id: int):
 
 
 @bp.route("/<int:fieldwork_id>/claim-timeout", methods=["POST"])
-@roles(Role.SUPERVISOR)
+@roles(Role.SUPERVISOR, scope=WHOLE_REGION)
 def claim_timeout(fieldwork_id: int):
     return screens.settings_action(
         fieldwork_id,
@@ -137,7 +141,7 @@ def claim_timeout(fieldwork_id: int):
 
 
 @bp.route("/<int:fieldwork_id>/e", methods=["POST"])
-@roles(Role.SUPERVISOR)
+@roles(Role.SUPERVISOR, scope=WHOLE_REGION)
 def aapor_e(fieldwork_id: int):
     return screens.settings_action(
         fieldwork_id,
@@ -155,14 +159,14 @@ def aapor_e(fieldwork_id: int):
 
 
 @bp.route("/<int:fieldwork_id>/case/<int:case_id>")
-@roles(Role.SUPERVISOR)
+@roles(Role.SUPERVISOR, Role.COORDINATOR, scope=SCOPED)
 def case(fieldwork_id: int, case_id: int):
     fieldwork = screens.fieldwork_or_404(fieldwork_id)
     return screens.case_page(fieldwork, screens.case_or_404(fieldwork, case_id))
 
 
 @bp.route("/<int:fieldwork_id>/case/<int:case_id>/priority", methods=["POST"])
-@roles(Role.SUPERVISOR)
+@roles(Role.SUPERVISOR, Role.COORDINATOR, scope=SCOPED)
 def case_priority(fieldwork_id: int, case_id: int):
     return screens.case_action(
         fieldwork_id,
@@ -178,7 +182,7 @@ def case_priority(fieldwork_id: int, case_id: int):
 
 
 @bp.route("/<int:fieldwork_id>/case/<int:case_id>/assign", methods=["POST"])
-@roles(Role.SUPERVISOR)
+@roles(Role.SUPERVISOR, Role.COORDINATOR, scope=SCOPED)
 def case_assign(fieldwork_id: int, case_id: int):
     return screens.case_action(
         fieldwork_id,
@@ -198,7 +202,7 @@ def case_assign(fieldwork_id: int, case_id: int):
 
 
 @bp.route("/<int:fieldwork_id>/case/<int:case_id>/release", methods=["POST"])
-@roles(Role.SUPERVISOR)
+@roles(Role.SUPERVISOR, Role.COORDINATOR, scope=SCOPED)
 def case_release(fieldwork_id: int, case_id: int):
     return screens.case_action(
         fieldwork_id,
@@ -212,7 +216,7 @@ def case_release(fieldwork_id: int, case_id: int):
 
 
 @bp.route("/<int:fieldwork_id>/case/<int:case_id>/exclusion", methods=["POST"])
-@roles(Role.SUPERVISOR)
+@roles(Role.SUPERVISOR, Role.COORDINATOR, scope=SCOPED)
 def case_exclusion(fieldwork_id: int, case_id: int):
     wanted = request.form.get("action", "")
     return screens.case_action(
@@ -231,7 +235,7 @@ def case_exclusion(fieldwork_id: int, case_id: int):
 
 
 @bp.route("/<int:fieldwork_id>/case/<int:case_id>/call-outcome", methods=["POST"])
-@roles(Role.SUPERVISOR)
+@roles(Role.SUPERVISOR, Role.COORDINATOR, scope=SCOPED)
 def call_outcome(fieldwork_id: int, case_id: int):
     return screens.case_action(
         fieldwork_id,

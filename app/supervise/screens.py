@@ -17,6 +17,7 @@ from app.models.fieldwork import Fieldwork
 from app.models.users import User
 from app.platform import audit as audit_log
 from app.platform.extensions import db_session, discard_changes, now
+from app.platform.web import current_scope, refuse_out_of_scope
 from app.supervise import figures, services
 from app.supervise.formatting import FORMATTERS, number, outcome_label, user_name
 from app.supervise.forms import (
@@ -42,16 +43,24 @@ ACTION_LABELS = {code: _l(label) for code, label in audit_log.SUPERVISOR_ACTIONS
 
 
 def fieldwork_or_404(fieldwork_id: int) -> Fieldwork:
+    """The fieldwork, if it exists and has institutions in the user's scope (else 404; one
+    outside the scope is an audited attempt)."""
     fieldwork = db_session().get(Fieldwork, fieldwork_id)
     if fieldwork is None:
         abort(404)
+    if not current_scope().admits_fieldwork(db_session(), fieldwork):
+        refuse_out_of_scope(f"fieldwork {fieldwork_id}", fieldwork_id)
     return fieldwork
 
 
 def case_or_404(fieldwork: Fieldwork, case_id: int) -> Case:
+    """The fieldwork's case, if its institution is in the user's scope (else 404; one
+    outside the scope is an audited attempt)."""
     case = db_session().get(Case, case_id)
     if case is None or case.fieldwork_id != fieldwork.id:
         abort(404)
+    if not current_scope().admits(case.sample_unit):
+        refuse_out_of_scope(f"case {case_id}", fieldwork.id)
     return case
 
 
@@ -84,7 +93,7 @@ def _describe(action: SupervisorAction, users: dict[int, User], outcomes: dict[i
 
 def action_rows(fieldwork: Fieldwork, case: Case | None = None) -> list[dict]:
     session = db_session()
-    actions = figures.recent_actions(session, fieldwork, case=case)
+    actions = figures.recent_actions(session, fieldwork, current_scope(), case=case)
     ids: set[int] = set()
     for action in actions:
         if action.user_id:
@@ -136,19 +145,20 @@ def fieldwork_page(fieldwork: Fieldwork, failed=None, status: int = 200):
         forms[failed[0]] = failed[1]
     code = request.args.get("code", "").strip()
     search = request.args.get("q", "").strip()
+    scope = current_scope()
     return (
         render_template(
             "supervise/fieldwork.html",
             fieldwork=fieldwork,
-            dispositions=figures.dispositions(session, fieldwork),
-            excluded=figures.excluded_count(session, fieldwork),
-            appointments=figures.upcoming_appointments(session, fieldwork, now()),
-            rates=figures.rates_view(session, fieldwork),
+            dispositions=figures.dispositions(session, fieldwork, scope),
+            excluded=figures.excluded_count(session, fieldwork, scope),
+            appointments=figures.upcoming_appointments(session, fieldwork, now(), scope),
+            rates=figures.rates_view(session, fieldwork, scope),
             formulas=FORMULAS,
             count_names=COUNT_NAMES,
-            interviewers=interviewer_figures(session, fieldwork),
-            claimed=figures.claimed_cases(session, fieldwork),
-            cases=figures.find_cases(session, fieldwork, code, search, CASE_LIST_LIMIT),
+            interviewers=interviewer_figures(session, fieldwork, scope),
+            claimed=figures.claimed_cases(session, fieldwork, scope),
+            cases=figures.find_cases(session, fieldwork, scope, code, search, CASE_LIST_LIMIT),
             code=code,
             search=search,
             case_limit=CASE_LIST_LIMIT,

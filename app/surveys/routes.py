@@ -15,7 +15,7 @@ from app.models.surveys import (
 )
 from app.models.users import Role
 from app.platform.extensions import db_session
-from app.platform.security import roles
+from app.platform.security import NO_INSTITUTIONS, roles
 from app.platform.web import audit
 from app.surveys import services
 from app.surveys.forms import MAX_DEFINITION_BYTES, UploadDefinitionForm
@@ -24,7 +24,7 @@ bp = Blueprint("surveys", __name__, url_prefix="/surveys")
 
 
 @bp.route("/")
-@roles(Role.ANALYST)
+@roles(Role.ANALYST, scope=NO_INSTITUTIONS)
 def index():
     return render_template(
         "surveys/index.html",
@@ -35,7 +35,7 @@ def index():
 
 
 @bp.route("/", methods=["POST"])
-@roles(Role.ANALYST)
+@roles(Role.ANALYST, scope=NO_INSTITUTIONS)
 def upload():
     form = UploadDefinitionForm()
     problems = []
@@ -97,7 +97,7 @@ def _safe_name(filename: str | None) -> str:
 
 
 @bp.route("/<int:survey_id>")
-@roles(Role.ANALYST)
+@roles(Role.ANALYST, scope=NO_INSTITUTIONS)
 def detail(survey_id: int):
     survey = db_session().get(Survey, survey_id)
     if survey is None or survey.latest is None:
@@ -107,7 +107,7 @@ def detail(survey_id: int):
 
 
 @bp.route("/<int:survey_id>/versions/<int:number>/source")
-@roles(Role.ANALYST)
+@roles(Role.ANALYST, scope=NO_INSTITUTIONS)
 def source(survey_id: int, number: int):
     version = version_numbered(db_session(), survey_id, number)
     if version is None:

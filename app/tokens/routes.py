@@ -10,7 +10,7 @@ from flask_login import current_user
 
 from app.models.tokens import TokenScope
 from app.platform.extensions import db_session, now
-from app.platform.security import any_role
+from app.platform.security import NO_INSTITUTIONS, any_role
 from app.platform.web import audit
 from app.tokens import services
 from app.tokens.forms import RevokeForm, TokenForm
@@ -32,13 +32,13 @@ def _page(form: TokenForm, secret: str | None = None, status: int = 200):
 
 
 @bp.route("/")
-@any_role
+@any_role(scope=NO_INSTITUTIONS)
 def index():
     return _page(TokenForm())
 
 
 @bp.route("/", methods=["POST"])
-@any_role
+@any_role(scope=NO_INSTITUTIONS)
 def create():
     form = TokenForm()
     if not form.validate_on_submit():
@@ -66,7 +66,7 @@ def create():
 
 
 @bp.route("/<int:token_id>/revoke", methods=["POST"])
-@any_role
+@any_role(scope=NO_INSTITUTIONS)
 def revoke(token_id: int):
     if not RevokeForm().validate_on_submit():
         abort(400)

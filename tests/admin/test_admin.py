@@ -83,3 +83,41 @@ def test_reset_password_issues_a_new_one_time_password(app, client, login_as, ma
 def test_unknown_user_id_is_404(client, login_as):
     login_as(Role.ADMIN)
     assert client.get("/admin/users/999").status_code == 404
+
+
+def test_admin_limits_an_account_to_subregions_and_its_sessions_end(
+    app, client, login_as, make_user, auth
+):
+    login_as(Role.ADMIN)
+    user = make_user("owes", Role.SUPERVISOR)
+    generation = _user(app, "owes").session_generation
+    refused = client.post(
+        f"/admin/users/{user.id}",
+        data={"full_name": "OWES", "role": "coordinator", "subregions": " ", "active": "y"},
+    )
+    assert refused.status_code == 400
+    assert "Koordynator OWES potrzebuje co najmniej jednego podregionu." in page_text(refused)
+    assert _user(app, "owes").role == "supervisor"
+    saved = client.post(
+        f"/admin/users/{user.id}",
+        data={
+            "full_name": "OWES",
+            "role": "coordinator",
+            "subregions": "zachodni, południowy,zachodni",
+            "entity_types": "CIS",
+            "active": "y",
+        },
+    )
+    assert saved.status_code == 302
+    changed = _user(app, "owes")
+    assert changed.role == "coordinator"
+    assert changed.subregions == ["południowy", "zachodni"] and changed.entity_types == ["CIS"]
+    assert changed.session_generation == generation + 1  # pages built for the old scope end
+    listing = page_text(client.get("/admin/users"))
+    assert "Koordynator OWES (południowy, zachodni, CIS)" in listing
+    form = client.get(f"/admin/users/{user.id}").get_data(as_text=True)
+    assert 'value="południowy, zachodni"' in form
+    admin_scoped = client.post(
+        "/admin/users", data={"username": "szef2", "role": "admin", "subregions": "zachodni"}
+    )
+    assert admin_scoped.status_code == 400 and _user(app, "szef2") is None
