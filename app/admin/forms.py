@@ -1,12 +1,11 @@
 """Forms for managing user accounts."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from app.models.users import Role
-from app.platform.web import ROLE_LABELS, DateInRange
+from app.platform.web import ROLE_LABELS, DateInRange, Form
 
 
 def role_choices() -> list[tuple[str, str]]:
@@ -20,7 +19,7 @@ SUBREGIONS_HELP = _l(
 ENTITY_TYPES_HELP = _l("Comma-separated (e.g. CIS, KIS). Empty: every type.")
 
 
-class CreateUserForm(FlaskForm):
+class CreateUserForm(Form):
     username = StringField(
         _l("User name"),
         validators=[
@@ -42,7 +41,7 @@ class CreateUserForm(FlaskForm):
     )
 
 
-class EditUserForm(FlaskForm):
+class EditUserForm(Form):
     full_name = StringField(_l("Full name"), validators=[Length(max=200)])
     role = SelectField(_l("Role"), choices=role_choices, validators=[DataRequired()])
     subregions = StringField(
@@ -54,11 +53,11 @@ class EditUserForm(FlaskForm):
     active = BooleanField(_l("Account active"))
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(Form):
     """A button that only needs the CSRF token."""
 
 
-class AuditFilterForm(FlaskForm):
+class AuditFilterForm(Form):
     class Meta:
         csrf = False  # a GET filter, changes nothing
 

@@ -1,21 +1,20 @@
 """Forms of the interviewer's screens."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
-from app.platform.web import DateInRange
+from app.platform.web import DateInRange, Form
 
 TIME_PATTERN = r"^([01]?[0-9]|2[0-3])[:.][0-5][0-9]$"
 DATE_PATTERN = r"^\s*([0-9]{1,2})\.([0-9]{1,2})\.([0-9]{4})\s*$"
 
 
-class DialForm(FlaskForm):
+class DialForm(Form):
     """ "I am calling this number": only the CSRF token and the phone's id (a button)."""
 
 
-class OutcomeForm(FlaskForm):
+class OutcomeForm(Form):
     outcome = SelectField(_l("Outcome of the call"), validators=[DataRequired()])
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=2000)])
     appointment_date = StringField(
@@ -38,7 +37,7 @@ class OutcomeForm(FlaskForm):
     appointment_mine = BooleanField(_l("Only I will call (otherwise anyone may)"))
 
 
-class PhoneForm(FlaskForm):
+class PhoneForm(Form):
     number = StringField(
         _l("New phone number"),
         validators=[
@@ -50,5 +49,5 @@ class PhoneForm(FlaskForm):
     label = StringField(_l("Label (e.g. secretariat)"), validators=[Optional(), Length(max=100)])
 
 
-class NotesForm(FlaskForm):
+class NotesForm(Form):
     notes = TextAreaField(_l("Notes on this institution"), validators=[Length(max=5000)])

@@ -1,11 +1,10 @@
 """The form that asks for a results file (responses workbook, CSV or monitoring report)."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, RadioField, SelectField
 from wtforms.validators import Optional, ValidationError
 
-from app.platform.web import DateInRange
+from app.platform.web import DateInRange, Form
 
 
 def kind_choices() -> list[tuple[str, str]]:
@@ -22,7 +21,7 @@ def kind_choices() -> list[tuple[str, str]]:
     ]
 
 
-class ExportForm(FlaskForm):
+class ExportForm(Form):
     kind = RadioField(_l("File"), choices=kind_choices, default="responses")
     language = SelectField(_l("Language of labels"), validators=[Optional()])
     labels = BooleanField(_l("Choice labels instead of codes (responses files)"))

@@ -1,13 +1,14 @@
 """Forms for setting up a fieldwork."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from app.platform.web import Form
 
-class FieldworkForm(FlaskForm):
+
+class FieldworkForm(Form):
     survey = SelectField(_l("Survey"), validators=[DataRequired()])
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=300)])
     opens_on = DateField(_l("Opens on"), validators=[Optional()])
@@ -15,7 +16,7 @@ class FieldworkForm(FlaskForm):
     open_link = BooleanField(_l("Also an open link for anonymous respondents"))
 
 
-class SampleUploadForm(FlaskForm):
+class SampleUploadForm(Form):
     sample = FileField(
         _l("Sample file (.xlsx or .csv)"),
         validators=[
@@ -25,23 +26,23 @@ class SampleUploadForm(FlaskForm):
     )
 
 
-class StateForm(FlaskForm):
+class StateForm(Form):
     """Open or close: only the CSRF token and the button's value."""
 
 
-class ReopenForm(FlaskForm):
+class ReopenForm(Form):
     reason = TextAreaField(
         _l("Reason for the correction"), validators=[DataRequired(), Length(max=2000)]
     )
 
 
-class StaffEditForm(FlaskForm):
+class StaffEditForm(Form):
     reason = TextAreaField(
         _l("Reason for the correction"), validators=[DataRequired(), Length(max=2000)]
     )
 
 
-class UnitFilterForm(FlaskForm):
+class UnitFilterForm(Form):
     class Meta:
         csrf = False  # a GET filter, changes nothing
 

@@ -1,12 +1,13 @@
 """The forms of the e-mail page: the messages and schedule, and sending a wave."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import AnyOf, Length, Optional
 
+from app.platform.web import Form
 
-class MailSettingsForm(FlaskForm):
+
+class MailSettingsForm(Form):
     language = SelectField(_l("Language of the messages"), validators=[AnyOf(["pl", "en"])])
 
     def __init__(self, *args, **kwargs) -> None:
@@ -34,5 +35,5 @@ class MailSettingsForm(FlaskForm):
     )
 
 
-class SendForm(FlaskForm):
+class SendForm(Form):
     kind = HiddenField(validators=[AnyOf(["invitation", "reminder"])])

@@ -1,7 +1,6 @@
 """Forms of the supervisor's actions; ranges and texts are checked again by the services."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     IntegerField,
@@ -20,6 +19,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from app.platform.web import Form
 from app.supervise.services import ATTEMPT_LIMIT_RANGE, CLAIM_TIMEOUT_RANGE, PRIORITY_RANGE
 
 
@@ -33,7 +33,7 @@ def _range(bounds: tuple[int, int]) -> NumberRange:
 _WHOLE_NUMBER = _l("Give a whole number.")
 
 
-class CallingHoursForm(FlaskForm):
+class CallingHoursForm(Form):
     calling_hours = StringField(
         _l("Calling hours"),
         validators=[DataRequired(_l("Give the calling hours.")), Length(max=200)],
@@ -41,21 +41,21 @@ class CallingHoursForm(FlaskForm):
     )
 
 
-class AttemptLimitForm(FlaskForm):
+class AttemptLimitForm(Form):
     attempt_limit = IntegerField(
         _l("Attempt limit"),
         validators=[InputRequired(_WHOLE_NUMBER), _range(ATTEMPT_LIMIT_RANGE)],
     )
 
 
-class ClaimTimeoutForm(FlaskForm):
+class ClaimTimeoutForm(Form):
     claim_timeout = IntegerField(
         _l("Release an idle case after (minutes)"),
         validators=[InputRequired(_WHOLE_NUMBER), _range(CLAIM_TIMEOUT_RANGE)],
     )
 
 
-class EForm(FlaskForm):
+class EForm(Form):
     e = StringField(
         _l("e (share of unknown-eligibility cases that are eligible)"),
         validators=[Optional(), Length(max=20)],
@@ -63,32 +63,32 @@ class EForm(FlaskForm):
     )
 
 
-class PriorityForm(FlaskForm):
+class PriorityForm(Form):
     priority = IntegerField(
         _l("Priority (higher is called sooner)"),
         validators=[InputRequired(_WHOLE_NUMBER), _range(PRIORITY_RANGE)],
     )
 
 
-class TeamForm(FlaskForm):
+class TeamForm(Form):
     interviewers = SelectMultipleField(
         _l("Interviewers on this fieldwork"), coerce=int, validators=[Optional()]
     )
 
 
-class AssignForm(FlaskForm):
+class AssignForm(Form):
     interviewer = SelectField(_l("Interviewer"), validators=[Optional()])
 
 
-class ReleaseForm(FlaskForm):
+class ReleaseForm(Form):
     """Only the CSRF token."""
 
 
-class ExcludeForm(FlaskForm):
+class ExcludeForm(Form):
     reason = TextAreaField(_l("Reason"), validators=[Optional(), Length(max=2000)])
 
 
-class CallOutcomeForm(FlaskForm):
+class CallOutcomeForm(Form):
     call = SelectField(_l("Call"), coerce=int, validators=[InputRequired()])
     outcome = SelectField(_l("New outcome"), coerce=int, validators=[InputRequired()])
     note = TextAreaField(
@@ -97,7 +97,7 @@ class CallOutcomeForm(FlaskForm):
     )
 
 
-class ProductivityForm(FlaskForm):
+class ProductivityForm(Form):
     """The productivity filters (a GET form: it changes nothing)."""
 
     class Meta:

@@ -1,14 +1,14 @@
 """The form that makes a personal API token."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange
 
+from app.platform.web import Form
 from app.tokens.services import DEFAULT_DAYS, MAX_DAYS, NAME_MAX
 
 
-class TokenForm(FlaskForm):
+class TokenForm(Form):
     name = StringField(
         _l("What is it for"),
         validators=[DataRequired(), Length(max=NAME_MAX)],
@@ -22,5 +22,5 @@ class TokenForm(FlaskForm):
     read_only = BooleanField(_l("Read only (no sample imports, no exports)"), default=True)
 
 
-class RevokeForm(FlaskForm):
+class RevokeForm(Form):
     """Only the CSRF token: revoking takes no input."""

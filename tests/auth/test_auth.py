@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import threading
 
@@ -317,3 +318,17 @@ def test_an_admin_ends_a_users_sessions(app, client, make_user, auth, how) -> No
     if how == "end_sessions":  # the account itself still works
         assert auth.login("iwona").status_code == 302
         assert client.get("/cati/").status_code == 200
+
+
+@pytest.mark.parametrize("field", ["current", "new", "confirm"])
+def test_a_file_sent_as_a_password_is_refused_as_a_wrong_password(
+    client, make_user, auth, field
+) -> None:
+    make_user("kasia")
+    auth.login("kasia")
+    data: dict = {"current": TEST_PASSWORD, "new": "long-enough-1", "confirm": "long-enough-1"}
+    data[field] = (io.BytesIO(b"long-enough-1"), "haslo.txt")
+    response = client.post("/password", data=data, content_type="multipart/form-data")
+    assert response.status_code == 200
+    assert "Your password has been changed" not in page_text(response)
+    assert auth.login("kasia").status_code == 302  # the old password still works
