@@ -116,6 +116,7 @@ def request_file(fieldwork_id: int):
         date_to=form.date_to.data,
         subregion=form.subregion.data or None,
         include_tests=form.include_tests.data,
+        csv_dialect=form.csv_dialect.data,
     )
     kind = form.kind.data
     if kind in (jobs.RESPONSES, jobs.CSV):
