@@ -79,7 +79,7 @@ def test_file_is_prepared_while_the_server_keeps_answering(
     assert done["state"] == "done" and done["done"] == 30
     with client.get(done["download"]) as download:
         workbook = openpyxl.load_workbook(io.BytesIO(download.get_data()), read_only=True)
-    assert workbook["Responses"].max_row == 31
+    assert workbook["Odpowiedzi"].max_row == 31
 
 
 def test_a_double_click_reuses_the_job_being_prepared(
@@ -111,13 +111,13 @@ def test_large_file_is_stored_in_chunks_and_sent_whole(
     assert count_rows(app, ExportChunk) == -(-len(body) // 4096) > 1
     workbook = openpyxl.load_workbook(io.BytesIO(body), read_only=True)
     assert workbook.sheetnames == [
-        "Responses",
+        "Odpowiedzi",
         "Partner",  # the list of partners (monitoring_cis_kis), a sheet of its own
-        "Codebook",
-        "Choices",
-        "Calls",
-        "Dispositions",
-        "Contacts",
+        "Książka kodowa",
+        "Kategorie",
+        "Połączenia",
+        "Wyniki końcowe",
+        "Kontakty",
     ]
 
 
