@@ -36,6 +36,7 @@ from sqlalchemy import select
 
 from app.cati.services import AppointmentRequest, finish_call, start_call
 from app.domain.fieldwork.aapor import FORMULAS
+from app.domain.outputs.words import POLISH
 from app.fieldwork import services as fieldwork_services
 from app.interview.service import Interview, save_page, start_unit_response, submit
 from app.models.calling import outcomes_of, rates_for
@@ -44,7 +45,6 @@ from app.models.fieldwork import Fieldwork, SampleUnit
 from app.models.users import Role
 from app.surveys import services as survey_services
 from tests.support.calls import add_interviewer, cell, percent
-from app.domain.outputs.words import POLISH
 from tests.support.exports import DEFINITION, english_column, sheet_rows
 
 HOSTILE_NOTE = '=HYPERLINK("http://evil.example","x")'
