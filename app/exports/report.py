@@ -12,15 +12,20 @@ with XlsxWriter:
   ends ``[entries of: REPEAT]``, a closed table's base row is ``base_entries``), and the
   repeat itself a numeric table of its number of entries (``[number of entries]``: the
   sum is the entries in all);
-- ``response_rates``: sample size, complete responses and the rate per group.
+- ``response rates``: sample size, complete responses and the rate overall and per group
+  of the breakdown, then by subregion and by type of institution;
+- ``indicators`` (when a stored monitoring plan has indicators of the survey): each
+  indicator's value, unit, base (n), missing answers, the year's target, the percentage
+  of it achieved, the previous period's value and the change, overall and by subregion —
+  the same results as the Word document's (``plan_indicators``).
 
 With a comparison fieldwork (an earlier period of the same survey) every block gets the
 earlier figures next to the current ones (``previous_*`` columns), matched by variable
 name and choice code, and the charts get a second series.
 
-Sheet names and column headers are fixed English snake_case data (they are read by
-analysts' own formulas and macros, so they must not change with the language); questions
-and choices are labelled from the questionnaire in the chosen language.
+Sheet names and column headers are in the report's language: Polish unless the labels'
+language is English (the catalogue's words); questions and choices are labelled from the
+questionnaire in that language, variable names and codes stay as the codebook has them.
 """
 
 from __future__ import annotations
@@ -39,6 +44,8 @@ from sqlalchemy.orm import Session
 from xlsxwriter.worksheet import Worksheet
 
 from app.domain.messages import N_
+from app.domain.monitoring.indicators import IndicatorResult
+from app.domain.monitoring.plan import Measure
 from app.domain.outputs.document import DocumentInput, report_document
 from app.domain.outputs.report import (
     NO_VALUE,
@@ -85,6 +92,9 @@ SHEET_CONTENTS = N_("contents")
 SHEET_CLOSED = N_("closed questions")
 SHEET_NUMERIC = N_("numeric questions")
 SHEET_RATES = N_("response rates")
+SHEET_INDICATORS = N_("indicators")
+# always shown on the rates sheet (and the indicators' by subregion), with their titles
+RATE_BREAKDOWNS = {"subregion": N_("by subregion"), "entity_type": N_("by type of institution")}
 MAX_CELL = 32_767  # Excel's limit on the characters in one cell
 ENTRIES_NOTE = N_("entries of")  # a repeat variable's table counts its repeat's entries
 COUNT_NOTE = N_("number of entries")  # a repeat's own table: its entries per response
@@ -113,6 +123,8 @@ class FieldworkReport:
     flow: Flow
     report: Report
     rates: list[RateRow]
+    # rates by subregion and by type of institution (RATE_BREAKDOWNS), whatever ``by`` is
+    rates_by: dict[str, list[RateRow]]
 
 
 def _sample_units(session: Session, fieldwork: Fieldwork) -> list[SampleUnit]:
@@ -181,14 +193,27 @@ def compute(
         )
     )
     sent = sent_counts(session, fieldwork.id)
-    rates = response_rates(
-        (
-            (sample, unit.id in completed, *sent.get(unit.id, (0, 0)))
-            for unit, sample in zip(units, samples, strict=True)
-        ),
-        by=by,
-    )
-    return FieldworkReport(fieldwork, flow, report, rates)
+    counted = [
+        (sample, unit.id in completed, *sent.get(unit.id, (0, 0)))
+        for unit, sample in zip(units, samples, strict=True)
+    ]
+    rates = response_rates(counted, by=by)
+    rates_by = {name: response_rates(counted, by=name) for name in RATE_BREAKDOWNS}
+    return FieldworkReport(fieldwork, flow, report, rates, rates_by)
+
+
+def plan_indicators(
+    session: Session, fieldwork: Fieldwork, compare: Fieldwork | None
+) -> tuple[list[IndicatorResult], dict[str, Text]]:
+    """The plans' indicators of ``fieldwork`` and their areas' names (code -> name); the
+    change is from ``compare``, or else from the survey's previous fieldwork. The report
+    workbook and the Word document both show these."""
+    if compare is None:
+        earlier = earlier_fieldworks(session, fieldwork)
+        compare = earlier[0] if earlier else None
+    indicators = indicator_results(session, fieldwork, compare)
+    areas = {area.code: area.name for plan in stored_plans(session) for area in plan.areas}
+    return indicators, areas
 
 
 def write_report(
@@ -214,10 +239,11 @@ def write_report(
         compute(session, compare, by=by, include_partial=include_partial) if compare else None
     )
     lang = language or current.flow.settings.default_language
+    indicators, areas = plan_indicators(session, fieldwork, compare)
     buffer = io.BytesIO()
     # labels come from definitions and samples: never let them become formulas/links
     workbook = xlsxwriter.Workbook(buffer, {**SAFE_XLSX_OPTIONS, "in_memory": True})
-    _Writer(workbook, current, previous, lang).write()
+    _Writer(workbook, current, previous, lang, indicators, areas).write()
     workbook.close()
     return buffer.getvalue()
 
@@ -244,8 +270,12 @@ class _Writer:
         current: FieldworkReport,
         previous: FieldworkReport | None,
         lang: str,
+        indicators: list[IndicatorResult] | None = None,
+        areas: dict[str, Text] | None = None,
     ) -> None:
         self.wb = workbook
+        self.indicators = indicators or []
+        self.areas = areas or {}
         self.current = current
         self.previous = previous
         self.lang = lang
@@ -254,7 +284,13 @@ class _Writer:
         self.breakdown = self._(BREAKDOWN_NAMES[by]) if by in BREAKDOWN_NAMES else (by or "")
         self.sheets = {
             name: self._(name)
-            for name in (SHEET_CONTENTS, SHEET_CLOSED, SHEET_NUMERIC, SHEET_RATES)
+            for name in (
+                SHEET_CONTENTS,
+                SHEET_CLOSED,
+                SHEET_NUMERIC,
+                SHEET_RATES,
+                SHEET_INDICATORS,
+            )
         }
         self.fallback = current.flow.settings.default_language
         self.bold = workbook.add_format({"bold": True})
@@ -305,6 +341,8 @@ class _Writer:
         self.write_closed(closed)
         self.write_numeric(numeric)
         self.write_rates(rates)
+        if self.indicators:
+            self.write_indicators(self.wb.add_worksheet(self.sheets[SHEET_INDICATORS]))
         self.write_contents(contents)
         contents.activate()
 
@@ -348,6 +386,9 @@ class _Writer:
             ws.write_string(row, 2, sheet)
         rates = self.sheets[SHEET_RATES]
         ws.write_url(row + 2, 0, f"internal:'{rates}'!A1", self.link, rates)
+        if self.indicators:
+            indicators = self.sheets[SHEET_INDICATORS]
+            ws.write_url(row + 3, 0, f"internal:'{indicators}'!A1", self.link, indicators)
 
     def _closed_previous(self, table: ClosedTable) -> ClosedTable | None:
         if self.previous is None:
@@ -548,6 +589,113 @@ class _Writer:
                 ws.write_number(index, 4, before.sample_size)
                 ws.write_number(index, 5, before.complete)
                 self._write(ws, index, 6, before.rate, self.pct)
+        row = len(rows) + len(extra) + 2
+        for name in RATE_BREAKDOWNS:
+            if name == self.current.report.by:
+                continue  # already the table above
+            row = self._rates_by(ws, row, name) + 2
+
+    def _rates_by(self, ws: Worksheet, row: int, name: str) -> int:
+        """The rates by one sample variable (subregion, type) below the main table; the
+        last row written."""
+        _ = self._
+        ws.write_string(row, 0, _(RATE_BREAKDOWNS[name]), self.title)
+        row += 1
+        header = [
+            _(BREAKDOWN_NAMES[name]),
+            _("sample size"),
+            _("complete"),
+            _("response rate"),
+            _("invitations sent"),
+            _("reminders sent"),
+        ]
+        for col, text in enumerate(header):
+            ws.write_string(row, col, text, self.header)
+        for rate in self.current.rates_by[name]:
+            if rate.group is None:
+                continue  # the total is the main table's first row
+            row += 1
+            ws.write_string(row, 0, self.block_name(rate.group))
+            ws.write_number(row, 1, rate.sample_size)
+            ws.write_number(row, 2, rate.complete)
+            self._write(ws, row, 3, rate.rate, self.pct)
+            ws.write_number(row, 4, rate.invitations)
+            ws.write_number(row, 5, rate.reminders)
+        return row
+
+    def write_indicators(self, ws: Worksheet) -> None:
+        """The plan's indicators against their targets, then each by subregion."""
+        _ = self._
+        header = [
+            _("priority area"),
+            _("indicator"),
+            _("unit"),
+            _("year"),
+            _("value"),
+            _("base (n)"),
+            _("missing answers"),
+            _("target"),
+            _("target achieved"),
+            _("previous value"),
+            _("change"),
+        ]
+        ws.set_column(0, 0, 30)
+        ws.set_column(1, 1, 50)
+        ws.set_column(2, len(header), 13)
+        for col, text in enumerate(header):
+            ws.write_string(0, col, text, self.header)
+        ws.freeze_panes(1, 0)
+        row = 0
+        for result in self.indicators:
+            row += 1
+            self._write(ws, row, 0, self._area(result.indicator.area))
+            self._write(ws, row, 1, self._indicator_name(result))
+            self._write(ws, row, 2, self._unit(result))
+            ws.write_number(row, 3, result.year)
+            self._write(ws, row, 4, result.overall.value, self.num)
+            ws.write_number(row, 5, result.overall.base)
+            ws.write_number(row, 6, result.overall.missing)
+            self._write(ws, row, 7, _float(result.target), self.num)
+            achieved = None if result.achieved is None else result.achieved / 100
+            self._write(ws, row, 8, achieved, self.pct)
+            previous = result.previous.value if result.previous is not None else None
+            self._write(ws, row, 9, previous, self.num)
+            self._write(ws, row, 10, result.change, self.num)
+        row += 2
+        ws.write_string(row, 0, _(RATE_BREAKDOWNS["subregion"]), self.title)
+        row += 1
+        for col, text in enumerate(
+            [
+                _("subregion"),
+                _("indicator"),
+                _("unit"),
+                _("value"),
+                _("base (n)"),
+                _("missing answers"),
+            ]
+        ):
+            ws.write_string(row, col, text, self.header)
+        for result in self.indicators:
+            for subregion, figure in result.by_subregion.items():
+                row += 1
+                ws.write_string(row, 0, self.block_name(subregion))
+                self._write(ws, row, 1, self._indicator_name(result))
+                self._write(ws, row, 2, self._unit(result))
+                self._write(ws, row, 3, figure.value, self.num)
+                ws.write_number(row, 4, figure.base)
+                ws.write_number(row, 5, figure.missing)
+
+    def _area(self, code: str) -> str:
+        name = self.label(self.areas.get(code))
+        return f"{code}. {name}" if name else code
+
+    def _indicator_name(self, result: IndicatorResult) -> str:
+        return self.label(result.indicator.name) or result.indicator.id
+
+    def _unit(self, result: IndicatorResult) -> str:
+        if result.indicator.measure is Measure.SHARE:
+            return "%"
+        return self.label(result.indicator.unit)
 
 
 def write_document(
@@ -569,11 +717,7 @@ def write_document(
     current = compute(session, fieldwork, by=by, include_partial=include_partial)
     settings = current.flow.settings
     lang = language or settings.default_language
-    if compare is None:
-        earlier = earlier_fieldworks(session, fieldwork)
-        compare = earlier[0] if earlier else None
-    indicators = indicator_results(session, fieldwork, compare)
-    areas = {area.code: area.name for plan in stored_plans(session) for area in plan.areas}
+    indicators, areas = plan_indicators(session, fieldwork, compare)
     data = DocumentInput(
         title=fieldwork.title,
         survey=settings.title.get(lang, settings.default_language),
