@@ -230,3 +230,12 @@ def test_csv_is_prepared_as_a_file_with_the_same_filters(app, client, login_as, 
     )
     assert bad.status_code == 400 and 'id="date_to-error"' in bad.get_data(as_text=True)
     assert count_rows(app, ExportJob) == 1  # the CSV's, and no more
+    # for tools: the dialect is an option of the job, and the file's name says it
+    tools = client.post(
+        f"/fieldwork/{fieldwork_id}/files", data={"kind": "csv", "csv_dialect": "rfc4180"}
+    )
+    assert wait_for_file(client, tools.headers["Location"])["state"] == "done"
+    with app.extensions["ankieta.db"].session() as session:
+        job = session.scalar(select(ExportJob).order_by(ExportJob.id.desc()))
+        assert job.options["csv_dialect"] == "rfc4180"
+        assert job.file_name == f"odpowiedzi-badanie-{fieldwork_id}-rfc4180.zip"
