@@ -13,7 +13,8 @@ answers cleaned by the fieldwork's questionnaire), the sample and the plan's ind
   repeat itself a numeric table of its number of entries (``[number of entries]``: the
   sum is the entries in all);
 - ``response rates``: sample size, complete responses and the rate overall and per group
-  of the breakdown, then by subregion and by type of institution;
+  of the breakdown, then by subregion and by type of institution; then the telephone
+  cases per AAPOR disposition code by subregion and by type of institution;
 - ``indicators`` (when a stored monitoring plan has indicators of the survey): each
   indicator's value, unit, base (n), missing answers, the year's target, the percentage
   of it achieved, the previous period's value and the change, overall and by subregion —
@@ -44,6 +45,7 @@ from app.domain.outputs.report import (
     NO_VALUE,
     Record,
     build_report,
+    disposition_counts,
     group_of,
     response_rates,
 )
@@ -57,6 +59,7 @@ from app.exports.report_layout import (
     FieldworkReport,
     WorkbookWriter,
 )
+from app.models.cati import Case
 from app.models.fieldwork import (
     Fieldwork,
     Response,
@@ -148,7 +151,19 @@ def compute(
     ]
     rates = response_rates(counted, by=by)
     rates_by = {name: response_rates(counted, by=name) for name in RATE_BREAKDOWNS}
-    return FieldworkReport(fieldwork, flow, report, rates, rates_by)
+    unit_samples = {unit.id: sample for unit, sample in zip(units, samples, strict=True)}
+    cases = session.execute(
+        select(Case.sample_unit_id, Case.disposition_code).where(
+            Case.fieldwork_id == fieldwork.id, Case.excluded.is_(False)
+        )
+    ).all()
+    dispositions = {
+        name: disposition_counts(
+            ((unit_samples.get(unit_id, {}), code) for unit_id, code in cases), by=name
+        )
+        for name in RATE_BREAKDOWNS
+    }
+    return FieldworkReport(fieldwork, flow, report, rates, rates_by, dispositions)
 
 
 def plan_indicators(

@@ -20,6 +20,7 @@ from app.domain.monitoring.plan import Measure
 from app.domain.outputs.report import (
     NO_VALUE,
     ClosedTable,
+    DispositionTable,
     Frequencies,
     NumericSummary,
     NumericTable,
@@ -49,6 +50,10 @@ SHEET_RATES = N_("response rates")
 SHEET_INDICATORS = N_("indicators")
 # always shown on the rates sheet (and the indicators' by subregion), with their titles
 RATE_BREAKDOWNS = {"subregion": N_("by subregion"), "entity_type": N_("by type of institution")}
+DISPOSITION_TITLES = {
+    "subregion": N_("telephone cases by AAPOR disposition code, by subregion"),
+    "entity_type": N_("telephone cases by AAPOR disposition code, by type of institution"),
+}
 MAX_CELL = 32_767  # Excel's limit on the characters in one cell
 ENTRIES_NOTE = N_("entries of")  # a repeat variable's table counts its repeat's entries
 COUNT_NOTE = N_("number of entries")  # a repeat's own table: its entries per response
@@ -75,6 +80,8 @@ class FieldworkReport:
     rates: list[RateRow]
     # rates by subregion and by type of institution (RATE_BREAKDOWNS), whatever ``by`` is
     rates_by: dict[str, list[RateRow]]
+    # the CATI cases per AAPOR disposition code, by the same two
+    dispositions: dict[str, DispositionTable]
 
 
 def _text(text: Text | None, lang: str, fallback: str) -> str:
@@ -423,6 +430,26 @@ class WorkbookWriter:
             if name == self.current.report.by:
                 continue  # already the table above
             row = self._rates_by(ws, row, name) + 2
+        for name in RATE_BREAKDOWNS:
+            row = self._dispositions(ws, row, name) + 2
+
+    def _dispositions(self, ws: Worksheet, row: int, name: str) -> int:
+        """Cases per AAPOR disposition code by one sample variable; the last row written."""
+        _ = self._
+        table = self.current.dispositions[name]
+        if not table.codes:
+            return row - 2  # no telephone cases: nothing to show
+        ws.write_string(row, 0, _(DISPOSITION_TITLES[name]), self.title)
+        row += 1
+        ws.write_string(row, 0, _(BREAKDOWN_NAMES[name]), self.header)
+        for col, code in enumerate(table.codes, start=1):
+            ws.write_string(row, col, code, self.header)
+        for group, counts in [(None, table.overall), *table.groups.items()]:
+            row += 1
+            ws.write_string(row, 0, self.block_name(group), self.bold if group is None else None)
+            for col, code in enumerate(table.codes, start=1):
+                ws.write_number(row, col, counts.get(code, 0))
+        return row
 
     def _rates_by(self, ws: Worksheet, row: int, name: str) -> int:
         """The rates by one sample variable (subregion, type) below the main table; the

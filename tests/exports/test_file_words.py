@@ -224,3 +224,13 @@ def test_the_report_workbook_is_polish_with_indicators_and_rates_by_group(
     titles_by = {"subregion": "wg podregionu", "entity_type": "wg typu instytucji"}
     assert titles == [title for key, title in titles_by.items() if key != by]
     assert "wg podregionu" in [row[0] for row in indicators]
+    # ... and the telephone cases per AAPOR disposition code by both (none called: 3.11)
+    first = [row[0] for row in rates].index(
+        "przypadki telefoniczne według kodów wyników AAPOR i podregionów"
+    )
+    assert rates[first + 1][:2] == ["podregion", "3.11"]
+    assert {row[0]: row[1] for row in rates[first + 2 : first + 5]} == {
+        "razem": 3,
+        "centralny": 2,
+        "południowy": 1,
+    }

@@ -219,7 +219,13 @@ def test_cli_report_by_subregion_with_an_empty_group(runner, tmp_path, fieldwork
     # below, by type of institution (the breakdown already is the subregion)
     assert rows[4][0] is None and rows[5][0] == "by type of institution"
     assert rows[6][:4] == ("type of institution", "sample size", "complete", "response rate")
-    assert {row[0]: row[1:4] for row in rows[7:]} == {"CIS": (3, 1, 1 / 3), "KIS": (1, 1, 1)}
+    assert {row[0]: row[1:4] for row in rows[7:9]} == {"CIS": (3, 1, 1 / 3), "KIS": (1, 1, 1)}
+    # then the telephone cases per AAPOR disposition code, by subregion and by type
+    titles = [row[0] for row in rows[9:] if row[0] and row[0].startswith("telephone cases")]
+    assert titles == [
+        "telephone cases by AAPOR disposition code, by subregion",
+        "telephone cases by AAPOR disposition code, by type of institution",
+    ]
 
 
 def test_cli_report_all_includes_partial_responses(runner, tmp_path, fieldwork_id):
