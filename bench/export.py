@@ -48,7 +48,8 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import insert  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
-from app.domain.outputs.export import META_COLUMNS  # noqa: E402
+from app.domain.outputs.export import META_COLUMNS, REPEAT_KEY_COLUMNS  # noqa: E402
+from app.domain.outputs.words import POLISH  # noqa: E402
 from app.platform.db import make_engine  # noqa: E402 - needs the path above
 
 INTEGERS, DECIMALS, DATES, SINGLES, TEXTS, MULTIPLES = 40, 15, 10, 35, 15, 5  # 120 variables
@@ -133,8 +134,8 @@ def bare_cells(n: int) -> list[Any]:
         "centralny",
         "gliwicki",
         "Gliwice",
-        "online",
-        "complete",
+        "internet",  # the Polish file's words (app.domain.outputs.words)
+        "kompletna",
         started,
         started + timedelta(minutes=20),
         20.0,
@@ -248,8 +249,8 @@ def bare_repeat_cells(n: int) -> tuple[list[Any], list[list[Any]]]:
         "centralny",
         "gliwicki",
         "Gliwice",
-        "online",
-        "complete",
+        "internet",  # the Polish file's words (app.domain.outputs.words)
+        "kompletna",
         started,
         started + timedelta(minutes=20),
         20.0,
@@ -397,7 +398,7 @@ def measure_bare(size: int, out: Path) -> dict[str, float]:
 
     from app.exports.services import WORKBOOK_OPTIONS
 
-    header = [*META_COLUMNS]
+    header = POLISH.header(META_COLUMNS)
     for name, kind in variables():
         header.append(name)
         if kind.startswith("select_multiple"):
@@ -406,7 +407,7 @@ def measure_bare(size: int, out: Path) -> dict[str, float]:
     t0 = time.perf_counter()
     book = xlsxwriter.Workbook(str(out), WORKBOOK_OPTIONS)
     date_format = book.add_format({"num_format": "dd.mm.yyyy"})
-    sheet = book.add_worksheet("Responses")
+    sheet = book.add_worksheet(POLISH.sheet("Responses"))
     for col, title in enumerate(header):
         sheet.write_string(0, col, title)
     for n in range(size):
@@ -433,8 +434,8 @@ def measure_bare_repeats(size: int, out: Path) -> dict[str, float]:
 
     from app.exports.services import WORKBOOK_OPTIONS
 
-    header = [*META_COLUMNS, *(name for name, _ in REPEAT_MAIN), REPEAT_NAME]
-    entry_header = ["response_id", "parent_key", "instance", "instance_key"]
+    header = [*POLISH.header(META_COLUMNS), *(name for name, _ in REPEAT_MAIN), REPEAT_NAME]
+    entry_header = POLISH.header(REPEAT_KEY_COLUMNS)
     for name, kind in REPEAT_CHILDREN:
         entry_header.append(name)
         if kind.startswith("select_multiple"):
@@ -443,7 +444,7 @@ def measure_bare_repeats(size: int, out: Path) -> dict[str, float]:
     t0 = time.perf_counter()
     book = xlsxwriter.Workbook(str(out), WORKBOOK_OPTIONS)
     date_format = book.add_format({"num_format": "dd.mm.yyyy"})
-    sheet = book.add_worksheet("Responses")
+    sheet = book.add_worksheet(POLISH.sheet("Responses"))
     entries_sheet = book.add_worksheet("Podmiot")
     for target, titles in ((sheet, header), (entries_sheet, entry_header)):
         for col, title in enumerate(titles):

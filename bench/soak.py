@@ -507,7 +507,7 @@ def analyst(run: Run, log: ClientLog, engine) -> None:
         _, _, body = client.call("download", "GET", status["download"], raw=True)
         log.times["export ready (request to done)"].append(ready - asked)
         book = openpyxl.load_workbook(io.BytesIO(body), read_only=True)
-        rows = sum(1 for _ in book["Responses"].iter_rows(min_row=2, values_only=True))
+        rows = sum(1 for _ in book["Odpowiedzi"].iter_rows(min_row=2, values_only=True))
         book.close()
         log.counts["exports downloaded"] += 1
         log.counts["export rows (last)"] = rows

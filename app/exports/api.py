@@ -114,6 +114,14 @@ class ExportRequest(Strict):
     date_from = ma.fields.Date()
     date_to = ma.fields.Date()
     subregion = ma.fields.String(validate=validate.Length(max=100))
+    csv_dialect = ma.fields.String(
+        load_default="excel-pl",
+        validate=validate.OneOf(["excel-pl", "rfc4180"]),
+        metadata={
+            "description": "csv only: excel-pl (';', decimal comma, UTF-8 BOM) or rfc4180 "
+            "(',', decimal point, no BOM)"
+        },
+    )
 
     @ma.validates_schema
     def dates_in_order(self, data, **_kwargs) -> None:
@@ -230,6 +238,7 @@ def _options(args: dict[str, Any]) -> ExportOptions:
         date_from=args.get("date_from"),
         date_to=args.get("date_to"),
         subregion=args.get("subregion") or None,
+        csv_dialect=args.get("csv_dialect", "excel-pl"),
     )
 
 

@@ -45,8 +45,17 @@ from app.platform.cli import (
     "--lang",
     type=click.Choice(LANGUAGES),
     default=None,
-    help="Language of the file's question and choice labels (default: the questionnaire's); "
-    "the messages' language is `ankieta --lang`.",
+    help="Language of the file: its question and choice labels (default: the "
+    "questionnaire's), sheet names and fixed headers (Polish unless en); the messages' "
+    "language is `ankieta --lang`.",
+)
+@click.option(
+    "--csv-dialect",
+    type=click.Choice(["excel-pl", "rfc4180"]),
+    default="excel-pl",
+    show_default=True,
+    help="CSV only: excel-pl (';', decimal comma, UTF-8 with BOM: Excel in Polish) or "
+    "rfc4180 (',', decimal point, no BOM: R, pandas, SPSS).",
 )
 @click.option("--complete-only", is_flag=True, help="Only completed responses.")
 @click.option("--from", "date_from", default=None, help="YYYY-MM-DD or DD.MM.YYYY")
@@ -61,6 +70,7 @@ def export_command(
     file_format: str | None,
     labels: bool,
     lang: str | None,
+    csv_dialect: str,
     complete_only: bool,
     date_from: str | None,
     date_to: str | None,
@@ -93,6 +103,7 @@ def export_command(
         date_to=parse_date(date_to),
         subregion=subregion,
         include_tests=include_tests,
+        csv_dialect=csv_dialect,
     )
     if options.date_from and options.date_to and options.date_from > options.date_to:
         raise click.BadParameter(say("--from is after --to."), param_hint="--from")

@@ -21,10 +21,21 @@ def kind_choices() -> list[tuple[str, str]]:
     ]
 
 
+def csv_dialect_choices() -> list[tuple[str, str]]:
+    return [
+        ("excel-pl", _l("Excel in Polish (semicolons, decimal comma)")),
+        ("rfc4180", _l("other programs: R, pandas, SPSS (commas, decimal point, RFC 4180)")),
+    ]
+
+
 class ExportForm(Form):
     kind = RadioField(_l("File"), choices=kind_choices, default="responses")
-    language = SelectField(_l("Language of labels"), validators=[Optional()])
+    language = SelectField(
+        _l("Language of the file: labels, sheet names and headers"),
+        validators=[Optional()],
+    )
     labels = BooleanField(_l("Choice labels instead of codes (responses files)"))
+    csv_dialect = SelectField(_l("CSV file for"), choices=csv_dialect_choices, default="excel-pl")
     complete_only = BooleanField(_l("Complete responses only"))
     date_from = DateField(_l("Last worked on from"), validators=[Optional(), DateInRange()])
     date_to = DateField(_l("Last worked on until"), validators=[Optional(), DateInRange()])

@@ -46,6 +46,8 @@ from app.domain.dates import local_date
 from app.domain.messages import N_, Message
 from app.exports.report import ReportError, write_document, write_report
 from app.exports.services import (
+    EXCEL_PL,
+    RFC4180,
     ExportOptions,
     Translate,
     count_responses,
@@ -98,6 +100,7 @@ def export_options_to_json(options: ExportOptions) -> dict[str, Any]:
         "subregion": options.subregion,
         "include_tests": options.include_tests,
         **_scope_to_json(options.scope),
+        "csv_dialect": options.csv_dialect,
     }
 
 
@@ -119,6 +122,7 @@ def export_options_from_json(data: dict[str, Any]) -> ExportOptions:
         subregion=data.get("subregion"),
         include_tests=bool(data.get("include_tests")),
         scope=Scope.described(data.get("scope")),
+        csv_dialect=data.get("csv_dialect") or EXCEL_PL.name,
     )
 
 
@@ -189,6 +193,8 @@ def file_name(
         parts.append("z-czesciowymi")
     if options.get("language"):
         parts.append(str(options["language"]))
+    if extension in ("csv", ZIP) and options.get("csv_dialect") == RFC4180.name:
+        parts.append(RFC4180.name)
     return "-".join(part for part in parts if part) + f".{extension}"
 
 

@@ -1,8 +1,8 @@
 """Compute the monitoring report of a fieldwork from the database and write it as XLSX.
 
 The figures come from ``app.domain.outputs.report``; this module reads the responses (their
-answers cleaned by the fieldwork's questionnaire) and the sample, and lays the tables out
-with XlsxWriter:
+answers cleaned by the fieldwork's questionnaire), the sample and the plan's indicators, and
+``app.exports.report_layout`` lays the tables out with XlsxWriter:
 
 - ``contents``: what the workbook holds, with a link to every table;
 - ``closed``: one frequency table per closed question (matrix rows one each), overall and
@@ -12,44 +12,40 @@ with XlsxWriter:
   ends ``[entries of: REPEAT]``, a closed table's base row is ``base_entries``), and the
   repeat itself a numeric table of its number of entries (``[number of entries]``: the
   sum is the entries in all);
-- ``response_rates``: sample size, complete responses and the rate per group.
+- ``response rates``: sample size, complete responses and the rate overall and per group
+  of the breakdown, then by subregion and by type of institution; then the telephone
+  cases per AAPOR disposition code by subregion and by type of institution;
+- ``indicators`` (when a stored monitoring plan has indicators of the survey): each
+  indicator's value, unit, base (n), missing answers, the year's target, the percentage
+  of it achieved, the previous period's value and the change, overall and by subregion —
+  the same results as the Word document's (``plan_indicators``).
 
 With a comparison fieldwork (an earlier period of the same survey) every block gets the
 earlier figures next to the current ones (``previous_*`` columns), matched by variable
 name and choice code, and the charts get a second series.
 
-Sheet names and column headers are fixed English snake_case data (they are read by
-analysts' own formulas and macros, so they must not change with the language); questions
-and choices are labelled from the questionnaire in the chosen language.
+Sheet names and column headers are in the report's language: Polish unless the labels'
+language is English (the catalogue's words); questions and choices are labelled from the
+questionnaire in that language, variable names and codes stay as the codebook has them.
 """
 
 from __future__ import annotations
 
 import io
-import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
-from typing import Any
 
 import xlsxwriter
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from xlsxwriter.worksheet import Worksheet
 
-from app.domain.messages import N_
+from app.domain.monitoring.indicators import IndicatorResult
 from app.domain.outputs.document import DocumentInput, report_document
 from app.domain.outputs.report import (
     NO_VALUE,
-    ClosedTable,
-    Frequencies,
-    NumericSummary,
-    NumericTable,
-    RateRow,
     Record,
-    Report,
     build_report,
+    disposition_counts,
     group_of,
     response_rates,
 )
@@ -57,6 +53,13 @@ from app.domain.questionnaire.answers import answers_from_json
 from app.domain.questionnaire.flow import Flow
 from app.domain.questionnaire.model import Text
 from app.domain.workbooks import SAFE_XLSX_OPTIONS
+from app.exports.report_layout import (
+    BREAKDOWN_NAMES,
+    RATE_BREAKDOWNS,
+    FieldworkReport,
+    WorkbookWriter,
+)
+from app.models.cati import Case
 from app.models.fieldwork import (
     Fieldwork,
     Response,
@@ -71,49 +74,10 @@ from app.models.surveys import flow_of, stored_plans
 from app.platform.i18n import translations
 
 STANDARD_BREAKDOWNS = ("subregion", "entity_type", "powiat", "gmina")
-# what a breakdown's groups are, as the document says it
-BREAKDOWN_NAMES = {
-    "subregion": N_("subregion"),
-    "entity_type": N_("type of institution"),
-    "powiat": N_("powiat"),
-    "gmina": N_("gmina"),
-}
-# The report's own words (sheet names, headers), in the report's language: Polish unless
-# the labels' language is English. Variable names and codes stay as the codebook has them.
-TOTAL = N_("total")
-NO_VALUE_LABEL = N_("(no value)")
-SHEET_CONTENTS = N_("contents")
-SHEET_CLOSED = N_("closed questions")
-SHEET_NUMERIC = N_("numeric questions")
-SHEET_RATES = N_("response rates")
-MAX_CELL = 32_767  # Excel's limit on the characters in one cell
-ENTRIES_NOTE = N_("entries of")  # a repeat variable's table counts its repeat's entries
-COUNT_NOTE = N_("number of entries")  # a repeat's own table: its entries per response
-NUMERIC_FIGURES = (
-    N_("n"),
-    N_("sum"),
-    N_("mean"),
-    N_("median"),
-    N_("min"),
-    N_("max"),
-    N_("don't know"),
-    N_("refused"),
-)
-_PLACEHOLDER = re.compile(r"\$\{[^}]*\}")
 
 
 class ReportError(Exception):
     """A report that cannot be made as asked (unknown breakdown, other survey, ...)."""
-
-
-@dataclass
-class FieldworkReport:
-    """The figures of one fieldwork: tables and response rates."""
-
-    fieldwork: Fieldwork
-    flow: Flow
-    report: Report
-    rates: list[RateRow]
 
 
 def _sample_units(
@@ -196,14 +160,41 @@ def compute(
         )
     )
     sent = sent_counts(session, fieldwork.id)
-    rates = response_rates(
-        (
-            (sample, unit.id in completed, *sent.get(unit.id, (0, 0)))
-            for unit, sample in zip(units, samples, strict=True)
-        ),
-        by=by,
-    )
-    return FieldworkReport(fieldwork, flow, report, rates)
+    counted = [
+        (sample, unit.id in completed, *sent.get(unit.id, (0, 0)))
+        for unit, sample in zip(units, samples, strict=True)
+    ]
+    rates = response_rates(counted, by=by)
+    rates_by = {name: response_rates(counted, by=name) for name in RATE_BREAKDOWNS}
+    unit_samples = {unit.id: sample for unit, sample in zip(units, samples, strict=True)}
+    cases = session.execute(
+        select(Case.sample_unit_id, Case.disposition_code).where(
+            Case.fieldwork_id == fieldwork.id,
+            Case.excluded.is_(False),
+            scope.covers(Case.sample_unit_id),
+        )
+    ).all()
+    dispositions = {
+        name: disposition_counts(
+            ((unit_samples.get(unit_id, {}), code) for unit_id, code in cases), by=name
+        )
+        for name in RATE_BREAKDOWNS
+    }
+    return FieldworkReport(fieldwork, flow, report, rates, rates_by, dispositions)
+
+
+def plan_indicators(
+    session: Session, fieldwork: Fieldwork, compare: Fieldwork | None, scope: Scope = UNSCOPED
+) -> tuple[list[IndicatorResult], dict[str, Text]]:
+    """The plans' indicators of ``fieldwork`` over ``scope``'s institutions and their areas'
+    names (code -> name); the change is from ``compare``, or else from the survey's previous
+    fieldwork. The report workbook and the Word document both show these."""
+    if compare is None:
+        earlier = earlier_fieldworks(session, fieldwork)
+        compare = earlier[0] if earlier else None
+    indicators = indicator_results(session, fieldwork, compare, scope)
+    areas = {area.code: area.name for plan in stored_plans(session) for area in plan.areas}
+    return indicators, areas
 
 
 def write_report(
@@ -233,340 +224,13 @@ def write_report(
         else None
     )
     lang = language or current.flow.settings.default_language
+    indicators, areas = plan_indicators(session, fieldwork, compare, scope)
     buffer = io.BytesIO()
     # labels come from definitions and samples: never let them become formulas/links
     workbook = xlsxwriter.Workbook(buffer, {**SAFE_XLSX_OPTIONS, "in_memory": True})
-    _Writer(workbook, current, previous, lang).write()
+    WorkbookWriter(workbook, current, previous, lang, indicators, areas).write()
     workbook.close()
     return buffer.getvalue()
-
-
-def _text(text: Text | None, lang: str, fallback: str) -> str:
-    return text.get(lang, fallback) if text is not None else ""
-
-
-def _cell(value: str) -> str:
-    """Text cut to what a cell holds, with a visible marker when cut."""
-    return value if len(value) <= MAX_CELL else value[: MAX_CELL - 1] + "…"
-
-
-def _float(value: Decimal | None) -> float | None:
-    return float(value) if value is not None else None
-
-
-class _Writer:
-    """Lays the tables of one report (and its comparison) out in a workbook."""
-
-    def __init__(
-        self,
-        workbook: xlsxwriter.Workbook,
-        current: FieldworkReport,
-        previous: FieldworkReport | None,
-        lang: str,
-    ) -> None:
-        self.wb = workbook
-        self.current = current
-        self.previous = previous
-        self.lang = lang
-        self._ = translations("en" if lang == "en" else "pl").gettext
-        by = current.report.by
-        self.breakdown = self._(BREAKDOWN_NAMES[by]) if by in BREAKDOWN_NAMES else (by or "")
-        self.sheets = {
-            name: self._(name)
-            for name in (SHEET_CONTENTS, SHEET_CLOSED, SHEET_NUMERIC, SHEET_RATES)
-        }
-        self.fallback = current.flow.settings.default_language
-        self.bold = workbook.add_format({"bold": True})
-        self.title = workbook.add_format({"bold": True, "font_size": 12})
-        self.header = workbook.add_format({"bold": True, "bottom": 1, "text_wrap": True})
-        self.pct = workbook.add_format({"num_format": "0.0%"})
-        self.num = workbook.add_format({"num_format": "#,##0.##"})
-        self.link = workbook.add_format({"font_color": "blue", "underline": 1})
-        self.groups: tuple[str | None, ...] = (None, *current.report.groups)
-        self.links: list[tuple[str, str, str, int]] = []  # variable, label, sheet, row
-
-    # -- helpers ------------------------------------------------------------------------
-
-    def label(self, text: Text | None) -> str:
-        """A definition's text; an answer it would show (``${a3}``) reads as "…"."""
-        return _PLACEHOLDER.sub("…", _text(text, self.lang, self.fallback))
-
-    def title_of(self, variable: str, text: Text | None) -> str:
-        """``variable – label``; a calculation without a label says it is calculated."""
-        label = self.label(text) or self._("calculated value")
-        return f"{variable} – {label}"
-
-    def block_name(self, group: str | None) -> str:
-        if group is None:
-            return self._(TOTAL)
-        return self._(NO_VALUE_LABEL) if group == NO_VALUE else group
-
-    def _write(self, ws: Worksheet, row: int, col: int, value: Any, fmt: Any = None) -> None:
-        """One cell: numbers as numbers, text as text, None as an empty cell."""
-        if value is None:
-            return
-        if isinstance(value, str):
-            ws.write_string(row, col, _cell(value), fmt)
-        else:
-            ws.write_number(row, col, value, fmt)
-
-    def _entries(self, repeat: str | None) -> str:
-        """What a repeat variable's table counts: the entries of its repeat, not responses."""
-        return "" if repeat is None else f" [{self._(ENTRIES_NOTE)}: {repeat}]"
-
-    # -- sheets -------------------------------------------------------------------------
-
-    def write(self) -> None:
-        contents = self.wb.add_worksheet(self.sheets[SHEET_CONTENTS])
-        closed = self.wb.add_worksheet(self.sheets[SHEET_CLOSED])
-        numeric = self.wb.add_worksheet(self.sheets[SHEET_NUMERIC])
-        rates = self.wb.add_worksheet(self.sheets[SHEET_RATES])
-        self.write_closed(closed)
-        self.write_numeric(numeric)
-        self.write_rates(rates)
-        self.write_contents(contents)
-        contents.activate()
-
-    def write_contents(self, ws: Worksheet) -> None:
-        settings = self.current.flow.settings
-        fieldwork = self.current.fieldwork
-        report = self.current.report
-        ws.set_column(0, 0, 22)
-        ws.set_column(1, 1, 80)
-        ws.write_string(0, 0, _cell(self.label(settings.title)), self.title)
-        _ = self._
-        facts: list[tuple[str, Any]] = [
-            (_("fieldwork"), fieldwork.title),
-            (_("fieldwork number"), fieldwork.id),
-            (_("questionnaire version"), settings.version or ""),
-            (_("breakdown"), self.breakdown),
-            (_("responses"), report.responses),
-        ]
-        if self.previous is not None:
-            facts += [
-                (_("previous fieldwork"), self.previous.fieldwork.title),
-                (_("previous fieldwork number"), self.previous.fieldwork.id),
-                (_("previous responses"), self.previous.report.responses),
-            ]
-        for offset, (name, value) in enumerate(facts, start=2):
-            ws.write_string(offset, 0, name, self.bold)
-            self._write(ws, offset, 1, value)
-        row = len(facts) + 3
-        for col, name in enumerate((_("variable"), _("label"), _("sheet"))):
-            ws.write_string(row, col, name, self.header)
-        for variable, label, sheet, target in self.links:
-            row += 1
-            ws.write_url(
-                row,
-                0,
-                f"internal:'{sheet}'!A{target + 1}",
-                self.link,
-                string=variable,
-            )
-            ws.write_string(row, 1, _cell(label))
-            ws.write_string(row, 2, sheet)
-        rates = self.sheets[SHEET_RATES]
-        ws.write_url(row + 2, 0, f"internal:'{rates}'!A1", self.link, rates)
-
-    def _closed_previous(self, table: ClosedTable) -> ClosedTable | None:
-        if self.previous is None:
-            return None
-        try:
-            found = self.previous.report.table(table.variable)
-        except KeyError:
-            return None
-        return found if isinstance(found, ClosedTable) else None
-
-    def write_closed(self, ws: Worksheet) -> None:
-        per_block = 4 if self.previous is not None else 2
-        ws.set_column(0, 0, 10)
-        ws.set_column(1, 1, 45)
-        ws.set_column(2, 2 + per_block * len(self.groups), 11)
-        row = 0
-        for table in self.current.report.closed:
-            before = self._closed_previous(table)
-            title = self.title_of(table.variable, table.label)
-            if table.row_label is not None:
-                title += f" – {self.label(table.row_label)}"
-            title += self._entries(table.repeat)
-            self.links.append((table.variable, title, self.sheets[SHEET_CLOSED], row))
-            ws.write_string(row, 0, _cell(title), self.title)
-            row += 1
-            # the group names above their columns, then the figure names
-            for index, group in enumerate(self.groups):
-                ws.write_string(row, 2 + index * per_block, self.block_name(group), self.bold)
-            row += 1
-            ws.write_string(row, 0, self._("code"), self.header)
-            ws.write_string(row, 1, self._("label"), self.header)
-            names = [self._("n"), self._("percent")]
-            if self.previous is not None:  # even when it lacks this question: columns align
-                names += [self._("previous n"), self._("previous percent")]
-            for index in range(len(self.groups)):
-                for offset, name in enumerate(names):
-                    ws.write_string(row, 2 + index * per_block + offset, name, self.header)
-            first = row + 1
-            for choice in table.rows:
-                row += 1
-                self._write(ws, row, 0, choice.code)
-                label = self.label(choice.label) if choice.label else self._missing(choice.key)
-                ws.write_string(row, 1, _cell(label))
-                for index, group in enumerate(self.groups):
-                    col = 2 + index * per_block
-                    self._frequency(ws, row, col, self._freq(table, group), choice.key)
-                    if before is not None:
-                        self._frequency(ws, row, col + 2, self._freq(before, group), choice.key)
-            last = row
-            row += 1
-            base = self._("base") if table.repeat is None else self._("base (entries)")
-            ws.write_string(row, 1, base, self.bold)
-            for index, group in enumerate(self.groups):
-                col = 2 + index * per_block
-                ws.write_number(row, col, self._freq(table, group).base, self.bold)
-                if before is not None:
-                    ws.write_number(row, col + 2, self._freq(before, group).base, self.bold)
-            self._chart(ws, table, first, last, first - 2, bool(before))
-            # leave room for the chart (about 15 rows) below short tables
-            row = max(row + 2, first - 2 + 17)
-        if not self.current.report.closed:
-            ws.write_string(0, 0, self._("no closed questions"))
-
-    @staticmethod
-    def _freq(table: ClosedTable, group: str | None) -> Frequencies:
-        if group is None:
-            return table.overall
-        return table.groups.get(group) or Frequencies()
-
-    def _missing(self, key: str) -> str:
-        """The label of a don't know / refused row."""
-        return self._("Don't know") if key == "dont_know" else self._("Refused")
-
-    def _frequency(self, ws: Worksheet, row: int, col: int, freq: Frequencies, key: str) -> None:
-        ws.write_number(row, col, freq.count(key))
-        self._write(ws, row, col + 1, freq.share(key), self.pct)
-
-    def _chart(
-        self, ws: Worksheet, table: ClosedTable, first: int, last: int, top: int, compare: bool
-    ) -> None:
-        """A column chart of the overall percentages (and the previous ones) by choice."""
-        chart = self.wb.add_chart({"type": "column"})
-        sheet = self.sheets[SHEET_CLOSED]
-        categories = [sheet, first, 1, last, 1]
-        chart.add_series(
-            {
-                "name": self.current.fieldwork.title or self._(TOTAL),
-                "categories": categories,
-                "values": [sheet, first, 3, last, 3],
-                "data_labels": {"value": True, "num_format": "0%"},
-            }
-        )
-        if compare and self.previous is not None:
-            chart.add_series(
-                {
-                    "name": self.previous.fieldwork.title or self._("previous"),
-                    "categories": categories,
-                    "values": [sheet, first, 5, last, 5],
-                }
-            )
-        title = self.title_of(table.variable, table.label)
-        if table.row_label is not None:
-            title += f" – {self.label(table.row_label)}"
-        chart.set_title({"name": _cell(title)[:250], "name_font": {"size": 10}})
-        chart.set_y_axis({"num_format": "0%", "min": 0})
-        chart.set_legend({"position": "bottom" if compare else "none"})
-        per_block = 4 if self.previous is not None else 2
-        ws.insert_chart(
-            top, 2 + per_block * len(self.groups) + 1, chart, {"x_scale": 1.1, "y_scale": 1.0}
-        )
-
-    def write_numeric(self, ws: Worksheet) -> None:
-        figures = [self._(name) for name in NUMERIC_FIGURES]
-        if self.previous is not None:
-            figures += [self._("previous %(figure)s") % {"figure": name} for name in figures]
-        ws.set_column(0, 0, 30)
-        ws.set_column(1, len(figures), 12)
-        row = 0
-        for table in self.current.report.numeric:
-            before = self._numeric_previous(table)
-            title = self.title_of(table.variable, table.label) + self._entries(table.repeat)
-            if table.entries:
-                title += f" [{self._(COUNT_NOTE)}]"
-            self.links.append((table.variable, title, self.sheets[SHEET_NUMERIC], row))
-            ws.write_string(row, 0, _cell(title), self.title)
-            row += 1
-            ws.write_string(row, 0, self.breakdown or self._("group"), self.header)
-            for col, name in enumerate(figures, start=1):
-                ws.write_string(row, col, name, self.header)
-            for group in self.groups:
-                row += 1
-                ws.write_string(
-                    row, 0, self.block_name(group), self.bold if group is None else None
-                )
-                self._summary(ws, row, 1, self._stats(table, group))
-                if before is not None:
-                    self._summary(ws, row, 1 + len(NUMERIC_FIGURES), self._stats(before, group))
-            row += 2
-        if not self.current.report.numeric:
-            ws.write_string(0, 0, self._("no numeric questions"))
-
-    def _numeric_previous(self, table: NumericTable) -> NumericTable | None:
-        if self.previous is None:
-            return None
-        try:
-            found = self.previous.report.table(table.variable)
-        except KeyError:
-            return None
-        return found if isinstance(found, NumericTable) else None
-
-    @staticmethod
-    def _stats(table: NumericTable, group: str | None) -> NumericSummary:
-        if group is None:
-            return table.overall
-        return table.groups.get(group) or NumericSummary()
-
-    def _summary(self, ws: Worksheet, row: int, col: int, s: NumericSummary) -> None:
-        values = (s.n, s.sum, s.mean, s.median, s.min, s.max, s.dont_know, s.refused)
-        for offset, value in enumerate(values):
-            number = _float(value) if isinstance(value, Decimal) else value
-            self._write(ws, row, col + offset, number, self.num)
-
-    def write_rates(self, ws: Worksheet) -> None:
-        _ = self._
-        names = [_("group"), _("sample size"), _("complete"), _("response rate")]
-        previous: dict[str | None, RateRow] = {}
-        if self.previous is not None:
-            names += [
-                _("previous sample size"),
-                _("previous complete"),
-                _("previous response rate"),
-            ]
-            previous = {r.group: r for r in self.previous.rates}
-        mail_col = len(names)
-        names += [_("invitations sent"), _("reminders sent")]
-        ws.set_column(0, 0, 30)
-        ws.set_column(1, len(names), 14)
-        for col, name in enumerate(names):
-            ws.write_string(0, col, name, self.header)
-        ws.freeze_panes(1, 0)
-        rows = self.current.rates
-        current_groups = {r.group for r in rows}
-        # groups only the earlier fieldwork had still show, with an empty current side
-        earlier = self.previous.rates if self.previous is not None else []
-        extra = [r.group for r in earlier if r.group not in current_groups]
-        by_group = {r.group: r for r in rows}
-        for index, group in enumerate([r.group for r in rows] + extra, start=1):
-            ws.write_string(index, 0, self.block_name(group), self.bold if group is None else None)
-            now = by_group.get(group)
-            if now is not None:
-                ws.write_number(index, 1, now.sample_size)
-                ws.write_number(index, 2, now.complete)
-                self._write(ws, index, 3, now.rate, self.pct)
-                ws.write_number(index, mail_col, now.invitations)
-                ws.write_number(index, mail_col + 1, now.reminders)
-            before = previous.get(group)
-            if before is not None:
-                ws.write_number(index, 4, before.sample_size)
-                ws.write_number(index, 5, before.complete)
-                self._write(ws, index, 6, before.rate, self.pct)
 
 
 def write_document(
@@ -590,11 +254,7 @@ def write_document(
     current = compute(session, fieldwork, by=by, include_partial=include_partial, scope=scope)
     settings = current.flow.settings
     lang = language or settings.default_language
-    if compare is None:
-        earlier = earlier_fieldworks(session, fieldwork)
-        compare = earlier[0] if earlier else None
-    indicators = indicator_results(session, fieldwork, compare, scope)
-    areas = {area.code: area.name for plan in stored_plans(session) for area in plan.areas}
+    indicators, areas = plan_indicators(session, fieldwork, compare, scope)
     data = DocumentInput(
         title=fieldwork.title,
         survey=settings.title.get(lang, settings.default_language),

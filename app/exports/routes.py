@@ -120,6 +120,7 @@ def request_file(fieldwork_id: int):
         subregion=form.subregion.data or None,
         include_tests=form.include_tests.data,
         scope=current_scope(),
+        csv_dialect=form.csv_dialect.data,
     )
     kind = form.kind.data
     if kind in (jobs.RESPONSES, jobs.CSV):

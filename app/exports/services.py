@@ -33,10 +33,12 @@ from app.domain.outputs.export import (
     DONT_KNOW_LABEL,
     META_COLUMNS,
     REFUSED_LABEL,
+    REPEAT_KEY_COLUMNS,
     AnswerReader,
     Cell,
     Column,
     ColumnKind,
+    RepeatSheet,
     RowConverter,
     duration_minutes,
     instance_rows,
@@ -48,6 +50,7 @@ from app.domain.outputs.export import (
     repeat_sheets,
     response_columns,
 )
+from app.domain.outputs.words import SHEETS, FileWords, file_words
 from app.domain.questionnaire.answers import DONT_KNOW, REFUSED, Missing
 from app.domain.questionnaire.flow import Flow
 from app.domain.workbooks import SAFE_XLSX_OPTIONS
@@ -60,18 +63,24 @@ from app.models.surveys import SurveyVersion, flow_of
 from app.models.users import User
 
 WORKBOOK_OPTIONS = {**SAFE_XLSX_OPTIONS, "constant_memory": True}
-# the workbook's own sheets (app.exports.workbook), which a repeat's sheet may not be named
-RESPONSES_SHEET, CODEBOOK_SHEET, CHOICES_SHEET = "Responses", "Codebook", "Choices"
-WORKBOOK_SHEETS = (
-    RESPONSES_SHEET,
-    CODEBOOK_SHEET,
-    CHOICES_SHEET,
-    "Calls",
-    "Dispositions",
-    "Contacts",
-)
 FORMATS = ("xlsx", "csv")
-CSV_DELIMITER = ","  # the standard; Excel opens a BOM-marked UTF-8 CSV with it correctly
+
+
+@dataclass(frozen=True)
+class CsvDialect:
+    """How a CSV is written: the field separator, the decimal mark, a byte-order mark."""
+
+    name: str
+    delimiter: str
+    decimal: str
+    bom: bool  # UTF-8's byte-order mark first: Excel then reads the file as UTF-8
+
+
+# Excel in Polish splits a CSV on ";" and reads "1,5" as a number (a "," file opens as one
+# column there); tools (R, pandas, SPSS) read the standard: ",", "1.5", no BOM.
+EXCEL_PL = CsvDialect("excel-pl", ";", ",", True)
+RFC4180 = CsvDialect("rfc4180", ",", ".", False)
+CSV_DIALECTS = {dialect.name: dialect for dialect in (EXCEL_PL, RFC4180)}
 # Rows fetched from the database at a time. 200 rather than 1,000: the same speed, and the
 # peak memory of a 10,000-response export fell from 115 to 82 MB (bench/export.py, PostgreSQL),
 # which is what a server worker keeps after its first export.
@@ -96,6 +105,7 @@ class ExportOptions:
     subregion: str | None = None
     include_tests: bool = False  # answers given through the test link
     scope: Scope = UNSCOPED  # the asking account's: nothing outside it is written
+    csv_dialect: str = EXCEL_PL.name  # a name of CSV_DIALECTS (CSV files only)
 
 
 class _Plan:
@@ -115,6 +125,8 @@ class _Plan:
         self.ordered_flows = ordered
         newest = ordered[-1].questionnaire.settings
         self.language = options.language or newest.default_language
+        # the files' own words (sheets, headers, status): Polish unless the labels are English
+        self.words: FileWords = file_words(self.language)
         self.languages = tuple(dict.fromkeys([*newest.languages, self.language]))
         self.columns: list[Column] = response_columns(ordered)
         missing_labels = _missing_labels(translate, self.language)
@@ -134,7 +146,9 @@ class _Plan:
         self.usernames = {unit: username for unit, (_, username) in last.items()}
         self.paradata = paradata_columns(ordered)
         # one sheet per repeat; each version's converters for its instances
-        self.repeat_sheets = repeat_sheets(ordered, self.language, WORKBOOK_SHEETS)
+        self.repeat_sheets = repeat_sheets(
+            ordered, self.language, [self.words.sheet(key) for key in SHEETS]
+        )
         self.instance_converters: dict[int, dict[str, RowConverter]] = {}
         for version_id, flow in self.flows.items():
             scopes = repeat_flows(flow)
@@ -152,8 +166,20 @@ class _Plan:
 
     @property
     def header(self) -> list[str]:
+        """The columns' names as data (the JSON API's fields, the statistics files'
+        variables): English fixed names, the paradata, then the questionnaire's variables."""
         paradata = [name for name, _ in self.paradata]
         return [*META_COLUMNS, *paradata, *(c.name for c in self.columns)]
+
+    @property
+    def file_header(self) -> list[str]:
+        """The header of the Responses sheet (and CSV) in the file's words."""
+        paradata = [name for name, _ in self.paradata]
+        return [*self.words.header(META_COLUMNS), *paradata, *(c.name for c in self.columns)]
+
+    def repeat_header(self, sheet: RepeatSheet) -> list[str]:
+        """The header of a list's sheet in the file's words."""
+        return [*self.words.header(REPEAT_KEY_COLUMNS), *(c.name for c in sheet.columns)]
 
 
 def _versions(
@@ -277,9 +303,12 @@ def _rows(
     plan: _Plan,
     query: Select[Any] | None = None,
     instances: InstanceSink | None = None,
+    words: FileWords | None = None,
 ) -> Generator[list[Cell], None, None]:
     """The Responses rows: metadata, then the questionnaire's columns; each response's
-    repeat instances go to ``instances`` (if given) before its row is yielded."""
+    repeat instances go to ``instances`` (if given) before its row is yielded. The status
+    and mode are coded in ``words`` (a file's), else as data (English)."""
+    value = words.value if words is not None else str
     if query is None:
         query = _responses_query(fieldwork, options)
     result = session.execute(query.execution_options(yield_per=BATCH))
@@ -309,8 +338,8 @@ def _rows(
                 row.subregion,
                 row.powiat,
                 row.gmina,
-                mode_of(row.via_web, row.via_phone),
-                "complete" if row.status == ResponseStatus.COMPLETE.value else "partial",
+                value(mode_of(row.via_web, row.via_phone)),
+                value("complete" if row.status == ResponseStatus.COMPLETE.value else "partial"),
                 started,
                 completed,
                 duration_minutes(row.started_at, row.completed_at),
@@ -405,7 +434,9 @@ CONTACT_COLUMNS = (
 )
 
 
-def _contact_rows(session: Session, fieldwork: Fieldwork, scope: Scope) -> Iterator[list[Cell]]:
+def _contact_rows(
+    session: Session, fieldwork: Fieldwork, scope: Scope, words: FileWords
+) -> Iterator[list[Cell]]:
     """One row per sampled institution in ``scope``: its response status and the e-mail
     sent to it."""
     sent = sent_counts(session, fieldwork.id)
@@ -439,7 +470,7 @@ def _contact_rows(session: Session, fieldwork: Fieldwork, scope: Scope) -> Itera
             name,
             entity_type,
             subregion,
-            statuses.get(unit_id, "not_started"),
+            words.value(statuses.get(unit_id, "not_started")),
             invitations,
             reminders,
             1 if opted_out else 0,
@@ -559,7 +590,7 @@ def response_page(
 # -- CSV ------------------------------------------------------------------------------------------
 
 
-def _csv_text(value: Cell) -> str:
+def _csv_text(value: Cell, decimal: str = ".") -> str:
     if value is None:
         return ""
     if isinstance(value, str):
@@ -570,7 +601,13 @@ def _csv_text(value: Cell) -> str:
         return value.isoformat()
     if isinstance(value, time):
         return value.strftime("%H:%M")
+    if isinstance(value, float) and decimal != ".":
+        return str(value).replace(".", decimal)
     return str(value)
+
+
+def _csv_dialect(options: ExportOptions) -> CsvDialect:
+    return CSV_DIALECTS.get(options.csv_dialect, EXCEL_PL)
 
 
 def _csv_lines(
@@ -581,15 +618,18 @@ def _csv_lines(
     progress: Progress | None = None,
     instances: InstanceSink | None = None,
 ) -> Iterator[str]:
-    """The Responses sheet as CSV text, a line at a time, starting with the UTF-8 BOM."""
+    """The Responses sheet as CSV text in the options' dialect, a line at a time (the
+    first starting with the UTF-8 BOM when the dialect has one)."""
+    dialect = _csv_dialect(options)
     buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=CSV_DELIMITER, lineterminator="\r\n")
-    writer.writerow(plan.header)
-    yield "\ufeff" + buffer.getvalue()
-    for cells in _rows(session, fieldwork, options, plan, instances=instances):
+    writer = csv.writer(buffer, delimiter=dialect.delimiter, lineterminator="\r\n")
+    writer.writerow(plan.file_header)
+    yield ("\ufeff" if dialect.bom else "") + buffer.getvalue()
+    decimal = dialect.decimal
+    for cells in _rows(session, fieldwork, options, plan, instances=instances, words=plan.words):
         buffer.seek(0)
         buffer.truncate()
-        writer.writerow([_csv_text(value) for value in cells])
+        writer.writerow([_csv_text(value, decimal) for value in cells])
         yield buffer.getvalue()
         if progress is not None:
             progress(1)
@@ -614,6 +654,10 @@ def write_csv(
 ) -> int:
     """Write the Responses CSV to ``path``; returns the number of responses written.
 
+    The options' ``csv_dialect`` says how: ``excel-pl`` (";", decimal comma, UTF-8 with
+    BOM: what Excel in Polish opens in columns) or ``rfc4180`` (",", decimal point, no
+    BOM: for tools); the header and status are in the file's words (``_Plan.words``).
+
     A questionnaire with repeats gets a zip instead: ``odpowiedzi.csv`` (the Responses
     sheet) and ``odpowiedzi-REPEAT.csv`` per repeat (its sheet), each written line by
     line to a temporary file as the responses are read, then zipped.
@@ -627,6 +671,7 @@ def write_csv(
                 out.write(line)
                 count += 1
         return count
+    dialect = _csv_dialect(options)
     with tempfile.TemporaryDirectory(prefix="ankieta-csv-") as directory:
         folder = Path(directory)
         with contextlib.ExitStack() as stack:
@@ -635,14 +680,15 @@ def write_csv(
                 out = stack.enter_context(
                     (folder / csv_file_name(sheet.repeat)).open("w", encoding="utf-8", newline="")
                 )
-                out.write("\ufeff")
+                if dialect.bom:
+                    out.write("\ufeff")
                 writers[sheet.repeat] = csv.writer(
-                    out, delimiter=CSV_DELIMITER, lineterminator="\r\n"
+                    out, delimiter=dialect.delimiter, lineterminator="\r\n"
                 )
-                writers[sheet.repeat].writerow(sheet.header)
+                writers[sheet.repeat].writerow(plan.repeat_header(sheet))
 
             def instance(repeat: str, cells: list[Cell]) -> None:
-                writers[repeat].writerow([_csv_text(value) for value in cells])
+                writers[repeat].writerow([_csv_text(value, dialect.decimal) for value in cells])
 
             main = stack.enter_context(
                 (folder / CSV_MAIN_FILE).open("w", encoding="utf-8", newline="")

@@ -25,10 +25,9 @@ from app.domain.outputs.export import (
     RepeatSheet,
     fit_cell,
 )
+from app.domain.outputs.words import CALLS, CHOICES, CODEBOOK, CONTACTS, DISPOSITIONS, RESPONSES
 from app.exports.services import (
     CALL_COLUMNS,
-    CHOICES_SHEET,
-    CODEBOOK_SHEET,
     CONTACT_COLUMNS,
     DATE_FORMAT,
     DATETIME_FORMAT,
@@ -36,7 +35,6 @@ from app.exports.services import (
     MAX_WIDTH,
     MIN_WIDTH,
     RATE_COLUMNS,
-    RESPONSES_SHEET,
     TIME_FORMAT,
     WORKBOOK_OPTIONS,
     ExportOptions,
@@ -137,7 +135,7 @@ _TYPE_WIDTH = {
 
 def _response_widths(plan: _Plan) -> list[int]:
     meta = {"institution": 40, "started": 16, "completed": 16, "interviewer": 20}
-    widths = [max(meta.get(name, 0), len(name) + 2) for name in META_COLUMNS]
+    widths = [max(meta.get(name, 0), len(plan.words.column(name)) + 2) for name in META_COLUMNS]
     paradata = [max(len(name) + 2, 16) for name, _ in plan.paradata]
     return widths + paradata + _column_widths(plan.columns)
 
@@ -162,18 +160,20 @@ def write_xlsx(
     """Write the response workbook to ``path``; returns the number of responses written.
 
     ``translate`` gives the don't know / refused labels (labels mode) in the export's
-    language; without it they are in English.
+    language; without it they are in English. Sheet names, fixed headers and the status
+    are in the file's words (``_Plan.words``: Polish unless the labels are English).
     """
     options = options or ExportOptions()
     plan = _Plan(session, fieldwork, options, translate)
+    words = plan.words
     book = _Book(path)
     try:
-        responses = book.sheet(RESPONSES_SHEET, plan.header, _response_widths(plan))
+        responses = book.sheet(words.sheet(RESPONSES), plan.file_header, _response_widths(plan))
         # A repeat's sheet is written as its instances come, between the responses' rows:
         # in constant_memory mode each sheet flushes its own rows to its own temporary
         # file, so the sheets fill side by side and memory still does not grow.
         repeats = {
-            sheet.repeat: book.sheet(sheet.title, sheet.header, _repeat_widths(sheet))
+            sheet.repeat: book.sheet(sheet.title, plan.repeat_header(sheet), _repeat_widths(sheet))
             for sheet in plan.repeat_sheets
         }
 
@@ -181,7 +181,7 @@ def write_xlsx(
             repeats[repeat].write(cells)
 
         with contextlib.closing(
-            _rows(session, fieldwork, options, plan, instances=instance)
+            _rows(session, fieldwork, options, plan, instances=instance, words=words)
         ) as rows:
             for cells in rows:
                 responses.write(cells)
@@ -195,22 +195,25 @@ def write_xlsx(
         entries = codebook_rows(
             plan.ordered_flows,
             languages,
-            main_sheet=RESPONSES_SHEET,
+            main_sheet=words.sheet(RESPONSES),
             repeats=plan.repeat_sheets,
+            words=words,
         )
         codebook = book.sheet(
-            CODEBOOK_SHEET,
-            [
-                "variable",
-                *(f"label_{lang}" for lang in languages),
-                "type",
-                "group",
-                "relevance",
-                "constraint",
-                "required",
-                "choice_list",
-                "sheet",
-            ],
+            words.sheet(CODEBOOK),
+            words.header(
+                [
+                    "variable",
+                    *(f"label_{lang}" for lang in languages),
+                    "type",
+                    "group",
+                    "relevance",
+                    "constraint",
+                    "required",
+                    "choice_list",
+                    "sheet",
+                ]
+            ),
             [20, *(60 for _ in languages), 16, 16, 40, 30, 10, 20, 20],
         )
         for entry in entries:
@@ -231,30 +234,38 @@ def write_xlsx(
 
         sheets_of = list_sheets(entries)
         choices = book.sheet(
-            CHOICES_SHEET,
-            ["list", "code", *(f"label_{lang}" for lang in languages), "sheets"],
+            words.sheet(CHOICES),
+            words.header(["list", "code", *(f"label_{lang}" for lang in languages), "sheets"]),
             [20, 12, *(60 for _ in languages), 30],
         )
         for list_name, code, labels in choice_rows(plan.ordered_flows, languages):
             choices.write([list_name, code, *labels, sheets_of.get(list_name, "")])
         choices.close()
 
-        calls = book.sheet("Calls", CALL_COLUMNS, [14, 40, 20, 16, 16, 16, 16, 30, 11, 40])
+        calls = book.sheet(
+            words.sheet(CALLS), words.header(CALL_COLUMNS), [14, 40, 20, 16, 16, 16, 16, 30, 11, 40]
+        )
         for cells in _calls(session, fieldwork, plan.language, options.scope):
             calls.write(cells)
         calls.close()
 
-        dispositions = book.sheet("Dispositions", DISPOSITION_COLUMNS, [12, 16, 40, 10])
+        dispositions = book.sheet(
+            words.sheet(DISPOSITIONS), words.header(DISPOSITION_COLUMNS), [12, 16, 40, 10]
+        )
         for cells in _disposition_rows(session, fieldwork, plan.language, options.scope):
             dispositions.write(cells)
         dispositions.write([])  # a blank row between the counts and the rates
-        dispositions.write(list(RATE_COLUMNS))
+        dispositions.write(words.header(RATE_COLUMNS))
         for name, value, formula in _rate_rows(session, fieldwork, options.scope):
-            dispositions.write([name, value, formula])
+            dispositions.write([name, value, words.value(formula)])
         dispositions.close()
 
-        contacts = book.sheet("Contacts", CONTACT_COLUMNS, [14, 40, 12, 16, 14, 10, 10, 10, 10])
-        for cells in _contact_rows(session, fieldwork, options.scope):
+        contacts = book.sheet(
+            words.sheet(CONTACTS),
+            words.header(CONTACT_COLUMNS),
+            [14, 40, 12, 16, 14, 10, 10, 10, 10],
+        )
+        for cells in _contact_rows(session, fieldwork, options.scope, words):
             contacts.write(cells)
         contacts.close()
     finally:

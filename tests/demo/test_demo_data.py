@@ -155,8 +155,8 @@ def test_demo_responses_are_flagged_in_the_export(app, runner, make_fieldwork, t
     exported = runner.invoke(args=["export", str(fieldwork_id), "-o", str(out)])
     assert exported.exit_code == 0, exported.output
     book = openpyxl.load_workbook(out, read_only=True)
-    rows = list(book["Responses"].iter_rows(values_only=True))
+    rows = list(book["Odpowiedzi"].iter_rows(values_only=True))
     book.close()
     header = list(rows[0])
-    flags = {row[header.index("response_id")]: row[header.index("demo")] for row in rows[1:]}
+    flags = {row[header.index("id_odpowiedzi")]: row[header.index("demo")] for row in rows[1:]}
     assert flags == {r.id: (0 if r.id == real.id else 1) for r in _responses(app, fieldwork_id)}

@@ -19,6 +19,7 @@ from flask import Flask
 
 from app.domain.outputs import export as export_domain
 from app.domain.outputs.export import META_COLUMNS, TRUNCATED_MARKER, fit_cell, neutralise
+from app.domain.outputs.words import POLISH, SHEETS
 from app.exports import services as export_services
 from app.exports.workbook import write_xlsx
 from app.models.calling import rates_for
@@ -53,9 +54,10 @@ def _write(app: Flask, setup: Setup, path: Path, fmt: str = "xlsx", **options) -
 def test_header_has_metadata_then_variables_of_both_versions_in_order(app, exported, tmp_path):
     path = tmp_path / "out.xlsx"
     assert _write(app, exported, path) == 3
-    ws = openpyxl.load_workbook(path)["Responses"]
+    ws = openpyxl.load_workbook(path)["Odpowiedzi"]
     header = [c.value for c in ws[1]]
-    assert header == [*META_COLUMNS, *VARIABLE_COLUMNS]
+    assert header == [*POLISH.header(META_COLUMNS), *VARIABLE_COLUMNS]
+    assert header[:3] == ["id_odpowiedzi", "id_zewnętrzne", "instytucja"]
     assert ws.freeze_panes == "A2"
     assert ws.auto_filter.ref == f"A1:{ws.cell(1, len(header)).column_letter}4"
     assert ws.column_dimensions["C"].width > 30  # institution names are wide
@@ -74,7 +76,7 @@ def test_values_keep_their_types_and_codes(app, exported, tmp_path):
         "południowy",
         "Żory",
     )
-    assert (first["mode"], first["status"]) == ("online", "complete")
+    assert (first["mode"], first["status"]) == ("internet", "kompletna")
     assert first["started"] == datetime(2026, 3, 10, 9, 0)  # Warsaw wall time, CET
     assert first["completed"] == datetime(2026, 3, 10, 9, 30)
     assert first["duration_minutes"] == 30
@@ -92,7 +94,7 @@ def test_values_keep_their_types_and_codes(app, exported, tmp_path):
     assert first["m_r2"] == -98  # don't know: its code, as a number
     assert first["podwojona"] == 10  # calculated, typed
 
-    assert (second["mode"], second["status"]) == ("phone", "partial")
+    assert (second["mode"], second["status"]) == ("telefon", "częściowa")
     assert second["completed"] is None and second["duration_minutes"] is None
     assert second["liczba"] == -99
     # not asked (the group's condition is false): empty, also the 0/1 columns
@@ -101,7 +103,7 @@ def test_values_keep_their_types_and_codes(app, exported, tmp_path):
     assert second["kwota"] is None and second["data"] is None and second["m_r1"] is None
     assert second["nowe"] is None  # not in its version
 
-    assert (third["mode"], third["definition_version"]) == ("both", 2)
+    assert (third["mode"], third["definition_version"]) == ("internet_i_telefon", 2)
     assert third["nowe"] == 7
     assert third["obszary"] == -98
     assert third["obszary_01"] is None  # no real answer: no ticks either
@@ -118,14 +120,16 @@ def test_a_date_before_1900_goes_out_as_iso_text_and_the_codebook_says_so(app, e
     first = sheet_rows(path)[0]
     assert first["data"] == "0001-01-01"
     codebook = {row["variable"]: row for row in sheet_rows(path, "Codebook")}
-    assert codebook["data"]["type"] == "date (before 1900: text YYYY-MM-DD)"
+    assert codebook["data"]["type"] == "date (data; przed 1900 r.: tekst RRRR-MM-DD)"
     assert codebook["liczba"]["type"] == "integer"
 
 
 def test_labels_mode_in_english(app, exported, tmp_path):
     path = tmp_path / "out.xlsx"
     _write(app, exported, path, labels=True, language="en")
+    assert openpyxl.load_workbook(path).sheetnames[0] == "Responses"
     first, second, third = sheet_rows(path)
+    assert (first["mode"], first["status"]) == ("online", "complete")
     assert first["filtr"] == "Yes"
     assert first["obszary"] == "Education; Other (what?)"
     assert first["obszary_01"] == 1  # the tick columns stay 0/1
@@ -152,7 +156,7 @@ def test_hostile_answers_never_become_formulas(app, exported, tmp_path):
             for cell in row:
                 assert cell.data_type != "f", (ws.title, cell.coordinate, cell.value)
                 assert cell.hyperlink is None
-    values = {c.value for row in book["Responses"].iter_rows() for c in row}
+    values = {c.value for row in book["Odpowiedzi"].iter_rows() for c in row}
     assert {HYPERLINK, SUM, CMD, "-5"} <= values
 
 
@@ -189,14 +193,14 @@ def test_codebook_and_choices_match_the_definition(app, exported, tmp_path):
     assert codebook["m_r2"]["type"] == "select_one"
     assert codebook["m_r2"]["label_en"] == "Ratings – Second"
     assert codebook["podwojona"]["type"] == "calculate"
-    assert codebook["nazwa"]["required"] == "no"
+    assert codebook["nazwa"]["required"] == "nie"
     choices = sheet_rows(path, "Choices")
     assert {
         "list": "obszary",
         "code": "01",
         "label_pl": "Edukacja",
         "label_en": "Education",
-        "sheets": "Responses",
+        "sheets": "Odpowiedzi",
     } in choices
     assert [(c["list"], c["code"]) for c in choices][:2] == [("tak_nie", "1"), ("tak_nie", "2")]
 
@@ -204,21 +208,18 @@ def test_codebook_and_choices_match_the_definition(app, exported, tmp_path):
 def test_dispositions_sheet_has_the_supervisor_rates(app, exported, tmp_path):
     path = tmp_path / "out.xlsx"
     _write(app, exported, path)
-    ws = openpyxl.load_workbook(path)["Dispositions"]
+    ws = openpyxl.load_workbook(path)["Wyniki końcowe"]
     rows = list(ws.iter_rows(values_only=True))
-    assert rows[0] == ("aapor_code", "outcome_code", "outcome_label", "cases")
-    start = rows.index(("rate", "value", "formula", None))
+    assert rows[0] == ("kod_aapor", "kod_wyniku", "wynik", "przypadki")
+    start = rows.index(("wskaźnik", "wartość", "wzór", None))
     database = app.extensions["ankieta.db"]
     with app.app_context(), database.session() as session:
         expected = rates_for(session, session.get(Fieldwork, exported.fieldwork_id)).as_rows()
-    assert [row[:3] for row in rows[start + 1 :]] == [tuple(r) for r in expected]
-    calls = openpyxl.load_workbook(path)["Calls"]
-    assert [c.value for c in calls[1]][:4] == [
-        "external_id",
-        "institution",
-        "interviewer",
-        "number",
-    ]
+    assert [row[:2] for row in rows[start + 1 :]] == [tuple(r[:2]) for r in expected]
+    assert [row[2] for row in rows[start + 1 : -1]] == [r[2] for r in expected[:-1]]
+    assert rows[-1][2].endswith("chyba że ustawiono ją ręcznie")  # e, in Polish
+    calls = openpyxl.load_workbook(path)["Połączenia"]
+    assert [c.value for c in calls[1]][:4] == ["id_zewnętrzne", "instytucja", "ankieter", "numer"]
 
 
 def test_long_text_is_cut_with_a_visible_marker():
@@ -271,10 +272,10 @@ def test_csv_fields_are_guarded_whichever_separator_excel_splits_on(app, exporte
     _write(app, exported, path, "csv")
     raw = path.read_bytes().decode("utf-8-sig")
     assert _no_piece_is_a_formula(raw) == []
-    rows = list(csv.DictReader(io.StringIO(raw)))
+    rows = list(csv.DictReader(io.StringIO(raw), delimiter=";"))
     assert rows[0]["nazwa"] == "'-2+3;'=1+1;"
     assert rows[0]["kod"] == "a,'=1+1"
-    for separator in (";", "\t"):  # read as a Polish Excel or a tab-splitting tool would
+    for separator in (",", "\t"):  # read as a comma or tab-splitting tool would
         for row in csv.reader(io.StringIO(raw), delimiter=separator):
             assert _no_piece_is_a_formula(separator.join(row)) == []
 
@@ -286,7 +287,16 @@ def test_csv_has_bom_and_neutralised_text(app, exported, tmp_path):
     assert raw.startswith(b"\xef\xbb\xbf")
     import csv
 
-    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
+    polish = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))
+    assert list(polish[0])[:2] == ["id_odpowiedzi", "id_zewnętrzne"]
+    assert polish[0]["kwota"] == "12,5"  # the decimal comma of Excel in Polish
+    assert polish[0]["status"] == "kompletna"
+    # for tools: commas, a decimal point, no BOM; the same values otherwise
+    assert _write(app, exported, path, "csv", csv_dialect="rfc4180", language="en") == 3
+    raw = path.read_bytes()
+    assert not raw.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8"))))
+    assert rows[0]["kwota"] == "12.5" and rows[0]["status"] == "complete"
     first, second, _third = rows
     assert first["nazwa"] == "'" + HYPERLINK
     assert first["obszary_other"] == "'" + CMD
@@ -322,7 +332,16 @@ def test_cli_export_xlsx_and_csv(app, runner, exported, tmp_path):
     )
     assert result.exit_code == 0, result.output
     assert out_csv.read_bytes().startswith(b"\xef\xbb\xbf")
-    assert out_csv.read_text(encoding="utf-8-sig").count("\n") == 3  # header + 2
+    text = out_csv.read_text(encoding="utf-8-sig")
+    assert text.count("\n") == 3  # header + 2
+    assert text.startswith("response_id;external_id;")  # English words, Excel's separator
+    result = runner.invoke(
+        args=["export", str(exported.fieldwork_id), "-o", str(out_csv), "--csv-dialect", "rfc4180"]
+    )
+    assert result.exit_code == 0, result.output
+    assert out_csv.read_text(encoding="utf-8").startswith("id_odpowiedzi,id_zewnętrzne,")
+    bad = ["export", str(exported.fieldwork_id), "-o", str(out_csv), "--csv-dialect", "tsv"]
+    assert runner.invoke(args=bad).exit_code == 2
 
 
 def test_cli_export_tells_people_in_polish_and_scripts_the_file_on_the_last_line(
@@ -385,8 +404,17 @@ def test_analyst_downloads_xlsx_and_csv(app, client, login_as, exported, tmp_pat
     path.write_bytes(prepare_file(client, exported.fieldwork_id, labels="y", language="en"))
     assert sheet_rows(path)[0]["filtr"] == "Yes"
     csv_file = prepare_file(client, exported.fieldwork_id, kind="csv", complete_only="y")
-    assert csv_file.startswith(b"\xef\xbb\xbf")
+    assert csv_file.startswith(b"\xef\xbb\xbfid_odpowiedzi;")
     assert csv_file.decode("utf-8-sig").count("\r\n") == 3
+    for_tools = prepare_file(
+        client, exported.fieldwork_id, kind="csv", csv_dialect="rfc4180", language="en"
+    )
+    assert for_tools.startswith(b"response_id,external_id,")
+    bad_dialect = {"kind": "csv", "csv_dialect": "tsv"}
+    assert (
+        client.post(f"/fieldwork/{exported.fieldwork_id}/files", data=bad_dialect).status_code
+        == 400
+    )
     bad_date = {"kind": "csv", "date_from": "x"}
     assert (
         client.post(f"/fieldwork/{exported.fieldwork_id}/files", data=bad_date).status_code == 400
@@ -464,20 +492,13 @@ def test_libreoffice_converts_every_sheet_of_every_workbook(app, exported, tmp_p
         report.write_bytes(write_report(session, fieldwork, by="subregion"))
 
     sheets = libreoffice_sheets(codes, tmp_path / "lo")
-    assert list(sheets) == [
-        "Calls",
-        "Choices",
-        "Codebook",
-        "Contacts",
-        "Dispositions",
-        "Responses",
-    ]
-    header, *rows = sheets["Responses"]
+    assert sorted(sheets) == sorted(POLISH.sheet(key) for key in SHEETS)
+    header, *rows = sheets["Odpowiedzi"]
     assert len(rows) == 3 and len(header) == len(rows[0])
     first = dict(zip(header, rows[0], strict=True))
     assert first["nazwa"] == HYPERLINK  # text, not the result of a formula
     assert first["kod"] == "007"
-    assert libreoffice_sheets(labels, tmp_path / "lo")["Responses"][1][header.index("filtr")] == (
+    assert libreoffice_sheets(labels, tmp_path / "lo2")["Responses"][1][header.index("filtr")] == (
         "Yes"
     )
     report_sheets = libreoffice_sheets(report, tmp_path / "lo")

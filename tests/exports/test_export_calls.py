@@ -36,6 +36,7 @@ from sqlalchemy import select
 
 from app.cati.services import AppointmentRequest, finish_call, start_call
 from app.domain.fieldwork.aapor import FORMULAS
+from app.domain.outputs.words import POLISH
 from app.fieldwork import services as fieldwork_services
 from app.interview.service import Interview, save_page, start_unit_response, submit
 from app.models.calling import outcomes_of, rates_for
@@ -44,7 +45,7 @@ from app.models.fieldwork import Fieldwork, SampleUnit
 from app.models.users import Role
 from app.surveys import services as survey_services
 from tests.support.calls import add_interviewer, cell, percent
-from tests.support.exports import DEFINITION, sheet_rows
+from tests.support.exports import DEFINITION, english_column, sheet_rows
 
 HOSTILE_NOTE = '=HYPERLINK("http://evil.example","x")'
 APPOINTMENT_NOTE = "Oddzwonić do p. Żółkiewskiej – „najlepiej po 10:00”"
@@ -285,9 +286,16 @@ def _export(runner, fieldwork_id: int, path: Path, *options: str) -> openpyxl.Wo
 def _split_dispositions(ws) -> tuple[list[tuple], list[tuple]]:
     """The Dispositions sheet's counts and its rates (a blank row and a header between)."""
     rows = list(ws.iter_rows(values_only=True))
-    assert rows[0] == ("aapor_code", "outcome_code", "outcome_label", "cases")
+    english = ws.title == "Dispositions"
+    assert rows[0] == (
+        ("aapor_code", "outcome_code", "outcome_label", "cases")
+        if english
+        else ("kod_aapor", "kod_wyniku", "wynik", "przypadki")
+    )
     blank = rows.index((None, None, None, None))
-    assert rows[blank + 1] == ("rate", "value", "formula", None)
+    assert rows[blank + 1] == (
+        ("rate", "value", "formula", None) if english else ("wskaźnik", "wartość", "wzór", None)
+    )
     return rows[1:blank], [row[:3] for row in rows[blank + 2 :]]
 
 
@@ -296,8 +304,20 @@ def _split_dispositions(ws) -> tuple[list[tuple], list[tuple]]:
 
 def test_calls_sheet_has_every_call_in_order_with_typed_cells(app, runner, called, tmp_path):
     book = _export(runner, called.fieldwork_id, tmp_path / "calls.xlsx")
-    ws = book["Calls"]
-    header = [c.value for c in ws[1]]
+    ws = book["Połączenia"]
+    header = [english_column(c.value) for c in ws[1]]
+    assert [c.value for c in ws[1]] == [
+        "id_zewnętrzne",
+        "instytucja",
+        "ankieter",
+        "numer",
+        "rozpoczęto",
+        "zakończono",
+        "kod_wyniku",
+        "wynik",
+        "kod_aapor",
+        "notatka",
+    ]
     assert header == [
         "external_id",
         "institution",
@@ -355,6 +375,14 @@ def test_calls_sheet_has_every_call_in_order_with_typed_cells(app, runner, calle
 
 def test_calls_and_dispositions_in_english(app, runner, called, tmp_path):
     book = _export(runner, called.fieldwork_id, tmp_path / "en.xlsx", "--lang", "en")
+    assert book.sheetnames == [
+        "Responses",
+        "Codebook",
+        "Choices",
+        "Calls",
+        "Dispositions",
+        "Contacts",
+    ]
     labels = [row[7] for row in book["Calls"].iter_rows(min_row=2, values_only=True)]
     assert labels == [c.label_en for c in CALLS]
     counts, _rates = _split_dispositions(book["Dispositions"])
@@ -374,7 +402,7 @@ def test_dispositions_sheet_counts_and_rates_equal_hand_computed_and_supervisor(
     app, runner, client, login_as, called, tmp_path
 ):
     book = _export(runner, called.fieldwork_id, tmp_path / "dispositions.xlsx")
-    counts, rates = _split_dispositions(book["Dispositions"])
+    counts, rates = _split_dispositions(book["Wyniki końcowe"])
 
     by_hand = Counter(DISPOSITIONS.values())
     expected_counts = [
@@ -399,7 +427,7 @@ def test_dispositions_sheet_counts_and_rates_equal_hand_computed_and_supervisor(
     with app.extensions["ankieta.db"].session() as session:
         supervisor_rates = rates_for(session, session.get(Fieldwork, called.fieldwork_id))
     expected_rows = supervisor_rates.as_rows()
-    assert [(n, f) for n, _v, f in rates] == [(n, f) for n, _v, f in expected_rows]
+    assert [(n, POLISH.value(f)) for n, _v, f in expected_rows] == [(n, f) for n, _v, f in rates]
     for (name, value, _f), (_n, expected, _ef) in zip(rates, expected_rows, strict=True):
         # Excel keeps 15-16 significant digits (XlsxWriter writes %.16G)
         assert value == pytest.approx(expected, rel=1e-12), name
@@ -430,7 +458,7 @@ def test_responses_sheet_names_the_interviewer_who_completed_the_phone_interview
     assert set(rows) == {"D-04", "E-05"}
     by_phone, online = rows["D-04"], rows["E-05"]
     assert by_phone["response_id"] == called.response_ids["D-04"]
-    assert (by_phone["mode"], by_phone["status"]) == ("phone", "complete")
+    assert (by_phone["mode"], by_phone["status"]) == ("telefon", "kompletna")
     # anna called D-04 first; Bartosz completed the interview
     assert by_phone["interviewer"] == BARTOSZ
     assert by_phone["started"] == _warsaw(8, 0)
@@ -442,5 +470,5 @@ def test_responses_sheet_names_the_interviewer_who_completed_the_phone_interview
         4,
     )
     assert online["response_id"] == called.response_ids["E-05"]
-    assert (online["mode"], online["status"]) == ("online", "partial")
+    assert (online["mode"], online["status"]) == ("internet", "częściowa")
     assert online["interviewer"] is None  # nobody ever called E-05

@@ -79,7 +79,7 @@ def test_file_is_prepared_while_the_server_keeps_answering(
     assert done["state"] == "done" and done["done"] == 30
     with client.get(done["download"]) as download:
         workbook = openpyxl.load_workbook(io.BytesIO(download.get_data()), read_only=True)
-    assert workbook["Responses"].max_row == 31
+    assert workbook["Odpowiedzi"].max_row == 31
 
 
 def test_a_double_click_reuses_the_job_being_prepared(
@@ -111,13 +111,13 @@ def test_large_file_is_stored_in_chunks_and_sent_whole(
     assert count_rows(app, ExportChunk) == -(-len(body) // 4096) > 1
     workbook = openpyxl.load_workbook(io.BytesIO(body), read_only=True)
     assert workbook.sheetnames == [
-        "Responses",
+        "Odpowiedzi",
         "Partner",  # the list of partners (monitoring_cis_kis), a sheet of its own
-        "Codebook",
-        "Choices",
-        "Calls",
-        "Dispositions",
-        "Contacts",
+        "Książka kodowa",
+        "Kategorie",
+        "Połączenia",
+        "Wyniki końcowe",
+        "Kontakty",
     ]
 
 
@@ -230,3 +230,12 @@ def test_csv_is_prepared_as_a_file_with_the_same_filters(app, client, login_as, 
     )
     assert bad.status_code == 400 and 'id="date_to-error"' in bad.get_data(as_text=True)
     assert count_rows(app, ExportJob) == 1  # the CSV's, and no more
+    # for tools: the dialect is an option of the job, and the file's name says it
+    tools = client.post(
+        f"/fieldwork/{fieldwork_id}/files", data={"kind": "csv", "csv_dialect": "rfc4180"}
+    )
+    assert wait_for_file(client, tools.headers["Location"])["state"] == "done"
+    with app.extensions["ankieta.db"].session() as session:
+        job = session.scalar(select(ExportJob).order_by(ExportJob.id.desc()))
+        assert job.options["csv_dialect"] == "rfc4180"
+        assert job.file_name == f"odpowiedzi-badanie-{fieldwork_id}-rfc4180.zip"

@@ -63,7 +63,9 @@ def test_each_repeat_has_a_sheet_whose_rows_link_to_their_response_and_parent(
     path = tmp_path / "out.xlsx"
     assert _export(app, repeats, path) == 3
     book = openpyxl.load_workbook(path)
-    assert book.sheetnames[:4] == ["Responses", "Partner", "Etat", "Stałe działanie"]
+    assert book.sheetnames[:4] == ["Odpowiedzi", "Partner", "Etat", "Stałe działanie"]
+    partner_header = [c.value for c in book["Partner"][1]]
+    assert partner_header[:4] == ["id_odpowiedzi", "klucz_nadrzędny", "nr_wpisu", "klucz_wpisu"]
     first, second, third = repeats.response_ids
 
     responses = {row["response_id"]: row for row in sheet_rows(path)}
@@ -133,10 +135,10 @@ def test_codebook_and_choices_say_which_sheet_holds_a_variable(app, repeats, tmp
     _export(app, repeats, path)
     codebook = {row["variable"]: row for row in sheet_rows(path, "Codebook")}
     assert [codebook[n]["sheet"] for n in ("liczba", "partnerzy", "suma", "stale")] == [
-        "Responses"
+        "Odpowiedzi"
     ] * 4
     assert codebook["partnerzy"]["type"] == (
-        "repeat (number of entries; the entries are rows of sheet Partner)"
+        "repeat (liczba wpisów; wpisy są wierszami arkusza Partner)"
     )
     assert codebook["nazwa"]["sheet"] == "Partner" and codebook["nazwa"]["label_en"] == "Name"
     assert codebook["miejsca"]["relevance"] == "${typ_partnera} = 'firma'"
@@ -178,21 +180,24 @@ def test_csv_of_a_questionnaire_with_repeats_is_a_zip_of_one_csv_per_sheet(app, 
             "odpowiedzi-stale.csv",
         ]
         files = {
-            name: list(csv.reader(io.StringIO(zipped.read(name).decode("utf-8-sig"))))
+            name: list(
+                csv.reader(io.StringIO(zipped.read(name).decode("utf-8-sig")), delimiter=";")
+            )
             for name in zipped.namelist()
         }
+    book = openpyxl.load_workbook(xlsx)
     for name, sheet in (
-        ("odpowiedzi.csv", "Responses"),
+        ("odpowiedzi.csv", "Odpowiedzi"),
         ("odpowiedzi-partnerzy.csv", "Partner"),
         ("odpowiedzi-etaty.csv", "Etat"),
         ("odpowiedzi-stale.csv", "Stałe działanie"),
     ):
-        rows = sheet_rows(xlsx, sheet)
         header, *lines = files[name]
-        assert header == list(rows[0]) and len(lines) == len(rows)
+        assert header == [c.value for c in book[sheet][1]]
+        assert len(lines) == book[sheet].max_row - 1
     header, ngo, company, _ = files["odpowiedzi-partnerzy.csv"]
     ngo_row = dict(zip(header, ngo, strict=True))
-    assert ngo_row["instance_key"] == f"{repeats.response_ids[0]}/1"
+    assert ngo_row["klucz_wpisu"] == f"{repeats.response_ids[0]}/1"
     assert (ngo_row["od"], ngo_row["formy"]) == ("2025-09-01", "01 02")
     assert dict(zip(header, company, strict=True))["formy"] == "-98"
 

@@ -208,13 +208,24 @@ def test_cli_report_by_subregion_with_an_empty_group(runner, tmp_path, fieldwork
     b1_k = numeric_block(wb["numeric questions"], "b1_k")
     assert b1_k["centralny"]["n"] == 1 and b1_k["centralny"]["mean"] == 5
     assert b1_k["rybnicki"]["n"] == 0 and b1_k["rybnicki"]["mean"] is None
-    rates = {row[0]: row[1:] for row in wb["response rates"].iter_rows(min_row=2, values_only=True)}
+    rows = list(wb["response rates"].iter_rows(min_row=2, values_only=True))
+    rates = {row[0]: row[1:] for row in rows[:4]}
     assert rates == {  # the last two: e-mail invitations and reminders sent (none here)
         "total": (4, 2, 0.5, 0, 0),
         "centralny": (2, 1, 0.5, 0, 0),
         "południowy": (1, 1, 1.0, 0, 0),
         "rybnicki": (1, 0, 0, 0, 0),
     }
+    # below, by type of institution (the breakdown already is the subregion)
+    assert rows[4][0] is None and rows[5][0] == "by type of institution"
+    assert rows[6][:4] == ("type of institution", "sample size", "complete", "response rate")
+    assert {row[0]: row[1:4] for row in rows[7:9]} == {"CIS": (3, 1, 1 / 3), "KIS": (1, 1, 1)}
+    # then the telephone cases per AAPOR disposition code, by subregion and by type
+    titles = [row[0] for row in rows[9:] if row[0] and row[0].startswith("telephone cases")]
+    assert titles == [
+        "telephone cases by AAPOR disposition code, by subregion",
+        "telephone cases by AAPOR disposition code, by type of institution",
+    ]
 
 
 def test_cli_report_all_includes_partial_responses(runner, tmp_path, fieldwork_id):
@@ -343,6 +354,10 @@ def test_web_document_with_the_plans_indicators(app, client, login_as, fieldwork
     assert tables[1][1][:6] == ["Uczestniczki CIS i KIS", "8 osoby", "2", "0", "16", "50,0%"]
     text = "\n".join(p.text for p in doc.paragraphs)
     assert "${" not in text and "dont_know" not in text
+    # the workbook shows the same results
+    workbook = open_workbook(prepare_file(client, fieldwork_id, kind="report", by="subregion"))
+    row = [c.value for c in workbook["wskaźniki"][2]]
+    assert row[:9] == ["1. Integracja", "Uczestniczki CIS i KIS", "osoby", 2026, 8, 2, 0, 16, 0.5]
     path = tmp_path / "raport.docx"
     path.write_bytes(data)
     libreoffice_pdf_text(path, tmp_path)

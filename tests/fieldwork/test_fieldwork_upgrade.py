@@ -131,12 +131,11 @@ def test_the_fieldwork_page_checks_and_moves_to_a_compatible_version_audited(
     respondent = Respondent(app.test_client(), unit_token(app, fieldwork_id, "M-02"))
     form = respondent.begin()
     assert "A. O instytucji (poprawione)" in page_text(respondent.client.get(form.path))
-    rows = list(
-        csv.reader(io.StringIO(prepare_file(client, fieldwork_id, kind="csv").decode("utf-8-sig")))
-    )
+    exported = prepare_file(client, fieldwork_id, kind="csv").decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(exported), delimiter=";"))
     header = rows[0]
     assert "q3" in header and "q4" in header
-    by_id = {row[header.index("external_id")]: row for row in rows[1:]}
+    by_id = {row[header.index("id_zewnętrzne")]: row for row in rows[1:]}
     assert by_id["M-01"][header.index("q3")] == "uwaga"
 
 

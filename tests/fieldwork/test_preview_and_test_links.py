@@ -191,7 +191,7 @@ def test_test_responses_are_exported_only_when_asked(app, client, login_as, make
     plain = list(csv.reader(io.StringIO(plain_csv.decode("utf-8-sig"))))
     assert len(plain) == 1  # the header only
     asked = responses_file(prepare_file(client, fieldwork_id, kind="csv", include_tests="y"), "csv")
-    rows = list(csv.reader(io.StringIO(asked.decode("utf-8-sig"))))
+    rows = list(csv.reader(io.StringIO(asked.decode("utf-8-sig")), delimiter=";"))
     assert len(rows) == 2 and rows[1][rows[0].index("test")] == "1"
 
 

@@ -266,7 +266,7 @@ def test_two_servers_and_two_workers_share_exports_and_survive_losing_either(
         status, _, body, _ = browser.request_bytes("GET", done["download"])
         assert status == 200
         book = openpyxl.load_workbook(io.BytesIO(body), read_only=True)
-        assert book["Responses"].max_row == 3001
+        assert book["Odpowiedzi"].max_row == 3001
         # the worker building the next file is killed: the other one builds it again
         job_page = _ask_for_file(browser, fieldwork_id)
         taken = _builder(logs, job_page, postgres_url)
@@ -283,7 +283,7 @@ def test_two_servers_and_two_workers_share_exports_and_survive_losing_either(
         assert re.search(r"export job \d+: building it", other)
         status, _, body, _ = browser.request_bytes("GET", finished["download"])
         book = openpyxl.load_workbook(io.BytesIO(body), read_only=True)
-        assert status == 200 and book["Responses"].max_row == 3001
+        assert status == 200 and book["Odpowiedzi"].max_row == 3001
     _drop_queue(postgres_url)
 
 

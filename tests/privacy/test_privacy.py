@@ -119,7 +119,7 @@ def snapshot(app, fieldwork_id: int, tmp_path) -> dict:
         path = tmp_path / f"export-{len(list(tmp_path.iterdir()))}.xlsx"
         written = write_xlsx(session, fieldwork, path, ExportOptions(), translate=translate)
     workbook = openpyxl.load_workbook(io.BytesIO(path.read_bytes()), read_only=True)
-    sheet = [list(row) for row in workbook["Responses"].iter_rows(values_only=True)]
+    sheet = [list(row) for row in workbook["Odpowiedzi"].iter_rows(values_only=True)]
     workbook.close()
     assert written >= 1 and len(sheet) > written
     return {

@@ -9,6 +9,9 @@ from pathlib import Path
 
 import openpyxl
 
+from app.domain.outputs.export import META_COLUMNS, REPEAT_KEY_COLUMNS
+from app.domain.outputs.words import POLISH, RESPONSES, SHEETS
+
 DEFINITION = """\
 settings:
   id: eksport_test
@@ -108,13 +111,38 @@ def moment(day: int, hour: int, minute: int = 0) -> datetime:
     return datetime(2026, 3, day, hour, minute, tzinfo=UTC)
 
 
-def sheet_rows(path: Path, sheet: str = "Responses") -> list[dict[str, object]]:
-    """The rows of a workbook's sheet as dicts keyed by the header."""
+def sheet_rows(path: Path, sheet: str = RESPONSES) -> list[dict[str, object]]:
+    """The rows of a workbook's sheet as dicts keyed by the header's English names.
+
+    ``sheet`` is a sheet's English name (``Responses``, ``Codebook``...) or a list's sheet
+    title; a Polish workbook (the default) is read through its Polish names, so a test of
+    the content reads alike in both languages (tests/exports/test_file_words.py checks the
+    names themselves). Values (status, mode) are as written."""
     book = openpyxl.load_workbook(path)
-    ws = book[sheet]
+    ws = book[POLISH.sheet(sheet)] if POLISH.sheet(sheet) in book.sheetnames else book[sheet]
     rows = list(ws.iter_rows(values_only=True))
-    header = rows[0]
+    # the fixed columns; the questionnaire's variables after them keep their names
+    fixed = (
+        len(META_COLUMNS)
+        if sheet == RESPONSES
+        else len(rows[0])
+        if sheet in SHEETS
+        else len(REPEAT_KEY_COLUMNS)
+    )
+    header = [english_column(name) if i < fixed else name for i, name in enumerate(rows[0])]
     return [dict(zip(header, row, strict=True)) for row in rows[1:]]
+
+
+_ENGLISH_COLUMNS = {polish: english for english, polish in POLISH.columns.items()}
+
+
+def english_column(name: object) -> object:
+    """A header of a Polish file as its English name (a variable's name as it is)."""
+    if not isinstance(name, str):
+        return name
+    if name.startswith("etykieta_"):
+        return "label_" + name.removeprefix("etykieta_")
+    return _ENGLISH_COLUMNS.get(name, name)
 
 
 REPEATS_DEFINITION = Path(__file__).with_name("repeats.yaml")

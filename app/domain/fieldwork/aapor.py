@@ -85,6 +85,9 @@ FORMULAS: dict[str, str] = {
 }
 
 
+E_FORMULA = "(I+P+R+NC+O) / (I+P+R+NC+O+NE) unless set"  # e: estimated unless set
+
+
 @dataclass(frozen=True)
 class Rates:
     """AAPOR outcome rates; a rate is None when its denominator is 0 (or needs an unknown e)."""
@@ -110,7 +113,7 @@ class Rates:
     def as_rows(self) -> list[tuple[str, float | None, str]]:
         """(name, value, formula) for each rate in AAPOR's order, then e."""
         rows = [(name, getattr(self, name), formula) for name, formula in FORMULAS.items()]
-        rows.append(("e", self.e, "(I+P+R+NC+O) / (I+P+R+NC+O+NE) unless set"))
+        rows.append(("e", self.e, E_FORMULA))
         return rows
 
 

@@ -14,6 +14,7 @@ from app.domain.outputs.export import (
     repeat_flows,
     variables_in_order,
 )
+from app.domain.outputs.words import ENGLISH, NOTED_TYPES, POLISH, FileWords
 from app.domain.questionnaire.answers import Variable, VariableKind
 from app.domain.questionnaire.flow import Flow
 from app.domain.questionnaire.model import Item, ItemType, Questionnaire
@@ -56,7 +57,12 @@ def _relevance_of(item: Item) -> str:
     return " and ".join(f"({c})" for c in reversed(conditions))
 
 
-def _variable_label(var: Variable, language: str, default: str) -> str:
+def _other_word(language: str) -> str:
+    """ "other" in a label's language (Polish or English; English for any other)."""
+    return (POLISH if language == "pl" else ENGLISH).note("other")
+
+
+def _variable_label(var: Variable, language: str, default: str, other: str) -> str:
     item = var.item
     label = item.label.get(language, default) if item.label else ""
     if var.kind is VariableKind.ROW:
@@ -69,23 +75,8 @@ def _variable_label(var: Variable, language: str, default: str) -> str:
                 else row.label.get(language, default)
             )
     if var.kind is VariableKind.OTHER:
-        return f"{label} – other" if label else "other"
+        return f"{label} – {other}" if label else other
     return label
-
-
-# see EARLIEST_SPREADSHEET_YEAR in app.domain.outputs.export
-DATE_TYPE_NOTE = "date (before 1900: text YYYY-MM-DD)"
-TYPE_NOTES = {
-    ItemType.DATE: DATE_TYPE_NOTE,
-    ItemType.TIME: "time (HH:MM)",
-    ItemType.DATETIME: "datetime (Europe/Warsaw wall clock)",
-    ItemType.RANK: "rank (codes in rank order; column VARIABLE_CODE: the rank of each choice)",
-    ItemType.GEOPOINT: "geopoint (text 'lat lon alt acc'; numbers in _lat, _lon, _alt, _acc)",
-    ItemType.GEOTRACE: "geotrace (text: points 'lat lon alt acc' separated by ;)",
-    ItemType.GEOSHAPE: "geoshape (text: points 'lat lon alt acc' separated by ;, first = last)",
-    ItemType.ACKNOWLEDGE: "acknowledge (OK)",
-}
-REPEAT_TYPE_NOTE = "repeat (number of entries; the entries are rows of sheet %(sheet)s)"
 
 
 def codebook_rows(
@@ -94,21 +85,27 @@ def codebook_rows(
     *,
     main_sheet: str = "",
     repeats: Sequence[RepeatSheet] = (),
+    words: FileWords = ENGLISH,
 ) -> list[CodebookRow]:
     """One row per variable of the versions (oldest first), described by its newest version:
-    the response's variables (on ``main_sheet``), then each repeat's (on its sheet)."""
+    the response's variables (on ``main_sheet``), then each repeat's (on its sheet); the
+    codebook's own words (yes/no, notes on a type) in the file's ``words``."""
     titles = {sheet.repeat: sheet.title for sheet in repeats}
-    rows = _scope_rows(flows, languages, main_sheet, titles)
+    rows = _scope_rows(flows, languages, main_sheet, titles, words)
     for sheet in repeats:
         scopes = [
             found[sheet.repeat][0] for found in map(repeat_flows, flows) if sheet.repeat in found
         ]
-        rows.extend(_scope_rows(scopes, languages, sheet.title, titles))
+        rows.extend(_scope_rows(scopes, languages, sheet.title, titles, words))
     return rows
 
 
 def _scope_rows(
-    flows: Sequence[Flow], languages: Sequence[str], sheet: str, titles: dict[str, str]
+    flows: Sequence[Flow],
+    languages: Sequence[str],
+    sheet: str,
+    titles: dict[str, str],
+    words: FileWords,
 ) -> list[CodebookRow]:
     latest: dict[str, tuple[Variable, Questionnaire]] = {}
     orders: list[list[str]] = []
@@ -127,24 +124,32 @@ def _scope_rows(
             required_text, constraint, list_name = "", "", ""
         else:
             required_text = (
-                required.source if not isinstance(required, bool) else ("yes" if required else "no")
+                required.source
+                if not isinstance(required, bool)
+                else words.value("yes" if required else "no")
             )
             constraint = item.constraint.source if item.constraint is not None else ""
             list_name = item.list_name or ""
         if var.kind is VariableKind.CALCULATION:
             required_text, constraint = "", ""
-        type_text = TYPE_NOTES.get(var.value_type, var.value_type.value)
+        type_text = var.value_type.value
+        if type_text in NOTED_TYPES:
+            type_text = words.note(type_text)
         if var.value_type is ItemType.RANGE and item.range is not None:
             spec = item.range
-            type_text = f"range ({spec.start}..{spec.end}, step {spec.step})"
+            type_text = words.note("range") % {
+                "start": spec.start, "end": spec.end, "step": spec.step
+            }  # fmt: skip
         if var.kind is VariableKind.REPEAT:
             # the column holds the number of entries; the entries are rows of their sheet
-            type_text = REPEAT_TYPE_NOTE % {"sheet": titles.get(name, name)}
+            type_text = words.note("repeat") % {"sheet": titles.get(name, name)}
             required_text, constraint = "", ""
         rows.append(
             CodebookRow(
                 variable=name,
-                labels=tuple(_variable_label(var, lang, default) for lang in languages),
+                labels=tuple(
+                    _variable_label(var, lang, default, _other_word(lang)) for lang in languages
+                ),
                 type=type_text,
                 group=_groups_of(item),
                 relevance=_relevance_of(item),

@@ -40,7 +40,8 @@ Breakdown
 
 Response rates
     ``response_rates`` counts, per group, the sampled units and those with a complete
-    response: rate = complete / sample size (None for an empty group).
+    response: rate = complete / sample size (None for an empty group);
+    ``disposition_counts`` the cases per AAPOR disposition code, overall and per group.
 """
 
 from __future__ import annotations
@@ -451,3 +452,30 @@ def response_rates(
     if by is not None:
         rows.extend(row(g, [g]) for g in _ordered_groups((), sizes))
     return rows
+
+
+@dataclass(frozen=True)
+class DispositionTable:
+    """Cases per AAPOR disposition code, overall and per group of a sample variable."""
+
+    codes: tuple[str, ...]  # the codes met, sorted
+    overall: dict[str, int]
+    groups: dict[str, dict[str, int]]  # group -> code -> cases (groups sorted, no value last)
+
+
+def disposition_counts(
+    cases: Iterable[tuple[Mapping[str, Any], str | None]], *, by: str
+) -> DispositionTable:
+    """Count ``cases`` (the sample variables of the case's unit, its disposition code; a
+    case without a code is left out) overall and per group of ``by``."""
+    overall: dict[str, int] = {}
+    groups: dict[str, dict[str, int]] = {}
+    for sample, code in cases:
+        if not code:
+            continue
+        overall[code] = overall.get(code, 0) + 1
+        counts = groups.setdefault(group_of(sample, by), {})
+        counts[code] = counts.get(code, 0) + 1
+    ordered = _ordered_groups((), groups)
+    # as text, AAPOR's order: 2.11 < 2.112 < 2.12 < 3.11
+    return DispositionTable(tuple(sorted(overall)), overall, {g: groups[g] for g in ordered})

@@ -296,3 +296,20 @@ def test_a_repeat_s_variables_are_counted_and_summed_over_entries_by_group():
     # tables in questionnaire order: a repeat's where the repeat is
     order = [t.variable for t in report.tables]
     assert order.index("liczba") < order.index("typ_partnera") < order.index("suma")
+
+
+def test_disposition_counts_count_cases_per_code_overall_and_by_group():
+    from app.domain.outputs.report import disposition_counts
+
+    cases = [
+        ({"subregion": "centralny"}, "1.1"),
+        ({"subregion": "centralny"}, "2.112"),
+        ({"subregion": "południowy"}, "2.12"),
+        ({}, "3.11"),  # an institution without a subregion
+        ({"subregion": "centralny"}, None),  # no code: not counted
+    ]
+    table = disposition_counts(cases, by="subregion")
+    assert table.codes == ("1.1", "2.112", "2.12", "3.11")  # AAPOR's order
+    assert table.overall == {"1.1": 1, "2.112": 1, "2.12": 1, "3.11": 1}
+    assert list(table.groups) == ["centralny", "południowy", ""]  # no value last
+    assert table.groups["centralny"] == {"1.1": 1, "2.112": 1}
