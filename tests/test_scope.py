@@ -241,7 +241,7 @@ def test_the_coordinators_files_hold_only_zachodni(app, region) -> None:
     client = signed_in(app, "owes_zachodni")
     fw = region["fieldwork"]
     workbook = prepare_file(client, fw)
-    for sheet in ("Calls", "Contacts"):
+    for sheet in ("Połączenia", "Kontakty"):
         text = str(_sheet(workbook, sheet))
         assert "CIS Rybnik" in text, sheet
         for name in OTHERS:

@@ -85,7 +85,7 @@ def _workbook(app: Flask, fieldwork_id: int, path: Path, **options):
 
 def test_the_workbook_has_typed_cells_for_every_new_type(app, fieldwork_id, tmp_path):
     book = _workbook(app, fieldwork_id, tmp_path / "out.xlsx")
-    sheet = book["Responses"]
+    sheet = book["Odpowiedzi"]
     header = [cell.value for cell in sheet[1]]
     first = {name: cell for name, cell in zip(header, sheet[2], strict=True)}
     second = {name: cell.value for name, cell in zip(header, sheet[3], strict=True)}
@@ -138,9 +138,9 @@ def test_the_workbook_has_typed_cells_for_every_new_type(app, fieldwork_id, tmp_
     assert second["ocena"] == 0
     assert second["trasa"] is None  # not answered
 
-    codebook = {row[0]: row for row in book["Codebook"].iter_rows(values_only=True)}
-    assert "time (HH:MM)" in codebook["godzina_otwarcia"]
-    assert "range (0..10, step 2)" in codebook["ocena"]
+    codebook = {row[0]: row for row in book["Książka kodowa"].iter_rows(values_only=True)}
+    assert "time (godzina GG:MM)" in codebook["godzina_otwarcia"]
+    assert "range (0..10, krok 2)" in codebook["ocena"]
 
 
 def test_labels_mode_names_the_ranked_choices(app, fieldwork_id, tmp_path):

@@ -27,8 +27,11 @@ GENERIC_VALUES = {
     "integer": "1",
     "decimal": "1",
     "date": TODAY,
+    "time": "08:30",
+    "datetime": f"{TODAY} 08:30",
     "text": "Odpowiedź testowa",
     "textarea": "Uwagi testowe",
+    "points": "50.1 19.1\n50.2 19.1\n50.2 19.2",  # a line or a shape (closed by the server)
 }
 REQUIRED = "To pytanie wymaga odpowiedzi."
 
@@ -50,9 +53,15 @@ class FormField:
     """One variable's field(s) on the page: a typed input and/or radio or check boxes."""
 
     name: str
-    kind: str = "choice"  # choice, integer, decimal, date, text, textarea
+    # choice, integer, decimal, date, time, datetime, range, text, textarea, points
+    # (a geotrace or geoshape), geopoint (its parts in ``parts``), rank (``ranks``)
+    kind: str = "choice"
     value: str = ""
     options: list[Option] = field(default_factory=list)
+    parts: list[str] = field(default_factory=list)  # a geopoint's latitude, longitude, ...
+    ranks: list[list[str]] = field(default_factory=list)  # a rank: each select's options
+    minimum: str = ""  # a range's start
+    selected: list[str] = field(default_factory=list)  # a rank's chosen options
 
     @property
     def chosen(self) -> list[str]:
@@ -91,6 +100,7 @@ class _FormParser(HTMLParser):
         self.hidden_fields: dict[str, str] = {}
         self._in_form = False
         self._textarea: str | None = None
+        self._select: str | None = None
 
     def _field(self, name: str) -> FormField:
         return self.fields.setdefault(name, FormField(name))
@@ -108,7 +118,8 @@ class _FormParser(HTMLParser):
             self.buttons.append(a.get("value", ""))
         elif tag == "textarea":
             self._textarea = name
-            self._field(name).kind = "textarea"
+            long = a.get("maxlength") != "10000"  # a geotrace's or geoshape's points
+            self._field(name).kind = "points" if long else "textarea"
         elif tag == "input" and a.get("type") == "hidden":
             if name == "revision":
                 self.revision = a.get("value", "")
@@ -117,10 +128,35 @@ class _FormParser(HTMLParser):
         elif tag == "input" and a.get("type") in ("radio", "checkbox"):
             option = Option(a.get("value", ""), "checked" in a, "disabled" in a)
             self._field(name).options.append(option)
+        elif tag == "select" and name:
+            self._select = name
+            ranked = self._field(name)
+            ranked.kind = "rank"
+            ranked.ranks.append([])
+        elif tag == "option" and self._select:
+            if a.get("value"):
+                ranked = self.fields[self._select]
+                ranked.ranks[-1].append(a["value"])
+                if "selected" in a:
+                    ranked.selected.append(a["value"])
+        elif tag == "input" and a.get("id", "").endswith(("-lon", "-alt", "-acc")):
+            point = self._field(name)  # a geopoint's further parts, after its latitude
+            point.kind = "geopoint"
+            point.parts.append(a.get("value", ""))
         elif tag == "input":
             typed = self._field(name)
             typed.value = a.get("value", "")
-            if a.get("inputmode") == "numeric":
+            typed.parts = [typed.value]
+            if a.get("type") == "number":
+                typed.kind = "range"
+                typed.minimum = a.get("min", "")
+            elif a.get("maxlength") == "8":
+                typed.kind = "time"
+            elif a.get("maxlength") == "20":
+                typed.kind = "datetime"
+            elif a.get("maxlength") == "255":
+                typed.kind = "text"  # a barcode
+            elif a.get("inputmode") == "numeric":
                 typed.kind = "integer"
             elif a.get("inputmode") == "decimal":
                 typed.kind = "decimal"
@@ -134,6 +170,8 @@ class _FormParser(HTMLParser):
             self._in_form = False
         elif tag == "textarea":
             self._textarea = None
+        elif tag == "select":
+            self._select = None
 
     def handle_data(self, data: str) -> None:
         if self._textarea:
@@ -162,6 +200,12 @@ ANOTHER = "_another"  # the roster's "is there another?" (app.interview.roster)
 
 def generic_value(item: FormField) -> str | list[str] | None:
     """A small valid answer: what is there already, else the first answer or a small value."""
+    if item.kind == "geopoint":
+        return item.parts if item.parts[0] else ["50.26", "19.02", "", ""]
+    if item.kind == "rank":  # the first select ranks first, the next second, ...
+        return [options[n] for n, options in enumerate(item.ranks)]
+    if item.kind == "range":
+        return item.value or item.minimum or "0"
     if item.kind != "choice":
         return item.value or GENERIC_VALUES[item.kind]
     real = [o for o in item.options if o.value not in MISSING_VALUES and not o.disabled]
@@ -201,6 +245,10 @@ def shown_values(form: RespondentForm) -> dict[str, Any]:
 def form_value(form: RespondentForm, name: str) -> str | list[str]:
     """What the page shows for a variable: its text, or the ticked codes."""
     item = form.fields[name]
+    if item.kind == "rank":
+        return item.selected
+    if item.kind == "geopoint":
+        return item.parts
     return item.chosen if item.kind == "choice" else item.value
 
 
