@@ -21,9 +21,7 @@ NEW_ROLES = "role IN ('admin', 'analyst', 'supervisor', 'interviewer', 'coordina
 
 def upgrade() -> None:
     with op.batch_alter_table("user_account", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("subregions", sa.JSON(), nullable=False, server_default="[]")
-        )
+        batch_op.add_column(sa.Column("subregions", sa.JSON(), nullable=False, server_default="[]"))
         batch_op.add_column(
             sa.Column("entity_types", sa.JSON(), nullable=False, server_default="[]")
         )
@@ -34,8 +32,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     # the audit log keeps its accounts: a coordinator becomes a disabled interviewer
     op.execute(
-        "UPDATE user_account SET role = 'interviewer', active = false "
-        "WHERE role = 'coordinator'"
+        "UPDATE user_account SET role = 'interviewer', active = false WHERE role = 'coordinator'"
     )
     with op.batch_alter_table("user_account", schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f("ck_user_account_role_known"), type_="check")
