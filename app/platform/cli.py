@@ -15,6 +15,7 @@ import contextlib
 import os
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
+from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 import click
@@ -257,6 +258,14 @@ def lower_cpu_priority() -> None:
     except (AttributeError, OSError):  # not Linux, or refused
         with contextlib.suppress(OSError):
             os.nice(19 - os.nice(0))
+    # Linux's autogroups share the CPU between sessions first and only then between the
+    # processes of a session, so a worker leading a session of its own (a service, or
+    # started with setsid) would still get as much as all of gunicorn: lower its session's
+    # share too. A worker sharing a session (`make run`) leaves it alone, as it would
+    # lower the server's share with its own.
+    if os.getsid(0) == os.getpid():
+        with contextlib.suppress(OSError):
+            Path("/proc/self/autogroup").write_text("19")
 
 
 @click.command("worker")

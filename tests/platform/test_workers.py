@@ -109,7 +109,11 @@ def test_the_worker_and_its_job_threads_run_at_idle_cpu_priority_unless_told_not
             "the job threads",
         )
         policies = {os.sched_getscheduler(tid) for tid in [process.pid, *threads]}
+        group = Path(f"/proc/{process.pid}/autogroup")
+        autogroup = group.read_text() if group.exists() else None
     assert policies == {getattr(os, policy)}, policies
+    if autogroup is not None:  # it leads a session of its own: the session gives way too
+        assert autogroup.endswith(f" nice {19 if setting == '1' else 0}\n"), autogroup
 
 
 # -- a worker killed in the middle of a wave ----------------------------------------------------
