@@ -205,6 +205,9 @@ def refuse_control_characters() -> None:
         "application/x-www-form-urlencoded",
         "multipart/form-data",
     ):
+        # a multipart part without a name is no field (and trips Flask-WTF's CSRF check)
+        if None in request.form or None in request.files:
+            raise BadRequest("a form part without a name")
         sources.append(request.form.items(multi=True))
     for items in sources:
         field = _first_control_field(items)

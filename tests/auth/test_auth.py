@@ -332,3 +332,12 @@ def test_a_file_sent_as_a_password_is_refused_as_a_wrong_password(
     assert response.status_code == 200
     assert "Your password has been changed" not in page_text(response)
     assert auth.login("kasia").status_code == 302  # the old password still works
+
+
+def test_a_multipart_post_with_nameless_parts_is_refused_without_an_error(client) -> None:
+    body = (
+        b"--B\r\nContent-Disposition: form-data\r\n\r\nvalue\r\n"
+        b'--B\r\nContent-Disposition: form-data; filename="a.txt"\r\n\r\nxx\r\n--B--\r\n'
+    )
+    response = client.post("/login", data=body, content_type="multipart/form-data; boundary=B")
+    assert response.status_code in (200, 400), response.status_code
