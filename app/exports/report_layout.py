@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
@@ -68,6 +68,9 @@ NUMERIC_FIGURES = (
     N_("refused"),
 )
 _PLACEHOLDER = re.compile(r"\$\{[^}]*\}")
+
+
+TableT = TypeVar("TableT", ClosedTable, NumericTable)
 
 
 @dataclass
@@ -226,14 +229,15 @@ class WorkbookWriter:
             indicators = self.sheets[SHEET_INDICATORS]
             ws.write_url(row + 3, 0, f"internal:'{indicators}'!A1", self.link, indicators)
 
-    def _closed_previous(self, table: ClosedTable) -> ClosedTable | None:
+    def _previous(self, table: TableT) -> TableT | None:
+        """The earlier fieldwork's table of the same question and kind, if it has one."""
         if self.previous is None:
             return None
         try:
             found = self.previous.report.table(table.variable)
         except KeyError:
             return None
-        return found if isinstance(found, ClosedTable) else None
+        return found if isinstance(found, type(table)) else None
 
     def write_closed(self, ws: Worksheet) -> None:
         per_block = 4 if self.previous is not None else 2
@@ -242,7 +246,7 @@ class WorkbookWriter:
         ws.set_column(2, 2 + per_block * len(self.groups), 11)
         row = 0
         for table in self.current.report.closed:
-            before = self._closed_previous(table)
+            before = self._previous(table)
             title = self.title_of(table.variable, table.label)
             if table.row_label is not None:
                 title += f" – {self.label(table.row_label)}"
@@ -344,7 +348,7 @@ class WorkbookWriter:
         ws.set_column(1, len(figures), 12)
         row = 0
         for table in self.current.report.numeric:
-            before = self._numeric_previous(table)
+            before = self._previous(table)
             title = self.title_of(table.variable, table.label) + self._entries(table.repeat)
             if table.entries:
                 title += f" [{self._(COUNT_NOTE)}]"
@@ -365,15 +369,6 @@ class WorkbookWriter:
             row += 2
         if not self.current.report.numeric:
             ws.write_string(0, 0, self._("no numeric questions"))
-
-    def _numeric_previous(self, table: NumericTable) -> NumericTable | None:
-        if self.previous is None:
-            return None
-        try:
-            found = self.previous.report.table(table.variable)
-        except KeyError:
-            return None
-        return found if isinstance(found, NumericTable) else None
 
     @staticmethod
     def _stats(table: NumericTable, group: str | None) -> NumericSummary:

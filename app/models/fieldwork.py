@@ -275,26 +275,17 @@ def sample_facets(
 
 def known_subregions(session: Session) -> list[str]:
     """Every subregion some sample names (the choices of an account's scope)."""
-    return list(
-        session.scalars(
-            select(SampleUnit.subregion)
-            .where(SampleUnit.subregion != "")
-            .distinct()
-            .order_by(SampleUnit.subregion)
-        )
-    )
+    return _named(session, SampleUnit.subregion)
 
 
 def known_entity_types(session: Session) -> list[str]:
     """Every entity type some sample names."""
-    return list(
-        session.scalars(
-            select(SampleUnit.entity_type)
-            .where(SampleUnit.entity_type != "")
-            .distinct()
-            .order_by(SampleUnit.entity_type)
-        )
-    )
+    return _named(session, SampleUnit.entity_type)
+
+
+def _named(session: Session, column: Any) -> list[str]:
+    """The distinct non-empty values of a sample unit's ``column``, sorted."""
+    return list(session.scalars(select(column).where(column != "").distinct().order_by(column)))
 
 
 def earlier_fieldworks(session: Session, fieldwork: Fieldwork) -> list[Fieldwork]:
