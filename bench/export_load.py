@@ -13,11 +13,17 @@ On a scratch database (PostgreSQL on 127.0.0.1:5432 by default, dropped at the e
    ``ankieta worker`` runs by default, taking a CPU only when no page wants it; ``nice10``,
    an ordinary process at nice 10): that ``ankieta worker`` is started (the queue beside
    the database) and the same respondents fill pages while an analyst asks for the
-   10,000-response workbook through the web page and, whenever it is ready, asks for it
-   again, so an export is being built for the whole phase;
+   10,000-response workbook through the web page, follows its progress as the page does
+   (every second) and, whenever it is ready, asks for it again, so an export is being
+   built for the whole phase. ``spin`` is the control: no export, a busy loop at the idle
+   worker's own priority, i.e. what any idle-priority work costs the pages on this machine;
 5. repeats 3-4 ``--rounds`` times, then prints per round and pooled the p50/p95/p99 of the
    respondents' page submits and of all their page requests in each phase, the ratios of
    p95 with ÷ without the export, how long each export took, and the load average.
+
+By default the respondents post each page as soon as it is shown, which keeps both
+gunicorn workers busy all the time (the worst case); ``--pause 5 20`` makes them read each
+page for 5-20 s first, as people do.
 
 The load generator shares the machine (2 cores here) with gunicorn, the worker and the
 database; the figures compare the two phases on the same machine, not absolute speed.
@@ -115,7 +121,7 @@ class Exporter(threading.Thread):
                 if state == "failed":
                     self.failures.append("the export failed")
                     return
-                time.sleep(0.5)
+                time.sleep(1.0)  # as the progress page's exports.js polls
 
 
 def _figures(phase: selffill.Phase) -> tuple[list[float], list[float]]:
@@ -156,7 +162,13 @@ def bench(backend: str, args: argparse.Namespace) -> None:
 
         def phase(port: int) -> selffill.Phase:
             start = next(chunks)
-            run = selffill.Run(port, args.seconds, tokens[start : start + per_phase], date.today())
+            run = selffill.Run(
+                port,
+                args.seconds,
+                tokens[start : start + per_phase],
+                date.today(),
+                pause=tuple(args.pause) if args.pause else None,
+            )
             loads.append(os.getloadavg()[0])
             return selffill.run_phase(run, args.clients, selffill.respondent_client)
 
@@ -165,6 +177,12 @@ def bench(backend: str, args: argparse.Namespace) -> None:
                 print(f"  load average before the round: {os.getloadavg()[0]:.1f}", flush=True)
                 alone.append(phase(server.port))
                 for mode in args.worker:  # the same round, each kind of worker in turn
+                    if mode == "spin":  # the control: idle-priority work that touches nothing
+                        exporter = Exporter(server.port, export_fieldwork)  # never started
+                        with _idle_spinner():
+                            busy[mode].append(phase(server.port))
+                        exporters[mode].append(exporter)
+                        continue
                     log = directory / f"worker-{mode}.log"
                     with ankieta_worker(url, extra_env=env, log_path=log, priority=mode):
                         exporter = Exporter(server.port, export_fieldwork)
@@ -183,6 +201,9 @@ def bench(backend: str, args: argparse.Namespace) -> None:
         for mode in args.worker:
             exporter = exporters[mode][number]
             print(_line(f"round {number + 1}, export {mode:<6}", busy[mode][number]))
+            if mode == "spin":
+                print("    no export: an idle-priority busy loop (the control)")
+                continue
             built = ", ".join(f"{s:.1f} s" for s in exporter.built)
             problems = "; PROBLEMS: " + "; ".join(exporter.failures) if exporter.failures else ""
             print(f"    exports of {EXPORT_SIZE} responses built on the worker: {built}{problems}")
@@ -201,6 +222,30 @@ def bench(backend: str, args: argparse.Namespace) -> None:
             for mode in args.worker
         )
         print(f"  round {number + 1}: p95 with the export ÷ without: {ratios}")
+
+
+_SPIN = """
+import os, pathlib
+os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+pathlib.Path("/proc/self/autogroup").write_text("19")
+while True:
+    pass
+"""
+
+
+class _idle_spinner:
+    """A busy loop at the worker's own priority (SCHED_IDLE, its session's autogroup at
+    nice 19) that reads no database and writes no file: what any idle-priority work costs
+    the pages on this machine, the floor an idle-priority export can reach."""
+
+    def __enter__(self) -> None:
+        import subprocess
+
+        self._process = subprocess.Popen([sys.executable, "-c", _SPIN], start_new_session=True)
+
+    def __exit__(self, *_exc: object) -> None:
+        self._process.kill()
+        self._process.wait(10)
 
 
 class _worker_dir:
@@ -225,11 +270,21 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2, help="alone/export pairs, alternated")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument(
+        "--pause",
+        type=float,
+        nargs=2,
+        metavar=("MIN", "MAX"),
+        default=None,
+        help="seconds each respondent reads a page before posting it (default: no pause, "
+        "the respondents keep both gunicorn workers busy)",
+    )
+    parser.add_argument(
         "--worker",
         nargs="+",
-        choices=WORKER_PRIORITIES,
+        choices=[*WORKER_PRIORITIES, "spin"],
         default=["idle", "nice10"],
-        help="the kinds of `ankieta worker` to compare, each in every round (default: idle nice10)",
+        help="the kinds of `ankieta worker` to compare, each in every round (default: idle "
+        "nice10); spin: no export, a busy loop at the idle worker's priority (the control)",
     )
     parser.add_argument(
         "--backend", choices=["sqlite", "postgresql"], default="postgresql", help="database"

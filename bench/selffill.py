@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import queue
+import random
 import re
 import signal
 import sys
@@ -96,8 +97,16 @@ class ClientLog:
 class Run:
     """The shared state of one load phase: the deadline and the unused personal links."""
 
-    def __init__(self, port: int, seconds: float, tokens: list[str], today: date) -> None:
+    def __init__(
+        self,
+        port: int,
+        seconds: float,
+        tokens: list[str],
+        today: date,
+        pause: tuple[float, float] | None = None,
+    ) -> None:
         self.port = port
+        self.pause = pause  # seconds a respondent reads each page before answering (min, max)
         self.today = today
         self.links: queue.SimpleQueue[tuple[int, str]] = queue.SimpleQueue()
         for number, token in enumerate(tokens):
@@ -147,6 +156,10 @@ def _fill_one(run: Run, log: ClientLog, browser: Browser, record: LinkRecord) ->
             log.failures.append(f"GET {location.rsplit('/', 1)[-1]}: HTTP {status}")
             return
         form, _action = fill_form(text, record.variant, run.today)
+        if run.pause is not None:
+            time.sleep(random.uniform(*run.pause))
+            if run.over():
+                return
         status, target, text, seconds = browser.request("POST", location, form)
         page_id = location.rsplit("/", 1)[-1]
         (log.submit_times if status in (302, 303) else log.refused_times).append(seconds)
