@@ -124,17 +124,17 @@ API_EXPECTED: dict[str, tuple[str, str, set]] = {
     "api.me": ("GET", "/api/v1/me", STAFF),
     "api.surveys": ("GET", "/api/v1/surveys", ANALYSTS),
     "api.survey": ("GET", "/api/v1/surveys/1", ANALYSTS),
-    "api.fieldworks": ("GET", "/api/v1/fieldworks", ANALYSTS),
-    "api.fieldwork": ("GET", "/api/v1/fieldworks/1", ANALYSTS),
+    "api.fieldworks": ("GET", "/api/v1/fieldworks", FOLLOWERS),
+    "api.fieldwork": ("GET", "/api/v1/fieldworks/1", FOLLOWERS),
     "api.import_sample_rows": ("POST", "/api/v1/fieldworks/1/sample", ANALYSTS),
     "api.import_sample_file": ("POST", "/api/v1/fieldworks/1/sample/file", ANALYSTS),
-    "api.responses": ("GET", "/api/v1/fieldworks/1/responses", ANALYSTS),
-    "api.response": ("GET", "/api/v1/fieldworks/1/responses/1", ANALYSTS),
-    "api.cases": ("GET", "/api/v1/fieldworks/1/cases", ANALYSTS | SUPERVISORS),
-    "api.calls": ("GET", "/api/v1/fieldworks/1/calls", ANALYSTS | SUPERVISORS),
-    "api.start_export": ("POST", "/api/v1/fieldworks/1/exports", ANALYSTS),
-    "api.export_job": ("GET", "/api/v1/exports/x", ANALYSTS),
-    "api.export_file": ("GET", "/api/v1/exports/x/file", ANALYSTS),
+    "api.responses": ("GET", "/api/v1/fieldworks/1/responses", FOLLOWERS),
+    "api.response": ("GET", "/api/v1/fieldworks/1/responses/1", FOLLOWERS),
+    "api.cases": ("GET", "/api/v1/fieldworks/1/cases", ANALYSTS | PHONE_FOLLOWERS),
+    "api.calls": ("GET", "/api/v1/fieldworks/1/calls", ANALYSTS | PHONE_FOLLOWERS),
+    "api.start_export": ("POST", "/api/v1/fieldworks/1/exports", FOLLOWERS),
+    "api.export_job": ("GET", "/api/v1/exports/x", FOLLOWERS),
+    "api.export_file": ("GET", "/api/v1/exports/x/file", FOLLOWERS),
 }
 
 # The scope dimension: what each route does for an account limited to some subregions
@@ -162,6 +162,15 @@ _SCOPED = {
     "exports.job",
     "exports.job_status",
     "exports.download",
+    "api.fieldworks",
+    "api.fieldwork",
+    "api.responses",
+    "api.response",
+    "api.cases",
+    "api.calls",
+    "api.start_export",
+    "api.export_job",
+    "api.export_file",
 } | {endpoint for endpoint in EXPECTED if endpoint.startswith("cati.")}
 _NO_INSTITUTIONS = {
     "static",
@@ -186,6 +195,8 @@ _NO_INSTITUTIONS = {
     "api.openapi_json",
     "api.docs",
     "api.me",
+    "api.surveys",
+    "api.survey",
 } | {endpoint for endpoint in EXPECTED if endpoint.startswith("respond.")}
 SCOPE_EXPECTED = {
     endpoint: SCOPED
@@ -228,6 +239,31 @@ def test_a_scoped_account_is_refused_every_whole_region_route(
             assert code not in (401, 403), f"scoped {role} refused at {endpoint}: {code}"
         if endpoint == "auth.logout":
             assert auth.login("me").status_code == 302
+
+
+@pytest.mark.parametrize("role", [Role.ANALYST, Role.SUPERVISOR, Role.COORDINATOR])
+def test_a_scoped_token_is_refused_every_whole_region_api_route(
+    app, client, make_user, clock, role: Role
+) -> None:
+    from app.models.tokens import TokenScope
+    from app.tokens.services import create_token
+
+    make_user("target", Role.INTERVIEWER)
+    me = make_user("me", role, subregions=["zachodni"])
+    with app.extensions["ankieta.db"].session() as session:
+        issued = create_token(session, session.merge(me), now=clock(), scope=TokenScope.WRITE)
+    headers = {"Authorization": f"Bearer {issued.secret}"}
+    for endpoint, (method, url, allowed) in API_EXPECTED.items():
+        response = client.open(
+            url, method=method, headers=headers, json={} if method == "POST" else None
+        )
+        code = response.status_code
+        response.close()
+        if role not in allowed or SCOPE_EXPECTED[endpoint] is WHOLE_REGION:
+            assert code == 403, f"scoped {role} at {endpoint}: {code}"
+            assert response.mimetype == "application/problem+json"
+        else:
+            assert code not in (401, 403), f"scoped {role} refused at {endpoint}: {code}"
 
 
 @pytest.mark.parametrize("method", ["PUT", "DELETE", "PATCH"])

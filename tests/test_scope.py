@@ -1,10 +1,11 @@
 """Subregional partners: an OWES coordinator of ``zachodni`` sees exactly the ``zachodni``
-institutions on every page and in every count, and each attempt to open another
-subregion's object by id is a 404 recorded in the audit log."""
+institutions on every page, in the REST API and in every count, and each attempt to open
+another subregion's object by id is a 404 recorded in the audit log."""
 
 from __future__ import annotations
 
 import io
+import time
 from datetime import date, timedelta
 
 import pytest
@@ -359,3 +360,159 @@ def test_a_scoped_interviewer_gets_only_its_subregions_cases(app, region, make_u
     with database(app).session() as session:
         held = session.scalars(select(Case).where(Case.claimed_by_id == caller.id)).all()
     assert [c.id for c in held] == [region["cases"]["Z-2"]]
+
+
+# --- the REST API: a token sees what its account sees on the website ----------------------------
+
+PROBLEM = "application/problem+json"
+
+
+def _bearer(app, clock, username: str) -> dict[str, str]:
+    """The headers of a new read-write token of the account ``username``."""
+    from app.models.tokens import TokenScope
+    from app.platform.accounts import find_user
+    from app.tokens.services import create_token
+
+    with database(app).session() as session:
+        user = find_user(session, username)
+        issued = create_token(session, user, now=clock(), scope=TokenScope.WRITE)
+    return {"Authorization": f"Bearer {issued.secret}"}
+
+
+def _api_get(client, headers, url: str, **query):
+    response = client.get(url, headers=headers, query_string=query)
+    assert response.status_code == 200, (url, response.get_data(as_text=True))
+    return response.get_json()
+
+
+@pytest.mark.parametrize("role", [Role.COORDINATOR, Role.ANALYST])
+def test_a_scoped_token_sees_exactly_zachodni(app, region, client, clock, make_user, role):
+    make_user("api_zachod", role, subregions=["zachodni"])
+    headers = _bearer(app, clock, "api_zachod")
+    fw = region["fieldwork"]
+    api = f"/api/v1/fieldworks/{fw}"
+    me = _api_get(client, headers, "/api/v1/me")
+    assert (me["subregions"], me["entity_types"]) == (["zachodni"], [])
+    # fieldworks with a zachodni institution, progress over zachodni (the region: 5, 3, 0, 3)
+    listed = _api_get(client, headers, "/api/v1/fieldworks")
+    assert [f["id"] for f in listed] == [fw]
+    progress = {"sample_size": 2, "started": 1, "partial": 0, "complete": 1}
+    assert listed[0]["progress"] == progress
+    assert _api_get(client, headers, api) == listed[0]
+    responses = _api_get(client, headers, f"{api}/responses")["items"]
+    assert [(r["external_id"], r["institution"]) for r in responses] == [("Z-1", "CIS Rybnik")]
+    one = _api_get(client, headers, f"{api}/responses/{region['responses']['Z-1']}")
+    assert one == responses[0]
+    # the subregion filter narrows within the scope, never beyond it
+    assert _api_get(client, headers, f"{api}/responses", subregion="północny")["items"] == []
+    cases = _api_get(client, headers, f"{api}/cases")["items"]
+    assert sorted(c["external_id"] for c in cases) == ["Z-1", "Z-2"]
+    assert {c["subregion"] for c in cases} == {"zachodni"}
+    calls = _api_get(client, headers, f"{api}/calls")["items"]
+    assert [(c["external_id"], c["case_id"]) for c in calls] == [("Z-1", region["cases"]["Z-1"])]
+    # questionnaires name no institution: an analyst reads them whatever its scope (as on
+    # the website); the sample import works on the whole region and is refused
+    surveys = client.get("/api/v1/surveys", headers=headers)
+    assert surveys.status_code == (200 if role is Role.ANALYST else 403)
+    refused = client.post(
+        f"{api}/sample", json={"rows": [{"external_id": "N-1", "name": "Nowa"}]}, headers=headers
+    )
+    assert refused.status_code == 403 and refused.mimetype == PROBLEM
+    assert _denied(app) == []
+
+
+def test_an_unscoped_token_sees_the_whole_region(app, region, client, clock) -> None:
+    headers = _bearer(app, clock, "boss")
+    fw = region["fieldwork"]
+    api = f"/api/v1/fieldworks/{fw}"
+    assert _api_get(client, headers, "/api/v1/me")["subregions"] == []
+    listed = _api_get(client, headers, "/api/v1/fieldworks")
+    assert [f["id"] for f in listed] == [fw, region["north_only"]]
+    progress = {"sample_size": 5, "started": 3, "partial": 0, "complete": 3}
+    assert listed[0]["progress"] == progress
+    responses = _api_get(client, headers, f"{api}/responses")["items"]
+    assert [r["external_id"] for r in responses] == ["Z-1", "P-1", "S-1"]
+    assert len(_api_get(client, headers, f"{api}/cases")["items"]) == 5
+    assert len(_api_get(client, headers, f"{api}/calls")["items"]) == 4
+    foreign = _api_get(client, headers, f"{api}/responses/{region['responses']['P-1']}")
+    assert foreign["institution"] == "CIS Częstochowa"
+    assert _denied(app) == []
+
+
+def test_another_subregions_objects_by_id_are_404_and_audited_in_the_api(
+    app, region, client, clock
+) -> None:
+    from app.models.jobs import ExportJob
+
+    headers = _bearer(app, clock, "owes_zachodni")
+    fw, other_fw = region["fieldwork"], region["north_only"]
+    foreign = region["responses"]["P-1"]
+    attempts = [
+        ("GET", f"/fieldworks/{fw}/responses/{foreign}", f"response {foreign}", fw),
+        ("GET", f"/fieldworks/{other_fw}", f"fieldwork {other_fw}", other_fw),
+        ("GET", f"/fieldworks/{other_fw}/responses", f"fieldwork {other_fw}", other_fw),
+        ("GET", f"/fieldworks/{other_fw}/cases", f"fieldwork {other_fw}", other_fw),
+        ("GET", f"/fieldworks/{other_fw}/calls", f"fieldwork {other_fw}", other_fw),
+        ("POST", f"/fieldworks/{other_fw}/exports", f"fieldwork {other_fw}", other_fw),
+    ]
+    for method, url, _target, _fieldwork in attempts:
+        response = client.open(
+            f"/api/v1{url}", method=method, headers=headers, json={} if method == "POST" else None
+        )
+        assert response.status_code == 404 and response.mimetype == PROBLEM, url
+        assert "Częstochowa" not in response.get_data(as_text=True), url
+    # answered exactly as a missing object is
+    missing = client.get(f"/api/v1/fieldworks/{fw}/responses/99999", headers=headers)
+    refused = client.get(f"/api/v1/fieldworks/{fw}/responses/{foreign}", headers=headers)
+    assert missing.status_code == 404 and missing.get_json() == refused.get_json()
+    assert client.get("/api/v1/fieldworks/99999", headers=headers).get_json() == (
+        client.get(f"/api/v1/fieldworks/{other_fw}", headers=headers).get_json()
+    )
+    events = _denied(app)
+    expected = [("owes_zachodni", target, fid) for _m, _u, target, fid in attempts]
+    expected += [("owes_zachodni", f"response {foreign}", fw), expected[1]]
+    assert [(e.actor, e.target, e.fieldwork_id) for e in events] == expected
+    with database(app).session() as session:
+        assert session.scalars(select(ExportJob)).all() == []
+
+
+def _api_file(client, headers, fieldwork_id: int, **body) -> dict:
+    """Start a results file through the API and wait until it is ready; its status."""
+    started = client.post(f"/api/v1/fieldworks/{fieldwork_id}/exports", json=body, headers=headers)
+    assert started.status_code == 202, started.get_data(as_text=True)
+    deadline = time.monotonic() + 60
+    while (status := _api_get(client, headers, started.get_json()["status_url"]))["state"] in (
+        "queued",
+        "running",
+    ):
+        assert time.monotonic() < deadline, status
+        time.sleep(0.05)
+    assert status["state"] == "done", status
+    return status
+
+
+def test_a_scoped_tokens_files_hold_only_zachodni_and_anothers_is_404(
+    app, region, client, clock
+) -> None:
+    admin = _bearer(app, clock, "boss")
+    coordinator = _bearer(app, clock, "owes_zachodni")
+    fw = region["fieldwork"]
+    own = _api_file(client, coordinator, fw, format="csv")
+    download = client.get(own["download_url"], headers=coordinator)
+    assert download.status_code == 200
+    text = responses_file(download.get_data(), "csv").decode("utf-8-sig")
+    assert "Z-1" in text and "P-1" not in text and "S-1" not in text
+    admins = _api_file(client, admin, fw, format="csv")
+    for url in (admins["status_url"], admins["download_url"]):
+        refused = client.get(url, headers=coordinator)
+        assert refused.status_code == 404 and refused.mimetype == PROBLEM, url
+    key = admins["key"]
+    assert [(e.target, e.fieldwork_id) for e in _denied(app)] == [(f"file {key[:12]}", fw)] * 2
+    # another's file asked for by a whole-region account: missing, no attempt to record
+    assert client.get(own["status_url"], headers=admin).status_code == 404
+    assert len(_denied(app)) == 2
+    with database(app).session() as session:
+        from app.models.jobs import ExportJob
+
+        scopes = {job.key: job.options.get("scope") for job in session.scalars(select(ExportJob))}
+    assert scopes == {own["key"]: {"subregions": ["zachodni"], "entity_types": []}, key: None}

@@ -22,11 +22,13 @@ from app.platform.api import (
     bp,
     errors,
     fieldwork_or_404,
+    token_scope,
 )
 from app.platform.extensions import db_session
-from app.platform.security import NO_INSTITUTIONS, WHOLE_REGION, token_roles
+from app.platform.security import NO_INSTITUTIONS, SCOPED, token_roles
 
-CATI_READERS = (Role.ANALYST, Role.SUPERVISOR)  # the supervisor's pages, the export's Calls
+# the supervisor's pages (an OWES coordinator's too), the export's Calls
+CATI_READERS = (Role.ANALYST, Role.SUPERVISOR, Role.COORDINATOR)
 
 
 # -- who am I -------------------------------------------------------------------------------------
@@ -37,7 +39,8 @@ CATI_READERS = (Role.ANALYST, Role.SUPERVISOR)  # the supervisor's pages, the ex
 @errors(*AUTH_ERRORS)
 @token_roles(*Role, scope=NO_INSTITUTIONS)
 def me():
-    """The token's user and the token itself."""
+    """The token's user (with the subregions and entity types it is limited to) and the
+    token itself."""
     user = g.api_user
     token = db_session().get_one(ApiToken, g.api_token_id)
     return {
@@ -45,6 +48,7 @@ def me():
         "username": user.username,
         "full_name": user.full_name,
         "role": user.role,
+        **token_scope().describe(),
         "token_id": token.id,
         "scope": token.scope,
         "expires_at": token.expires_at,
@@ -57,7 +61,7 @@ def me():
 @bp.route("/surveys")
 @bp.response(200, schemas.Survey(many=True))
 @errors(*AUTH_ERRORS)
-@token_roles(*ANALYSTS, scope=WHOLE_REGION)
+@token_roles(*ANALYSTS, scope=NO_INSTITUTIONS)
 def surveys():
     """Every survey with its definition versions."""
     return services.surveys(db_session())
@@ -66,7 +70,7 @@ def surveys():
 @bp.route("/surveys/<int:survey_id>")
 @bp.response(200, schemas.Survey)
 @errors(*AUTH_ERRORS, 404)
-@token_roles(*ANALYSTS, scope=WHOLE_REGION)
+@token_roles(*ANALYSTS, scope=NO_INSTITUTIONS)
 def survey(survey_id: int):
     """One survey with its definition versions."""
     found = services.surveys(db_session(), survey_id)
@@ -82,20 +86,22 @@ def survey(survey_id: int):
 @bp.arguments(PageQuery, location="query")
 @bp.response(200, schemas.CasePage)
 @errors(*AUTH_ERRORS, 404)
-@token_roles(*CATI_READERS, scope=WHOLE_REGION)
+@token_roles(*CATI_READERS, scope=SCOPED)
 def cases(args: dict[str, Any], fieldwork_id: int):
     """The call queue's cases: attempts, final or not, AAPOR disposition."""
     fieldwork = fieldwork_or_404(fieldwork_id)
-    return services.cases(db_session(), fieldwork, args["after"], args["limit"])
+    return services.cases(db_session(), fieldwork, token_scope(), args["after"], args["limit"])
 
 
 @bp.route("/fieldworks/<int:fieldwork_id>/calls")
 @bp.arguments(PageQuery, location="query")
 @bp.response(200, schemas.CallPage)
 @errors(*AUTH_ERRORS, 404)
-@token_roles(*CATI_READERS, scope=WHOLE_REGION)
+@token_roles(*CATI_READERS, scope=SCOPED)
 def calls(args: dict[str, Any], fieldwork_id: int):
     """Every call made: who, when, the outcome and its AAPOR code."""
     fieldwork = fieldwork_or_404(fieldwork_id)
     language = "en" if request.accept_languages.best_match(["pl", "en"]) == "en" else "pl"
-    return services.calls(db_session(), fieldwork, args["after"], args["limit"], language)
+    return services.calls(
+        db_session(), fieldwork, token_scope(), args["after"], args["limit"], language
+    )

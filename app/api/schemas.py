@@ -13,6 +13,16 @@ class Me(ma.Schema):
     username = ma.fields.String(required=True)
     full_name = ma.fields.String(required=True)
     role = ma.fields.String(required=True)
+    subregions = ma.fields.List(
+        ma.fields.String(),
+        required=True,
+        metadata={"description": "The subregions the account sees (empty: all of them)"},
+    )
+    entity_types = ma.fields.List(
+        ma.fields.String(),
+        required=True,
+        metadata={"description": "The entity types the account sees (empty: all of them)"},
+    )
     token_id = ma.fields.Integer(required=True)
     scope = ma.fields.String(required=True, validate=validate.OneOf(["read", "write"]))
     expires_at = ma.fields.AwareDateTime(required=True)

@@ -1,7 +1,8 @@
-"""The REST API's reads: surveys, fieldwork progress, responses, cases and calls.
+"""The REST API's own reads: surveys, the call queue's cases and calls (of the
+institutions in the token user's scope).
 
-Responses are read by the export's own reader (``app.exports.services.response_page``),
-so the API and the files always agree on what a response says.
+Fieldworks and responses are read in their features' ``api.py`` (responses by the
+export's own reader, so the API and the files always agree on what a response says).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from sqlalchemy.orm import Session, aliased
 
 from app.models.cati import Call, Case, Outcome
 from app.models.fieldwork import Fieldwork, SampleUnit
+from app.models.scope import Scope
 from app.models.surveys import Survey
 from app.models.users import User
 
@@ -42,12 +44,15 @@ def surveys(session: Session, survey_id: int | None = None) -> list[dict[str, An
     ]
 
 
-def cases(session: Session, fieldwork: Fieldwork, after: int, limit: int) -> dict[str, Any]:
+def cases(
+    session: Session, fieldwork: Fieldwork, scope: Scope, after: int, limit: int
+) -> dict[str, Any]:
+    """A page of the fieldwork's cases (of institutions in ``scope``) with ids above ``after``."""
     rows = session.execute(
         select(Case, SampleUnit.external_id, SampleUnit.name, SampleUnit.subregion, Outcome.code)
         .join(SampleUnit, Case.sample_unit_id == SampleUnit.id)
         .outerjoin(Outcome, Case.disposition_outcome_id == Outcome.id)
-        .where(Case.fieldwork_id == fieldwork.id, Case.id > after)
+        .where(Case.fieldwork_id == fieldwork.id, Case.id > after, scope.covers(SampleUnit.id))
         .order_by(Case.id)
         .limit(limit + 1)
     ).all()
@@ -71,8 +76,9 @@ def cases(session: Session, fieldwork: Fieldwork, after: int, limit: int) -> dic
 
 
 def calls(
-    session: Session, fieldwork: Fieldwork, after: int, limit: int, language: str
+    session: Session, fieldwork: Fieldwork, scope: Scope, after: int, limit: int, language: str
 ) -> dict[str, Any]:
+    """A page of the calls (to institutions in ``scope``) with ids above ``after``."""
     interviewer = aliased(User)
     rows = session.execute(
         select(
@@ -89,7 +95,7 @@ def calls(
         .join(SampleUnit, Case.sample_unit_id == SampleUnit.id)
         .outerjoin(interviewer, Call.interviewer_id == interviewer.id)
         .outerjoin(Outcome, Call.outcome_id == Outcome.id)
-        .where(Case.fieldwork_id == fieldwork.id, Call.id > after)
+        .where(Case.fieldwork_id == fieldwork.id, Call.id > after, scope.covers(SampleUnit.id))
         .order_by(Call.id)
         .limit(limit + 1)
     ).all()

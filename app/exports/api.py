@@ -1,5 +1,6 @@
 """The export endpoints of the REST API: responses read as the export reads them, and
-results files prepared in the background (the same jobs as on the website)."""
+results files prepared in the background (the same jobs as on the website); both hold
+only the institutions in the token user's scope."""
 
 from __future__ import annotations
 
@@ -19,11 +20,12 @@ from app.exports import jobs
 from app.exports.routes import start as start_job
 from app.exports.services import ExportOptions, Instances, Translate, response_page
 from app.models.fieldwork import Fieldwork
+from app.models.fieldwork import Response as SurveyResponse
 from app.models.jobs import JobState
 from app.platform import audit as audit_log
 from app.platform.api import (
-    ANALYSTS,
     AUTH_ERRORS,
+    FOLLOWERS,
     LANGUAGES,
     PAGE_MAX,
     Strict,
@@ -31,10 +33,12 @@ from app.platform.api import (
     bp,
     errors,
     fieldwork_or_404,
+    refuse_out_of_scope,
+    token_scope,
 )
 from app.platform.extensions import db_session, get_db, now
 from app.platform.i18n import translate
-from app.platform.security import WHOLE_REGION, token_roles
+from app.platform.security import SCOPED, token_roles
 
 FILE_TYPES = ("text/csv", jobs.ZIP_MIMETYPE, jobs.XLSX_MIMETYPE, *jobs.STAT_MIMETYPES.values())
 
@@ -231,6 +235,7 @@ def one_response(
 
 
 def _options(args: dict[str, Any]) -> ExportOptions:
+    """The export's options from a request, limited to the token user's scope."""
     return ExportOptions(
         labels=args.get("labels", False),
         language=args.get("language"),
@@ -238,6 +243,7 @@ def _options(args: dict[str, Any]) -> ExportOptions:
         date_from=args.get("date_from"),
         date_to=args.get("date_to"),
         subregion=args.get("subregion") or None,
+        scope=token_scope(),
         csv_dialect=args.get("csv_dialect", "excel-pl"),
     )
 
@@ -246,7 +252,7 @@ def _options(args: dict[str, Any]) -> ExportOptions:
 @bp.arguments(ResponsesQuery, location="query")
 @bp.response(200, ResponsePage)
 @errors(*AUTH_ERRORS, 404)
-@token_roles(*ANALYSTS, scope=WHOLE_REGION)
+@token_roles(*FOLLOWERS, scope=SCOPED)
 def responses(args: dict[str, Any], fieldwork_id: int):
     """A page of responses in id order, read as the export reads them.
 
@@ -270,13 +276,19 @@ def responses(args: dict[str, Any], fieldwork_id: int):
 @bp.arguments(OneResponseQuery, location="query")
 @bp.response(200, ResponseOut)
 @errors(*AUTH_ERRORS, 404)
-@token_roles(*ANALYSTS, scope=WHOLE_REGION)
+@token_roles(*FOLLOWERS, scope=SCOPED)
 def response(args: dict[str, Any], fieldwork_id: int, response_id: int):
     """One response."""
     fieldwork = fieldwork_or_404(fieldwork_id)
+    missing = _("There is no such response in this fieldwork.")
+    stored = db_session().get(SurveyResponse, response_id)
+    if stored is None or stored.fieldwork_id != fieldwork.id:
+        abort_problem(404, missing)
+    if not token_scope().admits(stored.sample_unit):
+        refuse_out_of_scope(f"response {response_id}", fieldwork.id, missing)
     found = one_response(db_session(), fieldwork, response_id, _options(args), translate=translate)
-    if found is None:
-        abort_problem(404, _("There is no such response in this fieldwork."))
+    if found is None:  # a test response: not in the export either
+        abort_problem(404, missing)
     return found
 
 
@@ -306,7 +318,7 @@ def _job_out(job) -> dict[str, Any]:
 @bp.arguments(ExportRequest)
 @bp.response(202, ExportJobOut)
 @errors(*AUTH_ERRORS, 404)
-@token_roles(*ANALYSTS, scope=WHOLE_REGION)
+@token_roles(*FOLLOWERS, scope=SCOPED)
 def start_export(body: dict[str, Any], fieldwork_id: int):
     """Have a results file prepared in the background (the same job as on the website):
     xlsx (with codebook, calls and rates), csv, sav (SPSS) or dta (Stata)."""
@@ -322,16 +334,21 @@ def start_export(body: dict[str, Any], fieldwork_id: int):
 
 
 def _job_or_404(key: str):
-    job = jobs.job_for(db_session(), key, g.api_user.id)
-    if job is None:
-        abort_problem(404, _("There is no such file of yours."))
-    return job
+    """The token user's own job (another's, or a wider one than the user's scope now: 404;
+    one outside a scoped user's scope is an audited attempt)."""
+    missing = _("There is no such file of yours.")
+    found = jobs.job_for(db_session(), key, g.api_user.id, token_scope())
+    if found.refused is not None:
+        refuse_out_of_scope(f"file {key[:12]}", found.refused.fieldwork_id, missing)
+    if found.job is None:
+        abort_problem(404, missing)
+    return found.job
 
 
 @bp.route("/exports/<key>")
 @bp.response(200, ExportJobOut)
 @errors(*AUTH_ERRORS, 404)
-@token_roles(*ANALYSTS, scope=WHOLE_REGION)
+@token_roles(*FOLLOWERS, scope=SCOPED)
 def export_job(key: str):
     """How far the file is (poll until ``state`` is ``done`` or ``failed``)."""
     return _job_out(_job_or_404(key))
@@ -347,7 +364,7 @@ def export_job(key: str):
     }
 )
 @errors(*AUTH_ERRORS, 404, 409)
-@token_roles(*ANALYSTS, scope=WHOLE_REGION)
+@token_roles(*FOLLOWERS, scope=SCOPED)
 def export_file(key: str):
     """The prepared file (409 while it is still being prepared or if it failed)."""
     job = _job_or_404(key)

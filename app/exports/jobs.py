@@ -322,18 +322,30 @@ def status_of(
     return Status(job.state_enum, None)
 
 
-def job_for(session: Session, key: str, user_id: int | None) -> ExportJob | None:
-    """The job with this key if it belongs to ``user_id`` (None: whoever asked for it)."""
+@dataclass(frozen=True)
+class Found:
+    """What a file's key names for an account (see :func:`job_for`)."""
+
+    job: ExportJob | None  # the account's own file, holding nothing outside its scope
+    refused: ExportJob | None = None  # a file outside its scope: an attempt to record
+
+
+def job_for(session: Session, key: str, user_id: int, scope: Scope) -> Found:
+    """The job with this key, if it is the file of ``user_id`` (an account limited to
+    ``scope``) and holds nothing outside that scope.
+
+    Otherwise nothing is found; the job is ``refused`` (the caller answers as for a missing
+    file and records the attempt) when it is another account's file asked for by a scoped
+    account, or the account's own file made before its scope narrowed.
+    """
     job = session.scalar(select(ExportJob).where(ExportJob.key == key))
-    if job is None or (user_id is not None and job.user_id != user_id):
-        return None
-    return job
-
-
-def within(job: ExportJob, scope: Scope) -> bool:
-    """Whether the job's file holds nothing outside ``scope`` (a file made before its owner's
-    scope narrowed is not served)."""
-    return scope.contains(Scope.described((job.options or {}).get("scope")))
+    if job is None:
+        return Found(None)
+    if job.user_id != user_id:
+        return Found(None, None if scope.is_whole_region else job)
+    if not scope.contains(Scope.described((job.options or {}).get("scope"))):
+        return Found(None, job)
+    return Found(job)
 
 
 def recent_jobs(

@@ -154,17 +154,14 @@ def start(job_id: int) -> None:
 
 
 def _job_or_404(key: str) -> ExportJob:
-    """The user's own job (another's, or a wider one than the user's scope now: 404; a job
-    of someone else is an audited attempt)."""
-    job = jobs.job_for(db_session(), key, current_user.id)
-    if job is None:
-        other = jobs.job_for(db_session(), key, None)
-        if other is not None and not current_scope().is_whole_region:
-            refuse_out_of_scope(f"file {key[:12]}", other.fieldwork_id)
+    """The user's own job (another's, or a wider one than the user's scope now: 404; one
+    outside a scoped user's scope is an audited attempt)."""
+    found = jobs.job_for(db_session(), key, current_user.id, current_scope())
+    if found.refused is not None:
+        refuse_out_of_scope(f"file {key[:12]}", found.refused.fieldwork_id)
+    if found.job is None:
         abort(404)
-    if not jobs.within(job, current_scope()):
-        refuse_out_of_scope(f"file {key[:12]}", job.fieldwork_id)
-    return job
+    return found.job
 
 
 def _status(job: ExportJob) -> dict:

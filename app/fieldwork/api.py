@@ -1,4 +1,5 @@
-"""The fieldwork endpoints of the REST API: fieldworks with their progress, sample imports."""
+"""The fieldwork endpoints of the REST API: fieldworks with their progress (over the token
+user's scope), sample imports (the whole region's)."""
 
 from __future__ import annotations
 
@@ -16,19 +17,21 @@ from sqlalchemy.orm import Session
 from app.domain.fieldwork.sample.parsing import MAX_FILE_BYTES
 from app.fieldwork import services
 from app.models.fieldwork import Fieldwork
-from app.models.scope import UNSCOPED
+from app.models.scope import Scope
 from app.platform import audit as audit_log
 from app.platform.api import (
     ANALYSTS,
     AUTH_ERRORS,
+    FOLLOWERS,
     Strict,
     abort_problem,
     bp,
     errors,
     fieldwork_or_404,
+    token_scope,
 )
 from app.platform.extensions import db_session, now
-from app.platform.security import WHOLE_REGION, token_roles
+from app.platform.security import SCOPED, WHOLE_REGION, token_roles
 
 # -- schemas --------------------------------------------------------------------------------------
 
@@ -84,10 +87,13 @@ class Imported(ma.Schema):
 # -- reading --------------------------------------------------------------------------------------
 
 
-def fieldworks_out(session: Session, fieldwork_id: int | None = None) -> list[dict[str, Any]]:
-    """Fieldworks with their progress, oldest first (or the one ``fieldwork_id``)."""
+def fieldworks_out(
+    session: Session, scope: Scope, fieldwork_id: int | None = None
+) -> list[dict[str, Any]]:
+    """Fieldworks (with institutions in ``scope``) with their progress over that scope,
+    oldest first (or the one ``fieldwork_id``)."""
     rows = []
-    for summary in reversed(services.list_fieldworks(session, UNSCOPED)):
+    for summary in reversed(services.list_fieldworks(session, scope)):
         fw = summary.fieldwork
         if fieldwork_id is not None and fw.id != fieldwork_id:
             continue
@@ -134,22 +140,20 @@ def rows_as_csv(rows: Sequence[Mapping[str, str]]) -> bytes:
 @bp.route("/fieldworks")
 @bp.response(200, FieldworkOut(many=True))
 @errors(*AUTH_ERRORS)
-@token_roles(*ANALYSTS, scope=WHOLE_REGION)
+@token_roles(*FOLLOWERS, scope=SCOPED)
 def fieldworks():
     """Every fieldwork with its progress (sample size, responses begun and completed)."""
-    return fieldworks_out(db_session())
+    return fieldworks_out(db_session(), token_scope())
 
 
 @bp.route("/fieldworks/<int:fieldwork_id>")
 @bp.response(200, FieldworkOut)
 @errors(*AUTH_ERRORS, 404)
-@token_roles(*ANALYSTS, scope=WHOLE_REGION)
+@token_roles(*FOLLOWERS, scope=SCOPED)
 def fieldwork(fieldwork_id: int):
     """One fieldwork with its progress."""
-    found = fieldworks_out(db_session(), fieldwork_id)
-    if not found:
-        abort_problem(404, _("There is no such fieldwork."))
-    return found[0]
+    found = fieldwork_or_404(fieldwork_id)
+    return fieldworks_out(db_session(), token_scope(), found.id)[0]
 
 
 def _import(fieldwork: Fieldwork, data: bytes, filename: str, *, json_rows: bool):

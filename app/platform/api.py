@@ -5,6 +5,9 @@ show the same things) and is opened only with a personal token in ``Authorizatio
 Bearer …`` — never with the session cookie, so a browser logged in to Ankieta cannot be
 made to call it (the API therefore needs, and has, no CSRF token). A request that would
 change data needs a read-write token. Every use of a token is written to the audit log.
+A token sees what its account sees on the website: a route declared ``SCOPED`` filters by
+``token_scope()`` and answers another subregion's object as missing, recorded as on the
+website (``refuse_out_of_scope``); a ``WHOLE_REGION`` one refuses a scoped account (403).
 Errors are RFC 9457 problem details. The OpenAPI document is built by flask-smorest from
 the features' marshmallow schemas.
 
@@ -32,17 +35,20 @@ from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 
 from app.models.fieldwork import Fieldwork
+from app.models.scope import Scope
 from app.models.tokens import ApiToken, TokenScope, valid_token
 from app.models.users import Role
 from app.platform import audit as audit_log
 from app.platform.extensions import SAFE_METHODS, csrf, db_session, get_db, now
 from app.platform.problems import PROBLEM_MIMETYPE, problem
 from app.platform.security import access_rule, public
-from app.platform.web import IdConverter
+from app.platform.web import IdConverter, audit
 
 API_VERSION = "1"
 PREFIX = "/api/v1"
 ANALYSTS = (Role.ANALYST,)
+# who reads fieldworks, responses and files on the website (an OWES coordinator too)
+FOLLOWERS = (Role.ANALYST, Role.COORDINATOR)
 LANGUAGES = ("pl", "en")
 PAGE_MAX = 1000
 
@@ -255,10 +261,27 @@ def _field_errors(messages: Any, path: tuple[str, ...] = ()) -> list[dict[str, A
     return found
 
 
+def token_scope() -> Scope:
+    """The part of the region the token's user sees (app.models.scope), as on the website."""
+    return Scope.of(g.api_user)
+
+
+def refuse_out_of_scope(target: str, fieldwork_id: int | None, detail: str) -> NoReturn:
+    """Answer as for an object that does not exist (404, ``detail``) for one outside the
+    token user's scope, and record the attempt in the audit log as the website does."""
+    audit("scope.denied", actor=g.api_user, target=target, fieldwork_id=fieldwork_id)
+    abort_problem(404, detail)
+
+
 def fieldwork_or_404(fieldwork_id: int) -> Fieldwork:
+    """The fieldwork, if it has institutions in the token user's scope (else 404; one
+    outside the scope is an audited attempt)."""
+    missing = _("There is no such fieldwork.")
     fieldwork = db_session().get(Fieldwork, fieldwork_id)
     if fieldwork is None:
-        abort_problem(404, _("There is no such fieldwork."))
+        abort_problem(404, missing)
+    if not token_scope().admits_fieldwork(db_session(), fieldwork):
+        refuse_out_of_scope(f"fieldwork {fieldwork_id}", fieldwork_id, missing)
     return fieldwork
 
 

@@ -60,18 +60,22 @@ def safe_next(target: str | None) -> str | None:
 
 
 def audit(action: str, **fields: Any) -> None:
-    """Record ``action`` in the audit log as done by this request's user, from its address."""
+    """Record ``action`` in the audit log as done by this request's user (or ``actor=``:
+    the REST API's token user), from its address."""
     from app.platform.extensions import SAFE_METHODS, db_session, get_db, now
 
-    actor = current_user._get_current_object() if current_user.is_authenticated else None
+    if "actor" not in fields:
+        fields["actor"] = (
+            current_user._get_current_object() if current_user.is_authenticated else None
+        )
     fields.setdefault("ip", request.remote_addr or "")
     if request.method not in SAFE_METHODS:
-        audit_log.record(db_session(), action, now(), actor=actor, **fields)
+        audit_log.record(db_session(), action, now(), **fields)
         return
     # A page that only reads (a download) writes its event in a short transaction of its
     # own, started as a writing one (see app.platform.db.begin_for_writing).
     with get_db().session() as session:
-        audit_log.record(session, action, now(), actor=actor, **fields)
+        audit_log.record(session, action, now(), **fields)
 
 
 def current_scope() -> Scope:
