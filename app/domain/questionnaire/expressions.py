@@ -699,8 +699,8 @@ def _moment_number(text: str) -> float:
     if moment is not None:
         day, seconds = moment
         return float(day.toordinal() - _EPOCH_ORDINAL) + seconds / _DAY_SECONDS
-    seconds = _parse_time(text)
-    return _NAN if seconds is None else seconds / _DAY_SECONDS
+    of_day = _parse_time(text)
+    return _NAN if of_day is None else of_day / _DAY_SECONDS
 
 
 def moment_text(moment: datetime, *, seconds: bool = True) -> str:
