@@ -39,6 +39,7 @@ columns it does not know. What maps to what (docs/questionnaires.md has the whol
   question's row naming the file (and the line of a CSV). ``.geojson`` files are refused.
 - A ``calculate`` row's ``default`` (pyxform's value when the form is first opened) is
   its calculation when it has none: an expression as ``once(...)``, evaluated once and kept.
+  A question's default that is an expression (``today()``) is left out with a warning.
 - Metadata rows ``start``, ``end``, ``today`` and ``username`` become the settings'
   ``paradata`` (exported under their names); the other metadata rows are left out with a
   warning.
@@ -579,6 +580,13 @@ class _Converter:
                 return None
         if item_type == "calculate" and node.get("default") is not None:
             self.calculate_default(node, name)
+        elif _DYNAMIC_DEFAULT.search(str(node.get("default") or "")):
+            self.warning(  # pyxform sets it when the form opens; a field shows no expression
+                location,
+                name,
+                N_("The default %(default)s is an expression: the question starts empty."),
+                default=str(node.pop("default")),
+            )
         if item_type == "hidden" and node.get("default") is None and "calculation" not in node:
             self.warning(location, name, N_("The hidden item has no value: it stays empty."))
             node.put("default", "")  # pyxform takes it: an XForm field nothing fills
