@@ -713,7 +713,7 @@ UPLOADS: list[tuple[str, str, str, Callable[[], bytes], str]] = [
     ("21 MB", "sample", "proba.csv", lambda: b"a;b\n" + b"x" * (21 << 20), "413"),
     ("6 MB", "definition", "ankieta.yaml", lambda: b"#" * (6 << 20), "larger than 5 MB"),
     ("exe", "sample", "virus.exe", lambda: EXE, "Only .xlsx and .csv files."),
-    ("exe", "definition", "virus.exe", lambda: EXE, "Only .yaml, .yml and .xlsx files."),
+    ("exe", "definition", "virus.exe", lambda: EXE, "Only .yaml, .yml, .xlsx, .csv, .xml and .zip"),
     ("exe as xlsx", "sample", "proba.xlsx", lambda: EXE, "this is not an .xlsx workbook"),
     ("png as xlsx", "sample", "proba.xlsx", lambda: PNG, "this is not an .xlsx workbook"),
     ("png as xlsx", "definition", "ankieta.xlsx", lambda: PNG, "not an .xlsx workbook"),

@@ -13,13 +13,16 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from app.domain.dates import WARSAW
 from app.models.surveys import Survey
 from app.models.users import Role
 from tests.support import ENGLISH_LOCALE, unit_token
 from tests.support.exports import sheet_rows
 from tests.support.phone import interview_to_the_end, take_and_dial
-from tests.support.respondent import Respondent
+from tests.support.respondent import Respondent, field_error, fill
 from tests.support.xlsforms import CORPUS, corpus, runnable
+
+from .domain.questionnaire.expression_cases import UUID4
 
 
 def test_surveys_check_passes_the_forms_pyxform_converts_and_fails_the_ones_it_refuses(
@@ -39,9 +42,12 @@ def test_surveys_check_passes_the_forms_pyxform_converts_and_fails_the_ones_it_r
 
 
 def _upload(client, path: Path) -> None:
+    """The workbook, sent with the choices files of the corpus (those it does not read are
+    a warning)."""
+    files = [path, *sorted(CORPUS.glob("*.csv")), *sorted(CORPUS.glob("*.xml"))]
     uploaded = client.post(
         "/surveys/",
-        data={"definition": (io.BytesIO(path.read_bytes()), path.name)},
+        data={"definition": [(io.BytesIO(each.read_bytes()), each.name) for each in files]},
         content_type="multipart/form-data",
     )
     assert uploaded.status_code == 302, (path.name, uploaded.get_data(as_text=True)[:2000])
@@ -102,7 +108,37 @@ def _survey_id(path: Path) -> str:
 
 
 # answers a small generic one would not do for (the rest of each page is filled generically)
-WEB_ANSWERS: dict[str, dict[str, str]] = {}
+WEB_ANSWERS: dict[str, dict[str, str]] = {
+    "now_once_uuid": {"opens": "08:00", "closes": "16:30"},  # closing after opening
+}
+
+
+def test_kept_values_are_stored_on_the_web_and_by_phone_and_exported(
+    app, client, clock, runner, login_as, join_team, tmp_path: Path
+) -> None:
+    login_as(Role.ANALYST)
+    _upload(client, CORPUS / "now_once_uuid.xlsx")
+    fieldwork_id = _open_fieldwork(app, clock, "now_once_uuid")
+    web = Respondent(app.test_client(), unit_token(app, fieldwork_id, "W-1"))
+    form = web.begin()
+    refused = web.send(form, fill(form, {"opens": "09:00", "closes": "08:00"}))
+    assert refused.status_code != 302  # closing before opening: times compared as times
+    assert field_error(refused.get_data(as_text=True), "closes")
+    web.walk({"opens": "08:00", "closes": "16:30"})
+    client.post("/logout", data={})
+    interviewer = login_as(Role.INTERVIEWER)
+    join_team(fieldwork_id, interviewer)
+    case_id = take_and_dial(client, app, fieldwork_id)
+    assert interview_to_the_end(client, case_id, {"opens": "07:00", "closes": "15:00"}) >= 1
+    out = tmp_path / "kept.xlsx"
+    result = runner.invoke(args=["export", str(fieldwork_id), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    rows = {row["external_id"]: row for row in sheet_rows(out)}
+    started = clock().astimezone(WARSAW).strftime("%Y-%m-%dT%H:%M:%S")
+    for unit in ("W-1", "T-1"):
+        assert rows[unit]["first_saved"] == started  # once(now()): when the first page was saved
+        assert re.fullmatch(UUID4, rows[unit]["response_id"])
+    assert rows["W-1"]["response_id"] != rows["T-1"]["response_id"]
 
 
 def test_metadata_rows_become_paradata_columns_of_the_export(

@@ -337,6 +337,7 @@ def save_edit(fieldwork_id: int, response_id: int, page_id: str):
         mode=screens.STAFF_MODE,
         sample=interview.sample,
         today=interview.today,
+        now=interview.now,
     )
     reason_ok = form.validate_on_submit()
     merged = result.apply(interview.answers)

@@ -20,6 +20,7 @@ from app.domain.questionnaire.answers import DONT_KNOW, REFUSED, VariableKind
 from app.domain.questionnaire.expressions import (
     Expression,
     interpolate_references,
+    moment_text,
     with_choice_labels,
 )
 from app.domain.questionnaire.fields import DONT_KNOW_FIELD_VALUE, REFUSED_FIELD_VALUE
@@ -634,8 +635,8 @@ def live_calculations(flow: Flow, repeat: str = "") -> list[dict[str, Any]]:
     for name, inner in flow.repeat_flows.items():
         result.extend(live_calculations(inner, f"{repeat}.{name}" if repeat else name))
     for item in flow.calculations():
-        if item.calculation is None:
-            continue
+        if item.calculation is None or flow.is_kept(item):
+            continue  # a kept value comes from the server (known answers), as stored
         calculation: dict[str, Any] = {
             "name": item.name,
             "calculation": browser_tree(item.calculation, flow),
@@ -716,6 +717,10 @@ def _json_value(value: Any) -> Any:
         return ""
     if isinstance(value, tuple):
         return list(value)
+    if isinstance(value, datetime):  # as the server's expressions read it: Warsaw time
+        return moment_text(value, seconds=False)
+    if isinstance(value, time):
+        return value.strftime("%H:%M")
     if hasattr(value, "isoformat"):
         return value.isoformat()
     if isinstance(value, int | str):

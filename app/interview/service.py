@@ -52,6 +52,7 @@ class Interview:
     # Whether the response was ever re-opened (respond's Link.reopened); None: not known,
     # and a save looks it up.
     reopened: bool | None = None
+    now: datetime | None = None  # what now() reads in expressions (kept by once())
 
     @classmethod
     def of(cls, response: Response, now: datetime, *, reopened: bool | None = None) -> Interview:
@@ -65,16 +66,26 @@ class Interview:
             today=local_date(now),
             answers=answers_from_json(flow.questionnaire, response.answers or {}, flow.variables),
             reopened=reopened,
+            now=now,
         )
 
     def state(self, answers: dict[str, Any] | None = None) -> State:
         return self.flow.state(
-            self.answers if answers is None else answers, sample=self.sample, today=self.today
+            self.answers if answers is None else answers,
+            sample=self.sample,
+            today=self.today,
+            now=self.now,
         )
 
     def validate(self, page: Page, form: MultiDict[str, str], mode: Mode) -> PageResult:
         return self.flow.validate_page(
-            page, form, self.answers, mode=mode, sample=self.sample, today=self.today
+            page,
+            form,
+            self.answers,
+            mode=mode,
+            sample=self.sample,
+            today=self.today,
+            now=self.now,
         )
 
 

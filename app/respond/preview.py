@@ -7,7 +7,7 @@ no fieldwork, no response and no database row; a forged or stale field is refuse
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from itsdangerous import BadSignature, URLSafeSerializer
@@ -65,15 +65,19 @@ class PreviewAnswers:
     flow: Flow
     answers: dict[str, Any]
     today: date
+    now: datetime | None = None  # what now() reads (kept by once(), as in a real response)
 
     def state(self, answers: dict[str, Any] | None = None) -> State:
         return self.flow.state(
-            self.answers if answers is None else answers, sample={}, today=self.today
+            self.answers if answers is None else answers,
+            sample={},
+            today=self.today,
+            now=self.now,
         )
 
     def validate(self, page: Page, form: MultiDict[str, str], mode: Mode) -> PageResult:
         return self.flow.validate_page(
-            page, form, self.answers, mode=mode, sample={}, today=self.today
+            page, form, self.answers, mode=mode, sample={}, today=self.today, now=self.now
         )
 
     def save(self, answers: dict[str, Any], *, revision: int, last_page: str | None) -> None:
@@ -84,11 +88,16 @@ class PreviewAnswers:
 
 
 def send_page(
-    flow: Flow, preview: PreviewState, page: Page, post: PagePost, today: date
+    flow: Flow,
+    preview: PreviewState,
+    page: Page,
+    post: PagePost,
+    today: date,
+    now: datetime | None = None,
 ) -> PageOutcome:
     """Check the sent page as the real form does (the same decision) and keep its answers
     in ``preview``: those stored, or on an invalid page those given."""
-    answers = PreviewAnswers(flow, preview.answers, today)
+    answers = PreviewAnswers(flow, preview.answers, today, now)
     outcome = decide(answers, answers, page, post, mode=preview.mode, name="preview")
     if outcome.step is Step.INVALID and outcome.state is not None:
         preview.answers = dict(outcome.state.answers)

@@ -71,9 +71,10 @@ def send(survey_id: int, number: int, mode: str):
     post = read_page_post(form, ACTIONS)
     if post is None:
         return _restart(version, checked)
-    today = local_date(now())
-    outcome = send_page(flow, preview, page, post, today)
-    state = flow.state(preview.answers, sample={}, today=today)
+    moment = now()
+    today = local_date(moment)
+    outcome = send_page(flow, preview, page, post, today, moment)
+    state = flow.state(preview.answers, sample={}, today=today, now=moment)
     if outcome.step is Step.DONE:
         language = _language(flow)
         return render_template(

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
+from werkzeug.datastructures import FileStorage
 
 from app.domain.monitoring.plan import is_plan
+from app.domain.questionnaire.attachments import is_bundle
 from app.models.surveys import (
     Survey,
     SurveyVersion,
@@ -40,12 +42,17 @@ def upload():
     form = UploadDefinitionForm()
     problems = []
     if form.validate_on_submit():
-        upload = form.definition.data
-        data = upload.read(MAX_DEFINITION_BYTES + 1)
-        if len(data) > MAX_DEFINITION_BYTES:
-            form.definition.errors.append(_("The file is larger than 5 MB."))
-        elif is_plan(data):
-            plan = services.load_plan_bytes(db_session(), data, _safe_name(upload.filename))
+        files = _read_uploads(form.definition.data)
+        sent = ", ".join(name for name, _ in files)
+        if sum(len(data) for _, data in files) > MAX_DEFINITION_BYTES:
+            form.definition.errors.append(
+                _("The file is larger than 5 MB.")
+                if len(files) == 1
+                else _("The files are larger than 5 MB together.")
+            )
+        elif len(files) == 1 and is_plan(files[0][1]):
+            name, data = files[0]
+            plan = services.load_plan_bytes(db_session(), data, name)
             if plan.ok and plan.plan is not None:
                 if plan.status == "unchanged":
                     flash(_("This plan is already stored."), "info")
@@ -53,14 +60,14 @@ def upload():
                     audit(
                         "plan.loaded",
                         target=f"plan {plan.plan.code}",
-                        detail={"file": _safe_name(upload.filename)},
+                        detail={"file": name},
                     )
                     flash(_("Loaded the monitoring plan %(code)s.", code=plan.plan.code), "success")
                 return redirect(url_for("surveys.index"))
             problems = [problem.render(_) for problem in plan.problems]
             form.definition.errors.append(_("The plan has errors; nothing was stored."))
         else:
-            outcome = services.load_bytes(db_session(), data, _safe_name(upload.filename))
+            outcome = services.load_upload(db_session(), files)
             if outcome.ok and outcome.survey and outcome.version:
                 if outcome.status == "unchanged":
                     flash(
@@ -74,10 +81,7 @@ def upload():
                     audit(
                         "survey.loaded",
                         target=f"survey {outcome.survey.code}",
-                        detail={
-                            "file": _safe_name(upload.filename),
-                            "version": outcome.version.number,
-                        },
+                        detail={"file": sent, "version": outcome.version.number},
                     )
                     flash(_("Loaded as version %(n)d.", n=outcome.version.number), "success")
                 return redirect(url_for("surveys.detail", survey_id=outcome.survey.id))
@@ -88,6 +92,17 @@ def upload():
     return render_template(
         "surveys/index.html", rows=rows, plans=plans, form=form, problems=problems
     ), 400
+
+
+def _read_uploads(uploads: list[FileStorage]) -> list[tuple[str, bytes]]:
+    """Each uploaded file's name and bytes, reading no more than shows they are too large."""
+    files: list[tuple[str, bytes]] = []
+    left = MAX_DEFINITION_BYTES + 1
+    for upload in uploads:
+        data = upload.read(max(left, 0))
+        left -= len(data)
+        files.append((_safe_name(upload.filename), data))
+    return files
 
 
 def _safe_name(filename: str | None) -> str:
@@ -112,11 +127,12 @@ def source(survey_id: int, number: int):
     version = version_numbered(db_session(), survey_id, number)
     if version is None:
         abort(404)
-    mimetype = (
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-        if version.source_format == "xlsform"
-        else "application/yaml"
-    )
+    if is_bundle(version.source_name):
+        mimetype = "application/zip"  # a workbook and the choices files it reads
+    elif version.source_format == "xlsform":
+        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    else:
+        mimetype = "application/yaml"
 
     return Response(
         version.source,
@@ -130,4 +146,6 @@ def source(survey_id: int, number: int):
 
 def _download_name(version: SurveyVersion) -> str:
     suffix = ".xlsx" if version.source_format == "xlsform" else ".yaml"
+    if is_bundle(version.source_name):
+        suffix = ".zip"
     return f"{version.survey.code}_v{version.number}{suffix}"

@@ -12,9 +12,15 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.domain.check_files import is_plan_file
+from app.domain.messages import N_, Message
 from app.domain.monitoring.plan import load_plan
-from app.domain.questionnaire.loading import MAX_DEFINITION_BYTES, load_definition
-from app.domain.questionnaire.model import Questionnaire
+from app.domain.questionnaire.attachments import AttachedFiles, is_bundle
+from app.domain.questionnaire.loading import (
+    MAX_DEFINITION_BYTES,
+    load_definition,
+    load_with_files,
+)
+from app.domain.questionnaire.model import Questionnaire, SourceLocation
 from app.domain.questionnaire.problems import Problem
 from app.models.surveys import (
     MonitoringPlan,
@@ -27,6 +33,7 @@ from app.models.surveys import (
 log = logging.getLogger(__name__)
 
 DEFINITION_SUFFIXES = (".yaml", ".yml", ".xlsx")
+YAML_FILES = (".yaml", ".yml")
 
 
 @dataclass
@@ -154,21 +161,55 @@ def list_plans(session: Session) -> list[PlanRow]:
 
 
 def load_file(session: Session, path: Path) -> LoadOutcome:
-    """Load the definition in ``path`` (see load_bytes)."""
-    return load_bytes(session, path.read_bytes(), path.name)
+    """Load the definition in ``path``, with the choices files beside it (see load_bytes)."""
+    return load_bytes(session, path.read_bytes(), path.name, AttachedFiles.beside(path))
 
 
-def load_bytes(session: Session, data: bytes, source_name: str) -> LoadOutcome:
+def load_upload(session: Session, files: list[tuple[str, bytes]]) -> LoadOutcome:
+    """Load an uploaded definition: one file (a definition, or a .zip of one and its
+    files), or a definition sent together with its choices files (see load_bytes)."""
+    if len(files) == 1:
+        name, data = files[0]
+        return load_bytes(session, data, name)
+    names = ", ".join(name for name, _ in files)
+    definitions = [
+        (name, data)
+        for name, data in files
+        if name.lower().endswith(DEFINITION_SUFFIXES) or is_bundle(name)
+    ]
+    if len(definitions) != 1:
+        message = Message(
+            N_(
+                "Send one questionnaire (.yaml, .yml, .xlsx or .zip) with its files; sent: "
+                "%(files)s."
+            ),
+            {"files": names},
+        )
+        return LoadOutcome(
+            names, "invalid", problems=[Problem(SourceLocation(names), None, message)]
+        )
+    name, data = definitions[0]
+    others = {other: content for other, content in files if other != name}
+    return load_bytes(session, data, name, AttachedFiles.given(others))
+
+
+def load_bytes(
+    session: Session, data: bytes, source_name: str, attached: AttachedFiles | None = None
+) -> LoadOutcome:
     """Check a definition and store it as a new version unless that content is already stored.
 
-    Nothing is stored when the definition has an error.
+    ``attached``: the choices files a workbook may read; one that reads some is stored as a
+    bundle of it and them (``load_with_files``). Nothing is stored when the definition has
+    an error.
     """
-    result = load_definition(data, source_name)
+    result, stored_name, stored = load_with_files(
+        data, source_name, attached or AttachedFiles.none()
+    )
     errors = [p for p in result.problems if p.severity == "error"]
     if result.questionnaire is None or errors:
         return LoadOutcome(source_name, "invalid", problems=result.problems)
     questionnaire = result.questionnaire
-    content_hash = hashlib.sha256(data).hexdigest()
+    content_hash = hashlib.sha256(stored).hexdigest()
     settings = questionnaire.settings
     title = settings.title.get(settings.default_language)
     survey = session.scalar(select(Survey).where(Survey.code == settings.id))
@@ -196,9 +237,9 @@ def load_bytes(session: Session, data: bytes, source_name: str) -> LoadOutcome:
         survey_id=survey.id,
         number=number,
         content_hash=content_hash,
-        source_name=source_name,
-        source_format="xlsform" if source_name.lower().endswith(".xlsx") else "yaml",
-        source=data,
+        source_name=stored_name,
+        source_format="yaml" if stored_name.lower().endswith(YAML_FILES) else "xlsform",
+        source=stored,
         title=title,
         item_count=sum(1 for item in questionnaire.walk() if not item.is_group),
     )

@@ -60,3 +60,18 @@ def test_a_relevance_on_the_page_carries_the_labels_and_the_browser_agrees() -> 
     tree = json.loads(views["opis"].relevance_tree)
     assert tree["left"]["labels"] == {"ngo": "Fundacja", "coop": "Spółdzielnia"}
     assert state.is_relevant("opis") and state.answer("nazwa") == "Fundacja"
+
+
+def test_the_page_script_does_not_recompute_a_kept_calculation() -> None:
+    text = """\
+settings: {id: k, title: K, languages: [pl]}
+survey:
+  - {type: text, name: a, label: A}
+  - {type: calculate, name: start, calculation: "once(now())"}
+  - {type: calculate, name: length, calculation: "string-length(${a})"}
+  - {type: calculate, name: key, calculation: "uuid(8)"}
+"""
+    loaded = load_definition(text.encode(), "k.yaml")
+    assert loaded.questionnaire is not None, [p.render() for p in loaded.problems]
+    calculations = live_calculations(Flow(loaded.questionnaire))
+    assert [calculation["name"] for calculation in calculations] == ["length"]

@@ -1,5 +1,6 @@
 """The XLSForm corpus of tests/xlsforms (written by its make_workbooks.py) and pyxform's
-own verdict on each workbook."""
+own verdict on each workbook. Choices files (.csv, .xml) lie beside the workbooks, as a
+user keeps them: ``load_definition`` reads them from there, pyxform needs none to convert."""
 
 from __future__ import annotations
 
@@ -23,6 +24,8 @@ DIFFERS = {
     "differs_question_name_with_a_dot.xlsx": "The name q1.2 is not valid",
     "differs_filter_on_a_missing_column.xlsx": "choice_filter uses the column shop",
     "differs_forward_reference.xlsx": "relevant refers to ${b}, which comes later",
+    "differs_choices_file_missing.xlsx": "The file corpus_nowhere.csv is missing",
+    "differs_choices_file_malformed.xlsx": "The choices file corpus_broken.csv, line 3: the row",
 }
 
 

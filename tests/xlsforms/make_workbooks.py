@@ -9,7 +9,8 @@ type Ankieta does not have yet (file uploads); ``differs_*`` are converted by py
 Ankieta on purpose (docs/questionnaires.md says why).
 
 Each form is a mapping of sheet name to rows, the first row the headers. Cells are written
-as given (a number stays a number, as when a person types it in Excel).
+as given (a number stays a number, as when a person types it in Excel). ``FILES`` are the
+choices files forms read (``select_one_from_file``), written beside the workbooks.
 """
 
 from __future__ import annotations
@@ -287,7 +288,48 @@ FORMS: dict[str, dict[str, Sheet]] = {
         "survey": [["type", "name", "label"], ["integer", "a", "A"],
                    ["image", "photo", "A photo of the entrance"]],
     },
+    # choices read from CSV and XML files beside the workbook (FILES below), a cascade over
+    # a column of the CSV, another file's columns named by parameters
+    "select_from_file": {
+        "survey": [
+            ["type", "name", "label::Polski (pl)", "label::English (en)", "choice_filter",
+             "parameters"],
+            ["select_one_from_file corpus_regions.csv", "region", "Województwo", "Region",
+             None, None],
+            ["select_one_from_file corpus_counties.csv", "county", "Powiat", "County",
+             "region=${region}", None],
+            ["select_multiple_from_file corpus_services.xml", "services", "Usługi",
+             "Services", None, None],
+            ["select_one_from_file corpus_communes.csv", "commune", "Gmina", "Commune",
+             "county=${county} or county=''", "value=kod label=nazwa"],
+            ["select_one_from_file corpus_regions.csv", "home", "Region zamieszkania",
+             "Home region", None, None],
+        ],
+    },
+    # now(), once(), uuid(): kept with the answers; times and dates compared as such
+    "now_once_uuid": {
+        "survey": [
+            ["type", "name", "label", "calculation", "default", "constraint"],
+            ["calculate", "first_saved", None, "once(now())", None, None],
+            ["calculate", "response_id", None, None, "uuid()", None],
+            ["calculate", "short_key", None, "once(uuid(8))", None, None],
+            ["calculate", "hour", None, "format-date-time(now(), '%H')", None, None],
+            ["time", "opens", "Opening time", None, None, None],
+            ["time", "closes", "Closing time", None, None, ". > ${opens}"],
+            ["date", "visit", "Date of the visit", None, None, ". <= today()"],
+            ["dateTime", "booked", "Booked for", None, None, ". >= ${visit}"],
+            ["note", "stamp", "First saved at ${first_saved} (${response_id})", None, None, None],
+        ],
+    },
     # forms pyxform converts that Ankieta refuses on purpose (docs/questionnaires.md says why)
+    "differs_choices_file_missing": {
+        "survey": [["type", "name", "label"], ["integer", "a", "A"],
+                   ["select_one_from_file corpus_nowhere.csv", "place", "Place"]],
+    },
+    "differs_choices_file_malformed": {
+        "survey": [["type", "name", "label"], ["integer", "a", "A"],
+                   ["select_one_from_file corpus_broken.csv", "place", "Place"]],
+    },
     "differs_choice_name_with_a_space": {
         "survey": [["type", "name", "label"], ["select_one sizes", "size", "Size"]],
         "choices": [["list_name", "name", "label"], ["sizes", "extra large", "XL"],
@@ -367,6 +409,40 @@ FORMS: dict[str, dict[str, Sheet]] = {
     },
 }  # fmt: skip
 
+# the choices files the forms above read, written beside the workbooks
+FILES: dict[str, str] = {
+    "corpus_regions.csv": (
+        "name,label::Polski (pl),label::English (en)\n"
+        "dolnoslaskie,Dolnośląskie,Lower Silesian\n"
+        "slaskie,Śląskie,Silesian\n"
+        "mazowieckie,Mazowieckie,\n"
+    ),
+    "corpus_counties.csv": (
+        "\ufeffname,label::Polski (pl),label::English (en),region\n"
+        "wroclawski,wrocławski,Wrocław county,dolnoslaskie\n"
+        "olesnicki,oleśnicki,Oleśnica county,dolnoslaskie\n"
+        "gliwicki,gliwicki,Gliwice county,slaskie\n"
+        "\n"
+        '"warszawski_zachodni","warszawski zachodni, część","West Warsaw county",mazowieckie\n'
+    ),
+    "corpus_services.xml": (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        "<root>\n"
+        "  <item><name>doradztwo</name><label>Doradztwo</label><kind>soft</kind></item>\n"
+        "  <item><name>szkolenia</name><label>Szkolenia</label><kind>soft</kind></item>\n"
+        "  <item><name>zasilki</name><label>Zasiłki</label><kind>cash</kind></item>\n"
+        "</root>\n"
+    ),
+    "corpus_communes.csv": (
+        "kod,nazwa,county\n"
+        "0223011,Kąty Wrocławskie,wroclawski\n"
+        "0214011,Oleśnica,olesnicki\n"
+        "2405011,Knurów,gliwicki\n"
+        "9999999,Gmina spoza listy,\n"
+    ),
+    "corpus_broken.csv": ("name,label\na,A\nb,B,extra,cells\n"),
+}
+
 
 def write(name: str, sheets: dict[str, Sheet], folder: Path) -> Path:
     """One workbook, its sheets in the order given."""
@@ -382,11 +458,14 @@ def write(name: str, sheets: dict[str, Sheet], folder: Path) -> Path:
 
 
 def main(folder: Path = HERE) -> None:
-    for old in folder.glob("*.xlsx"):
-        old.unlink()
+    for pattern in ("*.xlsx", "*.csv", "*.xml"):
+        for old in folder.glob(pattern):
+            old.unlink()
     for name, sheets in FORMS.items():
         write(name, sheets, folder)
-    print(f"{len(FORMS)} workbooks written to {folder}", file=sys.stderr)
+    for name, text in FILES.items():
+        (folder / name).write_text(text, encoding="utf-8", newline="")
+    print(f"{len(FORMS)} workbooks and {len(FILES)} files written to {folder}", file=sys.stderr)
 
 
 if __name__ == "__main__":

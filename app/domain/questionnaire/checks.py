@@ -232,6 +232,31 @@ class _QuestionnaireCheck:
                 self.check_indexed_repeat(item, key, args)
             if function == "jr:choice-name":
                 self.check_choice_name(item, key, choice_name_question(args[1]))
+            if function in ("once", "uuid") and key != "calculation":
+                self.check_kept_call(item, key, function)
+
+    def check_kept_call(self, item: Item, key: str, function: str) -> None:
+        """once() and uuid() mean something in a calculation, whose first value is kept."""
+        if function == "uuid":
+            self.error(
+                item,
+                key,
+                N_(
+                    "%(key)s uses uuid(), a new random value each time it is evaluated: "
+                    "use it in a calculation, which keeps its first value."
+                ),
+                key=key,
+            )
+            return
+        self.warning(
+            self.where(item, key),
+            item.name,
+            N_(
+                "%(key)s uses once(), which keeps the first value of a calculation: "
+                "here it gives its argument's value."
+            ),
+            key=key,
+        )
 
     def check_choice_name(self, item: Item, key: str, name: str) -> None:
         """``jr:choice-name(code, '${q}')`` looks codes up in the list of a select question."""

@@ -22,9 +22,10 @@ It is the XLSForm / ODK XPath subset that questionnaire authors already know::
     weighted-checklist(min, max, a, wa, ...)  format-date(d, format)  sqrt exp exp10 log
     log10 sin cos tan asin acos atan (x)  atan2(y, x)  pi()  jr:choice-name(code, '${q}')
     format-date-time(d, format) (as format-date)  decimal-date-time(d) (as number: days)
+    now()  decimal-time(t)  date-time(x)  once(x)  uuid()  uuid(n)
 
-Other ODK functions (``pulldata``, ``instance``, ``jr:itext``, ``now``, ``once``,
-``uuid``, ``random``, ...) are refused by name with the reason (``REFUSED_FUNCTIONS``).
+Other ODK functions (``pulldata``, ``instance``, ``jr:itext``, ``random``, ...) are
+refused by name with the reason (``REFUSED_FUNCTIONS``).
 
 Precedence, loosest first: ``or``; ``and``; ``= !=``; ``< <= > >=``; ``+ -``;
 ``* div mod``; unary minus. Binary operators are left-associative.
@@ -54,17 +55,29 @@ The tree (``Expression.to_json()``) is plain JSON, evaluated by the browser too
 
 Semantics (XPath 1.0 as ODK applies it). Values are numbers (floats), strings,
 booleans and dates. Answers come in as ``None``/``''`` (empty: the string ''), ``str``,
-``int``/``float``/``Decimal`` (numbers), ``bool``, ``date`` (a ``datetime`` counts as its
-date) or a list of codes (a select_multiple answer: its space-separated string).
+``int``/``float``/``Decimal`` (numbers), ``bool``, ``date``, ``datetime`` (a moment: the
+string 'YYYY-MM-DDTHH:MM' of its Warsaw wall-clock time), ``time`` (the string 'HH:MM') or
+a list of codes (a select_multiple answer: its space-separated string). Moments and times
+are strings, as in ODK's XPath, read by their shape: 'YYYY-MM-DD' is a date,
+'YYYY-MM-DDTHH:MM[:SS]' a moment, 'HH:MM[:SS]' a time of day (fractions of a second are
+ignored; a time zone is not read).
 
 - To number: '' and text that is not a number give NaN; a 'YYYY-MM-DD' string or a date
-  gives its day count since 1970-01-01 (so dates subtract, and compare with date strings);
-  ``true()`` is 1. To string: numbers without exponent or trailing '.0', dates as
-  'YYYY-MM-DD', booleans as 'true'/'false'. To boolean: non-zero non-NaN numbers,
-  non-empty strings and dates are true.
-- ``=`` compares as booleans if either side is boolean, else numerically if either side is
-  a number or a date, else as strings. ``!=`` is exactly ``not(=)``, so ``'' != 5`` is
-  true, as in XPath. ``< <= > >=`` compare numbers; anything with NaN is false.
+  gives its day count since 1970-01-01 (so dates subtract, and compare with date strings),
+  a moment its day count plus the fraction of its day (ODK's ``decimal-date-time``), a
+  time the fraction of the day (ODK's ``decimal-time``); ``true()`` is 1. To string:
+  numbers without exponent or trailing '.0', dates as 'YYYY-MM-DD', booleans as
+  'true'/'false'. To boolean: non-zero non-NaN numbers, non-empty strings and dates are
+  true.
+- Comparisons are typed when either side is a date, a moment or a time: two times (or a
+  time and a moment, whose time of day counts) compare as times of day; a date and a moment
+  compare by day (the moment's day: ``${when} <= today()`` holds all day today); two
+  moments compare as moments. The other side is read as the same kind (a number as a day
+  count or a fraction of a day, other text as NaN).
+- ``=`` compares as booleans if either side is boolean, else typed as above, else as
+  strings if both are, else numerically. ``!=`` is exactly ``not(=)``, so ``'' != 5`` is
+  true, as in XPath. ``< <= > >=`` compare typed as above, else as numbers; anything with
+  NaN is false.
 - Arithmetic never raises: ``x div 0`` is ±Infinity (NaN for ``0 div 0``), ``x mod 0`` is
   NaN, and results too large for a float (``pow(10, 100000)``) are ±Infinity.
 - ``round`` rounds the shortest decimal form half away from zero (``round(2.675, 2)`` is
@@ -78,8 +91,16 @@ date) or a list of codes (a select_multiple answer: its space-separated string).
   ``substring`` as XPath (from 1, rounded, NaN selects nothing). ``selected-at`` out of
   range, ``format-date`` of a non-date, ``sqrt(-1)`` and ``log(0)`` are empty; the math
   functions follow JavaScript's ``Math`` (NaN outside their domain, ±Infinity on
-  overflow). ``format-date`` writes ODK's ``%Y %y %m %n %b %d %e %a`` (``%H %h %M %S
-  %3`` as zero), names in Polish unless ``Context.language`` is another language.
+  overflow). ``format-date`` writes ODK's ``%Y %y %m %n %b %d %e %a`` and ``%H %h %M %S
+  %3`` (the time of a moment or a time; zero for a date or a number), names in Polish
+  unless ``Context.language`` is another language.
+- ``now()`` is ``Context.now`` as a moment with seconds ('YYYY-MM-DDTHH:MM:SS', Warsaw
+  time; the start of ``Context.today`` when there is no ``now``). ``date-time(x)`` is the
+  moment of a day count with its fraction, ``decimal-time(t)`` the fraction of the day of
+  a time or moment. ``once(x)`` is ``x``: keeping a calculation's first value is the
+  interview flow's part (a calculation using ``once``, ``now`` or ``uuid`` is
+  ``Expression.kept``). ``uuid()`` is a random UUID version 4, ``uuid(n)`` ``n`` random
+  letters and digits (up to ``MAX_UUID_LENGTH``).
 - ``sum``, ``min`` and ``max`` take several arguments; an empty one makes the result NaN,
   as in XPath (use ``coalesce(${a}, 0)``). ``coalesce`` returns its first argument unless
   that is empty ('' or NaN).
@@ -115,13 +136,17 @@ from __future__ import annotations
 
 import math
 import re
+import secrets
+import string as _letters
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, NamedTuple, cast
+from uuid import uuid4
 
+from app.domain.dates import WARSAW
 from app.domain.messages import N_, Message
 
 if TYPE_CHECKING:
@@ -141,6 +166,12 @@ _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 _INF = math.inf
 _NAN = math.nan
 _MAX_EXACT_INT = 2.0**53
+_DAY_SECONDS = 86400
+MAX_UUID_LENGTH = 1000
+_UUID_ALPHABET = _letters.ascii_letters + _letters.digits
+# the functions whose value cannot be computed again later from the answers: a calculation
+# using one is kept (stored with the answers) once it has a value
+KEPT_FUNCTIONS = frozenset({"once", "uuid", "now"})
 
 
 class NodeSet(tuple[Any, ...]):
@@ -213,6 +244,7 @@ class Context:
     sample: Mapping[str, Any] = field(default_factory=dict)
     choice: Mapping[str, Any] = field(default_factory=dict)
     today: date | None = None
+    now: datetime | None = None  # now(); aware (shown in Warsaw time) or Warsaw wall-clock
     position: int | None = None  # the number of the repeat instance being evaluated
     language: str | None = None  # for month and day names in format-date(); None: Polish
     # for jr:choice-name(): each select question's (and matrix row's) codes and labels
@@ -577,6 +609,9 @@ def _compile_pattern(pattern: str) -> regex.Pattern[str]:
 
 _XPATH_NUMBER_RE = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
 _ISO_DATE_RE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
+_CLOCK = r"([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:\.[0-9]{1,9})?)?"
+_ISO_MOMENT_RE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})T" + _CLOCK)
+_ISO_TIME_RE = re.compile(_CLOCK)
 _XML_SPACE = " \t\r\n"
 _XML_SPACE_RE = re.compile(r"[ \t\r\n]+")
 
@@ -589,8 +624,12 @@ def _answer(value: Any) -> Value:
         return value
     if value is None:
         return ""
+    if isinstance(value, datetime):
+        return moment_text(value, seconds=False)
     if isinstance(value, date):
         return value if type(value) is date else date(value.year, value.month, value.day)
+    if isinstance(value, time):
+        return f"{value.hour:02d}:{value.minute:02d}"
     if isinstance(value, list | tuple | set | frozenset):
         return " ".join(str(code) for code in value)
     try:
@@ -612,7 +651,9 @@ def _number(value: Value) -> float:
         if _XPATH_NUMBER_RE.fullmatch(text):
             return float(text)
         day = _parse_iso_date(text)
-        return _NAN if day is None else float(day.toordinal() - _EPOCH_ORDINAL)
+        if day is not None:
+            return float(day.toordinal() - _EPOCH_ORDINAL)
+        return _moment_number(text)
     if type(value) is bool:
         return 1.0 if value else 0.0
     return float(cast(date, value).toordinal() - _EPOCH_ORDINAL)  # a date
@@ -626,6 +667,156 @@ def _parse_iso_date(text: str) -> date | None:
         return date(int(match[1]), int(match[2]), int(match[3]))
     except ValueError:
         return None
+
+
+def _clock_seconds(hours: str, minutes: str, seconds: str | None) -> int | None:
+    """The seconds since midnight of a time as written, None when it is no time of day."""
+    hour, minute, second = int(hours), int(minutes), int(seconds or 0)
+    if hour > 23 or minute > 59 or second > 59:
+        return None
+    return hour * 3600 + minute * 60 + second
+
+
+def _parse_moment(text: str) -> tuple[date, int] | None:
+    """A 'YYYY-MM-DDTHH:MM[:SS]' moment as its day and the seconds into it."""
+    match = _ISO_MOMENT_RE.fullmatch(text)
+    if match is None:
+        return None
+    day = _parse_iso_date(text[:10])
+    seconds = _clock_seconds(match[4], match[5], match[6])
+    return None if day is None or seconds is None else (day, seconds)
+
+
+def _parse_time(text: str) -> int | None:
+    """An 'HH:MM[:SS]' time of day as the seconds since midnight."""
+    match = _ISO_TIME_RE.fullmatch(text)
+    return None if match is None else _clock_seconds(match[1], match[2], match[3])
+
+
+def _moment_number(text: str) -> float:
+    """A moment as its day count and fraction, a time as the fraction of a day; else NaN."""
+    moment = _parse_moment(text)
+    if moment is not None:
+        day, seconds = moment
+        return float(day.toordinal() - _EPOCH_ORDINAL) + seconds / _DAY_SECONDS
+    of_day = _parse_time(text)
+    return _NAN if of_day is None else of_day / _DAY_SECONDS
+
+
+def moment_text(moment: datetime, *, seconds: bool = True) -> str:
+    """A moment as expressions read it: its Warsaw wall-clock time, 'YYYY-MM-DDTHH:MM[:SS]'
+    (a naive datetime is taken as Warsaw time already)."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(WARSAW)
+    text = f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}T"
+    text += f"{moment.hour:02d}:{moment.minute:02d}"
+    return text + f":{moment.second:02d}" if seconds else text
+
+
+def _kind(value: Value) -> str | None:
+    """'date', 'moment' or 'time' for a value of that kind (by type or by shape), else None."""
+    if type(value) is NodeSet:
+        value = _first(value)
+    if type(value) is date:
+        return "date"
+    if type(value) is not str:
+        return None
+    text = value.strip(_XML_SPACE)
+    if _parse_iso_date(text) is not None:
+        return "date"
+    if _parse_moment(text) is not None:
+        return "moment"
+    return "time" if _parse_time(text) is not None else None
+
+
+def _time_of_day(value: Value) -> float:
+    """The fraction of the day of a time or moment (a date: 0; a number: itself)."""
+    if type(value) is NodeSet:
+        value = _first(value)
+    if type(value) is date:
+        return 0.0
+    if type(value) is str:
+        text = value.strip(_XML_SPACE)
+        moment = _parse_moment(text)
+        if moment is not None:
+            return moment[1] / _DAY_SECONDS
+        if _parse_iso_date(text) is not None:
+            return 0.0
+    return _number(value)
+
+
+def _day_of(value: Value) -> float:
+    """A date's day count; a moment's day (its fraction dropped); a number as it is."""
+    number = _number(value)
+    return math.floor(number) if _kind(value) == "moment" else number
+
+
+def _typed(left: Value, right: Value) -> tuple[float, float] | None:
+    """Both sides as numbers of one kind when either is a date, moment or time (see the
+    module docstring); None when neither is."""
+    kinds = {_kind(left), _kind(right)} - {None}
+    if not kinds:
+        return None
+    if "time" in kinds:
+        return _time_of_day(left), _time_of_day(right)
+    if "date" in kinds:
+        return _day_of(left), _day_of(right)
+    return _number(left), _number(right)
+
+
+def _seconds_into_day(value: Value) -> int:
+    """The seconds into its day of a moment or time (what format-date writes as %H:%M:%S)."""
+    if type(value) is NodeSet:
+        value = _first(value)
+    if type(value) is not str:
+        return 0
+    text = value.strip(_XML_SPACE)
+    moment = _parse_moment(text)
+    if moment is not None:
+        return moment[1]
+    return _parse_time(text) or 0
+
+
+def _date_time(value: Value) -> Value:
+    """date-time(x): the moment of a day count with its fraction (a date, a moment); NaN
+    when there is none."""
+    number = _number(value)
+    if number != number or number in (_INF, -_INF):
+        return _NAN
+    days = math.floor(number)
+    seconds = math.floor((number - days) * _DAY_SECONDS + 0.5)
+    if seconds >= _DAY_SECONDS:
+        days, seconds = days + 1, 0
+    ordinal = days + _EPOCH_ORDINAL
+    if not 1 <= ordinal <= date.max.toordinal():
+        return _NAN
+    moment = datetime.combine(date.fromordinal(ordinal), time()) + timedelta(seconds=seconds)
+    return moment_text(moment)
+
+
+def _decimal_time(value: Value) -> float:
+    """decimal-time(t): the fraction of the day of a time or moment; else NaN."""
+    return _time_of_day(value) if _kind(value) in ("time", "moment") else _NAN
+
+
+def _now(ctx: Context) -> str:
+    """now(): the context's moment, else the start of its day, else the clock's."""
+    if ctx.now is not None:
+        return moment_text(ctx.now)
+    if ctx.today is not None:
+        return moment_text(datetime.combine(ctx.today, time()))
+    return moment_text(datetime.now(WARSAW))
+
+
+def _uuid(length: Value | None = None) -> str:
+    """uuid(): a random UUID 4; uuid(n): n random letters and digits."""
+    if length is None:
+        return str(uuid4())
+    number = _number(length)
+    if number != number or number < 1:
+        return ""
+    count = int(min(number, MAX_UUID_LENGTH))
+    return "".join(secrets.choice(_UUID_ALPHABET) for _ in range(count))
 
 
 def _string(value: Value) -> str:
@@ -731,9 +922,24 @@ def _equal(left: Value, right: Value) -> bool:
         return _boolean(left) == _boolean(right)
     left = _first(left) if type(left) is NodeSet else left
     right = _first(right) if type(right) is NodeSet else right
+    typed = _typed(left, right)
+    if typed is not None:
+        return typed[0] == typed[1]
     if type(left) is str and type(right) is str:
         return left == right
     return _number(left) == _number(right)
+
+
+def _relational(compare: Callable[[float, float], bool]) -> Callable[[Value, Value], bool]:
+    """``< <= > >=``: typed when either side is a date, moment or time, else numeric."""
+
+    def relation(left: Value, right: Value) -> bool:
+        typed = _typed(left, right)
+        if typed is None:
+            return compare(_number(left), _number(right))
+        return compare(*typed)
+
+    return relation
 
 
 def _result(value: Value) -> Any:
@@ -1010,13 +1216,16 @@ _FORMAT_RE = re.compile(r"%(.?)", re.DOTALL)
 
 
 def _format_date(value: Value, form: Value, language: str | None) -> str:
-    """format-date(d, format): ODK's %Y %y %m %n %b %d %e %a (and %H %h %M %S %3, all
-    zero for a date); names in Polish unless ``language`` is another one (then English)."""
+    """format-date(d, format): ODK's %Y %y %m %n %b %d %e %a and %H %h %M %S %3 (the time
+    of a moment or time, zero for a date); names in Polish unless ``language`` is another
+    one (then English)."""
     day = _date(value)
     if not isinstance(day, date):
         return ""
     names = "pl" if (language or "pl").startswith("pl") else "en"
     weekday = (day.toordinal() - _EPOCH_ORDINAL + 4) % 7  # 1970-01-01 was a Thursday
+    seconds = _seconds_into_day(value)
+    hour, minute, second = seconds // 3600, seconds // 60 % 60, seconds % 60
     fields = {
         "Y": f"{day.year:04d}",
         "y": f"{day.year % 100:02d}",
@@ -1026,10 +1235,10 @@ def _format_date(value: Value, form: Value, language: str | None) -> str:
         "d": f"{day.day:02d}",
         "e": str(day.day),
         "a": _WEEKDAYS[names][weekday],
-        "H": "00",
-        "h": "0",
-        "M": "00",
-        "S": "00",
+        "H": f"{hour:02d}",
+        "h": str(hour),
+        "M": f"{minute:02d}",
+        "S": f"{second:02d}",
         "3": "000",
     }
     return _FORMAT_RE.sub(lambda m: fields.get(m[1], m[0]), _string(form))
@@ -1101,6 +1310,11 @@ _FUNCTIONS: dict[str, _Function] = {
     "atan": _Function(1, 1, _math(math.atan)),
     "atan2": _Function(2, 2, lambda y, x: math.atan2(_number(y), _number(x))),
     "pi": _Function(0, 0, lambda: math.pi),
+    "now": _Function(0, 0, None),
+    "decimal-time": _Function(1, 1, _decimal_time),
+    "date-time": _Function(1, 1, _date_time),
+    "once": _Function(1, 1, lambda value: value),
+    "uuid": _Function(0, 1, _uuid),
 }
 
 # ODK functions Ankieta knows of and does not evaluate, each with why (%(function)s: its name).
@@ -1110,15 +1324,6 @@ _NOT_ATTACHED = N_(
 )
 _NOT_RANDOM = N_(
     "%(function)s() is not supported: a random value would differ between the page and the server"
-)
-_NOT_KEPT = N_(
-    "%(function)s() is not supported: calculations are computed afresh from the answers, "
-    "so none keeps a first value or an identifier of its own (every response already has "
-    "its own identifier in the exports)"
-)
-_NOT_TIMES = N_(
-    "%(function)s() is not supported: expressions know dates, not times of day (use "
-    "today(), date() and format-date())"
 )
 _NOT_GEO = N_("%(function)s() is not supported: expressions do not compute with geographic points")
 _NOT_LABELS = N_(
@@ -1134,11 +1339,6 @@ REFUSED_FUNCTIONS: dict[str, str] = {
     "instance": _NOT_ATTACHED,
     "random": _NOT_RANDOM,
     "randomize": _NOT_RANDOM,
-    "once": _NOT_KEPT,
-    "uuid": _NOT_KEPT,
-    "now": _NOT_TIMES,
-    "date-time": _NOT_TIMES,
-    "decimal-time": _NOT_TIMES,
     "area": _NOT_GEO,
     "distance": _NOT_GEO,
     "geofence": _NOT_GEO,
@@ -1178,11 +1378,11 @@ _ARITHMETIC: dict[str, Callable[[float, float], float]] = {
     "div": _divide,
     "mod": _modulo,
 }
-_RELATIONAL: dict[str, Callable[[float, float], bool]] = {
-    "<": lambda left, right: left < right,
-    "<=": lambda left, right: left <= right,
-    ">": lambda left, right: left > right,
-    ">=": lambda left, right: left >= right,
+_RELATIONAL: dict[str, Callable[[Value, Value], bool]] = {
+    "<": _relational(lambda left, right: left < right),
+    "<=": _relational(lambda left, right: left <= right),
+    ">": _relational(lambda left, right: left > right),
+    ">=": _relational(lambda left, right: left >= right),
 }
 
 
@@ -1225,7 +1425,7 @@ def _compile_binary(operator: str, left: Evaluator, right: Evaluator) -> Evaluat
         return lambda ctx: not _equal(left(ctx), right(ctx))
     if operator in _RELATIONAL:
         compare = _RELATIONAL[operator]
-        return lambda ctx: compare(_number(left(ctx)), _number(right(ctx)))
+        return lambda ctx: compare(left(ctx), right(ctx))
     arithmetic = _ARITHMETIC[operator]
     return lambda ctx: arithmetic(_number(left(ctx)), _number(right(ctx)))
 
@@ -1236,6 +1436,10 @@ def _compile_call(name: str, args: list[Evaluator], nodes: list[Node]) -> Evalua
         return lambda ctx: then(ctx) if _boolean(condition(ctx)) else otherwise(ctx)
     if name == "today":
         return lambda ctx: ctx.today or date.today()
+    if name == "now":
+        return _now
+    if name == "uuid" and not args:  # a new one at each evaluation: not a constant
+        return lambda ctx: _uuid()
     if name == "position":
         return lambda ctx: _NAN if ctx.position is None else float(ctx.position)
     if name == "regex":
@@ -1285,6 +1489,8 @@ class Expression:
     # indexed-repeat): those must not name something inside a repeat the reader is not in
     scalar_references: frozenset[str] = field(repr=False, compare=False, default=frozenset())
     uses_position: bool = field(repr=False, compare=False, default=False)
+    # uses once(), now() or uuid(): as a calculation, its first value is kept (KEPT_FUNCTIONS)
+    kept: bool = field(repr=False, compare=False, default=False)
 
     def evaluate(self, ctx: Context) -> Any:
         """The value: bool, int, float, str or date; None when empty, NaN or infinite."""
@@ -1338,6 +1544,7 @@ def _parse_cached(source: str) -> Expression:
         uses_position=any(
             node["type"] == "call" and node["name"] == "position" for node in _walk(tree)
         ),
+        kept=any(node["type"] == "call" and node["name"] in KEPT_FUNCTIONS for node in _walk(tree)),
     )
 
 

@@ -49,6 +49,13 @@ Defaults
     An item's ``default`` only pre-fills the form (``form_values``); it is not an answer
     until the page is submitted.
 
+Kept calculations
+    A calculation using ``once()``, ``now()`` or ``uuid()`` (``Expression.kept``) cannot
+    be computed again later from the answers: once it has a value, that value is stored
+    with the answers under the calculation's name (``validate_page`` returns it with the
+    page's values, so the first page saved after it gets a value stores it) and used from
+    then on instead of the calculation. ``now`` is passed in, as ``today`` is.
+
 Submitted pages
     ``validate_page`` takes the page's fields as raw strings, the way an HTML form sends
     them (``Mapping[str, list[str]]``, or anything with ``getlist`` such as werkzeug's
@@ -65,12 +72,12 @@ Submitted pages
 
 API
     ``Flow(q)``: ``pages(mode)``, ``page(mode, page_id)``, ``variables_of(item)``,
-    ``state(answers, sample=, today=)`` -> ``State`` (``is_relevant(name)``,
+    ``state(answers, sample=, today=, now=)`` -> ``State`` (``is_relevant(name)``,
     ``is_relevant_variable(name)``, ``answer(name)``; do not change ``answers`` while a
     State is in use: it keeps what it evaluated), ``is_shown(page, state, mode)``,
     ``next_page(state, mode, after)``, ``previous_page(state, mode, before)``,
     ``resume_page(state, mode, last_submitted)``, ``progress(state, mode, last_submitted)``,
-    ``validate_page(page, form, answers, mode=, sample=, today=)`` -> ``PageResult``,
+    ``validate_page(page, form, answers, mode=, sample=, today=, now=)`` -> ``PageResult``,
     ``problems(state)``, ``is_complete(state)``, ``clean_answers(state)``,
     ``choices_for(item, state)``, ``render_text(text, language, state)``,
     ``form_values(page, state)``. Errors are ``Message``s, or the definition's own
@@ -243,6 +250,14 @@ class Flow:
                     for var in item_variables(inner, q):
                         self._owner.setdefault(var.name, index)
         self._deps = [self._dependencies(i) for i in range(len(self._items))]
+        # calculations whose first value is kept (once(), now(), uuid()): see the docstring
+        self._kept = frozenset(
+            index
+            for index, item in enumerate(self._items)
+            if item.type is ItemType.CALCULATE
+            and item.calculation is not None
+            and item.calculation.kept
+        )
         self._page_refs = [self._display_references(item) for item in self._items]
         self._order = _topological_order(self._deps)
         self._rank = {index: rank for rank, index in enumerate(self._order)}
@@ -408,9 +423,22 @@ class Flow:
 
     # -- answers ------------------------------------------------------------------------
 
-    def state(self, answers: Mapping[str, Any], *, sample: Mapping[str, Any], today: date) -> State:
-        """The relevance and calculations for these answers (evaluated on demand)."""
-        return State(self, answers, sample, today)
+    def state(
+        self,
+        answers: Mapping[str, Any],
+        *,
+        sample: Mapping[str, Any],
+        today: date,
+        now: datetime | None = None,
+    ) -> State:
+        """The relevance and calculations for these answers (evaluated on demand); ``now``
+        is what now() reads (None: the start of ``today``)."""
+        return State(self, answers, sample, today, now=now)
+
+    def is_kept(self, item: Item) -> bool:
+        """True for a calculation whose first value is kept with the answers."""
+        position = self._position.get(item.name)
+        return position is not None and position in self._kept
 
     def choices_for(self, item: Item, state: State) -> list[Choice]:
         """The choices offered for a select or matrix now, after its ``choice_filter``."""
@@ -435,6 +463,7 @@ class Flow:
         mode: Mode,
         sample: Mapping[str, Any],
         today: date,
+        now: datetime | None = None,
     ) -> PageResult:
         """Parse and check the fields submitted for ``page`` against ``answers`` so far.
 
@@ -449,12 +478,15 @@ class Flow:
         consumed: set[str] = set()
         errors: dict[str, ErrorText] = {}
         parsed = self._parse_scope(items, form, "", answers, mode, consumed, errors)
-        state = self.state(parsed.merged(answers), sample=sample, today=today)
+        state = self.state(parsed.merged(answers), sample=sample, today=today, now=now)
         state.ensure(self._page_plan(mode, page))
         problems = self._problems_of_items(items, state)
         values: dict[str, Value | None] = {}
         ignored: list[str] = []
         self._scope_values(items, state, answers, parsed, "", problems, errors, values, ignored)
+        state.ensure(self._plan(self._kept))  # a kept calculation's first value is stored
+        for name, value in state.fresh_kept().items():
+            values.setdefault(name, value)
         unknown = [name for name in form if name not in consumed]
         ignored.extend(unknown)
         return PageResult(values, errors, ignored, unknown)
@@ -625,6 +657,8 @@ class Flow:
                 instance_values,
                 ignored,
             )
+            for name, value in instance.fresh_kept().items():
+                instance_values.setdefault(name, value)
             merged = dict(base)
             for name, value in instance_values.items():
                 if value is None:
@@ -920,6 +954,7 @@ class State:
         sample: Mapping[str, Any],
         today: date,
         *,
+        now: datetime | None = None,
         outer: State | None = None,
         position: int | None = None,
     ) -> None:
@@ -927,12 +962,14 @@ class State:
         self.answers = answers
         self.sample = sample
         self.today = today
+        self.now = now
         self.outer = outer  # for a repeat instance: the state of the scope around it
         self.position = position  # for a repeat instance: its number, from 1
         count = len(flow._items)
         self._relevant: list[bool | None] = [None] * count
         self._values: dict[str, Any] = {}  # what expressions see: empty when irrelevant
         self._calculated: dict[str, Any] = {}
+        self._fresh: dict[str, Any] = {}  # kept calculations computed here, not stored yet
         self._instances: dict[str, list[State]] = {}
         # Inside an instance, ${x} is this instance's x, else an enclosing scope's.
         self._visible: MutableMapping[str, Any] = (
@@ -942,6 +979,7 @@ class State:
             values=self._visible,
             sample=sample,
             today=today,
+            now=now,
             position=position,
             labels=flow.choice_labels,
         )
@@ -956,6 +994,7 @@ class State:
             sample=self.sample,
             choice=choice or {},
             today=self.today,
+            now=self.now,
             position=self.position,
             labels=self.flow.choice_labels,
         )
@@ -984,6 +1023,7 @@ class State:
                 stored[number] if number < len(stored) else {},
                 self.sample,
                 self.today,
+                now=self.now,
                 outer=self,
                 position=number + 1,
             )
@@ -1032,13 +1072,29 @@ class State:
             if var.kind is VariableKind.CALCULATION:
                 value = None
                 if relevant and item.calculation is not None:
-                    value = item.calculation.evaluate(self._base)
+                    value = self._calculate(index, var.name, item.calculation)
                 self._calculated[var.name] = value
             elif self.is_relevant_variable(var.name):
                 value = _expression_value(self.answers.get(var.name))
             else:
                 value = None
             self._values[var.name] = value
+
+    def _calculate(self, index: int, name: str, calculation: Expression) -> Any:
+        """A relevant calculation's value: a kept one's stored value once it has one."""
+        if index not in self.flow._kept:
+            return calculation.evaluate(self._base)
+        stored = self.answers.get(name)
+        if stored is not None and stored != "" and not isinstance(stored, Missing):
+            return stored
+        value = calculation.evaluate(self._base)
+        if value is not None:
+            self._fresh[name] = value
+        return value
+
+    def fresh_kept(self) -> dict[str, Any]:
+        """The kept calculations evaluated here that have a value and none stored yet."""
+        return dict(self._fresh)
 
     def is_relevant(self, name: str) -> bool:
         """True when the item called ``name`` is relevant for these answers."""
@@ -1138,7 +1194,8 @@ _SAMPLE_PREFIX = "sample."
 
 def _expression_value(value: Any) -> Any:
     """What expressions see for an answer: DK/RF as empty; a time as "HH:MM" (which
-    compares with '08:00'); a moment counts as its day (the expressions' rule)."""
+    equals '08:00' and compares as a time of day); a moment as its Warsaw wall-clock time
+    (the expressions' rule)."""
     if isinstance(value, time):
         return value.strftime("%H:%M")
     return None if isinstance(value, Missing) else value

@@ -32,6 +32,14 @@ columns it does not know. What maps to what (docs/questionnaires.md has the whol
   every question using the list offers it, as in pyxform); its text is ``<item>_other``.
 - ``settings``: ``form_id`` (else the file name, as pyxform does), ``form_title``,
   ``version``, ``default_language``; other columns ignored with a warning.
+- ``select_one_from_file FILE`` and ``select_multiple_from_file FILE`` (``.csv`` or
+  ``.xml``, ODK's conventions, ``parameters`` ``value=`` and ``label=``): the file's
+  choices become a list named after the file (``attachments`` reads the file, given
+  beside the workbook or with the upload); a missing or unreadable file is an error at the
+  question's row naming the file (and the line of a CSV). ``.geojson`` files are refused.
+- A ``calculate`` row's ``default`` (pyxform's value when the form is first opened) is
+  its calculation when it has none: an expression as ``once(...)``, evaluated once and kept.
+  A question's default that is an expression (``today()``) is left out with a warning.
 - Metadata rows ``start``, ``end``, ``today`` and ``username`` become the settings'
   ``paradata`` (exported under their names); the other metadata rows are left out with a
   warning.
@@ -49,9 +57,17 @@ import io
 import re
 import warnings
 import zipfile
+from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from app.domain.messages import N_, Message
+from app.domain.questionnaire.attachments import (
+    CHOICES_SUFFIXES,
+    AttachedFiles,
+    ChoicesFileError,
+    FileChoices,
+    read_choices,
+)
 from app.domain.questionnaire.build import (
     NAME_PATTERN,
     Node,
@@ -161,10 +177,12 @@ _PYXFORM_CHOICE = re.compile(r"See \[(.+?)\] in \[(.+?)\]")
 _PYXFORM_SHEET = re.compile(r"'(survey|choices|settings)' sheet")
 _NO_LANGUAGE = "default"  # pyxform's name for columns without ::language
 _READ_SHEETS = frozenset({"survey", "choices", "settings"})
+_DYNAMIC_DEFAULT = re.compile(r"\$\{|\(")  # pyxform's dynamic defaults: a call or a reference
 
 
-def load_xlsform(data: bytes, filename: str) -> LoadResult:
-    """Read, build and check an XLSForm workbook (the bytes of an .xlsx file)."""
+def load_xlsform(data: bytes, filename: str, attached: AttachedFiles | None = None) -> LoadResult:
+    """Read, build and check an XLSForm workbook (the bytes of an .xlsx file); ``attached``
+    holds the choices files its questions may name (none by default)."""
     # Imported here: pyxform takes a noticeable time to import and only workbooks need it
     # (bench/cli.py), so ``surveys check`` of YAML files and the web process go without it.
     from pyxform.errors import PyXFormError
@@ -199,7 +217,7 @@ def load_xlsform(data: bytes, filename: str) -> LoadResult:
     except Exception as error:  # pyxform's own bugs on odd workbooks must not escape
         message = Message(N_("The workbook cannot be read: %(reason)s."), {"reason": error})
         return LoadResult(None, [Problem(whole_file, None, message)])
-    converter = _Converter(filename, rows, workbook)
+    converter = _Converter(filename, rows, workbook, attached or AttachedFiles.none())
     converter.other_sheets(workbook.sheet_names or [])
     document = converter.document(form)
     return build_questionnaire(document, filename, converter.problems)
@@ -263,8 +281,14 @@ class _Rows:
 class _Converter:
     """Turns pyxform's dict into a document shaped like our YAML."""
 
-    def __init__(self, filename: str, rows: _Rows, workbook: DefinitionData) -> None:
+    def __init__(
+        self, filename: str, rows: _Rows, workbook: DefinitionData, attached: AttachedFiles
+    ) -> None:
         self.filename = filename
+        self.attached = attached
+        self.sheet_lists: set[str] = set()  # the lists of the choices sheet, as named here
+        self.file_lists: dict[tuple[str, str, str], str] = {}  # (file, value, label) -> list
+        self.file_choices: dict[str, tuple[list[Node], SourceLocation]] = {}
         self.rows = rows
         self.raw_settings: dict[str, Any] = (workbook.settings or [{}])[0]
         self.problems: list[Problem] = []
@@ -275,6 +299,7 @@ class _Converter:
         self.other_lists: set[str] = set()
         self.paradata = Node(SourceLocation(filename, sheet="survey"))
         self.generated: set[str] = set()  # the <item>_other questions pyxform added
+        self.file_questions: set[str] = set()  # the select_*_from_file questions
         self.aliases = _ALIASES or _ALIASES.update(_aliases()) or _ALIASES
 
     def error(self, where: SourceLocation, item: str | None, msgid: str, **params: Any) -> None:
@@ -289,9 +314,13 @@ class _Converter:
         """The whole document: settings, choices and survey."""
         languages = self.languages(form)
         document = Node(SourceLocation(self.filename))
+        self.sheet_lists = {self.list_name(written) for written in form.get("choices", {})}
         survey = self.items(form.get("children", []))
         document.put("settings", self.settings(form, languages))
-        document.put("choices", self.choices(form.get("choices", {})))
+        choices = self.choices(form.get("choices", {}))
+        for list_name, (entries, where) in self.file_choices.items():
+            choices.put(list_name, entries, where)
+        document.put("choices", choices)
         document.put("survey", survey, SourceLocation(self.filename, sheet="survey"))
         return document
 
@@ -549,6 +578,15 @@ class _Converter:
                     location, name, N_("The %(type)s has no items: it is left out."), type=kind
                 )
                 return None
+        if item_type == "calculate" and node.get("default") is not None:
+            self.calculate_default(node, name)
+        elif _DYNAMIC_DEFAULT.search(str(node.get("default") or "")):
+            self.warning(  # pyxform sets it when the form opens; a field shows no expression
+                location,
+                name,
+                N_("The default %(default)s is an expression: the question starts empty."),
+                default=str(node.pop("default")),
+            )
         if item_type == "hidden" and node.get("default") is None and "calculation" not in node:
             self.warning(location, name, N_("The hidden item has no value: it stays empty."))
             node.put("default", "")  # pyxform takes it: an XForm field nothing fills
@@ -558,6 +596,147 @@ class _Converter:
         if node.get("calculation") is not None and asked:
             return self.calculated_question(node, name, item_type)
         return node
+
+    # choices files
+
+    def file_list(
+        self, element: dict[str, Any], name: str, file: str, location: SourceLocation
+    ) -> str | None:
+        """The list of a ``select_*_from_file`` question's choices file, read once per file
+        (and ``value=``/``label=`` parameters); None when it cannot be read (an error)."""
+        self.file_questions.add(name)
+        if not file.lower().endswith(CHOICES_SUFFIXES):
+            self.error(
+                location,
+                name,
+                N_("Choices from %(file)s are not supported: give them as a .csv or .xml file."),
+                file=file,
+            )
+            return None
+        parameters = element.get("parameters") or {}
+        value = str(parameters.get("value", "name"))
+        label = str(parameters.get("label", "label"))
+        key = (file, value, label)
+        if key in self.file_lists:
+            return self.file_lists[key]
+        try:
+            data = self.attached.read(file)
+        except ChoicesFileError as error:  # missing, too large: a sentence naming the file
+            self.problems.append(Problem(location, name, error.message))
+            return None
+        try:
+            found = read_choices(file, data, value, label)
+        except ChoicesFileError as error:
+            self.file_error(location, name, file, error)
+            return None
+        list_name = as_id(PurePosixPath(file).stem, prefix="list")
+        taken = self.sheet_lists | set(self.file_choices)
+        number = 1
+        while list_name in taken:
+            number += 1
+            list_name = f"{as_id(PurePosixPath(file).stem, prefix='list')}_file{number}"
+        self.file_lists[key] = list_name
+        where = SourceLocation(self.attached.shown(file), line=1 if file.endswith(".csv") else None)
+        self.file_choices[list_name] = (self.file_entries(file, found), where)
+        return list_name
+
+    def file_error(
+        self, location: SourceLocation, name: str, file: str, error: ChoicesFileError
+    ) -> None:
+        """A choices file that cannot be read, at the question's row: the file, the line."""
+        if error.line is not None:
+            self.error(
+                location,
+                name,
+                N_("The choices file %(file)s, line %(line)s: %(problem)s."),
+                file=file,
+                line=error.line,
+                problem=error.message,
+            )
+        else:
+            self.error(
+                location,
+                name,
+                N_("The choices file %(file)s: %(problem)s."),
+                file=file,
+                problem=error.message,
+            )
+
+    def file_entries(self, file: str, found: FileChoices) -> list[Node]:
+        """The choices of a file as our YAML writes them: every column on every choice (for
+        ``choice_filter``), labels in the form's languages (the default language's, else
+        the code, where one is missing: one warning per file)."""
+        shown = self.attached.shown(file)
+        header = SourceLocation(shown, line=1 if file.lower().endswith(".csv") else None)
+        columns = [c for c in found.columns if NAME_PATTERN.match(c) and c not in ("name", "label")]
+        for column in [c for c in found.columns if c not in columns]:
+            self.warning(
+                header,
+                None,
+                N_("The choices column %(column)s is ignored: a choice_filter cannot name it."),
+                column=column,
+            )
+        codes: dict[str, str] = {"": self.default_language}
+        written = {language for choice in found.choices for language in choice.labels}
+        for language in sorted(written - {""}):
+            code = self.codes.get(language) or language_code(language)
+            if code in self.language_list:
+                codes[language] = code
+            else:
+                self.warning(
+                    header,
+                    None,
+                    N_(
+                        "The language %(language)s is not one of the form's: its labels are "
+                        "ignored."
+                    ),
+                    language=language,
+                )
+        entries: list[Node] = []
+        short: set[str] = set()
+        for choice in found.choices:
+            location = SourceLocation(shown, line=choice.line)
+            node = Node(location)
+            node.put("name", choice.name)
+            by_code = {codes[k]: text for k, text in choice.labels.items() if k in codes}
+            fallback = by_code.get(self.default_language) or next(iter(by_code.values()), None)
+            label = Node(location)
+            for code in self.language_list:
+                if code not in by_code:
+                    short.add(code)
+                label.put(code, by_code.get(code) or fallback or choice.name)
+            node.put("label", label)
+            for column in columns:
+                node.put(column, choice.columns.get(column, ""))
+            entries.append(node)
+        if short:
+            self.warning(
+                header,
+                None,
+                N_(
+                    "Some choices have no label in %(languages)s: the %(fallback)s label (or "
+                    "the code) is shown."
+                ),
+                languages=", ".join(sorted(short)),
+                fallback=self.default_language,
+            )
+        return entries
+
+    def calculate_default(self, node: Node, name: str) -> None:
+        """A calculate's ``default`` (pyxform sets it when the form is first opened): its
+        calculation when it has none, an expression (``uuid()``, ``now()``) as
+        ``once(...)``, so it is evaluated once and kept; beside a calculation, ignored."""
+        default = str(node.pop("default"))
+        if "calculation" in node:
+            self.ignore_column(node.location, name, "default")
+        elif _DYNAMIC_DEFAULT.search(default):
+            node.put("calculation", f"once({default})")
+        elif "'" not in default:
+            node.put("calculation", f"'{default}'")
+        elif '"' not in default:
+            node.put("calculation", f'"{default}"')
+        else:
+            self.ignore_column(node.location, name, "default")
 
     def calculated_question(self, node: Node, name: str, item_type: str) -> Node:
         """A question with a ``calculation``, which XLSForm fills in itself: a calculation
@@ -605,6 +784,10 @@ class _Converter:
     ) -> str | None:
         """Our type for a supported question; refused or left-out types report why."""
         written = self.rows.types.get(name, kind)
+        itemset = str(element.get("itemset", ""))
+        if kind in _SELECT_TYPES and "list_name" not in element and _is_file(itemset):
+            file_list = self.file_list(element, name, itemset, location)
+            return None if file_list is None else f"{_SELECT_TYPES[kind]} {file_list}"
         if kind in _SELECT_TYPES:
             list_name = self.list_name(str(element.get("list_name", "")))
             if _OR_OTHER.search(written):
@@ -672,6 +855,10 @@ class _Converter:
                     self.ignore_column(location, name, control_key)
         elif key in ("parameters", "instance") and not value:
             return
+        elif (
+            key == "parameters" and name in self.file_questions and set(value) <= {"value", "label"}
+        ):
+            return  # what file_list read
         elif key == "parameters" and node.get("type") == "range":
             node.put(key, " ".join(f"{k}={v}" for k, v in value.items()))
         elif key == "media":
@@ -701,6 +888,11 @@ class _Converter:
     def ignore_column(self, location: SourceLocation, name: str, column: str) -> None:
         """Warn about a column (or pyxform key) that Ankieta does not use."""
         self.warning(location, name, N_("The column %(column)s is ignored."), column=column)
+
+
+def _is_file(itemset: str) -> bool:
+    """True for pyxform's itemset of a select from a file (``villages.csv``)."""
+    return PurePosixPath(itemset).suffix.lower() in (*CHOICES_SUFFIXES, ".geojson")
 
 
 def _lowercase_headers(row: dict[str, Any]) -> dict[str, Any]:

@@ -9,11 +9,15 @@
  *
  * ctx = {values: {name: answer}, current: answer, sample: {name: value},
  *        choice: {column: value}, today: 'YYYY-MM-DD' (default: the local date),
+ *        now: 'YYYY-MM-DDTHH:MM:SS' (Warsaw time; default: the start of ctx.today, else
+ *        the browser's clock),
  *        position: the number (from 1) of the repeat instance being evaluated, if any,
  *        language: for month and day names in format-date() (default Polish)}
  * An answer is null/undefined/'' (empty), a string, a number, a boolean, an array of codes
  * (select_multiple) or a Date (its local calendar date). A date answer may simply be its
- * 'YYYY-MM-DD' string: such strings count as dates wherever a number is needed.
+ * 'YYYY-MM-DD' string: such strings count as dates wherever a number is needed. Moments
+ * ('YYYY-MM-DDTHH:MM[:SS]') and times ('HH:MM[:SS]') are strings too, read by their shape
+ * and compared typed, as on the server (see expressions.py).
  *
  * Repeats. Inside an instance, values holds that instance's answers over the enclosing
  * scopes' (the instance's own name wins). A name inside a repeat read from outside it is a
@@ -49,6 +53,12 @@
   var ROUND_DIGITS_LIMIT = 350;
   var XPATH_NUMBER = /^-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)$/;
   var ISO_DATE = /^([0-9]{4})-([0-9]{2})-([0-9]{2})$/;
+  var CLOCK = "([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:\\.[0-9]{1,9})?)?";
+  var ISO_MOMENT = new RegExp("^([0-9]{4})-([0-9]{2})-([0-9]{2})T" + CLOCK + "$");
+  var ISO_TIME = new RegExp("^" + CLOCK + "$");
+  var DAY_SECONDS = 86400;
+  var MAX_UUID_LENGTH = 1000;
+  var UUID_ALPHABET = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
   var XML_SPACE_EDGES = /^[ \t\r\n]+|[ \t\r\n]+$/g;
   var XML_SPACE = /[ \t\r\n]+/;
 
@@ -89,6 +99,44 @@
 
   function strip(text) {
     return text.replace(XML_SPACE_EDGES, "");
+  }
+
+  /** The seconds since midnight of a time as written, null when it is no time of day. */
+  function clockSeconds(hours, minutes, seconds) {
+    var hour = Number(hours);
+    var minute = Number(minutes);
+    var second = seconds === undefined ? 0 : Number(seconds);
+    if (hour > 23 || minute > 59 || second > 59) return null;
+    return hour * 3600 + minute * 60 + second;
+  }
+
+  /** A 'YYYY-MM-DDTHH:MM[:SS]' moment as {day: XDate, seconds}, else null. */
+  function parseMoment(text) {
+    var match = ISO_MOMENT.exec(text);
+    if (!match) return null;
+    var day = parseIsoDate(text.slice(0, 10));
+    var seconds = clockSeconds(match[4], match[5], match[6]);
+    return day === null || seconds === null ? null : { day: day, seconds: seconds };
+  }
+
+  /** An 'HH:MM[:SS]' time of day as the seconds since midnight, else null. */
+  function parseTime(text) {
+    var match = ISO_TIME.exec(text);
+    return match ? clockSeconds(match[1], match[2], match[3]) : null;
+  }
+
+  /** A moment as its day count and fraction, a time as the fraction of a day; else NaN. */
+  function momentNumber(text) {
+    var moment = parseMoment(text);
+    if (moment !== null) return moment.day.days + moment.seconds / DAY_SECONDS;
+    var seconds = parseTime(text);
+    return seconds === null ? NaN : seconds / DAY_SECONDS;
+  }
+
+  function momentText(days, seconds, withSeconds) {
+    var text = new XDate(days).iso() + "T" + pad(Math.floor(seconds / 3600), 2) + ":";
+    text += pad(Math.floor(seconds / 60) % 60, 2);
+    return withSeconds ? text + ":" + pad(seconds % 60, 2) : text;
   }
 
   /** A name inside a repeat read from outside it: its values, each with its instance path. */
@@ -151,10 +199,59 @@
       var text = strip(value);
       if (XPATH_NUMBER.test(text)) return parseFloat(text);
       var date = parseIsoDate(text);
-      return date === null ? NaN : date.days;
+      return date === null ? momentNumber(text) : date.days;
     }
     if (typeof value === "boolean") return value ? 1 : 0;
     return value.days;
+  }
+
+  /** "date", "moment" or "time" for a value of that kind (by type or shape), else null. */
+  function kind(value) {
+    if (isNodeSet(value)) value = first(value);
+    if (value instanceof XDate) return "date";
+    if (typeof value !== "string") return null;
+    var text = strip(value);
+    if (parseIsoDate(text) !== null) return "date";
+    if (parseMoment(text) !== null) return "moment";
+    return parseTime(text) !== null ? "time" : null;
+  }
+
+  /** The fraction of the day of a time or moment (a date: 0; a number: itself). */
+  function timeOfDay(value) {
+    if (isNodeSet(value)) value = first(value);
+    if (value instanceof XDate) return 0;
+    if (typeof value === "string") {
+      var text = strip(value);
+      var moment = parseMoment(text);
+      if (moment !== null) return moment.seconds / DAY_SECONDS;
+      if (parseIsoDate(text) !== null) return 0;
+    }
+    return toNumber(value);
+  }
+
+  /** A date's day count; a moment's day (its fraction dropped); a number as it is. */
+  function dayOf(value) {
+    var number = toNumber(value);
+    return kind(value) === "moment" ? Math.floor(number) : number;
+  }
+
+  /** Both sides as numbers of one kind when either is a date, moment or time; else null. */
+  function typed(left, right) {
+    var kinds = [kind(left), kind(right)];
+    if (kinds[0] === null && kinds[1] === null) return null;
+    if (kinds.indexOf("time") >= 0) return [timeOfDay(left), timeOfDay(right)];
+    if (kinds.indexOf("date") >= 0) return [dayOf(left), dayOf(right)];
+    return [toNumber(left), toNumber(right)];
+  }
+
+  /** The seconds into its day of a moment or time (format-date's %H:%M:%S). */
+  function secondsIntoDay(value) {
+    if (isNodeSet(value)) value = first(value);
+    if (typeof value !== "string") return 0;
+    var text = strip(value);
+    var moment = parseMoment(text);
+    if (moment !== null) return moment.seconds;
+    return parseTime(text) || 0;
   }
 
   function toStr(value) {
@@ -203,8 +300,69 @@
     }
     if (isNodeSet(left)) left = first(left);
     if (isNodeSet(right)) right = first(right);
+    var both = typed(left, right);
+    if (both !== null) return both[0] === both[1];
     if (typeof left === "string" && typeof right === "string") return left === right;
     return toNumber(left) === toNumber(right);
+  }
+
+  /** < <= > >=: typed when either side is a date, moment or time, else numeric. */
+  function relation(op, left, right) {
+    var both = typed(left, right);
+    if (both === null) both = [toNumber(left), toNumber(right)];
+    return RELATIONAL[op](both[0], both[1]);
+  }
+
+  /** date-time(x): the moment of a day count with its fraction; NaN when there is none. */
+  function dateTime(value) {
+    var number = toNumber(value);
+    if (number !== number || !isFinite(number)) return NaN;
+    var days = Math.floor(number);
+    var seconds = Math.floor((number - days) * DAY_SECONDS + 0.5);
+    if (seconds >= DAY_SECONDS) {
+      days += 1;
+      seconds = 0;
+    }
+    if (days < MIN_DAY || days > MAX_DAY) return NaN;
+    return momentText(days, seconds, true);
+  }
+
+  /** decimal-time(t): the fraction of the day of a time or moment; else NaN. */
+  function decimalTime(value) {
+    var k = kind(value);
+    return k === "time" || k === "moment" ? timeOfDay(value) : NaN;
+  }
+
+  /** uuid(): a random UUID 4; uuid(n): n random letters and digits. */
+  function uuid(length) {
+    var cryptoApi = root.crypto;
+    if (length === undefined) {
+      if (cryptoApi && cryptoApi.randomUUID) return cryptoApi.randomUUID();
+      var hex = "";
+      for (var i = 0; i < 32; i++) hex += Math.floor(Math.random() * 16).toString(16);
+      var variant = "89ab".charAt(Math.floor(Math.random() * 4));
+      return (
+        hex.slice(0, 8) + "-" + hex.slice(8, 12) + "-4" + hex.slice(13, 16) + "-" + variant +
+        hex.slice(17, 20) + "-" + hex.slice(20, 32)
+      );
+    }
+    var number = toNumber(length);
+    if (number !== number || number < 1) return "";
+    var count = Math.floor(Math.min(number, MAX_UUID_LENGTH));
+    var out = "";
+    for (var k = 0; k < count; k++) {
+      out += UUID_ALPHABET.charAt(Math.floor(Math.random() * UUID_ALPHABET.length));
+    }
+    return out;
+  }
+
+  function now(ctx) {
+    if (ctx.now !== undefined && ctx.now !== null) return String(ctx.now);
+    if (ctx.today !== undefined && ctx.today !== null) return today(ctx).iso() + "T00:00:00";
+    var clock = new Date();
+    var days = dayCount(clock.getFullYear(), clock.getMonth() + 1, clock.getDate());
+    var seconds = clock.getHours() * 3600 + clock.getMinutes() * 60 + clock.getSeconds();
+    return momentText(days, seconds, true);
   }
 
   function signedZero(result, source) {
@@ -408,10 +566,13 @@
     pl: "niedz. pon. wt. śr. czw. pt. sob.".split(" "),
   };
 
-  /** format-date(d, format): ODK's %Y %y %m %n %b %d %e %a (%H %h %M %S %3 zero). */
+  /** format-date(d, format): ODK's %Y %y %m %n %b %d %e %a and %H %h %M %S %3 (the time
+   * of a moment or time, zero for a date). */
   function formatDate(value, form, language) {
     var day = toDate(value);
     if (!(day instanceof XDate)) return "";
+    var seconds = secondsIntoDay(value);
+    var hour = Math.floor(seconds / 3600);
     var names = String(language || "pl").indexOf("pl") === 0 ? "pl" : "en";
     var d = new Date(day.days * DAY_MS);
     var year = d.getUTCFullYear();
@@ -426,10 +587,10 @@
       d: pad(date, 2),
       e: String(date),
       a: WEEKDAYS[names][(((day.days + 4) % 7) + 7) % 7],
-      H: "00",
-      h: "0",
-      M: "00",
-      S: "00",
+      H: pad(hour, 2),
+      h: String(hour),
+      M: pad(Math.floor(seconds / 60) % 60, 2),
+      S: pad(seconds % 60, 2),
       3: "000",
     };
     return toStr(form).replace(/%([\s\S]?)/g, function (all, code) {
@@ -529,6 +690,12 @@
     },
     "selected-at": selectedAt,
     "decimal-date-time": toNumber,
+    "decimal-time": decimalTime,
+    "date-time": dateTime,
+    once: function (value) {
+      return value;
+    },
+    uuid: uuid,
     "count-non-empty": countNonEmpty,
     checklist: checklist,
     "weighted-checklist": weightedChecklist,
@@ -645,7 +812,7 @@
     var right = value(node.right, ctx);
     if (op === "=") return equal(left, right);
     if (op === "!=") return !equal(left, right);
-    if (RELATIONAL.hasOwnProperty(op)) return RELATIONAL[op](toNumber(left), toNumber(right));
+    if (RELATIONAL.hasOwnProperty(op)) return relation(op, left, right);
     return ARITHMETIC[op](toNumber(left), toNumber(right));
   }
 
@@ -655,6 +822,7 @@
       return toBool(value(args[0], ctx)) ? value(args[1], ctx) : value(args[2], ctx);
     }
     if (node.name === "today") return today(ctx);
+    if (node.name === "now") return now(ctx);
     if (node.name === "position") {
       var position = ctx.position;
       return position === undefined || position === null ? NaN : Number(position);

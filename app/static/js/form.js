@@ -87,6 +87,15 @@
           values[name] =
             polishDate[3] + "-" + ("0" + polishDate[2]).slice(-2) + "-" + ("0" + polishDate[1]).slice(-2);
         }
+        // a date and time as Poles write it: a moment, as the server's expressions read it
+        var polishMoment = /^([0-9]{1,2})\.([0-9]{1,2})\.([0-9]{4})[ T]+([0-9]{1,2})[:.]([0-9]{2})$/.exec(v.trim());
+        if (polishMoment) {
+          values[name] =
+            polishMoment[3] + "-" + ("0" + polishMoment[2]).slice(-2) + "-" + ("0" + polishMoment[1]).slice(-2) +
+            "T" + ("0" + polishMoment[4]).slice(-2) + ":" + polishMoment[5];
+        }
+        var clock = /^([0-9]{1,2}):([0-9]{2})$/.exec(v.trim()); // a time: HH:MM
+        if (clock) values[name] = ("0" + clock[1]).slice(-2) + ":" + clock[2];
       }
     });
     return values;

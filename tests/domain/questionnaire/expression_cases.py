@@ -7,13 +7,15 @@ result: None for empty, NaN or infinite).
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any, NamedTuple
 
 from app.domain.questionnaire.expressions import NodeSet
 
 TODAY = date(2024, 3, 15)
+NOW = datetime(2024, 3, 15, 14, 5, 9)  # Warsaw wall-clock time
+UUID4 = "[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"
 DAYS_2024_01_05 = 19727  # days from 1970-01-01
 
 VALUES: dict[str, Any] = {
@@ -36,6 +38,10 @@ VALUES: dict[str, Any] = {
     "yes": True,
     "no": False,
     "pl": "zażółć",
+    "t": time(8, 30),
+    "t_text": "17:45",
+    "dt": datetime(2024, 1, 5, 22, 15),
+    "dt_text": "2024-01-06T06:00",
     # names inside repeats, read from outside them: one value per instance, with its path
     "rep": NodeSet([1, 2, 3], [(1,), (2,), (3,)]),  # a repeat: its instance numbers
     "ns": NodeSet([3, "", Decimal("4.5"), 2], [(1,), (2,), (3,), (4,)]),
@@ -618,7 +624,8 @@ CASES: list[Case] = [
     Case("decimal-date-time('2024-01-05')", DAYS_2024_01_05),
     Case("decimal-date-time(today()) - decimal-date-time(${d})", 70),
     Case("decimal-date-time(1.5)", 1.5),
-    Case("decimal-date-time('2024-01-05T10:00:00')", None),
+    Case("decimal-date-time('2024-01-05T10:00:00')", DAYS_2024_01_05 + 10 / 24),
+    Case("decimal-date-time('2024-01-05T24:00:00')", None),
     Case("decimal-date-time(${empty})", None),
     # jr:choice-name: a choice's label from the list of the question named in quotes
     Case("jr:choice-name('a', '${m}')", "Alfa"),
@@ -633,4 +640,59 @@ CASES: list[Case] = [
     Case("jr:choice-name('a', '${unlisted}')", None),
     Case("jr:choice-name('toString', '${m}')", None),
     Case("concat('Wybrano: ', jr:choice-name(${m_one}, '${m}'))", "Wybrano: Beta"),
+    # times and moments: typed comparison, not string comparison
+    Case("${t} < ${t_text}", True),
+    Case("${t_text} > '9:00'", False),  # '9:00' is no time (HH:MM): NaN
+    Case("${t} >= '08:30:00'", True),
+    Case("${t} = '08:30:00'", True),
+    Case("${t} = '08:30'", True),
+    Case("${t} < '10:00'", True),
+    Case("'10:00' > '9:59'", False),
+    Case("'10:00' > '09:59'", True),
+    Case("${dt} < ${dt_text}", True),
+    Case("${dt} > ${d}", False),  # a moment against a date: by day
+    Case("${dt} = ${d}", True),
+    Case("${dt} >= ${d_text}", True),
+    Case("${dt_text} > ${d}", True),
+    Case("${d} < today()", True),
+    Case("${dt} <= today()", True),
+    Case("${dt} > '22:00'", True),  # a moment against a time: its time of day
+    Case("${dt_text} < ${t}", True),
+    Case("round((${dt} - ${d}) * 24, 6)", 22.25),
+    Case("${t} + 0", 8.5 / 24),
+    Case("round((${dt_text} - ${dt}) * 24, 6)", 7.75),
+    Case("${d} < 19727.5", True),
+    Case("'2024-01-05T10:00' = '2024-01-05T10:00:00.000'", True),
+    Case("'2024-01-05T10:00' < '2024-01-05T25:00'", False),
+    Case("${t} < 'x'", False),
+    Case("${empty} < ${t}", False),
+    Case("string(${dt})", "2024-01-05T22:15"),
+    Case("string(${t})", "08:30"),
+    Case("format-date-time(${dt}, '%d.%m.%Y %H:%M:%S %h')", "05.01.2024 22:15:00 22"),
+    Case("format-date(${t}, '%H:%M')", "08:30"),
+    Case("format-date('2024-01-05T07:08:09', '%e %h:%M:%S')", "5 7:08:09"),
+    Case("date(${dt_text})", date(2024, 1, 6)),
+    Case("decimal-time(${t})", 8.5 / 24),
+    Case("decimal-time(${dt_text})", 0.25),
+    Case("decimal-time(${d})", None),
+    Case("decimal-time('25:00')", None),
+    Case("date-time(0.75)", "1970-01-01T18:00:00"),
+    Case("date-time(${d})", "2024-01-05T00:00:00"),
+    Case("date-time(decimal-date-time(${dt}) + 0.5)", "2024-01-06T10:15:00"),
+    Case("date-time(${empty})", None),
+    Case("date-time(1000000000)", None),
+    # now(), once(), uuid()
+    Case("now()", "2024-03-15T14:05:09"),
+    Case("now() > today()", False),  # a moment against a date: by day
+    Case("now() > ${dt}", True),
+    Case("format-date-time(now(), '%H:%M')", "14:05"),
+    Case("once(${n}) + 1", 6),
+    Case("once(${empty})", None),
+    Case("string-length(uuid())", 36),
+    Case(f"regex(uuid(), '^{UUID4}$')", True),
+    Case("string-length(uuid(12))", 12),
+    Case("regex(uuid(40), '^[A-Za-z0-9]{40}$')", True),
+    Case("uuid(0)", None),
+    Case("uuid(${empty})", None),
+    Case("uuid(${s})", None),
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
 
@@ -25,10 +25,26 @@ from app.domain.questionnaire.expressions import (
     with_choice_labels,
 )
 
-from .expression_cases import CASES, CHOICE, LABELS, POSITION, SAMPLE, TODAY, VALUES, Case
+from .expression_cases import (
+    CASES,
+    CHOICE,
+    LABELS,
+    NOW,
+    POSITION,
+    SAMPLE,
+    TODAY,
+    VALUES,
+    Case,
+)
 
 CONTEXT = Context(
-    values=VALUES, sample=SAMPLE, choice=CHOICE, today=TODAY, position=POSITION, labels=LABELS
+    values=VALUES,
+    sample=SAMPLE,
+    choice=CHOICE,
+    today=TODAY,
+    now=NOW,
+    position=POSITION,
+    labels=LABELS,
 )
 
 
@@ -109,10 +125,9 @@ PARSE_ERRORS = [
     ("jr:choice-name(${a}, '${sample.x}')", 21, "the second argument of jr:choice-name()"),
     ("jr:itext('a')", 0, "jr:itext() is not supported: a text's translations are not"),
     ("random() < 0.5", 0, "random() is not supported: a random value"),
-    ("once(today())", 0, "once() is not supported: calculations are computed afresh"),
-    ("uuid()", 0, "uuid() is not supported: calculations are computed afresh"),
-    ("format-date-time(now(), '%H')", 17, "now() is not supported: expressions know dates"),
-    ("date-time(0)", 0, "date-time() is not supported: expressions know dates"),
+    ("once()", 0, "wrong number of arguments to once(): 0 given, 1 expected"),
+    ("uuid(8, 9)", 0, "wrong number of arguments to uuid(): 2 given, 0 to 1 expected"),
+    ("now(1)", 0, "wrong number of arguments to now(): 1 given, 0 expected"),
     ("distance(${a})", 0, "distance() is not supported: expressions do not compute"),
     ("digest(${a}, 'SHA-256')", 0, "digest() is not supported: expressions compute no"),
     ("last()", 0, "last() is not supported: expressions name answers with ${name}"),
@@ -330,7 +345,9 @@ def test_context_defaults_to_no_answers_and_todays_date() -> None:
     ("value", "expected"),
     [
         (Decimal("2.50"), "2.5"),
-        (datetime(2024, 5, 1, 13, 30), "2024-05-01"),
+        (datetime(2024, 5, 1, 13, 30), "2024-05-01T13:30"),
+        (datetime(2024, 5, 1, 11, 30, tzinfo=UTC), "2024-05-01T13:30"),  # in Warsaw time
+        (time(8, 5), "08:05"),
         (["a", "b"], "a b"),
         (("a",), "a"),
         (10**400, "Infinity"),

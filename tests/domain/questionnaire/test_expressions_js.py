@@ -12,7 +12,7 @@ import math
 import random
 import shutil
 import subprocess
-from datetime import date
+from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -26,11 +26,12 @@ from app.domain.questionnaire.expressions import (
     Context,
     ExpressionError,
     NodeSet,
+    moment_text,
     parse,
     with_choice_labels,
 )
 
-from .expression_cases import CASES, CHOICE, LABELS, POSITION, SAMPLE, TODAY, VALUES
+from .expression_cases import CASES, CHOICE, LABELS, NOW, POSITION, SAMPLE, TODAY, VALUES
 
 SCRIPT = Path(__file__).resolve().parents[3] / "app" / "static" / "js" / "expressions.js"
 NODE = shutil.which("node")
@@ -55,13 +56,18 @@ process.stdin.on("end", () => {
 
 
 def _json_value(value: Any) -> Any:
-    """A Python answer as the browser holds it: dates as 'YYYY-MM-DD', numbers as numbers,
-    a node-set as ``{nodeset: [values], paths: [[instance numbers], ...]}``."""
+    """A Python answer as the browser holds it: dates as 'YYYY-MM-DD', moments as
+    'YYYY-MM-DDTHH:MM', times as 'HH:MM', numbers as numbers, a node-set as
+    ``{nodeset: [values], paths: [[instance numbers], ...]}``."""
     if isinstance(value, NodeSet):
         return {
             "nodeset": [_json_value(each) for each in value],
             "paths": [list(path) for path in value.paths],
         }
+    if isinstance(value, datetime):
+        return moment_text(value, seconds=False)
+    if isinstance(value, time):
+        return value.strftime("%H:%M")
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, Decimal):
@@ -78,6 +84,7 @@ def _json_context(ctx: Context) -> dict[str, Any]:
         "sample": {name: _json_value(v) for name, v in ctx.sample.items()},
         "choice": {name: _json_value(v) for name, v in ctx.choice.items()},
         "today": _json_value(ctx.today),
+        "now": moment_text(ctx.now) if ctx.now is not None else None,
         "position": ctx.position,
         "language": ctx.language,
     }
@@ -131,6 +138,7 @@ def test_browser_agrees_with_python_on_every_table_case(language: str | None) ->
         sample=SAMPLE,
         choice=CHOICE,
         today=TODAY,
+        now=NOW,
         position=POSITION,
         language=language,
         labels=LABELS,
@@ -154,7 +162,7 @@ def test_browser_agrees_with_python_on_every_table_case(language: str | None) ->
 # them on chosen values, within 1e-12.
 _TABLE_ONLY = {
     "regex", "jr:choice-name", "pow", "exp", "exp10", "log", "log10", "sqrt", "sin", "cos",
-    "tan", "asin", "acos", "atan", "atan2", "pi",
+    "tan", "asin", "acos", "atan", "atan2", "pi", "uuid",
 }  # fmt: skip
 _FUNCTIONS = {
     "selected": 2,
@@ -200,12 +208,17 @@ _FUNCTIONS = {
     "format-date": 2,
     "format-date-time": 2,
     "decimal-date-time": 1,
+    "decimal-time": 1,
+    "date-time": 1,
+    "now": 0,
+    "once": 1,
 }
 _OPERATORS = ["or", "and", "=", "!=", "<", "<=", ">", ">=", "+", "-", "*", "div", "mod"]
 _NAMES = ["a", "b", "c", "d", "m"]
 _STRINGS = [
     "", "a", "b", "a b", "12", " 3.5 ", "-0", "2024-02-29", "1999-12-31", "x", "true", "ż",
-    "%d.%m.%Y %a %b", "%e %n %y %%",
+    "%d.%m.%Y %a %b", "%e %n %y %%", "08:30", "23:59:59", "24:00", "2024-02-29T12:00",
+    "1999-12-31T23:59:59.5", "%H:%M:%S %h",
 ]  # fmt: skip
 _NUMBERS = [0, 1, 2, 3, 7, 10, 0.5, 2.5, 1.005, 2.675, 1000000, 0.1]
 
@@ -272,6 +285,7 @@ def _random_context(rng: random.Random) -> Context:
         sample={name: _random_answer(rng) for name in _NAMES},
         choice={name: _random_answer(rng) for name in _NAMES},
         today=date(2024, 1, 1) + (date(2024, 12, 31) - date(2024, 1, 1)) * rng.random(),
+        now=rng.choice([None, datetime(2024, 6, 1, 12, 0, 30)]),
         position=rng.choice([None, 1, 2, 7]),
         language=rng.choice([None, "pl", "en"]),
     )

@@ -642,3 +642,27 @@ def test_the_other_names_pyxform_gives_a_type_load_as_that_type() -> None:
     assert items["f"].constraint.source == "0 <= . and . <= 100"
     assert items["g"].constraint.source == ". < 50"
     assert result.questionnaire.settings.paradata == (("started", "start"),)
+
+
+def test_a_dynamic_default_is_kept_once_on_a_calculate_and_left_out_on_a_question() -> None:
+    data = _workbook(
+        [
+            {"type": "date", "name": "dzien", "label": "Dzień", "default": "today()"},
+            {"type": "calculate", "name": "klucz", "default": "uuid()"},
+            {"type": "calculate", "name": "poczatek", "default": "now()"},
+            {"type": "text", "name": "uwagi", "label": "Uwagi", "default": "brak"},
+        ]
+    )
+    loaded = load_definition(data, "domyslne.xlsx")
+    assert loaded.questionnaire is not None, [str(p) for p in loaded.problems]
+    q = loaded.questionnaire
+    assert q.item("dzien").default is None and q.item("uwagi").default == "brak"
+    assert [(c.name, c.calculation.source) for c in q.walk() if c.calculation] == [
+        ("klucz", "once(uuid())"),
+        ("poczatek", "once(now())"),
+    ]
+    problems = [str(p) for p in loaded.problems]
+    assert (
+        "domyslne.xlsx:survey:2: item dzien: warning: The default today() is an expression: "
+        "the question starts empty." in problems
+    )

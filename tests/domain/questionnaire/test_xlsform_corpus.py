@@ -9,17 +9,21 @@ or_other, choice filters on extra columns, metadata rows, ...)."""
 from __future__ import annotations
 
 import random
-from datetime import date, datetime, time
+import re
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
 
+from app.domain.dates import WARSAW
 from app.domain.outputs.export import ColumnKind, RowConverter, response_columns
 from app.domain.questionnaire.flow import PHONE, WEB, Flow
 from app.domain.questionnaire.loading import load_definition
 from app.domain.questionnaire.model import ItemType
 from app.domain.questionnaire.synthetic import generate_answers
 from tests.support.xlsforms import CORPUS, DIFFERS, PENDING, corpus, pyxform_refusal
+
+from .expression_cases import UUID4
 
 WORKBOOKS = corpus()
 TODAY = date(2026, 5, 14)
@@ -153,3 +157,81 @@ def test_metadata_rows_are_the_questionnaires_paradata() -> None:
     assert settings.paradata == (
         ("starttime", "start"), ("endtime", "end"), ("day", "today"), ("interviewer", "username")
     )  # fmt: skip
+
+
+def _offered(flow: Flow, name: str, answers: dict[str, object]) -> list[str]:
+    state = flow.state(answers, sample={}, today=TODAY)
+    return [c.name for c in flow.choices_for(flow.questionnaire.item(name), state)]
+
+
+def test_choices_come_from_the_csv_and_xml_files_beside_the_workbook() -> None:
+    flow = _flow("select_from_file")
+    q = flow.questionnaire
+    assert _offered(flow, "region", {}) == ["dolnoslaskie", "slaskie", "mazowieckie"]
+    assert _offered(flow, "county", {"region": "dolnoslaskie"}) == ["wroclawski", "olesnicki"]
+    assert _offered(flow, "county", {"region": "mazowieckie"}) == ["warszawski_zachodni"]
+    # value= and label= name the columns; a blank cell of a column is '' for the filter
+    assert _offered(flow, "commune", {"county": "gliwicki"}) == ["2405011", "9999999"]
+    regions = q.choice_list(q.item("region"))
+    assert regions is not None and regions is q.choice_list(q.item("home"))  # one file, one list
+    assert regions.get("slaskie").label.get("en") == "Silesian"
+    assert regions.get("mazowieckie").label.get("en") == "Mazowieckie"  # the Polish label
+    counties = q.choice_list(q.item("county"))
+    assert counties is not None
+    assert counties.get("warszawski_zachodni").label.get("pl") == "warszawski zachodni, część"
+    services = q.choice_list(q.item("services"))
+    assert services is not None and services.codes == ("doradztwo", "szkolenia", "zasilki")
+    assert services.get("zasilki").label.get("pl") == "Zasiłki"
+    communes = q.choice_list(q.item("commune"))
+    assert communes is not None and communes.get("2405011").label.get("en") == "Knurów"
+
+
+def test_a_missing_or_broken_choices_file_is_refused_at_the_row_naming_the_file() -> None:
+    missing = load_definition(CORPUS / "differs_choices_file_missing.xlsx")
+    assert [p.render().split(": ", 1)[1] for p in missing.errors] == [
+        "item place: The file corpus_nowhere.csv is missing: put it beside the workbook, or "
+        "upload it together with the workbook."
+    ]
+    assert (missing.errors[0].location.sheet, missing.errors[0].location.row) == ("survey", 3)
+    broken = load_definition(CORPUS / "differs_choices_file_malformed.xlsx")
+    assert [p.render().split(": ", 1)[1] for p in broken.errors] == [
+        "item place: The choices file corpus_broken.csv, line 3: the row has 4 cells, the header 2."
+    ]
+    assert broken.errors[0].location.row == 3
+
+
+def test_now_once_and_uuid_are_kept_with_the_answers_and_times_compare_as_times() -> None:
+    flow = _flow("now_once_uuid")
+    page = flow.pages(WEB)[0]
+    first = datetime(2026, 5, 14, 9, 30, 5, tzinfo=WARSAW)
+    fields = {
+        "opens": ["08:00"], "closes": ["07:30"], "visit": ["2026-05-14"],
+        "booked": ["2026-05-15T07:00"],
+    }  # fmt: skip
+    refused = flow.validate_page(page, fields, {}, mode=WEB, sample={}, today=TODAY, now=first)
+    assert set(refused.errors) == {"closes"}  # 07:30 is not after 08:00
+    fields["closes"] = ["16:00"]
+    fields["visit"] = ["2026-05-15"]  # after today
+    assert set(flow.validate_page(page, fields, {}, mode=WEB, sample={}, today=TODAY).errors) == {
+        "visit"
+    }
+    fields["visit"] = ["2026-05-14"]
+    result = flow.validate_page(page, fields, {}, mode=WEB, sample={}, today=TODAY, now=first)
+    assert result.ok, result.errors
+    answers = result.apply({})
+    assert answers["first_saved"] == "2026-05-14T09:30:05" and answers["hour"] == "09"
+    assert re.fullmatch(UUID4, answers["response_id"])
+    assert re.fullmatch("[A-Za-z0-9]{8}", answers["short_key"])
+    later = first + timedelta(hours=5)
+    fields["opens"] = ["09:00"]
+    again = flow.validate_page(page, fields, answers, mode=WEB, sample={}, today=TODAY, now=later)
+    kept = again.apply(answers)
+    assert kept["opens"] == time(9, 0)
+    for name in ("first_saved", "hour", "response_id", "short_key"):
+        assert kept[name] == answers[name]
+    # read later (an export): the stored values, not the export's clock
+    clean = flow.clean_answers(flow.state(kept, sample={}, today=date(2026, 6, 1)))
+    assert (
+        clean["first_saved"] == "2026-05-14T09:30:05"
+        and clean["response_id"] == kept["response_id"]
+    )
