@@ -69,13 +69,22 @@ class Interview:
 
     def state(self, answers: dict[str, Any] | None = None) -> State:
         return self.flow.state(
-            self.answers if answers is None else answers, sample=self.sample, today=self.today
+            self.answers if answers is None else answers,
+            sample=self.sample,
+            today=self.today,
+            seed=response_seed(self.response),
         )
 
     def validate(self, page: Page, form: MultiDict[str, str], mode: Mode) -> PageResult:
         return self.flow.validate_page(
             page, form, self.answers, mode=mode, sample=self.sample, today=self.today
         )
+
+
+def response_seed(response: Response) -> str:
+    """What a response's randomized lists are ordered by: the response itself, so that it
+    finds them in the same order on every page view, web or phone, resumed or not."""
+    return f"response-{response.id}"
 
 
 def response_of_unit(session: Session, unit_id: int) -> Response | None:
