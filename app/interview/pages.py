@@ -25,8 +25,8 @@ from app.domain.questionnaire.expressions import (
 )
 from app.domain.questionnaire.fields import DONT_KNOW_FIELD_VALUE, REFUSED_FIELD_VALUE
 from app.domain.questionnaire.flow import Flow, Mode, State
-from app.domain.questionnaire.model import Availability, Item, ItemType, Text
-from app.domain.questionnaire.pages import Page
+from app.domain.questionnaire.model import Availability, Choice, Item, ItemType, Text
+from app.domain.questionnaire.pages import Page, is_table_list
 
 Gettext = Callable[[str], str]
 _ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
@@ -47,10 +47,33 @@ def _typed_field_values(kind: ItemType, values: list[str]) -> list[str]:
     return values
 
 
-def _polish_date(value: str) -> str:
-    """An ISO date (a stored answer) as DD.MM.YYYY; anything else (as typed) unchanged."""
+def _polish_date(value: str, precision: str = "day") -> str:
+    """An ISO date (a stored answer) as DD.MM.YYYY (MM.YYYY or YYYY for a date asked to
+    the month or the year); anything else (as typed) unchanged."""
     match = _ISO_DATE.fullmatch(value)
-    return f"{match[3]}.{match[2]}.{match[1]}" if match else value
+    if match is None:
+        return value
+    if precision == "year":
+        return match[1]
+    if precision == "month":
+        return f"{match[2]}.{match[1]}"
+    return f"{match[3]}.{match[2]}.{match[1]}"
+
+
+def _layout(item: Item) -> str:
+    """How a question is laid out beyond its type, from its appearance: a select_one as a
+    dropdown ("minimal") or a scale ("likert"), choices in a row ("row"), a date asked
+    to the month or the year ("month", "year"); "" for the usual way."""
+    words = item.appearances
+    if item.type is ItemType.SELECT_ONE and "minimal" in words:
+        return "minimal"
+    if item.type is ItemType.SELECT_ONE and "likert" in words:
+        return "likert"
+    if item.type.uses_choices and any(word.startswith(("horizontal", "columns")) for word in words):
+        return "row"
+    if item.type is ItemType.DATE and item.date_precision != "day":
+        return item.date_precision
+    return ""
 
 
 def _decimal_comma(value: str) -> str:
@@ -117,6 +140,9 @@ class ItemView:
     label_template: str | None = None  # the label with ${name} left in, to fill in live
     hint_template: str | None = None
     range: tuple[str, str, str] | None = None  # a range's start, end and step
+    layout: str = ""  # from the appearance: "minimal", "likert", "row", "month", "year"
+    # a table-list group: one table, its questions the rows, ``choices`` the columns
+    table: bool = False
 
     def rank_of(self, code: str) -> str:
         """The rank given to ``code`` (a rank question), "" when none."""
@@ -271,8 +297,26 @@ class PageBuilder:
 
     def page(self, page: Page) -> list[ItemView | RepeatView]:
         """The page's items; a nested group's items are shown inside it, not a second time
-        (``page.items`` lists the group and, after it, everything inside it)."""
-        return self._items(page.items)
+        (``page.items`` lists the group and, after it, everything inside it). The page's
+        own group, when randomized, shows its items in the response's order; a table-list
+        group as its table (its label is the page's heading)."""
+        group = page.group
+        if group is None or page.id != group.name or not page.items:
+            return self._items(page.items)  # not a group's own page (a question of it)
+        blocks: list[list[Item]] = []
+        for item in page.items:  # an item of the group, or inside the one before it
+            if item.parent is group or not blocks:
+                blocks.append([item])
+            else:
+                blocks[-1].append(item)
+        lead = blocks.pop(0) if blocks[0][0].parent is not group else []  # notes before
+        blocks = self.flow.ordered_items(group, blocks, self.state)
+        if is_table_list(group):
+            table = self.item(group)
+            table.label = table.label_template = ""  # the page's heading says it
+            table.relevance_tree = None
+            return [*self._items(lead), table]
+        return self._items([*lead, *(item for block in blocks for item in block)])
 
     def _items(self, items: Iterable[Item]) -> list[ItemView | RepeatView]:
         items = list(items)
@@ -407,7 +451,7 @@ class PageBuilder:
         if item.type is ItemType.GROUP:
             view.children = [
                 self.repeat(c) if c.is_repeat else self.item(c)
-                for c in item.children
+                for c in self.flow.ordered_items(item, item.children, self.state)
                 if c.type is not ItemType.CALCULATE
             ]
             for child in view.children:
@@ -415,7 +459,13 @@ class PageBuilder:
                     # Relevant exactly when the group is: the group's element hides and shows
                     # it (live too). Its own `hidden` would never be lifted by the script.
                     child.relevant = True
+            if is_table_list(item):
+                self._table(view)
             return view
+        # On the phone a dropdown would slow the interviewer, who reads the choices out and
+        # picks one by its digit: minimal is the usual list there.
+        layout = _layout(item)
+        view.layout = "" if self.mode == "phone" and layout == "minimal" else layout
         if not item.type.is_question:
             return view
         view.allow_dont_know = _allowed(item.dont_know or self.settings.dont_know, self.mode)
@@ -443,7 +493,8 @@ class PageBuilder:
             else:
                 view.values = list(self.values.get(self.prefix + var.name, []))
                 if item.type is ItemType.DATE:  # the form asks for DD.MM.YYYY; stored is ISO
-                    view.values = [_polish_date(value) for value in view.values]
+                    precision = item.date_precision
+                    view.values = [_polish_date(value, precision) for value in view.values]
                 elif item.type is ItemType.DECIMAL:  # Polish writes a decimal comma
                     view.values = [_decimal_comma(value) for value in view.values]
                 else:
@@ -459,6 +510,17 @@ class PageBuilder:
             view.allow_refused = view.allow_refused or REFUSED_FIELD_VALUE in given
         return view
 
+    @staticmethod
+    def _table(view: ItemView) -> None:
+        """A table-list group's view as one table: the columns are its first question's
+        choices (every question has the same list, in the same order), and don't know /
+        refused a column each when any question offers them."""
+        rows = [child for child in view.children if isinstance(child, ItemView)]
+        view.table = True
+        view.choices = rows[0].choices if rows else []
+        view.allow_dont_know = any(row.allow_dont_know for row in rows)
+        view.allow_refused = any(row.allow_refused for row in rows)
+
     def _live_template(self, text: Text | None) -> str | None:
         """The text as written, when it shows answers (``${name}``) the browser can fill in
         as they change on the page; None for a text without any."""
@@ -470,8 +532,7 @@ class PageBuilder:
     def _choices(self, item: Item) -> list[ChoiceView]:
         """Every choice of the list; those the choice_filter leaves out now are marked, so the
         browser can offer them as soon as an answer on the same page lets it."""
-        choice_list = self.flow.questionnaire.choice_list(item)
-        if choice_list is None:
+        if self.flow.questionnaire.choice_list(item) is None:
             return []
         offered = {c.name for c in self.flow.choices_for(item, self.state)}
         language, default = self.language, self.settings.default_language
@@ -483,8 +544,16 @@ class PageBuilder:
                 offered=c.name in offered,
                 columns=json.dumps({"name": c.name, **c.extra}) if item.choice_filter else None,
             )
-            for c in choice_list.choices
+            for c in self._ordered_choices(item)
         ]
+
+    def _ordered_choices(self, item: Item) -> list[Choice]:
+        """The choices in the order shown: a table's rows share their table's columns, so a
+        randomized one takes the order of the table's first question."""
+        group = item.parent
+        if group is not None and is_table_list(group) and item is not group.children[0]:
+            return self.flow.ordered_choices(group.children[0], self.state)
+        return self.flow.ordered_choices(item, self.state)
 
     def _required_now(self, item: Item) -> bool:
         required = item.required
@@ -609,7 +678,8 @@ def _answer_text(
     if isinstance(value, time):
         return value.strftime("%H:%M")
     if hasattr(value, "strftime"):
-        return str(value.strftime("%d.%m.%Y"))
+        written = {"year": "%Y", "month": "%m.%Y"}.get(item.date_precision, "%d.%m.%Y")
+        return str(value.strftime(written))
     if isinstance(value, Decimal):
         return _decimal_comma(str(value))
     return str(value)

@@ -75,6 +75,7 @@ class Interview:
             sample=self.sample,
             today=self.today,
             now=self.now,
+            seed=response_seed(self.response),
         )
 
     def validate(self, page: Page, form: MultiDict[str, str], mode: Mode) -> PageResult:
@@ -87,6 +88,12 @@ class Interview:
             today=self.today,
             now=self.now,
         )
+
+
+def response_seed(response: Response) -> str:
+    """What a response's randomized lists are ordered by: the response itself, so that it
+    finds them in the same order on every page view, web or phone, resumed or not."""
+    return f"response-{response.id}"
 
 
 def response_of_unit(session: Session, unit_id: int) -> Response | None:

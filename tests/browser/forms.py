@@ -128,7 +128,13 @@ def fill_page(page, answers: dict[str, Any]) -> list[str]:
 
 def _answer(page, name: str, kind: str, value: Any) -> None:
     item = page.locator(f"#item-{name}")
-    if kind == "select_one":
+    if kind == "select_one" and item.locator("select.dropdown").count():  # minimal
+        dropdown = item.locator("select.dropdown")
+        code = value or dropdown.locator("option:enabled:not([value=''])").first.get_attribute(
+            "value"
+        )
+        dropdown.select_option(code)
+    elif kind == "select_one":
         code = value or item.locator("input[type=radio]:enabled").first.get_attribute("value")
         page.check(f"#q-{name}-{code}")
     elif kind == "select_multiple":

@@ -23,7 +23,7 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from app.domain.questionnaire.answers import DONT_KNOW, Missing, Variable, VariableKind
+from app.domain.questionnaire.answers import DONT_KNOW, REFUSED, Missing, Variable, VariableKind
 from app.domain.questionnaire.flow import Flow, Mode
 from app.domain.questionnaire.loading import load_definition
 from app.domain.questionnaire.model import Item, ItemType
@@ -119,7 +119,11 @@ _VISIBLE_QUESTIONS = """() => Array.from(document.querySelectorAll('#questionnai
 
 def _type_variable(page, var: Variable, value: Any) -> None:
     name = var.name
-    if isinstance(value, Missing):
+    dropdown = page.locator(f"select#q-{name}.dropdown")  # XLSForm's minimal
+    if dropdown.count():
+        missing = {DONT_KNOW: "__dk__", REFUSED: "__rf__"}
+        dropdown.select_option(missing[value] if isinstance(value, Missing) else str(value))
+    elif isinstance(value, Missing):
         page.check(f"#q-{name}-{'dk' if value is DONT_KNOW else 'rf'}")
     elif var.value_type in (ItemType.SELECT_ONE, ItemType.SELECT_MULTIPLE):
         for code in value if isinstance(value, tuple) else (value,):

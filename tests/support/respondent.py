@@ -101,6 +101,7 @@ class _FormParser(HTMLParser):
         self._in_form = False
         self._textarea: str | None = None
         self._select: str | None = None
+        self._dropdown = False  # the select open is a dropdown (else a rank's)
 
     def _field(self, name: str) -> FormField:
         return self.fields.setdefault(name, FormField(name))
@@ -128,11 +129,20 @@ class _FormParser(HTMLParser):
         elif tag == "input" and a.get("type") in ("radio", "checkbox"):
             option = Option(a.get("value", ""), "checked" in a, "disabled" in a)
             self._field(name).options.append(option)
+        elif tag == "select" and name and "dropdown" in a.get("class", "").split():
+            self._select = name  # XLSForm's minimal: a choice of its options
+            self._dropdown = True
+            self._field(name)
         elif tag == "select" and name:
             self._select = name
+            self._dropdown = False
             ranked = self._field(name)
             ranked.kind = "rank"
             ranked.ranks.append([])
+        elif tag == "option" and self._select and self._dropdown:
+            if a.get("value"):
+                option = Option(a["value"], "selected" in a, "disabled" in a)
+                self.fields[self._select].options.append(option)
         elif tag == "option" and self._select:
             if a.get("value"):
                 ranked = self.fields[self._select]

@@ -283,6 +283,88 @@ FORMS: dict[str, dict[str, Sheet]] = {
         "choices": [["list_name", "name", "label"], ["sizes", "S", "Small"],
                     ["sizes", "M", "Medium"], ["sizes", "L", "Large"]],
     },
+    # appearances as forms use them: a dropdown, choices in a row, a Likert scale, dates
+    # to the month and the year, a table-list group and the label / list-nolabel matrix
+    # inside a field-list group; appearances Ankieta has no use for (warnings)
+    "appearances_and_tables": {
+        "survey": [
+            ["type", "name", "label", "appearance", "required"],
+            ["select_one region", "region", "Region", "minimal", "yes"],
+            ["select_one yes_no", "works", "Do you work?", "horizontal", None],
+            ["select_multiple region", "visited", "Regions visited", "horizontal-compact",
+             None],
+            ["select_one agree", "happy", "I am happy here", "likert", None],
+            ["select_one yes_no", "fast", "Quick answer", "quick", None],
+            ["date", "since", "Since when (month)?", "month-year", None],
+            ["date", "born", "Year of birth", "year", None],
+            ["date", "visit", "Date of the visit", "no-calendar", None],
+            ["integer", "income", "Income", "thousands-sep", None],
+            ["begin group", "services", "Which services do you use?", "table-list", None],
+            ["select_one yes_no", "clinic", "Clinic", None, "yes"],
+            ["select_one yes_no", "school", "School", None, None],
+            ["select_one yes_no", "market", "Market", None, None],
+            ["end group", None, None, None, None],
+            ["begin group", "opinions", "Opinions", "field-list", None],
+            ["note", "opinions_intro", "Say how far you agree.", None, None],
+            ["select_one agree", "opinions_header", "Statement", "label", None],
+            ["select_one agree", "roads", "The roads are good", "list-nolabel", "yes"],
+            ["select_one agree", "buses", "The buses are on time", "list-nolabel", None],
+            ["text", "opinions_more", "Anything else?", None, None],
+            ["end group", None, None, None, None],
+        ],
+        "choices": [
+            ["list_name", "name", "label"],
+            *YES_NO,
+            ["region", "north", "North"],
+            ["region", "south", "South"],
+            ["region", "east", "East"],
+            ["agree", "1", "Disagree"],
+            ["agree", "2", "Neutral"],
+            ["agree", "3", "Agree"],
+        ],
+    },
+    # choices (and a rank) in an order of each response's own, seeded or not; other and
+    # don't know stay last; parameters pyxform takes that Ankieta has no use for (warnings)
+    "randomized_choices": {
+        "survey": [
+            ["type", "name", "label", "parameters", "appearance"],
+            ["integer", "number", "A number", None, None],
+            ["select_one fruit or_other", "fruit", "Favourite fruit", "randomize=true",
+             None],
+            ["select_multiple fruit", "fruits", "Fruits you eat",
+             "randomize=true seed=${number}", None],
+            ["rank sizes", "order", "Order the sizes", "randomize=true", None],
+            ["select_one fruit", "plain", "Not randomized", "randomize=false", None],
+            ["range", "score", "Score", "start=0 end=10 step=1 tick_interval=2", None],
+            ["geopoint", "where", "Where?", "capture-accuracy=10", None],
+            ["text", "story", "Your story", "rows=5", "multiline"],
+        ],
+        "choices": [
+            ["list_name", "name", "label"],
+            ["fruit", "apple", "Apple"],
+            ["fruit", "pear", "Pear"],
+            ["fruit", "plum", "Plum"],
+            ["fruit", "cherry", "Cherry"],
+            ["fruit", "grape", "Grape"],
+            ["fruit", "dk", "Don't know"],
+            ["sizes", "s", "Small"],
+            ["sizes", "m", "Medium"],
+            ["sizes", "l", "Large"],
+        ],
+    },
+    # a group whose questions come in an order of each response's own (pyxform passes a
+    # group's parameters through; ODK does not use them)
+    "randomized_group": {
+        "survey": [
+            ["type", "name", "label", "parameters", "appearance"],
+            ["begin group", "ratings", "Ratings", "randomize=true", "field-list"],
+            ["integer", "r1", "Rating 1", None, None],
+            ["integer", "r2", "Rating 2", None, None],
+            ["integer", "r3", "Rating 3", None, None],
+            ["integer", "r4", "Rating 4", None, None],
+            ["end group", None, None, None, None],
+        ],
+    },
     # question types Ankieta does not have yet: refused by name, at their row
     "pending_photo": {
         "survey": [["type", "name", "label"], ["integer", "a", "A"],

@@ -48,6 +48,7 @@ from app.domain.questionnaire.model import (
     SourceLocation,
     Text,
 )
+from app.domain.questionnaire.pages import is_table_list
 from app.domain.questionnaire.problems import (
     LoadResult,
     Problem,
@@ -99,18 +100,18 @@ KEYS_BY_TYPE: dict[ItemType, frozenset[str]] = {
     ItemType.TIME: _QUESTION_KEYS,
     ItemType.DATETIME: _QUESTION_KEYS,
     ItemType.RANGE: _QUESTION_KEYS | {"parameters"},
-    ItemType.RANK: _QUESTION_KEYS - {"default"},
+    ItemType.RANK: (_QUESTION_KEYS - {"default"}) | {"parameters"},
     ItemType.ACKNOWLEDGE: _QUESTION_KEYS,
     ItemType.BARCODE: _QUESTION_KEYS,
     ItemType.GEOPOINT: _QUESTION_KEYS,
     ItemType.GEOTRACE: _QUESTION_KEYS,
     ItemType.GEOSHAPE: _QUESTION_KEYS,
-    ItemType.SELECT_ONE: _QUESTION_KEYS | {"choice_filter"},
-    ItemType.SELECT_MULTIPLE: _QUESTION_KEYS | {"choice_filter"},
+    ItemType.SELECT_ONE: _QUESTION_KEYS | {"choice_filter", "parameters"},
+    ItemType.SELECT_MULTIPLE: _QUESTION_KEYS | {"choice_filter", "parameters"},
     ItemType.MATRIX: (_QUESTION_KEYS - {"default"}) | {"rows"},
     ItemType.NOTE: _COMMON_KEYS | {"interviewer_note"},
     ItemType.CALCULATE: frozenset({"type", "name", "label", "relevant", "calculation"}),
-    ItemType.GROUP: _COMMON_KEYS | {"interviewer_note", "children"},
+    ItemType.GROUP: _COMMON_KEYS | {"interviewer_note", "children", "parameters"},
     ItemType.REPEAT: _COMMON_KEYS
     | {
         "interviewer_note",
@@ -129,6 +130,23 @@ _LISTED_TYPES = (ItemType.SELECT_ONE, ItemType.SELECT_MULTIPLE, ItemType.MATRIX,
 TYPE_SYNONYMS = {"trigger": ItemType.ACKNOWLEDGE, "hidden": ItemType.CALCULATE}
 HIDDEN_KEYS = frozenset({"type", "name", "label", "relevant", "calculation", "default"})
 RANGE_PARAMETERS = ("start", "end", "step")
+ORDER_PARAMETERS = ("randomize", "seed")  # selects, ranks and groups
+# The appearances each type honours (docs/questionnaires.md); any other is ignored with a
+# warning. ``columns``, ``columns-pack`` and ``columns-N`` lay choices out in a row too.
+APPEARANCES: dict[ItemType, frozenset[str]] = {
+    ItemType.GROUP: frozenset({"field-list", "table-list"}),
+    ItemType.TEXT: frozenset({"multiline"}),
+    ItemType.TEXTAREA: frozenset({"multiline"}),
+    ItemType.SELECT_ONE: frozenset(
+        {"minimal", "likert", "horizontal", "horizontal-compact", "columns", "columns-pack"}
+    ),
+    ItemType.SELECT_MULTIPLE: frozenset(
+        {"horizontal", "horizontal-compact", "columns", "columns-pack"}
+    ),
+    ItemType.MATRIX: frozenset({"likert"}),  # a matrix is a Likert grid already
+    ItemType.DATE: frozenset({"no-calendar", "month-year", "year"}),
+}
+_COLUMNS = re.compile(r"columns-[0-9]{1,2}\Z")
 RANGE_DEFAULTS = {"start": Decimal(1), "end": Decimal(10), "step": Decimal(1)}  # ODK's
 _NUMBER = re.compile(r"[+-]?[0-9]{1,15}(?:\.[0-9]{1,10})?\Z")
 
@@ -223,6 +241,12 @@ class _Builder:
     def error(self, where: SourceLocation, item: str | None, msgid: str, /, **params: Any) -> None:
         """Report an error written at ``where``, in ``item`` if it is in one."""
         self.problems.append(Problem(where, item, Message(msgid, params)))
+
+    def warning(
+        self, where: SourceLocation, item: str | None, msgid: str, /, **params: Any
+    ) -> None:
+        """Report a warning written at ``where``, in ``item`` if it is in one."""
+        self.problems.append(Problem(where, item, Message(msgid, params), "warning"))
 
     def where(self, item: Item, key: str) -> SourceLocation:
         """Where ``key`` of ``item`` was written."""
@@ -728,8 +752,11 @@ class _Builder:
             self.fill_hidden(item, node)
         if item_type is ItemType.RANGE:
             item.range = self.range_spec(node, name)
+        elif "parameters" in KEYS_BY_TYPE[item_type] and "parameters" in node:
+            self.fill_order(item, node)
         if item_type in (ItemType.GROUP, ItemType.REPEAT):
             self.fill_children(item, node)
+        self.fill_appearance(item, node)
         if item_type is ItemType.REPEAT:
             self.fill_repeat(item, node)
         elif item_type is ItemType.MATRIX:
@@ -834,10 +861,9 @@ class _Builder:
         item.calculation = parse(f"{quote}{default}{quote}", "default")
         item.default = None
 
-    def range_spec(self, node: Node, name: str | None) -> RangeSpec | None:
-        """A range's start, end and step: ``parameters`` as a mapping (YAML) or as
-        XLSForm writes it ("start=0 end=10 step=1"); ODK's 1, 10 and 1 where left out."""
-        where = node.where("parameters")
+    def parameters(self, node: Node, name: str | None) -> dict[str, str] | None:
+        """``parameters`` as written: a mapping (YAML) or XLSForm's "start=0 end=10 step=1";
+        None when it cannot be read (reported)."""
         value = node.get("parameters")
         written: dict[str, str] = {}
         if isinstance(value, Node):
@@ -845,16 +871,92 @@ class _Builder:
                 written[key] = value.text(key) or ""
         elif value is not None:
             for pair in (node.text("parameters") or "").replace(";", " ").split():
-                key, equals, number = pair.partition("=")
+                key, equals, text = pair.partition("=")
                 if not equals:
                     self.error(
-                        where,
+                        node.where("parameters"),
                         name,
                         N_("Write parameters as start=0 end=10 step=1, not %(value)s."),
                         value=pair,
                     )
                     return None
-                written[key.strip()] = number.strip()
+                written[key.strip()] = text.strip()
+        return written
+
+    def fill_order(self, item: Item, node: Node) -> None:
+        """A select's, rank's or group's ``parameters``: ``randomize`` (yes/true or
+        no/false) and a ``seed`` (a number or an expression such as ``${x}``), as XLSForm
+        writes them."""
+        name = item.name or None
+        where = node.where("parameters")
+        written = self.parameters(node, name)
+        if written is None:
+            return
+        for key in written:
+            if key not in ORDER_PARAMETERS:
+                self.error(
+                    where,
+                    name,
+                    N_("Unknown parameter %(key)s: this item takes randomize and seed."),
+                    key=key,
+                )
+        randomize = written.get("randomize", "false").strip().lower()
+        if randomize not in _YES | _NO:
+            self.error(
+                where,
+                name,
+                N_("randomize must be true or false, not %(value)s."),
+                value=written["randomize"],
+            )
+            return
+        item.randomize = randomize in _YES
+        if "seed" not in written:
+            return
+        if not item.randomize:
+            self.error(where, name, N_("A seed needs randomize=true."))
+            return
+        try:
+            item.seed = parse(written["seed"], "seed")
+        except ExpressionError as error:
+            self.error(where, name, N_("%(error)s"), error=error)
+
+    def fill_appearance(self, item: Item, node: Node) -> None:
+        """Keep the appearances the item's type honours, warn about the others; a text
+        with ``multiline`` is a long text; a ``table-list`` group that cannot be one table
+        is shown as a field-list."""
+        name = item.name or None
+        honoured = APPEARANCES.get(item.type, frozenset())
+        kept = []
+        for word in (item.appearance or "").split():
+            if word in honoured or (_COLUMNS.match(word) and "columns" in honoured):
+                kept.append(word)
+            else:
+                self.warning(
+                    node.where("appearance"),
+                    name,
+                    N_("The appearance %(appearance)s is ignored."),
+                    appearance=word,
+                )
+        item.appearance = " ".join(kept) or None
+        if item.type is ItemType.TEXT and "multiline" in kept:
+            item.type = ItemType.TEXTAREA
+        if "table-list" in kept and not is_table_list(item) and item.children:
+            self.warning(
+                node.where("appearance"),
+                name,
+                N_(
+                    "A table-list shows single-choice questions on one list without a "
+                    "choice_filter as one table; this group is shown as a field-list."
+                ),
+            )
+
+    def range_spec(self, node: Node, name: str | None) -> RangeSpec | None:
+        """A range's start, end and step: ``parameters`` as a mapping (YAML) or as
+        XLSForm writes it ("start=0 end=10 step=1"); ODK's 1, 10 and 1 where left out."""
+        where = node.where("parameters")
+        written = self.parameters(node, name)
+        if written is None:
+            return None
         bounds = dict(RANGE_DEFAULTS)
         wrong = False
         for key, number in written.items():

@@ -61,6 +61,7 @@ _EXPRESSION_KEYS = (
     "calculation",
     "choice_filter",
     "repeat_count",
+    "seed",
 )
 
 

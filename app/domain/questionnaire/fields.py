@@ -36,6 +36,9 @@ _INTEGER = re.compile(rf"([+\-\u2212]?)({_GROUPED}|[0-9]+)")
 _DECIMAL = re.compile(rf"([+\-\u2212]?)({_GROUPED}|[0-9]*)(?:[.,]([0-9]+))?")
 _POLISH_DATE = re.compile(r"([0-9]{1,2})\.([0-9]{1,2})\.([0-9]{4})")
 _SPACES = re.compile(r"[ \u00a0\u202f]")
+_YEAR = re.compile(r"[0-9]{4}")
+_MONTH_YEAR = re.compile(r"(?P<month>[0-9]{1,2})[./](?P<year>[0-9]{4})")
+_ISO_MONTH = re.compile(r"(?P<year>[0-9]{4})-(?P<month>[0-9]{1,2})")
 # 08:30, 8.30, or just the digits (830, 0830), as an interviewer types fastest
 _TIME = re.compile(r"([0-9]{1,2})[:.]?([0-9]{2})(?::([0-9]{2}))?")
 _ISO_MOMENT = re.compile(
@@ -101,6 +104,35 @@ def _parse_date(raw: str) -> date:
     if day is None:
         raise InvalidValue(Message(N_("Enter a date as DD.MM.YYYY.")))
     if not dates.in_range(day):  # 01.01.0001 is a typo, and no date to a spreadsheet
+        raise InvalidValue(dates.out_of_range_message())
+    return day
+
+
+def parse_partial_date(raw: str, precision: str) -> date:
+    """A date asked to the month (MM.YYYY, or YYYY-MM) or to the year (YYYY), stored as
+    its first day as ODK stores them; a whole date is taken too, cut to its month or year."""
+    text = raw.strip()
+    month_match = _MONTH_YEAR.fullmatch(text) or _ISO_MONTH.fullmatch(text)
+    day: date | None = None
+    if _YEAR.fullmatch(text) or (month_match and precision == "month"):
+        if month_match is None:
+            year, month = int(text), 1
+        else:
+            year, month = int(month_match["year"]), int(month_match["month"])
+        if year >= 1 and 1 <= month <= 12:
+            day = date(year, month, 1)
+    else:
+        try:
+            whole = _parse_date(text)
+        except InvalidValue:
+            whole = None
+        if whole is not None:
+            day = whole.replace(day=1) if precision == "month" else whole.replace(month=1, day=1)
+    if day is None:
+        if precision == "month":
+            raise InvalidValue(Message(N_("Enter a month as MM.YYYY.")))
+        raise InvalidValue(Message(N_("Enter a year as YYYY.")))
+    if not dates.in_range(day):
         raise InvalidValue(dates.out_of_range_message())
     return day
 

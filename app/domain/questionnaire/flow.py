@@ -40,10 +40,16 @@ Pages
     name), and consecutive top-level items outside groups form one page together (id: the
     first item's name). With ``paging: item``, and always in mode ``"phone"``: one question
     per page (id: the question's name), with preceding notes of the same group attached to
-    it; a group whose appearance has ``field-list`` is one page (id: the group's name), as
-    in XLSForm. Notes left at the end of a group form a page of their own. Calculations are
-    never on a page. A page is shown only when at least one of its notes or questions is
-    relevant; navigation skips the others.
+    it; a group whose appearance has ``field-list`` (or ``table-list``) is one page (id:
+    the group's name), as in XLSForm. Notes left at the end of a group form a page of
+    their own. Calculations are never on a page. A page is shown only when at least one
+    of its notes or questions is relevant; navigation skips the others.
+
+Order
+    Choices and a group's items show in the order written, unless the item is randomized
+    (XLSForm's ``randomize=true``): then in an order of the response's own, the same on
+    every page view, on the web and by phone (``State.seed``, the response's name, or the
+    item's ``seed`` expression when it has a value). Codes and answers do not change.
 
 Defaults
     An item's ``default`` only pre-fills the form (``form_values``); it is not an answer
@@ -94,7 +100,7 @@ from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from app.domain import dates
 from app.domain.messages import N_, Message
@@ -119,6 +125,7 @@ from app.domain.questionnaire.fields import (
     PARSERS,
     InvalidValue,
     field_values,
+    parse_partial_date,
     parse_point,
     parse_range,
     parse_rank,
@@ -133,6 +140,7 @@ from app.domain.questionnaire.model import (
     Questionnaire,
     Text,
 )
+from app.domain.questionnaire.order import PINNED_CHOICES, shuffled
 from app.domain.questionnaire.pages import (
     Page,
     group_pages,
@@ -142,6 +150,7 @@ from app.domain.questionnaire.pages import (
 )
 
 Mode = Literal["web", "phone"]
+_T = TypeVar("_T")
 WEB: Mode = "web"
 PHONE: Mode = "phone"
 MODES: tuple[Mode, ...] = (WEB, PHONE)
@@ -297,7 +306,7 @@ class Flow:
         """The items a page needs evaluated to check and show this item."""
         names: set[str] = set()
         for each in item.walk() if item.is_repeat else (item,):
-            for expression in (each.constraint, each.choice_filter, each.required):
+            for expression in (each.constraint, each.choice_filter, each.required, each.seed):
                 if isinstance(expression, Expression):
                     names |= expression.references
             for text in _texts_of(each):
@@ -430,15 +439,51 @@ class Flow:
         sample: Mapping[str, Any],
         today: date,
         now: datetime | None = None,
+        seed: str = "",
     ) -> State:
         """The relevance and calculations for these answers (evaluated on demand); ``now``
-        is what now() reads (None: the start of ``today``)."""
-        return State(self, answers, sample, today, now=now)
+        is what now() reads (None: the start of ``today``); ``seed`` names the response,
+        whose randomized lists keep their order with it."""
+        return State(self, answers, sample, today, now=now, seed=seed)
 
     def is_kept(self, item: Item) -> bool:
         """True for a calculation whose first value is kept with the answers."""
         position = self._position.get(item.name)
         return position is not None and position in self._kept
+
+    def ordered_choices(self, item: Item, state: State) -> list[Choice]:
+        """Every choice of the item's list in the order shown: as written, or for a
+        randomized item in the response's own order (``other`` and don't know / refused
+        choices last, in their written order); the codes stay as they are."""
+        choice_list = self.questionnaire.choice_list(item)
+        if choice_list is None:
+            return []
+        if not item.randomize:
+            return list(choice_list.choices)
+        settings = self.questionnaire.settings
+        pinned = {str(settings.dont_know_code), str(settings.refused_code)}
+        return shuffled(
+            choice_list.choices,
+            self._order_key(item, state),
+            last=lambda c: c.other or c.name in pinned or c.name.lower() in PINNED_CHOICES,
+        )
+
+    def ordered_items(self, group: Item, items: list[_T], state: State) -> list[_T]:
+        """A group's items (or the page blocks made of them) in the order shown: as
+        written, or for a randomized group in the response's own order."""
+        if not group.randomize:
+            return list(items)
+        return shuffled(items, self._order_key(group, state))
+
+    def _order_key(self, item: Item, state: State) -> str:
+        """What a randomized item's order follows: its ``seed`` when it has a value (the
+        same seed, the same order, as in ODK), else the response and the item."""
+        if item.seed is not None:
+            state.ensure(self._plan(self._page_refs[self._position[item.name]]))
+            value = item.seed.evaluate(state.context())
+            if value not in (None, ""):
+                return f"seed:{value}"
+        return f"{state.seed}:{item.name}"
 
     def choices_for(self, item: Item, state: State) -> list[Choice]:
         """The choices offered for a select or matrix now, after its ``choice_filter``."""
@@ -752,6 +797,8 @@ class Flow:
             return parse_text(values[0], OTHER_MAX_LENGTH)
         if kind is ItemType.RANGE and var.item.range is not None:
             return parse_range(values[0], var.item.range)
+        if kind is ItemType.DATE and var.item.date_precision != "day":
+            return parse_partial_date(values[0], var.item.date_precision)
         return PARSERS[kind](values[0])
 
     def _check_missing_allowed(self, var: Variable, missing: Missing, mode: Mode) -> None:
@@ -957,8 +1004,12 @@ class State:
         now: datetime | None = None,
         outer: State | None = None,
         position: int | None = None,
+        seed: str = "",
     ) -> None:
         self.flow = flow
+        # what randomized lists are ordered by: the response, and inside a repeat the
+        # instance too (each entry its own order)
+        self.seed: str = seed if outer is None else f"{outer.seed}.{position}"
         self.answers = answers
         self.sample = sample
         self.today = today

@@ -198,6 +198,10 @@ class Item:
     repeat_min: int | None = None  # for repeat: the fewest instances (an open count)
     repeat_max: int | None = None  # for repeat: the most instances (capped at MAX_INSTANCES)
     instance_label: str | None = None  # for repeat: the child whose answer names an instance
+    # for selects, ranks and groups: choices (a group's items) in an order of their own for
+    # each response, seeded by ``seed`` when given (XLSForm's parameters randomize and seed)
+    randomize: bool = False
+    seed: Expression | None = None
     dont_know: Availability | None = None  # None: the survey-wide setting applies
     refused: Availability | None = None
     location: SourceLocation | None = None
@@ -220,6 +224,21 @@ class Item:
     @property
     def is_group(self) -> bool:
         return self.type is ItemType.GROUP
+
+    @property
+    def appearances(self) -> frozenset[str]:
+        """The words of its ``appearance`` (XLSForm's: ``field-list``, ``minimal``, ...)."""
+        return frozenset((self.appearance or "").split())
+
+    @property
+    def date_precision(self) -> str:
+        """What a date question asks: "day" (a whole date), "month" (XLSForm's
+        ``month-year``) or "year" (``year``); a month or a year is stored as its first day."""
+        if self.type is not ItemType.DATE:
+            return "day"
+        if "year" in self.appearances:
+            return "year"
+        return "month" if "month-year" in self.appearances else "day"
 
     @property
     def is_repeat(self) -> bool:

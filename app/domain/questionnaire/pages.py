@@ -38,7 +38,22 @@ def is_visible(item: Item) -> bool:
 
 
 def is_field_list(item: Item) -> bool:
-    return item.is_group and "field-list" in (item.appearance or "").split()
+    """A group shown as one page, also to interviewers (a table-list is one too)."""
+    return item.is_group and bool({"field-list", "table-list"} & item.appearances)
+
+
+def is_table_list(item: Item) -> bool:
+    """A group shown as one table (XLSForm's ``table-list``): its items are single-choice
+    questions on one list, without a choice_filter, so they share the columns."""
+    if not item.is_group or "table-list" not in item.appearances or not item.children:
+        return False
+    first = item.children[0]
+    return all(
+        row.type is ItemType.SELECT_ONE
+        and row.list_name == first.list_name
+        and row.choice_filter is None
+        for row in item.children
+    )
 
 
 def displayed(items: Iterable[Item]) -> list[Item]:

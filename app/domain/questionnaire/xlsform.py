@@ -20,9 +20,12 @@ columns it does not know. What maps to what (docs/questionnaires.md has the whol
   Ankieta's own ``repeat_min``, ``repeat_max`` and ``instance_label``); columns ``label``,
   ``hint`` (a question's label when it has none), ``required``, ``required_message``,
   ``relevant``, ``constraint``, ``constraint_message``, ``calculation`` (a question with
-  one becomes a calculation), ``default``, ``read_only``, ``appearance`` (``field-list``,
-  ``multiline``; others ignored), ``choice_filter``. Other columns, media, other
-  appearances and sheets Ankieta does not read: a warning.
+  one becomes a calculation), ``default``, ``read_only``, ``appearance`` (as written:
+  the builder keeps what each type honours, as for our YAML, and warns about the rest;
+  ``label`` / ``list-nolabel`` rows and ``table-list`` groups become a table, see
+  ``tables``), ``parameters`` (a range's bounds; a select's, rank's or group's randomize
+  and seed; the rest ignored with a warning), ``choice_filter``. Other columns, media and
+  sheets Ankieta does not read: a warning.
 - Languages: ``label::Polski (pl)``, ``label::pl``, ``label::Polski`` or
   ``label::Polish`` are ``pl``; a column without a language is in the default language.
   A text missing in one language shows the default language's, with a warning.
@@ -70,6 +73,8 @@ from app.domain.questionnaire.attachments import (
 )
 from app.domain.questionnaire.build import (
     NAME_PATTERN,
+    ORDER_PARAMETERS,
+    RANGE_PARAMETERS,
     Node,
     build_questionnaire,
 )
@@ -178,6 +183,8 @@ _PYXFORM_SHEET = re.compile(r"'(survey|choices|settings)' sheet")
 _NO_LANGUAGE = "default"  # pyxform's name for columns without ::language
 _READ_SHEETS = frozenset({"survey", "choices", "settings"})
 _DYNAMIC_DEFAULT = re.compile(r"\$\{|\(")  # pyxform's dynamic defaults: a call or a reference
+_GENERATED_LABEL = "generated_table_list_label_"  # pyxform's note of a table-list's label
+_GENERATED_HEADER = "reserved_name_for_field_list_labels_"  # and its header row
 
 
 def load_xlsform(data: bytes, filename: str, attached: AttachedFiles | None = None) -> LoadResult:
@@ -300,6 +307,7 @@ class _Converter:
         self.paradata = Node(SourceLocation(filename, sheet="survey"))
         self.generated: set[str] = set()  # the <item>_other questions pyxform added
         self.file_questions: set[str] = set()  # the select_*_from_file questions
+        self.table_names: set[str] = set()  # the names given to tables (``table_name``)
         self.aliases = _ALIASES or _ALIASES.update(_aliases()) or _ALIASES
 
     def error(self, where: SourceLocation, item: str | None, msgid: str, **params: Any) -> None:
@@ -569,10 +577,12 @@ class _Converter:
         node = Node(location)
         node.put("type", item_type)
         node.put("name", name)
+        parameterized = bool(element.get("parameters"))
         for key, value in element.items():
-            self.column(node, name, key, value)
+            self.column(node, name, key, value, parameterized)
         if "children" in element:
             node.put("children", self.items(element["children"]))
+            self.tables(node)
             if not node["children"] and not any(p.is_error for p in self.problems):
                 self.warning(
                     location, name, N_("The %(type)s has no items: it is left out."), type=kind
@@ -789,7 +799,8 @@ class _Converter:
             file_list = self.file_list(element, name, itemset, location)
             return None if file_list is None else f"{_SELECT_TYPES[kind]} {file_list}"
         if kind in _SELECT_TYPES:
-            list_name = self.list_name(str(element.get("list_name", "")))
+            # pyxform names the list of its own table-list header row only as its itemset
+            list_name = self.list_name(str(element.get("list_name") or element.get("itemset", "")))
             if _OR_OTHER.search(written):
                 self.other_lists.add(list_name)
                 self.generated.add(f"{name}_other")
@@ -799,7 +810,7 @@ class _Converter:
         if kind in _OWN_TYPES:
             return _OWN_TYPES[kind]
         if kind == "rank":
-            return f"rank {element.get('list_name', '')}"
+            return f"rank {element.get('list_name') or element.get('itemset', '')}"
         if kind in PARADATA_KINDS:
             self.paradata.put(name, kind, location)
         elif kind in _METADATA_TYPES:
@@ -824,9 +835,13 @@ class _Converter:
                 self.error(location, name, N_("The type %(type)s is not supported."), type=written)
         return None
 
-    def column(self, node: Node, name: str, key: str, value: Any) -> None:
+    def column(
+        self, node: Node, name: str, key: str, value: Any, parameterized: bool = False
+    ) -> None:
         """Copy one of pyxform's keys into our item; what Ankieta does not use is ignored
-        with a warning, as pyxform ignores columns it does not know."""
+        with a warning, as pyxform ignores columns it does not know. (pyxform copies
+        ``parameters`` into ``control``, under names of its own: those are warned about
+        once, as parameters.)"""
         location = node.location
         if key in _USED_KEYS:
             return
@@ -851,39 +866,127 @@ class _Converter:
                     continue  # pyxform's copy of the parameters
                 elif control_key == "jr:count" and node.get("type") == "repeat":
                     node.put("repeat_count", self.rows.counts.get(name, control_value))
+                elif parameterized:
+                    continue  # a parameter, as pyxform writes it into the XForm
                 else:
                     self.ignore_column(location, name, control_key)
         elif key in ("parameters", "instance") and not value:
             return
-        elif (
-            key == "parameters" and name in self.file_questions and set(value) <= {"value", "label"}
-        ):
-            return  # what file_list read
-        elif key == "parameters" and node.get("type") == "range":
-            node.put(key, " ".join(f"{k}={v}" for k, v in value.items()))
+        elif key == "parameters":
+            if name in self.file_questions and isinstance(value, dict):
+                # value= and label= name the choices file's columns: file_list read them
+                value = {k: v for k, v in value.items() if k not in ("value", "label")}
+                if not value:
+                    return
+            self.parameters(node, name, value)
         elif key == "media":
             self.warning(location, name, N_("Images, audio and video are ignored."))
         else:
             self.ignore_column(location, name, key)
 
     def appearance(self, node: Node, name: str, value: str) -> None:
-        """Keep the appearances Ankieta honours (``field-list`` on a group, ``multiline``
-        on a text, which makes it a long text); warn about the others."""
-        kind = node.get("type")
-        honoured = {"group": {"field-list"}, "text": {"multiline"}}.get(str(kind), set())
-        kept = [word for word in value.split() if word in honoured]
-        for word in value.split():
-            if word not in honoured:
-                self.warning(
-                    node.location,
-                    name,
-                    N_("The appearance %(appearance)s is ignored."),
-                    appearance=word,
-                )
+        """The appearance as written: the builder keeps what the item's type honours and
+        warns about the rest (for our YAML alike); ``label`` and ``list-nolabel`` are read
+        as a table by ``tables``."""
+        node.put("appearance", value)
+
+    def parameters(self, node: Node, name: str, value: Any) -> None:
+        """The ``parameters`` Ankieta uses: a range's start, end and step; a select's,
+        rank's or group's randomize and seed. pyxform accepts others per type (a range's
+        tick_interval, a geopoint's capture-accuracy, a text's rows, ...): a warning each."""
+        kind = str(node.get("type", "")).split(" ")[0]
+        if kind == "range":
+            used: tuple[str, ...] = RANGE_PARAMETERS
+        elif kind in ("select_one", "select_multiple", "rank", "group"):
+            used = ORDER_PARAMETERS
+        else:
+            used = ()
+        if isinstance(value, dict):
+            written = {str(k): str(v) for k, v in value.items()}
+        else:  # a group's, which pyxform leaves as written
+            pairs = [pair.partition("=") for pair in str(value).replace(";", " ").split()]
+            written = {k.strip(): v.strip() for k, _, v in pairs}
+        kept: dict[str, str] = {}
+        for key, text in written.items():
+            if key.startswith("odk:"):  # pyxform's name for a range's tick_interval, ...
+                key = key.removeprefix("odk:").replace("-", "_")
+            if key in used:
+                kept[key] = text
+            else:
+                self.warning(node.location, name, N_("The parameter %(key)s is ignored."), key=key)
         if kept:
-            node.put("appearance", " ".join(kept))
-        if kind == "text" and "multiline" in kept:
-            node.put("type", "textarea")
+            node.put("parameters", " ".join(f"{k}={v}" for k, v in kept.items()))
+
+    def tables(self, group: Node) -> None:
+        """XLSForm's matrix: in a field-list group, a select_one with the appearance
+        ``label`` (its choices are the column headings) followed by select_ones on the same
+        list with ``list-nolabel`` (the rows). pyxform writes a ``table-list`` group so
+        too, with a generated header row and a generated note holding the group's label.
+
+        Such a run becomes a ``table-list`` group, Ankieta's table: the whole group when
+        the run is all it holds, else a group inside it named after the header row (pyxform's
+        generated one: ``<group>_table``) with the header row's label and relevance, as ODK
+        shows a table-list holding other questions: the table, then them. The header row
+        itself asks nothing and is left out; pyxform's note goes back into the group."""
+        if "field-list" not in str(group.get("appearance", "")).split():
+            return
+        children: list[Node] = group["children"]
+        if children and str(children[0]["name"]).startswith(_GENERATED_LABEL):
+            note = children.pop(0)
+            for key in ("label", "hint"):
+                if note.get(key) is not None:
+                    group.put(key, note[key])
+        found: list[Node] = []
+        index = 0
+        while index < len(children):
+            header = children[index]
+            words = str(header.get("appearance", "")).split()
+            kind = str(header.get("type", ""))
+            rows: list[Node] = []
+            end = index + 1
+            if "label" in words and kind.startswith("select_one "):
+                while end < len(children) and _is_table_row(children[end], kind):
+                    rows.append(children[end])
+                    end += 1
+            if not rows:
+                found.append(header)
+                index += 1
+                continue
+            for row in rows:
+                rest = [w for w in str(row["appearance"]).split() if w != "list-nolabel"]
+                row["appearance"] = " ".join(rest)
+            if not found and end == len(children):
+                found = list(rows)
+                rest = [w for w in str(group["appearance"]).split() if w != "field-list"]
+                group["appearance"] = " ".join(["table-list", *rest])
+            else:
+                table = Node(header.location)
+                table.put("type", "group")
+                table.put("name", self.table_name(group, header))
+                for key in ("label", "hint", "relevant"):
+                    if header.get(key) is not None:
+                        table.put(key, header[key])
+                table.put("appearance", "table-list")
+                table.put("children", rows)
+                found.append(table)
+            index = end
+        group["children"] = found
+
+    def table_name(self, group: Node, header: Node) -> str:
+        """The name of a table inside a group: its header row's, or for pyxform's own
+        header row ``<group>_table`` (``_table_2``, ... when a question has that name)."""
+        name = str(header["name"])
+        if not name.startswith(_GENERATED_HEADER):
+            return name
+        base = f"{group['name']}_table"
+        taken = set(self.rows.survey) | self.table_names
+        name = base
+        number = 1
+        while name in taken:
+            number += 1
+            name = f"{base}_{number}"
+        self.table_names.add(name)
+        return name
 
     def ignore_column(self, location: SourceLocation, name: str, column: str) -> None:
         """Warn about a column (or pyxform key) that Ankieta does not use."""
@@ -893,6 +996,12 @@ class _Converter:
 def _is_file(itemset: str) -> bool:
     """True for pyxform's itemset of a select from a file (``villages.csv``)."""
     return PurePosixPath(itemset).suffix.lower() in (*CHOICES_SUFFIXES, ".geojson")
+
+
+def _is_table_row(node: Node, kind: str) -> bool:
+    """True for a row of XLSForm's matrix: a question of type ``kind`` whose appearance
+    has ``list-nolabel``."""
+    return node.get("type") == kind and "list-nolabel" in str(node.get("appearance", "")).split()
 
 
 def _lowercase_headers(row: dict[str, Any]) -> dict[str, Any]:

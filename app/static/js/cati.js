@@ -43,6 +43,16 @@
   }
 
   function pickMissing(scope, value) {
+    // a dropdown (XLSForm's minimal) offers them as its options
+    var dropdown = Array.prototype.find.call(scope.querySelectorAll("select.dropdown"), function (el) {
+      return !el.disabled && el.querySelector('option[value="' + value + '"]');
+    });
+    if (dropdown) {
+      dropdown.value = value;
+      dropdown.dispatchEvent(new Event("change", { bubbles: true }));
+      dropdown.focus();
+      return;
+    }
     var input = Array.prototype.find.call(scope.querySelectorAll('input[value="' + value + '"]'), function (el) {
       return !el.disabled && el.offsetParent !== null;
     });

@@ -38,8 +38,9 @@
       if (el.value === "__dk__" || el.value === "__rf__") {
         // The don't know / refused boxes share the field's name: only a ticked one counts,
         // and then the answer is empty in expressions, as on the server. An unticked box
-        // must not replace what was typed in the field (a number, a date).
-        if (el.checked) missing[el.name] = true;
+        // must not replace what was typed in the field (a number, a date). In a dropdown
+        // they are options: chosen, the answer is empty too.
+        if (el.checked || el.tagName === "SELECT") missing[el.name] = true;
         return;
       }
       if (el.type === "checkbox") {
@@ -120,7 +121,13 @@
         'input[name="' + CSS.escape(name) + '"][value="' + CSS.escape(String(code)) + '"]'
       );
       var label = input && input.id ? form.querySelector('label[for="' + CSS.escape(input.id) + '"]') : null;
-      if (!label) return null;
+      if (!label) {
+        // a dropdown's choice (XLSForm's minimal): the option's own text
+        var option = form.querySelector(
+          'select[name="' + CSS.escape(name) + '"] option[value="' + CSS.escape(String(code)) + '"]'
+        );
+        return option && code !== "" ? option.textContent.trim() : null;
+      }
       var text = label.cloneNode(true);
       Array.prototype.forEach.call(text.querySelectorAll(".key"), function (key) {
         key.remove(); // the digit an interviewer presses is no part of the answer
@@ -307,6 +314,12 @@
           choice: columns,
         });
         choice.hidden = !offered;
+        if (choice.tagName === "OPTION") {
+          // a dropdown's choice: offered or not, and a chosen one that goes is unchosen
+          choice.disabled = !offered;
+          if (!offered && choice.selected) choice.closest("select").value = "";
+          return;
+        }
         var input = choice.querySelector("input");
         if (input) {
           input.disabled = !offered;
@@ -314,10 +327,11 @@
         }
       });
     });
-    Array.prototype.forEach.call(form.querySelectorAll("input[data-other]"), function (choice) {
+    Array.prototype.forEach.call(form.querySelectorAll("input[data-other], option[data-other]"), function (choice) {
       var box = document.getElementById("item-" + choice.getAttribute("data-other"));
       if (box) {
-        var chosen = form.querySelector('input[data-other="' + CSS.escape(choice.getAttribute("data-other")) + '"]:checked');
+        // :checked is a ticked box or a chosen option of a dropdown
+        var chosen = form.querySelector('[data-other="' + CSS.escape(choice.getAttribute("data-other")) + '"]:checked');
         box.hidden = !chosen;
       }
     });
