@@ -146,6 +146,8 @@ _SCOPED = {
     "fieldwork.index",
     "fieldwork.detail",
     "fieldwork.response",
+    "fieldwork.edit_response",
+    "fieldwork.save_edit",
     "monitoring.index",
     "monitoring.fieldwork",
     "supervise.index",

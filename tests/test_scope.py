@@ -15,7 +15,7 @@ from app.models.audit import AuditEvent
 from app.models.cati import Case
 from app.models.fieldwork import Fieldwork, Response, ResponseStatus, SampleUnit
 from app.models.users import Role
-from tests.support import database, page_text, signed_in
+from tests.support import ENGLISH_LOCALE, database, page_text, signed_in
 from tests.support.calls import MORNING, add_interviewer, case_id_of, cell, figures, make_call
 from tests.support.files import prepare_file, responses_file, wait_for_file
 
@@ -516,3 +516,297 @@ def test_a_scoped_tokens_files_hold_only_zachodni_and_anothers_is_404(
 
         scopes = {job.key: job.options.get("scope") for job in session.scalars(select(ExportJob))}
     assert scopes == {own["key"]: {"subregions": ["zachodni"], "entity_types": []}, key: None}
+
+
+# --- commands run --as an account (every command on a fieldwork's institutions) ------------
+
+ZACHODNI_EMAILS = {"Z-1": "cis@rybnik.example.pl", "Z-2": "kis@wodzislaw.example.pl"}
+OTHER_EMAILS = {"P-2": "cis@lubliniec.example.pl", "S-1": "kis@bielsko.example.pl"}
+
+
+def _with_emails(app, fieldwork_id: int) -> None:
+    with database(app).session() as session:
+        for unit in session.scalars(
+            select(SampleUnit).where(SampleUnit.fieldwork_id == fieldwork_id)
+        ):
+            unit.email = {**ZACHODNI_EMAILS, **OTHER_EMAILS}.get(unit.external_id, "")
+
+
+def _events(app, action: str) -> list[AuditEvent]:
+    with database(app).session() as session:
+        return list(
+            session.scalars(
+                select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)
+            )
+        )
+
+
+def _refused_as_missing(app, runner, commands: list[list[str]], as_user: str) -> None:
+    """Each command, run --as ``as_user`` on another subregion's fieldwork, is refused as
+    if the fieldwork did not exist, and each attempt is recorded as that account's."""
+    before = len(_denied(app))
+    for command in commands:
+        refused = runner.invoke(args=[*command, "--as", as_user])
+        assert refused.exit_code == 1, (command, refused.output)
+        assert "Nie ma badania" in refused.output, (command, refused.output)
+    events = _denied(app)[before:]
+    assert len(events) == len(commands)
+    assert all(e.actor.endswith(f"--as {as_user}") and e.actor_id for e in events)
+
+
+def test_invitation_commands_run_as_a_zachodni_analyst_reach_only_zachodni(
+    app, region, runner, make_user, tmp_path
+) -> None:
+    from tests.support.mailserver import MailServer, invitations
+
+    fw, other_fw = region["fieldwork"], region["north_only"]
+    _with_emails(app, fw)
+    analyst = make_user("analityk_zachodni", Role.ANALYST, subregions=["zachodni"])
+    # the personal links: only zachodni's institutions
+    links = tmp_path / "linki.csv"
+    done = runner.invoke(
+        args=["invitations", "export", str(fw), "-o", str(links), "--as", "analityk_zachodni"]
+    )
+    assert done.exit_code == 0, done.output
+    rows = [line.split(";")[0] for line in links.read_text("utf-8-sig").splitlines()[1:]]
+    assert rows == ["Z-1", "Z-2"]
+    exported = _events(app, "invitations.exported")
+    assert [(e.actor_id, e.actor.endswith("--as analityk_zachodni")) for e in exported] == [
+        (analyst.id, True)
+    ]
+    # the counts: Z-1 has completed, Z-2 is not invited; nothing of the other subregions
+    status = runner.invoke(
+        args=["invitations", "status", str(fw), "--as", "analityk_zachodni"], env=ENGLISH_LOCALE
+    )
+    assert status.exit_code == 0, status.output
+    counts = dict(line.rsplit(None, 1) for line in status.output.splitlines()[1:])
+    assert {k.strip(): int(v) for k, v in counts.items() if int(v)} == {
+        "not invited": 1,
+        "completed": 1,
+    }
+    whole = runner.invoke(args=["invitations", "status", str(fw)], env=ENGLISH_LOCALE)
+    assert f"{'completed':<20} 3" in whole.output and f"{'not invited':<20} 2" in whole.output
+    # a dry run names only zachodni's contact; the wave goes only to it
+    dry = runner.invoke(
+        args=["invitations", "send", str(fw), "--dry-run", "--as", "analityk_zachodni"]
+    )
+    assert dry.exit_code == 0 and "Z-2" in dry.output, dry.output
+    assert "P-2" not in dry.output and "lubliniec" not in dry.output
+    with MailServer() as server:
+        app.config.update(
+            SMTP_URL=server.url, MAIL_FROM="badania@rops.example.pl", MAIL_RATE=10_000
+        )
+        sent = invitations(app, runner, "send", str(fw), "--as", "analityk_zachodni")
+        assert sent.exit_code == 0, sent.output
+        assert [m["To"] for m in server.messages] == [ZACHODNI_EMAILS["Z-2"]]
+        # the rest of the region is still waiting for the region's own wave
+        assert invitations(app, runner, "send", str(fw)).exit_code == 0
+        assert [m["To"] for m in server.messages[1:]] == [OTHER_EMAILS["P-2"]]
+    queued = _events(app, "mail.wave_queued")
+    assert [(e.actor_id, e.detail.get("scope")) for e in queued] == [
+        (analyst.id, {"subregions": ["zachodni"], "entity_types": []}),
+        (None, None),
+    ]
+    assert queued[0].actor.endswith("--as analityk_zachodni")
+    reminder = runner.invoke(
+        args=["invitations", "remind", str(fw), "--dry-run", "--as", "analityk_zachodni"]
+    )
+    assert "Z-2" in reminder.output and "P-2" not in reminder.output, reminder.output
+    assert "P-2" in runner.invoke(args=["invitations", "remind", str(fw), "--dry-run"]).output
+    # the waves as zachodni sees them: each counts only its messages to zachodni
+    status = runner.invoke(
+        args=["invitations", "status", str(fw), "--as", "analityk_zachodni"], env=ENGLISH_LOCALE
+    )
+    assert "invitation 1: done, recipients: 1 (sent 1)" in status.output, status.output
+    assert "invitation 2" not in status.output
+    # an OWES coordinator may not send e-mail on the web: not here either
+    refused = runner.invoke(args=["invitations", "remind", str(fw), "--as", "owes_zachodni"])
+    assert refused.exit_code == 1
+    assert "Konto owes_zachodni (rola: coordinator) nie może tego zrobić." in refused.output
+    _refused_as_missing(
+        app,
+        runner,
+        [
+            ["invitations", "export", str(other_fw), "-o", str(tmp_path / "x.csv")],
+            ["invitations", "status", str(other_fw)],
+            ["invitations", "send", str(other_fw), "--dry-run"],
+            ["invitations", "remind", str(other_fw)],
+        ],
+        "analityk_zachodni",
+    )
+
+
+def _sample_file(tmp_path, name: str, rows: list[tuple[str, str, str]]):
+    path = tmp_path / name
+    lines = ["external_id;name;subregion;entity_type"]
+    lines += [";".join(row) + ";CIS" for row in rows]
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
+def test_a_zachodni_analyst_imports_only_zachodni_institutions(
+    app, region, runner, make_user, tmp_path
+) -> None:
+    fw, other_fw = region["fieldwork"], region["north_only"]
+    analyst = make_user("analityk_zachodni", Role.ANALYST, subregions=["zachodni"])
+    mixed = _sample_file(
+        tmp_path,
+        "mieszana.csv",
+        [("Z-3", "CIS Racibórz", "zachodni"), ("P-3", "CIS Kłobuck", "północny")],
+    )
+    refused = runner.invoke(
+        args=["sample", "import", str(fw), str(mixed), "--as", "analityk_zachodni"]
+    )
+    assert refused.exit_code == 1
+    assert (
+        "wiersz 3, kolumna subregion: podregion 'północny' jest poza podregionami konta (zachodni)"
+        in refused.output
+    ), refused.output
+    with database(app).session() as session:
+        assert session.scalar(select(SampleUnit).where(SampleUnit.external_id == "Z-3")) is None
+    own = _sample_file(tmp_path, "zachodni.csv", [("Z-3", "CIS Racibórz", "zachodni")])
+    done = runner.invoke(args=["sample", "import", str(fw), str(own), "--as", "analityk_zachodni"])
+    assert done.exit_code == 0, done.output
+    imported = _events(app, "sample.imported")
+    assert [(e.actor_id, e.detail["institutions"]) for e in imported] == [(analyst.id, 1)]
+    # a fieldwork with no sample yet is anyone's to fill; the region imports anything
+    empty = runner.invoke(args=["fieldwork", "create", "monitoring_cis_kis", "--title", "Nowe"])
+    assert empty.exit_code == 0, empty.output
+    new_id = empty.output.strip().splitlines()[-1]
+    first = _sample_file(tmp_path, "nowa.csv", [("Z-9", "KIS Rydułtowy", "zachodni")])
+    assert (
+        runner.invoke(
+            args=["sample", "import", new_id, str(first), "--as", "analityk_zachodni"]
+        ).exit_code
+        == 0
+    )
+    assert runner.invoke(args=["sample", "import", new_id, str(mixed)]).exit_code == 0
+    # an OWES coordinator may not import a sample on the web: not here either
+    refused = runner.invoke(args=["sample", "import", str(fw), str(own), "--as", "owes_zachodni"])
+    assert refused.exit_code == 1 and "rola: coordinator" in refused.output
+    _refused_as_missing(
+        app, runner, [["sample", "import", str(other_fw), str(own)]], "analityk_zachodni"
+    )
+
+
+def test_the_team_command_as_a_scoped_account(app, region, runner, make_user) -> None:
+    fw, other_fw = region["fieldwork"], region["north_only"]
+    shown = runner.invoke(args=["fieldwork", "team", str(fw), "--as", "owes_zachodni"])
+    assert shown.exit_code == 0 and "anna" in shown.output, shown.output
+    # changing the team is a whole-region supervisor's, as on the web
+    make_user("bartek", Role.INTERVIEWER)
+    refused = runner.invoke(
+        args=["fieldwork", "team", str(fw), "--add", "bartek", "--as", "owes_zachodni"]
+    )
+    assert refused.exit_code == 1 and "rola: coordinator" in refused.output
+    make_user("nadzor_zachod", Role.SUPERVISOR, subregions=["zachodni"])
+    refused = runner.invoke(
+        args=["fieldwork", "team", str(fw), "--add", "bartek", "--as", "nadzor_zachod"]
+    )
+    assert refused.exit_code == 1 and "działa na całym regionie" in refused.output
+    chief = make_user("nadzor", Role.SUPERVISOR)
+    done = runner.invoke(args=["fieldwork", "team", str(fw), "--add", "bartek", "--as", "nadzor"])
+    assert done.exit_code == 0 and "bartek" in done.output, done.output
+    [event] = _events(app, "supervisor.action")
+    assert event.actor_id == chief.id and event.actor.endswith("--as nadzor")
+    _refused_as_missing(app, runner, [["fieldwork", "team", str(other_fw)]], "owes_zachodni")
+
+
+def test_whole_region_commands_refuse_a_scoped_account(app, region, runner, make_user) -> None:
+    fw = region["fieldwork"]
+    make_user("analityk_zachodni", Role.ANALYST, subregions=["zachodni"])
+    for command in (
+        ["privacy", "retention", str(fw), "--until", "2027-01-31"],
+        ["privacy", "erase", str(fw), "--yes"],
+        ["fieldwork", "close", str(fw)],
+        ["fieldwork", "open", str(fw)],
+        ["fieldwork", "upgrade", str(fw), "--to", "2"],
+    ):
+        refused = runner.invoke(args=[*command, "--as", "analityk_zachodni"])
+        assert refused.exit_code == 1, (command, refused.output)
+        assert (
+            "Konto analityk_zachodni widzi tylko niektóre podregiony lub typy podmiotów; "
+            "to polecenie działa na całym regionie." in refused.output
+        ), refused.output
+    with database(app).session() as session:
+        fieldwork = session.get(Fieldwork, fw)
+        assert fieldwork.state == "open" and fieldwork.retain_contacts_until is None
+    # the region's administrator may; it is recorded as done by that account
+    boss = runner.invoke(
+        args=["privacy", "retention", str(fw), "--until", "2027-01-31", "--as", "boss"]
+    )
+    assert boss.exit_code == 0, boss.output
+    [event] = _events(app, "fieldwork.retention_changed")
+    assert event.actor.endswith("--as boss") and event.actor_id is not None
+    assert _denied(app) == []
+
+
+def test_export_and_report_follow_the_accounts_role(app, region, runner, make_user, tmp_path):
+    make_user("ankieter_zachod", Role.INTERVIEWER, subregions=["zachodni"])
+    fw = region["fieldwork"]
+    for command in (
+        ["export", str(fw), "-o", str(tmp_path / "x.xlsx")],
+        ["report", str(fw), "-o", str(tmp_path / "y.xlsx")],
+        ["fieldwork", "list"],
+    ):
+        refused = runner.invoke(args=[*command, "--as", "ankieter_zachod"])
+        assert refused.exit_code == 1 and "rola: interviewer" in refused.output, refused.output
+    assert not (tmp_path / "x.xlsx").exists()
+
+
+# --- corrections by a scoped account ----------------------------------------------------------
+
+
+def test_a_scoped_supervisor_corrects_only_its_subregions_responses(app, region, make_user) -> None:
+    from tests.support.respondent import fill, parse_form
+
+    fw = region["fieldwork"]
+    own, foreign = region["responses"]["Z-1"], region["responses"]["P-1"]
+    supervisor = make_user("nadzor_zachod", Role.SUPERVISOR, subregions=["zachodni"])
+    client = signed_in(app, "nadzor_zachod")
+    # the case screen offers the correction; the correction screen opens and saves
+    case_page = client.get(f"/supervise/{fw}/case/{region['cases']['Z-1']}")
+    assert f"/fieldwork/{fw}/responses/{own}/edit" in case_page.get_data(as_text=True)
+    start = client.get(f"/fieldwork/{fw}/responses/{own}/edit")
+    assert start.status_code == 302
+    form = _screen_with_field(client, parse_form(client.get(start.location)), "d1")
+    data = fill(form, {"d1": "7", "reason": "Poprawka telefoniczna OWES"})
+    saved = client.post(form.path, data={"revision": form.revision, "action": "save", **data})
+    assert saved.status_code == 302, page_text(saved)
+    with database(app).session() as session:
+        assert session.get(Response, own).answers["d1"] == 7
+        edits = session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "response.edited")
+        ).all()
+        assert {(e.actor_id, e.target) for e in edits} == {(supervisor.id, f"response {own}")}
+    # another subregion's response: a 404 like a missing one, recorded
+    for method, url in (
+        ("GET", f"/fieldwork/{fw}/responses/{foreign}/edit"),
+        ("GET", f"/fieldwork/{fw}/responses/{foreign}/edit/{form.page_id}"),
+        ("POST", f"/fieldwork/{fw}/responses/{foreign}/edit/{form.page_id}"),
+    ):
+        response = client.open(url, method=method, data=data if method == "POST" else None)
+        assert response.status_code == 404, url
+    assert [(e.actor, e.target) for e in _denied(app)] == [
+        ("nadzor_zachod", f"response {foreign}")
+    ] * 3
+    with database(app).session() as session:
+        assert session.get(Response, foreign).answers["d1"] == 30
+    # an OWES coordinator reads responses but does not correct them
+    coordinator = signed_in(app, "owes_zachodni")
+    assert coordinator.get(f"/fieldwork/{fw}/responses/{own}/edit").status_code == 403
+
+
+def _screen_with_field(client, form, name: str):
+    """The correction screen that has the field ``name``, following the list of screens."""
+    import re
+
+    if name in form.fields:
+        return form
+    for path in re.findall(r'href="(/fieldwork/\d+/responses/\d+/edit/[^"]+)"', form.html):
+        from tests.support.respondent import parse_form
+
+        screen = parse_form(client.get(path))
+        if name in screen.fields:
+            return screen
+    raise AssertionError(f"no screen with {name}")

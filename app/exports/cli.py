@@ -12,19 +12,29 @@ from __future__ import annotations
 import sys
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from flask.cli import with_appcontext
 
 from app.platform.cli import (
     LANGUAGES,
+    acting_as,
     as_user_option,
     fail,
-    fieldwork_as,
     parse_date,
     say,
-    scope_as,
 )
+
+if TYPE_CHECKING:
+    from app.models.users import Role
+
+
+def _may_export() -> tuple[Role, ...]:
+    """Who asks for results files on the web: analysts and OWES coordinators (and admins)."""
+    from app.models.users import Role
+
+    return (Role.ANALYST, Role.COORDINATOR)
 
 
 @click.command("export")
@@ -80,12 +90,9 @@ def export_command(
 ) -> None:
     """Export a fieldwork's responses (with codebook, calls and dispositions in XLSX;
     with variable labels, value labels and missing values in SPSS .sav and Stata .dta)."""
-    from flask import current_app
-
     from app.exports import services, workbook
     from app.exports.jobs import export_options_to_json
     from app.exports.statfiles import write_statfile
-    from app.platform import audit
     from app.platform.extensions import get_db
     from app.platform.i18n import translate
 
@@ -109,8 +116,9 @@ def export_command(
         raise click.BadParameter(say("--from is after --to."), param_hint="--from")
     try:
         with get_db().session() as session:
-            fieldwork = fieldwork_as(session, fieldwork_id, as_user)
-            options = replace(options, scope=scope_as(session, as_user))
+            acting = acting_as(session, as_user, _may_export())
+            fieldwork = acting.fieldwork(session, fieldwork_id)
+            options = replace(options, scope=acting.scope)
             total = services.count_responses(session, fieldwork, options)
             if file_format in ("sav", "dta"):
 
@@ -125,15 +133,13 @@ def export_command(
                     session, fieldwork, output, options, translate=translate, progress=bar.update
                 )
             zipped = file_format != "xlsx" and services.has_repeats(session, fieldwork, options)
-            audit.record_cli(
+            acting.record(
                 session,
                 "export.downloaded",
-                current_app.config["CLOCK"](),
                 fieldwork_id,
                 format=file_format,
                 file=str(output)[:200],
                 **export_options_to_json(options),
-                **({"as": as_user} if as_user else {}),
             )
     except OSError as exc:
         raise fail(
@@ -189,16 +195,14 @@ def report_command(
     as_user: str | None,
 ) -> None:
     """Write the monitoring report of FIELDWORK_ID: frequencies, numeric summaries, rates."""
-    from flask import current_app
-
     from app.exports.report import ReportError, known_breakdowns, write_report
     from app.models.fieldwork import Fieldwork
-    from app.platform import audit
     from app.platform.extensions import get_db
 
     with get_db().session() as session:
-        fieldwork = fieldwork_as(session, fieldwork_id, as_user)
-        scope = scope_as(session, as_user)
+        acting = acting_as(session, as_user, _may_export())
+        fieldwork = acting.fieldwork(session, fieldwork_id)
+        scope = acting.scope
         # the web offers only these choices; here they are checked, in the reader's language
         if by is not None and by not in known_breakdowns(session, fieldwork):
             raise fail("The sample has no variable %(name)s.", name=repr(by))
@@ -224,17 +228,16 @@ def report_command(
         except ReportError as exc:
             raise fail("The report cannot be made: %(reason)s", reason=str(exc)) from None
         output.write_bytes(data)
-        audit.record_cli(
+        acting.record(
             session,
             "report.downloaded",
-            current_app.config["CLOCK"](),
             fieldwork_id,
             by=by,
             compare_id=compare_id,
             language=lang,
             include_partial=include_partial,
             file=str(output)[:200],
-            **({} if scope.is_whole_region else {"scope": scope.describe(), "as": as_user}),
+            **({} if scope.is_whole_region else {"scope": scope.describe()}),
         )
     click.echo(say("Report of fieldwork %(id)d written.", id=fieldwork_id))
     click.echo(output)

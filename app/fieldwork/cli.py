@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from flask import current_app
@@ -17,14 +18,19 @@ from flask.cli import AppGroup
 
 from app.domain.messages import N_
 from app.platform.cli import (
+    acting_as,
     as_user_option,
     audit_cli,
     cli_gettext,
     fail,
     parse_date,
     say,
-    scope_as,
 )
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from app.platform.cli import Acting
 
 _STATE_SENTENCES = {
     "draft": N_("Fieldwork %(id)d is a draft."),
@@ -70,25 +76,36 @@ def fieldwork_create(
 
 @fieldwork_group.command("open")
 @click.argument("fieldwork_id", type=int)
-def fieldwork_open(fieldwork_id: int) -> None:
+@as_user_option
+def fieldwork_open(fieldwork_id: int, as_user: str | None) -> None:
     """Open a fieldwork: it starts accepting answers."""
-    _change_state(fieldwork_id, "open")
+    _change_state(fieldwork_id, "open", as_user)
 
 
 @fieldwork_group.command("close")
 @click.argument("fieldwork_id", type=int)
-def fieldwork_close(fieldwork_id: int) -> None:
+@as_user_option
+def fieldwork_close(fieldwork_id: int, as_user: str | None) -> None:
     """Close a fieldwork: it keeps everything and accepts no more answers."""
-    _change_state(fieldwork_id, "close")
+    _change_state(fieldwork_id, "close", as_user)
 
 
-def _change_state(fieldwork_id: int, action: str) -> None:
+def _analyst_of_the_region(session: Session, as_user: str | None) -> Acting:
+    """Who the command acts as: on the web, opening, closing and upgrading a fieldwork are
+    an analyst's (or an administrator's) and work on the whole region."""
+    from app.models.users import Role
+
+    return acting_as(session, as_user, (Role.ANALYST,), whole_region=True)
+
+
+def _change_state(fieldwork_id: int, action: str, as_user: str | None) -> None:
     from app.fieldwork import services
     from app.platform.extensions import get_db
 
     try:
         with get_db().session() as session:
-            fieldwork = services.get_fieldwork(session, fieldwork_id)
+            acting = _analyst_of_the_region(session, as_user)
+            fieldwork = acting.fieldwork(session, fieldwork_id)
             before = fieldwork.state
             services.change_state(
                 session,
@@ -98,7 +115,7 @@ def _change_state(fieldwork_id: int, action: str) -> None:
                 retention_days=current_app.config["CONTACT_RETENTION_DAYS"],
             )
             state = fieldwork.state
-            audit_cli(session, "fieldwork.state_changed", fieldwork_id, state=[before, state])
+            acting.record(session, "fieldwork.state_changed", fieldwork_id, state=[before, state])
     except services.FieldworkError as exc:
         raise fail(exc.message) from None
     click.echo(say(_STATE_SENTENCES[state], id=fieldwork_id))
@@ -108,14 +125,16 @@ def _change_state(fieldwork_id: int, action: str) -> None:
 @click.argument("fieldwork_id", type=int)
 @click.option("--to", "number", type=int, required=True, help="the survey's version number")
 @click.option("--dry-run", is_flag=True, help="only show what would happen")
-def fieldwork_upgrade(fieldwork_id: int, number: int, dry_run: bool) -> None:
+@as_user_option
+def fieldwork_upgrade(fieldwork_id: int, number: int, dry_run: bool, as_user: str | None) -> None:
     """Move FIELDWORK_ID to a newer version of its definition (links stay the same)."""
     from app.fieldwork import services, upgrades
     from app.platform.extensions import get_db
 
     try:
         with get_db().session() as session:
-            fieldwork = services.get_fieldwork(session, fieldwork_id)
+            acting = _analyst_of_the_region(session, as_user)
+            fieldwork = acting.fieldwork(session, fieldwork_id)
             plan = upgrades.plan_upgrade(session, fieldwork, number)
             for line in upgrades.upgrade_report(plan, cli_gettext()):
                 click.echo(line)
@@ -126,7 +145,7 @@ def fieldwork_upgrade(fieldwork_id: int, number: int, dry_run: bool) -> None:
                 return
             detail = plan.audit_detail()
             upgrades.upgrade(session, plan, current_app.config["CLOCK"]())
-            audit_cli(session, "fieldwork.upgraded", fieldwork_id, **detail)
+            acting.record(session, "fieldwork.upgraded", fieldwork_id, **detail)
     except services.FieldworkError as exc:
         raise fail(exc.message) from None
     click.echo(say("Fieldwork %(id)d now uses version %(n)d.", id=fieldwork_id, n=number))
@@ -137,10 +156,12 @@ def fieldwork_upgrade(fieldwork_id: int, number: int, dry_run: bool) -> None:
 def fieldwork_list(as_user: str | None) -> None:
     """List fieldworks with their sample size and response counts (tab-separated, for scripts)."""
     from app.fieldwork import services
+    from app.models.users import Role
     from app.platform.extensions import get_db
 
     with get_db().session() as session:
-        rows = services.list_fieldworks(session, scope_as(session, as_user))
+        acting = acting_as(session, as_user, (Role.ANALYST, Role.COORDINATOR))
+        rows = services.list_fieldworks(session, acting.scope)
         if not rows:
             click.echo(say("No fieldwork."))
         for row in rows:
@@ -161,20 +182,31 @@ def sample_group() -> None:
 @sample_group.command("import")
 @click.argument("fieldwork_id", type=int)
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def sample_import(fieldwork_id: int, path: Path) -> None:
-    """Import a sample file (.xlsx or .csv); a file with any bad row imports nothing."""
+@as_user_option
+def sample_import(fieldwork_id: int, path: Path, as_user: str | None) -> None:
+    """Import a sample file (.xlsx or .csv); a file with any bad row imports nothing (with
+    --as, a row outside that account's subregions or entity types is a bad row)."""
     from app.fieldwork import services
+    from app.models.users import Role
     from app.platform.extensions import get_db
 
     try:
+        with get_db().session() as session:
+            acting = acting_as(session, as_user, (Role.ANALYST,))
+            acting.fieldwork(session, fieldwork_id, empty_ok=True)
         # checked first, then stored 1,000 rows per transaction: a large file never keeps
         # the server's logins waiting for the database (all or nothing all the same)
         outcome = services.import_sample_in_batches(
-            get_db(), fieldwork_id, path.read_bytes(), path.name, current_app.config["CLOCK"]()
+            get_db(),
+            fieldwork_id,
+            path.read_bytes(),
+            path.name,
+            current_app.config["CLOCK"](),
+            scope=acting.scope,
         )
         if outcome.ok:
             with get_db().session() as session:
-                audit_cli(
+                acting.record(
                     session,
                     "sample.imported",
                     fieldwork_id,
@@ -206,19 +238,21 @@ def invitations_group() -> None:
 @click.argument("fieldwork_id", type=int)
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--base-url", default=None, help="the site's public address (default: BASE_URL)")
-def invitations_export(fieldwork_id: int, output: Path, base_url: str | None) -> None:
+@as_user_option
+def invitations_export(
+    fieldwork_id: int, output: Path, base_url: str | None, as_user: str | None
+) -> None:
     """Write the personal links as CSV (UTF-8, ';'-separated, opens in Excel) for mail merge."""
     from app.fieldwork import services
+    from app.models.users import Role
     from app.platform.extensions import get_db
 
-    try:
-        with get_db().session() as session:
-            fieldwork = services.get_fieldwork(session, fieldwork_id)
-            data = services.invitation_links_csv(
-                session, fieldwork, base_url or current_app.config["BASE_URL"]
-            )
-            audit_cli(session, "invitations.exported", fieldwork_id)
-    except services.FieldworkError as exc:
-        raise fail(exc.message) from None
+    with get_db().session() as session:
+        acting = acting_as(session, as_user, (Role.ANALYST,))
+        fieldwork = acting.fieldwork(session, fieldwork_id)
+        data = services.invitation_links_csv(
+            session, fieldwork, base_url or current_app.config["BASE_URL"], acting.scope
+        )
+        acting.record(session, "invitations.exported", fieldwork_id)
     output.write_bytes(data)
     click.echo(say("Links written to %(file)s.", file=output))

@@ -293,7 +293,7 @@ def reopen_response(fieldwork_id: int, response_id: int):
 
 @bp.route("/<int:fieldwork_id>/responses/<int:response_id>/edit")
 @bp.route("/<int:fieldwork_id>/responses/<int:response_id>/edit/<page_id>")
-@roles(Role.ANALYST, Role.SUPERVISOR, scope=WHOLE_REGION)
+@roles(Role.ANALYST, Role.SUPERVISOR, scope=SCOPED)
 def edit_response(fieldwork_id: int, response_id: int, page_id: str | None = None):
     """A supervisor or analyst corrects answers, one screen at a time, with a reason."""
     fieldwork = screens.fieldwork_or_404(fieldwork_id)
@@ -318,7 +318,7 @@ def edit_response(fieldwork_id: int, response_id: int, page_id: str | None = Non
 
 
 @bp.route("/<int:fieldwork_id>/responses/<int:response_id>/edit/<page_id>", methods=["POST"])
-@roles(Role.ANALYST, Role.SUPERVISOR, scope=WHOLE_REGION)
+@roles(Role.ANALYST, Role.SUPERVISOR, scope=SCOPED)
 def save_edit(fieldwork_id: int, response_id: int, page_id: str):
     fieldwork = screens.fieldwork_or_404(fieldwork_id)
     answer = screens.response_or_404(fieldwork, response_id)

@@ -29,7 +29,7 @@ from app.models.fieldwork import (
     ResponseStatus,
     SampleUnit,
 )
-from app.models.scope import Scope
+from app.models.scope import UNSCOPED, Scope
 from app.models.surveys import Survey
 from app.platform.db import Database
 
@@ -206,12 +206,18 @@ IMPORT_BATCH = 1000  # rows per insert: one short transaction each in the backgr
 
 
 def check_sample(
-    session: Session, fieldwork: Fieldwork, data: bytes, filename: str
+    session: Session,
+    fieldwork: Fieldwork,
+    data: bytes,
+    filename: str,
+    scope: Scope = UNSCOPED,
 ) -> ImportOutcome:
     """Every problem of a sample file for this fieldwork; stores nothing.
 
     The rows are streamed (only their external ids are kept), so a 100,000-row file is
     checked in bounded memory; ``imported`` is how many institutions the file would add.
+    A row outside ``scope`` (the subregions and entity types of the account importing) is
+    a problem of that row.
     """
     if fieldwork.state == FieldworkState.CLOSED:
         problem = SampleProblem(None, None, Message(N_("The fieldwork is closed.")))
@@ -222,6 +228,7 @@ def check_sample(
         )
     )
     clashes: list[tuple[int, str]] = []
+    outside: list[tuple[int, str, str]] = []  # row, column, value
     rows = 0
 
     def check(row: SampleRow) -> None:
@@ -229,25 +236,46 @@ def check_sample(
         rows += 1
         if row.external_id in existing:
             clashes.append((row.row, row.external_id))
+        column = scope.outside(row.subregion, row.entity_type)
+        if column is not None:
+            outside.append((row.row, column, getattr(row, column)))
 
     parsed = parse_sample(data, filename, on_row=check)
     if not parsed.ok:
         return ImportOutcome(problems=parsed.problems)
-    if clashes:
-        return ImportOutcome(
-            problems=[
-                SampleProblem(
-                    row,
-                    parsed.headers.get("external_id", "external_id"),  # as the file names it
-                    Message(
-                        N_("external id %(id)s is already in this fieldwork's sample"),
-                        {"id": external_id},
-                    ),
-                )
-                for row, external_id in clashes
-            ]
+    problems = [
+        SampleProblem(
+            row,
+            parsed.headers.get("external_id", "external_id"),  # as the file names it
+            Message(
+                N_("external id %(id)s is already in this fieldwork's sample"),
+                {"id": external_id},
+            ),
         )
+        for row, external_id in clashes
+    ]
+    allowed = {"subregion": scope.subregions, "entity_type": scope.entity_types}
+    problems += [
+        SampleProblem(
+            row,
+            parsed.headers.get(column, column),
+            Message(
+                _OUTSIDE_SCOPE[column],
+                {"value": repr(value), "allowed": ", ".join(sorted(allowed[column]))},
+            ),
+        )
+        for row, column, value in outside
+    ]
+    problems.sort(key=lambda problem: problem.row or 0)
+    if problems:
+        return ImportOutcome(problems=problems)
     return ImportOutcome(imported=rows)
+
+
+_OUTSIDE_SCOPE = {
+    "subregion": N_("subregion %(value)s is outside the account's subregions (%(allowed)s)"),
+    "entity_type": N_("entity type %(value)s is outside the account's entity types (%(allowed)s)"),
+}
 
 
 def insert_sample(
@@ -365,15 +393,18 @@ def import_sample_in_batches(
     *,
     on_total: Callable[[int], None] | None = None,
     progress: Callable[[int], None] | None = None,
+    scope: Scope = UNSCOPED,
 ) -> ImportOutcome:
     """Check a sample file, then store it ``IMPORT_BATCH`` rows per short transaction.
 
     For a large file (the web's background import, the command line): a login never
     waits for more than one batch. If storing fails half-way, the rows already stored are
     removed again and the error is raised: all or nothing, as with ``import_sample``.
+    A row outside ``scope`` refuses the file (``check_sample``).
     """
     with database.sessionmaker() as session:
-        checked = check_sample(session, get_fieldwork(session, fieldwork_id), data, filename)
+        fieldwork = get_fieldwork(session, fieldwork_id)
+        checked = check_sample(session, fieldwork, data, filename, scope)
     if not checked.ok:
         return checked
     if on_total is not None:
@@ -416,13 +447,18 @@ def import_sample(
     return ImportOutcome(imported=imported)
 
 
-def invitation_links_csv(session: Session, fieldwork: Fieldwork, base_url: str) -> bytes:
-    """A CSV for mail merge: one row per institution with its personal link (UTF-8 with BOM)."""
+def invitation_links_csv(
+    session: Session, fieldwork: Fieldwork, base_url: str, scope: Scope = UNSCOPED
+) -> bytes:
+    """A CSV for mail merge: one row per institution (in ``scope``) with its personal link
+    (UTF-8 with BOM)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
     writer.writerow(["external_id", "name", "entity_type", "contact_person", "email", "link"])
     units = session.scalars(
-        select(SampleUnit).where(SampleUnit.fieldwork_id == fieldwork.id).order_by(SampleUnit.id)
+        select(SampleUnit)
+        .where(SampleUnit.fieldwork_id == fieldwork.id, scope.covers(SampleUnit.id))
+        .order_by(SampleUnit.id)
     )
     for unit in units:
         writer.writerow(

@@ -1,10 +1,12 @@
 """``ankieta invitations send|remind|status ID|bounces``: e-mail from the command line.
 
 A wave is queued here and sent by the worker (``ankieta worker``); ``--dry-run`` only
-counts who would get it and changes nothing. ``bounces`` reads the bounce mailbox now
-(the worker reads it on its own every ``BOUNCE_CHECK_SECONDS``). Every message follows the
-command line's language (Polish by default); the mail settings' own complaints (which
-setting to fix) stay as the platform words them.
+counts who would get it and changes nothing. ``--as USER`` acts as an analyst's (or an
+administrator's) account: only its subregions' contacts are sent to and counted.
+``bounces`` reads the bounce mailbox now (the worker reads it on its own every
+``BOUNCE_CHECK_SECONDS``). Every message follows the command line's language (Polish by
+default); the mail settings' own complaints (which setting to fix) stay as the platform
+words them.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import click
 from flask import current_app
 
 from app.domain.messages import N_
-from app.platform.cli import fail, render, say
+from app.platform.cli import acting_as, as_user_option, fail, render, say
 
 # a contact's e-mail state and a wave's state, as the web's mail page names them
 _CONTACT_STATES = {
@@ -63,16 +65,14 @@ def _state(names: dict[str, str], state: str) -> str:
     return say(names[state]) if state in names else state
 
 
-def _fieldwork(session, fieldwork_id: int):
-    from app.models.fieldwork import Fieldwork
+def _acting(session, as_user: str | None):
+    """Who the command acts as: on the web, the e-mail page is the analysts' (and admins')."""
+    from app.models.users import Role
 
-    fieldwork = session.get(Fieldwork, fieldwork_id)
-    if fieldwork is None:
-        raise fail("There is no fieldwork %(id)s.", id=fieldwork_id)
-    return fieldwork
+    return acting_as(session, as_user, (Role.ANALYST,))
 
 
-def _queue_wave(fieldwork_id: int, kind: str, dry_run: bool) -> None:
+def _queue_wave(fieldwork_id: int, kind: str, dry_run: bool, as_user: str | None) -> None:
     from app.domain.fieldwork.mail import MailConfigError
     from app.mailing import services
     from app.platform.extensions import get_db
@@ -81,8 +81,9 @@ def _queue_wave(fieldwork_id: int, kind: str, dry_run: bool) -> None:
     app = current_app
     invitation = kind == services.INVITATION
     with get_db().session() as session:
-        fieldwork = _fieldwork(session, fieldwork_id)
-        units = services.recipients(session, fieldwork, kind)
+        acting = _acting(session, as_user)
+        fieldwork = acting.fieldwork(session, fieldwork_id)
+        units = services.recipients(session, fieldwork, kind, acting.scope)
         if dry_run:
             try:
                 services.check_can_send(fieldwork, kind, app.config["CLOCK"]())
@@ -100,7 +101,15 @@ def _queue_wave(fieldwork_id: int, kind: str, dry_run: bool) -> None:
         except MailConfigError as exc:
             raise fail("E-mail is not set up: %(reason)s", reason=str(exc)) from None
         try:
-            wave = services.create_wave(session, fieldwork, kind, app.config["CLOCK"](), cli=True)
+            wave = services.create_wave(
+                session,
+                fieldwork,
+                kind,
+                app.config["CLOCK"](),
+                user_id=acting.user_id,
+                scope=acting.scope,
+                actor_name=acting.actor_name,
+            )
         except services.MailingError as exc:
             raise fail(exc.message) from None
         session.commit()
@@ -119,44 +128,53 @@ def register(group: click.Group) -> None:
     @group.command("send")
     @click.argument("fieldwork_id", type=int)
     @click.option("--dry-run", is_flag=True, help="only say who would get it")
-    def send(fieldwork_id: int, dry_run: bool) -> None:
-        """Send the invitation to every contact not yet invited."""
+    @as_user_option
+    def send(fieldwork_id: int, dry_run: bool, as_user: str | None) -> None:
+        """Send the invitation to every contact not yet invited (with --as, of that
+        account's subregions and entity types)."""
         from app.mailing import services
 
-        _queue_wave(fieldwork_id, services.INVITATION, dry_run)
+        _queue_wave(fieldwork_id, services.INVITATION, dry_run, as_user)
 
     @group.command("remind")
     @click.argument("fieldwork_id", type=int)
     @click.option("--dry-run", is_flag=True, help="only say who would get it")
-    def remind(fieldwork_id: int, dry_run: bool) -> None:
-        """Send a reminder to every invited contact who has not answered."""
+    @as_user_option
+    def remind(fieldwork_id: int, dry_run: bool, as_user: str | None) -> None:
+        """Send a reminder to every invited contact who has not answered (with --as, of
+        that account's subregions and entity types)."""
         from app.mailing import services
 
-        _queue_wave(fieldwork_id, services.REMINDER, dry_run)
+        _queue_wave(fieldwork_id, services.REMINDER, dry_run, as_user)
 
     @group.command("status")
     @click.argument("fieldwork_id", type=int)
-    def status(fieldwork_id: int) -> None:
-        """Counts per e-mail state, and every wave so far."""
+    @as_user_option
+    def status(fieldwork_id: int, as_user: str | None) -> None:
+        """Counts per e-mail state, and every wave so far (with --as, of that account's
+        contacts only)."""
         from app.mailing import services
         from app.platform.extensions import get_db
 
         with get_db().session() as session:
-            fieldwork = _fieldwork(session, fieldwork_id)
-            rows = services.contacts(session, fieldwork)
+            acting = _acting(session, as_user)
+            fieldwork = acting.fieldwork(session, fieldwork_id)
+            rows = services.contacts(session, fieldwork, acting.scope)
             counts = services.state_counts(rows)
             click.echo(say("Fieldwork %(id)d: %(title)s", id=fieldwork_id, title=fieldwork.title))
             for state, count in counts.items():
                 click.echo(f"  {_state(_CONTACT_STATES, state):<20} {count}")
-            for wave, per_state in services.waves(session, fieldwork):
+            for wave, per_state in services.waves(session, fieldwork, acting.scope):
                 parts = ", ".join(
                     f"{_state(_CONTACT_STATES, k)} {v}" for k, v in sorted(per_state.items())
                 )
+                # a scoped account's share of the wave: the messages to its contacts
+                total = wave.total if acting.scope.is_whole_region else sum(per_state.values())
                 line = say(
                     _WAVE_LINE[wave.kind == services.INVITATION],
                     number=wave.number,
                     state=_state(_WAVE_STATES, wave.state),
-                    n=wave.total,
+                    n=total,
                 )
                 if parts:
                     line += f" ({parts})"

@@ -47,6 +47,7 @@ from app.models.mail import (
     MessageState,
     WaveState,
 )
+from app.models.scope import UNSCOPED, Scope
 from app.platform import tasks
 from app.platform.audit import record_for_fieldwork
 
@@ -202,10 +203,14 @@ def _has_message(kind: str, states: tuple[str, ...]):
     )
 
 
-def recipients(session: Session, fieldwork: Fieldwork, kind: str) -> list[SampleUnit]:
-    """The contacts a wave of ``kind`` would go to now (see the module docstring)."""
+def recipients(
+    session: Session, fieldwork: Fieldwork, kind: str, scope: Scope = UNSCOPED
+) -> list[SampleUnit]:
+    """The contacts (in ``scope``) a wave of ``kind`` would go to now (see the module
+    docstring)."""
     query = select(SampleUnit).where(
         SampleUnit.fieldwork_id == fieldwork.id,
+        scope.covers(SampleUnit.id),
         SampleUnit.email != "",
         SampleUnit.mail_opted_out_at.is_(None),
         SampleUnit.mail_bounced_at.is_(None),
@@ -242,11 +247,14 @@ def create_wave(
     *,
     user_id: int | None = None,
     scheduled: bool = False,
-    cli: bool = False,
+    scope: Scope = UNSCOPED,
+    actor_name: str | None = None,
 ) -> MailWave:
-    """A wave of ``kind`` with its messages queued (commit, then ``enqueue_wave``)."""
+    """A wave of ``kind`` to the contacts in ``scope``, its messages queued (commit, then
+    ``enqueue_wave``); queued by the account ``user_id``, by the command line named
+    ``actor_name``, or else by the worker (a scheduled reminder)."""
     check_can_send(fieldwork, kind, now)
-    units = recipients(session, fieldwork, kind)
+    units = recipients(session, fieldwork, kind, scope)
     if not units and not scheduled:
         raise MailingError(Message(N_("Nobody is waiting for this message.")))
     number = (
@@ -282,15 +290,23 @@ def create_wave(
         )
         for unit in units
     )
-    detail = {"kind": kind, "wave": number, "recipients": len(units), "scheduled": scheduled}
+    detail: dict[str, object] = {
+        "kind": kind,
+        "wave": number,
+        "recipients": len(units),
+        "scheduled": scheduled,
+    }
+    if not scope.is_whole_region:
+        detail["scope"] = scope.describe()
     record_for_fieldwork(
         session,
         "mail.wave_queued",
         now,
         fieldwork.id,
-        None if cli else user_id,
+        user_id,
         detail,
-        without_user=None if cli else "worker",
+        without_user=None if actor_name else "worker",
+        actor_name=actor_name,
     )
     session.flush()
     return wave
@@ -361,8 +377,8 @@ class ContactRow:
     last_error: str
 
 
-def contacts(session: Session, fieldwork: Fieldwork) -> list[ContactRow]:
-    """Every contact of the fieldwork with its e-mail state and message counts."""
+def contacts(session: Session, fieldwork: Fieldwork, scope: Scope = UNSCOPED) -> list[ContactRow]:
+    """Every contact of the fieldwork (in ``scope``) with its e-mail state and message counts."""
     completed = set(
         session.scalars(
             select(Response.sample_unit_id).where(
@@ -386,7 +402,9 @@ def contacts(session: Session, fieldwork: Fieldwork) -> list[ContactRow]:
         per_unit.setdefault(unit_id, []).append((kind, state, sent_at, error))
     rows = []
     for unit in session.scalars(
-        select(SampleUnit).where(SampleUnit.fieldwork_id == fieldwork.id).order_by(SampleUnit.id)
+        select(SampleUnit)
+        .where(SampleUnit.fieldwork_id == fieldwork.id, scope.covers(SampleUnit.id))
+        .order_by(SampleUnit.id)
     ):
         messages = [m for m in per_unit.get(unit.id, []) if m[1] != MessageState.SKIPPED]
         sent = [m for m in messages if m[1] == MessageState.SENT]
@@ -426,17 +444,25 @@ def state_counts(rows: list[ContactRow]) -> dict[str, int]:
     return {state: counts.get(state, 0) for state in CONTACT_STATES}
 
 
-def wave_counts(session: Session, wave_id: int) -> dict[str, int]:
+def wave_counts(session: Session, wave_id: int, scope: Scope = UNSCOPED) -> dict[str, int]:
+    """A wave's messages (to contacts in ``scope``) per state."""
     rows = session.execute(
         select(MailMessage.state, func.count())
-        .where(MailMessage.wave_id == wave_id)
+        .where(MailMessage.wave_id == wave_id, scope.covers(MailMessage.sample_unit_id))
         .group_by(MailMessage.state)
     ).all()
     return {state: count for state, count in rows}
 
 
-def waves(session: Session, fieldwork: Fieldwork) -> list[tuple[MailWave, dict[str, int]]]:
+def waves(
+    session: Session, fieldwork: Fieldwork, scope: Scope = UNSCOPED
+) -> list[tuple[MailWave, dict[str, int]]]:
+    """The fieldwork's waves, newest first, each with its messages per state; with a
+    ``scope``, only the waves that had messages to its contacts, counting only those."""
     found = session.scalars(
         select(MailWave).where(MailWave.fieldwork_id == fieldwork.id).order_by(MailWave.id.desc())
     ).all()
-    return [(wave, wave_counts(session, wave.id)) for wave in found]
+    counted = [(wave, wave_counts(session, wave.id, scope)) for wave in found]
+    if scope.is_whole_region:
+        return counted
+    return [(wave, counts) for wave, counts in counted if counts]

@@ -87,9 +87,16 @@ class Scope:
             return True
         if unit is None:
             return False
-        if self.subregions and unit.subregion not in self.subregions:
-            return False
-        return not (self.entity_types and unit.entity_type not in self.entity_types)
+        return self.outside(unit.subregion, unit.entity_type) is None
+
+    def outside(self, subregion: str, entity_type: str) -> str | None:
+        """Which of an institution's values the scope does not cover: ``"subregion"``,
+        ``"entity_type"``, or None when it covers both (a sample row before it is stored)."""
+        if self.subregions and subregion not in self.subregions:
+            return "subregion"
+        if self.entity_types and entity_type not in self.entity_types:
+            return "entity_type"
+        return None
 
     def contains(self, other: Scope) -> bool:
         """Whether everything ``other`` sees, this scope sees too."""

@@ -133,17 +133,19 @@ def record(
     *,
     actor: User | None = None,
     actor_name: str | None = None,
+    actor_id: int | None = None,
     ip: str = "",
     fieldwork_id: int | None = None,
     target: str = "",
     detail: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Add one event to the log (in ``session``'s transaction)."""
+    """Add one event to the log (in ``session``'s transaction); ``actor_id`` names the
+    account when only its id is at hand (with ``actor_name``)."""
     if action not in ACTIONS:
         raise ValueError(f"unknown audit action {action!r}")
     event = AuditEvent(
         at=at,
-        actor_id=actor.id if actor is not None else None,
+        actor_id=actor.id if actor is not None else actor_id,
         actor=(actor_name if actor_name is not None else (actor.username if actor else ""))[:150],
         ip=(ip or "")[:64],
         action=action,
@@ -196,11 +198,13 @@ def record_for_fieldwork(
     detail: dict[str, Any],
     *,
     without_user: str | None = None,
+    actor_name: str | None = None,
 ) -> AuditEvent:
     """``record`` of an action on a fieldwork by the account ``user_id``.
 
     Without an account it is recorded as done by ``without_user`` (e.g. ``"worker"``), by
-    default the command line's user.
+    default the command line's user. ``actor_name`` names the actor instead of the
+    account's name (a command run ``--as`` an account: ``cli:<user> --as NAME``).
     """
     fields: dict[str, Any] = {
         "fieldwork_id": fieldwork_id,
@@ -208,7 +212,10 @@ def record_for_fieldwork(
         "detail": detail,
     }
     if user_id is None:
-        return record(session, action, at, actor_name=without_user or cli_actor(), **fields)
+        name = actor_name or without_user or cli_actor()
+        return record(session, action, at, actor_name=name, **fields)
+    if actor_name:
+        fields["actor_name"] = actor_name
     return record_by_id(session, action, at, user_id, **fields)
 
 

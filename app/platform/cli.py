@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, TypeVar
@@ -30,6 +31,7 @@ if TYPE_CHECKING:  # the ORM is imported only by the commands that use it
 
     from app.models.fieldwork import Fieldwork
     from app.models.scope import Scope
+    from app.models.users import Role
 
 LANGUAGES = ("pl", "en")
 _LANGUAGE_KEY = "ankieta.lang"  # in click's context meta, shared by every nested command
@@ -144,49 +146,111 @@ def audit_cli(
     audit.record_cli(session, action, current_app.config["CLOCK"](), fieldwork_id, **detail)
 
 
-AS_USER_HELP = "Only what this account sees: its subregions and entity types (and audited as it)."
+AS_USER_HELP = (
+    "Act as this account: only its subregions and entity types, only what its role may do "
+    "on the web, and audited as it."
+)
 
 
 def as_user_option(command: Callable[..., Any]) -> Callable[..., Any]:
-    """``--as USER``: the command sees only what ``USER``'s scope lets them see."""
+    """``--as USER``: the command acts as ``USER`` (its role, its scope; see ``acting_as``)."""
     return click.option("--as", "as_user", default=None, metavar="USER", help=AS_USER_HELP)(command)
 
 
-def scope_as(session: Session, as_user: str | None) -> Scope:
-    """The scope of the account ``--as`` names (without it: the whole region)."""
-    from app.models.scope import UNSCOPED, Scope
-    from app.platform.accounts import find_user
+@dataclass(frozen=True)
+class Acting:
+    """Who a command acts as: the account ``--as`` names, or without it the operator, who
+    sees the whole region."""
 
-    if as_user is None:
-        return UNSCOPED
-    user = find_user(session, as_user)
-    if user is None or not user.active:
-        raise fail("No active user %(name)s.", name=as_user)
-    return Scope.of(user)
+    user_id: int | None  # the account (None: the operator)
+    scope: Scope
+    actor_name: str  # in the audit log: ``cli:<os user>``, or ``cli:<os user> --as NAME``
 
+    def record(
+        self, session: Session, action: str, fieldwork_id: int | None = None, **detail: Any
+    ) -> None:
+        """Record an action of the command in the audit log, as done by this account."""
+        from app.platform import audit
 
-def fieldwork_as(session: Session, fieldwork_id: int, as_user: str | None) -> Fieldwork:
-    """The fieldwork ``fieldwork_id`` if it exists and, with ``--as``, has institutions in
-    that account's scope; another subregion's fieldwork is refused as missing and recorded
-    in the audit log."""
-    from app.models.fieldwork import Fieldwork
-    from app.platform import audit
+        audit.record(
+            session,
+            action,
+            current_app.config["CLOCK"](),
+            actor_id=self.user_id,
+            actor_name=self.actor_name,
+            fieldwork_id=fieldwork_id,
+            target=f"fieldwork {fieldwork_id}" if fieldwork_id else "",
+            detail=detail,
+        )
 
-    fieldwork = session.get(Fieldwork, fieldwork_id)
-    if fieldwork is None:
-        raise fail("There is no fieldwork %(id)s.", id=fieldwork_id)
-    if not scope_as(session, as_user).admits_fieldwork(session, fieldwork):
+    def fieldwork(
+        self, session: Session, fieldwork_id: int, *, empty_ok: bool = False
+    ) -> Fieldwork:
+        """The fieldwork ``fieldwork_id`` if it exists and has institutions in the scope (or,
+        with ``empty_ok``, none at all: a sample goes into an empty one); another
+        subregion's fieldwork is refused as missing and recorded in the audit log."""
+        from sqlalchemy import select
+
+        from app.models.fieldwork import Fieldwork, SampleUnit
+
+        fieldwork = session.get(Fieldwork, fieldwork_id)
+        if fieldwork is None:
+            raise fail("There is no fieldwork %(id)s.", id=fieldwork_id)
+        if self.scope.admits_fieldwork(session, fieldwork):
+            return fieldwork
+        if empty_ok:
+            units = select(SampleUnit.id).where(SampleUnit.fieldwork_id == fieldwork.id)
+            if session.scalar(units.limit(1)) is None:
+                return fieldwork
+        from app.platform import audit
+
         audit.record(
             session,
             "scope.denied",
             current_app.config["CLOCK"](),
-            actor_name=f"{audit.cli_actor()} --as {as_user}",
+            actor_id=self.user_id,
+            actor_name=self.actor_name,
             fieldwork_id=fieldwork_id,
             target=f"fieldwork {fieldwork_id}",
         )
         session.commit()
         raise fail("There is no fieldwork %(id)s.", id=fieldwork_id)
-    return fieldwork
+
+
+def acting_as(
+    session: Session,
+    as_user: str | None,
+    may: Iterable[Role],
+    *,
+    whole_region: bool = False,
+) -> Acting:
+    """Who the command acts as: the account ``--as`` names (active, with a role that ``may``
+    do this on the web, an administrator always; with ``whole_region``, one that sees the
+    whole region, as the web refuses a scoped account such a page), else the operator."""
+    from app.models.scope import UNSCOPED, Scope
+    from app.models.users import Role
+    from app.platform import audit
+    from app.platform.accounts import find_user
+
+    if as_user is None:
+        return Acting(None, UNSCOPED, audit.cli_actor())
+    user = find_user(session, as_user)
+    if user is None or not user.active:
+        raise fail("No active user %(name)s.", name=as_user)
+    if user.role != Role.ADMIN and user.role not in set(may):
+        raise fail(
+            "The account %(name)s (role: %(role)s) may not do this.",
+            name=user.username,
+            role=user.role,
+        )
+    scope = Scope.of(user)
+    if whole_region and not scope.is_whole_region:
+        raise fail(
+            "The account %(name)s sees only some subregions or entity types; this command"
+            " works on the whole region.",
+            name=user.username,
+        )
+    return Acting(user.id, scope, f"{audit.cli_actor()} --as {user.username}"[:150])
 
 
 def database_url() -> str:

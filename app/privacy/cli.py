@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 from flask import current_app
 from flask.cli import AppGroup
 
 from app.domain.dates import local_date
-from app.platform.cli import fail, parse_date, say
+from app.platform.cli import acting_as, as_user_option, fail, parse_date, say
+
+if TYPE_CHECKING:
+    from app.platform.cli import Acting
 
 
 @click.group("privacy", cls=AppGroup)
@@ -15,25 +20,26 @@ def privacy_group() -> None:
     """Personal data: how long contact data is kept, and erasing it."""
 
 
-def _fieldwork(session, fieldwork_id: int):
-    from app.privacy.services import PrivacyError, get_fieldwork
+def _acting(session, as_user: str | None) -> Acting:
+    """Who the command acts as: on the web, retention and erasure are an analyst's (or an
+    administrator's) and work on the whole region, so a scoped account is refused."""
+    from app.models.users import Role
 
-    try:
-        return get_fieldwork(session, fieldwork_id)
-    except PrivacyError as exc:
-        raise fail(exc.message) from None
+    return acting_as(session, as_user, (Role.ANALYST,), whole_region=True)
 
 
 @privacy_group.command("erase")
 @click.argument("fieldwork_id", type=int)
 @click.option("--yes", is_flag=True, help="Really erase (without it, only say what would go).")
-def privacy_erase(fieldwork_id: int, yes: bool) -> None:
+@as_user_option
+def privacy_erase(fieldwork_id: int, yes: bool, as_user: str | None) -> None:
     """Pseudonymise FIELDWORK_ID's contact data for good; responses and rates stay."""
     from app.platform.extensions import get_db
     from app.privacy import services as privacy
 
     with get_db().session() as session:
-        fieldwork = _fieldwork(session, fieldwork_id)
+        acting = _acting(session, as_user)
+        fieldwork = acting.fieldwork(session, fieldwork_id)
         if not yes:
             state = fieldwork.state
             click.echo(
@@ -48,7 +54,13 @@ def privacy_erase(fieldwork_id: int, yes: bool) -> None:
             )
             raise SystemExit(1)
         try:
-            erased = privacy.erase_contacts(session, fieldwork, current_app.config["CLOCK"]())
+            erased = privacy.erase_contacts(
+                session,
+                fieldwork,
+                current_app.config["CLOCK"](),
+                user_id=acting.user_id,
+                actor_name=acting.actor_name,
+            )
         except privacy.PrivacyError as exc:
             raise fail(exc.message) from None
     click.echo(
@@ -72,7 +84,10 @@ def privacy_erase(fieldwork_id: int, yes: bool) -> None:
     "--until", "until", default=None, help="keep contact data until then (YYYY-MM-DD or DD.MM.YYYY)"
 )
 @click.option("--clear", is_flag=True, help="Remove the date.")
-def privacy_retention(fieldwork_id: int, until: str | None, clear: bool) -> None:
+@as_user_option
+def privacy_retention(
+    fieldwork_id: int, until: str | None, clear: bool, as_user: str | None
+) -> None:
     """Show or set how long FIELDWORK_ID's contact data is kept."""
     from app.platform.extensions import get_db
     from app.privacy import services as privacy
@@ -81,9 +96,17 @@ def privacy_retention(fieldwork_id: int, until: str | None, clear: bool) -> None
         raise click.UsageError(say("Give either --until or --clear."))
     day = parse_date(until)
     with get_db().session() as session:
-        fieldwork = _fieldwork(session, fieldwork_id)
+        acting = _acting(session, as_user)
+        fieldwork = acting.fieldwork(session, fieldwork_id)
         if until is not None or clear:
-            privacy.set_retention(session, fieldwork, day, current_app.config["CLOCK"]())
+            privacy.set_retention(
+                session,
+                fieldwork,
+                day,
+                current_app.config["CLOCK"](),
+                user_id=acting.user_id,
+                actor_name=acting.actor_name,
+            )
         kept = fieldwork.retain_contacts_until
         erased = fieldwork.contacts_erased_at
     if erased is not None:

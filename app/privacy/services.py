@@ -79,11 +79,13 @@ def erase_contacts(
     now: datetime,
     *,
     user_id: int | None = None,
+    actor_name: str | None = None,
 ) -> Erasure:
     """Pseudonymise the contact data of a closed fieldwork (PrivacyError if not allowed).
 
     ``user_id`` is the acting account (None: the command line); the erasure is audited
-    (with the request's address, see ``record_by_id``).
+    (with the request's address, see ``record_by_id``; by ``actor_name`` if given, a
+    command run as an account).
     """
     if fieldwork.state != FieldworkState.CLOSED:
         raise PrivacyError(Message(N_("Close the fieldwork before erasing its contact data.")))
@@ -155,7 +157,15 @@ def erase_contacts(
         "notes": notes,
         "files": cast(CursorResult[Any], files).rowcount,
     }
-    record_for_fieldwork(session, "fieldwork.contacts_erased", now, fieldwork.id, user_id, detail)
+    record_for_fieldwork(
+        session,
+        "fieldwork.contacts_erased",
+        now,
+        fieldwork.id,
+        user_id,
+        detail,
+        actor_name=actor_name,
+    )
     session.flush()
     return result
 
@@ -167,18 +177,20 @@ def set_retention(
     now: datetime,
     *,
     user_id: int | None = None,
+    actor_name: str | None = None,
 ) -> None:
-    """Keep the fieldwork's contact data until ``until`` (None: no date set); audited."""
+    """Keep the fieldwork's contact data until ``until`` (None: no date set); audited (by
+    ``actor_name`` if given, a command run as an account)."""
     old = fieldwork.retain_contacts_until
     fieldwork.retain_contacts_until = until
     detail = {"until": [old.isoformat() if old else None, until.isoformat() if until else None]}
-    record_for_fieldwork(session, "fieldwork.retention_changed", now, fieldwork.id, user_id, detail)
+    record_for_fieldwork(
+        session,
+        "fieldwork.retention_changed",
+        now,
+        fieldwork.id,
+        user_id,
+        detail,
+        actor_name=actor_name,
+    )
     session.flush()
-
-
-def get_fieldwork(session: Session, fieldwork_id: int) -> Fieldwork:
-    """The fieldwork ``fieldwork_id``; PrivacyError when there is none."""
-    fieldwork = session.get(Fieldwork, fieldwork_id)
-    if fieldwork is None:
-        raise PrivacyError(Message(N_("There is no fieldwork %(id)s."), {"id": fieldwork_id}))
-    return fieldwork

@@ -7,29 +7,33 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from app.platform.cli import fail, say
+from app.platform.cli import acting_as, as_user_option, fail, say
 
 
 @click.command("team")
 @click.argument("fieldwork_id", type=int)
 @click.option("--add", "add", multiple=True, help="an interviewer's user name (repeatable)")
 @click.option("--remove", "remove", multiple=True, help="an interviewer's user name (repeatable)")
+@as_user_option
 @with_appcontext
-def team_command(fieldwork_id: int, add: tuple[str, ...], remove: tuple[str, ...]) -> None:
-    """Show or change which interviewers get FIELDWORK_ID's cases."""
-    from app.domain.messages import N_, Message
-    from app.models.fieldwork import Fieldwork
-    from app.platform import audit
+def team_command(
+    fieldwork_id: int, add: tuple[str, ...], remove: tuple[str, ...], as_user: str | None
+) -> None:
+    """Show or change which interviewers get FIELDWORK_ID's cases (with --as, changing it
+    needs a supervisor who sees the whole region, as on the web)."""
+    from app.models.users import Role
     from app.platform.accounts import find_user
     from app.platform.extensions import get_db
     from app.supervise import services as supervise
 
+    changing = bool(add or remove)
+    # the web: the supervision page shows the team to supervisors and OWES coordinators
+    # of the fieldwork's subregions; only a supervisor of the whole region changes it
+    may = (Role.SUPERVISOR,) if changing else (Role.SUPERVISOR, Role.COORDINATOR)
     try:
         with get_db().session() as session:
-            fieldwork = session.get(Fieldwork, fieldwork_id)
-            if fieldwork is None:
-                message = Message(N_("There is no fieldwork %(id)s."), {"id": fieldwork_id})
-                raise fail(message)
+            acting = acting_as(session, as_user, may, whole_region=changing)
+            fieldwork = acting.fieldwork(session, fieldwork_id)
             members = {u.id for u in supervise.team(session, fieldwork)}
             for username in (*add, *remove):
                 user = find_user(session, username)
@@ -39,14 +43,14 @@ def team_command(fieldwork_id: int, add: tuple[str, ...], remove: tuple[str, ...
                     members.add(user.id)
                 else:
                     members.discard(user.id)
-            if add or remove:
+            if changing:
                 supervise.set_team(
                     session,
                     fieldwork,
                     members,
-                    None,
+                    acting.user_id,
                     current_app.config["CLOCK"](),
-                    actor_name=audit.cli_actor(),
+                    actor_name=acting.actor_name,
                 )
             names = [u.username for u in supervise.team(session, fieldwork)]
     except supervise.SupervisorError as exc:
