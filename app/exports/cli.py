@@ -35,10 +35,11 @@ from app.platform.cli import (
 @click.option(
     "--format",
     "file_format",
-    type=click.Choice(["xlsx", "csv", "sav", "dta"]),
+    type=click.Choice(["xlsx", "csv", "sav", "dta", "attachments"]),
     default=None,
     help="Default: from the file name's extension (.zip: csv), else xlsx. With repeats, "
-    "csv, sav and dta give a zip of files, one per sheet.",
+    "csv, sav and dta give a zip of files, one per sheet. attachments: a zip of the files "
+    "sent with file questions.",
 )
 @click.option("--labels", is_flag=True, help="Choice labels instead of codes.")
 @click.option(
@@ -83,6 +84,7 @@ def export_command(
     from flask import current_app
 
     from app.exports import services, workbook
+    from app.exports.attachments import write_attachments
     from app.exports.jobs import export_options_to_json
     from app.exports.statfiles import write_statfile
     from app.platform import audit
@@ -117,6 +119,8 @@ def export_command(
                 def write(*args, **kwargs):
                     return write_statfile(*args, file_format=file_format, **kwargs)
 
+            elif file_format == "attachments":
+                write = write_attachments
             else:
                 write = workbook.write_xlsx if file_format == "xlsx" else services.write_csv
             # the bar goes to stderr, so stdout keeps only the result lines (the file last)
@@ -124,7 +128,9 @@ def export_command(
                 written = write(
                     session, fieldwork, output, options, translate=translate, progress=bar.update
                 )
-            zipped = file_format != "xlsx" and services.has_repeats(session, fieldwork, options)
+            zipped = file_format not in ("xlsx", "attachments") and services.has_repeats(
+                session, fieldwork, options
+            )
             audit.record_cli(
                 session,
                 "export.downloaded",
