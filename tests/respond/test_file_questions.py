@@ -21,6 +21,7 @@ from app.models.fieldwork import Response
 from app.models.users import Role
 from tests.support import database, unit_token
 from tests.support.exports import sheet_rows
+from tests.support.files import prepare_file
 from tests.support.phone import interview_to_the_end, take_and_dial
 from tests.support.respondent import Respondent, field_error, parse_form, stored
 
@@ -292,6 +293,25 @@ def test_the_export_names_the_file_and_the_attachments_zip_holds_it(
     ]
     assert [str(response_id), "K-01", "zdjecie", "wejście.png", str(photo["size"]), "image/png",
             f"{response_id}/zdjecie/wejście.png"] in lines  # fmt: skip
+
+
+def test_the_attachments_zip_is_a_results_file_built_by_the_worker(
+    app, client, respondent, fieldwork_id, login_as
+) -> None:
+    assert _send_photo(respondent, _png(), action="later").status_code == 200
+    photo = stored(app, respondent.token).answers["zdjecie"]
+    login_as(Role.ANALYST)
+    files_page = client.get(f"/fieldwork/{fieldwork_id}/files").get_data(as_text=True)
+    assert (
+        'value="attachments"' in files_page and "Pliki przesłane w pytaniach o plik" in files_page
+    )
+    body = prepare_file(client, fieldwork_id, kind="attachments")
+    response_id = _response_id(app, fieldwork_id)
+    with zipfile.ZipFile(io.BytesIO(body)) as archive:
+        assert (
+            archive.read(f"{response_id}/zdjecie/wejście.png")
+            == _kept(app, photo["file"]).read_bytes()
+        )
 
 
 def test_erasing_the_contact_data_deletes_the_files_sent(
