@@ -366,3 +366,33 @@ def test_the_phone_screen_says_files_are_not_collected(
     text = client.get(sent.location).get_data(as_text=True)
     assert "Przez telefon nie można zebrać pliku" in text
     assert 'type="file"' not in text
+
+
+def test_the_preview_takes_a_file_by_its_name_and_keeps_none(
+    app, client, fieldwork_id, login_as
+) -> None:
+    import re
+
+    from app.models.surveys import Survey
+
+    login_as(Role.ANALYST)
+    with database(app).session() as session:
+        survey_id = session.scalar(select(Survey.id).where(Survey.code == "pliki"))
+    url = f"/surveys/{survey_id}/versions/1/preview/web"
+    page = client.get(url)
+    html = page.get_data(as_text=True)
+    assert 'enctype="multipart/form-data"' in html and 'type="file" id="q-zdjecie"' in html
+    data = {
+        "revision": "0",
+        "page": re.search(r'name="page" value="([^"]+)"', html)[1],
+        "preview": re.search(r'name="preview" value="([^"]+)"', html)[1],
+        "action": "next",
+        "nazwa": "KIS",
+        "zdjecie": _upload(_png(), "podgląd.png"),
+    }
+    done = client.post(url, data=data)
+    assert done.status_code == 200
+    text = done.get_data(as_text=True)
+    assert "podgląd.png" in text  # the summary of the preview names it
+    uploads = Path(app.instance_path) / "uploads"
+    assert not uploads.exists() or not any(p.is_file() for p in uploads.rglob("*"))
