@@ -396,3 +396,61 @@ def test_the_preview_takes_a_file_by_its_name_and_keeps_none(
     assert "podgląd.png" in text  # the summary of the preview names it
     uploads = Path(app.instance_path) / "uploads"
     assert not uploads.exists() or not any(p.is_file() for p in uploads.rglob("*"))
+
+
+LIST_DEFINITION = """
+settings: {id: pliki_lista, title: "Partnerzy"}
+survey:
+  - type: repeat
+    name: partnerzy
+    label: Partner
+    children:
+      - {type: text, name: nazwa_partnera, label: "Nazwa partnera"}
+      - {type: file, name: umowa, label: "Umowa z partnerem", accept: ".pdf"}
+"""
+
+
+def test_a_file_inside_a_lists_entry_is_kept_for_that_entry_and_zipped_under_it(
+    app, make_fieldwork, runner, tmp_path
+) -> None:
+    definition = tmp_path / "pliki_lista.yaml"
+    definition.write_text(LIST_DEFINITION, encoding="utf-8")
+    fieldwork_id = make_fieldwork(definition)
+    person = Respondent(app.test_client(), unit_token(app, fieldwork_id, "K-01"), fieldwork_id)
+    form = person.begin()
+    added = person.send(form, {"partnerzy": "0"}, "add:partnerzy")
+    assert added.status_code == 302
+    form = person.open(added.location.split("#")[0])
+    assert 'type="file" id="q-partnerzy.1.umowa" name="partnerzy.1.umowa"' in form.html
+    sent = person.send(
+        form,
+        {
+            "partnerzy": "1",
+            "partnerzy.1": "1",
+            "partnerzy.1.nazwa_partnera": "Fundacja",
+            "partnerzy.1.umowa": _upload(PDF, "umowa.pdf"),
+        },
+        "later",
+    )
+    assert sent.status_code == 200
+    [entry] = stored(app, person.token).answers["partnerzy"]
+    assert entry["umowa"]["name"] == "umowa.pdf" and _kept(app, entry["umowa"]["file"]).exists()
+    # forged: a stored file's answer typed into another entry's field is not taken
+    forged = '{"file": "' + entry["umowa"]["file"] + '", "name": "x", "size": 1, "type": "t"}'
+    form = person.open(sent.request.path)
+    person.send(
+        form,
+        {"partnerzy": "2", "partnerzy.1": "1", "partnerzy.2": "1",
+         "partnerzy.1.nazwa_partnera": "Fundacja", "partnerzy.2.umowa": f"file:{forged}"},
+        "later",
+    )  # fmt: skip
+    entries = stored(app, person.token).answers["partnerzy"]
+    assert all("umowa" not in each for each in entries[1:])
+    archive_path = tmp_path / "pliki.zip"
+    done = runner.invoke(
+        args=["export", str(fieldwork_id), "-o", str(archive_path), "--format", "attachments"]
+    )
+    assert done.exit_code == 0, done.output
+    response_id = _response_id(app, fieldwork_id)
+    with zipfile.ZipFile(archive_path) as archive:
+        assert archive.read(f"{response_id}/partnerzy.1.umowa/umowa.pdf") == PDF
