@@ -180,6 +180,11 @@ def test_another_subregions_objects_by_id_are_404_and_audited(app, region) -> No
     foreign_response = region["responses"]["P-1"]
     attempts = [
         ("GET", f"/fieldwork/{fw}/responses/{foreign_response}", f"response {foreign_response}"),
+        (  # a file sent with it: the same refusal, whatever the key
+            "GET",
+            f"/fieldwork/{fw}/responses/{foreign_response}/files/{'0' * 32}",
+            f"response {foreign_response}",
+        ),
         ("GET", f"/supervise/{fw}/case/{foreign_case}", f"case {foreign_case}"),
         ("GET", f"/fieldwork/{other_fw}", f"fieldwork {other_fw}"),
         ("GET", f"/monitoring/{other_fw}", f"fieldwork {other_fw}"),

@@ -45,10 +45,11 @@ def _may_export() -> tuple[Role, ...]:
 @click.option(
     "--format",
     "file_format",
-    type=click.Choice(["xlsx", "csv", "sav", "dta"]),
+    type=click.Choice(["xlsx", "csv", "sav", "dta", "attachments"]),
     default=None,
     help="Default: from the file name's extension (.zip: csv), else xlsx. With repeats, "
-    "csv, sav and dta give a zip of files, one per sheet.",
+    "csv, sav and dta give a zip of files, one per sheet. attachments: a zip of the files "
+    "sent with file questions.",
 )
 @click.option("--labels", is_flag=True, help="Choice labels instead of codes.")
 @click.option(
@@ -91,6 +92,7 @@ def export_command(
     """Export a fieldwork's responses (with codebook, calls and dispositions in XLSX;
     with variable labels, value labels and missing values in SPSS .sav and Stata .dta)."""
     from app.exports import services, workbook
+    from app.exports.attachments import write_attachments
     from app.exports.jobs import export_options_to_json
     from app.exports.statfiles import write_statfile
     from app.platform.extensions import get_db
@@ -125,6 +127,8 @@ def export_command(
                 def write(*args, **kwargs):
                     return write_statfile(*args, file_format=file_format, **kwargs)
 
+            elif file_format == "attachments":
+                write = write_attachments
             else:
                 write = workbook.write_xlsx if file_format == "xlsx" else services.write_csv
             # the bar goes to stderr, so stdout keeps only the result lines (the file last)
@@ -132,7 +136,9 @@ def export_command(
                 written = write(
                     session, fieldwork, output, options, translate=translate, progress=bar.update
                 )
-            zipped = file_format != "xlsx" and services.has_repeats(session, fieldwork, options)
+            zipped = file_format not in ("xlsx", "attachments") and services.has_repeats(
+                session, fieldwork, options
+            )
             acting.record(
                 session,
                 "export.downloaded",

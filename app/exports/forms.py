@@ -13,6 +13,7 @@ def kind_choices() -> list[tuple[str, str]]:
         ("csv", _l("Responses only (CSV)")),
         ("sav", _l("Responses for SPSS (.sav) with variable and value labels")),
         ("dta", _l("Responses for Stata (.dta) with variable and value labels")),
+        ("attachments", _l("Files sent with file questions (zip)")),
         ("report", _l("Monitoring report: tables and charts (Excel)")),
         (
             "document",

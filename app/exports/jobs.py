@@ -1,6 +1,7 @@
 """Results files built in the background, so a large one never holds a request.
 
-Every results file is a job: the response workbook, the responses CSV and the monitoring
+Every results file is a job: the response workbook, the responses CSV, the zip of the files
+sent with file questions (``attachments``, app.exports.attachments) and the monitoring
 report. A ``responses`` job's options may name another ``format`` of the same responses:
 ``sav`` (SPSS) or ``dta`` (Stata), written by ``app.exports.statfiles``.
 
@@ -44,6 +45,7 @@ from sqlalchemy.orm import Session
 
 from app.domain.dates import local_date
 from app.domain.messages import N_, Message
+from app.exports.attachments import write_attachments
 from app.exports.report import ReportError, write_document, write_report
 from app.exports.services import (
     EXCEL_PL,
@@ -73,7 +75,8 @@ HEARTBEAT_SECONDS = 1.0
 STALE_AFTER = timedelta(minutes=2)  # no heartbeat for this long: the builder is gone
 KEEP_FOR = timedelta(days=1)
 RESPONSES, CSV, REPORT, DOCUMENT = "responses", "csv", "report", "document"
-KINDS = (RESPONSES, CSV, REPORT, DOCUMENT)
+ATTACHMENTS = "attachments"  # the files sent with file questions, zipped
+KINDS = (RESPONSES, CSV, ATTACHMENTS, REPORT, DOCUMENT)
 REPORT_KINDS = (REPORT, DOCUMENT)  # the monitoring report: a workbook or a Word document
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DOCX_MIMETYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -160,6 +163,8 @@ def file_format(kind: str, options: dict[str, Any]) -> str:
         return "csv"
     if kind == DOCUMENT:
         return "docx"
+    if kind == ATTACHMENTS:
+        return ZIP
     if kind == RESPONSES and options.get("format") in STAT_FORMATS:
         return str(options["format"])
     return "xlsx"
@@ -171,7 +176,9 @@ def file_name(
     """The download's name, saying what is in it: ``odpowiedzi-badanie-3-kompletne-etykiety
     .xlsx``, ``raport-badanie-3-wg-podregion-porownanie-2.xlsx``; ``zipped``: a zip of CSV
     files (a questionnaire with repeats)."""
-    prefix = "raport" if kind in REPORT_KINDS else "odpowiedzi"
+    prefix = {ATTACHMENTS: "zalaczniki"}.get(
+        kind, "raport" if kind in REPORT_KINDS else "odpowiedzi"
+    )
     extension = ZIP if zipped else file_format(kind, options or {})
     parts = [prefix, "badanie", str(fieldwork_id)]
     options = options or {}
@@ -431,6 +438,9 @@ def _build_export(session, fieldwork, options, path, progress, translate) -> Non
             progress=progress,
         )
         return
+    if kind == ATTACHMENTS:
+        write_attachments(session, fieldwork, path, export_options, progress=progress)
+        return
     write = write_xlsx if kind == RESPONSES else write_csv
     write(session, fieldwork, path, export_options, translate=translate, progress=progress)
 
@@ -456,6 +466,7 @@ def _build_report(session, fieldwork, options, path, progress, translate) -> Non
 BUILDERS: dict[str, Builder] = {
     RESPONSES: _build_export,
     CSV: _build_export,
+    ATTACHMENTS: _build_export,
     REPORT: _build_report,
     DOCUMENT: _build_report,
 }

@@ -123,7 +123,7 @@ def request_file(fieldwork_id: int):
         csv_dialect=form.csv_dialect.data,
     )
     kind = form.kind.data
-    if kind in (jobs.RESPONSES, jobs.CSV):
+    if kind in (jobs.RESPONSES, jobs.CSV, jobs.ATTACHMENTS):
         options = jobs.export_options_to_json(export_options)
     elif kind in jobs.STAT_FORMATS:  # the same responses job, in another format
         options = {**jobs.export_options_to_json(export_options), "format": kind}

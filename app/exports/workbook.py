@@ -130,6 +130,7 @@ _TYPE_WIDTH = {
     "geopoint": 36,
     "geotrace": 40,
     "geoshape": 40,
+    "file": 30,
 }
 
 

@@ -271,6 +271,22 @@ def response(fieldwork_id: int, response_id: int):
     return screens.response_page(fieldwork, answer, ReopenForm())
 
 
+@bp.route("/<int:fieldwork_id>/responses/<int:response_id>/files/<key>")
+@roles(Role.ANALYST, Role.COORDINATOR, scope=SCOPED)
+def response_file(fieldwork_id: int, response_id: int, key: str):
+    """A file a respondent sent with a file question, for staff who may read the response."""
+    fieldwork = screens.fieldwork_or_404(fieldwork_id)
+    answer = screens.response_or_404(fieldwork, response_id)
+    download = screens.response_file(answer, key)
+    audit(
+        "response.file_downloaded",
+        fieldwork_id=fieldwork.id,
+        target=f"response {answer.id}",
+        detail={"file": key},
+    )
+    return download
+
+
 @bp.route("/<int:fieldwork_id>/responses/<int:response_id>/reopen", methods=["POST"])
 @roles(Role.ANALYST, scope=WHOLE_REGION)
 def reopen_response(fieldwork_id: int, response_id: int):

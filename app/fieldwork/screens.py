@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Final
+from urllib.parse import quote
 
-from flask import Response, abort, render_template, request
+from flask import Response, abort, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
@@ -16,6 +18,7 @@ from app.models.fieldwork import Fieldwork, SampleUnit, sample_facets
 from app.models.fieldwork import Response as SurveyResponse
 from app.models.surveys import list_surveys
 from app.platform.extensions import db_session, now
+from app.platform.uploads import file_store
 from app.platform.web import current_scope, refuse_out_of_scope
 
 UNITS_SHOWN = 500  # institutions listed on the fieldwork's page (the filters narrow it)
@@ -99,6 +102,34 @@ def download(data: bytes, filename: str, mimetype: str) -> Response:
     )
 
 
+def response_file(answer: SurveyResponse, key: str) -> Response:
+    """A file sent with ``answer`` (404 unless one of its answers names it), downloaded
+    under the name it was sent with; never shown in the browser as a page."""
+    sent = services.response_file(answer, key)
+    data = file_store().read(key) if sent is not None else None
+    if sent is None or data is None:
+        abort(404)
+    response = Response(
+        data,
+        mimetype=sent.content_type,
+        headers={
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "no-store",
+            "Content-Security-Policy": "sandbox; default-src 'none'",
+        },
+    )
+    response.headers["Content-Disposition"] = attachment_disposition(sent.name)
+    return response
+
+
+def attachment_disposition(name: str) -> str:
+    """``Content-Disposition`` for a download under ``name``: plain ASCII for old
+    browsers, the real name (Polish letters) as RFC 6266 / 5987 say."""
+    plain = unicodedata.normalize("NFKD", name.replace("ł", "l").replace("Ł", "L"))
+    plain = "".join(c for c in plain.encode("ascii", "ignore").decode() if c not in '"\\')
+    return f"attachment; filename=\"{plain or 'plik'}\"; filename*=UTF-8''{quote(name, safe='')}"
+
+
 def response_or_404(fieldwork: Fieldwork, response_id: int) -> SurveyResponse:
     response = db_session().get(SurveyResponse, response_id)
     if response is None or response.fieldwork_id != fieldwork.id:
@@ -129,6 +160,12 @@ def response_page(fieldwork, answer, form, status=200):
             values=flow.form_values(page, state),
             errors={},
             read_only=True,
+            file_link=lambda _field, sent: url_for(
+                "fieldwork.response_file",
+                fieldwork_id=fieldwork.id,
+                response_id=answer.id,
+                key=sent.key,
+            ),
         )
         label = builder.text(page.group.label) if page.group else ""
         pages.append((label, builder.page(page)))

@@ -18,6 +18,7 @@ from app.domain.fieldwork.sample.parsing import parse_sample
 from app.domain.fieldwork.sample.results import SampleProblem, SampleRow
 from app.domain.messages import N_, Message
 from app.domain.outputs.export import neutralise
+from app.domain.questionnaire.answers import StoredFile, find_stored_file
 from app.models.calling import seed_outcomes
 from app.models.cati import Case
 from app.models.fieldwork import (
@@ -522,3 +523,8 @@ def units_with_status(
     for unit, response_id, response_status, updated_at in session.execute(query).all():
         rows.append(UnitRow(unit, response_status or "not_started", response_id, updated_at))
     return rows
+
+
+def response_file(response: Response, key: str) -> StoredFile | None:
+    """The file ``key`` if one of the response's answers names it (a file sent with it)."""
+    return find_stored_file(response.answers or {}, key)

@@ -16,19 +16,26 @@ from werkzeug.datastructures import MultiDict
 
 from app.domain.dates import format_local
 from app.domain.messages import Message
-from app.domain.questionnaire.answers import DONT_KNOW, REFUSED, VariableKind
+from app.domain.questionnaire.answers import DONT_KNOW, REFUSED, StoredFile, VariableKind
 from app.domain.questionnaire.expressions import (
     Expression,
     interpolate_references,
     moment_text,
     with_choice_labels,
 )
-from app.domain.questionnaire.fields import DONT_KNOW_FIELD_VALUE, REFUSED_FIELD_VALUE
+from app.domain.questionnaire.fields import (
+    DONT_KNOW_FIELD_VALUE,
+    REFUSED_FIELD_VALUE,
+    InvalidValue,
+    parse_file_field,
+)
 from app.domain.questionnaire.flow import Flow, Mode, State
-from app.domain.questionnaire.model import Availability, Choice, Item, ItemType, Text
+from app.domain.questionnaire.model import Availability, Choice, Item, ItemType, Text, UploadSpec
 from app.domain.questionnaire.pages import Page, is_table_list
+from app.domain.questionnaire.uploads import accept_attribute, described_types, megabytes
 
 Gettext = Callable[[str], str]
+FileLink = Callable[[str, StoredFile], str]  # (field, file) -> where staff download it
 _ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
 
 
@@ -143,6 +150,16 @@ class ItemView:
     layout: str = ""  # from the appearance: "minimal", "likert", "row", "month", "year"
     # a table-list group: one table, its questions the rows, ``choices`` the columns
     table: bool = False
+    file: StoredFile | None = None  # a file question's file sent (or being sent)
+    file_url: str | None = None  # where staff download it (the response viewer only)
+    accept: str = ""  # the file input's accept attribute
+    file_types: str = ""  # the name endings the question takes (".jpg, .png")
+    file_limit: str = ""  # the largest file the server takes ("10,0 MB")
+
+    @property
+    def file_size(self) -> str:
+        """The size of the file sent, as people read it."""
+        return megabytes(self.file.size) if self.file else ""
 
     def rank_of(self, code: str) -> str:
         """The rank given to ``code`` (a rank question), "" when none."""
@@ -278,6 +295,8 @@ class PageBuilder:
         prefix: str = "",
         context: str = "",
         depth: int = 0,
+        upload_limit: int | None = None,
+        file_link: FileLink | None = None,
     ) -> None:
         self.flow = flow
         self.state = state
@@ -294,6 +313,8 @@ class PageBuilder:
         self.prefix = prefix  # inside an instance: its fields' prefix ("partnerzy.2.")
         self.context = context  # inside an instance: its title, said with its errors
         self.depth = depth
+        self.upload_limit = upload_limit  # the server's cap on a file, to say it
+        self.file_link = file_link  # staff only: a file's download address
 
     def page(self, page: Page) -> list[ItemView | RepeatView]:
         """The page's items; a nested group's items are shown inside it, not a second time
@@ -378,6 +399,8 @@ class PageBuilder:
             prefix=prefix + ".",
             context=title if not self.context else f"{self.context} › {title}",
             depth=self.depth + 1,
+            upload_limit=self.upload_limit,
+            file_link=self.file_link,
         )
         return InstanceView(
             number=number,
@@ -422,6 +445,8 @@ class PageBuilder:
                     prefix=found.prefix + ".",
                     context=found.title,
                     depth=builder.depth + 1,
+                    upload_limit=self.upload_limit,
+                    file_link=self.file_link,
                 )
         assert found is not None  # noqa: S101 - the path has at least one part
         return found
@@ -490,6 +515,8 @@ class PageBuilder:
                 view.other_name = self.prefix + var.name
                 view.other_value = (self.values.get(view.other_name) or [""])[0]
                 view.other_error = self.error(view.other_name)
+            elif item.type is ItemType.FILE:
+                self._file(view, item, self.prefix + var.name)
             else:
                 view.values = list(self.values.get(self.prefix + var.name, []))
                 if item.type is ItemType.DATE:  # the form asks for DD.MM.YYYY; stored is ISO
@@ -520,6 +547,24 @@ class PageBuilder:
         view.choices = rows[0].choices if rows else []
         view.allow_dont_know = any(row.allow_dont_know for row in rows)
         view.allow_refused = any(row.allow_refused for row in rows)
+
+    def _file(self, view: ItemView, item: Item, name: str) -> None:
+        """A file question: the file its field holds, what it takes, where staff get it."""
+        sent = self.values.get(name, [])
+        view.values = [v for v in sent if v in (DONT_KNOW_FIELD_VALUE, REFUSED_FIELD_VALUE)]
+        for value in sent:
+            try:
+                view.file = parse_file_field(value)
+            except InvalidValue:
+                continue
+        spec = item.upload or UploadSpec()
+        view.accept = accept_attribute(spec)
+        view.file_types = described_types(spec)
+        if self.upload_limit:
+            view.file_limit = megabytes(self.upload_limit)
+        if self.file_link is not None and view.file is not None and not view.file.erased:
+            view.file_url = self.file_link(name, view.file)
+        view.error = self.error(name)
 
     def _live_template(self, text: Text | None) -> str | None:
         """The text as written, when it shows answers (``${name}``) the browser can fill in
@@ -665,6 +710,8 @@ def _answer_text(
         return gettext("Don't know")
     if value is REFUSED:
         return gettext("Refused")
+    if isinstance(value, StoredFile):
+        return value.name or gettext("(the file was erased)")
     choices = flow.questionnaire.choice_list(item)
     if choices and kind in (VariableKind.ANSWER, VariableKind.ROW):
         codes = value if isinstance(value, tuple) else (value,)
@@ -811,6 +858,9 @@ class PagePost:
     revision: int
     fields: MultiDict[str, str]
     target: str = ""
+    # why a file sent with the page was refused, by field (app.interview.uploads): the
+    # page is then not stored as answered
+    upload_errors: Mapping[str, Message] = field(default_factory=dict)
 
 
 MAX_TARGET = 200  # an instance path is a few names and numbers; a longer one is forged

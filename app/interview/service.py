@@ -244,7 +244,7 @@ def submit(
     were stored, and any correction of a re-opened response logged, by ``save_page``.)
     Sends ``response_completed`` (app.platform.signals) once it is complete.
     """
-    if not interview.flow.is_complete(interview.state()):
+    if not interview.flow.is_complete(interview.state(), mode):
         return False
     response = interview.response
     session.flush()  # what the ORM would autoflush before its own UPDATE (usually nothing)
@@ -305,8 +305,16 @@ def _log_corrections(
             target=f"response {response.id}",
             # the reason is kept with the correction (response_change), which erasure can
             # clear; the append-only log never holds free text about a case
-            detail={"variable": name, "old": old, "new": new},
+            detail={"variable": name, "old": _loggable(old), "new": _loggable(new)},
         )
+
+
+def _loggable(value: Any) -> Any:
+    """A changed answer as the audit log keeps it: a file's size and type, not its name
+    (the log cannot be erased; the correction itself, which erasure clears, has it)."""
+    if isinstance(value, dict) and "file" in value:
+        return {"file": True, "size": value.get("size"), "type": value.get("type")}
+    return value
 
 
 VARIABLE_LENGTH = 100  # ResponseChange.variable's column

@@ -12,7 +12,7 @@ from __future__ import annotations
 import enum
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -20,6 +20,8 @@ from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
 from app.domain.messages import N_, Message
+from app.domain.questionnaire.answers import StoredFile, answers_to_json
+from app.domain.questionnaire.fields import InvalidValue, file_field, parse_file_field
 from app.domain.questionnaire.flow import (
     ErrorText,
     Flow,
@@ -31,6 +33,9 @@ from app.domain.questionnaire.flow import (
 from app.domain.questionnaire.pages import Page
 from app.interview.pages import LIST_ACTIONS, PagePost
 from app.interview.service import Interview, StaleForm, save_page, submit
+from app.interview.uploads import receive_files, settle_files
+from app.platform.extensions import after_commit
+from app.platform.uploads import file_store, upload_limit
 
 log = logging.getLogger(__name__)
 
@@ -152,11 +157,74 @@ def post_page(
     language: str,
     now: datetime,
     user_id: int | None = None,
+    files: Mapping[str, Any] | None = None,
 ) -> PageOutcome:
     """A page posted on the web form or the phone screens: ``decide`` with the response as
-    the store. ``user_id``: the interviewer (None: the respondent)."""
+    the store. ``user_id``: the interviewer (None: the respondent). ``files``: the files
+    sent with a web page (by phone no file is collected), checked and kept first
+    (app.interview.uploads)."""
     store = _StoredResponse(session, interview, mode, language, now, user_id)
-    return decide(interview, store, page, post, mode=mode, name=f"response {interview.response.id}")
+    name = f"response {interview.response.id}"
+    if mode != "web" or not page.takes_files:
+        return decide(interview, store, page, post, mode=mode, name=name)
+    state = interview.state()
+    uploads = file_store()
+    received = receive_files(
+        interview.flow, page, state, post.fields, files or {}, uploads, upload_limit()
+    )
+    before = interview.answers
+    post = replace(post, fields=received.fields, upload_errors=received.errors)
+    outcome = decide(interview, store, page, post, mode=mode, name=name)
+    saved = interview.answers is not before  # (save_page sets the answers it stored)
+    q = interview.questionnaire
+    settle_files(
+        uploads,
+        answers_to_json(q, before),
+        answers_to_json(q, interview.answers),
+        received.new_keys,
+        saved,
+        after_commit,
+    )
+    if saved or not received.new_keys:
+        return outcome
+    return _without_unsaved_files(outcome, received.new_keys, state)
+
+
+NOT_KEPT = N_("The file %(name)s was not kept: the page has other errors. Choose it again.")
+
+
+def _without_unsaved_files(outcome: PageOutcome, new_keys: list[str], state: State) -> PageOutcome:
+    """A page shown again unsaved: the files just sent (dropped) are not shown as sent;
+    each such question says to choose its file again."""
+    fields = outcome.fields.copy()
+    errors = dict(outcome.errors)
+    for name in list(fields.keys()):
+        values = fields.getlist(name)
+        if len(values) != 1:
+            continue
+        try:
+            sent = parse_file_field(values[0])
+        except InvalidValue:
+            continue
+        if sent.key not in new_keys:
+            continue
+        current = _stored_at(state.answers, name)
+        fields.setlist(name, [file_field(current)] if isinstance(current, StoredFile) else [])
+        errors.setdefault(name, Message(NOT_KEPT, {"name": sent.name}))
+    return replace(outcome, fields=fields, errors=errors)
+
+
+def _stored_at(answers: Mapping[str, Any], name: str) -> Any:
+    """The stored answer at a field name ("photo", "R.2.photo"), None when there is none."""
+    parts = name.split(".")
+    current: Any = answers
+    while len(parts) > 1:
+        instances = current.get(parts[0]) if isinstance(current, Mapping) else None
+        number = int(parts[1]) if parts[1].isdigit() else 0
+        if not isinstance(instances, tuple) or not 1 <= number <= len(instances):
+            return None
+        current, parts = instances[number - 1], parts[2:]
+    return current.get(parts[0]) if isinstance(current, Mapping) and parts else None
 
 
 def decide(
@@ -185,6 +253,7 @@ def decide(
         raise ValueError(f"unknown page action {post.action!r}")
     forward = post.action in FORWARD or post.action == STAY
     result = interview.validate(page, post.fields, mode)
+    result.errors.update(post.upload_errors)  # a refused file: its answer stays as it was
     if result.unknown_fields:
         log.warning(
             "%s page %s: fields not on the page ignored: %s",

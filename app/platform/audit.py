@@ -55,6 +55,7 @@ ACTIONS: dict[str, str] = {
     "response.reopened": N_("Re-opened a completed response"),
     "response.changed": N_("Changed an answer of a completed response"),
     "response.edited": N_("Corrected an answer (staff edit)"),
+    "response.file_downloaded": N_("Downloaded a file sent with a response"),
     "supervisor.action": N_("Supervisor action"),
     "export.downloaded": N_("Downloaded responses"),
     "report.downloaded": N_("Downloaded a report"),

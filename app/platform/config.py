@@ -42,6 +42,11 @@ DEFAULTS: dict[str, Any] = {
     # reverse proxies in front (nginx: 1); their X-Forwarded-For/-Proto/-Host are trusted
     "PROXY_COUNT": 0,
     "SURVEYS_DIR": None,  # None: surveys/ beside the app package
+    # files respondents send with file questions (app/platform/uploads.py): outside the web
+    # root; None: instance/uploads. A file over UPLOAD_MAX_BYTES is refused with a message
+    # on the page (a whole post over MAX_CONTENT_LENGTH is refused before it is read).
+    "UPLOADS_DIR": None,
+    "UPLOAD_MAX_BYTES": 10 * 1024 * 1024,
     "BASE_URL": "http://127.0.0.1:5000",  # the public address, for links made on the command line
     # the task queue of `ankieta worker` (app/tasks.py): unset = beside the database
     "QUEUE_URL": "",

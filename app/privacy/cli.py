@@ -46,7 +46,8 @@ def privacy_erase(fieldwork_id: int, yes: bool, as_user: str | None) -> None:
                 say(
                     "Fieldwork %(id)d (%(title)s, %(state)s): its contact persons, e-mails,"
                     " phone numbers, call and case notes and personal links would be replaced"
-                    " by pseudonyms. Run again with --yes to do it.",
+                    " by pseudonyms, and the files sent with answers deleted. Run again with"
+                    " --yes to do it.",
                     id=fieldwork_id,
                     title=fieldwork.title,
                     state=say(state),  # the web's msgids "draft", "open", "closed"
@@ -67,13 +68,14 @@ def privacy_erase(fieldwork_id: int, yes: bool, as_user: str | None) -> None:
         say(
             "Contact data of fieldwork %(id)d erased: institutions: %(institutions)d, phone"
             " numbers: %(phones)d, calls: %(calls)d, notes: %(notes)d, stored results files:"
-            " %(files)d.",
+            " %(files)d, files sent with answers: %(attachments)d.",
             id=fieldwork_id,
             institutions=erased.institutions,
             phones=erased.phones,
             calls=erased.calls,
             notes=erased.notes,
             files=erased.files,
+            attachments=erased.attachments,
         )
     )
 

@@ -66,11 +66,13 @@ def erase_contacts(fieldwork_id: int):
         flash(
             _(
                 "Contact data erased: %(institutions)d institutions, %(phones)d phone numbers, "
-                "%(calls)d calls, %(notes)d notes. Responses and rates are unchanged.",
+                "%(calls)d calls, %(notes)d notes, %(attachments)d files sent with answers. "
+                "Responses and rates are unchanged.",
                 institutions=erased.institutions,
                 phones=erased.phones,
                 calls=erased.calls,
                 notes=erased.notes,
+                attachments=erased.attachments,
             ),
             "success",
         )

@@ -9,7 +9,9 @@ like contact data, the SMTP servers' replies, and the personal-link tokens. The 
 stored results files (the workbook's Calls sheet has numbers and notes) are deleted. The
 audit log never holds any of it: it records that a note or a reason was given, and where it
 is kept, not the text (app.audit), so it keeps that the erasure happened and who did it, and
-nothing erased.
+nothing erased. Files respondents sent with file questions (photos, recordings, documents)
+are deleted from the upload store; their answers keep the file's size and type only (no
+name), also in the copies kept when a response was re-opened.
 Erasing replaces each value with a pseudonym made with a key that is thrown away at once
 (HMAC-SHA256 with 32 random bytes): the same number becomes the same pseudonym within one
 erasure, so call histories still line up, but nothing can be turned back. Responses,
@@ -32,11 +34,13 @@ from sqlalchemy.orm import Session
 
 from app.domain.fieldwork.links import new_token
 from app.domain.messages import N_, Message
+from app.domain.questionnaire.answers import without_files
 from app.models.cati import Appointment, Call, Case, SupervisorAction
 from app.models.fieldwork import Fieldwork, FieldworkState, Response, ResponseChange, SampleUnit
 from app.models.jobs import ExportChunk, ExportJob
 from app.models.mail import MailMessage
 from app.platform.audit import record_for_fieldwork
+from app.platform.uploads import file_store
 
 # sample columns (beyond the standard ones) whose values are treated as contact data
 CONTACT_COLUMN = re.compile(
@@ -59,6 +63,7 @@ class Erasure:
     calls: int
     notes: int
     files: int = 0  # stored results files deleted
+    attachments: int = 0  # files sent with file questions deleted
 
 
 class _Pseudonyms:
@@ -139,23 +144,38 @@ def erase_contacts(
         if action.note:  # why a case was excluded or a call's outcome changed
             action.note, notes = "", notes + 1
     response_ids = select(Response.id).where(Response.fieldwork_id == fieldwork.id)
+    sent_files: set[str] = set()  # the files respondents sent: deleted, their names too
+    for response in session.scalars(select(Response).where(Response.fieldwork_id == fieldwork.id)):
+        answers, keys = without_files(response.answers or {})
+        if keys:
+            response.answers, sent_files = answers, sent_files | keys
     for change in session.scalars(
         select(ResponseChange).where(ResponseChange.response_id.in_(response_ids))
     ):
         if change.reason:  # why a completed response was corrected
             change.reason, notes = "", notes + 1
+        for column in ("old_value", "new_value"):  # a re-opened response's answers
+            value, keys = without_files(getattr(change, column))
+            if keys:
+                setattr(change, column, value)
+                sent_files |= keys
     # results files built before the erasure (kept a day, still downloadable): gone
     job_ids = select(ExportJob.id).where(ExportJob.fieldwork_id == fieldwork.id)
     session.execute(delete(ExportChunk).where(ExportChunk.job_id.in_(job_ids)))
     files = session.execute(delete(ExportJob).where(ExportJob.fieldwork_id == fieldwork.id))
     fieldwork.contacts_erased_at = now
-    result = Erasure(institutions, phones, calls, notes, cast(CursorResult[Any], files).rowcount)
+    store = file_store()
+    attachments = sum(store.delete(key) for key in sorted(sent_files))
+    result = Erasure(
+        institutions, phones, calls, notes, cast(CursorResult[Any], files).rowcount, attachments
+    )
     detail = {
         "institutions": institutions,
         "phones": phones,
         "calls": calls,
         "notes": notes,
         "files": cast(CursorResult[Any], files).rowcount,
+        "attachments": attachments,
     }
     record_for_fieldwork(
         session,

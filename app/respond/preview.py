@@ -6,6 +6,7 @@ no fieldwork, no response and no database row; a forged or stale field is refuse
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -13,9 +14,16 @@ from typing import Any
 from itsdangerous import BadSignature, URLSafeSerializer
 from werkzeug.datastructures import MultiDict
 
-from app.domain.questionnaire.answers import answers_from_json, answers_to_json
+from app.domain.questionnaire.answers import StoredFile, answers_from_json, answers_to_json
+from app.domain.questionnaire.fields import (
+    FIELD_VALUES,
+    FILE_FIELD_PREFIX,
+    REMOVE_FILE_FIELD_VALUE,
+    file_field,
+)
 from app.domain.questionnaire.flow import Flow, Mode, PageResult, State
 from app.domain.questionnaire.pages import Page
+from app.domain.questionnaire.uploads import safe_name
 from app.interview.pages import PagePost
 from app.interview.submit import PageOutcome, Step, decide
 
@@ -66,6 +74,7 @@ class PreviewAnswers:
     answers: dict[str, Any]
     today: date
     now: datetime | None = None  # what now() reads (kept by once(), as in a real response)
+    mode: Mode = "web"
 
     def state(self, answers: dict[str, Any] | None = None) -> State:
         return self.flow.state(
@@ -84,7 +93,7 @@ class PreviewAnswers:
         self.answers = answers
 
     def submit(self, *, revision: int) -> bool:
-        return self.flow.is_complete(self.state())
+        return self.flow.is_complete(self.state(), self.mode)
 
 
 def send_page(
@@ -97,10 +106,42 @@ def send_page(
 ) -> PageOutcome:
     """Check the sent page as the real form does (the same decision) and keep its answers
     in ``preview``: those stored, or on an invalid page those given."""
-    answers = PreviewAnswers(flow, preview.answers, today, now)
+    answers = PreviewAnswers(flow, preview.answers, today, now, preview.mode)
     outcome = decide(answers, answers, page, post, mode=preview.mode, name="preview")
     if outcome.step is Step.INVALID and outcome.state is not None:
         preview.answers = dict(outcome.state.answers)
     else:
         preview.answers = answers.answers
     return outcome
+
+
+def preview_files(
+    flow: Flow,
+    page: Page,
+    preview: PreviewState,
+    fields: MultiDict[str, str],
+    files: Mapping[str, Any],
+    today: date,
+) -> MultiDict[str, str]:
+    """The page's fields with its file questions set as the real form sets them, but
+    nothing is kept: a file chosen stands in by its name and size only (a preview stores
+    no file and never shows one back)."""
+    fields = fields.copy()
+    for name in list(fields.keys()):
+        kept = [v for v in fields.getlist(name) if not v.startswith(FILE_FIELD_PREFIX)]
+        fields.setlist(name, kept)
+    state = flow.state(preview.answers, sample={}, today=today)
+    for name, current in flow.file_fields(page, state).items():
+        sent = fields.getlist(name)
+        chosen = files.get(name)
+        if chosen is not None and getattr(chosen, "filename", None):
+            size = len(chosen.read())
+            stand_in = StoredFile("", safe_name(chosen.filename, ""), size, "")
+            fields.setlist(name, [file_field(stand_in)])
+        elif REMOVE_FILE_FIELD_VALUE in sent:
+            fields.setlist(name, [])
+        elif missing := [v for v in sent if v in FIELD_VALUES]:
+            fields.setlist(name, missing)
+        else:
+            fields.setlist(name, [file_field(current)] if current is not None else [])
+    return fields

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from flask import Blueprint, abort, current_app, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -21,7 +23,7 @@ from app.models.surveys import SurveyVersion, flow_of, version_numbered
 from app.models.users import Role
 from app.platform.extensions import db_session, now
 from app.platform.security import NO_INSTITUTIONS, roles
-from app.respond.preview import MODES, BadPreviewState, PreviewState, send_page
+from app.respond.preview import MODES, BadPreviewState, PreviewState, preview_files, send_page
 
 bp = Blueprint("preview", __name__, url_prefix="/surveys")
 
@@ -73,6 +75,9 @@ def send(survey_id: int, number: int, mode: str):
         return _restart(version, checked)
     moment = now()
     today = local_date(moment)
+    if page.takes_files:
+        fields = preview_files(flow, page, preview, post.fields, request.files, today)
+        post = replace(post, fields=fields)
     outcome = send_page(flow, preview, page, post, today, moment)
     state = flow.state(preview.answers, sample={}, today=today, now=moment)
     if outcome.step is Step.DONE:

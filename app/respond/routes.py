@@ -19,6 +19,7 @@ from flask import (
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
+from app.domain.questionnaire.fields import InvalidValue, parse_file_field
 from app.domain.questionnaire.flow import State
 from app.domain.questionnaire.model import Settings
 from app.domain.questionnaire.pages import Page
@@ -40,6 +41,7 @@ from app.models.surveys import questionnaire_of
 from app.platform.extensions import db_session, now
 from app.platform.i18n import SURVEY_LANGUAGE_KEY, language_name
 from app.platform.security import public
+from app.platform.uploads import upload_limit
 from app.respond import services
 from app.respond.services import Link
 
@@ -194,6 +196,7 @@ def _render_page(
         values=values,
         errors=errors,
         confirm_remove=confirm_remove,
+        upload_limit=upload_limit(),
     )
     is_last = flow.next_page(state, MODE, shown.id) is None
     return (
@@ -240,7 +243,14 @@ def submit_page(token: str, page_id: str):
     if post is None:
         abort(400)
     outcome = post_page(
-        db_session(), interview, shown, post, mode=MODE, language=_language(interview), now=now()
+        db_session(),
+        interview,
+        shown,
+        post,
+        mode=MODE,
+        language=_language(interview),
+        now=now(),
+        files=request.files,
     )
     if outcome.step is Step.INVALID:
         values = outcome.fields.to_dict(flat=False)
@@ -287,12 +297,20 @@ def _not_saved(interview: Interview, state: State, errors, fields) -> list[tuple
     flow = interview.flow
     rows = []
     for name, problem in errors.items():
-        typed = ", ".join(v.strip() for v in fields.getlist(name) if v.strip())
+        typed = ", ".join(_typed(v) for v in fields.getlist(name) if v.strip())
         if not typed:
             continue  # an empty required answer is simply not given yet
         label = field_label(flow, state, name, language, _)
         rows.append((label, typed, problem_text(problem, language, _) or ""))
     return rows
+
+
+def _typed(value: str) -> str:
+    """A field's value as the respondent gave it (a file: its name)."""
+    try:
+        return parse_file_field(value).name
+    except InvalidValue:
+        return value.strip()
 
 
 def _stale(token: str, shown: Page):

@@ -244,6 +244,7 @@ def test_erasing_with_the_button_leaves_no_contact_value_and_keeps_the_results(
             "calls": 4,
             "notes": 5,
             "files": 0,
+            "attachments": 0,  # files sent with file questions (tests/respond/...)
         }
     # a second time: refused, nothing changes
     text = dump(app)

@@ -45,6 +45,7 @@ def prepare_file(client, fieldwork_id: int, timeout: float = 60.0, **fields) -> 
             "sav": "spss-sav",
             "dta": "stata-dta",
             "document": "wordprocessingml.document",
+            "attachments": "application/zip",  # the files sent with file questions
         }.get(data["kind"], "spreadsheetml.sheet")
         zipped = download.mimetype == "application/zip" and data["kind"] in ("csv", "sav", "dta")
         assert zipped or download.mimetype.endswith(expected), download.mimetype  # a zip:

@@ -54,7 +54,8 @@ class FormField:
 
     name: str
     # choice, integer, decimal, date, time, datetime, range, text, textarea, points
-    # (a geotrace or geoshape), geopoint (its parts in ``parts``), rank (``ranks``)
+    # (a geotrace or geoshape), geopoint (its parts in ``parts``), rank (``ranks``), file
+    # (with a "remove" box in ``options`` when a file was sent)
     kind: str = "choice"
     value: str = ""
     options: list[Option] = field(default_factory=list)
@@ -149,6 +150,8 @@ class _FormParser(HTMLParser):
                 ranked.ranks[-1].append(a["value"])
                 if "selected" in a:
                     ranked.selected.append(a["value"])
+        elif tag == "input" and a.get("type") == "file":
+            self._field(name).kind = "file"  # sent as a file (a test gives one), or not
         elif tag == "input" and a.get("id", "").endswith(("-lon", "-alt", "-acc")):
             point = self._field(name)  # a geopoint's further parts, after its latitude
             point.kind = "geopoint"
@@ -216,6 +219,8 @@ def generic_value(item: FormField) -> str | list[str] | None:
         return [options[n] for n, options in enumerate(item.ranks)]
     if item.kind == "range":
         return item.value or item.minimum or "0"
+    if item.kind == "file":  # no file unless the scenario gives one: (bytes, name)
+        return None
     if item.kind != "choice":
         return item.value or GENERIC_VALUES[item.kind]
     real = [o for o in item.options if o.value not in MISSING_VALUES and not o.disabled]

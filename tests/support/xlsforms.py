@@ -12,9 +12,7 @@ CORPUS = Path(__file__).resolve().parents[1] / "xlsforms"
 # Question types pyxform converts that Ankieta does not have yet: each such workbook is
 # refused by that type's name, at its row. When the type lands, take its line out: the
 # workbook then has to load, run and export like the others.
-PENDING = {
-    "pending_photo.xlsx": "image",
-}
+PENDING: dict[str, str] = {}
 
 
 # Workbooks pyxform converts that Ankieta refuses on purpose (docs/questionnaires.md says

@@ -4,9 +4,9 @@ Run from the repository root after changing a form below:
 ``.venv/bin/python tests/xlsforms/make_workbooks.py``. The workbooks are committed;
 ``tests/domain/questionnaire/test_xlsform_corpus.py`` checks each against pyxform's own
 verdict: what pyxform converts, Ankieta loads and runs; what it refuses, Ankieta refuses at
-a sheet and row. ``broken_*`` forms are ones pyxform refuses; ``pending_*`` use a question
-type Ankieta does not have yet (file uploads); ``differs_*`` are converted by pyxform and refused by
-Ankieta on purpose (docs/questionnaires.md says why).
+a sheet and row. ``broken_*`` forms are ones pyxform refuses; ``pending_*`` would use a
+question type Ankieta does not have yet (none now); ``differs_*`` are converted by pyxform
+and refused by Ankieta on purpose (docs/questionnaires.md says why).
 
 Each form is a mapping of sheet name to rows, the first row the headers. Cells are written
 as given (a number stays a number, as when a person types it in Excel). ``FILES`` are the
@@ -365,10 +365,18 @@ FORMS: dict[str, dict[str, Sheet]] = {
             ["end group", None, None, None, None],
         ],
     },
-    # question types Ankieta does not have yet: refused by name, at their row
-    "pending_photo": {
-        "survey": [["type", "name", "label"], ["integer", "a", "A"],
-                   ["image", "photo", "A photo of the entrance"]],
+    # file uploads: every XLSForm upload type, max-pixels and body::accept
+    "types_upload": {
+        "survey": [
+            ["type", "name", "label", "parameters", "body::accept", "required"],
+            ["integer", "a", "A", None, None, "yes"],
+            ["image", "photo", "A photo of the entrance", "max-pixels=1024", None, None],
+            ["photo", "snapshot", "Another photo", None, None, None],
+            ["audio", "recording", "Say something", "quality=normal", None, None],
+            ["video", "clip", "A short film", None, None, None],
+            ["file", "document", "The statute (PDF)", None, ".pdf", None],
+            ["background-audio", "ambient", None, None, None, None],
+        ],
     },
     # choices read from CSV and XML files beside the workbook (FILES below), a cascade over
     # a column of the CSV, another file's columns named by parameters

@@ -44,6 +44,7 @@ from app.domain import dates
 from app.domain.messages import N_, Message
 from app.domain.questionnaire.answers import (
     Missing,
+    StoredFile,
     Variable,
     VariableKind,
     date_from_json,
@@ -442,6 +443,10 @@ class AnswerReader:
         self._calculations = frozenset(
             name for name, var in flow.variables.items() if var.kind is VariableKind.CALCULATION
         )
+        # a file's answer is an object, as a don't know is: told apart by its own decoder
+        self._files = frozenset(
+            name for name, var in flow.variables.items() if var.value_type is ItemType.FILE
+        )
         self.flow = flow
         # (name, needs the state): a variable needs it when its item or a group around it
         # has a condition, when it is an ``_other`` text or a calculation; the others are
@@ -493,6 +498,10 @@ class AnswerReader:
             return decimal_from_json
         if kind is ItemType.DATE:
             return date_from_json
+        if kind is ItemType.FILE:
+            return lambda raw: (
+                (StoredFile.from_json(raw) or _missing(raw)) if type(raw) is dict else None
+            )
         if kind not in (ItemType.SELECT_ONE, ItemType.SELECT_MULTIPLE):
             return lambda raw: value_from_json(q, var, raw)
         choices = q.choice_list(var.item)
@@ -516,8 +525,8 @@ class AnswerReader:
             decode = decoders.get(name)
             if decode is None:
                 continue
-            if type(raw) is dict:  # don't know / refused; never a calculation's value
-                value = None if name in self._calculations else _missing(raw)
+            if type(raw) is dict and name not in self._files:  # don't know / refused; never
+                value = None if name in self._calculations else _missing(raw)  # a calculation
             else:
                 value = decode(raw)
             if value is not None:

@@ -123,6 +123,10 @@ _NOTES = {
         "geotrace": "geotrace (text: points 'lat lon alt acc' separated by ;)",
         "geoshape": "geoshape (text: points 'lat lon alt acc' separated by ;, first = last)",
         "acknowledge": "acknowledge (OK)",
+        "file": (
+            "file (the name of the file sent; the files: in the attachments zip, folder"
+            " RESPONSE_ID/VARIABLE; not collected by phone: blank)"
+        ),
     },
     "pl": {
         "date": "date (data; przed 1900 r.: tekst RRRR-MM-DD)",
@@ -138,11 +142,15 @@ _NOTES = {
             "geoshape (tekst: punkty 'szer dług wys dokł' rozdzielone ;, pierwszy = ostatni)"
         ),
         "acknowledge": "acknowledge (OK)",
+        "file": (
+            "file (nazwa przesłanego pliku; pliki: w archiwum załączników, folder"
+            " ID_ODPOWIEDZI/ZMIENNA; przez telefon nie zbiera się plików: puste)"
+        ),
     },
 }
 # the types whose codebook entry is a note (the others: the type's name)
 NOTED_TYPES = frozenset(("date", "time", "datetime", "rank", "geopoint", "geotrace", "geoshape",
-                         "acknowledge"))  # fmt: skip
+                         "acknowledge", "file"))  # fmt: skip
 
 
 @dataclass(frozen=True)

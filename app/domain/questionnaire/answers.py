@@ -22,9 +22,17 @@ acknowledge                  ``"OK"``                        string
 barcode                      ``str``                         string
 geopoint                     ``str`` "lat lon[ alt[ acc]]"   string
 geotrace, geoshape           ``str``, points joined by ";"   string
+file                         ``StoredFile``                  ``{"file": KEY, "name":
+                                                             ..., "size": ..., "type":
+                                                             ...}``
 don't know / refused         ``DONT_KNOW`` / ``REFUSED``     ``{"missing": "dont_know"}``
 repeat                       ``tuple`` of instance dicts     list of objects
 ===========================  ==============================  =======================
+
+A file answer names the file as kept by the upload store (``key``: random, never the
+sent name) and what was sent: its name, size in bytes and type (as found in its content).
+Expressions see its name. A file erased (``ankieta privacy erase``) keeps its size and type
+only: key and name are empty.
 
 A repeat stores its instances under its own name, in order: each instance is a mapping
 like the response's own, of the variables of the repeat's children (a nested repeat's
@@ -77,7 +85,116 @@ class Missing(enum.Enum):
 DONT_KNOW = Missing.DONT_KNOW
 REFUSED = Missing.REFUSED
 
-Value = str | int | Decimal | date | time | tuple[str, ...] | Missing
+FILE_KEY = re.compile(r"[0-9a-f]{32}")  # a stored file's key: 128 random bits in hex
+FILE_NAME_MAX = 255
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """A file question's answer: the stored file's key and what the respondent sent."""
+
+    key: str  # its name in the upload store ("" once erased)
+    name: str  # the name it was sent under ("" once erased)
+    size: int  # bytes
+    content_type: str  # as found in its content (magic bytes), not as the browser said
+
+    @property
+    def erased(self) -> bool:
+        return not self.key
+
+    def to_json(self) -> dict[str, Any]:
+        return {"file": self.key, "name": self.name, "size": self.size, "type": self.content_type}
+
+    @classmethod
+    def from_json(cls, raw: Any) -> StoredFile | None:
+        """The stored file of a stored answer; None when ``raw`` does not have its shape."""
+        if not isinstance(raw, dict) or set(raw) != {"file", "name", "size", "type"}:
+            return None
+        key, name, size, kind = raw["file"], raw["name"], raw["size"], raw["type"]
+        if not (
+            isinstance(key, str)
+            and (key == "" or FILE_KEY.fullmatch(key))
+            and isinstance(name, str)
+            and len(name) <= FILE_NAME_MAX
+            and isinstance(size, int)
+            and not isinstance(size, bool)
+            and size >= 0
+            and isinstance(kind, str)
+            and len(kind) <= 100
+        ):
+            return None
+        return cls(key, name, size, kind)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def stored_files(answers: Mapping[str, Any]) -> list[StoredFile]:
+    """Every stored file among ``answers`` (Python values), repeats' instances included."""
+    found: list[StoredFile] = []
+    for value in answers.values():
+        if isinstance(value, StoredFile):
+            found.append(value)
+        elif isinstance(value, tuple):
+            for each in value:
+                if isinstance(each, Mapping):
+                    found.extend(stored_files(each))
+    return found
+
+
+def stored_file_keys(data: Any) -> set[str]:
+    """The keys of every file a response's stored JSON answers name (repeats included,
+    and what was kept aside): what erasing the response's files removes."""
+    keys: set[str] = set()
+    if isinstance(data, dict):
+        stored = StoredFile.from_json(data)
+        if stored is not None:
+            return {stored.key} if stored.key else set()
+        for value in data.values():
+            keys |= stored_file_keys(value)
+    elif isinstance(data, list):
+        for value in data:
+            keys |= stored_file_keys(value)
+    return keys
+
+
+def without_files(data: Any) -> tuple[Any, set[str]]:
+    """Stored JSON answers with every file erased (its key and name emptied, its size and
+    type kept), and the keys of the files they named."""
+    if isinstance(data, dict):
+        stored = StoredFile.from_json(data)
+        if stored is not None:
+            erased = StoredFile("", "", stored.size, stored.content_type).to_json()
+            return erased, {stored.key} if stored.key else set()
+        keys: set[str] = set()
+        result = {}
+        for name, value in data.items():
+            result[name], found = without_files(value)
+            keys |= found
+        return result, keys
+    if isinstance(data, list):
+        pairs = [without_files(value) for value in data]
+        return [value for value, _ in pairs], set().union(*(found for _, found in pairs))
+    return data, set()
+
+
+def find_stored_file(data: Any, key: str) -> StoredFile | None:
+    """The file with ``key`` that a response's stored JSON answers name, if one does."""
+    if not key:
+        return None
+    if isinstance(data, dict):
+        stored = StoredFile.from_json(data)
+        if stored is not None:
+            return stored if stored.key == key else None
+        values: Iterable[Any] = data.values()
+    elif isinstance(data, list):
+        values = data
+    else:
+        return None
+    return next((found for v in values if (found := find_stored_file(v, key))), None)
+
+
+Value = str | int | Decimal | date | time | tuple[str, ...] | StoredFile | Missing
 
 
 class VariableKind(enum.Enum):
@@ -118,7 +235,7 @@ def answers_to_json(q: Questionnaire, answers: Mapping[str, Any]) -> dict[str, A
 
 
 def _value_to_json(value: Any) -> Any:
-    if isinstance(value, Missing):
+    if isinstance(value, Missing | StoredFile):
         return value.to_json()
     if isinstance(value, Decimal):
         return str(value)
@@ -169,6 +286,8 @@ def value_from_json(q: Questionnaire, var: Variable, raw: Any) -> Any:
     """The Python value of a stored JSON value, or None when it does not fit ``var``."""
     if var.kind is VariableKind.REPEAT:
         return _instances_from_json(q, var.item, raw)
+    if var.value_type is ItemType.FILE and isinstance(raw, dict) and "file" in raw:
+        return StoredFile.from_json(raw)
     if isinstance(raw, dict):
         missing = next((m for m in Missing if raw == m.to_json()), None)
         return missing if var.kind is not VariableKind.CALCULATION else None
@@ -189,6 +308,8 @@ def value_from_json(q: Questionnaire, var: Variable, raw: Any) -> Any:
         return datetime_from_json(raw)
     if kind in _TEXT_LIKE:
         return _text_like_from_json(kind, raw)
+    if kind is ItemType.FILE:
+        return None  # a file's answer is an object (above); anything else goes aside
     if kind is ItemType.RANGE:
         value = decimal_from_json(raw)
         spec = var.item.range

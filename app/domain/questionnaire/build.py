@@ -47,6 +47,8 @@ from app.domain.questionnaire.model import (
     Settings,
     SourceLocation,
     Text,
+    UploadKind,
+    UploadSpec,
 )
 from app.domain.questionnaire.pages import is_table_list
 from app.domain.questionnaire.problems import (
@@ -106,6 +108,7 @@ KEYS_BY_TYPE: dict[ItemType, frozenset[str]] = {
     ItemType.GEOPOINT: _QUESTION_KEYS,
     ItemType.GEOTRACE: _QUESTION_KEYS,
     ItemType.GEOSHAPE: _QUESTION_KEYS,
+    ItemType.FILE: (_QUESTION_KEYS - {"default"}) | {"parameters", "accept"},
     ItemType.SELECT_ONE: _QUESTION_KEYS | {"choice_filter", "parameters"},
     ItemType.SELECT_MULTIPLE: _QUESTION_KEYS | {"choice_filter", "parameters"},
     ItemType.MATRIX: (_QUESTION_KEYS - {"default"}) | {"rows"},
@@ -149,6 +152,9 @@ APPEARANCES: dict[ItemType, frozenset[str]] = {
 _COLUMNS = re.compile(r"columns-[0-9]{1,2}\Z")
 RANGE_DEFAULTS = {"start": Decimal(1), "end": Decimal(10), "step": Decimal(1)}  # ODK's
 _NUMBER = re.compile(r"[+-]?[0-9]{1,15}(?:\.[0-9]{1,10})?\Z")
+# a file question's ``accept``: MIME types (image/png, audio/*) and name endings (.pdf)
+_ACCEPTED = re.compile(r"(?:[a-z]+/(?:\*|[a-z0-9][a-z0-9.+-]*)|\.[a-z0-9]{1,10})\Z")
+MAX_PIXELS_LEAST = 16  # a max-pixels below this is a typo, not a photo
 
 
 # --- documents with locations ------------------------------------------------------------
@@ -752,6 +758,8 @@ class _Builder:
             self.fill_hidden(item, node)
         if item_type is ItemType.RANGE:
             item.range = self.range_spec(node, name)
+        elif item_type is ItemType.FILE:
+            item.upload = self.upload_spec(node, name)
         elif "parameters" in KEYS_BY_TYPE[item_type] and "parameters" in node:
             self.fill_order(item, node)
         if item_type in (ItemType.GROUP, ItemType.REPEAT):
@@ -794,6 +802,19 @@ class _Builder:
                 return None
             if len(words) == 1:
                 return item_type, None
+            if item_type is ItemType.FILE and len(words) == 2:
+                if words[1] in [kind.value for kind in UploadKind]:
+                    return item_type, None
+                self.error(
+                    node.where("type"),
+                    name,
+                    N_(
+                        "Write the type as file, or file KIND with KIND image, audio, video "
+                        "or any, not %(type)s."
+                    ),
+                    type=text,
+                )
+                return None
         close = difflib.get_close_matches(
             words[0] if words else "", type_names + list(TYPE_SYNONYMS), n=1
         )
@@ -1009,6 +1030,61 @@ class _Builder:
         else:
             return RangeSpec(start, end, step)
         return None
+
+    def upload_spec(self, node: Node, name: str | None) -> UploadSpec:
+        """A file question's kind (``type: file image``), the types it accepts
+        (``accept: "image/png, .pdf"``) and an image's largest side (``parameters:
+        max-pixels=1024``, or a mapping)."""
+        words = (node.text("type") or "").split()
+        kind = UploadKind(words[1]) if len(words) == 2 else UploadKind.ANY
+        accept: list[str] = []
+        for entry in (node.text("accept") or "").replace(";", ",").split(","):
+            entry = entry.strip().lower()
+            if not entry:
+                continue
+            if not _ACCEPTED.match(entry):
+                self.error(
+                    node.where("accept"),
+                    name,
+                    N_("accept lists types such as image/png, audio/* or .pdf, not %(value)s."),
+                    value=entry,
+                )
+                continue
+            accept.append(entry)
+        max_pixels = None
+        where = node.where("parameters")
+        value = node.get("parameters")
+        written: dict[str, str] = {}
+        if isinstance(value, Node):
+            written = {key: value.text(key) or "" for key in value}
+        elif value is not None:
+            for pair in (node.text("parameters") or "").replace(";", " ").split():
+                key, _, number = pair.partition("=")
+                written[key.strip()] = number.strip()
+        for key, number in written.items():
+            if key.replace("_", "-") != "max-pixels":
+                self.error(
+                    where,
+                    name,
+                    N_("Unknown parameter %(key)s: a file question takes max-pixels."),
+                    key=key,
+                )
+            elif not re.fullmatch(r"[0-9]{1,9}", number) or int(number) < MAX_PIXELS_LEAST:
+                self.error(
+                    where,
+                    name,
+                    N_(
+                        "max-pixels must be a whole number of pixels, at least %(least)d, "
+                        "not %(value)s."
+                    ),
+                    least=MAX_PIXELS_LEAST,
+                    value=number,
+                )
+            elif kind is not UploadKind.IMAGE:
+                self.error(where, name, N_("max-pixels applies to images only (file image)."))
+            else:
+                max_pixels = int(number)
+        return UploadSpec(kind, tuple(accept), max_pixels)
 
     def fill_children(self, item: Item, node: Node) -> None:
         """A group's or a repeat's items."""

@@ -6,11 +6,15 @@ in the variable's own field. Numbers may group thousands with spaces and use a d
 comma; dates are DD.MM.YYYY or ISO; times HH:MM; moments DD.MM.YYYY HH:MM in Warsaw
 time. A geopoint's form sends up to four fields under its name (latitude, longitude,
 altitude, accuracy, in that order) or one "lat lon [alt [acc]]" string; a geotrace or
-geoshape one point a line; a rank one "RANK:CODE" value per choice.
+geoshape one point a line; a rank one "RANK:CODE" value per choice. A file question's
+field holds its stored file as ``file:`` and the answer's JSON: only the server puts it
+there (app.interview.uploads replaces whatever a browser sent under a file question's name
+with the file it kept or the one just received), never the browser.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, time
@@ -19,7 +23,7 @@ from typing import Any
 
 from app.domain import dates
 from app.domain.messages import N_, Message
-from app.domain.questionnaire.answers import DONT_KNOW, ISO_DATE, REFUSED, Missing
+from app.domain.questionnaire.answers import DONT_KNOW, ISO_DATE, REFUSED, Missing, StoredFile
 from app.domain.questionnaire.model import ItemType, RangeSpec
 
 DONT_KNOW_FIELD_VALUE = "__dk__"
@@ -30,6 +34,8 @@ INTEGER_LIMIT = 2**53  # the largest integer a browser (and a JSON double) holds
 DECIMAL_MAX_INTEGER_DIGITS = 15  # beyond this a spreadsheet cell is no longer exact
 DECIMAL_MAX_PLACES = 10
 FIELD_VALUES = {DONT_KNOW_FIELD_VALUE: DONT_KNOW, REFUSED_FIELD_VALUE: REFUSED}
+FILE_FIELD_PREFIX = "file:"  # a stored file in a form field (put there by the server)
+REMOVE_FILE_FIELD_VALUE = "__remove__"  # the box "remove the file" of a file question
 
 _GROUPED = r"[0-9]{1,3}(?:[ \u00a0\u202f][0-9]{3})+"
 _INTEGER = re.compile(rf"([+\-\u2212]?)({_GROUPED}|[0-9]+)")
@@ -312,6 +318,25 @@ def parse_rank(values: list[str], codes: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(sorted(ranks, key=ranks.__getitem__))
 
 
+def file_field(stored: StoredFile) -> str:
+    """A stored file as its form field holds it."""
+    return FILE_FIELD_PREFIX + json.dumps(stored.to_json(), ensure_ascii=False)
+
+
+def parse_file_field(raw: str) -> StoredFile:
+    """The stored file a file question's field holds (``file_field``)."""
+    wrong = InvalidValue(Message(N_("Choose the file to send.")))
+    if not raw.startswith(FILE_FIELD_PREFIX):
+        raise wrong
+    try:
+        stored = StoredFile.from_json(json.loads(raw[len(FILE_FIELD_PREFIX) :]))
+    except ValueError:
+        raise wrong from None
+    if stored is None:
+        raise wrong
+    return stored
+
+
 def parse_text(raw: str, max_length: int) -> str:
     """A text with Unix line ends, at most ``max_length`` characters long."""
     text = raw.replace("\r\n", "\n")
@@ -322,7 +347,7 @@ def parse_text(raw: str, max_length: int) -> str:
     return text
 
 
-PARSERS: dict[ItemType, Callable[[str], str | int | Decimal | date | time]] = {
+PARSERS: dict[ItemType, Callable[[str], str | int | Decimal | date | time | StoredFile]] = {
     ItemType.INTEGER: _parse_integer,
     ItemType.DECIMAL: _parse_decimal,
     ItemType.DATE: _parse_date,
@@ -333,6 +358,7 @@ PARSERS: dict[ItemType, Callable[[str], str | int | Decimal | date | time]] = {
     ItemType.GEOPOINT: _parse_geopoint,
     ItemType.GEOTRACE: lambda raw: _parse_points(raw, ItemType.GEOTRACE),
     ItemType.GEOSHAPE: lambda raw: _parse_points(raw, ItemType.GEOSHAPE),
+    ItemType.FILE: parse_file_field,
     ItemType.TEXT: lambda raw: parse_text(raw, TEXT_MAX_LENGTH),
     ItemType.TEXTAREA: lambda raw: parse_text(raw, TEXT_MAX_LENGTH),
 }
@@ -344,6 +370,8 @@ def to_field(value: Any) -> list[str]:
         return [DONT_KNOW_FIELD_VALUE if value is DONT_KNOW else REFUSED_FIELD_VALUE]
     if isinstance(value, tuple):
         return list(value)
+    if isinstance(value, StoredFile):
+        return [file_field(value)]
     if isinstance(value, datetime):
         return [dates.format_local(value)]
     if isinstance(value, date):

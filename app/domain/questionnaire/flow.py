@@ -107,6 +107,7 @@ from app.domain.messages import N_, Message
 from app.domain.questionnaire.answers import (
     DONT_KNOW,
     Missing,
+    StoredFile,
     Value,
     Variable,
     VariableKind,
@@ -410,7 +411,7 @@ class Flow:
         if last_submitted is not None and all(p.id != last_submitted for p in self.pages(mode)):
             last_submitted = None
         candidates = [self.next_page(state, mode, last_submitted)]
-        problems = self.problems(state)
+        problems = self.problems(state, mode)
         for page in self.pages(mode):
             if self.is_shown(page, state, mode) and self._has_problem(page, problems):
                 candidates.append(page)
@@ -525,7 +526,7 @@ class Flow:
         parsed = self._parse_scope(items, form, "", answers, mode, consumed, errors)
         state = self.state(parsed.merged(answers), sample=sample, today=today, now=now)
         state.ensure(self._page_plan(mode, page))
-        problems = self._problems_of_items(items, state)
+        problems = self._problems_of_items(items, state, mode)
         values: dict[str, Value | None] = {}
         ignored: list[str] = []
         self._scope_values(items, state, answers, parsed, "", problems, errors, values, ignored)
@@ -560,6 +561,12 @@ class Flow:
             for var in self.variables_of(item):
                 key = prefix + var.name
                 consumed.add(key)
+                if item.type is ItemType.FILE and mode == PHONE:
+                    # no file is collected by phone: the question is a note there, and
+                    # whatever was sent on the web stays as it is
+                    parsed.values[var.name] = stored.get(var.name)
+                    parsed.filled[var.name] = False
+                    continue
                 raw = field_values(form, key)
                 parsed.filled[var.name] = any(value.strip() for value in raw)
                 try:
@@ -825,37 +832,42 @@ class Flow:
 
     # -- checking -----------------------------------------------------------------------
 
-    def problems(self, state: State) -> dict[str, ErrorText]:
+    def problems(self, state: State, mode: Mode = WEB) -> dict[str, ErrorText]:
         """Every problem of the relevant answers: missing required ones, unmet constraints,
-        codes no longer offered, a missing ``other`` text; keyed by variable name."""
+        codes no longer offered, a missing ``other`` text; keyed by variable name. By phone
+        a file question is never missing (files are not collected by phone)."""
         state.ensure(self._order)
         questions = [item for item in self._items if item.type.is_question or item.is_repeat]
-        return self._problems_of_items(questions, state)
+        return self._problems_of_items(questions, state, mode)
 
-    def is_complete(self, state: State) -> bool:
+    def is_complete(self, state: State, mode: Mode = WEB) -> bool:
         """True when every relevant required question is answered (or DK/RF) and every
         relevant answer meets its constraint."""
-        return not self.problems(state)
+        return not self.problems(state, mode)
 
-    def _problems_of_items(self, items: Iterable[Item], state: State) -> dict[str, ErrorText]:
+    def _problems_of_items(
+        self, items: Iterable[Item], state: State, mode: Mode = WEB
+    ) -> dict[str, ErrorText]:
         """The problems of the relevant ones of ``items``, whose plan ``state`` has evaluated."""
         problems: dict[str, ErrorText] = {}
         for item in items:
             if not state.is_relevant(item.name):
                 continue
             if item.is_repeat:
-                problems.update(self._repeat_problems(item, state))
+                problems.update(self._repeat_problems(item, state, mode))
                 continue
             required = item.required
             if isinstance(required, Expression):
                 required = required.evaluate_bool(state.context())
+            if item.type is ItemType.FILE and mode == PHONE:
+                required = False
             for var in self.variables_of(item):
                 problem = self._problem(var, state, required)
                 if problem is not None:
                     problems[var.name] = problem
         return problems
 
-    def _repeat_problems(self, repeat: Item, state: State) -> dict[str, ErrorText]:
+    def _repeat_problems(self, repeat: Item, state: State, mode: Mode) -> dict[str, ErrorText]:
         """Too few instances (``repeat_min``), and each instance's problems, keyed by the
         instance's field names (``REPEAT.N.VARIABLE``)."""
         problems: dict[str, ErrorText] = {}
@@ -867,7 +879,7 @@ class Flow:
             )
         flow = self.repeat_flows[repeat.name]
         for number, instance in enumerate(instances, 1):
-            for name, problem in flow.problems(instance).items():
+            for name, problem in flow.problems(instance, mode).items():
                 problems[f"{repeat.name}.{number}.{name}"] = problem
         return problems
 
@@ -984,6 +996,27 @@ class Flow:
             filled[inner] = ["1"]
             filled.update(flow._form_values(flow.shown_items(), instance, inner + "."))
         return filled
+
+    def file_fields(self, page: Page, state: State) -> dict[str, StoredFile | None]:
+        """The fields of the page's file questions (``REPEAT.N.x`` inside a list's stored
+        instances) and the file each holds now (None: none)."""
+        return self._file_fields(page.questions + page.repeats, state.answers, "")
+
+    def _file_fields(
+        self, items: Iterable[Item], answers: Mapping[str, Any], prefix: str
+    ) -> dict[str, StoredFile | None]:
+        found: dict[str, StoredFile | None] = {}
+        for item in items:
+            if item.is_repeat:
+                flow = self.repeat_flows[item.name]
+                stored = answers.get(item.name)
+                for number, instance in enumerate(stored if isinstance(stored, tuple) else (), 1):
+                    key = f"{prefix}{item.name}.{number}."
+                    found.update(flow._file_fields(flow.shown_items(), instance, key))
+            elif item.type is ItemType.FILE and not item.read_only:
+                value = answers.get(item.name)
+                found[prefix + item.name] = value if isinstance(value, StoredFile) else None
+        return found
 
     def shown_items(self) -> list[Item]:
         """For a repeat's flow: what one instance shows, in order (notes, questions, nested
@@ -1249,6 +1282,8 @@ def _expression_value(value: Any) -> Any:
     (the expressions' rule)."""
     if isinstance(value, time):
         return value.strftime("%H:%M")
+    if isinstance(value, StoredFile):
+        return value.name  # a file reads as its name, as in ODK
     return None if isinstance(value, Missing) else value
 
 

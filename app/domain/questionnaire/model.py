@@ -44,6 +44,7 @@ class ItemType(enum.StrEnum):
     GEOPOINT = "geopoint"
     GEOTRACE = "geotrace"
     GEOSHAPE = "geoshape"
+    FILE = "file"  # an uploaded file (XLSForm's image, audio, video, file)
     NOTE = "note"
     CALCULATE = "calculate"
     GROUP = "group"
@@ -90,6 +91,26 @@ class RangeSpec:
     def values(self) -> int:
         """How many values it allows."""
         return int((self.end - self.start) // self.step) + 1
+
+
+class UploadKind(enum.StrEnum):
+    """What a file question takes: an image, a recording, a film or any file."""
+
+    IMAGE = "image"
+    AUDIO = "audio"
+    VIDEO = "video"
+    ANY = "any"
+
+
+@dataclass(frozen=True)
+class UploadSpec:
+    """A file question's limits: the kind, the types it accepts (XLSForm's ``accept``:
+    MIME types such as ``image/png`` or ``audio/*`` and name endings such as ``.pdf``) and
+    an image's largest side in pixels (``max-pixels``)."""
+
+    kind: UploadKind = UploadKind.ANY
+    accept: tuple[str, ...] = ()
+    max_pixels: int | None = None
 
 
 class Availability(enum.StrEnum):
@@ -192,6 +213,7 @@ class Item:
     read_only: bool = False
     list_name: str | None = None  # for select_one / select_multiple / matrix / rank
     range: RangeSpec | None = None  # for range
+    upload: UploadSpec | None = None  # for file
     rows: tuple[MatrixRow, ...] = ()  # for matrix
     children: list[Item] = field(default_factory=list)  # for group and repeat
     repeat_count: Expression | None = None  # for repeat: a fixed count (number or expression)

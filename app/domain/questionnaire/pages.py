@@ -28,6 +28,16 @@ class Page:
         """The repeats on the page, each shown with all its instances."""
         return tuple(item for item in self.items if item.is_repeat)
 
+    @property
+    def takes_files(self) -> bool:
+        """True when a file question is on the page (inside its lists too): the web form
+        then sends its files (multipart)."""
+        return any(
+            each.type is ItemType.FILE
+            for item in self.questions + self.repeats
+            for each in item.walk()
+        )
+
 
 PageSpec = tuple[str, list[Item], "Item | None"]  # a page's id, items and group
 

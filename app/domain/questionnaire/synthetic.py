@@ -16,6 +16,9 @@ in, an open list a random number within ``repeat_min`` and ``repeat_max`` (a few
 ``OPEN_LIST_INSTANCES``, where it sets no maximum), each instance answered with its own
 relevance, constraints and required answers, nested lists inside it likewise.
 
+File questions are left empty (no file is made up), so a required one on the web ends the
+walk there; by phone files are not collected anyway.
+
 Plain Python: no Flask, no database; randomness only from the ``rng`` passed in, so the
 same seed gives the same answers.
 """
@@ -91,7 +94,7 @@ def generate_answers(
             return SyntheticAnswers(answers, False, last_page, mode)
         answers = accepted
         last_page = page.id
-    complete = flow.is_complete(flow.state(answers, sample=sample, today=today))
+    complete = flow.is_complete(flow.state(answers, sample=sample, today=today), mode)
     return SyntheticAnswers(answers, complete, last_page, mode)
 
 
@@ -261,6 +264,8 @@ def _candidate(
     item = var.item
     if var.kind is VariableKind.OTHER:
         return [f"Inna odpowiedź {rng.randint(1, 99)}"]
+    if var.value_type is ItemType.FILE:
+        return []  # no file is made up: a synthetic respondent sends none
     missing = _allowed_missing(flow, var, mode)
     last_resort = attempt >= MAX_PAGE_TRIES // 2
     if missing and (rng.random() < MISSING_SHARE or (last_resort and rng.random() < 0.5)):

@@ -14,7 +14,11 @@ columns it does not know. What maps to what (docs/questionnaires.md has the whol
 - ``survey`` rows: ``text`` (``appearance: multiline`` makes it a ``textarea``),
   ``integer``, ``decimal``, ``date``, ``time``, ``dateTime``, ``range`` (its
   ``parameters``), ``rank LIST``, ``acknowledge`` / ``trigger``, ``barcode``, ``hidden``,
-  ``geopoint``, ``geotrace``, ``geoshape``, ``note``, ``calculate``, ``select_one LIST`` and
+  ``geopoint``, ``geotrace``, ``geoshape``, ``image`` / ``photo``, ``audio``, ``video``,
+  ``file`` (a file question: ``file image`` and so on, with ``max-pixels`` from its
+  ``parameters`` and ``body::accept``; ``background-audio`` is an audio upload the
+  respondent records and sends, with a warning), ``note``, ``calculate``,
+  ``select_one LIST`` and
   ``select_multiple LIST`` (with ``or_other``), groups and repeats (a ``repeat``'s
   ``repeat_count`` as written: pyxform's own ``NAME_count`` calculation is left out;
   Ankieta's own ``repeat_min``, ``repeat_max`` and ``instance_label``); columns ``label``,
@@ -47,7 +51,7 @@ columns it does not know. What maps to what (docs/questionnaires.md has the whol
   ``paradata`` (exported under their names); the other metadata rows are left out with a
   warning.
 
-Types Ankieta does not have (``begin loop``, media, ...) are
+Types Ankieta does not have (``begin loop``, ...) are
 refused with ``FILE:survey:ROW: item NAME: ...``. Rows come from the rows pyxform read (it
 keeps empty rows, so a row's index gives its sheet row), not from a second reading of the
 workbook. pyxform stops at the first structural error it finds (an unmatched
@@ -100,6 +104,16 @@ _OWN_TYPES = {  # XLSForm's name -> ours (docs/questionnaires.md)
     **{name: name for name in ("geopoint", "geotrace", "geoshape", "trigger")},
     "dateTime": "datetime",
 }
+# XLSForm's upload types -> our file question of that kind (pyxform names image "photo")
+_UPLOAD_TYPES = {
+    "image": "file image",
+    "photo": "file image",
+    "audio": "file audio",
+    "video": "file video",
+    "file": "file",
+    "background-audio": "file audio",
+}
+_UPLOAD_PARAMETERS = ("max-pixels",)
 _METADATA_TYPES = frozenset(
     {
         "start",
@@ -147,7 +161,7 @@ def _aliases() -> dict[str, tuple[str, dict[str, str]]]:
     aliases: dict[str, tuple[str, dict[str, str]]] = {}
     for alias, spec in QUESTION_TYPE_DICT.items():
         canonical = by_shape.get(shape(spec))
-        read_as_written = (_PLAIN_TYPES, _OWN_TYPES, _SELECT_TYPES, _METADATA_TYPES)
+        read_as_written = (_PLAIN_TYPES, _OWN_TYPES, _SELECT_TYPES, _METADATA_TYPES, _UPLOAD_TYPES)
         if canonical is None or any(alias in names for names in read_as_written):
             continue  # "hidden" is shaped as "calculate" is, yet a type of its own
         implied = {"constraint": spec.get("bind", {}).get("constraint"), "hint": spec.get("hint")}
@@ -167,7 +181,7 @@ _BIND_KEYS = {
 _TEXT_KEYS = ("label", "hint")
 # the questions a person answers (a hint alone is their label; a calculation fills them)
 _ASKED = frozenset(
-    {"text", "textarea", "integer", "decimal", "date", "select_one", "select_multiple"}
+    {"text", "textarea", "integer", "decimal", "date", "select_one", "select_multiple", "file"}
 )
 # types pyxform knows only in lowercase (``Select_One`` is refused by pyxform too)
 _LOWERCASE_TYPES = _PLAIN_TYPES | {"select_one", "select_multiple", "begin", "end"}
@@ -603,6 +617,8 @@ class _Converter:
         asked = item_type.split()[0] in _ASKED
         if node.get("label") is None and node.get("hint") is not None and asked:
             node.put("label", node.pop("hint"))  # pyxform shows a hint alone as the question
+        if kind == "background-audio" and node.get("label") is None:
+            node.put("label", self.text(name, location, "label", name))  # ODK asks nothing
         if node.get("calculation") is not None and asked:
             return self.calculated_question(node, name, item_type)
         return node
@@ -811,6 +827,17 @@ class _Converter:
             return _OWN_TYPES[kind]
         if kind == "rank":
             return f"rank {element.get('list_name') or element.get('itemset', '')}"
+        if kind in _UPLOAD_TYPES:
+            if kind == "background-audio":
+                self.warning(
+                    location,
+                    name,
+                    N_(
+                        "background-audio is not recorded in the background here: the "
+                        "respondent records the audio and sends it as a file."
+                    ),
+                )
+            return _UPLOAD_TYPES[kind]
         if kind in PARADATA_KINDS:
             self.paradata.put(name, kind, location)
         elif kind in _METADATA_TYPES:
@@ -843,7 +870,15 @@ class _Converter:
         ``parameters`` into ``control``, under names of its own: those are warned about
         once, as parameters.)"""
         location = node.location
+        upload = str(node.get("type", "")).split()[:1] == ["file"]
         if key in _USED_KEYS:
+            return
+        if upload and key in ("actions", "default"):  # background-audio's recording action,
+            if key == "default":  # an image shown before one is taken
+                self.ignore_column(location, name, key)
+            return
+        if upload and key in ("bind", "control", "parameters"):
+            self.upload_column(node, name, key, value)
             return
         if key in _TEXT_KEYS:
             node.put(key, self.text(value, location, key, name))
@@ -883,6 +918,35 @@ class _Converter:
             self.warning(location, name, N_("Images, audio and video are ignored."))
         else:
             self.ignore_column(location, name, key)
+
+    def upload_column(self, node: Node, name: str, key: str, value: Any) -> None:
+        """A file question's ``parameters`` (``max-pixels``; others ignored), its
+        ``body::accept`` and its bind columns."""
+        location = node.location
+        if key == "parameters":
+            if isinstance(value, str):  # as written: "max-pixels=1024 quality=low"
+                pairs = (pair.partition("=") for pair in re.split(r"[\s;,]+", value) if pair)
+                value = {k.strip(): v.strip() for k, _, v in pairs}
+            kept = {k: v for k, v in (value or {}).items() if k in _UPLOAD_PARAMETERS}
+            for other in (k for k in (value or {}) if k not in _UPLOAD_PARAMETERS):
+                self.ignore_column(location, name, f"parameters {other}")
+            if kept:
+                node.put("parameters", " ".join(f"{k}={v}" for k, v in kept.items()))
+        elif key == "control":
+            for control_key, control_value in value.items():
+                if control_key == "accept":
+                    node.put("accept", str(control_value))
+                elif control_key == "appearance":
+                    self.appearance(node, name, str(control_value))
+                else:
+                    self.ignore_column(location, name, control_key)
+        else:
+            for bind_key, bind_value in value.items():
+                if bind_key in _BIND_KEYS:
+                    target = _BIND_KEYS[bind_key]
+                    node.put(target, self.text(bind_value, location, target, name))
+                elif bind_key != "orx:max-pixels":  # pyxform's copy of the parameter
+                    self.ignore_column(location, name, bind_key)
 
     def appearance(self, node: Node, name: str, value: str) -> None:
         """The appearance as written: the builder keeps what the item's type honours and

@@ -35,6 +35,16 @@
         (ranks[el.name] = ranks[el.name] || []).push(el.value);
         return;
       }
+      if (el.type === "file") {
+        // a file question reads as its file's name, as on the server: the file chosen
+        // now, else the one sent before (the known answers hold its name)
+        if (el.files && el.files.length) values[el.name] = el.files[0].name;
+        return;
+      }
+      if (el.value === "__remove__") {
+        if (el.checked) values[el.name] = ""; // "remove the file sent"
+        return;
+      }
       if (el.value === "__dk__" || el.value === "__rf__") {
         // The don't know / refused boxes share the field's name: only a ticked one counts,
         // and then the answer is empty in expressions, as on the server. An unticked box
