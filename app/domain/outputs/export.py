@@ -232,6 +232,10 @@ class RowConverter:
 
         # one converter per column, chosen once, so that a row costs one call per cell
         self._converters = [self._converter(column) for column in self.columns]
+        self._plan = tuple(
+            (column.variable, convert)
+            for column, convert in zip(self.columns, self._converters, strict=True)
+        )
 
     def _converter(self, column: Column) -> Callable[[Any], Cell]:
         name = column.variable
@@ -264,23 +268,45 @@ class RowConverter:
                 return int(number) if number == number.to_integral_value() else float(number)
 
             return part
-        if column.value_type in (ItemType.INTEGER, ItemType.TEXT, ItemType.TEXTAREA) and not (
-            self.labels and name in self.choice_labels
-        ):
+        # The usual value of a column's type is turned into its cell here, directly; any
+        # other value (don't know, refused, a calculation's) goes through ``value_cell``,
+        # which gives the same cell for the usual ones too.
+        value_cell = self.value_cell
+        if self.labels and name in self.choice_labels:
+            return lambda value: value_cell(name, value)
+        value_type = column.value_type
+        if value_type in (ItemType.INTEGER, ItemType.TEXT, ItemType.TEXTAREA, ItemType.SELECT_ONE):
 
             def plain(value: Any) -> Cell:
                 kind = type(value)
-                return value if kind is int or kind is str else self.value_cell(name, value)
+                return value if kind is int or kind is str else value_cell(name, value)
 
             return plain
-        return lambda value: self.value_cell(name, value)
+        if value_type is ItemType.DECIMAL:
+
+            def decimal(value: Any) -> Cell:
+                if type(value) is Decimal:
+                    return int(value) if value == value.to_integral_value() else float(value)
+                return value_cell(name, value)
+
+            return decimal
+        if value_type is ItemType.DATE:
+            return lambda value: value if type(value) is date else value_cell(name, value)
+        if value_type is ItemType.SELECT_MULTIPLE:
+
+            def codes(value: Any) -> Cell:
+                if type(value) is tuple:
+                    return MULTIPLE_SEPARATOR.join(value)
+                return value_cell(name, value)
+
+            return codes
+        return lambda value: value_cell(name, value)
 
     def cells(self, clean: Mapping[str, Any]) -> list[Cell]:
         """One cell per column for a response's clean answers."""
         get = clean.get
         return [
-            None if (value := get(column.variable)) is None else convert(value)
-            for column, convert in zip(self.columns, self._converters, strict=True)
+            None if (value := get(name)) is None else convert(value) for name, convert in self._plan
         ]
 
     def value_cell(self, name: str, value: Any) -> Cell:
@@ -475,7 +501,8 @@ class AnswerReader:
             for name, var in flow.variables.items()
         )
         self._relevance_inputs = _relevance_inputs(flow, [n for n, needs in self._plan if needs])
-        self._relevant_sets: dict[tuple[Any, ...], frozenset[str]] = {}
+        # (the relevant conditional variables, the others) per combination of inputs
+        self._relevant_sets: dict[tuple[Any, ...], tuple[frozenset[str], tuple[str, ...]]] = {}
 
     def _decoder(self, var: Variable, q: Questionnaire) -> Callable[[Any], Any]:
         if var.kind is VariableKind.REPEAT:
@@ -550,17 +577,17 @@ class AnswerReader:
                 *(sample.get(name) for name in sample_names),
                 today if uses_today else None,
             )
-            relevant = self._relevant_sets.get(key)
-            if relevant is None:
-                relevant = self._relevant_set(answers, sample, today)
+            known = self._relevant_sets.get(key)
+            if known is None:
+                known = self._relevant_set(answers, sample, today)
                 if len(self._relevant_sets) < RELEVANCE_MEMO_LIMIT:
-                    self._relevant_sets[key] = relevant
-            get = answers.get
-            clean = {
-                name: value
-                for name, needs_state in self._plan
-                if (not needs_state or name in relevant) and (value := get(name)) is not None
-            }
+                    self._relevant_sets[key] = known
+            relevant, irrelevant = known
+            # the answers less those of conditional variables that do not count (in the
+            # stored order: the same dict as clean_answers gives, whose order no writer uses)
+            clean = answers.copy() if self._repeats else answers
+            for name in irrelevant:
+                clean.pop(name, None)
             if self._repeats:  # instances: their count and relevance need the state
                 whole: State | None = None
                 for name in self._repeats:
@@ -572,8 +599,6 @@ class AnswerReader:
                     if whole is None:
                         whole = self.flow.state(answers, sample=sample, today=today)
                     clean[name] = self._clean_instances(whole, name)
-                # in questionnaire order, as clean_answers gives them
-                return {name: clean[name] for name, _ in self._plan if name in clean}
             return clean
         state: State | None = None
         clean = {}
@@ -621,13 +646,12 @@ class AnswerReader:
 
     def _relevant_set(
         self, answers: Mapping[str, Any], sample: Mapping[str, Any], today: date
-    ) -> frozenset[str]:
+    ) -> tuple[frozenset[str], tuple[str, ...]]:
+        """The conditional variables that count for these answers, and those that do not."""
         state = self.flow.state(answers, sample=sample, today=today)
-        return frozenset(
-            name
-            for name, needs_state in self._plan
-            if needs_state and state.is_relevant_variable(name)
-        )
+        conditional = [name for name, needs_state in self._plan if needs_state]
+        relevant = frozenset(name for name in conditional if state.is_relevant_variable(name))
+        return relevant, tuple(name for name in conditional if name not in relevant)
 
 
 RELEVANCE_MEMO_LIMIT = 10_000  # distinct answer combinations remembered per export
