@@ -13,13 +13,13 @@ from sqlalchemy.orm import Session
 
 from app.cati.queue import release_claims_of
 from app.cati.services import mark_completed_online
-from app.models.fieldwork import Response
+from app.models.fieldwork import Response, ResponseRow
 from app.platform.signals import response_completed, user_logged_out
 
 
 @response_completed.connect
 def close_case_completed_online(
-    response: Response, *, session: Session, mode: str, now: datetime, **_: Any
+    response: Response | ResponseRow, *, session: Session, mode: str, now: datetime, **_: Any
 ) -> None:
     """An institution that finished the web form leaves the call queue. (A phone interview
     closes its case itself, with the interviewer's call: app.cati.services.)"""

@@ -31,7 +31,7 @@ from app.models.calling import (
     spec_of,
 )
 from app.models.cati import Appointment, Call, Case, Outcome
-from app.models.fieldwork import ContactPhone, Response
+from app.models.fieldwork import ContactPhone, Fieldwork, Response
 
 log = logging.getLogger(__name__)
 
@@ -349,7 +349,13 @@ def _record_complete_interview(
 
 def mark_completed_online(session: Session, sample_unit_id: int, now: datetime) -> None:
     """A case whose institution finished the web form leaves the call queue."""
-    found = session.scalar(select(Case).where(Case.sample_unit_id == sample_unit_id))
+    # the case and its fieldwork in one statement (not a second one to load the fieldwork)
+    found = session.execute(
+        select(Case, Fieldwork)
+        .join(Fieldwork, Fieldwork.id == Case.fieldwork_id)
+        .where(Case.sample_unit_id == sample_unit_id)
+    ).first()
     if found is None:
         return
-    recompute(session, found, found.fieldwork, now)
+    case, fieldwork = found
+    recompute(session, case, fieldwork, now)

@@ -8,6 +8,7 @@ before someone else saved the response is refused (``StaleForm``), changing noth
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -52,7 +53,8 @@ def staff_edit(
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE's CursorResult
-        session.expire(response)
+        if isinstance(response, Response):
+            session.expire(response)
         raise StaleForm()
     for name, old, new in changed:
         session.add(
@@ -81,7 +83,10 @@ def staff_edit(
                 "reason": reason,
             },
         )
-    session.expire(response)
+    if isinstance(response, Response):
+        session.expire(response)
+    else:  # a record read for this request: what the UPDATE stored
+        interview.response = replace(response, answers=after, revision=expected_revision + 1)
     interview.answers = answers
     log.info("response %d: %d answers corrected by user %d", response.id, len(changed), user_id)
     return [name for name, _, _ in changed]

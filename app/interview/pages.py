@@ -10,7 +10,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, time
 from decimal import Decimal
 from typing import Any
+from weakref import WeakKeyDictionary
 
+from jinja2.utils import htmlsafe_json_dumps
 from markupsafe import Markup, escape
 from werkzeug.datastructures import MultiDict
 
@@ -763,6 +765,20 @@ def live_calculations(flow: Flow, repeat: str = "") -> list[dict[str, Any]]:
             calculation["repeat"] = repeat
         result.append(calculation)
     return result
+
+
+_CALCULATIONS_JSON: WeakKeyDictionary[Flow, Markup] = WeakKeyDictionary()
+
+
+def live_calculations_json(flow: Flow) -> Markup:
+    """``live_calculations`` as a page's script reads them: the JSON Jinja's ``tojson`` would
+    write (keys sorted, HTML-safe), made once per flow, as it depends on the questionnaire
+    alone (the same on every page and for every respondent)."""
+    cached = _CALCULATIONS_JSON.get(flow)
+    if cached is None:
+        cached = htmlsafe_json_dumps(live_calculations(flow), dumps=json.dumps, sort_keys=True)
+        _CALCULATIONS_JSON[flow] = cached
+    return cached
 
 
 def browser_tree(expression: Expression, flow: Flow) -> dict[str, Any]:

@@ -4,7 +4,7 @@ submitting and re-opening it, the same for the web form and the phone screens.""
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from functools import cache
 from typing import Any, cast
@@ -19,7 +19,13 @@ from app.domain.questionnaire.answers import answers_from_json, answers_to_json
 from app.domain.questionnaire.flow import Flow, Mode, PageResult, State
 from app.domain.questionnaire.model import Questionnaire
 from app.domain.questionnaire.pages import Page
-from app.models.fieldwork import Response, ResponseChange, ResponseStatus, SampleUnit
+from app.models.fieldwork import (
+    Response,
+    ResponseChange,
+    ResponseRow,
+    ResponseStatus,
+    SampleUnit,
+)
 from app.models.surveys import flow_of
 from app.platform.audit import RESPONDENT, record_by_id
 from app.platform.signals import response_completed
@@ -41,9 +47,13 @@ class NotAccepting(Exception):
 
 @dataclass
 class Interview:
-    """A response together with its questionnaire and flow, for showing and saving pages."""
+    """A response together with its questionnaire and flow, for showing and saving pages.
 
-    response: Response
+    ``response`` is the ORM object (the phone screens, staff edits) or a plain record read
+    for this request (a respondent's pages, app.respond): a save updates either.
+    """
+
+    response: Response | ResponseRow
     questionnaire: Questionnaire
     flow: Flow
     sample: dict[str, Any]
@@ -56,13 +66,28 @@ class Interview:
 
     @classmethod
     def of(cls, response: Response, now: datetime, *, reopened: bool | None = None) -> Interview:
-        flow = flow_of(response.survey_version)
         unit = response.sample_unit
+        sample = unit.sample_variables() if unit else {}
+        return cls.loaded(
+            response, flow_of(response.survey_version), sample, now, reopened=reopened
+        )
+
+    @classmethod
+    def loaded(
+        cls,
+        response: Response | ResponseRow,
+        flow: Flow,
+        sample: dict[str, Any],
+        now: datetime,
+        *,
+        reopened: bool | None = None,
+    ) -> Interview:
+        """The interview of ``response`` whose flow and sample values were read with it."""
         return cls(
             response=response,
             questionnaire=flow.questionnaire,
             flow=flow,
-            sample=unit.sample_variables() if unit else {},
+            sample=sample,
             today=local_date(now),
             answers=answers_from_json(flow.questionnaire, response.answers or {}, flow.variables),
             reopened=reopened,
@@ -90,7 +115,7 @@ class Interview:
         )
 
 
-def response_seed(response: Response) -> str:
+def response_seed(response: Response | ResponseRow) -> str:
     """What a response's randomized lists are ordered by: the response itself, so that it
     finds them in the same order on every page view, web or phone, resumed or not."""
     return f"response-{response.id}"
@@ -212,22 +237,38 @@ def save_page(
     session.flush()  # what the ORM would autoflush before its own UPDATE (usually nothing)
     result = session.execute(statement, params)
     if result.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE's CursorResult
-        session.expire(response)
+        _forget(session, response)
         raise StaleForm()
     # A response never re-opened has no corrections to log: neither the old answers'
     # serialisation nor the look-up for the re-opening is needed (the usual save).
     if interview.reopened is not False:
         before = answers_to_json(interview.questionnaire, interview.answers)
         _log_corrections(session, response, before, stored, now, user_id)
-    # Only what the UPDATE changed is read again when next used; the id and the rest stay
-    # loaded (the submit that follows a last page finds the response without a SELECT).
+    # An ORM response reads only what the UPDATE changed again when next used; the id and
+    # the rest stay loaded (the submit that follows a last page finds the response without
+    # a SELECT). A record is replaced by one with what was stored.
     changed = ["answers", "revision", "updated_at", via]
     if last_page is not None:
         changed.append("last_page")
     if language is not None:
         changed.append("language")
-    session.expire(response, changed)
+    if isinstance(response, Response):
+        session.expire(response, changed)
+    else:  # a record: what the UPDATE stored
+        interview.response = replace(
+            response,
+            answers=stored,
+            revision=expected_revision + 1,
+            last_page=response.last_page if last_page is None else last_page,
+        )
     interview.answers = answers
+
+
+def _forget(session: Session, response: Response | ResponseRow) -> None:
+    """After a refused UPDATE (a stale form): an ORM response reads everything again when
+    next used (a record is what this request read, and stays so)."""
+    if isinstance(response, Response):
+        session.expire(response)
 
 
 def submit(
@@ -253,9 +294,17 @@ def submit(
         {"response_id": response.id, "expected_revision": expected_revision, "now": now},
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE's CursorResult
-        session.expire(response)
+        _forget(session, response)
         raise StaleForm()
-    session.expire(response, ["status", "completed_at", "updated_at", "revision"])
+    if isinstance(response, Response):
+        session.expire(response, ["status", "completed_at", "updated_at", "revision"])
+    else:
+        response = interview.response = replace(
+            response,
+            status=ResponseStatus.COMPLETE.value,
+            completed_at=now,
+            revision=expected_revision + 1,
+        )
     response_completed.send(response, session=session, mode=mode, now=now)
     log.info("response %d complete", response.id)
     return True
@@ -263,7 +312,7 @@ def submit(
 
 def _log_corrections(
     session: Session,
-    response: Response,
+    response: Response | ResponseRow,
     before: dict[str, Any],
     after: dict[str, Any],
     now: datetime,

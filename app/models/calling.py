@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Row, func, select, update
+from sqlalchemy import Row, Table, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from app.domain.fieldwork import aapor
@@ -59,27 +59,60 @@ def seed_outcomes(session: Session, fieldwork: Fieldwork) -> None:
     session.flush()
 
 
-# An outcome's columns that its domain view reads (with its id): recompute reads only
-# these, as plain rows, instead of whole objects.
-_SPEC_COLUMNS = (
-    Outcome.id,
-    Outcome.code,
-    Outcome.label_pl,
-    Outcome.label_en,
-    Outcome.aapor,
-    Outcome.contacted,
-    Outcome.eligible,
-    Outcome.kind,
-    Outcome.retry_minutes,
-    Outcome.try_other_number,
-    Outcome.note_required,
-    Outcome.is_complete,
-    Outcome.is_partial,
+# recompute runs with every web completion too (the case leaves the call queue): its
+# queries are built once, on the tables (no ORM objects, no statement to build and key on
+# each call); each call only binds its ids.
+_OUTCOME = cast(Table, Outcome.__table__)
+_CALL = cast(Table, Call.__table__)
+_PHONE = cast(Table, ContactPhone.__table__)
+_RESPONSE = cast(Table, Response.__table__)
+# An outcome's columns that its domain view reads (with its id), as plain rows.
+_OUTCOME_ROWS = (
+    select(
+        *(
+            _OUTCOME.c[name]
+            for name in (
+                "id",
+                "code",
+                "label_pl",
+                "label_en",
+                "aapor",
+                "contacted",
+                "eligible",
+                "kind",
+                "retry_minutes",
+                "try_other_number",
+                "note_required",
+                "is_complete",
+                "is_partial",
+            )
+        )
+    )
+    .where(_OUTCOME.c.fieldwork_id == bindparam("fieldwork_id"))
+    .order_by(_OUTCOME.c.position, _OUTCOME.c.id)
+)
+_CALL_ROWS = (  # (only the calls with an outcome)
+    select(_CALL.c.started_at, _CALL.c.outcome_id, _CALL.c.number)
+    .where(_CALL.c.case_id == bindparam("case_id"), _CALL.c.outcome_id.is_not(None))
+    .order_by(_CALL.c.started_at, _CALL.c.id)
+)
+_PHONE_NUMBERS = (
+    select(_PHONE.c.number)
+    .where(_PHONE.c.sample_unit_id == bindparam("unit_id"))
+    .order_by(_PHONE.c.position)
+)
+_COMPLETE_RESPONSES = (
+    select(func.count())
+    .select_from(_RESPONSE)
+    .where(
+        _RESPONSE.c.sample_unit_id == bindparam("unit_id"),
+        _RESPONSE.c.status == ResponseStatus.COMPLETE.value,
+    )
 )
 
 
 def spec_of(outcome: Outcome | Row[Any]) -> OutcomeSpec:
-    """The domain view of a stored outcome (an object, or a row of ``_SPEC_COLUMNS``)."""
+    """The domain view of a stored outcome (an object, or a row of ``_OUTCOME_ROWS``)."""
     return OutcomeSpec(
         code=outcome.code,
         label_pl=outcome.label_pl,
@@ -131,39 +164,19 @@ class CaseFacts:
 
 def recompute(session: Session, case: Case, fieldwork: Fieldwork, now: datetime) -> CaseFacts:
     """Derive the case's disposition from its calls and its web response (domain rules)."""
+    session.flush()  # what the ORM would autoflush before its own queries (a call just ended)
     specs = {
         row.id: spec_of(row)
-        for row in session.execute(
-            select(*_SPEC_COLUMNS)
-            .where(Outcome.fieldwork_id == fieldwork.id)
-            .order_by(Outcome.position, Outcome.id)
-        )
+        for row in session.execute(_OUTCOME_ROWS, {"fieldwork_id": fieldwork.id})
     }
-    calls = session.scalars(
-        select(Call)
-        .where(Call.case_id == case.id, Call.outcome_id.is_not(None))
-        .order_by(Call.started_at, Call.id)
-    ).all()
+    calls = session.execute(_CALL_ROWS, {"case_id": case.id}).all()
     facts = [
-        CallFact(c.started_at, specs[cast(int, c.outcome_id)], c.number or None) for c in calls
-    ]  # (the query takes only calls with an outcome)
-    phones = list(
-        session.scalars(
-            select(ContactPhone.number)
-            .where(ContactPhone.sample_unit_id == case.sample_unit_id)
-            .order_by(ContactPhone.position)
-        )
-    )
-    response_complete = bool(
-        session.scalar(
-            select(func.count())
-            .select_from(Response)
-            .where(
-                Response.sample_unit_id == case.sample_unit_id,
-                Response.status == ResponseStatus.COMPLETE.value,
-            )
-        )
-    )
+        CallFact(started_at, specs[outcome_id], number or None)
+        for started_at, outcome_id, number in calls
+    ]
+    unit = {"unit_id": case.sample_unit_id}
+    phones = list(session.scalars(_PHONE_NUMBERS, unit))
+    response_complete = bool(session.scalar(_COMPLETE_RESPONSES, unit))
     # finished on the web form unless an interviewer recorded the completed interview
     completed_online = response_complete and not any(f.outcome.is_complete for f in facts)
     disposition = case_disposition(
@@ -180,11 +193,11 @@ def recompute(session: Session, case: Case, fieldwork: Fieldwork, now: datetime)
     by_code = {spec.code: oid for oid, spec in specs.items()}
     outcome = disposition.outcome
     case.disposition_outcome_id = by_code[outcome.code] if outcome is not None else None
+    case.updated_at = now  # (before the UPDATE below flushes the case: one UPDATE of it)
     if disposition.is_final:
         case.next_callable_at = None
-        cancel_pending_appointments(session, case, "cancelled")
         release(case)
-    case.updated_at = now
+        cancel_pending_appointments(session, case, "cancelled")
     return CaseFacts(facts, phones)
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -146,9 +148,19 @@ class SampleUnit(Base):
 
     def sample_variables(self) -> dict[str, Any]:
         """What ``${sample.NAME}`` refers to: the standard columns plus the extra ones."""
-        values = dict(self.variables or {})
-        values.update({name: getattr(self, name) for name in SAMPLE_VARIABLES})
-        return values
+        return sample_values(
+            self.variables, {name: getattr(self, name) for name in SAMPLE_VARIABLES}
+        )
+
+
+def sample_values(
+    variables: Mapping[str, Any] | None, standard: Mapping[str, Any]
+) -> dict[str, Any]:
+    """A sampled institution's ``${sample.NAME}`` values: its extra columns (``variables``)
+    and then its standard ones (SAMPLE_VARIABLES, which win)."""
+    values = dict(variables or {})
+    values.update(standard)
+    return values
 
 
 class ContactPhone(Base):
@@ -212,6 +224,30 @@ class Response(Base):
     fieldwork: Mapped[Fieldwork] = relationship()
     sample_unit: Mapped[SampleUnit | None] = relationship()
     survey_version: Mapped[SurveyVersion] = relationship()
+
+    @property
+    def is_complete(self) -> bool:
+        return self.status == ResponseStatus.COMPLETE
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseRow:
+    """A response's columns as one request read them: a plain record, not an ORM object.
+
+    What showing and saving a respondent's pages reads (app.respond resolves a link into
+    one); its saves are UPDATEs by id (app.interview.service), which hand back a new record
+    with what they changed."""
+
+    id: int
+    fieldwork_id: int
+    sample_unit_id: int | None
+    survey_version_id: int
+    answers: dict[str, Any]
+    status: str
+    last_page: str | None
+    revision: int
+    is_test: bool
+    completed_at: datetime | None
 
     @property
     def is_complete(self) -> bool:

@@ -91,6 +91,16 @@ def flow_of(version: SurveyVersion) -> Flow:
     return cached
 
 
+def flow_of_hash(session: Session, version_id: int, content_hash: str) -> Flow:
+    """The interview flow of the version ``version_id`` whose content hash is known (read
+    with other columns): the version itself is loaded only the first time its content is
+    seen in this process."""
+    cached = _flows.get(content_hash)
+    if cached is None:
+        cached = flow_of(session.get_one(SurveyVersion, version_id))
+    return cached
+
+
 @dataclass
 class SurveyRow:
     survey: Survey

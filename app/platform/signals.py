@@ -11,8 +11,9 @@ from flask.signals import Namespace
 
 _signals = Namespace()
 
-# A response was submitted complete. Sender: the Response; keywords: session (the
-# sqlalchemy Session it was saved in), mode ("web" or "phone") and now (datetime).
+# A response was submitted complete. Sender: the Response, or its ResponseRow (the record
+# a respondent's pages read); keywords: session (the sqlalchemy Session it was saved in),
+# mode ("web" or "phone") and now (datetime).
 response_completed = _signals.signal("response-completed")
 
 # A user is logging out. Sender: the user's id (int); keyword: session.

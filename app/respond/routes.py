@@ -28,7 +28,7 @@ from app.interview.pages import (
     PageBuilder,
     expression_values,
     field_label,
-    live_calculations,
+    live_calculations_json,
     problem_text,
     progress_percent,
     read_page_post,
@@ -36,7 +36,7 @@ from app.interview.pages import (
 )
 from app.interview.service import Interview, NotAccepting
 from app.interview.submit import Step, focus_anchor, post_page
-from app.models.fieldwork import Fieldwork, FieldworkState
+from app.models.fieldwork import FieldworkState
 from app.models.surveys import questionnaire_of
 from app.platform.extensions import db_session, now
 from app.platform.i18n import SURVEY_LANGUAGE_KEY, language_name
@@ -66,33 +66,25 @@ def _link_or_404(token: str) -> Link:
     return link
 
 
-def _settings(interview_or_fieldwork: Interview | Fieldwork) -> Settings:
-    if isinstance(interview_or_fieldwork, Interview):
-        return interview_or_fieldwork.questionnaire.settings
-    return questionnaire_of(interview_or_fieldwork.survey_version).settings
-
-
-def _language(interview_or_fieldwork: Interview | Fieldwork) -> str:
+def _language(settings: Settings) -> str:
     """The questionnaire language to show: the chosen one if the definition has it.
 
     Chosen is a questionnaire language picked on a respondent page (which may be one the
     application itself is not translated into), else the application's language.
     """
-    settings = _settings(interview_or_fieldwork)
     for chosen in (session.get(SURVEY_LANGUAGE_KEY), str(get_locale() or "")):
         if chosen in settings.languages:
             return chosen
     return settings.default_language
 
 
-def _languages(interview_or_fieldwork: Interview | Fieldwork) -> dict:
+def _languages(settings: Settings) -> dict:
     """The header's language choice on a respondent page: the application's languages and
     then the questionnaire's own, the one shown selected (template context)."""
-    settings = _settings(interview_or_fieldwork)
     codes = [*current_app.config["LANGUAGES"], *settings.languages]
     return {
         "languages": [(code, language_name(code)) for code in dict.fromkeys(codes)],
-        "current_language": _language(interview_or_fieldwork),
+        "current_language": _language(settings),
     }
 
 
@@ -110,14 +102,13 @@ def start(token: str):
     link = _link_or_404(token)
     if link.response is not None and link.response.is_complete:
         return redirect(url_for("respond.done", token=token))
-    questionnaire = questionnaire_of(link.fieldwork.survey_version)
-    language = _language(link.fieldwork)
+    settings = services.questionnaire_of_link(db_session(), link).settings
     return render_template(
         "respond/start.html",
         link=link,
-        title=questionnaire.settings.title.get(language),
+        title=settings.title.get(_language(settings)),
         accepting=_accepting(link),
-        **_languages(link.fieldwork),
+        **_languages(settings),
     )
 
 
@@ -129,18 +120,15 @@ def begin(token: str):
         services.check_accepting(link.fieldwork, link.response)
     except NotAccepting:
         return redirect(url_for("respond.start", token=token))
-    response = services.start_response(db_session(), link, now())
-    interview = Interview.of(response, now())
-    page = interview.flow.resume_page(interview.state(), MODE, response.last_page)
+    interview = services.start_interview(db_session(), link, now())
+    page = interview.flow.resume_page(interview.state(), MODE, interview.response.last_page)
     if page is None:
         page = interview.flow.pages(MODE)[-1]
     return redirect(url_for("respond.page", token=token, page_id=page.id))
 
 
 def _interview(link: Link) -> Interview | None:
-    if link.response is None:
-        return None
-    return Interview.of(link.response, now(), reopened=link.reopened)
+    return services.interview_of(db_session(), link, now())
 
 
 def _find_page(interview: Interview, page_id: str) -> Page:
@@ -185,7 +173,7 @@ def _render_page(
     notice=None,
     confirm_remove=None,
 ):
-    language = _language(interview)
+    language = _language(interview.questionnaire.settings)
     flow = interview.flow
     builder = PageBuilder(
         flow,
@@ -216,9 +204,9 @@ def _render_page(
             error_count=len(errors),
             notice=notice,
             known_answers=expression_values(flow, state),
-            calculations=live_calculations(flow),
+            calculations=live_calculations_json(flow),
             sample=interview.sample,
-            **_languages(interview),
+            **_languages(interview.questionnaire.settings),
         ),
         status,
     )
@@ -248,7 +236,7 @@ def submit_page(token: str, page_id: str):
         shown,
         post,
         mode=MODE,
-        language=_language(interview),
+        language=_language(interview.questionnaire.settings),
         now=now(),
         files=request.files,
     )
@@ -293,7 +281,7 @@ def _not_saved(interview: Interview, state: State, errors, fields) -> list[tuple
     """The answers typed on a page that "save and finish later" could not keep (a value
     the question does not accept): question, what was typed, why. Said on the saved page,
     so that nothing disappears silently."""
-    language = _language(interview)
+    language = _language(interview.questionnaire.settings)
     flow = interview.flow
     rows = []
     for name, problem in errors.items():
@@ -315,13 +303,13 @@ def _typed(value: str) -> str:
 
 def _stale(token: str, shown: Page):
     """The form was older than what is stored: show what is stored and say so."""
-    fresh = services.fresh_link(db_session(), token)
-    if fresh is None or fresh.response is None:
+    fresh = services.resolve(db_session(), token)  # (read again: what is stored now)
+    interview = services.interview_of(db_session(), fresh, now()) if fresh else None
+    if fresh is None or interview is None:
         abort(404)
-    if fresh.response.is_complete:
+    if interview.response.is_complete:
         flash(_("This questionnaire has already been sent; it cannot be changed."), "info")
         return redirect(url_for("respond.done", token=token))
-    interview = Interview.of(fresh.response, now())
     state = interview.state()
     values = interview.flow.form_values(shown, state)
     notice = _(
@@ -336,16 +324,16 @@ def _stale(token: str, shown: Page):
 @public
 def done(token: str):
     link = _link_or_404(token)
-    if link.response is None or not link.response.is_complete:
+    interview = _interview(link)
+    if interview is None or not interview.response.is_complete:
         return redirect(url_for("respond.start", token=token))
-    interview = Interview.of(link.response, now())
-    language = _language(interview)
+    language = _language(interview.questionnaire.settings)
     return render_template(
         "respond/done.html",
         link=link,
         title=interview.questionnaire.settings.title.get(language),
         rows=summary(interview.flow, interview.state(), language, _),
-        **_languages(interview),
+        **_languages(interview.questionnaire.settings),
     )
 
 
@@ -361,9 +349,9 @@ def open_start(token: str):
         link=None,
         open_fieldwork=fieldwork,
         token=token,
-        title=settings.title.get(_language(fieldwork)),
+        title=settings.title.get(_language(settings)),
         accepting=fieldwork.is_open,
-        **_languages(fieldwork),
+        **_languages(settings),
     )
 
 
@@ -407,9 +395,9 @@ def test_start(token: str):
         "respond/test_start.html",
         fieldwork=fieldwork,
         token=token,
-        title=settings.title.get(_language(fieldwork)),
+        title=settings.title.get(_language(settings)),
         accepting=fieldwork.state != FieldworkState.CLOSED,
-        **_languages(fieldwork),
+        **_languages(settings),
     )
 
 

@@ -6,79 +6,176 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, fields
+from datetime import date, datetime
+from typing import Any, cast
 
-from sqlalchemy import bindparam, select
-from sqlalchemy.orm import Session, contains_eager
+from sqlalchemy import Select, Table, bindparam, select
+from sqlalchemy.engine import Row
+from sqlalchemy.orm import Session
 
 from app.domain.fieldwork.links import new_token
-from app.interview.service import NotAccepting, start_unit_response
+from app.domain.fieldwork.sample.columns import SAMPLE_VARIABLES
+from app.domain.questionnaire.model import Questionnaire
+from app.interview.service import Interview, NotAccepting, start_unit_response
 from app.models.fieldwork import (
     Fieldwork,
     FieldworkState,
     Response,
     ResponseChange,
+    ResponseRow,
     SampleUnit,
+    sample_values,
 )
+from app.models.surveys import SurveyVersion, flow_of_hash
 
 TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{16,64}\Z")
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
+class LinkFieldwork:
+    """What a link's pages need of its fieldwork."""
+
+    id: int
+    state: str
+    closes_on: date | None
+    survey_version_id: int
+    content_hash: str  # of that version: the key its questionnaire is kept by
+
+    @property
+    def is_open(self) -> bool:
+        return self.state == FieldworkState.OPEN
+
+
+@dataclass(frozen=True, slots=True)
+class LinkUnit:
+    """The sampled institution a personal link belongs to."""
+
+    id: int
+    name: str
+    sample: dict[str, Any]  # what ``${sample.NAME}`` refers to
+
+
+@dataclass(frozen=True, slots=True)
 class Link:
-    """What a personal (or open-survey) link leads to."""
+    """What a personal (or open-survey) link leads to, as read for this request.
+
+    Plain records, no ORM objects: a respondent's page reads the link once, and saving it
+    is an UPDATE by id (app.interview.service); only starting a response loads the ORM.
+    """
 
     token: str
-    fieldwork: Fieldwork
-    unit: SampleUnit | None
-    response: Response | None
+    fieldwork: LinkFieldwork
+    unit: LinkUnit | None
+    response: ResponseRow | None
+    response_hash: str  # the content hash of the response's version ("": no response)
     # Whether the response was ever re-opened by an analyst (a save then logs corrections);
     # looked up with the link, so that saving a page needs no query of its own for it.
     reopened: bool = False
 
 
-# Resolving the personal link runs on every respondent request, so its statements are
-# built once: a statement object memoizes its SQL cache key, and each request only binds
-# the token. The fieldwork and its version come in the same row through plain joins
-# (contains_eager: no aliased eager-load joins to build); the version's source is a
-# deferred column and is not read. Nothing is cached across requests but the statement.
-_REOPENED = (
-    select(ResponseChange.id)
-    .where(ResponseChange.response_id == Response.id, ResponseChange.action == "reopened")
+# Resolving the link runs on every respondent request: one Core SELECT of the columns the
+# pages use (fieldwork, version hashes, sampled institution, response), built once (a
+# statement memoizes its SQL cache key, and each request only binds the token), read into
+# the records above. Building ORM objects for the four rows and keeping them in the
+# session's identity map cost more than the query itself. Nothing is cached across
+# requests but the statement.
+_FIELDWORK = cast(Table, Fieldwork.__table__)
+_UNIT = cast(Table, SampleUnit.__table__)
+_RESPONSE = cast(Table, Response.__table__)
+_CHANGE = cast(Table, ResponseChange.__table__)
+_FIELDWORK_VERSION = cast(Table, SurveyVersion.__table__).alias("fieldwork_version")
+_RESPONSE_VERSION = cast(Table, SurveyVersion.__table__).alias("response_version")
+_RESPONSE_FIELDS = tuple(each.name for each in fields(ResponseRow))
+_COLUMNS = (
+    _FIELDWORK.c.id,
+    _FIELDWORK.c.state,
+    _FIELDWORK.c.closes_on,
+    _FIELDWORK.c.survey_version_id,
+    _FIELDWORK_VERSION.c.content_hash,
+    _UNIT.c.id,
+    _UNIT.c.variables,
+    *(_UNIT.c[name] for name in SAMPLE_VARIABLES),
+    *(_RESPONSE.c[name] for name in _RESPONSE_FIELDS),
+    _RESPONSE_VERSION.c.content_hash,
+    select(_CHANGE.c.id)
+    .where(_CHANGE.c.response_id == _RESPONSE.c.id, _CHANGE.c.action == "reopened")
     .exists()
-    .label("reopened")
+    .label("reopened"),
 )
-_BY_PERSONAL_TOKEN = (
-    select(SampleUnit, Response, _REOPENED)
-    .join(SampleUnit.fieldwork)
-    .join(Fieldwork.survey_version)
-    .outerjoin(Response, Response.sample_unit_id == SampleUnit.id)
-    .where(SampleUnit.token == bindparam("token"))
-    .options(contains_eager(SampleUnit.fieldwork).contains_eager(Fieldwork.survey_version))
-)
-_BY_OPEN_TOKEN = (
-    select(Response, _REOPENED)
-    .join(Response.fieldwork)
-    .join(Fieldwork.survey_version)
-    .where(Response.open_token == bindparam("token"))
-    .options(contains_eager(Response.fieldwork).contains_eager(Fieldwork.survey_version))
-)
+_UNIT_AT = 5  # where the columns of each part start in a row
+_RESPONSE_AT = _UNIT_AT + 2 + len(SAMPLE_VARIABLES)
+_RESPONSE_HASH_AT = _RESPONSE_AT + len(_RESPONSE_FIELDS)
+
+
+def _link_statement(*, personal: bool) -> Select[Any]:
+    version = _FIELDWORK_VERSION.c.id == _FIELDWORK.c.survey_version_id
+    if personal:  # the sampled institution's token; its response, if started
+        joined = (
+            _UNIT.join(_FIELDWORK, _FIELDWORK.c.id == _UNIT.c.fieldwork_id)
+            .join(_FIELDWORK_VERSION, version)
+            .outerjoin(_RESPONSE, _RESPONSE.c.sample_unit_id == _UNIT.c.id)
+            .outerjoin(_RESPONSE_VERSION, _RESPONSE_VERSION.c.id == _RESPONSE.c.survey_version_id)
+        )
+        token = _UNIT.c.token
+    else:  # an open-link response's own token (no sampled institution)
+        joined = (
+            _RESPONSE.join(_FIELDWORK, _FIELDWORK.c.id == _RESPONSE.c.fieldwork_id)
+            .join(_FIELDWORK_VERSION, version)
+            .join(_RESPONSE_VERSION, _RESPONSE_VERSION.c.id == _RESPONSE.c.survey_version_id)
+            .outerjoin(_UNIT, _UNIT.c.id == _RESPONSE.c.sample_unit_id)
+        )
+        token = _RESPONSE.c.open_token
+    return select(*_COLUMNS).select_from(joined).where(token == bindparam("token"))
+
+
+_BY_PERSONAL_TOKEN = _link_statement(personal=True)
+_BY_OPEN_TOKEN = _link_statement(personal=False)
+
+
+def _link(token: str, row: Row[Any]) -> Link:
+    unit = None
+    if row[_UNIT_AT] is not None:
+        standard = dict(zip(SAMPLE_VARIABLES, row[_UNIT_AT + 2 : _RESPONSE_AT], strict=True))
+        unit = LinkUnit(row[_UNIT_AT], standard["name"], sample_values(row[_UNIT_AT + 1], standard))
+    response = None
+    if row[_RESPONSE_AT] is not None:
+        response = ResponseRow(*row[_RESPONSE_AT:_RESPONSE_HASH_AT])
+    return Link(
+        token,
+        LinkFieldwork(*row[:_UNIT_AT]),
+        unit,
+        response,
+        row[_RESPONSE_HASH_AT] or "",
+        bool(row[-1]),
+    )
 
 
 def resolve(session: Session, token: str) -> Link | None:
     """The sampled institution or open-link response behind ``token`` (None if unknown)."""
     if not TOKEN_PATTERN.match(token):
         return None
-    row = session.execute(_BY_PERSONAL_TOKEN, {"token": token}).first()
-    if row is not None:
-        unit, response, reopened = row
-        return Link(token, unit.fieldwork, unit, response, bool(reopened))
-    open_row = session.execute(_BY_OPEN_TOKEN, {"token": token}).first()
-    if open_row is not None:
-        response, reopened = open_row
-        return Link(token, response.fieldwork, None, response, bool(reopened))
+    for statement in (_BY_PERSONAL_TOKEN, _BY_OPEN_TOKEN):
+        row = session.execute(statement, {"token": token}).first()
+        if row is not None:
+            return _link(token, row)
     return None
+
+
+def questionnaire_of_link(session: Session, link: Link) -> Questionnaire:
+    """The questionnaire of the link's fieldwork (its start page)."""
+    fieldwork = link.fieldwork
+    return flow_of_hash(session, fieldwork.survey_version_id, fieldwork.content_hash).questionnaire
+
+
+def interview_of(session: Session, link: Link, now: datetime) -> Interview | None:
+    """The interview of the link's response (None before it is started)."""
+    response = link.response
+    if response is None:
+        return None
+    flow = flow_of_hash(session, response.survey_version_id, link.response_hash)
+    sample = link.unit.sample if link.unit is not None else {}
+    return Interview.loaded(response, flow, sample, now, reopened=link.reopened)
 
 
 def open_survey(session: Session, token: str) -> Fieldwork | None:
@@ -88,7 +185,7 @@ def open_survey(session: Session, token: str) -> Fieldwork | None:
     return session.scalar(select(Fieldwork).where(Fieldwork.open_link_token == token))
 
 
-def check_accepting(fieldwork: Fieldwork, response: Response | None) -> None:
+def check_accepting(fieldwork: LinkFieldwork, response: ResponseRow | None) -> None:
     """NotAccepting unless answers may be saved now (a test response: also in a draft)."""
     if response is not None and response.is_complete:
         raise NotAccepting("complete")
@@ -113,12 +210,14 @@ def start_test_response(session: Session, fieldwork: Fieldwork, now: datetime) -
     return response
 
 
-def start_response(session: Session, link: Link, now: datetime) -> Response:
-    """The link's response, created on first use (app.interview.service)."""
-    if link.response is None:
-        assert link.unit is not None  # noqa: S101 - open-link responses come with their token
-        link.response = start_unit_response(session, link.unit, now)
-    return link.response
+def start_interview(session: Session, link: Link, now: datetime) -> Interview:
+    """The link's interview, its response created on first use (app.interview.service)."""
+    interview = interview_of(session, link, now)
+    if interview is not None:
+        return interview
+    assert link.unit is not None  # noqa: S101 - open-link responses come with their token
+    unit = session.get_one(SampleUnit, link.unit.id)
+    return Interview.of(start_unit_response(session, unit, now), now)
 
 
 def start_open_response(session: Session, fieldwork: Fieldwork, now: datetime) -> Response:
@@ -133,10 +232,3 @@ def start_open_response(session: Session, fieldwork: Fieldwork, now: datetime) -
     session.add(response)
     session.flush()
     return response
-
-
-def fresh_link(session: Session, token: str) -> Link | None:
-    """The link read again from the database, forgetting what this request loaded (after
-    a stale form: what is stored now)."""
-    session.expire_all()
-    return resolve(session, token)
