@@ -1007,7 +1007,7 @@ def test_a_workbook_problem_names_sheet_and_row(tmp_path: Path) -> None:
     sheet.title = "survey"
     sheet.append(["type", "name", "label"])
     sheet.append(["integer", "a", "A"])
-    sheet.append(["audio", "where", "Where?"])
+    sheet.append(["osm", "where", "Where?"])
     settings = workbook.create_sheet("settings")
     settings.append(["form_id", "form_title"])
     settings.append(["geo", "Geo"])
@@ -1015,7 +1015,7 @@ def test_a_workbook_problem_names_sheet_and_row(tmp_path: Path) -> None:
     out = io.StringIO()
     assert run_check([tmp_path / "geo.xlsx"], out) == 1
     assert out.getvalue() == (
-        f"{tmp_path / 'geo.xlsx'}:survey:3: item where: The type audio is not supported.\n"
+        f"{tmp_path / 'geo.xlsx'}:survey:3: item where: The type osm is not supported.\n"
     )
 
 
