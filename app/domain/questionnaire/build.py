@@ -89,10 +89,12 @@ _QUESTION_KEYS = _COMMON_KEYS | {
     "constraint",
     "constraint_message",
     "default",
+    "default_expression",
     "read_only",
     "dont_know",
     "refused",
 }
+_DEFAULT_KEYS = frozenset({"default", "default_expression"})
 KEYS_BY_TYPE: dict[ItemType, frozenset[str]] = {
     ItemType.TEXT: _QUESTION_KEYS,
     ItemType.TEXTAREA: _QUESTION_KEYS,
@@ -102,16 +104,16 @@ KEYS_BY_TYPE: dict[ItemType, frozenset[str]] = {
     ItemType.TIME: _QUESTION_KEYS,
     ItemType.DATETIME: _QUESTION_KEYS,
     ItemType.RANGE: _QUESTION_KEYS | {"parameters"},
-    ItemType.RANK: (_QUESTION_KEYS - {"default"}) | {"parameters"},
+    ItemType.RANK: (_QUESTION_KEYS - _DEFAULT_KEYS) | {"parameters"},
     ItemType.ACKNOWLEDGE: _QUESTION_KEYS,
     ItemType.BARCODE: _QUESTION_KEYS,
     ItemType.GEOPOINT: _QUESTION_KEYS,
     ItemType.GEOTRACE: _QUESTION_KEYS,
     ItemType.GEOSHAPE: _QUESTION_KEYS,
-    ItemType.FILE: (_QUESTION_KEYS - {"default"}) | {"parameters", "accept"},
+    ItemType.FILE: (_QUESTION_KEYS - _DEFAULT_KEYS) | {"parameters", "accept"},
     ItemType.SELECT_ONE: _QUESTION_KEYS | {"choice_filter", "parameters"},
     ItemType.SELECT_MULTIPLE: _QUESTION_KEYS | {"choice_filter", "parameters"},
-    ItemType.MATRIX: (_QUESTION_KEYS - {"default"}) | {"rows"},
+    ItemType.MATRIX: (_QUESTION_KEYS - _DEFAULT_KEYS) | {"rows"},
     ItemType.NOTE: _COMMON_KEYS | {"interviewer_note"},
     ItemType.CALCULATE: frozenset({"type", "name", "label", "relevant", "calculation"}),
     ItemType.GROUP: _COMMON_KEYS | {"interviewer_note", "children", "parameters"},
@@ -848,9 +850,15 @@ class _Builder:
         """The item's expressions and answer options (required, read-only, DK/RF)."""
         name = item.name or None
         allowed = KEYS_BY_TYPE[item.type]
-        for key in ("relevant", "constraint", "calculation", "choice_filter"):
+        for key in ("relevant", "constraint", "calculation", "choice_filter", "default_expression"):
             if key in allowed:
                 setattr(item, key, self.expression(node, key, name))
+        if "default" in node and "default_expression" in node and "default" in allowed:
+            self.error(
+                node.where("default_expression"),
+                name,
+                N_("Give either a default or a default_expression, not both."),
+            )
         if item.type.is_question:
             item.required = self.required(node, name)
             item.read_only = self.flag(node, "read_only", name)

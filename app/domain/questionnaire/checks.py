@@ -62,6 +62,7 @@ _EXPRESSION_KEYS = (
     "choice_filter",
     "repeat_count",
     "seed",
+    "default_expression",
 )
 
 

@@ -381,6 +381,37 @@ def to_field(value: Any) -> list[str]:
     return [str(value)]
 
 
+_EXPRESSION_MOMENT = re.compile(
+    r"(\d{4}-\d{2}-\d{2})(?:T(\d{2}:\d{2})(?::\d{2}(?:\.\d+)?)?)?(?:Z|[+-]\d{2}:?\d{2})?"
+)
+
+
+def default_field(kind: ItemType, value: Any) -> list[str]:
+    """What a default expression gave, as the question's field holds it: a date from
+    today() or now() as the date, time or moment the question asks for, a whole number
+    without a decimal point, a select_multiple's codes one by one; nothing for no value."""
+    if value is None or value == "" or isinstance(value, bool):
+        return []
+    if isinstance(value, date | time):
+        if isinstance(value, datetime) and kind is ItemType.DATE:
+            return [value.date().isoformat()]
+        return to_field(value)
+    if isinstance(value, float):
+        text = str(int(value)) if value.is_integer() else repr(value)
+    else:
+        text = str(value)
+    moment = _EXPRESSION_MOMENT.fullmatch(text.strip())
+    if moment is not None and kind is ItemType.DATE:
+        return [moment[1]]
+    if moment is not None and kind is ItemType.TIME and moment[2]:
+        return [moment[2]]
+    if moment is not None and kind is ItemType.DATETIME:
+        return [f"{moment[1]}T{moment[2] or '00:00'}"]
+    if kind is ItemType.SELECT_MULTIPLE:
+        return text.split()
+    return [text]
+
+
 def field_values(form: Mapping[str, Any], name: str) -> list[str]:
     """All values sent under ``name`` (a MultiDict or a mapping of name -> list)."""
     getlist = getattr(form, "getlist", None)

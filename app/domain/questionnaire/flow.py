@@ -125,6 +125,7 @@ from app.domain.questionnaire.fields import (
     OTHER_MAX_LENGTH,
     PARSERS,
     InvalidValue,
+    default_field,
     field_values,
     parse_partial_date,
     parse_point,
@@ -307,7 +308,13 @@ class Flow:
         """The items a page needs evaluated to check and show this item."""
         names: set[str] = set()
         for each in item.walk() if item.is_repeat else (item,):
-            for expression in (each.constraint, each.choice_filter, each.required, each.seed):
+            for expression in (
+                each.constraint,
+                each.choice_filter,
+                each.required,
+                each.seed,
+                each.default_expression,
+            ):
                 if isinstance(expression, Expression):
                     names |= expression.references
             for text in _texts_of(each):
@@ -981,7 +988,16 @@ class Flow:
                     filled[prefix + var.name] = to_field(value)
                 elif item.default is not None and var.kind is not VariableKind.OTHER:
                     filled[prefix + var.name] = [item.default]
+                elif item.default_expression is not None and var.kind is VariableKind.ANSWER:
+                    if suggested := self._dynamic_default(item, item.default_expression, state):
+                        filled[prefix + var.name] = suggested
         return filled
+
+    def _dynamic_default(self, item: Item, expression: Expression, state: State) -> list[str]:
+        """A question's default expression evaluated for these answers, as its field holds
+        it (nothing when it has no value)."""
+        state.ensure(self._plan(self._page_refs[self._position[item.name]]))
+        return default_field(item.type, expression.evaluate(state.context()))
 
     def _instance_form_values(
         self, repeat: Item, state: State, prefix: str

@@ -208,6 +208,9 @@ class Item:
     constraint_message: Text | None = None
     calculation: Expression | None = None
     default: str | None = None
+    # a default computed when the question is first shown (XLSForm's dynamic default, e.g.
+    # today() or ${earlier} + 1); the respondent may change it
+    default_expression: Expression | None = None
     choice_filter: Expression | None = None
     appearance: str | None = None
     read_only: bool = False

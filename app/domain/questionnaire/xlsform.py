@@ -605,12 +605,8 @@ class _Converter:
         if item_type == "calculate" and node.get("default") is not None:
             self.calculate_default(node, name)
         elif _DYNAMIC_DEFAULT.search(str(node.get("default") or "")):
-            self.warning(  # pyxform sets it when the form opens; a field shows no expression
-                location,
-                name,
-                N_("The default %(default)s is an expression: the question starts empty."),
-                default=str(node.pop("default")),
-            )
+            # pyxform's dynamic default: computed when the question is first shown
+            node.put("default_expression", str(node.pop("default")))
         if item_type == "hidden" and node.get("default") is None and "calculation" not in node:
             self.warning(location, name, N_("The hidden item has no value: it stays empty."))
             node.put("default", "")  # pyxform takes it: an XForm field nothing fills
@@ -873,6 +869,8 @@ class _Converter:
         upload = str(node.get("type", "")).split()[:1] == ["file"]
         if key in _USED_KEYS:
             return
+        if key == "_dynamic_default" or (key == "actions" and _first_load_only(value)):
+            return  # pyxform's marks of a dynamic default: read from the default column
         if upload and key in ("actions", "default"):  # background-audio's recording action,
             if key == "default":  # an image shown before one is taken
                 self.ignore_column(location, name, key)
@@ -1055,6 +1053,14 @@ class _Converter:
     def ignore_column(self, location: SourceLocation, name: str, column: str) -> None:
         """Warn about a column (or pyxform key) that Ankieta does not use."""
         self.warning(location, name, N_("The column %(column)s is ignored."), column=column)
+
+
+def _first_load_only(actions: Any) -> bool:
+    """True for pyxform's ``actions`` of a dynamic default alone (a setvalue when the form
+    is first opened), which the question's default expression does here."""
+    return isinstance(actions, list) and all(
+        isinstance(a, dict) and a.get("event") == "odk-instance-first-load" for a in actions
+    )
 
 
 def _is_file(itemset: str) -> bool:

@@ -645,25 +645,25 @@ def test_the_other_names_pyxform_gives_a_type_load_as_that_type() -> None:
     assert result.questionnaire.settings.paradata == (("started", "start"),)
 
 
-def test_a_dynamic_default_is_kept_once_on_a_calculate_and_left_out_on_a_question() -> None:
+def test_a_dynamic_default_is_kept_once_on_a_calculate_and_computed_on_a_question() -> None:
     data = _workbook(
         [
+            {"type": "integer", "name": "rok", "label": "Rok", "default": "2025"},
             {"type": "date", "name": "dzien", "label": "Dzień", "default": "today()"},
             {"type": "calculate", "name": "klucz", "default": "uuid()"},
             {"type": "calculate", "name": "poczatek", "default": "now()"},
             {"type": "text", "name": "uwagi", "label": "Uwagi", "default": "brak"},
+            {"type": "integer", "name": "nastepny", "label": "Następny", "default": "${rok} + 1"},
         ]
     )
     loaded = load_definition(data, "domyslne.xlsx")
     assert loaded.questionnaire is not None, [str(p) for p in loaded.problems]
     q = loaded.questionnaire
     assert q.item("dzien").default is None and q.item("uwagi").default == "brak"
+    assert q.item("dzien").default_expression.source == "today()"
+    assert q.item("nastepny").default_expression.source == "${rok} + 1"
     assert [(c.name, c.calculation.source) for c in q.walk() if c.calculation] == [
         ("klucz", "once(uuid())"),
         ("poczatek", "once(now())"),
     ]
-    problems = [str(p) for p in loaded.problems]
-    assert (
-        "domyslne.xlsx:survey:2: item dzien: warning: The default today() is an expression: "
-        "the question starts empty." in problems
-    )
+    assert not [p for p in loaded.problems if "dzien" in str(p) or "nastepny" in str(p)]
