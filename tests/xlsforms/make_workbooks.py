@@ -396,6 +396,31 @@ FORMS: dict[str, dict[str, Sheet]] = {
              "Home region", None, None],
         ],
     },
+    # select_one_external: the long list on the external_choices sheet (labels in two
+    # languages, a column to filter on); questions whose default is an expression
+    "select_external_and_dynamic_defaults": {
+        "survey": [
+            ["type", "name", "label::Polski (pl)", "label::English (en)", "choice_filter",
+             "default", "required"],
+            ["select_one region", "region", "Województwo", "Region", None, None, "yes"],
+            ["select_one_external commune", "commune", "Gmina", "Commune",
+             "region=${region}", None, None],
+            ["integer", "year", "Rok", "Year", None, "2025", None],
+            ["integer", "next_year", "Następny rok", "Next year", None, "${year} + 1", None],
+            ["date", "visit", "Data wizyty", "Date of the visit", None, "today()", None],
+        ],
+        "choices": [
+            ["list_name", "name", "label::Polski (pl)", "label::English (en)"],
+            ["region", "sl", "Śląskie", "Silesia"],
+            ["region", "ma", "Małopolskie", "Lesser Poland"],
+        ],
+        "external_choices": [
+            ["list_name", "name", "label::Polski (pl)", "label::English (en)", "region"],
+            ["commune", "katowice", "Katowice", "Katowice", "sl"],
+            ["commune", "gliwice", "Gliwice", "Gliwice", "sl"],
+            ["commune", "krakow", "Kraków", "Cracow", "ma"],
+        ],
+    },
     # now(), once(), uuid(): kept with the answers; times and dates compared as such
     "now_once_uuid": {
         "survey": [

@@ -99,6 +99,9 @@ _PLAIN_TYPES = frozenset(
     {"text", "integer", "decimal", "date", "note", "calculate", "group", "repeat"}
 )
 _SELECT_TYPES = {"select one": "select_one", "select all that apply": "select_multiple"}
+# select_one_external: its list is on the external_choices sheet (ODK keeps such long
+# lists out of the form); here it is an ordinary list of the questionnaire
+_EXTERNAL_TYPES = {"select one external": "select_one"}
 _OWN_TYPES = {  # XLSForm's name -> ours (docs/questionnaires.md)
     **{name: name for name in ("time", "range", "acknowledge", "barcode", "hidden")},
     **{name: name for name in ("geopoint", "geotrace", "geoshape", "trigger")},
@@ -161,7 +164,14 @@ def _aliases() -> dict[str, tuple[str, dict[str, str]]]:
     aliases: dict[str, tuple[str, dict[str, str]]] = {}
     for alias, spec in QUESTION_TYPE_DICT.items():
         canonical = by_shape.get(shape(spec))
-        read_as_written = (_PLAIN_TYPES, _OWN_TYPES, _SELECT_TYPES, _METADATA_TYPES, _UPLOAD_TYPES)
+        read_as_written = (
+            _PLAIN_TYPES,
+            _OWN_TYPES,
+            _SELECT_TYPES,
+            _EXTERNAL_TYPES,
+            _METADATA_TYPES,
+            _UPLOAD_TYPES,
+        )
         if canonical is None or any(alias in names for names in read_as_written):
             continue  # "hidden" is shaped as "calculate" is, yet a type of its own
         implied = {"constraint": spec.get("bind", {}).get("constraint"), "hint": spec.get("hint")}
@@ -195,7 +205,7 @@ _PYXFORM_ROW = re.compile(r"\[row : (\d+)\]\s*")
 _PYXFORM_CHOICE = re.compile(r"See \[(.+?)\] in \[(.+?)\]")
 _PYXFORM_SHEET = re.compile(r"'(survey|choices|settings)' sheet")
 _NO_LANGUAGE = "default"  # pyxform's name for columns without ::language
-_READ_SHEETS = frozenset({"survey", "choices", "settings"})
+_READ_SHEETS = frozenset({"survey", "choices", "settings", "external_choices"})
 _DYNAMIC_DEFAULT = re.compile(r"\$\{|\(")  # pyxform's dynamic defaults: a call or a reference
 _GENERATED_LABEL = "generated_table_list_label_"  # pyxform's note of a table-list's label
 _GENERATED_HEADER = "reserved_name_for_field_list_labels_"  # and its header row
@@ -310,6 +320,8 @@ class _Converter:
         self.sheet_lists: set[str] = set()  # the lists of the choices sheet, as named here
         self.file_lists: dict[tuple[str, str, str], str] = {}  # (file, value, label) -> list
         self.file_choices: dict[str, tuple[list[Node], SourceLocation]] = {}
+        self.external_rows: list[dict[str, Any]] = list(workbook.external_choices or [])
+        self.external_lists: dict[str, str | None] = {}  # external_choices list -> our list
         self.rows = rows
         self.raw_settings: dict[str, Any] = (workbook.settings or [{}])[0]
         self.problems: list[Problem] = []
@@ -662,6 +674,62 @@ class _Converter:
         self.file_choices[list_name] = (self.file_entries(file, found), where)
         return list_name
 
+    def external_list(self, written: str, name: str, location: SourceLocation) -> str | None:
+        """The list of a ``select_one_external`` question: its rows of the external_choices
+        sheet as a list of the questionnaire (read once per list; None when it has none)."""
+        if written in self.external_lists:
+            return self.external_lists[written]
+        found = [
+            (row_number, _lowercase_headers(raw), raw)
+            for row_number, raw in enumerate(self.external_rows, start=2)
+            if str(_list_of(_lowercase_headers(raw))) == written
+        ]
+        if not found:
+            self.error(
+                location,
+                name,
+                N_("The list %(list)s has no choices on the external_choices sheet."),
+                list=written,
+            )
+            self.external_lists[written] = None
+            return None
+        columns = list(
+            dict.fromkeys(
+                key
+                for _, row, _ in found
+                for key in row
+                if NAME_PATTERN.match(key) and key not in ("list_name", "name", "label")
+            )
+        )
+        base = as_id(written, prefix="list")
+        list_name, number = base, 1
+        while list_name in self.sheet_lists or list_name in self.file_choices:
+            number += 1
+            list_name = f"{base}_external{number}"
+        entries: list[Node] = []
+        for row_number, row, raw in found:
+            where = SourceLocation(self.filename, sheet="external_choices", row=row_number)
+            node = Node(where)
+            code = str(row.get("name", "") or "")
+            node.put("name", code)
+            labels = {  # the language as the header writes it (label::English (en))
+                (_NO_LANGUAGE if "::" not in key else key.split("::", 1)[1].strip()): value
+                for key, value in raw.items()
+                if str(key).strip().lower().split("::", 1)[0] == "label"
+            }
+            label = self.text(labels, where, "label", None) if labels else None
+            node.put("label", label if label is not None else code)
+            for column in columns:
+                value = row.get(column)
+                node.put(column, "" if value is None else str(value))
+            entries.append(node)
+        self.file_choices[list_name] = (
+            entries,
+            SourceLocation(self.filename, sheet="external_choices", row=found[0][0]),
+        )
+        self.external_lists[written] = list_name
+        return list_name
+
     def file_error(
         self, location: SourceLocation, name: str, file: str, error: ChoicesFileError
     ) -> None:
@@ -807,6 +875,9 @@ class _Converter:
         """Our type for a supported question; refused or left-out types report why."""
         written = self.rows.types.get(name, kind)
         itemset = str(element.get("itemset", ""))
+        if kind in _EXTERNAL_TYPES:
+            external = self.external_list(itemset, name, location)
+            return None if external is None else f"{_EXTERNAL_TYPES[kind]} {external}"
         if kind in _SELECT_TYPES and "list_name" not in element and _is_file(itemset):
             file_list = self.file_list(element, name, itemset, location)
             return None if file_list is None else f"{_SELECT_TYPES[kind]} {file_list}"
@@ -905,6 +976,8 @@ class _Converter:
                     self.ignore_column(location, name, control_key)
         elif key in ("parameters", "instance") and not value:
             return
+        elif key == "query" and str(value) in self.external_lists:
+            return  # pyxform's copy of a select_one_external's list
         elif key == "parameters":
             if name in self.file_questions and isinstance(value, dict):
                 # value= and label= name the choices file's columns: file_list read them
@@ -1072,6 +1145,11 @@ def _is_table_row(node: Node, kind: str) -> bool:
     """True for a row of XLSForm's matrix: a question of type ``kind`` whose appearance
     has ``list-nolabel``."""
     return node.get("type") == kind and "list-nolabel" in str(node.get("appearance", "")).split()
+
+
+def _list_of(row: dict[str, Any]) -> str:
+    """The list a row of a choices sheet (headers lowercased) belongs to."""
+    return str(row.get("list_name") or row.get("list name") or "")
 
 
 def _lowercase_headers(row: dict[str, Any]) -> dict[str, Any]:
