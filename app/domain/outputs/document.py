@@ -43,6 +43,7 @@ from app.domain.outputs.report import (
 from app.domain.questionnaire.model import Text
 
 Gettext = Callable[[str], str]
+TEXT_WIDTH_CM = 16.0  # the text's width on the page (python-docx's default page and margins)
 _PLACEHOLDER = re.compile(r"\$\{[^}]*\}")
 
 
@@ -136,6 +137,31 @@ class _Writer:
         for row in rows:
             for cell, value in zip(table.add_row().cells, row, strict=True):
                 cell.text = value
+        self.widen_first_column(table, len(header))
+        if len(header) >= 5:  # seven figures side by side: a smaller type keeps words whole
+            from docx.shared import Pt
+
+            for table_row in table.rows:
+                for cell in table_row.cells:
+                    for run in cell.paragraphs[0].runs:
+                        run.font.size = Pt(8.5)
+
+    @staticmethod
+    def widen_first_column(table: Any, columns: int) -> None:
+        """Give the first column (the indicator's, the answer's or the group's name) the
+        room it needs and share the rest equally, instead of equal columns that break a
+        name into syllables; both Word (cell widths) and LibreOffice (the grid) read it."""
+        if columns < 3:
+            return
+        from docx.shared import Cm
+
+        first = TEXT_WIDTH_CM * (0.34 if columns >= 5 else 0.45)
+        widths = [first] + [(TEXT_WIDTH_CM - first) / (columns - 1)] * (columns - 1)
+        table.autofit = False
+        for column, width in zip(table.columns, widths, strict=True):
+            column.width = Cm(width)
+            for cell in column.cells:
+                cell.width = Cm(width)
 
     def chart(self, labels: Sequence[str], values: Sequence[float | None], title: str) -> None:
         """A horizontal bar chart (values in %) as an image, with its title as its caption."""

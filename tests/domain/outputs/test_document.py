@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from docx import Document
+from docx.shared import Cm
 
 from app.domain.monitoring.indicators import Observation, compute
 from app.domain.monitoring.plan import load_plan
@@ -113,6 +114,9 @@ def test_the_document_has_headings_tables_and_charts_in_polish(flow, tmp_path: P
     text = "\n".join(p.text for p in doc.paragraphs)
     assert "dont_know" not in text and "${" not in text
     assert "Rysunek 1. Wskaźnik odpowiedzi według: podregion" in text
+    # the indicator's name gets the room it needs; the seven figures share the rest
+    grid = [column.width for column in doc.tables[1].columns]
+    assert grid[0] > 2 * max(grid[1:]) and sum(grid) <= Cm(16.1)
 
 
 def test_english_on_request(flow):
