@@ -150,6 +150,51 @@ def new_link(live_server: LiveServer) -> Callable[[str], str]:
     return live_server.take_link
 
 
+_fresh = itertools.count(1)
+
+
+@pytest.fixture
+def fresh_link(live_server: LiveServer, live_clock) -> Callable[..., tuple[str, str]]:
+    """A factory: load ``definition`` (a file, or ``(text, file name)``), open a fieldwork
+    of it with one institution and give that institution's personal link (full address)
+    and token — a fresh respondent for each call."""
+    from sqlalchemy import select
+
+    from app.domain.questionnaire.attachments import AttachedFiles
+    from app.fieldwork import services as fieldwork_services
+    from app.models.fieldwork import SampleUnit
+    from app.surveys import services as survey_services
+
+    def make(definition: Path | tuple[str, str], survey_id: str, title: str) -> tuple[str, str]:
+        serial = next(_fresh)
+        rows = [
+            "external_id;name;entity_type;subregion;gmina;phone",
+            f"F{serial};{title} nr {serial};JST;południowy;Żory;032 111 22 33",
+        ]
+        with live_server.app.extensions["ankieta.db"].session() as session:
+            if isinstance(definition, Path):
+                loaded = survey_services.load_file(session, definition)
+            else:
+                text, name = definition
+                loaded = survey_services.load_bytes(
+                    session, text.encode(), name, AttachedFiles.none()
+                )
+            assert loaded.ok, [str(p) for p in loaded.problems]
+            fieldwork = fieldwork_services.create_fieldwork(session, survey_id, f"{title} {serial}")
+            imported = fieldwork_services.import_sample(
+                session, fieldwork, "\n".join(rows).encode(), "sample.csv", now=live_clock()
+            )
+            assert imported.ok, [p.render() for p in imported.problems]
+            fieldwork.open(live_clock())
+            session.flush()
+            token = session.scalar(
+                select(SampleUnit.token).where(SampleUnit.fieldwork_id == fieldwork.id)
+            )
+        return f"{live_server.url}/r/{token}", token
+
+    return make
+
+
 @pytest.fixture
 def live_clock(live_server: LiveServer) -> Iterator[FakeClock]:
     """The live server's clock (the app reads it per request): a test may ``advance()`` it.

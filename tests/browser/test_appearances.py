@@ -5,47 +5,21 @@ included, passes axe-core (tests/xlsforms/appearances_and_tables.xlsx)."""
 
 from __future__ import annotations
 
-import itertools
-
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from tests.browser.conftest import LiveServer
 from tests.browser.forms import fill_page, go_on, start
 from tests.browser.screens import answer_screen, press_and_load, tab_to
 from tests.browser.screens import go_on as screen_go_on
 from tests.browser.walks import start_interview
 from tests.support.xlsforms import CORPUS
 
-_serial = itertools.count(1)
-
 
 @pytest.fixture
-def appearances_link(live_server: LiveServer, live_clock) -> tuple[str, str]:
+def appearances_link(fresh_link) -> tuple[str, str]:
     """A fresh personal link of a fieldwork of the appearances workbook, and its token."""
-    from app.fieldwork import services as fieldwork_services
-    from app.models.fieldwork import SampleUnit
-    from app.surveys import services as survey_services
-
-    serial = next(_serial)
-    rows = ["external_id;name;phone", f"A{serial};Gmina Wyglądowa nr {serial};032 111 22 44"]
-    with live_server.app.extensions["ankieta.db"].session() as session:
-        loaded = survey_services.load_file(session, CORPUS / "appearances_and_tables.xlsx")
-        assert loaded.ok, [str(p) for p in loaded.problems]
-        fieldwork = fieldwork_services.create_fieldwork(
-            session, "appearances_and_tables", f"Wygląd {serial}"
-        )
-        imported = fieldwork_services.import_sample(
-            session, fieldwork, "\n".join(rows).encode(), "sample.csv", now=live_clock()
-        )
-        assert imported.ok, [p.render() for p in imported.problems]
-        fieldwork.open(live_clock())
-        session.flush()
-        token = session.scalar(
-            select(SampleUnit.token).where(SampleUnit.fieldwork_id == fieldwork.id)
-        )
-    return f"{live_server.url}/r/{token}", token
+    return fresh_link(CORPUS / "appearances_and_tables.xlsx", "appearances_and_tables", "Wygląd")
 
 
 def test_a_table_list_matrix_is_answered_by_keyboard_and_every_page_passes_axe(

@@ -5,7 +5,6 @@ changes nothing; every page passes axe-core (tests/support/file_questions.yaml).
 from __future__ import annotations
 
 import io
-import itertools
 from pathlib import Path
 
 import pytest
@@ -17,7 +16,6 @@ from tests.browser.forms import start
 
 DEFINITION = Path(__file__).resolve().parents[1] / "support" / "file_questions.yaml"
 PROGRAM = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff" + bytes(200)
-_serial = itertools.count(1)
 
 
 def _photo() -> bytes:
@@ -27,31 +25,9 @@ def _photo() -> bytes:
 
 
 @pytest.fixture
-def files_link(live_server: LiveServer, live_clock) -> tuple[str, str]:
+def files_link(fresh_link) -> tuple[str, str]:
     """A fresh personal link of a fieldwork of the file-questions questionnaire, and its token."""
-    from app.fieldwork import services as fieldwork_services
-    from app.models.fieldwork import SampleUnit
-    from app.surveys import services as survey_services
-
-    serial = next(_serial)
-    rows = [
-        "external_id;name;entity_type;subregion;gmina;phone",
-        f"F{serial};Klub Plikowy nr {serial};KIS;południowy;Żory;032 111 22 33",
-    ]
-    with live_server.app.extensions["ankieta.db"].session() as session:
-        loaded = survey_services.load_file(session, DEFINITION)
-        assert loaded.ok, [str(p) for p in loaded.problems]
-        fieldwork = fieldwork_services.create_fieldwork(session, "pliki", f"Pliki {serial}")
-        imported = fieldwork_services.import_sample(
-            session, fieldwork, "\n".join(rows).encode(), "sample.csv", now=live_clock()
-        )
-        assert imported.ok, [p.render() for p in imported.problems]
-        fieldwork.open(live_clock())
-        session.flush()
-        token = session.scalar(
-            select(SampleUnit.token).where(SampleUnit.fieldwork_id == fieldwork.id)
-        )
-    return f"{live_server.url}/r/{token}", token
+    return fresh_link(DEFINITION, "pliki", "Pliki")
 
 
 def _stored_photo(live_server: LiveServer, token: str):

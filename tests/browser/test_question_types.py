@@ -4,51 +4,24 @@ respondent allows it; each page passes axe-core (tests/support/question_types.ya
 
 from __future__ import annotations
 
-import itertools
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from tests.browser.conftest import LiveServer
 from tests.browser.forms import start
 from tests.browser.screens import press_and_load
 from tests.browser.walks import start_interview
 
 DEFINITION = Path(__file__).resolve().parents[1] / "support" / "question_types.yaml"
 KATOWICE = {"latitude": 50.2649, "longitude": 19.0238, "accuracy": 12}
-_serial = itertools.count(1)
 
 
 @pytest.fixture
-def types_link(live_server: LiveServer, live_clock) -> str:
+def types_link(fresh_link) -> str:
     """A fresh personal link of a fieldwork of the question-types questionnaire."""
-    from app.fieldwork import services as fieldwork_services
-    from app.models.fieldwork import SampleUnit
-    from app.surveys import services as survey_services
-
-    serial = next(_serial)
-    rows = [
-        "external_id;name;entity_type;subregion;gmina;phone",
-        f"Q{serial};Gmina Typowa nr {serial};JST;południowy;Żory;032 111 22 33",
-    ]
-    with live_server.app.extensions["ankieta.db"].session() as session:
-        loaded = survey_services.load_file(session, DEFINITION)
-        assert loaded.ok, [str(p) for p in loaded.problems]
-        fieldwork = fieldwork_services.create_fieldwork(
-            session, "typy_pytan", f"Typy pytań {serial}"
-        )
-        imported = fieldwork_services.import_sample(
-            session, fieldwork, "\n".join(rows).encode(), "sample.csv", now=live_clock()
-        )
-        assert imported.ok, [p.render() for p in imported.problems]
-        fieldwork.open(live_clock())
-        session.flush()
-        token = session.scalar(
-            select(SampleUnit.token).where(SampleUnit.fieldwork_id == fieldwork.id)
-        )
-    return f"{live_server.url}/r/{token}"
+    return fresh_link(DEFINITION, "typy_pytan", "Typy pytań")[0]
 
 
 def _go_on(page) -> None:
