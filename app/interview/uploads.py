@@ -58,6 +58,17 @@ class ReceivedFiles:
     new_keys: list[str] = field(default_factory=list)
 
 
+def without_typed_files(fields: MultiDict[str, str]) -> MultiDict[str, str]:
+    """A copy of the sent ``fields`` without any value shaped like a stored file's: only the
+    server sets a file question's field, so nothing a browser types can pose as a file."""
+    fields = fields.copy()
+    for name in list(fields.keys()):
+        values = fields.getlist(name)
+        if any(value.startswith(FILE_FIELD_PREFIX) for value in values):
+            fields.setlist(name, [v for v in values if not v.startswith(FILE_FIELD_PREFIX)])
+    return fields
+
+
 def receive_files(
     flow: Flow,
     page: Page,
@@ -68,11 +79,7 @@ def receive_files(
     limit: int,
 ) -> ReceivedFiles:
     """The page's ``fields`` with each file question's field set (see the module)."""
-    fields = fields.copy()
-    for name in list(fields.keys()):
-        values = fields.getlist(name)
-        if any(value.startswith(FILE_FIELD_PREFIX) for value in values):
-            fields.setlist(name, [v for v in values if not v.startswith(FILE_FIELD_PREFIX)])
+    fields = without_typed_files(fields)
     received = ReceivedFiles(fields)
     specs = _specs(flow)
     for name, current in flow.file_fields(page, state).items():

@@ -17,7 +17,6 @@ from werkzeug.datastructures import MultiDict
 from app.domain.questionnaire.answers import StoredFile, answers_from_json, answers_to_json
 from app.domain.questionnaire.fields import (
     FIELD_VALUES,
-    FILE_FIELD_PREFIX,
     REMOVE_FILE_FIELD_VALUE,
     file_field,
 )
@@ -26,6 +25,7 @@ from app.domain.questionnaire.pages import Page
 from app.domain.questionnaire.uploads import safe_name
 from app.interview.pages import PagePost
 from app.interview.submit import PageOutcome, Step, decide
+from app.interview.uploads import without_typed_files
 
 SALT = "ankieta-preview"
 MODES: tuple[Mode, ...] = ("web", "phone")
@@ -126,10 +126,7 @@ def preview_files(
     """The page's fields with its file questions set as the real form sets them, but
     nothing is kept: a file chosen stands in by its name and size only (a preview stores
     no file and never shows one back)."""
-    fields = fields.copy()
-    for name in list(fields.keys()):
-        kept = [v for v in fields.getlist(name) if not v.startswith(FILE_FIELD_PREFIX)]
-        fields.setlist(name, kept)
+    fields = without_typed_files(fields)
     state = flow.state(preview.answers, sample={}, today=today)
     for name, current in flow.file_fields(page, state).items():
         sent = fields.getlist(name)
