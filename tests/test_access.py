@@ -257,17 +257,24 @@ def test_a_scoped_token_is_refused_every_whole_region_api_route(
     with app.extensions["ankieta.db"].session() as session:
         issued = create_token(session, session.merge(me), now=clock(), scope=TokenScope.WRITE)
     headers = {"Authorization": f"Bearer {issued.secret}"}
-    for endpoint, (method, url, allowed) in API_EXPECTED.items():
-        response = client.open(
-            url, method=method, headers=headers, json={} if method == "POST" else None
-        )
+    for endpoint, allowed, response in _api_routes_answered(client, headers):
         code = response.status_code
-        response.close()
         if role not in allowed or SCOPE_EXPECTED[endpoint] is WHOLE_REGION:
             assert code == 403, f"scoped {role} at {endpoint}: {code}"
             assert response.mimetype == "application/problem+json"
         else:
             assert code not in (401, 403), f"scoped {role} refused at {endpoint}: {code}"
+
+
+def _api_routes_answered(client, headers: dict[str, str]):
+    """Every API route of the matrix asked once with ``headers``: (endpoint, the roles
+    allowed, the closed response)."""
+    for endpoint, (method, url, allowed) in API_EXPECTED.items():
+        response = client.open(
+            url, method=method, headers=headers, json={} if method == "POST" else None
+        )
+        response.close()
+        yield endpoint, allowed, response
 
 
 @pytest.mark.parametrize("method", ["PUT", "DELETE", "PATCH"])
@@ -329,12 +336,8 @@ def test_api_route_role_matrix(app, client, make_user, clock, who) -> None:
         with app.extensions["ankieta.db"].session() as session:
             issued = create_token(session, session.merge(me), now=clock(), scope=TokenScope.WRITE)
             headers = {"Authorization": f"Bearer {issued.secret}"}
-    for endpoint, (method, url, allowed) in API_EXPECTED.items():
-        response = client.open(
-            url, method=method, headers=headers, json={} if method == "POST" else None
-        )
+    for endpoint, allowed, response in _api_routes_answered(client, headers):
         code = response.status_code
-        response.close()
         if who in allowed:
             assert code not in (401, 403), f"{who} refused at {endpoint}: {code}"
         elif who == ANON:
