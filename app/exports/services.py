@@ -19,7 +19,7 @@ import csv
 import io
 import tempfile
 import zipfile
-from collections.abc import Callable, Generator, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -38,6 +38,7 @@ from app.domain.outputs.export import (
     Cell,
     Column,
     ColumnKind,
+    DirectCells,
     RepeatSheet,
     RowConverter,
     duration_minutes,
@@ -141,6 +142,12 @@ class _Plan:
             for version_id, flow in self.flows.items()
         }
         self.readers = {version_id: AnswerReader(flow) for version_id, flow in self.flows.items()}
+        # the versions whose cells are made straight from the stored answers (one pass)
+        self.direct = {
+            version_id: DirectCells(reader, self.converters[version_id])
+            for version_id, reader in self.readers.items()
+            if reader.direct
+        }
         last = _last_interviewers(session, fieldwork)
         self.interviewers = {unit: name for unit, (name, _) in last.items()}
         self.usernames = {unit: username for unit, (_, username) in last.items()}
@@ -311,7 +318,9 @@ def _rows(
     value = words.value if words is not None else str
     if query is None:
         query = _responses_query(fieldwork, options)
-    result = session.execute(query.execution_options(yield_per=BATCH))
+    # (through the session's connection: rows as Core gives them, without the ORM's
+    # processing of each row, a third of reading 100,000 responses)
+    result = session.connection().execute(query.execution_options(yield_per=BATCH))
     # closed however the reading ends (a writer that stops early leaves no open cursor)
     try:
         for row in result:
@@ -328,8 +337,14 @@ def _rows(
             completed = _local(row.completed_at)
             # a calculation with today() sees the day the response was last worked on
             today = (completed or _local(row.updated_at) or started or datetime.now()).date()
-            reader = plan.readers[row.survey_version_id]
-            clean = reader.clean(row.answers or {}, sample=sample, today=today)
+            direct = plan.direct.get(row.survey_version_id)
+            if direct is not None:  # (no list: no instances either)
+                clean: Mapping[str, Any] = {}
+                answer_cells = direct.cells(row.answers or {}, sample=sample, today=today)
+            else:
+                reader = plan.readers[row.survey_version_id]
+                clean = reader.clean(row.answers or {}, sample=sample, today=today)
+                answer_cells = plan.converters[row.survey_version_id].cells(clean)
             meta: list[Cell] = [
                 row.id,
                 row.external_id,
@@ -359,7 +374,7 @@ def _rows(
                 completed=completed,
                 username=plan.usernames.get(row.sample_unit_id) if row.via_phone else None,
             )
-            yield meta + paradata + plan.converters[row.survey_version_id].cells(clean)
+            yield meta + paradata + answer_cells
     finally:
         result.close()
 

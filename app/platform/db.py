@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+import re
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import orjson
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -14,6 +17,7 @@ from sqlalchemy.pool import StaticPool
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for ``url``; SQLite gets WAL, foreign keys and a busy timeout."""
+    kwargs.setdefault("json_deserializer", json_loads)
     if url.startswith("sqlite"):
         if url in ("sqlite://", "sqlite:///:memory:"):
             kwargs.setdefault("poolclass", StaticPool)
@@ -25,6 +29,25 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     kwargs.setdefault("pool_pre_ping", True)
     kwargs.setdefault("connect_args", {"connect_timeout": 5})
     return create_engine(url, **kwargs)
+
+
+def json_loads(text: str | bytes) -> Any:
+    """A stored JSON value (answers, sample variables) as Python, as ``json.loads`` reads
+    it: by orjson's parser, which reads a response's answers several times as fast (an
+    export reads 100,000 of them), unless the text has a run of 19 digits (orjson reads an
+    integer past 64 bits as a float) or orjson refuses it (NaN, 1E400, a lone surrogate)."""
+    if _LONG_DIGITS[type(text) is bytes](text) is None:
+        try:
+            return orjson.loads(text)
+        except orjson.JSONDecodeError:
+            pass
+    return json.loads(text)
+
+
+_LONG_DIGITS: dict[bool, Callable[[Any], re.Match[Any] | None]] = {
+    False: re.compile("[0-9]{19}").search,  # text
+    True: re.compile(b"[0-9]{19}").search,  # bytes (psycopg's)
+}
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:

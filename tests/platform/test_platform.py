@@ -202,3 +202,43 @@ def test_base_layout_has_landmarks_and_a_skip_link(client):
     assert '<main id="main"' in html and "<header" in html and "<footer" in html
     assert "<script" not in html  # works without JavaScript; nothing from a CDN
     assert "http://" not in html.replace("http://localhost", "")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"a": 1, "b": [1.5, "zażółć", null, true], "c": {"missing": "dont_know"}}',
+        "123456789012345678901234567890",  # past 64 bits: orjson refuses, json reads
+        "[NaN, Infinity]",  # what json.dumps writes for such floats
+        '"\\ud800"',  # a lone surrogate escape
+        '{"a": 1, "a": 2}',
+    ],
+)
+def test_stored_json_reads_as_the_standard_library_reads_it(text, tmp_path):
+    import json
+    import math
+
+    from app.platform.db import json_loads, make_engine
+
+    got, expected = json_loads(text), json.loads(text)
+    if isinstance(expected, list) and any(isinstance(v, float) for v in expected):
+        assert [math.isinf(v) or math.isnan(v) for v in got] == [True, True]
+    else:
+        assert got == expected and type(got) is type(expected)
+    engine = make_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    assert engine.dialect._json_deserializer is json_loads  # the engine reads with it
+    engine.dispose()
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["-9223372036854775809", "18446744073709551616", '{"konto": 12345678901234567890123456}'],
+)
+def test_stored_json_keeps_integers_past_64_bits(text):
+    import json
+
+    from app.platform.db import json_loads
+
+    for given in (text, text.encode()):
+        assert json_loads(given) == json.loads(text)
+        assert type(json_loads(given)) is type(json.loads(text))

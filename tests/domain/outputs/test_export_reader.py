@@ -150,3 +150,120 @@ def test_reader_cleans_repeats_like_the_flow(source: str) -> None:
         today = date(2026, 3, 1)
         expected = flow.clean_answers(flow.state(answers, sample={}, today=today))
         assert reader.clean(stored, sample={}, today=today) == expected, stored
+
+
+ALL_KINDS = """
+settings: {id: all_kinds, title: Wszystko, languages: [pl]}
+choices:
+  tak_nie: [{name: "1", label: Tak}, {name: "2", label: Nie}]
+  formy: [{name: a, label: A}, {name: b, label: B}, {name: inna, label: Inna}]
+survey:
+  - {type: select_one tak_nie, name: filtr, label: Filtr}
+  - {type: integer, name: liczba, label: Liczba, relevant: "${filtr} = '1'"}
+  - {type: decimal, name: kwota, label: Kwota}
+  - {type: date, name: dzien, label: Dzień, relevant: "${filtr} != '2'"}
+  - {type: text, name: opis, label: Opis}
+  - {type: select_multiple formy, name: formy, label: Formy}
+  - {type: text, name: formy_inna, label: Inna forma, relevant: "selected(${formy}, 'inna')"}
+  - {type: select_one formy, name: forma, label: Forma}
+  - {type: time, name: godzina, label: Godzina}
+"""
+
+JUNK = [
+    None,
+    True,
+    0,
+    -7,
+    2**70,
+    1.5,
+    "",
+    "1",
+    "2",
+    "a",
+    "inna",
+    "zz",
+    "12.50",
+    "-0.00",
+    "007",
+    "1e5",
+    " 12",
+    "1_000",
+    "NaN",
+    "Infinity",
+    "3.",
+    ".5",
+    "2026-02-30",
+    "2026-03-01",
+    "20260301",
+    "12:30",
+    ["a"],
+    ["b", "a"],
+    ["a", "zz"],
+    [],
+    [1],
+    {"missing": "dont_know"},
+    {"missing": "refused"},
+    {"missing": "other"},
+    {"x": 1},
+]
+
+
+@pytest.mark.parametrize("labels", [False, True], ids=["codes", "labels"])
+def test_direct_cells_are_the_reader_and_converter_cells(labels: bool) -> None:
+    """``DirectCells`` (one pass from the stored answers) gives the cells of
+    ``RowConverter.cells(AnswerReader.clean(...))`` for every kind of stored value, also
+    values no form stores (wrong types, numbers Decimal reads in other spellings)."""
+    from app.domain.outputs.export import DirectCells, RowConverter, response_columns
+
+    loaded = load_definition(ALL_KINDS.encode(), "all_kinds.yaml")
+    assert loaded.questionnaire is not None, loaded.problems
+    flow = Flow(loaded.questionnaire)
+    # the columns of two versions: the older one had ``opis`` as a number and a variable
+    # that is gone, whose stored values must stay out of this version's cells
+    older = load_definition(
+        ALL_KINDS.replace("type: text, name: opis", "type: integer, name: opis")
+        .replace("- {type: time,", "- {type: integer, name: stara, label: Stara}\n  - {type: time,")
+        .encode(),
+        "all_kinds.yaml",
+    )
+    assert older.questionnaire is not None, older.problems
+    columns = response_columns([Flow(older.questionnaire), flow])
+    reader = AnswerReader(flow)
+    converter = RowConverter(flow, columns, labels=labels, language="pl")
+    assert reader.direct
+    direct = DirectCells(reader, converter)
+    rng = random.Random(labels)
+    names = [*flow.variables, "stara", "nieznana"]
+    for n in range(3000):
+        stored = {name: rng.choice(JUNK) for name in names if rng.random() < 0.8}
+        today = date(2026, 3, 1 + n % 28)
+        expected = converter.cells(reader.clean(stored, sample={}, today=today))
+        assert direct.cells(stored, sample={}, today=today) == expected, stored
+        # the same values, with the same types (an int is not a float that equals it)
+        got = direct.cells(stored, sample={}, today=today)
+        assert [type(c) for c in got] == [type(c) for c in expected], stored
+
+
+@pytest.mark.parametrize("path", shipped_questionnaires(SURVEYS), ids=lambda p: p.stem)
+def test_direct_cells_on_shipped_questionnaires(path: Path) -> None:
+    """On each shipped questionnaire the direct path is taken when it can be, and gives the
+    cells of the two steps for generated answers."""
+    from app.domain.outputs.export import DirectCells, RowConverter, response_columns
+
+    flow = Flow(load_definition(path.read_bytes(), path.name).questionnaire)
+    reader = AnswerReader(flow)
+    if not reader.direct:  # lists or calculations: the two steps are the only path
+        assert flow.repeat_flows or any(
+            v.kind.name == "CALCULATION" for v in flow.variables.values()
+        )
+        return
+    converter = RowConverter(flow, response_columns([flow]))
+    direct = DirectCells(reader, converter)
+    rng = random.Random(path.stem)
+    for n in range(150):
+        sample = SAMPLES[n % len(SAMPLES)]
+        today = date(2026, 1 + n % 12, 1 + n % 28)
+        made = generate_answers(flow, sample=sample, today=today, rng=rng, mode="web")
+        stored = answers_to_json(flow.questionnaire, made.answers)
+        expected = converter.cells(reader.clean(stored, sample=sample, today=today))
+        assert direct.cells(stored, sample=sample, today=today) == expected, stored
