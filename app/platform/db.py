@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -33,21 +32,22 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
 def json_loads(text: str | bytes) -> Any:
     """A stored JSON value (answers, sample variables) as Python, as ``json.loads`` reads
-    it: by orjson's parser, which reads a response's answers several times as fast (an
-    export reads 100,000 of them), unless the text has a run of 19 digits (orjson reads an
-    integer past 64 bits as a float) or orjson refuses it (NaN, 1E400, a lone surrogate)."""
-    if _LONG_DIGITS[type(text) is bytes](text) is None:
+    it: by orjson's parser, which reads a response's answers twice as fast with the check
+    below (an export reads 100,000 of them), unless the text has a run of 19 digits (orjson
+    reads an integer past 64 bits as a float) or orjson refuses it (NaN, 1E400, a lone
+    surrogate)."""
+    raw = text.encode() if isinstance(text, str) else text
+    if raw.translate(_DIGIT_MAP).find(_LONG_RUN) < 0:
         try:
-            return orjson.loads(text)
+            return orjson.loads(raw)
         except orjson.JSONDecodeError:
             pass
     return json.loads(text)
 
 
-_LONG_DIGITS: dict[bool, Callable[[Any], re.Match[Any] | None]] = {
-    False: re.compile("[0-9]{19}").search,  # text
-    True: re.compile(b"[0-9]{19}").search,  # bytes (psycopg's)
-}
+# every digit as "1", every other byte as "0": a run of 19 digits is a run of 19 ones
+_DIGIT_MAP = bytes(0x31 if 0x30 <= byte <= 0x39 else 0x30 for byte in range(256))
+_LONG_RUN = b"1" * 19
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:

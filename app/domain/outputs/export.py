@@ -714,7 +714,16 @@ class DirectCells:
     def __init__(self, reader: AnswerReader, converter: RowConverter) -> None:
         self.reader = reader
         plan = converter._plan
-        self._groups: list[tuple[str, bool, Callable[[Any], Any], tuple[None, ...]]] = []
+        self._groups: list[
+            tuple[
+                str,
+                Any,  # the type of a value that is its own cell (_as_stored), or None
+                frozenset[str] | None,
+                bool,
+                Callable[[Any], Any],
+                tuple[None, ...],
+            ]
+        ] = []
         start = 0
         while start < len(plan):  # a variable's columns are side by side
             name = plan[start][0]
@@ -724,8 +733,36 @@ class DirectCells:
             converts = tuple(convert for _, convert in plan[start:end])
             column = converter.columns[start]
             make = self._maker(reader, converter, name, column, converts)
-            self._groups.append((name, len(converts) == 1, make, (None,) * len(converts)))
+            stored, codes = self._as_stored(reader, converter, name, column, len(converts))
+            self._groups.append(
+                (name, stored, codes, len(converts) == 1, make, (None,) * len(converts))
+            )
             start = end
+
+    @staticmethod
+    def _as_stored(
+        reader: AnswerReader, converter: RowConverter, name: str, column: Column, width: int
+    ) -> tuple[type | None, frozenset[str] | None]:
+        """The type of a stored value that is its own cell (and for a single choice, the
+        codes it must be one of): an integer's int, a text's str. The converter gives such
+        a value as it is (``RowConverter._converter``'s plain), the reader keeps it."""
+        var = reader.flow.variables.get(name)
+        if (
+            var is None
+            or width != 1
+            or column.value_type not in _AS_STORED
+            or (converter.labels and name in converter.choice_labels)
+        ):
+            return None, None
+        kind = var.value_type
+        if kind is ItemType.INTEGER:
+            return int, None
+        if kind in (ItemType.TEXT, ItemType.TEXTAREA):
+            return str, None
+        if kind is ItemType.SELECT_ONE:
+            listed = reader.flow.questionnaire.choice_list(var.item)
+            return str, frozenset(listed.codes if listed else ())
+        return None, None
 
     @staticmethod
     def _maker(
@@ -781,18 +818,7 @@ class DirectCells:
                 return value if value is not None else cell(raw)
 
             return day
-        if column.value_type not in _AS_STORED:
-            return cell
-        # the converter gives an int or str value as it is (RowConverter._converter's plain)
-        if kind is ItemType.INTEGER:
-            return lambda raw: raw if type(raw) is int else cell(raw)
-        if kind in (ItemType.TEXT, ItemType.TEXTAREA):
-            return lambda raw: raw if type(raw) is str else cell(raw)
-        if kind is ItemType.SELECT_ONE:
-            listed = reader.flow.questionnaire.choice_list(var.item)
-            known = frozenset(listed.codes if listed else ())
-            return lambda raw: raw if type(raw) is str and raw in known else cell(raw)
-        return cell
+        return cell  # (a value that is its own cell is taken in ``cells``: _as_stored)
 
     def cells(
         self, data: Mapping[str, Any], *, sample: Mapping[str, Any], today: date
@@ -801,13 +827,15 @@ class DirectCells:
         irrelevant = self.reader.irrelevant(data, sample, today)
         row: list[Cell] = []
         append, extend, get = row.append, row.extend, data.get
-        for name, single, make, blank in self._groups:
+        for name, stored, codes, single, make, blank in self._groups:
             raw = get(name)
             if raw is None or name in irrelevant:
                 if single:
                     append(None)
                 else:
                     extend(blank)
+            elif type(raw) is stored and (codes is None or raw in codes):
+                append(raw)  # an int or a str, its own cell
             elif single:
                 append(make(raw))
             else:
