@@ -6,7 +6,10 @@ The bare page is what the stack itself costs for the same job: Flask + Flask-WTF
 check, the token in a signed session cookie) + SQLAlchemy (ORM session, one JSON row read
 and a revision-checked UPDATE in the same database) + Jinja (a page of 6 labelled inputs
 with the CSRF token), a redirect after the POST. Ankieta answers the same submit with its
-whole respondent flow on ``surveys/monitoring_cis_kis.yaml`` (8 pages).
+whole respondent flow on ``surveys/monitoring_cis_kis.yaml`` (8 pages). Both are used the
+way a respondent uses a link: its page with a start button, the start (Ankieta makes the
+response; the bare page makes its row ready), 8 pages, and a thank-you page after the last;
+then the next questionnaire. The bare page has as many pages as Ankieta's questionnaire.
 
 A "submit" is what a respondent's browser does between two pages: POST the page, follow
 the redirect and GET the next page. It is measured two ways, both in one run and
@@ -74,6 +77,14 @@ class BareResponse(BareBase):
 
 
 BARE_FIELDS = [f"q{n}" for n in range(1, 7)]
+BARE_SMALL = """<!doctype html>
+<html lang="pl"><head><meta charset="utf-8"><title>Ankieta</title></head>
+<body><main><h1>{{ heading }}</h1>
+{% if start %}<form method="post" action="{{ start }}">
+<input type="hidden" name="csrf_token" value="{{ csrf_token() }}">
+<button type="submit" class="primary">Rozpocznij</button></form>{% endif %}
+</main></body></html>
+"""
 BARE_TEMPLATE = """<!doctype html>
 <html lang="pl"><head><meta charset="utf-8"><title>Strona {{ page }}</title></head>
 <body><main>
@@ -96,7 +107,7 @@ def create_bare(database_url: str | None = None, secret: str | None = None) -> F
     url = database_url or os.environ["ANKIETA_DATABASE_URL"]
     app = Flask(__name__)
     app.config["SECRET_KEY"] = secret or os.environ["ANKIETA_SECRET_KEY"]
-    app.jinja_loader = DictLoader({"page.html": BARE_TEMPLATE})
+    app.jinja_loader = DictLoader({"page.html": BARE_TEMPLATE, "small.html": BARE_SMALL})
     CSRFProtect(app)
     engine = make_engine(url)  # the same engine set-up as Ankieta's (SQLite WAL etc.)
     factory = sessionmaker(engine)
@@ -105,6 +116,40 @@ def create_bare(database_url: str | None = None, secret: str | None = None) -> F
     @app.get("/healthz")
     def healthz():
         return "ok"
+
+    # A respondent's journey as in Ankieta: the link's page with a start button, the
+    # start (the response row made ready), the pages, and a thank-you page after the last.
+    @app.get("/b/<token>")
+    def landing(token: str):
+        with factory() as session:
+            row = session.scalar(select(BareResponse).where(BareResponse.token == token))
+            if row is None:
+                return "no such link", 404
+            return render_template(
+                "small.html", heading="Ankieta", start=url_for("start", token=token)
+            )
+
+    @app.post("/b/<token>/start")
+    def start(token: str):
+        with factory.begin() as session:
+            begin_for_writing(session)
+            done = session.execute(
+                update(BareResponse)
+                .where(BareResponse.token == token)
+                .values(answers={}, revision=BareResponse.revision + 1)
+                .execution_options(synchronize_session=False)
+            )
+            if done.rowcount != 1:
+                return "no such link", 404
+        return redirect(url_for("show", token=token, page=1), 303)
+
+    @app.get("/b/<token>/done")
+    def thanks(token: str):
+        with factory() as session:
+            row = session.scalar(select(BareResponse).where(BareResponse.token == token))
+            if row is None:
+                return "no such link", 404
+            return render_template("small.html", heading="Dziękujemy", start="")
 
     @app.get("/b/<token>/p/<int:page>")
     def show(token: str, page: int):
@@ -141,8 +186,9 @@ def create_bare(database_url: str | None = None, secret: str | None = None) -> F
             )
             if done.rowcount != 1:
                 return "stale", 409
-        following = page + 1 if page < BARE_PAGES else 1
-        return redirect(url_for("show", token=token, page=following), 303)
+        if page >= BARE_PAGES:
+            return redirect(url_for("thanks", token=token), 303)
+        return redirect(url_for("show", token=token, page=page + 1), 303)
 
     return app
 
@@ -255,23 +301,33 @@ def cpu_ankieta(app: Flask, tokens: list[str], submits: int) -> CpuFigures:
 
 
 def cpu_bare(app: Flask, tokens: list[str], submits: int) -> CpuFigures:
+    """As ``cpu_ankieta``: whole questionnaires (the link's page and the start untimed, the
+    last page's submit followed by the thank-you page), the same link started again."""
     counter = StatementCounter(app.extensions["bare.engine"])
     cpu = 0.0
     statements = 0
     client = app.test_client()
     token = tokens.pop()
-    location = f"/b/{token}/p/1"
-    page = client.get(location)
-    for n in range(submits):
-        form = _bare_form(page.text, n)
-        before_cpu, before_sql = time.process_time(), counter.count
-        posted = client.post(location, data=form)
-        assert posted.status_code in (302, 303), posted.status_code
-        location = _location(posted)
+    done = 0
+    while done < submits:
+        landing = client.get(f"/b/{token}")
+        started = client.post(f"/b/{token}/start", data={"csrf_token": csrf_token(landing.text)})
+        location = _location(started)
         page = client.get(location)
-        cpu += time.process_time() - before_cpu
-        statements += counter.count - before_sql
-    return CpuFigures(cpu / submits * 1000, statements / submits, submits)
+        while True:
+            form = _bare_form(page.text, done)
+            before_cpu, before_sql = time.process_time(), counter.count
+            posted = client.post(location, data=form)
+            assert posted.status_code in (302, 303), posted.status_code
+            target = _location(posted)
+            page = client.get(target)
+            cpu += time.process_time() - before_cpu
+            statements += counter.count - before_sql
+            done += 1
+            if target.endswith("/done"):
+                break
+            location = target
+    return CpuFigures(cpu / done * 1000, statements / done, done)
 
 
 _INPUT = re.compile(r"<input\b([^>]*)>", re.S)
@@ -327,24 +383,31 @@ def _ankieta_client(port: int, tokens: list[str], lock: threading.Lock, deadline
 
 
 def _bare_client(port: int, tokens: list[str], lock: threading.Lock, deadline: float, log):
+    """As ``_ankieta_client``: whole questionnaires, each begun at the link's page."""
     with lock:
         token = tokens.pop()
     browser = Browser(port)
-    location = f"/b/{token}/p/1"
     try:
-        _, _, text, _ = browser.request("GET", location)
         n = 0
         while time.perf_counter() < deadline:
-            form = {k: [v] for k, v in _bare_form(text, n).items()}
-            start = time.perf_counter()
-            status, target, _, _ = browser.request("POST", location, form)
-            if status not in (302, 303):
-                log.failures.append(f"POST {status}")
-                return
-            status, _, text, _ = browser.request("GET", target)
-            log.submits.append(time.perf_counter() - start)
-            location = target
-            n += 1
+            _, _, text, _ = browser.request("GET", f"/b/{token}")
+            status, location, _, _ = browser.request(
+                "POST", f"/b/{token}/start", {"csrf_token": [csrf_token(text)]}
+            )
+            _, _, text, _ = browser.request("GET", location)
+            while time.perf_counter() < deadline:
+                form = {k: [v] for k, v in _bare_form(text, n).items()}
+                start = time.perf_counter()
+                status, target, _, _ = browser.request("POST", location, form)
+                if status not in (302, 303):
+                    log.failures.append(f"POST {status}")
+                    return
+                status, _, text, _ = browser.request("GET", target)
+                log.submits.append(time.perf_counter() - start)
+                n += 1
+                if target.endswith("/done"):
+                    break
+                location = target
     except Exception as exc:  # noqa: BLE001 - counted and shown
         log.failures.append(f"{type(exc).__name__}: {exc}")
 

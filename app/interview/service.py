@@ -235,8 +235,8 @@ def save_page(
     via = "via_web" if mode == "web" else "via_phone"
     statement = _save_statement(last_page is not None, language is not None, via)
     session.flush()  # what the ORM would autoflush before its own UPDATE (usually nothing)
-    result = session.execute(statement, params)
-    if result.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE's CursorResult
+    result = session.connection().execute(statement, params)  # (Core: a table's UPDATE)
+    if result.rowcount != 1:
         _forget(session, response)
         raise StaleForm()
     # A response never re-opened has no corrections to log: neither the old answers'
@@ -289,11 +289,11 @@ def submit(
         return False
     response = interview.response
     session.flush()  # what the ORM would autoflush before its own UPDATE (usually nothing)
-    result = session.execute(
+    result = session.connection().execute(  # (Core: a table's UPDATE)
         _submit_statement(),
         {"response_id": response.id, "expected_revision": expected_revision, "now": now},
     )
-    if result.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE's CursorResult
+    if result.rowcount != 1:
         _forget(session, response)
         raise StaleForm()
     if isinstance(response, Response):

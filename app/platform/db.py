@@ -36,7 +36,12 @@ def json_loads(text: str | bytes) -> Any:
     below (an export reads 100,000 of them), unless the text has a run of 19 digits (orjson
     reads an integer past 64 bits as a float) or orjson refuses it (NaN, 1E400, a lone
     surrogate)."""
-    raw = text.encode() if isinstance(text, str) else text
+    if isinstance(text, str):
+        raw = text.encode()
+    elif isinstance(text, bytes):
+        raw = text
+    else:  # json's own TypeError (SQLite's JSON type then takes a number as it is)
+        return json.loads(text)
     if raw.translate(_DIGIT_MAP).find(_LONG_RUN) < 0:
         try:
             return orjson.loads(raw)

@@ -155,8 +155,9 @@ def resolve(session: Session, token: str) -> Link | None:
     """The sampled institution or open-link response behind ``token`` (None if unknown)."""
     if not TOKEN_PATTERN.match(token):
         return None
+    connection = session.connection()  # (Core: no ORM entity is read, nothing to flush)
     for statement in (_BY_PERSONAL_TOKEN, _BY_OPEN_TOKEN):
-        row = session.execute(statement, {"token": token}).first()
+        row = connection.execute(statement, {"token": token}).first()
         if row is not None:
             return _link(token, row)
     return None

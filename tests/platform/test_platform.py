@@ -242,3 +242,17 @@ def test_stored_json_keeps_integers_past_64_bits(text):
     for given in (text, text.encode()):
         assert json_loads(given) == json.loads(text)
         assert type(json_loads(given)) is type(json.loads(text))
+
+
+def test_stored_json_refuses_a_number_as_the_standard_library_does():
+    """SQLAlchemy's SQLite JSON type reads a number from a JSON path (``answers['x']``) by
+    catching the TypeError that the deserializer raises for it."""
+    import json
+
+    from app.platform.db import json_loads
+
+    for value in (3, 2.5):
+        with pytest.raises(TypeError):
+            json.loads(value)
+        with pytest.raises(TypeError):
+            json_loads(value)
