@@ -804,17 +804,28 @@ def _relevance_tree(item: Item, flow: Flow) -> list[Any] | None:
 
 
 def expression_values(flow: Flow, state: State) -> dict[str, Any]:
-    """The relevant answers as the browser's expression evaluator reads them (JSON values;
+    """The relevant answers the browser's expression evaluator may read (JSON values;
     don't know / refused as empty, lists for select_multiple, ISO dates). A repeat and
     every name inside it are node-sets, as expressions outside the repeat see them:
     ``{"nodeset": [values...], "paths": [[1], [2], ...]}`` (a repeat's own: the instance
     numbers; nested: ``[1, 2]`` is the second instance inside the first)."""
+    # Only what the page's script can look up: the names some expression or ``${name}``
+    # text refers to (``Flow.referenced_names``), and every list; for each, what
+    # ``Flow.clean_answers`` gives, without evaluating the rest of the questionnaire.
     result: dict[str, Any] = {}
-    clean = flow.clean_answers(state)
-    for name, value in clean.items():
-        if name in flow.repeat_flows:
-            result.update(_node_sets(flow.repeat_flows[name], name, value))
-        else:
+    read = flow.referenced_names
+    for name in flow.variables:
+        repeat = flow.repeat_flows.get(name)
+        if repeat is None and name not in read:
+            continue
+        if not state.is_relevant_variable(name):
+            continue
+        if repeat is not None:
+            instances = tuple(repeat.clean_answers(each) for each in state.instances(name))
+            result.update(_node_sets(repeat, name, instances))
+            continue
+        value = state.answer(name)
+        if value is not None:
             result[name] = _json_value(value)
     return result
 

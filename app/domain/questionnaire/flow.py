@@ -97,7 +97,7 @@ import heapq
 import re
 from collections import ChainMap
 from collections.abc import Iterable, Iterator, Mapping, MutableMapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any, Literal, TypeVar
@@ -275,6 +275,7 @@ class Flow:
         self._plans: dict[tuple[int, ...], tuple[int, ...]] = {}
         self._pages: dict[Mode, list[Page]] = {}
         self._page_plans: dict[tuple[Mode, str], tuple[int, ...]] = {}
+        self._referenced: frozenset[str] | None = None
 
     # -- building ---------------------------------------------------------------------
 
@@ -286,6 +287,25 @@ class Flow:
             self._parent.append(parent)
             if item.is_group:
                 self._collect(item.children, len(self._items) - 1)
+
+    @property
+    def referenced_names(self) -> frozenset[str]:
+        """Every name that an expression (condition, calculation, filter, constraint...) or a
+        ``${name}`` text of this scope's items refers to, inside its lists too (made once).
+        A variable not among them is never read by another item."""
+        if self._referenced is None:
+            names: set[str] = set()
+            for top in self._items:
+                for item in top.walk() if top.is_repeat else (top,):
+                    for each in fields(item):
+                        value = getattr(item, each.name)
+                        if isinstance(value, Expression):
+                            names |= value.references
+                    for text in _texts_of(item):
+                        for language_text in text.by_language.values():
+                            names |= interpolate_references(language_text)
+            self._referenced = frozenset(names)
+        return self._referenced
 
     def _owners(self, names: Iterable[str]) -> set[int]:
         """The items that own these variable names (unknown names are the checker's job)."""
