@@ -25,7 +25,7 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, and_, func, select
 from sqlalchemy.orm import Session, aliased
 
 from app.domain.dates import local_midnight, local_wall_time
@@ -455,16 +455,9 @@ def _contact_rows(
     """One row per sampled institution in ``scope``: its response status and the e-mail
     sent to it."""
     sent = sent_counts(session, fieldwork.id)
-    statuses = dict(
-        session.execute(
-            select(Response.sample_unit_id, Response.status).where(
-                Response.fieldwork_id == fieldwork.id, Response.sample_unit_id.is_not(None)
-            )
-        )
-        .tuples()
-        .all()
-    )
-    units = session.execute(
+    # each institution with its response's status in the same streamed row (an institution
+    # has at most one response): nothing per institution is held in memory
+    units = session.connection().execute(
         select(
             SampleUnit.id,
             SampleUnit.external_id,
@@ -473,19 +466,27 @@ def _contact_rows(
             SampleUnit.subregion,
             SampleUnit.mail_opted_out_at,
             SampleUnit.mail_bounced_at,
+            Response.status,
+        )
+        .outerjoin(
+            Response,
+            and_(
+                Response.sample_unit_id == SampleUnit.id,
+                Response.fieldwork_id == fieldwork.id,
+            ),
         )
         .where(SampleUnit.fieldwork_id == fieldwork.id, scope.covers(SampleUnit.id))
         .order_by(SampleUnit.id)
-        .execution_options(yield_per=500)
+        .execution_options(yield_per=BATCH)
     )
-    for unit_id, external_id, name, entity_type, subregion, opted_out, bounced in units:
+    for unit_id, external_id, name, entity_type, subregion, opted_out, bounced, status in units:
         invitations, reminders = sent.get(unit_id, (0, 0))
         yield [
             external_id,
             name,
             entity_type,
             subregion,
-            words.value(statuses.get(unit_id, "not_started")),
+            words.value(status or "not_started"),
             invitations,
             reminders,
             1 if opted_out else 0,
