@@ -35,6 +35,7 @@ import statistics
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -119,15 +120,16 @@ def create_bare(database_url: str | None = None, secret: str | None = None) -> F
 
     # A respondent's journey as in Ankieta: the link's page with a start button, the
     # start (the response row made ready), the pages, and a thank-you page after the last.
-    @app.get("/b/<token>")
-    def landing(token: str):
+    def small_page(token: str, heading: str, start: str):
         with factory() as session:
             row = session.scalar(select(BareResponse).where(BareResponse.token == token))
             if row is None:
                 return "no such link", 404
-            return render_template(
-                "small.html", heading="Ankieta", start=url_for("start", token=token)
-            )
+            return render_template("small.html", heading=heading, start=start)
+
+    @app.get("/b/<token>")
+    def landing(token: str):
+        return small_page(token, "Ankieta", url_for("start", token=token))
 
     @app.post("/b/<token>/start")
     def start(token: str):
@@ -145,11 +147,7 @@ def create_bare(database_url: str | None = None, secret: str | None = None) -> F
 
     @app.get("/b/<token>/done")
     def thanks(token: str):
-        with factory() as session:
-            row = session.scalar(select(BareResponse).where(BareResponse.token == token))
-            if row is None:
-                return "no such link", 404
-            return render_template("small.html", heading="Dziękujemy", start="")
+        return small_page(token, "Dziękujemy", "")
 
     @app.get("/b/<token>/p/<int:page>")
     def show(token: str, page: int):
@@ -272,53 +270,47 @@ def cpu_ankieta(app: Flask, tokens: list[str], submits: int) -> CpuFigures:
 
     with app.app_context():
         counter = StatementCounter(get_db().engine)
-    cpu = 0.0
-    statements = 0
-    done = 0
     today = date.today()
-    while done < submits:
+
+    def questionnaire() -> tuple[Any, str, Callable[[str, int], dict[str, Any]]]:
         token = tokens.pop()
-        client = app.test_client()
-        page = client.get(f"/r/{token}", headers={"Accept-Language": "pl"})
-        started = client.post(f"/r/{token}/start", data={"csrf_token": csrf_token(page.text)})
-        location = _location(started)
-        page = client.get(location)
         variant = len(tokens) % 2  # both branches of the skip logic
-        while True:  # whole questionnaires: completions count in their true share
-            form, _ = fill_form(page.text, variant, today)
-            before_cpu, before_sql = time.process_time(), counter.count
-            posted = client.post(location, data=form)
-            assert posted.status_code in (302, 303), (posted.status_code, location)
-            target = _location(posted)
-            page = client.get(target)
-            cpu += time.process_time() - before_cpu
-            statements += counter.count - before_sql
-            done += 1
-            if target.endswith("/done"):
-                break
-            location = target
-    return CpuFigures(cpu / done * 1000, statements / done, done)
+        return app.test_client(), f"/r/{token}", lambda text, _n: fill_form(text, variant, today)[0]
+
+    return _whole_questionnaires(counter, submits, questionnaire)
 
 
 def cpu_bare(app: Flask, tokens: list[str], submits: int) -> CpuFigures:
-    """As ``cpu_ankieta``: whole questionnaires (the link's page and the start untimed, the
-    last page's submit followed by the thank-you page), the same link started again."""
+    """As ``cpu_ankieta``, on the bare page (its one link started again each time)."""
     counter = StatementCounter(app.extensions["bare.engine"])
-    cpu = 0.0
-    statements = 0
     client = app.test_client()
     token = tokens.pop()
+    return _whole_questionnaires(counter, submits, lambda: (client, f"/b/{token}", _bare_form))
+
+
+def _whole_questionnaires(
+    counter: StatementCounter,
+    submits: int,
+    questionnaire: Callable[[], tuple[Any, str, Callable[[str, int], dict[str, Any]]]],
+) -> CpuFigures:
+    """Fill whole questionnaires until at least ``submits`` were made: ``questionnaire()``
+    gives the next one's client, link and form filler. The link's page and Start are
+    untimed; each submit (POST, then GET of the next page or of the thank-you page after
+    the last) is timed with its SQL statements."""
+    cpu = 0.0
+    statements = 0
     done = 0
     while done < submits:
-        landing = client.get(f"/b/{token}")
-        started = client.post(f"/b/{token}/start", data={"csrf_token": csrf_token(landing.text)})
+        client, link, fill = questionnaire()
+        page = client.get(link, headers={"Accept-Language": "pl"})
+        started = client.post(f"{link}/start", data={"csrf_token": csrf_token(page.text)})
         location = _location(started)
         page = client.get(location)
         while True:
-            form = _bare_form(page.text, done)
+            form = fill(page.text, done)
             before_cpu, before_sql = time.process_time(), counter.count
             posted = client.post(location, data=form)
-            assert posted.status_code in (302, 303), posted.status_code
+            assert posted.status_code in (302, 303), (posted.status_code, location)
             target = _location(posted)
             page = client.get(target)
             cpu += time.process_time() - before_cpu
@@ -358,58 +350,56 @@ def _ankieta_client(port: int, tokens: list[str], lock: threading.Lock, deadline
             if not tokens:
                 return
             token = tokens.pop()
-        browser = Browser(port)
+        variant = len(log.submits) % 2
         try:
-            _, _, text, _ = browser.request("GET", f"/r/{token}")
-            status, location, _, _ = browser.request(
-                "POST", f"/r/{token}/start", {"csrf_token": [csrf_token(text)]}
+            _one_questionnaire(
+                Browser(port),
+                f"/r/{token}",
+                lambda text, variant=variant: fill_form(text, variant, today)[0],
+                deadline,
+                log,
             )
-            _, _, text, _ = browser.request("GET", location)
-            variant = len(log.submits) % 2
-            while time.perf_counter() < deadline:
-                form, _ = fill_form(text, variant, today)
-                start = time.perf_counter()
-                status, target, _, _ = browser.request("POST", location, form)
-                if status not in (302, 303):
-                    log.failures.append(f"POST {status}")
-                    break
-                status, _, text, _ = browser.request("GET", target)
-                log.submits.append(time.perf_counter() - start)
-                if target.endswith("/done"):
-                    break
-                location = target
         except Exception as exc:  # noqa: BLE001 - counted and shown
             log.failures.append(f"{type(exc).__name__}: {exc}")
 
 
 def _bare_client(port: int, tokens: list[str], lock: threading.Lock, deadline: float, log):
-    """As ``_ankieta_client``: whole questionnaires, each begun at the link's page."""
+    """As ``_ankieta_client``: whole questionnaires (the bare page's one link again)."""
     with lock:
         token = tokens.pop()
     browser = Browser(port)
+
+    def fill(text: str) -> dict[str, list[str]]:
+        return {k: [v] for k, v in _bare_form(text, len(log.submits)).items()}
+
     try:
-        n = 0
         while time.perf_counter() < deadline:
-            _, _, text, _ = browser.request("GET", f"/b/{token}")
-            status, location, _, _ = browser.request(
-                "POST", f"/b/{token}/start", {"csrf_token": [csrf_token(text)]}
-            )
-            _, _, text, _ = browser.request("GET", location)
-            while time.perf_counter() < deadline:
-                form = {k: [v] for k, v in _bare_form(text, n).items()}
-                start = time.perf_counter()
-                status, target, _, _ = browser.request("POST", location, form)
-                if status not in (302, 303):
-                    log.failures.append(f"POST {status}")
-                    return
-                status, _, text, _ = browser.request("GET", target)
-                log.submits.append(time.perf_counter() - start)
-                n += 1
-                if target.endswith("/done"):
-                    break
-                location = target
+            if not _one_questionnaire(browser, f"/b/{token}", fill, deadline, log):
+                return
     except Exception as exc:  # noqa: BLE001 - counted and shown
         log.failures.append(f"{type(exc).__name__}: {exc}")
+
+
+def _one_questionnaire(browser: Browser, link: str, fill, deadline: float, log) -> bool:
+    """A respondent's questionnaire until its thank-you page or the deadline: the link's
+    page, Start, then each submit (POST and the next page's GET) timed into ``log``.
+    False when a POST was refused (counted as a failure)."""
+    _, _, text, _ = browser.request("GET", link)
+    _, location, _, _ = browser.request("POST", f"{link}/start", {"csrf_token": [csrf_token(text)]})
+    _, _, text, _ = browser.request("GET", location)
+    while time.perf_counter() < deadline:
+        form = fill(text)
+        start = time.perf_counter()
+        status, target, _, _ = browser.request("POST", location, form)
+        if status not in (302, 303):
+            log.failures.append(f"POST {status}")
+            return False
+        _, _, text, _ = browser.request("GET", target)
+        log.submits.append(time.perf_counter() - start)
+        if target.endswith("/done"):
+            break
+        location = target
+    return True
 
 
 def throughput(target, port: int, tokens: list[str], clients: int, seconds: float):
