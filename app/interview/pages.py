@@ -818,14 +818,12 @@ def expression_values(flow: Flow, state: State) -> dict[str, Any]:
         repeat = flow.repeat_flows.get(name)
         if repeat is None and name not in read:
             continue
-        if not state.is_relevant_variable(name):
+        value = flow.clean_value(state, name)
+        if value is None:
             continue
         if repeat is not None:
-            instances = tuple(repeat.clean_answers(each) for each in state.instances(name))
-            result.update(_node_sets(repeat, name, instances))
-            continue
-        value = state.answer(name)
-        if value is not None:
+            result.update(_node_sets(repeat, name, value))
+        else:
             result[name] = _json_value(value)
     return result
 

@@ -732,8 +732,11 @@ class DirectCells:
                 end += 1
             converts = tuple(convert for _, convert in plan[start:end])
             column = converter.columns[start]
-            make = self._maker(reader, converter, name, column, converts)
-            stored, codes = self._as_stored(reader, converter, name, column, len(converts))
+            var = reader.flow.variables.get(name)
+            if converter.labels and name in converter.choice_labels:
+                var = None  # a label, not the stored code: the two steps' own way
+            make = self._maker(reader, var, name, column, converts)
+            stored, codes = self._as_stored(reader, var, column, len(converts))
             self._groups.append(
                 (name, stored, codes, len(converts) == 1, make, (None,) * len(converts))
             )
@@ -741,18 +744,12 @@ class DirectCells:
 
     @staticmethod
     def _as_stored(
-        reader: AnswerReader, converter: RowConverter, name: str, column: Column, width: int
+        reader: AnswerReader, var: Variable | None, column: Column, width: int
     ) -> tuple[type | None, frozenset[str] | None]:
         """The type of a stored value that is its own cell (and for a single choice, the
         codes it must be one of): an integer's int, a text's str. The converter gives such
         a value as it is (``RowConverter._converter``'s plain), the reader keeps it."""
-        var = reader.flow.variables.get(name)
-        if (
-            var is None
-            or width != 1
-            or column.value_type not in _AS_STORED
-            or (converter.labels and name in converter.choice_labels)
-        ):
+        if var is None or width != 1 or column.value_type not in _AS_STORED:
             return None, None
         kind = var.value_type
         if kind is ItemType.INTEGER:
@@ -767,39 +764,30 @@ class DirectCells:
     @staticmethod
     def _maker(
         reader: AnswerReader,
-        converter: RowConverter,
+        var: Variable | None,
         name: str,
         column: Column,
         converts: tuple[Callable[[Any], Cell], ...],
     ) -> Callable[[Any], Any]:
+        """The cells of a stored value (its reader's decoding, its converters' cells), with
+        a quicker way for a plain decimal and a date; None for a single column's value
+        that is no answer, a blank per column for several."""
         decode = reader.decode
-        var = reader.flow.variables.get(name)
-        if len(converts) > 1:
+        if len(converts) > 1:  # a multiple choice's codes and ticks
             blank: list[Cell] = [None] * len(converts)
 
             def cells(raw: Any) -> list[Cell]:
                 value = decode(name, raw)
                 return blank if value is None else [convert(value) for convert in converts]
 
-            if var is None or var.value_type is not ItemType.SELECT_MULTIPLE:
-                return cells
-            multiple = reader._decoders[name]  # a list of codes: the decoder's own case
-
-            def choices(raw: Any) -> list[Cell]:
-                if type(raw) is not list:
-                    return cells(raw)
-                value = multiple(raw)
-                return blank if value is None else [convert(value) for convert in converts]
-
-            return choices
+            return cells
         convert = converts[0]
 
         def cell(raw: Any) -> Cell:
             value = decode(name, raw)
             return None if value is None else convert(value)
 
-        labelled = converter.labels and name in converter.choice_labels
-        if var is None or labelled:
+        if var is None:
             return cell
         kind = var.value_type
         if kind is ItemType.DECIMAL and column.value_type is ItemType.DECIMAL:

@@ -940,18 +940,20 @@ class Flow:
         clean: dict[str, Any] = {}
         for variables in self._variables_of:
             for var in variables:
-                if not state.is_relevant_variable(var.name):
-                    continue
-                if var.kind is VariableKind.REPEAT:
-                    flow = self.repeat_flows[var.name]
-                    clean[var.name] = tuple(
-                        flow.clean_answers(instance) for instance in state.instances(var.name)
-                    )
-                    continue
-                value = state.answer(var.name)
+                value = self.clean_value(state, var.name)
                 if value is not None:
                     clean[var.name] = value
         return clean
+
+    def clean_value(self, state: State, name: str) -> Any:
+        """One variable's entry of ``clean_answers`` (None when it has none): a list's clean
+        instances, else the answer or calculation, if the variable counts."""
+        if not state.is_relevant_variable(name):
+            return None
+        repeat = self.repeat_flows.get(name)
+        if repeat is not None:
+            return tuple(repeat.clean_answers(instance) for instance in state.instances(name))
+        return state.answer(name)
 
     # -- showing ------------------------------------------------------------------------
 
