@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from app.cati.queue import touch_claim
@@ -105,7 +105,7 @@ def finish_call(
     if appointment is not None and spec.kind is OutcomeKind.APPOINTMENT:
         _book(session, case, appointment, interviewer_id)
     session.flush()
-    facts = recompute(session, case, fieldwork, now)
+    facts = recompute(session, case, now, attempt_limit=fieldwork.attempt_limit)
     if not case.is_final:
         booked = appointment is not None and spec.kind is OutcomeKind.APPOINTMENT
         schedule = schedule_after_call(
@@ -347,15 +347,19 @@ def _record_complete_interview(
 # --- what CATI hears from other features (connected in app/cati/receivers.py) ---------------
 
 
+# The case and its fieldwork's attempt limit in one statement (nothing else of the
+# fieldwork is needed), built once: it runs with every web completion.
+_CASE_OF_UNIT = (
+    select(Case, Fieldwork.attempt_limit)
+    .join(Fieldwork, Fieldwork.id == Case.fieldwork_id)
+    .where(Case.sample_unit_id == bindparam("unit_id"))
+)
+
+
 def mark_completed_online(session: Session, sample_unit_id: int, now: datetime) -> None:
     """A case whose institution finished the web form leaves the call queue."""
-    # the case and its fieldwork in one statement (not a second one to load the fieldwork)
-    found = session.execute(
-        select(Case, Fieldwork)
-        .join(Fieldwork, Fieldwork.id == Case.fieldwork_id)
-        .where(Case.sample_unit_id == sample_unit_id)
-    ).first()
+    found = session.execute(_CASE_OF_UNIT, {"unit_id": sample_unit_id}).first()
     if found is None:
         return
-    case, fieldwork = found
-    recompute(session, case, fieldwork, now)
+    case, attempt_limit = found
+    recompute(session, case, now, attempt_limit=attempt_limit)

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, cast
 
-from sqlalchemy import Row, Table, bindparam, func, select, update
+from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from app.domain.fieldwork import aapor
@@ -66,28 +67,25 @@ _OUTCOME = cast(Table, Outcome.__table__)
 _CALL = cast(Table, Call.__table__)
 _PHONE = cast(Table, ContactPhone.__table__)
 _RESPONSE = cast(Table, Response.__table__)
-# An outcome's columns that its domain view reads (with its id), as plain rows.
+_APPOINTMENT = cast(Table, Appointment.__table__)
+# An outcome's columns that its domain view (OutcomeSpec) is made of, in its fields' order.
+_SPEC_FIELDS = (
+    "code",
+    "label_pl",
+    "label_en",
+    "aapor",
+    "contacted",
+    "eligible",
+    "kind",
+    "retry_minutes",
+    "try_other_number",
+    "note_required",
+    "is_complete",
+    "is_partial",
+)
+# The fieldwork's outcomes as plain rows: the id, then those columns.
 _OUTCOME_ROWS = (
-    select(
-        *(
-            _OUTCOME.c[name]
-            for name in (
-                "id",
-                "code",
-                "label_pl",
-                "label_en",
-                "aapor",
-                "contacted",
-                "eligible",
-                "kind",
-                "retry_minutes",
-                "try_other_number",
-                "note_required",
-                "is_complete",
-                "is_partial",
-            )
-        )
-    )
+    select(_OUTCOME.c.id, *(_OUTCOME.c[name] for name in _SPEC_FIELDS))
     .where(_OUTCOME.c.fieldwork_id == bindparam("fieldwork_id"))
     .order_by(_OUTCOME.c.position, _OUTCOME.c.id)
 )
@@ -111,22 +109,18 @@ _COMPLETE_RESPONSES = (
 )
 
 
-def spec_of(outcome: Outcome | Row[Any]) -> OutcomeSpec:
-    """The domain view of a stored outcome (an object, or a row of ``_OUTCOME_ROWS``)."""
-    return OutcomeSpec(
-        code=outcome.code,
-        label_pl=outcome.label_pl,
-        label_en=outcome.label_en,
-        aapor=outcome.aapor,
-        contacted=outcome.contacted,
-        eligible=outcome.eligible,
-        kind=OutcomeKind(outcome.kind),
-        retry_minutes=outcome.retry_minutes,
-        try_other_number=outcome.try_other_number,
-        note_required=outcome.note_required,
-        is_complete=outcome.is_complete,
-        is_partial=outcome.is_partial,
-    )
+def spec_of(outcome: Outcome) -> OutcomeSpec:
+    """The domain view of a stored outcome."""
+    return _spec(*(getattr(outcome, name) for name in _SPEC_FIELDS))
+
+
+@lru_cache(maxsize=1024)
+def _spec(*values: Any) -> OutcomeSpec:
+    # Made once per set of values (every recompute reads the fieldwork's whole outcome
+    # table): a spec is frozen and made of nothing but these values, so equal values give
+    # an equal spec, and an edited outcome has other values.
+    fields = dict(zip(_SPEC_FIELDS, values, strict=True))
+    return OutcomeSpec(**{**fields, "kind": OutcomeKind(fields["kind"])})
 
 
 def outcomes_of(session: Session, fieldwork: Fieldwork) -> list[Outcome]:
@@ -162,26 +156,29 @@ class CaseFacts:
     phones: list[str]
 
 
-def recompute(session: Session, case: Case, fieldwork: Fieldwork, now: datetime) -> CaseFacts:
-    """Derive the case's disposition from its calls and its web response (domain rules)."""
+def recompute(session: Session, case: Case, now: datetime, *, attempt_limit: int) -> CaseFacts:
+    """Derive the case's disposition from its calls and its web response (domain rules),
+    under its fieldwork's ``attempt_limit``."""
     session.flush()  # what the ORM would autoflush before its own queries (a call just ended)
+    # (Core on the session's connection: these read no ORM entity, and the flush is done)
+    connection = session.connection()
     specs = {
-        row.id: spec_of(row)
-        for row in session.execute(_OUTCOME_ROWS, {"fieldwork_id": fieldwork.id})
+        row[0]: _spec(*row[1:])
+        for row in connection.execute(_OUTCOME_ROWS, {"fieldwork_id": case.fieldwork_id})
     }
-    calls = session.execute(_CALL_ROWS, {"case_id": case.id}).all()
+    calls = connection.execute(_CALL_ROWS, {"case_id": case.id}).all()
     facts = [
         CallFact(started_at, specs[outcome_id], number or None)
         for started_at, outcome_id, number in calls
     ]
     unit = {"unit_id": case.sample_unit_id}
-    phones = list(session.scalars(_PHONE_NUMBERS, unit))
-    response_complete = bool(session.scalar(_COMPLETE_RESPONSES, unit))
+    phones = list(connection.execute(_PHONE_NUMBERS, unit).scalars())
+    response_complete = bool(connection.execute(_COMPLETE_RESPONSES, unit).scalar())
     # finished on the web form unless an interviewer recorded the completed interview
     completed_online = response_complete and not any(f.outcome.is_complete for f in facts)
     disposition = case_disposition(
         facts,
-        attempt_limit=fieldwork.attempt_limit,
+        attempt_limit=attempt_limit,
         completed_online=completed_online,
         outcomes=list(specs.values()),
         phones=phones or None,
@@ -201,14 +198,19 @@ def recompute(session: Session, case: Case, fieldwork: Fieldwork, now: datetime)
     return CaseFacts(facts, phones)
 
 
+# (on the table: appointments loaded in the session are not updated, as with the ORM's
+# UPDATE without synchronising the session)
+_CANCEL_PENDING = (
+    update(_APPOINTMENT)
+    .where(_APPOINTMENT.c.case_id == bindparam("of_case"), _APPOINTMENT.c.status == "pending")
+    .values(status=bindparam("new_status"))
+)
+
+
 def cancel_pending_appointments(session: Session, case: Case, status: str) -> None:
     """Close the case's pending appointment (it was kept, or replaced)."""
-    session.execute(
-        update(Appointment)
-        .where(Appointment.case_id == case.id, Appointment.status == "pending")
-        .values(status=status)
-        .execution_options(synchronize_session=False)
-    )
+    session.flush()  # (what the ORM's UPDATE would autoflush first)
+    session.connection().execute(_CANCEL_PENDING, {"of_case": case.id, "new_status": status})
     case.appointment_start = None
     case.appointment_end = None
     case.appointment_interviewer_id = None

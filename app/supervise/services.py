@@ -81,7 +81,7 @@ def set_attempt_limit(
     ).all()
     for case in affected:
         was_final = case.is_final
-        calling.recompute(session, case, fieldwork, now)
+        calling.recompute(session, case, now, attempt_limit=fieldwork.attempt_limit)
         if was_final and not case.is_final and case.next_callable_at is None:
             case.next_callable_at = now
     log_action(session, fieldwork, user_id, "attempt_limit", now, old=old, new=limit)
@@ -281,7 +281,7 @@ def change_call_outcome(
     session.flush()
     fieldwork = case.fieldwork
     was_final = case.is_final
-    calling.recompute(session, case, fieldwork, now)
+    calling.recompute(session, case, now, attempt_limit=fieldwork.attempt_limit)
     if was_final and not case.is_final and case.next_callable_at is None:
         case.next_callable_at = now  # reopened by the change: callable again
     log_action(
