@@ -183,6 +183,43 @@ def test_started_by_phone_finished_online_leaves_the_queue(
     assert nothing.status_code == 200  # the completed case is never handed out again
 
 
+def test_finished_online_cancels_the_booked_appointment(
+    join_team, app, client, make_fieldwork, login_as, clock
+):
+    from tests.support import unit_token
+    from tests.support.respondent import Respondent
+
+    fieldwork_id = make_fieldwork("owes_polroczne", units=[("O-1", "OWES Rybnik", {})])
+    join_team(fieldwork_id, login_as(Role.INTERVIEWER))
+    case_id = taken_case_id(take_next(client, fieldwork_id))
+    dial(client, app, case_id)
+    booked = client.post(
+        f"/cati/case/{case_id}/outcome",
+        data={
+            "outcome": "appointment",
+            "appointment_date": "17.03.2026",
+            "appointment_from": "10:00",
+            "appointment_to": "11:00",
+            "appointment_mine": "y",
+        },
+    )
+    assert booked.status_code == 302, page_text(booked)
+    online = Respondent(app.test_client(), unit_token(app, fieldwork_id, "O-1"), fieldwork_id)
+    _seen, last = online.walk(SCENARIOS["owes_polroczne"].answers)
+    assert last is None
+    with database(app).session() as session:
+        appointment = session.scalar(select(Appointment))
+        assert appointment.status == "cancelled"
+        case = session.get(Case, case_id)
+        assert case.is_final and case.disposition_code == "1.1" and case.attempts == 1
+        assert case.disposition_outcome.code == "completed_online"
+        assert case.appointment_start is None and case.appointment_interviewer_id is None
+        assert case.claimed_by_id is None and case.next_callable_at is None
+    clock.advance(days=1)  # the appointment's time: nothing is handed out
+    assert take_next(client, fieldwork_id).status_code == 200
+    assert "OWES Rybnik" not in page_text(client.get("/cati/appointments"))
+
+
 def test_logging_out_gives_the_case_back_and_an_idle_claim_expires(
     join_team, app, client, make_fieldwork, make_user, auth, clock
 ):
