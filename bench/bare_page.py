@@ -254,6 +254,13 @@ class CpuFigures:
     per_submit_ms: float
     statements: float
     submits: int
+    # CPU seconds and count of each step of a submit (STEPS), to say where the time goes
+    steps: dict[str, list[float]] = field(default_factory=dict)
+
+
+# A submit's two requests, for a page before the last and for the last page (whose POST
+# completes the questionnaire and whose GET is the thank-you page).
+STEPS = ("page POST", "next page GET", "last page POST", "thank-you page GET")
 
 
 def _location(response: Any) -> str:
@@ -300,6 +307,7 @@ def _whole_questionnaires(
     cpu = 0.0
     statements = 0
     done = 0
+    steps: dict[str, list[float]] = {step: [0.0, 0] for step in STEPS}
     while done < submits:
         client, link, fill = questionnaire()
         page = client.get(link, headers={"Accept-Language": "pl"})
@@ -310,16 +318,26 @@ def _whole_questionnaires(
             form = fill(page.text, done)
             before_cpu, before_sql = time.process_time(), counter.count
             posted = client.post(location, data=form)
+            between = time.process_time()
             assert posted.status_code in (302, 303), (posted.status_code, location)
             target = _location(posted)
             page = client.get(target)
-            cpu += time.process_time() - before_cpu
+            after = time.process_time()
+            cpu += after - before_cpu
             statements += counter.count - before_sql
             done += 1
-            if target.endswith("/done"):
+            last = target.endswith("/done")
+            for step, spent in zip(
+                STEPS[2:] if last else STEPS[:2],
+                (between - before_cpu, after - between),
+                strict=True,
+            ):
+                steps[step][0] += spent
+                steps[step][1] += 1
+            if last:
                 break
             location = target
-    return CpuFigures(cpu / done * 1000, statements / done, done)
+    return CpuFigures(cpu / done * 1000, statements / done, done, steps)
 
 
 _INPUT = re.compile(r"<input\b([^>]*)>", re.S)
@@ -468,6 +486,8 @@ def main() -> None:
                 # machine's load; the ratio is of the sums.
                 a_cpu = b_cpu = a_sql = b_sql = 0.0
                 a_n = b_n = 0
+                a_steps: dict[str, list[float]] = {step: [0.0, 0] for step in STEPS}
+                b_steps: dict[str, list[float]] = {step: [0.0, 0] for step in STEPS}
                 for _block in range(max(1, args.submits // BLOCK)):
                     a = cpu_ankieta(ankieta, tokens, BLOCK)
                     b = cpu_bare(bare, bare_tokens, BLOCK)
@@ -477,6 +497,10 @@ def main() -> None:
                     b_cpu += b.per_submit_ms * b.submits
                     b_sql += b.statements * b.submits
                     b_n += b.submits
+                    for figures, into in ((a, a_steps), (b, b_steps)):
+                        for step, (spent, count) in figures.steps.items():
+                            into[step][0] += spent
+                            into[step][1] += count
                 a_ms.append(a_cpu / a_n)
                 b_ms.append(b_cpu / b_n)
                 ratios.append(a_ms[-1] / b_ms[-1])
@@ -485,6 +509,7 @@ def main() -> None:
                     f"({a_sql / a_n:.1f} SQL), bare {b_ms[-1]:.2f} ms/submit "
                     f"({b_sql / b_n:.1f} SQL), ratio {ratios[-1]:.2f} [load {load_average()}]"
                 )
+                print(_steps_line(a_steps, b_steps, a_n, b_n))
             print(
                 f"bare_page cpu {args.backend}: ankieta ms/submit {_summary(a_ms)}; bare "
                 f"{_summary(b_ms)}; ratio {_summary(ratios)} (goal <= {TARGET_CPU_RATIO})"
@@ -523,6 +548,26 @@ def main() -> None:
                 f"(goal >= {TARGET_THROUGHPUT_RATIO})"
             )
     print(f"load average after: {load_average()}")
+
+
+def _steps_line(
+    ankieta: dict[str, list[float]], bare: dict[str, list[float]], a_n: int, b_n: int
+) -> str:
+    """Each step's CPU per request (Ankieta / bare) and its share of the difference per
+    submit (the steps' totals divided by the submits: the last page's steps come once a
+    questionnaire)."""
+    gap = sum(ankieta[s][0] for s in STEPS) / a_n - sum(bare[s][0] for s in STEPS) / b_n
+    parts = []
+    for step in STEPS:
+        (a_spent, a_count), (b_spent, b_count) = ankieta[step], bare[step]
+        if not a_count or not b_count:
+            continue
+        share = (a_spent / a_n - b_spent / b_n) / gap if gap > 0 else float("nan")
+        parts.append(
+            f"{step} {a_spent / a_count * 1000:.2f} / {b_spent / b_count * 1000:.2f} ms"
+            f" ({share:.0%} of the difference)"
+        )
+    return "    per request, ankieta / bare: " + "; ".join(parts)
 
 
 def _p95(times: list[float]) -> float:

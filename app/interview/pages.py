@@ -191,6 +191,14 @@ class ItemView:
         return bool(self.error or self.other_error or any(r.error for r in self.rows))
 
     @property
+    def text_value(self) -> str:
+        """What a text box shows: the first value that is no explicit non-answer."""
+        for value in self.values:
+            if value not in (DONT_KNOW_FIELD_VALUE, REFUSED_FIELD_VALUE):
+                return value
+        return ""
+
+    @property
     def live_label(self) -> Markup:
         """The label as HTML, marked to be filled in live when it names other answers."""
         return _live(self.label, self.label_template)
