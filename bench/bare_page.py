@@ -23,7 +23,10 @@ alternating Ankieta and the bare page so that a load spike from other jobs hits 
    client code (``bench/_load.py``'s Browser), ``--repeat`` pairs.
 
 It prints the ratios (Ankieta ÷ bare for CPU, the goal ≤ 1.5; Ankieta's submits/s ÷ the bare
-page's, the goal ≥ 0.8) and the machine's load average before and after.
+page's, the goal ≥ 0.8) and the machine's load average before and after. Each CPU run also
+prints where the difference goes: the CPU per request of each step of a submit (a page's
+POST, the next page's GET, the last page's POST, the thank-you page's GET) for both apps,
+and each step's share of the difference per submit.
 """
 
 from __future__ import annotations
