@@ -735,12 +735,13 @@ class DirectCells:
             var = reader.flow.variables.get(name)
             if converter.labels and name in converter.choice_labels:
                 var = None  # a label, not the stored code: the two steps' own way
-            make = self._maker(reader, var, name, column, converts)
+            make = self._maker(reader, var, name, converter.columns[start:end], converts)
             stored, codes = self._as_stored(reader, var, column, len(converts))
             self._groups.append(
                 (name, stored, codes, len(converts) == 1, make, (None,) * len(converts))
             )
             start = end
+        self._names = [group[0] for group in self._groups]
 
     @staticmethod
     def _as_stored(
@@ -766,13 +767,15 @@ class DirectCells:
         reader: AnswerReader,
         var: Variable | None,
         name: str,
-        column: Column,
+        columns: Sequence[Column],
         converts: tuple[Callable[[Any], Cell], ...],
     ) -> Callable[[Any], Any]:
         """The cells of a stored value (its reader's decoding, its converters' cells), with
-        a quicker way for a plain decimal and a date; None for a single column's value
-        that is no answer, a blank per column for several."""
+        a quicker way for a plain decimal, a date and a multiple choice's codes and ticks;
+        None for a single column's value that is no answer, a blank per column for
+        several."""
         decode = reader.decode
+        column = columns[0]
         if len(converts) > 1:  # a multiple choice's codes and ticks
             blank: list[Cell] = [None] * len(converts)
 
@@ -780,7 +783,25 @@ class DirectCells:
                 value = decode(name, raw)
                 return blank if value is None else [convert(value) for convert in converts]
 
-            return cells
+            ticked = [c.code for c in columns[1:] if c.kind is ColumnKind.CHOICE]
+            if (
+                var is None
+                or var.value_type is not ItemType.SELECT_MULTIPLE
+                or column.kind is not ColumnKind.VALUE
+                or column.value_type is not ItemType.SELECT_MULTIPLE
+                or len(ticked) != len(columns) - 1
+            ):
+                return cells
+
+            # the codes as one text, then a tick per choice: what the converters give for
+            # the codes chosen (a tuple); anything else (don't know, refused) as they do
+            def codes_and_ticks(raw: Any) -> list[Cell]:
+                value = decode(name, raw)
+                if type(value) is tuple:
+                    return [MULTIPLE_SEPARATOR.join(value), *[int(c in value) for c in ticked]]
+                return blank if value is None else [convert(value) for convert in converts]
+
+            return codes_and_ticks
         convert = converts[0]
 
         def cell(raw: Any) -> Cell:
@@ -791,11 +812,15 @@ class DirectCells:
             return cell
         kind = var.value_type
         if kind is ItemType.DECIMAL and column.value_type is ItemType.DECIMAL:
-            # a plain decimal's cell from its text: the number Decimal(raw) gives
+            # a plain decimal's cell from its text (ASCII digits, maybe a minus and a
+            # fraction; nothing else Decimal() reads: no exponent, spaces, underscores or
+            # NaN): the number Decimal(raw) gives
             def decimal(raw: Any) -> Cell:
-                if type(raw) is str and (plain := _PLAIN_DECIMAL.fullmatch(raw)):
-                    whole, fraction = plain.groups()
-                    return int(whole) if not fraction or not fraction.strip(".0") else float(raw)
+                if type(raw) is str and raw.isascii():
+                    whole, dot, fraction = raw.partition(".")
+                    digits = whole[1:] if whole[:1] == "-" else whole
+                    if digits.isdigit() and (fraction.isdigit() or not dot):
+                        return float(raw) if fraction.strip("0") else int(whole)
                 return cell(raw)
 
             return decimal
@@ -814,9 +839,12 @@ class DirectCells:
         """One cell per column for a response's stored answers ``data``."""
         irrelevant = self.reader.irrelevant(data, sample, today)
         row: list[Cell] = []
-        append, extend, get = row.append, row.extend, data.get
-        for name, stored, codes, single, make, blank in self._groups:
-            raw = get(name)
+        append, extend = row.append, row.extend
+        # (the stored values looked up in one go: map runs data.get without a Python call
+        # per column)
+        for raw, (name, stored, codes, single, make, blank) in zip(
+            map(data.get, self._names), self._groups, strict=True
+        ):
             if raw is None or name in irrelevant:
                 if single:
                     append(None)
@@ -830,10 +858,6 @@ class DirectCells:
                 extend(make(raw))
         return row
 
-
-# a decimal as most are stored: digits, maybe a sign and a fraction (nothing Decimal()
-# reads otherwise: no exponent, spaces, underscores or NaN)
-_PLAIN_DECIMAL = re.compile(r"(-?[0-9]+)(\.[0-9]+)?")
 
 # the column types whose converter gives an int or a str value as it is
 _AS_STORED = frozenset({ItemType.INTEGER, ItemType.TEXT, ItemType.TEXTAREA, ItemType.SELECT_ONE})

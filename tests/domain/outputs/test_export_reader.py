@@ -192,6 +192,13 @@ JUNK = [
     "Infinity",
     "3.",
     ".5",
+    "-",
+    "+1",
+    "--1",
+    "1.5.2",
+    "-3.250",
+    "\u0661\u0662",  # Arabic-Indic digits: Decimal reads them, they are no plain decimal
+    "1\u00b2",
     "2026-02-30",
     "2026-03-01",
     "20260301",
