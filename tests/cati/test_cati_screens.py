@@ -8,7 +8,14 @@ from app.models.cati import Appointment, Call, Case
 from app.models.fieldwork import Response
 from app.models.users import Role
 from tests.support import database, page_text
-from tests.support.phone import dial, interview_to_the_end, take_next, taken_case_id
+from tests.support.phone import (
+    book_appointment,
+    dial,
+    interview_to_the_end,
+    take_and_dial,
+    take_next,
+    taken_case_id,
+)
 from tests.support.respondent import SCENARIOS, fill, parse_form
 
 
@@ -71,17 +78,7 @@ def test_appointment_is_booked_and_handed_out_when_due(
     dial(client, app, case_id)
     missing = client.post(f"/cati/case/{case_id}/outcome", data={"outcome": "appointment"})
     assert missing.status_code == 400  # an appointment needs its date and time
-    booked = client.post(
-        f"/cati/case/{case_id}/outcome",
-        data={
-            "outcome": "appointment",
-            "appointment_date": "17.03.2026",
-            "appointment_from": "10:00",
-            "appointment_to": "11:00",
-            "appointment_with": "p. Kowalska",
-            "appointment_mine": "y",
-        },
-    )
+    booked = book_appointment(client, case_id, with_whom="p. Kowalska")
     assert booked.status_code == 302, page_text(booked)
     with database(app).session() as session:
         appointment = session.scalar(select(Appointment))
@@ -191,18 +188,8 @@ def test_finished_online_cancels_the_booked_appointment(
 
     fieldwork_id = make_fieldwork("owes_polroczne", units=[("O-1", "OWES Rybnik", {})])
     join_team(fieldwork_id, login_as(Role.INTERVIEWER))
-    case_id = taken_case_id(take_next(client, fieldwork_id))
-    dial(client, app, case_id)
-    booked = client.post(
-        f"/cati/case/{case_id}/outcome",
-        data={
-            "outcome": "appointment",
-            "appointment_date": "17.03.2026",
-            "appointment_from": "10:00",
-            "appointment_to": "11:00",
-            "appointment_mine": "y",
-        },
-    )
+    case_id = take_and_dial(client, app, fieldwork_id)
+    booked = book_appointment(client, case_id)
     assert booked.status_code == 302, page_text(booked)
     online = Respondent(app.test_client(), unit_token(app, fieldwork_id, "O-1"), fieldwork_id)
     _seen, last = online.walk(SCENARIOS["owes_polroczne"].answers)

@@ -26,6 +26,21 @@ def dial(client, app, case_id: int):
     return client.post(f"/cati/case/{case_id}/dial", data={"phone_id": str(phone_id)})
 
 
+def book_appointment(client, case_id: int, *, with_whom: str = ""):
+    """End the call with an appointment on 17.03.2026, 10:00-11:00, the interviewer's own."""
+    return client.post(
+        f"/cati/case/{case_id}/outcome",
+        data={
+            "outcome": "appointment",
+            "appointment_date": "17.03.2026",
+            "appointment_from": "10:00",
+            "appointment_to": "11:00",
+            "appointment_with": with_whom,
+            "appointment_mine": "y",
+        },
+    )
+
+
 def take_and_dial(client, app, fieldwork_id: int) -> int:
     """Take the next case of a fieldwork and dial it; the case's id."""
     case_id = taken_case_id(take_next(client, fieldwork_id))
