@@ -779,9 +779,11 @@ class DirectCells:
         if len(converts) > 1:  # a multiple choice's codes and ticks
             blank: list[Cell] = [None] * len(converts)
 
-            def cells(raw: Any) -> list[Cell]:
-                value = decode(name, raw)
+            def by_converters(value: Any) -> list[Cell]:
                 return blank if value is None else [convert(value) for convert in converts]
+
+            def cells(raw: Any) -> list[Cell]:
+                return by_converters(decode(name, raw))
 
             ticked = [c.code for c in columns[1:] if c.kind is ColumnKind.CHOICE]
             if (
@@ -799,7 +801,7 @@ class DirectCells:
                 value = decode(name, raw)
                 if type(value) is tuple:
                     return [MULTIPLE_SEPARATOR.join(value), *[int(c in value) for c in ticked]]
-                return blank if value is None else [convert(value) for convert in converts]
+                return by_converters(value)
 
             return codes_and_ticks
         convert = converts[0]
